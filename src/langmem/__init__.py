@@ -1,0 +1,42 @@
+"""langmem: long-term memory, running summaries and self-improving prompts for LLM agents.
+
+A drop-in for LangChain's LangMem (same imports, factories and input/output shapes) that is
+persistent and offline by default. Public names are imported lazily, so ``import langmem`` stays
+cheap and never loads a provider SDK.
+
+Example:
+    >>> import langmem
+    >>> isinstance(langmem.__version__, str)
+    True
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from langmem._version import __version__
+
+if TYPE_CHECKING:
+    from langmem.knowledge.tools import create_manage_memory_tool, create_search_memory_tool
+
+# public name -> module that defines it (imported on first access)
+_EXPORTS: dict[str, str] = {
+    "create_manage_memory_tool": "langmem.knowledge.tools",
+    "create_search_memory_tool": "langmem.knowledge.tools",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'langmem' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

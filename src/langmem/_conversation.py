@@ -1,0 +1,146 @@
+"""Render conversations (LangChain messages or role/content dicts) as plain text for prompts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from langmem.errors import InvalidInputError
+
+_ROLE_NAMES = {"human": "user", "ai": "assistant"}
+
+
+def message_role(message: Any) -> str:
+    """The speaker of ``message`` as a short role name (user, assistant, system, tool...)."""
+    if isinstance(message, dict):
+        role = message.get("role") or message.get("type")
+    else:
+        role = getattr(message, "type", None)
+    if not isinstance(role, str):
+        raise InvalidInputError(
+            f"message {message!r} has no role: pass LangChain messages or dicts with 'role' "
+            "and 'content' keys, such as {'role': 'user', 'content': 'hi'}."
+        )
+    return _ROLE_NAMES.get(role, role)
+
+
+def message_text(message: Any) -> str:
+    """The text of ``message`` (list content flattened, tool calls shown compactly)."""
+    content = message.get("content", "") if isinstance(message, dict) else message.content
+    text = content_text(content)
+    tool_calls = (
+        message.get("tool_calls") if isinstance(message, dict) else getattr(message, "tool_calls", None)
+    )
+    if tool_calls:
+        from langmem.utils import dumps
+
+        calls = "; ".join(
+            f"{call.get('name')}({dumps(call.get('args', {}))})" for call in tool_calls
+        )
+        text = f"{text}\n[tool calls: {calls}]" if text else f"[tool calls: {calls}]"
+    return text
+
+
+def content_text(content: Any) -> str:
+    """Flatten string or list-of-blocks message content to text."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        pieces = []
+        for block in content:
+            if isinstance(block, str):
+                pieces.append(block)
+            elif isinstance(block, dict):
+                if block.get("type") == "text" or "text" in block:
+                    pieces.append(str(block.get("text", "")))
+                else:
+                    pieces.append(f"[{block.get('type', 'block')}]")
+        return "\n".join(p for p in pieces if p)
+    return str(content)
+
+
+def get_conversation(messages: list[Any], delimiter: str = "\n\n") -> str:
+    """Render ``messages`` as ``role: text`` lines joined by ``delimiter``.
+
+    Example:
+        >>> get_conversation([{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}])
+        'user: hi\\n\\nassistant: hello'
+    """
+    return delimiter.join(f"{message_role(m)}: {message_text(m)}" for m in messages)
+
+
+def get_dialated_windows(messages: list[Any], N: int = 5, delimiter: str = "\n\n") -> list[str]:
+    """Render the last 1, 2, 4, ... (up to ``N`` windows) messages: growing views of the recent past.
+
+    The name keeps upstream's spelling. Windows are returned newest-first and never repeat.
+    """
+    if N < 0:
+        raise InvalidInputError(f"N={N} is negative: pass N >= 0 windows.")
+    if not messages or N == 0:
+        return []
+    windows: list[str] = []
+    size = 1
+    last = -1
+    while len(windows) < N:
+        size_now = min(size, len(messages))
+        if size_now != last:
+            windows.append(get_conversation(messages[-size_now:], delimiter))
+            last = size_now
+        if size_now == len(messages):
+            break
+        size *= 2
+    return windows
+
+
+def format_sessions(sessions: Any) -> str:
+    """Render one or several sessions (optionally with feedback) as tagged text for prompts.
+
+    Accepts a string (returned as is), a list of messages (one session), a list of sessions, a
+    ``(messages, feedback)`` pair, or a list of such pairs. Feedback may be a string or a dict.
+    """
+    if isinstance(sessions, str):
+        return sessions
+    if not sessions:
+        return ""
+    pairs = _as_session_pairs(sessions)
+    from langmem.utils import dumps
+
+    blocks = []
+    for index, (messages, feedback) in enumerate(pairs):
+        body = get_conversation(messages)
+        block = f"<session id={index}>\n{body}\n</session>"
+        if feedback:
+            text = feedback if isinstance(feedback, str) else dumps(feedback)
+            block += f"\n<feedback session={index}>\n{text}\n</feedback>"
+        blocks.append(block)
+    return "\n\n".join(blocks)
+
+
+def _is_message(value: Any) -> bool:
+    return isinstance(value, dict) and ("role" in value or "type" in value) or hasattr(
+        value, "content"
+    ) and hasattr(value, "type")
+
+
+def _as_session_pairs(sessions: Any) -> list[tuple[Sequence[Any], Any]]:
+    if isinstance(sessions, tuple) and len(sessions) == 2 and not _is_message(sessions[0]):
+        return [(sessions[0], sessions[1])]
+    items = list(sessions)
+    if all(_is_message(item) for item in items):
+        return [(items, None)]
+    pairs: list[tuple[Sequence[Any], Any]] = []
+    for item in items:
+        if isinstance(item, tuple) and len(item) == 2:
+            pairs.append((item[0], item[1]))
+        elif hasattr(item, "messages") and hasattr(item, "feedback"):
+            pairs.append((item.messages, item.feedback))
+        elif isinstance(item, (list, tuple)):
+            pairs.append((item, None))
+        else:
+            raise InvalidInputError(
+                f"session {item!r} is not a list of messages or a (messages, feedback) pair: "
+                "pass sessions as [[messages...], ...] or [(messages, feedback), ...]."
+            )
+    return pairs

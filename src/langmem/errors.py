@@ -1,0 +1,73 @@
+"""Exceptions raised by langmem.
+
+Every error derives from :class:`LangMemError`, itself an ordinary :class:`Exception`, so
+``except Exception`` always catches it. Mistakes in how the library is called are also
+:class:`ValueError` (or :class:`ImportError` for a missing optional package), so code written
+against the standard exceptions keeps working.
+
+::
+
+    LangMemError(Exception)
+     ├── ConfigurationError(ValueError)       bad configuration or call: fix the code or config
+     │    ├── NamespaceError                   a namespace template could not be filled safely
+     │    └── StoreNotFoundError               no store given and none in the LangGraph context
+     ├── InvalidInputError(ValueError)        input data that cannot be processed as given
+     ├── MissingDependencyError(ImportError)  an optional package is needed: names the pip command
+     └── ModelOutputError                     the model kept answering in an unusable shape
+
+Messages say three things: the offending value, the rule it broke, and how to fix it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigurationError",
+    "InvalidInputError",
+    "LangMemError",
+    "MissingDependencyError",
+    "ModelOutputError",
+    "NamespaceError",
+    "StoreNotFoundError",
+]
+
+
+class LangMemError(Exception):
+    """Root of every exception langmem raises."""
+
+
+class ConfigurationError(LangMemError, ValueError):
+    """The library was configured or called in a way it cannot work with.
+
+    Upstream langmem derives this from ``BaseException``; ours is an ordinary ``Exception``
+    (and a ``ValueError``) so that ``except Exception`` handlers see it.
+    """
+
+
+class NamespaceError(ConfigurationError):
+    """A namespace template could not be filled, or a filled value would change its shape."""
+
+
+class StoreNotFoundError(ConfigurationError):
+    """No store was given and none is available from the LangGraph run context."""
+
+
+class InvalidInputError(LangMemError, ValueError):
+    """Input data (messages, memories, trajectories...) that cannot be processed as given."""
+
+
+class MissingDependencyError(LangMemError, ImportError):
+    """An optional package is needed for the requested feature; the message names it."""
+
+
+class ModelOutputError(LangMemError):
+    """The model's output stayed unusable after the allowed number of corrections.
+
+    Attributes:
+        attempts: how many model calls were made before giving up.
+        problems: the last problems found in the model's output, as sent back to it.
+    """
+
+    def __init__(self, message: str, *, attempts: int = 0, problems: list[str] | None = None):
+        super().__init__(message)
+        self.attempts = attempts
+        self.problems = list(problems or [])

@@ -1,0 +1,278 @@
+"""Hot-path memory tools: let an agent create, update, delete and search its own memories.
+
+Both tools read and write a LangGraph ``BaseStore`` under a namespace template such as
+``("memories", "{langgraph_user_id}")``, filled from the run's config. Each tool has one flow
+(see :mod:`langmem._flow`) that the sync and async entry points both drive.
+
+Mistakes the agent can fix (a forbidden action, an unknown id, missing content, malformed
+arguments) come back as tool error messages and change nothing in the store. Mistakes only the
+developer can fix (no store, a missing namespace key) raise.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any, Literal, Optional
+
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import StructuredTool, ToolException
+from langgraph.store.base import BaseStore, GetOp, PutOp, SearchOp
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_model
+
+from langmem import _flow
+from langmem._namespace import NamespaceTemplate
+from langmem._store_context import resolve_store
+from langmem.errors import ConfigurationError
+from langmem.knowledge import _prompts
+from langmem.utils import dumps
+
+__all__ = ["create_manage_memory_tool", "create_search_memory_tool"]
+
+Action = Literal["create", "update", "delete"]
+_ALL_ACTIONS: tuple[Action, ...] = ("create", "update", "delete")
+
+
+def create_manage_memory_tool(
+    namespace: tuple[str, ...] | str,
+    *,
+    instructions: str = _prompts.MANAGE_TOOL_INSTRUCTIONS,
+    schema: type = str,
+    actions_permitted: Optional[tuple[Action, ...]] = ("create", "update", "delete"),
+    store: Optional[BaseStore] = None,
+    name: str = "manage_memory",
+) -> StructuredTool:
+    """Create a tool an agent calls to create, update and delete its long-term memories.
+
+    Args:
+        namespace: where memories live; ``{key}`` parts are filled from
+            ``config["configurable"]`` at call time, e.g. ``("memories", "{langgraph_user_id}")``.
+        instructions: when and how the agent should use the tool (added to its description).
+        schema: the type of a memory's content: ``str`` or a pydantic model (its fields appear in
+            the tool's JSON schema and content is validated before anything is written).
+        actions_permitted: which of ``"create"``, ``"update"``, ``"delete"`` the agent may use;
+            the description and argument schema show only these.
+        store: the store to use; by default the LangGraph run's store (``get_store()``).
+        name: the tool's name.
+
+    Returns:
+        A tool returning ``"created memory <id>"``, ``"updated memory <id>"`` or
+        ``"Deleted memory <id>"``; agent mistakes come back as error messages.
+
+    Example:
+        >>> from langgraph.store.memory import InMemoryStore
+        >>> store = InMemoryStore()
+        >>> tool = create_manage_memory_tool(("memories",), store=store)
+        >>> tool.invoke({"content": "Prefers tea"}).startswith("created memory ")
+        True
+    """
+    actions = _check_actions(actions_permitted)
+    template = NamespaceTemplate(namespace)
+    adapter: TypeAdapter[Any] = TypeAdapter(schema)
+    args_schema = _manage_args_schema(name, schema, actions)
+
+    def flow(config: RunnableConfig, action: str, content: Any, id: Any) -> _flow.Flow[str]:
+        if action not in actions:
+            raise ToolException(
+                _prompts.ERR_ACTION_FORBIDDEN.format(action=action, allowed=", ".join(actions))
+            )
+        target = resolve_store(store, what=f"{name!r} tool")
+        ns = template(config)
+        if action == "create":
+            if id is not None:
+                hint = " with that id" if "update" in actions else ""
+                raise ToolException(_prompts.ERR_CREATE_WITH_ID.format(id=id, update_hint=hint))
+            if content is None:
+                raise ToolException(_prompts.ERR_CONTENT_REQUIRED.format(action=action))
+            key = str(uuid.uuid4())
+            yield _flow.StoreBatch(target, (PutOp(ns, key, {"content": _dump(adapter, content)}),))
+            return f"created memory {key}"
+        if id is None:
+            raise ToolException(_prompts.ERR_ID_REQUIRED.format(action=action))
+        if action == "update" and content is None:
+            raise ToolException(_prompts.ERR_CONTENT_REQUIRED.format(action=action))
+        key = str(id)
+        (existing,) = yield _flow.StoreBatch(target, (GetOp(ns, key),))
+        if existing is None:
+            create_hint = ", or use action 'create' for new content" if "create" in actions else ""
+            verb = "updated" if action == "update" else "deleted"
+            raise ToolException(
+                _prompts.ERR_UNKNOWN_ID.format(id=key, verb=verb, create_hint=create_hint)
+            )
+        if action == "update":
+            value = {**existing.value, "content": _dump(adapter, content)}
+            yield _flow.StoreBatch(target, (PutOp(ns, key, value),))
+            return f"updated memory {key}"
+        yield _flow.StoreBatch(target, (PutOp(ns, key, None),))
+        return f"Deleted memory {key}"
+
+    default_action = "create" if "create" in actions else actions[0]
+
+    def manage_memory(
+        config: RunnableConfig,
+        content: Any = None,
+        action: str = default_action,
+        id: Any = None,
+    ) -> str:
+        return _flow.run_sync(flow(config, action, content, id))
+
+    async def amanage_memory(
+        config: RunnableConfig,
+        content: Any = None,
+        action: str = default_action,
+        id: Any = None,
+    ) -> str:
+        return await _flow.run_async(flow(config, action, content, id))
+
+    return StructuredTool(
+        name=name,
+        description=_prompts.manage_tool_description(instructions, actions),
+        args_schema=args_schema,
+        func=manage_memory,
+        coroutine=amanage_memory,
+        handle_tool_error=True,
+        handle_validation_error=_validation_message(name),
+    )
+
+
+def create_search_memory_tool(
+    namespace: tuple[str, ...] | str,
+    *,
+    instructions: str = "",
+    store: BaseStore | None = None,
+    response_format: Literal["content", "content_and_artifact"] = "content",
+    name: str = "search_memory",
+) -> StructuredTool:
+    """Create a tool an agent calls to search its long-term memories.
+
+    Args:
+        namespace: the namespace (prefix) to search; ``{key}`` parts come from the config.
+        instructions: extra guidance added to the tool's description.
+        store: the store to use; by default the LangGraph run's store (``get_store()``).
+        response_format: ``"content"`` returns the results as compact JSON;
+            ``"content_and_artifact"`` also returns the raw ``SearchItem``s as the artifact.
+        name: the tool's name.
+
+    Example:
+        >>> from langgraph.store.memory import InMemoryStore
+        >>> store = InMemoryStore()
+        >>> store.put(("memories",), "k1", {"content": "Prefers tea"})
+        >>> tool = create_search_memory_tool(("memories",), store=store)
+        >>> '"Prefers tea"' in tool.invoke({"query": "tea"})
+        True
+    """
+    if response_format not in ("content", "content_and_artifact"):
+        raise ConfigurationError(
+            f"response_format={response_format!r} is not supported: use 'content' or "
+            "'content_and_artifact'."
+        )
+    template = NamespaceTemplate(namespace)
+    args_schema = create_model(
+        _schema_name(name),
+        query=(str, Field(description="What to look for, in natural language.")),
+        limit=(int, Field(default=10, ge=1, le=1000, description="Maximum results.")),
+        offset=(int, Field(default=0, ge=0, description="Results to skip (for paging).")),
+        filter=(
+            Optional[dict[str, Any]],
+            Field(default=None, description="Exact-match filters on stored value fields."),
+        ),
+    )
+
+    def flow(
+        config: RunnableConfig, query: str, limit: int, offset: int, filter: dict[str, Any] | None
+    ) -> _flow.Flow[Any]:
+        target = resolve_store(store, what=f"{name!r} tool")
+        op = SearchOp(template(config), filter, limit, offset, query)
+        (items,) = yield _flow.StoreBatch(target, (op,))
+        content = dumps([item.dict() for item in items])
+        if response_format == "content_and_artifact":
+            return content, items
+        return content
+
+    def search_memory(
+        config: RunnableConfig,
+        query: str,
+        limit: int = 10,
+        offset: int = 0,
+        filter: dict[str, Any] | None = None,
+    ) -> Any:
+        return _flow.run_sync(flow(config, query, limit, offset, filter))
+
+    async def asearch_memory(
+        config: RunnableConfig,
+        query: str,
+        limit: int = 10,
+        offset: int = 0,
+        filter: dict[str, Any] | None = None,
+    ) -> Any:
+        return await _flow.run_async(flow(config, query, limit, offset, filter))
+
+    return StructuredTool(
+        name=name,
+        description=_prompts.search_tool_description(instructions),
+        args_schema=args_schema,
+        func=search_memory,
+        coroutine=asearch_memory,
+        response_format=response_format,
+        handle_tool_error=True,
+        handle_validation_error=_validation_message(name),
+    )
+
+
+def _check_actions(actions_permitted: Optional[tuple[Action, ...]]) -> tuple[Action, ...]:
+    if actions_permitted is None:
+        return _ALL_ACTIONS
+    if isinstance(actions_permitted, str):
+        actions_permitted = (actions_permitted,)  # type: ignore[assignment]
+    actions = tuple(dict.fromkeys(actions_permitted))
+    unknown = [a for a in actions if a not in _ALL_ACTIONS]
+    if unknown:
+        raise ConfigurationError(
+            f"actions_permitted={actions_permitted!r} has unknown action(s) {unknown}: use a "
+            "tuple drawn from ('create', 'update', 'delete')."
+        )
+    if not actions:
+        raise ConfigurationError(
+            "actions_permitted=() permits nothing, so the tool could never act: pass at least "
+            "one of ('create', 'update', 'delete')."
+        )
+    return tuple(a for a in _ALL_ACTIONS if a in actions)
+
+
+def _manage_args_schema(name: str, schema: type, actions: tuple[Action, ...]) -> type[BaseModel]:
+    fields: dict[str, Any] = {}
+    if "create" in actions or "update" in actions:
+        fields["content"] = (
+            Optional[schema],  # type: ignore[valid-type]
+            Field(default=None, description="The memory's content (for create and update)."),
+        )
+    default_action = "create" if "create" in actions else actions[0]
+    fields["action"] = (
+        Literal[actions],  # type: ignore[valid-type]
+        Field(default=default_action, description="What to do."),
+    )
+    if actions != ("create",):
+        fields["id"] = (
+            Optional[uuid.UUID],
+            Field(default=None, description="The memory's id (for update and delete)."),
+        )
+    return create_model(_schema_name(name), **fields)
+
+
+def _schema_name(tool_name: str) -> str:
+    return "".join(part.capitalize() for part in tool_name.replace("-", "_").split("_")) or "Tool"
+
+
+def _dump(adapter: TypeAdapter[Any], content: Any) -> Any:
+    return adapter.dump_python(adapter.validate_python(content), mode="json")
+
+
+def _validation_message(tool: str) -> Callable[[ValidationError], str]:
+    def render(error: ValidationError) -> str:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}"
+            for e in error.errors(include_url=False)
+        )
+        return _prompts.ERR_INVALID_ARGUMENTS.format(tool=tool, problems=problems)
+
+    return render
