@@ -1,0 +1,16 @@
+"""Shared fixtures: every test runs with user paths pointed at a temporary folder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_paths(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Point langmem's data directory at a fresh temporary folder for each test."""
+    home = tmp_path_factory.mktemp("langmem-home")
+    monkeypatch.setenv("LANGMEM_HOME", str(home))
+    yield home
