@@ -1,9 +1,10 @@
 """One implementation for sync and async: flows that yield effects to a driver.
 
 A *flow* is a generator holding the whole logic of an operation. Whenever it needs IO it yields
-an effect (:class:`StoreBatch` or :class:`ModelCall`) and receives the result back through
-``send``. :func:`run_sync` and :func:`run_async` are the only places that perform IO, so the
-sync and async entry points of every feature share the same code path and send the same traffic.
+an effect (:class:`StoreBatch`, :class:`ModelCall`, or :class:`Parallel` for several at once)
+and receives the result back through ``send``. :func:`run_sync` and :func:`run_async` are the
+only places that perform IO, so the sync and async entry points of every feature share the same
+code path and send the same traffic.
 
 Example:
     >>> from langgraph.store.memory import InMemoryStore
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar, Union
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -45,7 +46,18 @@ class ModelCall:
     config: RunnableConfig | None = field(default=None)
 
 
-Effect = Union[StoreBatch, ModelCall]
+@dataclass(frozen=True)
+class Parallel:
+    """Perform several effects concurrently; the flow receives their results as a list, in order.
+
+    The sync driver uses a thread pool, the async driver ``asyncio.gather``. Every effect runs to
+    completion; if any failed, the first failure (in order) is thrown into the flow.
+    """
+
+    effects: Sequence[StoreBatch | ModelCall]
+
+
+Effect = StoreBatch | ModelCall | Parallel
 Flow = Generator[Effect, Any, T]
 
 
@@ -80,6 +92,8 @@ async def run_async(flow: Flow[T]) -> T:
 
 
 def _perform_sync(effect: Effect) -> Any:
+    if isinstance(effect, Parallel):
+        return _perform_parallel_sync(effect)
     if isinstance(effect, StoreBatch):
         return effect.store.batch(effect.ops)
     if isinstance(effect, ModelCall):
@@ -88,8 +102,41 @@ def _perform_sync(effect: Effect) -> Any:
 
 
 async def _perform_async(effect: Effect) -> Any:
+    if isinstance(effect, Parallel):
+        return await _perform_parallel_async(effect)
     if isinstance(effect, StoreBatch):
         return await effect.store.abatch(effect.ops)
     if isinstance(effect, ModelCall):
         return await effect.runnable.ainvoke(effect.input, effect.config)
     raise TypeError(f"unknown effect {effect!r}")  # pragma: no cover - programming error
+
+
+def _perform_parallel_sync(effect: Parallel) -> list[Any]:
+    import contextvars
+    from concurrent.futures import ThreadPoolExecutor
+
+    effects = list(effect.effects)
+    if len(effects) <= 1:
+        return [_perform_sync(e) for e in effects]
+    # each worker runs in a copy of the caller's context, so callbacks and config see the run
+    with ThreadPoolExecutor(max_workers=len(effects)) as pool:
+        futures = [pool.submit(contextvars.copy_context().run, _perform_sync, e) for e in effects]
+        outcomes = [(f.exception(), f) for f in futures]
+    return _results_or_first_error([(e, None if e else f.result()) for e, f in outcomes])
+
+
+async def _perform_parallel_async(effect: Parallel) -> list[Any]:
+    import asyncio
+
+    gathered = await asyncio.gather(
+        *(_perform_async(e) for e in effect.effects), return_exceptions=True
+    )
+    outcomes = [(r, None) if isinstance(r, BaseException) else (None, r) for r in gathered]
+    return _results_or_first_error(outcomes)
+
+
+def _results_or_first_error(outcomes: Sequence[tuple[BaseException | None, Any]]) -> list[Any]:
+    for error, _ in outcomes:
+        if error is not None:
+            raise error
+    return [result for _, result in outcomes]

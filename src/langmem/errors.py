@@ -12,6 +12,7 @@ against the standard exceptions keeps working.
      │    ├── NamespaceError                   a namespace template could not be filled safely
      │    └── StoreNotFoundError               no store given and none in the LangGraph context
      ├── InvalidInputError(ValueError)        input data that cannot be processed as given
+     │    └── TemplateVariableError            a prompt lost {variables} of its original
      ├── MissingDependencyError(ImportError)  an optional package is needed: names the pip command
      └── ModelOutputError                     the model kept answering in an unusable shape
 
@@ -28,6 +29,7 @@ __all__ = [
     "ModelOutputError",
     "NamespaceError",
     "StoreNotFoundError",
+    "TemplateVariableError",
 ]
 
 
@@ -71,3 +73,19 @@ class ModelOutputError(LangMemError):
         super().__init__(message)
         self.attempts = attempts
         self.problems = list(problems or [])
+
+
+class TemplateVariableError(InvalidInputError):
+    """A rewritten prompt lacks template variables (``{name}``) that its original has.
+
+    Attributes:
+        missing: the variable names that are missing, in the original's order.
+    """
+
+    def __init__(self, missing: list[str]):
+        names = ", ".join("{" + name + "}" for name in missing)
+        super().__init__(
+            f"the prompt lost template variable(s) {names}: every variable of the original prompt "
+            "must stay, spelled exactly as before. Put them back into the new prompt."
+        )
+        self.missing = list(missing)
