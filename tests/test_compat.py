@@ -109,6 +109,7 @@ PENDING: dict[str, str] = {
     "langmem.short_term:RunningSummary.__init__": "issue 6",
 }
 
+
 def _resolve(entry: Entry) -> Any:
     obj: Any = importlib.import_module(entry.module)
     for part in entry.name.split("."):

@@ -15,10 +15,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from langmem._version import __version__
+from langmem._version import __version__  # noqa: F401 - re-exported via __all__
 
 if TYPE_CHECKING:
-    from langmem.knowledge.tools import create_manage_memory_tool, create_search_memory_tool
+    from langmem.knowledge.tools import (  # noqa: F401
+        create_manage_memory_tool,
+        create_search_memory_tool,
+    )
 
 # public name -> module that defines it (imported on first access)
 _EXPORTS: dict[str, str] = {

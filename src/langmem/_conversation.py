@@ -29,7 +29,9 @@ def message_text(message: Any) -> str:
     content = message.get("content", "") if isinstance(message, dict) else message.content
     text = content_text(content)
     tool_calls = (
-        message.get("tool_calls") if isinstance(message, dict) else getattr(message, "tool_calls", None)
+        message.get("tool_calls")
+        if isinstance(message, dict)
+        else getattr(message, "tool_calls", None)
     )
     if tool_calls:
         from langmem.utils import dumps
@@ -65,14 +67,16 @@ def get_conversation(messages: list[Any], delimiter: str = "\n\n") -> str:
     """Render ``messages`` as ``role: text`` lines joined by ``delimiter``.
 
     Example:
-        >>> get_conversation([{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}])
+        >>> get_conversation(
+        ...     [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
+        ... )
         'user: hi\\n\\nassistant: hello'
     """
     return delimiter.join(f"{message_role(m)}: {message_text(m)}" for m in messages)
 
 
 def get_dialated_windows(messages: list[Any], N: int = 5, delimiter: str = "\n\n") -> list[str]:
-    """Render the last 1, 2, 4, ... (up to ``N`` windows) messages: growing views of the recent past.
+    """Render the last 1, 2, 4, ... messages (up to ``N`` windows): growing views of the past.
 
     The name keeps upstream's spelling. Windows are returned newest-first and never repeat.
     """
@@ -109,7 +113,7 @@ def format_sessions(sessions: Any) -> str:
 
     blocks = []
     for index, (messages, feedback) in enumerate(pairs):
-        body = get_conversation(messages)
+        body = get_conversation(list(messages))
         block = f"<session id={index}>\n{body}\n</session>"
         if feedback:
             text = feedback if isinstance(feedback, str) else dumps(feedback)
@@ -119,9 +123,9 @@ def format_sessions(sessions: Any) -> str:
 
 
 def _is_message(value: Any) -> bool:
-    return isinstance(value, dict) and ("role" in value or "type" in value) or hasattr(
-        value, "content"
-    ) and hasattr(value, "type")
+    return (isinstance(value, dict) and ("role" in value or "type" in value)) or (
+        hasattr(value, "content") and hasattr(value, "type")
+    )
 
 
 def _as_session_pairs(sessions: Any) -> list[tuple[Sequence[Any], Any]]:

@@ -76,7 +76,7 @@ def init_model(model: str) -> BaseChatModel:
 
 
 def _package_from_error(exc: ImportError) -> str | None:
-    name = getattr(exc, "name", None)
+    name = exc.name
     if name and name.startswith("langchain_"):
         return name.replace("_", "-")
     return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import string
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 from langmem.errors import NamespaceError
 
@@ -31,7 +31,7 @@ class NamespaceTemplate:
 
     __slots__ = ("_fields", "template")
 
-    def __init__(self, template: Union[tuple[str, ...], str, NamespaceTemplate]):
+    def __init__(self, template: tuple[str, ...] | str | NamespaceTemplate):
         if isinstance(template, NamespaceTemplate):
             self.template: tuple[str, ...] = template.template
             self._fields: tuple[tuple[str, ...], ...] = template._fields
@@ -128,7 +128,7 @@ def _configurable(config: RunnableConfig | None, template: NamespaceTemplate) ->
 
 
 def _as_label_value(key: str, value: Any, template: NamespaceTemplate) -> str:
-    if isinstance(value, bool) or not isinstance(value, (str, int)) and not _is_uuid(value):
+    if isinstance(value, bool) or (not isinstance(value, (str, int)) and not _is_uuid(value)):
         raise NamespaceError(
             f"config['configurable'][{key!r}]={value!r} is a {type(value).__name__}: namespace "
             f"values for {template.template!r} must be strings (or ints/UUIDs). Pass the id as "

@@ -17,7 +17,7 @@ _METHOD_ROW = re.compile(r"^\| `(\w+\.\w+)` \| `[\w]+` \| (.*) \|$")
 @dataclass(frozen=True)
 class Param:
     name: str
-    kind: str  # "positional_only", "positional_or_keyword", "keyword_only", "var_positional", "var_keyword"
+    kind: str  # an inspect.Parameter kind name, lower case: "positional_only", ...
     default: str | None  # source text of the default, None when there is none
 
 
@@ -100,9 +100,7 @@ def _parse_params(text: str) -> list[Param]:
             continue
         head, _, default = _partition_default(piece)
         name = head.split(":")[0].strip()
-        params.append(
-            Param(name, "positional_only" if positional_only else kind, default or None)
-        )
+        params.append(Param(name, "positional_only" if positional_only else kind, default or None))
     return params
 
 
@@ -150,7 +148,7 @@ def entries() -> list[Entry]:
         row = _ROW.match(line)
         if not row or row.group(1) in ("name", "method", "class"):
             continue
-        name, kind, defined_in, signature = row.groups()
+        name, kind, _defined_in, signature = row.groups()
         kind = kind.strip()
         if runtime:
             continue  # runtime class table rows: classes are checked through their methods

@@ -38,8 +38,8 @@ def create_manage_memory_tool(
     *,
     instructions: str = _prompts.MANAGE_TOOL_INSTRUCTIONS,
     schema: type = str,
-    actions_permitted: Optional[tuple[Action, ...]] = ("create", "update", "delete"),
-    store: Optional[BaseStore] = None,
+    actions_permitted: tuple[Action, ...] | None = ("create", "update", "delete"),
+    store: BaseStore | None = None,
     name: str = "manage_memory",
 ) -> StructuredTool:
     """Create a tool an agent calls to create, update and delete its long-term memories.
@@ -173,7 +173,7 @@ def create_search_memory_tool(
         limit=(int, Field(default=10, ge=1, le=1000, description="Maximum results.")),
         offset=(int, Field(default=0, ge=0, description="Results to skip (for paging).")),
         filter=(
-            Optional[dict[str, Any]],
+            dict[str, Any] | None,
             Field(default=None, description="Exact-match filters on stored value fields."),
         ),
     )
@@ -219,7 +219,7 @@ def create_search_memory_tool(
     )
 
 
-def _check_actions(actions_permitted: Optional[tuple[Action, ...]]) -> tuple[Action, ...]:
+def _check_actions(actions_permitted: tuple[Action, ...] | None) -> tuple[Action, ...]:
     if actions_permitted is None:
         return _ALL_ACTIONS
     if isinstance(actions_permitted, str):
@@ -243,7 +243,7 @@ def _manage_args_schema(name: str, schema: type, actions: tuple[Action, ...]) ->
     fields: dict[str, Any] = {}
     if "create" in actions or "update" in actions:
         fields["content"] = (
-            Optional[schema],  # type: ignore[valid-type]
+            Optional[schema],  # type: ignore[valid-type]  # noqa: UP045 - any type, at run time
             Field(default=None, description="The memory's content (for create and update)."),
         )
     default_action = "create" if "create" in actions else actions[0]
@@ -253,7 +253,7 @@ def _manage_args_schema(name: str, schema: type, actions: tuple[Action, ...]) ->
     )
     if actions != ("create",):
         fields["id"] = (
-            Optional[uuid.UUID],
+            uuid.UUID | None,
             Field(default=None, description="The memory's id (for update and delete)."),
         )
     return create_model(_schema_name(name), **fields)
@@ -267,8 +267,10 @@ def _dump(adapter: TypeAdapter[Any], content: Any) -> Any:
     return adapter.dump_python(adapter.validate_python(content), mode="json")
 
 
-def _validation_message(tool: str) -> Callable[[ValidationError], str]:
-    def render(error: ValidationError) -> str:
+def _validation_message(tool: str) -> Callable[[Any], str]:
+    def render(error: Any) -> str:
+        if not isinstance(error, ValidationError):  # pydantic v1 models as args schemas
+            return _prompts.ERR_INVALID_ARGUMENTS.format(tool=tool, problems=str(error))
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}"
             for e in error.errors(include_url=False)

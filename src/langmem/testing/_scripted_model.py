@@ -17,7 +17,9 @@ from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict, Field, PrivateAttr
 
-Reply = Union[AIMessage, str, Callable[["RecordedRequest"], Union[AIMessage, str]]]
+Reply = Union[  # noqa: UP007 - string forward reference needs typing.Union
+    AIMessage, str, Callable[["RecordedRequest"], AIMessage | str]
+]
 
 
 class ScriptExhaustedError(AssertionError):
@@ -126,7 +128,9 @@ class ScriptedChatModel(BaseChatModel):
         formatted = [convert_to_openai_tool(tool) for tool in tools]
         return self.bind(tools=formatted, tool_choice=tool_choice, **kwargs)
 
-    def _next_reply(self, messages: list[BaseMessage], stop: Any, kwargs: dict[str, Any]) -> AIMessage:
+    def _next_reply(
+        self, messages: list[BaseMessage], stop: Any, kwargs: dict[str, Any]
+    ) -> AIMessage:
         extra = {k: v for k, v in kwargs.items() if k not in ("tools", "tool_choice")}
         if stop is not None:
             extra["stop"] = stop
@@ -166,7 +170,9 @@ class ScriptedChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        return ChatResult(generations=[ChatGeneration(message=self._next_reply(messages, stop, kwargs))])
+        return ChatResult(
+            generations=[ChatGeneration(message=self._next_reply(messages, stop, kwargs))]
+        )
 
     async def _agenerate(
         self,
@@ -175,10 +181,14 @@ class ScriptedChatModel(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        return ChatResult(generations=[ChatGeneration(message=self._next_reply(messages, stop, kwargs))])
+        return ChatResult(
+            generations=[ChatGeneration(message=self._next_reply(messages, stop, kwargs))]
+        )
 
 
-def tool_call(name: str, args: dict[str, Any] | None = None, *, id: str | None = None) -> dict[str, Any]:
+def tool_call(
+    name: str, args: dict[str, Any] | None = None, *, id: str | None = None
+) -> dict[str, Any]:
     """A tool call dict for a scripted ``AIMessage``."""
     return {
         "name": name,
@@ -188,7 +198,9 @@ def tool_call(name: str, args: dict[str, Any] | None = None, *, id: str | None =
     }
 
 
-def ai_tool_calls(*calls: dict[str, Any] | tuple[str, dict[str, Any]], content: str = "") -> AIMessage:
+def ai_tool_calls(
+    *calls: dict[str, Any] | tuple[str, dict[str, Any]], content: str = ""
+) -> AIMessage:
     """An ``AIMessage`` carrying the given tool calls (``tool_call`` dicts or ``(name, args)``)."""
     built = [c if isinstance(c, dict) else tool_call(c[0], c[1]) for c in calls]
     return AIMessage(content=content, tool_calls=built)
