@@ -27,6 +27,8 @@ class HashingEmbeddings(Embeddings):
         2
     """
 
+    model_id = "langmem-hashing"
+
     def __init__(self, dims: int = 384) -> None:
         if not isinstance(dims, int) or dims <= 0:
             raise ValueError(f"dims={dims!r} must be a positive int, such as 384.")
