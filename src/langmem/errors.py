@@ -12,7 +12,8 @@ against the standard exceptions keeps working.
      │    ├── NamespaceError                   a namespace template could not be filled safely
      │    └── StoreNotFoundError               no store given and none in the LangGraph context
      ├── InvalidInputError(ValueError)        input data that cannot be processed as given
-     │    └── TemplateVariableError            a prompt lost {variables} of its original
+     │    ├── TemplateVariableError            a prompt lost {variables} of its original
+     │    └── TokenBudgetError                 messages that cannot fit the token budget given
      ├── MissingDependencyError(ImportError)  an optional package is needed: names the pip command
      └── ModelOutputError                     the model kept answering in an unusable shape
 
@@ -30,6 +31,7 @@ __all__ = [
     "NamespaceError",
     "StoreNotFoundError",
     "TemplateVariableError",
+    "TokenBudgetError",
 ]
 
 
@@ -89,3 +91,33 @@ class TemplateVariableError(InvalidInputError):
             "must stay, spelled exactly as before. Put them back into the new prompt."
         )
         self.missing = list(missing)
+
+
+class TokenBudgetError(InvalidInputError):
+    """Messages cannot be kept within the token budget that was given.
+
+    Raised when a message (or an AI message with its tool results, which are never separated) is
+    larger than what the budget leaves room for, so no summary could make the result fit.
+
+    Attributes:
+        tokens: the size, in tokens, of what did not fit.
+        budget: the room that was available for it, in tokens.
+        message_id: the id of the message concerned, when one message is the cause.
+        result: work already done before the budget was found impossible (for example a
+            ``SummarizationResult`` whose summary the model already wrote), or ``None``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        tokens: int,
+        budget: int,
+        message_id: str | None = None,
+        result: object = None,
+    ):
+        super().__init__(message)
+        self.tokens = tokens
+        self.budget = budget
+        self.message_id = message_id
+        self.result = result
