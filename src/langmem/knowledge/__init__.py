@@ -1,5 +1,20 @@
 """Long-term memory: hot-path memory tools (and, as they land, extraction and search)."""
 
+from langmem.knowledge.extraction import (
+    MemoryPhase,
+    create_memory_manager,
+    create_memory_searcher,
+    create_memory_store_manager,
+    create_thread_extractor,
+)
 from langmem.knowledge.tools import create_manage_memory_tool, create_search_memory_tool
 
-__all__ = ["create_manage_memory_tool", "create_search_memory_tool"]
+__all__ = [
+    "MemoryPhase",
+    "create_manage_memory_tool",
+    "create_memory_manager",
+    "create_memory_searcher",
+    "create_memory_store_manager",
+    "create_search_memory_tool",
+    "create_thread_extractor",
+]

@@ -1,0 +1,547 @@
+"""The memory store manager: keep the memories in a LangGraph store current, one turn at a time.
+
+A turn is one flow (see :mod:`langmem._flow`): optionally ask the query model for search queries,
+run every search in one store batch, let the model edit what was found (plus any phases), then
+write every change in one store batch. Write errors propagate; nothing is half-reported.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.runnables import Runnable, RunnableConfig, ensure_config
+from langgraph.store.base import NOT_PROVIDED, BaseStore, GetOp, NotProvided, PutOp, SearchOp
+from langgraph.store.base import Item as BaseItem
+from pydantic import BaseModel
+
+from langmem import _flow
+from langmem._conversation import get_conversation, message_role
+from langmem._models import ModelRef
+from langmem._namespace import NamespaceTemplate
+from langmem._store_context import resolve_store
+from langmem.errors import ConfigurationError
+from langmem.knowledge import _prompts
+from langmem.knowledge._kinds import DictKind, Kind, ModelKind, TextKind, build_kinds
+from langmem.knowledge._manager import check_messages, check_steps, extraction_flow
+from langmem.knowledge._session import Entry, Permissions, Session
+from langmem.knowledge._types import Item, Memory, MemoryPhase, MemoryStoreManagerInput, SearchItem
+
+__all__ = ["MemoryStoreManager", "create_memory_store_manager"]
+
+DEFAULT_KEY = "default"
+QUERY_TOOL = "search_memory"
+
+
+class MemoryStoreManager(Runnable[MemoryStoreManagerInput, list[dict[str, Any]]]):
+    """Extracts memories from conversations into a store (see
+    :func:`create_memory_store_manager`)."""
+
+    def __init__(
+        self,
+        model: str | Any,
+        /,
+        *,
+        schemas: list[Any] | None = None,
+        default: str | dict[str, Any] | Any | None = None,
+        default_factory: Callable[[RunnableConfig], Any] | None = None,
+        instructions: str = _prompts.EXTRACTION_INSTRUCTIONS,
+        enable_inserts: bool = True,
+        enable_deletes: bool = True,
+        query_model: str | Any | None = None,
+        query_limit: int = 5,
+        namespace: tuple[str, ...] = ("memories", "{langgraph_user_id}"),
+        store: BaseStore | None = None,
+        phases: list[MemoryPhase] | None = None,
+    ):
+        self.model = ModelRef(model)
+        self.query_model = None if query_model is None else ModelRef(query_model)
+        self.kinds = build_kinds(schemas)
+        self.schemas = tuple(kind.schema for kind in self.kinds.values())
+        if default is not None and default_factory is not None:
+            raise ConfigurationError(
+                "both default and default_factory were given: pass one of them (default for a "
+                "fixed value, default_factory(config) for one that depends on the config)."
+            )
+        if default is not None:
+            fixed = self._coerce_default(default)
+            self.default_factory: Callable[[RunnableConfig], Any] | None = lambda _: fixed
+        else:
+            self.default_factory = default_factory
+        if isinstance(query_limit, bool) or not isinstance(query_limit, int) or query_limit < 1:
+            raise ConfigurationError(f"query_limit={query_limit!r} must be an int >= 1.")
+        self.instructions = instructions
+        self.enable_inserts = enable_inserts
+        self.enable_deletes = enable_deletes
+        self.query_limit = query_limit
+        self.namespace = NamespaceTemplate(namespace)
+        self.phases = list(phases or [])
+        self._store = store
+
+    @property
+    def store(self) -> BaseStore:
+        """The store given at creation, else the LangGraph run's store."""
+        return resolve_store(self._store, what="memory store manager")
+
+    def get_namespace(self, config: RunnableConfig | None = None) -> tuple[str, ...]:
+        """The namespace for ``config`` (or the LangGraph run's config)."""
+        return self.namespace(config)
+
+    # -- one turn -------------------------------------------------------------------------------
+    def _turn(
+        self, input: MemoryStoreManagerInput, config: RunnableConfig | None
+    ) -> _flow.Flow[list[dict[str, Any]]]:
+        if not isinstance(input, dict) or "messages" not in input:
+            raise ConfigurationError(
+                f"input={input!r} has no 'messages': pass {{'messages': [...]}}."
+            )
+        messages = check_messages(input["messages"])
+        steps = check_steps(input.get("max_steps"))
+        config = ensure_config(config)
+        store = self.store
+        namespace = self.namespace(config)
+
+        queries = None
+        if self.query_model is not None:
+            queries = yield from self._query_flow(messages, config)
+        queries = queries or _recent_queries(messages, self.query_limit)
+        ops: list[Any] = [SearchOp(namespace, None, self.query_limit, 0, q) for q in queries]
+        if self.default_factory is not None:
+            ops.append(GetOp(namespace, DEFAULT_KEY))
+        results = yield _flow.StoreBatch(store, ops)
+
+        session = Session(self.kinds, Permissions(self.enable_inserts, True, self.enable_deletes))
+        found = _top(results[: len(queries)], self.query_limit)
+        if self.default_factory is not None:
+            profile = results[-1]
+            if profile is not None and all(_ref(i) != _ref(profile) for i in found):
+                found.append(profile)
+            if profile is None:
+                value = self._coerce_default(self.default_factory(config))
+                kind: Kind = self.kinds.get(type(value).__name__) or ModelKind(type(value))
+                session.add(f"{namespace}:{DEFAULT_KEY}", kind, value, ref=(namespace, None))
+        for item in found:
+            kind, content = self._kind_and_content(item.value)
+            session.add(repr(_ref(item)), kind, content, ref=(tuple(item.namespace), item))
+
+        yield from extraction_flow(
+            self.model.get(),
+            session,
+            instructions=self.instructions,
+            messages=messages,
+            max_steps=steps,
+            config=config,
+        )
+        for phase in self.phases:
+            session.permissions = Permissions(
+                phase.get("enable_inserts", True), True, phase.get("enable_deletes", True)
+            )
+            yield from extraction_flow(
+                self.model.get(),
+                session,
+                instructions=phase.get("instructions", _prompts.PHASE_INSTRUCTIONS),
+                messages=messages if phase.get("include_messages", False) else None,
+                max_steps=1,
+                config=config,
+            )
+
+        puts, written = self._writes(session, namespace, config)
+        if puts:
+            yield _flow.StoreBatch(store, puts)
+        return written
+
+    def _query_flow(self, messages: list[Any], config: RunnableConfig) -> _flow.Flow[list[str]]:
+        assert self.query_model is not None
+        bound = self.query_model.get().bind_tools([query_tool()], tool_choice=QUERY_TOOL)
+        prompt = [
+            SystemMessage(_prompts.SEARCH_QUERY_INSTRUCTIONS),
+            HumanMessage(f"<conversation>\n{get_conversation(messages)}\n</conversation>"),
+        ]
+        reply = yield _flow.ModelCall(bound, prompt, config)
+        return queries_from(reply)
+
+    def _writes(
+        self, session: Session, namespace: tuple[str, ...], config: RunnableConfig
+    ) -> tuple[list[PutOp], list[dict[str, Any]]]:
+        now = _dt.datetime.now(_dt.timezone.utc).isoformat()
+        thread_id = (config.get("configurable") or {}).get("thread_id")
+        provenance: dict[str, Any] = {"updated_at": now}
+        if thread_id is not None:
+            provenance["thread_id"] = str(thread_id)
+        puts: list[PutOp] = []
+        written: list[dict[str, Any]] = []
+        for entry in session.entries:
+            ns, item = entry.ref if entry.ref is not None else (namespace, None)
+            if entry.state == "deleted":
+                if item is not None:
+                    puts.append(PutOp(ns, item.key, None))
+                continue
+            if entry.state == "dropped" or (entry.state == "kept" and item is not None):
+                continue
+            value = self._stored_value(entry, item, now, provenance)
+            if value is None:
+                continue
+            key = item.key if item is not None else _new_key(entry)
+            puts.append(PutOp(ns, key, value))
+            written.append({"namespace": ns, "key": key, "value": value})
+        return puts, written
+
+    def _stored_value(
+        self, entry: Entry, item: BaseItem | None, now: str, provenance: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        content = entry.kind.dump(entry.value)
+        if isinstance(entry.kind, TextKind):
+            content = entry.value  # type: ignore[assignment]
+        if item is None:
+            base: dict[str, Any] = {"kind": entry.kind.name or Memory.__name__}
+            return {**base, "content": content, "created_at": now, **provenance}
+        old = dict(item.value)
+        if old.get("content") == content and (
+            not entry.kind.name or old.get("kind") == entry.kind.name
+        ):
+            return None  # the model re-sent the same value
+        if "content" not in old and isinstance(entry.kind, DictKind) and not entry.kind.name:
+            return {**content, **provenance}
+        created = old.get("created_at") or item.created_at.isoformat()
+        value = {**old, "content": content, "created_at": created, **provenance}
+        if entry.kind.name:
+            value["kind"] = entry.kind.name
+        return value
+
+    def _kind_and_content(self, value: dict[str, Any]) -> tuple[Kind, Any]:
+        if "content" not in value:
+            return DictKind(), value
+        content = value["content"]
+        kind_name = value.get("kind")
+        if isinstance(content, str):
+            return TextKind(), content
+        if isinstance(kind_name, str) and kind_name in self.kinds and isinstance(content, dict):
+            return self.kinds[kind_name], content
+        if isinstance(content, dict):
+            return DictKind(kind_name if isinstance(kind_name, str) else ""), content
+        return DictKind(), value
+
+    def _coerce_default(self, default: Any) -> Any:
+        if isinstance(default, BaseModel):
+            return default
+        if isinstance(default, str):
+            default = {"content": default}
+        if isinstance(default, dict):
+            for kind in self.kinds.values():
+                try:
+                    return kind.schema.model_validate(default)
+                except Exception:
+                    continue
+        raise ConfigurationError(
+            f"default={default!r} fits none of the schemas {list(self.kinds)}: pass a schema "
+            "instance, a dict of its fields, or a string for the default Memory schema."
+        )
+
+    def _coerce_value(self, value: dict[str, Any]) -> BaseModel | dict[str, Any]:
+        kind = self.kinds.get(value.get("kind", "")) if isinstance(value, dict) else None
+        if kind is None or "content" not in value:
+            return value
+        try:
+            return kind.schema.model_validate(value["content"])
+        except Exception:
+            return value
+
+    def _coerce_item(self, item: BaseItem | None) -> Item | None:
+        if item is None:
+            return None
+        return Item(
+            namespace=tuple(item.namespace),
+            key=item.key,
+            value=self._coerce_value(item.value),  # type: ignore[arg-type]
+            created_at=item.created_at,
+            updated_at=item.updated_at,
+        )
+
+    def _coerce_search_item(self, item: Any) -> SearchItem:
+        return SearchItem(
+            tuple(item.namespace),
+            item.key,
+            self._coerce_value(item.value),  # type: ignore[arg-type]
+            item.created_at,
+            item.updated_at,
+            item.score,
+        )
+
+    def _default_item(self, key: str, config: RunnableConfig | None) -> Item | None:
+        if key != DEFAULT_KEY or self.default_factory is None:
+            return None
+        value = self._coerce_default(self.default_factory(ensure_config(config)))
+        now = _dt.datetime.now(_dt.timezone.utc)
+        return Item(
+            namespace=self.get_namespace(config),
+            key=DEFAULT_KEY,
+            value=value,
+            created_at=now,
+            updated_at=now,
+        )
+
+    # -- Runnable -------------------------------------------------------------------------------
+    def invoke(
+        self,
+        input: MemoryStoreManagerInput,
+        config: RunnableConfig | None = None,
+        **kwargs: Any,
+    ) -> list[dict[str, Any]]:
+        return _flow.run_sync(self._turn(input, config))
+
+    async def ainvoke(
+        self,
+        input: MemoryStoreManagerInput,
+        config: RunnableConfig | None = None,
+        **kwargs: Any,
+    ) -> list[dict[str, Any]]:
+        return await _flow.run_async(self._turn(input, config))
+
+    async def __call__(self, messages: Sequence[Any]) -> list[dict[str, Any]]:
+        return await self.ainvoke({"messages": list(messages), "max_steps": 1})
+
+    # -- direct store access --------------------------------------------------------------------
+    def get(
+        self,
+        key: str,
+        *,
+        refresh_ttl: bool | None = None,
+        config: RunnableConfig | None = None,
+    ) -> Item | None:
+        """The memory stored under ``key`` (its value as a schema instance when it has one).
+
+        ``"default"`` gives the default memory when nothing is stored yet and a default is set.
+        """
+        item = self.store.get(self.get_namespace(config), key, refresh_ttl=refresh_ttl)
+        return self._coerce_item(item) or self._default_item(key, config)
+
+    async def aget(
+        self,
+        key: str,
+        *,
+        refresh_ttl: bool | None = None,
+        config: RunnableConfig | None = None,
+    ) -> Item | None:
+        """Async :meth:`get`."""
+        item = await self.store.aget(self.get_namespace(config), key, refresh_ttl=refresh_ttl)
+        return self._coerce_item(item) or self._default_item(key, config)
+
+    def search(
+        self,
+        *,
+        query: str | None = None,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        refresh_ttl: bool | None = None,
+        config: RunnableConfig | None = None,
+    ) -> list[SearchItem]:
+        """Search this manager's namespace."""
+        items = self.store.search(
+            self.get_namespace(config),
+            query=query,
+            filter=filter,
+            limit=limit,
+            offset=offset,
+            refresh_ttl=refresh_ttl,
+        )
+        return [self._coerce_search_item(item) for item in items]
+
+    async def asearch(
+        self,
+        *,
+        query: str | None = None,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        refresh_ttl: bool | None = None,
+        config: RunnableConfig | None = None,
+    ) -> list[SearchItem]:
+        """Async :meth:`search`."""
+        items = await self.store.asearch(
+            self.get_namespace(config),
+            query=query,
+            filter=filter,
+            limit=limit,
+            offset=offset,
+            refresh_ttl=refresh_ttl,
+        )
+        return [self._coerce_search_item(item) for item in items]
+
+    def put(
+        self,
+        key: str,
+        value: dict[str, Any],
+        index: Any = None,
+        *,
+        ttl: float | NotProvided | None = NOT_PROVIDED,
+        config: RunnableConfig | None = None,
+    ) -> None:
+        """Store ``value`` under ``key`` in this manager's namespace."""
+        self.store.put(self.get_namespace(config), key, value, index=index, ttl=ttl)
+
+    async def aput(
+        self,
+        key: str,
+        value: dict[str, Any],
+        index: Any = None,
+        *,
+        ttl: float | NotProvided | None = NOT_PROVIDED,
+        config: RunnableConfig | None = None,
+    ) -> None:
+        """Async :meth:`put`."""
+        await self.store.aput(self.get_namespace(config), key, value, index=index, ttl=ttl)
+
+    def delete(self, key: str, config: RunnableConfig | None = None) -> None:
+        """Delete the memory stored under ``key``."""
+        self.store.delete(self.get_namespace(config), key)
+
+    async def adelete(self, key: str, config: RunnableConfig | None = None) -> None:
+        """Async :meth:`delete`."""
+        await self.store.adelete(self.get_namespace(config), key)
+
+
+def create_memory_store_manager(
+    model: str | Any,
+    /,
+    *,
+    schemas: list[Any] | None = None,
+    instructions: str = _prompts.EXTRACTION_INSTRUCTIONS,
+    default: str | dict[str, Any] | Any | None = None,
+    default_factory: Callable[[RunnableConfig], Any] | None = None,
+    enable_inserts: bool = True,
+    enable_deletes: bool = False,
+    query_model: str | Any | None = None,
+    query_limit: int = 5,
+    namespace: tuple[str, ...] = ("memories", "{langgraph_user_id}"),
+    store: BaseStore | None = None,
+    phases: list[MemoryPhase] | None = None,
+) -> MemoryStoreManager:
+    """Create a runnable that keeps the memories in a LangGraph store current.
+
+    Each turn: search the namespace for memories related to the conversation (one store
+    batch; queries come from ``query_model`` when given, else from the recent messages, with no
+    extra model call), let the model insert/update/delete them (plus each of ``phases``), then
+    write every change in one store batch. A stored memory is
+    ``{"kind": "<Schema>", "content": {...}, "created_at", "updated_at", "thread_id"}`` (ISO 8601
+    times; ``thread_id`` from ``config["configurable"]`` when present).
+
+    Args:
+        model: the chat model that edits memories, or a ``"provider:model"`` string.
+        schemas: pydantic models a memory may follow (default :class:`Memory`).
+        instructions: what to remember and how.
+        default: a profile-style memory stored under key ``"default"`` when absent.
+        default_factory: builds the default from the run's config instead.
+        enable_inserts: allow new memories.
+        enable_deletes: allow deletions.
+        query_model: a model that writes the search queries (one extra call per turn).
+        query_limit: how many related memories the model sees.
+        namespace: where memories live; ``{key}`` labels are filled from the config.
+        store: the store; by default the LangGraph run's store.
+        phases: extra passes after extraction, e.g. to consolidate.
+
+    Returns:
+        A :class:`MemoryStoreManager`: ``invoke({"messages": [...]}, config)`` returns the
+        writes as ``{"namespace", "key", "value"}`` dicts (deletions are applied, not returned).
+
+    Example:
+        >>> from langgraph.store.memory import InMemoryStore
+        >>> from langmem.testing import ScriptedChatModel, ai_tool_calls
+        >>> model = ScriptedChatModel(responses=[
+        ...     ai_tool_calls(("Memory", {"content": "Prefers dark mode"}))])
+        >>> manager = create_memory_store_manager(
+        ...     model, namespace=("memories", "{langgraph_user_id}"), store=InMemoryStore())
+        >>> writes = manager.invoke(
+        ...     {"messages": [{"role": "user", "content": "I prefer dark mode"}]},
+        ...     {"configurable": {"langgraph_user_id": "u1"}})
+        >>> writes[0]["value"]["content"]
+        {'content': 'Prefers dark mode'}
+    """
+    return MemoryStoreManager(
+        model,
+        schemas=schemas,
+        instructions=instructions,
+        default=default,
+        default_factory=default_factory,
+        enable_inserts=enable_inserts,
+        enable_deletes=enable_deletes,
+        query_model=query_model,
+        query_limit=query_limit,
+        namespace=namespace,
+        store=store,
+        phases=phases,
+    )
+
+
+def query_tool() -> dict[str, Any]:
+    """The tool a query model calls to search memories (several queries in one call)."""
+    return {
+        "type": "function",
+        "function": {
+            "name": QUERY_TOOL,
+            "description": _prompts.SEARCH_QUERY_TOOL_DESCRIPTION,
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "queries": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "description": _prompts.SEARCH_QUERIES_DESCRIPTION,
+                    }
+                },
+                "required": ["queries"],
+            },
+        },
+    }
+
+
+def queries_from(reply: Any) -> list[str]:
+    """Search queries from a query model's tool calls (``queries`` list or ``query`` string)."""
+    queries: list[str] = []
+    for call in getattr(reply, "tool_calls", None) or []:
+        args = call.get("args") or {}
+        raw = args.get("queries", args.get("query"))
+        for query in raw if isinstance(raw, list) else [raw]:
+            if isinstance(query, str) and query.strip() and query not in queries:
+                queries.append(query.strip())
+    return queries
+
+
+def _recent_queries(messages: list[Any], query_limit: int) -> list[str]:
+    """Queries from the recent conversation: the last exchange, then wider windows."""
+    if not messages:
+        return []
+    windows = max(1, query_limit // 4)
+    queries: list[str] = []
+    size = 2 if len(messages) > 1 and message_role(messages[-1]) != "user" else 1
+    while len(queries) < windows:
+        text = get_conversation(messages[-size:])
+        if text not in queries:
+            queries.append(text)
+        if size >= len(messages):
+            break
+        size *= 2
+    return queries
+
+
+def _ref(item: Any) -> tuple[tuple[str, ...], str]:
+    return tuple(item.namespace), item.key
+
+
+def _top(result_lists: Sequence[Any], limit: int) -> list[Any]:
+    best: dict[tuple[tuple[str, ...], str], Any] = {}
+    for results in result_lists:
+        for item in results or ():
+            seen = best.get(_ref(item))
+            if seen is None or (item.score or 0) > (seen.score or 0):
+                best[_ref(item)] = item
+    ranked = sorted(
+        best.values(), key=lambda i: i.score if i.score is not None else float("-inf"), reverse=True
+    )
+    return ranked[:limit]
+
+
+def _new_key(entry: Entry) -> str:
+    return DEFAULT_KEY if entry.ref is not None else entry.id
