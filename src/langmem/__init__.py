@@ -22,10 +22,18 @@ if TYPE_CHECKING:
         create_manage_memory_tool,
         create_search_memory_tool,
     )
+    from langmem.prompts.optimization import (  # noqa: F401
+        create_multi_prompt_optimizer,
+        create_prompt_optimizer,
+    )
+    from langmem.prompts.types import Prompt  # noqa: F401
 
 # public name -> module that defines it (imported on first access)
 _EXPORTS: dict[str, str] = {
+    "Prompt": "langmem.prompts.types",
     "create_manage_memory_tool": "langmem.knowledge.tools",
+    "create_multi_prompt_optimizer": "langmem.prompts.optimization",
+    "create_prompt_optimizer": "langmem.prompts.optimization",
     "create_search_memory_tool": "langmem.knowledge.tools",
 }
 

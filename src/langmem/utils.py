@@ -4,6 +4,8 @@
 - :func:`dumps`: compact JSON for memories, store items and pydantic values.
 - :func:`get_conversation`, :func:`format_sessions`, :func:`get_dialated_windows`: render
   messages as plain text for prompts.
+- :func:`get_var_healer`, :func:`get_prompt_extraction_schema`: keep a prompt's ``{variables}``
+  when a model rewrites it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from langmem import errors
 from langmem._conversation import format_sessions, get_conversation, get_dialated_windows
 from langmem._namespace import NamespaceTemplate
+from langmem._templates import get_prompt_extraction_schema, get_var_healer
 
 __all__ = [
     "NamespaceTemplate",
@@ -26,6 +29,8 @@ __all__ = [
     "format_sessions",
     "get_conversation",
     "get_dialated_windows",
+    "get_prompt_extraction_schema",
+    "get_var_healer",
 ]
 
 
