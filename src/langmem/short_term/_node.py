@@ -1,0 +1,138 @@
+"""SummarizationNode: running summaries as a LangGraph node or ``pre_model_hook``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.language_models import LanguageModelLike
+from langchain_core.messages import RemoveMessage
+from langchain_core.messages.utils import count_tokens_approximately
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph.message import REMOVE_ALL_MESSAGES
+from pydantic import BaseModel
+
+from langmem._flow import run_async, run_sync
+from langmem._models import ModelRef
+from langmem.errors import InvalidInputError
+from langmem.short_term import summarization as _s
+from langmem.short_term._plan import TokenCounter
+from langmem.short_term._prompts import (
+    DEFAULT_EXISTING_SUMMARY_PROMPT,
+    DEFAULT_FINAL_SUMMARY_PROMPT,
+    DEFAULT_INITIAL_SUMMARY_PROMPT,
+)
+
+try:  # where LangGraph keeps it since 0.4; the public alias is slated for removal
+    from langgraph._internal._runnable import RunnableCallable
+except ImportError:  # pragma: no cover - older LangGraph
+    from langgraph.utils.runnable import RunnableCallable  # type: ignore[no-redef,attr-defined]
+
+
+class SummarizationNode(RunnableCallable):
+    """A LangGraph node that keeps the messages it passes on within ``max_tokens``.
+
+    It reads ``state[input_messages_key]`` and ``state["context"]["running_summary"]`` and returns
+    ``{output_messages_key: messages, "context": {..., "running_summary": RunningSummary}}``
+    (``context`` only once there is a summary). When the input and output keys are the same, the
+    update replaces the whole list: ``RemoveMessage(REMOVE_ALL_MESSAGES)`` first, then the new
+    messages. Parameters are those of :func:`~langmem.short_term.summarize_messages`.
+
+    Example:
+        >>> from langmem.testing import ScriptedChatModel
+        >>> node = SummarizationNode(
+        ...     model=ScriptedChatModel(), max_tokens=100, max_summary_tokens=20
+        ... )
+        >>> update = node.invoke({"messages": [{"role": "user", "content": "hi"}]})
+        >>> [m.content for m in update["summarized_messages"]]
+        ['hi']
+    """
+
+    def __init__(
+        self,
+        *,
+        model: LanguageModelLike,
+        max_tokens: int,
+        max_tokens_before_summary: int | None = None,
+        max_summary_tokens: int = 256,
+        token_counter: TokenCounter = count_tokens_approximately,
+        initial_summary_prompt: ChatPromptTemplate = DEFAULT_INITIAL_SUMMARY_PROMPT,
+        existing_summary_prompt: ChatPromptTemplate = DEFAULT_EXISTING_SUMMARY_PROMPT,
+        final_prompt: ChatPromptTemplate = DEFAULT_FINAL_SUMMARY_PROMPT,
+        input_messages_key: str = "messages",
+        output_messages_key: str = "summarized_messages",
+        name: str = "summarization",
+    ) -> None:
+        self._settings = _s._settings(
+            max_tokens,
+            max_tokens_before_summary,
+            max_summary_tokens,
+            token_counter,
+            initial_summary_prompt,
+            existing_summary_prompt,
+            final_prompt,
+        )
+        self._model = ModelRef(model)
+        super().__init__(self._func, self._afunc, name=name, trace=False)
+        self.model = model
+        self.max_tokens = max_tokens
+        self.max_tokens_before_summary = max_tokens_before_summary
+        self.max_summary_tokens = max_summary_tokens
+        self.token_counter = token_counter
+        self.initial_summary_prompt = initial_summary_prompt
+        self.existing_summary_prompt = existing_summary_prompt
+        self.final_prompt = final_prompt
+        self.input_messages_key = input_messages_key
+        self.output_messages_key = output_messages_key
+
+    def _func(self, input: Any, config: RunnableConfig) -> dict[str, Any]:
+        messages, context = self._parse_input(input)
+        flow = _s._summarize(messages, context.get("running_summary"), self._model, self._settings)
+        return self._state_update(context, run_sync(flow))
+
+    async def _afunc(self, input: Any, config: RunnableConfig) -> dict[str, Any]:
+        messages, context = self._parse_input(input)
+        flow = _s._summarize(messages, context.get("running_summary"), self._model, self._settings)
+        return self._state_update(context, await run_async(flow))
+
+    def _parse_input(self, state: Any) -> tuple[Any, dict[str, Any]]:
+        key = self.input_messages_key
+        if isinstance(state, dict):
+            messages = state.get(key)
+            context = state.get("context")
+            present = sorted(map(str, state))
+        elif isinstance(state, BaseModel):
+            messages = getattr(state, key, None)
+            context = getattr(state, "context", None)
+            present = sorted(type(state).model_fields)
+        else:
+            raise InvalidInputError(
+                f"{self.name} got state of type {type(state).__name__}: pass a dict or a "
+                f"pydantic model with a {key!r} field."
+            )
+        if messages is None:
+            raise InvalidInputError(
+                f"{self.name} found no {key!r} in the state (keys: {present}): add it to the "
+                f"state, or set input_messages_key to the key holding the messages."
+            )
+        if context is None:
+            context = {}
+        if not isinstance(context, dict):
+            raise InvalidInputError(
+                f"state['context'] is {type(context).__name__}, not a dict: declare it as "
+                "`context: dict[str, Any]` in the graph state."
+            )
+        return messages, context
+
+    def _state_update(
+        self, context: dict[str, Any], result: _s.SummarizationResult
+    ) -> dict[str, Any]:
+        update: dict[str, Any] = {self.output_messages_key: result.messages}
+        if result.running_summary is not None:
+            update["context"] = {**context, "running_summary": result.running_summary}
+            if self.input_messages_key == self.output_messages_key:
+                update[self.output_messages_key] = [
+                    RemoveMessage(id=REMOVE_ALL_MESSAGES),
+                    *result.messages,
+                ]
+        return update

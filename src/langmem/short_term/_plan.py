@@ -1,0 +1,248 @@
+"""Pure planning for running summaries: messages in, what to keep and what to summarize out.
+
+Core types:
+
+- :class:`Unit`: messages that must stay together (an AI message with tool calls and all of its
+  tool results, or one other message); a unit is kept or summarized as a whole.
+- :class:`Parsed`: a conversation split into the system prefix, the messages the running
+  summary already covers, and the units still to place.
+
+Messages without an id get a deterministic one (``msg-<hash of role and content>-<n>``, where
+``n`` counts earlier messages with the same role and content), so the same conversation gets the
+same ids on every call and a running summary can record what it covers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    HumanMessage,
+    RemoveMessage,
+    SystemMessage,
+    ToolMessage,
+    convert_to_messages,
+)
+
+from langmem.errors import InvalidInputError, TokenBudgetError
+from langmem.short_term._prompts import render_message
+
+TokenCounter = Callable[[Iterable[Any]], int]
+
+# ids of the messages that carry a summary in our output; recognised when fed back as input
+SUMMARY_ID_PREFIX = "langmem-summary-"
+
+
+@dataclass
+class Unit:
+    """Consecutive messages that are kept or summarized together."""
+
+    messages: list[BaseMessage]
+    tokens: int = 0
+    """Tokens of the messages as they are (what keeping them costs)."""
+    _text: str | None = field(default=None, repr=False)
+
+    @property
+    def text(self) -> str:
+        """The messages as transcript text for the summarizing model (rendered once)."""
+        if self._text is None:
+            self._text = "\n\n".join(render_message(m) for m in self.messages)
+        return self._text
+
+    @property
+    def has_human(self) -> bool:
+        return any(isinstance(m, HumanMessage) for m in self.messages)
+
+    @property
+    def first_id(self) -> str:
+        return str(self.messages[0].id)
+
+
+@dataclass
+class Parsed:
+    """A conversation split for summarization."""
+
+    system: list[BaseMessage]
+    units: list[Unit]
+
+
+def normalize(messages: Any) -> list[BaseMessage]:
+    """LangChain messages with ids from what the caller passed (messages, role/content dicts).
+
+    Raises:
+        InvalidInputError: ``messages`` is not a list of messages, one item is not a message,
+            a tool result has no ``tool_call_id``, or two different messages share an id.
+    """
+    if isinstance(messages, (str, bytes, dict)) or not isinstance(messages, Sequence):
+        raise InvalidInputError(
+            f"messages={_short(messages)} is not a list of messages: pass a list of LangChain "
+            "messages or of dicts such as {'role': 'user', 'content': 'hi'}."
+        )
+    out: list[BaseMessage] = []
+    seen_hashes: dict[str, int] = {}
+    seen_ids: dict[str, int] = {}
+    for index, item in enumerate(messages):
+        message = _to_message(index, item)
+        if message.id is None:
+            digest = _content_hash(message)
+            count = seen_hashes.get(digest, 0)
+            seen_hashes[digest] = count + 1
+            message = message.model_copy(update={"id": f"msg-{digest}-{count}"})
+        message_id = str(message.id)
+        if message_id in seen_ids:
+            raise InvalidInputError(
+                f"messages[{seen_ids[message_id]}] and messages[{index}] share the id "
+                f"{message_id!r}: ids must be unique within a conversation, since the running "
+                "summary records which ids it covers. Give each message its own id, or none "
+                "(langmem then derives one from the content)."
+            )
+        seen_ids[message_id] = index
+        out.append(message)
+    return out
+
+
+def parse(
+    messages: list[BaseMessage],
+    covered_ids: set[str],
+    has_summary: bool,
+    token_counter: TokenCounter,
+) -> Parsed:
+    """Split ``messages`` into the leading system messages and the units not yet summarized.
+
+    Messages whose id is in ``covered_ids`` are dropped (the summary stands for them); so are
+    summary messages of an earlier output when a running summary is given.
+    """
+    system: list[BaseMessage] = []
+    units: list[Unit] = []
+    unit_of_call: dict[str, int] = {}
+    leading = True
+    for message in messages:
+        message_id = str(message.id)
+        if message_id.startswith(SUMMARY_ID_PREFIX) and has_summary:
+            continue
+        if leading and isinstance(message, SystemMessage):
+            system.append(message)
+            continue
+        leading = False
+        if message_id in covered_ids:
+            continue
+        if isinstance(message, ToolMessage) and units:
+            owner = unit_of_call.get(message.tool_call_id)
+            if owner is None:
+                # a result whose call is not here: keep it with what precedes it
+                owner = len(units) - 1
+            if owner < len(units) - 1:
+                _merge_from(units, unit_of_call, owner)
+            units[-1].messages.append(message)
+            continue
+        unit = Unit(messages=[message])
+        if isinstance(message, AIMessage):
+            for call in message.tool_calls:
+                if call.get("id"):
+                    unit_of_call[str(call["id"])] = len(units)
+        units.append(unit)
+    for unit in units:
+        unit.tokens = token_counter(unit.messages)
+    return Parsed(system=system, units=units)
+
+
+def choose_split(units: list[Unit], room: int) -> int:
+    """How many leading units to summarize so that the rest fits ``room`` tokens.
+
+    The current turn (from the last human message on) is kept whole when it fits; otherwise the
+    newest units that fit half the room are kept, so the next summary is not due at once. The
+    newest unit is always kept.
+
+    Raises:
+        TokenBudgetError: the newest unit alone is larger than ``room``.
+    """
+    last = units[-1]
+    if last.tokens > room:
+        raise TokenBudgetError(
+            f"the newest message (id={last.first_id!r}) takes {last.tokens} tokens"
+            f"{_with_results(last)}, more than the {max(room, 0)} tokens left by max_tokens "
+            "once the system message and the room kept for the summary are counted: it cannot "
+            "be kept and it must not be summarized away. Raise max_tokens (or lower "
+            "max_summary_tokens), or shorten that message (for example truncate long tool "
+            "output).",
+            tokens=last.tokens,
+            budget=max(room, 0),
+            message_id=last.first_id,
+        )
+    count = len(units)
+    if count == 1:
+        return 0
+    suffix = [0] * (count + 1)
+    for index in range(count - 1, -1, -1):
+        suffix[index] = suffix[index + 1] + units[index].tokens
+    turn_start = next((i for i in range(count - 1, -1, -1) if units[i].has_human), None)
+    if turn_start is not None and turn_start > 0 and suffix[turn_start] <= room:
+        return turn_start
+    limit = max(room // 2, last.tokens)
+    split = count - 1
+    while split > 1 and suffix[split - 1] <= limit:
+        split -= 1
+    return split
+
+
+def _merge_from(units: list[Unit], unit_of_call: dict[str, int], owner: int) -> None:
+    merged = units[owner]
+    for later in units[owner + 1 :]:
+        merged.messages.extend(later.messages)
+    del units[owner + 1 :]
+    for call_id, index in unit_of_call.items():
+        if index > owner:
+            unit_of_call[call_id] = owner
+
+
+def _with_results(unit: Unit) -> str:
+    if len(unit.messages) > 1:
+        return f" together with its {len(unit.messages) - 1} tool result(s), which stay with it"
+    return ""
+
+
+def _to_message(index: int, item: Any) -> BaseMessage:
+    if isinstance(item, RemoveMessage):
+        raise InvalidInputError(
+            f"messages[{index}] is a RemoveMessage (id={item.id!r}): it is an instruction to a "
+            "LangGraph state, not part of a conversation. Pass the conversation itself."
+        )
+    if isinstance(item, BaseMessage):
+        return item
+    is_tool = isinstance(item, dict) and "tool" in (item.get("role"), item.get("type"))
+    if is_tool and not item.get("tool_call_id"):
+        raise InvalidInputError(
+            f"messages[{index}] is a tool result without 'tool_call_id' ({_short(item)}): a "
+            "tool result must name the tool call it answers. Add 'tool_call_id' with the id "
+            "of the call from the assistant message before it."
+        )
+    try:
+        (message,) = convert_to_messages([item])
+    except Exception as exc:
+        raise InvalidInputError(
+            f"messages[{index}]={_short(item)} is not a message this library understands ({exc}). "
+            "Pass LangChain messages (HumanMessage, AIMessage, ToolMessage, SystemMessage) or "
+            "dicts with 'role' ('user', 'assistant', 'system', 'tool') and 'content'."
+        ) from exc
+    return message
+
+
+def _content_hash(message: BaseMessage) -> str:
+    payload: list[Any] = [message.type, message.content]
+    if isinstance(message, ToolMessage):
+        payload.append(message.tool_call_id)
+    if isinstance(message, AIMessage) and message.tool_calls:
+        payload.append([[c.get("id"), c["name"], c.get("args")] for c in message.tool_calls])
+    data = json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.blake2b(data.encode(), digest_size=8).hexdigest()
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,83 @@
+"""Text the summarizer sees, and the message that carries the summary back to the agent.
+
+The messages to summarize reach the summarizing model as one transcript inside a single human
+message: a provider accepts it whatever the conversation holds (tool results whose call was
+summarized earlier, system messages in the middle, no human message at all), and tool calls stay
+next to their results.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
+
+from langmem._conversation import content_text
+
+DEFAULT_INITIAL_SUMMARY_PROMPT = ChatPromptTemplate.from_messages(
+    [
+        (
+            "system",
+            "You keep the memory of a conversation between a user and an assistant. Summarize "
+            "the transcript you are given so the assistant can continue without it: keep names, "
+            "facts, numbers, preferences, decisions, tool results that matter and open "
+            "questions. Be brief and write plain prose.",
+        ),
+        MessagesPlaceholder("messages"),
+    ]
+)
+
+DEFAULT_EXISTING_SUMMARY_PROMPT = ChatPromptTemplate.from_messages(
+    [
+        (
+            "system",
+            "You keep the memory of a conversation between a user and an assistant. Here is the "
+            "summary of everything before the transcript you are given:\n\n{existing_summary}\n\n"
+            "Write the updated summary: the summary above extended with what the transcript "
+            "adds. Keep names, facts, numbers, preferences, decisions, tool results that matter "
+            "and open questions; drop what the transcript settles. Be brief and write plain "
+            "prose.",
+        ),
+        MessagesPlaceholder("messages"),
+    ]
+)
+
+DEFAULT_FINAL_SUMMARY_PROMPT = ChatPromptTemplate.from_messages(
+    [
+        MessagesPlaceholder("system_message", optional=True),
+        ("system", "Summary of the earlier part of this conversation:\n{summary}"),
+        MessagesPlaceholder("messages"),
+    ]
+)
+
+TRANSCRIPT_OPEN = "<transcript>"
+TRANSCRIPT_CLOSE = "</transcript>"
+
+
+def render_message(message: BaseMessage) -> str:
+    """One message as transcript text: ``role: text``, tool calls and results with their ids."""
+    text = content_text(message.content)
+    if isinstance(message, ToolMessage):
+        name = f" {message.name}" if message.name else ""
+        return f"tool result{name} [{message.tool_call_id}]: {text}"
+    if isinstance(message, AIMessage) and message.tool_calls:
+        calls = "\n".join(
+            f"  calls {call['name']}({_compact(call.get('args', {}))}) [{call.get('id') or ''}]"
+            for call in message.tool_calls
+        )
+        return f"assistant: {text}\n{calls}" if text else f"assistant:\n{calls}"
+    role = {"human": "user", "ai": "assistant"}.get(message.type, message.type)
+    return f"{role}: {text}"
+
+
+def transcript_message(rendered: Sequence[str]) -> HumanMessage:
+    """The human message holding the transcript of already rendered messages."""
+    body = "\n\n".join(rendered)
+    return HumanMessage(content=f"{TRANSCRIPT_OPEN}\n{body}\n{TRANSCRIPT_CLOSE}")
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
