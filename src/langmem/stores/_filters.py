@@ -1,0 +1,115 @@
+"""Search filters: the exact rule in Python, and a SQL pre-filter that narrows rows cheaply.
+
+A filter maps top-level value keys to a condition: a plain value (equality; a dict compares
+nested keys), or operators ``$eq $ne $gt $gte $lt $lte``. Range operators compare numbers (a
+numeric string counts as its number) or two strings; anything else does not match.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from langmem.errors import InvalidInputError
+
+OPERATORS = ("$eq", "$ne", "$gt", "$gte", "$lt", "$lte")
+_SQL_RANGE = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _compare(actual: Any, operator: str, expected: Any) -> bool:
+    if operator == "$eq":
+        return bool(actual == expected)
+    if operator == "$ne":
+        return bool(actual != expected)
+    if operator not in _SQL_RANGE:
+        raise InvalidInputError(
+            f"Filter operator {operator!r} is not supported: use one of {', '.join(OPERATORS)}."
+        )
+    left: Any
+    right: Any
+    if isinstance(actual, str) and isinstance(expected, str):
+        left, right = actual, expected
+    else:
+        left, right = _as_number(actual), _as_number(expected)
+        if left is None or right is None:
+            return False
+    if operator == "$gt":
+        return bool(left > right)
+    if operator == "$gte":
+        return bool(left >= right)
+    if operator == "$lt":
+        return bool(left < right)
+    return bool(left <= right)
+
+
+def _condition_matches(actual: Any, condition: Any) -> bool:
+    if isinstance(condition, Mapping):
+        if any(str(k).startswith("$") for k in condition):
+            return all(_compare(actual, op, expected) for op, expected in condition.items())
+        if not isinstance(actual, Mapping):
+            return False
+        return all(_condition_matches(actual.get(k), v) for k, v in condition.items())
+    return bool(actual == condition)
+
+
+def matches(value: Mapping[str, Any], filter: Mapping[str, Any] | None) -> bool:
+    """Whether a stored value satisfies ``filter``.
+
+    Example:
+        >>> matches({"kind": "fact", "n": 3}, {"kind": "fact", "n": {"$gte": 2}})
+        True
+    """
+    if not filter:
+        return True
+    return all(_condition_matches(value.get(key), cond) for key, cond in filter.items())
+
+
+def validate(filter: Mapping[str, Any] | None) -> None:
+    """Refuse unknown operators up front, naming the supported ones."""
+    for condition in (filter or {}).values():
+        if isinstance(condition, Mapping):
+            for op in condition:
+                if str(op).startswith("$") and op not in OPERATORS:
+                    raise InvalidInputError(
+                        f"Filter operator {op!r} is not supported: use one of "
+                        f"{', '.join(OPERATORS)}."
+                    )
+
+
+def sql_prefilter(filter: Mapping[str, Any] | None) -> tuple[str, list[Any]]:
+    """SQL conditions on ``value`` that every matching row satisfies (possibly more rows).
+
+    The exact rule is :func:`matches`, applied to the rows this lets through.
+    """
+    clauses: list[str] = []
+    params: list[Any] = []
+    for key, condition in (filter or {}).items():
+        if not _PLAIN_KEY.match(str(key)):
+            continue
+        path = f"$.{key}"
+        plain = isinstance(condition, (str, int, float)) and not isinstance(condition, bool)
+        if plain:
+            clauses.append("json_extract(value, ?) = ?")
+            params.extend([path, condition])
+        elif isinstance(condition, Mapping):
+            for op, expected in condition.items():
+                number = not isinstance(expected, bool) and isinstance(expected, (int, float))
+                if op == "$eq" and isinstance(expected, str):
+                    clauses.append("json_extract(value, ?) = ?")
+                    params.extend([path, expected])
+                elif op in _SQL_RANGE and number:
+                    # a number compares with numbers and numeric strings, as CAST does
+                    clauses.append(f"CAST(json_extract(value, ?) AS REAL) {_SQL_RANGE[op]} ?")
+                    params.extend([path, float(expected)])
+    return (" AND ".join(clauses), params)

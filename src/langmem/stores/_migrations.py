@@ -1,0 +1,130 @@
+"""Numbered schema migrations for the embedded SQLite store.
+
+Each entry of :data:`MIGRATIONS` is applied once, in order, inside one ``BEGIN IMMEDIATE``
+transaction that also records its number in ``langmem_migrations``: two processes opening a new
+file at the same time cannot both apply it. Never edit a released migration; append a new one.
+
+Tables (LangGraph's ``store``/``store_vectors`` shapes, plus what exact hybrid search needs):
+
+- ``langmem_items``: one row per item (``prefix`` is the namespace joined by ``.``), JSON
+  ``value``, ISO ``created_at``/``updated_at``, ``expires_at`` (Unix seconds) and
+  ``ttl_minutes``.
+- ``langmem_vectors``: one row per indexed text of an item: the text, its BLAKE2b hash (to reuse
+  the vector of unchanged text) and the float32 embedding. Deleting an item cascades here.
+- ``langmem_changes``: an append-only log of vector rows added and removed (kept by triggers), so
+  a process brings its in-memory matrix up to date by reading only what changed.
+- ``langmem_fts``: an FTS5 index over the vector texts (BM25 lexical search), kept by triggers.
+- ``langmem_meta``: key/value facts about the file, such as the embedding model of the vectors.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+def _statements(*sql: str) -> Migration:
+    def apply(conn: sqlite3.Connection) -> None:
+        for statement in sql:
+            conn.execute(statement)
+
+    return apply
+
+
+def fts5_available(conn: sqlite3.Connection) -> bool:
+    """Whether this SQLite build has FTS5 (nearly every CPython build does)."""
+    try:
+        conn.execute("CREATE VIRTUAL TABLE temp.langmem_fts5_probe USING fts5(x)")
+    except sqlite3.OperationalError:
+        return False
+    conn.execute("DROP TABLE temp.langmem_fts5_probe")
+    return True
+
+
+def _lexical_index(conn: sqlite3.Connection) -> None:
+    if not fts5_available(conn):
+        conn.execute("INSERT OR REPLACE INTO langmem_meta (key, value) VALUES ('fts5', '0')")
+        return
+    for statement in (
+        "CREATE VIRTUAL TABLE langmem_fts USING fts5("
+        " text, content='langmem_vectors', content_rowid='id',"
+        " tokenize='porter unicode61 remove_diacritics 2')",
+        "CREATE TRIGGER langmem_fts_added AFTER INSERT ON langmem_vectors BEGIN"
+        " INSERT INTO langmem_fts (rowid, text) VALUES (new.id, new.text); END",
+        "CREATE TRIGGER langmem_fts_removed AFTER DELETE ON langmem_vectors BEGIN"
+        " INSERT INTO langmem_fts (langmem_fts, rowid, text) VALUES ('delete', old.id, old.text);"
+        " END",
+        "INSERT INTO langmem_fts (langmem_fts) VALUES ('rebuild')",
+        "INSERT OR REPLACE INTO langmem_meta (key, value) VALUES ('fts5', '1')",
+    ):
+        conn.execute(statement)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    # 1: items, vectors, change log
+    _statements(
+        "CREATE TABLE langmem_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        """CREATE TABLE langmem_items (
+            id INTEGER PRIMARY KEY,
+            prefix TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            expires_at REAL,
+            ttl_minutes REAL,
+            UNIQUE (prefix, key)
+        )""",
+        "CREATE INDEX langmem_items_expires_at ON langmem_items (expires_at)"
+        " WHERE expires_at IS NOT NULL",
+        """CREATE TABLE langmem_vectors (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            item_id INTEGER NOT NULL REFERENCES langmem_items (id) ON DELETE CASCADE,
+            field_name TEXT NOT NULL,
+            text TEXT NOT NULL,
+            text_hash BLOB NOT NULL,
+            embedding BLOB NOT NULL,
+            UNIQUE (item_id, field_name)
+        )""",
+        "CREATE INDEX langmem_vectors_text_hash ON langmem_vectors (text_hash)",
+        """CREATE TABLE langmem_changes (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            vector_id INTEGER NOT NULL,
+            added INTEGER NOT NULL
+        )""",
+        "CREATE TRIGGER langmem_vectors_added AFTER INSERT ON langmem_vectors BEGIN"
+        " INSERT INTO langmem_changes (vector_id, added) VALUES (new.id, 1); END",
+        "CREATE TRIGGER langmem_vectors_removed AFTER DELETE ON langmem_vectors BEGIN"
+        " INSERT INTO langmem_changes (vector_id, added) VALUES (old.id, 0); END",
+    ),
+    # 2: BM25 lexical index over the same texts
+    _lexical_index,
+)
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply the migrations this file lacks; returns the schema version now in place.
+
+    The connection must be in autocommit mode (``isolation_level=None``).
+    """
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS langmem_migrations ("
+        " v INTEGER PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+    )
+    row = conn.execute("SELECT MAX(v) FROM langmem_migrations").fetchone()
+    if row[0] is not None and row[0] >= len(MIGRATIONS):
+        return int(row[0])
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        row = conn.execute("SELECT MAX(v) FROM langmem_migrations").fetchone()
+        current = int(row[0] or 0)
+        for number, migration in enumerate(MIGRATIONS[current:], start=current + 1):
+            migration(conn)
+            conn.execute("INSERT INTO langmem_migrations (v) VALUES (?)", (number,))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return len(MIGRATIONS)

@@ -1,0 +1,179 @@
+"""Open a store from a URL, and the per-process default store langmem falls back to.
+
+``LANGMEM_STORE`` chooses the default store: unset or empty means
+``sqlite:///<user data dir>/memories.sqlite`` (see ``LANGMEM_HOME``); a URL or a file path
+picks another store; ``none`` (or ``off``) turns the fallback off, so code that gives no store
+outside a LangGraph run gets ``StoreNotFoundError`` as upstream langmem does.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from langmem._paths import data_dir
+from langmem.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+    from langgraph.store.base import BaseStore, IndexConfig, TTLConfig
+
+STORE_ENV = "LANGMEM_STORE"
+DEFAULT_FILE = "memories.sqlite"
+_OFF = frozenset({"none", "off", "0", "false", "no", "disabled"})
+
+_defaults: dict[str, BaseStore] = {}
+_defaults_lock = threading.Lock()
+
+
+def default_sqlite_path() -> Path:
+    """The SQLite file of the default store (``$LANGMEM_STORE`` when it names one)."""
+    configured = os.environ.get(STORE_ENV, "").strip()
+    if configured and configured.lower() not in _OFF:
+        if configured.startswith("sqlite://"):
+            path = _sqlite_path(configured)
+            if path != ":memory:":
+                return Path(path)
+        elif "://" not in configured:
+            return Path(configured).expanduser()
+    return data_dir() / DEFAULT_FILE
+
+
+def default_store_url() -> str | None:
+    """The URL of the default store, or ``None`` when ``LANGMEM_STORE`` turns it off."""
+    configured = os.environ.get(STORE_ENV, "").strip()
+    if configured.lower() in _OFF:
+        return None
+    if configured:
+        return configured
+    return f"sqlite:///{data_dir() / DEFAULT_FILE}"
+
+
+def _sqlite_path(url: str) -> str:
+    parts = urlsplit(url)
+    path = unquote(parts.netloc + parts.path)
+    if path in ("", "/:memory:", ":memory:"):
+        return ":memory:"
+    # sqlite:///relative.db -> "relative.db"; sqlite:////abs/file.db -> "/abs/file.db"
+    return path[1:] if path.startswith("/") and not parts.netloc else path
+
+
+def _embeddings_named(name: str, dims: int) -> Embeddings | None:
+    from langmem.embeddings import HashingEmbeddings, MiniLMEmbeddings, default_embeddings
+
+    lowered = name.lower()
+    if lowered in ("", "default", "local"):
+        return default_embeddings()
+    if lowered == "minilm":
+        return MiniLMEmbeddings()
+    if lowered == "hashing":
+        return HashingEmbeddings(dims=dims)
+    if lowered == "none":
+        return None
+    from langchain.embeddings import init_embeddings
+
+    return init_embeddings(name)
+
+
+def open_store(
+    url: str | os.PathLike[str] | None = None,
+    *,
+    embed: Embeddings | str | None = None,
+    dims: int | None = None,
+    fields: list[str] | None = None,
+    ttl: TTLConfig | None = None,
+) -> BaseStore:
+    """A ready store from a URL, with the default index (local MiniLM, 384 dims, ``["$"]``).
+
+    URLs: ``sqlite:///relative/file.sqlite``, ``sqlite:////absolute/file.sqlite``, a plain
+    file path, or ``memory://`` (a private in-memory SQLite store, same features, nothing kept).
+    Query parameters set the index: ``embed`` (``default``, ``minilm``, ``hashing``, ``none``
+    or a LangChain ``provider:model`` string), ``dims`` and ``fields`` (comma separated).
+    ``postgresql://`` is not available in this version.
+
+    Args:
+        url: where the store lives; by default the default store's URL (``LANGMEM_STORE``).
+        embed: embeddings object or name (overrides the URL's ``embed``).
+        dims: vector length (overrides the URL's ``dims``; 384 by default).
+        fields: value paths to index (overrides the URL's ``fields``; ``["$"]`` by default).
+        ttl: LangGraph TTL configuration.
+
+    Example:
+        >>> store = open_store("memory://?embed=hashing&dims=64")
+        >>> store.put(("notes",), "1", {"text": "Ana's flight lands at 7:45"})
+        >>> store.search(("notes",), query="when does Ana land?")[0].key
+        '1'
+    """
+    from langmem.stores._sqlite import SqliteStore
+
+    target = str(url) if url is not None else default_store_url()
+    if target is None:
+        raise ConfigurationError(
+            f"open_store() was given no URL and {STORE_ENV}=none turns the default store off: "
+            "pass a URL such as 'sqlite:///memories.sqlite'."
+        )
+    parts = urlsplit(target)
+    scheme = parts.scheme.lower() if "://" in target else ""
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    size = dims if dims is not None else int(query.get("dims", 384))
+    chosen: Embeddings | None
+    if embed is None or isinstance(embed, str):
+        chosen = _embeddings_named(
+            embed if isinstance(embed, str) else query.get("embed", ""), size
+        )
+    else:
+        chosen = embed
+    paths = fields or [f for f in query.get("fields", "").split(",") if f] or ["$"]
+    index: IndexConfig | None = (
+        None if chosen is None else {"dims": size, "embed": chosen, "fields": paths}
+    )
+    if scheme in ("", "sqlite", "file"):
+        if scheme == "":
+            path: str = str(Path(parts.path or target).expanduser())
+        elif scheme == "file":
+            path = unquote(parts.path)
+        else:
+            path = _sqlite_path(target.split("?", 1)[0])
+        return SqliteStore(path, index=index, ttl=ttl)
+    if scheme == "memory":
+        return SqliteStore(":memory:", index=index, ttl=ttl)
+    if scheme in ("postgres", "postgresql"):
+        raise ConfigurationError(
+            f"open_store({target.split('?')[0]!r}): PostgreSQL stores are not available in this "
+            "version of langmem; use langgraph.store.postgres.PostgresStore directly, or a "
+            "'sqlite:///path' URL."
+        )
+    raise ConfigurationError(
+        f"open_store({target!r}): unknown URL scheme {scheme!r}. Use 'sqlite:///path', "
+        "'memory://' or a file path."
+    )
+
+
+def default_store() -> BaseStore | None:
+    """The store langmem uses when none is given and no LangGraph store is in context.
+
+    One store per process and URL (``LANGMEM_STORE``, by default a SQLite file in the user data
+    folder), opened on first use; ``None`` when ``LANGMEM_STORE=none``.
+    """
+    url = default_store_url()
+    if url is None:
+        return None
+    with _defaults_lock:
+        found = _defaults.get(url)
+        if found is None:
+            found = open_store(url)
+            _defaults[url] = found
+        return found
+
+
+def _forget_defaults() -> None:
+    """Close and forget the cached default stores (tests)."""
+    with _defaults_lock:
+        for store in _defaults.values():
+            close = getattr(store, "close", None)
+            if close is not None:
+                close()
+        _defaults.clear()

@@ -1,0 +1,173 @@
+"""Exact vector search on a numpy matrix that mirrors the vector rows of one SQLite file.
+
+Rows are appended as vectors are added and marked dead when removed (compacted once a quarter
+are dead). Each row knows its item and the item's namespace, so a namespace-prefix search masks
+rows with one integer gather instead of scanning strings. Scores are cosine similarities: rows
+are stored normalised and the query is normalised, so ``M @ q`` is the cosine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+_SEPARATOR = "."
+
+
+class VectorIndex:
+    """Normalised float32 vectors with their vector id, item id and namespace.
+
+    Args:
+        dims: vector length; rows of another length are refused.
+
+    Example:
+        >>> index = VectorIndex(dims=2)
+        >>> index.add([(1, 10, "docs", np.array([1.0, 0.0], dtype=np.float32).tobytes())])
+        >>> rows, scores = index.scores(np.array([1.0, 0.0], dtype=np.float32), ("docs",))
+        >>> [int(index.item_ids[r]) for r in rows], [round(float(s), 3) for s in scores]
+        ([10], [1.0])
+    """
+
+    def __init__(self, dims: int) -> None:
+        self.dims = dims
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget every row."""
+        self.matrix: NDArray[np.float32] = np.zeros((0, self.dims), dtype=np.float32)
+        self.vector_ids: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+        self.item_ids: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+        self.namespace_ids: NDArray[np.int32] = np.zeros(0, dtype=np.int32)
+        self.alive: NDArray[np.bool_] = np.zeros(0, dtype=bool)
+        self.size = 0
+        self.dead = 0
+        self.row_of: dict[int, int] = {}
+        self.namespaces: list[tuple[str, ...]] = []
+        self._namespace_id: dict[str, int] = {}
+        self._mask_cache: dict[tuple[str, ...], NDArray[np.bool_]] = {}
+
+    def __len__(self) -> int:
+        return self.size - self.dead
+
+    def _grow(self, extra: int) -> None:
+        need = self.size + extra
+        if need <= len(self.vector_ids):
+            return
+        capacity = max(need, 2 * len(self.vector_ids), 1024)
+        matrix = np.zeros((capacity, self.dims), dtype=np.float32)
+        matrix[: self.size] = self.matrix[: self.size]
+        self.matrix = matrix
+        for name in ("vector_ids", "item_ids", "namespace_ids", "alive"):
+            old = getattr(self, name)
+            new = np.zeros(capacity, dtype=old.dtype)
+            new[: self.size] = old[: self.size]
+            setattr(self, name, new)
+
+    def _namespace(self, prefix: str) -> int:
+        found = self._namespace_id.get(prefix)
+        if found is None:
+            found = len(self.namespaces)
+            self._namespace_id[prefix] = found
+            self.namespaces.append(tuple(prefix.split(_SEPARATOR)))
+            self._mask_cache.clear()
+        return found
+
+    def add(self, rows: Iterable[tuple[int, int, str, bytes]]) -> None:
+        """Add (or replace) rows given as ``(vector_id, item_id, prefix, float32 bytes)``."""
+        batch = list(rows)
+        if not batch:
+            return
+        replaced = [row for row in batch if row[0] in self.row_of]
+        if replaced:
+            self.remove(row[0] for row in replaced)
+        self._grow(len(batch))
+        start = self.size
+        vectors = np.frombuffer(b"".join(row[3] for row in batch), dtype=np.float32)
+        if vectors.size != len(batch) * self.dims:
+            raise ValueError(
+                f"stored vectors do not have {self.dims} dimensions: the file was written with "
+                "another embedding model; reopen it with that model's dims."
+            )
+        vectors = vectors.reshape(len(batch), self.dims)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        end = start + len(batch)
+        self.matrix[start:end] = vectors / np.maximum(norms, 1e-12)
+        for offset, (vector_id, item_id, prefix, _) in enumerate(batch):
+            row = start + offset
+            self.vector_ids[row] = vector_id
+            self.item_ids[row] = item_id
+            self.namespace_ids[row] = self._namespace(prefix)
+            self.row_of[vector_id] = row
+        self.alive[start:end] = True
+        self.size = end
+
+    def remove(self, vector_ids: Iterable[int]) -> None:
+        """Drop rows by vector id (unknown ids are ignored)."""
+        for vector_id in vector_ids:
+            row = self.row_of.pop(vector_id, None)
+            if row is not None and self.alive[row]:
+                self.alive[row] = False
+                self.dead += 1
+        if self.dead > 1024 and self.dead * 4 > self.size:
+            self._compact()
+
+    def _compact(self) -> None:
+        keep = np.flatnonzero(self.alive[: self.size])
+        count = len(keep)
+        self.matrix[:count] = self.matrix[keep]
+        for name in ("vector_ids", "item_ids", "namespace_ids"):
+            array = getattr(self, name)
+            array[:count] = array[keep]
+        self.alive[:count] = True
+        self.alive[count:] = False
+        self.size, self.dead = count, 0
+        self.row_of = {int(v): row for row, v in enumerate(self.vector_ids[:count])}
+
+    def namespace_mask(self, prefix: tuple[str, ...]) -> NDArray[np.bool_]:
+        """Boolean mask over live rows whose namespace starts with ``prefix``."""
+        alive = self.alive[: self.size]
+        if not prefix:
+            return alive
+        allowed = self._mask_cache.get(prefix)
+        if allowed is None:
+            n = len(prefix)
+            allowed = np.array([ns[:n] == prefix for ns in self.namespaces], dtype=bool)
+            self._mask_cache[prefix] = allowed
+        if not allowed.any():
+            return np.zeros(self.size, dtype=bool)
+        mask: NDArray[np.bool_] = allowed[self.namespace_ids[: self.size]] & alive
+        return mask
+
+    def cosines(self, query: NDArray[np.float32]) -> NDArray[np.float32]:
+        """Cosine of ``query`` with every row (dead rows included; mask them out)."""
+        norm = float(np.linalg.norm(query))
+        q = (query / norm if norm > 0 else query).astype(np.float32)
+        out: NDArray[np.float32] = self.matrix[: self.size] @ q
+        return out
+
+    @staticmethod
+    def best(
+        scores: NDArray[np.float32], allowed: NDArray[np.bool_], top: int
+    ) -> tuple[NDArray[np.intp], NDArray[np.float32]]:
+        """The ``top`` allowed rows by score, best first, with their scores (exact)."""
+        candidates = np.flatnonzero(allowed)
+        picked = scores[candidates] if len(candidates) < len(scores) else scores
+        if top < len(candidates):
+            part = np.argpartition(-picked, top - 1)[:top]
+            order = part[np.argsort(-picked[part], kind="stable")]
+        else:
+            order = np.argsort(-picked, kind="stable")
+        rows: NDArray[np.intp] = candidates[order]
+        return rows, picked[order]
+
+    def scores(
+        self, query: NDArray[np.float32], prefix: tuple[str, ...], *, top: int | None = None
+    ) -> tuple[NDArray[np.intp], NDArray[np.float32]]:
+        """Rows whose namespace starts with ``prefix``, best cosine to ``query`` first."""
+        allowed = self.namespace_mask(prefix)
+        return self.best(self.cosines(query), allowed, top or self.size)
