@@ -18,6 +18,12 @@ from typing import TYPE_CHECKING, Any
 from langmem._version import __version__  # noqa: F401 - re-exported via __all__
 
 if TYPE_CHECKING:
+    from langmem.knowledge.extraction import (  # noqa: F401
+        create_memory_manager,
+        create_memory_searcher,
+        create_memory_store_manager,
+        create_thread_extractor,
+    )
     from langmem.knowledge.tools import (  # noqa: F401
         create_manage_memory_tool,
         create_search_memory_tool,
@@ -32,9 +38,13 @@ if TYPE_CHECKING:
 _EXPORTS: dict[str, str] = {
     "Prompt": "langmem.prompts.types",
     "create_manage_memory_tool": "langmem.knowledge.tools",
+    "create_memory_manager": "langmem.knowledge.extraction",
+    "create_memory_searcher": "langmem.knowledge.extraction",
+    "create_memory_store_manager": "langmem.knowledge.extraction",
     "create_multi_prompt_optimizer": "langmem.prompts.optimization",
     "create_prompt_optimizer": "langmem.prompts.optimization",
     "create_search_memory_tool": "langmem.knowledge.tools",
+    "create_thread_extractor": "langmem.knowledge.extraction",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
