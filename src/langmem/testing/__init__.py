@@ -3,6 +3,9 @@
 - :class:`ScriptedChatModel`: replays queued replies, records every request and bound tool.
 - :func:`ai_tool_calls`, :func:`tool_call`: build scripted replies that call tools.
 - :class:`HashingEmbeddings`: deterministic embeddings for stores in tests.
+- :func:`store_contract`, :class:`StoreUnderTest`, :func:`run_store_contract`: the checks a
+  ``BaseStore`` must pass for langmem (filters, pagination, namespaces, TTL, stale vectors,
+  multi-process visibility).
 """
 
 from langmem.embeddings._hashing import HashingEmbeddings
@@ -14,13 +17,23 @@ from langmem.testing._scripted_model import (
     requests_text,
     tool_call,
 )
+from langmem.testing._store_contract import (
+    ContractCheck,
+    StoreUnderTest,
+    run_store_contract,
+    store_contract,
+)
 
 __all__ = [
+    "ContractCheck",
     "HashingEmbeddings",
     "RecordedRequest",
     "ScriptExhaustedError",
     "ScriptedChatModel",
+    "StoreUnderTest",
     "ai_tool_calls",
     "requests_text",
+    "run_store_contract",
+    "store_contract",
     "tool_call",
 ]
