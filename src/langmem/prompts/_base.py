@@ -6,6 +6,7 @@ import abc
 from collections.abc import Mapping
 from typing import Any
 
+from langchain_core.callbacks import AsyncCallbackManagerForChainRun, CallbackManagerForChainRun
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from langmem._flow import Flow, run_async, run_sync
@@ -55,10 +56,21 @@ class PromptOptimizerBase(Runnable[Any, str], abc.ABC):
 
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> str:
         """Optimize the prompt of ``input`` and return the new prompt text."""
-        return run_sync(self._flow(input, config))
+        # one traced run for the optimization; the model calls are its children
+        return self._call_with_config(self._run_sync, input, config)
 
     async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> str:
         """Async twin of :meth:`invoke`: the same steps and the same model requests."""
+        return await self._acall_with_config(self._run_async, input, config)
+
+    def _run_sync(
+        self, input: Any, run_manager: CallbackManagerForChainRun, config: RunnableConfig
+    ) -> str:
+        return run_sync(self._flow(input, config))
+
+    async def _run_async(
+        self, input: Any, run_manager: AsyncCallbackManagerForChainRun, config: RunnableConfig
+    ) -> str:
         return await run_async(self._flow(input, config))
 
     async def __call__(self, trajectories: Any, prompt: str | Prompt) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typing
 from typing import Any
 
+from langchain_core.callbacks import AsyncCallbackManagerForChainRun, CallbackManagerForChainRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableConfig
 
@@ -162,7 +163,7 @@ class MultiPromptOptimizer(Runnable[MultiPromptOptimizerInput, list[Prompt]]):
         **kwargs: Any,
     ) -> list[Prompt]:
         """Return every prompt of ``input``, improved where the feedback concerns it."""
-        return run_sync(self._flow(input, config))
+        return self._call_with_config(self._run_sync, input, config)
 
     async def ainvoke(
         self,
@@ -171,6 +172,16 @@ class MultiPromptOptimizer(Runnable[MultiPromptOptimizerInput, list[Prompt]]):
         **kwargs: Any,
     ) -> list[Prompt]:
         """Async twin of :meth:`invoke`: the same steps and the same model requests."""
+        return await self._acall_with_config(self._run_async, input, config)
+
+    def _run_sync(
+        self, input: Any, run_manager: CallbackManagerForChainRun, config: RunnableConfig
+    ) -> list[Prompt]:
+        return run_sync(self._flow(input, config))
+
+    async def _run_async(
+        self, input: Any, run_manager: AsyncCallbackManagerForChainRun, config: RunnableConfig
+    ) -> list[Prompt]:
         return await run_async(self._flow(input, config))
 
     async def __call__(
