@@ -143,7 +143,7 @@ class MultiPromptOptimizer(Runnable[MultiPromptOptimizerInput, list[Prompt]]):
 
     def _select(self, trajectories: str, specs: list[PromptSpec], config: Any) -> Flow[set[str]]:
         names = [spec.name for spec in specs]
-        listing = "\n".join(
+        listing = "\n\n".join(
             _prompts.prompt_listing(s.name, s.text, s.when_to_update or "", s.update_instructions)
             for s in specs
         )
