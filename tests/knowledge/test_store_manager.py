@@ -322,7 +322,8 @@ class TestNamespaces:
         with pytest.raises(NamespaceError, match="contains '.'"):
             manager.invoke({"messages": CONVO}, {"configurable": {"langgraph_user_id": "a.b"}})  # type: ignore[arg-type]
 
-    def test_no_store_outside_a_graph_is_a_clear_error(self) -> None:
+    def test_no_store_outside_a_graph_is_a_clear_error(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("LANGMEM_STORE", "none")  # no default embedded store either
         manager = create_memory_store_manager(ScriptedChatModel())
         with pytest.raises(StoreNotFoundError, match="store"):
             manager.invoke({"messages": CONVO}, CFG)  # type: ignore[arg-type]

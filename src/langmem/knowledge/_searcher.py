@@ -15,7 +15,7 @@ from langmem._namespace import NamespaceTemplate
 from langmem._store_context import resolve_store
 from langmem.knowledge import _prompts
 from langmem.knowledge._manager import check_messages
-from langmem.knowledge._store_manager import QUERY_TOOL, queries_from, query_tool
+from langmem.knowledge._retrieval import QUERY_TOOL, queries_from, query_tool
 from langmem.knowledge._types import MessagesState
 
 __all__ = ["MemorySearcher", "create_memory_searcher"]

@@ -13,29 +13,33 @@ from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableConfig, ensure_config
-from langgraph.store.base import NOT_PROVIDED, BaseStore, GetOp, NotProvided, PutOp, SearchOp
+from langgraph.store.base import BaseStore, GetOp, PutOp, SearchOp
 from langgraph.store.base import Item as BaseItem
-from pydantic import BaseModel
 
 from langmem import _flow
-from langmem._conversation import get_conversation, message_role
+from langmem._conversation import get_conversation
 from langmem._models import ModelRef
 from langmem._namespace import NamespaceTemplate
-from langmem._store_context import resolve_store
 from langmem.errors import ConfigurationError
 from langmem.knowledge import _prompts
 from langmem.knowledge._kinds import DictKind, Kind, ModelKind, TextKind, build_kinds
 from langmem.knowledge._manager import check_messages, check_steps, extraction_flow
+from langmem.knowledge._retrieval import (
+    QUERY_TOOL,
+    queries_from,
+    query_tool,
+    recent_queries,
+    ref,
+    top,
+)
 from langmem.knowledge._session import Entry, Permissions, Session
-from langmem.knowledge._types import Item, Memory, MemoryPhase, MemoryStoreManagerInput, SearchItem
+from langmem.knowledge._store_access import DEFAULT_KEY, StoreAccess
+from langmem.knowledge._types import Memory, MemoryPhase, MemoryStoreManagerInput
 
 __all__ = ["MemoryStoreManager", "create_memory_store_manager"]
 
-DEFAULT_KEY = "default"
-QUERY_TOOL = "search_memory"
 
-
-class MemoryStoreManager(Runnable[MemoryStoreManagerInput, list[dict[str, Any]]]):
+class MemoryStoreManager(StoreAccess, Runnable[MemoryStoreManagerInput, list[dict[str, Any]]]):
     """Extracts memories from conversations into a store (see
     :func:`create_memory_store_manager`)."""
 
@@ -80,15 +84,6 @@ class MemoryStoreManager(Runnable[MemoryStoreManagerInput, list[dict[str, Any]]]
         self.phases = list(phases or [])
         self._store = store
 
-    @property
-    def store(self) -> BaseStore:
-        """The store given at creation, else the LangGraph run's store."""
-        return resolve_store(self._store, what="memory store manager")
-
-    def get_namespace(self, config: RunnableConfig | None = None) -> tuple[str, ...]:
-        """The namespace for ``config`` (or the LangGraph run's config)."""
-        return self.namespace(config)
-
     # -- one turn -------------------------------------------------------------------------------
     def _turn(
         self, input: MemoryStoreManagerInput, config: RunnableConfig | None
@@ -106,17 +101,17 @@ class MemoryStoreManager(Runnable[MemoryStoreManagerInput, list[dict[str, Any]]]
         queries = None
         if self.query_model is not None:
             queries = yield from self._query_flow(messages, config)
-        queries = queries or _recent_queries(messages, self.query_limit)
+        queries = queries or recent_queries(messages, self.query_limit)
         ops: list[Any] = [SearchOp(namespace, None, self.query_limit, 0, q) for q in queries]
         if self.default_factory is not None:
             ops.append(GetOp(namespace, DEFAULT_KEY))
         results = yield _flow.StoreBatch(store, ops)
 
         session = Session(self.kinds, Permissions(self.enable_inserts, True, self.enable_deletes))
-        found = _top(results[: len(queries)], self.query_limit)
+        found = top(results[: len(queries)], self.query_limit)
         if self.default_factory is not None:
             profile = results[-1]
-            if profile is not None and all(_ref(i) != _ref(profile) for i in found):
+            if profile is not None and all(ref(i) != ref(profile) for i in found):
                 found.append(profile)
             if profile is None:
                 value = self._coerce_default(self.default_factory(config))
@@ -124,7 +119,7 @@ class MemoryStoreManager(Runnable[MemoryStoreManagerInput, list[dict[str, Any]]]
                 session.add(f"{namespace}:{DEFAULT_KEY}", kind, value, ref=(namespace, None))
         for item in found:
             kind, content = self._kind_and_content(item.value)
-            session.add(repr(_ref(item)), kind, content, ref=(tuple(item.namespace), item))
+            session.add(repr(ref(item)), kind, content, ref=(tuple(item.namespace), item))
 
         yield from extraction_flow(
             self.model.get(),
@@ -223,65 +218,6 @@ class MemoryStoreManager(Runnable[MemoryStoreManagerInput, list[dict[str, Any]]]
             return DictKind(kind_name if isinstance(kind_name, str) else ""), content
         return DictKind(), value
 
-    def _coerce_default(self, default: Any) -> Any:
-        if isinstance(default, BaseModel):
-            return default
-        if isinstance(default, str):
-            default = {"content": default}
-        if isinstance(default, dict):
-            for kind in self.kinds.values():
-                try:
-                    return kind.schema.model_validate(default)
-                except Exception:
-                    continue
-        raise ConfigurationError(
-            f"default={default!r} fits none of the schemas {list(self.kinds)}: pass a schema "
-            "instance, a dict of its fields, or a string for the default Memory schema."
-        )
-
-    def _coerce_value(self, value: dict[str, Any]) -> BaseModel | dict[str, Any]:
-        kind = self.kinds.get(value.get("kind", "")) if isinstance(value, dict) else None
-        if kind is None or "content" not in value:
-            return value
-        try:
-            return kind.schema.model_validate(value["content"])
-        except Exception:
-            return value
-
-    def _coerce_item(self, item: BaseItem | None) -> Item | None:
-        if item is None:
-            return None
-        return Item(
-            namespace=tuple(item.namespace),
-            key=item.key,
-            value=self._coerce_value(item.value),  # type: ignore[arg-type]
-            created_at=item.created_at,
-            updated_at=item.updated_at,
-        )
-
-    def _coerce_search_item(self, item: Any) -> SearchItem:
-        return SearchItem(
-            tuple(item.namespace),
-            item.key,
-            self._coerce_value(item.value),  # type: ignore[arg-type]
-            item.created_at,
-            item.updated_at,
-            item.score,
-        )
-
-    def _default_item(self, key: str, config: RunnableConfig | None) -> Item | None:
-        if key != DEFAULT_KEY or self.default_factory is None:
-            return None
-        value = self._coerce_default(self.default_factory(ensure_config(config)))
-        now = _dt.datetime.now(_dt.timezone.utc)
-        return Item(
-            namespace=self.get_namespace(config),
-            key=DEFAULT_KEY,
-            value=value,
-            created_at=now,
-            updated_at=now,
-        )
-
     # -- Runnable -------------------------------------------------------------------------------
     def invoke(
         self,
@@ -301,106 +237,6 @@ class MemoryStoreManager(Runnable[MemoryStoreManagerInput, list[dict[str, Any]]]
 
     async def __call__(self, messages: Sequence[Any]) -> list[dict[str, Any]]:
         return await self.ainvoke({"messages": list(messages), "max_steps": 1})
-
-    # -- direct store access --------------------------------------------------------------------
-    def get(
-        self,
-        key: str,
-        *,
-        refresh_ttl: bool | None = None,
-        config: RunnableConfig | None = None,
-    ) -> Item | None:
-        """The memory stored under ``key`` (its value as a schema instance when it has one).
-
-        ``"default"`` gives the default memory when nothing is stored yet and a default is set.
-        """
-        item = self.store.get(self.get_namespace(config), key, refresh_ttl=refresh_ttl)
-        return self._coerce_item(item) or self._default_item(key, config)
-
-    async def aget(
-        self,
-        key: str,
-        *,
-        refresh_ttl: bool | None = None,
-        config: RunnableConfig | None = None,
-    ) -> Item | None:
-        """Async :meth:`get`."""
-        item = await self.store.aget(self.get_namespace(config), key, refresh_ttl=refresh_ttl)
-        return self._coerce_item(item) or self._default_item(key, config)
-
-    def search(
-        self,
-        *,
-        query: str | None = None,
-        filter: dict[str, Any] | None = None,
-        limit: int = 10,
-        offset: int = 0,
-        refresh_ttl: bool | None = None,
-        config: RunnableConfig | None = None,
-    ) -> list[SearchItem]:
-        """Search this manager's namespace."""
-        items = self.store.search(
-            self.get_namespace(config),
-            query=query,
-            filter=filter,
-            limit=limit,
-            offset=offset,
-            refresh_ttl=refresh_ttl,
-        )
-        return [self._coerce_search_item(item) for item in items]
-
-    async def asearch(
-        self,
-        *,
-        query: str | None = None,
-        filter: dict[str, Any] | None = None,
-        limit: int = 10,
-        offset: int = 0,
-        refresh_ttl: bool | None = None,
-        config: RunnableConfig | None = None,
-    ) -> list[SearchItem]:
-        """Async :meth:`search`."""
-        items = await self.store.asearch(
-            self.get_namespace(config),
-            query=query,
-            filter=filter,
-            limit=limit,
-            offset=offset,
-            refresh_ttl=refresh_ttl,
-        )
-        return [self._coerce_search_item(item) for item in items]
-
-    def put(
-        self,
-        key: str,
-        value: dict[str, Any],
-        index: Any = None,
-        *,
-        ttl: float | NotProvided | None = NOT_PROVIDED,
-        config: RunnableConfig | None = None,
-    ) -> None:
-        """Store ``value`` under ``key`` in this manager's namespace."""
-        self.store.put(self.get_namespace(config), key, value, index=index, ttl=ttl)
-
-    async def aput(
-        self,
-        key: str,
-        value: dict[str, Any],
-        index: Any = None,
-        *,
-        ttl: float | NotProvided | None = NOT_PROVIDED,
-        config: RunnableConfig | None = None,
-    ) -> None:
-        """Async :meth:`put`."""
-        await self.store.aput(self.get_namespace(config), key, value, index=index, ttl=ttl)
-
-    def delete(self, key: str, config: RunnableConfig | None = None) -> None:
-        """Delete the memory stored under ``key``."""
-        self.store.delete(self.get_namespace(config), key)
-
-    async def adelete(self, key: str, config: RunnableConfig | None = None) -> None:
-        """Async :meth:`delete`."""
-        await self.store.adelete(self.get_namespace(config), key)
 
 
 def create_memory_store_manager(
@@ -473,74 +309,6 @@ def create_memory_store_manager(
         store=store,
         phases=phases,
     )
-
-
-def query_tool() -> dict[str, Any]:
-    """The tool a query model calls to search memories (several queries in one call)."""
-    return {
-        "type": "function",
-        "function": {
-            "name": QUERY_TOOL,
-            "description": _prompts.SEARCH_QUERY_TOOL_DESCRIPTION,
-            "parameters": {
-                "type": "object",
-                "properties": {
-                    "queries": {
-                        "type": "array",
-                        "items": {"type": "string"},
-                        "description": _prompts.SEARCH_QUERIES_DESCRIPTION,
-                    }
-                },
-                "required": ["queries"],
-            },
-        },
-    }
-
-
-def queries_from(reply: Any) -> list[str]:
-    """Search queries from a query model's tool calls (``queries`` list or ``query`` string)."""
-    queries: list[str] = []
-    for call in getattr(reply, "tool_calls", None) or []:
-        args = call.get("args") or {}
-        raw = args.get("queries", args.get("query"))
-        for query in raw if isinstance(raw, list) else [raw]:
-            if isinstance(query, str) and query.strip() and query not in queries:
-                queries.append(query.strip())
-    return queries
-
-
-def _recent_queries(messages: list[Any], query_limit: int) -> list[str]:
-    """Queries from the recent conversation: the last exchange, then wider windows."""
-    if not messages:
-        return []
-    windows = max(1, query_limit // 4)
-    queries: list[str] = []
-    size = 2 if len(messages) > 1 and message_role(messages[-1]) != "user" else 1
-    while len(queries) < windows:
-        text = get_conversation(messages[-size:])
-        if text not in queries:
-            queries.append(text)
-        if size >= len(messages):
-            break
-        size *= 2
-    return queries
-
-
-def _ref(item: Any) -> tuple[tuple[str, ...], str]:
-    return tuple(item.namespace), item.key
-
-
-def _top(result_lists: Sequence[Any], limit: int) -> list[Any]:
-    best: dict[tuple[tuple[str, ...], str], Any] = {}
-    for results in result_lists:
-        for item in results or ():
-            seen = best.get(_ref(item))
-            if seen is None or (item.score or 0) > (seen.score or 0):
-                best[_ref(item)] = item
-    ranked = sorted(
-        best.values(), key=lambda i: i.score if i.score is not None else float("-inf"), reverse=True
-    )
-    return ranked[:limit]
 
 
 def _new_key(entry: Entry) -> str:
