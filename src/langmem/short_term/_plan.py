@@ -191,6 +191,16 @@ def choose_split(units: list[Unit], room: int) -> int:
     return split
 
 
+def least_split(units: list[Unit], room: int) -> int:
+    """Fewest leading units to summarize so that the rest fits ``room`` tokens."""
+    kept = 0
+    split = len(units)
+    while split > 0 and kept + units[split - 1].tokens <= room:
+        split -= 1
+        kept += units[split].tokens
+    return split
+
+
 def _merge_from(units: list[Unit], unit_of_call: dict[str, int], owner: int) -> None:
     merged = units[owner]
     for later in units[owner + 1 :]:

@@ -17,14 +17,16 @@ from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 
 from langmem._conversation import content_text
 
+_KEEP = (
+    "Keep names, facts, numbers, preferences, decisions, useful tool results and open "
+    "questions. Be brief."
+)
+
 DEFAULT_INITIAL_SUMMARY_PROMPT = ChatPromptTemplate.from_messages(
     [
         (
             "system",
-            "You keep the memory of a conversation between a user and an assistant. Summarize "
-            "the transcript you are given so the assistant can continue without it: keep names, "
-            "facts, numbers, preferences, decisions, tool results that matter and open "
-            "questions. Be brief and write plain prose.",
+            "Summarize the conversation in the transcript for the assistant's memory. " + _KEEP,
         ),
         MessagesPlaceholder("messages"),
     ]
@@ -34,12 +36,8 @@ DEFAULT_EXISTING_SUMMARY_PROMPT = ChatPromptTemplate.from_messages(
     [
         (
             "system",
-            "You keep the memory of a conversation between a user and an assistant. Here is the "
-            "summary of everything before the transcript you are given:\n\n{existing_summary}\n\n"
-            "Write the updated summary: the summary above extended with what the transcript "
-            "adds. Keep names, facts, numbers, preferences, decisions, tool results that matter "
-            "and open questions; drop what the transcript settles. Be brief and write plain "
-            "prose.",
+            "Summary of the conversation so far:\n{existing_summary}\n\nRewrite this summary to "
+            "include what the transcript adds, for the assistant's memory. " + _KEEP,
         ),
         MessagesPlaceholder("messages"),
     ]
@@ -48,7 +46,7 @@ DEFAULT_EXISTING_SUMMARY_PROMPT = ChatPromptTemplate.from_messages(
 DEFAULT_FINAL_SUMMARY_PROMPT = ChatPromptTemplate.from_messages(
     [
         MessagesPlaceholder("system_message", optional=True),
-        ("system", "Summary of the earlier part of this conversation:\n{summary}"),
+        ("system", "Summary of the earlier conversation:\n{summary}"),
         MessagesPlaceholder("messages"),
     ]
 )

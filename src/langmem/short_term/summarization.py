@@ -223,25 +223,26 @@ def _summarize(
     summary = previous.summary if previous else None
 
     pending = _output(settings, system, summary, units)
-    if not units or tc(pending) <= settings.threshold:
+    if not units or not _due(settings, units, pending):
         return SummarizationResult(messages=pending, running_summary=previous)
 
     system_tokens = tc(system) if system else 0
     reserve = tc(_output(settings, [], "", [])) + settings.max_summary_tokens
     room = settings.max_tokens - system_tokens - reserve
-    split = _plan.choose_split(units, room)
+    most = _plan.choose_split(units, room)  # summarize at most this many units...
+    need = max(_plan.least_split(units, room), min(most, 1))  # ...and at least this many
 
     summarized_ids = set(covered)
     last_id = previous.last_summarized_message_id if previous else None
-    done = 0  # units already read by the summarizing model in this call
-    required = 0  # units that must be summarized for the output to fit
+    done = 0  # units read by the summarizing model in this call
+    forced = False  # True once the summary came out longer than the room kept for it
     while True:
-        while done < split:
-            end = _pack_chunk(settings, units, done, split, summary)
+        while done < need:
+            # each request takes as many units as fit, so a backlog costs few calls
+            end = _pack_chunk(settings, units, done, max(most, need), summary)
             if end == done:
-                if done >= required and _suffix_tokens(units, done) <= room:
-                    split = done  # too large to summarize but it fits: keep it instead
-                    break
+                if not forced and _suffix_tokens(units, done) <= room:
+                    break  # too large to summarize, but it fits the output: keep it
                 raise _unsummarizable(settings, units[done], summary)
             request = _request(settings, units[done:end], summary)
             response = yield ModelCall(model.get(), request, _NO_STREAM)
@@ -251,7 +252,7 @@ def _summarize(
             last_id = str(units[end - 1].messages[-1].id)
             done = end
         result = SummarizationResult(
-            messages=_output(settings, system, summary, units[split:]),
+            messages=_output(settings, system, summary, units[done:]),
             running_summary=(
                 RunningSummary(str(summary), summarized_ids, last_id)
                 if summary is not None
@@ -261,7 +262,7 @@ def _summarize(
         size = tc(result.messages)
         if size <= settings.max_tokens:
             return result
-        if split >= len(units) - 1:
+        if done >= len(units) - 1:
             raise TokenBudgetError(
                 f"the output takes {size} tokens, over max_tokens={settings.max_tokens}, although "
                 f"only the newest message is left besides the system message and the summary "
@@ -273,9 +274,16 @@ def _summarize(
                 budget=settings.max_tokens,
                 result=result,
             )
-        # the summary came out longer than the room kept for it: fold one more unit in
-        split += 1
-        required = split
+        # the summary came out longer than the room kept for it: fold the next unit in too
+        need = done + 1
+        forced = True
+
+
+def _due(settings: _Settings, units: list[Unit], pending: list[AnyMessage]) -> bool:
+    """Whether to summarize: the new messages passed the threshold, or the output the budget."""
+    if sum(unit.tokens for unit in units) > settings.threshold:
+        return True
+    return settings.token_counter(pending) > max(settings.threshold, settings.max_tokens)
 
 
 def _settings(
