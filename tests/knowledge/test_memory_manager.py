@@ -435,5 +435,7 @@ class TestEntryPoints:
         assert user_text(call_model.requests[0]) == user_text(sync_model.requests[0])
 
     def test_model_string_is_resolved_lazily(self) -> None:
-        manager = create_memory_manager("openai:gpt-4o-mini")
-        assert manager.model.spec == "openai:gpt-4o-mini"
+        model = ScriptedChatModel(responses=["ok"])
+        manager = create_memory_manager("openai:gpt-4o-mini")  # no provider import, no key
+        assert manager._model.spec == "openai:gpt-4o-mini"
+        assert create_memory_manager(model).model is model

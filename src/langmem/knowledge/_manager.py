@@ -140,12 +140,17 @@ class MemoryManager(Runnable[MemoryState, list[ExtractedMemory]]):
         enable_updates: bool = True,
         enable_deletes: bool = False,
     ):
-        self.model = ModelRef(model)
+        self._model = ModelRef(model)
         self.kinds = build_kinds(schemas)
         self.schemas = tuple(kind.schema for kind in self.kinds.values())
         self.instructions = instructions
         self.permissions = Permissions(enable_inserts, enable_updates, enable_deletes)
         self.permissions.check()
+
+    @property
+    def model(self) -> Any:
+        """The chat model (a ``"provider:model"`` string is resolved on first access)."""
+        return self._model.get()
 
     @property
     def enable_inserts(self) -> bool:
@@ -172,7 +177,7 @@ class MemoryManager(Runnable[MemoryState, list[ExtractedMemory]]):
         session = Session(self.kinds, self.permissions)
         session.add_existing(input.get("existing"))
         yield from extraction_flow(
-            self.model.get(),
+            self._model.get(),
             session,
             instructions=self.instructions,
             messages=messages,

@@ -60,8 +60,8 @@ class MemoryStoreManager(StoreAccess, Runnable[MemoryStoreManagerInput, list[dic
         store: BaseStore | None = None,
         phases: list[MemoryPhase] | None = None,
     ):
-        self.model = ModelRef(model)
-        self.query_model = None if query_model is None else ModelRef(query_model)
+        self._model = ModelRef(model)
+        self._query_model = None if query_model is None else ModelRef(query_model)
         self.kinds = build_kinds(schemas)
         self.schemas = tuple(kind.schema for kind in self.kinds.values())
         if default is not None and default_factory is not None:
@@ -84,6 +84,16 @@ class MemoryStoreManager(StoreAccess, Runnable[MemoryStoreManagerInput, list[dic
         self.phases = list(phases or [])
         self._store = store
 
+    @property
+    def model(self) -> Any:
+        """The chat model (a ``"provider:model"`` string is resolved on first access)."""
+        return self._model.get()
+
+    @property
+    def query_model(self) -> Any:
+        """The query-writing chat model, or ``None``."""
+        return None if self._query_model is None else self._query_model.get()
+
     # -- one turn -------------------------------------------------------------------------------
     def _turn(
         self, input: MemoryStoreManagerInput, config: RunnableConfig | None
@@ -99,7 +109,7 @@ class MemoryStoreManager(StoreAccess, Runnable[MemoryStoreManagerInput, list[dic
         namespace = self.namespace(config)
 
         queries = None
-        if self.query_model is not None:
+        if self._query_model is not None:
             queries = yield from self._query_flow(messages, config)
         queries = queries or recent_queries(messages, self.query_limit)
         ops: list[Any] = [SearchOp(namespace, None, self.query_limit, 0, q) for q in queries]
@@ -122,7 +132,7 @@ class MemoryStoreManager(StoreAccess, Runnable[MemoryStoreManagerInput, list[dic
             session.add(repr(ref(item)), kind, content, ref=(tuple(item.namespace), item))
 
         yield from extraction_flow(
-            self.model.get(),
+            self._model.get(),
             session,
             instructions=self.instructions,
             messages=messages,
@@ -134,7 +144,7 @@ class MemoryStoreManager(StoreAccess, Runnable[MemoryStoreManagerInput, list[dic
                 phase.get("enable_inserts", True), True, phase.get("enable_deletes", True)
             )
             yield from extraction_flow(
-                self.model.get(),
+                self._model.get(),
                 session,
                 instructions=phase.get("instructions", _prompts.PHASE_INSTRUCTIONS),
                 messages=messages if phase.get("include_messages", False) else None,
@@ -148,8 +158,8 @@ class MemoryStoreManager(StoreAccess, Runnable[MemoryStoreManagerInput, list[dic
         return written
 
     def _query_flow(self, messages: list[Any], config: RunnableConfig) -> _flow.Flow[list[str]]:
-        assert self.query_model is not None
-        bound = self.query_model.get().bind_tools([query_tool()], tool_choice=QUERY_TOOL)
+        assert self._query_model is not None
+        bound = self._query_model.get().bind_tools([query_tool()], tool_choice=QUERY_TOOL)
         prompt = [
             SystemMessage(_prompts.SEARCH_QUERY_INSTRUCTIONS),
             HumanMessage(f"<conversation>\n{get_conversation(messages)}\n</conversation>"),
