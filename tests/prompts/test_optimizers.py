@@ -292,3 +292,48 @@ def test_model_strings_resolve_lazily() -> None:
     optimizer = create_prompt_optimizer("openai:gpt-4o-mini", kind="metaprompt")
     assert optimizer.model == "openai:gpt-4o-mini"  # type: ignore[attr-defined]
     assert isinstance(PromptMemoryMultiple().model, str)  # upstream's default model, unresolved
+
+
+# --- edits instead of a full prompt ------------------------------------------------------------
+
+
+def _edits(*pairs: tuple[str, str], changed: bool = True) -> AIMessage:
+    edits = [{"find": f, "replace": r} for f, r in pairs]
+    return ai_tool_calls(("submit_prompt", {"changed": changed, "edits": edits}))
+
+
+def test_edits_are_applied_to_the_current_prompt() -> None:
+    reply = _edits(("for {company}.", "for {company}. Always include a runnable example."))
+    out, model = _run("prompt_memory", [reply])
+    assert out == BETTER and model.calls == 1
+    schema = model.requests[0].tools[0]["function"]["parameters"]["properties"]["edits"]
+    assert schema["items"]["required"] == ["find", "replace"]
+
+
+def test_gradient_update_can_answer_with_edits() -> None:
+    edit = _edits(("You help {user}", "You patiently help {user}"), ("code", "code {lang}"))
+    out, _ = _run("gradient", [reflect(), recommend(), edit])
+    assert out == "You patiently help {user} with code {{lang}} for {company}."
+
+
+@pytest.mark.parametrize(
+    ("bad", "feedback"),
+    [
+        (_edits(("You assist", "You help")), "does not occur"),
+        (_edits(("o", "0")), "occurs 4 times"),
+        (ai_tool_calls(("submit_prompt", {"changed": True, "edits": "swap"})), "list of {find"),
+        (ai_tool_calls(("submit_prompt", {"changed": True, "edits": [{"find": 1}]})), "list of"),
+        (_edits(("You help {user} ", "You help ")), "{user}"),  # an edit that drops a variable
+    ],
+)
+def test_unusable_edits_are_sent_back(bad: AIMessage, feedback: str) -> None:
+    out, model = _run("prompt_memory", [bad, submit(BETTER)])
+    assert out == BETTER and model.calls == 2
+    assert feedback in model.requests[1].messages[-1].content
+
+
+def test_edits_that_change_nothing_keep_the_original() -> None:
+    out, _ = _run("prompt_memory", [_edits(("{user}", "{user}"))])
+    assert out == PROMPT
+    out, _ = _run("prompt_memory", [_edits(("{user}", "someone"), changed=False)])
+    assert out == PROMPT

@@ -144,9 +144,13 @@ def check_proposal(original: str) -> Check:
     escape = is_clean_template(original)
 
     def check(args: dict[str, Any]) -> tuple[Any, str | None]:
-        changed, new = args.get("changed"), args.get("new_prompt")
+        changed, new, edits = args.get("changed"), args.get("new_prompt"), args.get("edits")
         if new is not None and not isinstance(new, str):
             return None, _bad(_prompts.SUBMIT_PROMPT, "new_prompt must be a string")
+        if changed is not False and not (new or "").strip() and edits:
+            new, problem = apply_edits(original, edits)
+            if problem:
+                return None, problem
         if changed is False or not (new or "").strip():
             return Outcome(original, changed=False), None
         assert isinstance(new, str)
@@ -160,6 +164,24 @@ def check_proposal(original: str) -> Check:
         return Outcome(healed, changed=True), None
 
     return check
+
+
+def apply_edits(text: str, edits: Any) -> tuple[str, str | None]:
+    """Apply find/replace ``edits`` in order; each ``find`` must occur exactly once."""
+    shape = "edits must be a list of {find, replace} objects with string values"
+    if not isinstance(edits, list):
+        return text, _bad(_prompts.SUBMIT_PROMPT, shape)
+    for number, edit in enumerate(edits, start=1):
+        find = edit.get("find") if isinstance(edit, dict) else None
+        replace = edit.get("replace", "") if isinstance(edit, dict) else None
+        if not isinstance(find, str) or not find or not isinstance(replace, str):
+            return text, _bad(_prompts.SUBMIT_PROMPT, shape)
+        count = text.count(find)
+        if count != 1:
+            found = "does not occur" if count == 0 else f"occurs {count} times"
+            return text, _prompts.FIX_EDIT_NOT_FOUND.format(number=number, count=found)
+        text = text.replace(find, replace, 1)
+    return text, None
 
 
 def propose_prompt(

@@ -25,7 +25,8 @@ conversations below and the feedback they received.
 {update_instructions}
 Change the prompt only where the conversations or the feedback show a problem that the prompt can \
 fix, and keep everything that works. Then call submit_prompt: changed=false if no change is \
-warranted, else changed=true with the complete new prompt."""
+warranted, else changed=true with the complete new prompt or, for a few local changes, \
+edits."""
 
 # metaprompt (the `metaprompt` config key). Placeholders: {prompt}, {trajectories},
 # {update_instructions}.
@@ -42,9 +43,9 @@ conversations below and the feedback on them, find what the prompt makes go wron
 {update_instructions}
 Reason first with reflect: what failed, and which instruction (or missing instruction) caused it. \
 Then call submit_prompt: changed=false if the prompt already works, else changed=true with the \
-complete new prompt. Make the smallest edits that fix the observed failures: an explicit rule for \
-a logic or policy failure, a short example for a style failure, step-by-step guidance for a \
-reasoning failure."""
+complete new prompt or, for a few local changes, edits. Make the smallest changes that fix the \
+observed failures: an explicit rule for a logic or policy failure, a short example for a style \
+failure, step-by-step guidance for a reasoning failure."""
 
 # gradient, first phase (the `gradient_prompt` config key). Placeholders: {prompt},
 # {trajectories}, {update_instructions}, {feedback}.
@@ -83,7 +84,8 @@ Recommended changes:
 </recommendations>
 {update_instructions}
 Apply only the changes that are clearly necessary to fix these failures and keep everything else \
-as it is. Call submit_prompt with the complete new prompt."""
+as it is. Call submit_prompt with edits for a few local changes, or with the complete new \
+prompt."""
 
 # multi-prompt: which prompts does the feedback concern? Placeholders: {trajectories}, {prompts}.
 SELECT_PROMPTS_PROMPT = """An AI application runs on several prompts. Decide which of them caused \
@@ -154,6 +156,16 @@ def submit_prompt_tool(variables: Sequence[str]) -> dict[str, Any]:
         {
             "changed": {"type": "boolean", "description": "false if the prompt should stay as is."},
             "new_prompt": {"type": "string", "description": prompt_field_description(variables)},
+            "edits": {
+                "type": "array",
+                "description": "Instead of new_prompt, for a few local changes: replace each "
+                "`find` (an exact passage that occurs once in the current prompt) by `replace`.",
+                "items": {
+                    "type": "object",
+                    "properties": {"find": {"type": "string"}, "replace": {"type": "string"}},
+                    "required": ["find", "replace"],
+                },
+            },
         },
         ["changed"],
     )
@@ -217,3 +229,7 @@ FIX_MISSING_VARIABLES = (
 )
 FIX_UNKNOWN_PROMPTS = "Unknown prompt name(s) {names}; choose among {choices}. Call {tool} again."
 FIX_SKIPPED = "Not processed: fix the other call first."
+FIX_EDIT_NOT_FOUND = (
+    "Edit {number}: its `find` text {count} in the current prompt; it must match exactly one "
+    "passage. Quote the passage exactly, or give the complete new_prompt instead."
+)
