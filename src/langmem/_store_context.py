@@ -21,7 +21,11 @@ def context_store() -> BaseStore | None:
 
 
 def resolve_store(store: BaseStore | None, *, what: str) -> BaseStore:
-    """``store`` if given, else the LangGraph context store; else a clear error.
+    """``store`` if given, else the LangGraph context store, else the default embedded store.
+
+    The default store is a SQLite file in the user data folder, shared per process
+    (``langmem.stores.default_store``; ``LANGMEM_STORE`` picks another URL). With
+    ``LANGMEM_STORE=none`` there is no default, and a missing store is a clear error.
 
     Args:
         store: the store passed by the user, if any.
@@ -32,8 +36,14 @@ def resolve_store(store: BaseStore | None, *, what: str) -> BaseStore:
     found = context_store()
     if found is not None:
         return found
+    from langmem.stores._open import default_store
+
+    fallback = default_store()
+    if fallback is not None:
+        return fallback
     raise StoreNotFoundError(
-        f"The {what} has no store: store=None was given and no LangGraph run with a store is in "
-        "progress. Pass store=... (for example langgraph.store.memory.InMemoryStore()), or run "
-        "inside a graph compiled with store=... / an @entrypoint(store=...)."
+        f"The {what} has no store: store=None was given, no LangGraph run with a store is in "
+        "progress and LANGMEM_STORE=none turns the default store off. Pass store=... (for "
+        "example langgraph.store.memory.InMemoryStore()), run inside a graph compiled with "
+        "store=... / an @entrypoint(store=...), or unset LANGMEM_STORE."
     )
