@@ -369,7 +369,7 @@ class TestMalformedOutput:
         out = run(model)
         assert [o.content.content for o in out] == ["ok", "fixed"]
         results = [m for m in model.requests[1].messages if m.type == "tool"]
-        assert [r.content for r in results][0] == "saved as m1"
+        assert results[0].content == "saved as m1"
 
     def test_after_the_bounded_retries_a_typed_error_and_nothing_lost(self) -> None:
         bad = ai_tool_calls(("update_memory", {"id": "m9", "patch": {"content": "x"}}))
@@ -423,7 +423,6 @@ class TestEntryPoints:
         state: Any = {"messages": CONVO, "existing": existing, "max_steps": 2}
         out_sync = create_memory_manager(sync_model).invoke(state)
         out_async = await create_memory_manager(async_model).ainvoke(state)
-        assert [(o.id, o.content) for o in out_sync][0] == [(o.id, o.content) for o in out_async][0]
         assert [o.content for o in out_sync] == [o.content for o in out_async]
         assert [transcript(r) for r in sync_model.requests] == [
             transcript(r) for r in async_model.requests
@@ -431,7 +430,7 @@ class TestEntryPoints:
         assert [r.tools for r in sync_model.requests] == [r.tools for r in async_model.requests]
 
         out_call = await create_memory_manager(call_model)(CONVO, existing)
-        assert [o.content for o in out_call][0] == Memory(content="z")
+        assert out_call[0].content == Memory(content="z")
         assert user_text(call_model.requests[0]) == user_text(sync_model.requests[0])
 
     def test_model_string_is_resolved_lazily(self) -> None:

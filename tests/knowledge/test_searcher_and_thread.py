@@ -80,7 +80,9 @@ class TestSearcher:
         assert store_sync.batches == store_async.batches
         assert transcript(sync_model.requests[0]) == transcript(async_model.requests[0])
 
-    def test_outside_a_graph_the_error_says_what_to_do(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_outside_a_graph_the_error_says_what_to_do(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         monkeypatch.setenv("LANGMEM_STORE", "none")  # no default embedded store either
         searcher = create_memory_searcher(ScriptedChatModel(responses=["x"]))
         with pytest.raises(StoreNotFoundError, match="store"):

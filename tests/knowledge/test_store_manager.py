@@ -190,6 +190,11 @@ class TestRetrieval:
         manager.invoke({"messages": CONVO}, CFG)  # type: ignore[arg-type]
         assert "green tea" in str(store.batches[0][0].query)
 
+    def test_an_empty_conversation_makes_no_store_call(self, store: RecordingStore) -> None:
+        model = ScriptedChatModel(responses=["nothing"])
+        assert create_memory_store_manager(model, store=store).invoke({"messages": []}, CFG) == []  # type: ignore[arg-type]
+        assert store.batches == [] and model.calls == 1
+
 
 class TestDefaults:
     def test_default_profile_is_created_then_patched(self, store: RecordingStore) -> None:
@@ -319,10 +324,12 @@ class TestNamespaces:
         manager = create_memory_store_manager(ScriptedChatModel(), store=store)
         with pytest.raises(NamespaceError, match="langgraph_user_id"):
             manager.invoke({"messages": CONVO}, {"configurable": {}})  # type: ignore[arg-type]
-        with pytest.raises(NamespaceError, match="contains '.'"):
+        with pytest.raises(NamespaceError, match=r"contains '\.'"):
             manager.invoke({"messages": CONVO}, {"configurable": {"langgraph_user_id": "a.b"}})  # type: ignore[arg-type]
 
-    def test_no_store_outside_a_graph_is_a_clear_error(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_no_store_outside_a_graph_is_a_clear_error(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         monkeypatch.setenv("LANGMEM_STORE", "none")  # no default embedded store either
         manager = create_memory_store_manager(ScriptedChatModel())
         with pytest.raises(StoreNotFoundError, match="store"):

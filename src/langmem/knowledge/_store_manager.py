@@ -115,7 +115,7 @@ class MemoryStoreManager(StoreAccess, Runnable[MemoryStoreManagerInput, list[dic
         ops: list[Any] = [SearchOp(namespace, None, self.query_limit, 0, q) for q in queries]
         if self.default_factory is not None:
             ops.append(GetOp(namespace, DEFAULT_KEY))
-        results = yield _flow.StoreBatch(store, ops)
+        results = (yield _flow.StoreBatch(store, ops)) if ops else []
 
         session = Session(self.kinds, Permissions(self.enable_inserts, True, self.enable_deletes))
         found = top(results[: len(queries)], self.query_limit)
