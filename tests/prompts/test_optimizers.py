@@ -337,3 +337,13 @@ def test_edits_that_change_nothing_keep_the_original() -> None:
     assert out == PROMPT
     out, _ = _run("prompt_memory", [_edits(("{user}", "someone"), changed=False)])
     assert out == PROMPT
+
+
+def test_a_usable_answer_is_taken_even_next_to_a_stray_call() -> None:
+    reply = ai_tool_calls(
+        ("search_web", {"q": "x"}),
+        ("submit_prompt", {"changed": True, "new_prompt": "Help at {company}, no code."}),
+        ("submit_prompt", {"changed": True, "new_prompt": BETTER}),
+    )
+    out, model = _run("prompt_memory", [reply])
+    assert out == BETTER and model.calls == 1  # the first submission lost {user}: the second counts

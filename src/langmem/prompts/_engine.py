@@ -53,7 +53,6 @@ def answer(
     *,
     min_steps: int = 0,
     max_steps: int = 1,
-    messages: list[BaseMessage] | None = None,
 ) -> Flow[tuple[Any, str]]:
     """Ask until the model calls ``final_tool`` with arguments that ``check`` accepts.
 
@@ -63,7 +62,7 @@ def answer(
 
     Returns ``(value, "")`` with what ``check`` made of the arguments, or ``(None, reason)``.
     """
-    history: list[BaseMessage] = list(messages or [HumanMessage(task)])
+    history: list[BaseMessage] = [HumanMessage(task)]
     max_steps = max(1, max_steps)
     reflections = min(max(0, min_steps), max_steps - 1)
     final = final_tool["name"]
@@ -111,12 +110,13 @@ def _read_reply(
         if name not in offered:
             problem = problem or _prompts.FIX_UNKNOWN_TOOL.format(name=name, tools=tools)
             responses.append(ToolMessage(problem, tool_call_id=call_id, status="error"))
-        elif name == final and value is _NOTHING and problem is None:
-            value, problem = check(dict(call.get("args") or {}))
-            if problem is not None:
-                value = _NOTHING
-            content = problem if problem is not None else "Done."
-            responses.append(ToolMessage(content, tool_call_id=call_id))
+        elif name == final and value is _NOTHING:
+            checked, error = check(dict(call.get("args") or {}))
+            if error is None:
+                value = checked  # a usable final answer ends the loop: no response is sent
+            else:
+                problem = problem or error
+                responses.append(ToolMessage(error, tool_call_id=call_id, status="error"))
         elif name == final:
             responses.append(ToolMessage(_prompts.FIX_SKIPPED, tool_call_id=call_id))
         else:
@@ -126,10 +126,10 @@ def _read_reply(
         problem = problem or text
         if call.get("id"):
             responses.append(ToolMessage(text, tool_call_id=call["id"], status="error"))
+    if value is not _NOTHING:
+        return value, None, responses
     if not calls and not invalid:
         problem = _prompts.FIX_NO_TOOL_CALL.format(tools=tools)
-    if value is not _NOTHING and problem is None:
-        return value, None, responses
     return _NOTHING, problem, responses
 
 
