@@ -77,3 +77,20 @@ async def test_in_parallel_runs_flows_of_different_lengths(driver: str) -> None:
     combined = in_parallel(flows)
     out = run_sync(combined) if driver == "sync" else await run_async(combined)
     assert out == ["<x0><x1>", "", "<z0><z1><z2>"]
+
+
+@pytest.mark.parametrize("driver", ["sync", "async"])
+async def test_in_parallel_propagates_a_failing_call(driver: str) -> None:
+    runnable = _echo_runnable()
+    finishing = in_parallel([_steps(runnable, "x", 2), _steps(runnable, "boom", 0)])
+    failing = in_parallel([_steps(runnable, "a", 1), _single(runnable, "boom")])
+    assert (run_sync(finishing) if driver == "sync" else await run_async(finishing)) == [
+        "<x0><x1>",
+        "",
+    ]
+    with pytest.raises(RuntimeError, match="boom"):
+        run_sync(failing) if driver == "sync" else await run_async(failing)
+
+
+def _single(runnable: Any, value: str) -> Flow[Any]:
+    return (yield ModelCall(runnable, value))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,10 +16,10 @@ from langmem._templates import (
     template_variables,
 )
 from langmem.errors import InvalidInputError, TemplateVariableError
-from langmem.prompts.optimization import create_prompt_optimizer
-from langmem.testing import ScriptedChatModel
+from langmem.prompts.optimization import create_multi_prompt_optimizer, create_prompt_optimizer
+from langmem.testing import RecordedRequest, ScriptedChatModel
 from langmem.utils import get_prompt_extraction_schema, get_var_healer
-from tests.prompts._helpers import submit
+from tests.prompts._helpers import recommend, reflect, select, submit
 
 VAR_NAMES = ["user", "company", "topic", "n_items", "ctx"]
 
@@ -110,21 +112,56 @@ def test_healed_output_keeps_exactly_the_variables_and_formats(
     healed.format(**dict.fromkeys(names, "X"))  # never raises
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    _template(),
-    st.lists(
-        st.one_of(_noise, st.sampled_from(["", "   ", "Be kind {usr}."])), min_size=3, max_size=3
-    ),
+_adversarial = st.lists(
+    st.one_of(_noise, st.sampled_from(["", "   ", "Be kind {usr}.", "Be kind {{user}}."])),
+    min_size=1,
+    max_size=4,
 )
+
+
+def _adversary(outputs: list[str]) -> Any:
+    """A model that reflects and recommends as asked, and submits the given outputs in turn."""
+    queue = list(outputs)
+
+    def reply(request: RecordedRequest) -> Any:
+        if "submit_prompt" in request.tool_names:
+            return submit(queue.pop(0) if len(queue) > 1 else queue[0])
+        if "recommend" in request.tool_names:
+            return recommend()
+        return reflect()
+
+    return reply
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(["prompt_memory", "metaprompt", "gradient"]), _template(), _adversarial)
 def test_optimizer_never_returns_a_prompt_that_lost_a_variable(
-    template: tuple[str, list[str]], outputs: list[str]
+    kind: str, template: tuple[str, list[str]], outputs: list[str]
 ) -> None:
     original, names = template
-    model = ScriptedChatModel(responses=[submit(text) for text in outputs])
-    out = create_prompt_optimizer(model, kind="prompt_memory").invoke(
+    model = ScriptedChatModel(default=_adversary(outputs))
+    out = create_prompt_optimizer(model, kind=kind).invoke(  # type: ignore[call-overload]
         {"trajectories": "user: hi\nassistant: go away", "prompt": original}
     )
     assert set(names) <= set(template_variables(out))
     out.format(**dict.fromkeys(names, "X"))
-    assert model.calls <= 3
+    assert model.calls <= {"prompt_memory": 3, "metaprompt": 7, "gradient": 5}[kind]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_template(), min_size=2, max_size=3), _adversarial)
+def test_multi_prompt_optimizer_keeps_every_prompts_variables(
+    templates: list[tuple[str, list[str]]], outputs: list[str]
+) -> None:
+    prompts = [{"name": f"p{i}", "prompt": text} for i, (text, _) in enumerate(templates)]
+    names = [p["name"] for p in prompts]
+    adversary = _adversary(outputs)
+    model = ScriptedChatModel(
+        default=lambda r: select(*names) if "select_prompts" in r.tool_names else adversary(r)
+    )
+    out = create_multi_prompt_optimizer(model, kind="prompt_memory").invoke(
+        {"trajectories": "user: hi\nassistant: go away", "prompts": prompts}  # type: ignore[typeddict-item]
+    )
+    assert [p["name"] for p in out] == names
+    for (_, variables), result in zip(templates, out):
+        assert set(variables) <= set(template_variables(result["prompt"]))
