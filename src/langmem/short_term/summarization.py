@@ -243,7 +243,8 @@ def _summarize(
             if end == done:
                 if not forced and _suffix_tokens(units, done) <= room:
                     break  # too large to summarize, but it fits the output: keep it
-                raise _unsummarizable(settings, units[done], summary)
+                partial = _result(settings, system, summary, units[done:], summarized_ids, last_id)
+                raise _unsummarizable(settings, units[done], summary, partial if done else None)
             request = _request(settings, units[done:end], summary)
             response = yield ModelCall(model.get(), request, _NO_STREAM)
             summary = _summary_text(response)
@@ -251,13 +252,10 @@ def _summarize(
                 summarized_ids.update(str(m.id) for m in unit.messages)
             last_id = str(units[end - 1].messages[-1].id)
             done = end
-        result = SummarizationResult(
-            messages=_output(settings, system, summary, units[done:]),
-            running_summary=(
-                RunningSummary(str(summary), summarized_ids, last_id)
-                if summary is not None
-                else previous
-            ),
+        result = (
+            _result(settings, system, summary, units[done:], summarized_ids, last_id)
+            if done
+            else SummarizationResult(messages=pending, running_summary=previous)
         )
         size = tc(result.messages)
         if size <= settings.max_tokens:
@@ -277,6 +275,20 @@ def _summarize(
         # the summary came out longer than the room kept for it: fold the next unit in too
         need = done + 1
         forced = True
+
+
+def _result(
+    settings: _Settings,
+    system: list[BaseMessage],
+    summary: str | None,
+    kept: Sequence[Unit],
+    summarized_ids: set[str],
+    last_id: str | None,
+) -> SummarizationResult:
+    return SummarizationResult(
+        messages=_output(settings, system, summary, kept),
+        running_summary=RunningSummary(str(summary), summarized_ids, last_id),
+    )
 
 
 def _due(settings: _Settings, units: list[Unit], pending: list[AnyMessage]) -> bool:
@@ -435,7 +447,9 @@ def _summary_text(response: Any) -> str:
     return text
 
 
-def _unsummarizable(settings: _Settings, unit: Unit, summary: str | None) -> TokenBudgetError:
+def _unsummarizable(
+    settings: _Settings, unit: Unit, summary: str | None, partial: SummarizationResult | None
+) -> TokenBudgetError:
     tc = settings.token_counter
     size = tc(_request(settings, [unit], summary))
     summary_tokens = tc(_output(settings, [], summary, [])) if summary is not None else 0
@@ -451,10 +465,12 @@ def _unsummarizable(settings: _Settings, unit: Unit, summary: str | None) -> Tok
         f"{' with its tool results' if len(unit.messages) > 1 else ''}: the request to summarize "
         f"it would take {size} tokens, over max_tokens={settings.max_tokens}, and it does not fit "
         f"the output either.{note} Raise max_tokens, or shorten that message (for example "
-        "truncate long tool output).",
+        "truncate long tool output)."
+        + (" The summary written so far is in this error's `result`." if partial else ""),
         tokens=size,
         budget=settings.max_tokens,
         message_id=unit.first_id,
+        result=partial,
     )
 
 
