@@ -14,11 +14,11 @@ from __future__ import annotations
 import json
 import warnings
 
+from langgraph.prebuilt import create_react_agent
+
 from langmem import create_manage_memory_tool, create_search_memory_tool
 from langmem.stores import default_store
 from langmem.testing import ScriptedChatModel, ai_tool_calls
-
-from langgraph.prebuilt import create_react_agent
 
 # LangGraph 1.x points to langchain's create_agent; the prebuilt ReAct agent still works the same.
 warnings.filterwarnings("ignore", message="create_react_agent has been moved")
