@@ -19,7 +19,7 @@ from typing import Any
 
 MANAGER_SIZES = (0, 10, 50, 200)
 STORE_SIZES = (10, 200, 1000, 5000)
-REPEATS = 5
+REPEATS = 15
 DIMS = 64
 USER = "user-1"
 CONFIG = {"configurable": {"langgraph_user_id": USER}}
@@ -70,12 +70,10 @@ def hashing_embeddings() -> Any:
     return module.HashingEmbeddings(DIMS)
 
 
-def seeded_store(size: int) -> Any:
-    """An InMemoryStore holding ``size`` memories that adds up the seconds spent in the store."""
-    from langgraph.store.base import PutOp
-    from langgraph.store.memory import InMemoryStore
+def timed(store_class: Any) -> Any:
+    """A subclass of ``store_class`` that adds up the seconds spent in ``batch``/``abatch``."""
 
-    class TimedStore(InMemoryStore):
+    class TimedStore(store_class):  # type: ignore[misc,valid-type]
         store_seconds = 0.0
 
         def batch(self, ops: Any) -> Any:
@@ -92,7 +90,16 @@ def seeded_store(size: int) -> Any:
             finally:
                 self.store_seconds += time.perf_counter() - start
 
-    store = TimedStore(index={"dims": DIMS, "embed": hashing_embeddings()})
+    return TimedStore
+
+
+def seeded_store(size: int, store: Any = None) -> Any:
+    """``store`` (default: a timed InMemoryStore, hashing embeddings) holding ``size`` memories."""
+    from langgraph.store.base import PutOp
+    from langgraph.store.memory import InMemoryStore
+
+    if store is None:
+        store = timed(InMemoryStore)(index={"dims": DIMS, "embed": hashing_embeddings()})
     ops = [
         PutOp(NAMESPACE, f"k{i}", {"kind": "Memory", "content": {"content": FACT.format(i=i)}})
         for i in range(size)
@@ -106,17 +113,30 @@ def existing_ids(size: int) -> list[str]:
     return [str(uuid.UUID(int=i + 1, version=4)) for i in range(size)]
 
 
-def measure(
-    model: Any, wall: float, store: Any = None, store_before: float = 0.0
-) -> dict[str, Any]:
-    library = wall - model.model_seconds
-    in_store = (store.store_seconds - store_before) if store is not None else 0.0
-    return {
-        "calls": len(model.requests),
-        "tokens": sum(r.approx_tokens() for r in model.requests),
-        "library_ms": library * 1000,
-        "overhead_ms": (library - in_store) * 1000,
-    }
+class Turn:
+    """Measures one turn on a reused model (and store): calls, request tokens, library time."""
+
+    def __init__(self, model: Any, store: Any = None) -> None:
+        self.model, self.store = model, store
+        self.requests = len(model.requests)
+        self.model_before = model.model_seconds
+        self.store_before = store.store_seconds if store is not None else 0.0
+        self.start = time.perf_counter()
+
+    def result(self, ok: bool) -> dict[str, Any]:
+        wall = time.perf_counter() - self.start
+        requests = self.model.requests[self.requests :]
+        library = wall - (self.model.model_seconds - self.model_before)
+        in_store = self.store.store_seconds - self.store_before if self.store is not None else 0.0
+        # the test double's repr grows with its log (and some callers repr it): keep it small
+        self.model.requests.clear()
+        return {
+            "calls": len(requests),
+            "tokens": sum(r.approx_tokens() for r in requests),
+            "library_ms": library * 1000,
+            "overhead_ms": (library - in_store) * 1000,
+            "ok": ok,
+        }
 
 
 def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -138,40 +158,39 @@ def run_upstream_side() -> dict[str, Any]:
     results: dict[str, Any] = {}
     for size in MANAGER_SIZES:
         ids = existing_ids(size)
+        calls: list[Any] = [("Memory", {"content": NEW_FACT})]
+        if size:
+            patch = {"op": "replace", "path": "/content", "value": UPDATED_FACT}
+            calls.append(
+                ("PatchDoc", {"json_doc_id": ids[0], "planned_edits": "", "patches": [patch]})
+            )
+        model = timed_model(scripted, [])
+        manager = create_memory_manager(model)
+        existing = [(ids[i], Memory(content=FACT.format(i=i))) for i in range(size)]
         runs = []
         for _ in range(REPEATS):
-            calls: list[Any] = [("Memory", {"content": NEW_FACT})]
-            if size:
-                patch = {"op": "replace", "path": "/content", "value": UPDATED_FACT}
-                calls.append(
-                    ("PatchDoc", {"json_doc_id": ids[0], "planned_edits": "", "patches": [patch]})
-                )
-            model = timed_model(scripted, [scripted.ai_tool_calls(*calls)])
-            manager = create_memory_manager(model)
-            existing = [(ids[i], Memory(content=FACT.format(i=i))) for i in range(size)]
-            start = time.perf_counter()
+            model.queue(scripted.ai_tool_calls(*calls))
+            turn = Turn(model)
             out = manager.invoke({"messages": CONVERSATION, "existing": existing})
-            run = measure(model, time.perf_counter() - start)
             contents = {getattr(o.content, "content", None) for o in out}
-            run["ok"] = NEW_FACT in contents and (not size or UPDATED_FACT in contents)
-            runs.append(run)
+            runs.append(
+                turn.result(NEW_FACT in contents and (not size or UPDATED_FACT in contents))
+            )
         results[f"manager/{size}"] = median_run(runs)
     for size in STORE_SIZES:
         store = seeded_store(size)
         for mode in ("invoke", "ainvoke"):
+            model = timed_model(scripted, [])
+            manager = create_memory_store_manager(model, store=store)
             runs = []
             for _ in range(REPEATS):
-                reply = scripted.ai_tool_calls(("Memory", {"content": NEW_FACT}))
-                model = timed_model(scripted, [reply])
-                manager = create_memory_store_manager(model, store=store)
-                before, start = store.store_seconds, time.perf_counter()
+                model.queue(scripted.ai_tool_calls(("Memory", {"content": NEW_FACT})))
+                turn = Turn(model, store)
                 if mode == "invoke":
                     writes = manager.invoke({"messages": CONVERSATION}, CONFIG)
                 else:
                     writes = asyncio.run(manager.ainvoke({"messages": CONVERSATION}, CONFIG))
-                run = measure(model, time.perf_counter() - start, store, before)
-                run["ok"] = len(writes) == 1
-                runs.append(run)
+                runs.append(turn.result(len(writes) == 1))
             results[f"store/{size}/{mode}"] = median_run(runs)
     return results
 

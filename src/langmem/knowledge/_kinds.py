@@ -7,6 +7,7 @@ A *kind* wraps what a memory may look like: a pydantic model (``ModelKind``), fr
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -45,6 +46,7 @@ class ModelKind(Kind):
     def __init__(self, schema: type[BaseModel]) -> None:
         self.schema = schema
         self.name = schema.__name__
+        self._tool: dict[str, Any] | None = None
 
     def dump(self, value: Any) -> dict[str, Any]:
         if isinstance(value, BaseModel):
@@ -66,6 +68,11 @@ class ModelKind(Kind):
 
     def tool(self) -> dict[str, Any]:
         """The insert tool for this kind, in OpenAI format with a compact JSON schema."""
+        if self._tool is None:  # building a JSON schema costs about as much as a whole turn
+            self._tool = self._build_tool()
+        return copy.deepcopy(self._tool)
+
+    def _build_tool(self) -> dict[str, Any]:
         parameters = compact_schema(self.schema.model_json_schema())
         doc = parameters.pop("description", None)
         if self.schema is Memory or not doc:
