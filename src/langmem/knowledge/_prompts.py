@@ -62,7 +62,8 @@ assistant should remember about the user, the world and how it should act.
 - Capture facts, preferences, relationships, goals, decisions, working procedures and the context \
 needed to act well later. Favour what is surprising or keeps coming back.
 - Make each memory self-contained: say who and what it concerns and keep key details (names, \
-numbers, dates). Mark uncertain or implied information as such, with how likely it is and why.
+numbers, dates); quote the user when the exact words matter. Mark uncertain or implied \
+information as such, with how likely it is and why.
 - Compare with the current memories: when new information corrects or refines one, change it \
 rather than adding a contradiction; merge overlapping memories; drop what proved false or \
 redundant.
