@@ -26,10 +26,13 @@ from langmem.errors import (
 from langmem.short_term import (
     RunningSummary,
     SummarizationResult,
+    _node,
+    _plan,
+    _prompts,
     asummarize_messages,
+    summarization,
     summarize_messages,
 )
-from langmem.short_term import _node, _plan, _prompts, summarization
 from langmem.testing import ScriptedChatModel
 
 
