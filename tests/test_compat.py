@@ -42,17 +42,6 @@ PENDING: dict[str, str] = {
     "langmem.reflection:LocalReflectionExecutor.shutdown": "background reflection (no issue yet)",
     "langmem.reflection:LocalReflectionExecutor.__enter__": "background reflection (no issue yet)",
     "langmem.reflection:LocalReflectionExecutor.__exit__": "background reflection (no issue yet)",
-    # issue 6: short-term summarization
-    "langmem.short_term:asummarize_messages": "issue 6",
-    "langmem.short_term:summarize_messages": "issue 6",
-    "langmem.short_term:SummarizationNode": "issue 6",
-    "langmem.short_term:SummarizationResult": "issue 6",
-    "langmem.short_term:RunningSummary": "issue 6",
-    "langmem.short_term:SummarizationNode.__init__": "issue 6",
-    "langmem.short_term:SummarizationNode.invoke": "issue 6",
-    "langmem.short_term:SummarizationNode.ainvoke": "issue 6",
-    "langmem.short_term:SummarizationResult.__init__": "issue 6",
-    "langmem.short_term:RunningSummary.__init__": "issue 6",
 }
 
 
