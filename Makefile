@@ -38,8 +38,11 @@ typecheck: setup
 pytest: setup
 	$(BIN)/pytest -q
 
+# Every benchmark: bench/<topic>.py (helpers start with "_", upstream scenarios end in "_upstream").
+BENCHES := $(filter-out bench/_% bench/%_upstream.py,$(wildcard bench/*.py))
+
 bench: setup
-	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
+	for script in $(BENCHES); do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) .bench-venvs .pytest_cache .mypy_cache .ruff_cache
