@@ -52,7 +52,13 @@ class Unit:
     def text(self) -> str:
         """The messages as transcript text for the summarizing model (rendered once)."""
         if self._text is None:
-            self._text = "\n\n".join(render_message(m) for m in self.messages)
+            names = {
+                str(call.get("id")): call["name"]
+                for m in self.messages
+                if isinstance(m, AIMessage)
+                for call in m.tool_calls
+            }
+            self._text = "\n\n".join(render_message(m, names) for m in self.messages)
         return self._text
 
     @property

@@ -9,7 +9,7 @@ next to their results.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
@@ -55,11 +55,18 @@ TRANSCRIPT_OPEN = "<transcript>"
 TRANSCRIPT_CLOSE = "</transcript>"
 
 
-def render_message(message: BaseMessage) -> str:
-    """One message as transcript text: ``role: text``, tool calls and results with their ids."""
+def render_message(message: BaseMessage, call_names: Mapping[str, str] | None = None) -> str:
+    """One message as transcript text: ``role: text``, tool calls and results with their ids.
+
+    Example:
+        >>> from langchain_core.messages import ToolMessage
+        >>> render_message(ToolMessage("sunny", tool_call_id="c1"), {"c1": "weather"})
+        'tool result weather [c1]: sunny'
+    """
     text = content_text(message.content)
     if isinstance(message, ToolMessage):
-        name = f" {message.name}" if message.name else ""
+        tool = message.name or (call_names or {}).get(message.tool_call_id)
+        name = f" {tool}" if tool else ""
         return f"tool result{name} [{message.tool_call_id}]: {text}"
     if isinstance(message, AIMessage) and message.tool_calls:
         calls = "\n".join(
