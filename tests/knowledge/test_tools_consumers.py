@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
 import warnings
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -16,6 +13,7 @@ from langgraph.store.memory import InMemoryStore
 
 from langmem import create_manage_memory_tool, create_search_memory_tool
 from langmem.testing import HashingEmbeddings, ScriptedChatModel, ai_tool_calls
+from tests._openai_stub import OpenAIStub, assistant_text, assistant_tool_calls
 
 NS = ("memories", "{langgraph_user_id}")
 
@@ -88,81 +86,20 @@ async def test_entrypoint_async_uses_the_context_store() -> None:
     assert store.get(("memories",), created.split()[-1]).value == {"content": "Dan plays chess"}
 
 
-class _StubOpenAI(BaseHTTPRequestHandler):
-    """Answers chat completions: first with a manage_memory tool call, then with text."""
-
-    requests: list[dict[str, Any]] = []  # noqa: RUF012 - set per server in the fixture
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.requests.append(body)
-        if len(self.requests) == 1:
-            message: dict[str, Any] = {
-                "role": "assistant",
-                "content": None,
-                "tool_calls": [
-                    {
-                        "id": "call_1",
-                        "type": "function",
-                        "function": {
-                            "name": "manage_memory",
-                            "arguments": json.dumps({"content": "Erin prefers window seats"}),
-                        },
-                    }
-                ],
-            }
-            finish = "tool_calls"
-        else:
-            message = {"role": "assistant", "content": "Saved."}
-            finish = "stop"
-        payload = json.dumps(
-            {
-                "id": f"chatcmpl-{len(self.requests)}",
-                "object": "chat.completion",
-                "created": 0,
-                "model": body["model"],
-                "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-            }
-        ).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def openai_stub() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    handler = type("Handler", (_StubOpenAI,), {"requests": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1", handler.requests
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 @pytest.mark.enable_socket
-def test_real_provider_client_serializes_and_calls_the_tool(
-    openai_stub: tuple[str, list[dict[str, Any]]],
-) -> None:
-    from langchain_openai import ChatOpenAI
-
-    url, requests = openai_stub
-    model = ChatOpenAI(model="gpt-4o-mini", base_url=url, api_key="sk-test", max_retries=0)
-    store = InMemoryStore()
-    tool = create_manage_memory_tool(NS)
-    agent = _react_agent(model, [tool], store)
-    out = agent.invoke(
-        {"messages": [{"role": "user", "content": "I like window seats"}]},
-        {"configurable": {"langgraph_user_id": "erin"}},
-    )
+def test_real_provider_client_serializes_and_calls_the_tool() -> None:
+    replies = [
+        assistant_tool_calls(("manage_memory", {"content": "Erin prefers window seats"})),
+        assistant_text("Saved."),
+    ]
+    with OpenAIStub(replies) as stub:
+        store = InMemoryStore()
+        agent = _react_agent(stub.chat_model(), [create_manage_memory_tool(NS)], store)
+        out = agent.invoke(
+            {"messages": [{"role": "user", "content": "I like window seats"}]},
+            {"configurable": {"langgraph_user_id": "erin"}},
+        )
+    requests = stub.requests
     assert isinstance(out["messages"][-1], AIMessage) and out["messages"][-1].content == "Saved."
     sent_tool = requests[0]["tools"][0]["function"]
     assert sent_tool["name"] == "manage_memory"
