@@ -115,7 +115,7 @@ def test_windows_without_a_human_message_work(steps: list[int], max_tokens: int)
 @PROPERTY
 @given(
     st.lists(st.text(min_size=1, max_size=40), min_size=1, max_size=30),
-    st.integers(min_value=60, max_value=400),
+    st.integers(min_value=150, max_value=400),
 )
 def test_plain_dicts_without_ids_get_stable_ids(texts: list[str], max_tokens: int) -> None:
     chat = [

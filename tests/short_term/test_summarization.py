@@ -159,7 +159,7 @@ def test_tool_calls_stay_with_their_results_when_summarized_or_kept() -> None:
     )
     (text,) = [r.text() for r in model.requests if "search" in r.text()]
     assert all(f"[c{i}]" in text for i in range(3))
-    assert text.count("tool result [") == 3
+    assert text.count("tool result search [") == 3
     kept = [m.id for m in result.messages]
     assert not {"a0", "t0", "t1", "t2"} & set(kept)
 
