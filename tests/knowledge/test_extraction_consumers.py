@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
 import warnings
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -19,6 +17,7 @@ from langmem import (
     create_search_memory_tool,
 )
 from langmem.testing import HashingEmbeddings, ScriptedChatModel, ai_tool_calls
+from tests._openai_stub import OpenAIStub, assistant_tool_calls
 
 NS = ("memories", "{langgraph_user_id}")
 
@@ -109,93 +108,33 @@ def test_react_agent_learns_in_a_post_model_hook_and_recalls_next_turn() -> None
     assert memory_model.calls == 2
 
 
-class _ScriptedOpenAI(BaseHTTPRequestHandler):
-    """A local stand-in for the OpenAI chat API: records requests, replies from ``replies``."""
-
-    requests: list[dict[str, Any]]
-    replies: list[dict[str, Any]]
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.requests.append(body)
-        message = self.replies[len(self.requests) - 1]
-        payload = json.dumps(
-            {
-                "id": f"chatcmpl-{len(self.requests)}",
-                "object": "chat.completion",
-                "created": 0,
-                "model": body["model"],
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": message,
-                        "finish_reason": "tool_calls" if message.get("tool_calls") else "stop",
-                    }
-                ],
-                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-            }
-        ).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-def _call(call_id: str, name: str, arguments: str) -> dict[str, Any]:
-    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
-
-
 @pytest.mark.enable_socket
 def test_store_manager_through_a_real_openai_client() -> None:
-    from langchain_openai import ChatOpenAI
-
     replies = [
-        {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [
-                _call("c1", "Memory", json.dumps({"content": "Prefers aisle seats"})),
-                _call("c2", "update_memory", '{"id": "m1", "patch": {"content": '),  # cut off
-            ],
-        },
-        {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [
-                _call("c3", "update_memory", json.dumps({"id": "m1", "patch": {"content": "x"}}))
-            ],
-        },
-        {"role": "assistant", "content": None, "tool_calls": [_call("c4", "done", "{}")]},
+        assistant_tool_calls(
+            ("Memory", {"content": "Prefers aisle seats"}),
+            ("update_memory", '{"id": "m1", "patch": {"content": '),  # cut off
+        ),
+        assistant_tool_calls(("update_memory", {"id": "m1", "patch": {"content": "x"}})),
+        assistant_tool_calls(("done", {})),
     ]
-    handler = type("Handler", (_ScriptedOpenAI,), {"requests": [], "replies": replies})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-        model = ChatOpenAI(model="gpt-4o-mini", base_url=url, api_key="sk-test", max_retries=0)
-        store = InMemoryStore()
-        store.put(("memories", "erin"), "k1", {"kind": "Memory", "content": {"content": "old"}})
-        manager = create_memory_store_manager(model, store=store)
+    store = InMemoryStore()
+    store.put(("memories", "erin"), "k1", {"kind": "Memory", "content": {"content": "old"}})
+    with OpenAIStub(replies) as stub:
+        manager = create_memory_store_manager(stub.chat_model(), store=store)
         writes = manager.invoke(
             {"messages": [{"role": "user", "content": "Aisle seats, please"}], "max_steps": 2},
             {"configurable": {"langgraph_user_id": "erin"}},
         )
-    finally:
-        server.shutdown()
-        server.server_close()
 
-    sent = handler.requests
+    sent = stub.requests
     assert len(sent) == 3
     assert [t["function"]["name"] for t in sent[0]["tools"]] == ["Memory", "update_memory", "done"]
     assert "tool_choice" not in sent[0]
     # the cut-off call went back as an error tool message; the valid one as a result
     results = {m["tool_call_id"]: m["content"] for m in sent[1]["messages"] if m["role"] == "tool"}
-    assert results["c1"] == "saved as m2"
-    assert results["c2"].startswith("Error: the arguments are not valid JSON")
+    assert results["call_1"] == "saved as m2"
+    assert results["call_2"].startswith("Error: the arguments are not valid JSON")
     # every tool message answers a call of the assistant message before it (OpenAI requires it)
     (assistant,) = [m for m in sent[1]["messages"] if m["role"] == "assistant"]
     assert {c["id"] for c in assistant["tool_calls"]} == set(results)
