@@ -48,7 +48,8 @@ def simulate(
     shorts = {f"m{i + 1}": key for i, (key, _) in enumerate(existing)}
     for name, args in reply:
         if name == "Memory":
-            if set(args) == {"content"}:
+            live = [*state.values(), *new]
+            if set(args) == {"content"} and Memory(**args) not in live:  # no duplicates
                 new.append(Memory(**args))
                 shorts[f"m{len(existing) + len(new)}"] = len(new) - 1  # type: ignore[assignment]
             continue

@@ -298,7 +298,9 @@ class TestMultiStep:
         assert transcript(model.requests[1])[-1] == ("tool", "saved as m2")
 
     def test_the_loop_always_ends_at_max_steps(self) -> None:
-        model = ScriptedChatModel(default=ai_tool_calls(("Memory", {"content": "again"})))
+        model = ScriptedChatModel(
+            default=lambda r: ai_tool_calls(("Memory", {"content": f"fact {len(r.messages)}"}))
+        )
         manager = create_memory_manager(model)
         out = manager.invoke({"messages": CONVO, "max_steps": 3})
         assert model.calls == 3
@@ -393,16 +395,41 @@ class TestMalformedOutput:
         assert "declined to correct 1 tool call" in caplog.text
         assert model.calls == 2
 
-    def test_double_delete_is_reported(self) -> None:
+    def test_deleting_twice_is_harmless_and_needs_no_correction(self) -> None:
         model = ScriptedChatModel(
             responses=[
-                ai_tool_calls(("delete_memory", {"id": "m1"}), ("delete_memory", {"id": "m1"})),
+                ai_tool_calls(("delete_memory", {"id": "m1"}), ("delete_memory", {"id": "m1"}))
+            ]
+        )
+        out = run(model, [("a", "x")], enable_deletes=True)
+        assert isinstance(out[0].content, RemoveDoc)
+        assert model.calls == 1
+
+    def test_updating_a_deleted_memory_is_reported(self) -> None:
+        model = ScriptedChatModel(
+            responses=[
+                ai_tool_calls(
+                    ("delete_memory", {"id": "m1"}),
+                    ("update_memory", {"id": "m1", "patch": {"content": "y"}}),
+                ),
                 "ok",
             ]
         )
         out = run(model, [("a", "x")], enable_deletes=True)
         assert isinstance(out[0].content, RemoveDoc)
         assert "already deleted" in str(model.requests[1].messages[-1].content)
+
+    def test_a_correction_that_resends_applied_calls_adds_no_duplicates(self) -> None:
+        first = ai_tool_calls(("Memory", {"content": "Drinks tea"}), ("Memory", {"txt": "x"}))
+        again = ai_tool_calls(("Memory", {"content": "Drinks tea"}), ("Memory", {"content": "x"}))
+        model = ScriptedChatModel(responses=[first, again])
+        out = run(model, [("a", Memory(content="Likes jazz"))])
+        assert [o.content.content for o in out] == ["Likes jazz", "Drinks tea", "x"]
+        results = [m.content for m in model.requests[1].messages if m.type == "tool"]
+        assert results[0] == "saved as m2"
+        # an insert equal to an existing memory is not added either
+        model = ScriptedChatModel(responses=[ai_tool_calls(("Memory", {"content": "Likes jazz"}))])
+        assert len(run(model, [("a", Memory(content="Likes jazz"))])) == 1
 
 
 class TestEntryPoints:

@@ -102,6 +102,8 @@ DONE_TOOL_DESCRIPTION = "Call when the memories need no further changes."
 RESULT_INSERTED = "saved as {short}"
 RESULT_UPDATED = "updated {short}"
 RESULT_DELETED = "deleted {short}"
+RESULT_DUPLICATE = "already saved as {short}; nothing added"
+RESULT_ALREADY_DELETED = "{short} was already deleted"
 RESULT_DONE = "ok"
 RESULT_ERROR = "Error: {problem} Nothing was changed by this call; call again with a fix."
 

@@ -237,8 +237,18 @@ class Session:
             return self._delete(args)
         kind = self.kinds[name]
         value = kind.validate(args)
+        twin = self._find_twin(kind, value)
+        if twin is not None:  # e.g. a correction round that re-sends calls already applied
+            return _prompts.RESULT_DUPLICATE.format(short=twin.short)
         entry = self.add(str(uuid.uuid4()), kind, value, external=False, state="inserted")
         return _prompts.RESULT_INSERTED.format(short=entry.short)
+
+    def _find_twin(self, kind: Kind, value: Any) -> Entry | None:
+        data = kind.dump(value)
+        for entry in self.entries:
+            if entry.live and entry.kind.name == kind.name and entry.kind.dump(entry.value) == data:
+                return entry
+        return None
 
     def _update(self, args: dict[str, Any]) -> str:
         entry = self._lookup(args.get("id"))
@@ -265,16 +275,18 @@ class Session:
         return _prompts.RESULT_UPDATED.format(short=entry.short)
 
     def _delete(self, args: dict[str, Any]) -> str:
-        entry = self._lookup(args.get("id"))
+        entry = self._lookup(args.get("id"), deleted_ok=True)
+        if not entry.live:  # deleting twice leaves the same result: not worth a correction
+            return _prompts.RESULT_ALREADY_DELETED.format(short=entry.short)
         entry.state = "dropped" if entry.state == "inserted" or not entry.external else "deleted"
         return _prompts.RESULT_DELETED.format(short=entry.short)
 
-    def _lookup(self, ref: Any) -> Entry:
+    def _lookup(self, ref: Any, *, deleted_ok: bool = False) -> Entry:
         key = str(ref).strip() if ref is not None else ""
         entry = self._by_short.get(key.lower()) or self._by_id.get(key)
         if entry is None:
             raise KindError(_prompts.ERR_UNKNOWN_MEMORY.format(id=key))
-        if not entry.live:
+        if not entry.live and not deleted_ok:
             raise KindError(_prompts.ERR_DELETED_MEMORY.format(id=key))
         return entry
 
