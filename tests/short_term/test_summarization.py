@@ -173,7 +173,7 @@ def test_results_out_of_place_still_join_their_call() -> None:
         ToolMessage("ry", tool_call_id="y", id="ty"),
         HumanMessage("hi", id="h"),
     ]
-    units = _plan.parse(messages, set(), False, count_tokens_approximately).units
+    units = _plan.parse(messages, set(), False).units
     assert [[m.id for m in u.messages] for u in units] == [["a0", "a1", "tx", "ty"], ["h"]]
 
 

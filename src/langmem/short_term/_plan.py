@@ -45,7 +45,7 @@ class Unit:
 
     messages: list[BaseMessage]
     tokens: int = 0
-    """Tokens of the messages as they are (what keeping them costs)."""
+    """Tokens of the messages as they are (what keeping them costs); see ``count_units``."""
     _text: str | None = field(default=None, repr=False)
 
     @property
@@ -78,8 +78,12 @@ class Parsed:
     units: list[Unit]
 
 
-def normalize(messages: Any) -> list[BaseMessage]:
-    """LangChain messages with ids from what the caller passed (messages, role/content dicts).
+def parse(messages: Any, covered_ids: set[str], has_summary: bool) -> Parsed:
+    """Split a conversation into its leading system messages and the units not yet summarized.
+
+    Accepts LangChain messages and role/content dicts; messages without an id get one derived
+    from their content. Messages whose id is in ``covered_ids`` are dropped (the summary stands
+    for them); so are the summary messages of an earlier output when a summary is given.
 
     Raises:
         InvalidInputError: ``messages`` is not a list of messages, one item is not a message,
@@ -90,16 +94,20 @@ def normalize(messages: Any) -> list[BaseMessage]:
             f"messages={_short(messages)} is not a list of messages: pass a list of LangChain "
             "messages or of dicts such as {'role': 'user', 'content': 'hi'}."
         )
-    out: list[BaseMessage] = []
+    system: list[BaseMessage] = []
+    units: list[Unit] = []
+    unit_of_call: dict[str, int] = {}
     seen_hashes: dict[str, int] = {}
     seen_ids: dict[str, int] = {}
+    leading = True
     for index, item in enumerate(messages):
+        item_id = getattr(item, "id", None)
+        if item_id is not None and item_id in covered_ids and isinstance(item, BaseMessage):
+            leading = False  # already summarized: the summary stands for it
+            continue
         message = _to_message(index, item)
         if message.id is None:
-            digest = _content_hash(message)
-            count = seen_hashes.get(digest, 0)
-            seen_hashes[digest] = count + 1
-            message = message.model_copy(update={"id": f"msg-{digest}-{count}"})
+            message = message.model_copy(update={"id": _content_id(message, seen_hashes, seen_ids)})
         message_id = str(message.id)
         if message_id in seen_ids:
             raise InvalidInputError(
@@ -109,28 +117,7 @@ def normalize(messages: Any) -> list[BaseMessage]:
                 "(langmem then derives one from the content)."
             )
         seen_ids[message_id] = index
-        out.append(message)
-    return out
-
-
-def parse(
-    messages: list[BaseMessage],
-    covered_ids: set[str],
-    has_summary: bool,
-    token_counter: TokenCounter,
-) -> Parsed:
-    """Split ``messages`` into the leading system messages and the units not yet summarized.
-
-    Messages whose id is in ``covered_ids`` are dropped (the summary stands for them); so are
-    summary messages of an earlier output when a running summary is given.
-    """
-    system: list[BaseMessage] = []
-    units: list[Unit] = []
-    unit_of_call: dict[str, int] = {}
-    leading = True
-    for message in messages:
-        message_id = str(message.id)
-        if message_id.startswith(SUMMARY_ID_PREFIX) and has_summary:
+        if has_summary and message_id.startswith(SUMMARY_ID_PREFIX):
             continue
         if leading and isinstance(message, SystemMessage):
             system.append(message)
@@ -147,15 +134,27 @@ def parse(
                 _merge_from(units, unit_of_call, owner)
             units[-1].messages.append(message)
             continue
-        unit = Unit(messages=[message])
         if isinstance(message, AIMessage):
             for call in message.tool_calls:
                 if call.get("id"):
                     unit_of_call[str(call["id"])] = len(units)
-        units.append(unit)
+        units.append(Unit(messages=[message]))
+    return Parsed(system=system, units=units)
+
+
+def count_units(units: list[Unit], token_counter: TokenCounter) -> None:
+    """Fill in each unit's token count (only needed once a summary is due)."""
     for unit in units:
         unit.tokens = token_counter(unit.messages)
-    return Parsed(system=system, units=units)
+
+
+def _content_id(message: BaseMessage, seen_hashes: dict[str, int], taken: dict[str, int]) -> str:
+    digest = _content_hash(message)
+    count = seen_hashes.get(digest, 0)
+    while f"msg-{digest}-{count}" in taken:  # the same text again, after an earlier output
+        count += 1
+    seen_hashes[digest] = count + 1
+    return f"msg-{digest}-{count}"
 
 
 def choose_split(units: list[Unit], room: int) -> int:

@@ -216,15 +216,15 @@ def _summarize(
 ) -> Flow[SummarizationResult]:
     previous = _coerce_summary(running_summary)
     tc = settings.token_counter
-    conversation = _plan.normalize(messages)
     covered = set(previous.summarized_message_ids) if previous else set()
-    parsed = _plan.parse(conversation, covered, previous is not None, tc)
+    parsed = _plan.parse(messages, covered, previous is not None)
     system, units = parsed.system, parsed.units
     summary = previous.summary if previous else None
 
     pending = _output(settings, system, summary, units)
     if not units or not _due(settings, units, pending):
         return SummarizationResult(messages=pending, running_summary=previous)
+    _plan.count_units(units, tc)
 
     system_tokens = tc(system) if system else 0
     reserve = tc(_output(settings, [], "", [])) + settings.max_summary_tokens
@@ -293,9 +293,13 @@ def _result(
 
 def _due(settings: _Settings, units: list[Unit], pending: list[AnyMessage]) -> bool:
     """Whether to summarize: the new messages passed the threshold, or the output the budget."""
-    if sum(unit.tokens for unit in units) > settings.threshold:
+    tc = settings.token_counter
+    total = tc(pending)
+    if total <= settings.threshold:
+        return False  # the new messages are part of it
+    if total > max(settings.threshold, settings.max_tokens):
         return True
-    return settings.token_counter(pending) > max(settings.threshold, settings.max_tokens)
+    return tc([m for unit in units for m in unit.messages]) > settings.threshold
 
 
 def _settings(

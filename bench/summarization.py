@@ -1,0 +1,136 @@
+"""Running summaries: upstream langmem 0.0.30 against ours, same conversations, same model.
+
+Scenarios (``bench/summarization_upstream.py``): one call on a 2,000-message conversation with
+parallel tool calls; a 200-turn conversation summarized turn by turn (two budget settings);
+the five guarantees of ``tests/short_term/_guarantees.py`` on N generated conversations
+(10,000 by default). Upstream runs in its own virtual env. Prints model calls, tokens sent to
+the summarizing model, what was lost, library time (model time excluded), ratios ours/upstream,
+then the issue's targets.
+
+Run: ``.venv/bin/python bench/summarization.py [conversations]``
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import summarization_upstream as scenario  # noqa: E402
+from _upstream import ratio, run_upstream  # noqa: E402
+
+
+def run_ours(count: int) -> dict[str, Any]:
+    from langmem.errors import TokenBudgetError
+    from langmem.short_term import summarize_messages
+
+    return scenario.run_all(summarize_messages, TokenBudgetError, count)
+
+
+def _row(name: str, ours: Any, theirs: Any, show_ratio: bool = True) -> str:
+    def fmt(value: Any) -> str:
+        if isinstance(value, float):
+            return f"{value * 1000:.1f} ms"
+        return str(value)
+
+    both_numbers = all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in (ours, theirs)
+    )
+    shown = ratio(ours, theirs) if show_ratio and both_numbers else ""
+    return f"  {name:<34} {fmt(theirs):>14} {fmt(ours):>14} {shown:>8}"
+
+
+def _table(title: str, ours: dict[str, Any], theirs: dict[str, Any], keys: list[str]) -> None:
+    print(f"\n{title}")
+    print(f"  {'':<34} {'upstream':>14} {'ours':>14} {'ratio':>8}")
+    for key in keys:
+        print(_row(key, ours.get(key), theirs.get(key)))
+
+
+def main() -> None:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    start = time.perf_counter()
+    theirs = run_upstream(HERE / "summarization_upstream.py", str(count))
+    middle = time.perf_counter()
+    ours = run_ours(count)
+    end = time.perf_counter()
+    print(f"summarization bench: upstream {middle - start:.0f} s, ours {end - middle:.0f} s")
+
+    keys = [
+        "messages",
+        "conversation_tokens",
+        "calls",
+        "tokens_sent",
+        "largest_request",
+        "output_tokens",
+        "marked_summarized",
+        "marked_but_unread",
+        "lost",
+        "warnings",
+        "library_seconds",
+    ]
+    _table(
+        f"One call on a 2,000-message conversation, {scenario.BACKLOG}",
+        ours["backlog"],
+        theirs["backlog"],
+        keys,
+    )
+    if ours["backlog"]["error"] or theirs["backlog"]["error"]:
+        print(f"  errors: upstream {theirs['backlog']['error']}, ours {ours['backlog']['error']}")
+    keys = [
+        "turns",
+        "conversation_tokens",
+        "calls",
+        "tokens_sent",
+        "conversation_tokens_read",
+        "largest_request",
+        "largest_output",
+        "turns_over_budget",
+        "lost",
+        "warnings",
+        "library_seconds",
+    ]
+    for name, config in scenario.TURN_CONFIGS.items():
+        _table(
+            f"200 turns summarized turn by turn ({name}: {config})",
+            ours["turns"][name],
+            theirs["turns"][name],
+            keys,
+        )
+        o, t = ours["turns"][name], theirs["turns"][name]
+        per_o = o["tokens_sent"] / max(o["conversation_tokens_read"], 1)
+        per_t = t["tokens_sent"] / max(t["conversation_tokens_read"], 1)
+        print(f"  {'tokens sent per conversation token read':<34} {per_t:>14.2f} {per_o:>14.2f}")
+
+    g_o, g_t = ours["guarantees"], theirs["guarantees"]
+    print(f"\nGuarantee violations on {count} generated conversations (conversations affected)")
+    print(f"  {'':<34} {'upstream':>14} {'ours':>14}")
+    for name in g_o["violations"]:
+        print(f"  {name:<34} {g_t['violations'][name]:>14} {g_o['violations'][name]:>14}")
+    for name, example in g_t["examples"].items():
+        print(f"  upstream {name}: {example[:110]}")
+    for name, example in g_o["examples"].items():
+        print(f"  ours {name}: {example[:110]}")
+
+    print("\nTargets")
+    total = sum(g_o["violations"].values())
+    print(
+        f"  0 violations in {count} conversations: {total} -> {'met' if total == 0 else 'NOT met'}"
+    )
+    for name in scenario.TURN_CONFIGS:
+        o, t = ours["turns"][name], theirs["turns"][name]
+        tokens = o["tokens_sent"] / t["tokens_sent"]
+        speed = o["library_seconds"] / t["library_seconds"]
+        print(
+            f"  200 turns ({name}): tokens to the summarizer {tokens:.2f}x upstream (target <= 0.5x: "
+            f"{'met' if tokens <= 0.5 else 'NOT met'}); library time {speed:.2f}x (target < 1x: "
+            f"{'met' if speed < 1 else 'NOT met'})"
+        )
+
+
+if __name__ == "__main__":
+    main()
