@@ -55,9 +55,9 @@ def extraction_flow(
     calls = 0
     for step in range(max_steps):
         corrections = 0
-        reply = yield _flow.ModelCall(bound, list(transcript), config)
+        ai = _as_ai_message((yield _flow.ModelCall(bound, list(transcript), config)))
         calls += 1
-        outcome = session.apply(_as_ai_message(reply), offered)
+        outcome = session.apply(ai, offered)
         done = outcome.done
         while outcome.problems:
             if corrections >= MAX_CORRECTIONS:
@@ -69,10 +69,9 @@ def extraction_flow(
                     problems=outcome.problems,
                 )
             corrections += 1
-            transcript += [reply, *outcome.tool_messages]
-            reply = yield _flow.ModelCall(bound, list(transcript), config)
+            transcript += [ai, *outcome.tool_messages]
+            ai = _as_ai_message((yield _flow.ModelCall(bound, list(transcript), config)))
             calls += 1
-            ai = _as_ai_message(reply)
             if not ai.tool_calls and not ai.invalid_tool_calls:
                 logger.warning(
                     "langmem: the model declined to correct %d tool call(s); they were dropped: %s",
@@ -82,10 +81,9 @@ def extraction_flow(
                 break
             outcome = session.apply(ai, offered)
             done = done or outcome.done
-        ai = _as_ai_message(reply)
         if done or not (ai.tool_calls or ai.invalid_tool_calls) or step == max_steps - 1:
             break
-        transcript += [reply, *outcome.tool_messages]
+        transcript += [ai, *outcome.tool_messages]
     return session
 
 
