@@ -229,3 +229,31 @@ def test_a_react_agent_summarizes_in_its_pre_model_hook() -> None:
     state = agent.get_state(config).values
     assert isinstance(state["context"]["running_summary"], RunningSummary)
     assert len(state["messages"]) == 12 * 5  # human, 2 parallel calls + results, answer
+
+
+def test_a_checkpointer_that_refuses_unknown_types_still_carries_the_summary() -> None:
+    # strict msgpack (LangGraph's future default) gives the summary back as a plain dict
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+    summarizer, agent = _summarizer(), _agent()
+    node = SummarizationNode(model=summarizer, max_tokens=MAX_TOKENS, max_summary_tokens=60)
+
+    def call_model(state: ModelInput) -> dict[str, Any]:
+        return {"messages": [agent.invoke(state["summarized_messages"])]}
+
+    builder = StateGraph(State)
+    builder.add_node("summarize", node)
+    builder.add_node("call_model", call_model)
+    builder.add_edge(START, "summarize")
+    builder.add_edge("summarize", "call_model")
+    saver = InMemorySaver(serde=JsonPlusSerializer(allowed_msgpack_modules=None))
+    graph = builder.compile(checkpointer=saver)
+    config = {"configurable": {"thread_id": "strict"}}
+    for turn in range(25):
+        graph.invoke({"messages": [HumanMessage(f"question {turn} " + "word " * 20)]}, config)
+        assert count_tokens_approximately(agent.requests[-1].messages) <= MAX_TOKENS
+    stored = graph.get_state(config).values["context"]["running_summary"]
+    assert isinstance(stored, dict) and stored["summary"].startswith("summary after")
+    # each message reached the summarizer at most once: the dict form kept the bookkeeping
+    for message in graph.get_state(config).values["messages"]:
+        assert sum(str(message.content) in r.text() for r in summarizer.requests) <= 1
