@@ -120,12 +120,13 @@ def summarize_messages(
 ) -> SummarizationResult:
     """Fit a conversation into ``max_tokens`` by summarizing its older messages.
 
-    While the messages to return (system message and current summary included) stay within
-    ``max_tokens_before_summary``, nothing is summarized and no model is called. Past it, the
-    older messages are summarized (extending ``running_summary``) and the output is the system
-    message, one summary message and the recent messages, within ``max_tokens``. The current
-    turn (from the last human message on) is kept when it fits. A backlog larger than one
-    summarizer request (``max_tokens``) is summarized in several chunks, oldest first.
+    Nothing is summarized, and no model is called, until the messages not yet summarized exceed
+    ``max_tokens_before_summary`` or the output (system message and current summary included)
+    would exceed ``max(max_tokens, max_tokens_before_summary)``. Then the older messages are
+    summarized, extending ``running_summary``, and the output is the system message, one summary
+    message and the recent messages, within ``max_tokens``. The current turn (from the last
+    human message on) is kept when it fits. A backlog larger than one summarizer request
+    (``max_tokens``) is summarized in several requests, oldest first.
 
     Args:
         messages: The conversation: LangChain messages or ``{"role", "content"}`` dicts.
@@ -134,8 +135,8 @@ def summarize_messages(
         model: The summarizing chat model (or a ``"provider:model"`` string).
         max_tokens: Most tokens the output may hold once it summarizes; also the most tokens
             sent to the summarizing model in one request.
-        max_tokens_before_summary: Summarize when the output would exceed this many tokens;
-            defaults to ``max_tokens``.
+        max_tokens_before_summary: Summarize once the messages not yet summarized exceed
+            this many tokens; defaults to ``max_tokens``.
         max_summary_tokens: Room kept for the summary in the output. It does not limit the
             model: bind one, e.g. ``model.bind(max_tokens=max_summary_tokens)``.
         token_counter: Counts the tokens of a list of messages.
