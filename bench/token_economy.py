@@ -92,8 +92,9 @@ def store_turns(size: int, store: Any, modes: tuple[str, ...]) -> dict[str, Any]
         manager = create_memory_store_manager(model, store=store)
         state = {"messages": scenario.CONVERSATION, "max_steps": 1}
         runs = []
-        for _ in range(scenario.REPEATS):
-            model.queue(scripted.ai_tool_calls(("Memory", {"content": scenario.NEW_FACT})))
+        for number in range(scenario.REPEATS):
+            fact = f"{scenario.NEW_FACT} ({mode} {number})"  # a new fact each turn
+            model.queue(scripted.ai_tool_calls(("Memory", {"content": fact})))
             turn = scenario.Turn(model, store)
             if mode == "invoke":
                 writes = manager.invoke(state, scenario.CONFIG)  # type: ignore[arg-type]

@@ -183,8 +183,9 @@ def run_upstream_side() -> dict[str, Any]:
             model = timed_model(scripted, [])
             manager = create_memory_store_manager(model, store=store)
             runs = []
-            for _ in range(REPEATS):
-                model.queue(scripted.ai_tool_calls(("Memory", {"content": NEW_FACT})))
+            for number in range(REPEATS):
+                fact = f"{NEW_FACT} ({mode} {number})"  # a new fact each turn
+                model.queue(scripted.ai_tool_calls(("Memory", {"content": fact})))
                 turn = Turn(model, store)
                 if mode == "invoke":
                     writes = manager.invoke({"messages": CONVERSATION}, CONFIG)
