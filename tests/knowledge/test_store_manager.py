@@ -122,6 +122,18 @@ class TestTurn:
         assert manager.invoke({"messages": CONVO}, CFG) == []  # type: ignore[arg-type]
         assert len(store.batches) == 1  # the search only
 
+    def test_an_insert_equal_to_a_found_memory_is_not_stored_again(
+        self, store: RecordingStore
+    ) -> None:
+        seed(store, {"k1": "Drinks green tea"})
+        model = ScriptedChatModel(
+            responses=[ai_tool_calls(("Memory", {"content": "Drinks green tea"}))]
+        )
+        assert (
+            create_memory_store_manager(model, store=store).invoke({"messages": CONVO}, CFG) == []
+        )  # type: ignore[arg-type]
+        assert list(stored(store)) == ["k1"] and len(store.batches) == 1
+
     def test_write_errors_raise(self) -> None:
         store = RecordingStore(fail_writes=True)
         model = ScriptedChatModel(responses=[ai_tool_calls(("Memory", {"content": "x"}))])
