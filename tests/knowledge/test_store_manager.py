@@ -11,7 +11,12 @@ from langgraph.store.memory import InMemoryStore
 from pydantic import BaseModel
 
 from langmem import create_memory_store_manager
-from langmem.errors import ModelOutputError, NamespaceError, StoreNotFoundError
+from langmem.errors import (
+    InvalidInputError,
+    ModelOutputError,
+    NamespaceError,
+    StoreNotFoundError,
+)
 from langmem.knowledge.extraction import Item, Memory, MemoryStoreManager, SearchItem
 from langmem.testing import ScriptedChatModel, ai_tool_calls
 from tests.knowledge._support import (
@@ -133,6 +138,11 @@ class TestTurn:
             create_memory_store_manager(model, store=store).invoke({"messages": CONVO}, CFG) == []
         )  # type: ignore[arg-type]
         assert list(stored(store)) == ["k1"] and len(store.batches) == 1
+
+    def test_input_without_messages_is_refused(self, store: RecordingStore) -> None:
+        with pytest.raises(InvalidInputError, match="no 'messages'"):
+            create_memory_store_manager(ScriptedChatModel(), store=store).invoke({}, CFG)  # type: ignore[typeddict-item]
+        assert store.batches == []
 
     def test_write_errors_raise(self) -> None:
         store = RecordingStore(fail_writes=True)

@@ -20,7 +20,7 @@ from langmem import _flow
 from langmem._conversation import get_conversation
 from langmem._models import ModelRef
 from langmem._namespace import NamespaceTemplate
-from langmem.errors import ConfigurationError
+from langmem.errors import ConfigurationError, InvalidInputError
 from langmem.knowledge import _prompts
 from langmem.knowledge._kinds import DictKind, Kind, ModelKind, TextKind, build_kinds
 from langmem.knowledge._manager import check_messages, check_steps, extraction_flow
@@ -99,7 +99,7 @@ class MemoryStoreManager(StoreAccess, Runnable[MemoryStoreManagerInput, list[dic
         self, input: MemoryStoreManagerInput, config: RunnableConfig | None
     ) -> _flow.Flow[list[dict[str, Any]]]:
         if not isinstance(input, dict) or "messages" not in input:
-            raise ConfigurationError(
+            raise InvalidInputError(
                 f"input={input!r} has no 'messages': pass {{'messages': [...]}}."
             )
         messages = check_messages(input["messages"])
