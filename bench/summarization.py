@@ -126,9 +126,9 @@ def main() -> None:
         tokens = o["tokens_sent"] / t["tokens_sent"]
         speed = o["library_seconds"] / t["library_seconds"]
         print(
-            f"  200 turns ({name}): tokens to the summarizer {tokens:.2f}x upstream (target <= 0.5x: "
-            f"{'met' if tokens <= 0.5 else 'NOT met'}); library time {speed:.2f}x (target < 1x: "
-            f"{'met' if speed < 1 else 'NOT met'})"
+            f"  200 turns ({name}): tokens to the summarizer {tokens:.2f}x upstream "
+            f"(target <= 0.5x: {'met' if tokens <= 0.5 else 'NOT met'}); "
+            f"library time {speed:.2f}x (target < 1x: {'met' if speed < 1 else 'NOT met'})"
         )
 
 

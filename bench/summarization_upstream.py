@@ -40,7 +40,10 @@ TURN_CONFIGS = {
     "default": {"max_tokens": 2000, "max_summary_tokens": 256},
     "balanced": {"max_tokens": 1024, "max_tokens_before_summary": 1536, "max_summary_tokens": 256},
 }
-WORDS = "alpha beta gamma delta epsilon zeta theta kappa lambda sigma omega river stone".split()
+WORDS = [
+    *("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "theta"),
+    *("kappa", "lambda", "sigma", "omega", "river", "stone"),
+]
 
 
 def load_guarantees() -> ModuleType:
