@@ -257,3 +257,16 @@ def test_a_checkpointer_that_refuses_unknown_types_still_carries_the_summary() -
     # each message reached the summarizer at most once: the dict form kept the bookkeeping
     for message in graph.get_state(config).values["messages"]:
         assert sum(str(message.content) in r.text() for r in summarizer.requests) <= 1
+
+
+async def test_the_node_sends_the_same_requests_sync_and_async() -> None:
+    long = [HumanMessage(f"q{i} " + "word " * 60, id=f"h{i}") for i in range(12)]
+    sync_model, async_model = _summarizer(), _summarizer()
+    settings: dict[str, Any] = {"max_tokens": MAX_TOKENS, "max_summary_tokens": 60}
+    sync_update = SummarizationNode(model=sync_model, **settings).invoke({"messages": long})
+    async_update = await SummarizationNode(model=async_model, **settings).ainvoke(
+        {"messages": long}
+    )
+    assert sync_update == async_update
+    assert [r.messages for r in sync_model.requests] == [r.messages for r in async_model.requests]
+    assert sync_model.calls >= 2
