@@ -74,13 +74,19 @@ class TestManageMemory:
         assert deleted == f"Deleted memory {key}"
         assert store.get(("memories", "alice"), key) is None
 
-    def test_update_keeps_other_value_fields(self, store: RecordingStore) -> None:
-        store.put(("memories", "alice"), "k", {"kind": "Memory", "content": "old"})
+    def test_update_keeps_other_value_fields_and_refreshes_updated_at(
+        self, store: RecordingStore
+    ) -> None:
         key = str(uuid.uuid4())
-        store.put(("memories", "alice"), key, {"kind": "Memory", "content": "old"})
+        old = "2020-01-01T00:00:00+00:00"
+        value = {"kind": "Memory", "content": "old", "created_at": old, "updated_at": old}
+        store.put(("memories", "alice"), key, value)
         tool = create_manage_memory_tool(NS, store=store)
         tool.invoke({"action": "update", "id": key, "content": "new"}, CFG)
-        assert store.get(("memories", "alice"), key).value == {"kind": "Memory", "content": "new"}
+        stored = store.get(("memories", "alice"), key).value
+        assert stored["kind"] == "Memory" and stored["content"] == "new"
+        assert stored["created_at"] == old
+        assert stored["updated_at"] > old
 
     @pytest.mark.parametrize(
         ("args", "needle"),

@@ -30,12 +30,15 @@ SEARCH_TOOL_DESCRIPTION = (
 
 
 def search_tool_description(instructions: str) -> str:
-    return f"{SEARCH_TOOL_DESCRIPTION}\n\n{instructions}".rstrip() if instructions else SEARCH_TOOL_DESCRIPTION
+    if not instructions:
+        return SEARCH_TOOL_DESCRIPTION
+    return f"{SEARCH_TOOL_DESCRIPTION}\n\n{instructions}".rstrip()
 
 
 # Tool error messages: the agent reads these and should be able to correct its call.
 ERR_ACTION_FORBIDDEN = (
-    "Action {action!r} is not allowed for this tool; allowed actions: {allowed}. Nothing was changed."
+    "Action {action!r} is not allowed for this tool; allowed actions: {allowed}. "
+    "Nothing was changed."
 )
 ERR_CREATE_WITH_ID = (
     "Action 'create' takes no id (a new id is assigned). To change memory {id}, use action "
@@ -43,9 +46,6 @@ ERR_CREATE_WITH_ID = (
 )
 ERR_ID_REQUIRED = "Action {action!r} needs the id of an existing memory. Nothing was changed."
 ERR_CONTENT_REQUIRED = "Action {action!r} needs content. Nothing was changed."
-ERR_DELETE_WITH_CONTENT = (
-    "Action 'delete' takes only an id, not content. Nothing was changed."
-)
 ERR_UNKNOWN_ID = (
     "No memory with id {id} exists here, so it cannot be {verb}. Search memories to find the "
     "right id{create_hint}. Nothing was changed."

@@ -11,6 +11,7 @@ developer can fix (no store, a missing namespace key) raise.
 
 from __future__ import annotations
 
+import datetime as _dt
 import uuid
 from collections.abc import Callable
 from typing import Any, Literal, Optional
@@ -101,6 +102,8 @@ def create_manage_memory_tool(
             )
         if action == "update":
             value = {**existing.value, "content": _dump(adapter, content)}
+            if "updated_at" in value:  # provenance written by the store manager stays true
+                value["updated_at"] = _dt.datetime.now(_dt.timezone.utc).isoformat()
             yield _flow.StoreBatch(target, (PutOp(ns, key, value),))
             return f"updated memory {key}"
         yield _flow.StoreBatch(target, (PutOp(ns, key, None),))
