@@ -284,11 +284,13 @@ def summarize_case(
         budget = check_budget(case, messages, run, budget_error)
         found["budget"] += budget
         found["loss"] += check_loss(messages, run, read)
-        if case.no_human and (
-            (run.error is not None and not isinstance(run.error, budget_error))
-            or any(request_tokens(r) > case.max_tokens for r in run.requests)
-        ):
-            found["no_human"].append(f"no-human window failed: {run.error!r}")
+        if case.no_human and run.error is not None and not isinstance(run.error, budget_error):
+            found["no_human"].append(f"no-human window crashed: {run.error!r}")
+        elif case.no_human and any(request_tokens(r) > case.max_tokens for r in run.requests):
+            largest = max(request_tokens(r) for r in run.requests)
+            found["no_human"].append(
+                f"no-human window sent {largest} tokens with max_tokens={case.max_tokens}"
+            )
         if run.error is not None:
             return found
         for request in run.requests:
