@@ -425,3 +425,21 @@ def test_the_summary_call_is_kept_out_of_message_streams() -> None:
         max_summary_tokens=60,
     )
     assert seen and all(TAG_NOSTREAM in c["tags"] for c in seen)
+
+
+def test_results_whose_call_an_earlier_summary_took_are_not_kept_first() -> None:
+    # a summary made elsewhere covered the call but not its result
+    earlier = RunningSummary("earlier", {"h0", "a0"}, "a0")
+    messages = [
+        HumanMessage("find " * 30, id="h0"),
+        AIMessage("", tool_calls=[{"name": "f", "args": {}, "id": "c"}], id="a0"),
+        ToolMessage("result " * 60, tool_call_id="c", id="t0"),
+        *chat(6, words=20),
+    ]
+    model = scripted("later")
+    result = summarize_messages(
+        messages, running_summary=earlier, model=model, max_tokens=300, max_summary_tokens=40
+    )
+    kept = [m for m in result.messages if not isinstance(m, SystemMessage)]
+    assert not isinstance(kept[0], ToolMessage)
+    assert "t0" in result.running_summary.summarized_message_ids  # type: ignore[union-attr]
