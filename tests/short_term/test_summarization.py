@@ -443,3 +443,12 @@ def test_results_whose_call_an_earlier_summary_took_are_not_kept_first() -> None
     kept = [m for m in result.messages if not isinstance(m, SystemMessage)]
     assert not isinstance(kept[0], ToolMessage)
     assert "t0" in result.running_summary.summarized_message_ids  # type: ignore[union-attr]
+
+
+def test_a_system_message_that_leaves_no_room_is_a_clear_budget_error() -> None:
+    messages = [SystemMessage("rules " * 200, id="s"), *chat(3)]
+    with pytest.raises(TokenBudgetError, match="system message takes") as caught:
+        summarize_messages(
+            messages, running_summary=None, model=scripted(), max_tokens=250, max_summary_tokens=60
+        )
+    assert caught.value.tokens > caught.value.budget == 250

@@ -230,6 +230,15 @@ def _summarize(
     system_tokens = tc(system) if system else 0
     reserve = tc(_output(settings, [], "", [])) + settings.max_summary_tokens
     room = settings.max_tokens - system_tokens - reserve
+    if room <= 0:
+        raise TokenBudgetError(
+            f"the system message takes {system_tokens} tokens and the summary needs up to "
+            f"{reserve} (max_summary_tokens={settings.max_summary_tokens} plus its wording): "
+            f"nothing is left of max_tokens={settings.max_tokens} for the conversation. Raise "
+            "max_tokens, shorten the system message, or lower max_summary_tokens.",
+            tokens=system_tokens + reserve,
+            budget=settings.max_tokens,
+        )
     most = _plan.choose_split(units, room)  # summarize at most this many units...
     need = max(_plan.least_split(units, room), min(most, 1))  # ...and at least this many
 
