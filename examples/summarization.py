@@ -14,6 +14,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage
 from langchain_core.messages.utils import count_tokens_approximately
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.graph import START, MessagesState, StateGraph
 from typing_extensions import TypedDict
 
@@ -89,7 +90,11 @@ def langgraph_node() -> None:
     builder.add_node("call_model", call_model)
     builder.add_edge(START, "summarize")
     builder.add_edge("summarize", "call_model")
-    graph = builder.compile(checkpointer=InMemorySaver())
+    # let the checkpointer restore RunningSummary objects (LangGraph asks types to be listed)
+    serde = JsonPlusSerializer(
+        allowed_msgpack_modules=[("langmem.short_term.summarization", "RunningSummary")]
+    )
+    graph = builder.compile(checkpointer=InMemorySaver(serde=serde))
     config = {"configurable": {"thread_id": "ada"}}
     for question in QUESTIONS:
         graph.invoke({"messages": [HumanMessage(question)]}, config)
