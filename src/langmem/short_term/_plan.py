@@ -4,8 +4,8 @@ Core types:
 
 - :class:`Unit`: messages that must stay together (an AI message with tool calls and all of its
   tool results, or one other message); a unit is kept or summarized as a whole.
-- :class:`Parsed`: a conversation split into the system prefix, the messages the running
-  summary already covers, and the units still to place.
+- :class:`Parsed`: a conversation split into its leading system messages (kept as they are)
+  and the units the running summary does not cover yet.
 
 Messages without an id get a deterministic one (``msg-<hash of role and content>-<n>``, where
 ``n`` counts earlier messages with the same role and content), so the same conversation gets the
@@ -158,7 +158,7 @@ def _content_id(message: BaseMessage, seen_hashes: dict[str, int], taken: dict[s
 
 
 def choose_split(units: list[Unit], room: int) -> int:
-    """How many leading units to summarize so that the rest fits ``room`` tokens.
+    """The most leading units worth summarizing now (the rest must fit ``room`` tokens).
 
     The current turn (from the last human message on) is kept whole when it fits; otherwise the
     newest units that fit half the room are kept, so the next summary is not due at once. The
@@ -218,7 +218,7 @@ def _merge_from(units: list[Unit], unit_of_call: dict[str, int], owner: int) -> 
 
 def _with_results(unit: Unit) -> str:
     if len(unit.messages) > 1:
-        return f" together with its {len(unit.messages) - 1} tool result(s), which stay with it"
+        return f" with the {len(unit.messages) - 1} message(s) that must stay with it"
     return ""
 
 
