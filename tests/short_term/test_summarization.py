@@ -452,3 +452,18 @@ def test_a_system_message_that_leaves_no_room_is_a_clear_budget_error() -> None:
             messages, running_summary=None, model=scripted(), max_tokens=250, max_summary_tokens=60
         )
     assert caught.value.tokens > caught.value.budget == 250
+
+
+def test_only_messages_the_summary_covers_are_dropped_wherever_they_are() -> None:
+    messages = [
+        SystemMessage("sys", id="s"),
+        HumanMessage("a", id="a"),
+        HumanMessage("x", id="x"),  # not covered although older than the last covered one
+        HumanMessage("b", id="b"),
+        HumanMessage("y", id="y"),
+    ]
+    parsed = _plan.parse(messages, {"a", "b"}, True, "b")
+    assert [m.id for m in parsed.system] == ["s"]
+    assert [[m.id for m in u.messages] for u in parsed.units] == [["x"], ["y"]]
+    fast = _plan.parse([messages[0], messages[1], messages[3], messages[4]], {"a", "b"}, True, "b")
+    assert [[m.id for m in u.messages] for u in fast.units] == [["y"]]

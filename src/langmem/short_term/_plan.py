@@ -18,6 +18,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 from langchain_core.messages import (
@@ -78,7 +79,9 @@ class Parsed:
     units: list[Unit]
 
 
-def parse(messages: Any, covered_ids: set[str], has_summary: bool) -> Parsed:
+def parse(
+    messages: Any, covered_ids: set[str], has_summary: bool, last_covered_id: str | None = None
+) -> Parsed:
     """Split a conversation into its leading system messages and the units not yet summarized.
 
     Accepts LangChain messages and role/content dicts; messages without an id get one derived
@@ -100,7 +103,11 @@ def parse(messages: Any, covered_ids: set[str], has_summary: bool) -> Parsed:
     seen_hashes: dict[str, int] = {}
     seen_ids: dict[str, int] = {}
     leading = True
-    for index, item in enumerate(messages):
+    skip_from, skip_to = _covered_run(messages, covered_ids, last_covered_id)
+    for index in chain(range(skip_from), range(skip_to, len(messages))):
+        item = messages[index]
+        if index == skip_to and skip_to:
+            leading = False  # what came before is already summarized
         item_id = getattr(item, "id", None)
         if item_id is not None and item_id in covered_ids and isinstance(item, BaseMessage):
             leading = False  # already summarized: the summary stands for it
@@ -146,6 +153,29 @@ def count_units(units: list[Unit], token_counter: TokenCounter) -> None:
     """Fill in each unit's token count (only needed once a summary is due)."""
     for unit in units:
         unit.tokens = token_counter(unit.messages)
+
+
+def _covered_run(
+    messages: Sequence[Any], covered_ids: set[str], last_covered_id: str | None
+) -> tuple[int, int]:
+    """The run of already summarized messages after the leading system messages, if any.
+
+    Usually the conversation is: system message, what the summary covers, then new messages.
+    Checking that run at once keeps a long conversation cheap to process turn after turn.
+    """
+    if not covered_ids or last_covered_id is None:
+        return 0, 0
+    start = 0
+    while start < len(messages) and isinstance(messages[start], SystemMessage):
+        start += 1
+    ids = [getattr(m, "id", None) for m in messages[start:]]
+    try:
+        end = start + ids.index(last_covered_id) + 1
+    except ValueError:
+        return 0, 0
+    if not covered_ids.issuperset(ids[: end - start]):
+        return 0, 0
+    return start, end
 
 
 def _content_id(message: BaseMessage, seen_hashes: dict[str, int], taken: dict[str, int]) -> str:

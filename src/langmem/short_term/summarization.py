@@ -218,7 +218,8 @@ def _summarize(
     previous = _coerce_summary(running_summary)
     tc = settings.token_counter
     covered = set(previous.summarized_message_ids) if previous else set()
-    parsed = _plan.parse(messages, covered, previous is not None)
+    last_covered = previous.last_summarized_message_id if previous else None
+    parsed = _plan.parse(messages, covered, previous is not None, last_covered)
     system, units = parsed.system, parsed.units
     summary = previous.summary if previous else None
 
