@@ -13,7 +13,9 @@ Tables (LangGraph's ``store``/``store_vectors`` shapes, plus what exact hybrid s
   the vector of unchanged text) and the float32 embedding. Deleting an item cascades here.
 - ``langmem_changes``: an append-only log of vector rows added and removed (kept by triggers), so
   a process brings its in-memory matrix up to date by reading only what changed.
-- ``langmem_fts``: an FTS5 index over the vector texts (BM25 lexical search), kept by triggers.
+- ``langmem_fts``: an FTS5 index over the vector texts (BM25 lexical search), kept by triggers;
+  words are not stemmed (names, numbers and rare words are what it is for), and
+  ``langmem_fts_vocab`` gives each word's document count.
 - ``langmem_meta``: key/value facts about the file, such as the embedding model of the vectors.
 """
 
@@ -50,7 +52,8 @@ def _lexical_index(conn: sqlite3.Connection) -> None:
     for statement in (
         "CREATE VIRTUAL TABLE langmem_fts USING fts5("
         " text, content='langmem_vectors', content_rowid='id',"
-        " tokenize='porter unicode61 remove_diacritics 2')",
+        " tokenize='unicode61 remove_diacritics 2')",
+        "CREATE VIRTUAL TABLE langmem_fts_vocab USING fts5vocab(langmem_fts, 'row')",
         "CREATE TRIGGER langmem_fts_added AFTER INSERT ON langmem_vectors BEGIN"
         " INSERT INTO langmem_fts (rowid, text) VALUES (new.id, new.text); END",
         "CREATE TRIGGER langmem_fts_removed AFTER DELETE ON langmem_vectors BEGIN"

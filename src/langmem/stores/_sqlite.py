@@ -48,7 +48,7 @@ from langgraph.store.base import (
 
 from langmem.embeddings._default import default_embeddings, embeddings_id
 from langmem.errors import ConfigurationError
-from langmem.stores import _filters, _lexical
+from langmem.stores import _filters, _search
 from langmem.stores._migrations import migrate
 from langmem.stores._vectors import VectorIndex
 
@@ -596,39 +596,6 @@ class SqliteStore(BaseStore):
             if row is not None:
                 touched.append(row[0])
 
-    def _lexical(
-        self,
-        conn: sqlite3.Connection,
-        query: str,
-        allowed: NDArray[np.bool_],
-        want: int,
-    ) -> dict[int, tuple[float, int]]:
-        """Best BM25 score per allowed item, with the row that scored it (item id -> both)."""
-        assert self._vectors is not None
-        expression = _lexical.fts_query(query) if self._fts else None
-        if expression is None:
-            return {}
-        vectors = self._vectors
-        found: dict[int, tuple[float, int]] = {}
-        fetch = max(want * 4, 100)
-        while True:
-            rows = conn.execute(
-                "SELECT rowid, -bm25(langmem_fts) FROM langmem_fts WHERE langmem_fts MATCH ?"
-                " ORDER BY bm25(langmem_fts) LIMIT ?",
-                (expression, fetch),
-            ).fetchall()
-            for vector_id, score in rows:
-                row = vectors.row_of.get(vector_id)
-                if row is None or not allowed[row]:
-                    continue
-                item = int(vectors.item_ids[row])
-                if item not in found or score > found[item][0]:
-                    found[item] = (float(score), row)
-            # widen the scan when namespace or filter masks dropped too many of the best rows
-            if len(found) >= want or len(rows) < fetch:
-                return found
-            fetch *= 4
-
     def _ranked(
         self,
         conn: sqlite3.Connection,
@@ -647,26 +614,15 @@ class SqliteStore(BaseStore):
         if op.filter:
             passing = np.array([r[0] for r in self._filtered_rows(conn, op, now)], dtype=np.int64)
             allowed = allowed & np.isin(vectors.item_ids[: vectors.size], passing)
-        top = max(want * 4, 50)
-        cosines = vectors.cosines(query)
-        rows, scores = vectors.best(cosines, allowed, top)
-        cosine: dict[int, float] = {}
-        for row, score in zip(rows.tolist(), scores.tolist()):
-            item = int(vectors.item_ids[row])
-            if score > cosine.get(item, float("-inf")):
-                cosine[item] = score
-        lexical = self._lexical(conn, op.query or "", allowed, top) if self.hybrid else {}
-        ranked: list[tuple[float, int]]
-        if lexical:
-            best = max(score for score, _ in lexical.values())
-            fused: dict[int, float] = {}
-            for item in cosine.keys() | lexical.keys():
-                bm25, row = lexical.get(item, (0.0, -1))
-                dense = max(cosine.get(item, -1.0), float(cosines[row]) if row >= 0 else -1.0)
-                fused[item] = _lexical.fuse(dense, bm25 / best if best > 0 else 0.0)
-            ranked = sorted(((score, item) for item, score in fused.items()), reverse=True)
-        else:
-            ranked = sorted(((score, item) for item, score in cosine.items()), reverse=True)
+        ranked = _search.rank(
+            conn,
+            vectors,
+            query,
+            op.query or "",
+            allowed,
+            want,
+            lexical=self.hybrid and self._fts,
+        )
         hits: list[SearchItem] = []
         position = 0
         step = max(want, 16)

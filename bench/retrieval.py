@@ -1,0 +1,158 @@
+"""Retrieval quality of the embedded store: dense only, lexical only (BM25) and hybrid.
+
+Builds the labelled set of bench/data/retrieval_set.py (memories about two dozen people: facts,
+dialogue turns, names, numbers, dates, near-duplicates, with paraphrased questions), stores it in
+a SqliteStore with local MiniLM embeddings, and reports recall@1/5/10 and MRR per part and
+overall for the three rankings, with the hybrid/best-single ratio. Seed 3 (the test split) by
+default; ``--seed 1 --tune`` (or 2) sweeps the fusion constants on a development split.
+
+    python bench/retrieval.py [--seed 3] [--tune]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+from langgraph.store.base import PutOp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from data.retrieval_set import PARTS, Question, build
+
+from langmem.embeddings import MiniLMEmbeddings
+from langmem.stores import SqliteStore, _lexical
+
+K = (1, 5, 10)
+
+
+class CachedEmbeddings(Embeddings):
+    """Embeds each distinct text once (the sweep asks the same queries many times)."""
+
+    def __init__(self, inner: MiniLMEmbeddings) -> None:
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.cache: dict[str, list[float]] = {}
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
+        if missing:
+            self.cache.update(zip(missing, self.inner.embed_documents(missing)))
+        return [self.cache[t] for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
+def lexical_ranking(store: SqliteStore, query: str) -> list[str]:
+    """BM25 alone, through the store's own FTS5 index and query builder."""
+    expression = _lexical.fts_query(_lexical.query_terms(query))
+    if expression is None:
+        return []
+    rows = store._conn.execute(
+        "SELECT i.key FROM langmem_fts f JOIN langmem_vectors v ON v.id = f.rowid"
+        " JOIN langmem_items i ON i.id = v.item_id WHERE langmem_fts MATCH ?"
+        " ORDER BY bm25(langmem_fts) LIMIT 10",
+        (expression,),
+    )
+    return [key for (key,) in rows]
+
+
+def metrics(rankings: list[list[str]], questions: list[Question]) -> dict[str, float]:
+    out = {f"R@{k}": 0.0 for k in K}
+    out["MRR"] = 0.0
+    for ranking, question in zip(rankings, questions):
+        if question.answer in ranking:
+            position = ranking.index(question.answer) + 1
+            out["MRR"] += 1.0 / position
+            for k in K:
+                out[f"R@{k}"] += position <= k
+    return {name: value / max(len(questions), 1) for name, value in out.items()}
+
+
+def evaluate(seed: int, embeddings: CachedEmbeddings, folder: Path) -> dict[str, Any]:
+    memories, questions = build(seed)
+    index: Any = {"dims": 384, "embed": embeddings, "fields": ["text"]}
+    path = folder / f"retrieval-{seed}.sqlite"
+    hybrid = SqliteStore(path, index=index)
+    hybrid.batch([PutOp(("bench",), m.key, {"text": m.text}) for m in memories])
+    dense = SqliteStore(path, index=index, hybrid=False)
+    rankings: dict[str, list[list[str]]] = {"dense": [], "lexical": [], "hybrid": []}
+    for question in questions:
+        rankings["dense"].append([h.key for h in dense.search(("bench",), query=question.text)])
+        rankings["lexical"].append(lexical_ranking(hybrid, question.text))
+        rankings["hybrid"].append([h.key for h in hybrid.search(("bench",), query=question.text)])
+    report: dict[str, Any] = {"memories": len(memories), "questions": len(questions), "parts": {}}
+    for part in (*PARTS, "overall"):
+        chosen = [i for i, q in enumerate(questions) if part in ("overall", q.part)]
+        subset = [questions[i] for i in chosen]
+        report["parts"][part] = {
+            mode: metrics([rankings[mode][i] for i in chosen], subset) for mode in rankings
+        } | {"n": len(subset)}
+    hybrid.close()
+    dense.close()
+    return report
+
+
+def show(report: dict[str, Any], seed: int) -> bool:
+    print(
+        f"retrieval quality, seed {seed}: {report['memories']} memories, "
+        f"{report['questions']} questions, LEXICAL_WEIGHT={_lexical.LEXICAL_WEIGHT}, "
+        f"LEXICAL_GATE={_lexical.LEXICAL_GATE}"
+    )
+    header = f"{'part':<16}{'n':>4}  {'mode':<8}" + "".join(
+        f"{m:>8}" for m in ("R@1", "R@5", "R@10", "MRR")
+    )
+    print(header)
+    ok = True
+    for part, row in report["parts"].items():
+        for mode in ("dense", "lexical", "hybrid"):
+            values = row[mode]
+            first = mode == "dense"
+            line = f"{part if first else '':<16}{row['n'] if first else '':>4}  {mode:<8}"
+            print(line + "".join(f"{values[m]:>8.3f}" for m in columns))
+        best = max(row["dense"]["R@10"], row["lexical"]["R@10"])
+        ratio = row["hybrid"]["R@10"] / best if best else float("inf")
+        strict = part == "overall"
+        passed = (row["hybrid"]["R@10"] > best) if strict else (row["hybrid"]["R@10"] >= best)
+        ok &= passed
+        print(
+            f"{'':<22}hybrid R@10 / best single = {ratio:.3f} "
+            f"({'>' if strict else '>='} 1 required: {'ok' if passed else 'MISSED'})"
+        )
+    return ok
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--tune", action="store_true", help="sweep the lexical weight")
+    args = parser.parse_args()
+    embeddings = CachedEmbeddings(MiniLMEmbeddings())
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.tune:
+            grid = [(g, w) for g in (0.0, 0.3, 0.4, 0.5, 0.6) for w in (0.3, 0.5, 0.7, 0.9)]
+            for gate, weight in grid:
+                _lexical.LEXICAL_GATE = gate
+                _lexical.LEXICAL_WEIGHT = weight
+                report = evaluate(args.seed, embeddings, Path(tmp))
+                parts = report["parts"]
+                print(
+                    f"gate {gate:.1f} weight {weight:.1f}: "
+                    + "  ".join(f"{p}={parts[p]['hybrid']['R@10']:.3f}" for p in parts)
+                    + f"  overall MRR={parts['overall']['hybrid']['MRR']:.3f}"
+                )
+            return
+        ok = show(evaluate(args.seed, embeddings, Path(tmp)), args.seed)
+    print(f"({time.perf_counter() - started:.1f} s)")
+    print("target met" if ok else "target MISSED")
+
+
+if __name__ == "__main__":
+    main()
