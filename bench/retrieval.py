@@ -105,9 +105,8 @@ def show(report: dict[str, Any], seed: int) -> bool:
         f"{report['questions']} questions, LEXICAL_WEIGHT={_lexical.LEXICAL_WEIGHT}, "
         f"LEXICAL_GATE={_lexical.LEXICAL_GATE}"
     )
-    header = f"{'part':<16}{'n':>4}  {'mode':<8}" + "".join(
-        f"{m:>8}" for m in ("R@1", "R@5", "R@10", "MRR")
-    )
+    columns = ("R@1", "R@5", "R@10", "MRR")
+    header = f"{'part':<16}{'n':>4}  {'mode':<8}" + "".join(f"{m:>8}" for m in columns)
     print(header)
     ok = True
     for part, row in report["parts"].items():
