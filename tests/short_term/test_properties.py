@@ -142,3 +142,19 @@ def test_plain_dicts_without_ids_get_stable_ids(texts: list[str], max_tokens: in
     for message_id in ids_first.keys() & ids_grown.keys():
         assert ids_first[message_id] == ids_grown[message_id]
     assert all(m.id for m in grown.messages)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.randoms(use_true_random=False), st.integers(min_value=1, max_value=30))
+def test_guarantees_hold_with_a_token_counter_that_is_not_additive(
+    rng: random.Random, per_call: int
+) -> None:
+    # like provider counters that add a fixed overhead per request
+    def counter(messages: Any) -> int:
+        return count_tokens_approximately(messages) + per_call
+
+    def summarize(*args: Any, **kwargs: Any) -> Any:
+        return summarize_messages(*args, token_counter=counter, **kwargs)
+
+    found = summarize_case(random_case(rng), summarize, _model, TokenBudgetError)
+    assert found == {name: [] for name in GUARANTEES}
