@@ -11,7 +11,8 @@ Guarantees (one counter each):
 - ``pairs``: an AI message with tool calls is never separated from its tool results, in the
   output or in what one request to the summarizing model holds;
 - ``budget``: after summarizing, the output fits ``max_tokens`` and so does every request; a
-  refusal only happens when one unit really is larger than the budget, with a clear error;
+  refusal only happens, with a clear error, when the newest message or a tool call with its
+  results really is larger than the budget (a long plain message is read in parts);
 - ``loss``: every message is in the output or was read by the summarizing model, and the running
   summary claims only (and all) the messages that were read;
 - ``redo``: a conversation that grows by one message and stays under the threshold makes no
@@ -225,7 +226,14 @@ def check_budget(
     if run.error is not None:
         system = [m for m in messages[:1] if isinstance(m, SystemMessage)]
         room = case.max_tokens - case.max_summary_tokens - count_tokens_approximately(system) - 120
-        feasible = all(size <= room for size in unit_tokens(messages))
+        # a long plain message can be read in parts; a tool call with its results cannot be
+        # split, and the newest unit must be kept whole
+        groups = units_of(messages)
+        feasible = count_tokens_approximately(groups[-1]) <= room and all(
+            count_tokens_approximately(group) <= room
+            for group in groups
+            if len(group) > 1 or (isinstance(group[0], AIMessage) and group[0].tool_calls)
+        )
         if not isinstance(run.error, budget_error) or feasible:
             problems.append(f"refused a feasible case or unclear error: {run.error!r}")
         return problems

@@ -467,3 +467,44 @@ def test_only_messages_the_summary_covers_are_dropped_wherever_they_are() -> Non
     assert [[m.id for m in u.messages] for u in parsed.units] == [["x"], ["y"]]
     fast = _plan.parse([messages[0], messages[1], messages[3], messages[4]], {"a", "b"}, True, "b")
     assert [[m.id for m in u.messages] for u in fast.units] == [["y"]]
+
+
+def test_an_old_message_longer_than_a_request_is_read_in_parts() -> None:
+    long_text = " ".join(f"fact{i}" for i in range(400))  # about 600 tokens
+    messages = [HumanMessage(long_text, id="long"), *chat(3, words=10)]
+    model = scripted(default="s " * 30)
+    result = summarize_messages(
+        messages, running_summary=None, model=model, max_tokens=300, max_summary_tokens=60
+    )
+    assert model.calls >= 3
+    assert all(tokens(r.messages) <= 300 for r in model.requests)
+    sent = " ".join(r.messages[-1].content for r in model.requests)
+    assert all(
+        f"fact{i} " in sent or sent.endswith(f"fact{i}") or f"fact{i}\n" in sent for i in range(400)
+    )
+    assert "[...continued] " in sent and "continued in the next transcript" in sent
+    assert result.running_summary is not None
+    assert "long" in result.running_summary.summarized_message_ids
+    assert tokens(result.messages) <= 300
+
+
+def test_the_manuals_small_budget_keeps_a_chat_going() -> None:
+    # max_tokens=256, max_tokens_before_summary=256, max_summary_tokens=128, as in the manual
+    model = scripted(default="summary " * 40)
+    history: list[Any] = []
+    summary = None
+    for turn in range(40):
+        history.append(HumanMessage(f"question {turn} " + "word " * (turn % 7 * 6)))
+        result = summarize_messages(
+            history,
+            running_summary=summary,
+            model=model,
+            max_tokens=256,
+            max_tokens_before_summary=256,
+            max_summary_tokens=128,
+        )
+        summary = result.running_summary
+        assert tokens(result.messages) <= 256
+        assert result.messages[-1].content == history[-1].content
+        history.append(AIMessage(f"answer {turn} " + "word " * (turn % 5 * 25)))
+    assert all(tokens(r.messages) <= 256 for r in model.requests)

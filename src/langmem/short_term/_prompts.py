@@ -51,6 +51,10 @@ DEFAULT_FINAL_SUMMARY_PROMPT = ChatPromptTemplate.from_messages(
     ]
 )
 
+# a message too long for one request is sent in parts, marked so the model knows
+PART_CUT = " [...continued in the next transcript]"
+PART_CONTINUED = "[...continued] "
+
 TRANSCRIPT_OPEN = "<transcript>"
 TRANSCRIPT_CLOSE = "</transcript>"
 

@@ -16,7 +16,7 @@ What it guarantees, for any conversation:
   impossible (one message larger than the budget) it raises
   :class:`~langmem.errors.TokenBudgetError` saying which message and what to change;
 - no message is lost: each one is in the output or was read by the summarizing model, in
-  chunks that each fit ``max_tokens`` when the backlog is large;
+  requests that each fit ``max_tokens`` (a large backlog in several, a long message in parts);
 - the summary is extended, never redone: messages it covers are not sent again.
 """
 
@@ -24,10 +24,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from langchain_core.language_models import LanguageModelLike
-from langchain_core.messages import AnyMessage, BaseMessage
+from langchain_core.messages import AIMessage, AnyMessage, BaseMessage
 from langchain_core.messages.utils import count_tokens_approximately
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableConfig
@@ -43,6 +44,8 @@ from langmem.short_term._prompts import (
     DEFAULT_EXISTING_SUMMARY_PROMPT,
     DEFAULT_FINAL_SUMMARY_PROMPT,
     DEFAULT_INITIAL_SUMMARY_PROMPT,
+    PART_CONTINUED,
+    PART_CUT,
     transcript_message,
 )
 
@@ -58,6 +61,9 @@ __all__ = [
     "summarize_messages",
 ]
 
+
+# a part of a long message is at least this long, or the budget is too small to read it
+_MIN_PART_CHARS = 40
 
 # the summary is bookkeeping: keep its tokens out of a graph's "messages" stream
 _NO_STREAM: RunnableConfig = {"tags": [TAG_NOSTREAM]}
@@ -126,7 +132,8 @@ def summarize_messages(
     summarized, extending ``running_summary``, and the output is the system message, one summary
     message and the recent messages, within ``max_tokens``. The current turn (from the last
     human message on) is kept when it fits. A backlog larger than one summarizer request
-    (``max_tokens``) is summarized in several requests, oldest first.
+    (``max_tokens``) is summarized in several requests, oldest first; a message longer than a
+    request is read in consecutive parts (a tool call and its results are never split).
 
     Args:
         messages: The conversation: LangChain messages or ``{"role", "content"}`` dicts.
@@ -254,9 +261,26 @@ def _summarize(
             if end == done:
                 if not forced and _suffix_tokens(units, done) <= room:
                     break  # too large to summarize, but it fits the output: keep it
+                if _splittable(units[done]):
+                    # one long message: the model reads it in parts, extending the summary
+                    try:
+                        summary = yield from _read_in_parts(settings, model, units[done], summary)
+                    except _NoRoom as stuck:
+                        summary = stuck.summary
+                        partial = _result(
+                            settings, system, summary, units[done:], summarized_ids, last_id
+                        )
+                        worked = done or stuck.parts
+                        raise _unsummarizable(
+                            settings, units[done], summary, partial if worked else None
+                        ) from None
+                    summarized_ids.add(units[done].first_id)
+                    last_id = units[done].first_id
+                    done += 1
+                    continue
                 partial = _result(settings, system, summary, units[done:], summarized_ids, last_id)
                 raise _unsummarizable(settings, units[done], summary, partial if done else None)
-            request = _request(settings, units[done:end], summary)
+            request = _request(settings, [u.text for u in units[done:end]], summary)
             response = yield ModelCall(model.get(), request, _NO_STREAM)
             summary = _summary_text(response)
             for unit in units[done:end]:
@@ -395,8 +419,8 @@ def _output(
     return built  # type: ignore[return-value]
 
 
-def _request(settings: _Settings, units: Sequence[Unit], summary: str | None) -> list[BaseMessage]:
-    transcript = transcript_message([unit.text for unit in units])
+def _request(settings: _Settings, texts: Sequence[str], summary: str | None) -> list[BaseMessage]:
+    transcript = transcript_message(texts)
     if summary is None:
         return settings.initial_prompt.format_messages(messages=[transcript])
     return settings.existing_prompt.format_messages(messages=[transcript], existing_summary=summary)
@@ -410,7 +434,7 @@ def _pack_chunk(
     budget = settings.max_tokens
 
     def fits(end: int) -> bool:
-        return tc(_request(settings, units[start:end], summary)) <= budget
+        return tc(_request(settings, [u.text for u in units[start:end]], summary)) <= budget
 
     # estimate from the transcript length (about 4 characters a token), then check exactly
     room = budget - tc(_request(settings, [], summary))
@@ -446,6 +470,58 @@ def _largest_fitting(fits: Callable[[int], bool], low: int, high: int, hint: int
     return low
 
 
+def _splittable(unit: Unit) -> bool:
+    (message,) = unit.messages if len(unit.messages) == 1 else (None,)
+    return message is not None and not (isinstance(message, AIMessage) and message.tool_calls)
+
+
+def _read_in_parts(
+    settings: _Settings, model: ModelRef, unit: Unit, summary: str | None
+) -> Flow[str]:
+    """Send one message too long for a request in consecutive parts; return the new summary."""
+    tc = settings.token_counter
+    text = unit.text
+    start = parts = 0
+    while start < len(text):
+        fits = partial(_part_fits, settings, text, start, summary)
+        if not fits(min(start + _MIN_PART_CHARS, len(text))):
+            raise _NoRoom(summary, parts)
+        room = settings.max_tokens - tc(_part_request(settings, text, start, start, summary))
+        end = _largest_fitting(fits, start + 1, len(text), start + room * 4)
+        if end < len(text):  # end the part at a space when there is one in its second half
+            space = text.rfind(" ", start + (end - start) // 2, end)
+            end = space if space > start else end
+        request = _part_request(settings, text, start, end, summary)
+        response = yield ModelCall(model.get(), request, _NO_STREAM)
+        summary = _summary_text(response)
+        start = end
+        parts += 1
+    assert summary is not None
+    return summary
+
+
+class _NoRoom(Exception):
+    """The summary leaves no room for a part of a long message; what was read so far."""
+
+    def __init__(self, summary: str | None, parts: int) -> None:
+        super().__init__()
+        self.summary = summary
+        self.parts = parts
+
+
+def _part_request(
+    settings: _Settings, text: str, start: int, end: int, summary: str | None
+) -> list[BaseMessage]:
+    before = PART_CONTINUED if start else ""
+    after = PART_CUT if end < len(text) else ""
+    return _request(settings, [before + text[start:end] + after], summary)
+
+
+def _part_fits(settings: _Settings, text: str, start: int, summary: str | None, end: int) -> bool:
+    request = _part_request(settings, text, start, end, summary)
+    return settings.token_counter(request) <= settings.max_tokens
+
+
 def _suffix_tokens(units: list[Unit], start: int) -> int:
     return sum(unit.tokens for unit in units[start:])
 
@@ -466,7 +542,7 @@ def _unsummarizable(
     settings: _Settings, unit: Unit, summary: str | None, partial: SummarizationResult | None
 ) -> TokenBudgetError:
     tc = settings.token_counter
-    size = tc(_request(settings, [unit], summary))
+    size = tc(_request(settings, [unit.text], summary))
     summary_tokens = tc(_output(settings, [], summary, [])) if summary is not None else 0
     note = (
         f" The current summary alone takes {summary_tokens} tokens, over "
@@ -475,12 +551,17 @@ def _unsummarizable(
         if summary_tokens > settings.max_summary_tokens
         else ""
     )
+    why = (
+        " (a tool call is read together with its results, never split)"
+        if not _splittable(unit)
+        else " (even a short part of it leaves no room)"
+    )
     return TokenBudgetError(
         f"message id={unit.first_id!r} takes {unit.tokens} tokens"
         f"{' with its tool results' if len(unit.messages) > 1 else ''}: the request to summarize "
-        f"it would take {size} tokens, over max_tokens={settings.max_tokens}, and it does not fit "
-        f"the output either.{note} Raise max_tokens, or shorten that message (for example "
-        "truncate long tool output)."
+        f"it would take {size} tokens, over max_tokens={settings.max_tokens}{why}, and it does "
+        f"not fit the output either.{note} Raise max_tokens, or shorten that message (for "
+        "example truncate long tool output)."
         + (" The summary written so far is in this error's `result`." if partial else ""),
         tokens=size,
         budget=settings.max_tokens,
