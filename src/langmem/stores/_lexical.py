@@ -62,10 +62,23 @@ def tokens(text: str) -> list[str]:
         >>> tokens("Zoë's flight LH-1234, 07:45")
         ['zoe', 's', 'flight', 'lh', '1234', '07', '45']
     """
-    folded = "".join(
-        c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c)
-    )
-    return _TOKEN.findall(folded)
+    lowered = text.lower()
+    if not lowered.isascii():
+        lowered = "".join(
+            c for c in unicodedata.normalize("NFKD", lowered) if not unicodedata.combining(c)
+        )
+    return _TOKEN.findall(lowered)
+
+
+def inflections(root: str) -> list[str]:
+    """Words that :func:`stem` may reduce to ``root`` (checked by the caller), to look up.
+
+    Example:
+        >>> "lives" in inflections(stem("living"))
+        True
+    """
+    bases = [root, root + "e"]
+    return bases + [base + suffix for base in bases for suffix in ("s", "es", "ed", "ing")]
 
 
 def query_terms(text: str) -> list[str]:
@@ -129,6 +142,23 @@ def coverage(text_tokens: Iterable[str], weights: Mapping[str, float]) -> float:
         return 0.0
     present = {stem(word) for word in text_tokens}
     return sum(w for term, w in weights.items() if stem(term) in present) / total
+
+
+def coverage_of_words(
+    text_tokens: Iterable[str], forms: Mapping[str, str], weights: Mapping[str, float]
+) -> float:
+    """:func:`coverage` when the stored forms of each query term are known already.
+
+    Args:
+        text_tokens: the text's words (:func:`tokens`).
+        forms: stored word -> the query term it is a form of.
+        weights: query term -> IDF.
+    """
+    total = sum(weights.values())
+    if total <= 0:
+        return 0.0
+    found = {forms[word] for word in text_tokens if word in forms}
+    return sum(weights[term] for term in found) / total
 
 
 def fuse(cosine: float | None, lexical: float) -> float:

@@ -22,30 +22,68 @@ if TYPE_CHECKING:
 _MAX_PARAMS = 500
 
 
-def term_weights(
-    conn: sqlite3.Connection, terms: list[str], documents: int
-) -> tuple[dict[str, float], list[str]]:
-    """IDF of each query term in this store, and the stored words that match the terms.
+COMMON_SHARE = 0.02
+COMMON_FLOOR = 100
+"""Words in more than ``max(COMMON_SHARE * texts, COMMON_FLOOR)`` texts do not fetch lexical
+candidates (they still count in coverage): their posting lists are long and they say little
+about which text is meant."""
 
-    A term matches every stored word with the same :func:`_lexical.stem` ("lives" for
-    "lived"); its document count is that of those words together. A term no text contains
+
+def term_weights(
+    conn: sqlite3.Connection,
+    terms: list[str],
+    documents: int,
+    counts: dict[str, int] | None = None,
+) -> tuple[dict[str, float], dict[str, str], list[str]]:
+    """IDF of each query term in this store, its stored forms, and the words worth searching.
+
+    A term matches the stored words with the same :func:`_lexical.stem` ("lives" for
+    "living"); its document count is that of those words together. A term no text contains
     still counts, with the highest IDF: a query whose words are mostly unknown to the store (a
     paraphrase) gets low coverage everywhere, so its ranking stays with the dense side.
+
+    Args:
+        conn: the store's connection.
+        terms: the query's informative words (:func:`_lexical.query_terms`).
+        documents: how many texts the store holds.
+        counts: a cache of word -> document count, valid until the store changes.
+
+    Returns:
+        ``(weights, forms, search)``: term -> IDF; stored word -> term; stored words rare
+        enough to fetch candidates with.
     """
-    weights: dict[str, float] = {}
-    words: list[str] = []
+    cache = counts if counts is not None else {}
+    forms: dict[str, str] = {}
+    lookups: dict[str, str] = {}
     for term in terms:
-        root = _lexical.stem(term)
-        count = 0
-        for word, docs in conn.execute(
-            "SELECT term, doc FROM langmem_fts_vocab WHERE term >= ? AND term < ?",
-            (root, root + "\U0010ffff"),
-        ):
-            if _lexical.stem(word) == root:
-                count += int(docs)
-                words.append(word)
-        weights[term] = _lexical.idf(documents, min(count, documents))
-    return weights, words
+        lookups.setdefault(term, term)
+        if term.isalpha():  # codes and numbers have no inflections
+            root = _lexical.stem(term)
+            for word in _lexical.inflections(root):
+                if _lexical.stem(word) == root:
+                    lookups.setdefault(word, term)
+    missing = [word for word in lookups if word not in cache]
+    for start in range(0, len(missing), _MAX_PARAMS):
+        chunk = missing[start : start + _MAX_PARAMS]
+        cache.update(dict.fromkeys(chunk, 0))
+        cache.update(
+            conn.execute(
+                "SELECT term, doc FROM langmem_fts_vocab"
+                f" WHERE term IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ).fetchall()
+        )
+    totals: dict[str, int] = dict.fromkeys(terms, 0)
+    search: list[str] = []
+    for word, term in lookups.items():
+        docs = cache[word]
+        if docs:
+            forms[word] = term
+            totals[term] += docs
+            if docs <= max(COMMON_SHARE * documents, COMMON_FLOOR):
+                search.append(word)
+    weights = {t: _lexical.idf(documents, min(totals[t], documents)) for t in terms}
+    return weights, forms, search
 
 
 def lexical_rows(
@@ -60,35 +98,31 @@ def lexical_rows(
     expression = _lexical.fts_query(words)
     if expression is None:
         return []
-    fetch = max(want * 4, 100)
+    fetch = max(want * 2, 30)
+    # usually the searched words are rare and every match fits: then no BM25 ordering is needed
+    found = conn.execute(
+        "SELECT rowid FROM langmem_fts WHERE langmem_fts MATCH ? LIMIT ?", (expression, fetch + 1)
+    ).fetchall()
+    if len(found) <= fetch:
+        return _allowed_rows(found, vectors, allowed)
     while True:
         found = conn.execute(
             "SELECT rowid FROM langmem_fts WHERE langmem_fts MATCH ?"
             " ORDER BY bm25(langmem_fts) LIMIT ?",
             (expression, fetch),
         ).fetchall()
-        rows = []
-        for (vector_id,) in found:
-            row = vectors.row_of.get(vector_id)
-            if row is not None and allowed[row]:
-                rows.append(row)
+        rows = _allowed_rows(found, vectors, allowed)
         # widen the scan when namespace or filter masks dropped too many of the best rows
         if len(rows) >= want or len(found) < fetch:
             return rows
         fetch *= 4
 
 
-def _texts(conn: sqlite3.Connection, vector_ids: list[int]) -> dict[int, str]:
-    out: dict[int, str] = {}
-    for start in range(0, len(vector_ids), _MAX_PARAMS):
-        chunk = vector_ids[start : start + _MAX_PARAMS]
-        out.update(
-            conn.execute(
-                f"SELECT id, text FROM langmem_vectors WHERE id IN ({','.join('?' * len(chunk))})",
-                chunk,
-            ).fetchall()
-        )
-    return out
+def _allowed_rows(
+    found: list[tuple[int]], vectors: VectorIndex, allowed: NDArray[np.bool_]
+) -> list[int]:
+    rows = [vectors.row_of.get(vector_id) for (vector_id,) in found]
+    return [r for r in rows if r is not None and allowed[r]]
 
 
 def rank(
@@ -100,6 +134,7 @@ def rank(
     want: int,
     *,
     lexical: bool,
+    counts: dict[str, int] | None = None,
 ) -> list[tuple[float, int]]:
     """``(score, item id)`` of the candidate items, best first.
 
@@ -111,23 +146,25 @@ def rank(
         allowed: mask over matrix rows that may be returned.
         want: how many results the caller needs (offset + limit).
         lexical: fuse with the lexical ranking (hybrid) or rank by cosine only.
+        counts: the store's cache of word document counts.
     """
-    top = max(want * 4, 50)
+    top = max(want * 2, 20)
     cosines = vectors.cosines(query)
     dense_rows, _ = vectors.best(cosines, allowed, top)
     rows = dense_rows.tolist()
     weights: dict[str, float] = {}
+    forms: dict[str, str] = {}
     if lexical:
-        weights, words = term_weights(conn, _lexical.query_terms(text), len(vectors))
+        terms = _lexical.query_terms(text)
+        weights, forms, search = term_weights(conn, terms, len(vectors), counts)
     if weights:
         seen = set(rows)
-        rows += [r for r in lexical_rows(conn, words, vectors, allowed, top) if r not in seen]
-        texts = _texts(conn, [int(vectors.vector_ids[r]) for r in rows])
+        rows += [r for r in lexical_rows(conn, search, vectors, allowed, top) if r not in seen]
     coverage: dict[int, float] = {}
     if weights:
         for row in rows:
-            words = _lexical.tokens(texts.get(int(vectors.vector_ids[row]), ""))
-            coverage[row] = _lexical.coverage(words, weights)
+            words = vectors.words(int(vectors.vector_ids[row]))
+            coverage[row] = _lexical.coverage_of_words(words, forms, weights)
         # per query: words only count when some text holds most of what the query says
         if max(coverage.values(), default=0.0) < _lexical.LEXICAL_GATE:
             coverage = {}

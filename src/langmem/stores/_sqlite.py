@@ -181,6 +181,7 @@ class SqliteStore(BaseStore):
         self._fields: list[tuple[str, Any]] = []
         self._vectors: VectorIndex | None = None
         self._data_version = -1
+        self._document_counts: dict[str, int] = {}  # word -> texts holding it (lexical IDF)
         self._last_seq = 0
         self._writes = 0
         self._sweeper: threading.Thread | None = None
@@ -315,13 +316,14 @@ class SqliteStore(BaseStore):
                 ).fetchone()
                 if high is None or high == self._last_seq:
                     return
+                self._document_counts.clear()
                 if self._last_seq == 0 or low > self._last_seq + 1:
                     # first load, or this process fell behind the pruned log: load everything
                     vectors.clear()
                     vectors.add(
                         conn.execute(
-                            "SELECT v.id, v.item_id, i.prefix, v.embedding FROM langmem_vectors v"
-                            " JOIN langmem_items i ON i.id = v.item_id"
+                            "SELECT v.id, v.item_id, i.prefix, v.embedding, v.text"
+                            " FROM langmem_vectors v JOIN langmem_items i ON i.id = v.item_id"
                         )
                     )
                 else:
@@ -336,7 +338,7 @@ class SqliteStore(BaseStore):
                     for chunk in _chunks(new):
                         vectors.add(
                             conn.execute(
-                                "SELECT v.id, v.item_id, i.prefix, v.embedding"
+                                "SELECT v.id, v.item_id, i.prefix, v.embedding, v.text"
                                 " FROM langmem_vectors v JOIN langmem_items i ON i.id = v.item_id"
                                 f" WHERE v.id IN ({','.join('?' * len(chunk))})",
                                 list(chunk),
@@ -575,26 +577,15 @@ class SqliteStore(BaseStore):
         touched: list[int],
     ) -> list[SearchItem]:
         limit, offset = max(int(op.limit), 0), max(int(op.offset), 0)
+        pairs: list[tuple[Sequence[Any], float | None]]
         if not op.query or self._vectors is None or op.query not in queries:
             rows = self._filtered_rows(conn, op, now)[offset : offset + limit]
-            hits = [self._item(row) for row in rows]
+            pairs = [(row, None) for row in rows]
         else:
-            hits = self._ranked(conn, op, now, queries[op.query], limit, offset)
-        if self._should_refresh(op.refresh_ttl) and hits:
-            self._collect_ttl(conn, hits, touched)
-        return hits
-
-    def _collect_ttl(
-        self, conn: sqlite3.Connection, hits: list[SearchItem], touched: list[int]
-    ) -> None:
-        for hit in hits:
-            row = conn.execute(
-                "SELECT id FROM langmem_items WHERE prefix = ? AND key = ?"
-                " AND ttl_minutes IS NOT NULL",
-                (".".join(hit.namespace), hit.key),
-            ).fetchone()
-            if row is not None:
-                touched.append(row[0])
+            pairs = list(self._ranked(conn, op, now, queries[op.query], limit, offset))
+        if self._should_refresh(op.refresh_ttl):
+            touched.extend(row[0] for row, _ in pairs if row[6] is not None)
+        return [self._item(row, score) for row, score in pairs]
 
     def _ranked(
         self,
@@ -604,7 +595,7 @@ class SqliteStore(BaseStore):
         query: NDArray[np.float32],
         limit: int,
         offset: int,
-    ) -> list[SearchItem]:
+    ) -> list[tuple[Sequence[Any], float]]:
         vectors = self._vectors
         assert vectors is not None
         want = offset + limit
@@ -622,8 +613,9 @@ class SqliteStore(BaseStore):
             allowed,
             want,
             lexical=self.hybrid and self._fts,
+            counts=self._document_counts,
         )
-        hits: list[SearchItem] = []
+        hits: list[tuple[Sequence[Any], float]] = []
         position = 0
         step = max(want, 16)
         while position < len(ranked) and len(hits) < want:
@@ -641,7 +633,7 @@ class SqliteStore(BaseStore):
             for score, item in window:
                 row = by_id.get(item)
                 if row is not None and len(hits) < want:
-                    hits.append(self._item(row, float(score)))
+                    hits.append((row, float(score)))
         return hits[offset:want]
 
     def _list_namespaces(
