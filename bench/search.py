@@ -81,8 +81,15 @@ def timed(search: Callable[[str], Any], queries: list[str]) -> tuple[float, floa
         search(query)
         samples.append((time.perf_counter() - started) * 1000)
     samples.sort()
-    p95 = samples[min(len(samples) - 1, int(round(0.95 * (len(samples) - 1))))]
+    p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
     return statistics.median(samples), p95
+
+
+def in_memory(texts: list[str], queries: list[str], index: Any) -> tuple[float, float, float]:
+    store = InMemoryStore(index=index)
+    load_s = load(store, texts)
+    p50, p95 = timed(lambda q: store.search(NAMESPACE, query=q, limit=10), queries)
+    return p50, p95, load_s
 
 
 def langgraph_sqlite(path: Path, embed: Embeddings) -> BaseStore | None:
@@ -129,11 +136,7 @@ def run(n: int, folder: Path) -> list[tuple[str, float, float, float]]:
     gc.collect()
 
     few = queries[: 5 if n >= 100_000 else 20]
-    memory = InMemoryStore(index=index)
-    load_s = load(memory, texts)
-    p50, p95 = timed(lambda q: memory.search(NAMESPACE, query=q, limit=10), few)
-    rows.append(("LangGraph InMemoryStore", p50, p95, load_s))
-    del memory
+    rows.append(("LangGraph InMemoryStore", *in_memory(texts, few, index)))
     gc.collect()
 
     theirs = langgraph_sqlite(folder / f"langgraph-{n}.sqlite", embed)
