@@ -19,6 +19,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 from langchain_core.messages import (
@@ -38,6 +39,8 @@ TokenCounter = Callable[[Iterable[Any]], int]
 
 # ids of the messages that carry a summary in our output; recognised when fed back as input
 SUMMARY_ID_PREFIX = "langmem-summary-"
+
+_ID = attrgetter("id")
 
 
 @dataclass
@@ -168,12 +171,15 @@ def _covered_run(
     start = 0
     while start < len(messages) and isinstance(messages[start], SystemMessage):
         start += 1
-    ids = [getattr(m, "id", None) for m in messages[start:]]
-    try:
-        end = start + ids.index(last_covered_id) + 1
-    except ValueError:
+    end = len(messages)  # the new messages are few: look for the last covered one from the end
+    while end > start and getattr(messages[end - 1], "id", None) != last_covered_id:
+        end -= 1
+    if end == start:
         return 0, 0
-    if not covered_ids.issuperset(ids[: end - start]):
+    try:
+        if not covered_ids.issuperset(map(_ID, messages[start:end])):
+            return 0, 0
+    except AttributeError:  # a dict among them: take the general path
         return 0, 0
     return start, end
 
