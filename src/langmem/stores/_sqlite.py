@@ -50,6 +50,7 @@ from langmem.embeddings._default import default_embeddings, embeddings_id
 from langmem.errors import ConfigurationError
 from langmem.stores import _filters, _search
 from langmem.stores._migrations import migrate
+from langmem.stores._sync import sync_vectors
 from langmem.stores._vectors import VectorIndex
 
 if TYPE_CHECKING:
@@ -311,40 +312,10 @@ class SqliteStore(BaseStore):
             self._data_version = version
             conn.execute("BEGIN")
             try:
-                low, high = conn.execute(
-                    "SELECT MIN(seq), MAX(seq) FROM langmem_changes"
-                ).fetchone()
-                if high is None or high == self._last_seq:
-                    return
-                self._document_counts.clear()
-                if self._last_seq == 0 or low > self._last_seq + 1:
-                    # first load, or this process fell behind the pruned log: load everything
-                    vectors.clear()
-                    vectors.add(
-                        conn.execute(
-                            "SELECT v.id, v.item_id, i.prefix, v.embedding, v.text"
-                            " FROM langmem_vectors v JOIN langmem_items i ON i.id = v.item_id"
-                        )
-                    )
-                else:
-                    net: dict[int, int] = {}
-                    for vector_id, added in conn.execute(
-                        "SELECT vector_id, added FROM langmem_changes WHERE seq > ? ORDER BY seq",
-                        (self._last_seq,),
-                    ):
-                        net[vector_id] = added
-                    vectors.remove(v for v, added in net.items() if not added)
-                    new = [v for v, added in net.items() if added]
-                    for chunk in _chunks(new):
-                        vectors.add(
-                            conn.execute(
-                                "SELECT v.id, v.item_id, i.prefix, v.embedding, v.text"
-                                " FROM langmem_vectors v JOIN langmem_items i ON i.id = v.item_id"
-                                f" WHERE v.id IN ({','.join('?' * len(chunk))})",
-                                list(chunk),
-                            )
-                        )
-                self._last_seq = high
+                applied = sync_vectors(conn, vectors, self._last_seq)
+                if applied is not None:
+                    self._last_seq = applied
+                    self._document_counts.clear()
             finally:
                 conn.execute("COMMIT")
 

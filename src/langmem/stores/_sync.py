@@ -1,0 +1,47 @@
+"""Keep a process's vector matrix equal to the vector rows of the SQLite file.
+
+Triggers append every vector row added or removed to ``langmem_changes``. A process remembers
+the last change it applied; bringing its matrix up to date reads only the newer changes and the
+vectors they added, never the whole table, unless it is loading for the first time or fell
+behind the pruned log. ``PRAGMA data_version`` (checked by the store) says cheaply whether
+another connection wrote at all.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from langmem.stores._vectors import VectorIndex
+
+_MAX_PARAMS = 500
+_ROWS = (
+    "SELECT v.id, v.item_id, i.prefix, v.embedding, v.text"
+    " FROM langmem_vectors v JOIN langmem_items i ON i.id = v.item_id"
+)
+
+
+def sync_vectors(conn: sqlite3.Connection, vectors: VectorIndex, last_seq: int) -> int | None:
+    """Apply the changes after ``last_seq`` to ``vectors``; returns the new last change applied.
+
+    Returns ``None`` when nothing changed. Call it inside a read transaction, so the changes
+    and the vectors come from one snapshot.
+    """
+    low, high = conn.execute("SELECT MIN(seq), MAX(seq) FROM langmem_changes").fetchone()
+    if high is None or high == last_seq:
+        return None
+    if last_seq == 0 or low > last_seq + 1:
+        # first load, or this process fell behind the pruned log: load everything
+        vectors.clear()
+        vectors.add(conn.execute(_ROWS))
+        return int(high)
+    net: dict[int, int] = {}
+    for vector_id, added in conn.execute(
+        "SELECT vector_id, added FROM langmem_changes WHERE seq > ? ORDER BY seq", (last_seq,)
+    ):
+        net[vector_id] = added
+    vectors.remove(v for v, added in net.items() if not added)
+    new = [v for v, added in net.items() if added]
+    for start in range(0, len(new), _MAX_PARAMS):
+        chunk = new[start : start + _MAX_PARAMS]
+        vectors.add(conn.execute(f"{_ROWS} WHERE v.id IN ({','.join('?' * len(chunk))})", chunk))
+    return int(high)
