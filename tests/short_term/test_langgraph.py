@@ -270,3 +270,27 @@ async def test_the_node_sends_the_same_requests_sync_and_async() -> None:
     assert sync_update == async_update
     assert [r.messages for r in sync_model.requests] == [r.messages for r in async_model.requests]
     assert sync_model.calls >= 2
+
+
+@pytest.mark.filterwarnings("ignore:create_react_agent has been moved")
+def test_a_state_without_context_gets_a_warning_and_no_repeated_summaries() -> None:
+    from langgraph.prebuilt import create_react_agent
+
+    model = _agent_and_summarizer()
+    hook = SummarizationNode(
+        model=model, max_tokens=700, max_summary_tokens=80, output_messages_key="llm_input_messages"
+    )
+    # the default AgentState has no "context": LangGraph drops the node's summary update
+    agent = create_react_agent(model, [lookup], pre_model_hook=hook, checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "no-context"}}
+    with pytest.warns(RuntimeWarning, match="no 'context' key") as caught:
+        for turn in range(12):
+            agent.invoke({"messages": [HumanMessage(f"weather question {turn}?")]}, config)
+    assert len([w for w in caught if issubclass(w.category, RuntimeWarning)]) == 1
+    assert "context" not in agent.get_state(config).values
+    summary_requests = [r for r in model.requests if not r.tools]
+    assert summary_requests
+    for message in agent.get_state(config).values["messages"]:
+        if isinstance(message, (HumanMessage, ToolMessage)):  # their texts are unique
+            text = str(message.content)
+            assert sum(text in r.text() for r in summary_requests) <= 1

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import warnings
+from collections import OrderedDict
 from typing import Any
 
 from langchain_core.language_models import LanguageModelLike
@@ -27,6 +30,14 @@ try:  # where LangGraph keeps it since 0.4; the public alias is slated for remov
     from langgraph._internal._runnable import RunnableCallable
 except ImportError:  # pragma: no cover - older LangGraph
     from langgraph.utils.runnable import RunnableCallable  # type: ignore[no-redef,attr-defined]
+
+
+_KEPT_THREADS = 256
+
+
+def _thread_of(config: RunnableConfig | None) -> str | None:
+    thread = ((config or {}).get("configurable") or {}).get("thread_id")
+    return None if thread is None else str(thread)
 
 
 class SummarizationNode(RunnableCallable):
@@ -73,6 +84,10 @@ class SummarizationNode(RunnableCallable):
             final_prompt,
         )
         self._model = ModelRef(model)
+        # the last summary per thread, in case the graph state cannot carry it (no "context")
+        self._kept: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self._warned = False
         super().__init__(self._func, self._afunc, name=name, trace=False)
         self.model = model
         self.max_tokens = max_tokens
@@ -87,13 +102,39 @@ class SummarizationNode(RunnableCallable):
 
     def _func(self, input: Any, config: RunnableConfig) -> dict[str, Any]:
         messages, context = self._parse_input(input)
-        flow = _s._summarize(messages, context.get("running_summary"), self._model, self._settings)
-        return self._state_update(context, run_sync(flow))
+        summary = self._previous_summary(context, config)
+        flow = _s._summarize(messages, summary, self._model, self._settings)
+        return self._state_update(context, run_sync(flow), config)
 
     async def _afunc(self, input: Any, config: RunnableConfig) -> dict[str, Any]:
         messages, context = self._parse_input(input)
-        flow = _s._summarize(messages, context.get("running_summary"), self._model, self._settings)
-        return self._state_update(context, await run_async(flow))
+        summary = self._previous_summary(context, config)
+        flow = _s._summarize(messages, summary, self._model, self._settings)
+        return self._state_update(context, await run_async(flow), config)
+
+    def _previous_summary(self, context: dict[str, Any], config: RunnableConfig) -> Any:
+        if "running_summary" in context:
+            return context["running_summary"]
+        thread = _thread_of(config)
+        with self._lock:
+            kept = self._kept.get(thread) if thread is not None else None
+        if kept is None:
+            return None
+        # a summary written for this thread last time did not come back: the graph state has
+        # no "context" channel. Use the copy kept here, and say how to fix it.
+        if not self._warned:
+            self._warned = True
+            warnings.warn(
+                f"{self.name}: the running summary written on the previous turn of thread "
+                f"{thread!r} was not in the state this turn, so the graph state has no "
+                "'context' key and LangGraph dropped it. Add `context: dict[str, Any]` to the "
+                "state schema (for create_react_agent: a subclass of AgentState passed as "
+                "state_schema). Until then this node reuses a copy kept in memory, which a "
+                "restart loses (the whole history would be summarized again).",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        return kept
 
     def _parse_input(self, state: Any) -> tuple[Any, dict[str, Any]]:
         key = self.input_messages_key
@@ -125,9 +166,16 @@ class SummarizationNode(RunnableCallable):
         return messages, context
 
     def _state_update(
-        self, context: dict[str, Any], result: _s.SummarizationResult
+        self, context: dict[str, Any], result: _s.SummarizationResult, config: RunnableConfig
     ) -> dict[str, Any]:
         update: dict[str, Any] = {self.output_messages_key: result.messages}
+        thread = _thread_of(config)
+        if result.running_summary is not None and thread is not None:
+            with self._lock:
+                self._kept[thread] = result.running_summary
+                self._kept.move_to_end(thread)
+                while len(self._kept) > _KEPT_THREADS:
+                    self._kept.popitem(last=False)
         if result.running_summary is not None:
             update["context"] = {**context, "running_summary": result.running_summary}
             if self.input_messages_key == self.output_messages_key:
