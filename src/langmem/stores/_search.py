@@ -158,13 +158,14 @@ def rank(
         terms = _lexical.query_terms(text)
         weights, forms, search = term_weights(conn, terms, len(vectors), counts)
     if weights:
+        matcher = _lexical.form_matcher(forms)
         seen = set(rows)
-        rows += [r for r in lexical_rows(conn, search, vectors, allowed, top) if r not in seen]
+        rows += [r for r in lexical_rows(conn, search, vectors, allowed, want) if r not in seen]
     coverage: dict[int, float] = {}
     if weights:
         for row in rows:
-            words = vectors.words(int(vectors.vector_ids[row]))
-            coverage[row] = _lexical.coverage_of_words(words, forms, weights)
+            text = vectors.texts.get(int(vectors.vector_ids[row]), "")
+            coverage[row] = _lexical.coverage_in_text(text, matcher, forms, weights)
         # per query: words only count when some text holds most of what the query says
         if max(coverage.values(), default=0.0) < _lexical.LEXICAL_GATE:
             coverage = {}

@@ -267,10 +267,14 @@ class SqliteStore(BaseStore):
                 raise
 
     @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        """One read transaction, so every op of a batch sees the same snapshot."""
+    def _read(self, *, snapshot: bool = True) -> Iterator[sqlite3.Connection]:
+        """One read transaction, so every op of a batch sees the same snapshot (``snapshot``:
+        a lone op skips it; its few statements tolerate a concurrent commit)."""
         with self._lock:
             self._ensure_open()
+            if not snapshot:
+                yield self._conn
+                return
             self._conn.execute("BEGIN")
             try:
                 yield self._conn
@@ -459,7 +463,7 @@ class SqliteStore(BaseStore):
         touched: list[int] = []
         with self._lock:
             self._refresh()
-            transaction = self._write() if plan.writes else self._read()
+            transaction = self._write() if plan.writes else self._read(snapshot=len(plan.ops) > 1)
             with transaction as conn:
                 now = time.time()
                 for i, op in enumerate(plan.ops):

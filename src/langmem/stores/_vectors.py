@@ -8,20 +8,16 @@ are stored normalised and the query is normalised, so ``M @ q`` is the cosine.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
-
-from langmem.stores._lexical import tokens
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 _SEPARATOR = "."
 _vecdot = getattr(np, "vecdot", None)
-_WORDS_CACHED = 20_000  # texts whose word sets are kept, most recently used first
 
 
 class VectorIndex:
@@ -54,22 +50,9 @@ class VectorIndex:
         self.dead = 0
         self.row_of: dict[int, int] = {}
         self.texts: dict[int, str] = {}  # vector id -> the indexed text (for lexical scoring)
-        self._words: OrderedDict[int, frozenset[str]] = OrderedDict()
         self.namespaces: list[tuple[str, ...]] = []
         self._namespace_id: dict[str, int] = {}
         self._mask_cache: dict[tuple[str, ...], NDArray[np.bool_]] = {}
-
-    def words(self, vector_id: int) -> frozenset[str]:
-        """The distinct words of a row's text (cached for the most recently used texts)."""
-        found = self._words.get(vector_id)
-        if found is None:
-            found = frozenset(tokens(self.texts.get(vector_id, "")))
-            self._words[vector_id] = found
-            if len(self._words) > _WORDS_CACHED:
-                self._words.popitem(last=False)
-        else:
-            self._words.move_to_end(vector_id)
-        return found
 
     def __len__(self) -> int:
         return self.size - self.dead
@@ -120,7 +103,6 @@ class VectorIndex:
         for offset, (vector_id, item_id, prefix, _, text) in enumerate(batch):
             row = start + offset
             self.texts[vector_id] = text
-            self._words.pop(vector_id, None)
             self.vector_ids[row] = vector_id
             self.item_ids[row] = item_id
             self.namespace_ids[row] = self._namespace(prefix)
@@ -133,7 +115,6 @@ class VectorIndex:
         for vector_id in vector_ids:
             row = self.row_of.pop(vector_id, None)
             self.texts.pop(vector_id, None)
-            self._words.pop(vector_id, None)
             if row is not None and self.alive[row]:
                 self.alive[row] = False
                 self.dead += 1
@@ -189,7 +170,7 @@ class VectorIndex:
         candidates = np.arange(len(scores)) if everything else np.flatnonzero(allowed)
         picked = scores if everything else scores[candidates]
         if top < len(candidates):
-            part = np.argpartition(-picked, top - 1)[:top]
+            part = np.argpartition(picked, len(picked) - top)[len(picked) - top :]
             order = part[np.argsort(-picked[part], kind="stable")]
         else:
             order = np.argsort(-picked, kind="stable")
