@@ -165,3 +165,20 @@ def test_sentence_transformers_is_preferred_when_installed(monkeypatch: pytest.M
     assert isinstance(chosen, SentenceTransformerEmbeddings)
     assert len(chosen.embed_query("tea")) == 384
     assert loaded == [(str(MODEL_DIR), {"device": "cpu", "local_files_only": True})]
+
+
+def test_embedding_ids_tell_models_apart() -> None:
+    from langmem.embeddings._default import embeddings_id
+
+    def my_embed(texts: list[str]) -> list[list[float]]:
+        return [[1.0] for _ in texts]
+
+    ids = {
+        embeddings_id(HashingEmbeddings(8)),
+        embeddings_id(HashingEmbeddings(16)),
+        embeddings_id(MiniLMEmbeddings()),
+        embeddings_id(my_embed),
+        embeddings_id("openai:text-embedding-3-small"),
+    }
+    assert len(ids) == 5
+    assert embeddings_id(MiniLMEmbeddings()) == "sentence-transformers/all-MiniLM-L6-v2"

@@ -122,6 +122,10 @@ def embeddings_id(embed: Any) -> str:
         if isinstance(embed, HashingEmbeddings):
             return f"{explicit}-{embed.dims}"
         return explicit
+    if isinstance(embed, str):
+        return embed
+    if not isinstance(embed, Embeddings) and callable(embed):
+        return f"{getattr(embed, '__module__', '')}.{getattr(embed, '__qualname__', repr(embed))}"
     model = getattr(embed, "model", None) or getattr(embed, "model_name", None)
     name = f"{type(embed).__module__}.{type(embed).__qualname__}"
     return f"{name}:{model}" if isinstance(model, str) else name
