@@ -49,6 +49,11 @@ class SummarizationNode(RunnableCallable):
     update replaces the whole list: ``RemoveMessage(REMOVE_ALL_MESSAGES)`` first, then the new
     messages. Parameters are those of :func:`~langmem.short_term.summarize_messages`.
 
+    The graph state needs a ``context: dict[str, Any]`` key to carry the summary between turns
+    (with ``create_react_agent``, a subclass of ``AgentState`` as ``state_schema`` and
+    ``output_messages_key="llm_input_messages"``). Without it, the node warns once and reuses
+    the last summary of each thread kept in memory.
+
     Example:
         >>> from langmem.testing import ScriptedChatModel
         >>> node = SummarizationNode(
