@@ -508,3 +508,21 @@ def test_the_manuals_small_budget_keeps_a_chat_going() -> None:
         assert result.messages[-1].content == history[-1].content
         history.append(AIMessage(f"answer {turn} " + "word " * (turn % 5 * 25)))
     assert all(tokens(r.messages) <= 256 for r in model.requests)
+
+
+def test_openai_style_dicts_with_tool_calls_keep_calls_with_results() -> None:
+    call = {"id": "c1", "type": "function", "function": {"name": "weather", "arguments": "{}"}}
+    messages = [
+        {"role": "user", "content": "weather in Paris? " * 20},
+        {"role": "assistant", "content": "", "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "c1", "content": "sunny " * 50},
+        {"role": "assistant", "content": "It is sunny. " * 10},
+        {"role": "user", "content": "and tomorrow?"},
+    ]
+    model = scripted("asked about Paris weather")
+    result = summarize_messages(
+        messages, running_summary=None, model=model, max_tokens=200, max_summary_tokens=30
+    )
+    assert [m.type for m in result.messages] == ["system", "ai", "tool", "ai", "human"]
+    assert result.messages[1].tool_calls[0]["id"] == result.messages[2].tool_call_id == "c1"
+    assert tokens(result.messages) <= 200
