@@ -526,3 +526,26 @@ def test_openai_style_dicts_with_tool_calls_keep_calls_with_results() -> None:
     assert [m.type for m in result.messages] == ["system", "ai", "tool", "ai", "human"]
     assert result.messages[1].tool_calls[0]["id"] == result.messages[2].tool_call_id == "c1"
     assert tokens(result.messages) <= 200
+
+
+def test_a_new_message_repeating_a_covered_one_is_not_taken_for_it() -> None:
+    model = scripted(default="summary")
+    settings: dict[str, Any] = {"model": model, "max_tokens": 150, "max_summary_tokens": 30}
+    first = summarize_messages(
+        [{"role": "user", "content": "ok " * 40}, *chat(4, words=10)],
+        running_summary=None,
+        **settings,
+    )
+    assert first.running_summary is not None
+    (covered_id,) = [
+        i for i in first.running_summary.summarized_message_ids if i.startswith("msg-")
+    ]
+    # the caller keeps our messages (with the ids we gave) and repeats the first text, id-less
+    history = [HumanMessage("ok " * 40, id=covered_id), *chat(4, words=10)]
+    again = summarize_messages(
+        [*history, {"role": "user", "content": "ok " * 40}],
+        running_summary=first.running_summary,
+        **settings,
+    )
+    assert again.messages[-1].content == "ok " * 40
+    assert again.messages[-1].id != covered_id

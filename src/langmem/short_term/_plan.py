@@ -107,6 +107,7 @@ def parse(
     seen_ids: dict[str, int] = {}
     leading = True
     skip_from, skip_to = _covered_run(messages, covered_ids, last_covered_id)
+    skipped: set[str] | None = None
     for index in chain(range(skip_from), range(skip_to, len(messages))):
         item = messages[index]
         if index == skip_to and skip_to:
@@ -117,7 +118,10 @@ def parse(
             continue
         message = _to_message(index, item)
         if message.id is None:
-            message = message.model_copy(update={"id": _content_id(message, seen_hashes, seen_ids)})
+            if skipped is None:  # ids of the covered run, which a new message must not reuse
+                skipped = set(map(_ID, messages[skip_from:skip_to]))
+            new_id = _content_id(message, seen_hashes, seen_ids, skipped)
+            message = message.model_copy(update={"id": new_id})
         message_id = str(message.id)
         if message_id in seen_ids:
             raise InvalidInputError(
@@ -184,10 +188,13 @@ def _covered_run(
     return start, end
 
 
-def _content_id(message: BaseMessage, seen_hashes: dict[str, int], taken: dict[str, int]) -> str:
+def _content_id(
+    message: BaseMessage, seen_hashes: dict[str, int], taken: dict[str, int], skipped: set[str]
+) -> str:
     digest = _content_hash(message)
     count = seen_hashes.get(digest, 0)
-    while f"msg-{digest}-{count}" in taken:  # the same text again, after an earlier output
+    # the same text again, after an earlier output kept or covered under that id
+    while f"msg-{digest}-{count}" in taken or f"msg-{digest}-{count}" in skipped:
         count += 1
     seen_hashes[digest] = count + 1
     return f"msg-{digest}-{count}"
