@@ -549,3 +549,15 @@ def test_a_new_message_repeating_a_covered_one_is_not_taken_for_it() -> None:
     )
     assert again.messages[-1].content == "ok " * 40
     assert again.messages[-1].id != covered_id
+
+
+def test_covered_ids_are_not_reused_when_the_covered_run_is_interrupted() -> None:
+    # a covered message, an uncovered one, then an id-less repeat of the covered text
+    covered = HumanMessage(
+        "same text",
+        id=_plan.parse([{"role": "user", "content": "same text"}], set(), False).units[0].first_id,
+    )
+    messages = [covered, HumanMessage("new", id="n"), {"role": "user", "content": "same text"}]
+    parsed = _plan.parse(messages, {str(covered.id)}, True, "elsewhere")
+    ids = [u.first_id for u in parsed.units]
+    assert ids[0] == "n" and ids[1] != covered.id and len(ids) == 2

@@ -115,6 +115,7 @@ def parse(
         item_id = getattr(item, "id", None)
         if item_id is not None and item_id in covered_ids and isinstance(item, BaseMessage):
             leading = False  # already summarized: the summary stands for it
+            seen_ids[item_id] = index  # so no new message is given its id
             continue
         message = _to_message(index, item)
         if message.id is None:
