@@ -118,8 +118,14 @@ class SqliteStore(BaseStore):
     Every ``BaseStore`` operation works, sync and async. Another process using the same file
     sees each write at once. ``index`` works as LangGraph defines it (``dims``, ``embed``,
     ``fields``; ``put(..., index=[...])`` / ``index=False`` per item); when ``embed`` is left
-    out, local MiniLM embeddings are used. A query is ranked by dense cosine fused with BM25;
-    :attr:`SearchItem.score` is documented in ``langmem.stores._lexical``.
+    out, local MiniLM embeddings are used.
+
+    Scores: with a query, ``SearchItem.score`` is in ``[-1, 1]``, higher is better. It is the
+    cosine similarity of the query and the item's best indexed text, lifted towards 1 by
+    ``0.7 * coverage * (1 - cosine)``, where ``coverage`` in ``[0, 1]`` is the IDF-weighted share
+    of the query's informative words that the text contains (names, numbers and rare words weigh
+    most). A query whose words no text covers well (below 0.3) is ranked by plain cosine, and so
+    is every query with ``hybrid=False``. Without a query, results come newest first, unscored.
 
     Args:
         path: the database file; ``":memory:"`` for a private in-memory database. By default
