@@ -40,7 +40,9 @@ def measure(python: str, stmt: str) -> tuple[float, int]:
 
 def main() -> None:
     theirs_python = str(upstream_python())
-    print(f"{'what':<16}{'ours s':>10}{'upstream s':>12}{'ratio':>8}{'ours mods':>11}{'up mods':>9}")
+    print(
+        f"{'what':<16}{'ours s':>10}{'upstream s':>12}{'ratio':>8}{'ours mods':>11}{'up mods':>9}"
+    )
     for label, stmt in STATEMENTS.items():
         ours_t, ours_m = measure(sys.executable, stmt)
         up_t, up_m = measure(theirs_python, stmt)
