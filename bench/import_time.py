@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _upstream import ratio, upstream_python  # noqa: E402
+from _upstream import ratio, upstream_python
 
 RUNS = 7
 STATEMENTS = {
