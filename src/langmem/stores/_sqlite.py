@@ -135,8 +135,8 @@ class SqliteStore(BaseStore):
             (queries are then ignored, as in LangGraph's stores).
         ttl: LangGraph TTL configuration (``default_ttl``, ``refresh_on_read``,
             ``sweep_interval_minutes``). Expired items are never returned; sweeping deletes them.
-        hybrid: fuse BM25 with the dense ranking when a query is given (default ``True``);
-            ``False`` ranks by cosine only.
+        hybrid: fuse word matches (SQLite FTS5) with the dense ranking when a query is given
+            (default ``True``); ``False`` ranks by cosine only.
         timeout: seconds a write waits for another writer's lock before failing.
 
     Example:
@@ -161,13 +161,15 @@ class SqliteStore(BaseStore):
     ) -> None:
         from langmem.stores._open import default_sqlite_path
 
-        self.path = str(path) if path is not None else str(default_sqlite_path())
+        chosen = str(path) if path is not None else str(default_sqlite_path())
+        special = chosen == ":memory:" or chosen.startswith("file:")
+        self.path = chosen if special else str(Path(chosen).expanduser())
         self.ttl_config = ttl
         self.hybrid = hybrid
         self._lock = threading.RLock()
         self._closed = False
-        if self.path != ":memory:" and not self.path.startswith("file:"):
-            Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        if not special:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(
             self.path,
             timeout=timeout,
