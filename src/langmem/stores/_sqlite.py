@@ -220,10 +220,11 @@ class SqliteStore(BaseStore):
 
     def _check_model(self, model: str, dims: int) -> None:
         """Record the embedding model; re-embed stored texts when it changed since last time."""
-        meta = dict(self._conn.execute("SELECT key, value FROM langmem_meta").fetchall())
-        if meta.get("embedding_model") == model and meta.get("dims") == str(dims):
-            return
-        count = self._conn.execute("SELECT COUNT(*) FROM langmem_vectors").fetchone()[0]
+        with self._lock:
+            meta = dict(self._conn.execute("SELECT key, value FROM langmem_meta").fetchall())
+            if meta.get("embedding_model") == model and meta.get("dims") == str(dims):
+                return
+            count = self._conn.execute("SELECT COUNT(*) FROM langmem_vectors").fetchone()[0]
         if count and "embedding_model" in meta:
             logger.warning(
                 "langmem: %s was indexed with %s (%s dims); re-embedding its %d texts with %s.",
@@ -244,7 +245,9 @@ class SqliteStore(BaseStore):
         """Re-embed every stored text with the current model; returns how many were embedded."""
         if self.embeddings is None:
             return 0
-        rows = self._conn.execute("SELECT id, text FROM langmem_vectors").fetchall()
+        with self._lock:
+            self._ensure_open()
+            rows = self._conn.execute("SELECT id, text FROM langmem_vectors").fetchall()
         if not rows:
             return 0
         vectors = self._embed_documents([text for _, text in rows])
