@@ -1,9 +1,10 @@
 """Running summaries: upstream langmem 0.0.30 against ours, same conversations, same model.
 
 Scenarios (``bench/summarization_upstream.py``): one call on a 2,000-message conversation with
-parallel tool calls; a 200-turn conversation summarized turn by turn (two budget settings);
-the five guarantees of ``tests/short_term/_guarantees.py`` on N generated conversations
-(10,000 by default). Upstream runs in its own virtual env. Prints model calls, tokens sent to
+parallel tool calls; a 200-turn conversation summarized turn by turn (two budget settings); its
+user turns through ``create_react_agent(pre_model_hook=SummarizationNode(...))``; the five
+guarantees of ``tests/short_term/_guarantees.py`` on N generated conversations (10,000 by
+default). Upstream runs in its own virtual env. Prints model calls, tokens sent to
 the summarizing model, what was lost, library time (model time excluded), ratios ours/upstream,
 then the issue's targets.
 
@@ -26,9 +27,9 @@ from _upstream import ratio, run_upstream  # noqa: E402
 
 def run_ours(count: int) -> dict[str, Any]:
     from langmem.errors import TokenBudgetError
-    from langmem.short_term import summarize_messages
+    from langmem.short_term import SummarizationNode, summarize_messages
 
-    return scenario.run_all(summarize_messages, TokenBudgetError, count)
+    return scenario.run_all(summarize_messages, SummarizationNode, TokenBudgetError, count)
 
 
 def _row(name: str, ours: Any, theirs: Any, show_ratio: bool = True) -> str:
@@ -106,6 +107,64 @@ def main() -> None:
         per_t = t["tokens_sent"] / max(t["conversation_tokens_read"], 1)
         print(f"  {'tokens sent per conversation token read':<34} {per_t:>14.2f} {per_o:>14.2f}")
 
+    a_o, a_t = ours["agent"], theirs["agent"]
+    _table(
+        "200 turns through create_react_agent(pre_model_hook=SummarizationNode(...))\n"
+        f"  ({scenario.TURN_CONFIGS['default']}, output_messages_key='llm_input_messages',"
+        " default agent state, InMemorySaver, one thread; library time includes LangGraph's)",
+        a_o,
+        a_t,
+        [
+            "turns",
+            "messages",
+            "conversation_tokens",
+            "summary_in_state",
+            "calls",
+            "tokens_sent",
+            "conversation_tokens_read",
+            "calls_building_on_a_summary",
+            "messages_sent_again",
+            "calls_sending_again",
+            "messages_behind_last_input",
+            "largest_request",
+            "largest_agent_input",
+            "agent_inputs_over_budget",
+            "lost",
+            "warnings",
+            "library_seconds",
+        ],
+    )
+    from_scratch = not a_t["summary_in_state"] and a_t["calls_building_on_a_summary"] == 0
+    dropped = not (a_t["summary_in_state"] or a_o["summary_in_state"])
+    print(
+        "  The node writes the running summary to state['context']; the default agent state has"
+        " no such key, "
+        + ("so LangGraph drops it" if dropped else "yet a summary is in the state")
+        + f" (in state after {a_t['turns']} turns: upstream {a_t['summary_in_state']},"
+        f" ours {a_o['summary_in_state']})."
+    )
+    print(
+        f"  Upstream: {a_t['calls_building_on_a_summary']} of {a_t['calls']} calls built on an"
+        f" earlier summary; {a_t['messages_sent_again']} already-sent messages went to the"
+        f" summarizer again, in {a_t['calls_sending_again']} calls"
+        + (
+            " -> it re-summarizes from scratch each turn over the threshold."
+            if from_scratch
+            else "."
+        )
+    )
+    print(
+        "  Ours keeps the last summary per thread (src/langmem/short_term/_node.py; warnings:"
+        f" {a_o['warnings']}):"
+        f" {a_o['calls_building_on_a_summary']} of {a_o['calls']} calls built on the previous"
+        f" summary, {a_o['messages_sent_again']} messages sent again."
+    )
+    print(
+        f"  The last agent input stands for {a_t['messages_behind_last_input']} (upstream) and"
+        f" {a_o['messages_behind_last_input']} (ours) of the {a_o['messages'] - 1} earlier messages"
+        " (kept as they are, or read by the chain of summaries it carries)."
+    )
+
     g_o, g_t = ours["guarantees"], theirs["guarantees"]
     print(f"\nGuarantee violations on {count} generated conversations (conversations affected)")
     print(f"  {'':<34} {'upstream':>14} {'ours':>14}")
@@ -130,6 +189,12 @@ def main() -> None:
             f"(target <= 0.5x: {'met' if tokens <= 0.5 else 'NOT met'}); "
             f"library time {speed:.2f}x (target < 1x: {'met' if speed < 1 else 'NOT met'})"
         )
+    tokens = a_o["tokens_sent"] / a_t["tokens_sent"]
+    print(
+        f"  200 turns through create_react_agent: tokens to the summarizer {tokens:.2f}x upstream"
+        f" ({a_o['tokens_sent']}/{a_t['tokens_sent']}; target <= 0.5x:"
+        f" {'met' if tokens <= 0.5 else 'NOT met'})"
+    )
 
 
 if __name__ == "__main__":

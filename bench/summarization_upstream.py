@@ -9,11 +9,13 @@ Scenarios:
 
 - ``backlog``: one call on a 2,000-message conversation with parallel tool calls;
 - ``turns``: a 200-turn conversation summarized turn by turn, the running summary carried over;
+- ``agent``: the user turns of ``turns`` through ``create_react_agent(pre_model_hook=
+  SummarizationNode(...))`` with the default agent state, a checkpointer and one thread;
 - ``guarantees``: the five guarantees checked on N generated conversations.
 
 Every message carries a unique marker, so "read by the summarizing model" is decided from the
 recorded requests. Library time is wall time minus the time spent inside ``model.invoke``
-(median of 5 runs).
+(median of 5 runs; for ``agent``, LangGraph's time is in it too, the same code on both sides).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import random
+import re
 import sys
 import time
 import warnings
@@ -42,6 +45,7 @@ TURN_CONFIGS = {
     "default": {"max_tokens": 2000, "max_summary_tokens": 256},
     "balanced": {"max_tokens": 1024, "max_tokens_before_summary": 1536, "max_summary_tokens": 256},
 }
+SUMMARY_TAG = re.compile(r"\[\[s(\d+)\]\]")
 WORDS = [
     *("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "theta"),
     *("kappa", "lambda", "sigma", "omega", "river", "stone"),
@@ -218,6 +222,100 @@ def turns(
     }
 
 
+def agent(node_class: type, scripted: ModuleType) -> dict[str, Any]:
+    """200 turns through ``create_react_agent(pre_model_hook=SummarizationNode(...))``.
+
+    The usage pattern of the LangGraph docs, as most users write it: the agent's default state
+    schema (no ``context`` key), an ``InMemorySaver`` checkpointer, one thread. The user turns
+    are those of :func:`turns`; the agent model (scripted, no tools) answers each with that
+    turn's final assistant text, so the tool calls of the generated conversation are left out.
+    """
+    from langchain_core.messages import AIMessage, HumanMessage
+    from langgraph.checkpoint.memory import InMemorySaver
+    from langgraph.prebuilt import create_react_agent
+
+    guarantees = load_guarantees()
+    generated = conversation(200, seed=2)
+    system = [m for m in generated if m.type == "system"]
+    questions = [m for m in generated if isinstance(m, HumanMessage)]
+    answers = [m for m in generated if isinstance(m, AIMessage) and not m.tool_calls]
+    config = TURN_CONFIGS["default"]
+    words = int(config["max_summary_tokens"] * 0.35)
+    tags = iter(range(1, 10_000))
+    # each summary starts with its own tag ([[sN]], not a message marker), so the requests show
+    # which summary a call built on and the agent inputs show which summary they carried
+    summarizer = timed_model(scripted, lambda request: f"[[s{next(tags)}]] " + "summary " * words)
+    answerer = timed_model(scripted, None)
+    answerer.queue(*answers)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # create_react_agent, since 1.0
+        graph = create_react_agent(
+            answerer,
+            tools=[],
+            pre_model_hook=node_class(
+                model=summarizer, **config, output_messages_key="llm_input_messages"
+            ),
+            checkpointer=InMemorySaver(),
+        )
+    thread = {"configurable": {"thread_id": "bench"}}
+    elapsed = 0.0
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for index, question in enumerate(questions):
+            turn = [*system, question] if index == 0 else [question]
+            start = time.perf_counter()
+            graph.invoke({"messages": turn}, thread)
+            elapsed += time.perf_counter() - start
+    state = graph.get_state(thread).values
+    history = state["messages"]
+    # a message is sent again when an earlier request to the summarizer already carried it
+    seen: set[int] = set()
+    resent = requests_resending = 0
+    for request in summarizer.requests:
+        found = guarantees.markers(request.text())
+        resent += len(found & seen)
+        requests_resending += bool(found & seen)
+        seen |= found
+    # the conversation behind the last agent input: its messages, plus every message read by
+    # the call that wrote its summary, by the call that wrote the summary that call built on...
+    covered: dict[str, set[int]] = {}
+    built_on = 0
+    for number, request in enumerate(summarizer.requests, 1):
+        earlier = SUMMARY_TAG.findall(request.text())
+        built_on += bool(earlier)
+        covered[str(number)] = guarantees.markers(request.text()).union(
+            *(covered.get(tag, set()) for tag in earlier)
+        )
+    last_input = answerer.requests[-1].text()
+    kept = guarantees.markers(last_input)
+    behind = kept.union(*(covered.get(tag, set()) for tag in SUMMARY_TAG.findall(last_input)))
+    read = _read(summarizer.requests, guarantees)
+    # every message but the last answer, which no request could have carried
+    every = {guarantees.message_marker(m) for m in history[:-1]}
+    agent_sizes = [_tokens(r.messages) for r in answerer.requests]
+    return {
+        "turns": len(answerer.requests),
+        "messages": len(history),
+        "conversation_tokens": _tokens(history),
+        "summary_in_state": "context" in state,
+        "calls": len(summarizer.requests),
+        "tokens_sent": sum(_tokens(r.messages) for r in summarizer.requests),
+        "conversation_tokens_read": sum(
+            _tokens([m]) for m in history if guarantees.message_marker(m) in read
+        ),
+        "calls_building_on_a_summary": built_on,
+        "messages_sent_again": resent,
+        "calls_sending_again": requests_resending,
+        "messages_behind_last_input": len(behind & every),
+        "largest_request": max((_tokens(r.messages) for r in summarizer.requests), default=0),
+        "largest_agent_input": max(agent_sizes),
+        "agent_inputs_over_budget": sum(size > config["max_tokens"] for size in agent_sizes),
+        "lost": len(every - read - kept),
+        "warnings": len(caught),
+        "library_seconds": elapsed - summarizer.model_seconds - answerer.model_seconds,
+    }
+
+
 def guarantees(
     summarize: Callable[..., Any], scripted: ModuleType, budget_error: type, count: int
 ) -> dict[str, Any]:
@@ -252,7 +350,9 @@ def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {**runs[0], "library_seconds": times[len(times) // 2]}
 
 
-def run_all(summarize: Callable[..., Any], budget_error: type, count: int) -> dict[str, Any]:
+def run_all(
+    summarize: Callable[..., Any], node_class: type, budget_error: type, count: int
+) -> dict[str, Any]:
     scripted = load_scripted_model()
     return {
         "backlog": median_of([backlog(summarize, scripted) for _ in range(REPEATS)]),
@@ -260,6 +360,7 @@ def run_all(summarize: Callable[..., Any], budget_error: type, count: int) -> di
             name: median_of([turns(summarize, scripted, cfg) for _ in range(REPEATS)])
             for name, cfg in TURN_CONFIGS.items()
         },
+        "agent": median_of([agent(node_class, scripted) for _ in range(REPEATS)]),
         "guarantees": guarantees(summarize, scripted, budget_error, count),
     }
 
@@ -269,7 +370,7 @@ class _NoBudgetError(Exception):
 
 
 if __name__ == "__main__":
-    from langmem.short_term import summarize_messages
+    from langmem.short_term import SummarizationNode, summarize_messages
 
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
-    print(json.dumps(run_all(summarize_messages, _NoBudgetError, count)))
+    print(json.dumps(run_all(summarize_messages, SummarizationNode, _NoBudgetError, count)))
