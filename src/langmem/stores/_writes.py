@@ -1,0 +1,221 @@
+"""Writes of the SQLite store: a batch planned, its texts embedded, its puts and deletes applied.
+
+A batch is planned first: ops validated, puts deduplicated (last write wins), the texts they
+index hashed. Embedding happens before the write transaction opens, so a slow model never holds
+the lock, and a text already stored keeps its vector instead of being embedded again (the store
+re-embeds everything when the model changes, so a stored vector is always the current model's).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from langgraph.store.base import (
+    GetOp,
+    InvalidNamespaceError,
+    ListNamespacesOp,
+    Op,
+    PutOp,
+    SearchOp,
+    get_text_at_path,
+    tokenize_path,
+    validate_op_namespace,
+)
+
+from langmem.errors import ConfigurationError
+from langmem.stores import _filters
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+MAX_PARAMS = 500  # values per IN (...) list, below every SQLite build's variable limit
+
+IndexPaths = list[tuple[str, Any]]
+"""``(field path, its tokenized form)`` per indexed field; ``"$"`` (the whole value) stays as is."""
+
+
+def chunks(values: Sequence[Any], size: int = MAX_PARAMS) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def index_paths(fields: Iterable[str]) -> IndexPaths:
+    return [(p, p if p == "$" else tokenize_path(p)) for p in fields]
+
+
+def _text_hash(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
+@dataclass
+class Write:
+    """One put (or delete) after last-write-wins deduplication, with its texts to index."""
+
+    op: PutOp
+    prefix: str
+    texts: list[tuple[str, str, bytes]] = field(default_factory=list)  # (field, text, hash)
+
+
+@dataclass
+class Plan:
+    """A batch split into reads and writes, plus what must be embedded before it runs."""
+
+    ops: list[Op]
+    writes: list[Write]
+    queries: list[str]
+    texts: dict[bytes, str]  # hash -> text, for every text the writes index
+
+
+def texts_of(op: PutOp, fields: IndexPaths | None) -> list[tuple[str, str]]:
+    """``(field, text)`` pairs ``op`` indexes; ``fields`` is ``None`` in a store without index."""
+    if fields is None or op.value is None or op.index is False:
+        return []
+    paths = fields if op.index is None else index_paths(op.index)
+    out: list[tuple[str, str]] = []
+    for path, tokens in paths:
+        texts = get_text_at_path(op.value, tokens)
+        if len(texts) == 1:
+            out.append((path, texts[0]))
+        else:
+            out.extend((f"{path}.{i}", text) for i, text in enumerate(texts))
+    return out
+
+
+def plan(ops: Iterable[Op], fields: IndexPaths | None, *, embeds_queries: bool) -> Plan:
+    """Validate ``ops`` and plan them (``embeds_queries``: the store can embed search queries)."""
+    listed = list(ops)
+    latest: dict[tuple[tuple[str, ...], str], PutOp] = {}
+    queries: dict[str, None] = {}
+    for op in listed:
+        if not isinstance(op, (GetOp, PutOp, SearchOp, ListNamespacesOp)):
+            raise ConfigurationError(
+                f"Unknown store operation {op!r}: use GetOp, PutOp, SearchOp or ListNamespacesOp."
+            )
+        validate_op_namespace(op)
+        if isinstance(op, PutOp):
+            if not op.namespace:
+                raise InvalidNamespaceError("Namespace cannot be empty.")
+            latest[(tuple(op.namespace), str(op.key))] = op
+        elif isinstance(op, SearchOp):
+            _filters.validate(op.filter)
+            if op.query and embeds_queries:
+                queries[op.query] = None
+    writes: list[Write] = []
+    texts: dict[bytes, str] = {}
+    for (namespace, _), op in latest.items():
+        write = Write(op=op, prefix=".".join(namespace))
+        for name, text in texts_of(op, fields):
+            digest = _text_hash(text)
+            texts[digest] = text
+            write.texts.append((name, text, digest))
+        writes.append(write)
+    return Plan(ops=listed, writes=writes, queries=list(queries), texts=texts)
+
+
+def lookup(conn: sqlite3.Connection, plan: Plan) -> tuple[list[bytes], dict[bytes, bytes]]:
+    """Split the plan's texts into those to embed and those whose vector is stored."""
+    known: dict[bytes, bytes] = {}
+    for chunk in chunks(list(plan.texts)):
+        for digest, blob in conn.execute(
+            "SELECT text_hash, embedding FROM langmem_vectors"
+            f" WHERE text_hash IN ({','.join('?' * len(chunk))})",
+            list(chunk),
+        ):
+            known[digest] = blob
+    return [digest for digest in plan.texts if digest not in known], known
+
+
+def to_blobs(vectors: Sequence[Sequence[float]], count: int, dims: int) -> list[bytes]:
+    """The float32 bytes of ``count`` document vectors, checked against the index ``dims``."""
+    array = np.asarray(vectors, dtype=np.float32)
+    if array.shape != (count, dims):
+        raise ConfigurationError(
+            f"The embedding function returned vectors of shape {array.shape} for {count} "
+            f"texts, but index dims={dims}: set dims to the model's vector length."
+        )
+    return [row.tobytes() for row in array]
+
+
+def query_vector(vector: Sequence[float], dims: int) -> NDArray[np.float32]:
+    """A query's vector as float32, checked against the index ``dims``."""
+    array = np.asarray(vector, dtype=np.float32)
+    if array.shape != (dims,):
+        raise ConfigurationError(
+            f"The embedding function returned a query vector of shape {array.shape}, but "
+            f"index dims={dims}: set dims to the model's vector length."
+        )
+    return array
+
+
+def apply(
+    conn: sqlite3.Connection,
+    writes: list[Write],
+    blobs: dict[bytes, bytes],
+    now: float,
+    *,
+    indexed: bool,
+) -> None:
+    """Upsert or delete each write's item and bring its vector rows in line with its texts.
+
+    Runs inside the batch's write transaction; ``blobs`` holds a vector for every new text.
+    A vector row whose (field, text) is unchanged is kept as it is.
+    """
+    stamp = datetime.fromtimestamp(now, tz=timezone.utc).isoformat()
+    for write in writes:
+        op = write.op
+        key = str(op.key)
+        if op.value is None:
+            conn.execute(
+                "DELETE FROM langmem_items WHERE prefix = ? AND key = ?", (write.prefix, key)
+            )
+            continue
+        ttl = op.ttl
+        expires = now + float(ttl) * 60.0 if ttl is not None else None
+        conn.execute(
+            "INSERT INTO langmem_items"
+            " (prefix, key, value, created_at, updated_at, expires_at, ttl_minutes)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (prefix, key) DO UPDATE SET value = excluded.value,"
+            " updated_at = excluded.updated_at, expires_at = excluded.expires_at,"
+            " ttl_minutes = excluded.ttl_minutes",
+            (
+                write.prefix,
+                key,
+                json.dumps(dict(op.value), ensure_ascii=False, separators=(",", ":")),
+                stamp,
+                stamp,
+                expires,
+                ttl,
+            ),
+        )
+        item_id = conn.execute(
+            "SELECT id FROM langmem_items WHERE prefix = ? AND key = ?", (write.prefix, key)
+        ).fetchone()[0]
+        if not indexed:
+            continue
+        wanted = {(name, digest): text for name, text, digest in write.texts}
+        stale = []
+        for vector_id, name, digest in conn.execute(
+            "SELECT id, field_name, text_hash FROM langmem_vectors WHERE item_id = ?",
+            (item_id,),
+        ).fetchall():
+            if wanted.pop((name, digest), None) is None:
+                stale.append((vector_id,))
+        if stale:
+            conn.executemany("DELETE FROM langmem_vectors WHERE id = ?", stale)
+        if wanted:
+            conn.executemany(
+                "INSERT INTO langmem_vectors"
+                " (item_id, field_name, text, text_hash, embedding) VALUES (?, ?, ?, ?, ?)",
+                [
+                    (item_id, name, text, digest, blobs[digest])
+                    for (name, digest), text in wanted.items()
+                ],
+            )
