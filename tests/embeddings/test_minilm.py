@@ -182,3 +182,12 @@ def test_embedding_ids_tell_models_apart() -> None:
     }
     assert len(ids) == 5
     assert embeddings_id(MiniLMEmbeddings()) == "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def test_one_call_is_split_across_workers_with_the_same_vectors(
+    minilm: MiniLMEmbeddings,
+) -> None:
+    texts = [f"memory number {i}: {'likes tea ' * (i % 7)}and hiking" for i in range(32)]
+    single = MiniLMEmbeddings(minilm.model_dir, workers=1).embed_array(texts)
+    split = MiniLMEmbeddings(minilm.model_dir, workers=2).embed_array(texts)
+    np.testing.assert_allclose(split, single, atol=1e-5)
