@@ -12,7 +12,7 @@ from langchain_core.embeddings import Embeddings
 from langgraph.store.base import PutOp
 
 from langmem.embeddings import HashingEmbeddings
-from langmem.stores import SqliteStore, _sqlite
+from langmem.stores import SqliteStore, _migrations, _sqlite
 from langmem.stores._lexical import LEXICAL_WEIGHT
 from langmem.stores._migrations import MIGRATIONS
 
@@ -222,3 +222,29 @@ def test_bad_index_configuration_is_explained(tmp_path: Path) -> None:
         store.put(("n",), "a", {"x": "y"})
     with pytest.raises(ValueError, match=r"\$regex"):
         store.search(("n",), filter={"x": {"$regex": "y"}})
+
+
+def test_a_file_written_before_migration_3_is_upgraded_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "old.sqlite"
+    with monkeypatch.context() as patch:  # a store as it was before migration 3 existed
+        patch.setattr(_migrations, "MIGRATIONS", MIGRATIONS[:2])
+        old = SqliteStore(path, index=index(ConstantEmbeddings(), dims=4))
+        old.put(("n",), "flight", {"text": "Flight LH1234 is living up to its name"})
+        old.put(("n",), "other", {"text": "Buy milk and bread"})
+        old.close()
+    conn = sqlite3.connect(path)
+    assert [v for (v,) in conn.execute("SELECT v FROM langmem_migrations")] == [1, 2]
+    conn.close()
+
+    upgraded = SqliteStore(path, index=index(ConstantEmbeddings(), dims=4))
+    assert upgraded.search(("n",), query="LH1234", limit=1)[0].key == "flight"
+    upgraded.close()
+    conn = sqlite3.connect(path)
+    versions = [v for (v,) in conn.execute("SELECT v FROM langmem_migrations ORDER BY v")]
+    assert versions == [1, 2, 3]
+    terms = {t for (t,) in conn.execute("SELECT term FROM langmem_fts_vocab")}
+    assert {"lh1234", "living", "milk"} <= terms
+    assert "live" not in terms  # rebuilt without stemming, from the texts already stored
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)

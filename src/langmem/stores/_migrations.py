@@ -45,15 +45,10 @@ def fts5_available(conn: sqlite3.Connection) -> bool:
     return True
 
 
-def _lexical_index(conn: sqlite3.Connection) -> None:
-    if not fts5_available(conn):
-        conn.execute("INSERT OR REPLACE INTO langmem_meta (key, value) VALUES ('fts5', '0')")
-        return
-    for statement in (
+def _create_lexical_index(conn: sqlite3.Connection, tokenize: str, *, vocab: bool) -> None:
+    statements = [
         "CREATE VIRTUAL TABLE langmem_fts USING fts5("
-        " text, content='langmem_vectors', content_rowid='id',"
-        " tokenize='unicode61 remove_diacritics 2')",
-        "CREATE VIRTUAL TABLE langmem_fts_vocab USING fts5vocab(langmem_fts, 'row')",
+        f" text, content='langmem_vectors', content_rowid='id', tokenize='{tokenize}')",
         "CREATE TRIGGER langmem_fts_added AFTER INSERT ON langmem_vectors BEGIN"
         " INSERT INTO langmem_fts (rowid, text) VALUES (new.id, new.text); END",
         "CREATE TRIGGER langmem_fts_removed AFTER DELETE ON langmem_vectors BEGIN"
@@ -61,8 +56,41 @@ def _lexical_index(conn: sqlite3.Connection) -> None:
         " END",
         "INSERT INTO langmem_fts (langmem_fts) VALUES ('rebuild')",
         "INSERT OR REPLACE INTO langmem_meta (key, value) VALUES ('fts5', '1')",
+    ]
+    if vocab:
+        statements.insert(
+            1, "CREATE VIRTUAL TABLE langmem_fts_vocab USING fts5vocab(langmem_fts, 'row')"
+        )
+    for statement in statements:
+        conn.execute(statement)
+
+
+def _lexical_index(conn: sqlite3.Connection) -> None:
+    """Migration 2, as first shipped: a stemmed FTS5 index over the vector texts."""
+    if not fts5_available(conn):
+        conn.execute("INSERT OR REPLACE INTO langmem_meta (key, value) VALUES ('fts5', '0')")
+        return
+    _create_lexical_index(conn, "porter unicode61 remove_diacritics 2", vocab=False)
+
+
+def _unstemmed_lexical_index(conn: sqlite3.Connection) -> None:
+    """Migration 3: rebuild the index without stemming, with a vocabulary of document counts.
+
+    Stemming made "living" match "lives" and hurt exact-word recall, which is what the lexical
+    side is for; the IDF coverage ranking needs each word's document count (fts5vocab). Files
+    written by migration 2 get their index rebuilt from the stored texts.
+    """
+    if not fts5_available(conn):
+        conn.execute("INSERT OR REPLACE INTO langmem_meta (key, value) VALUES ('fts5', '0')")
+        return
+    for statement in (
+        "DROP TRIGGER IF EXISTS langmem_fts_added",
+        "DROP TRIGGER IF EXISTS langmem_fts_removed",
+        "DROP TABLE IF EXISTS langmem_fts_vocab",
+        "DROP TABLE IF EXISTS langmem_fts",
     ):
         conn.execute(statement)
+    _create_lexical_index(conn, "unicode61 remove_diacritics 2", vocab=True)
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -104,6 +132,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     # 2: BM25 lexical index over the same texts
     _lexical_index,
+    # 3: the lexical index without stemming, plus its vocabulary
+    _unstemmed_lexical_index,
 )
 
 
