@@ -6,6 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests judge behaviour, never speed: a busy 2-core CI machine must not fail them.
+settings.register_profile("langmem", deadline=None, print_blob=True)
+settings.load_profile("langmem")
 
 
 @pytest.fixture(autouse=True)
