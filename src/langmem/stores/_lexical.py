@@ -150,40 +150,27 @@ def fold(text: str) -> str:
     )
 
 
-def form_matcher(forms: Iterable[str]) -> re.Pattern[str] | None:
-    """A regex finding any of ``forms`` as whole words in :func:`fold`-ed text."""
-    words = sorted(set(forms), key=len, reverse=True)
-    if not words:
-        return None
-    return re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, words)) + r")(?![^\W_])")
-
-
-def coverage_in_text(
-    text: str,
-    matcher: re.Pattern[str] | None,
-    forms: Mapping[str, str],
-    weights: Mapping[str, float],
-) -> float:
+def coverage_in_text(text: str, forms: Mapping[str, str], weights: Mapping[str, float]) -> float:
     """:func:`coverage` of one text, given the stored forms of each query term.
 
-    One regex scan per text instead of splitting it into words.
+    The text's words are compared with the forms as they are (no stemming per text word): the
+    forms already hold every stored inflection of each term.
 
     Args:
         text: the indexed text.
-        matcher: :func:`form_matcher` of ``forms``.
         forms: stored word -> the query term it is a form of.
         weights: query term -> IDF.
 
     Example:
         >>> forms = {"flight": "flight", "flights": "flight", "lh1234": "lh1234"}
         >>> weights = {"flight": 1.0, "lh1234": 3.0, "late": 1.0}
-        >>> coverage_in_text("Two flights, LH1234x", form_matcher(forms), forms, weights)
+        >>> coverage_in_text("Two flights, LH1234x", forms, weights)
         0.2
     """
     total = sum(weights.values())
-    if total <= 0 or matcher is None:
+    if total <= 0 or not forms:
         return 0.0
-    found = {forms[word] for word in matcher.findall(fold(text))}
+    found = {forms[word] for word in _TOKEN.findall(fold(text)) if word in forms}
     return sum(weights[term] for term in found) / total
 
 

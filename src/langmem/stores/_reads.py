@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -86,6 +87,8 @@ class Reader:
     """The TTL config lets reads refresh TTLs at all."""
     touched: list[int] = field(default_factory=list)
     """Ids of the returned items whose TTL the reads refresh."""
+    worker: Executor | None = None
+    """A thread for the dense side of a hybrid ranking (see ``_search.rank``)."""
 
     def read(self, op: Op) -> Result:
         """The result of a read op; ``None`` for a put (applied after the reads)."""
@@ -169,6 +172,7 @@ class Reader:
             want,
             lexical=self.lexical,
             counts=self.counts,
+            worker=self.worker,
         )
         hits: list[tuple[Sequence[Any], float]] = []
         position = 0

@@ -8,6 +8,7 @@ See ``_lexical`` for what the returned scores mean.
 from __future__ import annotations
 
 import sqlite3
+from concurrent.futures import Executor
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -34,7 +35,7 @@ def term_weights(
     terms: list[str],
     documents: int,
     counts: dict[str, int] | None = None,
-) -> tuple[dict[str, float], dict[str, str], list[str]]:
+) -> tuple[dict[str, float], dict[str, str], dict[str, int]]:
     """IDF of each query term in this store, its stored forms, and the words worth searching.
 
     A term matches the stored words with the same :func:`_lexical.stem` ("lives" for
@@ -50,7 +51,7 @@ def term_weights(
 
     Returns:
         ``(weights, forms, search)``: term -> IDF; stored word -> term; stored words rare
-        enough to fetch candidates with.
+        enough to fetch candidates with -> how many texts hold them.
     """
     cache = counts if counts is not None else {}
     forms: dict[str, str] = {}
@@ -74,37 +75,40 @@ def term_weights(
             ).fetchall()
         )
     totals: dict[str, int] = dict.fromkeys(terms, 0)
-    search: list[str] = []
+    search: dict[str, int] = {}
     for word, term in lookups.items():
         docs = cache[word]
         if docs:
             forms[word] = term
             totals[term] += docs
             if docs <= max(COMMON_SHARE * documents, COMMON_FLOOR):
-                search.append(word)
+                search[word] = docs
     weights = {t: _lexical.idf(documents, min(totals[t], documents)) for t in terms}
     return weights, forms, search
 
 
 def lexical_rows(
     conn: sqlite3.Connection,
-    words: list[str],
+    words: dict[str, int],
     vectors: VectorIndex,
     allowed: NDArray[np.bool_],
     want: int,
 ) -> list[int]:
-    """Matrix rows of the best BM25 matches for any of ``words`` among the allowed rows (at
-    least ``want`` items' worth when the store has them)."""
+    """Matrix rows of the best BM25 matches for any of ``words`` (word -> texts holding it)
+    among the allowed rows (at least ``want`` items' worth when the store has them)."""
     expression = _lexical.fts_query(words)
     if expression is None:
         return []
     fetch = max(want * 2, 30)
-    # usually the searched words are rare and every match fits: then no BM25 ordering is needed
-    found = conn.execute(
-        "SELECT rowid FROM langmem_fts WHERE langmem_fts MATCH ? LIMIT ?", (expression, fetch + 1)
-    ).fetchall()
-    if len(found) <= fetch:
-        return _allowed_rows(found, vectors, allowed)
+    # usually the searched words are rare and every match fits: then no BM25 ordering is needed;
+    # when one word alone has more texts than fit, that unordered scan would be thrown away
+    if max(words.values(), default=0) <= fetch:
+        found = conn.execute(
+            "SELECT rowid FROM langmem_fts WHERE langmem_fts MATCH ? LIMIT ?",
+            (expression, fetch + 1),
+        ).fetchall()
+        if len(found) <= fetch:
+            return _allowed_rows(found, vectors, allowed)
     while True:
         found = conn.execute(
             "SELECT rowid FROM langmem_fts WHERE langmem_fts MATCH ?"
@@ -125,6 +129,38 @@ def _allowed_rows(
     return [r for r in rows if r is not None and allowed[r]]
 
 
+def _dense(
+    vectors: VectorIndex, query: NDArray[np.float32], allowed: NDArray[np.bool_], top: int
+) -> tuple[NDArray[np.float32], list[int]]:
+    """The cosine of every row, and the ``top`` allowed rows by cosine."""
+    cosines = vectors.cosines(query)
+    rows, _ = vectors.best(cosines, allowed, top)
+    return cosines, rows.tolist()
+
+
+def _lexical_side(
+    conn: sqlite3.Connection,
+    vectors: VectorIndex,
+    text: str,
+    allowed: NDArray[np.bool_],
+    want: int,
+    counts: dict[str, int] | None,
+) -> tuple[dict[str, float], dict[str, str], list[int], dict[int, float]]:
+    """``(weights, forms, rows, coverage)``: the query's term IDFs and stored forms (see
+    :func:`term_weights`), the BM25 candidate rows and their coverage."""
+    terms = _lexical.query_terms(text)
+    weights, forms, search = term_weights(conn, terms, len(vectors), counts)
+    if not weights:
+        return weights, forms, [], {}
+    rows = lexical_rows(conn, search, vectors, allowed, want)
+    texts = vectors.texts
+    coverage = {
+        row: _lexical.coverage_in_text(texts.get(vector_id, ""), forms, weights)
+        for row, vector_id in zip(rows, vectors.vector_ids[rows].tolist())
+    }
+    return weights, forms, rows, coverage
+
+
 def rank(
     conn: sqlite3.Connection,
     vectors: VectorIndex,
@@ -135,6 +171,7 @@ def rank(
     *,
     lexical: bool,
     counts: dict[str, int] | None = None,
+    worker: Executor | None = None,
 ) -> list[tuple[float, int]]:
     """``(score, item id)`` of the candidate items, best first.
 
@@ -147,33 +184,42 @@ def rank(
         want: how many results the caller needs (offset + limit).
         lexical: fuse with the lexical ranking (hybrid) or rank by cosine only.
         counts: the store's cache of word document counts.
+        worker: a thread for the dense side while this one runs the lexical side.
     """
     top = max(want * 2, 20)
-    cosines = vectors.cosines(query)
-    dense_rows, _ = vectors.best(cosines, allowed, top)
-    rows = dense_rows.tolist()
-    weights: dict[str, float] = {}
-    forms: dict[str, str] = {}
-    if lexical:
-        terms = _lexical.query_terms(text)
-        weights, forms, search = term_weights(conn, terms, len(vectors), counts)
+    # The cosines are a memory-bound numpy loop and the lexical side mostly SQLite; both release
+    # the GIL, so on two cores they overlap (10k rows: ~0.25 ms of ~1.2 ms saved). Each side
+    # computes exactly what it would alone.
+    dense = None
+    if worker is not None and lexical:
+        dense = worker.submit(_dense, vectors, query, allowed, top)
+    try:
+        side = _lexical_side(conn, vectors, text, allowed, want, counts) if lexical else None
+    finally:
+        computed = dense.result() if dense is not None else None
+    cosines, rows = computed if computed is not None else _dense(vectors, query, allowed, top)
+    weights, forms, found, coverage_of = side if side is not None else ({}, {}, [], {})
     if weights:
-        matcher = _lexical.form_matcher(forms)
         seen = set(rows)
-        rows += [r for r in lexical_rows(conn, search, vectors, allowed, want) if r not in seen]
-    coverage: dict[int, float] = {}
+        rows += [r for r in found if r not in seen]
+    # per-row values as Python numbers in one conversion each (numpy scalars cost per access)
+    coverage: list[float] = []
     if weights:
-        for row in rows:
-            text = vectors.texts.get(int(vectors.vector_ids[row]), "")
-            coverage[row] = _lexical.coverage_in_text(text, matcher, forms, weights)
+        texts = vectors.texts
+        coverage = [
+            coverage_of[row]
+            if row in coverage_of
+            else _lexical.coverage_in_text(texts.get(vector_id, ""), forms, weights)
+            for row, vector_id in zip(rows, vectors.vector_ids[rows].tolist())
+        ]
         # per query: words only count when some text holds most of what the query says
-        if max(coverage.values(), default=0.0) < _lexical.LEXICAL_GATE:
-            coverage = {}
+        if max(coverage, default=0.0) < _lexical.LEXICAL_GATE:
+            coverage = []
+    scores: list[float] = cosines[rows].tolist()
+    if coverage:
+        scores = [_lexical.fuse(cosine, share) for cosine, share in zip(scores, coverage)]
     best: dict[int, float] = {}
-    for row in rows:
-        cosine = float(cosines[row])
-        score = _lexical.fuse(cosine, coverage[row]) if coverage else cosine
-        item = int(vectors.item_ids[row])
+    for score, item in zip(scores, vectors.item_ids[rows].tolist()):
         if score > best.get(item, float("-inf")):
             best[item] = score
     return sorted(((score, item) for item, score in best.items()), reverse=True)

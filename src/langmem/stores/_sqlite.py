@@ -21,6 +21,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -133,6 +134,8 @@ class SqliteStore(BaseStore):
         self._last_seq = 0
         self._write_batches = 0  # counts batches with writes, to prune the change log now and then
         self._sweeper = _ttl.Sweeper()
+        # the dense half of hybrid searches (its thread starts with the first one)
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="langmem-dense")
         if index is not None:
             self._configure_index(index)
 
@@ -243,6 +246,7 @@ class SqliteStore(BaseStore):
             if not self._closed:
                 self._closed = True
                 self._conn.close()
+                self._worker.shutdown()
 
     def __enter__(self) -> SqliteStore:
         return self
@@ -352,6 +356,7 @@ class SqliteStore(BaseStore):
                     queries=queries,
                     lexical=self.hybrid and self._fts,
                     counts=self._document_counts,
+                    worker=self._worker,
                     refresh_on_read=_ttl.refreshes_on_read(self.ttl_config),
                 )
                 results = [reader.read(op) for op in plan.ops]
