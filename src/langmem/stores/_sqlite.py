@@ -134,7 +134,7 @@ class SqliteStore(BaseStore):
         self._last_seq = 0
         self._write_batches = 0  # counts batches with writes, to prune the change log now and then
         self._sweeper = _ttl.Sweeper()
-        # the lexical half of hybrid searches (its thread starts with the first one)
+        # the dense half of hybrid searches (its thread starts with the first one)
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="langmem-dense")
         if index is not None:
             self._configure_index(index)
