@@ -57,8 +57,9 @@ class ModelKind(Kind):
         try:
             return self.schema.model_validate(data)
         except ValidationError as exc:
+            problems = validation_problems(exc)
             raise KindError(
-                _prompts.ERR_INVALID_FIELDS.format(kind=self.name, problems=_problems(exc))
+                _prompts.ERR_INVALID_FIELDS.format(kind=self.name, problems=problems)
             ) from None
 
     def fields(self) -> frozenset[str] | None:
@@ -157,7 +158,7 @@ RESERVED_TOOL_NAMES = frozenset({UPDATE_TOOL, DELETE_TOOL, DONE_TOOL})
 
 
 def update_tool() -> dict[str, Any]:
-    return _tool(
+    return function_tool(
         UPDATE_TOOL,
         _prompts.UPDATE_TOOL_DESCRIPTION,
         {
@@ -169,7 +170,7 @@ def update_tool() -> dict[str, Any]:
 
 
 def delete_tool() -> dict[str, Any]:
-    return _tool(
+    return function_tool(
         DELETE_TOOL,
         _prompts.DELETE_TOOL_DESCRIPTION,
         {"id": {"type": "string", "description": _prompts.DELETE_ID_DESCRIPTION}},
@@ -178,10 +179,10 @@ def delete_tool() -> dict[str, Any]:
 
 
 def done_tool() -> dict[str, Any]:
-    return _tool(DONE_TOOL, _prompts.DONE_TOOL_DESCRIPTION, {}, [])
+    return function_tool(DONE_TOOL, _prompts.DONE_TOOL_DESCRIPTION, {}, [])
 
 
-def _tool(
+def function_tool(
     name: str, description: str, properties: dict[str, Any], required: list[str]
 ) -> dict[str, Any]:
     parameters: dict[str, Any] = {"type": "object", "properties": properties}
@@ -210,8 +211,9 @@ def compact_schema(schema: Any) -> Any:
     return schema
 
 
-def _problems(exc: ValidationError) -> str:
+def validation_problems(exc: ValidationError, root: str = "value") -> str:
+    """A pydantic error as ``field.path: message; ...`` for the model (or agent) to read."""
     return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or 'value'}: {err['msg']}"
+        f"{'.'.join(str(p) for p in err['loc']) or root}: {err['msg']}"
         for err in exc.errors(include_url=False)
     )

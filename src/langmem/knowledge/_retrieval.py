@@ -5,34 +5,46 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.runnables import RunnableConfig
+
+from langmem import _flow
 from langmem._conversation import get_conversation, message_role
 from langmem.knowledge import _prompts
+from langmem.knowledge._kinds import function_tool
 
-__all__ = ["QUERY_TOOL", "queries_from", "query_tool", "recent_queries", "ref", "top"]
+__all__ = [
+    "QUERY_TOOL",
+    "queries_from",
+    "query_flow",
+    "query_tool",
+    "recent_queries",
+    "ref",
+    "top",
+]
 
 QUERY_TOOL = "search_memory"
 
 
 def query_tool() -> dict[str, Any]:
     """The tool a query model calls to search memories (several queries in one call)."""
-    return {
-        "type": "function",
-        "function": {
-            "name": QUERY_TOOL,
-            "description": _prompts.SEARCH_QUERY_TOOL_DESCRIPTION,
-            "parameters": {
-                "type": "object",
-                "properties": {
-                    "queries": {
-                        "type": "array",
-                        "items": {"type": "string"},
-                        "description": _prompts.SEARCH_QUERIES_DESCRIPTION,
-                    }
-                },
-                "required": ["queries"],
-            },
-        },
+    queries = {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": _prompts.SEARCH_QUERIES_DESCRIPTION,
     }
+    return function_tool(
+        QUERY_TOOL, _prompts.SEARCH_QUERY_TOOL_DESCRIPTION, {"queries": queries}, ["queries"]
+    )
+
+
+def query_flow(
+    model: Any, system: str, request: str, config: RunnableConfig
+) -> _flow.Flow[list[str]]:
+    """One forced call to the query tool; the queries the model wrote."""
+    bound = model.bind_tools([query_tool()], tool_choice=QUERY_TOOL)
+    reply = yield _flow.ModelCall(bound, [SystemMessage(system), HumanMessage(request)], config)
+    return queries_from(reply)
 
 
 def queries_from(reply: Any) -> list[str]:
@@ -68,7 +80,8 @@ def ref(item: Any) -> tuple[tuple[str, ...], str]:
     return tuple(item.namespace), item.key
 
 
-def top(result_lists: Sequence[Any], limit: int) -> list[Any]:
+def top(result_lists: Sequence[Any], limit: int | None = None) -> list[Any]:
+    """The best-scored distinct items of several result lists, best first (``None`` last)."""
     best: dict[tuple[tuple[str, ...], str], Any] = {}
     for results in result_lists:
         for item in results or ():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableConfig, ensure_config
 from langgraph.store.base import SearchItem, SearchOp
 
@@ -15,7 +14,7 @@ from langmem._namespace import NamespaceTemplate
 from langmem._store_context import resolve_store
 from langmem.knowledge import _prompts
 from langmem.knowledge._manager import check_messages
-from langmem.knowledge._retrieval import QUERY_TOOL, queries_from, query_tool
+from langmem.knowledge._retrieval import query_flow, top
 from langmem.knowledge._types import MessagesState
 
 __all__ = ["MemorySearcher", "create_memory_searcher"]
@@ -35,31 +34,16 @@ class MemorySearcher(Runnable[MessagesState, list[SearchItem]]):
         messages = check_messages(input["messages"] if isinstance(input, dict) else input)
         store = resolve_store(None, what="memory searcher")
         namespace = self.namespace(config)
-        bound = self.model.get().bind_tools([query_tool()], tool_choice=QUERY_TOOL)
-        prompt = [
-            SystemMessage(self.prompt),
-            HumanMessage(
-                f"<conversation>\n{get_conversation(messages)}\n</conversation>\n\n"
-                f"{_prompts.SEARCHER_REQUEST}"
-            ),
-        ]
-        reply = yield _flow.ModelCall(bound, prompt, config)
-        queries = queries_from(reply)
+        request = (
+            f"<conversation>\n{get_conversation(messages)}\n</conversation>\n\n"
+            f"{_prompts.SEARCHER_REQUEST}"
+        )
+        queries = yield from query_flow(self.model.get(), self.prompt, request, config)
         if not queries:
             return []
         ops = [SearchOp(namespace, None, _LIMIT, 0, query) for query in queries]
         results = yield _flow.StoreBatch(store, ops)
-        best: dict[tuple[Any, ...], SearchItem] = {}
-        for items in results:
-            for item in items:
-                ref = (*item.namespace, item.key)
-                if ref not in best or (item.score or 0) > (best[ref].score or 0):
-                    best[ref] = item
-        return sorted(
-            best.values(),
-            key=lambda i: i.score if i.score is not None else float("-inf"),
-            reverse=True,
-        )
+        return top(results)
 
     def invoke(
         self, input: MessagesState, config: RunnableConfig | None = None, **kwargs: Any

@@ -33,7 +33,6 @@ class Entry:
     short: str
     kind: Kind
     value: Any
-    original: Any
     external: bool
     state: State = "kept"
     ref: Any = None  # the store manager keeps the item this memory was read from
@@ -93,7 +92,7 @@ class Session:
                 "distinct id."
             )
         short = f"m{len(self.entries) + 1}"
-        entry = Entry(id, short, kind, value, value, external, state, ref)
+        entry = Entry(id, short, kind, value, external, state, ref)
         self.entries.append(entry)
         self._by_short[short] = entry
         self._by_id[id] = entry
@@ -112,11 +111,11 @@ class Session:
         if isinstance(item, BaseModel):
             if isinstance(item, RemoveDoc):
                 return None
-            return str(uuid.uuid4()), self._kind_of_model(item), item
+            return str(uuid.uuid4()), self.kind_of_model(item), item
         if isinstance(item, dict):
             if "content" in item and ("id" in item or "kind" in item):
                 id_ = str(item.get("id") or uuid.uuid4())
-                return id_, self._kind_for(item.get("kind"), item["content"]), item["content"]
+                return id_, self.kind_for(item.get("kind"), item["content"]), item["content"]
             return str(uuid.uuid4()), DictKind(), item
         if isinstance(item, (tuple, list)) and len(item) in (2, 3):
             id_, content = item[0], item[-1]
@@ -127,7 +126,7 @@ class Session:
                     f"existing memory {item!r} has id {id_!r}: ids must be strings."
                 )
             kind_name = item[1] if len(item) == 3 else None
-            return str(id_), self._kind_for(kind_name, content), content
+            return str(id_), self.kind_for(kind_name, content), content
         raise InvalidInputError(
             f"existing memory {item!r} has an unsupported shape: pass strings, (id, content) "
             "or (id, kind, content) tuples, ExtractedMemory values, pydantic models or dicts."
@@ -140,13 +139,13 @@ class Session:
         except Exception:  # a first schema without a text field: keep the text as is
             return TextKind(), text
 
-    def _kind_of_model(self, value: BaseModel) -> Kind:
+    def kind_of_model(self, value: BaseModel) -> Kind:
         known = self.kinds.get(type(value).__name__)
         return known if known is not None else ModelKind(type(value))
 
-    def _kind_for(self, kind_name: Any, content: Any) -> Kind:
+    def kind_for(self, kind_name: Any, content: Any) -> Kind:
         if isinstance(content, BaseModel):
-            return self._kind_of_model(content)
+            return self.kind_of_model(content)
         if isinstance(content, str):
             return TextKind()
         if not isinstance(content, dict):

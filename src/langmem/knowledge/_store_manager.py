@@ -11,7 +11,6 @@ import datetime as _dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableConfig, ensure_config
 from langgraph.store.base import BaseStore, GetOp, PutOp, SearchOp
 from langgraph.store.base import Item as BaseItem
@@ -22,12 +21,10 @@ from langmem._models import ModelRef
 from langmem._namespace import NamespaceTemplate
 from langmem.errors import ConfigurationError, InvalidInputError
 from langmem.knowledge import _prompts
-from langmem.knowledge._kinds import DictKind, Kind, ModelKind, TextKind, build_kinds
+from langmem.knowledge._kinds import DictKind, Kind, TextKind, build_kinds
 from langmem.knowledge._manager import check_messages, check_steps, extraction_flow
 from langmem.knowledge._retrieval import (
-    QUERY_TOOL,
-    queries_from,
-    query_tool,
+    query_flow,
     recent_queries,
     ref,
     top,
@@ -110,7 +107,10 @@ class MemoryStoreManager(StoreAccess, Runnable[MemoryStoreManagerInput, list[dic
 
         queries = None
         if self._query_model is not None:
-            queries = yield from self._query_flow(messages, config)
+            request = f"<conversation>\n{get_conversation(messages)}\n</conversation>"
+            queries = yield from query_flow(
+                self._query_model.get(), _prompts.SEARCH_QUERY_INSTRUCTIONS, request, config
+            )
         queries = queries or recent_queries(messages, self.query_limit)
         ops: list[Any] = [SearchOp(namespace, None, self.query_limit, 0, q) for q in queries]
         if self.default_factory is not None:
@@ -125,10 +125,10 @@ class MemoryStoreManager(StoreAccess, Runnable[MemoryStoreManagerInput, list[dic
                 found.append(profile)
             if profile is None:
                 value = self._coerce_default(self.default_factory(config))
-                kind: Kind = self.kinds.get(type(value).__name__) or ModelKind(type(value))
+                kind = session.kind_of_model(value)
                 session.add(f"{namespace}:{DEFAULT_KEY}", kind, value, ref=(namespace, None))
         for item in found:
-            kind, content = self._kind_and_content(item.value)
+            kind, content = _kind_and_content(session, item.value)
             session.add(repr(ref(item)), kind, content, ref=(tuple(item.namespace), item))
 
         yield from extraction_flow(
@@ -156,16 +156,6 @@ class MemoryStoreManager(StoreAccess, Runnable[MemoryStoreManagerInput, list[dic
         if puts:
             yield _flow.StoreBatch(store, puts)
         return written
-
-    def _query_flow(self, messages: list[Any], config: RunnableConfig) -> _flow.Flow[list[str]]:
-        assert self._query_model is not None
-        bound = self._query_model.get().bind_tools([query_tool()], tool_choice=QUERY_TOOL)
-        prompt = [
-            SystemMessage(_prompts.SEARCH_QUERY_INSTRUCTIONS),
-            HumanMessage(f"<conversation>\n{get_conversation(messages)}\n</conversation>"),
-        ]
-        reply = yield _flow.ModelCall(bound, prompt, config)
-        return queries_from(reply)
 
     def _writes(
         self, session: Session, namespace: tuple[str, ...], config: RunnableConfig
@@ -214,19 +204,6 @@ class MemoryStoreManager(StoreAccess, Runnable[MemoryStoreManagerInput, list[dic
         if entry.kind.name:
             value["kind"] = entry.kind.name
         return value
-
-    def _kind_and_content(self, value: dict[str, Any]) -> tuple[Kind, Any]:
-        if "content" not in value:
-            return DictKind(), value
-        content = value["content"]
-        kind_name = value.get("kind")
-        if isinstance(content, str):
-            return TextKind(), content
-        if isinstance(kind_name, str) and kind_name in self.kinds and isinstance(content, dict):
-            return self.kinds[kind_name], content
-        if isinstance(content, dict):
-            return DictKind(kind_name if isinstance(kind_name, str) else ""), content
-        return DictKind(), value
 
     # -- Runnable -------------------------------------------------------------------------------
     def invoke(
@@ -323,3 +300,11 @@ def create_memory_store_manager(
 
 def _new_key(entry: Entry) -> str:
     return DEFAULT_KEY if entry.ref is not None else entry.id
+
+
+def _kind_and_content(session: Session, value: dict[str, Any]) -> tuple[Kind, Any]:
+    """How a stored value is shown to the model: its kind and content (whole value if odd)."""
+    content = value.get("content")
+    if "content" not in value or not isinstance(content, (str, dict)):
+        return DictKind(), value
+    return session.kind_for(value.get("kind"), content), content

@@ -26,6 +26,7 @@ from langmem._namespace import NamespaceTemplate
 from langmem._store_context import resolve_store
 from langmem.errors import ConfigurationError
 from langmem.knowledge import _prompts
+from langmem.knowledge._kinds import validation_problems
 from langmem.utils import dumps
 
 __all__ = ["create_manage_memory_tool", "create_search_memory_tool"]
@@ -70,7 +71,8 @@ def create_manage_memory_tool(
     actions = _check_actions(actions_permitted)
     template = NamespaceTemplate(namespace)
     adapter: TypeAdapter[Any] = TypeAdapter(schema)
-    args_schema = _manage_args_schema(name, schema, actions)
+    default_action = "create" if "create" in actions else actions[0]
+    args_schema = _manage_args_schema(name, schema, actions, default_action)
 
     def flow(config: RunnableConfig, action: str, content: Any, id: Any) -> _flow.Flow[str]:
         if action not in actions:
@@ -108,8 +110,6 @@ def create_manage_memory_tool(
             return f"updated memory {key}"
         yield _flow.StoreBatch(target, (PutOp(ns, key, None),))
         return f"Deleted memory {key}"
-
-    default_action = "create" if "create" in actions else actions[0]
 
     def manage_memory(
         config: RunnableConfig,
@@ -242,14 +242,15 @@ def _check_actions(actions_permitted: tuple[Action, ...] | None) -> tuple[Action
     return tuple(a for a in _ALL_ACTIONS if a in actions)
 
 
-def _manage_args_schema(name: str, schema: type, actions: tuple[Action, ...]) -> type[BaseModel]:
+def _manage_args_schema(
+    name: str, schema: type, actions: tuple[Action, ...], default_action: str
+) -> type[BaseModel]:
     fields: dict[str, Any] = {}
     if "create" in actions or "update" in actions:
         fields["content"] = (
             Optional[schema],  # type: ignore[valid-type]  # noqa: UP045 - any type, at run time
             Field(default=None, description="The memory's content (for create and update)."),
         )
-    default_action = "create" if "create" in actions else actions[0]
     fields["action"] = (
         Literal[actions],  # type: ignore[valid-type]
         Field(default=default_action, description="What to do."),
@@ -274,10 +275,7 @@ def _validation_message(tool: str) -> Callable[[Any], str]:
     def render(error: Any) -> str:
         if not isinstance(error, ValidationError):  # pydantic v1 models as args schemas
             return _prompts.ERR_INVALID_ARGUMENTS.format(tool=tool, problems=str(error))
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}"
-            for e in error.errors(include_url=False)
-        )
+        problems = validation_problems(error, root="arguments")
         return _prompts.ERR_INVALID_ARGUMENTS.format(tool=tool, problems=problems)
 
     return render
