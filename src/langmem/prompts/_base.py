@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from langchain_core.callbacks import AsyncCallbackManagerForChainRun, CallbackManagerForChainRun
 from langchain_core.runnables import Runnable, RunnableConfig
@@ -14,13 +14,44 @@ from langmem._models import ModelLike, ModelRef
 from langmem.errors import ConfigurationError
 from langmem.prompts._engine import Outcome, logger, model_config
 from langmem.prompts._inputs import PromptSpec, read_single_input, render_trajectories
+from langmem.prompts._prompts import update_instructions_section
 from langmem.prompts.types import Prompt
+
+OutputT = TypeVar("OutputT")
 
 DEFAULT_MAX_REFLECTION_STEPS = 5
 DEFAULT_MIN_REFLECTION_STEPS = 1
 
 
-class PromptOptimizerBase(Runnable[Any, str], abc.ABC):
+class FlowRunnable(Runnable[Any, OutputT], abc.ABC):
+    """``invoke``/``ainvoke`` drive :meth:`_flow` as one traced run (model calls are children)."""
+
+    @abc.abstractmethod
+    def _flow(self, input: Any, config: RunnableConfig | None) -> Flow[OutputT]:
+        """The whole operation, as a flow of effects."""
+
+    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> OutputT:
+        """Run the optimization and return its result."""
+        return self._call_with_config(self._run_sync, input, config)
+
+    async def ainvoke(
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> OutputT:
+        """Async twin of :meth:`invoke`: the same steps and the same model requests."""
+        return await self._acall_with_config(self._run_async, input, config)
+
+    def _run_sync(
+        self, input: Any, run_manager: CallbackManagerForChainRun, config: RunnableConfig
+    ) -> OutputT:
+        return run_sync(self._flow(input, config))
+
+    async def _run_async(
+        self, input: Any, run_manager: AsyncCallbackManagerForChainRun, config: RunnableConfig
+    ) -> OutputT:
+        return await run_async(self._flow(input, config))
+
+
+class PromptOptimizerBase(FlowRunnable[str]):
     """A single-prompt optimizer: ``invoke``/``ainvoke``/``await optimizer(trajectories, prompt)``.
 
     Subclasses write :meth:`_optimize` once, as a flow; both entry points drive it.
@@ -53,25 +84,6 @@ class PromptOptimizerBase(Runnable[Any, str], abc.ABC):
                 "%s optimizer kept prompt %r unchanged: %s", self.kind, spec.name, outcome.reason
             )
         return outcome
-
-    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> str:
-        """Optimize the prompt of ``input`` and return the new prompt text."""
-        # one traced run for the optimization; the model calls are its children
-        return self._call_with_config(self._run_sync, input, config)
-
-    async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> str:
-        """Async twin of :meth:`invoke`: the same steps and the same model requests."""
-        return await self._acall_with_config(self._run_async, input, config)
-
-    def _run_sync(
-        self, input: Any, run_manager: CallbackManagerForChainRun, config: RunnableConfig
-    ) -> str:
-        return run_sync(self._flow(input, config))
-
-    async def _run_async(
-        self, input: Any, run_manager: AsyncCallbackManagerForChainRun, config: RunnableConfig
-    ) -> str:
-        return await run_async(self._flow(input, config))
 
     async def __call__(self, trajectories: Any, prompt: str | Prompt) -> str:
         """``await optimizer(trajectories, prompt)``, the same as :meth:`ainvoke`."""
@@ -146,7 +158,5 @@ def _steps(given: dict[str, Any], key: str, default: int, least: int, owner: str
 def fill(template: str, is_default: bool, instructions: str, **values: str) -> str:
     """Fill a task template: default templates get a tagged instructions block, custom ones the
     raw text (as upstream passes it)."""
-    from langmem.prompts._prompts import update_instructions_section
-
     block = update_instructions_section(instructions) if is_default else instructions
     return template.format(update_instructions=block, **values)

@@ -122,7 +122,7 @@ def _read_reply(
         else:
             responses.append(ToolMessage(_prompts.REFLECT_ACK, tool_call_id=call_id))
     for call in invalid:
-        text = _prompts.FIX_BAD_ARGUMENTS.format(tool=call.get("name"), problems=call.get("error"))
+        text = bad_arguments(call.get("name"), call.get("error"))
         problem = problem or text
         if call.get("id"):
             responses.append(ToolMessage(text, tool_call_id=call["id"], status="error"))
@@ -146,7 +146,7 @@ def check_proposal(original: str) -> Check:
     def check(args: dict[str, Any]) -> tuple[Any, str | None]:
         changed, new, edits = args.get("changed"), args.get("new_prompt"), args.get("edits")
         if new is not None and not isinstance(new, str):
-            return None, _bad(_prompts.SUBMIT_PROMPT, "new_prompt must be a string")
+            return None, bad_arguments(_prompts.SUBMIT_PROMPT, "new_prompt must be a string")
         if changed is not False and not (new or "").strip() and edits:
             new, problem = apply_edits(original, edits)
             if problem:
@@ -170,12 +170,12 @@ def apply_edits(text: str, edits: Any) -> tuple[str, str | None]:
     """Apply find/replace ``edits`` in order; each ``find`` must occur exactly once."""
     shape = "edits must be a list of {find, replace} objects with string values"
     if not isinstance(edits, list):
-        return text, _bad(_prompts.SUBMIT_PROMPT, shape)
+        return text, bad_arguments(_prompts.SUBMIT_PROMPT, shape)
     for number, edit in enumerate(edits, start=1):
         find = edit.get("find") if isinstance(edit, dict) else None
         replace = edit.get("replace", "") if isinstance(edit, dict) else None
         if not isinstance(find, str) or not find or not isinstance(replace, str):
-            return text, _bad(_prompts.SUBMIT_PROMPT, shape)
+            return text, bad_arguments(_prompts.SUBMIT_PROMPT, shape)
         count = text.count(find)
         if count != 1:
             found = "does not occur" if count == 0 else f"occurs {count} times"
@@ -220,7 +220,8 @@ def in_parallel(flows: Sequence[Flow[T]]) -> Flow[list[T]]:
     return results
 
 
-def _bad(tool: str, problem: str) -> str:
+def bad_arguments(tool: str, problem: str) -> str:
+    """The correction sent back for a tool call whose arguments could not be used."""
     return _prompts.FIX_BAD_ARGUMENTS.format(tool=tool, problems=problem)
 
 

@@ -10,7 +10,7 @@ from langmem._flow import Flow
 from langmem._models import ModelLike
 from langmem.prompts import _prompts
 from langmem.prompts._base import PromptOptimizerBase, fill, read_config
-from langmem.prompts._engine import Outcome, answer, propose_prompt
+from langmem.prompts._engine import Outcome, answer, bad_arguments, propose_prompt
 from langmem.prompts._inputs import PromptSpec
 from langmem.prompts.types import OptimizerInput, Prompt
 
@@ -125,14 +125,11 @@ def _check_recommendation(args: dict[str, Any]) -> tuple[Any, str | None]:
     if isinstance(warranted, str) and warranted.lower() in ("true", "false"):
         warranted = warranted.lower() == "true"
     if not isinstance(warranted, bool):
-        return None, _prompts.FIX_BAD_ARGUMENTS.format(
-            tool=_prompts.RECOMMEND, problems="warrants_adjustment must be true or false"
-        )
+        return None, bad_arguments(_prompts.RECOMMEND, "warrants_adjustment must be true or false")
     hypotheses, recommendations = args.get("hypotheses"), args.get("recommendations")
     if warranted and not (_text(hypotheses) or _text(recommendations)):
-        return None, _prompts.FIX_BAD_ARGUMENTS.format(
-            tool=_prompts.RECOMMEND,
-            problems="a warranted adjustment needs hypotheses and recommendations",
+        return None, bad_arguments(
+            _prompts.RECOMMEND, "a warranted adjustment needs hypotheses and recommendations"
         )
     return (warranted, _text(hypotheses), _text(recommendations)), None
 

@@ -5,16 +5,15 @@ from __future__ import annotations
 import typing
 from typing import Any
 
-from langchain_core.callbacks import AsyncCallbackManagerForChainRun, CallbackManagerForChainRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableConfig
 
-from langmem._flow import Flow, run_async, run_sync
+from langmem._flow import Flow
 from langmem._models import ModelRef
 from langmem.errors import ConfigurationError
 from langmem.prompts import _prompts
-from langmem.prompts._base import PromptOptimizerBase
-from langmem.prompts._engine import answer, in_parallel, logger, model_config
+from langmem.prompts._base import FlowRunnable, PromptOptimizerBase
+from langmem.prompts._engine import Check, answer, bad_arguments, in_parallel, logger, model_config
 from langmem.prompts._inputs import PromptSpec, read_multi_input, render_trajectories
 from langmem.prompts.gradient import GradientOptimizerConfig, GradientPromptOptimizer
 from langmem.prompts.metaprompt import MetaPromptOptimizer, MetapromptOptimizerConfig
@@ -85,7 +84,7 @@ def create_prompt_optimizer(
     )
 
 
-class MultiPromptOptimizer(Runnable[MultiPromptOptimizerInput, list[Prompt]]):
+class MultiPromptOptimizer(FlowRunnable[list[Prompt]]):
     """Improve the prompts of a multi-prompt application from shared trajectories.
 
     One call decides which prompts the feedback concerns (reading each prompt's
@@ -118,9 +117,9 @@ class MultiPromptOptimizer(Runnable[MultiPromptOptimizerInput, list[Prompt]]):
         self.model = model
         self.kind = kind
         self.config = config
-        self._model = ModelRef(model)
         optimizer = create_prompt_optimizer(model, kind=kind, config=config)  # type: ignore[arg-type]
         self._optimizer = typing.cast(PromptOptimizerBase, optimizer)
+        self._model: ModelRef = self._optimizer._model  # one resolution of a model string
 
     def _flow(self, input: Any, config: RunnableConfig | None) -> Flow[list[Any]]:
         trajectories, specs = read_multi_input(input)
@@ -156,34 +155,6 @@ class MultiPromptOptimizer(Runnable[MultiPromptOptimizerInput, list[Prompt]]):
             return set()
         return typing.cast(set[str], chosen)
 
-    def invoke(
-        self,
-        input: MultiPromptOptimizerInput,
-        config: RunnableConfig | None = None,
-        **kwargs: Any,
-    ) -> list[Prompt]:
-        """Return every prompt of ``input``, improved where the feedback concerns it."""
-        return self._call_with_config(self._run_sync, input, config)
-
-    async def ainvoke(
-        self,
-        input: MultiPromptOptimizerInput,
-        config: RunnableConfig | None = None,
-        **kwargs: Any,
-    ) -> list[Prompt]:
-        """Async twin of :meth:`invoke`: the same steps and the same model requests."""
-        return await self._acall_with_config(self._run_async, input, config)
-
-    def _run_sync(
-        self, input: Any, run_manager: CallbackManagerForChainRun, config: RunnableConfig
-    ) -> list[Prompt]:
-        return run_sync(self._flow(input, config))
-
-    async def _run_async(
-        self, input: Any, run_manager: AsyncCallbackManagerForChainRun, config: RunnableConfig
-    ) -> list[Prompt]:
-        return await run_async(self._flow(input, config))
-
     async def __call__(
         self,
         trajectories: typing.Sequence[AnnotatedTrajectory] | str,
@@ -193,15 +164,14 @@ class MultiPromptOptimizer(Runnable[MultiPromptOptimizerInput, list[Prompt]]):
         return await self.ainvoke({"trajectories": trajectories, "prompts": prompts})
 
 
-def _check_names(names: list[str]) -> typing.Callable[[dict[str, Any]], tuple[Any, str | None]]:
+def _check_names(names: list[str]) -> Check:
     def check(args: dict[str, Any]) -> tuple[Any, str | None]:
         chosen = args.get("names")
         if isinstance(chosen, str):
             chosen = [chosen]
         if not isinstance(chosen, list) or not all(isinstance(n, str) for n in chosen):
-            return None, _prompts.FIX_BAD_ARGUMENTS.format(
-                tool=_prompts.SELECT_PROMPTS, problems="names must be a list of prompt names"
-            )
+            problem = "names must be a list of prompt names"
+            return None, bad_arguments(_prompts.SELECT_PROMPTS, problem)
         unknown = [n for n in chosen if n not in names]
         if unknown:
             return None, _prompts.FIX_UNKNOWN_PROMPTS.format(

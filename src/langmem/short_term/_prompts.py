@@ -15,7 +15,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 
-from langmem._conversation import content_text
+from langmem._conversation import content_text, message_role
 
 _KEEP = (
     "Keep names, facts, numbers, preferences, decisions, useful tool results and open "
@@ -78,7 +78,7 @@ def render_message(message: BaseMessage, call_names: Mapping[str, str] | None = 
             for call in message.tool_calls
         )
         return f"assistant: {text}\n{calls}" if text else f"assistant:\n{calls}"
-    role = {"human": "user", "ai": "assistant"}.get(message.type, message.type)
+    role = message_role(message)
     return f"{role}: {text}"
 
 

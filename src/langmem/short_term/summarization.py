@@ -250,8 +250,8 @@ def _summarize(
     most = _plan.choose_split(units, room)  # summarize at most this many units...
     need = max(_plan.least_split(units, room), min(most, 1))  # ...and at least this many
 
-    summarized_ids = set(covered)
-    last_id = previous.last_summarized_message_id if previous else None
+    summarized_ids = covered  # a private copy already, no longer read by anything else
+    last_id = last_covered
     done = 0  # units read by the summarizing model in this call
     forced = False  # True once the summary came out longer than the room kept for it
     while True:
