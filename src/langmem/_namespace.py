@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from langmem.errors import NamespaceError
@@ -138,8 +139,6 @@ def _as_label_value(key: str, value: Any, template: NamespaceTemplate) -> str:
 
 
 def _is_uuid(value: Any) -> bool:
-    import uuid
-
     return isinstance(value, uuid.UUID)
 
 

@@ -14,11 +14,8 @@ from pathlib import Path
 HOME_ENV = "LANGMEM_HOME"
 
 
-def data_dir(*, create: bool = False) -> Path:
-    """The folder holding langmem's user data.
-
-    Args:
-        create: make the folder (and its parents) when it does not exist yet.
+def data_dir() -> Path:
+    """The folder holding langmem's user data (the store creates it when it first writes).
 
     Example:
         >>> import os
@@ -37,6 +34,4 @@ def data_dir(*, create: bool = False) -> Path:
     else:
         xdg = os.environ.get("XDG_DATA_HOME", "").strip()
         path = (Path(xdg) if xdg else Path.home() / ".local" / "share") / "langmem"
-    if create:
-        path.mkdir(parents=True, exist_ok=True)
     return path

@@ -93,3 +93,13 @@ def test_hashing_embeddings_are_deterministic_unit_vectors() -> None:
     assert emb.embed_query("") == [0.0] * 32
     with pytest.raises(ValueError, match="dims"):
         HashingEmbeddings(dims=0)
+
+
+def test_requests_text_joins_every_request() -> None:
+    from langmem.testing import requests_text
+
+    model = ScriptedChatModel(responses=["a", "b"])
+    model.invoke("first question")
+    model.invoke("second question")
+    text = requests_text(model.requests)
+    assert text == "first question\n---\nsecond question"

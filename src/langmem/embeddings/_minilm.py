@@ -8,7 +8,6 @@ then mean pooling over real tokens and L2 normalisation, as sentence-transformer
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import json
 import os
@@ -312,9 +311,3 @@ class MiniLMEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_array([text])[0].tolist()  # type: ignore[no-any-return]
-
-    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
-        return await asyncio.to_thread(self.embed_documents, texts)
-
-    async def aembed_query(self, text: str) -> list[float]:
-        return await asyncio.to_thread(self.embed_query, text)

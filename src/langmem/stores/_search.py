@@ -14,13 +14,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from langmem.stores import _lexical
+from langmem.stores._writes import chunks
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from langmem.stores._vectors import VectorIndex
-
-_MAX_PARAMS = 500
 
 
 COMMON_SHARE = 0.02
@@ -64,8 +63,7 @@ def term_weights(
                 if _lexical.stem(word) == root:
                     lookups.setdefault(word, term)
     missing = [word for word in lookups if word not in cache]
-    for start in range(0, len(missing), _MAX_PARAMS):
-        chunk = missing[start : start + _MAX_PARAMS]
+    for chunk in chunks(missing):
         cache.update(dict.fromkeys(chunk, 0))
         cache.update(
             conn.execute(

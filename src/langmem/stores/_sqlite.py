@@ -193,13 +193,14 @@ class SqliteStore(BaseStore):
             return 0
         vectors = self._embed_documents([text for _, text in rows])
         with self._write() as conn:
-            for (vector_id, _), vector in zip(rows, vectors):
-                conn.execute(
-                    "UPDATE langmem_vectors SET embedding = ? WHERE id = ?", (vector, vector_id)
-                )
-                conn.execute(
-                    "INSERT INTO langmem_changes (vector_id, added) VALUES (?, 1)", (vector_id,)
-                )
+            conn.executemany(
+                "UPDATE langmem_vectors SET embedding = ? WHERE id = ?",
+                [(vector, vector_id) for (vector_id, _), vector in zip(rows, vectors)],
+            )
+            conn.executemany(
+                "INSERT INTO langmem_changes (vector_id, added) VALUES (?, 1)",
+                [(vector_id,) for vector_id, _ in rows],
+            )
         self._refresh(force=True)
         return len(rows)
 

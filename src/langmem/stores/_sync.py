@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlite3
 
 from langmem.stores._vectors import VectorIndex
+from langmem.stores._writes import chunks
 
-_MAX_PARAMS = 500
 _ROWS = (
     "SELECT v.id, v.item_id, i.prefix, v.embedding, v.text"
     " FROM langmem_vectors v JOIN langmem_items i ON i.id = v.item_id"
@@ -41,7 +41,6 @@ def sync_vectors(conn: sqlite3.Connection, vectors: VectorIndex, last_seq: int) 
         net[vector_id] = added
     vectors.remove(v for v, added in net.items() if not added)
     new = [v for v, added in net.items() if added]
-    for start in range(0, len(new), _MAX_PARAMS):
-        chunk = new[start : start + _MAX_PARAMS]
+    for chunk in chunks(new):
         vectors.add(conn.execute(f"{_ROWS} WHERE v.id IN ({','.join('?' * len(chunk))})", chunk))
     return int(high)

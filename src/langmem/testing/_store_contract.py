@@ -20,7 +20,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, TypeVar
@@ -86,12 +86,7 @@ class _Api:
     def _run(self, sync: Callable[[], T], coro: Callable[[], Awaitable[T]]) -> T:
         if self._loop is None:
             return sync()
-
-        async def wrapped() -> T:
-            return await coro()
-
-        main: Coroutine[Any, Any, T] = wrapped()
-        return self._loop.run_until_complete(main)
+        return self._loop.run_until_complete(coro())
 
     def close(self) -> None:
         if self._loop is not None:
