@@ -44,6 +44,10 @@ class ModelCall:
     runnable: Any
     input: Any
     config: RunnableConfig | None = field(default=None)
+    input_only: bool = False
+    """Call ``invoke(input)`` alone, as upstream langmem does (a model object whose ``invoke``
+    takes only the input works); ``config`` then reaches LangChain runnables through the
+    runnable context (``var_child_runnable_config``), merged with the caller's."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +101,13 @@ def _perform_sync(effect: Effect) -> Any:
     if isinstance(effect, StoreBatch):
         return effect.store.batch(effect.ops)
     if isinstance(effect, ModelCall):
-        return effect.runnable.invoke(effect.input, effect.config)
+        if not effect.input_only:
+            return effect.runnable.invoke(effect.input, effect.config)
+        token = _enter_config(effect.config)
+        try:
+            return effect.runnable.invoke(effect.input)
+        finally:
+            _exit_config(token)
     raise TypeError(f"unknown effect {effect!r}")  # pragma: no cover - programming error
 
 
@@ -107,8 +117,27 @@ async def _perform_async(effect: Effect) -> Any:
     if isinstance(effect, StoreBatch):
         return await effect.store.abatch(effect.ops)
     if isinstance(effect, ModelCall):
-        return await effect.runnable.ainvoke(effect.input, effect.config)
+        if not effect.input_only:
+            return await effect.runnable.ainvoke(effect.input, effect.config)
+        token = _enter_config(effect.config)
+        try:
+            return await effect.runnable.ainvoke(effect.input)
+        finally:
+            _exit_config(token)
     raise TypeError(f"unknown effect {effect!r}")  # pragma: no cover - programming error
+
+
+def _enter_config(config: RunnableConfig | None) -> Any:
+    from langchain_core.runnables.config import ensure_config, var_child_runnable_config
+
+    # ensure_config starts from the caller's runnable context (callbacks, tags of a graph run)
+    return var_child_runnable_config.set(ensure_config(config))
+
+
+def _exit_config(token: Any) -> None:
+    from langchain_core.runnables.config import var_child_runnable_config
+
+    var_child_runnable_config.reset(token)
 
 
 def _perform_parallel_sync(effect: Parallel) -> list[Any]:

@@ -38,8 +38,13 @@ def _summarizer() -> ScriptedChatModel:
 
 
 def _chat_graph(summarizer: ScriptedChatModel, agent: ScriptedChatModel, **node_kwargs: Any) -> Any:
+    # summarize before the new messages and the summary (60) could pass MAX_TOKENS
     node = SummarizationNode(
-        model=summarizer, max_tokens=MAX_TOKENS, max_summary_tokens=60, **node_kwargs
+        model=summarizer,
+        max_tokens=MAX_TOKENS,
+        max_tokens_before_summary=MAX_TOKENS - 60,
+        max_summary_tokens=60,
+        **node_kwargs,
     )
 
     key = node_kwargs.get("output_messages_key", "summarized_messages")
@@ -236,7 +241,12 @@ def test_a_checkpointer_that_refuses_unknown_types_still_carries_the_summary() -
     from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
     summarizer, agent = _summarizer(), _agent()
-    node = SummarizationNode(model=summarizer, max_tokens=MAX_TOKENS, max_summary_tokens=60)
+    node = SummarizationNode(
+        model=summarizer,
+        max_tokens=MAX_TOKENS,
+        max_tokens_before_summary=MAX_TOKENS - 60,
+        max_summary_tokens=60,
+    )
 
     def call_model(state: ModelInput) -> dict[str, Any]:
         return {"messages": [agent.invoke(state["summarized_messages"])]}

@@ -70,10 +70,7 @@ def test_a_backlog_is_read_whole_in_requests_that_fit(rng: random.Random, max_to
         model,
         {"max_tokens": max_tokens, "max_summary_tokens": 40},
     )
-    if run.error is not None:
-        assert isinstance(run.error, TokenBudgetError)
-        assert run.error.tokens > run.error.budget
-        return
+    assert run.error is None
     assert run.output is not None
     assert all(count_tokens_approximately(r.messages) <= max_tokens for r in model.requests)
     read = set().union(*(markers(r.text()) for r in model.requests)) if model.requests else set()
@@ -156,5 +153,7 @@ def test_guarantees_hold_with_a_token_counter_that_is_not_additive(
     def summarize(*args: Any, **kwargs: Any) -> Any:
         return summarize_messages(*args, token_counter=counter, **kwargs)
 
-    found = summarize_case(random_case(rng), summarize, _model, TokenBudgetError)
+    case = random_case(rng)
+    case.counter = "approx"  # this test brings its own counter
+    found = summarize_case(case, summarize, _model, TokenBudgetError)
     assert found == {name: [] for name in GUARANTEES}

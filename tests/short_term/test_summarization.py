@@ -15,6 +15,7 @@ from langchain_core.messages import (
 )
 from langchain_core.messages.utils import count_tokens_approximately
 from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables.config import ensure_config
 
 import langmem.short_term
 from langmem.errors import (
@@ -33,6 +34,7 @@ from langmem.short_term import (
     summarization,
     summarize_messages,
 )
+from langmem.short_term.summarization import TokenBudgetWarning
 from langmem.testing import ScriptedChatModel
 
 
@@ -79,30 +81,37 @@ def test_under_the_threshold_nothing_is_called_and_messages_pass_through() -> No
 
 
 def test_over_the_threshold_older_turns_become_one_summary_message() -> None:
-    model = scripted("Bob asked ten questions.")
-    messages = [SystemMessage("be nice", id="s"), *chat(10, words=10)]
+    model = scripted("Bob asked", default="Bob asked ten questions.")
+    messages = [SystemMessage("be nice", id="s"), *chat(10, words=10), HumanMessage("q", id="q")]
     result = summarize_messages(
         messages, running_summary=None, model=model, max_tokens=400, max_summary_tokens=60
     )
-    assert model.calls == 1
+    # the threshold (400) is reached at a9, the rest fits: h0..a9 are summarized, as upstream;
+    # they do not fit one request of 400 tokens, so they are read in two
+    assert model.calls == 2
+    assert all(tokens(r.messages) <= 400 for r in model.requests)
     out = result.messages
     assert out[0] is messages[0]
     assert isinstance(out[1], SystemMessage)
     assert out[1].content == "Summary of the earlier conversation:\nBob asked ten questions."
     assert out[1].id == "langmem-summary-1"
-    # the current turn (the last human message onward) is kept verbatim
-    assert [m.id for m in out[2:]] == ["h9", "a9"]
+    assert [m.id for m in out[2:]] == ["q"]
     assert tokens(out) <= 400
     summary = result.running_summary
     assert summary is not None
     assert summary.summary == "Bob asked ten questions."
-    assert summary.summarized_message_ids == {m.id for m in messages[1:-2]}
-    assert summary.last_summarized_message_id == "a8"
+    assert summary.summarized_message_ids == {m.id for m in messages[1:-1]}
+    assert summary.last_summarized_message_id == "a9"
 
 
 def test_a_grown_conversation_extends_the_summary_and_never_resends_what_it_covers() -> None:
     model = scripted("first summary", "second summary")
-    settings: dict[str, Any] = {"model": model, "max_tokens": 380, "max_summary_tokens": 60}
+    settings: dict[str, Any] = {
+        "model": model,
+        "max_tokens": 380,
+        "max_tokens_before_summary": 300,
+        "max_summary_tokens": 60,
+    }
     messages = chat(10, words=10)
     first = summarize_messages(messages, running_summary=None, **settings)
     assert model.calls == 1 and first.running_summary is not None
@@ -173,7 +182,7 @@ def test_results_out_of_place_still_join_their_call() -> None:
         ToolMessage("ry", tool_call_id="y", id="ty"),
         HumanMessage("hi", id="h"),
     ]
-    units = _plan.parse(messages, set(), False).units
+    units = _plan.parse(messages, set()).units
     assert [[m.id for m in u.messages] for u in units] == [["a0", "a1", "tx", "ty"], ["h"]]
 
 
@@ -186,9 +195,9 @@ def test_plain_dicts_are_accepted_and_get_content_ids() -> None:
     ]
     result = summarize_messages(messages, running_summary=None, model=scripted(), max_tokens=500)
     ids = [m.id for m in result.messages]
-    assert ids[0].startswith("msg-") and len(set(ids)) == 4
-    # the same user text twice gets two ids, numbered by occurrence
-    assert ids[1].endswith("-0") and ids[3].endswith("-1")
+    assert ids[0].startswith("msg-p0-") and len(set(ids)) == 4
+    # the same user text twice gets two ids: each from its place in the conversation
+    assert ids[1].startswith("msg-p1-") and ids[3].startswith("msg-p3-")
     again = summarize_messages(messages, running_summary=None, model=scripted(), max_tokens=500)
     assert [m.id for m in again.messages] == ids
     assert [m.type for m in result.messages] == ["system", "human", "ai", "human"]
@@ -276,8 +285,8 @@ def test_a_running_summary_given_as_a_dict_is_accepted() -> None:
         ({"max_tokens": 100, "max_summary_tokens": -5}, "max_summary_tokens=-5"),
         ({"max_tokens": 100, "max_summary_tokens": 100}, "not below max_tokens=100"),
         (
-            {"max_tokens": 100, "max_summary_tokens": 10, "max_tokens_before_summary": 0},
-            "max_tokens_before_summary=0",
+            {"max_tokens": 100, "max_summary_tokens": 10, "max_tokens_before_summary": -1},
+            "max_tokens_before_summary=-1",
         ),
         ({"max_tokens": 100, "max_summary_tokens": 10, "token_counter": 3}, "not callable"),
         ({"max_tokens": 100, "max_summary_tokens": 10, "final_prompt": "hi"}, "ChatPromptTemplate"),
@@ -316,22 +325,28 @@ def test_a_bad_running_summary_is_an_input_error() -> None:
         )  # type: ignore[arg-type]
 
 
-def test_a_message_larger_than_the_budget_is_a_clear_budget_error() -> None:
+def test_a_newest_message_larger_than_the_budget_is_kept_and_reported_not_raised() -> None:
     messages = [*chat(2), HumanMessage("huge " * 2000, id="big")]
     model = scripted()
+    settings: dict[str, Any] = {"max_tokens": 500, "max_summary_tokens": 50}
+    with pytest.warns(TokenBudgetWarning, match="'big'|big"):
+        result = summarize_messages(messages, running_summary=None, model=model, **settings)
+    # the question is kept verbatim, what came before is summarized, the overrun is reported
+    assert result.messages[-1] is messages[-1]
+    assert result.overrun is not None and result.overrun.tokens > result.overrun.budget == 500
+    assert result.running_summary is not None
+    assert result.running_summary.summarized_message_ids == {"h0", "a0", "h1", "a1"}
+    # opt-in: strict=True raises instead, naming the message
     with pytest.raises(TokenBudgetError) as caught:
         summarize_messages(
-            messages, running_summary=None, model=model, max_tokens=500, max_summary_tokens=50
+            messages, running_summary=None, model=scripted(), strict=True, **settings
         )
-    error = caught.value
-    assert error.message_id == "big"
-    assert error.tokens > error.budget
-    assert "Raise max_tokens" in str(error) and "'big'" in str(error)
-    assert model.calls == 0
+    assert caught.value.message_id == "big" and "Raise max_tokens" in str(caught.value)
 
 
-def test_a_message_too_large_to_summarize_is_kept_when_it_fits_the_output() -> None:
-    messages = [HumanMessage("big " * 370, id="big"), HumanMessage("ok", id="ok")]
+def test_a_message_too_large_for_one_request_is_read_in_parts() -> None:
+    big = " ".join(f"w{i}" for i in range(500))
+    messages = [HumanMessage(big, id="big"), HumanMessage("ok", id="ok")]
     model = scripted()
     result = summarize_messages(
         messages,
@@ -341,8 +356,10 @@ def test_a_message_too_large_to_summarize_is_kept_when_it_fits_the_output() -> N
         max_tokens_before_summary=100,
         max_summary_tokens=20,
     )
-    assert model.calls == 0
-    assert result.messages == messages
+    assert model.calls >= 2 and all(tokens(r.messages) <= 420 for r in model.requests)
+    read = " ".join(r.text() for r in model.requests)
+    assert all(f"w{i} " in read or f"w{i}" == "w499" for i in range(500))
+    assert [m.id for m in result.messages][1:] == ["ok"] and result.overrun is None
 
 
 def test_a_summary_longer_than_its_room_folds_more_messages_in() -> None:
@@ -361,11 +378,20 @@ def test_a_summary_longer_than_its_room_folds_more_messages_in() -> None:
     assert [m.id for m in result.messages] == ["langmem-summary-0", "aq"]
 
 
-def test_when_even_the_summary_cannot_fit_the_error_keeps_the_work_done() -> None:
-    model = scripted(default="long " * 400)
+def test_a_summary_longer_than_its_room_is_reported_and_strict_raises_with_the_work() -> None:
+    settings: dict[str, Any] = {"max_tokens": 300, "max_summary_tokens": 50}
+    with pytest.warns(TokenBudgetWarning, match="bind an output limit"):
+        result = summarize_messages(
+            chat(6), running_summary=None, model=scripted(default="long " * 400), **settings
+        )
+    assert result.overrun is not None and result.running_summary is not None
     with pytest.raises(TokenBudgetError) as caught:
         summarize_messages(
-            chat(6), running_summary=None, model=model, max_tokens=300, max_summary_tokens=50
+            chat(6),
+            running_summary=None,
+            model=scripted(default="long " * 400),
+            strict=True,
+            **settings,
         )
     partial = caught.value.result
     assert isinstance(partial, SummarizationResult)
@@ -414,7 +440,9 @@ def test_the_summary_call_is_kept_out_of_message_streams() -> None:
 
     class Spy(ScriptedChatModel):
         def invoke(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
-            seen.append(config)
+            # called as upstream does, with the input only: the tag comes through the context
+            assert config is None
+            seen.append(ensure_config())
             return super().invoke(input, config, **kwargs)
 
     summarize_messages(
@@ -429,10 +457,10 @@ def test_the_summary_call_is_kept_out_of_message_streams() -> None:
 
 def test_results_whose_call_an_earlier_summary_took_are_not_kept_first() -> None:
     # a summary made elsewhere covered the call but not its result
-    earlier = RunningSummary("earlier", {"h0", "a0"}, "a0")
+    earlier = RunningSummary("earlier", {"x0", "y0"}, "y0")
     messages = [
-        HumanMessage("find " * 30, id="h0"),
-        AIMessage("", tool_calls=[{"name": "f", "args": {}, "id": "c"}], id="a0"),
+        HumanMessage("find " * 30, id="x0"),
+        AIMessage("", tool_calls=[{"name": "f", "args": {}, "id": "c"}], id="y0"),
         ToolMessage("result " * 60, tool_call_id="c", id="t0"),
         *chat(6, words=20),
     ]
@@ -445,13 +473,18 @@ def test_results_whose_call_an_earlier_summary_took_are_not_kept_first() -> None
     assert "t0" in result.running_summary.summarized_message_ids  # type: ignore[union-attr]
 
 
-def test_a_system_message_that_leaves_no_room_is_a_clear_budget_error() -> None:
-    messages = [SystemMessage("rules " * 200, id="s"), *chat(3)]
-    with pytest.raises(TokenBudgetError, match="system message takes") as caught:
+def test_a_system_message_that_leaves_no_room_still_returns_the_current_turn() -> None:
+    messages = [SystemMessage("rules " * 200, id="s"), *chat(3), HumanMessage("q", id="q")]
+    settings: dict[str, Any] = {"max_tokens": 250, "max_summary_tokens": 60}
+    with pytest.warns(TokenBudgetWarning):
+        result = summarize_messages(messages, running_summary=None, model=scripted(), **settings)
+    assert [m.id for m in result.messages][::2] == ["s", "q"]
+    assert result.overrun is not None and result.overrun.budget == 250
+    with pytest.raises(TokenBudgetError) as caught:
         summarize_messages(
-            messages, running_summary=None, model=scripted(), max_tokens=250, max_summary_tokens=60
+            messages, running_summary=None, model=scripted(), strict=True, **settings
         )
-    assert caught.value.tokens > caught.value.budget == 250
+    assert caught.value.tokens > caught.value.budget
 
 
 def test_only_messages_the_summary_covers_are_dropped_wherever_they_are() -> None:
@@ -462,10 +495,10 @@ def test_only_messages_the_summary_covers_are_dropped_wherever_they_are() -> Non
         HumanMessage("b", id="b"),
         HumanMessage("y", id="y"),
     ]
-    parsed = _plan.parse(messages, {"a", "b"}, True, "b")
+    parsed = _plan.parse(messages, {"a", "b"}, "sum", "b")
     assert [m.id for m in parsed.system] == ["s"]
     assert [[m.id for m in u.messages] for u in parsed.units] == [["x"], ["y"]]
-    fast = _plan.parse([messages[0], messages[1], messages[3], messages[4]], {"a", "b"}, True, "b")
+    fast = _plan.parse([messages[0], messages[1], messages[3], messages[4]], {"a", "b"}, "sum", "b")
     assert [[m.id for m in u.messages] for u in fast.units] == [["y"]]
 
 
@@ -500,7 +533,8 @@ def test_the_manuals_small_budget_keeps_a_chat_going() -> None:
             running_summary=summary,
             model=model,
             max_tokens=256,
-            max_tokens_before_summary=256,
+            # a hard cap: summarize before the new messages plus the summary could pass 256
+            max_tokens_before_summary=256 - 128,
             max_summary_tokens=128,
         )
         summary = result.running_summary
@@ -523,8 +557,10 @@ def test_openai_style_dicts_with_tool_calls_keep_calls_with_results() -> None:
     result = summarize_messages(
         messages, running_summary=None, model=model, max_tokens=200, max_summary_tokens=30
     )
-    assert [m.type for m in result.messages] == ["system", "ai", "tool", "ai", "human"]
-    assert result.messages[1].tool_calls[0]["id"] == result.messages[2].tool_call_id == "c1"
+    # as upstream: the threshold is reached at the last answer, the question is kept
+    assert [m.type for m in result.messages] == ["system", "human"]
+    sent = "".join(r.text() for r in model.requests)
+    assert "weather({}) [c1]" in sent and "tool result weather [c1]: sunny" in sent
     assert tokens(result.messages) <= 200
 
 
@@ -555,9 +591,9 @@ def test_covered_ids_are_not_reused_when_the_covered_run_is_interrupted() -> Non
     # a covered message, an uncovered one, then an id-less repeat of the covered text
     covered = HumanMessage(
         "same text",
-        id=_plan.parse([{"role": "user", "content": "same text"}], set(), False).units[0].first_id,
+        id=_plan.parse([{"role": "user", "content": "same text"}], set()).units[0].first_id,
     )
     messages = [covered, HumanMessage("new", id="n"), {"role": "user", "content": "same text"}]
-    parsed = _plan.parse(messages, {str(covered.id)}, True, "elsewhere")
+    parsed = _plan.parse(messages, {str(covered.id)}, "sum", "elsewhere")
     ids = [u.first_id for u in parsed.units]
     assert ids[0] == "n" and ids[1] != covered.id and len(ids) == 2

@@ -78,6 +78,7 @@ class SummarizationNode(RunnableCallable):
         input_messages_key: str = "messages",
         output_messages_key: str = "summarized_messages",
         name: str = "summarization",
+        strict: bool = False,
     ) -> None:
         self._settings = _s._settings(
             max_tokens,
@@ -87,6 +88,7 @@ class SummarizationNode(RunnableCallable):
             initial_summary_prompt,
             existing_summary_prompt,
             final_prompt,
+            strict,
         )
         self._model = ModelRef(model)
         # the last summary per thread, in case the graph state cannot carry it (no "context")
@@ -104,6 +106,7 @@ class SummarizationNode(RunnableCallable):
         self.final_prompt = final_prompt
         self.input_messages_key = input_messages_key
         self.output_messages_key = output_messages_key
+        self.strict = strict
 
     def _func(self, input: Any, config: RunnableConfig) -> dict[str, Any]:
         messages, context = self._parse_input(input)

@@ -54,6 +54,8 @@ DEFAULT_FINAL_SUMMARY_PROMPT = ChatPromptTemplate.from_messages(
 # a message too long for one request is sent in parts, marked so the model knows
 PART_CUT = " [...continued in the next transcript]"
 PART_CONTINUED = "[...continued] "
+# a message too long for the budget altogether: the middle the model does not see
+PART_SKIPPED = " [...{count} characters not shown...] "
 
 TRANSCRIPT_OPEN = "<transcript>"
 TRANSCRIPT_CLOSE = "</transcript>"

@@ -6,67 +6,68 @@ Core types:
   messages to send to the model (system message, summary, recent messages) and the updated
   :class:`RunningSummary` to pass back next turn.
 - :class:`SummarizationNode`: the same as a LangGraph node (or ``pre_model_hook``).
-- :class:`RunningSummary`, :class:`SummarizationResult`: the state carried between turns.
+- :class:`RunningSummary`, :class:`SummarizationResult`: the state carried between turns;
+  :class:`BudgetOverrun`: what a result reports when the budget could not be kept.
 
-What it guarantees, for any conversation:
+What to summarize is chosen as upstream langmem chooses it, with the caller's ``token_counter``
+and nothing else: walking from the oldest new message, the cutoff is the first message at which
+the tokens so far reach ``max_tokens_before_summary`` while the rest fits ``max_tokens`` minus
+``max_summary_tokens`` and the system message. On top of that, for any conversation:
 
-- an AI message with tool calls is never separated from its tool results, neither in the
-  output nor in what the summarizing model is sent;
-- once it summarizes, the output fits ``max_tokens`` (summary included); when that is
-  impossible (one message larger than the budget) it raises
-  :class:`~langmem.errors.TokenBudgetError` saying which message and what to change;
-- no message is lost: each one is in the output or was read by the summarizing model, in
-  requests that each fit ``max_tokens`` (a large backlog in several, a long message in parts);
-- the summary is extended, never redone: messages it covers are not sent again.
+- an AI message with tool calls is never separated from its tool results, in the output or in
+  what the summarizing model is sent (the cutoff moves to the end of the group);
+- no message is dropped unseen: each one is in the output or was read by the summarizing model,
+  in requests that fit ``max_tokens`` (a backlog in several, a long message in consecutive
+  parts). Only a message too long even for that (more than 16 requests, or a budget with no room
+  for any part) is read as a bounded head and tail, and the summary says how much was skipped;
+- the call always returns on valid input. When the budget cannot be met (the newest messages
+  alone do not fit, the summary came out longer than ``max_summary_tokens``, a message was read
+  only in part), the result says so in :attr:`SummarizationResult.overrun` and one
+  :class:`TokenBudgetWarning` is issued; ``strict=True`` raises
+  :class:`~langmem.errors.TokenBudgetError` instead. The current turn is then kept verbatim, and
+  the next call starts afresh from the running summary (an overrun never carries over).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from functools import partial
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.language_models import LanguageModelLike
-from langchain_core.messages import AIMessage, AnyMessage, BaseMessage
+from langchain_core.messages import AnyMessage, BaseMessage
 from langchain_core.messages.utils import count_tokens_approximately
 from langchain_core.prompts import ChatPromptTemplate
-from langchain_core.runnables import RunnableConfig
-from langgraph.constants import TAG_NOSTREAM
 
-from langmem._conversation import content_text
-from langmem._flow import Flow, ModelCall, run_async, run_sync
+from langmem._flow import Flow, run_async, run_sync
 from langmem._models import ModelRef
-from langmem.errors import ConfigurationError, InvalidInputError, ModelOutputError, TokenBudgetError
-from langmem.short_term import _plan
+from langmem.errors import ConfigurationError, InvalidInputError, TokenBudgetError
+from langmem.short_term import _plan, _reading
 from langmem.short_term._plan import SUMMARY_ID_PREFIX, TokenCounter, Unit
 from langmem.short_term._prompts import (
     DEFAULT_EXISTING_SUMMARY_PROMPT,
     DEFAULT_FINAL_SUMMARY_PROMPT,
     DEFAULT_INITIAL_SUMMARY_PROMPT,
-    PART_CONTINUED,
-    PART_CUT,
-    transcript_message,
 )
 
 __all__ = [
     "DEFAULT_EXISTING_SUMMARY_PROMPT",
     "DEFAULT_FINAL_SUMMARY_PROMPT",
     "DEFAULT_INITIAL_SUMMARY_PROMPT",
+    "BudgetOverrun",
     "RunningSummary",
     "SummarizationNode",
     "SummarizationResult",
+    "TokenBudgetWarning",
     "TokenCounter",
     "asummarize_messages",
     "summarize_messages",
 ]
 
 
-# a part of a long message is at least this long, or the budget is too small to read it
-_MIN_PART_CHARS = 40
-
-# the summary is bookkeeping: keep its tokens out of a graph's "messages" stream
-_NO_STREAM: RunnableConfig = {"tags": [TAG_NOSTREAM]}
+class TokenBudgetWarning(RuntimeWarning):
+    """A summarization result does not keep to its budget (see ``result.overrun``)."""
 
 
 @dataclass
@@ -88,6 +89,25 @@ class RunningSummary:
     last_summarized_message_id: str | None
     """Id of the newest message the summary covers."""
 
+    last_summarized_position: int | None = None
+    """Place of that message in the whole conversation (0 is the first message). Messages
+    without an id get ids from their place, so this says where new messages start when only
+    recent history is passed. ``None`` in summaries written before it existed."""
+
+
+@dataclass
+class BudgetOverrun:
+    """Why a result does not keep to the budget (the call still returned a usable result)."""
+
+    tokens: int
+    """Tokens of the returned messages, with the caller's ``token_counter``."""
+
+    budget: int
+    """``max_tokens``."""
+
+    problems: list[str] = field(default_factory=list)
+    """What could not be kept to, one sentence each (also in the warning)."""
+
 
 @dataclass
 class SummarizationResult:
@@ -99,6 +119,9 @@ class SummarizationResult:
     running_summary: RunningSummary | None = None
     """The summary to pass back next time; ``None`` when nothing was ever summarized."""
 
+    overrun: BudgetOverrun | None = None
+    """Set when the budget could not be kept to this time (also warned); ``None`` otherwise."""
+
 
 @dataclass(frozen=True)
 class _Settings:
@@ -109,6 +132,15 @@ class _Settings:
     initial_prompt: ChatPromptTemplate
     existing_prompt: ChatPromptTemplate
     final_prompt: ChatPromptTemplate
+    strict: bool = False
+
+
+_UNALIGNED = (
+    "summarize_messages: messages without ids do not line up with the running summary (the "
+    "first ones hold other content than the messages it covers at those places), so they were "
+    "all treated as new and may be summarized again. Pass either the whole conversation, or "
+    "what the previous call returned followed by the new messages; or give messages ids."
+)
 
 
 def summarize_messages(
@@ -123,53 +155,58 @@ def summarize_messages(
     initial_summary_prompt: ChatPromptTemplate = DEFAULT_INITIAL_SUMMARY_PROMPT,
     existing_summary_prompt: ChatPromptTemplate = DEFAULT_EXISTING_SUMMARY_PROMPT,
     final_prompt: ChatPromptTemplate = DEFAULT_FINAL_SUMMARY_PROMPT,
+    strict: bool = False,
 ) -> SummarizationResult:
     """Fit a conversation into ``max_tokens`` by summarizing its older messages.
 
-    Nothing is summarized, and no model is called, until the messages not yet summarized exceed
-    ``max_tokens_before_summary`` or the output (system message and current summary included)
-    would exceed ``max(max_tokens, max_tokens_before_summary)``. Then the older messages are
-    summarized, extending ``running_summary``, and the output is the system message, one summary
-    message and the recent messages, within ``max_tokens``. The current turn (from the last
-    human message on) is kept when it fits. A backlog larger than one summarizer request
-    (``max_tokens``) is summarized in several requests, oldest first; a message longer than a
-    request is read in consecutive parts (a tool call and its results are never split).
+    Nothing is summarized, and no model is called, until the messages not yet summarized reach
+    ``max_tokens_before_summary`` tokens. Then the oldest of them are summarized (extending
+    ``running_summary``) so that the rest fits ``max_tokens`` minus ``max_summary_tokens`` and
+    the system message, the same messages upstream langmem would summarize; the output is the
+    system message, one summary message and the rest.
 
     Args:
-        messages: The conversation: LangChain messages or ``{"role", "content"}`` dicts.
-            Messages without an id get a stable one derived from their content.
+        messages: The conversation: LangChain messages or ``{"role", "content"}`` dicts. Pass
+            the whole conversation, or what the previous call returned followed by the new
+            messages. Messages without an id get one from their place in the conversation.
         running_summary: The summary returned by the previous call, or ``None``.
-        model: The summarizing chat model (or a ``"provider:model"`` string).
+        model: The summarizing chat model (or a ``"provider:model"`` string). It is called as
+            ``model.invoke(messages)``, like upstream; a runnable still gets the run's config.
         max_tokens: Most tokens the output may hold once it summarizes; also the most tokens
             sent to the summarizing model in one request.
-        max_tokens_before_summary: Summarize once the messages not yet summarized exceed
-            this many tokens; defaults to ``max_tokens``.
-        max_summary_tokens: Room kept for the summary in the output. It does not limit the
-            model: bind one, e.g. ``model.bind(max_tokens=max_summary_tokens)``.
-        token_counter: Counts the tokens of a list of messages.
+        max_tokens_before_summary: Summarize once the messages not yet summarized reach this
+            many tokens; defaults to ``max_tokens``.
+        max_summary_tokens: Room kept for the summary in the output (0 or more, below
+            ``max_tokens``). It does not limit the model: bind one, e.g.
+            ``model.bind(max_tokens=max_summary_tokens)``.
+        token_counter: Counts the tokens of a list of messages (``len`` counts messages).
         initial_summary_prompt: Prompt for the first summary (variable ``messages``).
         existing_summary_prompt: Prompt to extend a summary (``messages``, ``existing_summary``).
         final_prompt: Builds the output (``system_message``, ``summary``, ``messages``).
+        strict: Raise :class:`~langmem.errors.TokenBudgetError` when the budget cannot be kept,
+            instead of returning a result with ``overrun`` set and a warning.
 
     Returns:
-        The messages to send to the model and the running summary to keep.
+        The messages to send to the model, the running summary to keep, and ``overrun`` when
+        the budget could not be kept.
 
     Raises:
-        ConfigurationError: a budget is not a positive integer, or
+        ConfigurationError: a budget is not a whole number of tokens, or
             ``max_summary_tokens >= max_tokens``.
-        InvalidInputError: a message cannot be understood (the message says which).
-        TokenBudgetError: one message (with its tool results) cannot fit the budget.
+        InvalidInputError: a message cannot be understood, or a new message reuses an id the
+            running summary covers (the message says which).
+        TokenBudgetError: only with ``strict=True``.
 
     Example:
         >>> from langmem.testing import ScriptedChatModel
-        >>> model = ScriptedChatModel(responses=["Bob asked about tea."])
+        >>> model = ScriptedChatModel(default="Bob asked about tea.")
         >>> chat = [{"role": "user", "content": "Tell me about tea. " * 20},
         ...         {"role": "assistant", "content": "Tea is a drink. " * 20},
         ...         {"role": "user", "content": "And coffee?"}]
         >>> result = summarize_messages(chat, running_summary=None, model=model, max_tokens=200,
         ...                             max_tokens_before_summary=150, max_summary_tokens=30)
         >>> [m.type for m in result.messages], result.running_summary.summary
-        (['system', 'ai', 'human'], 'Bob asked about tea.')
+        (['system', 'human'], 'Bob asked about tea.')
     """
     settings = _settings(
         max_tokens,
@@ -179,6 +216,7 @@ def summarize_messages(
         initial_summary_prompt,
         existing_summary_prompt,
         final_prompt,
+        strict,
     )
     return run_sync(_summarize(messages, running_summary, ModelRef(model), settings))
 
@@ -195,6 +233,7 @@ async def asummarize_messages(
     initial_summary_prompt: ChatPromptTemplate = DEFAULT_INITIAL_SUMMARY_PROMPT,
     existing_summary_prompt: ChatPromptTemplate = DEFAULT_EXISTING_SUMMARY_PROMPT,
     final_prompt: ChatPromptTemplate = DEFAULT_FINAL_SUMMARY_PROMPT,
+    strict: bool = False,
 ) -> SummarizationResult:
     """Async twin of :func:`summarize_messages` (same logic, same requests to the model).
 
@@ -215,6 +254,7 @@ async def asummarize_messages(
         initial_summary_prompt,
         existing_summary_prompt,
         final_prompt,
+        strict,
     )
     return await run_async(_summarize(messages, running_summary, ModelRef(model), settings))
 
@@ -224,117 +264,141 @@ def _summarize(
 ) -> Flow[SummarizationResult]:
     previous = _coerce_summary(running_summary)
     tc = settings.token_counter
-    covered = set(previous.summarized_message_ids) if previous else set()
-    last_covered = previous.last_summarized_message_id if previous else None
-    parsed = _plan.parse(messages, covered, previous is not None, last_covered)
+    parsed = _plan.parse(
+        messages,
+        set(previous.summarized_message_ids) if previous else set(),
+        previous.summary if previous else None,
+        previous.last_summarized_message_id if previous else None,
+        previous.last_summarized_position if previous else None,
+    )
     system, units = parsed.system, parsed.units
+    if parsed.unaligned:
+        warnings.warn(_UNALIGNED, RuntimeWarning, stacklevel=_warning_depth())
     summary = previous.summary if previous else None
+    pending = SummarizationResult(_output(settings, system, summary, units), previous)
+    if not units:
+        return pending
 
-    pending = _output(settings, system, summary, units)
-    if not units or not _due(settings, units, pending):
-        return SummarizationResult(messages=pending, running_summary=previous)
-    _plan.count_units(units, tc)
+    # where to cut, exactly as upstream langmem does with the same counter
+    flat = [m for unit in units for m in unit.messages]
+    counts = [tc([m]) for m in flat]
+    room = settings.max_tokens - settings.max_summary_tokens
+    if parsed.head_system is not None:
+        room -= tc([parsed.head_system])
+    split = _plan.choose_split(counts, tc(flat), units, settings.threshold, room)
 
-    system_tokens = tc(system) if system else 0
-    reserve = tc(_output(settings, [], "", [])) + settings.max_summary_tokens
-    room = settings.max_tokens - system_tokens - reserve
-    if room <= 0:
-        raise TokenBudgetError(
-            f"the system message takes {system_tokens} tokens and the summary needs up to "
-            f"{reserve} (max_summary_tokens={settings.max_summary_tokens} plus its wording): "
-            f"nothing is left of max_tokens={settings.max_tokens} for the conversation. Raise "
-            "max_tokens, shorten the system message, or lower max_summary_tokens.",
-            tokens=system_tokens + reserve,
-            budget=settings.max_tokens,
+    def counts_of(unit: Unit) -> int:
+        return tc(unit.messages)
+
+    if split is None:  # no cutoff leaves a rest that fits: summarize up to the current turn
+        split = _plan.fallback_split(units)
+    elif split == len(units) and (units[-1].has_human or counts_of(units[-1]) <= room):
+        # the threshold was reached only by the newest message: keep it (when it fits, and
+        # always when it is the question), so the model has a turn to answer
+        split -= 1
+    problems: list[str] = []
+    kept = flat[len(flat) - sum(len(u.messages) for u in units[split:]) :]
+    kept_over = bool(kept) and tc(kept) > room
+    if kept_over:
+        problems.append(
+            f"the newest messages (from id={units[split].first_id!r}) take {tc(kept)} tokens, "
+            f"more than the {room} left by max_tokens={settings.max_tokens} once the system "
+            f"message and max_summary_tokens={settings.max_summary_tokens} are counted; they "
+            "are kept verbatim (the current turn is never summarized away)"
         )
-    most = _plan.choose_split(units, room)  # summarize at most this many units...
-    need = max(_plan.least_split(units, room), min(most, 1))  # ...and at least this many
-
-    summarized_ids = covered  # a private copy already, no longer read by anything else
-    last_id = last_covered
-    done = 0  # units read by the summarizing model in this call
-    forced = False  # True once the summary came out longer than the room kept for it
-    while True:
-        while done < need:
-            # each request takes as many units as fit, so a backlog costs few calls
-            end = _pack_chunk(settings, units, done, max(most, need), summary)
-            if end == done:
-                if not forced and _suffix_tokens(units, done) <= room:
-                    break  # too large to summarize, but it fits the output: keep it
-                if _splittable(units[done]):
-                    # one long message: the model reads it in parts, extending the summary
-                    try:
-                        summary = yield from _read_in_parts(settings, model, units[done], summary)
-                    except _NoRoom as stuck:
-                        summary = stuck.summary
-                        partial = _result(
-                            settings, system, summary, units[done:], summarized_ids, last_id
-                        )
-                        worked = done or stuck.parts
-                        raise _unsummarizable(
-                            settings, units[done], summary, partial if worked else None
-                        ) from None
-                    summarized_ids.add(units[done].first_id)
-                    last_id = units[done].first_id
-                    done += 1
-                    continue
-                partial = _result(settings, system, summary, units[done:], summarized_ids, last_id)
-                raise _unsummarizable(settings, units[done], summary, partial if done else None)
-            request = _request(settings, [u.text for u in units[done:end]], summary)
-            response = yield ModelCall(model.get(), request, _NO_STREAM)
-            summary = _summary_text(response)
-            for unit in units[done:end]:
-                summarized_ids.update(str(m.id) for m in unit.messages)
-            last_id = str(units[end - 1].messages[-1].id)
-            done = end
-        result = (
-            _result(settings, system, summary, units[done:], summarized_ids, last_id)
-            if done
-            else SummarizationResult(messages=pending, running_summary=previous)
-        )
-        size = tc(result.messages)
-        if size <= settings.max_tokens:
-            return result
-        if done >= len(units) - 1:
+        if settings.strict:
             raise TokenBudgetError(
-                f"the output takes {size} tokens, over max_tokens={settings.max_tokens}, although "
-                f"only the newest message is left besides the system message and the summary "
-                f"(the summary takes {tc(_output(settings, [], summary or '', []))} tokens; "
-                f"max_summary_tokens={settings.max_summary_tokens}). Bind an output limit to the "
-                "summarizing model (model.bind(max_tokens=...)), raise max_tokens, or shorten the "
-                "system message. The summary written so far is in this error's `result`.",
+                f"{problems[0]}. Raise max_tokens, lower max_summary_tokens, or shorten those "
+                "messages (for example truncate long tool output).",
+                tokens=tc(kept),
+                budget=max(room, 0),
+                message_id=units[split].first_id,
+            )
+    if split == 0:
+        return _reported(settings, pending, problems)
+
+    reader = _reading.Reader(
+        model, settings.max_tokens, tc, settings.initial_prompt, settings.existing_prompt
+    )
+    skipped: list[_reading.Skipped] = []
+    summary = yield from _reading.read_units(reader, units[:split], summary, skipped)
+    assert summary is not None
+    if skipped:
+        summary = "\n".join([summary, *(s.note() for s in skipped)])
+        problems.append(
+            f"{len(skipped)} message(s) too long for max_tokens={settings.max_tokens} were read "
+            f"in part ({sum(s.skipped for s in skipped)} characters not read, from "
+            f"{', '.join(s.message_id for s in skipped[:3])}{'...' if len(skipped) > 3 else ''}"
+            "; the summary says so)"
+        )
+    if reader.oversized:
+        problems.append(
+            f"{len(reader.oversized)} request(s) to the summarizing model took up to "
+            f"{max(reader.oversized)} tokens, over max_tokens={settings.max_tokens}: the prompt "
+            "with the summary so far leaves no room for any part of a message (raise "
+            "max_tokens; if the summary is long, bind an output limit to the summarizing "
+            "model: model.bind(max_tokens=...))"
+        )
+    covered = set(previous.summarized_message_ids) if previous else set()
+    for unit in units[:split]:
+        covered.update(str(m.id) for m in unit.messages)
+    last = units[split - 1]
+    result = SummarizationResult(
+        messages=_output(settings, system, summary, units[split:]),
+        running_summary=RunningSummary(
+            summary=summary,
+            summarized_message_ids=covered,
+            last_summarized_message_id=str(last.messages[-1].id),
+            last_summarized_position=max(p for u in units[:split] for p in u.positions),
+        ),
+    )
+    if (skipped or reader.oversized) and settings.strict:
+        raise TokenBudgetError(
+            f"{problems[-1]} (strict=True). Raise max_tokens or shorten that message. The "
+            "summary written so far is in this error's `result`.",
+            tokens=max(reader.oversized or [skipped[0].total]),
+            budget=settings.max_tokens,
+            message_id=skipped[0].message_id if skipped else None,
+            result=result,
+        )
+    size = tc(result.messages)
+    if size > settings.max_tokens and not kept_over:
+        summary_tokens = tc(_output(settings, [], summary, []))
+        problems.append(
+            f"the output takes {size} tokens, over max_tokens={settings.max_tokens}: the summary "
+            f"message takes {summary_tokens} (max_summary_tokens={settings.max_summary_tokens}; "
+            "bind an output limit to the summarizing model, model.bind(max_tokens=...)) and the "
+            f"messages kept verbatim {tc(kept)}"
+        )
+        if settings.strict:
+            raise TokenBudgetError(
+                problems[0] + ". The summary written so far is in this error's `result`.",
                 tokens=size,
                 budget=settings.max_tokens,
                 result=result,
             )
-        # the summary came out longer than the room kept for it: fold the next unit in too
-        need = done + 1
-        forced = True
+    return _reported(settings, result, problems)
 
 
-def _result(
-    settings: _Settings,
-    system: list[BaseMessage],
-    summary: str | None,
-    kept: Sequence[Unit],
-    summarized_ids: set[str],
-    last_id: str | None,
+def _reported(
+    settings: _Settings, result: SummarizationResult, problems: list[str]
 ) -> SummarizationResult:
-    return SummarizationResult(
-        messages=_output(settings, system, summary, kept),
-        running_summary=RunningSummary(str(summary), summarized_ids, last_id),
-    )
-
-
-def _due(settings: _Settings, units: list[Unit], pending: list[AnyMessage]) -> bool:
-    """Whether to summarize: the new messages passed the threshold, or the output the budget."""
+    if not problems:
+        return result
     tc = settings.token_counter
-    total = tc(pending)
-    if total <= settings.threshold:
-        return False  # the new messages are part of it
-    if total > max(settings.threshold, settings.max_tokens):
-        return True
-    return tc([m for unit in units for m in unit.messages]) > settings.threshold
+    result.overrun = BudgetOverrun(
+        tokens=tc(result.messages), budget=settings.max_tokens, problems=problems
+    )
+    warnings.warn(
+        "summarize_messages could not keep to the budget: " + "; ".join(problems) + ".",
+        TokenBudgetWarning,
+        stacklevel=_warning_depth(),
+    )
+    return result
+
+
+def _warning_depth() -> int:
+    return 4
 
 
 def _settings(
@@ -345,11 +409,12 @@ def _settings(
     initial_prompt: Any,
     existing_prompt: Any,
     final_prompt: Any,
+    strict: Any = False,
 ) -> _Settings:
-    _check_positive("max_tokens", max_tokens)
-    _check_positive("max_summary_tokens", max_summary_tokens)
+    _check_tokens("max_tokens", max_tokens, least=1)
+    _check_tokens("max_summary_tokens", max_summary_tokens, least=0)
     if max_tokens_before_summary is not None:
-        _check_positive("max_tokens_before_summary", max_tokens_before_summary)
+        _check_tokens("max_tokens_before_summary", max_tokens_before_summary, least=0)
     if max_summary_tokens >= max_tokens:
         raise ConfigurationError(
             f"max_summary_tokens={max_summary_tokens} is not below max_tokens={max_tokens}: the "
@@ -359,7 +424,7 @@ def _settings(
     if not callable(token_counter):
         raise ConfigurationError(
             f"token_counter={token_counter!r} is not callable: pass a function that takes a list "
-            "of messages and returns a token count, such as count_tokens_approximately."
+            "of messages and returns a token count, such as count_tokens_approximately or len."
         )
     for name, prompt in (
         ("initial_summary_prompt", initial_prompt),
@@ -379,13 +444,15 @@ def _settings(
         initial_prompt=initial_prompt,
         existing_prompt=existing_prompt,
         final_prompt=final_prompt,
+        strict=bool(strict),
     )
 
 
-def _check_positive(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+def _check_tokens(name: str, value: Any, least: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
         raise ConfigurationError(
-            f"{name}={value!r} is not a positive whole number of tokens: pass an int above 0."
+            f"{name}={value!r} is not a whole number of tokens of at least {least}: pass an int "
+            f"of {least} or more."
         )
 
 
@@ -397,6 +464,7 @@ def _coerce_summary(value: Any) -> RunningSummary | None:
             summary=str(value["summary"]),
             summarized_message_ids=set(value.get("summarized_message_ids") or ()),
             last_summarized_message_id=value.get("last_summarized_message_id"),
+            last_summarized_position=value.get("last_summarized_position"),
         )
     raise InvalidInputError(
         f"running_summary={value!r} is not a RunningSummary: pass the running_summary returned by "
@@ -417,157 +485,6 @@ def _output(
         if message.id is None:
             message.id = f"{SUMMARY_ID_PREFIX}{index}"
     return built  # type: ignore[return-value]
-
-
-def _request(settings: _Settings, texts: Sequence[str], summary: str | None) -> list[BaseMessage]:
-    transcript = transcript_message(texts)
-    if summary is None:
-        return settings.initial_prompt.format_messages(messages=[transcript])
-    return settings.existing_prompt.format_messages(messages=[transcript], existing_summary=summary)
-
-
-def _pack_chunk(
-    settings: _Settings, units: list[Unit], start: int, stop: int, summary: str | None
-) -> int:
-    """End of the largest run of units from ``start`` whose request fits ``max_tokens``."""
-    tc = settings.token_counter
-    budget = settings.max_tokens
-
-    def fits(end: int) -> bool:
-        return tc(_request(settings, [u.text for u in units[start:end]], summary)) <= budget
-
-    # estimate from the transcript length (about 4 characters a token), then check exactly
-    room = budget - tc(_request(settings, [], summary))
-    end, chars = start, 0
-    while end < stop:
-        chars += len(units[end].text) + 2
-        if chars // 4 > room:
-            break
-        end += 1
-    return _largest_fitting(fits, start, stop, end)
-
-
-def _largest_fitting(fits: Callable[[int], bool], low: int, high: int, hint: int) -> int:
-    """Largest ``end`` in ``[low, high]`` with ``fits(end)`` (``fits(low)`` holds; monotone)."""
-    if low >= high:
-        return low
-    hint = min(max(hint, low + 1), high)
-    if fits(hint):
-        step = 1
-        low = hint
-        while low + step <= high and fits(low + step):
-            low += step
-            step *= 2
-        high = min(low + step, high + 1) - 1
-    else:
-        high = hint - 1
-    while low < high:  # invariant: fits(low); every end above high does not fit
-        middle = (low + high + 1) // 2
-        if fits(middle):
-            low = middle
-        else:
-            high = middle - 1
-    return low
-
-
-def _splittable(unit: Unit) -> bool:
-    (message,) = unit.messages if len(unit.messages) == 1 else (None,)
-    return message is not None and not (isinstance(message, AIMessage) and message.tool_calls)
-
-
-def _read_in_parts(
-    settings: _Settings, model: ModelRef, unit: Unit, summary: str | None
-) -> Flow[str]:
-    """Send one message too long for a request in consecutive parts; return the new summary."""
-    tc = settings.token_counter
-    text = unit.text
-    start = parts = 0
-    while start < len(text):
-        fits = partial(_part_fits, settings, text, start, summary)
-        if not fits(min(start + _MIN_PART_CHARS, len(text))):
-            raise _NoRoom(summary, parts)
-        room = settings.max_tokens - tc(_part_request(settings, text, start, start, summary))
-        end = _largest_fitting(fits, start + 1, len(text), start + room * 4)
-        if end < len(text):  # end the part at a space when there is one in its second half
-            space = text.rfind(" ", start + (end - start) // 2, end)
-            end = space if space > start else end
-        request = _part_request(settings, text, start, end, summary)
-        response = yield ModelCall(model.get(), request, _NO_STREAM)
-        summary = _summary_text(response)
-        start = end
-        parts += 1
-    assert summary is not None
-    return summary
-
-
-class _NoRoom(Exception):
-    """The summary leaves no room for a part of a long message; what was read so far."""
-
-    def __init__(self, summary: str | None, parts: int) -> None:
-        super().__init__()
-        self.summary = summary
-        self.parts = parts
-
-
-def _part_request(
-    settings: _Settings, text: str, start: int, end: int, summary: str | None
-) -> list[BaseMessage]:
-    before = PART_CONTINUED if start else ""
-    after = PART_CUT if end < len(text) else ""
-    return _request(settings, [before + text[start:end] + after], summary)
-
-
-def _part_fits(settings: _Settings, text: str, start: int, summary: str | None, end: int) -> bool:
-    request = _part_request(settings, text, start, end, summary)
-    return settings.token_counter(request) <= settings.max_tokens
-
-
-def _suffix_tokens(units: list[Unit], start: int) -> int:
-    return sum(unit.tokens for unit in units[start:])
-
-
-def _summary_text(response: Any) -> str:
-    text = content_text(getattr(response, "content", response)).strip()
-    if not text:
-        raise ModelOutputError(
-            "the summarizing model returned an empty summary; the messages it was sent would be "
-            "lost. Check the model and the summary prompts (they must ask for a summary).",
-            attempts=1,
-            problems=["empty summary"],
-        )
-    return text
-
-
-def _unsummarizable(
-    settings: _Settings, unit: Unit, summary: str | None, partial: SummarizationResult | None
-) -> TokenBudgetError:
-    tc = settings.token_counter
-    size = tc(_request(settings, [unit.text], summary))
-    summary_tokens = tc(_output(settings, [], summary, [])) if summary is not None else 0
-    note = (
-        f" The current summary alone takes {summary_tokens} tokens, over "
-        f"max_summary_tokens={settings.max_summary_tokens}: bind an output limit to the model "
-        "(model.bind(max_tokens=...))."
-        if summary_tokens > settings.max_summary_tokens
-        else ""
-    )
-    why = (
-        " (a tool call is read together with its results, never split)"
-        if not _splittable(unit)
-        else " (even a short part of it leaves no room)"
-    )
-    return TokenBudgetError(
-        f"message id={unit.first_id!r} takes {unit.tokens} tokens"
-        f"{' with its tool results' if len(unit.messages) > 1 else ''}: the request to summarize "
-        f"it would take {size} tokens, over max_tokens={settings.max_tokens}{why}, and it does "
-        f"not fit the output either.{note} Raise max_tokens, or shorten that message (for "
-        "example truncate long tool output)."
-        + (" The summary written so far is in this error's `result`." if partial else ""),
-        tokens=size,
-        budget=settings.max_tokens,
-        message_id=unit.first_id,
-        result=partial,
-    )
 
 
 from langmem.short_term._node import SummarizationNode  # noqa: E402  (it builds on the above)
