@@ -304,3 +304,61 @@ def test_a_state_without_context_gets_a_warning_and_no_repeated_summaries() -> N
         if isinstance(message, (HumanMessage, ToolMessage)):  # their texts are unique
             text = str(message.content)
             assert sum(text in r.text() for r in summary_requests) <= 1
+
+
+@tool
+def fetch_page(url: str) -> str:
+    """Fetch a web page."""
+    if url == "big":
+        return " ".join(f"line{i}" for i in range(6000))  # about 10x the budget below
+    return f"{url}: short page"
+
+
+@pytest.mark.filterwarnings("ignore:create_react_agent has been moved")
+def test_a_40_turn_agent_thread_with_one_huge_tool_result_never_gets_stuck() -> None:
+    from langgraph.prebuilt import create_react_agent
+    from langgraph.prebuilt.chat_agent_executor import AgentState
+
+    class AgentWithSummary(AgentState):
+        context: dict[str, Any]
+
+    def reply(request: RecordedRequest) -> AIMessage | str:
+        last = request.messages[-1]
+        if "<transcript>" in str(last.content):
+            return "summary: pages fetched so far " + "x " * 10
+        if isinstance(last, HumanMessage):
+            url = "big" if "turn 17" in str(last.content) else "small"
+            return AIMessage(
+                "", tool_calls=[{"name": "fetch_page", "args": {"url": url}, "id": "c"}]
+            )
+        return "Read it. " + "more " * 10  # a tool result, or only the summary of one
+
+    model = ScriptedChatModel(default=reply)
+    hook = SummarizationNode(
+        model=model,
+        max_tokens=1500,
+        max_tokens_before_summary=1200,
+        max_summary_tokens=150,
+        output_messages_key="llm_input_messages",
+    )
+    agent = create_react_agent(
+        model,
+        [fetch_page],
+        pre_model_hook=hook,
+        state_schema=AgentWithSummary,
+        checkpointer=InMemorySaver(),
+    )
+    config = {"configurable": {"thread_id": "huge"}}
+    for turn in range(40):
+        result = agent.invoke({"messages": [HumanMessage(f"turn {turn}: fetch it")]}, config)
+        assert result["messages"][-1].content.startswith("Read it.")  # the agent answered
+    agent_inputs = [r for r in model.requests if r.tools]
+    summaries = [r for r in model.requests if not r.tools]
+    # the huge page was read by the summarizer in parts that fit the budget, never sent whole
+    assert any("line5999" in r.text() for r in summaries)
+    assert all(count_tokens_approximately(r.messages) <= 1500 for r in summaries)
+    assert max(count_tokens_approximately(r.messages) for r in agent_inputs) <= 1500
+    # recovered: the turns after it see their own question again, within budget
+    assert str(agent_inputs[-2].messages[-1].content).startswith("turn 39")
+    state = agent.get_state(config).values
+    assert len(state["messages"]) == 40 * 4
