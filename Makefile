@@ -7,7 +7,7 @@ STAMP := $(VENV)/.langmem-installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 export PIP_NO_INPUT := 1
 
-.PHONY: setup demo test lint format typecheck pytest bench clean
+.PHONY: setup demo test lint format typecheck pytest bench clean upstream-tests
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ BENCHES := $(filter-out bench/_% bench/%_upstream.py,$(wildcard bench/*.py))
 
 bench: setup
 	for script in $(BENCHES); do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# upstream langmem's own short-term tests against ours (needs a local checkout, no network):
+# UPSTREAM=<path to a langmem clone or git dir>, default $$LANGMEM_UPSTREAM_REPO or the fetch mirror
+upstream-tests: setup
+	$(BIN)/python bench/_upstream_short_term_tests.py $(UPSTREAM)
 
 clean:
 	rm -rf $(VENV) .bench-venvs .pytest_cache .mypy_cache .ruff_cache

@@ -2,11 +2,13 @@
 
 Scenarios (``bench/summarization_upstream.py``): one call on a 2,000-message conversation with
 parallel tool calls; a 200-turn conversation summarized turn by turn (two budget settings); its
-user turns through ``create_react_agent(pre_model_hook=SummarizationNode(...))``; the five
-guarantees of ``tests/short_term/_guarantees.py`` on N generated conversations (10,000 by
-default). Upstream runs in its own virtual env. Prints model calls, tokens sent to
-the summarizing model, what was lost, library time (model time excluded), ratios ours/upstream,
-then the issue's targets.
+user turns through ``create_react_agent(pre_model_hook=SummarizationNode(...))``; 30 turns
+with one tool result 10x the budget; the guarantees of ``tests/short_term/_guarantees.py`` on N
+generated conversations (10,000 by default: oversized tool results, tiny budgets,
+``token_counter=len``, id-less full and trimmed histories; upstream raises on id-less messages,
+counted under ``exception``). Upstream runs in its own virtual env. Prints model calls,
+tokens sent to the summarizing model, what was lost, library time (model time excluded), ratios
+ours/upstream, then the issue's targets.
 
 Run: ``.venv/bin/python bench/summarization.py [conversations]``
 """
@@ -26,10 +28,14 @@ from _upstream import ratio, run_upstream  # noqa: E402
 
 
 def run_ours(count: int) -> dict[str, Any]:
+    import warnings
+
     from langmem.errors import TokenBudgetError
     from langmem.short_term import SummarizationNode, summarize_messages
 
-    return scenario.run_all(summarize_messages, SummarizationNode, TokenBudgetError, count)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # overruns are reported on each result
+        return scenario.run_all(summarize_messages, SummarizationNode, TokenBudgetError, count)
 
 
 def _row(name: str, ours: Any, theirs: Any, show_ratio: bool = True) -> str:
@@ -165,6 +171,28 @@ def main() -> None:
         " (kept as they are, or read by the chain of summaries it carries)."
     )
 
+    h_o, h_t = ours["huge_tool"], theirs["huge_tool"]
+    _table(
+        f"30 turns, one tool result 10x max_tokens ({scenario.HUGE_TOOL}), turn by turn",
+        h_o,
+        h_t,
+        [
+            "turns",
+            "huge_result_tokens",
+            "turns_that_raised",
+            "calls",
+            "tokens_sent",
+            "largest_request",
+            "turns_over_budget",
+            "huge_result_read",
+            "lost",
+            "warnings",
+        ],
+    )
+    for side, found in (("upstream", h_t), ("ours", h_o)):
+        if found["first_error"]:
+            print(f"  {side} first error: {found['first_error']}")
+
     g_o, g_t = ours["guarantees"], theirs["guarantees"]
     print(f"\nGuarantee violations on {count} generated conversations (conversations affected)")
     print(f"  {'':<34} {'upstream':>14} {'ours':>14}")
@@ -177,6 +205,11 @@ def main() -> None:
 
     print("\nTargets")
     total = sum(g_o["violations"].values())
+    print(
+        f"  0 exceptions on valid input in {count} conversations: "
+        f"{g_o['violations']['exception']} -> "
+        f"{'met' if g_o['violations']['exception'] == 0 else 'NOT met'}"
+    )
     print(
         f"  0 violations in {count} conversations: {total} -> {'met' if total == 0 else 'NOT met'}"
     )

@@ -222,6 +222,68 @@ def turns(
     }
 
 
+HUGE_TOOL = {"max_tokens": 2000, "max_summary_tokens": 256}
+
+
+def huge_tool(summarize: Callable[..., Any], scripted: ModuleType) -> dict[str, Any]:
+    """30 turns summarized turn by turn; one tool result (turn 15) is 10x ``max_tokens``."""
+    from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+
+    guarantees = load_guarantees()
+    messages = conversation(30, seed=3)
+    ends = [i + 1 for i, m in enumerate(messages) if m.type == "ai" and not m.tool_calls]
+    words = " ".join(WORDS[i % len(WORDS)] + str(i) for i in range(HUGE_TOOL["max_tokens"] * 4))
+    cut = ends[14]
+    page = [
+        HumanMessage("<<m900001>> please read the page", id="page-h"),
+        AIMessage(
+            "<<m900002>> fetching",
+            tool_calls=[{"name": "fetch", "args": {}, "id": "page"}],
+            id="page-a",
+        ),
+        ToolMessage("<<m900003>> " + words, tool_call_id="page", id="page-t"),
+        AIMessage("<<m900004>> read it", id="page-r"),
+    ]
+    messages = [*messages[:cut], *page, *messages[cut:]]
+    ends = [i + 1 for i, m in enumerate(messages) if m.type == "ai" and not m.tool_calls]
+    ends.insert(ends.index(cut + 4), cut + 3)  # the turn that ends with the huge result
+    model = timed_model(scripted, summary_reply(int(HUGE_TOOL["max_summary_tokens"] * 0.35)))
+    summary = None
+    raised: list[str] = []
+    kept: set[int] = set()
+    over = 0
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for end in ends:
+            try:
+                result = summarize(
+                    messages[:end], running_summary=summary, model=model, **HUGE_TOOL
+                )
+            except Exception as exc:  # measured, not hidden
+                raised.append(f"turn ending at {end}: {exc!r}"[:160])
+                continue
+            summary = result.running_summary
+            over += _tokens(result.messages) > HUGE_TOOL["max_tokens"]
+            kept = set()
+            for message in result.messages:
+                kept |= guarantees.markers(str(message.content))
+    read = _read(model.requests, guarantees)
+    every = {guarantees.message_marker(m) for m in messages}
+    return {
+        "turns": len(ends),
+        "huge_result_tokens": _tokens([page[2]]),
+        "turns_that_raised": len(raised),
+        "first_error": raised[0] if raised else "",
+        "calls": len(model.requests),
+        "tokens_sent": sum(_tokens(r.messages) for r in model.requests),
+        "largest_request": max((_tokens(r.messages) for r in model.requests), default=0),
+        "turns_over_budget": over,
+        "huge_result_read": 900003 in read,
+        "lost": len(every - read - kept),
+        "warnings": len(caught),
+    }
+
+
 def agent(node_class: type, scripted: ModuleType) -> dict[str, Any]:
     """200 turns through ``create_react_agent(pre_model_hook=SummarizationNode(...))``.
 
@@ -361,6 +423,7 @@ def run_all(
             for name, cfg in TURN_CONFIGS.items()
         },
         "agent": median_of([agent(node_class, scripted) for _ in range(REPEATS)]),
+        "huge_tool": huge_tool(summarize, scripted),
         "guarantees": guarantees(summarize, scripted, budget_error, count),
     }
 
