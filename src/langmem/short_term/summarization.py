@@ -135,6 +135,9 @@ class _Settings:
     strict: bool = False
 
 
+# warnings point at the caller of summarize_messages (_reported, the flow, run_sync, the function)
+_STACKLEVEL = 5
+
 _UNALIGNED = (
     "summarize_messages: messages without ids do not line up with the running summary (the "
     "first ones hold other content than the messages it covers at those places), so they were "
@@ -273,7 +276,7 @@ def _summarize(
     )
     system, units = parsed.system, parsed.units
     if parsed.unaligned:
-        warnings.warn(_UNALIGNED, RuntimeWarning, stacklevel=_warning_depth())
+        warnings.warn(_UNALIGNED, RuntimeWarning, stacklevel=_STACKLEVEL - 1)
     summary = previous.summary if previous else None
     pending = SummarizationResult(_output(settings, system, summary, units), previous)
     if not units:
@@ -287,12 +290,11 @@ def _summarize(
         room -= tc([parsed.head_system])
     split = _plan.choose_split(counts, tc(flat), units, settings.threshold, room)
 
-    def counts_of(unit: Unit) -> int:
-        return tc(unit.messages)
-
+    if split == 0:  # under the threshold: nothing to do (the output may exceed max_tokens)
+        return pending
     if split is None:  # no cutoff leaves a rest that fits: summarize up to the current turn
         split = _plan.fallback_split(units)
-    elif split == len(units) and (units[-1].has_human or counts_of(units[-1]) <= room):
+    elif split == len(units) and (units[-1].has_human or tc(units[-1].messages) <= room):
         # the threshold was reached only by the newest message: keep it (when it fits, and
         # always when it is the question), so the model has a turn to answer
         split -= 1
@@ -392,13 +394,9 @@ def _reported(
     warnings.warn(
         "summarize_messages could not keep to the budget: " + "; ".join(problems) + ".",
         TokenBudgetWarning,
-        stacklevel=_warning_depth(),
+        stacklevel=_STACKLEVEL,
     )
     return result
-
-
-def _warning_depth() -> int:
-    return 4
 
 
 def _settings(
