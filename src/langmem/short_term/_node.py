@@ -47,7 +47,9 @@ class SummarizationNode(RunnableCallable):
     ``{output_messages_key: messages, "context": {..., "running_summary": RunningSummary}}``
     (``context`` only once there is a summary). When the input and output keys are the same, the
     update replaces the whole list: ``RemoveMessage(REMOVE_ALL_MESSAGES)`` first, then the new
-    messages. Parameters are those of :func:`~langmem.short_term.summarize_messages`.
+    messages. Parameters are those of :func:`~langmem.short_term.summarize_messages`; when the
+    budget cannot be kept the node still returns (one ``TokenBudgetWarning``), unless
+    ``strict=True``.
 
     The graph state needs a ``context: dict[str, Any]`` key to carry the summary between turns
     (with ``create_react_agent``, a subclass of ``AgentState`` as ``state_schema`` and
