@@ -251,3 +251,27 @@ def test_a_huge_newest_human_message_is_kept_and_the_next_turn_recovers() -> Non
     assert second.overrun is None and second.messages[-1].id == "next"
     assert second.running_summary is not None
     assert "big" in second.running_summary.summarized_message_ids
+
+
+def test_the_previous_output_fed_back_as_plain_dicts_is_recognised() -> None:
+    # an app that stores role/content dicts (ids dropped), system message first
+    chat = [{"role": "system", "content": "be brief"}, *_chat([f"m{i}" for i in range(8)])]
+    settings: dict[str, Any] = {"max_tokens": 5, "max_summary_tokens": 1, "token_counter": len}
+    first = summarize_messages(
+        chat, running_summary=None, model=ScriptedChatModel(default="sum"), **settings
+    )
+    roles = {"system": "system", "human": "user", "ai": "assistant"}
+    stored = [{"role": roles[m.type], "content": m.content} for m in first.messages]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # lines up: no warning, the summary is not re-read
+        second = summarize_messages(
+            [*stored, *_chat(["m0", "again", "m0"])],
+            running_summary=first.running_summary,
+            model=ScriptedChatModel(default="sum2"),
+            **settings,
+        )
+    assert second.running_summary is not None
+    assert second.messages[-1].content == "m0"
+    assert [m.content for m in second.messages].count(
+        "Summary of the earlier conversation:\nsum"
+    ) <= 1

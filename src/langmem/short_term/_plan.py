@@ -182,7 +182,12 @@ def _split(
     for index, original in enumerate(messages):
         is_summary = summary_text is not None and (
             str(original.id).startswith(SUMMARY_ID_PREFIX)
-            or (index == 0 and head is not None and summary_text in str(head.content))
+            # fed back without ids: the summary message, first or after the system message
+            or (
+                index <= 1
+                and isinstance(original, SystemMessage)
+                and summary_text in str(original.content)
+            )
         )
         message, position = ids.assign(original, is_summary)
         message_id = str(message.id)
