@@ -17,6 +17,7 @@ import logging
 import re
 import threading
 import time
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -53,8 +54,8 @@ class Guards:
             (``None``: no limit).
         max_delete_share: a turn deleting at least two memories and more than this share of the
             namespace is held (``None``: no limit).
-        window_seconds: without a run id, a "turn" of the hot-path tool is this many seconds of
-            one thread.
+        window_seconds: a "turn" of the hot-path tool lasts at most this long: deletions of one
+            run (or, without a run id, of one thread) in this window count together.
         injection: what to do with content that carries instructions aimed at a model.
         redact_pii: replace e-mails, phone numbers and card numbers before storage.
         pii_patterns: extra ``{label: regex}`` patterns to redact (implies ``redact_pii``).
@@ -285,30 +286,34 @@ class DeleteCap:
     """Counts deletions per turn in this process (parallel tool calls included).
 
     The count lives in memory, guarded by a lock and taken before any IO, so tool calls of one
-    turn running in parallel threads or tasks cannot all pass the cap at once.
+    turn running in parallel threads or tasks cannot all pass the cap at once. Counts are kept
+    per store object (weakly) and forgotten after ``window_seconds``.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._turns: dict[Any, list[float]] = {}
+        self._stores: weakref.WeakKeyDictionary[Any, dict[Any, list[float]]] = (
+            weakref.WeakKeyDictionary()
+        )
 
-    def reserve(self, turn: Any, guards: Guards, *, windowed: bool) -> int:
+    def reserve(self, store: Any, turn: Any, guards: Guards) -> int:
         """Count one more deletion for ``turn``; returns the turn's deletions so far."""
         now = time.monotonic()
         with self._lock:
-            stamps = self._turns.setdefault(turn, [])
-            if windowed:
-                stamps[:] = [t for t in stamps if now - t < guards.window_seconds]
+            turns = self._stores.setdefault(store, {})
+            for old in [
+                t for t, s in turns.items() if not s or now - s[-1] >= guards.window_seconds
+            ]:
+                del turns[old]
+            stamps = turns.setdefault(turn, [])
+            stamps[:] = [t for t in stamps if now - t < guards.window_seconds]
             stamps.append(now)
-            if len(self._turns) > 10_000:  # forget the oldest turns
-                for old in list(self._turns)[:5_000]:
-                    del self._turns[old]
             return len(stamps)
 
-    def release(self, turn: Any) -> None:
-        """Take back the last reservation (the deletion was held or failed)."""
+    def release(self, store: Any, turn: Any) -> None:
+        """Take back the last reservation (the deletion was held, refused or failed)."""
         with self._lock:
-            stamps = self._turns.get(turn)
+            stamps = self._stores.get(store, {}).get(turn)
             if stamps:
                 stamps.pop()
 

@@ -24,7 +24,7 @@ from typing import Any, Literal, TypedDict
 from langchain_core.runnables import RunnableConfig
 from langgraph.store.base import PutOp
 
-from langmem.errors import ConfigurationError
+from langmem.errors import NamespaceError
 
 __all__ = [
     "RESERVED_ROOT",
@@ -87,7 +87,7 @@ def live_namespace(reserved: tuple[str, ...]) -> tuple[str, ...]:
 def check_namespace(namespace: tuple[str, ...]) -> tuple[str, ...]:
     """Refuse memory namespaces under the reserved root (they would mix with our records)."""
     if namespace and namespace[0] == RESERVED_ROOT:
-        raise ConfigurationError(
+        raise NamespaceError(
             f"namespace {namespace!r} starts with {RESERVED_ROOT!r}, which langmem reserves for "
             "its change history: pick another first label."
         )
@@ -145,6 +145,8 @@ class Change:
     status: Status = "applied"
     patterns: list[str] = field(default_factory=list)
     hold_id: str | None = None
+    index: Literal[False] | list[str] | None = None
+    ttl: float | None = None
 
 
 def now_stamp() -> tuple[str, float, int]:
@@ -221,7 +223,7 @@ def change_ops(
             if history:
                 ops.append(record_op(change, prov, stamp, target="held", value=change.previous))
             continue
-        ops.append(PutOp(change.namespace, change.key, change.value))
+        ops.append(PutOp(change.namespace, change.key, change.value, change.index, change.ttl))
         if history:
             ops.append(record_op(change, prov, stamp))
         if supersede and change.previous is not None and _supersedes(change):

@@ -25,6 +25,7 @@ DELETE_CAP = DeleteCap()
 class DeleteTurn:
     """One deletion's place in its turn: reserved before any IO, released unless applied."""
 
+    store: BaseStore
     key: Any
     count: int
     report: GuardReport = field(default_factory=GuardReport)
@@ -33,7 +34,7 @@ class DeleteTurn:
 
     def finish(self) -> None:
         if not self.applied:
-            DELETE_CAP.release(self.key)
+            DELETE_CAP.release(self.store, self.key)
 
 
 def delete_turn(
@@ -41,10 +42,9 @@ def delete_turn(
 ) -> DeleteTurn:
     """Count this deletion in its turn: the caller's run when it named one, else the thread
     (within ``window_seconds``), else the LangGraph step."""
-    windowed = not prov.explicit_run and prov.thread_id is not None
-    scope = ("thread", prov.thread_id) if windowed else ("run", prov.run_id)
-    key = (id(store), namespace, *scope)
-    return DeleteTurn(key, DELETE_CAP.reserve(key, trust.guards, windowed=windowed))
+    by_thread = not prov.explicit_run and prov.thread_id is not None
+    key = (namespace, "thread", prov.thread_id) if by_thread else (namespace, "run", prov.run_id)
+    return DeleteTurn(store, key, DELETE_CAP.reserve(store, key, trust.guards))
 
 
 def tool_read(
@@ -60,8 +60,8 @@ def tool_read(
     if probe is not None:
         ops.append(probe)
     results = yield _flow.StoreBatch(store, tuple(ops))
-    if probe is not None and turn is not None:
-        turn.size = len(results[1])
+    if probe is not None and turn is not None:  # the size before this turn's deletions
+        turn.size = len(results[1]) + turn.count - 1
     return results[0]  # type: ignore[no-any-return]
 
 

@@ -21,9 +21,17 @@ from __future__ import annotations
 import datetime as _dt
 import uuid
 from collections.abc import Sequence
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict
 
-from langgraph.store.base import BaseStore, GetOp, PutOp, SearchItem, SearchOp
+from langgraph.store.base import (
+    NOT_PROVIDED,
+    BaseStore,
+    GetOp,
+    NotProvided,
+    PutOp,
+    SearchItem,
+    SearchOp,
+)
 
 from langmem import _flow
 from langmem._store_context import resolve_store
@@ -32,9 +40,11 @@ from langmem.knowledge._history import (
     RESERVED_ROOT,
     Change,
     ChangeRecord,
+    Op,
     Provenance,
     area,
     change_ops,
+    check_namespace,
     live_namespace,
 )
 
@@ -136,6 +146,69 @@ class History:
         return await _flow.run_async(self._listing(area("held", tuple(namespace)), None))
 
     # -- acting -------------------------------------------------------------------------------
+    def put(
+        self,
+        namespace: Sequence[str],
+        key: str,
+        value: dict[str, Any],
+        *,
+        index: Literal[False] | list[str] | None = None,
+        ttl: float | NotProvided | None = NOT_PROVIDED,
+        component: str = "direct",
+        reason: str | None = None,
+    ) -> ChangeRecord:
+        """Store ``value`` under ``key``, recording the change (for writes outside langmem's
+        components, e.g. a CLI or an admin script)."""
+        record = _flow.run_sync(
+            self._put(tuple(namespace), key, value, index, ttl, component, reason, False)
+        )
+        assert record is not None  # a put always changes something
+        return record
+
+    async def aput(
+        self,
+        namespace: Sequence[str],
+        key: str,
+        value: dict[str, Any],
+        *,
+        index: Literal[False] | list[str] | None = None,
+        ttl: float | NotProvided | None = NOT_PROVIDED,
+        component: str = "direct",
+        reason: str | None = None,
+    ) -> ChangeRecord:
+        record = await _flow.run_async(
+            self._put(tuple(namespace), key, value, index, ttl, component, reason, False)
+        )
+        assert record is not None  # a put always changes something
+        return record
+
+    def delete(
+        self,
+        namespace: Sequence[str],
+        key: str,
+        *,
+        supersede: bool = False,
+        component: str = "direct",
+        reason: str | None = None,
+    ) -> ChangeRecord | None:
+        """Delete the memory under ``key``, recording the change (``None``: there was none)."""
+        return _flow.run_sync(
+            self._put(tuple(namespace), key, None, None, None, component, reason, supersede)
+        )
+
+    async def adelete(
+        self,
+        namespace: Sequence[str],
+        key: str,
+        *,
+        supersede: bool = False,
+        component: str = "direct",
+        reason: str | None = None,
+    ) -> ChangeRecord | None:
+        return await _flow.run_async(
+            self._put(tuple(namespace), key, None, None, None, component, reason, supersede)
+        )
+
     def restore(self, namespace: Sequence[str], key: str, change_id: str) -> ChangeRecord:
         """Put a memory back to the value it had after change ``change_id`` (a new change)."""
         return _flow.run_sync(self._restore(tuple(namespace), key, change_id))
@@ -268,7 +341,7 @@ class History:
         changes: list[Change],
         extra: list[PutOp],
         component: str,
-        reason: str,
+        reason: str | None,
         *,
         supersede: bool = False,
     ) -> _flow.Flow[Provenance]:
@@ -279,6 +352,32 @@ class History:
         if ops:
             yield _flow.StoreBatch(self.store, ops)
         return prov
+
+    def _put(
+        self,
+        namespace: tuple[str, ...],
+        key: str,
+        value: dict[str, Any] | None,
+        index: Literal[False] | list[str] | None,
+        ttl: float | NotProvided | None,
+        component: str,
+        reason: str | None,
+        supersede: bool,
+    ) -> _flow.Flow[ChangeRecord | None]:
+        check_namespace(namespace)
+        store = self.store
+        (current,) = yield _flow.StoreBatch(store, (GetOp(namespace, key),))
+        if value is None and current is None:
+            return None
+        if isinstance(ttl, NotProvided):
+            ttl = (store.ttl_config or {}).get("default_ttl")
+        previous = None if current is None else current.value
+        op: Op = "delete" if value is None else ("create" if current is None else "update")
+        change = Change(namespace, key, previous, value, op, index=index, ttl=ttl)
+        if current is not None:
+            change.valid_from = current.updated_at.isoformat()
+        yield from self._write([change], [], component, reason, supersede=supersede)
+        return (yield from self._history(namespace, key))[-1]
 
     def _restore(
         self, namespace: tuple[str, ...], key: str, change_id: str

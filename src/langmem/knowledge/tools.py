@@ -217,7 +217,7 @@ def create_search_memory_tool(
         config: RunnableConfig, query: str, limit: int, offset: int, filter: dict[str, Any] | None
     ) -> _flow.Flow[Any]:
         target = resolve_store(store, what=f"{name!r} tool")
-        op = SearchOp(template(config), filter, limit, offset, query)
+        op = SearchOp(check_namespace(template(config)), filter, limit, offset, query)
         (items,) = yield _flow.StoreBatch(target, (op,))
         content = dumps([item.dict() for item in items])
         if response_format == "content_and_artifact":
