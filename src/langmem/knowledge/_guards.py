@@ -163,14 +163,15 @@ _INJECTION_PATTERNS: dict[str, re.Pattern[str]] = {
         "system-override": r"\bsystem\s+(?:override|prompt\s*:|message\s*:|instruction\s*:)"
         r"|\b(?:admin|developer|god|jailbreak)\s+mode\b",
         "mass-deletion": r"\b(?:delete|remove|erase|wipe|purge|forget|drop)\s+(?:all|every|each|"
-        r"any)\s+(?:of\s+)?(?:the\s+|your\s+|my\s+|other\s+)?(?:stored\s+|saved\s+)?"
+        r"any)\s+(?:of\s+)?(?:the\s+|your\s+|my\s+|other\s+)?(?:\w+'s\s+)?(?:stored\s+|saved\s+)?"
         r"(?:memor(?:y|ies)|records?|facts|notes)",
         "new-instructions": r"\b(?:new|updated|real)\s+(?:system\s+)?instructions?\s*:",
         "section-tag": _TAG.pattern,
         "hide-from-user": r"\b(?:do\s+not|don't|never)\s+(?:tell|inform|mention\s+(?:this\s+)?to|"
         r"reveal\s+(?:this\s+)?to)\s+the\s+user\b",
-        "role-reassignment": r"\byou\s+are\s+(?:now|no\s+longer)\s+(?:an?\s+)?(?:assistant|ai|"
-        r"model|chatbot|bound|restricted)\b|\bact\s+as\s+(?:the\s+)?system\b",
+        "role-reassignment": r"\byou\s+are\s+(?:now|no\s+longer)\s+(?:an?\s+)?(?:\w+\s+)?"
+        r"(?:assistant|ai|model|chatbot|bound|restricted|unrestricted|jailbroken)\b"
+        r"|\bact\s+as\s+(?:the\s+)?system\b",
     }.items()
 }
 
