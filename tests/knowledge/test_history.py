@@ -16,7 +16,7 @@ from langgraph.store.memory import InMemoryStore
 
 from langmem import History, configure_trust, create_manage_memory_tool, create_search_memory_tool
 from langmem.errors import ConfigurationError, InvalidInputError, NamespaceError
-from langmem.knowledge._history import RESERVED_ROOT
+from langmem.knowledge._history import RESERVED_ROOT, parse_archive_key
 from langmem.stores import SqliteStore
 from langmem.testing import HashingEmbeddings
 
@@ -277,4 +277,23 @@ def test_store_manager_put_and_delete_are_recorded(store: BaseStore) -> None:
     manager.delete("k", config=config)  # type: ignore[arg-type]
     assert [r["op"] for r in manager.history.history(NS, "k")] == ["create", "delete"]
     archived = store.search((RESERVED_ROOT, "archive", *NS))
-    assert [a.value["superseded_key"] for a in archived] == ["k"]
+    assert [parse_archive_key(a.key)[0] for a in archived] == ["k"]
+    assert [a.value for a in archived] == [{"content": "x"}]  # exactly as it was
+
+
+def test_superseding_embeds_nothing_new_on_the_embedded_store(tmp_path: Path) -> None:
+    class Counting(HashingEmbeddings):
+        texts = 0
+
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            Counting.texts += len(texts)
+            return super().embed_documents(texts)
+
+    with SqliteStore(tmp_path / "c.db", index={"dims": 64, "embed": Counting(64)}) as store:
+        tool = configure_trust(create_manage_memory_tool(NS, store=store), supersede=True)
+        key = key_of(tool.invoke({"content": "Works at Acme"}))
+        before = Counting.texts
+        tool.invoke({"action": "update", "id": key, "content": "Works at Initech"})
+        tool.invoke({"action": "delete", "id": key})
+        assert Counting.texts - before == 1  # the new value; the archived old ones reuse vectors
+        assert len(store.search((RESERVED_ROOT, "archive", *NS), query="works")) == 2

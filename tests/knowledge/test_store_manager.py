@@ -17,6 +17,7 @@ from langmem.errors import (
     NamespaceError,
     StoreNotFoundError,
 )
+from langmem.knowledge._history import parse_archive_key
 from langmem.knowledge.extraction import Item, Memory, MemoryStoreManager, SearchItem
 from langmem.testing import ScriptedChatModel, ai_tool_calls
 from tests.knowledge._support import (
@@ -128,7 +129,8 @@ class TestTurn:
         # the old fact is superseded, not erased: archived with its validity, and recorded
         archived = store.inner.search(("__langmem__", "archive", *NS))
         assert [a.value["content"]["content"] for a in archived] == ["Drinks coffee every morning"]
-        assert archived[0].value["invalid_from"] >= archived[0].value["valid_from"]
+        key, valid_from, invalid_from = parse_archive_key(archived[0].key)
+        assert key == "k1" and valid_from is not None and invalid_from >= valid_from
         assert manager.history.history(NS, "k1")[-1]["op"] == "delete"
 
     def test_no_change_writes_nothing(self, store: RecordingStore) -> None:

@@ -8,7 +8,7 @@ and langmem's searches never look under the reserved root.
 ::
 
     ("__langmem__", "history", *namespace)     one record per change (append-only)
-    ("__langmem__", "archive", *namespace)     superseded facts with valid_from / invalid_from
+    ("__langmem__", "archive", *namespace)     superseded facts, keyed key@valid_from@invalid_from
     ("__langmem__", "quarantine", *namespace)  memories held back from every model
     ("__langmem__", "held", *namespace)        deletions waiting for confirmation
 """
@@ -227,15 +227,23 @@ def change_ops(
         if history:
             ops.append(record_op(change, prov, stamp))
         if supersede and change.previous is not None and _supersedes(change):
-            archived = {
-                **change.previous,
-                "valid_from": change.valid_from or change.previous.get("updated_at"),
-                "invalid_from": iso,
-                "superseded_key": change.key,
-            }
-            archive_key = f"{change.key}@{stamp[2]:020d}"
-            ops.append(PutOp(area("archive", change.namespace), archive_key, archived))
+            # the value exactly as it was, so a store that reuses vectors by text (the embedded
+            # store does) embeds nothing new; its validity lives in the key
+            since = change.valid_from or str(change.previous.get("updated_at") or "")
+            key = archive_key(change.key, since, iso)
+            ops.append(PutOp(area("archive", change.namespace), key, change.previous))
     return ops
+
+
+def archive_key(key: str, valid_from: str, invalid_from: str) -> str:
+    """The archive key of a superseded value: ``key@valid_from@invalid_from`` (ISO 8601)."""
+    return f"{key}@{valid_from}@{invalid_from}"
+
+
+def parse_archive_key(archived: str) -> tuple[str, str | None, str]:
+    """``(key, valid_from or None, invalid_from)`` of an archive key."""
+    key, since, until = archived.rsplit("@", 2)
+    return key, since or None, until
 
 
 def _supersedes(change: Change) -> bool:

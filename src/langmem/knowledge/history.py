@@ -46,6 +46,7 @@ from langmem.knowledge._history import (
     change_ops,
     check_namespace,
     live_namespace,
+    parse_archive_key,
 )
 
 __all__ = ["ChangeRecord", "History", "UndoReport"]
@@ -116,8 +117,8 @@ class History:
         filter: dict[str, Any] | None = None,
         limit: int = 10,
     ) -> list[SearchItem]:
-        """Search the facts that were current at ``as_of`` (default: now), superseded ones
-        included (they carry ``valid_from`` / ``invalid_from``)."""
+        """Search the facts that were current at ``as_of`` (default: now); superseded ones come
+        back under their own key with ``valid_from`` / ``invalid_from`` added to the value."""
         return _flow.run_sync(self._search(tuple(namespace), query, as_of, filter, limit))
 
     async def asearch(
@@ -318,13 +319,14 @@ class History:
         )
         found = [i for i in live if i.updated_at.timestamp() <= moment]
         for item in archived:
-            start, end = item.value.get("valid_from"), item.value.get("invalid_from")
-            if (start is None or _epoch(start) <= moment) and end and moment < _epoch(end):
+            key, start, end = parse_archive_key(item.key)
+            if (start is None or _epoch(start) <= moment) and moment < _epoch(end):
+                value = {**item.value, "valid_from": start, "invalid_from": end}
                 found.append(
                     SearchItem(
                         live_namespace(tuple(item.namespace)),
-                        str(item.value.get("superseded_key", item.key)),
-                        item.value,
+                        key,
+                        value,
                         item.created_at,
                         item.updated_at,
                         item.score,
