@@ -16,6 +16,8 @@ and langmem's searches never look under the reserved root.
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
+import os
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -37,6 +39,9 @@ __all__ = [
     "live_namespace",
     "provenance",
 ]
+
+_PROCESS = os.urandom(4).hex()  # record ids: time, then this process, then a counter
+_SEQUENCE = itertools.count()
 
 RESERVED_ROOT = "__langmem__"
 """First label of every namespace langmem keeps its own records in."""
@@ -167,8 +172,8 @@ def record_op(
 ) -> PutOp:
     """The history record of ``change`` (not embedded)."""
     iso, epoch, ns = stamp
-    change_id = f"{ns:020d}-{uuid.uuid4().hex[:12]}"
-    record: ChangeRecord = {
+    change_id = f"{ns:020d}-{_PROCESS}{next(_SEQUENCE):06x}"
+    record: dict[str, Any] = {
         "change_id": change_id,
         "namespace": list(change.namespace),
         "key": change.key,
@@ -183,7 +188,7 @@ def record_op(
         "run_id": prov.run_id,
         "reason": change.reason,
     }
-    return PutOp(area("history", change.namespace), change_id, dict(record), index=False)
+    return PutOp(area("history", change.namespace), change_id, record, index=False)
 
 
 def change_ops(
@@ -209,7 +214,7 @@ def change_ops(
                 ops.append(record_op(change, prov, stamp, target="quarantine", value=change.value))
             continue
         if change.status == "held":
-            hold_id = change.hold_id = f"{stamp[2]:020d}-{uuid.uuid4().hex[:8]}"
+            hold_id = change.hold_id = f"{stamp[2]:020d}-{_PROCESS}{next(_SEQUENCE):06x}"
             entry = {
                 "hold_id": hold_id,
                 "namespace": list(change.namespace),
