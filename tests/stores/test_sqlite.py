@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -11,8 +10,8 @@ import pytest
 from langchain_core.embeddings import Embeddings
 from langgraph.store.base import PutOp
 
-from langmem.errors import IndexMismatchError, InvalidInputError
 from langmem.embeddings import HashingEmbeddings
+from langmem.errors import IndexMismatchError, InvalidInputError
 from langmem.stores import SqliteStore, _migrations, _sqlite
 from langmem.stores._lexical import LEXICAL_WEIGHT
 from langmem.stores._migrations import MIGRATIONS
@@ -77,7 +76,7 @@ def test_embeddings_run_before_the_write_transaction(tmp_path: Path) -> None:
 def test_a_failing_batch_writes_nothing(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "s.sqlite", index=index())
     store.put(("n",), "kept", {"text": "before"})
-    with pytest.raises(InvalidInputError, match="key .b. .*set"):
+    with pytest.raises(InvalidInputError, match=r"key .b. .*set"):
         store.batch(
             [
                 PutOp(("n",), "a", {"text": "fine"}),
@@ -151,7 +150,7 @@ def test_a_new_embedding_model_is_refused_until_reembedded(tmp_path: Path) -> No
     SqliteStore(path, index=index(ConstantEmbeddings(), dims=4)).put(
         ("n",), "a", {"text": "pelican"}
     )
-    with pytest.raises(IndexMismatchError, match="constant.*dims=4.*langmem-hashing-64.*reembed"):
+    with pytest.raises(IndexMismatchError, match=r"constant.*dims=4.*langmem-hashing-64.*reembed"):
         SqliteStore(path, index=index(HashingEmbeddings(64)), hybrid=False)
     seen: list[tuple[int, int]] = []
     count = SqliteStore(path).reembed(
@@ -214,15 +213,15 @@ def test_ttl_sweeper_deletes_expired_items(tmp_path: Path) -> None:
 def test_closed_store_says_so(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "s.sqlite")
     store.close()
-    with pytest.raises(ValueError, match="closed"):
+    with pytest.raises(ValueError, match=r"closed"):
         store.get(("n",), "a")
 
 
 def test_bad_index_configuration_is_explained(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="dims"):
+    with pytest.raises(ValueError, match=r"dims"):
         SqliteStore(tmp_path / "s.sqlite", index={"dims": 0, "embed": HashingEmbeddings(4)})
     store = SqliteStore(tmp_path / "t.sqlite", index={"dims": 8, "embed": HashingEmbeddings(4)})
-    with pytest.raises(ValueError, match="dims=8"):
+    with pytest.raises(ValueError, match=r"dims=8"):
         store.put(("n",), "a", {"x": "y"})
     with pytest.raises(ValueError, match=r"\$regex"):
         store.search(("n",), filter={"x": {"$regex": "y"}})

@@ -75,18 +75,26 @@ def _connect(path: str, timeout: float) -> sqlite3.Connection:
     except sqlite3.Error as exc:
         if conn is not None:
             conn.close()
-        locked = "locked" in str(exc) or "busy" in str(exc)
+        raise file_error(path, exc) from exc
+
+
+def file_error(path: str, exc: sqlite3.Error) -> StoreFileError:
+    """The clear error for a SQLite failure on ``path``: what happened and what to do."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        fix = "another process holds a long write lock; retry, or pass a larger timeout"
+    elif "readonly" in text or "unable to open" in text:
+        fix = "check that the file and its folder exist and are writable by this user"
+    else:
         fix = (
-            "another process holds a long write lock; retry, or raise timeout="
-            if locked
-            else "if it is not a langmem store, point LANGMEM_STORE (or the path) at another "
-            "file; if it is damaged, move it aside (langmem creates a new one) and restore a "
-            "backup, or try `sqlite3 FILE .recover`; check that the folder is writable"
+            "if it is not a langmem store, point LANGMEM_STORE (or the path) at another file; "
+            "if it is damaged, move it aside (langmem then creates a new one) and restore a "
+            "backup, or try `sqlite3 FILE .recover`"
         )
-        raise StoreFileError(
-            f"The store file {path!r} cannot be used as a SQLite store ({exc}). Nothing in it "
-            f"was changed. Fix: {fix}."
-        ) from exc
+    return StoreFileError(
+        f"The store file {path!r} cannot be used ({type(exc).__name__}: {text}). Nothing in it "
+        f"was changed by this call. Fix: {fix}."
+    )
 
 
 def _index_setup(
@@ -346,13 +354,17 @@ class SqliteStore(BaseStore):
         """One write transaction: ``BEGIN IMMEDIATE``, commit, or roll back on any error."""
         with self._lock:
             self._ensure_open()
-            self._conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self._conn
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._conn
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise file_error(self.path, exc) from exc
 
     @contextmanager
     def _read(self, *, snapshot: bool = True) -> Iterator[sqlite3.Connection]:
@@ -360,14 +372,17 @@ class SqliteStore(BaseStore):
         a lone op skips it; its few statements tolerate a concurrent commit)."""
         with self._lock:
             self._ensure_open()
-            if not snapshot:
-                yield self._conn
-                return
-            self._conn.execute("BEGIN")
             try:
-                yield self._conn
-            finally:
-                self._conn.execute("COMMIT")
+                if not snapshot:
+                    yield self._conn
+                    return
+                self._conn.execute("BEGIN")
+                try:
+                    yield self._conn
+                finally:
+                    self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise file_error(self.path, exc) from exc
 
     def _ensure_open(self) -> None:
         if self._closed:
@@ -404,7 +419,11 @@ class SqliteStore(BaseStore):
             self._data_version = version
             conn.execute("BEGIN")
             try:
-                self._sync(conn, _identity.recorded(conn)[1])
+                found, generation = _identity.recorded(conn)
+                if found is not None and self._identity and not found.same(self._identity):
+                    self._data_version = -1  # re-embedded elsewhere: the next op refuses
+                    return
+                self._sync(conn, generation)
             finally:
                 conn.execute("COMMIT")
 
