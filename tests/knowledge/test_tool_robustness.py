@@ -36,10 +36,7 @@ def stores() -> list[BaseStore]:
 
 def call(tool: Any, args: dict[str, Any], use_async: bool) -> ToolMessage:
     request = {"name": tool.name, "args": args, "id": "c1", "type": "tool_call"}
-    if use_async:
-        result = asyncio.run(tool.ainvoke(request, CFG))
-    else:
-        result = tool.invoke(request, CFG)
+    result = asyncio.run(tool.ainvoke(request, CFG)) if use_async else tool.invoke(request, CFG)
     assert isinstance(result, ToolMessage)
     return result
 
