@@ -50,19 +50,20 @@ def delete_turn(
 def tool_read(
     store: BaseStore,
     namespace: tuple[str, ...],
-    key: str,
+    keys: list[str],
     turn: DeleteTurn | None,
     trust: Trust,
 ) -> _flow.Flow[BaseItem | None]:
-    """The memory ``key`` (and, for a deletion that may be a large share, the namespace size)."""
+    """The first memory found under ``keys`` (the forms an id may take) and, for a deletion
+    that may be a large share of the namespace, the namespace's size."""
     probe = size_probe(namespace, trust.guards, turn.count) if turn is not None else None
-    ops: list[Any] = [GetOp(namespace, key)]
+    ops: list[Any] = [GetOp(namespace, key) for key in keys]
     if probe is not None:
         ops.append(probe)
     results = yield _flow.StoreBatch(store, tuple(ops))
     if probe is not None and turn is not None:  # the size before this turn's deletions
-        turn.size = len(results[1]) + turn.count - 1
-    return results[0]  # type: ignore[no-any-return]
+        turn.size = len(results[-1]) + turn.count - 1
+    return next((item for item in results[: len(keys)] if item is not None), None)
 
 
 def tool_write(

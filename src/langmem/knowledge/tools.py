@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as _dt
 import uuid
 from collections.abc import Callable
-from typing import Any, Literal, Optional
+from typing import Any, Literal, Optional, TypeVar
 
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import StructuredTool, ToolException
@@ -25,7 +25,7 @@ from langmem import _flow
 from langmem._namespace import NamespaceTemplate
 from langmem._store_context import resolve_store
 from langmem.errors import ConfigurationError
-from langmem.knowledge import _prompts
+from langmem.knowledge import _prompts, _tool_args
 from langmem.knowledge._guards import Guards
 from langmem.knowledge._history import Change, check_namespace, provenance
 from langmem.knowledge._kinds import validation_problems
@@ -41,6 +41,7 @@ from langmem.utils import dumps
 
 __all__ = ["create_manage_memory_tool", "create_search_memory_tool"]
 
+T = TypeVar("T")
 Action = Literal["create", "update", "delete"]
 _ALL_ACTIONS: tuple[Action, ...] = ("create", "update", "delete")
 
@@ -98,6 +99,8 @@ def create_manage_memory_tool(
         target = resolve_store(store, what=f"{name!r} tool")
         ns = check_namespace(template(config))
         prov = provenance(config, name, step_run=True)
+        if action in ("create", "update") and content is not None:
+            _tool_args.check_content(action, content)
         if action == "create":
             if id is not None:
                 hint = " with that id" if "update" in actions else ""
@@ -106,37 +109,39 @@ def create_manage_memory_tool(
                 raise ToolException(_prompts.ERR_CONTENT_REQUIRED.format(action=action))
             key = str(uuid.uuid4())
             change = Change(ns, key, None, {"content": _dump(adapter, content)}, "create")
-            yield from tool_write(target, change, prov, trust)
+            yield from _refusing(tool_write(target, change, prov, trust))
             return tool_result(f"created memory {key}", change)
-        if id is None:
+        if id is None or not str(id).strip():
             raise ToolException(_prompts.ERR_ID_REQUIRED.format(action=action))
         if action == "update" and content is None:
             raise ToolException(_prompts.ERR_CONTENT_REQUIRED.format(action=action))
-        key = str(id)
+        keys = _tool_args.key_candidates(id)
         turn = delete_turn(target, ns, prov, trust) if action == "delete" else None
         try:
-            existing = yield from tool_read(target, ns, key, turn, trust)
+            existing = yield from _refusing(tool_read(target, ns, keys, turn, trust))
             if existing is None:
                 create_hint = (
                     ", or use action 'create' for new content" if "create" in actions else ""
                 )
                 verb = "updated" if action == "update" else "deleted"
                 raise ToolException(
-                    _prompts.ERR_UNKNOWN_ID.format(id=key, verb=verb, create_hint=create_hint)
+                    _prompts.ERR_UNKNOWN_ID.format(id=keys[0], verb=verb, create_hint=create_hint)
                 )
+            key = existing.key
             if action == "update":
-                value = {**existing.value, "content": _dump(adapter, content)}
+                new = _tool_args.updated_content(key, existing.value, _dump(adapter, content))
+                value = {**existing.value, "content": new}
                 if "updated_at" in value:  # provenance written by the store manager stays true
                     value["updated_at"] = _dt.datetime.now(_dt.timezone.utc).isoformat()
                 change = Change(
                     ns, key, existing.value, value, "update", valid_from=stamp_of(existing)
                 )
-                yield from tool_write(target, change, prov, trust)
+                yield from _refusing(tool_write(target, change, prov, trust))
                 return tool_result(f"updated memory {key}", change)
             change = Change(ns, key, existing.value, None, "delete", valid_from=stamp_of(existing))
             assert turn is not None
             hold_if_over_cap([change], turn.count, turn.size, trust.guards, turn.report)
-            yield from tool_write(target, change, prov, trust, turn)
+            yield from _refusing(tool_write(target, change, prov, trust, turn))
         finally:
             if turn is not None:
                 turn.finish()
@@ -218,7 +223,7 @@ def create_search_memory_tool(
     ) -> _flow.Flow[Any]:
         target = resolve_store(store, what=f"{name!r} tool")
         op = SearchOp(check_namespace(template(config)), filter, limit, offset, query)
-        (items,) = yield _flow.StoreBatch(target, (op,))
+        (items,) = yield from _guarded(_flow.StoreBatch(target, (op,)))
         content = dumps([item.dict() for item in items])
         if response_format == "content_and_artifact":
             return content, items
@@ -289,10 +294,30 @@ def _manage_args_schema(
     )
     if actions != ("create",):
         fields["id"] = (
-            uuid.UUID | None,
-            Field(default=None, description="The memory's id (for update and delete)."),
+            str | None,
+            Field(default=None, description="The memory's id as shown (for update and delete)."),
         )
     return create_model(_schema_name(name), **fields)
+
+
+def _guarded(batch: _flow.StoreBatch) -> _flow.Flow[Any]:
+    """Run ``batch``; a store error caused by the model's arguments becomes a tool error."""
+    return (yield from _refusing(_one(batch)))
+
+
+def _one(batch: _flow.StoreBatch) -> _flow.Flow[Any]:
+    return (yield batch)
+
+
+def _refusing(flow: _flow.Flow[T]) -> _flow.Flow[T]:
+    """Run ``flow``; a store error caused by the model's arguments becomes a tool error."""
+    try:
+        return (yield from flow)
+    except Exception as exc:
+        refusal = _tool_args.store_refusal(exc)
+        if refusal is None:
+            raise
+        raise refusal from exc
 
 
 def _schema_name(tool_name: str) -> str:
