@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import pytest
 from langgraph.store.memory import InMemoryStore
@@ -88,6 +89,13 @@ class TestRedact:
         cleaned, labels = redact(text)
         assert "example" not in cleaned and "0132" not in cleaned and "4111" not in cleaned
         assert sorted(labels) == ["card", "email", "phone"]
+
+    def test_phone_numbers_without_the_optional_library(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setitem(sys.modules, "phonenumbers", None)  # import fails
+        cleaned, labels = redact("call +1 415-555-0132 or (020) 7946 0958, room 12")
+        assert cleaned == "call [phone] or [phone], room 12" and labels == ["phone"]
 
     def test_card_needs_a_valid_checksum(self) -> None:
         cleaned, labels = redact("order 4111 1111 1111 1112 shipped")
