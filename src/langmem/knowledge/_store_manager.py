@@ -21,7 +21,7 @@ from langmem._models import ModelRef
 from langmem._namespace import NamespaceTemplate
 from langmem.errors import ConfigurationError, InvalidInputError
 from langmem.knowledge import _prompts
-from langmem.knowledge._guards import GuardReport, Guards
+from langmem.knowledge._guards import GuardReport, Guards, quote
 from langmem.knowledge._history import Change, Op, Provenance, check_namespace, provenance
 from langmem.knowledge._kinds import DictKind, Kind, TextKind, build_kinds
 from langmem.knowledge._manager import check_messages, check_steps, extraction_flow
@@ -117,8 +117,13 @@ class MemoryStoreManager(StoreAccess, Runnable[MemoryStoreManagerInput, list[dic
         namespace = check_namespace(self.namespace(config))
 
         queries = None
+        quoted = 0
         if self._query_model is not None:
-            request = f"<conversation>\n{get_conversation(messages)}\n</conversation>"
+            conversation = get_conversation(messages)
+            if self.trust.guards.quote:
+                conversation, changed = quote(conversation)
+                quoted += changed
+            request = f"<conversation>\n{conversation}\n</conversation>"
             queries = yield from query_flow(
                 self._query_model.get(), _prompts.SEARCH_QUERY_INSTRUCTIONS, request, config
             )
@@ -166,7 +171,7 @@ class MemoryStoreManager(StoreAccess, Runnable[MemoryStoreManagerInput, list[dic
 
         prov = provenance(config, "store_manager")
         changes = self._changes(session, namespace, prov)
-        report = GuardReport(quoted=session.quoted)
+        report = GuardReport(quoted=quoted + session.quoted)
         deletes = sum(change.op == "delete" for change in changes)
         probe = size_probe(namespace, self.trust.guards, deletes)
         size = len((yield _flow.StoreBatch(store, (probe,)))[0]) if probe is not None else None
