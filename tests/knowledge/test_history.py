@@ -6,13 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from langgraph.store.base import BaseStore
-from langgraph.store.memory import InMemoryStore
 
 from langmem import History, configure_trust, create_manage_memory_tool, create_search_memory_tool
 from langmem.errors import ConfigurationError, InvalidInputError, NamespaceError
@@ -24,14 +22,9 @@ NS = ("memories", "u1")
 INDEX: Any = {"dims": 64, "embed": HashingEmbeddings(64)}
 
 
-@pytest.fixture(params=["sqlite", "memory"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BaseStore]:
-    if request.param == "sqlite":
-        sqlite = SqliteStore(tmp_path / "m.db", index=INDEX)
-        yield sqlite
-        sqlite.close()
-    else:
-        yield InMemoryStore(index=INDEX)
+@pytest.fixture()
+def store(any_store: BaseStore) -> BaseStore:
+    return any_store
 
 
 def cfg(run: str | None = None, thread: str | None = None) -> dict[str, Any]:
