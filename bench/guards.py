@@ -12,7 +12,9 @@ Run: ``.venv/bin/python bench/guards.py`` (``--repeats N``, default 100)
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +28,7 @@ sys.path.insert(0, str(HERE))
 import token_economy_upstream as scenario  # noqa: E402
 
 SIZES = (200, 1000, 5000)
+SIDES = ("on", "off")
 
 
 def cpu_timed_model(scripted: Any) -> Any:
@@ -70,32 +73,33 @@ class Turn:
 
 def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
     out = dict(runs[0])
-    for key in ("library_ms", "cpu_ms"):
+    for key in ("library_ms", "cpu_ms", "tokens"):
         out[key] = statistics.median(r[key] for r in runs)
     out["ok"] = all(r["ok"] for r in runs)
     return out
 
 
-def managers(store: Any) -> dict[str, Any]:
+def managers(stores: dict[str, Any]) -> dict[str, Any]:
     from langmem import Guards, configure_trust, create_memory_store_manager
     from langmem.testing import _scripted_model as scripted
 
     out = {}
     for side in ("on", "off"):
         model = cpu_timed_model(scripted)
-        manager = create_memory_store_manager(model, store=store)
+        manager = create_memory_store_manager(model, store=stores[side])
         if side == "off":
             configure_trust(manager, guards=Guards.off(), supersede=False, record_history=False)
         out[side] = (manager, model)
     return out
 
 
-def store_turns(store: Any, repeats: int) -> dict[str, dict[str, Any]]:
+def store_turns(stores: dict[str, Any], repeats: int) -> dict[str, dict[str, Any]]:
+    """Alternating turns, each side on its own identically seeded store."""
     from langmem.testing import _scripted_model as scripted
 
     runs: dict[str, list[dict[str, Any]]] = {"on": [], "off": []}
     state = {"messages": scenario.CONVERSATION, "max_steps": 1}
-    sides = managers(store)
+    sides = managers(stores)
     for number in range(repeats):
         for side, (manager, model) in sorted(sides.items(), reverse=number % 2 == 1):
             fact = f"{scenario.NEW_FACT} ({side} {number})"
@@ -126,45 +130,66 @@ def tool_calls(store: Any, repeats: int) -> dict[str, dict[str, float]]:
     for number in range(repeats):
         for side, tool in tools.items():
             config = {"configurable": {"run_id": str(uuid.uuid4())}}
-            start = time.perf_counter()
+            start = time.process_time()
             key = tool.invoke({"content": f"note {side} {number}"}, config).split()[-1]
-            times[side]["create"].append(time.perf_counter() - start)
-            start = time.perf_counter()
+            times[side]["create"].append(time.process_time() - start)
+            start = time.process_time()
             tool.invoke({"action": "update", "id": key, "content": f"note {number}!"}, config)
-            times[side]["update"].append(time.perf_counter() - start)
-            start = time.perf_counter()
+            times[side]["update"].append(time.process_time() - start)
+            start = time.process_time()
             tool.invoke({"action": "delete", "id": key}, config)
-            times[side]["delete"].append(time.perf_counter() - start)
+            times[side]["delete"].append(time.process_time() - start)
     return {
         side: {op: statistics.median(v) * 1000 for op, v in ops.items()}
         for side, ops in times.items()
     }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--repeats", type=int, default=100)
-    args = parser.parse_args()
+ROWS = [*(f"embedded/{size}" for size in SIZES), *(f"in-memory/{size}" for size in SIZES[:2])]
 
+
+def measure_row(row: str, repeats: int) -> Any:
+    """One row, measured in this (fresh) process."""
     from langgraph.store.memory import InMemoryStore
 
     from langmem.stores import SqliteStore
     from langmem.testing import HashingEmbeddings
 
     index = {"dims": scenario.DIMS, "embed": HashingEmbeddings(scenario.DIMS)}
-    rows: list[tuple[str, dict[str, Any]]] = []
+    kind, _, size_text = row.partition("/")
+    size = int(size_text)
     with tempfile.TemporaryDirectory() as folder:
-        for size in SIZES:
-            sqlite = SqliteStore(Path(folder) / f"g{size}.db", index=index)
-            scenario.seeded_store(size, sqlite)
-            rows.append((f"embedded/{size}", store_turns(sqlite, args.repeats)))
-        for size in SIZES[:2]:
-            memory = InMemoryStore(index=index)
-            scenario.seeded_store(size, memory)
-            rows.append((f"in-memory/{size}", store_turns(memory, args.repeats)))
-        hot = SqliteStore(Path(folder) / "hot.db", index=index)
-        scenario.seeded_store(1000, hot)
-        tools = tool_calls(hot, args.repeats)
+        if kind == "tools":
+            hot = SqliteStore(Path(folder) / "hot.db", index=index)
+            scenario.seeded_store(size, hot)
+            return tool_calls(hot, repeats)
+        stores: dict[str, Any] = {
+            side: SqliteStore(Path(folder) / f"{side}.db", index=index)
+            if kind == "embedded"
+            else InMemoryStore(index=index)
+            for side in SIDES
+        }
+        for store in stores.values():
+            scenario.seeded_store(size, store)
+        return store_turns(stores, repeats)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=100)
+    parser.add_argument("--row", help=argparse.SUPPRESS)  # one row, in a child process
+    args = parser.parse_args()
+    if args.row:
+        print(json.dumps(measure_row(args.row, args.repeats)))
+        return 0
+
+    def child(row: str) -> Any:
+        command = [sys.executable, __file__, "--row", row, "--repeats", str(args.repeats)]
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    rows = [(row, child(row)) for row in ROWS]  # each in a fresh process: no order effects
+    tools = child("tools/1000")
 
     print("History + supersede + guards (defaults, 'on') vs all off, same scripted model")
     print("Timings on a shared 2-core machine under load from other jobs: compare ratios.")
@@ -191,11 +216,12 @@ def main() -> int:
         )
     print()
     print(
-        f"{'manage tool call (embedded, 1,000 memories)':<44}{'ms on':>8}{'ms off':>8}{'ratio':>8}"
+        f"{'manage tool call (embedded, 1,000 memories)':<44}{'cpu ms on':>10}"
+        f"{'off':>8}{'ratio':>8}"
     )
     for op in ("create", "update", "delete"):
         on, off = tools["on"][op], tools["off"][op]
-        print(f"{op:<44}{on:>8.2f}{off:>8.2f}{on / off:>7.2f}x")
+        print(f"{op:<44}{on:>10.2f}{off:>8.2f}{on / off:>7.2f}x")
     print()
     print(f"[{'PASS' if extra_calls == 0 else 'FAIL'}] no extra model calls ({extra_calls})")
     print(

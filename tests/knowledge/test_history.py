@@ -207,7 +207,7 @@ class TestSupersede:
         tool = create_manage_memory_tool(NS, store=store)
         key = key_of(tool.invoke({"content": "x"}))
         tool.invoke({"action": "delete", "id": key})
-        assert store.search((RESERVED_ROOT, "archive")) == []
+        assert store.search((RESERVED_ROOT, "superseded")) == []
         assert History(store).history(NS, key)[-1]["op"] == "delete"
 
 
@@ -269,12 +269,12 @@ def test_store_manager_put_and_delete_are_recorded(store: BaseStore) -> None:
     manager.put("k", {"content": "x"}, config=config)  # type: ignore[arg-type]
     manager.delete("k", config=config)  # type: ignore[arg-type]
     assert [r["op"] for r in manager.history.history(NS, "k")] == ["create", "delete"]
-    archived = store.search((RESERVED_ROOT, "archive", *NS))
+    archived = store.search((RESERVED_ROOT, "superseded", *NS))
     assert [parse_archive_key(a.key)[0] for a in archived] == ["k"]
     assert [a.value for a in archived] == [{"content": "x"}]  # exactly as it was
 
 
-def test_superseding_embeds_nothing_new_on_the_embedded_store(tmp_path: Path) -> None:
+def test_superseding_embeds_nothing_until_an_as_of_search(tmp_path: Path) -> None:
     class Counting(HashingEmbeddings):
         texts = 0
 
@@ -288,5 +288,11 @@ def test_superseding_embeds_nothing_new_on_the_embedded_store(tmp_path: Path) ->
         before = Counting.texts
         tool.invoke({"action": "update", "id": key, "content": "Works at Initech"})
         tool.invoke({"action": "delete", "id": key})
-        assert Counting.texts - before == 1  # the new value; the archived old ones reuse vectors
+        assert Counting.texts - before == 1  # the new value only: superseded ones wait
+        history = History(store)
+        assert len(history.search(NS, "works", as_of=time.time() - 3600)) == 0
+        assert Counting.texts - before == 3  # the first "as of" search embedded both
+        assert store.search((RESERVED_ROOT, "superseded")) == []
         assert len(store.search((RESERVED_ROOT, "archive", *NS), query="works")) == 2
+        history.search(NS, "works", as_of=time.time())
+        assert Counting.texts - before == 3  # once only

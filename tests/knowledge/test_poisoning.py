@@ -92,7 +92,7 @@ class TestStoreManager:
         assert live(store) == {}
         history = History(store)
         # superseded, not erased: each deleted fact is findable as of before the turn
-        assert len(store.search(("__langmem__", "archive", *NS), limit=100)) == 5
+        assert len(store.search(("__langmem__", "superseded", *NS), limit=100)) == 5
         records = history.changes(NS)
         assert [r["op"] for r in records] == ["delete"] * 5
         assert {r["run_id"] for r in records} == {result.run_id}

@@ -94,9 +94,9 @@ class TestTurn:
         # the insert and the update, a change record for each, the superseded coffee fact
         areas = sorted(op.namespace[:2] for op in writes)  # type: ignore[union-attr]
         assert areas == [
-            ("__langmem__", "archive"),
             ("__langmem__", "history"),
             ("__langmem__", "history"),
+            ("__langmem__", "superseded"),
             NS[:2],
             NS[:2],
         ]
@@ -127,7 +127,7 @@ class TestTurn:
         ops = store.batches[-1]
         assert [op for op in ops if op.namespace == NS] == [PutOp(NS, "k1", None)]  # type: ignore[union-attr]
         # the old fact is superseded, not erased: archived with its validity, and recorded
-        archived = store.inner.search(("__langmem__", "archive", *NS))
+        archived = store.inner.search(("__langmem__", "superseded", *NS))
         assert [a.value["content"]["content"] for a in archived] == ["Drinks coffee every morning"]
         key, valid_from, invalid_from = parse_archive_key(archived[0].key)
         assert key == "k1" and valid_from is not None and invalid_from >= valid_from

@@ -8,7 +8,8 @@ and langmem's searches never look under the reserved root.
 ::
 
     ("__langmem__", "history", *namespace)     one record per change (append-only)
-    ("__langmem__", "archive", *namespace)     superseded facts, keyed key@valid_from@invalid_from
+    ("__langmem__", "superseded", *namespace)  superseded facts, keyed key@valid_from@invalid_from
+    ("__langmem__", "archive", *namespace)     the same, embedded for "as of" search on first use
     ("__langmem__", "quarantine", *namespace)  memories held back from every model
     ("__langmem__", "held", *namespace)        deletions waiting for confirmation
 """
@@ -46,7 +47,7 @@ _SEQUENCE = itertools.count()
 RESERVED_ROOT = "__langmem__"
 """First label of every namespace langmem keeps its own records in."""
 
-Area = Literal["history", "archive", "quarantine", "held"]
+Area = Literal["history", "superseded", "archive", "quarantine", "held"]
 Op = Literal[
     "create", "update", "delete", "restore", "undo", "release", "confirm", "quarantine", "hold"
 ]
@@ -232,11 +233,12 @@ def change_ops(
         if history:
             ops.append(record_op(change, prov, stamp))
         if supersede and change.previous is not None and _supersedes(change):
-            # the value exactly as it was, so a store that reuses vectors by text (the embedded
-            # store does) embeds nothing new; its validity lives in the key
+            # the value exactly as it was, its validity in the key; not embedded now (the turn
+            # stays as cheap on every store and embedder), but when "as of" search first needs it
             since = change.valid_from or str(change.previous.get("updated_at") or "")
             key = archive_key(change.key, since, iso)
-            ops.append(PutOp(area("archive", change.namespace), key, change.previous))
+            superseded = area("superseded", change.namespace)
+            ops.append(PutOp(superseded, key, change.previous, index=False))
     return ops
 
 

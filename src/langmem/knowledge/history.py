@@ -309,6 +309,7 @@ class History:
             )
             return list(items)
         moment = _epoch(as_of)
+        yield from self._index_superseded(namespace)
         wide = limit * 4 + 10  # room for facts that were not current at that time
         live, archived = yield _flow.StoreBatch(
             store,
@@ -337,6 +338,17 @@ class History:
                 key=lambda i: i.score if i.score is not None else float("-inf"), reverse=True
             )
         return found[:limit]
+
+    def _index_superseded(self, namespace: tuple[str, ...]) -> _flow.Flow[None]:
+        """Move superseded facts written since the last "as of" search into the searchable
+        (embedded) archive, in one batch."""
+        pending = yield from self._listing(area("superseded", namespace), None)
+        ops: list[PutOp] = []
+        for item in pending:
+            archive = area("archive", live_namespace(tuple(item.namespace)))
+            ops += [PutOp(archive, item.key, item.value), PutOp(item.namespace, item.key, None)]
+        if ops:
+            yield _flow.StoreBatch(self.store, ops)
 
     def _write(
         self,
