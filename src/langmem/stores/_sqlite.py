@@ -127,6 +127,8 @@ def _index_setup(
             "or ['content', 'tags[*]']."
         )
     config["fields"] = list(chosen or ["$"])
+    if text_fields is not None:  # kept under LangGraph's name too, for code that reads it
+        config["text_fields"] = list(config["fields"])
     embed = config.get("embed")
     embeddings = default_embeddings() if embed is None else ensure_embeddings(embed)
     config["embed"] = embeddings
