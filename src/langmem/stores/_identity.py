@@ -103,12 +103,20 @@ def mismatch(
             f"The store file {path!r} is indexed with ({found.describe()}), but it was opened "
             f"with ({wanted.describe()})"
         )
+    hint = ""
+    if wanted.embedder.startswith("langmem-hashing") and "MiniLM" in found.embedder:
+        from langmem.embeddings._default import INSTALL_HINT
+
+        hint = (
+            " This process fell back to hashing embeddings because the local MiniLM model is "
+            f"not installed here: run `{INSTALL_HINT}`."
+        )
     return IndexMismatchError(
         f"{what}: ranking or writing with vectors of another model or other fields would give "
         "wrong results, so nothing was read or changed. Fix: open the file with the recorded "
         "index (same embeddings, dims and fields), or re-embed it for the new one with "
         f"SqliteStore({path!r}).reembed(index={{...}}) (every other handle then must reopen "
-        "with that index).",
+        f"with that index).{hint}",
         recorded=found.describe(),
         requested=wanted.describe(),
     )
