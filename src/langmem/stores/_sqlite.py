@@ -144,6 +144,13 @@ class SqliteStore(BaseStore):
     ``fields``; ``put(..., index=[...])`` / ``index=False`` per item); when ``embed`` is left
     out, local MiniLM embeddings are used.
 
+    Index identity: the file records the embedder, dims and fields of its vectors. Opening it
+    with another ``index`` raises :class:`~langmem.errors.IndexMismatchError` (naming both), and
+    a handle whose file was re-embedded by another handle or process refuses to rank or write
+    with its old model. To change the index, call :meth:`reembed`. Opened without ``index``, a
+    handle adopts the file's when langmem can build its embedder (its hashing or MiniLM
+    models), else it refuses writes that would leave stale vectors.
+
     Scores: with a query, ``SearchItem.score`` is in ``[-1, 1]``, higher is better. It is the
     cosine similarity of the query and the item's best indexed text, lifted towards 1 by
     ``0.7 * coverage * (1 - cosine)``, where ``coverage`` in ``[0, 1]`` is the IDF-weighted share
@@ -155,10 +162,12 @@ class SqliteStore(BaseStore):
         path: the database file; ``":memory:"`` for a private in-memory database. By default
             ``$LANGMEM_STORE`` when it names a SQLite file, else ``memories.sqlite`` in the user
             data folder (``LANGMEM_HOME``).
-        index: vector index configuration, or ``None`` for a store without search by meaning
-            (queries are then ignored, as in LangGraph's stores).
+        index: vector index configuration (``dims``, ``embed``, ``fields`` or LangGraph's
+            ``text_fields``), or ``None``: the file's recorded index when langmem can build it,
+            else no search by meaning (queries are then ignored, as in LangGraph's stores).
         ttl: LangGraph TTL configuration (``default_ttl``, ``refresh_on_read``,
-            ``sweep_interval_minutes``). Expired items are never returned; sweeping deletes them.
+            ``sweep_interval_minutes``, ``omit_expired``). Expired items are not returned unless
+            ``omit_expired=False``; sweeping deletes them.
         hybrid: fuse word matches (SQLite FTS5) with the dense ranking when a query is given
             (default ``True``); ``False`` ranks by cosine only.
         timeout: seconds a write waits for another writer's lock before failing.
