@@ -266,8 +266,12 @@ class SqliteStore(BaseStore):
             fields = list(found.fields) if found.fields else ["$"]
             self._configure_index({"dims": found.dims, "embed": embeddings, "fields": fields})
 
-    def _check(self, conn: sqlite3.Connection, plan: _writes.Plan | None) -> bool:
-        """Inside a transaction: refuse to rank or write with vectors of another index.
+    def _check(
+        self, conn: sqlite3.Connection, plan: _writes.Plan | None, *, ranks: bool = False
+    ) -> bool:
+        """Inside a transaction: refuse to rank or write with vectors of another index; when
+        the batch ranks (``ranks``), bring the matrix to this very snapshot first, so scores
+        and returned values always come from the same state of the file.
 
         Returns whether writes must keep vector rows in line (the file has an index).
         """
@@ -276,7 +280,7 @@ class SqliteStore(BaseStore):
         if wanted is not None:
             if found is not None and not found.same(wanted):
                 raise _identity.mismatch(self.path, found, wanted, changed=True)
-            if self._vectors is not None and generation != self._synced_generation:
+            if self._vectors is not None and (ranks or generation != self._synced_generation):
                 self._sync(conn, generation)
             return True
         if found is None:
@@ -516,11 +520,13 @@ class SqliteStore(BaseStore):
     ) -> list[Result]:
         self._maybe_start_sweeper()
         with self._lock:
-            self._refresh()
+            if not queries:
+                self._refresh()  # a ranked batch syncs inside its own snapshot (``_check``)
             snapshot = len(plan.ops) > 1 or bool(queries)
             transaction = self._write() if plan.writes else self._read(snapshot=snapshot)
             with transaction as conn:
-                indexed = self._check(conn, plan) if plan.writes or queries else False
+                ranks = bool(queries)
+                indexed = self._check(conn, plan, ranks=ranks) if plan.writes or ranks else False
                 now = time.time()
                 reader = _reads.Reader(
                     conn,
