@@ -9,7 +9,9 @@ Queries are answered by hybrid ranking, dense cosine fused with BM25 (see ``_lex
 
 This module is the store's spine: connection and transactions, index configuration, the vector
 matrix, and ``batch``/``abatch``. The work of a batch lives beside it: ``_writes`` (planning,
-vector reuse, applying puts and deletes), ``_reads`` (get, search, namespaces), ``_ttl``.
+vector reuse, applying puts and deletes), ``_reads`` (get, search, namespaces), ``_ttl``;
+``_identity`` (the index recorded in the file, checked in every transaction that embeds or
+ranks), ``_reembed`` (changing it) and ``_connection`` (opening the file, clear errors).
 """
 
 from __future__ import annotations
@@ -33,13 +35,12 @@ from langgraph.store.base import (
     Op,
     Result,
     TTLConfig,
-    ensure_embeddings,
 )
 
-from langmem.embeddings._default import default_embeddings, embeddings_id
-from langmem.errors import ConfigurationError, IndexMismatchError, StoreFileError
+from langmem.embeddings._default import embeddings_id
+from langmem.errors import ConfigurationError, IndexMismatchError
 from langmem.stores import _identity, _reads, _reembed, _ttl, _writes
-from langmem.stores._migrations import migrate
+from langmem.stores._connection import connect, file_error
 from langmem.stores._sync import sync_vectors
 from langmem.stores._vectors import VectorIndex
 
@@ -51,89 +52,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger("langmem.stores")
 
 _LOG_KEEP = 100_000  # change-log rows kept; a reader further behind reloads everything
-
-
-def _connect(path: str, timeout: float) -> sqlite3.Connection:
-    """Open ``path`` in WAL mode and bring its schema up to date; a clear error for a file that
-    is not a usable SQLite database (nothing is written to it then)."""
-    conn: sqlite3.Connection | None = None
-    try:
-        conn = sqlite3.connect(
-            path,
-            timeout=timeout,
-            isolation_level=None,
-            check_same_thread=False,
-            uri=path.startswith("file:"),
-        )
-        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        if path != ":memory:":
-            conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        migrate(conn)
-        return conn
-    except sqlite3.Error as exc:
-        if conn is not None:
-            conn.close()
-        raise file_error(path, exc) from exc
-
-
-def file_error(path: str, exc: sqlite3.Error) -> StoreFileError:
-    """The clear error for a SQLite failure on ``path``: what happened and what to do."""
-    text = str(exc)
-    if "locked" in text or "busy" in text:
-        fix = "another process holds a long write lock; retry, or pass a larger timeout"
-    elif "readonly" in text or "unable to open" in text:
-        fix = "check that the file and its folder exist and are writable by this user"
-    else:
-        fix = (
-            "if it is not a langmem store, point LANGMEM_STORE (or the path) at another file; "
-            "if it is damaged, move it aside (langmem then creates a new one) and restore a "
-            "backup, or try `sqlite3 FILE .recover`"
-        )
-    return StoreFileError(
-        f"The store file {path!r} cannot be used ({type(exc).__name__}: {text}). Nothing in it "
-        f"was changed by this call. Fix: {fix}."
-    )
-
-
-def _index_setup(
-    index: IndexConfig | dict[str, Any],
-) -> tuple[dict[str, Any], Embeddings, _identity.IndexIdentity]:
-    """Validate an index config (LangGraph's ``fields`` or ``text_fields``); returns it
-    normalised, its embeddings and its identity."""
-    config: dict[str, Any] = dict(index)
-    dims = config.get("dims")
-    if not isinstance(dims, int) or isinstance(dims, bool) or dims <= 0:
-        raise ConfigurationError(
-            f"index dims={dims!r} is not usable: give the embedding length as a positive "
-            'int, for example index={"dims": 384} for all-MiniLM-L6-v2.'
-        )
-    fields = config.get("fields")
-    text_fields = config.pop("text_fields", None)
-    if fields is not None and text_fields is not None and fields != text_fields:
-        raise ConfigurationError(
-            f"index has fields={fields!r} and text_fields={text_fields!r}: they are two names "
-            "for the same setting (LangGraph's SqliteStore says text_fields); give one."
-        )
-    chosen = fields if fields is not None else text_fields
-    if isinstance(chosen, str):
-        chosen = [chosen]
-    if chosen is not None and (
-        not isinstance(chosen, (list, tuple)) or not all(isinstance(f, str) for f in chosen)
-    ):
-        raise ConfigurationError(
-            f"index fields={chosen!r} is not a list of paths: use e.g. ['$'] (the whole value) "
-            "or ['content', 'tags[*]']."
-        )
-    config["fields"] = list(chosen or ["$"])
-    if text_fields is not None:  # kept under LangGraph's name too, for code that reads it
-        config["text_fields"] = list(config["fields"])
-    embed = config.get("embed")
-    embeddings = default_embeddings() if embed is None else ensure_embeddings(embed)
-    config["embed"] = embeddings
-    name = embeddings_id(embed if embed is not None else embeddings)
-    return config, embeddings, _identity.IndexIdentity.of(name, dims, config["fields"])
 
 
 class SqliteStore(BaseStore):
@@ -203,7 +121,7 @@ class SqliteStore(BaseStore):
         self._closed = False
         if not special:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = _connect(self.path, timeout)
+        self._conn = connect(self.path, timeout)
         row = self._conn.execute("SELECT value FROM langmem_meta WHERE key = 'fts5'").fetchone()
         self._fts = row is not None and row[0] == "1"
         self.index_config: dict[str, Any] | None = None
@@ -232,7 +150,7 @@ class SqliteStore(BaseStore):
     # ------------------------------------------------------------------ configuration
 
     def _configure_index(self, index: IndexConfig | dict[str, Any]) -> None:
-        config, embeddings, identity = _index_setup(index)
+        config, embeddings, identity = _identity.index_setup(index)
         self.embeddings = embeddings
         self._fields = _writes.index_paths(config["fields"])
         self.index_config = config
@@ -247,6 +165,10 @@ class SqliteStore(BaseStore):
         """Record this handle's index in the file, or refuse a file indexed otherwise."""
         wanted = self._identity
         assert wanted is not None
+        with self._read() as conn:
+            found, _ = _identity.recorded(conn)
+        if found == wanted:  # the usual case: no write lock needed
+            return
         with self._write() as conn:
             found, generation = _identity.recorded(conn)
             if found is not None and not found.same(wanted):
@@ -334,7 +256,7 @@ class SqliteStore(BaseStore):
                     "store.reembed({'dims': 384, 'embed': <embeddings>, 'fields': ['$']})."
                 )
             index = self.index_config
-        config, embeddings, identity = _index_setup(index)
+        config, embeddings, identity = _identity.index_setup(index)
         fields = _writes.index_paths(config["fields"])
         size = max(1, int(batch_size))
         with self._read() as conn:
