@@ -162,3 +162,31 @@ def test_random_tool_arguments_never_raise(use_async: bool, data: st.DataObject)
         if profile is not None:  # updated or kept, never flattened
             assert profile.value["kind"] == "UserProfile"
             assert isinstance(profile.value["content"], dict)
+
+
+def test_a_broken_default_store_file_is_a_clear_error_inside_an_agent_run(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from langchain.agents import create_agent
+    from langchain_core.messages import AIMessage
+
+    from langmem.errors import StoreFileError
+    from langmem.stores._open import _forget_defaults
+    from langmem.testing import ScriptedChatModel
+
+    broken = tmp_path / "memories.sqlite"
+    broken.write_bytes(b"not a database at all\n" * 100)
+    monkeypatch.setenv("LANGMEM_STORE", str(broken))
+    _forget_defaults()
+    model = ScriptedChatModel(
+        responses=[
+            AIMessage(
+                content="",
+                tool_calls=[{"name": "manage_memory", "args": {"content": "x"}, "id": "c1"}],
+            )
+        ]
+    )
+    agent = create_agent(model, tools=[create_manage_memory_tool(NS)])
+    with pytest.raises(StoreFileError, match=r"memories.sqlite.*Fix"):
+        agent.invoke({"messages": [("user", "hi")]}, CFG)
+    assert broken.read_bytes() == b"not a database at all\n" * 100
