@@ -102,8 +102,8 @@ def store_turns(stores: dict[str, Any], repeats: int) -> dict[str, dict[str, Any
     sides = managers(stores)
     for number in range(repeats):
         for side, (manager, model) in sorted(sides.items(), reverse=number % 2 == 1):
-            fact = f"{scenario.NEW_FACT} ({side} {number})"
-            update = {"id": "m1", "patch": {"content": f"Revised fact {side} {number}"}}
+            fact = f"{scenario.NEW_FACT} ({number})"  # the same on both sides
+            update = {"id": "m1", "patch": {"content": f"Revised fact {number}"}}
             model.queue(
                 scripted.ai_tool_calls(("Memory", {"content": fact}), ("update_memory", update))
             )
@@ -131,7 +131,7 @@ def tool_calls(store: Any, repeats: int) -> dict[str, dict[str, float]]:
         for side, tool in tools.items():
             config = {"configurable": {"run_id": str(uuid.uuid4())}}
             start = time.process_time()
-            key = tool.invoke({"content": f"note {side} {number}"}, config).split()[-1]
+            key = tool.invoke({"content": f"note {number}"}, config).split()[-1]
             times[side]["create"].append(time.process_time() - start)
             start = time.process_time()
             tool.invoke({"action": "update", "id": key, "content": f"note {number}!"}, config)
