@@ -5,7 +5,7 @@ transactions (WAL mode, so readers never wait), roll back on any error, and casc
 through foreign keys. Embeddings are computed before a transaction opens, and the vector of a
 text already stored is reused instead of recomputed. Search is exact: every vector lives in a
 numpy matrix kept current on writes and refreshed from a change log when another process wrote.
-Queries are answered by hybrid ranking, dense cosine fused with BM25 (see ``_lexical``).
+Queries are answered by hybrid ranking, dense cosine fused with BM25 (see ``ranking``).
 
 This module is the store's spine: connection and transactions, index configuration, the vector
 matrix, and ``batch``/``abatch``. The work of a batch lives beside it: ``_writes`` (planning,
@@ -31,6 +31,8 @@ from langgraph.store.base import (
     IndexConfig,
     Op,
     Result,
+    SearchItem,
+    SearchOp,
     TTLConfig,
     ensure_embeddings,
 )
@@ -39,8 +41,10 @@ from langmem.embeddings._default import default_embeddings, embeddings_id
 from langmem.errors import ConfigurationError
 from langmem.stores import _reads, _ttl, _writes
 from langmem.stores._migrations import migrate
+from langmem.stores._search import Forms
 from langmem.stores._sync import sync_vectors
 from langmem.stores._vectors import VectorIndex
+from langmem.stores.ranking import Explanation, Ranking
 
 if TYPE_CHECKING:
     import numpy as np
@@ -60,12 +64,12 @@ class SqliteStore(BaseStore):
     ``fields``; ``put(..., index=[...])`` / ``index=False`` per item); when ``embed`` is left
     out, local MiniLM embeddings are used.
 
-    Scores: with a query, ``SearchItem.score`` is in ``[-1, 1]``, higher is better. It is the
-    cosine similarity of the query and the item's best indexed text, lifted towards 1 by
-    ``0.7 * coverage * (1 - cosine)``, where ``coverage`` in ``[0, 1]`` is the IDF-weighted share
-    of the query's informative words that the text contains (names, numbers and rare words weigh
-    most). A query whose words no text covers well (below 0.3) is ranked by plain cosine, and so
-    is every query with ``hybrid=False``. Without a query, results come newest first, unscored.
+    Scores: with a query, ``SearchItem.score`` of the default hybrid search is in ``[0, 1]``,
+    higher is better: a convex fusion of the cosine (normalised over the query's best texts) and
+    BM25 (normalised by the best candidate's), see :mod:`langmem.stores.ranking`; scores compare
+    the results of one query. With ``hybrid=False`` the score is the plain cosine, in ``[-1, 1]``.
+    Without a query, results come newest first, unscored. :meth:`explain` shows each score's
+    parts.
 
     Args:
         path: the database file; ``":memory:"`` for a private in-memory database. By default
@@ -77,6 +81,9 @@ class SqliteStore(BaseStore):
             ``sweep_interval_minutes``). Expired items are never returned; sweeping deletes them.
         hybrid: fuse word matches (SQLite FTS5) with the dense ranking when a query is given
             (default ``True``); ``False`` ranks by cosine only.
+        ranking: the hybrid ranking's parameters (:class:`~langmem.stores.ranking.Ranking`:
+            fusion weight, BM25 ``k1``/``b``, same-thread and recency boosts); the default
+            when ``None``. Also settable later as the ``ranking`` attribute.
         timeout: seconds a write waits for another writer's lock before failing.
 
     Example:
@@ -97,6 +104,7 @@ class SqliteStore(BaseStore):
         index: IndexConfig | None = None,
         ttl: TTLConfig | None = None,
         hybrid: bool = True,
+        ranking: Ranking | None = None,
         timeout: float = 30.0,
     ) -> None:
         from langmem.stores._open import default_sqlite_path
@@ -106,6 +114,7 @@ class SqliteStore(BaseStore):
         self.path = chosen if special else str(Path(chosen).expanduser())
         self.ttl_config = ttl
         self.hybrid = hybrid
+        self.ranking = ranking if ranking is not None else Ranking()
         self._lock = threading.RLock()
         self._closed = False
         if not special:
@@ -130,7 +139,7 @@ class SqliteStore(BaseStore):
         self._fields: _writes.IndexPaths = []
         self._vectors: VectorIndex | None = None
         self._data_version = -1
-        self._document_counts: dict[str, int] = {}  # word -> texts holding it (lexical IDF)
+        self._term_forms: dict[str, Forms] = {}  # query term -> stored words (lexical IDF)
         self._last_seq = 0
         self._write_batches = 0  # counts batches with writes, to prune the change log now and then
         self._sweeper = _ttl.Sweeper()
@@ -273,7 +282,7 @@ class SqliteStore(BaseStore):
                 applied = sync_vectors(conn, vectors, self._last_seq)
                 if applied is not None:
                     self._last_seq = applied
-                    self._document_counts.clear()
+                    self._term_forms.clear()
             finally:
                 conn.execute("COMMIT")
 
@@ -338,6 +347,75 @@ class SqliteStore(BaseStore):
             self._ensure_open()
             return _writes.lookup(self._conn, plan)
 
+    def _ranking(self) -> Ranking | None:
+        return self.ranking if self.hybrid and self._fts else None
+
+    # ------------------------------------------------------------------ explain
+
+    def explain(
+        self,
+        namespace_prefix: tuple[str, ...],
+        /,
+        query: str,
+        *,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+    ) -> list[tuple[SearchItem, Explanation]]:
+        """Why each result of ``search(namespace_prefix, query=query, ...)`` ranks where it does.
+
+        Returns the same items as :meth:`search` with the same arguments, in the same order,
+        each paired with an :class:`~langmem.stores.ranking.Explanation`: the cosine and its
+        normalised value, the BM25 score, its normalised value and the query terms the text
+        matched (term -> occurrences), and the same-thread and recency boosts. With
+        ``hybrid=False`` only the cosine parts are set.
+        """
+        embedded = self.embeddings.embed_query(query) if query and self.embeddings else None
+        vector = self._query_vector(query, embedded)
+        return self._explain(SearchOp(namespace_prefix, filter, limit, offset, query), vector)
+
+    async def aexplain(
+        self,
+        namespace_prefix: tuple[str, ...],
+        /,
+        query: str,
+        *,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+    ) -> list[tuple[SearchItem, Explanation]]:
+        """Async :meth:`explain`."""
+        embedded = await self.embeddings.aembed_query(query) if query and self.embeddings else None
+        vector = self._query_vector(query, embedded)
+        op = SearchOp(namespace_prefix, filter, limit, offset, query)
+        return await asyncio.to_thread(self._explain, op, vector)
+
+    def _query_vector(self, query: str, embedded: list[float] | None) -> NDArray[np.float32]:
+        if self.embeddings is None or not query or embedded is None:
+            raise ConfigurationError(
+                f"explain(query={query!r}) needs a store with an index and a non-empty query: "
+                'open the store with index={"dims": ...} and pass the text you searched for.'
+            )
+        return _writes.query_vector(embedded, self._dims())
+
+    def _explain(
+        self, op: SearchOp, vector: NDArray[np.float32]
+    ) -> list[tuple[SearchItem, Explanation]]:
+        with self._lock:
+            self._refresh()
+            with self._read() as conn:
+                reader = _reads.Reader(
+                    conn,
+                    time.time(),
+                    vectors=self._vectors,
+                    queries={},
+                    ranking=self._ranking(),
+                    counts=self._term_forms,
+                    worker=self._worker,
+                    refresh_on_read=False,
+                )
+                return reader.explain(op, vector)
+
     def _execute(
         self,
         plan: _writes.Plan,
@@ -355,8 +433,8 @@ class SqliteStore(BaseStore):
                     now,
                     vectors=self._vectors,
                     queries=queries,
-                    lexical=self.hybrid and self._fts,
-                    counts=self._document_counts,
+                    ranking=self._ranking(),
+                    counts=self._term_forms,
                     worker=self._worker,
                     refresh_on_read=_ttl.refreshes_on_read(self.ttl_config),
                 )
