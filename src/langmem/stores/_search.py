@@ -4,8 +4,8 @@ Pure functions over a SQLite connection and the store's :class:`VectorIndex`; th
 which rows are allowed (namespace, filter) and turns the ranked item ids into results. The
 dense side is exact (every allowed row's cosine); the lexical side reads the FTS5 index of the
 texts (unstemmed words, migration 3) and its ``fts5vocab`` table for document counts: a query
-term matches every stored word whose :func:`ranking.stem` is the term, found by a range scan of
-the vocabulary (a stem is always a prefix of its words).
+term matches every stored word whose :func:`ranking.stem` is the term, looked up by equality
+(:func:`ranking.forms` lists the words that can have that stem).
 """
 
 from __future__ import annotations
@@ -36,28 +36,32 @@ Forms = list[tuple[str, int]]
 """Stored words of one term, with how many texts hold each."""
 
 
-def _forms(conn: sqlite3.Connection, term: str) -> Forms:
-    if not term.isalpha():  # codes and numbers have no other forms
-        row = conn.execute("SELECT doc FROM langmem_fts_vocab WHERE term = ?", (term,)).fetchone()
-        return [(term, int(row[0]))] if row else []
-    found = conn.execute(
-        "SELECT term, doc FROM langmem_fts_vocab WHERE term >= ? AND term < ?",
-        (term, term + "\U0010ffff"),
-    ).fetchall()
-    return [(word, int(docs)) for word, docs in found if rules.is_form(word, term)]
-
-
 def term_forms(
     conn: sqlite3.Connection, terms: Iterable[str], cache: dict[str, Forms] | None
 ) -> dict[str, Forms]:
-    """Each term's stored forms (``cache``: the store's, valid until its texts change)."""
+    """Each term's stored forms (``cache``: the store's, valid until its texts change).
+
+    The words whose stem is a term are the term itself and the term plus one of the stemmer's
+    suffixes (:func:`ranking.forms`): those are looked up by equality in the vocabulary."""
     known = cache if cache is not None else {}
-    out: dict[str, Forms] = {}
-    for term in terms:
-        if term not in known:
-            known[term] = _forms(conn, term)
-        out[term] = known[term]
-    return out
+    missing = [t for t in dict.fromkeys(terms) if t not in known]
+    lookups = {word: term for term in missing for word in rules.forms(term)}
+    counts: dict[str, int] = {}
+    words = list(lookups)
+    for chunk in chunks(words):
+        counts.update(
+            conn.execute(
+                "SELECT term, doc FROM langmem_fts_vocab"
+                f" WHERE term IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ).fetchall()
+        )
+    for term in missing:
+        known[term] = []
+    for word, term in lookups.items():
+        if word in counts:
+            known[term].append((word, int(counts[word])))
+    return {term: known[term] for term in terms}
 
 
 def fts_query(words: Iterable[str]) -> str | None:

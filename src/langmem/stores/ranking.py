@@ -53,8 +53,9 @@ then cosine (both descending), then the order in which the backend listed the ca
    ``created_at`` (as Unix seconds) when provenance is on.
 2. :class:`Corpus` statistics over all indexed texts of the store: ``N``, the average analyzed
    length (:func:`length`), and ``df`` of each query term: the sum, over the stored words
-   (:func:`tokens`, stop words included) whose :func:`stem` is the term, of how many texts hold
-   that word, capped at ``N`` (a text holding "lives" and "lived" counts twice for "liv").
+   (:func:`tokens`, stop words included) whose :func:`stem` is the term (:func:`forms` lists
+   them), of how many texts hold that word, capped at ``N`` (a text holding "lives" and "lived"
+   counts twice for "liv").
 
 Any item outside the candidates scores below every dense candidate that outranks it (its lexical
 side is 0 and its cosine lower), except through a same-thread neighbour: neighbours count only
@@ -272,9 +273,17 @@ def document(text: str) -> Document:
     return Document(Counter(terms), len(terms))
 
 
-def is_form(word: str, term: str) -> bool:
-    """Whether the stored word ``word`` counts as the query term ``term``."""
-    return stem(word) == term
+def forms(term: str) -> list[str]:
+    """Every word whose :func:`stem` is ``term``: the term itself, or the term and one suffix.
+
+    Example:
+        >>> [w for w in forms("liv") if w in {"live", "lived", "lives", "living", "lively"}]
+        ['living', 'lived', 'lives', 'live']
+    """
+    if not term.isalpha():
+        return [term]
+    found = [term] if stem(term) == term else []
+    return found + [term + s for s in _SUFFIXES if stem(term + s) == term]
 
 
 def idf(documents: int, containing: int) -> float:
