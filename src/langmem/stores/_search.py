@@ -141,9 +141,10 @@ def _lexical_side(
 
 
 def _provenance(
-    conn: sqlite3.Connection, items: list[int]
+    conn: sqlite3.Connection, items: list[int], *, times: bool
 ) -> dict[int, tuple[str | None, float | None]]:
-    """Item id -> (``thread_id``, ``created_at`` as Unix seconds) from the items' values."""
+    """Item id -> (``thread_id``, ``created_at`` as Unix seconds) from the items' values (the
+    time only for items with a thread, unless ``times``: every item's)."""
     out: dict[int, tuple[str | None, float | None]] = {}
     for chunk in chunks(items):
         for item, thread, created, stored in conn.execute(
@@ -151,7 +152,9 @@ def _provenance(
             f" created_at FROM langmem_items WHERE id IN ({','.join('?' * len(chunk))})",
             chunk,
         ):
-            out[item] = (str(thread) if thread is not None else None, _seconds(created, stored))
+            if thread is not None or times:
+                label = str(thread) if thread is not None else None
+                out[item] = (label, _seconds(created, stored))
     return out
 
 
@@ -213,7 +216,7 @@ def explain(
     items = vectors.item_ids[rows].tolist()
     origin: dict[int, tuple[str | None, float | None]] = {}
     if ranking.provenance:
-        origin = _provenance(conn, list(dict.fromkeys(items)))
+        origin = _provenance(conn, list(dict.fromkeys(items)), times=ranking.recency_weight > 0)
     candidates = [
         rules.Candidate(item, cosine, vectors.document(vector_id), *origin.get(item, (None, None)))
         for item, cosine, vector_id in zip(items, best, vector_ids)

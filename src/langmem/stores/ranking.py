@@ -347,8 +347,10 @@ def rank(
                 candidate.item, base, candidate.cosine, dense, raw, lexical, matched, base
             )
     explanations = list(best.values())
-    if ranking.provenance:
-        explanations = _with_provenance(explanations, candidates_by_item(scored), ranking)
+    items = candidates_by_item(scored)
+    threaded = ranking.thread_boost > 0 and any(c.thread is not None for c in items.values())
+    if threaded or ranking.recency_weight > 0:
+        explanations = _with_provenance(explanations, items, ranking)
     explanations.sort(key=lambda e: (e.score, e.cosine), reverse=True)
     return explanations
 
