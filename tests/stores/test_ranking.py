@@ -263,6 +263,12 @@ def test_explain_shows_each_part_and_matches_search(tmp_path: Path) -> None:
     assert [i.key for i, _ in store.explain(("u",), query, limit=2, offset=2)] == [
         i.key for i, _ in explained[2:4]
     ]
+    only = {"thread_id": "t1"}
+    filtered = store.explain(("u",), query, filter=only, limit=10)
+    assert [i.key for i, _ in filtered] == [
+        h.key for h in store.search(("u",), query=query, filter=only, limit=10)
+    ]
+    assert filtered and all(i.value["thread_id"] == "t1" for i, _ in filtered)
     dense = SqliteStore(tmp_path / "s.sqlite", index=index, hybrid=False)
     for item, why in dense.explain(("u",), query, limit=3):
         assert why.bm25 == 0.0 and why.score == pytest.approx(why.cosine) == item.score

@@ -206,7 +206,7 @@ class Reader:
             )
         else:
             explained = [
-                Explanation(item, score, score, score, 0.0, 0.0, {}, score)
+                Explanation(item, score, score, min(max(score, 0.0), 1.0), 0.0, 0.0, {}, score)
                 for score, item in _search.rank(
                     self.conn, vectors, query, "", allowed, want, ranking=None
                 )
