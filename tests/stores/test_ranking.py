@@ -289,3 +289,23 @@ def test_idf_is_positive_and_decreasing() -> None:
     assert all(v > 0 for v in values)
     assert values == sorted(values, reverse=True)
     assert values[0] == pytest.approx(math.log(1 + 100.5 / 0.5))
+
+
+def test_statistics_follow_overwrites_deletes_and_other_handles(tmp_path: Path) -> None:
+    index: Any = {"dims": 16, "embed": Vectors(), "fields": ["content"]}
+    path = tmp_path / "s.sqlite"
+    store = SqliteStore(path, index=index)
+    _fill(store)
+    store.put(("u",), "k0", {"content": "Alice moved again, to Porto this time"})
+    store.delete(("u",), "k1")
+    store.search(("u",), query="Porto")  # brings the matrix up to date
+    vectors = store._vectors
+    assert vectors is not None
+    live = [vectors.texts[int(v)] for v, alive in zip(vectors.vector_ids, vectors.alive) if alive]
+    assert vectors.total_length == sum(rules.length(text) for text in live)
+    # a word written by another handle is found (the cached vocabulary is dropped on sync)
+    assert "k99" not in [h.key for h in store.search(("u",), query="zanzibar", limit=3)]
+    other = SqliteStore(path, index=index)
+    other.put(("u",), "k99", {"content": "Postcard from Zanzibar"})
+    hits = store.explain(("u",), "zanzibar", limit=1)
+    assert hits[0][0].key == "k99" and hits[0][1].matched == {"zanzibar": 1}
