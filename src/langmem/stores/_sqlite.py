@@ -5,7 +5,7 @@ transactions (WAL mode, so readers never wait), roll back on any error, and casc
 through foreign keys. Embeddings are computed before a transaction opens, and the vector of a
 text already stored is reused instead of recomputed. Search is exact: every vector lives in a
 numpy matrix kept current on writes and refreshed from a change log when another process wrote.
-Queries are answered by hybrid ranking, dense cosine fused with BM25 (see ``_lexical``).
+Queries are answered by hybrid ranking, dense cosine fused with BM25 (see ``ranking``).
 
 This module is the store's spine: connection and transactions, index configuration, the vector
 matrix, and ``batch``/``abatch``. The work of a batch lives beside it: ``_writes`` (planning,
@@ -34,6 +34,8 @@ from langgraph.store.base import (
     IndexConfig,
     Op,
     Result,
+    SearchItem,
+    SearchOp,
     TTLConfig,
 )
 
@@ -41,8 +43,10 @@ from langmem.embeddings._default import embeddings_id
 from langmem.errors import ConfigurationError, IndexMismatchError
 from langmem.stores import _identity, _reads, _reembed, _ttl, _writes
 from langmem.stores._connection import connect, file_error
+from langmem.stores._search import Forms
 from langmem.stores._sync import sync_vectors
 from langmem.stores._vectors import VectorIndex
+from langmem.stores.ranking import Explanation, Ranking
 
 if TYPE_CHECKING:
     import numpy as np
@@ -69,12 +73,12 @@ class SqliteStore(BaseStore):
     handle adopts the file's when langmem can build its embedder (its hashing or MiniLM
     models), else it refuses writes that would leave stale vectors.
 
-    Scores: with a query, ``SearchItem.score`` is in ``[-1, 1]``, higher is better. It is the
-    cosine similarity of the query and the item's best indexed text, lifted towards 1 by
-    ``0.7 * coverage * (1 - cosine)``, where ``coverage`` in ``[0, 1]`` is the IDF-weighted share
-    of the query's informative words that the text contains (names, numbers and rare words weigh
-    most). A query whose words no text covers well (below 0.3) is ranked by plain cosine, and so
-    is every query with ``hybrid=False``. Without a query, results come newest first, unscored.
+    Scores: with a query, ``SearchItem.score`` of the default hybrid search is in ``[0, 1]``,
+    higher is better: ``0.8 * clip(cosine, 0, 1) + 0.2 * BM25`` normalised by the query's IDF
+    mass (stemmed words, stop words dropped), plus a pull towards a better same-thread item
+    written within five minutes; see :mod:`langmem.stores.ranking`. With ``hybrid=False`` the
+    score is the plain cosine, in ``[-1, 1]``. Without a query, results come newest first,
+    unscored. :meth:`explain` shows each score's parts.
 
     Args:
         path: the database file; ``":memory:"`` for a private in-memory database. By default
@@ -88,6 +92,9 @@ class SqliteStore(BaseStore):
             ``omit_expired=False``; sweeping deletes them.
         hybrid: fuse word matches (SQLite FTS5) with the dense ranking when a query is given
             (default ``True``); ``False`` ranks by cosine only.
+        ranking: the hybrid ranking's parameters (:class:`~langmem.stores.ranking.Ranking`:
+            fusion weight, BM25 ``k1``/``b``, same-thread and recency boosts); the default
+            when ``None``. Also settable later as the ``ranking`` attribute.
         timeout: seconds a write waits for another writer's lock before failing.
 
     Example:
@@ -108,6 +115,7 @@ class SqliteStore(BaseStore):
         index: IndexConfig | None = None,
         ttl: TTLConfig | None = None,
         hybrid: bool = True,
+        ranking: Ranking | None = None,
         timeout: float = 30.0,
     ) -> None:
         from langmem.stores._open import default_sqlite_path
@@ -117,6 +125,7 @@ class SqliteStore(BaseStore):
         self.path = chosen if special else str(Path(chosen).expanduser())
         self.ttl_config = ttl
         self.hybrid = hybrid
+        self.ranking = ranking if ranking is not None else Ranking()
         self._lock = threading.RLock()
         self._closed = False
         if not special:
@@ -131,7 +140,7 @@ class SqliteStore(BaseStore):
         self._data_version = -1
         self._identity: _identity.IndexIdentity | None = None  # what this handle embeds with
         self._synced_generation = -1  # re-embed generation of the file the matrix reflects
-        self._document_counts: dict[str, int] = {}  # word -> texts holding it (lexical IDF)
+        self._term_forms: dict[str, Forms] = {}  # query term -> stored words (lexical IDF)
         self._last_seq = 0
         self._write_batches = 0  # counts batches with writes, to prune the change log now and then
         self._sweeper = _ttl.Sweeper()
@@ -155,7 +164,7 @@ class SqliteStore(BaseStore):
         self._fields = _writes.index_paths(config["fields"])
         self.index_config = config
         self._vectors = VectorIndex(identity.dims)
-        self._document_counts.clear()
+        self._term_forms.clear()
         self._last_seq = 0
         self._data_version = -1
         self._synced_generation = -1
@@ -370,7 +379,7 @@ class SqliteStore(BaseStore):
         applied = sync_vectors(conn, self._vectors, self._last_seq)
         if applied is not None:
             self._last_seq = applied
-            self._document_counts.clear()
+            self._term_forms.clear()
         self._synced_generation = generation
 
     # ------------------------------------------------------------------ embedding
@@ -434,6 +443,75 @@ class SqliteStore(BaseStore):
             self._check(conn, None)
             return _writes.lookup(conn, plan)
 
+    def _ranking(self) -> Ranking | None:
+        return self.ranking if self.hybrid and self._fts else None
+
+    # ------------------------------------------------------------------ explain
+
+    def explain(
+        self,
+        namespace_prefix: tuple[str, ...],
+        /,
+        query: str,
+        *,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+    ) -> list[tuple[SearchItem, Explanation]]:
+        """Why each result of ``search(namespace_prefix, query=query, ...)`` ranks where it does.
+
+        Returns the same items as :meth:`search` with the same arguments, in the same order,
+        each paired with an :class:`~langmem.stores.ranking.Explanation`: the cosine and its
+        normalised value, the BM25 score, its normalised value and the query terms the text
+        matched (term -> occurrences), and the same-thread and recency boosts. With
+        ``hybrid=False`` only the cosine parts are set.
+        """
+        embedded = self.embeddings.embed_query(query) if query and self.embeddings else None
+        vector = self._query_vector(query, embedded)
+        return self._explain(SearchOp(namespace_prefix, filter, limit, offset, query), vector)
+
+    async def aexplain(
+        self,
+        namespace_prefix: tuple[str, ...],
+        /,
+        query: str,
+        *,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+    ) -> list[tuple[SearchItem, Explanation]]:
+        """Async :meth:`explain`."""
+        embedded = await self.embeddings.aembed_query(query) if query and self.embeddings else None
+        vector = self._query_vector(query, embedded)
+        op = SearchOp(namespace_prefix, filter, limit, offset, query)
+        return await asyncio.to_thread(self._explain, op, vector)
+
+    def _query_vector(self, query: str, embedded: list[float] | None) -> NDArray[np.float32]:
+        if self.embeddings is None or not query or embedded is None:
+            raise ConfigurationError(
+                f"explain(query={query!r}) needs a store with an index and a non-empty query: "
+                'open the store with index={"dims": ...} and pass the text you searched for.'
+            )
+        return _writes.query_vector(embedded, self._dims())
+
+    def _explain(
+        self, op: SearchOp, vector: NDArray[np.float32]
+    ) -> list[tuple[SearchItem, Explanation]]:
+        with self._lock, self._read() as conn:
+            self._check(conn, None, ranks=True)  # rank this very snapshot, as a search does
+            now = time.time() if _ttl.omits_expired(self.ttl_config) else -math.inf
+            reader = _reads.Reader(
+                conn,
+                now,
+                vectors=self._vectors,
+                queries={},
+                ranking=self._ranking(),
+                counts=self._term_forms,
+                worker=self._worker,
+                refresh_on_read=False,
+            )
+            return reader.explain(op, vector)
+
     def _execute(
         self,
         plan: _writes.Plan,
@@ -455,8 +533,8 @@ class SqliteStore(BaseStore):
                     now if _ttl.omits_expired(self.ttl_config) else -math.inf,
                     vectors=self._vectors,
                     queries=queries,
-                    lexical=self.hybrid and self._fts,
-                    counts=self._document_counts,
+                    ranking=self._ranking(),
+                    counts=self._term_forms,
                     worker=self._worker,
                     refresh_on_read=_ttl.refreshes_on_read(self.ttl_config),
                 )
