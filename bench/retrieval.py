@@ -3,8 +3,9 @@
 Builds the labelled set of bench/data/retrieval_set.py (memories about two dozen people: facts,
 dialogue turns, names, numbers, dates, near-duplicates, with paraphrased questions), stores it in
 a SqliteStore with local MiniLM embeddings, and reports recall@1/5/10 and MRR per part and
-overall for the three rankings, with the hybrid/best-single ratio. Seed 3 (the test split) by
-default; ``--seed 1 --tune`` (or 2) sweeps the fusion constants on a development split.
+overall for the three rankings (lexical: the store's BM25 alone, ``Ranking(dense_weight=0)``),
+with the hybrid/best-single ratio. Seed 3 (the test split) by default; ``--seed 1 --tune`` (or
+2) sweeps the fusion weight on a development split.
 
     python bench/retrieval.py [--seed 3] [--tune]
 """
@@ -26,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from data.retrieval_set import PARTS, Question, build
 
 from langmem.embeddings import MiniLMEmbeddings
-from langmem.stores import SqliteStore, _lexical
+from langmem.stores import SqliteStore
+from langmem.stores.ranking import Ranking
 
 K = (1, 5, 10)
 
@@ -49,20 +51,6 @@ class CachedEmbeddings(Embeddings):
         return self.embed_documents([text])[0]
 
 
-def lexical_ranking(store: SqliteStore, query: str) -> list[str]:
-    """BM25 alone, through the store's own FTS5 index and query builder."""
-    expression = _lexical.fts_query(_lexical.query_terms(query))
-    if expression is None:
-        return []
-    rows = store._conn.execute(
-        "SELECT i.key FROM langmem_fts f JOIN langmem_vectors v ON v.id = f.rowid"
-        " JOIN langmem_items i ON i.id = v.item_id WHERE langmem_fts MATCH ?"
-        " ORDER BY bm25(langmem_fts) LIMIT 10",
-        (expression,),
-    )
-    return [key for (key,) in rows]
-
-
 def metrics(rankings: list[list[str]], questions: list[Question]) -> dict[str, float]:
     out = {f"R@{k}": 0.0 for k in K}
     out["MRR"] = 0.0
@@ -75,17 +63,21 @@ def metrics(rankings: list[list[str]], questions: list[Question]) -> dict[str, f
     return {name: value / max(len(questions), 1) for name, value in out.items()}
 
 
-def evaluate(seed: int, embeddings: CachedEmbeddings, folder: Path) -> dict[str, Any]:
+def evaluate(
+    seed: int, embeddings: CachedEmbeddings, folder: Path, ranking: Ranking | None = None
+) -> dict[str, Any]:
     memories, questions = build(seed)
     index: Any = {"dims": 384, "embed": embeddings, "fields": ["text"]}
     path = folder / f"retrieval-{seed}.sqlite"
-    hybrid = SqliteStore(path, index=index)
-    hybrid.batch([PutOp(("bench",), m.key, {"text": m.text}) for m in memories])
+    hybrid = SqliteStore(path, index=index, ranking=ranking)
+    if not hybrid.search(("bench",), limit=1):
+        hybrid.batch([PutOp(("bench",), m.key, {"text": m.text}) for m in memories])
     dense = SqliteStore(path, index=index, hybrid=False)
+    lexical = SqliteStore(path, index=index, ranking=Ranking(dense_weight=0.0))
     rankings: dict[str, list[list[str]]] = {"dense": [], "lexical": [], "hybrid": []}
     for question in questions:
         rankings["dense"].append([h.key for h in dense.search(("bench",), query=question.text)])
-        rankings["lexical"].append(lexical_ranking(hybrid, question.text))
+        rankings["lexical"].append([h.key for h in lexical.search(("bench",), query=question.text)])
         rankings["hybrid"].append([h.key for h in hybrid.search(("bench",), query=question.text)])
     report: dict[str, Any] = {"memories": len(memories), "questions": len(questions), "parts": {}}
     for part in (*PARTS, "overall"):
@@ -94,16 +86,15 @@ def evaluate(seed: int, embeddings: CachedEmbeddings, folder: Path) -> dict[str,
         report["parts"][part] = {
             mode: metrics([rankings[mode][i] for i in chosen], subset) for mode in rankings
         } | {"n": len(subset)}
-    hybrid.close()
-    dense.close()
+    for store in (hybrid, dense, lexical):
+        store.close()
     return report
 
 
 def show(report: dict[str, Any], seed: int) -> bool:
     print(
         f"retrieval quality, seed {seed}: {report['memories']} memories, "
-        f"{report['questions']} questions, LEXICAL_WEIGHT={_lexical.LEXICAL_WEIGHT}, "
-        f"LEXICAL_GATE={_lexical.LEXICAL_GATE}"
+        f"{report['questions']} questions, {Ranking()}"
     )
     columns = ("R@1", "R@5", "R@10", "MRR")
     header = f"{'part':<16}{'n':>4}  {'mode':<8}" + "".join(f"{m:>8}" for m in columns)
@@ -136,14 +127,12 @@ def main() -> None:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         if args.tune:
-            grid = [(g, w) for g in (0.0, 0.3, 0.4, 0.5, 0.6) for w in (0.3, 0.5, 0.7, 0.9)]
-            for gate, weight in grid:
-                _lexical.LEXICAL_GATE = gate
-                _lexical.LEXICAL_WEIGHT = weight
-                report = evaluate(args.seed, embeddings, Path(tmp))
+            for weight in (0.7, 0.75, 0.8, 0.85, 0.9):
+                ranking = Ranking(dense_weight=weight)
+                report = evaluate(args.seed, embeddings, Path(tmp), ranking)
                 parts = report["parts"]
                 print(
-                    f"gate {gate:.1f} weight {weight:.1f}: "
+                    f"dense weight {weight:.1f}: "
                     + "  ".join(f"{p}={parts[p]['hybrid']['R@10']:.3f}" for p in parts)
                     + f"  overall MRR={parts['overall']['hybrid']['MRR']:.3f}"
                 )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -12,8 +11,8 @@ from langchain_core.embeddings import Embeddings
 from langgraph.store.base import PutOp
 
 from langmem.embeddings import HashingEmbeddings
+from langmem.errors import IndexMismatchError, InvalidInputError
 from langmem.stores import SqliteStore, _migrations, _sqlite
-from langmem.stores._lexical import LEXICAL_WEIGHT
 from langmem.stores._migrations import MIGRATIONS
 
 
@@ -76,7 +75,7 @@ def test_embeddings_run_before_the_write_transaction(tmp_path: Path) -> None:
 def test_a_failing_batch_writes_nothing(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "s.sqlite", index=index())
     store.put(("n",), "kept", {"text": "before"})
-    with pytest.raises(TypeError):
+    with pytest.raises(InvalidInputError, match=r"key .b. .*set"):
         store.batch(
             [
                 PutOp(("n",), "a", {"text": "fine"}),
@@ -116,8 +115,11 @@ def test_hybrid_finds_rare_words_and_numbers_the_embedding_misses(tmp_path: Path
     store.put(("n",), "other", {"text": "Buy milk and bread"})
     assert store.search(("n",), query="when is LH1234?", limit=1)[0].key == "flight"
     assert store.search(("n",), query="Okonkwo", limit=1)[0].key == "dentist"
+    # equal cosines (0.5): the dense side adds the same to every item, BM25 decides
+    weight = store.ranking.dense_weight
     scores = [h.score for h in store.search(("n",), query="Okonkwo", limit=3)]
-    assert scores == pytest.approx([0.5 + LEXICAL_WEIGHT * 0.5, 0.5, 0.5])
+    assert scores[0] > scores[1] == scores[2] == pytest.approx(weight * 0.5)
+    assert scores[0] == pytest.approx(weight * 0.5 + (1 - weight) * 1.0)  # average length
     dense_only = SqliteStore(
         tmp_path / "s.sqlite", index=index(ConstantEmbeddings(), 4), hybrid=False
     )
@@ -125,36 +127,43 @@ def test_hybrid_finds_rare_words_and_numbers_the_embedding_misses(tmp_path: Path
     assert [h.score for h in hits] == pytest.approx([0.5, 0.5, 0.5])
 
 
-def test_hybrid_score_is_the_cosine_lifted_by_the_lexical_match(tmp_path: Path) -> None:
+def test_hybrid_score_is_the_convex_fusion_of_cosine_and_normalised_bm25(tmp_path: Path) -> None:
     emb = HashingEmbeddings(64)
     store = SqliteStore(tmp_path / "s.sqlite", index=index(emb))
-    store.put(("n",), "match", {"text": "walrus sightings near the pier"})
-    store.put(("n",), "plain", {"text": "a quiet afternoon"})
+    texts = {"match": "walrus sightings near the pier", "plain": "a quiet afternoon"}
+    for key, text in texts.items():
+        store.put(("n",), key, {"text": text})
     query = "walrus"
     cosines = {
         key: sum(a * b for a, b in zip(emb.embed_query(query), emb.embed_query(text)))
-        for key, text in [
-            ("match", "walrus sightings near the pier"),
-            ("plain", "a quiet afternoon"),
-        ]
+        for key, text in texts.items()
     }
+    weight = store.ranking.dense_weight
     scores = {h.key: h.score for h in store.search(("n",), query=query)}
-    assert scores["plain"] == pytest.approx(cosines["plain"], abs=1e-6)  # no lexical match
-    lifted = cosines["match"] + LEXICAL_WEIGHT * 1.0 * (1 - cosines["match"])
-    assert scores["match"] == pytest.approx(lifted, abs=1e-6)  # the best lexical match
-    assert all(-1.0 <= s <= 1.0 for s in scores.values() if s is not None)
+    dense = {key: min(max(cos, 0.0), 1.0) for key, cos in cosines.items()}
+    assert scores["plain"] == pytest.approx(weight * dense["plain"], abs=1e-6)  # no word matched
+    # "walrus": one of the text's 4 terms, average length 3 terms; b and k1 as documented
+    ranking = store.ranking
+    norm = ranking.k1 * (1 - ranking.b + ranking.b * 4 / 3)
+    lexical = min((ranking.k1 + 1) / (1 + norm), 1.0)
+    expected = weight * dense["match"] + (1 - weight) * lexical
+    assert scores["match"] == pytest.approx(expected, abs=1e-6)
+    assert all(0.0 <= s <= 1.0 for s in scores.values() if s is not None)
 
 
-def test_a_new_embedding_model_re_embeds_stored_texts(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_a_new_embedding_model_is_refused_until_reembedded(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite"
     SqliteStore(path, index=index(ConstantEmbeddings(), dims=4)).put(
         ("n",), "a", {"text": "pelican"}
     )
-    with caplog.at_level(logging.WARNING, logger="langmem.stores"):
-        store = SqliteStore(path, index=index(HashingEmbeddings(64)), hybrid=False)
-    assert "re-embedding its 1 texts" in caplog.text
+    with pytest.raises(IndexMismatchError, match=r"constant.*dims=4.*langmem-hashing-64.*reembed"):
+        SqliteStore(path, index=index(HashingEmbeddings(64)), hybrid=False)
+    seen: list[tuple[int, int]] = []
+    count = SqliteStore(path).reembed(
+        index(HashingEmbeddings(64)), progress=lambda *p: seen.append(p)
+    )
+    assert count == 1 and seen == [(1, 1)]
+    store = SqliteStore(path, index=index(HashingEmbeddings(64)), hybrid=False)
     hit = store.search(("n",), query="pelican")[0]
     assert hit.score == pytest.approx(1.0, abs=1e-6)  # same model on both sides again
 
@@ -210,15 +219,15 @@ def test_ttl_sweeper_deletes_expired_items(tmp_path: Path) -> None:
 def test_closed_store_says_so(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "s.sqlite")
     store.close()
-    with pytest.raises(ValueError, match="closed"):
+    with pytest.raises(ValueError, match=r"closed"):
         store.get(("n",), "a")
 
 
 def test_bad_index_configuration_is_explained(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="dims"):
+    with pytest.raises(ValueError, match=r"dims"):
         SqliteStore(tmp_path / "s.sqlite", index={"dims": 0, "embed": HashingEmbeddings(4)})
     store = SqliteStore(tmp_path / "t.sqlite", index={"dims": 8, "embed": HashingEmbeddings(4)})
-    with pytest.raises(ValueError, match="dims=8"):
+    with pytest.raises(ValueError, match=r"dims=8"):
         store.put(("n",), "a", {"x": "y"})
     with pytest.raises(ValueError, match=r"\$regex"):
         store.search(("n",), filter={"x": {"$regex": "y"}})

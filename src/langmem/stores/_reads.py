@@ -28,6 +28,7 @@ from langgraph.store.base import (
 )
 
 from langmem.stores import _filters, _search
+from langmem.stores.ranking import Explanation, Ranking
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -79,10 +80,10 @@ class Reader:
     """The store's vector matrix, ``None`` without an index (queries are then ignored)."""
     queries: dict[str, NDArray[np.float32]]
     """The batch's query vectors, embedded before the transaction opened."""
-    lexical: bool
-    """Fuse FTS5 word matches into the ranking."""
-    counts: dict[str, int]
-    """The store's cache of word -> texts holding it (lexical IDF), filled by the ranking."""
+    ranking: Ranking | None
+    """The hybrid ranking's parameters; ``None``: rank by cosine only."""
+    counts: dict[str, _search.Forms]
+    """The store's cache of query term -> stored forms (lexical IDF), filled by the ranking."""
     refresh_on_read: bool
     """The TTL config lets reads refresh TTLs at all."""
     touched: list[int] = field(default_factory=list)
@@ -151,6 +152,15 @@ class Reader:
             self.touched.extend(row[0] for row, _ in pairs if row[6] is not None)
         return [_item(row, score) for row, score in pairs]
 
+    def _allowed(self, op: SearchOp) -> NDArray[np.bool_]:
+        vectors = self.vectors
+        assert vectors is not None
+        allowed = vectors.namespace_mask(tuple(op.namespace_prefix))
+        if op.filter:
+            passing = np.array([r[0] for r in self._filtered_rows(op)], dtype=np.int64)
+            allowed = allowed & np.isin(vectors.item_ids[: vectors.size], passing)
+        return allowed
+
     def _ranked(
         self, op: SearchOp, query: NDArray[np.float32], limit: int, offset: int
     ) -> list[tuple[Sequence[Any], float]]:
@@ -159,21 +169,56 @@ class Reader:
         want = offset + limit
         if want == 0 or len(vectors) == 0:
             return []
-        allowed = vectors.namespace_mask(tuple(op.namespace_prefix))
-        if op.filter:
-            passing = np.array([r[0] for r in self._filtered_rows(op)], dtype=np.int64)
-            allowed = allowed & np.isin(vectors.item_ids[: vectors.size], passing)
         ranked = _search.rank(
             self.conn,
             vectors,
             query,
             op.query or "",
-            allowed,
+            self._allowed(op),
             want,
-            lexical=self.lexical,
-            counts=self.counts,
+            ranking=self.ranking,
+            cache=self.counts,
             worker=self.worker,
         )
+        return self._rows(ranked, offset, want)
+
+    def explain(
+        self, op: SearchOp, query: NDArray[np.float32]
+    ) -> list[tuple[SearchItem, Explanation]]:
+        """The items :meth:`search` returns for ``op``, each with its :class:`Explanation`."""
+        vectors = self.vectors
+        limit, offset = max(int(op.limit), 0), max(int(op.offset), 0)
+        want = offset + limit
+        if vectors is None or want == 0 or len(vectors) == 0:
+            return []
+        allowed = self._allowed(op)
+        if self.ranking is not None:
+            explained = _search.explain(
+                self.conn,
+                vectors,
+                query,
+                op.query or "",
+                allowed,
+                want,
+                self.ranking,
+                cache=self.counts,
+                worker=self.worker,
+            )
+        else:
+            explained = [
+                Explanation(item, score, score, min(max(score, 0.0), 1.0), 0.0, 0.0, {}, score)
+                for score, item in _search.rank(
+                    self.conn, vectors, query, "", allowed, want, ranking=None
+                )
+            ]
+        by_item = {int(e.item): e for e in explained}
+        hits = self._rows([(e.score, int(e.item)) for e in explained], offset, want)
+        return [(_item(row, score), by_item[row[0]]) for row, score in hits]
+
+    def _rows(
+        self, ranked: list[tuple[float, int]], offset: int, want: int
+    ) -> list[tuple[Sequence[Any], float]]:
+        """The stored rows of the ranked items still alive, ``offset`` to ``want``."""
         hits: list[tuple[Sequence[Any], float]] = []
         position = 0
         step = max(want, 16)

@@ -1,19 +1,24 @@
-"""Ranking a query over one store: exact dense scores, FTS5 candidates, and their fusion.
+"""Ranking a query over the SQLite store: what :func:`langmem.stores.ranking.rank` needs.
 
 Pure functions over a SQLite connection and the store's :class:`VectorIndex`; the store decides
-which rows are allowed (namespace, filter) and turns the ranked item ids into results.
-See ``_lexical`` for what the returned scores mean.
+which rows are allowed (namespace, filter) and turns the ranked item ids into results. The
+dense side is exact (every allowed row's cosine); the lexical side reads the FTS5 index of the
+texts (unstemmed words, migration 3) and its ``fts5vocab`` table for document counts: a query
+term matches every stored word whose :func:`ranking.stem` is the term, looked up by equality
+(:func:`ranking.forms` lists the words that can have that stem).
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from concurrent.futures import Executor
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from langmem.stores import _lexical
+from langmem.stores import ranking as rules
 from langmem.stores._writes import chunks
 
 if TYPE_CHECKING:
@@ -21,68 +26,53 @@ if TYPE_CHECKING:
 
     from langmem.stores._vectors import VectorIndex
 
-
 COMMON_SHARE = 0.02
 COMMON_FLOOR = 100
 """Words in more than ``max(COMMON_SHARE * texts, COMMON_FLOOR)`` texts do not fetch lexical
-candidates (they still count in coverage): their posting lists are long and they say little
-about which text is meant."""
+candidates (they still count in BM25): their posting lists are long and they say little about
+which text is meant."""
+
+Forms = list[tuple[str, int]]
+"""Stored words of one term, with how many texts hold each."""
 
 
-def term_weights(
-    conn: sqlite3.Connection,
-    terms: list[str],
-    documents: int,
-    counts: dict[str, int] | None = None,
-) -> tuple[dict[str, float], dict[str, str], dict[str, int]]:
-    """IDF of each query term in this store, its stored forms, and the words worth searching.
+def term_forms(
+    conn: sqlite3.Connection, terms: Iterable[str], cache: dict[str, Forms] | None
+) -> dict[str, Forms]:
+    """Each term's stored forms (``cache``: the store's, valid until its texts change).
 
-    A term matches the stored words with the same :func:`_lexical.stem` ("lives" for
-    "living"); its document count is that of those words together. A term no text contains
-    still counts, with the highest IDF: a query whose words are mostly unknown to the store (a
-    paraphrase) gets low coverage everywhere, so its ranking stays with the dense side.
-
-    Args:
-        conn: the store's connection.
-        terms: the query's informative words (:func:`_lexical.query_terms`).
-        documents: how many texts the store holds.
-        counts: a cache of word -> document count, valid until the store changes.
-
-    Returns:
-        ``(weights, forms, search)``: term -> IDF; stored word -> term; stored words rare
-        enough to fetch candidates with -> how many texts hold them.
-    """
-    cache = counts if counts is not None else {}
-    forms: dict[str, str] = {}
-    lookups: dict[str, str] = {}
-    for term in terms:
-        lookups.setdefault(term, term)
-        if term.isalpha():  # codes and numbers have no inflections
-            root = _lexical.stem(term)
-            for word in _lexical.inflections(root):
-                if _lexical.stem(word) == root:
-                    lookups.setdefault(word, term)
-    missing = [word for word in lookups if word not in cache]
-    for chunk in chunks(missing):
-        cache.update(dict.fromkeys(chunk, 0))
-        cache.update(
+    The words whose stem is a term are the term itself and the term plus one of the stemmer's
+    suffixes (:func:`ranking.forms`): those are looked up by equality in the vocabulary."""
+    known = cache if cache is not None else {}
+    missing = [t for t in dict.fromkeys(terms) if t not in known]
+    lookups = {word: term for term in missing for word in rules.forms(term)}
+    counts: dict[str, int] = {}
+    words = list(lookups)
+    for chunk in chunks(words):
+        counts.update(
             conn.execute(
                 "SELECT term, doc FROM langmem_fts_vocab"
                 f" WHERE term IN ({','.join('?' * len(chunk))})",
                 chunk,
             ).fetchall()
         )
-    totals: dict[str, int] = dict.fromkeys(terms, 0)
-    search: dict[str, int] = {}
+    for term in missing:
+        known[term] = []
     for word, term in lookups.items():
-        docs = cache[word]
-        if docs:
-            forms[word] = term
-            totals[term] += docs
-            if docs <= max(COMMON_SHARE * documents, COMMON_FLOOR):
-                search[word] = docs
-    weights = {t: _lexical.idf(documents, min(totals[t], documents)) for t in terms}
-    return weights, forms, search
+        if word in counts:
+            known[term].append((word, int(counts[word])))
+    return {term: known[term] for term in terms}
+
+
+def fts_query(words: Iterable[str]) -> str | None:
+    """An FTS5 ``MATCH`` expression for texts holding any of ``words`` (``None`` if none).
+
+    Example:
+        >>> fts_query(["alice", "2019"])
+        '"alice" OR "2019"'
+    """
+    quoted = [f'"{word}"' for word in words]
+    return " OR ".join(quoted) if quoted else None
 
 
 def lexical_rows(
@@ -92,21 +82,18 @@ def lexical_rows(
     allowed: NDArray[np.bool_],
     want: int,
 ) -> list[int]:
-    """Matrix rows of the best BM25 matches for any of ``words`` (word -> texts holding it)
-    among the allowed rows (at least ``want`` items' worth when the store has them)."""
-    expression = _lexical.fts_query(words)
+    """Matrix rows of texts holding any of ``words`` (word -> texts holding it) among the
+    allowed rows: all of them when few, else the best by FTS5 BM25 (at least ``want``)."""
+    expression = fts_query(words)
     if expression is None:
         return []
     fetch = max(want * 2, 30)
-    # usually the searched words are rare and every match fits: then no BM25 ordering is needed;
-    # when one word alone has more texts than fit, that unordered scan would be thrown away
-    if max(words.values(), default=0) <= fetch:
+    # usually the searched words are rare and every match fits: then no BM25 ordering is needed
+    if sum(words.values()) <= fetch:
         found = conn.execute(
-            "SELECT rowid FROM langmem_fts WHERE langmem_fts MATCH ? LIMIT ?",
-            (expression, fetch + 1),
+            "SELECT rowid FROM langmem_fts WHERE langmem_fts MATCH ?", (expression,)
         ).fetchall()
-        if len(found) <= fetch:
-            return _allowed_rows(found, vectors, allowed)
+        return _allowed_rows(found, vectors, allowed)
     while True:
         found = conn.execute(
             "SELECT rowid FROM langmem_fts WHERE langmem_fts MATCH ?"
@@ -129,34 +116,112 @@ def _allowed_rows(
 
 def _dense(
     vectors: VectorIndex, query: NDArray[np.float32], allowed: NDArray[np.bool_], top: int
-) -> tuple[NDArray[np.float32], list[int]]:
-    """The cosine of every row, and the ``top`` allowed rows by cosine."""
+) -> tuple[list[int], list[float], NDArray[np.float32]]:
+    """The ``top`` allowed rows by cosine (best first), their cosines, and every cosine."""
     cosines = vectors.cosines(query)
-    rows, _ = vectors.best(cosines, allowed, top)
-    return cosines, rows.tolist()
+    rows, best = vectors.best(cosines, allowed, top)
+    return rows.tolist(), best.tolist(), cosines
 
 
 def _lexical_side(
     conn: sqlite3.Connection,
     vectors: VectorIndex,
+    terms: list[str],
+    allowed: NDArray[np.bool_],
+    want: int,
+    cache: dict[str, Forms] | None,
+) -> tuple[dict[str, int], list[int]]:
+    """Document frequency of each term, and the rows of texts holding the rarer ones."""
+    forms = term_forms(conn, terms, cache)
+    documents = len(vectors)
+    common = max(COMMON_SHARE * documents, COMMON_FLOOR)
+    frequencies = {t: min(sum(docs for _, docs in forms[t]), documents) for t in terms}
+    search = {word: docs for t in terms for word, docs in forms[t] if docs <= common}
+    return frequencies, lexical_rows(conn, search, vectors, allowed, want)
+
+
+def _provenance(
+    conn: sqlite3.Connection, items: list[int], *, times: bool
+) -> dict[int, tuple[str | None, float | None]]:
+    """Item id -> (``thread_id``, ``created_at`` as Unix seconds) from the items' values (the
+    time only for items with a thread, unless ``times``: every item's)."""
+    out: dict[int, tuple[str | None, float | None]] = {}
+    for chunk in chunks(items):
+        for item, thread, created, stored in conn.execute(
+            "SELECT id, json_extract(value, '$.thread_id'), json_extract(value, '$.created_at'),"
+            f" created_at FROM langmem_items WHERE id IN ({','.join('?' * len(chunk))})",
+            chunk,
+        ):
+            if thread is not None or times:
+                label = str(thread) if thread is not None else None
+                out[item] = (label, _seconds(created, stored))
+    return out
+
+
+def _seconds(*stamps: object) -> float | None:
+    for stamp in stamps:
+        if isinstance(stamp, str):
+            try:
+                return datetime.fromisoformat(stamp).timestamp()
+            except ValueError:
+                continue
+    return None
+
+
+def explain(
+    conn: sqlite3.Connection,
+    vectors: VectorIndex,
+    query: NDArray[np.float32],
     text: str,
     allowed: NDArray[np.bool_],
     want: int,
-    counts: dict[str, int] | None,
-) -> tuple[dict[str, float], dict[str, str], list[int], dict[int, float]]:
-    """``(weights, forms, rows, coverage)``: the query's term IDFs and stored forms (see
-    :func:`term_weights`), the BM25 candidate rows and their coverage."""
-    terms = _lexical.query_terms(text)
-    weights, forms, search = term_weights(conn, terms, len(vectors), counts)
-    if not weights:
-        return weights, forms, [], {}
-    rows = lexical_rows(conn, search, vectors, allowed, want)
-    texts = vectors.texts
-    coverage = {
-        row: _lexical.coverage_in_text(texts.get(vector_id, ""), forms, weights)
-        for row, vector_id in zip(rows, vectors.vector_ids[rows].tolist())
-    }
-    return weights, forms, rows, coverage
+    ranking: rules.Ranking,
+    *,
+    cache: dict[str, Forms] | None = None,
+    worker: Executor | None = None,
+) -> list[rules.Explanation]:
+    """The hybrid ranking of the candidate items, best first, with each score's parts.
+
+    Args:
+        conn: the store's connection, inside a read transaction.
+        vectors: the store's vector matrix (up to date).
+        query: the query's embedding.
+        text: the query's text (for the lexical side).
+        allowed: mask over matrix rows that may be returned.
+        want: how many results the caller needs (offset + limit).
+        ranking: the ranking parameters.
+        cache: the store's cache of term -> stored forms.
+        worker: a thread for the dense side while this one runs the lexical side.
+    """
+    top = max(want * 2, ranking.depth)
+    terms = rules.query_terms(text)
+    # The cosines are a memory-bound numpy loop and the lexical side mostly SQLite; both release
+    # the GIL, so on two cores they overlap. Each side computes exactly what it would alone.
+    dense = worker.submit(_dense, vectors, query, allowed, top) if worker is not None else None
+    try:
+        frequencies, found = (
+            _lexical_side(conn, vectors, terms, allowed, want, cache) if terms else ({}, [])
+        )
+    finally:
+        computed = dense.result() if dense is not None else None
+    rows, best, cosines = computed if computed is not None else _dense(vectors, query, allowed, top)
+    if not rows:
+        return []
+    seen = set(rows)
+    extra = [r for r in found if r not in seen]
+    rows += extra
+    best += cosines[extra].tolist()
+    corpus = rules.Corpus(len(vectors), vectors.total_length / max(len(vectors), 1), frequencies)
+    vector_ids = vectors.vector_ids[rows].tolist()
+    items = vectors.item_ids[rows].tolist()
+    origin: dict[int, tuple[str | None, float | None]] = {}
+    if ranking.provenance:
+        origin = _provenance(conn, list(dict.fromkeys(items)), times=ranking.recency_weight > 0)
+    candidates = [
+        rules.Candidate(item, cosine, vectors.document(vector_id), *origin.get(item, (None, None)))
+        for item, cosine, vector_id in zip(items, best, vector_ids)
+    ]
+    return rules.rank(candidates, terms, corpus, ranking)
 
 
 def rank(
@@ -167,57 +232,19 @@ def rank(
     allowed: NDArray[np.bool_],
     want: int,
     *,
-    lexical: bool,
-    counts: dict[str, int] | None = None,
+    ranking: rules.Ranking | None,
+    cache: dict[str, Forms] | None = None,
     worker: Executor | None = None,
 ) -> list[tuple[float, int]]:
-    """``(score, item id)`` of the candidate items, best first.
-
-    Args:
-        conn: the store's connection, inside a read transaction.
-        vectors: the store's vector matrix (up to date).
-        query: the query's embedding.
-        text: the query's text (for the lexical side).
-        allowed: mask over matrix rows that may be returned.
-        want: how many results the caller needs (offset + limit).
-        lexical: fuse with the lexical ranking (hybrid) or rank by cosine only.
-        counts: the store's cache of word document counts.
-        worker: a thread for the dense side while this one runs the lexical side.
-    """
-    top = max(want * 2, 20)
-    # The cosines are a memory-bound numpy loop and the lexical side mostly SQLite; both release
-    # the GIL, so on two cores they overlap (10k rows: ~0.25 ms of ~1.2 ms saved). Each side
-    # computes exactly what it would alone.
-    dense = None
-    if worker is not None and lexical:
-        dense = worker.submit(_dense, vectors, query, allowed, top)
-    try:
-        side = _lexical_side(conn, vectors, text, allowed, want, counts) if lexical else None
-    finally:
-        computed = dense.result() if dense is not None else None
-    cosines, rows = computed if computed is not None else _dense(vectors, query, allowed, top)
-    weights, forms, found, coverage_of = side if side is not None else ({}, {}, [], {})
-    if weights:
-        seen = set(rows)
-        rows += [r for r in found if r not in seen]
-    # per-row values as Python numbers in one conversion each (numpy scalars cost per access)
-    coverage: list[float] = []
-    if weights:
-        texts = vectors.texts
-        coverage = [
-            coverage_of[row]
-            if row in coverage_of
-            else _lexical.coverage_in_text(texts.get(vector_id, ""), forms, weights)
-            for row, vector_id in zip(rows, vectors.vector_ids[rows].tolist())
-        ]
-        # per query: words only count when some text holds most of what the query says
-        if max(coverage, default=0.0) < _lexical.LEXICAL_GATE:
-            coverage = []
-    scores: list[float] = cosines[rows].tolist()
-    if coverage:
-        scores = [_lexical.fuse(cosine, share) for cosine, share in zip(scores, coverage)]
-    best: dict[int, float] = {}
-    for score, item in zip(scores, vectors.item_ids[rows].tolist()):
-        if score > best.get(item, float("-inf")):
-            best[item] = score
-    return sorted(((score, item) for item, score in best.items()), reverse=True)
+    """``(score, item id)`` of the candidate items, best first: hybrid (see
+    :mod:`langmem.stores.ranking`) or, with ``ranking=None``, plain cosine."""
+    if ranking is not None:
+        ranked = explain(
+            conn, vectors, query, text, allowed, want, ranking, cache=cache, worker=worker
+        )
+        return [(e.score, int(e.item)) for e in ranked]
+    rows, best, _ = _dense(vectors, query, allowed, max(want * 2, 20))
+    seen: dict[int, float] = {}
+    for score, item in zip(best, vectors.item_ids[rows].tolist()):
+        seen.setdefault(item, score)
+    return [(score, item) for item, score in seen.items()]

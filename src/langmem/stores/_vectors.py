@@ -13,10 +13,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from langmem.stores import ranking
+
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 _SEPARATOR = "."
+_DOCUMENTS_KEPT = 200_000
 _vecdot = getattr(np, "vecdot", None)
 
 
@@ -50,6 +53,9 @@ class VectorIndex:
         self.dead = 0
         self.row_of: dict[int, int] = {}
         self.texts: dict[int, str] = {}  # vector id -> the indexed text (for lexical scoring)
+        # vector id -> the analyzed text, filled as texts become candidates (bounded)
+        self.documents: dict[int, ranking.Document] = {}
+        self.total_length = 0  # analyzed terms over all live texts (BM25's average length)
         self.namespaces: list[tuple[str, ...]] = []
         self._namespace_id: dict[str, int] = {}
         self._mask_cache: dict[tuple[str, ...], NDArray[np.bool_]] = {}
@@ -105,6 +111,7 @@ class VectorIndex:
         for offset, (vector_id, item_id, prefix, _, text) in enumerate(batch):
             row = start + offset
             self.texts[vector_id] = text
+            self.total_length += ranking.length(text)
             self.vector_ids[row] = vector_id
             self.item_ids[row] = item_id
             self.namespace_ids[row] = self._namespace(prefix)
@@ -117,13 +124,26 @@ class VectorIndex:
         """Drop rows by vector id (unknown ids are ignored)."""
         for vector_id in vector_ids:
             row = self.row_of.pop(vector_id, None)
-            self.texts.pop(vector_id, None)
+            text = self.texts.pop(vector_id, None)
+            self.documents.pop(vector_id, None)
+            if text is not None:
+                self.total_length -= ranking.length(text)
             if row is not None and self.alive[row]:
                 self.alive[row] = False
                 self.dead += 1
                 self._row_masks.clear()
         if self.dead > 1024 and self.dead * 4 > self.size:
             self._compact()
+
+    def document(self, vector_id: int) -> ranking.Document:
+        """The analyzed text of a row (computed once, kept while the row lives)."""
+        found = self.documents.get(vector_id)
+        if found is None:
+            if len(self.documents) >= _DOCUMENTS_KEPT:
+                self.documents.clear()
+            found = ranking.document(self.texts.get(vector_id, ""))
+            self.documents[vector_id] = found
+        return found
 
     def _compact(self) -> None:
         self._row_masks.clear()

@@ -1,0 +1,237 @@
+"""Retrieval over long multi-session conversations: dense, lexical (BM25) and hybrid rankings.
+
+Builds bench/data/conversations.py (16 users, ten sessions each, a few hundred turns per user),
+stores every turn as a memory the way langmem writes them (``content``, ``thread_id``,
+``created_at``/``updated_at`` in the value; namespace per user) in a SqliteStore with local
+MiniLM embeddings, and asks each question within its user's namespace. Reports recall@1/5/10
+(the share of a question's evidence turns in the top k) and MRR (first evidence turn) per
+question type, for the single rankers beside the hybrid ones, on the ``test`` users (``--split
+dev`` to look at the development users; ``--tune`` sweeps the ranking parameters on dev).
+
+Embeddings are cached outside the repository (``$XDG_CACHE_HOME/langmem-bench``, else
+``~/.cache/langmem-bench``); delete the folder to recompute them.
+
+    python bench/conversations.py [--split test] [--tune]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import itertools
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+from langgraph.store.base import PutOp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from data.conversations import KINDS, Conversation, Question, build
+
+from langmem.embeddings import MiniLMEmbeddings
+from langmem.stores import SqliteStore
+
+try:  # the ranking module (absent on code before it existed: then only dense and hybrid)
+    from langmem.stores.ranking import Ranking
+except ImportError:  # pragma: no cover - comparing with older code
+    Ranking = None  # type: ignore[assignment,misc]
+
+K = (1, 5, 10)
+
+
+class CachedEmbeddings(Embeddings):
+    """MiniLM vectors of the benchmark's texts, computed once and kept on disk (not in the repo)."""
+
+    model_id = "bench-cached-minilm"
+
+    def __init__(self, texts: list[str]) -> None:
+        digest = hashlib.sha256("\n".join(sorted(set(texts))).encode()).hexdigest()[:16]
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        path = base / "langmem-bench" / f"conversations-{digest}.npz"
+        unique = sorted(set(texts))
+        if path.exists():
+            matrix = np.load(path)["vectors"]
+        else:
+            started = time.perf_counter()
+            matrix = np.asarray(MiniLMEmbeddings().embed_documents(unique), dtype=np.float32)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(path, vectors=matrix)
+            print(f"(embedded {len(unique)} texts in {time.perf_counter() - started:.0f} s)")
+        self.vectors = dict(zip(unique, matrix))
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self.vectors[t].tolist() for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.vectors[text].tolist()  # type: ignore[no-any-return]
+
+
+def load(conversations: list[Conversation], path: Path, embed: Embeddings) -> None:
+    store = SqliteStore(path, index={"dims": 384, "embed": embed, "fields": ["content"]})
+    for conversation in conversations:
+        store.batch(
+            [
+                PutOp(
+                    ("bench", conversation.user),
+                    turn.key,
+                    {
+                        "content": turn.text,
+                        "speaker": turn.speaker,
+                        "thread_id": turn.thread,
+                        "created_at": turn.time.isoformat(),
+                        "updated_at": turn.time.isoformat(),
+                    },
+                )
+                for turn in conversation.turns
+            ]
+        )
+    store.close()
+
+
+def metrics(rankings: list[list[str]], questions: list[Question]) -> dict[str, float]:
+    out = dict.fromkeys([*(f"R@{k}" for k in K), "MRR"], 0.0)
+    for ranking, question in zip(rankings, questions):
+        positions = [ranking.index(e) + 1 for e in question.evidence if e in ranking]
+        if positions:
+            out["MRR"] += 1.0 / min(positions)
+        for k in K:
+            out[f"R@{k}"] += sum(p <= k for p in positions) / len(question.evidence)
+    return {name: value / max(len(questions), 1) for name, value in out.items()}
+
+
+def modes() -> dict[str, dict[str, Any]]:
+    """Ranking name -> store settings."""
+    chosen: dict[str, dict[str, Any]] = {"dense": {"hybrid": False}}
+    if Ranking is not None:
+        default = Ranking()
+        chosen["lexical"] = {"ranking": dataclasses.replace(default, dense_weight=0.0)}
+        chosen["hybrid"] = {}
+        chosen["no thread"] = {"ranking": dataclasses.replace(default, thread_boost=0.0)}
+        chosen["+ recency"] = {"ranking": dataclasses.replace(default, recency_weight=0.1)}
+    else:
+        chosen["hybrid"] = {}
+    return chosen
+
+
+def rank_all(
+    store: SqliteStore, conversations: list[Conversation]
+) -> tuple[list[Question], list[list[str]]]:
+    questions: list[Question] = []
+    rankings: list[list[str]] = []
+    for conversation in conversations:
+        for question in conversation.questions:
+            hits = store.search(("bench", conversation.user), query=question.text, limit=10)
+            questions.append(question)
+            rankings.append([h.key for h in hits])
+    return questions, rankings
+
+
+def report(path: Path, embed: Embeddings, chosen: list[Conversation]) -> dict[str, Any]:
+    index: Any = {"dims": 384, "embed": embed, "fields": ["content"]}
+    table: dict[str, Any] = {}
+    for mode, settings in modes().items():
+        store = SqliteStore(path, index=index, **settings)
+        questions, rankings = rank_all(store, chosen)
+        store.close()
+        table[mode] = {
+            kind: metrics(
+                [r for r, q in zip(rankings, questions) if kind in ("overall", q.kind)],
+                [q for q in questions if kind in ("overall", q.kind)],
+            )
+            for kind in (*KINDS, "overall")
+        }
+    table["n"] = {
+        kind: sum(kind in ("overall", q.kind) for c in chosen for q in c.questions)
+        for kind in (*KINDS, "overall")
+    }
+    return table
+
+
+def show(table: dict[str, Any], split: str, turns: int) -> bool:
+    n = table.pop("n")
+    print(f"conversations benchmark, {split} split: {turns} turns, {n['overall']} questions")
+    columns = ("R@1", "R@5", "R@10", "MRR")
+    print(f"{'type':<13}{'n':>4}  {'ranking':<13}" + "".join(f"{c:>8}" for c in columns))
+    ok = True
+    for kind in (*KINDS, "overall"):
+        for number, (mode, rows) in enumerate(table.items()):
+            label = f"{kind if number == 0 else '':<13}{n[kind] if number == 0 else '':>4}"
+            print(f"{label}  {mode:<13}" + "".join(f"{rows[kind][c]:>8.3f}" for c in columns))
+        singles = [table[m][kind]["R@10"] for m in ("dense", "lexical") if m in table]
+        margin = table["hybrid"][kind]["R@10"] - max(singles)
+        need = 0.08 if kind == "overall" else 0.05
+        ok &= margin >= need
+        print(
+            f"{'':<19}hybrid R@10 - best single = {margin:+.3f} "
+            f"(>= {need} wanted: {'ok' if margin >= need else 'MISSED'})"
+        )
+    return ok
+
+
+def tune(path: Path, embed: Embeddings, dev: list[Conversation]) -> None:
+    assert Ranking is not None
+    index: Any = {"dims": 384, "embed": embed, "fields": ["content"]}
+    store = SqliteStore(path, index=index)
+    grid = itertools.product((0.3, 0.5, 0.6, 0.7, 0.8), (0.3, 0.75), (0.9, 1.2))
+    for dense_weight, b, k1 in grid:
+        store.ranking = Ranking(
+            dense_weight=dense_weight, b=b, k1=k1, thread_boost=0.0, recency_weight=0.0
+        )
+        questions, rankings = rank_all(store, dev)
+        scores = {
+            kind: metrics(
+                [r for r, q in zip(rankings, questions) if kind in ("overall", q.kind)],
+                [q for q in questions if kind in ("overall", q.kind)],
+            )["R@10"]
+            for kind in (*KINDS, "overall")
+        }
+        print(
+            f"w={dense_weight:.1f} b={b:.2f} k1={k1:.1f}: "
+            + " ".join(f"{k}={v:.3f}" for k, v in scores.items())
+        )
+    base = Ranking()
+    for boost, window in itertools.product((0.0, 0.3, 0.5, 0.7, 0.9), (300.0, 900.0, 3600.0)):
+        store.ranking = dataclasses.replace(
+            base, thread_boost=boost, thread_window=window, recency_weight=0.0
+        )
+        questions, rankings = rank_all(store, dev)
+        print(f"thread boost {boost} window {window:.0f}s: {metrics(rankings, questions)}")
+    for weight in (0.0, 0.05, 0.1, 0.2, 0.4):
+        store.ranking = dataclasses.replace(base, recency_weight=weight)
+        questions, rankings = rank_all(store, dev)
+        print(f"recency {weight}: {metrics(rankings, questions)}")
+    store.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", choices=("dev", "test"), default="test")
+    parser.add_argument("--tune", action="store_true", help="sweep ranking parameters on dev")
+    args = parser.parse_args()
+    conversations = build()
+    texts = [t.text for c in conversations for t in c.turns]
+    texts += [q.text for c in conversations for q in c.questions]
+    embed = CachedEmbeddings(texts)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "conversations.sqlite"
+        load(conversations, path, embed)
+        split = "dev" if args.tune else args.split
+        chosen = [c for c in conversations if c.split == split]
+        if args.tune:
+            tune(path, embed, chosen)
+            return
+        ok = show(report(path, embed, chosen), split, sum(len(c.turns) for c in chosen))
+    print(f"({time.perf_counter() - started:.1f} s)")
+    print("targets met" if ok else "some target MISSED")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,407 @@
+"""The hybrid ranking rule of langmem stores, independent of the storage backend.
+
+Every store that ranks queries (the embedded SQLite store, PostgreSQL) calls :func:`rank` with
+the same inputs, so the same data gives the same order and the same scores everywhere.
+
+**Analyzer** (:func:`analyze`): text is lowercased, diacritics are removed (as SQLite FTS5's
+``unicode61 remove_diacritics 2``), split into runs of letters and digits, stop words are
+dropped (:data:`STOPWORDS`), as are single letters, and each word is reduced by :func:`stem`, a
+light suffix strip whose result is always a prefix of the word ("lived", "lives", "living" ->
+"liv"; numbers and codes stay as they are).
+
+**Lexical score**: Okapi BM25 over the analyzed terms of the query (each distinct term once)::
+
+    bm25(d) = sum over query terms t in d of
+              idf(t) * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))
+    idf(t) = ln(1 + (N - df + 0.5) / (df + 0.5))
+
+``tf``: occurrences of ``t`` in the text; ``dl``: the text's analyzed length; ``avgdl``: the
+average over the ``N`` indexed texts in the store; ``df``: how many texts hold ``t``.
+
+**Fusion** (a convex combination of two scores in ``[0, 1]``)::
+
+    dense   = clip(cosine, 0, 1)
+    lexical = min(bm25 / sum of idf(t) over the query terms, 1)
+    base    = dense_weight * dense + (1 - dense_weight) * lexical
+
+The lexical side is the share of the query's IDF mass a text holds, length-normalised: a text
+of average length holding every query term once scores exactly 1 (longer texts or repeated
+terms are capped at 1), a text holding only a common word of a long query scores little. Both
+sides are absolute (they do not depend on the other candidates), so a score means the same in
+every query and every backend, and a perfect match scores about 1. Both sides always count; when
+no text holds a query word, the lexical side is 0 everywhere and the order is the dense one.
+
+**Provenance** (optional, see :class:`Ranking`): memories written by langmem hold ``thread_id``
+and ``created_at`` in their value. With ``thread_boost`` > 0, a candidate is pulled towards the
+best other candidate of the same thread written within ``thread_window`` seconds of it (never
+past it, never down); with ``recency_weight`` > 0, newer candidates are pulled towards 1
+(half-life ``recency_half_life`` seconds, counted back from the newest candidate)::
+
+    thread  = min(thread_boost, 1) * max(neighbour_base - base, 0)
+    recency = min(recency_weight * 0.5 ** (age / half_life), 1) * (1 - base - thread)
+    score   = base + thread + recency
+
+so ``SearchItem.score`` of a hybrid search is always in ``[0, 1]``. Results are ordered by score,
+then cosine (both descending), then the order in which the backend listed the candidates.
+
+**What a backend supplies** (see :func:`rank`):
+
+1. The candidates: the ``max(2 * want, depth)`` texts with the best cosine among those allowed
+   (namespace, filter, not expired), plus the texts holding any of the query's rarer terms (at
+   least the best ``max(2 * want, 30)`` of them by a BM25, or all when fewer), each with its cosine
+   (exact), its text (or its :class:`Document`), and its item's ``thread_id`` and
+   ``created_at`` (as Unix seconds) when provenance is on.
+2. :class:`Corpus` statistics over all indexed texts of the store: ``N``, the average analyzed
+   length (:func:`length`), and ``df`` of each query term: the sum, over the stored words
+   (:func:`tokens`, stop words included) whose :func:`stem` is the term (:func:`forms` lists
+   them), of how many texts hold that word, capped at ``N`` (a text holding "lives" and "lived"
+   counts twice for "liv").
+
+Any item outside the candidates scores below every dense candidate that outranks it (its lexical
+side is 0 and its cosine lower), except through a same-thread neighbour: neighbours count only
+among the candidates, which is why the candidate set is part of the rule.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+_STOPWORD_TEXT = """
+a about above after again all am an and any are as at be been before being below
+between both but by can could did do does doing down during each few for from further
+had has have having he her here hers herself him himself his how i if in into is it its
+itself just me more most my myself no nor not now of off on once only or other our ours
+ourselves out over own same she should so some such than that the their theirs them
+themselves then there these they this those through to too under until up very was we
+were what when where which while who whom whose why will with would you your yours
+yourself yourselves s t d ll m re ve
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+"""Words dropped by the analyzer: matching them says nothing about which text is meant."""
+
+_SUFFIXES = ("ingly", "edly", "ings", "ing", "ies", "ied", "ed", "es", "ly", "s", "y", "e")
+_MIN_STEM = 3
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The parameters of :func:`rank` (defaults chosen on the dev split of
+    bench/conversations.py, reported on its test split).
+
+    Attributes:
+        dense_weight: share of the normalised cosine in the fused score (the rest is BM25).
+        k1: BM25 term-frequency saturation.
+        b: BM25 length normalisation (0: none, 1: full).
+        depth: how many texts by cosine are candidates at least (thread neighbours are found
+            among the candidates).
+        thread_boost: share of the gap to the best same-thread neighbour's score that an item
+            gains (0: off, at most 1).
+        thread_window: seconds between two items of a thread for them to be neighbours.
+        recency_weight: share of the gap to 1 that the newest candidate gains (0: off).
+        recency_half_life: seconds after which the recency term halves.
+    """
+
+    dense_weight: float = 0.8
+    k1: float = 1.2
+    b: float = 0.9
+    depth: int = 50
+    thread_boost: float = 0.5
+    thread_window: float = 300.0
+    recency_weight: float = 0.0
+    recency_half_life: float = 30 * 86400.0
+
+    def __post_init__(self) -> None:
+        checks = {
+            "dense_weight": 0.0 <= self.dense_weight <= 1.0,
+            "k1": self.k1 >= 0.0,
+            "b": 0.0 <= self.b <= 1.0,
+            "depth": self.depth >= 1,
+            "thread_boost": self.thread_boost >= 0.0,
+            "thread_window": self.thread_window >= 0.0,
+            "recency_weight": self.recency_weight >= 0.0,
+            "recency_half_life": self.recency_half_life > 0.0,
+        }
+        for name, ok in checks.items():
+            if not ok:
+                raise ValueError(
+                    f"Ranking({name}={getattr(self, name)!r}) is out of range: dense_weight and "
+                    "b go from 0 to 1, depth is a positive int, recency_half_life is positive, "
+                    "the other parameters are >= 0."
+                )
+
+    @property
+    def provenance(self) -> bool:
+        """Whether candidates need their thread and time."""
+        return self.thread_boost > 0 or self.recency_weight > 0
+
+
+@dataclass(frozen=True)
+class Document:
+    """An analyzed text: term -> occurrences, and its length in terms."""
+
+    terms: Mapping[str, int]
+    length: int
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """Store-wide statistics: texts indexed, their average analyzed length, and the document
+    frequency of each query term."""
+
+    documents: int
+    average_length: float
+    frequencies: Mapping[str, int]
+
+
+@dataclass
+class Candidate:
+    """One indexed text the query may return (see "What a backend supplies")."""
+
+    item: Any
+    cosine: float
+    document: Document
+    thread: str | None = None
+    time: float | None = None
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why an item got its score (see the module docstring for each part).
+
+    Attributes:
+        item: the backend's item id (stores turn it into namespace and key).
+        score: the final score, in ``[0, 1]``.
+        cosine: the cosine of the query and the item's best text.
+        dense: the cosine clipped to ``[0, 1]``.
+        bm25: the BM25 score of that text.
+        lexical: the normalised BM25, in ``[0, 1]``.
+        matched: query term -> occurrences in the text.
+        base: the fused score before provenance.
+        thread: the added score from a same-thread neighbour (already weighted and scaled).
+        recency: the added score from recency (already weighted and scaled).
+    """
+
+    item: Any
+    score: float
+    cosine: float
+    dense: float
+    bm25: float
+    lexical: float
+    matched: Mapping[str, int] = field(default_factory=dict)
+    base: float = 0.0
+    thread: float = 0.0
+    recency: float = 0.0
+
+
+def fold(text: str) -> str:
+    """Lowercase without diacritics, as FTS5's ``unicode61 remove_diacritics 2``."""
+    lowered = text.lower()
+    if lowered.isascii():
+        return lowered
+    decomposed = unicodedata.normalize("NFKD", lowered)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def tokens(text: str) -> list[str]:
+    """Words as FTS5's ``unicode61 remove_diacritics 2`` tokenizer sees them.
+
+    Example:
+        >>> tokens("Zoë's flight LH-1234, 07:45")
+        ['zoe', 's', 'flight', 'lh', '1234', '07', '45']
+    """
+    return _TOKEN.findall(fold(text))
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """A light English suffix strip; the result is always a prefix of ``word``.
+
+    Example:
+        >>> [stem(w) for w in ["lives", "lived", "living", "cities", "city", "4821", "glass"]]
+        ['liv', 'liv', 'liv', 'cit', 'cit', '4821', 'glass']
+    """
+    if not word.isalpha():
+        return word
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= _MIN_STEM:
+            if suffix == "s" and word.endswith(("ss", "us", "is")):
+                return word
+            return word[: -len(suffix)]
+    return word
+
+
+def _kept(word: str) -> bool:
+    return word not in STOPWORDS and (len(word) > 1 or word.isdigit())
+
+
+def analyze(text: str) -> list[str]:
+    """The terms of ``text``: folded words, no stop words or single letters, stemmed.
+
+    Example:
+        >>> analyze("Alice lived in Lisbon, then moved to Oslo in 2019")
+        ['alic', 'liv', 'lisbon', 'mov', 'oslo', '2019']
+    """
+    return [stem(word) for word in tokens(text) if _kept(word)]
+
+
+def length(text: str) -> int:
+    """How many terms :func:`analyze` finds in ``text`` (cheaper: no stemming)."""
+    return sum(1 for word in tokens(text) if _kept(word))
+
+
+def query_terms(text: str) -> list[str]:
+    """The distinct terms of a query, in order.
+
+    Example:
+        >>> query_terms("Where did Alice live? Alice's lives")
+        ['alic', 'liv']
+    """
+    return list(dict.fromkeys(analyze(text)))
+
+
+def document(text: str) -> Document:
+    """:class:`Document` of ``text``."""
+    terms = analyze(text)
+    return Document(Counter(terms), len(terms))
+
+
+def forms(term: str) -> list[str]:
+    """Every word whose :func:`stem` is ``term``: the term itself, or the term and one suffix.
+
+    Example:
+        >>> [w for w in forms("liv") if w in {"live", "lived", "lives", "living", "lively"}]
+        ['living', 'lived', 'lives', 'live']
+    """
+    if not term.isalpha():
+        return [term]
+    found = [term] if stem(term) == term else []
+    return found + [term + s for s in _SUFFIXES if stem(term + s) == term]
+
+
+def idf(documents: int, containing: int) -> float:
+    """BM25's inverse document frequency (always positive)."""
+    containing = min(max(containing, 0), documents)
+    return math.log(1.0 + (documents - containing + 0.5) / (containing + 0.5))
+
+
+def bm25(
+    doc: Document, weights: Mapping[str, float], average_length: float, ranking: Ranking
+) -> tuple[float, dict[str, int]]:
+    """BM25 of one document for query terms weighted by IDF, and the terms it matched.
+
+    Example:
+        >>> doc = document("flight LH1234 leaves at 07:45")
+        >>> score, matched = bm25(doc, {"flight": 1.0, "lh1234": 2.0}, 4.0, Ranking(b=0.0))
+        >>> round(score, 3), matched
+        (3.0, {'flight': 1, 'lh1234': 1})
+    """
+    norm = ranking.k1 * (1.0 - ranking.b + ranking.b * doc.length / max(average_length, 1e-9))
+    total = 0.0
+    matched: dict[str, int] = {}
+    for term, weight in weights.items():
+        tf = doc.terms.get(term, 0)
+        if tf:
+            matched[term] = tf
+            total += weight * tf * (ranking.k1 + 1.0) / (tf + norm)
+    return total, matched
+
+
+def rank(
+    candidates: Iterable[Candidate],
+    terms: Sequence[str],
+    corpus: Corpus,
+    ranking: Ranking,
+) -> list[Explanation]:
+    """Score the candidates and return one :class:`Explanation` per item, best first.
+
+    Args:
+        candidates: the texts the query may return (see the module docstring); an item with
+            several texts counts with its best one.
+        terms: :func:`query_terms` of the query.
+        corpus: the store's statistics for those terms.
+        ranking: the parameters.
+    """
+    weights = {t: idf(corpus.documents, corpus.frequencies.get(t, 0)) for t in terms}
+    scored: list[tuple[Candidate, float, dict[str, int]]] = []
+    for candidate in candidates:
+        raw, matched = bm25(candidate.document, weights, corpus.average_length, ranking)
+        scored.append((candidate, raw, matched))
+    full = sum(weights.values())
+    alpha = ranking.dense_weight
+    best: dict[Any, Explanation] = {}
+    for candidate, raw, matched in scored:
+        dense = min(max(candidate.cosine, 0.0), 1.0)
+        lexical = min(raw / full, 1.0) if full > 0 else 0.0
+        base = alpha * dense + (1.0 - alpha) * lexical
+        seen = best.get(candidate.item)
+        if seen is None or (base, candidate.cosine) > (seen.base, seen.cosine):
+            best[candidate.item] = Explanation(
+                candidate.item, base, candidate.cosine, dense, raw, lexical, matched, base
+            )
+    explanations = list(best.values())
+    items = candidates_by_item(scored)
+    threaded = ranking.thread_boost > 0 and any(c.thread is not None for c in items.values())
+    if threaded or ranking.recency_weight > 0:
+        explanations = _with_provenance(explanations, items, ranking)
+    explanations.sort(key=lambda e: (e.score, e.cosine), reverse=True)
+    return explanations
+
+
+def candidates_by_item(
+    scored: Iterable[tuple[Candidate, float, dict[str, int]]],
+) -> dict[Any, Candidate]:
+    """One candidate per item (its thread and time are the item's)."""
+    return {candidate.item: candidate for candidate, _, _ in scored}
+
+
+def _with_provenance(
+    explanations: list[Explanation], items: Mapping[Any, Candidate], ranking: Ranking
+) -> list[Explanation]:
+    times = [c.time for c in items.values() if c.time is not None]
+    newest = max(times, default=None)
+    by_thread: dict[str, list[tuple[float, float, Any]]] = {}
+    for e in explanations:
+        c = items[e.item]
+        if c.thread is not None and c.time is not None:
+            by_thread.setdefault(c.thread, []).append((c.time, e.base, e.item))
+    out: list[Explanation] = []
+    for e in explanations:
+        c = items[e.item]
+        neighbour = 0.0
+        if ranking.thread_boost > 0 and c.thread is not None and c.time is not None:
+            neighbour = max(
+                (
+                    base
+                    for when, base, other in by_thread.get(c.thread, ())
+                    if other != e.item and abs(when - c.time) <= ranking.thread_window
+                ),
+                default=0.0,
+            )
+        thread = min(ranking.thread_boost, 1.0) * max(neighbour - e.base, 0.0)
+        recency = 0.0
+        if ranking.recency_weight > 0 and c.time is not None and newest is not None:
+            recent = 0.5 ** ((newest - c.time) / ranking.recency_half_life)
+            recency = min(ranking.recency_weight * recent, 1.0) * (1.0 - e.base - thread)
+        out.append(
+            Explanation(
+                e.item,
+                e.base + thread + recency,
+                e.cosine,
+                e.dense,
+                e.bm25,
+                e.lexical,
+                e.matched,
+                e.base,
+                thread,
+                recency,
+            )
+        )
+    return out

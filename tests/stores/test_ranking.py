@@ -1,0 +1,311 @@
+"""The hybrid ranking rule (langmem.stores.ranking): analyzer, BM25, fusion, provenance, explain.
+
+The store's answers are checked against a reference that applies the documented rule to every
+stored text by brute force (no FTS5, no candidate shortcuts): that is what another backend
+(PostgreSQL) must reproduce.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections import Counter
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from langchain_core.embeddings import Embeddings
+
+from langmem.embeddings import HashingEmbeddings
+from langmem.errors import ConfigurationError
+from langmem.stores import SqliteStore
+from langmem.stores import ranking as rules
+from langmem.stores.ranking import Ranking
+
+
+def test_analyzer_folds_drops_stop_words_and_stems_to_a_prefix() -> None:
+    assert rules.tokens("Zoë's flight LH-1234, 07:45") == [
+        "zoe",
+        "s",
+        "flight",
+        "lh",
+        "1234",
+        "07",
+        "45",
+    ]
+    assert rules.analyze("Where did the cities' flights go? The FLIGHT!") == [
+        "cit",
+        "flight",
+        "go",
+        "flight",
+    ]
+    assert rules.query_terms("the a of I") == []
+    assert {rules.stem(w) for w in ["live", "lives", "lived", "living"]} == {"liv"}
+    assert rules.stem("1999") == "1999" and rules.stem("lh1234") == "lh1234"
+    assert rules.stem("glass") == "glass" and rules.stem("bus") == "bus"
+    for word in ["studies", "happily", "running", "boxes", "a", "go", "cats"]:
+        assert word.startswith(rules.stem(word))
+        assert word in rules.forms(rules.stem(word))  # what the vocabulary lookup relies on
+    assert rules.length("The cat sat on the mat") == len(rules.analyze("The cat sat on the mat"))
+
+
+def test_bm25_weighs_rare_terms_saturates_and_normalises_length() -> None:
+    weights = {"flight": rules.idf(100, 50), "lh1234": rules.idf(100, 1)}
+    assert weights["lh1234"] > weights["flight"] > 0
+    short = rules.document("flight LH1234")
+    long = rules.document("flight LH1234 " + "other words " * 10)
+    plain = Ranking(b=0.0)
+    assert rules.bm25(short, weights, 6.0, plain)[0] == pytest.approx(
+        rules.bm25(long, weights, 6.0, plain)[0]
+    )
+    normalised = Ranking(b=0.9)
+    assert (
+        rules.bm25(short, weights, 6.0, normalised)[0]
+        > rules.bm25(long, weights, 6.0, normalised)[0]
+    )
+    once = rules.bm25(rules.document("flight"), weights, 1.0, plain)[0]
+    many = rules.bm25(rules.document("flight " * 50), weights, 1.0, plain)[0]
+    assert once < many < once * (plain.k1 + 1) + 1e-9  # saturates at (k1 + 1) * idf
+    score, matched = rules.bm25(rules.document("flights to Lisbon"), weights, 3.0, plain)
+    assert matched == {"flight": 1} and score > 0
+
+
+def test_ranking_parameters_are_checked() -> None:
+    for bad in ({"dense_weight": 1.5}, {"b": -0.1}, {"depth": 0}, {"recency_half_life": 0.0}):
+        with pytest.raises(ValueError, match="out of range"):
+            Ranking(**bad)
+
+
+def _candidate(
+    item: str, cosine: float, text: str, thread: str | None = None, at: float = 0.0
+) -> rules.Candidate:
+    return rules.Candidate(item, cosine, rules.document(text), thread, at)
+
+
+def test_fusion_is_convex_in_range_and_never_drops_a_side() -> None:
+    corpus = rules.Corpus(10, 3.0, {"walrus": 1})
+    candidates = [
+        _candidate("best-dense", 0.9, "a quiet afternoon"),
+        _candidate("word", 0.5, "walrus near the pier"),
+        _candidate("floor", 0.1, "nothing here"),
+    ]
+    for weight in (0.0, 0.3, 0.6, 1.0):
+        ranked = rules.rank(candidates, ["walrus"], corpus, Ranking(dense_weight=weight))
+        by_item = {e.item: e for e in ranked}
+        assert all(0.0 <= e.score <= 1.0 for e in ranked)
+        assert by_item["best-dense"].dense == 0.9 and by_item["floor"].dense == 0.1
+        word = by_item["word"]
+        assert word.score == pytest.approx(weight * 0.5 + (1 - weight) * word.lexical)
+        assert word.matched == {"walrus": 1} and word.lexical > 0
+    # a query whose words no text holds: the order is the dense one, scores scaled
+    ranked = rules.rank(candidates, ["zebra"], corpus, Ranking())
+    assert [e.item for e in ranked] == ["best-dense", "word", "floor"]
+    assert ranked[0].score == pytest.approx(Ranking().dense_weight * 0.9)
+    negative = rules.rank([_candidate("n", -0.4, "x")], [], corpus, Ranking())
+    assert negative[0].dense == 0.0 and negative[0].score == 0.0
+
+
+def test_thread_neighbours_and_recency_pull_items_up_but_never_past_or_down() -> None:
+    corpus = rules.Corpus(10, 3.0, {})
+    candidates = [
+        _candidate("strong", 0.9, "x", "t1", 1000.0),
+        _candidate("next", 0.3, "y", "t1", 1060.0),  # one minute later, same thread
+        _candidate("far", 0.3, "y", "t1", 9000.0),  # same thread, hours later
+        _candidate("other", 0.35, "z", "t2", 1000.0),
+    ]
+    off = Ranking(thread_boost=0.0)
+    on = Ranking(thread_boost=0.5, thread_window=300.0)
+    plain = {e.item: e for e in rules.rank(candidates, [], corpus, off)}
+    boosted = {e.item: e for e in rules.rank(candidates, [], corpus, on)}
+    assert plain["other"].score > plain["next"].score
+    assert boosted["next"].score > boosted["other"].score  # lifted by its neighbour
+    assert boosted["next"].thread == pytest.approx(
+        0.5 * (plain["strong"].base - plain["next"].base)
+    )
+    assert boosted["next"].score < boosted["strong"].score
+    assert boosted["far"].thread == 0.0 and boosted["strong"].thread == 0.0
+    recent = Ranking(thread_boost=0.0, recency_weight=0.5, recency_half_life=1000.0)
+    newest = {e.item: e for e in rules.rank(candidates, [], corpus, recent)}
+    assert newest["far"].score > newest["next"].score  # same base, newer
+    assert all(e.recency >= 0 and 0 <= e.score <= 1 for e in newest.values())
+
+
+class Vectors(Embeddings):
+    """Fixed vectors per text (unknown texts hash): controlled cosines."""
+
+    model_id = "test-vectors"
+
+    def __init__(self) -> None:
+        self.fallback = HashingEmbeddings(16)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.fallback.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.fallback.embed_query(text)
+
+
+TEXTS = [
+    "Alice moved to Lisbon in 2019 with her cat",
+    "Bob lives in Oslo and likes green tea",
+    "Our flight LH1234 to Lisbon leaves at 07:45",
+    "She said the best part was the night market",
+    "The living room needs new curtains",
+    "Carol is moving to Lisbon next June, she says",
+    "Green tea again, Bob insists it helps",
+    "Flights to Oslo are cheap in March",
+    "We hiked Cedar ridge on Saturday",
+    "Lisbon, Lisbon, Lisbon: all anyone talks about",
+    "Dr Okonkwo moved my appointment to Friday",
+    "I adopted a cat from the shelter",
+]
+QUERIES = [
+    "When did Alice move to Lisbon?",
+    "flight LH1234",
+    "Who lives in Oslo?",
+    "what was the best part",
+    "green tea",
+    "appointment with Dr Okonkwo",
+    "nothing matches zebra",
+]
+
+
+def _fill(store: SqliteStore) -> None:
+    start = datetime(2024, 3, 1, 9, 0)
+    for number, text in enumerate(TEXTS):
+        at = (start + timedelta(minutes=number)).isoformat()
+        value = {"content": text, "thread_id": f"t{number // 4}", "created_at": at}
+        store.put(("u",), f"k{number}", value)
+
+
+def _reference(
+    store: SqliteStore, query: str, limit: int, ranking: Ranking
+) -> list[tuple[str, float]]:
+    """The documented rule applied to every stored text (what any backend must return)."""
+    embed = store.embeddings
+    assert embed is not None
+    q = np.asarray(embed.embed_query(query), dtype=np.float64)
+    q /= np.linalg.norm(q)
+    docs = {f"k{i}": text for i, text in enumerate(TEXTS)}
+    vectors = np.asarray(embed.embed_documents(list(docs.values())), dtype=np.float64)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    cosines = dict(zip(docs, (vectors @ q).tolist()))
+    words: Counter[str] = Counter()
+    for text in docs.values():
+        words.update(set(rules.tokens(text)))
+    terms = rules.query_terms(query)
+    frequencies = {
+        t: min(sum(n for w, n in words.items() if rules.stem(w) == t), len(docs)) for t in terms
+    }
+    average = sum(rules.length(t) for t in docs.values()) / len(docs)
+    corpus = rules.Corpus(len(docs), average, frequencies)
+    start = datetime(2024, 3, 1, 9, 0)
+    candidates = [
+        rules.Candidate(
+            key,
+            cosines[key],
+            rules.document(text),
+            f"t{i // 4}",
+            (start + timedelta(minutes=i)).timestamp(),
+        )
+        for i, (key, text) in enumerate(docs.items())
+    ]
+    ranked = rules.rank(candidates, terms, corpus, ranking)
+    return [(e.item, e.score) for e in ranked[:limit]]
+
+
+@pytest.mark.parametrize(
+    "ranking",
+    [
+        Ranking(),
+        Ranking(thread_boost=0.0),
+        Ranking(dense_weight=0.0),
+        Ranking(recency_weight=0.3, depth=4),
+    ],
+)
+def test_store_ranking_equals_the_brute_force_reference(tmp_path: Path, ranking: Ranking) -> None:
+    index: Any = {"dims": 16, "embed": Vectors(), "fields": ["content"]}
+    store = SqliteStore(tmp_path / "s.sqlite", index=index, ranking=ranking)
+    _fill(store)
+    for query in QUERIES:
+        got = [(h.key, h.score) for h in store.search(("u",), query=query, limit=5)]
+        expected = _reference(store, query, 5, ranking)
+        # float32 (store) and float64 (reference) cosines may swap exact ties: compare scores,
+        # and keys wherever the scores differ
+        assert [s for _, s in got] == pytest.approx([s for _, s in expected], abs=1e-4), query
+        reference = dict(expected)
+        for key, score in got:
+            assert score == pytest.approx(reference.get(key, expected[-1][1]), abs=1e-4), query
+        assert all(s is not None and 0.0 <= s <= 1.0 for _, s in got)
+
+
+def test_explain_shows_each_part_and_matches_search(tmp_path: Path) -> None:
+    index: Any = {"dims": 16, "embed": Vectors(), "fields": ["content"]}
+    store = SqliteStore(tmp_path / "s.sqlite", index=index)
+    _fill(store)
+    query = "Who is moving to Lisbon?"
+    hits = store.search(("u",), query=query, limit=4)
+    explained = store.explain(("u",), query, limit=4)
+    assert [(h.key, h.score) for h in hits] == [(i.key, i.score) for i, _ in explained]
+    for item, why in explained:
+        assert item.score == pytest.approx(why.score)
+        assert why.score == pytest.approx(why.base + why.thread + why.recency)
+        weight = store.ranking.dense_weight
+        assert why.base == pytest.approx(weight * why.dense + (1 - weight) * why.lexical)
+        text = item.value["content"].lower()
+        assert all(any(w.startswith(t) for w in rules.tokens(text)) for t in why.matched)
+    assert explained[0][1].matched.get("lisbon", 0) >= 1
+    # async gives the same, paging gives the same items
+    again = asyncio.run(store.aexplain(("u",), query, limit=4))
+    assert [(i.key, e) for i, e in again] == [(i.key, e) for i, e in explained]
+    assert [i.key for i, _ in store.explain(("u",), query, limit=2, offset=2)] == [
+        i.key for i, _ in explained[2:4]
+    ]
+    only = {"thread_id": "t1"}
+    filtered = store.explain(("u",), query, filter=only, limit=10)
+    assert [i.key for i, _ in filtered] == [
+        h.key for h in store.search(("u",), query=query, filter=only, limit=10)
+    ]
+    assert filtered and all(i.value["thread_id"] == "t1" for i, _ in filtered)
+    dense = SqliteStore(tmp_path / "s.sqlite", index=index, hybrid=False)
+    for item, why in dense.explain(("u",), query, limit=3):
+        assert why.bm25 == 0.0 and why.score == pytest.approx(why.cosine) == item.score
+
+
+def test_explain_needs_an_index_and_a_query(tmp_path: Path) -> None:
+    plain = SqliteStore(tmp_path / "plain.sqlite")
+    with pytest.raises(ConfigurationError, match="needs a store with an index"):
+        plain.explain(("u",), "anything")
+    indexed = SqliteStore(tmp_path / "s.sqlite", index={"dims": 16, "embed": Vectors()})
+    with pytest.raises(ValueError, match="non-empty query"):
+        indexed.explain(("u",), "")
+    assert indexed.explain(("u",), "empty store") == []
+
+
+def test_idf_is_positive_and_decreasing() -> None:
+    values = [rules.idf(100, n) for n in (0, 1, 10, 50, 100, 200)]
+    assert all(v > 0 for v in values)
+    assert values == sorted(values, reverse=True)
+    assert values[0] == pytest.approx(math.log(1 + 100.5 / 0.5))
+
+
+def test_statistics_follow_overwrites_deletes_and_other_handles(tmp_path: Path) -> None:
+    index: Any = {"dims": 16, "embed": Vectors(), "fields": ["content"]}
+    path = tmp_path / "s.sqlite"
+    store = SqliteStore(path, index=index)
+    _fill(store)
+    store.put(("u",), "k0", {"content": "Alice moved again, to Porto this time"})
+    store.delete(("u",), "k1")
+    store.search(("u",), query="Porto")  # brings the matrix up to date
+    vectors = store._vectors
+    assert vectors is not None
+    live = [vectors.texts[int(v)] for v, alive in zip(vectors.vector_ids, vectors.alive) if alive]
+    assert vectors.total_length == sum(rules.length(text) for text in live)
+    # a word written by another handle is found (the cached vocabulary is dropped on sync)
+    assert "k99" not in [h.key for h in store.search(("u",), query="zanzibar", limit=3)]
+    other = SqliteStore(path, index=index)
+    other.put(("u",), "k99", {"content": "Postcard from Zanzibar"})
+    hits = store.explain(("u",), "zanzibar", limit=1)
+    assert hits[0][0].key == "k99" and hits[0][1].matched == {"zanzibar": 1}
