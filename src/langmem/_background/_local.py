@@ -257,6 +257,33 @@ class LocalReflectionExecutor(SearchMixin):
         )
         return future
 
+    def invoke(
+        self,
+        payload: dict[str, Any],
+        /,
+        config: RunnableConfig | None = None,
+        *,
+        after_seconds: float = 0,
+        thread_id: str | uuid.UUID | None = SENTINEL,
+    ) -> Future[Any]:
+        """Same as :meth:`submit` (the manual's spelling): schedules and returns at once."""
+        return self.submit(payload, config, after_seconds=after_seconds, thread_id=thread_id)  # type: ignore[arg-type]
+
+    async def ainvoke(
+        self,
+        payload: dict[str, Any],
+        /,
+        config: RunnableConfig | None = None,
+        *,
+        after_seconds: float = 0,
+        thread_id: str | uuid.UUID | None = SENTINEL,
+    ) -> Future[Any]:
+        """Async :meth:`submit`: schedules and returns the future without waiting for the run.
+
+        ``await asyncio.wrap_future(future)`` waits for the result when wanted.
+        """
+        return self.submit(payload, config, after_seconds=after_seconds, thread_id=thread_id)  # type: ignore[arg-type]
+
     def _encode(self, payload: Any, config: RunnableConfig | None) -> tuple[Any, dict[str, Any]]:
         configurable = dict((config or {}).get("configurable") or {})
         runtime = configurable.get(_RUNTIME_KEY)
