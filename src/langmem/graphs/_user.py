@@ -20,7 +20,7 @@ def run_user(config: Mapping[str, Any] | None) -> str:
     A ``langgraph_user_id`` naming someone other than the authenticated user is refused.
     """
     configurable = (config or {}).get("configurable") or {}
-    authenticated = configurable.get(AUTH_USER_KEY)
+    authenticated = configurable.get(AUTH_USER_KEY) or None  # "" on a server without auth
     claimed = configurable.get(USER_KEY)
     if authenticated is not None and claimed is not None and str(claimed) != str(authenticated):
         raise NamespaceError(
