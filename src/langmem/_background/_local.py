@@ -158,6 +158,9 @@ class LocalReflectionExecutor(SearchMixin):
         self._closed = False
         self._stopping = False
         self._last_reconcile = 0.0
+        self._seen_changes = options.clock()
+        self._waiting: dict[int, float] = {}  # idle worker -> when it looks again
+        self._dirty = False  # a task was added since the workers last claimed
         if self.durable:
             self._recover_dead_workers()
         self._threads = [
@@ -251,7 +254,9 @@ class LocalReflectionExecutor(SearchMixin):
             self._resolve(old, cancel=True)
         future.add_done_callback(lambda f: self._on_done(task_id, f))
         with self._cond:
-            self._cond.notify()
+            self._dirty = True
+            if any(now + after_seconds < wake for wake in self._waiting.values()):
+                self._cond.notify()  # due before an idle worker would look again
         logger.debug(
             "task %s submitted for thread %s (replaced %s)", task_id, key, enqueued.replaced
         )
@@ -343,12 +348,14 @@ class LocalReflectionExecutor(SearchMixin):
             with self._cond:
                 if self._stopping:
                     return
+                self._dirty = False
+            claimed_at = opts.clock()
             try:
                 tasks = self.queue.claim(
                     queue=opts.queue,
                     owner=self._owner,
                     lease_seconds=opts.lease_seconds,
-                    now=opts.clock(),
+                    now=claimed_at,
                 )
             except Exception:
                 logger.exception("claiming a task failed; trying again")
@@ -356,9 +363,14 @@ class LocalReflectionExecutor(SearchMixin):
             if tasks:
                 self._execute(tasks[0])
                 continue
-            self._idle()
+            self._idle(claimed_at)
 
-    def _idle(self) -> None:
+    def _idle(self, claimed_at: float) -> None:
+        """Sleep until the next due time, a poll, or a submission due sooner.
+
+        A task already due at ``claimed_at`` that the claim skipped waits for its thread's
+        running task (our own workers notify when they finish one; others are polled).
+        """
         opts = self.options
         now = opts.clock()
         if now - self._last_reconcile >= opts.poll_seconds:
@@ -368,27 +380,49 @@ class LocalReflectionExecutor(SearchMixin):
             due = self.queue.next_due(queue=opts.queue, now=now)
         except Exception:
             due = None
-        wait = opts.poll_seconds if due is None else min(opts.poll_seconds, max(due - now, 0))
+        if due is None or due <= claimed_at:
+            wait = opts.poll_seconds
+        else:
+            wait = min(opts.poll_seconds, max(due - now, 0))
+        me = threading.get_ident()
         with self._cond:
-            if not self._stopping and wait > 0:
-                self._cond.wait(wait if due is not None else opts.poll_seconds)
+            if self._stopping or self._dirty or wait <= 0:
+                return
+            self._waiting[me] = now + wait
+            self._cond.wait(wait)
+            del self._waiting[me]
 
     def _reconcile(self) -> None:
-        """Settle futures whose task was replaced, run or failed by another process."""
+        """Settle futures whose task another process replaced, ran or failed.
+
+        Only a database queue can be changed by others; reads only what changed since the
+        last look (with a margin for clocks of other processes).
+        """
+        if not self.durable:
+            return
+        since, self._seen_changes = self._seen_changes, self.options.clock()
         with self._cond:
-            waiting = [
-                i for i, f in self._futures.items() if not f.running() and i not in self._running
-            ]
-        for task_id in waiting:
-            task = self.queue.get(task_id)
-            if task is None:  # its enqueue has not committed yet
-                continue
-            if task.status in (TaskStatus.REPLACED, TaskStatus.CANCELLED):
-                self._resolve(task_id, cancel=True)
-            elif task.status is TaskStatus.DONE:
-                self._resolve(task_id)
-            elif task.status is TaskStatus.FAILED:
-                self._resolve(task_id, error=TaskFailedError(task.error or "failed"))
+            if not self._futures:
+                return
+        for status in (
+            TaskStatus.REPLACED,
+            TaskStatus.CANCELLED,
+            TaskStatus.DONE,
+            TaskStatus.FAILED,
+        ):
+            for task in self.queue.list(
+                queue=self.options.queue, status=status, updated_after=since - 5.0, limit=100_000
+            ):
+                with self._cond:
+                    future = self._futures.get(task.id)
+                    if future is None or future.running() or task.id in self._running:
+                        continue
+                if status is TaskStatus.DONE:
+                    self._resolve(task.id)
+                elif status is TaskStatus.FAILED:
+                    self._resolve(task.id, error=TaskFailedError(task.error or "failed"))
+                else:
+                    self._resolve(task.id, cancel=True)
 
     def _keep_leases(self) -> None:
         interval = self.options.lease_seconds / 3

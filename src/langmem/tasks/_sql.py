@@ -399,10 +399,14 @@ class SqlTaskQueue(TaskQueue):
         queue: str | None = None,
         status: TaskStatus | str | None = None,
         thread_key: str | None = None,
+        updated_after: float | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> builtins.list[Task]:
         where, params = self._where(queue, status, thread_key)
+        if updated_after is not None:
+            where = f"{where} AND updated_at > ?" if where else " WHERE updated_at > ?"
+            params = (*params, updated_after)
         with self._transaction() as conn:
             rows = self._run(
                 conn,
