@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.runnables import RunnableLambda
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.func import entrypoint
 from langgraph.graph import END, START, MessagesState, StateGraph
@@ -158,3 +160,44 @@ def test_sync_and_async_submissions_store_the_same(tmp_path: Path) -> None:
         reflection.shutdown()
         results.append(([h["value"]["content"] for h in found], [r.text() for r in model.requests]))
     assert results[0] == results[1]
+
+
+def test_an_executor_without_a_store_runs_on_the_submitting_graphs_store() -> None:
+    graph_store = InMemoryStore(index=index())  # type: ignore[arg-type]
+    model = ScriptedChatModel(default=ai_tool_calls(("Memory", {"content": "Plays chess"})))
+    reflection = ReflectionExecutor(create_memory_store_manager(model))  # made at import time
+
+    @entrypoint(store=graph_store)
+    def agent(message: str) -> str:
+        reflection.submit({"messages": [{"role": "user", "content": message}]})
+        return "ok"
+
+    agent.invoke("I play chess", USER)
+    reflection.shutdown(wait=True)
+    assert _memories(graph_store) == ["Plays chess"]
+
+
+@dataclass
+class _Context:
+    user_id: str
+
+
+def test_the_runtime_context_of_the_submitting_graph_reaches_the_reflector(
+    tmp_path: Path,
+) -> None:
+    from langgraph.runtime import get_runtime
+
+    seen: list[Any] = []
+    reflector = RunnableLambda(lambda payload: seen.append(get_runtime().context))
+    reflection = ReflectionExecutor(reflector, store=SqliteStore(tmp_path / "s.sqlite"))
+
+    def node(state: MessagesState) -> dict[str, Any]:
+        reflection.submit({"messages": state["messages"]})
+        return {}
+
+    builder = StateGraph(MessagesState, context_schema=_Context)
+    builder.add_node("node", node)
+    builder.add_edge(START, "node")
+    builder.compile().invoke({"messages": [HumanMessage("hi")]}, context=_Context("u9"))
+    reflection.shutdown(wait=True)
+    assert seen == [{"user_id": "u9"}]  # through the durable queue: the dataclass as a dict

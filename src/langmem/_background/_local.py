@@ -139,6 +139,9 @@ class LocalReflectionExecutor(SearchMixin):
         self.reflector = reflector
         self.options = options
         self.store = self._pick_store(reflector, store)
+        # without a store of its own, a task runs on the store of the graph that submitted it
+        self._store_pinned = store is not None or getattr(reflector, "_store", None) is not None
+        self._run_stores: dict[str, BaseStore] = {}
         queue = options.task_queue
         if queue is None:
             queue = MemoryTaskQueue() if options.durable is False else task_queue_for(self.store)
@@ -158,6 +161,7 @@ class LocalReflectionExecutor(SearchMixin):
         self._closed = False
         self._stopping = False
         self._last_reconcile = 0.0
+        self._last_recovery = options.clock()
         self._seen_changes = options.clock()
         self._waiting: dict[int, float] = {}  # idle worker -> when it looks again
         self._dirty = False  # a task was added since the workers last claimed
@@ -231,9 +235,15 @@ class LocalReflectionExecutor(SearchMixin):
         now = self.options.clock()
         task_id = uuid.uuid4().hex
         future: Future[Any] = Future()
+        run_store = None
+        if not self._store_pinned:
+            runtime = ((config or {}).get("configurable") or {}).get(_RUNTIME_KEY)
+            run_store = getattr(runtime, "store", None)
         with self._cond:
             self._futures[task_id] = future
             self._due[task_id] = now + after_seconds
+            if run_store is not None:
+                self._run_stores[task_id] = run_store
         try:
             enqueued = self.queue.enqueue(
                 queue=self.options.queue,
@@ -297,12 +307,15 @@ class LocalReflectionExecutor(SearchMixin):
             kept = {k: v for k, v in configurable.items() if k != _RUNTIME_KEY}
             if context is not None:
                 kept[_CONTEXT_KEY] = context
-            if self.store is None and getattr(runtime, "store", None) is not None:
-                kept[_RUNTIME_KEY] = runtime
             return payload, {"configurable": kept}
         kept = _payload.durable_configurable(config)
         if context is not None:
-            kept[_CONTEXT_KEY] = _payload.encode_payload(context)
+            try:
+                kept[_CONTEXT_KEY] = _payload.encode_payload(context)
+            except InvalidInputError:
+                logger.debug(
+                    "runtime context %r is not JSON; the durable task runs without it", context
+                )
         return _payload.encode_payload(payload), {"configurable": kept}
 
     def _on_done(self, task_id: str, future: Future[Any]) -> None:
@@ -326,6 +339,7 @@ class LocalReflectionExecutor(SearchMixin):
         with self._cond:
             future = self._futures.pop(task_id, None)
             self._due.pop(task_id, None)
+            self._run_stores.pop(task_id, None)
             self._cond.notify_all()
         if future is None or future.done():
             return
@@ -376,6 +390,9 @@ class LocalReflectionExecutor(SearchMixin):
         if now - self._last_reconcile >= opts.poll_seconds:
             self._last_reconcile = now
             self._reconcile()
+        if self.durable and now - self._last_recovery >= 30 * opts.poll_seconds:
+            self._last_recovery = now  # another process on this host may have died meanwhile
+            self._recover_dead_workers()
         try:
             due = self.queue.next_due(queue=opts.queue, now=now)
         except Exception:
@@ -509,8 +526,8 @@ class LocalReflectionExecutor(SearchMixin):
 
         configurable = dict(task.config.get("configurable") or {})
         context = configurable.pop(_CONTEXT_KEY, None)
-        runtime = configurable.pop(_RUNTIME_KEY, None)
-        store = self.store if self.store is not None else getattr(runtime, "store", None)
+        with self._cond:
+            store = self._run_stores.pop(task.id, None) or self.store
         configurable[_payload.TASK_ID_KEY] = task.id
         configurable[_RUNTIME_KEY] = Runtime(context=context, store=store)
         config: Any = {**task.config, "configurable": configurable}

@@ -8,6 +8,7 @@ the offending value, rather than failing later in another process.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import logging
@@ -34,6 +35,8 @@ def _plain(value: Any, path: str) -> Any:
         return {str(k): _plain(v, f"{path}[{k!r}]") for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _plain(dataclasses.asdict(value), path)
     if isinstance(value, Serializable):
         dumped = dumpd(value)
         if dumped.get("type") == "constructor":

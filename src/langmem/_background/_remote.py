@@ -18,9 +18,9 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from langmem._background._payload import durable_configurable, encode_payload, thread_key
-from langmem._background._search import as_namespace
+from langmem._background._search import as_namespace, filled_or_prefix
 from langmem._namespace import NamespaceTemplate
-from langmem.errors import MissingDependencyError, NamespaceError
+from langmem.errors import MissingDependencyError
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -159,15 +159,7 @@ class RemoteReflectionExecutor:
     def _search_namespace(self, namespace: str | tuple[str, ...] | None) -> tuple[str, ...]:
         if namespace is not None:
             return as_namespace(namespace)
-        try:
-            return self.namespace()
-        except NamespaceError:
-            prefix = []
-            for label in self.namespace.template:
-                if "{" in label:
-                    break
-                prefix.append(label)
-            return tuple(prefix)
+        return filled_or_prefix(self.namespace)
 
     def search(
         self,

@@ -17,6 +17,20 @@ def as_namespace(namespace: str | tuple[str, ...] | list[str]) -> tuple[str, ...
     return (namespace,) if isinstance(namespace, str) else tuple(namespace)
 
 
+def filled_or_prefix(template: NamespaceTemplate) -> tuple[str, ...]:
+    """The template filled from the LangGraph run's config, else its labels before the first
+    placeholder (a search prefix)."""
+    try:
+        return template()
+    except NamespaceError:
+        prefix = []
+        for label in template.template:
+            if "{" in label:
+                break
+            prefix.append(label)
+        return tuple(prefix)
+
+
 def memory_item(item: SearchItem | Any) -> MemoryItem:
     return {
         "namespace": list(item.namespace),
@@ -52,16 +66,7 @@ class SearchMixin:
                 f"the reflector {type(self.reflector).__name__} has no namespace: pass "
                 "namespace=('memories', 'user-1') to search."
             )
-        template = NamespaceTemplate(template)
-        try:
-            return store, template()
-        except NamespaceError:
-            prefix = []
-            for label in template.template:
-                if "{" in label:
-                    break
-                prefix.append(label)
-            return store, tuple(prefix)
+        return store, filled_or_prefix(NamespaceTemplate(template))
 
     def search(
         self,
