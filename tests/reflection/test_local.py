@@ -167,6 +167,9 @@ def test_bad_arguments_are_explained(tmp_path: Path) -> None:
             executor.submit({"x": object()})
     with pytest.raises(ConfigurationError, match="runnable"):
         ReflectionExecutor(42, store=store)  # type: ignore[arg-type]
+    # a plain function is fine: it is wrapped as a runnable
+    with ReflectionExecutor(lambda payload: payload["n"] + 1, store=store) as plain:  # type: ignore[arg-type]
+        assert plain.submit({"n": 1}).result(timeout=10) == 2
     with pytest.raises(ConfigurationError, match="namespace"):
         ReflectionExecutor("graph-name")
     with pytest.raises(ConfigurationError, match="durable=True"):

@@ -131,6 +131,10 @@ class LocalReflectionExecutor(SearchMixin):
     def _setup(
         self, reflector: Runnable[Any, Any], store: BaseStore | None, options: ReflectionOptions
     ) -> None:
+        if not hasattr(reflector, "invoke") and callable(reflector):
+            from langchain_core.runnables import RunnableLambda
+
+            reflector = RunnableLambda(reflector)
         if not hasattr(reflector, "invoke"):
             raise ConfigurationError(
                 f"reflector={reflector!r} is not a runnable: pass a MemoryStoreManager, a "
