@@ -22,13 +22,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from langmem._background._local import (
-    LocalReflectionExecutor,
-    TaskFailedError,
-    TaskReplacedError,
-)
+from langmem._background._local import LocalReflectionExecutor
 from langmem._background._remote import RemoteReflectionExecutor
 from langmem._background._types import Executor, MemoryItem, ReflectionOptions, ShutdownReport
+from langmem._background._workers import TaskFailedError, TaskReplacedError
 from langmem.errors import ConfigurationError
 
 if TYPE_CHECKING:
