@@ -131,7 +131,7 @@ def test_failures_are_retried_then_failed_then_rerun(store) -> None:  # type: ig
 def test_a_retrying_task_gives_way_to_a_newer_submission(store) -> None:  # type: ignore[no-untyped-def]
     rec = Recorder(fail_times=1)
     executor = LocalReflectionExecutor.with_options(
-        rec.runnable(), store, backoff_seconds=1.0, poll_seconds=0.05
+        rec.runnable(), store, backoff_seconds=5.0, poll_seconds=0.05
     )
     first = executor.submit({"n": 1}, thread_id="t")  # type: ignore[arg-type]
     deadline = time.monotonic() + 10
