@@ -3,7 +3,8 @@
 Prints, for our executor on the embedded SQLite store (durable) and on InMemoryStore, and for
 upstream langmem 0.0.30's local executor (in memory; run in its own env, same workload):
 
-- ``submit`` latency p50/p95 (ms) while the workers run, and tasks per second from the first
+- ``submit`` latency p50/p95 (ms) with idle workers, while they wait on (simulated, 10 ms)
+  model calls, and while they run a trivial reflector flat out; tasks per second from the first
   submit until every task is done (trivial reflector: this measures the executor, not a model);
 - SIGKILL-and-restart runs (``--kill-runs``, default 100; half killed right after ``submit``,
   half mid-task after the memories were written): tasks lost and duplicated memories;
@@ -46,7 +47,9 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def run_ours(n: int, durable: bool, *, idle: bool = False) -> dict[str, Any]:
+def run_ours(
+    n: int, durable: bool, *, idle: bool = False, model_seconds: float = 0.0
+) -> dict[str, Any]:
     from langchain_core.runnables import RunnableLambda
     from langgraph.store.memory import InMemoryStore
 
@@ -56,7 +59,13 @@ def run_ours(n: int, durable: bool, *, idle: bool = False) -> dict[str, Any]:
     done: list[Any] = []
     with tempfile.TemporaryDirectory() as folder:
         store: Any = SqliteStore(Path(folder) / "b.sqlite") if durable else InMemoryStore()
-        executor = LocalReflectionExecutor(RunnableLambda(done.append), store)
+
+        def reflect(payload: Any) -> None:
+            if model_seconds:
+                time.sleep(model_seconds)  # a model call: waits on the network, not the CPU
+            done.append(payload)
+
+        executor = LocalReflectionExecutor(RunnableLambda(reflect), store)
         latencies = []
         start = time.perf_counter()
         futures = []
@@ -167,6 +176,9 @@ def main() -> None:
         "ours, embedded SQLite (durable)": run_ours(args.tasks, durable=True),
         "ours, InMemoryStore": run_ours(args.tasks, durable=False),
         "ours, SQLite, workers idle": run_ours(args.tasks, durable=True, idle=True),
+        "ours, SQLite, 10 ms model calls": run_ours(
+            min(args.tasks, 500), durable=True, model_seconds=0.01
+        ),
     }
     if not args.no_upstream:
         rows["upstream 0.0.30, InMemoryStore"] = run_upstream(
@@ -191,6 +203,7 @@ def main() -> None:
             )
     durable_p95 = _pct(rows["ours, embedded SQLite (durable)"]["latencies_ms"], 0.95)
     idle_p95 = _pct(rows["ours, SQLite, workers idle"]["latencies_ms"], 0.95)
+    model_p95 = _pct(rows["ours, SQLite, 10 ms model calls"]["latencies_ms"], 0.95)
 
     inter = interleavings(args.interleavings)
     print(f"\ninterleavings: {inter}")
@@ -199,9 +212,10 @@ def main() -> None:
 
     print("\ntargets")
     print(
-        f"  submit p95 on the embedded store < 2 ms: {durable_p95:.3f} ms while the workers"
-        f" run flat out, {idle_p95:.3f} ms with idle workers",
-        "ok" if max(durable_p95, idle_p95) < 2 else "MISSED",
+        f"  submit p95 on the embedded store < 2 ms: {idle_p95:.3f} ms with idle workers,"
+        f" {model_p95:.3f} ms while they wait on model calls, {durable_p95:.3f} ms while they"
+        " run a trivial reflector flat out",
+        "ok" if max(idle_p95, model_p95, durable_p95) < 2 else "MISSED",
     )
     print(
         f"  0 double runs in {inter['submits']} interleavings:"

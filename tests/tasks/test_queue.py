@@ -230,3 +230,19 @@ def test_the_store_gives_its_queue(tmp_path: Path) -> None:
     assert not task_queue_for(SqliteStore(":memory:")).durable
     assert not task_queue_for(None).durable
     store.close()
+
+
+def test_queue_commits_never_checkpoint_and_maintain_does(tmp_path: Path) -> None:
+    """A WAL checkpoint (with its fsync) never runs inside a submit; maintain() runs it."""
+    path = tmp_path / "w.sqlite"
+    queue = SqliteTaskQueue(path)
+    for n in range(400):  # far beyond the 1000-page autocheckpoint of a default connection
+        queue.enqueue(queue=Q, thread_key=f"t{n}", payload={"n": n, "pad": "x" * 2000})
+    wal = Path(f"{path}-wal")
+    grown = wal.stat().st_size
+    assert grown > 1000 * 4096  # nothing checkpointed (and reset) it on the submit path
+    before = path.stat().st_size  # the pages are still only in the WAL
+    assert before < 400 * 2000
+    queue.maintain()
+    assert path.stat().st_size > 400 * 2000  # copied into the database file
+    queue.close()

@@ -144,6 +144,7 @@ class LocalReflectionExecutor(Workers, SearchMixin):
         self._closed = False
         self._stopping = False
         self._last_reconcile = 0.0
+        self._executed = 0
         self._last_recovery = options.clock()
         self._seen_changes = options.clock()
         self._waiting: dict[int, float] = {}  # idle worker -> when it looks again

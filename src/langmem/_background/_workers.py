@@ -71,6 +71,7 @@ class Workers:
     _last_reconcile: float
     _last_recovery: float
     _seen_changes: float
+    _executed: int
 
     def _recover_dead_workers(self) -> None:
         """Expire the leases of this host's workers whose process is gone (killed, crashed)."""
@@ -132,6 +133,9 @@ class Workers:
                 tasks = []
             if tasks:
                 self._execute(tasks[0])
+                self._executed += 1
+                if self._executed % 64 == 0:
+                    self._maintain()
                 continue
             self._idle(claimed_at)
 
@@ -146,6 +150,7 @@ class Workers:
         if now - self._last_reconcile >= opts.poll_seconds:
             self._last_reconcile = now
             self._reconcile()
+            self._maintain()
         if self.durable and now - self._last_recovery >= 30 * opts.poll_seconds:
             self._last_recovery = now  # another process on this host may have died meanwhile
             self._recover_dead_workers()
@@ -164,6 +169,12 @@ class Workers:
             self._waiting[me] = now + wait
             self._cond.wait(wait)
             del self._waiting[me]
+
+    def _maintain(self) -> None:
+        try:
+            self.queue.maintain()
+        except Exception:
+            logger.debug("queue maintenance failed", exc_info=True)
 
     def _reconcile(self) -> None:
         """Settle futures whose task another process replaced, ran or failed.

@@ -144,5 +144,8 @@ class TaskQueue(abc.ABC):
     ) -> int:
         """Delete tasks in ``statuses`` last updated before ``older_than``; returns how many."""
 
+    def maintain(self) -> None:  # noqa: B027 - optional hook
+        """Housekeeping a worker runs when idle now and then (e.g. a WAL checkpoint)."""
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the queue's resources (connections). Idempotent."""

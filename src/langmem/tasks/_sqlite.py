@@ -54,6 +54,13 @@ class SqliteTaskQueue(SqlTaskQueue):
         if self.path != ":memory:":
             self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.execute("PRAGMA synchronous = NORMAL")
+        # A commit that crosses the WAL size limit checkpoints (with an fsync) inside the commit,
+        # while holding this queue's lock; submits would wait behind it. The queue's own
+        # commits never checkpoint: maintain() does it off that path.
+        self._conn.execute("PRAGMA wal_autocheckpoint = 0")
+        self._timeout = timeout
+        self._checkpointer: sqlite3.Connection | None = None
+        self._maintain_lock = threading.Lock()
         migrate(self._conn)
 
     @contextmanager
@@ -70,11 +77,32 @@ class SqliteTaskQueue(SqlTaskQueue):
                 raise
             conn.execute("COMMIT")
 
+    def maintain(self) -> None:
+        """Checkpoint the WAL (PASSIVE: never blocks writers), on a connection of its own."""
+        if self.path == ":memory:" or self._conn is None:
+            return
+        with self._maintain_lock:
+            self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        if self._checkpointer is None:
+            self._checkpointer = sqlite3.connect(
+                self.path,
+                timeout=self._timeout,
+                isolation_level=None,
+                check_same_thread=False,
+                uri=self.path.startswith("file:"),
+            )
+        self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+            if self._checkpointer is not None:
+                self._checkpointer.close()
+                self._checkpointer = None
 
     def __repr__(self) -> str:
         return f"SqliteTaskQueue({self.path!r})"
