@@ -98,7 +98,10 @@ class TestManageMemory:
             ({"action": "update", "content": "x"}, "needs the id"),
             ({"action": "delete"}, "needs the id"),
             ({"action": "create", "id": "KNOWN", "content": "x"}, "takes no id"),
-            ({"action": "update", "id": "not-a-uuid", "content": "x"}, "valid UUID"),
+            (
+                {"action": "update", "id": "not-a-uuid", "content": "x"},
+                "No memory with id not-a-uuid",
+            ),
             ({"action": "explode", "content": "x"}, "action"),
             ({"content": {"nested": True}}, "content"),
         ],

@@ -201,3 +201,29 @@ def test_the_runtime_context_of_the_submitting_graph_reaches_the_reflector(
     builder.compile().invoke({"messages": [HumanMessage("hi")]}, context=_Context("u9"))
     reflection.shutdown(wait=True)
     assert seen == [{"user_id": "u9"}]  # through the durable queue: the dataclass as a dict
+
+
+def test_a_namespace_filled_from_the_runtime_context_survives_the_durable_queue(
+    tmp_path: Path,
+) -> None:
+    store = SqliteStore(tmp_path / "s.sqlite", index=index())  # type: ignore[arg-type]
+    model = ScriptedChatModel(default=ai_tool_calls(("Memory", {"content": "Rides a bike"})))
+    manager = create_memory_store_manager(model, namespace=("memories", "{user_id}"))
+    reflection = ReflectionExecutor(manager, store=store)
+    agent = create_agent(
+        ScriptedChatModel(default="Nice!"), tools=[], context_schema=_Context, store=store
+    )
+
+    def after_turn(messages: list[Any], context: _Context) -> None:
+        @entrypoint(store=store, context_schema=_Context)
+        def reflect(messages: list[Any]) -> None:
+            reflection.submit({"messages": messages})
+
+        reflect.invoke(messages, context=context)
+
+    state = agent.invoke({"messages": [HumanMessage("I ride a bike")]}, context=_Context("u9"))
+    after_turn(state["messages"], _Context("u9"))
+    reflection.shutdown(wait=True)
+    assert [i.value["content"]["content"] for i in store.search(("memories", "u9"))] == [
+        "Rides a bike"
+    ]

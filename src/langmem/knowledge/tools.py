@@ -25,7 +25,7 @@ from langmem import _flow
 from langmem._namespace import NamespaceTemplate
 from langmem._store_context import resolve_store
 from langmem.errors import ConfigurationError
-from langmem.knowledge import _prompts
+from langmem.knowledge import _prompts, _tool_args
 from langmem.knowledge._kinds import validation_problems
 from langmem.utils import dumps
 
@@ -81,6 +81,8 @@ def create_manage_memory_tool(
             )
         target = resolve_store(store, what=f"{name!r} tool")
         ns = template(config)
+        if action in ("create", "update") and content is not None:
+            _tool_args.check_content(action, content)
         if action == "create":
             if id is not None:
                 hint = " with that id" if "update" in actions else ""
@@ -88,27 +90,31 @@ def create_manage_memory_tool(
             if content is None:
                 raise ToolException(_prompts.ERR_CONTENT_REQUIRED.format(action=action))
             key = str(uuid.uuid4())
-            yield _flow.StoreBatch(target, (PutOp(ns, key, {"content": _dump(adapter, content)}),))
+            value = {"content": _dump(adapter, content)}
+            yield from _guarded(_flow.StoreBatch(target, (PutOp(ns, key, value),)))
             return f"created memory {key}"
-        if id is None:
+        if id is None or not str(id).strip():
             raise ToolException(_prompts.ERR_ID_REQUIRED.format(action=action))
         if action == "update" and content is None:
             raise ToolException(_prompts.ERR_CONTENT_REQUIRED.format(action=action))
-        key = str(id)
-        (existing,) = yield _flow.StoreBatch(target, (GetOp(ns, key),))
+        keys = _tool_args.key_candidates(id)
+        found = yield from _guarded(_flow.StoreBatch(target, tuple(GetOp(ns, k) for k in keys)))
+        existing = next((item for item in found if item is not None), None)
         if existing is None:
             create_hint = ", or use action 'create' for new content" if "create" in actions else ""
             verb = "updated" if action == "update" else "deleted"
             raise ToolException(
-                _prompts.ERR_UNKNOWN_ID.format(id=key, verb=verb, create_hint=create_hint)
+                _prompts.ERR_UNKNOWN_ID.format(id=keys[0], verb=verb, create_hint=create_hint)
             )
+        key = existing.key
         if action == "update":
-            value = {**existing.value, "content": _dump(adapter, content)}
+            new = _tool_args.updated_content(key, existing.value, _dump(adapter, content))
+            value = {**existing.value, "content": new}
             if "updated_at" in value:  # provenance written by the store manager stays true
                 value["updated_at"] = _dt.datetime.now(_dt.timezone.utc).isoformat()
-            yield _flow.StoreBatch(target, (PutOp(ns, key, value),))
+            yield from _guarded(_flow.StoreBatch(target, (PutOp(ns, key, value),)))
             return f"updated memory {key}"
-        yield _flow.StoreBatch(target, (PutOp(ns, key, None),))
+        yield from _guarded(_flow.StoreBatch(target, (PutOp(ns, key, None),)))
         return f"Deleted memory {key}"
 
     def manage_memory(
@@ -186,7 +192,7 @@ def create_search_memory_tool(
     ) -> _flow.Flow[Any]:
         target = resolve_store(store, what=f"{name!r} tool")
         op = SearchOp(template(config), filter, limit, offset, query)
-        (items,) = yield _flow.StoreBatch(target, (op,))
+        (items,) = yield from _guarded(_flow.StoreBatch(target, (op,)))
         content = dumps([item.dict() for item in items])
         if response_format == "content_and_artifact":
             return content, items
@@ -257,10 +263,21 @@ def _manage_args_schema(
     )
     if actions != ("create",):
         fields["id"] = (
-            uuid.UUID | None,
-            Field(default=None, description="The memory's id (for update and delete)."),
+            str | None,
+            Field(default=None, description="The memory's id as shown (for update and delete)."),
         )
     return create_model(_schema_name(name), **fields)
+
+
+def _guarded(batch: _flow.StoreBatch) -> _flow.Flow[Any]:
+    """Run ``batch``; a store error caused by the model's arguments becomes a tool error."""
+    try:
+        return (yield batch)
+    except Exception as exc:
+        refusal = _tool_args.store_refusal(exc)
+        if refusal is None:
+            raise
+        raise refusal from exc
 
 
 def _schema_name(tool_name: str) -> str:

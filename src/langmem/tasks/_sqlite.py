@@ -35,7 +35,7 @@ class SqliteTaskQueue(SqlTaskQueue):
     """
 
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
-        from langmem.stores._migrations import migrate
+        from langmem.stores._connection import connect
 
         self.path = str(path)
         special = self.path == ":memory:" or self.path.startswith("file:")
@@ -43,17 +43,7 @@ class SqliteTaskQueue(SqlTaskQueue):
             Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
             self.path = str(Path(self.path).expanduser())
         self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = sqlite3.connect(
-            self.path,
-            timeout=timeout,
-            isolation_level=None,
-            check_same_thread=False,
-            uri=self.path.startswith("file:"),
-        )
-        self._conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        if self.path != ":memory:":
-            self._conn.execute("PRAGMA journal_mode = WAL")
-        self._conn.execute("PRAGMA synchronous = NORMAL")
+        self._conn: sqlite3.Connection | None = connect(self.path, timeout)
         # A commit that crosses the WAL size limit checkpoints (with an fsync) inside the commit,
         # while holding this queue's lock; submits would wait behind it. The queue's own
         # commits never checkpoint: maintain() does it off that path.
@@ -61,7 +51,6 @@ class SqliteTaskQueue(SqlTaskQueue):
         self._timeout = timeout
         self._checkpointer: sqlite3.Connection | None = None
         self._maintain_lock = threading.Lock()
-        migrate(self._conn)
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
