@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         create_prompt_optimizer,
     )
     from langmem.prompts.types import Prompt  # noqa: F401
+    from langmem.reflection import ReflectionExecutor  # noqa: F401
 
 # public name -> module that defines it (imported on first access)
 _EXPORTS: dict[str, str] = {
@@ -41,6 +42,7 @@ _EXPORTS: dict[str, str] = {
     "Guards": "langmem.knowledge",
     "History": "langmem.knowledge",
     "Prompt": "langmem.prompts.types",
+    "ReflectionExecutor": "langmem.reflection",
     "configure_trust": "langmem.knowledge",
     "create_manage_memory_tool": "langmem.knowledge.tools",
     "create_memory_manager": "langmem.knowledge.extraction",

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from langchain_core.messages import AIMessage, ToolMessage
 from pydantic import BaseModel
 
+from langmem._task_scope import new_memory_id
 from langmem.errors import ConfigurationError, InvalidInputError
 from langmem.knowledge import _kinds, _prompts
 from langmem.knowledge._guards import quote
@@ -253,7 +254,7 @@ class Session:
         twin = self._find_twin(kind, value)
         if twin is not None:  # e.g. a correction round that re-sends calls already applied
             return _prompts.RESULT_DUPLICATE.format(short=twin.short)
-        entry = self.add(str(uuid.uuid4()), kind, value, external=False, state="inserted")
+        entry = self.add(new_memory_id(), kind, value, external=False, state="inserted")
         entry.reason = self._reason
         return _prompts.RESULT_INSERTED.format(short=entry.short)
 
