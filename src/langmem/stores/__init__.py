@@ -13,6 +13,7 @@ from langmem.stores._open import default_store, open_store
 from langmem.stores._sqlite import SqliteStore
 
 __all__ = ["PostgresStore", "SqliteStore", "default_store", "open_store"]
+_LAZY_EXPORTS = ("PostgresStore",)
 
 
 def __getattr__(name: str) -> object:
