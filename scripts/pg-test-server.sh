@@ -19,6 +19,9 @@ SOCK="$PGDIR/sock"
 LOG="$PGDIR/server.log"
 PORTFILE="$PGDIR/port"
 DB=langmem_test
+# Loopback TCP asks for this password (so tests can check wrong credentials); the Unix socket
+# in .pg/sock trusts its local owner. The server holds throw-away test data only.
+PASSWORD=langmem-test
 
 say() { echo "pg-test-server: $*" >&2; }
 
@@ -92,7 +95,7 @@ free_port() {
 running() { [ -f "$DATA/postmaster.pid" ] && as_owner "$PGBIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; }
 
 url() {
-    echo "postgresql://postgres@127.0.0.1:$(cat "$PORTFILE")/$DB"
+    echo "postgresql://postgres:$PASSWORD@127.0.0.1:$(cat "$PORTFILE")/$DB"
 }
 
 start() {
@@ -109,7 +112,10 @@ start() {
     fi
     if [ ! -f "$DATA/PG_VERSION" ]; then
         rm -rf "$DATA"
-        as_owner "$PGBIN/initdb" -D "$DATA" -U postgres --auth=trust --no-sync -E UTF8 \
+        echo "$PASSWORD" >"$PGDIR/pwfile"
+        is_root && chown postgres "$PGDIR/pwfile"
+        as_owner "$PGBIN/initdb" -D "$DATA" -U postgres --auth-local=trust \
+            --auth-host=scram-sha-256 --pwfile="$PGDIR/pwfile" --no-sync -E UTF8 \
             --locale=C.UTF-8 >"$PGDIR/initdb.log" 2>&1 ||
             { tail -20 "$PGDIR/initdb.log" >&2; say "initdb failed"; exit 2; }
     fi

@@ -8,9 +8,10 @@ before use, so a server restart costs the next call a reconnect, not an error.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from langmem.errors import MissingDependencyError, StoreConnectionError
@@ -23,6 +24,7 @@ LANGMEM_PARAMS = frozenset(
 """URL query parameters langmem reads itself (the rest go to libpq, e.g. ``sslmode``)."""
 DEFAULT_EF_SEARCH = 100
 CONNECT_TIMEOUT = 10
+MIGRATION_WAIT = 300.0
 _LOCK_KEY = 0x6C616E676D656D  # "langmem": the advisory lock that serialises migrations
 
 
@@ -49,7 +51,7 @@ def redact(url: str) -> str:
     parts = urlsplit(url)
     if parts.password is None:
         query = [(k, "***" if k == "password" else v) for k, v in parse_qsl(parts.query)]
-        return urlunsplit(parts._replace(query=urlencode(query, safe="/:,")))
+        return urlunsplit(parts._replace(query=urlencode(query, safe="/:,*")))
     host = parts.netloc.rsplit("@", 1)[1]
     return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
@@ -142,13 +144,29 @@ def migration_lock(conninfo: str, url: str) -> Iterator[None]:
     except psycopg.Error as exc:
         raise explain_failure(url, exc) from None
     try:
-        conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
+        # try-and-sleep, not pg_advisory_lock(): a session waiting inside a statement holds a
+        # snapshot, and the lock holder's CREATE INDEX CONCURRENTLY waits for every snapshot
+        deadline = time.monotonic() + MIGRATION_WAIT
+        while not _row(conn.execute("SELECT pg_try_advisory_lock(%s)", (_LOCK_KEY,)).fetchone())[0]:
+            if time.monotonic() > deadline:
+                raise StoreConnectionError(
+                    f"PostgreSQL store {redact(url)}: another process kept the migration lock "
+                    f"for {MIGRATION_WAIT:.0f} s. Fix: check for a stuck process setting up this "
+                    "database (pg_stat_activity), then retry."
+                )
+            time.sleep(0.05)
         yield
     finally:
         try:
             conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
         finally:
             conn.close()
+
+
+def _row(row: Any) -> Sequence[Any]:
+    if row is None:
+        raise StoreConnectionError("PostgreSQL returned no row for a query that always has one")
+    return cast(Sequence[Any], row)
 
 
 def run_migrations(cur: Any, table: str, steps: Sequence[str | Callable[[Any], None]]) -> None:
