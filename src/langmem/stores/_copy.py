@@ -108,7 +108,7 @@ def _kind(store: BaseStore) -> str:
     try:
         from langmem.stores._postgres import PostgresStore
     except ImportError:  # pragma: no cover - the postgres extra is not installed
-        PostgresStore = ()  # type: ignore[misc,assignment]  # noqa: N806
+        PostgresStore = ()  # type: ignore[misc,assignment]
     if isinstance(store, PostgresStore):
         return "postgres"
     raise ConfigurationError(
