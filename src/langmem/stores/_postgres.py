@@ -19,15 +19,18 @@ written by one opens in the other). What it changes:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from langgraph.store.base import GetOp, ListNamespacesOp, Op, PutOp, Result, SearchOp, TTLConfig
 from langgraph.store.postgres import PostgresStore as _LangGraphPostgresStore
 from langgraph.store.postgres.base import PostgresIndexConfig, _group_ops
 
 from langmem.stores import _pg_connect, _pg_search
+
+if TYPE_CHECKING:
+    from langmem.tasks import TaskQueue
 
 logger = logging.getLogger("langmem.stores")
 
@@ -36,10 +39,20 @@ EXACT_MAX = 5_000
 
 SearchMode = Literal["auto", "exact", "hnsw"]
 
+
 # Append-only: each entry runs once per database, in order, under the advisory lock.
-STORE_STEPS: tuple[str, ...] = (
+def _task_table(cur: Any) -> None:
+    from langmem.tasks._postgres import POSTGRES_SCHEMA
+
+    for statement in POSTGRES_SCHEMA:
+        cur.execute(statement)
+
+
+STORE_STEPS: tuple[str | Callable[[Any], None], ...] = (
     # LangGraph keeps whole minutes: a TTL of 0.5 minutes would be refreshed to 0
     "ALTER TABLE store ALTER COLUMN ttl_minutes TYPE double precision",
+    # the durable queue of background tasks (langmem.tasks), beside the store
+    _task_table,
 )
 VECTOR_STEPS: tuple[str, ...] = (
     "ALTER TABLE store_vectors ADD COLUMN IF NOT EXISTS lm_text text,"
@@ -152,6 +165,15 @@ class PostgresStore(_LangGraphPostgresStore):
                         _pg_connect.run_migrations(cur, "langmem_vector_migrations", VECTOR_STEPS)
             except psycopg.Error as exc:
                 raise _pg_connect.explain_failure(self.url, exc) from None
+
+    def task_queue(self) -> TaskQueue:
+        """The durable queue of background tasks in this database, on the store's pool.
+
+        Several processes (apps and workers) share it: see :mod:`langmem.tasks`.
+        """
+        from langmem.tasks._postgres import PostgresTaskQueue
+
+        return PostgresTaskQueue(self.conn)
 
     @property
     def _omit_expired(self) -> bool:
