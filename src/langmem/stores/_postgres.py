@@ -223,6 +223,8 @@ class PostgresStore(_LangGraphPostgresStore):
                 self._batch_list_namespaces_ops(lists, results, cur)
             if plan is not None:
                 self._apply_puts(cur, plan)
+        if plan is not None:
+            self.word_counts.clear()  # this handle's next query sees its own writes' words
         return results
 
     def _query_vectors(self, searches: Sequence[tuple[int, SearchOp]]) -> dict[int, list[float]]:
