@@ -272,7 +272,7 @@ def main() -> None:
                     recall(our_found, truth_hybrid),
                     pct(base_t, 50),
                     pct(our_t, 50),
-                )  # fmt: skip
+                )
             )
     ours.close()
     exact.close()
