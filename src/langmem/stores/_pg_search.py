@@ -62,16 +62,17 @@ def vector_literal(vector: Sequence[float]) -> str:
 
 
 ESTIMATE_ABOVE = 10_000
-"""Counts above this many texts come from the planner's statistics instead of a count: the
-IDF of so common a word barely moves with it, and counting it would read many rows."""
+"""In a store of more than this many texts, the count of texts and of the words ``ANALYZE``
+found most common come from its statistics instead of a count: the IDF of a common word barely
+moves with it, and counting it would read thousands of rows."""
 
 
 class WordCounts:
     """Per store handle: how many indexed texts hold each word, reused for ``COUNT_TTL``.
 
-    Counts are exact, except above ``ESTIMATE_ABOVE`` texts (the number of texts, and very
-    common words), where ``ANALYZE``'s statistics give them; below that, rankings are the
-    embedded store's to the last digit.
+    Counts are exact up to ``ESTIMATE_ABOVE`` texts, so rankings are the embedded store's to
+    the last digit; in larger stores the number of texts and the counts of common words come
+    from ``ANALYZE``'s statistics.
     """
 
     def __init__(self) -> None:
@@ -123,9 +124,8 @@ class WordCounts:
             if documents > ESTIMATE_ABOVE:
                 shares = self._frequent(cur)
                 for word in missing:
-                    estimate = shares.get(word, 0.0) * documents
-                    if estimate > ESTIMATE_ABOVE:
-                        found[word] = int(estimate)
+                    if word in shares:  # common enough for the statistics: an estimate will do
+                        found[word] = max(1, round(shares[word] * documents))
             counted = [w for w in missing if w not in found]
             if counted:
                 cur.execute(
