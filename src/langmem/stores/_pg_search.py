@@ -230,20 +230,7 @@ def ranked_search(
             break
         top *= 4  # filters, expiry or items with several texts used up the rows: look further
     by_item = {_item(r): r for r in rows}
-    hits = []
-    for score, item in ranking[offset:want]:
-        row = by_item[item]
-        hits.append(
-            SearchItem(
-                namespace=tuple(row["prefix"].split(".")),
-                key=row["key"],
-                value=row["value"],
-                created_at=row["created_at"],
-                updated_at=row["updated_at"],
-                score=float(score),
-            )
-        )
-    return hits
+    return [_search_item(by_item[item], float(score)) for score, item in ranking[offset:want]]
 
 
 def _may_have_more(cur: Any, ns_sql: str, ns_params: list[Any], top: int) -> bool:
@@ -281,16 +268,18 @@ def _lexical_candidates(
     query = tsquery(list(search))
     ns_sql, ns_params = inner
     # usually every match fits; when a word has more texts than fit, the best ts_rank win
-    order = (
-        "" if max(search.values()) <= fetch else " ORDER BY ts_rank(v.lm_words, %s::tsquery) DESC"
-    )
+    rank = " ORDER BY ts_rank(sv.lm_words, %s::tsquery) DESC"
+    order = "" if max(search.values()) <= fetch else rank
     post_sql, post_params = post
+    # the matching rows' keys first; values, texts and cosines for the kept ones only
     cur.execute(
-        f"SELECT {_COLUMNS}, v.field_name, v.lm_text, 1 - (v.embedding <=> %s::vector) AS cosine"
-        " FROM (SELECT * FROM store_vectors sv WHERE sv.lm_words @@ %s::tsquery"
-        f" AND {ns_sql}) v JOIN store s ON s.prefix = v.prefix AND s.key = v.key"
-        f" WHERE {_EXPIRY}{post_sql}{order} LIMIT %s",
-        [literal, query, *ns_params, *post_params, *([query] if order else []), fetch],
+        "WITH hits AS (SELECT sv.prefix, sv.key, sv.field_name FROM store_vectors sv"
+        f" WHERE sv.lm_words @@ %s::tsquery AND {ns_sql}{order} LIMIT %s)"
+        f" SELECT {_COLUMNS}, v.field_name, v.lm_text, 1 - (v.embedding <=> %s::vector) AS cosine"
+        " FROM hits JOIN store_vectors v ON v.prefix = hits.prefix AND v.key = hits.key"
+        " AND v.field_name = hits.field_name"
+        f" JOIN store s ON s.prefix = hits.prefix AND s.key = hits.key WHERE {_EXPIRY}{post_sql}",
+        [query, *ns_params, *([query] if order else []), fetch, literal, *post_params],
     )
     return weights, forms, list(cur.fetchall())
 
@@ -320,14 +309,15 @@ def list_search(store: PostgresStore, cur: Any, op: SearchOp) -> list[SearchItem
                 break
             position += chunk
         found = found[offset : offset + limit]
-    return [
-        SearchItem(
-            namespace=tuple(r["prefix"].split(".")),
-            key=r["key"],
-            value=r["value"],
-            created_at=r["created_at"],
-            updated_at=r["updated_at"],
-            score=None,
-        )
-        for r in found
-    ]
+    return [_search_item(r, None) for r in found]
+
+
+def _search_item(row: dict[str, Any], score: float | None) -> SearchItem:
+    return SearchItem(
+        namespace=tuple(row["prefix"].split(".")),
+        key=row["key"],
+        value=row["value"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        score=score,
+    )
