@@ -15,10 +15,18 @@ ROOT="$(pwd)"
 PGDIR="$ROOT/.pg"
 PGVER="${LANGMEM_PG_VERSION:-15}"
 PGBIN="/usr/lib/postgresql/$PGVER/bin"
-DATA="$PGDIR/data"
-SOCK="$PGDIR/sock"
-LOG="$PGDIR/server.log"
 PORTFILE="$PGDIR/port"
+
+# The server's files live in .pg/; when the checkout sits where the postgres user cannot reach
+# it (say under /root, mode 700), in a private folder under /tmp named in .pg/rundir.
+locate() {
+    RUN="$PGDIR"
+    [ -f "$PGDIR/rundir" ] && RUN="$(cat "$PGDIR/rundir")"
+    DATA="$RUN/data"
+    SOCK="$RUN/sock"
+    LOG="$RUN/server.log"
+}
+locate
 DB=langmem_test
 # Loopback TCP asks for this password (so tests can check wrong credentials); the Unix socket
 # in .pg/sock trusts its local owner. The server holds throw-away test data only.
@@ -110,13 +118,21 @@ start() {
     if is_root; then
         id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql postgres
         chown postgres "$PGDIR"
+        if ! runuser -u postgres -- test -x "$PGDIR"; then
+            local run="/tmp/langmem-pg-$(printf %s "$ROOT" | md5sum | cut -c1-12)"
+            mkdir -p "$run" && chown postgres "$run" && chmod 700 "$run"
+            echo "$run" >"$PGDIR/rundir"
+        else
+            rm -f "$PGDIR/rundir"
+        fi
+        locate
     fi
     if [ ! -f "$DATA/PG_VERSION" ]; then
         rm -rf "$DATA"
-        echo "$PASSWORD" >"$PGDIR/pwfile"
-        is_root && chown postgres "$PGDIR/pwfile"
+        echo "$PASSWORD" >"$RUN/pwfile"
+        is_root && chown postgres "$RUN/pwfile"
         as_owner "$PGBIN/initdb" -D "$DATA" -U postgres --auth-local=trust \
-            --auth-host=scram-sha-256 --pwfile="$PGDIR/pwfile" --no-sync -E UTF8 \
+            --auth-host=scram-sha-256 --pwfile="$RUN/pwfile" --no-sync -E UTF8 \
             --locale=C.UTF-8 >"$PGDIR/initdb.log" 2>&1 ||
             { tail -20 "$PGDIR/initdb.log" >&2; say "initdb failed"; exit 2; }
     fi
