@@ -91,7 +91,7 @@ install_pgvector() {
 # Run a command as the server's owner: `postgres` when we are root (initdb refuses root).
 as_owner() {
     if is_root; then
-        runuser -u postgres -- "$@"
+        (cd / && runuser -u postgres -- "$@")  # from /: the checkout may be closed to postgres
     else
         "$@"
     fi
