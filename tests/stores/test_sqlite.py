@@ -243,7 +243,7 @@ def test_a_file_written_before_migration_3_is_upgraded_in_place(
     upgraded.close()
     conn = sqlite3.connect(path)
     versions = [v for (v,) in conn.execute("SELECT v FROM langmem_migrations ORDER BY v")]
-    assert versions == [1, 2, 3]
+    assert versions == list(range(1, len(MIGRATIONS) + 1))  # 3 and every later one
     terms = {t for (t,) in conn.execute("SELECT term FROM langmem_fts_vocab")}
     assert {"lh1234", "living", "milk"} <= terms
     assert "live" not in terms  # rebuilt without stemming, from the texts already stored

@@ -17,6 +17,8 @@ Tables (LangGraph's ``store``/``store_vectors`` shapes, plus what exact hybrid s
   words are not stemmed (names, numbers and rare words are what it is for), and
   ``langmem_fts_vocab`` gives each word's document count.
 - ``langmem_meta``: key/value facts about the file, such as the embedding model of the vectors.
+- ``langmem_tasks``: the durable background task queue (``langmem.tasks``; its columns and
+  contract are documented there).
 """
 
 from __future__ import annotations
@@ -93,6 +95,14 @@ def _unstemmed_lexical_index(conn: sqlite3.Connection) -> None:
     _create_lexical_index(conn, "unicode61 remove_diacritics 2", vocab=True)
 
 
+def _task_queue(conn: sqlite3.Connection) -> None:
+    """The background task queue's table and indexes (``langmem.tasks._sql.SCHEMA``)."""
+    from langmem.tasks._sql import SCHEMA
+
+    for statement in SCHEMA:
+        conn.execute(statement)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     # 1: items, vectors, change log
     _statements(
@@ -134,6 +144,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     _lexical_index,
     # 3: the lexical index without stemming, plus its vocabulary
     _unstemmed_lexical_index,
+    # background task queue (ReflectionExecutor)
+    _task_queue,
 )
 
 

@@ -50,6 +50,8 @@ if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
     from numpy.typing import NDArray
 
+    from langmem.tasks import TaskQueue
+
 logger = logging.getLogger("langmem.stores")
 
 _LOG_KEEP = 100_000  # change-log rows kept; a reader further behind reloads everything
@@ -242,6 +244,16 @@ class SqliteStore(BaseStore):
             raise ConfigurationError(
                 f"The store for {self.path!r} is closed: open a new SqliteStore to use it again."
             )
+
+    def task_queue(self) -> TaskQueue:
+        """A queue of background tasks in this store's file (durable), or in memory for
+        ``":memory:"`` (a private database another connection cannot see)."""
+        from langmem.tasks import MemoryTaskQueue, SqliteTaskQueue
+
+        self._ensure_open()
+        if self.path == ":memory:" or "mode=memory" in self.path:
+            return MemoryTaskQueue()
+        return SqliteTaskQueue(self.path)
 
     def close(self) -> None:
         """Stop the TTL sweeper (if any) and close the database connection."""
