@@ -7,7 +7,7 @@ STAMP := $(VENV)/.langmem-installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 export PIP_NO_INPUT := 1
 
-.PHONY: setup demo test lint format typecheck pytest bench clean
+.PHONY: setup demo test lint format typecheck pytest bench clean docs-cli
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: setup
-	$(BIN)/python examples/demo.py
+	$(BIN)/langmem demo
 
 test: setup lint typecheck pytest
 
@@ -37,6 +37,10 @@ typecheck: setup
 
 pytest: setup
 	$(BIN)/pytest -q
+
+# docs/cli.md from the command's own help (tests/cli/test_docs.py fails when it drifts).
+docs-cli: setup
+	$(BIN)/python -m langmem.cli._docs docs/cli.md
 
 # Every benchmark: bench/<topic>.py (helpers start with "_", upstream scenarios end in "_upstream").
 BENCHES := $(filter-out bench/_% bench/%_upstream.py,$(wildcard bench/*.py))

@@ -1,0 +1,286 @@
+"""``langmem memories ...``: add, get, list, search, update, delete, export and import."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, TYPE_CHECKING, Any
+
+import click
+
+from langmem.cli import _transfer
+from langmem.cli._app import debug_option, output_options, store_option
+from langmem.cli._output import Output, progress
+from langmem.cli._target import (
+    display_url,
+    open_target,
+    parse_filters,
+    parse_namespace,
+    require_namespace,
+    resolve_url,
+    show_namespace,
+)
+from langmem.errors import ConfigurationError, InvalidInputError
+
+if TYPE_CHECKING:
+    from langgraph.store.base import BaseStore
+
+COLUMNS = ["namespace", "key", "value", "updated_at"]
+SEARCH_COLUMNS = ["score", "namespace", "key", "value"]
+
+
+def _namespace_option(required: bool) -> Any:
+    help_text = "Namespace, labels separated by '/', e.g. memories/user-123."
+    if not required:
+        help_text += " Lists and searches include sub-namespaces; default: the whole store."
+    return click.option("--namespace", "-n", metavar="NS", required=required, help=help_text)
+
+
+_filter_option = click.option(
+    "--filter",
+    "-f",
+    "filters",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Only values whose KEY equals VALUE (VALUE parsed as JSON when it can be). Repeatable.",
+)
+
+
+@contextmanager
+def _opened(url: str | None, *, must_exist: bool = True) -> Iterator[BaseStore]:
+    store = open_target(url, must_exist=must_exist)
+    try:
+        yield store
+    finally:
+        close = getattr(store, "close", None)
+        if callable(close):
+            close()
+
+
+def _value(text: str | None, value: str | None) -> dict[str, Any]:
+    if (text is None) == (value is None):
+        raise ConfigurationError(
+            "give the memory either as TEXT or as --value JSON (one of them, not both)."
+        )
+    if text is not None:
+        return {"content": text}
+    try:
+        parsed = json.loads(value)  # type: ignore[arg-type]
+    except json.JSONDecodeError as exc:
+        raise ConfigurationError(f"--value {value!r} is not JSON ({exc.msg}).") from None
+    if not isinstance(parsed, dict):
+        raise ConfigurationError(
+            f"--value {value!r} must be a JSON object, e.g. --value '{{\"content\": \"...\"}}'."
+        )
+    return parsed
+
+
+def _missing(key: str, namespace: tuple[str, ...], url: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"no memory with key {key!r} in namespace {show_namespace(namespace)!r} of "
+        f"{display_url(url)}: list the keys with `langmem memories list -n "
+        f"{show_namespace(namespace)}`."
+    )
+
+
+@click.group()
+def memories() -> None:
+    """Add, read, search, change, delete, export and import memories."""
+
+
+@memories.command()
+@click.argument("text", required=False)
+@_namespace_option(required=True)
+@click.option("--key", "-k", help="The memory's key (default: a new UUID).")
+@click.option("--value", help="The whole value as a JSON object, instead of TEXT.")
+@store_option
+@output_options
+def add(
+    text: str | None,
+    namespace: str,
+    key: str | None,
+    value: str | None,
+    store_url: str | None,
+    table: bool,
+) -> None:
+    """Store a memory: TEXT (stored as {"content": TEXT}) or --value JSON."""
+    labels = parse_namespace(namespace, required=True)
+    data = _value(text, value)
+    with _opened(store_url, must_exist=False) as store:
+        chosen = key or str(uuid.uuid4())
+        store.put(labels, chosen, data)
+        item = store.get(labels, chosen)
+        assert item is not None
+        Output(table=table).record(_transfer.item_record(item), COLUMNS)
+
+
+@memories.command()
+@click.argument("key")
+@_namespace_option(required=True)
+@store_option
+@output_options
+def get(key: str, namespace: str, store_url: str | None, table: bool) -> None:
+    """Print the memory stored under KEY."""
+    labels = parse_namespace(namespace, required=True)
+    url = resolve_url(store_url)
+    with _opened(url) as store:
+        item = store.get(labels, key)
+        if item is None:
+            raise _missing(key, labels, url)
+        Output(table=table).record(_transfer.item_record(item), COLUMNS)
+
+
+@memories.command(name="list")
+@_namespace_option(required=False)
+@_filter_option
+@click.option("--limit", "-l", default=20, show_default=True, type=click.IntRange(min=1))
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(min=0))
+@store_option
+@output_options
+def list_(
+    namespace: str | None,
+    filters: tuple[str, ...],
+    limit: int,
+    offset: int,
+    store_url: str | None,
+    table: bool,
+) -> None:
+    """List memories, most recently updated first."""
+    labels = parse_namespace(namespace)
+    conditions = parse_filters(filters)
+    url = resolve_url(store_url)
+    with _opened(url) as store:
+        require_namespace(store, labels, url)
+        found = store.search(labels, filter=conditions, limit=limit, offset=offset)
+        Output(table=table).records((_transfer.item_record(i) for i in found), COLUMNS)
+
+
+@memories.command()
+@click.argument("query")
+@_namespace_option(required=False)
+@_filter_option
+@click.option("--limit", "-l", default=10, show_default=True, type=click.IntRange(min=1))
+@click.option("--explain", is_flag=True, help="Show the parts of each hit's score.")
+@store_option
+@output_options
+def search(
+    query: str,
+    namespace: str | None,
+    filters: tuple[str, ...],
+    limit: int,
+    explain: bool,
+    store_url: str | None,
+    table: bool,
+) -> None:
+    """Find the memories that best match QUERY, best first."""
+    labels = parse_namespace(namespace)
+    conditions = parse_filters(filters)
+    url = resolve_url(store_url)
+    if explain:
+        raise ConfigurationError(
+            "search --explain is not available yet: it needs the store's explain API "
+            "(issue 14). Run the search without --explain."
+        )
+    with _opened(url) as store:
+        require_namespace(store, labels, url)
+        hits = store.search(labels, query=query, filter=conditions, limit=limit)
+        Output(table=table).records((_transfer.item_record(h) for h in hits), SEARCH_COLUMNS)
+
+
+@memories.command()
+@click.argument("key")
+@click.argument("text", required=False)
+@_namespace_option(required=True)
+@click.option("--value", help="The new value as a JSON object, instead of TEXT.")
+@store_option
+@output_options
+def update(
+    key: str,
+    text: str | None,
+    namespace: str,
+    value: str | None,
+    store_url: str | None,
+    table: bool,
+) -> None:
+    """Replace the value of the memory stored under KEY."""
+    labels = parse_namespace(namespace, required=True)
+    data = _value(text, value)
+    url = resolve_url(store_url)
+    with _opened(url) as store:
+        if store.get(labels, key) is None:
+            raise _missing(key, labels, url)
+        store.put(labels, key, data)
+        item = store.get(labels, key)
+        assert item is not None
+        Output(table=table).record(_transfer.item_record(item), COLUMNS)
+
+
+@memories.command()
+@click.argument("keys", nargs=-1, required=True)
+@_namespace_option(required=True)
+@store_option
+@output_options
+def delete(keys: tuple[str, ...], namespace: str, store_url: str | None, table: bool) -> None:
+    """Delete the memories stored under KEYS (all or none: every key must exist)."""
+    from langgraph.store.base import GetOp, PutOp
+
+    labels = parse_namespace(namespace, required=True)
+    url = resolve_url(store_url)
+    with _opened(url) as store:
+        found = store.batch([GetOp(labels, key) for key in keys])
+        for key, item in zip(keys, found):
+            if item is None:
+                raise _missing(key, labels, url)
+        store.batch([PutOp(labels, key, None) for key in keys])
+        Output(table=table).records(
+            ({"namespace": list(labels), "key": key, "deleted": True} for key in keys),
+            ["namespace", "key", "deleted"],
+        )
+
+
+@memories.command()
+@_namespace_option(required=False)
+@click.option(
+    "--output",
+    "-o",
+    type=click.File("w", encoding="utf-8", lazy=True),
+    default="-",
+    help="File to write (default: stdout).",
+)
+@store_option
+@debug_option
+def export(namespace: str | None, output: IO[str], store_url: str | None) -> None:
+    """Write every memory under a namespace as JSON Lines (sorted; import reads it back)."""
+    labels = parse_namespace(namespace)
+    url = resolve_url(store_url)
+    with _opened(url) as store:
+        require_namespace(store, labels, url)
+        for item in _transfer.iter_items(store, labels):
+            output.write(_transfer.export_line(item) + "\n")
+
+
+@memories.command(name="import")
+@click.argument("source", type=click.File("r", encoding="utf-8"))
+@store_option
+@output_options
+def import_(source: IO[str], store_url: str | None, table: bool) -> None:
+    """Read memories from SOURCE (JSON Lines, as export writes; - for stdin) into the store.
+
+    The whole file is checked first; then every memory is written in one transaction with its
+    own timestamps and re-embedded by the target store. A bad line stops the import before
+    anything is written. Existing memories with the same namespace and key are overwritten.
+    """
+    name = "<stdin>" if source.name == "<stdin>" else repr(source.name)
+    try:
+        items = _transfer.parse_lines(source, name)
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(
+            f"{name} is not UTF-8 text ({exc.reason}); nothing was imported."
+        ) from None
+    with _opened(store_url, must_exist=False) as store, progress("import", len(items)) as step:
+        written = _transfer.write_items(store, items, advance=step)
+    namespaces = sorted({show_namespace(i.namespace) for i in items})
+    Output(table=table).record({"imported": written, "namespaces": namespaces})
+
