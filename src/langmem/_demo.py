@@ -16,11 +16,12 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 from langgraph.prebuilt import create_react_agent
 
-from langmem import create_manage_memory_tool, create_search_memory_tool
 from langmem.errors import StoreNotFoundError
+from langmem.knowledge.tools import create_manage_memory_tool, create_search_memory_tool
 from langmem.stores import default_store
 from langmem.testing import ScriptedChatModel, ai_tool_calls
 
@@ -69,7 +70,9 @@ def main(echo: Callable[[str], None] = print) -> None:
             ai_tool_calls(("search_memory", {"query": QUESTIONS[user], "limit": 2})),
             "Noted, and here is what I remember.",
         )
-        result = agent.invoke({"messages": [{"role": "user", "content": " ".join(facts)}]}, config)
+        result: dict[str, Any] = agent.invoke(  # type: ignore[call-overload]
+            {"messages": [{"role": "user", "content": " ".join(facts)}]}, config
+        )
         for message in result["messages"]:
             if message.type == "tool" and message.name == "manage_memory":
                 echo(f"  manage_memory -> {message.content}")

@@ -44,7 +44,9 @@ def seed_text() -> str:
 
 def run(*args: str, input: str | None = None) -> Result:
     """The command as a user types it (stdout and stderr apart)."""
-    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+    return CliRunner().invoke(
+        cli, list(args), input=input, catch_exceptions=False, prog_name="langmem"
+    )
 
 
 def seeded_store(folder: Path) -> str:

@@ -46,7 +46,7 @@ def test_list_table(url: str) -> None:
 def test_search_ranks_and_scores(url: str) -> None:
     result = run("memories", "search", "peanuts allergy", "-n", "memories", "--store", url)
     records = [json.loads(x) for x in result.stdout.splitlines()]
-    assert [r["key"] for r in records][0] == "a1"
+    assert records[0]["key"] == "a1"
     assert all(isinstance(r["score"], float) for r in records)
     assert {k: v for k, v in records[0].items() if k != "score"} == SEED[0]
 
@@ -59,7 +59,9 @@ def test_add_update_delete(url: str) -> None:
     assert record["created_at"] == record["updated_at"]
 
     value = '{"content": "Bob runs the Berlin marathon", "kind": "sport"}'
-    updated = run("memories", "update", "b1", "-n", "memories/bob", "--value", value, "--store", url)
+    updated = run(
+        "memories", "update", "b1", "-n", "memories/bob", "--value", value, "--store", url
+    )
     record = json.loads(updated.stdout)
     assert record["value"] == json.loads(value)
     assert record["created_at"] == SEED[2]["created_at"]
@@ -148,8 +150,7 @@ def test_store_env_variable(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
         ),
         (
             ["memories", "add", "-n", "m", "--value", "[1]"],
-            "error: --value '[1]' must be a JSON object, e.g. --value "
-            '\'{"content": "..."}\'.\n',
+            "error: --value '[1]' must be a JSON object, e.g. --value '{\"content\": \"...\"}'.\n",
         ),
         (
             ["memories", "add", "text", "-n", "m", "--value", "{}"],

@@ -72,7 +72,7 @@ def _value(text: str | None, value: str | None) -> dict[str, Any]:
         raise ConfigurationError(f"--value {value!r} is not JSON ({exc.msg}).") from None
     if not isinstance(parsed, dict):
         raise ConfigurationError(
-            f"--value {value!r} must be a JSON object, e.g. --value '{{\"content\": \"...\"}}'."
+            f'--value {value!r} must be a JSON object, e.g. --value \'{{"content": "..."}}\'.'
         )
     return parsed
 
@@ -283,4 +283,3 @@ def import_(source: IO[str], store_url: str | None, table: bool) -> None:
         written = _transfer.write_items(store, items, advance=step)
     namespaces = sorted({show_namespace(i.namespace) for i in items})
     Output(table=table).record({"imported": written, "namespaces": namespaces})
-

@@ -41,7 +41,9 @@ def load_model(spec: str) -> Any:
     except Exception as exc:
         text = str(exc)
         if "api_key" in text or "API key" in text or "api key" in text.lower():
-            provider = spec.split(":", 1)[0]
+            # "openai:gpt-4o" names its provider; "gpt-4o" is inferred, and so is the client's
+            provider = spec.split(":", 1)[0] if ":" in spec else type(exc).__module__
+            provider = provider.split(".", 1)[0]
             variable = f"{provider.upper()}_API_KEY"
             raise ConfigurationError(
                 f"model {spec!r} needs an API key: set {variable} (the "
@@ -55,7 +57,7 @@ def read_messages(stream: IO[str]) -> list[dict[str, Any]]:
     name = "<stdin>" if stream.name == "<stdin>" else repr(stream.name)
     text = stream.read()
     stripped = text.lstrip()
-    if stripped.startswith("[") or stripped.startswith("{") and "\n{" not in stripped.strip():
+    if stripped.startswith("[") or (stripped.startswith("{") and "\n{" not in stripped.strip()):
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -68,7 +70,7 @@ def read_messages(stream: IO[str]) -> list[dict[str, Any]]:
             found = [data]
         if not isinstance(found, list):
             raise InvalidInputError(
-                f"{name}: expected a list of messages or {{\"messages\": [...]}}; got "
+                f'{name}: expected a list of messages or {{"messages": [...]}}; got '
                 f"{type(data).__name__}."
             )
         for index, message in enumerate(found):
@@ -99,8 +101,7 @@ def _check_message(message: Any, where: str) -> None:
         or "content" not in message
     ):
         raise InvalidInputError(
-            f'{where}: {json.dumps(message)[:80]} is not a {{"role": ..., "content": ...}} '
-            "message."
+            f'{where}: {json.dumps(message)[:80]} is not a {{"role": ..., "content": ...}} message.'
         )
 
 
@@ -132,17 +133,17 @@ def extract(
 
     Prints each memory written (deleted ones are not printed).
     """
-    from langmem import create_memory_store_manager
+    from langmem.knowledge.extraction import create_memory_store_manager
 
     labels = parse_namespace(namespace, required=True)
     messages = read_messages(file)
     model = load_model(model_name)
-    extra = {} if instructions is None else {"instructions": instructions}
+    extra: dict[str, Any] = {} if instructions is None else {"instructions": instructions}
     with _opened(store_url, must_exist=False) as target:
         manager = create_memory_store_manager(
             model, namespace=labels, store=target, enable_deletes=deletes, **extra
         )
-        written = manager.invoke({"messages": messages})
+        written = manager.invoke({"messages": messages})  # type: ignore[typeddict-item]
         rows = [
             {"namespace": list(w["namespace"]), "key": w["key"], "value": w["value"]}
             for w in written
@@ -154,9 +155,7 @@ def extract(
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @_model_option
 @click.option("--max-tokens", default=1024, show_default=True, type=click.IntRange(min=16))
-@click.option(
-    "--max-summary-tokens", default=256, show_default=True, type=click.IntRange(min=16)
-)
+@click.option("--max-summary-tokens", default=256, show_default=True, type=click.IntRange(min=16))
 @output_options
 def summarize(
     file: IO[str], model_name: str, max_tokens: int, max_summary_tokens: int, table: bool
@@ -170,7 +169,7 @@ def summarize(
     messages = read_messages(file)
     model = load_model(model_name)
     result = summarize_messages(
-        messages,
+        messages,  # type: ignore[arg-type]
         running_summary=None,
         model=model,
         max_tokens=max_tokens,
@@ -228,11 +227,9 @@ def _read_trajectories(stream: IO[str]) -> list[tuple[list[dict[str, Any]], Any]
     show_default=True,
 )
 @output_options
-def optimize(
-    prompt: str, trajectories: IO[str], model_name: str, kind: str, table: bool
-) -> None:
+def optimize(prompt: str, trajectories: IO[str], model_name: str, kind: str, table: bool) -> None:
     """Improve a prompt from conversations and the feedback they got."""
-    from langmem import create_prompt_optimizer
+    from langmem.prompts.optimization import create_prompt_optimizer
 
     text = prompt
     if prompt.startswith("@"):
@@ -244,5 +241,5 @@ def optimize(
     found = _read_trajectories(trajectories)
     model = load_model(model_name)
     optimizer = create_prompt_optimizer(model, kind=kind)  # type: ignore[arg-type]
-    improved = optimizer.invoke({"trajectories": found, "prompt": text})
+    improved = optimizer.invoke({"trajectories": found, "prompt": text})  # type: ignore[typeddict-item]
     Output(table=table).record({"prompt": improved, "changed": improved != text})

@@ -82,9 +82,7 @@ def parse_lines(lines: Iterable[str], source: str) -> list[Item]:
             )
         seen[namespace, key] = number
         items.append(
-            Item(
-                namespace=namespace, key=key, value=value, created_at=created, updated_at=updated
-            )
+            Item(namespace=namespace, key=key, value=value, created_at=created, updated_at=updated)
         )
     return items
 
@@ -101,9 +99,7 @@ def _fields(record: Any) -> tuple[tuple[str, ...], str, dict[str, Any], datetime
         or not namespace
         or not all(isinstance(label, str) and label and "." not in label for label in namespace)
     ):
-        raise ValueError(
-            f"namespace {namespace!r} must be a non-empty list of labels without '.'"
-        )
+        raise ValueError(f"namespace {namespace!r} must be a non-empty list of labels without '.'")
     key, value = record["key"], record["value"]
     if not isinstance(key, str) or not key:
         raise ValueError(f"key {key!r} must be a non-empty string")
