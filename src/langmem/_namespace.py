@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import string
 import uuid
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from langmem.errors import NamespaceError
@@ -17,10 +19,12 @@ _FORMATTER = string.Formatter()
 class NamespaceTemplate:
     """A store namespace whose labels may hold ``{key}`` placeholders.
 
-    Placeholders are filled from ``config["configurable"]``: the config passed in, or else the
-    config of the LangGraph run in progress. Every filled label must stay a single, non-empty
-    label without ``.``, so a value coming from user input can never point at another user's
-    namespace.
+    Placeholders are filled from the LangGraph run context (``Runtime.context``, as passed with
+    ``graph.invoke(..., context=Ctx(user_id="alice"))``: a dataclass, TypedDict/dict or pydantic
+    model) and from ``config["configurable"]``; a key in both takes the ``configurable`` value.
+    Both come from the config passed in, or else from the LangGraph run in progress. Every filled
+    label must stay a single, non-empty label without ``.``, so a value coming from user input
+    can never point at another user's namespace.
 
     Example:
         >>> ns = NamespaceTemplate(("memories", "{langgraph_user_id}"))
@@ -81,7 +85,8 @@ class NamespaceTemplate:
         """Fill the placeholders from ``config`` (or the current LangGraph run's config)."""
         if not self.keys:
             return self.template
-        configurable = _configurable(config, self)
+        configurable, context = _sources(config, self)
+        available = {**context, **configurable}
         filled: list[str] = []
         for part, names in zip(self.template, self._fields):
             if not names:
@@ -89,9 +94,10 @@ class NamespaceTemplate:
                 continue
             values: dict[str, str] = {}
             for name in names:
-                if name not in configurable:
-                    raise NamespaceError(_missing_key_message(name, self, configurable))
-                values[name] = _as_label_value(name, configurable[name], self)
+                if name not in available:
+                    raise NamespaceError(_missing_key_message(name, self, configurable, context))
+                source = "configurable" if name in configurable else "context"
+                values[name] = _as_label_value(name, available[name], self, source)
             label = part.format(**values)
             _check_label(label, self.template, source=part)
             filled.append(label)
@@ -107,7 +113,15 @@ class NamespaceTemplate:
         return hash(self.template)
 
 
-def _configurable(config: RunnableConfig | None, template: NamespaceTemplate) -> dict[str, Any]:
+_RUNTIME_KEY = "__pregel_runtime"  # where LangGraph keeps the Runtime in a run's config
+_INTERNAL = ("__", "checkpoint_")  # LangGraph's own configurable keys, never the user's
+
+
+def _sources(
+    config: RunnableConfig | None, template: NamespaceTemplate
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The user's ``configurable`` keys and the run context's fields (LangGraph internals,
+    ``__pregel_*`` and the like, left out)."""
     if config is None:
         try:
             from langgraph.config import get_config
@@ -115,25 +129,50 @@ def _configurable(config: RunnableConfig | None, template: NamespaceTemplate) ->
             config = get_config()
         except RuntimeError as exc:
             raise NamespaceError(
-                f"namespace {template.template!r} needs the config key(s) "
+                f"namespace {template.template!r} needs the key(s) "
                 f"{', '.join(repr(k) for k in template.keys)}, and no config was passed and no "
-                "LangGraph run is in progress. Pass "
-                f"config={_example_config(template)} when invoking."
+                f"LangGraph run is in progress. {_how_to_pass(template)}"
             ) from exc
-    if not isinstance(config, dict):
+    if not isinstance(config, Mapping):
         raise NamespaceError(
             f"config={config!r} is not a dict: pass a RunnableConfig such as "
             f"{_example_config(template)}."
         )
-    return dict(config.get("configurable") or {})
+    raw = dict(config.get("configurable") or {})
+    runtime = raw.get(_RUNTIME_KEY)
+    context = _context_values(getattr(runtime, "context", None))
+    user = {k: v for k, v in raw.items() if isinstance(k, str) and not k.startswith(_INTERNAL)}
+    return user, context
 
 
-def _as_label_value(key: str, value: Any, template: NamespaceTemplate) -> str:
+def _context_values(context: Any) -> dict[str, Any]:
+    """The fields of a run context: a mapping (TypedDict), a dataclass or a pydantic model."""
+    if context is None:
+        return {}
+    if isinstance(context, Mapping):
+        return {str(k): v for k, v in context.items()}
+    if dataclasses.is_dataclass(context) and not isinstance(context, type):
+        return {f.name: getattr(context, f.name) for f in dataclasses.fields(context)}
+    model_fields = getattr(type(context), "model_fields", None)
+    if isinstance(model_fields, Mapping):
+        return {name: getattr(context, name) for name in model_fields}
+    return (
+        {k: v for k, v in vars(context).items() if not k.startswith("_")}
+        if hasattr(context, "__dict__")
+        else {}
+    )
+
+
+def _as_label_value(key: str, value: Any, template: NamespaceTemplate, source: str) -> str:
     if isinstance(value, bool) or (not isinstance(value, (str, int)) and not _is_uuid(value)):
+        where = (
+            f"config['configurable'][{key!r}]"
+            if source == "configurable"
+            else (f"the run context's {key!r}")
+        )
         raise NamespaceError(
-            f"config['configurable'][{key!r}]={value!r} is a {type(value).__name__}: namespace "
-            f"values for {template.template!r} must be strings (or ints/UUIDs). Pass the id as "
-            "a string."
+            f"{where}={value!r} is a {type(value).__name__}: namespace values for "
+            f"{template.template!r} must be strings (or ints/UUIDs). Pass the id as a string."
         )
     return str(value)
 
@@ -157,11 +196,23 @@ def _check_label(label: str, template: tuple[str, ...], *, source: str | None) -
         )
 
 
-def _missing_key_message(key: str, template: NamespaceTemplate, present: dict[str, Any]) -> str:
-    keys = ", ".join(repr(k) for k in sorted(present)) or "none"
+def _missing_key_message(
+    key: str, template: NamespaceTemplate, configurable: dict[str, Any], context: dict[str, Any]
+) -> str:
+    keys = ", ".join(repr(k) for k in sorted(configurable)) or "none"
+    fields = ", ".join(repr(k) for k in sorted(context)) or "none"
     return (
-        f"namespace {template.template!r} needs config['configurable'][{key!r}], which is "
-        f"missing (configurable keys present: {keys}). Pass it when invoking, e.g. "
+        f"namespace {template.template!r} needs {key!r}, which is neither a field of the run "
+        f"context (fields present: {fields}) nor a config['configurable'] key (keys present: "
+        f"{keys}). {_how_to_pass(template)}"
+    )
+
+
+def _how_to_pass(template: NamespaceTemplate) -> str:
+    fields = ", ".join(f"{k}='...'" for k in template.keys)
+    return (
+        f"Pass it when invoking: with LangGraph 1.x, give the graph (or create_agent) a "
+        f"context_schema and invoke with context=Ctx({fields}); or pass "
         f"config={_example_config(template)}."
     )
 

@@ -10,7 +10,9 @@ against the standard exceptions keeps working.
     LangMemError(Exception)
      ├── ConfigurationError(ValueError)       bad configuration or call: fix the code or config
      │    ├── NamespaceError                   a namespace template could not be filled safely
-     │    └── StoreNotFoundError               no store given and none in the LangGraph context
+     │    ├── StoreNotFoundError               no store given and none in the LangGraph context
+     │    ├── IndexMismatchError               a store file is indexed for another embedder/fields
+     │    └── StoreFileError                   a store file that cannot be opened or read
      ├── InvalidInputError(ValueError)        input data that cannot be processed as given
      │    ├── TemplateVariableError            a prompt lost {variables} of its original
      │    └── TokenBudgetError                 messages that cannot fit the token budget given
@@ -24,11 +26,13 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigurationError",
+    "IndexMismatchError",
     "InvalidInputError",
     "LangMemError",
     "MissingDependencyError",
     "ModelOutputError",
     "NamespaceError",
+    "StoreFileError",
     "StoreNotFoundError",
     "TemplateVariableError",
     "TokenBudgetError",
@@ -53,6 +57,32 @@ class NamespaceError(ConfigurationError):
 
 class StoreNotFoundError(ConfigurationError):
     """No store was given and none is available from the LangGraph run context."""
+
+
+class IndexMismatchError(ConfigurationError):
+    """A store file's vectors were made for another index (embedder, dims or fields).
+
+    Raised when a store is opened with an index other than the one recorded in its file, and by
+    a handle whose file another process re-embedded meanwhile: ranking with vectors of another
+    model would return wrong results silently. The message names both indexes and the fix
+    (open with the recorded index, or re-embed the file with ``SqliteStore.reembed``).
+
+    Attributes:
+        recorded: the index recorded in the file, as text.
+        requested: the index of the handle, as text.
+    """
+
+    def __init__(self, message: str, *, recorded: str = "", requested: str = ""):
+        super().__init__(message)
+        self.recorded = recorded
+        self.requested = requested
+
+
+class StoreFileError(ConfigurationError):
+    """A store file cannot be used: not a SQLite database, corrupt, unreadable or read-only.
+
+    Nothing is changed in the file; the message names the path and what to do.
+    """
 
 
 class InvalidInputError(LangMemError, ValueError):

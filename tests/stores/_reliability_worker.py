@@ -44,15 +44,15 @@ class PausingStore(SqliteStore):
     pause_at = -1
     batches_done = 0
 
-    def _apply_writes(self, conn: Any, writes: Any, blobs: Any, now: float) -> None:
+    def _apply_writes(self, conn: Any, writes: Any, blobs: Any, now: float, **kw: Any) -> None:
         if self.batches_done == self.pause_at:
             half = len(writes) // 2
-            super()._apply_writes(conn, writes[:half], blobs, now)
+            super()._apply_writes(conn, writes[:half], blobs, now, **kw)
             print("MID", flush=True)
             time.sleep(60)
-            super()._apply_writes(conn, writes[half:], blobs, now)
+            super()._apply_writes(conn, writes[half:], blobs, now, **kw)
         else:
-            super()._apply_writes(conn, writes, blobs, now)
+            super()._apply_writes(conn, writes, blobs, now, **kw)
 
 
 def crash(path: str, pause_at: str) -> None:

@@ -46,11 +46,7 @@ def info(store_url: str | None, table: bool) -> None:
         record["size_bytes"] = sum(
             p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists()
         )
-        meta = recorded_index(path)
-        record["index"] = {
-            "embeddings": meta.get("embedding_model"),
-            "dims": int(meta["dims"]) if meta.get("dims", "").isdigit() else None,
-        }
+        record["index"] = recorded_index(path)
         counts = _file_counts(path)
     else:
         with _opened(url) as opened:

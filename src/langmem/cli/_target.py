@@ -18,9 +18,6 @@ from langmem.errors import ConfigurationError
 if TYPE_CHECKING:
     from langgraph.store.base import BaseStore
 
-HASHING_ID = "langmem-hashing"
-
-
 def resolve_url(url: str | None) -> str:
     """The store URL to use: ``url``, else the default store's."""
     from langmem.stores._open import _OFF, STORE_ENV, default_store_url
@@ -64,23 +61,33 @@ def display_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def recorded_index(path: Path) -> dict[str, str]:
-    """The index facts a store file records (``embedding_model``, ``dims``...); ``{}`` if none."""
+def recorded_index(path: Path) -> dict[str, Any] | None:
+    """The index identity a store file records (embedder, dims, fields, generation), or
+    ``None`` when it records none."""
+    from langmem.stores._identity import recorded
+
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as exc:
         raise ConfigurationError(f"cannot open store file {str(path)!r}: {exc}.") from exc
     try:
-        rows = conn.execute("SELECT key, value FROM langmem_meta").fetchall()
+        identity, generation = recorded(conn)
     except sqlite3.DatabaseError as exc:
         if "no such table" in str(exc):
-            return {}
+            return None
         raise ConfigurationError(
             f"{str(path)!r} is not a langmem store ({exc}): check the --store path."
         ) from exc
     finally:
         conn.close()
-    return {str(k): str(v) for k, v in rows}
+    if identity is None:
+        return None
+    return {
+        "embeddings": identity.embedder,
+        "dims": identity.dims,
+        "fields": None if identity.fields is None else list(identity.fields),
+        "generation": generation,
+    }
 
 
 def open_target(url: str | None, *, must_exist: bool = True) -> BaseStore:
@@ -95,6 +102,7 @@ def open_target(url: str | None, *, must_exist: bool = True) -> BaseStore:
     path = sqlite_file(chosen)
     embed: Any = None
     dims: int | None = None
+    fields: list[str] | None = None
     if path is not None:
         if not path.exists():
             if must_exist:
@@ -103,7 +111,7 @@ def open_target(url: str | None, *, must_exist: bool = True) -> BaseStore:
                     "or create it with `langmem memories add` or `langmem memories import`."
                 )
         elif "embed" not in parse_qs(urlsplit(chosen).query):
-            embed, dims = _recorded_embeddings(path)
+            embed, dims, fields = _recorded_embeddings(path)
     if "://" in chosen and urlsplit(chosen).scheme.lower() not in (
         "sqlite",
         "file",
@@ -115,29 +123,25 @@ def open_target(url: str | None, *, must_exist: bool = True) -> BaseStore:
             f"store URL {display_url(chosen)!r} has an unknown scheme: use sqlite:///path, "
             "postgresql://user@host/db, memory:// or a file path."
         )
-    return open_store(chosen, embed=embed, dims=dims)
+    return open_store(chosen, embed=embed, dims=dims, fields=fields)
 
 
-def _recorded_embeddings(path: Path) -> tuple[Any, int | None]:
-    """The embeddings a store file was indexed with, when langmem can rebuild them."""
-    from langmem.embeddings import HashingEmbeddings
+def _recorded_embeddings(path: Path) -> tuple[Any, int | None, list[str] | None]:
+    """The embeddings, dims and fields a store file was indexed with."""
+    from langmem.stores._identity import IndexIdentity, rebuild
 
-    meta = recorded_index(path)
-    model = meta.get("embedding_model")
-    dims = int(meta["dims"]) if meta.get("dims", "").isdigit() else None
-    if model is None:
-        return None, dims
-    if model.startswith(HASHING_ID):
-        return HashingEmbeddings(dims=dims or 384), dims
-    from langmem.embeddings._minilm import MODEL_ID
-
-    if model == MODEL_ID:
-        return None, dims
-    raise ConfigurationError(
-        f"store file {str(path)!r} was indexed with embeddings {model!r}, which the command "
-        "cannot rebuild on its own: add ?embed=provider:model to the --store URL (the same "
-        "model), or re-embed the store."
-    )
+    index = recorded_index(path)
+    if index is None:
+        return None, None, None
+    fields = index["fields"]
+    embed = rebuild(IndexIdentity(index["embeddings"], index["dims"], None))
+    if embed is None:
+        raise ConfigurationError(
+            f"store file {str(path)!r} was indexed with embeddings {index['embeddings']!r}, "
+            "which the command cannot rebuild on its own: add ?embed=provider:model (the same "
+            "model) to the --store URL, or re-embed the store with `langmem store reembed`."
+        )
+    return embed, index["dims"], fields
 
 
 def parse_namespace(text: str | None, *, required: bool = False) -> tuple[str, ...]:

@@ -78,6 +78,19 @@ def _embeddings_named(name: str, dims: int) -> Embeddings | None:
     return init_embeddings(name)
 
 
+def _dims_of(url: str, raw: str) -> int:
+    try:
+        size = int(raw)
+    except ValueError:
+        size = 0
+    if size <= 0:
+        raise ConfigurationError(
+            f"open_store({url!r}): dims={raw!r} is not a positive whole number. Give the "
+            "embedding length, e.g. '?dims=384' for all-MiniLM-L6-v2 (or leave it out)."
+        )
+    return size
+
+
 def open_store(
     url: str | os.PathLike[str] | None = None,
     *,
@@ -118,7 +131,7 @@ def open_store(
     parts = urlsplit(target)
     scheme = parts.scheme.lower() if "://" in target else ""
     query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    size = dims if dims is not None else int(query.get("dims", 384))
+    size = dims if dims is not None else _dims_of(target, query.get("dims", "384"))
     chosen: Embeddings | None
     if embed is None or isinstance(embed, str):
         chosen = _embeddings_named(

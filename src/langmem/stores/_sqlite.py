@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -39,8 +40,8 @@ from langgraph.store.base import (
 )
 
 from langmem.embeddings._default import default_embeddings, embeddings_id
-from langmem.errors import ConfigurationError
-from langmem.stores import _reads, _ttl, _writes
+from langmem.errors import ConfigurationError, IndexMismatchError, StoreFileError
+from langmem.stores import _identity, _reads, _reembed, _ttl, _writes
 from langmem.stores._migrations import migrate
 from langmem.stores._sync import sync_vectors
 from langmem.stores._vectors import VectorIndex
@@ -55,6 +56,87 @@ if TYPE_CHECKING:
 logger = logging.getLogger("langmem.stores")
 
 _LOG_KEEP = 100_000  # change-log rows kept; a reader further behind reloads everything
+
+
+def _connect(path: str, timeout: float) -> sqlite3.Connection:
+    """Open ``path`` in WAL mode and bring its schema up to date; a clear error for a file that
+    is not a usable SQLite database (nothing is written to it then)."""
+    conn: sqlite3.Connection | None = None
+    try:
+        conn = sqlite3.connect(
+            path,
+            timeout=timeout,
+            isolation_level=None,
+            check_same_thread=False,
+            uri=path.startswith("file:"),
+        )
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        if path != ":memory:":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        migrate(conn)
+        return conn
+    except sqlite3.Error as exc:
+        if conn is not None:
+            conn.close()
+        raise file_error(path, exc) from exc
+
+
+def file_error(path: str, exc: sqlite3.Error) -> StoreFileError:
+    """The clear error for a SQLite failure on ``path``: what happened and what to do."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        fix = "another process holds a long write lock; retry, or pass a larger timeout"
+    elif "readonly" in text or "unable to open" in text:
+        fix = "check that the file and its folder exist and are writable by this user"
+    else:
+        fix = (
+            "if it is not a langmem store, point LANGMEM_STORE (or the path) at another file; "
+            "if it is damaged, move it aside (langmem then creates a new one) and restore a "
+            "backup, or try `sqlite3 FILE .recover`"
+        )
+    return StoreFileError(
+        f"The store file {path!r} cannot be used ({type(exc).__name__}: {text}). Nothing in it "
+        f"was changed by this call. Fix: {fix}."
+    )
+
+
+def _index_setup(
+    index: IndexConfig | dict[str, Any],
+) -> tuple[dict[str, Any], Embeddings, _identity.IndexIdentity]:
+    """Validate an index config (LangGraph's ``fields`` or ``text_fields``); returns it
+    normalised, its embeddings and its identity."""
+    config: dict[str, Any] = dict(index)
+    dims = config.get("dims")
+    if not isinstance(dims, int) or isinstance(dims, bool) or dims <= 0:
+        raise ConfigurationError(
+            f"index dims={dims!r} is not usable: give the embedding length as a positive "
+            'int, for example index={"dims": 384} for all-MiniLM-L6-v2.'
+        )
+    fields = config.get("fields")
+    text_fields = config.pop("text_fields", None)
+    if fields is not None and text_fields is not None and fields != text_fields:
+        raise ConfigurationError(
+            f"index has fields={fields!r} and text_fields={text_fields!r}: they are two names "
+            "for the same setting (LangGraph's SqliteStore says text_fields); give one."
+        )
+    chosen = fields if fields is not None else text_fields
+    if isinstance(chosen, str):
+        chosen = [chosen]
+    if chosen is not None and (
+        not isinstance(chosen, (list, tuple)) or not all(isinstance(f, str) for f in chosen)
+    ):
+        raise ConfigurationError(
+            f"index fields={chosen!r} is not a list of paths: use e.g. ['$'] (the whole value) "
+            "or ['content', 'tags[*]']."
+        )
+    config["fields"] = list(chosen or ["$"])
+    embed = config.get("embed")
+    embeddings = default_embeddings() if embed is None else ensure_embeddings(embed)
+    config["embed"] = embeddings
+    name = embeddings_id(embed if embed is not None else embeddings)
+    return config, embeddings, _identity.IndexIdentity.of(name, dims, config["fields"])
 
 
 class SqliteStore(BaseStore):
@@ -115,19 +197,7 @@ class SqliteStore(BaseStore):
         self._closed = False
         if not special:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(
-            self.path,
-            timeout=timeout,
-            isolation_level=None,
-            check_same_thread=False,
-            uri=self.path.startswith("file:"),
-        )
-        self._conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        if self.path != ":memory:":
-            self._conn.execute("PRAGMA journal_mode = WAL")
-        self._conn.execute("PRAGMA synchronous = NORMAL")
-        self._conn.execute("PRAGMA foreign_keys = ON")
-        migrate(self._conn)
+        self._conn = _connect(self.path, timeout)
         row = self._conn.execute("SELECT value FROM langmem_meta WHERE key = 'fts5'").fetchone()
         self._fts = row is not None and row[0] == "1"
         self.index_config: dict[str, Any] | None = None
@@ -135,79 +205,152 @@ class SqliteStore(BaseStore):
         self._fields: _writes.IndexPaths = []
         self._vectors: VectorIndex | None = None
         self._data_version = -1
+        self._identity: _identity.IndexIdentity | None = None  # what this handle embeds with
+        self._synced_generation = -1  # re-embed generation of the file the matrix reflects
         self._document_counts: dict[str, int] = {}  # word -> texts holding it (lexical IDF)
         self._last_seq = 0
         self._write_batches = 0  # counts batches with writes, to prune the change log now and then
         self._sweeper = _ttl.Sweeper()
         # the dense half of hybrid searches (its thread starts with the first one)
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="langmem-dense")
-        if index is not None:
-            self._configure_index(index)
+        try:
+            if index is not None:
+                self._configure_index(index)
+                self._claim()
+            else:
+                self._adopt()
+        except BaseException:
+            self.close()
+            raise
 
     # ------------------------------------------------------------------ configuration
 
-    def _configure_index(self, index: IndexConfig) -> None:
-        config: dict[str, Any] = dict(index)
-        dims = config.get("dims")
-        if not isinstance(dims, int) or dims <= 0:
-            raise ConfigurationError(
-                f"index dims={dims!r} is not usable: give the embedding length as a positive "
-                'int, for example index={"dims": 384} for all-MiniLM-L6-v2.'
-            )
-        embed = config.get("embed")
-        self.embeddings = default_embeddings() if embed is None else ensure_embeddings(embed)
-        config["embed"] = self.embeddings
-        fields = config.get("fields") or ["$"]
-        config["fields"] = list(fields)
-        self._fields = _writes.index_paths(fields)
+    def _configure_index(self, index: IndexConfig | dict[str, Any]) -> None:
+        config, embeddings, identity = _index_setup(index)
+        self.embeddings = embeddings
+        self._fields = _writes.index_paths(config["fields"])
         self.index_config = config
-        self._vectors = VectorIndex(dims)
-        self._check_model(embeddings_id(embed if embed is not None else self.embeddings), dims)
+        self._vectors = VectorIndex(identity.dims)
+        self._document_counts.clear()
+        self._last_seq = 0
+        self._data_version = -1
+        self._synced_generation = -1
+        self._identity = identity
 
-    def _check_model(self, model: str, dims: int) -> None:
-        """Record the embedding model; re-embed stored texts when it changed since last time."""
-        with self._lock:
-            meta = dict(self._conn.execute("SELECT key, value FROM langmem_meta").fetchall())
-            if meta.get("embedding_model") == model and meta.get("dims") == str(dims):
-                return
-            count = self._conn.execute("SELECT COUNT(*) FROM langmem_vectors").fetchone()[0]
-        if count and "embedding_model" in meta:
-            logger.warning(
-                "langmem: %s was indexed with %s (%s dims); re-embedding its %d texts with %s.",
-                self.path,
-                meta.get("embedding_model"),
-                meta.get("dims"),
-                count,
-                model,
-            )
-            self.reindex()
+    def _claim(self) -> None:
+        """Record this handle's index in the file, or refuse a file indexed otherwise."""
+        wanted = self._identity
+        assert wanted is not None
         with self._write() as conn:
-            conn.executemany(
-                "INSERT OR REPLACE INTO langmem_meta (key, value) VALUES (?, ?)",
-                [("embedding_model", model), ("dims", str(dims))],
+            found, generation = _identity.recorded(conn)
+            if found is not None and not found.same(wanted):
+                raise _identity.mismatch(self.path, found, wanted)
+            if found is None or found != wanted:
+                _identity.record(conn, wanted, generation)
+
+    def _adopt(self) -> None:
+        """A handle opened without an index takes the file's, when langmem can rebuild its
+        embeddings; otherwise its writes of indexed items are refused (see ``_check``)."""
+        with self._read() as conn:
+            found, _ = _identity.recorded(conn)
+        if found is None:
+            return
+        embeddings = _identity.rebuild(found)
+        if embeddings is not None:
+            fields = list(found.fields) if found.fields else ["$"]
+            self._configure_index({"dims": found.dims, "embed": embeddings, "fields": fields})
+
+    def _check(self, conn: sqlite3.Connection, plan: _writes.Plan | None) -> bool:
+        """Inside a transaction: refuse to rank or write with vectors of another index.
+
+        Returns whether writes must keep vector rows in line (the file has an index).
+        """
+        found, generation = _identity.recorded(conn)
+        wanted = self._identity
+        if wanted is not None:
+            if found is not None and not found.same(wanted):
+                raise _identity.mismatch(self.path, found, wanted, changed=True)
+            if self._vectors is not None and generation != self._synced_generation:
+                self._sync(conn, generation)
+            return True
+        if found is None:
+            return False
+        if plan is not None and any(
+            w.op.value is not None and w.op.index is not False for w in plan.writes
+        ):
+            raise IndexMismatchError(
+                f"The store file {self.path!r} is indexed with ({found.describe()}), but this "
+                "handle was opened without an index and cannot embed texts for it, so writing "
+                "would leave stale vectors; nothing was changed. Fix: open it with that index, "
+                "e.g. SqliteStore(path, index={'dims': ..., 'embed': <that model>, "
+                "'fields': [...]}), or put with index=False.",
+                recorded=found.describe(),
+                requested="no index",
             )
+        return True
+
+    def reembed(
+        self,
+        index: IndexConfig | dict[str, Any] | None = None,
+        *,
+        progress: Callable[[int, int], object] | None = None,
+        batch_size: int = 64,
+    ) -> int:
+        """Re-embed every indexed item for ``index`` (default: this handle's), and record it.
+
+        The explicit way to change a file's embedder, dims or fields. Texts are embedded in
+        batches of ``batch_size`` outside any lock, calling ``progress(done, total)`` after each
+        batch; then one write transaction swaps every vector (texts written meanwhile are
+        embedded inside it) and records the new index. Until then, other handles keep working
+        with the old vectors; afterwards, handles with another index refuse to rank or write
+        (:class:`~langmem.errors.IndexMismatchError`) until reopened with the new index. When
+        ``fields`` change, texts are taken from each item's value at the new fields; items that
+        have no vectors (``put(..., index=False)``) stay unindexed.
+
+        Returns:
+            How many texts were embedded.
+
+        Example:
+            >>> from langmem.embeddings import HashingEmbeddings
+            >>> store = SqliteStore(":memory:", index={"dims": 8, "embed": HashingEmbeddings(8)})
+            >>> store.put(("a",), "1", {"text": "green tea"})
+            >>> store.reembed({"dims": 16, "embed": HashingEmbeddings(16)})
+            1
+        """
+        if index is None:
+            if self.index_config is None:
+                raise ConfigurationError(
+                    f"reembed() on {self.path!r}: this handle has no index; pass one, e.g. "
+                    "store.reembed({'dims': 384, 'embed': <embeddings>, 'fields': ['$']})."
+                )
+            index = self.index_config
+        config, embeddings, identity = _index_setup(index)
+        fields = _writes.index_paths(config["fields"])
+        size = max(1, int(batch_size))
+        with self._read() as conn:
+            texts = _reembed.texts(conn, fields, identity)
+        vectors: dict[bytes, bytes] = {}
+        pending = list(texts)
+        total = len(pending)
+        for start in range(0, total, size):
+            chunk = pending[start : start + size]
+            blobs = _writes.to_blobs(
+                embeddings.embed_documents([texts[h] for h in chunk]), len(chunk), identity.dims
+            )
+            vectors.update(zip(chunk, blobs))
+            if progress is not None:
+                progress(min(start + size, total), total)
+        with self._lock, self._write() as conn:
+            count = _reembed.swap(conn, fields, vectors, embeddings, identity)
+        self._configure_index(config)
+        self._refresh(force=True)
+        return count
 
     def reindex(self) -> int:
-        """Re-embed every stored text with the current model; returns how many were embedded."""
-        if self.embeddings is None:
+        """Re-embed every stored text with this handle's index (see :meth:`reembed`)."""
+        if self.index_config is None:
             return 0
-        with self._lock:
-            self._ensure_open()
-            rows = self._conn.execute("SELECT id, text FROM langmem_vectors").fetchall()
-        if not rows:
-            return 0
-        vectors = self._embed_documents([text for _, text in rows])
-        with self._write() as conn:
-            conn.executemany(
-                "UPDATE langmem_vectors SET embedding = ? WHERE id = ?",
-                [(vector, vector_id) for (vector_id, _), vector in zip(rows, vectors)],
-            )
-            conn.executemany(
-                "INSERT INTO langmem_changes (vector_id, added) VALUES (?, 1)",
-                [(vector_id,) for vector_id, _ in rows],
-            )
-        self._refresh(force=True)
-        return len(rows)
+        return self.reembed()
 
     # ------------------------------------------------------------------ connection helpers
 
@@ -216,13 +359,17 @@ class SqliteStore(BaseStore):
         """One write transaction: ``BEGIN IMMEDIATE``, commit, or roll back on any error."""
         with self._lock:
             self._ensure_open()
-            self._conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self._conn
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._conn
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise file_error(self.path, exc) from exc
 
     @contextmanager
     def _read(self, *, snapshot: bool = True) -> Iterator[sqlite3.Connection]:
@@ -230,14 +377,17 @@ class SqliteStore(BaseStore):
         a lone op skips it; its few statements tolerate a concurrent commit)."""
         with self._lock:
             self._ensure_open()
-            if not snapshot:
-                yield self._conn
-                return
-            self._conn.execute("BEGIN")
             try:
-                yield self._conn
-            finally:
-                self._conn.execute("COMMIT")
+                if not snapshot:
+                    yield self._conn
+                    return
+                self._conn.execute("BEGIN")
+                try:
+                    yield self._conn
+                finally:
+                    self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise file_error(self.path, exc) from exc
 
     def _ensure_open(self) -> None:
         if self._closed:
@@ -274,8 +424,7 @@ class SqliteStore(BaseStore):
 
     def _refresh(self, *, force: bool = False) -> None:
         """Bring the matrix up to date with the file; cheap when nobody else wrote."""
-        vectors = self._vectors
-        if vectors is None:
+        if self._vectors is None:
             return
         with self._lock:
             conn = self._conn
@@ -285,12 +434,22 @@ class SqliteStore(BaseStore):
             self._data_version = version
             conn.execute("BEGIN")
             try:
-                applied = sync_vectors(conn, vectors, self._last_seq)
-                if applied is not None:
-                    self._last_seq = applied
-                    self._document_counts.clear()
+                found, generation = _identity.recorded(conn)
+                if found is not None and self._identity and not found.same(self._identity):
+                    self._data_version = -1  # re-embedded elsewhere: the next op refuses
+                    return
+                self._sync(conn, generation)
             finally:
                 conn.execute("COMMIT")
+
+    def _sync(self, conn: sqlite3.Connection, generation: int) -> None:
+        """Apply the file's vector changes to the matrix, inside the caller's transaction."""
+        assert self._vectors is not None
+        applied = sync_vectors(conn, self._vectors, self._last_seq)
+        if applied is not None:
+            self._last_seq = applied
+            self._document_counts.clear()
+        self._synced_generation = generation
 
     # ------------------------------------------------------------------ embedding
 
@@ -386,12 +545,12 @@ class SqliteStore(BaseStore):
 
     def _lookup(self, plan: _writes.Plan) -> tuple[list[bytes], dict[bytes, bytes]]:
         """Split the plan's texts into those to embed and those whose vector is stored (same
-        model: see :meth:`_check_model`)."""
+        model: see ``_identity``)."""
         if not plan.texts:
             return [], {}
-        with self._lock:
-            self._ensure_open()
-            return _writes.lookup(self._conn, plan)
+        with self._read() as conn:
+            self._check(conn, None)
+            return _writes.lookup(conn, plan)
 
     def _execute(
         self,
@@ -402,12 +561,14 @@ class SqliteStore(BaseStore):
         self._maybe_start_sweeper()
         with self._lock:
             self._refresh()
-            transaction = self._write() if plan.writes else self._read(snapshot=len(plan.ops) > 1)
+            snapshot = len(plan.ops) > 1 or bool(queries)
+            transaction = self._write() if plan.writes else self._read(snapshot=snapshot)
             with transaction as conn:
+                indexed = self._check(conn, plan) if plan.writes or queries else False
                 now = time.time()
                 reader = _reads.Reader(
                     conn,
-                    now,
+                    now if _ttl.omits_expired(self.ttl_config) else -math.inf,
                     vectors=self._vectors,
                     queries=queries,
                     lexical=self.hybrid and self._fts,
@@ -418,7 +579,7 @@ class SqliteStore(BaseStore):
                 results = [reader.read(op) for op in plan.ops]
                 touched = reader.touched
                 if plan.writes:
-                    self._apply_writes(conn, plan.writes, blobs, now)
+                    self._apply_writes(conn, plan.writes, blobs, now, indexed=indexed)
                     if touched:
                         _ttl.refresh(conn, touched, now)
                         touched = []
@@ -435,9 +596,11 @@ class SqliteStore(BaseStore):
         writes: list[_writes.Write],
         blobs: dict[bytes, bytes],
         now: float,
+        *,
+        indexed: bool,
     ) -> None:
         # a method, not inlined in _execute, so a test can pause a store mid-transaction
-        _writes.apply(conn, writes, blobs, now, indexed=self.index_config is not None)
+        _writes.apply(conn, writes, blobs, now, indexed=indexed)
         self._write_batches += 1
         if self._write_batches % 256 == 0:
             conn.execute(

@@ -24,6 +24,12 @@ def refreshes_on_read(ttl: TTLConfig | None) -> bool:
     return ttl is None or bool(ttl.get("refresh_on_read", True))
 
 
+def omits_expired(ttl: TTLConfig | None) -> bool:
+    """Whether reads skip expired items not yet swept: yes unless ``omit_expired=False`` is set
+    explicitly (LangGraph's stores default to returning them; see docs/compat.md)."""
+    return ttl is None or bool(ttl.get("omit_expired", True))
+
+
 def refresh(conn: sqlite3.Connection, item_ids: list[int], now: float) -> None:
     """Restart the TTL of ``item_ids`` from ``now`` (items without a TTL are left alone)."""
     for chunk in chunks(sorted(set(item_ids))):

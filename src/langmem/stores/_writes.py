@@ -26,10 +26,9 @@ from langgraph.store.base import (
     SearchOp,
     get_text_at_path,
     tokenize_path,
-    validate_op_namespace,
 )
 
-from langmem.errors import ConfigurationError
+from langmem.errors import ConfigurationError, InvalidInputError
 from langmem.stores import _filters
 
 if TYPE_CHECKING:
@@ -50,8 +49,42 @@ def index_paths(fields: Iterable[str]) -> IndexPaths:
     return [(p, p if p == "$" else tokenize_path(p)) for p in fields]
 
 
-def _text_hash(text: str) -> bytes:
+def text_hash(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
+def _check_labels(labels: Iterable[Any], namespace: Any) -> None:
+    for label in labels:
+        if not isinstance(label, str) or not label or "." in label or "\x00" in label:
+            raise InvalidNamespaceError(
+                f"Invalid namespace label {label!r} in {namespace!r}: labels must be non-empty "
+                "strings without '.' or NUL (a '.' would address another namespace)."
+            )
+
+
+def check_namespace(op: Op) -> None:
+    """Refuse namespace labels that the ``.``-joined prefix column cannot hold faithfully."""
+    if isinstance(op, (GetOp, PutOp)):
+        _check_labels(op.namespace, op.namespace)
+    elif isinstance(op, SearchOp):
+        _check_labels(op.namespace_prefix, op.namespace_prefix)
+    elif isinstance(op, ListNamespacesOp):
+        for condition in op.match_conditions or ():
+            _check_labels(condition.path, condition.path)
+
+
+def value_json(op: PutOp) -> str:
+    """The JSON text stored for a put's value; a clear error when it is not serialisable."""
+    try:
+        return json.dumps(dict(op.value or {}), ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError) as exc:
+        shown = repr(op.value)
+        shown = shown if len(shown) <= 200 else shown[:200] + "..."
+        raise InvalidInputError(
+            f"The value for key {op.key!r} in namespace {tuple(op.namespace)!r} cannot be "
+            f"stored as JSON ({exc}): {shown}. Nothing was written. Convert it first, e.g. "
+            "datetime -> .isoformat(), set -> list, bytes -> base64 text, objects -> dicts."
+        ) from exc
 
 
 @dataclass
@@ -61,6 +94,7 @@ class Write:
     op: PutOp
     prefix: str
     texts: list[tuple[str, str, bytes]] = field(default_factory=list)  # (field, text, hash)
+    value: str | None = None  # the value as JSON; ``None`` for a delete
     stamps: tuple[str, str] | None = None  # (created_at, updated_at) kept by a restore
 
 
@@ -99,7 +133,7 @@ def plan(ops: Iterable[Op], fields: IndexPaths | None, *, embeds_queries: bool) 
             raise ConfigurationError(
                 f"Unknown store operation {op!r}: use GetOp, PutOp, SearchOp or ListNamespacesOp."
             )
-        validate_op_namespace(op)
+        check_namespace(op)
         if isinstance(op, PutOp):
             if not op.namespace:
                 raise InvalidNamespaceError("Namespace cannot be empty.")
@@ -111,9 +145,13 @@ def plan(ops: Iterable[Op], fields: IndexPaths | None, *, embeds_queries: bool) 
     writes: list[Write] = []
     texts: dict[bytes, str] = {}
     for (namespace, _), op in latest.items():
-        write = Write(op=op, prefix=".".join(namespace))
+        write = Write(
+            op=op,
+            prefix=".".join(namespace),
+            value=None if op.value is None else value_json(op),
+        )
         for name, text in texts_of(op, fields):
-            digest = _text_hash(text)
+            digest = text_hash(text)
             texts[digest] = text
             write.texts.append((name, text, digest))
         writes.append(write)
@@ -192,7 +230,7 @@ def apply(
             (
                 write.prefix,
                 key,
-                json.dumps(dict(op.value), ensure_ascii=False, separators=(",", ":")),
+                write.value if write.value is not None else value_json(op),
                 created,
                 updated,
                 expires,
