@@ -94,9 +94,9 @@ def test_failure_while_writing_rolls_back(tmp_path: Path) -> None:
     original = store._apply_writes
     calls = []
 
-    def second_fails(conn, writes, blobs, now):  # type: ignore[no-untyped-def]
+    def second_fails(conn, writes, *args, **kwargs):  # type: ignore[no-untyped-def]
         calls.append(len(writes))
-        original(conn, writes[:1], blobs, now)
+        original(conn, writes[:1], *args, **kwargs)
         raise Boom
 
     store._apply_writes = second_fails  # type: ignore[method-assign]
@@ -136,7 +136,8 @@ def test_store_info(tmp_path: Path) -> None:
     size = path.stat().st_size + (Path(f"{path}-wal").stat().st_size)
     assert result.stdout == (
         f'{{"store":"{url}","path":"{path}","size_bytes":{size},'
-        '"index":{"embeddings":"langmem-hashing-384","dims":384},"memories":3,'
+        '"index":{"embeddings":"langmem-hashing-384","dims":384,"fields":["$"],"generation":0},'
+        '"memories":3,'
         '"namespaces":{"memories/alice":2,"memories/bob":1}}\n'
     )
 
@@ -148,3 +149,21 @@ def test_password_never_printed() -> None:
         display_url("postgresql://ana:s3cret@db.example:5432/mem")
         == "postgresql://ana:***@db.example:5432/mem"
     )
+
+
+def test_store_reembed_changes_the_index(tmp_path: Path) -> None:
+    url = seeded_store(tmp_path)
+    plain = url.split("?")[0]  # the file records its embeddings; no ?embed needed
+    result = run("store", "reembed", "--embed", "hashing", "--dims", "32", "--store", plain)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == (
+        '{"reembedded":3,"index":{"embeddings":"langmem-hashing-32","dims":32,"fields":["$"],'
+        '"generation":1}}\n'
+    )
+    hit = run("memories", "search", "Berlin marathon", "--limit", "1", "--store", plain)
+    assert '"key":"b1"' in hit.stdout
+    assert run("memories", "export", "--store", plain).stdout == seed_text()
+    # opening with the old embeddings is refused, nothing is re-embedded by accident
+    stale = run("memories", "search", "x", "--store", f"{plain}?embed=hashing&dims=384")
+    assert stale.exit_code == 1
+    assert "is indexed with (embed='langmem-hashing-32', dims=32" in stale.stderr

@@ -101,7 +101,7 @@ def _print_table(rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
 
 @contextmanager
 def progress(label: str, total: int | None) -> Iterator[Any]:
-    """A progress bar on stderr, when stderr is a terminal; yields ``advance(n)``."""
+    """A progress bar on stderr, when stderr is a terminal; yields ``advance(n, total=None)``."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -116,7 +116,9 @@ def progress(label: str, total: int | None) -> Iterator[Any]:
     ) as bar:
         task = bar.add_task(label, total=total)
 
-        def advance(n: int = 1) -> None:
+        def advance(n: int = 1, total: int | None = None) -> None:
+            if total is not None:
+                bar.update(task, total=total)
             bar.advance(task, n)
 
         yield advance

@@ -84,14 +84,71 @@ def _file_counts(path: Path) -> dict[str, int]:
 
 
 @store.command()
+@click.option(
+    "--embed",
+    metavar="NAME",
+    help="New embeddings: minilm, hashing, default, or provider:model (default: the current).",
+)
+@click.option("--dims", type=click.IntRange(min=1), help="Vector length of the new embeddings.")
+@click.option(
+    "--fields", metavar="PATHS", help="Comma-separated value paths to index, e.g. content."
+)
+@click.option("--batch-size", default=64, show_default=True, type=click.IntRange(min=1))
 @store_option
 @output_options
-def reembed(store_url: str | None, table: bool) -> None:
-    """Re-embed every stored text with the store's embeddings (shows progress)."""
-    raise ConfigurationError(
-        "store reembed is not available yet: it needs the store's index identity "
-        "(issue 12). Nothing was changed."
-    )
+def reembed(
+    embed: str | None,
+    dims: int | None,
+    fields: str | None,
+    batch_size: int,
+    store_url: str | None,
+    table: bool,
+) -> None:
+    """Re-embed every stored text, optionally for new embeddings, dims or fields.
+
+    The explicit way to change a store's embedder (opening a store never re-embeds it). Other
+    programs using the store must reopen it with the new index afterwards. Shows a progress bar
+    on a terminal.
+    """
+    from langmem.stores._open import _embeddings_named
+
+    url = resolve_url(store_url)
+    with _opened(url) as opened:
+        method = getattr(opened, "reembed", None)
+        current = getattr(opened, "index_config", None)
+        if not callable(method):
+            raise ConfigurationError(
+                f"{display_url(url)} cannot be re-embedded by langmem: only the embedded "
+                "SQLite store supports it."
+            )
+        if current is None and embed is None:
+            raise ConfigurationError(
+                f"{display_url(url)} has no index yet: give the embeddings, e.g. --embed minilm."
+            )
+        size = dims or (current["dims"] if current and embed is None else 384)
+        model = (
+            current["embed"] if embed is None and current else _embeddings_named(embed or "", size)
+        )
+        if model is None:
+            raise ConfigurationError("--embed none leaves nothing to embed: pick an embedder.")
+        paths = [f for f in (fields or "").split(",") if f] or (
+            list(current["fields"]) if current else ["$"]
+        )
+        with progress("re-embed", None) as step:
+            seen = [0]
+
+            def report(done: int, total: int) -> None:
+                step(done - seen[0], total)
+                seen[0] = done
+
+            count = method(
+                {"dims": size, "embed": model, "fields": paths},
+                progress=report,
+                batch_size=batch_size,
+            )
+        after = sqlite_file(url)
+        index = recorded_index(after) if after is not None else None
+        Output(table=table).record({"reembedded": count, "index": index})
 
 
 @store.command()

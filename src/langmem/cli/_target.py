@@ -18,6 +18,7 @@ from langmem.errors import ConfigurationError
 if TYPE_CHECKING:
     from langgraph.store.base import BaseStore
 
+
 def resolve_url(url: str | None) -> str:
     """The store URL to use: ``url``, else the default store's."""
     from langmem.stores._open import _OFF, STORE_ENV, default_store_url
