@@ -28,11 +28,44 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 CACHE = REPO / ".bench-cache"
 TARGET_S = 1.0
-WORDS = (
-    "tea coffee marathon Berlin Lisbon peanuts allergy daughter nurse night shift jazz piano "
-    "vegan cycling Python Rust garden cat dog flight hotel Tokyo birthday March dentist "
-    "insurance budget salary promotion manager sister brother wedding moving apartment"
-).split()
+WORDS = [
+    "tea",
+    "coffee",
+    "marathon",
+    "Berlin",
+    "Lisbon",
+    "peanuts",
+    "allergy",
+    "daughter",
+    "nurse",
+    "night",
+    "shift",
+    "jazz",
+    "piano",
+    "vegan",
+    "cycling",
+    "Python",
+    "Rust",
+    "garden",
+    "cat",
+    "dog",
+    "flight",
+    "hotel",
+    "Tokyo",
+    "birthday",
+    "March",
+    "dentist",
+    "insurance",
+    "budget",
+    "salary",
+    "promotion",
+    "manager",
+    "sister",
+    "brother",
+    "wedding",
+    "moving",
+    "apartment",
+]
 
 
 def build(path: Path, items: int) -> None:
