@@ -59,6 +59,16 @@ def _opened(url: str | None, *, must_exist: bool = True) -> Iterator[BaseStore]:
             close()
 
 
+@contextmanager
+def _scope(url: str | None, namespace: str | None) -> Iterator[tuple[BaseStore, tuple[str, ...]]]:
+    """An existing store and a namespace prefix in it that holds memories (or the whole store)."""
+    labels = parse_namespace(namespace)
+    chosen = resolve_url(url)
+    with _opened(chosen) as store:
+        require_namespace(store, labels, chosen)
+        yield store, labels
+
+
 def _value(text: str | None, value: str | None) -> dict[str, Any]:
     if (text is None) == (value is None):
         raise ConfigurationError(
@@ -148,12 +158,8 @@ def list_(
     table: bool,
 ) -> None:
     """List memories, most recently updated first."""
-    labels = parse_namespace(namespace)
-    conditions = parse_filters(filters)
-    url = resolve_url(store_url)
-    with _opened(url) as store:
-        require_namespace(store, labels, url)
-        found = store.search(labels, filter=conditions, limit=limit, offset=offset)
+    with _scope(store_url, namespace) as (store, labels):
+        found = store.search(labels, filter=parse_filters(filters), limit=limit, offset=offset)
         Output(table=table).records((_transfer.item_record(i) for i in found), COLUMNS)
 
 
@@ -175,16 +181,13 @@ def search(
     table: bool,
 ) -> None:
     """Find the memories that best match QUERY, best first."""
-    labels = parse_namespace(namespace)
     conditions = parse_filters(filters)
-    url = resolve_url(store_url)
     if explain:
         raise ConfigurationError(
             "search --explain is not available yet: it needs the store's explain API "
             "(issue 14). Run the search without --explain."
         )
-    with _opened(url) as store:
-        require_namespace(store, labels, url)
+    with _scope(store_url, namespace) as (store, labels):
         hits = store.search(labels, query=query, filter=conditions, limit=limit)
         Output(table=table).records((_transfer.item_record(h) for h in hits), SEARCH_COLUMNS)
 
@@ -253,10 +256,7 @@ def delete(keys: tuple[str, ...], namespace: str, store_url: str | None, table: 
 @debug_option
 def export(namespace: str | None, output: IO[str], store_url: str | None) -> None:
     """Write every memory under a namespace as JSON Lines (sorted; import reads it back)."""
-    labels = parse_namespace(namespace)
-    url = resolve_url(store_url)
-    with _opened(url) as store:
-        require_namespace(store, labels, url)
+    with _scope(store_url, namespace) as (store, labels):
         for item in _transfer.iter_items(store, labels):
             output.write(_transfer.export_line(item) + "\n")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 import click
@@ -77,21 +78,30 @@ def read_messages(stream: IO[str]) -> list[dict[str, Any]]:
             _check_message(message, f"{name}, message {index + 1}")
         return found
     messages: list[dict[str, Any]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            message = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InvalidInputError(
-                f"{name}, line {number}: not JSON ({exc.msg}). Each line must be one "
-                '{"role": ..., "content": ...} message.'
-            ) from None
-        _check_message(message, f"{name}, line {number}")
+    for where, message in _json_lines(text.splitlines(), name, MESSAGE_SHAPE):
+        _check_message(message, where)
         messages.append(message)
     if not messages:
         raise InvalidInputError(f"{name} holds no messages: give at least one.")
     return messages
+
+
+MESSAGE_SHAPE = 'one {"role": ..., "content": ...} message'
+TRAJECTORY_SHAPE = '{"messages": [...], "feedback": ...}'
+
+
+def _json_lines(lines: Iterable[str], name: str, shape: str) -> Iterator[tuple[str, Any]]:
+    """``("<name>, line N", record)`` for each non-blank JSON line; a bad line raises."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{name}, line {number}"
+        try:
+            yield where, json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InvalidInputError(
+                f"{where}: not JSON ({exc.msg}). Each line must be {shape}."
+            ) from None
 
 
 def _check_message(message: Any, where: str) -> None:
@@ -183,22 +193,11 @@ def summarize(
 def _read_trajectories(stream: IO[str]) -> list[tuple[list[dict[str, Any]], Any]]:
     name = "<stdin>" if stream.name == "<stdin>" else repr(stream.name)
     found: list[tuple[list[dict[str, Any]], Any]] = []
-    for number, line in enumerate(stream, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InvalidInputError(
-                f"{name}, line {number}: not JSON ({exc.msg}). Each line must be "
-                '{"messages": [...], "feedback": ...}.'
-            ) from None
+    for where, record in _json_lines(stream, name, TRAJECTORY_SHAPE):
         if not isinstance(record, dict) or not isinstance(record.get("messages"), list):
-            raise InvalidInputError(
-                f'{name}, line {number}: expected {{"messages": [...], "feedback": ...}}.'
-            )
+            raise InvalidInputError(f"{where}: expected {TRAJECTORY_SHAPE}.")
         for index, message in enumerate(record["messages"]):
-            _check_message(message, f"{name}, line {number}, message {index + 1}")
+            _check_message(message, f"{where}, message {index + 1}")
         found.append((record["messages"], record.get("feedback")))
     if not found:
         raise InvalidInputError(f"{name} holds no trajectories: give at least one line.")
