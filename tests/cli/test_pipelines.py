@@ -116,6 +116,8 @@ def test_malformed_conversation(
     assert model.calls == 0
 
 
+# langchain-openai probes socket options (no connection) while it builds its client
+@pytest.mark.filterwarnings("ignore:A test tried to use socket")
 def test_missing_api_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     source = _file(tmp_path, "chat.json", json.dumps(CONVERSATION))
