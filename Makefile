@@ -35,8 +35,13 @@ format: setup
 typecheck: setup
 	$(BIN)/mypy
 
+# The PostgreSQL tests need a server: scripts/pg-test-server.sh installs PostgreSQL + pgvector
+# when missing (as root; otherwise it says what to install and fails), starts a private
+# loopback server in .pg/, and the trap stops it whatever pytest's outcome.
 pytest: setup
-	$(BIN)/pytest -q
+	@set -e; url="$$(scripts/pg-test-server.sh start)"; \
+	trap 'scripts/pg-test-server.sh stop' EXIT; \
+	LANGMEM_TEST_PG_URL="$$url" $(BIN)/pytest -q
 
 # docs/cli.md from the command's own help (tests/cli/test_docs.py fails when it drifts).
 docs-cli: setup
@@ -49,4 +54,5 @@ bench: setup
 	for script in $(BENCHES); do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) .bench-venvs .pytest_cache .mypy_cache .ruff_cache
+	scripts/pg-test-server.sh stop
+	rm -rf $(VENV) .bench-venvs .pytest_cache .mypy_cache .ruff_cache .pg

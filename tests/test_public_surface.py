@@ -29,15 +29,21 @@ def _exported(module: types.ModuleType) -> set[str]:
     if module.__name__ == "langmem":
         names = set(langmem._EXPORTS) | {"__version__"}
         return names
-    return {
-        name
-        for name, value in vars(module).items()
-        if not name.startswith("_")
-        and not isinstance(value, types.ModuleType)
-        and name != "annotations"
-        and getattr(value, "__module__", module.__name__) != "__future__"
-        and (getattr(value, "__module__", "") or "").startswith("langmem")
-    } | ({"errors"} if module.__name__ == "langmem.utils" else set())
+    return (
+        {
+            name
+            for name, value in vars(module).items()
+            if not name.startswith("_")
+            and not isinstance(value, types.ModuleType)
+            and name != "annotations"
+            and getattr(value, "__module__", module.__name__) != "__future__"
+            and (getattr(value, "__module__", "") or "").startswith("langmem")
+        }
+        | ({"errors"} if module.__name__ == "langmem.utils" else set())
+        | set(
+            getattr(module, "_LAZY_EXPORTS", ())  # names a module's __getattr__ imports on demand
+        )
+    )
 
 
 @pytest.mark.parametrize("name", _public_packages())

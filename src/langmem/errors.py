@@ -16,6 +16,7 @@ against the standard exceptions keeps working.
      ├── InvalidInputError(ValueError)        input data that cannot be processed as given
      │    ├── TemplateVariableError            a prompt lost {variables} of its original
      │    └── TokenBudgetError                 messages that cannot fit the token budget given
+     ├── StoreConnectionError(ConnectionError) a database server that cannot be used (PostgreSQL)
      ├── MissingDependencyError(ImportError)  an optional package is needed: names the pip command
      └── ModelOutputError                     the model kept answering in an unusable shape
 
@@ -32,6 +33,7 @@ __all__ = [
     "MissingDependencyError",
     "ModelOutputError",
     "NamespaceError",
+    "StoreConnectionError",
     "StoreFileError",
     "StoreNotFoundError",
     "TemplateVariableError",
@@ -151,3 +153,8 @@ class TokenBudgetError(InvalidInputError):
         self.budget = budget
         self.message_id = message_id
         self.result = result
+
+
+class StoreConnectionError(LangMemError, ConnectionError):
+    """A store's database cannot be used: unreachable, refused the credentials, or lacks an
+    extension. The message names the URL without its password, the cause and the fix."""

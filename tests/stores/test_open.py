@@ -56,8 +56,6 @@ def test_default_index_is_local_minilm() -> None:
 
 
 def test_unsupported_urls_are_explained() -> None:
-    with pytest.raises(ConfigurationError, match="PostgreSQL"):
-        open_store("postgresql://localhost/db")
     with pytest.raises(ConfigurationError, match="unknown URL scheme 'redis'"):
         open_store("redis://localhost")
 

@@ -2,11 +2,24 @@
 
 - :class:`SqliteStore`: a LangGraph ``BaseStore`` in one SQLite file; exact hybrid search
   (dense cosine fused with BM25), TTL, safe for several processes.
-- :func:`open_store`: ``sqlite:///path``, ``memory://`` (and a file path) to a ready store.
+- :class:`PostgresStore`: LangGraph's PostgreSQL + pgvector store on a pool, with the same
+  hybrid ranking, for many processes (``pip install 'langmem[postgres]'``).
+- :func:`open_store`: ``sqlite:///path``, ``memory://``, ``postgresql://...`` (and a file
+  path) to a ready store.
 - :func:`default_store`: the per-process store langmem falls back to (``LANGMEM_STORE``).
 """
 
 from langmem.stores._open import default_store, open_store
 from langmem.stores._sqlite import SqliteStore
 
-__all__ = ["SqliteStore", "default_store", "open_store"]
+__all__ = ["PostgresStore", "SqliteStore", "default_store", "open_store"]
+_LAZY_EXPORTS = ("PostgresStore",)
+
+
+def __getattr__(name: str) -> object:
+    # PostgresStore imports psycopg and LangGraph's Postgres package: only when asked for
+    if name == "PostgresStore":
+        from langmem.stores._postgres import PostgresStore
+
+        return PostgresStore
+    raise AttributeError(f"module 'langmem.stores' has no attribute {name!r}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from langmem._paths import data_dir
@@ -20,6 +20,7 @@ from langmem.errors import ConfigurationError
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
     from langgraph.store.base import BaseStore, IndexConfig, TTLConfig
+    from langgraph.store.postgres.base import PostgresIndexConfig
 
 STORE_ENV = "LANGMEM_STORE"
 DEFAULT_FILE = "memories.sqlite"
@@ -105,7 +106,10 @@ def open_store(
     file path, or ``memory://`` (a private in-memory SQLite store, same features, nothing kept).
     Query parameters set the index: ``embed`` (``default``, ``minilm``, ``hashing``, ``none``
     or a LangChain ``provider:model`` string), ``dims`` and ``fields`` (comma separated).
-    ``postgresql://`` is not available in this version.
+    ``postgresql://user:password@host:port/database`` opens a :class:`PostgresStore` (a
+    LangGraph ``PostgresStore`` with pgvector, hybrid search and a connection pool; needs
+    ``pip install 'langmem[postgres]'``); it also reads ``hybrid``, ``ef_search``,
+    ``exact_max`` and ``pool_size`` and passes other parameters (``sslmode``...) to libpq.
 
     Args:
         url: where the store lives; by default the default store's URL (``LANGMEM_STORE``).
@@ -154,14 +158,21 @@ def open_store(
     if scheme == "memory":
         return SqliteStore(":memory:", index=index, ttl=ttl)
     if scheme in ("postgres", "postgresql"):
-        raise ConfigurationError(
-            f"open_store({target.split('?')[0]!r}): PostgreSQL stores are not available in this "
-            "version of langmem; use langgraph.store.postgres.PostgresStore directly, or a "
-            "'sqlite:///path' URL."
+        from langmem.stores._pg_connect import DEFAULT_EF_SEARCH
+        from langmem.stores._postgres import EXACT_MAX, PostgresStore
+
+        return PostgresStore.from_url(
+            target,
+            index=cast("PostgresIndexConfig | None", index),
+            ttl=ttl,
+            hybrid=query.get("hybrid", "true").lower() not in _OFF,
+            ef_search=int(query.get("ef_search", DEFAULT_EF_SEARCH)),
+            exact_max=int(query.get("exact_max", EXACT_MAX)),
+            pool_size=int(query.get("pool_size", 10)),
         )
     raise ConfigurationError(
         f"open_store({target!r}): unknown URL scheme {scheme!r}. Use 'sqlite:///path', "
-        "'memory://' or a file path."
+        "'memory://', 'postgresql://user:password@host/database' or a file path."
     )
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from langmem.stores import _lexical
+from langmem.stores import _fusion, _lexical
 from langmem.stores._writes import chunks
 
 if TYPE_CHECKING:
@@ -22,67 +22,36 @@ if TYPE_CHECKING:
     from langmem.stores._vectors import VectorIndex
 
 
-COMMON_SHARE = 0.02
-COMMON_FLOOR = 100
-"""Words in more than ``max(COMMON_SHARE * texts, COMMON_FLOOR)`` texts do not fetch lexical
-candidates (they still count in coverage): their posting lists are long and they say little
-about which text is meant."""
-
-
 def term_weights(
     conn: sqlite3.Connection,
     terms: list[str],
     documents: int,
     counts: dict[str, int] | None = None,
 ) -> tuple[dict[str, float], dict[str, str], dict[str, int]]:
-    """IDF of each query term in this store, its stored forms, and the words worth searching.
-
-    A term matches the stored words with the same :func:`_lexical.stem` ("lives" for
-    "living"); its document count is that of those words together. A term no text contains
-    still counts, with the highest IDF: a query whose words are mostly unknown to the store (a
-    paraphrase) gets low coverage everywhere, so its ranking stays with the dense side.
+    """:func:`_fusion.term_weights` with the document counts of this store's FTS5 vocabulary.
 
     Args:
         conn: the store's connection.
         terms: the query's informative words (:func:`_lexical.query_terms`).
         documents: how many texts the store holds.
         counts: a cache of word -> document count, valid until the store changes.
-
-    Returns:
-        ``(weights, forms, search)``: term -> IDF; stored word -> term; stored words rare
-        enough to fetch candidates with -> how many texts hold them.
     """
     cache = counts if counts is not None else {}
-    forms: dict[str, str] = {}
-    lookups: dict[str, str] = {}
-    for term in terms:
-        lookups.setdefault(term, term)
-        if term.isalpha():  # codes and numbers have no inflections
-            root = _lexical.stem(term)
-            for word in _lexical.inflections(root):
-                if _lexical.stem(word) == root:
-                    lookups.setdefault(word, term)
-    missing = [word for word in lookups if word not in cache]
-    for chunk in chunks(missing):
-        cache.update(dict.fromkeys(chunk, 0))
-        cache.update(
-            conn.execute(
-                "SELECT term, doc FROM langmem_fts_vocab"
-                f" WHERE term IN ({','.join('?' * len(chunk))})",
-                chunk,
-            ).fetchall()
-        )
-    totals: dict[str, int] = dict.fromkeys(terms, 0)
-    search: dict[str, int] = {}
-    for word, term in lookups.items():
-        docs = cache[word]
-        if docs:
-            forms[word] = term
-            totals[term] += docs
-            if docs <= max(COMMON_SHARE * documents, COMMON_FLOOR):
-                search[word] = docs
-    weights = {t: _lexical.idf(documents, min(totals[t], documents)) for t in terms}
-    return weights, forms, search
+
+    def count(words: list[str]) -> dict[str, int]:
+        missing = [word for word in words if word not in cache]
+        for chunk in chunks(missing):
+            cache.update(dict.fromkeys(chunk, 0))
+            cache.update(
+                conn.execute(
+                    "SELECT term, doc FROM langmem_fts_vocab"
+                    f" WHERE term IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                ).fetchall()
+            )
+        return cache
+
+    return _fusion.term_weights(terms, documents, count)
 
 
 def lexical_rows(
@@ -210,14 +179,5 @@ def rank(
             else _lexical.coverage_in_text(texts.get(vector_id, ""), forms, weights)
             for row, vector_id in zip(rows, vectors.vector_ids[rows].tolist())
         ]
-        # per query: words only count when some text holds most of what the query says
-        if max(coverage, default=0.0) < _lexical.LEXICAL_GATE:
-            coverage = []
-    scores: list[float] = cosines[rows].tolist()
-    if coverage:
-        scores = [_lexical.fuse(cosine, share) for cosine, share in zip(scores, coverage)]
-    best: dict[int, float] = {}
-    for score, item in zip(scores, vectors.item_ids[rows].tolist()):
-        if score > best.get(item, float("-inf")):
-            best[item] = score
-    return sorted(((score, item) for item, score in best.items()), reverse=True)
+    scores = _fusion.fused_scores(cosines[rows].tolist(), coverage)
+    return _fusion.best_per_item(scores, vectors.item_ids[rows].tolist())

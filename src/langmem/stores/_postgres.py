@@ -1,0 +1,310 @@
+"""The scale-out store: LangGraph's ``PostgresStore`` set up for many processes and full results.
+
+A thin subclass of ``langgraph.store.postgres.PostgresStore`` (same tables, same data: a store
+written by one opens in the other). What it changes:
+
+- connections come from a pool, each starting with ``hnsw.iterative_scan = relaxed_order`` and
+  ``hnsw.ef_search``, and checked before use (a restarted server costs a reconnect, no error);
+- search is hybrid, ranked like the embedded store (``_pg_search``, ``_fusion``): small
+  namespaces are scanned exactly, large ones through HNSW, chosen per query;
+- a batch is one transaction; embeddings are computed before it opens; ``put`` replaces an
+  item's vectors (``index=False`` removes them); expired items are never returned;
+- filters follow langmem's exact rule (``$ne`` matches a missing key, numeric strings compare
+  as numbers), as on the embedded store;
+- ``setup()`` runs under an advisory lock, so several processes may start at once;
+- an unusable server raises :class:`~langmem.errors.StoreConnectionError` naming the URL
+  without its password.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Literal, cast
+
+from langgraph.store.base import GetOp, ListNamespacesOp, Op, PutOp, Result, SearchOp, TTLConfig
+from langgraph.store.postgres import PostgresStore as _LangGraphPostgresStore
+from langgraph.store.postgres.base import PostgresIndexConfig, _group_ops
+
+from langmem.stores import _pg_connect, _pg_search
+
+logger = logging.getLogger("langmem.stores")
+
+EXACT_MAX = 5_000
+"""Namespaces with at most this many indexed texts are searched exactly (no HNSW)."""
+
+SearchMode = Literal["auto", "exact", "hnsw"]
+
+# Append-only: each entry runs once per database, in order, under the advisory lock.
+STORE_STEPS: tuple[str, ...] = (
+    # LangGraph keeps whole minutes: a TTL of 0.5 minutes would be refreshed to 0
+    "ALTER TABLE store ALTER COLUMN ttl_minutes TYPE double precision",
+)
+VECTOR_STEPS: tuple[str, ...] = (
+    "ALTER TABLE store_vectors ADD COLUMN IF NOT EXISTS lm_text text,"
+    " ADD COLUMN IF NOT EXISTS lm_words tsvector",
+    "CREATE INDEX IF NOT EXISTS store_vectors_lm_words_idx ON store_vectors USING gin (lm_words)",
+    "CREATE INDEX IF NOT EXISTS store_vectors_prefix_idx"
+    " ON store_vectors (prefix text_pattern_ops)",
+)
+
+
+class PostgresStore(_LangGraphPostgresStore):
+    """LangGraph's ``PostgresStore`` on a connection pool, with langmem's hybrid search.
+
+    Build it with :meth:`from_url` (or ``open_store("postgresql://...")``); close it with
+    :meth:`close` or a ``with`` block. Sync and async (``abatch`` runs ``batch`` on a thread).
+
+    Args:
+        pool: an open ``psycopg_pool.ConnectionPool`` (see :meth:`from_url`).
+        url: the database URL, for messages (its password is never shown).
+        index: LangGraph index configuration (``dims``, ``embed``, ``fields``), or ``None``.
+        ttl: LangGraph TTL configuration.
+        hybrid: fuse full-text matches with the vector ranking (default ``True``).
+        exact_max: namespaces with at most this many indexed texts are scanned exactly.
+        search_mode: ``"auto"`` (exact for small namespaces, HNSW for large), ``"exact"`` or
+            ``"hnsw"`` (for benchmarks).
+    """
+
+    def __init__(
+        self,
+        pool: Any,
+        *,
+        url: str,
+        index: PostgresIndexConfig | None = None,
+        ttl: TTLConfig | None = None,
+        hybrid: bool = True,
+        exact_max: int = EXACT_MAX,
+        search_mode: SearchMode = "auto",
+    ) -> None:
+        super().__init__(pool, index=index, ttl=ttl)
+        self.url = url
+        self.hybrid = hybrid
+        self.exact_max = exact_max
+        self.search_mode: SearchMode = search_mode
+        self.word_counts = _pg_search.WordCounts()
+        self._conninfo, _ = _pg_connect.split_url(url)
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        index: PostgresIndexConfig | None = None,
+        ttl: TTLConfig | None = None,
+        hybrid: bool = True,
+        ef_search: int = _pg_connect.DEFAULT_EF_SEARCH,
+        exact_max: int = EXACT_MAX,
+        pool_size: int = 10,
+        setup: bool = True,
+    ) -> PostgresStore:
+        """A ready store on ``url`` (``postgresql://user:password@host:port/database``).
+
+        Checks the server (clear error when it is unreachable, refuses the credentials or lacks
+        pgvector), opens a pool of up to ``pool_size`` connections and, with ``setup``, creates
+        or upgrades the tables (safe to run from several processes at once).
+
+        Example:
+            >>> store = PostgresStore.from_url(  # doctest: +SKIP
+            ...     "postgresql://app:secret@db:5432/memories",
+            ...     index={"dims": 384, "embed": "hashing", "fields": ["$"]},
+            ... )
+        """
+        _pg_connect.require_psycopg()
+        conninfo, _ = _pg_connect.split_url(url)
+        _pg_connect.check_server(conninfo, url)
+        pool = _pg_connect.make_pool(conninfo, ef_search=ef_search, max_size=pool_size)
+        try:
+            store = cls(pool, url=url, index=index, ttl=ttl, hybrid=hybrid, exact_max=exact_max)
+            if setup:
+                store.setup()
+        except BaseException:
+            pool.close()
+            raise
+        return store
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop the TTL sweeper and close the pool's connections."""
+        self.stop_ttl_sweeper(timeout=1)
+        close = getattr(self.conn, "close", None)
+        if close is not None:
+            close()
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def setup(self) -> None:
+        """Create or upgrade the tables, one process at a time (advisory lock)."""
+        import psycopg
+
+        with _pg_connect.migration_lock(self._conninfo, self.url):
+            try:
+                super().setup()
+                with self._cursor() as cur:
+                    _pg_connect.run_migrations(cur, "langmem_store_migrations", STORE_STEPS)
+                    if self.index_config:
+                        _pg_connect.run_migrations(cur, "langmem_vector_migrations", VECTOR_STEPS)
+            except psycopg.Error as exc:
+                raise _pg_connect.explain_failure(self.url, exc) from None
+
+    @property
+    def _omit_expired(self) -> bool:
+        return True  # expired items are never returned, swept or not
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        import psycopg
+        from psycopg.rows import dict_row
+
+        try:
+            pool = cast(Any, self.conn)
+            with (
+                pool.connection() as conn,
+                conn.transaction(),
+                conn.cursor(binary=True, row_factory=dict_row) as cur,
+            ):
+                yield cur
+        except psycopg.OperationalError as exc:
+            raise _pg_connect.explain_failure(self.url, exc) from exc
+
+    # -- batches -------------------------------------------------------------------------
+
+    def batch(self, ops: Iterable[Op]) -> list[Result]:
+        """Run ``ops`` in one transaction: reads first, then writes (as LangGraph does)."""
+        grouped, count = _group_ops(ops)
+        results: list[Result] = [None] * count
+        puts = cast(Sequence[tuple[int, PutOp]], grouped.get(PutOp, []))
+        searches = cast(Sequence[tuple[int, SearchOp]], grouped.get(SearchOp, []))
+        plan = self._plan_puts(puts) if puts else None
+        vectors = self._query_vectors(searches)
+        with self._transaction() as cur:
+            if GetOp in grouped:
+                self._batch_get_ops(cast(Sequence[tuple[int, GetOp]], grouped[GetOp]), results, cur)
+            for idx, op in searches:
+                vector = vectors.get(idx)
+                found = (
+                    _pg_search.ranked_search(self, cur, op, vector)
+                    if vector is not None
+                    else _pg_search.list_search(self, cur, op)
+                )
+                results[idx] = found
+                if op.refresh_ttl and self.ttl_config and found:
+                    self._refresh(cur, [(".".join(i.namespace), i.key) for i in found])
+            if ListNamespacesOp in grouped:
+                lists = cast(Sequence[tuple[int, ListNamespacesOp]], grouped[ListNamespacesOp])
+                self._batch_list_namespaces_ops(lists, results, cur)
+            if plan is not None:
+                self._apply_puts(cur, plan)
+        return results
+
+    def _query_vectors(self, searches: Sequence[tuple[int, SearchOp]]) -> dict[int, list[float]]:
+        asked = [(idx, op.query) for idx, op in searches if op.query]
+        if not asked or self.embeddings is None:
+            return {}
+        embedded = self.embeddings.embed_documents([query for _, query in asked if query])
+        return {idx: list(vector) for (idx, _), vector in zip(asked, embedded)}
+
+    def _refresh(self, cur: Any, items: list[tuple[str, str]]) -> None:
+        cur.execute(
+            "UPDATE store s SET expires_at = NOW() + (s.ttl_minutes || ' minutes')::interval"
+            " FROM unnest(%s::text[], %s::text[]) AS t(prefix, key)"
+            " WHERE s.prefix = t.prefix AND s.key = t.key AND s.ttl_minutes IS NOT NULL",
+            ([p for p, _ in items], [k for _, k in items]),
+        )
+
+    def _plan_puts(self, puts: Sequence[tuple[int, PutOp]]) -> _PutPlan:
+        """SQL of the writes, with every embedding computed before the transaction opens."""
+        queries, request = self._prepare_batch_PUT_queries(puts)
+        last = {(op.namespace, op.key): op for _, op in puts}
+        upserted = [(".".join(ns), key) for (ns, key), op in last.items() if op.value is not None]
+        texts = list(request[1]) if request else []
+        vectors: list[list[float]] = []
+        if texts and self.embeddings is not None:
+            vectors = [list(v) for v in self.embeddings.embed_documents([t[3] for t in texts])]
+        return _PutPlan(queries, upserted, texts, vectors)
+
+    def _apply_puts(self, cur: Any, plan: _PutPlan) -> None:
+        for query, params in plan.queries:
+            cur.execute(query, params)
+        if self.index_config and plan.upserted:
+            # an item's vectors are replaced as a whole: index=False or fewer fields leave none
+            cur.execute(
+                "DELETE FROM store_vectors sv USING unnest(%s::text[], %s::text[]) AS t(p, k)"
+                " WHERE sv.prefix = t.p AND sv.key = t.k",
+                ([p for p, _ in plan.upserted], [k for _, k in plan.upserted]),
+            )
+        if plan.texts:
+            insert_vectors(
+                cur,
+                [
+                    (ns, key, path, text, vector)
+                    for (ns, key, path, text), vector in zip(plan.texts, plan.vectors)
+                ],
+            )
+
+
+class _PutPlan:
+    __slots__ = ("queries", "texts", "upserted", "vectors")
+
+    def __init__(
+        self,
+        queries: list[tuple[str, Sequence[Any]]],
+        upserted: list[tuple[str, str]],
+        texts: list[tuple[str, str, str, str]],
+        vectors: list[list[float]],
+    ) -> None:
+        self.queries = queries
+        self.upserted = upserted
+        self.texts = texts
+        self.vectors = vectors
+
+
+def insert_vectors(
+    cur: Any,
+    rows: Sequence[tuple[str, str, str, str, Sequence[float]]],
+    *,
+    stamps: Sequence[tuple[Any, Any]] | None = None,
+) -> None:
+    """Insert (or replace) ``(prefix, key, field, text, vector)`` rows of ``store_vectors``.
+
+    Each row also gets its text and its words (for full-text search); ``stamps`` gives each
+    row's ``(created_at, updated_at)`` (default: now).
+    """
+    from langmem.stores._lexical import tokens
+
+    if not rows:
+        return
+    columns: list[list[Any]] = [[], [], [], [], [], [], [], []]
+    for i, (prefix, key, field, text, vector) in enumerate(rows):
+        created, updated = stamps[i] if stamps is not None else (None, None)
+        values = (
+            prefix,
+            key,
+            field,
+            _pg_search.vector_literal(vector),
+            text,
+            " ".join(dict.fromkeys(tokens(text))),
+            created,
+            updated,
+        )
+        for column, value in zip(columns, values):
+            column.append(value)
+    cur.execute(
+        "INSERT INTO store_vectors"
+        " (prefix, key, field_name, embedding, lm_text, lm_words, created_at, updated_at)"
+        " SELECT p, k, f, e::vector, t,"
+        " array_to_tsvector(coalesce(string_to_array(nullif(w, ''), ' '), '{}'::text[])),"
+        " coalesce(c, CURRENT_TIMESTAMP), coalesce(u, CURRENT_TIMESTAMP)"
+        " FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],"
+        " %s::timestamptz[], %s::timestamptz[]) AS r(p, k, f, e, t, w, c, u)"
+        " ON CONFLICT (prefix, key, field_name) DO UPDATE SET embedding = EXCLUDED.embedding,"
+        " lm_text = EXCLUDED.lm_text, lm_words = EXCLUDED.lm_words,"
+        " updated_at = EXCLUDED.updated_at",
+        columns,
+    )
