@@ -167,3 +167,16 @@ def test_store_reembed_changes_the_index(tmp_path: Path) -> None:
     stale = run("memories", "search", "x", "--store", f"{plain}?embed=hashing&dims=384")
     assert stale.exit_code == 1
     assert "is indexed with (embed='langmem-hashing-32', dims=32" in stale.stderr
+
+
+def test_export_sorts_keys_inside_values(tmp_path: Path) -> None:
+    line = (
+        '{"namespace":["m"],"key":"k","value":{"zeta":1,"alpha":{"y":[{"b":1,"a":2}],"x":"é"}},'
+        '"created_at":"2024-01-01T00:00:00+00:00","updated_at":"2024-01-01T00:00:00+00:00"}\n'
+    )
+    url = f"sqlite:///{tmp_path / 's.sqlite'}?embed=hashing"
+    assert run("memories", "import", "-", "--store", url, input=line).exit_code == 0
+    assert run("memories", "export", "--store", url).stdout == (
+        '{"namespace":["m"],"key":"k","value":{"alpha":{"x":"é","y":[{"a":2,"b":1}]},"zeta":1},'
+        '"created_at":"2024-01-01T00:00:00+00:00","updated_at":"2024-01-01T00:00:00+00:00"}\n'
+    )

@@ -27,9 +27,11 @@ embedded store in the user data folder (`$LANGMEM_HOME`). Store URLs: `sqlite://
 picks the embeddings (by default, those the store file records).
 
 `memories export` writes one memory per line: `{"namespace": [...], "key": ..., "value": {...},
-"created_at": ..., "updated_at": ...}`, sorted by namespace and key; `memories import` reads the
-same lines back with their timestamps (stores without `restore()` stamp the current time),
-checking the whole file first and writing everything in one transaction. TTLs are not exported.
+"created_at": ..., "updated_at": ...}`, sorted by namespace and key, with the keys inside each
+value sorted (so every backend exports the same bytes); `memories import` reads the same lines
+back with their timestamps (`SqliteStore` and `PostgresStore` have `restore()`; other stores
+stamp the current time), checking the whole file first and writing everything in one
+transaction. TTLs are not exported.
 """
 
 

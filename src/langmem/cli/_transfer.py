@@ -40,7 +40,13 @@ def item_record(item: Item) -> dict[str, Any]:
 
 
 def export_line(item: Item) -> str:
-    return json.dumps(item_record(item), ensure_ascii=False, separators=(",", ":"))
+    """One export line. Object keys inside the value are sorted: backends do not all keep
+    their order (PostgreSQL's jsonb reorders them), and the same memories must export the same
+    bytes from every store."""
+    record = item_record(item)
+    # a sorted dump read back gives dicts whose insertion order is sorted, at every depth
+    record["value"] = json.loads(json.dumps(record["value"], sort_keys=True))
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
 def iter_items(store: BaseStore, prefix: tuple[str, ...]) -> list[Item]:

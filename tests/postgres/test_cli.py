@@ -1,0 +1,47 @@
+"""The `langmem` command on PostgreSQL: lossless import/export and copies both ways."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.cli._support import run, seed_text, seeded_store
+
+
+def test_import_export_keeps_timestamps(pg_database: str) -> None:
+    url = f"{pg_database}?embed=hashing"
+    imported = run("memories", "import", "-", "--store", url, input=seed_text())
+    assert imported.exit_code == 0, imported.stderr
+    assert run("memories", "export", "--store", url).stdout == seed_text()
+    hit = run("memories", "search", "peanuts", "--limit", "1", "--store", url)
+    assert '"key":"a1"' in hit.stdout
+
+
+def test_copy_embedded_to_postgres_and_back(tmp_path: Path, pg_database: str) -> None:
+    embedded = seeded_store(tmp_path)
+    postgres = f"{pg_database}?embed=hashing"
+    there = run("store", "copy", embedded, postgres)
+    assert there.exit_code == 0, there.stderr
+    back = f"sqlite:///{tmp_path / 'back.sqlite'}?embed=hashing"
+    assert run("store", "copy", postgres, back).exit_code == 0
+    assert run("memories", "export", "--store", back).stdout == seed_text()
+
+
+def test_store_info_hides_the_password(pg_database: str) -> None:
+    url = f"{pg_database}?embed=hashing"
+    run("memories", "import", "-", "--store", url, input=seed_text())
+    result = run("store", "info", "--store", url)
+    assert result.exit_code == 0, result.stderr
+    assert "langmem-test" not in result.stdout
+    assert result.stdout.endswith(
+        '"index":null,"memories":3,"namespaces":{"memories/alice":2,"memories/bob":1}}\n'
+    )
+
+
+def test_bad_password_is_one_line(pg_database: str) -> None:
+    scheme, rest = pg_database.split("://", 1)
+    host = rest.split("@", 1)[1]
+    result = run("memories", "list", "--store", f"{scheme}://postgres:wrong@{host}")
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1
+    assert "wrong" not in result.stderr
+    assert "password authentication failed" in result.stderr
