@@ -180,3 +180,21 @@ def test_export_sorts_keys_inside_values(tmp_path: Path) -> None:
         '{"namespace":["m"],"key":"k","value":{"alpha":{"x":"é","y":[{"a":2,"b":1}]},"zeta":1},'
         '"created_at":"2024-01-01T00:00:00+00:00","updated_at":"2024-01-01T00:00:00+00:00"}\n'
     )
+
+
+def test_import_accepts_a_byte_order_mark_and_crlf(tmp_path: Path) -> None:
+    source = tmp_path / "windows.jsonl"
+    source.write_bytes(b"\xef\xbb\xbf" + seed_text().replace("\n", "\r\n").encode("utf-8"))
+    url = f"sqlite:///{tmp_path / 's.sqlite'}?embed=hashing"
+    assert run("memories", "import", str(source), "--store", url).exit_code == 0
+    assert run("memories", "export", "--store", url).stdout == seed_text()
+
+
+def test_import_of_non_utf8_text(tmp_path: Path) -> None:
+    source = tmp_path / "latin1.jsonl"
+    source.write_bytes("caf\xe9\n".encode("latin-1"))
+    result = run("memories", "import", str(source), "--store", str(tmp_path / "s.sqlite"))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: '{source}' is not UTF-8 text (invalid continuation byte); nothing was imported.\n"
+    )

@@ -12,7 +12,7 @@ import click
 
 from langmem.cli import _transfer
 from langmem.cli._app import debug_option, output_options, store_option
-from langmem.cli._output import Output, progress
+from langmem.cli._output import Output, progress, source_name
 from langmem.cli._target import (
     display_url,
     open_target,
@@ -262,7 +262,7 @@ def export(namespace: str | None, output: IO[str], store_url: str | None) -> Non
 
 
 @memories.command(name="import")
-@click.argument("source", type=click.File("r", encoding="utf-8"))
+@click.argument("source", type=click.File("r", encoding="utf-8-sig"))
 @store_option
 @output_options
 def import_(source: IO[str], store_url: str | None, table: bool) -> None:
@@ -272,7 +272,7 @@ def import_(source: IO[str], store_url: str | None, table: bool) -> None:
     own timestamps and re-embedded by the target store. A bad line stops the import before
     anything is written. Existing memories with the same namespace and key are overwritten.
     """
-    name = "<stdin>" if source.name == "<stdin>" else repr(source.name)
+    name = source_name(source)
     try:
         items = _transfer.parse_lines(source, name)
     except UnicodeDecodeError as exc:

@@ -18,6 +18,14 @@ from typing import Any
 import click
 
 
+def source_name(stream: Any) -> str:
+    """How messages name an input file: its quoted path, or ``<stdin>``."""
+    name = getattr(stream, "name", None)
+    if not isinstance(name, str) or name in ("<stdin>", "-"):
+        return "<stdin>"
+    return repr(name)
+
+
 def to_json(record: Any) -> str:
     """One JSON line (no trailing newline): UTF-8 text kept as is, datetimes in ISO 8601."""
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=_default)

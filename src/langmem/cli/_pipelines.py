@@ -16,7 +16,7 @@ import click
 
 from langmem.cli._app import output_options, store_option
 from langmem.cli._memories import _opened
-from langmem.cli._output import Output
+from langmem.cli._output import Output, source_name
 from langmem.cli._target import parse_namespace
 from langmem.errors import ConfigurationError, InvalidInputError, MissingDependencyError
 
@@ -55,7 +55,7 @@ def load_model(spec: str) -> Any:
 
 def read_messages(stream: IO[str]) -> list[dict[str, Any]]:
     """Messages from JSON or JSON Lines; a bad message names its line or position."""
-    name = "<stdin>" if stream.name == "<stdin>" else repr(stream.name)
+    name = source_name(stream)
     text = stream.read()
     stripped = text.lstrip()
     if stripped.startswith("[") or (stripped.startswith("{") and "\n{" not in stripped.strip()):
@@ -116,7 +116,7 @@ def _check_message(message: Any, where: str) -> None:
 
 
 @click.command()
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
 @_model_option
 @click.option(
     "--namespace",
@@ -162,7 +162,7 @@ def extract(
 
 
 @click.command()
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
 @_model_option
 @click.option("--max-tokens", default=1024, show_default=True, type=click.IntRange(min=16))
 @click.option("--max-summary-tokens", default=256, show_default=True, type=click.IntRange(min=16))
@@ -191,7 +191,7 @@ def summarize(
 
 
 def _read_trajectories(stream: IO[str]) -> list[tuple[list[dict[str, Any]], Any]]:
-    name = "<stdin>" if stream.name == "<stdin>" else repr(stream.name)
+    name = source_name(stream)
     found: list[tuple[list[dict[str, Any]], Any]] = []
     for where, record in _json_lines(stream, name, TRAJECTORY_SHAPE):
         if not isinstance(record, dict) or not isinstance(record.get("messages"), list):
@@ -215,7 +215,7 @@ def _read_trajectories(stream: IO[str]) -> list[tuple[list[dict[str, Any]], Any]
     "--trajectories",
     "-t",
     required=True,
-    type=click.File("r", encoding="utf-8"),
+    type=click.File("r", encoding="utf-8-sig"),
     help='JSON Lines: {"messages": [...], "feedback": ...} per conversation.',
 )
 @_model_option
@@ -235,7 +235,7 @@ def optimize(prompt: str, trajectories: IO[str], model_name: str, kind: str, tab
         path = prompt[1:]
         if not os.path.isfile(path):
             raise ConfigurationError(f"--prompt {prompt!r}: file {path!r} does not exist.")
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8-sig") as handle:
             text = handle.read()
     found = _read_trajectories(trajectories)
     model = load_model(model_name)
