@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from langmem.stores import SqliteStore
 from tests.cli._support import SEED, line, run, seeded_store
 
 
@@ -171,7 +173,73 @@ def test_click_usage_errors_exit_2() -> None:
     assert "Missing argument 'KEY'" in result.stderr
 
 
-def test_explain_not_available_yet(url: str) -> None:
+def test_explain_needs_a_store_that_explains(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(SqliteStore, "explain", raising=False)
     result = run("memories", "search", "x", "--explain", "--store", url)
     assert result.exit_code == 1
-    assert "not available yet" in result.stderr
+    assert result.stderr == (
+        "error: search --explain needs a store that can explain its ranking; SqliteStore cannot "
+        "(it needs langmem's hybrid ranking with explain(), issue 14). Run the search without "
+        "--explain.\n"
+    )
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """The shape of a store's Explanation (issue 14): score parts of one hit."""
+
+    item: int
+    score: float
+    cosine: float
+    bm25: float
+    matched: dict[str, int] = field(default_factory=dict)
+    thread: float = 0.0
+    recency: float = 0.0
+
+
+def test_explain_prints_each_hits_parts(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked = []
+
+    def explain(self, prefix, query, *, filter=None, limit=10, offset=0):  # type: ignore[no-untyped-def]
+        asked.append((prefix, query, filter, limit))
+        hits = self.search(prefix, query=query, filter=filter, limit=limit)
+        return [
+            (h, _Parts(item=7, score=0.5, cosine=0.25, bm25=1.5, matched={"peanuts": 1}))
+            for h in hits
+        ]
+
+    monkeypatch.setattr(SqliteStore, "explain", explain, raising=False)
+    args = ["memories", "search", "peanuts", "-n", "memories/alice", "-l", "1", "--store", url]
+    result = run(*args, "--explain")
+    assert result.exit_code == 0, result.stderr
+    assert asked == [(("memories", "alice"), "peanuts", None, 1)]
+    record = json.loads(result.stdout)
+    assert record["key"] == "a1"
+    assert record["explain"] == {
+        "score": 0.5,
+        "cosine": 0.25,
+        "bm25": 1.5,
+        "matched": {"peanuts": 1},
+        "thread": 0.0,
+        "recency": 0.0,
+    }
+    table = run(*args, "--explain", "--table").stdout.splitlines()
+    assert table[0].split() == [
+        "score",
+        "cosine",
+        "bm25",
+        "matched",
+        "thread",
+        "recency",
+        "key",
+        "value",
+    ]
+    assert table[2].split()[:7] == [
+        "0.5000",
+        "0.2500",
+        "1.5000",
+        '{"peanuts":1}',
+        "0.0000",
+        "0.0000",
+        "a1",
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 COLUMNS = ["namespace", "key", "value", "updated_at"]
 SEARCH_COLUMNS = ["score", "namespace", "key", "value"]
+EXPLAIN_COLUMNS = ["score", "cosine", "bm25", "matched", "thread", "recency", "key", "value"]
 
 
 def _namespace_option(required: bool) -> Any:
@@ -180,16 +182,43 @@ def search(
     store_url: str | None,
     table: bool,
 ) -> None:
-    """Find the memories that best match QUERY, best first."""
+    """Find the memories that best match QUERY, best first.
+
+    With --explain, each hit also shows the parts of its score (cosine, BM25, the query words
+    it matched, boosts), as the store's explain() reports them.
+    """
     conditions = parse_filters(filters)
-    if explain:
-        raise ConfigurationError(
-            "search --explain is not available yet: it needs the store's explain API "
-            "(issue 14). Run the search without --explain."
-        )
     with _scope(store_url, namespace) as (store, labels):
-        hits = store.search(labels, query=query, filter=conditions, limit=limit)
-        Output(table=table).records((_transfer.item_record(h) for h in hits), SEARCH_COLUMNS)
+        if not explain:
+            hits = store.search(labels, query=query, filter=conditions, limit=limit)
+            rows = [_transfer.item_record(h) for h in hits]
+            Output(table=table).records(rows, SEARCH_COLUMNS)
+            return
+        method = getattr(store, "explain", None)
+        if not callable(method):
+            raise ConfigurationError(
+                f"search --explain needs a store that can explain its ranking; "
+                f"{type(store).__name__} cannot (it needs langmem's hybrid ranking with "
+                "explain(), issue 14). Run the search without --explain."
+            )
+        rows = [
+            {**_transfer.item_record(hit), "explain": _parts(why)}
+            for hit, why in method(labels, query, filter=conditions, limit=limit)
+        ]
+        Output(table=table).records(
+            ({**row, **row["explain"]} for row in rows) if table else rows,
+            EXPLAIN_COLUMNS if table else SEARCH_COLUMNS,
+        )
+
+
+def _parts(explanation: Any) -> dict[str, Any]:
+    """An explanation's score parts (without the backend's internal item id)."""
+    if dataclasses.is_dataclass(explanation) and not isinstance(explanation, type):
+        parts = dataclasses.asdict(explanation)
+    else:
+        parts = dict(vars(explanation))
+    parts.pop("item", None)
+    return parts
 
 
 @memories.command()
