@@ -198,3 +198,11 @@ def test_import_of_non_utf8_text(tmp_path: Path) -> None:
     assert result.stderr == (
         f"error: '{source}' is not UTF-8 text (invalid continuation byte); nothing was imported.\n"
     )
+
+
+def test_store_info_of_a_store_without_file() -> None:
+    result = run("store", "info", "--store", "memory://?embed=hashing&dims=16")
+    assert result.stdout == (
+        '{"store":"memory://?embed=hashing&dims=16","index":{"embeddings":"langmem-hashing-16",'
+        '"dims":16,"fields":["$"]},"memories":0,"namespaces":{}}\n'
+    )

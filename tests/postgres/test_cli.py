@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.cli._support import run, seed_text, seeded_store
@@ -32,9 +33,12 @@ def test_store_info_hides_the_password(pg_database: str) -> None:
     result = run("store", "info", "--store", url)
     assert result.exit_code == 0, result.stderr
     assert "langmem-test" not in result.stdout
-    assert result.stdout.endswith(
-        '"index":null,"memories":3,"namespaces":{"memories/alice":2,"memories/bob":1}}\n'
-    )
+    record = json.loads(result.stdout)
+    assert record["store"].startswith("postgresql://postgres:***@")
+    assert record["index"] == {"embeddings": "langmem-hashing-384", "dims": 384, "fields": ["$"]}
+    assert record["memories"] == 3
+    assert record["namespaces"] == {"memories/alice": 2, "memories/bob": 1}
+    assert record["size_bytes"] > 0
 
 
 def test_bad_password_is_one_line(pg_database: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -50,11 +51,14 @@ def info(store_url: str | None, table: bool) -> None:
         counts = _file_counts(path)
     else:
         with _opened(url) as opened:
-            counts = {
-                show_namespace(ns): len(_transfer.iter_items(opened, ns))
-                for ns in opened.list_namespaces(limit=100_000)
-            }
-        record["index"] = None
+            record["index"] = _handle_index(opened)
+            if urlsplit(url).scheme.lower() in ("postgres", "postgresql"):
+                counts, record["size_bytes"] = _database_facts(url)
+            else:
+                counts = {}
+                for item in _transfer.iter_items(opened, ()):
+                    name = show_namespace(item.namespace)
+                    counts[name] = counts.get(name, 0) + 1
     record["memories"] = sum(counts.values())
     record["namespaces"] = counts
     if table:
@@ -66,6 +70,36 @@ def info(store_url: str | None, table: bool) -> None:
         Output(table=True).record(summary)
         return
     Output(table=False).record(record)
+
+
+def _handle_index(opened: Any) -> dict[str, Any] | None:
+    """The index a store handle embeds with (databases do not record one)."""
+    from langmem.embeddings._default import embeddings_id
+
+    config = getattr(opened, "index_config", None)
+    if not config:
+        return None
+    return {
+        "embeddings": embeddings_id(getattr(opened, "embeddings", None) or config.get("embed")),
+        "dims": config.get("dims"),
+        "fields": list(config.get("fields") or ["$"]),
+    }
+
+
+def _database_facts(url: str) -> tuple[dict[str, int], int]:
+    """Memories per namespace and the tables' size on disk, from a PostgreSQL store."""
+    import psycopg
+
+    with psycopg.connect(url.split("?", 1)[0]) as conn:
+        rows = conn.execute(
+            "SELECT prefix, count(*) FROM store GROUP BY prefix ORDER BY prefix"
+        ).fetchall()
+        size = conn.execute(
+            "SELECT pg_total_relation_size('store')"
+            " + coalesce(pg_total_relation_size(to_regclass('store_vectors')), 0)"
+        ).fetchone()
+    counts = {str(prefix).replace(".", "/"): int(n) for prefix, n in rows}
+    return counts, int(size[0]) if size else 0
 
 
 def _file_counts(path: Path) -> dict[str, int]:
