@@ -25,24 +25,7 @@ DIFFERENCES = {
     "langmem.errors:ConfigurationError": "an Exception (and ValueError), not a BaseException",
 }
 
-PENDING: dict[str, str] = {
-    # background reflection (no issue yet)
-    "langmem:ReflectionExecutor": "background reflection (no issue yet)",
-    "langmem.reflection:LocalReflectionExecutor": "background reflection (no issue yet)",
-    "langmem.reflection:RemoteReflectionExecutor": "background reflection (no issue yet)",
-    "langmem.reflection:ReflectionExecutor": "background reflection (no issue yet)",
-    "langmem.reflection:LocalReflectionExecutor.__init__": "background reflection (no issue yet)",
-    "langmem.reflection:LocalReflectionExecutor.search": "background reflection (no issue yet)",
-    "langmem.reflection:LocalReflectionExecutor.asearch": "background reflection (no issue yet)",
-    "langmem.reflection:LocalReflectionExecutor.submit": "background reflection (no issue yet)",
-    "langmem.reflection:RemoteReflectionExecutor.__init__": "background reflection (no issue yet)",
-    "langmem.reflection:RemoteReflectionExecutor.search": "background reflection (no issue yet)",
-    "langmem.reflection:RemoteReflectionExecutor.asearch": "background reflection (no issue yet)",
-    "langmem.reflection:RemoteReflectionExecutor.submit": "background reflection (no issue yet)",
-    "langmem.reflection:LocalReflectionExecutor.shutdown": "background reflection (no issue yet)",
-    "langmem.reflection:LocalReflectionExecutor.__enter__": "background reflection (no issue yet)",
-    "langmem.reflection:LocalReflectionExecutor.__exit__": "background reflection (no issue yet)",
-}
+PENDING: dict[str, str] = {}
 
 
 def _resolve(entry: Entry) -> Any:

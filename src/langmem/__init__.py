@@ -33,10 +33,12 @@ if TYPE_CHECKING:
         create_prompt_optimizer,
     )
     from langmem.prompts.types import Prompt  # noqa: F401
+    from langmem.reflection import ReflectionExecutor  # noqa: F401
 
 # public name -> module that defines it (imported on first access)
 _EXPORTS: dict[str, str] = {
     "Prompt": "langmem.prompts.types",
+    "ReflectionExecutor": "langmem.reflection",
     "create_manage_memory_tool": "langmem.knowledge.tools",
     "create_memory_manager": "langmem.knowledge.extraction",
     "create_memory_searcher": "langmem.knowledge.extraction",

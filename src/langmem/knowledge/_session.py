@@ -16,6 +16,7 @@ from typing import Any, Literal
 from langchain_core.messages import AIMessage, ToolMessage
 from pydantic import BaseModel
 
+from langmem._task_scope import new_memory_id
 from langmem.errors import ConfigurationError, InvalidInputError
 from langmem.knowledge import _kinds, _prompts
 from langmem.knowledge._kinds import DictKind, Kind, KindError, ModelKind, TextKind
@@ -239,7 +240,7 @@ class Session:
         twin = self._find_twin(kind, value)
         if twin is not None:  # e.g. a correction round that re-sends calls already applied
             return _prompts.RESULT_DUPLICATE.format(short=twin.short)
-        entry = self.add(str(uuid.uuid4()), kind, value, external=False, state="inserted")
+        entry = self.add(new_memory_id(), kind, value, external=False, state="inserted")
         return _prompts.RESULT_INSERTED.format(short=entry.short)
 
     def _find_twin(self, kind: Kind, value: Any) -> Entry | None:

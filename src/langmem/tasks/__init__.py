@@ -54,7 +54,7 @@ from typing import Any
 
 from langmem.tasks._memory import MemoryTaskQueue
 from langmem.tasks._queue import TaskQueue
-from langmem.tasks._sql import SqlDialect, SqlTaskQueue
+from langmem.tasks._sql import SqlDialect, SqlTaskQueue, schema
 from langmem.tasks._sqlite import SqliteTaskQueue
 from langmem.tasks._types import Enqueued, Failure, QueueStats, Task, TaskStatus
 
@@ -69,6 +69,7 @@ __all__ = [
     "Task",
     "TaskQueue",
     "TaskStatus",
+    "schema",
     "task_queue_for",
 ]
 

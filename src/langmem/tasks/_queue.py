@@ -113,10 +113,14 @@ class TaskQueue(abc.ABC):
         queue: str | None = None,
         status: TaskStatus | str | None = None,
         thread_key: str | None = None,
+        updated_after: float | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> list[Task]:
-        """Tasks matching every filter given, most recently updated first."""
+        """Tasks matching every filter given, most recently updated first.
+
+        ``updated_after`` keeps tasks changed after that time (Unix seconds).
+        """
 
     @abc.abstractmethod
     def stats(self, *, queue: str | None = None, failures: int = 10) -> QueueStats:

@@ -33,7 +33,7 @@ COLUMNS = (
 )
 
 # The table every SQL backend creates (types chosen to mean the same on SQLite and PostgreSQL;
-# PostgreSQL may use DOUBLE PRECISION for REAL). The SQLite store's migration applies exactly
+# PostgreSQL: see ``schema(dialect)``). The SQLite store's migration applies exactly
 # this: never edit it, add a migration that alters the table instead.
 SCHEMA = (
     f"""CREATE TABLE {TABLE} (
@@ -83,6 +83,20 @@ class SqlDialect:
     """Parameter marker (``%s`` for psycopg)."""
     lock_rows: str = ""
     """Appended to the claim's select: ``" FOR UPDATE SKIP LOCKED"`` on PostgreSQL."""
+    lock_thread: str = ""
+    """Run first in every transaction that may make a task of a thread pending, with the
+    parameters ``(queue, thread_key)``, to serialize them per thread. SQLite needs none (its
+    writers take turns); PostgreSQL under READ COMMITTED would otherwise let two enqueues of one
+    thread both insert (the one-pending index then fails one of them), e.g.
+    ``"SELECT pg_advisory_xact_lock(hashtext(? || '/' || ?))"``."""
+    real_type: str = "REAL"
+    """Column type of the Unix-second times (``DOUBLE PRECISION`` on PostgreSQL: its ``REAL`` is
+    single precision, far too coarse for times)."""
+
+
+def schema(dialect: SqlDialect) -> tuple[str, ...]:
+    """:data:`SCHEMA` in ``dialect``'s column types (for backends without our migrations)."""
+    return tuple(statement.replace(" REAL", f" {dialect.real_type}") for statement in SCHEMA)
 
 
 def new_task_id() -> str:
@@ -149,6 +163,10 @@ class SqlTaskQueue(TaskQueue):
         row = self._run(conn, f"SELECT {COLUMNS} FROM {TABLE} WHERE id = ?", (task_id,)).fetchone()
         return None if row is None else self._task(row)
 
+    def _lock_thread(self, conn: Connection, queue: str, thread_key: str) -> None:
+        if self.dialect.lock_thread:
+            self._run(conn, self.dialect.lock_thread, (queue, thread_key))
+
     def _pending_of(self, conn: Connection, queue: str, thread_key: str) -> str | None:
         row = self._run(
             conn,
@@ -185,6 +203,7 @@ class SqlTaskQueue(TaskQueue):
         task_id = task_id or new_task_id()
         payload_text, config_text = self._dump(task_id, payload, config or {})
         with self._transaction() as conn:
+            self._lock_thread(conn, queue, thread_key)
             old = self._pending_of(conn, queue, thread_key)
             if old is not None:
                 self._replace(conn, old, task_id, now)
@@ -294,6 +313,7 @@ class SqlTaskQueue(TaskQueue):
             task = self._fetch(conn, task_id)
             if task is None or task.status is not TaskStatus.RUNNING or task.owner != owner:
                 return None
+            self._lock_thread(conn, task.queue, task.thread_key)
             if retry_at is None or task.attempts >= task.max_attempts:
                 self._run(
                     conn,
@@ -330,6 +350,7 @@ class SqlTaskQueue(TaskQueue):
             for task_id, queue, thread_key in rows:
                 if wanted is not None and task_id not in wanted:
                     continue
+                self._lock_thread(conn, queue, thread_key)
                 newer = self._pending_of(conn, queue, thread_key)
                 if newer is not None:
                     self._replace(conn, task_id, newer, now)
@@ -364,6 +385,7 @@ class SqlTaskQueue(TaskQueue):
             task = self._fetch(conn, task_id)
             if task is None or task.status not in (TaskStatus.FAILED, TaskStatus.CANCELLED):
                 return None
+            self._lock_thread(conn, task.queue, task.thread_key)
             newer = self._pending_of(conn, task.queue, task.thread_key)
             if newer is not None:
                 self._replace(conn, task_id, newer, now)
@@ -399,10 +421,14 @@ class SqlTaskQueue(TaskQueue):
         queue: str | None = None,
         status: TaskStatus | str | None = None,
         thread_key: str | None = None,
+        updated_after: float | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> builtins.list[Task]:
         where, params = self._where(queue, status, thread_key)
+        if updated_after is not None:
+            where = f"{where} AND updated_at > ?" if where else " WHERE updated_at > ?"
+            params = (*params, updated_after)
         with self._transaction() as conn:
             rows = self._run(
                 conn,

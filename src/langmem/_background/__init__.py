@@ -1,0 +1,1 @@
+"""Background reflection: the executors behind :mod:`langmem.reflection`."""

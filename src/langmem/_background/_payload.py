@@ -1,0 +1,102 @@
+"""What a submitted task carries into the queue: payload, configurable values, thread key.
+
+A durable queue stores JSON. Chat messages are kept as LangChain's serialized form and revived
+on load (only message classes are revived); pydantic models become their JSON dicts, UUIDs and
+dates strings. Anything else that JSON cannot hold is refused at submit time, with the path of
+the offending value, rather than failing later in another process.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import json
+import logging
+import uuid
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+from langmem.errors import InvalidInputError
+
+logger = logging.getLogger("langmem.reflection")
+
+TASK_ID_KEY = "langmem_task_id"
+"""``config["configurable"]`` key under which a running task finds its own id."""
+
+
+def _plain(value: Any, path: str) -> Any:
+    from langchain_core.load import Serializable, dumpd
+    from pydantic import BaseModel
+
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v, f"{path}[{k!r}]") for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _plain(dataclasses.asdict(value), path)
+    if isinstance(value, Serializable):
+        dumped = dumpd(value)
+        if dumped.get("type") == "constructor":
+            return dumped
+    elif isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    elif isinstance(value, uuid.UUID):
+        return str(value)
+    elif isinstance(value, (_dt.datetime, _dt.date)):
+        return value.isoformat()
+    raise InvalidInputError(
+        f"payload value {path} = {value!r} ({type(value).__name__}) cannot be stored in the "
+        "durable task queue: pass messages, dicts, lists, strings and numbers only, or use a "
+        "non-durable executor (LocalReflectionExecutor.with_options(..., durable=False))."
+    )
+
+
+def encode_payload(payload: Any) -> Any:
+    """``payload`` as a JSON value (raises :class:`InvalidInputError` if it cannot be)."""
+    plain = _plain(payload, "payload")
+    json.dumps(plain)
+    return plain
+
+
+def decode_payload(stored: Any) -> Any:
+    """Revive the chat messages of a payload encoded by :func:`encode_payload`."""
+    from langchain_core.load import load
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load(stored, allowed_objects="messages")
+
+
+def durable_configurable(config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The configurable values of ``config`` that JSON can hold (internal ``__`` keys dropped)."""
+    configurable = dict((config or {}).get("configurable") or {})
+    kept: dict[str, Any] = {}
+    for key, value in configurable.items():
+        if key.startswith("__") or key == TASK_ID_KEY:
+            continue
+        try:
+            kept[key] = _plain(value, f"config['configurable'][{key!r}]")
+        except InvalidInputError:
+            logger.debug("configurable %r is not JSON; the durable task runs without it", key)
+    return kept
+
+
+def thread_key(thread_id: Any, config: Mapping[str, Any] | None, *, explicit: bool) -> str:
+    """The debounce key: the thread id given, else the config's, else a key of its own.
+
+    A submit without any thread id debounces with nothing (upstream shares one key between all
+    of them, so unrelated conversations cancelled each other).
+    """
+    if not explicit:
+        thread_id = ((config or {}).get("configurable") or {}).get("thread_id")
+    if thread_id is None:
+        return f"unthreaded:{uuid.uuid4().hex}"
+    if isinstance(thread_id, (str, int, uuid.UUID)) and not isinstance(thread_id, bool):
+        return str(thread_id)
+    raise InvalidInputError(
+        f"thread_id={thread_id!r} is a {type(thread_id).__name__}: pass a str, int or UUID "
+        "(the conversation the submission belongs to), or None for no debouncing."
+    )

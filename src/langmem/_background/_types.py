@@ -1,0 +1,127 @@
+"""Types shared by the local and remote executors."""
+
+from __future__ import annotations
+
+import datetime
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, runtime_checkable
+
+if TYPE_CHECKING:
+    from langchain_core.runnables import RunnableConfig
+
+    from langmem.tasks import TaskQueue
+
+
+class MemoryItem(TypedDict):
+    """One memory as returned by an executor's ``search``."""
+
+    namespace: list[str]
+    key: str
+    value: dict[str, Any]
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    score: float | None
+    """Relevance to the query (higher is better), ``None`` without a query."""
+
+
+@runtime_checkable
+class Executor(Protocol):
+    """What every reflection executor offers (local or remote)."""
+
+    def submit(
+        self,
+        payload: dict[str, Any],
+        /,
+        config: RunnableConfig | None = None,
+        *,
+        after_seconds: int = 0,
+        thread_id: Any = ...,
+    ) -> Future[Any]: ...
+
+    def search(
+        self,
+        query: str | None = None,
+        *,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        namespace: str | tuple[str, ...] | None = None,
+    ) -> list[MemoryItem]: ...
+
+    async def asearch(
+        self,
+        query: str | None = None,
+        *,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        namespace: str | tuple[str, ...] | None = None,
+    ) -> list[MemoryItem]: ...
+
+
+@dataclass(frozen=True)
+class ReflectionOptions:
+    """How a :class:`~langmem.reflection.LocalReflectionExecutor` runs its tasks.
+
+    Pass them with ``LocalReflectionExecutor.with_options(reflector, store, **options)``; the
+    plain constructor (upstream's signature) uses these defaults.
+    """
+
+    durable: bool | None = None
+    """Keep tasks in the store's database (``None``: whenever the store has one)."""
+    queue: str = "reflection"
+    """Queue name: executors of different reflectors on one database need different names."""
+    max_attempts: int = 3
+    """Attempts before a task is kept as failed."""
+    backoff_seconds: float = 1.0
+    """Wait before the first retry; doubled for each further one."""
+    max_backoff_seconds: float = 60.0
+    lease_seconds: float = 60.0
+    """A running task's lease, renewed while it runs; another worker may take it after expiry."""
+    exit_flush_seconds: float = 5.0
+    """At interpreter exit, how long due work may still run before the process ends."""
+    poll_seconds: float = 1.0
+    """How often an idle worker looks for tasks other processes added or gave back."""
+    workers: int = 1
+    """Worker threads (daemons). Tasks of one thread never run concurrently."""
+    task_queue: TaskQueue | None = None
+    """A queue to use instead of the store's."""
+    clock: Callable[[], float] = field(default=time.time)
+    """Source of the current time (Unix seconds) for due times and leases."""
+
+    def __post_init__(self) -> None:
+        from langmem.errors import ConfigurationError
+
+        for name in ("max_attempts", "workers"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigurationError(f"{name}={value!r}: pass an int >= 1.")
+        for name in (
+            "backoff_seconds",
+            "max_backoff_seconds",
+            "lease_seconds",
+            "exit_flush_seconds",
+            "poll_seconds",
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ConfigurationError(f"{name}={value!r}: pass a number of seconds >= 0.")
+        if self.lease_seconds <= 0 or self.poll_seconds <= 0:
+            raise ConfigurationError("lease_seconds and poll_seconds must be > 0.")
+
+
+@dataclass(frozen=True)
+class ShutdownReport:
+    """What :meth:`LocalReflectionExecutor.shutdown` left behind."""
+
+    durable: bool
+    """Whether the queue outlives the process."""
+    kept: tuple[str, ...] = ()
+    """Ids of tasks still queued in the database (they run at the next start)."""
+    cancelled: tuple[str, ...] = ()
+    """Ids of tasks cancelled (never run)."""
+    running: tuple[str, ...] = ()
+    """Ids of tasks still running when ``shutdown(wait=False)`` returned."""
