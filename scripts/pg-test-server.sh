@@ -4,6 +4,7 @@
 #   scripts/pg-test-server.sh start   install what is missing, initdb, start; prints the URL
 #   scripts/pg-test-server.sh stop    stop the server started by `start` (always safe to call)
 #   scripts/pg-test-server.sh url     print the URL of the running server
+#   scripts/pg-test-server.sh restart restart it in place (same port and data; for tests)
 #
 # Everything lives in .pg/ inside the checkout (gitignored). Installing needs root (apt-get);
 # a developer without root gets told what to install. pgvector has no binary package on
@@ -144,9 +145,15 @@ stop() {
     fi
 }
 
+restart() {
+    running || { say "no server to restart"; exit 2; }
+    as_owner "$PGBIN/pg_ctl" -D "$DATA" -m fast -w -t 60 restart -l "$LOG" >/dev/null
+}
+
 case "${1:-}" in
     start) start ;;
     stop) stop ;;
+    restart) restart ;;
     url) running && url ;;
-    *) echo "usage: $0 start|stop|url" >&2; exit 64 ;;
+    *) echo "usage: $0 start|stop|restart|url" >&2; exit 64 ;;
 esac

@@ -6,13 +6,23 @@
   hybrid ranking, for many processes (``pip install 'langmem[postgres]'``).
 - :func:`open_store`: ``sqlite:///path``, ``memory://``, ``postgresql://...`` (and a file
   path) to a ready store.
+- :func:`copy_store`: every item, timestamp and vector from one store to another (SQLite <->
+  PostgreSQL), with a :func:`progress_bar`.
 - :func:`default_store`: the per-process store langmem falls back to (``LANGMEM_STORE``).
 """
 
+from langmem.stores._copy import copy_store, progress_bar
 from langmem.stores._open import default_store, open_store
 from langmem.stores._sqlite import SqliteStore
 
-__all__ = ["PostgresStore", "SqliteStore", "default_store", "open_store"]
+__all__ = [
+    "PostgresStore",
+    "SqliteStore",
+    "copy_store",
+    "default_store",
+    "open_store",
+    "progress_bar",
+]
 _LAZY_EXPORTS = ("PostgresStore",)
 
 

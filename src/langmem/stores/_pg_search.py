@@ -23,8 +23,9 @@ from langmem.stores import _filters, _fusion, _lexical
 if TYPE_CHECKING:
     from langmem.stores._postgres import PostgresStore
 
-COUNT_TTL = 30.0
-"""Seconds a word's document count (its IDF) is reused before it is counted again."""
+COUNT_TTL = 10.0
+"""Seconds a word's document count (its IDF) is reused before it is counted again. A handle's
+own writes clear its counts at once; other processes' writes show within this delay."""
 _EXPIRY = "(s.expires_at IS NULL OR s.expires_at > NOW())"
 _COLUMNS = "s.prefix, s.key, s.value, s.created_at, s.updated_at"
 
@@ -67,6 +68,11 @@ class WordCounts:
         self._lock = threading.Lock()
         self._counts: dict[str, tuple[float, int]] = {}
         self._documents: tuple[float, int] = (0.0, 0)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._counts.clear()
+            self._documents = (0.0, 0)
 
     def documents(self, cur: Any) -> int:
         stamp, total = self._documents
@@ -162,15 +168,14 @@ def ranked_search(
         rows = [r for r in rows if _filters.matches(r["value"], op.filter)]
         seen = {(r["prefix"], r["key"], r["field_name"]) for r in rows}
         rows += [r for r in lexical if (r["prefix"], r["key"], r["field_name"]) not in seen]
+        # items as (created_at, prefix, key): equal scores go newest first, as on SQLite
         ranking = _fusion.rank_candidates(
-            [((r["prefix"], r["key"]), float(r["cosine"]), r["lm_text"] or "") for r in rows],
-            weights,
-            forms,
+            [(_item(r), float(r["cosine"]), r["lm_text"] or "") for r in rows], weights, forms
         )
         if len(ranking) >= want or complete or not op.filter:
             break
         top *= 4  # the exact filter dropped rows the SQL let through: look further
-    by_item = {(r["prefix"], r["key"]): r for r in rows}
+    by_item = {_item(r): r for r in rows}
     hits = []
     for score, item in ranking[offset:want]:
         row = by_item[item]
@@ -185,6 +190,10 @@ def ranked_search(
             )
         )
     return hits
+
+
+def _item(row: dict[str, Any]) -> tuple[Any, str, str]:
+    return (row["created_at"], row["prefix"], row["key"])
 
 
 def _lexical_candidates(

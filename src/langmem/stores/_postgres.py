@@ -19,10 +19,10 @@ written by one opens in the other). What it changes:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from langgraph.store.base import (
     GetOp,
@@ -40,6 +40,9 @@ from langgraph.store.postgres.base import PostgresIndexConfig, _group_ops
 from langmem.errors import ConfigurationError
 from langmem.stores import _pg_connect, _pg_search
 
+if TYPE_CHECKING:
+    from langmem.tasks import TaskQueue
+
 logger = logging.getLogger("langmem.stores")
 
 EXACT_MAX = 5_000
@@ -47,10 +50,20 @@ EXACT_MAX = 5_000
 
 SearchMode = Literal["auto", "exact", "hnsw"]
 
+
 # Append-only: each entry runs once per database, in order, under the advisory lock.
-STORE_STEPS: tuple[str, ...] = (
+def _task_table(cur: Any) -> None:
+    from langmem.tasks._postgres import POSTGRES_SCHEMA
+
+    for statement in POSTGRES_SCHEMA:
+        cur.execute(statement)
+
+
+STORE_STEPS: tuple[str | Callable[[Any], None], ...] = (
     # LangGraph keeps whole minutes: a TTL of 0.5 minutes would be refreshed to 0
     "ALTER TABLE store ALTER COLUMN ttl_minutes TYPE double precision",
+    # the durable queue of background tasks (langmem.tasks), beside the store
+    _task_table,
 )
 VECTOR_STEPS: tuple[str, ...] = (
     "ALTER TABLE store_vectors ADD COLUMN IF NOT EXISTS lm_text text,"
@@ -164,6 +177,15 @@ class PostgresStore(_LangGraphPostgresStore):
             except psycopg.Error as exc:
                 raise _pg_connect.explain_failure(self.url, exc) from None
 
+    def task_queue(self) -> TaskQueue:
+        """The durable queue of background tasks in this database, on the store's pool.
+
+        Several processes (apps and workers) share it: see :mod:`langmem.tasks`.
+        """
+        from langmem.tasks._postgres import PostgresTaskQueue
+
+        return PostgresTaskQueue(self.conn)
+
     @property
     def _omit_expired(self) -> bool:
         return True  # expired items are never returned, swept or not
@@ -212,6 +234,8 @@ class PostgresStore(_LangGraphPostgresStore):
                 self._batch_list_namespaces_ops(lists, results, cur)
             if plan is not None:
                 self._apply_puts(cur, plan)
+        if plan is not None:
+            self.word_counts.clear()  # this handle's next query sees its own writes' words
         return results
 
     def restore(self, items: Iterable[Item]) -> int:
