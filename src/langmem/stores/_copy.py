@@ -240,7 +240,7 @@ def _write_sqlite(store: SqliteStore, items: list[StoredItem]) -> None:
                         item_id,
                         name,
                         text,
-                        _writes._text_hash(text),
+                        _writes.text_hash(text),
                         np.asarray(vector, dtype=np.float32).tobytes(),
                     )
                     for name, text, vector in item.vectors
