@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -119,14 +120,38 @@ def test_import_into_a_store_without_restore() -> None:
 
 def test_store_copy_between_files(tmp_path: Path) -> None:
     url = seeded_store(tmp_path)
-    target = f"sqlite:///{tmp_path / 'copy.sqlite'}?embed=hashing"
+    target = f"sqlite:///{tmp_path / 'copy.sqlite'}"  # a new file gets the source's index
     result = run("store", "copy", url, target)
-    assert result.exit_code == 0
-    assert result.stdout == f'{{"copied":3,"source":"{url}","target":"{target}"}}\n'
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == (
+        f'{{"copied":3,"vectors":"copied","source":"{url}","target":"{target}"}}\n'
+    )
     assert run("memories", "export", "--store", target).stdout == seed_text()
+    info = json.loads(run("store", "info", "--store", target).stdout)
+    assert info["index"]["embeddings"] == "langmem-hashing-384"
     same = run("store", "copy", url, url)
     assert same.exit_code == 1
     assert same.stderr.startswith("error: source and target are the same store")
+
+
+def test_store_copy_reembeds_for_another_index(tmp_path: Path) -> None:
+    url = seeded_store(tmp_path)
+    target = f"sqlite:///{tmp_path / 'small.sqlite'}?embed=hashing&dims=32"
+    result = run("store", "copy", url, target, "-n", "memories/bob")
+    assert json.loads(result.stdout)["vectors"] == "re-embedded"
+    assert (
+        run("memories", "export", "--store", target).stdout
+        == seed_text().splitlines(keepends=True)[2]
+    )
+    result = run("store", "copy", url, target)  # whole store, but another index: re-embedded
+    assert json.loads(result.stdout) == {
+        "copied": 3,
+        "vectors": "re-embedded",
+        "source": url,
+        "target": target,
+    }
+    hit = run("memories", "search", "peanuts", "-l", "1", "--store", target)
+    assert '"key":"a1"' in hit.stdout
 
 
 def test_store_info(tmp_path: Path) -> None:

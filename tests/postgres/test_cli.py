@@ -22,8 +22,15 @@ def test_copy_embedded_to_postgres_and_back(tmp_path: Path, pg_database: str) ->
     postgres = f"{pg_database}?embed=hashing"
     there = run("store", "copy", embedded, postgres)
     assert there.exit_code == 0, there.stderr
+    assert json.loads(there.stdout)["vectors"] == "copied"  # copy_store: as stored, no re-embed
     back = f"sqlite:///{tmp_path / 'back.sqlite'}?embed=hashing"
-    assert run("store", "copy", postgres, back).exit_code == 0
+    again = run("store", "copy", postgres, back)
+    assert json.loads(again.stdout) == {
+        "copied": 3,
+        "vectors": "copied",
+        "source": postgres.replace(":langmem-test@", ":***@"),
+        "target": back,
+    }
     assert run("memories", "export", "--store", back).stdout == seed_text()
 
 

@@ -51,8 +51,10 @@ _filter_option = click.option(
 
 
 @contextmanager
-def _opened(url: str | None, *, must_exist: bool = True) -> Iterator[BaseStore]:
-    store = open_target(url, must_exist=must_exist)
+def _opened(
+    url: str | None, *, must_exist: bool = True, like: BaseStore | None = None
+) -> Iterator[BaseStore]:
+    store = open_target(url, must_exist=must_exist, like=like)
     try:
         yield store
     finally:

@@ -193,9 +193,14 @@ def reembed(
 def copy(source: str, target: str, namespace: str | None, table: bool) -> None:
     """Copy every memory from store SOURCE to store TARGET (URLs), timestamps included.
 
-    TARGET re-embeds the texts with its own embeddings. Memories with the same namespace and
-    key in TARGET are overwritten; the rest of TARGET is kept.
+    Between the embedded store and PostgreSQL (either way) with the same index, everything is
+    copied as stored: values, timestamps, TTLs and vectors (nothing re-embedded). Otherwise
+    (--namespace, or TARGET indexed with other embeddings) TARGET re-embeds the texts. A new
+    TARGET file gets SOURCE's index. Memories with the same namespace and key in TARGET are
+    overwritten; the rest of TARGET is kept. Shows a progress bar on a terminal.
     """
+    from langmem.stores import copy_store
+
     labels = parse_namespace(namespace)
     if resolve_url(source) == resolve_url(target):
         raise ConfigurationError(
@@ -203,9 +208,45 @@ def copy(source: str, target: str, namespace: str | None, table: bool) -> None:
         )
     with _opened(source) as src:
         require_namespace(src, labels, source)
-        items = _transfer.iter_items(src, labels)
-    with _opened(target, must_exist=False) as dst, progress("copy", len(items)) as step:
-        written = _transfer.write_items(dst, items, advance=step)
+        with _opened(target, must_exist=False, like=src) as dst:
+            as_stored = not labels and _copies_as_stored(src, dst)
+            with progress("copy", None) as step:
+                if as_stored:
+                    seen = [0]
+
+                    def report(done: int, total: int) -> None:
+                        step(done - seen[0], total)
+                        seen[0] = done
+
+                    written = copy_store(src, dst, progress=report)
+                else:
+                    items = _transfer.iter_items(src, labels)
+                    step(0, len(items))
+                    written = _transfer.write_items(dst, items, advance=step)
     Output(table=table).record(
-        {"copied": written, "source": display_url(source), "target": display_url(target)}
+        {
+            "copied": written,
+            "vectors": "copied" if as_stored else "re-embedded",
+            "source": display_url(source),
+            "target": display_url(target),
+        }
     )
+
+
+def _copies_as_stored(src: Any, dst: Any) -> bool:
+    """Whether copy_store may move vectors as they are: both ends langmem's SQLite or Postgres
+    store, indexed alike (same embeddings, dims and fields)."""
+    from langmem.stores import SqliteStore
+
+    kinds = (SqliteStore, *_postgres_class())
+    if not isinstance(src, kinds) or not isinstance(dst, kinds):
+        return False
+    return _handle_index(src) == _handle_index(dst)
+
+
+def _postgres_class() -> tuple[type, ...]:
+    try:
+        from langmem.stores._postgres import PostgresStore
+    except ImportError:  # the postgres extra is not installed: no Postgres store can exist
+        return ()
+    return (PostgresStore,)

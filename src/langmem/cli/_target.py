@@ -91,11 +91,14 @@ def recorded_index(path: Path) -> dict[str, Any] | None:
     }
 
 
-def open_target(url: str | None, *, must_exist: bool = True) -> BaseStore:
+def open_target(
+    url: str | None, *, must_exist: bool = True, like: BaseStore | None = None
+) -> BaseStore:
     """Open the store at ``url`` (default store when ``None``).
 
     ``must_exist``: a SQLite file that does not exist is an error instead of a new empty store.
-    The embeddings come from the URL's ``embed`` parameter, else from what the file records.
+    The embeddings come from the URL's ``embed`` parameter, else from what the file records,
+    else (a new store) from ``like``'s index, else langmem's default.
     """
     from langmem.stores import open_store
 
@@ -113,6 +116,9 @@ def open_target(url: str | None, *, must_exist: bool = True) -> BaseStore:
                 )
         elif "embed" not in parse_qs(urlsplit(chosen).query):
             embed, dims, fields = _recorded_embeddings(path)
+    config = getattr(like, "index_config", None)
+    if config and embed is None and "embed" not in parse_qs(urlsplit(chosen).query):
+        embed, dims, fields = config["embed"], config["dims"], list(config["fields"])
     if "://" in chosen and urlsplit(chosen).scheme.lower() not in (
         "sqlite",
         "file",
