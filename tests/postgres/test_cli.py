@@ -56,3 +56,21 @@ def test_bad_password_is_one_line(pg_database: str) -> None:
     assert result.stderr.count("\n") == 1
     assert "wrong" not in result.stderr
     assert "password authentication failed" in result.stderr
+
+
+def test_queue_on_postgres(pg_database: str) -> None:
+    from langmem.stores import open_store
+
+    store = open_store(f"{pg_database}?embed=hashing")
+    queue = store.task_queue()  # type: ignore[attr-defined]
+    task = queue.enqueue(queue="reflection", thread_key="t1", payload={"n": 1}, now=100.0).task
+    queue.close()
+    store.close()
+    listed = run("queue", "list", "--store", pg_database)
+    assert [json.loads(x)["id"] for x in listed.stdout.splitlines()] == [task.id]
+    shown = json.loads(run("queue", "show", task.id, "--store", pg_database).stdout)
+    assert (shown["status"], shown["payload"], shown["due_at"]) == (
+        "pending",
+        {"n": 1},
+        "1970-01-01T00:01:40Z",
+    )
