@@ -42,7 +42,8 @@ _FLOAT = re.compile(r"-?\d+\.\d{6,}")
 
 
 def _index() -> dict[str, Any]:
-    return {"dims": 64, "embed": HashingEmbeddings(64)}
+    # "content" only: the manager's memories also hold their write times, which differ per run
+    return {"dims": 64, "embed": HashingEmbeddings(64), "fields": ["content"]}
 
 
 def _plain(value: Any) -> Any:

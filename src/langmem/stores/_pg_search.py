@@ -61,13 +61,25 @@ def vector_literal(vector: Sequence[float]) -> str:
     return "[" + ",".join(repr(float(x)) for x in vector) + "]"
 
 
+ESTIMATE_ABOVE = 10_000
+"""In a store of more than this many texts, the count of texts and of the words ``ANALYZE``
+found most common come from its statistics instead of a count: the IDF of a common word barely
+moves with it, and counting it would read thousands of rows."""
+
+
 class WordCounts:
-    """Per store handle: how many indexed texts hold each word, reused for ``COUNT_TTL``."""
+    """Per store handle: how many indexed texts hold each word, reused for ``COUNT_TTL``.
+
+    Counts are exact up to ``ESTIMATE_ABOVE`` texts, so rankings are the embedded store's to
+    the last digit; in larger stores the number of texts and the counts of common words come
+    from ``ANALYZE``'s statistics.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: dict[str, tuple[float, int]] = {}
         self._documents: tuple[float, int] = (0.0, 0)
+        self._common: tuple[float, dict[str, float]] = (0.0, {})
 
     def clear(self) -> None:
         with self._lock:
@@ -77,10 +89,29 @@ class WordCounts:
     def documents(self, cur: Any) -> int:
         stamp, total = self._documents
         if time.monotonic() - stamp > COUNT_TTL:
-            cur.execute("SELECT count(*) AS n FROM store_vectors")
+            cur.execute(
+                "SELECT reltuples::bigint AS n FROM pg_class WHERE oid = 'store_vectors'::regclass"
+            )
             total = int(cur.fetchone()["n"])
+            if total <= ESTIMATE_ABOVE:
+                cur.execute("SELECT count(*) AS n FROM store_vectors")
+                total = int(cur.fetchone()["n"])
             self._documents = (time.monotonic(), total)
         return total
+
+    def _frequent(self, cur: Any) -> dict[str, float]:
+        """Word -> estimated share of texts, for the words ``ANALYZE`` found most common."""
+        stamp, shares = self._common
+        if time.monotonic() - stamp > 6 * COUNT_TTL:
+            cur.execute(
+                "SELECT most_common_elems::text::text[] AS w, most_common_elem_freqs AS f"
+                " FROM pg_stats WHERE tablename = 'store_vectors' AND attname = 'lm_words'"
+                " AND schemaname = current_schema()"
+            )
+            row = cur.fetchone()
+            shares = dict(zip(row["w"], row["f"])) if row and row["w"] else {}
+            self._common = (time.monotonic(), shares)
+        return shares
 
     def count(self, cur: Any, words: list[str]) -> dict[str, int]:
         now = time.monotonic()
@@ -88,13 +119,22 @@ class WordCounts:
             fresh = {w: c for w, (t, c) in self._counts.items() if now - t <= COUNT_TTL}
         missing = [w for w in words if w not in fresh]
         if missing:
-            cur.execute(
-                "SELECT w, (SELECT count(*) FROM store_vectors sv"
-                " WHERE sv.lm_words @@ quote_literal(w)::tsquery) AS n"
-                " FROM unnest(%s::text[]) AS w",
-                (missing,),
-            )
-            found = {row["w"]: int(row["n"]) for row in cur.fetchall()}
+            documents = self.documents(cur)
+            found: dict[str, int] = {}
+            if documents > ESTIMATE_ABOVE:
+                shares = self._frequent(cur)
+                for word in missing:
+                    if word in shares:  # common enough for the statistics: an estimate will do
+                        found[word] = max(1, round(shares[word] * documents))
+            counted = [w for w in missing if w not in found]
+            if counted:
+                cur.execute(
+                    "SELECT w, (SELECT count(*) FROM store_vectors sv"
+                    " WHERE sv.lm_words @@ quote_literal(w)::tsquery) AS n"
+                    " FROM unnest(%s::text[]) AS w",
+                    (counted,),
+                )
+                found.update({row["w"]: int(row["n"]) for row in cur.fetchall()})
             with self._lock:
                 if len(self._counts) > 50_000:
                     self._counts.clear()
@@ -105,27 +145,47 @@ class WordCounts:
 
 
 def _exact(store: PostgresStore, cur: Any, ns_sql: str, ns_params: list[Any]) -> bool:
-    """Whether the namespace is small enough to scan exactly."""
-    if ns_sql == "TRUE" or store.exact_max <= 0:
-        return store.exact_max > 0 and store.search_mode == "exact"
+    """Whether to scan the namespace's rows exactly (few rows) rather than through HNSW.
+
+    Decided on the planner's row estimate (no rows read): a wrong estimate costs time, never
+    results, since both ways return full results.
+    """
     if store.search_mode != "auto":
         return store.search_mode == "exact"
-    cur.execute(
-        f"SELECT count(*) AS n FROM (SELECT 1 FROM store_vectors sv WHERE {ns_sql} LIMIT %s) t",
-        [*ns_params, store.exact_max + 1],
-    )
-    return int(cur.fetchone()["n"]) <= store.exact_max
+    if store.exact_max <= 0:
+        return False
+    cur.execute(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM store_vectors sv WHERE {ns_sql}", ns_params)
+    plan = cur.fetchone()["QUERY PLAN"]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return float(plan[0]["Plan"]["Plan Rows"]) <= store.exact_max
 
 
 def _candidates(
-    cur: Any, where: str, params: list[Any], query: str, order: str, limit: int
+    cur: Any,
+    inner: tuple[str, list[Any]],
+    post: tuple[str, list[Any]],
+    literal: str,
+    limit: int,
+    exact: bool,
 ) -> list[dict[str, Any]]:
+    """The ``limit`` nearest vector rows meeting ``inner``, then those whose item meets
+    ``post`` (not expired, prefilter), with their item's columns.
+
+    Distances are computed once per row; values and texts are read for the winners only.
+    With ``exact``, an optimisation fence keeps the planner off the HNSW index.
+    """
+    where, params = inner
+    post_sql, post_params = post
+    fence = " OFFSET 0" if exact else ""
     cur.execute(
-        f"SELECT {_COLUMNS}, sv.field_name, sv.lm_text,"
-        f" 1 - (sv.embedding <=> %s::vector) AS cosine"
-        f" FROM store_vectors sv JOIN store s ON s.prefix = sv.prefix AND s.key = sv.key"
-        f" WHERE {where} {order} LIMIT %s",
-        [query, *params, limit],
+        "WITH near AS (SELECT * FROM (SELECT sv.prefix, sv.key, sv.field_name,"
+        f" sv.embedding <=> %s::vector AS dist FROM store_vectors sv WHERE {where}{fence}) d"
+        " ORDER BY dist LIMIT %s)"
+        f" SELECT {_COLUMNS}, near.field_name, v.lm_text, 1 - near.dist AS cosine FROM near"
+        " JOIN store s ON s.prefix = near.prefix AND s.key = near.key"
+        " JOIN store_vectors v ON v.prefix = near.prefix AND v.key = near.key"
+        f" AND v.field_name = near.field_name WHERE {_EXPIRY}{post_sql}",
+        [literal, *params, limit, *post_params],
     )
     return list(cur.fetchall())
 
@@ -139,17 +199,9 @@ def ranked_search(
     if want == 0:
         return []
     ns_sql, ns_params = namespace_condition("sv.prefix", tuple(op.namespace_prefix))
-    pre_sql, pre_params = prefilter(op.filter)
-    where = f"{ns_sql} AND {_EXPIRY}{pre_sql}"
-    params = [*ns_params, *pre_params]
+    post = prefilter(op.filter)
     literal = vector_literal(vector)
     exact = _exact(store, cur, ns_sql, ns_params)
-    # "+ 0" keeps the planner off the HNSW index: an exact scan of the namespace's rows
-    order = (
-        "ORDER BY (sv.embedding <=> %s::vector) + 0"
-        if exact
-        else ("ORDER BY sv.embedding <=> %s::vector")
-    )
     config = cast(dict[str, Any], store.index_config or {})
     per_item = int(config.get("__estimated_num_vectors", 1)) or 1
     top = max(want * 2, 20) * per_item
@@ -159,12 +211,12 @@ def ranked_search(
     lexical: list[dict[str, Any]] = []
     if store.hybrid:
         weights, forms, lexical = _lexical_candidates(
-            store, cur, text, where, params, literal, want
+            store, cur, text, (ns_sql, ns_params), post, literal, want
         )
         lexical = [r for r in lexical if _filters.matches(r["value"], op.filter)]
     while True:
-        rows = _candidates(cur, where, [*params, literal], literal, order, top)
-        complete = len(rows) < top
+        rows = _candidates(cur, (ns_sql, ns_params), post, literal, top, exact)
+        fetched = len(rows)
         rows = [r for r in rows if _filters.matches(r["value"], op.filter)]
         seen = {(r["prefix"], r["key"], r["field_name"]) for r in rows}
         rows += [r for r in lexical if (r["prefix"], r["key"], r["field_name"]) not in seen]
@@ -172,24 +224,22 @@ def ranked_search(
         ranking = _fusion.rank_candidates(
             [(_item(r), float(r["cosine"]), r["lm_text"] or "") for r in rows], weights, forms
         )
-        if len(ranking) >= want or complete or not op.filter:
+        if len(ranking) >= want or top >= 1_000_000:
             break
-        top *= 4  # the exact filter dropped rows the SQL let through: look further
+        if fetched < top and not _may_have_more(cur, ns_sql, ns_params, top):
+            break
+        top *= 4  # filters, expiry or items with several texts used up the rows: look further
     by_item = {_item(r): r for r in rows}
-    hits = []
-    for score, item in ranking[offset:want]:
-        row = by_item[item]
-        hits.append(
-            SearchItem(
-                namespace=tuple(row["prefix"].split(".")),
-                key=row["key"],
-                value=row["value"],
-                created_at=row["created_at"],
-                updated_at=row["updated_at"],
-                score=float(score),
-            )
-        )
-    return hits
+    return [_search_item(by_item[item], float(score)) for score, item in ranking[offset:want]]
+
+
+def _may_have_more(cur: Any, ns_sql: str, ns_params: list[Any], top: int) -> bool:
+    """Whether the namespace holds more than ``top`` vector rows."""
+    cur.execute(
+        f"SELECT count(*) AS n FROM (SELECT 1 FROM store_vectors sv WHERE {ns_sql} LIMIT %s) t",
+        [*ns_params, top + 1],
+    )
+    return int(cur.fetchone()["n"]) > top
 
 
 def _item(row: dict[str, Any]) -> tuple[Any, str, str]:
@@ -200,8 +250,8 @@ def _lexical_candidates(
     store: PostgresStore,
     cur: Any,
     text: str,
-    where: str,
-    params: list[Any],
+    inner: tuple[str, list[Any]],
+    post: tuple[str, list[Any]],
     literal: str,
     want: int,
 ) -> tuple[dict[str, float], dict[str, str], list[dict[str, Any]]]:
@@ -216,19 +266,22 @@ def _lexical_candidates(
         return weights, forms, []
     fetch = max(want * 2, 30)
     query = tsquery(list(search))
-    if max(search.values()) <= fetch:
-        order = ""
-    else:
-        order = "ORDER BY ts_rank(sv.lm_words, %s::tsquery) DESC"
-    rows = _candidates(
-        cur,
-        f"{where} AND sv.lm_words @@ %s::tsquery",
-        [*params, query, *([query] if order else [])],
-        literal,
-        order,
-        fetch,
+    ns_sql, ns_params = inner
+    # usually every match fits; when a word has more texts than fit, the best ts_rank win
+    rank = " ORDER BY ts_rank(sv.lm_words, %s::tsquery) DESC"
+    order = "" if max(search.values()) <= fetch else rank
+    post_sql, post_params = post
+    # the matching rows' keys first; values, texts and cosines for the kept ones only
+    cur.execute(
+        "WITH hits AS (SELECT sv.prefix, sv.key, sv.field_name FROM store_vectors sv"
+        f" WHERE sv.lm_words @@ %s::tsquery AND {ns_sql}{order} LIMIT %s)"
+        f" SELECT {_COLUMNS}, v.field_name, v.lm_text, 1 - (v.embedding <=> %s::vector) AS cosine"
+        " FROM hits JOIN store_vectors v ON v.prefix = hits.prefix AND v.key = hits.key"
+        " AND v.field_name = hits.field_name"
+        f" JOIN store s ON s.prefix = hits.prefix AND s.key = hits.key WHERE {_EXPIRY}{post_sql}",
+        [query, *ns_params, *([query] if order else []), fetch, literal, *post_params],
     )
-    return weights, forms, rows
+    return weights, forms, list(cur.fetchall())
 
 
 def list_search(store: PostgresStore, cur: Any, op: SearchOp) -> list[SearchItem]:
@@ -256,14 +309,15 @@ def list_search(store: PostgresStore, cur: Any, op: SearchOp) -> list[SearchItem
                 break
             position += chunk
         found = found[offset : offset + limit]
-    return [
-        SearchItem(
-            namespace=tuple(r["prefix"].split(".")),
-            key=r["key"],
-            value=r["value"],
-            created_at=r["created_at"],
-            updated_at=r["updated_at"],
-            score=None,
-        )
-        for r in found
-    ]
+    return [_search_item(r, None) for r in found]
+
+
+def _search_item(row: dict[str, Any], score: float | None) -> SearchItem:
+    return SearchItem(
+        namespace=tuple(row["prefix"].split(".")),
+        key=row["key"],
+        value=row["value"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        score=score,
+    )
