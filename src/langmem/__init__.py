@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from langmem._version import __version__  # noqa: F401 - re-exported via __all__
 
 if TYPE_CHECKING:
+    from langmem.knowledge import GuardReport, Guards, History, configure_trust  # noqa: F401
     from langmem.knowledge.extraction import (  # noqa: F401
         create_memory_manager,
         create_memory_searcher,
@@ -37,8 +38,12 @@ if TYPE_CHECKING:
 
 # public name -> module that defines it (imported on first access)
 _EXPORTS: dict[str, str] = {
+    "GuardReport": "langmem.knowledge",
+    "Guards": "langmem.knowledge",
+    "History": "langmem.knowledge",
     "Prompt": "langmem.prompts.types",
     "ReflectionExecutor": "langmem.reflection",
+    "configure_trust": "langmem.knowledge",
     "create_manage_memory_tool": "langmem.knowledge.tools",
     "create_memory_manager": "langmem.knowledge.extraction",
     "create_memory_searcher": "langmem.knowledge.extraction",

@@ -17,6 +17,7 @@ from langmem.errors import (
     NamespaceError,
     StoreNotFoundError,
 )
+from langmem.knowledge._history import parse_archive_key
 from langmem.knowledge.extraction import Item, Memory, MemoryStoreManager, SearchItem
 from langmem.testing import ScriptedChatModel, ai_tool_calls
 from tests.knowledge._support import (
@@ -89,7 +90,16 @@ class TestTurn:
         assert all(isinstance(op, SearchOp) for op in searches)
         assert [op.limit for op in searches] == [5]
         assert "green tea" in str(searches[0].query)
-        assert all(isinstance(op, PutOp) for op in writes) and len(writes) == 2
+        assert all(isinstance(op, PutOp) for op in writes)
+        # the insert and the update, a change record for each, the superseded coffee fact
+        areas = sorted(op.namespace[:2] for op in writes)  # type: ignore[union-attr]
+        assert areas == [
+            ("__langmem__", "history"),
+            ("__langmem__", "history"),
+            ("__langmem__", "superseded"),
+            NS[:2],
+            NS[:2],
+        ]
 
     def test_update_keeps_key_and_created_at(self, store: RecordingStore) -> None:
         seed(store, {"k1": "Drinks coffee every morning"})
@@ -114,7 +124,14 @@ class TestTurn:
         manager = create_memory_store_manager(model, store=store, enable_deletes=True)
         assert manager.invoke({"messages": CONVO}, CFG) == []  # type: ignore[arg-type]
         assert stored(store) == {}
-        assert store.batches[-1] == [PutOp(NS, "k1", None)]
+        ops = store.batches[-1]
+        assert [op for op in ops if op.namespace == NS] == [PutOp(NS, "k1", None)]  # type: ignore[union-attr]
+        # the old fact is superseded, not erased: archived with its validity, and recorded
+        archived = store.inner.search(("__langmem__", "superseded", *NS))
+        assert [a.value["content"]["content"] for a in archived] == ["Drinks coffee every morning"]
+        key, valid_from, invalid_from = parse_archive_key(archived[0].key)
+        assert key == "k1" and valid_from is not None and invalid_from >= valid_from
+        assert manager.history.history(NS, "k1")[-1]["op"] == "delete"
 
     def test_no_change_writes_nothing(self, store: RecordingStore) -> None:
         seed(store, {"k1": "Drinks tea"})
@@ -434,8 +451,8 @@ class TestParity:
                 row = []
                 for op in ops:
                     if isinstance(op, PutOp) and op.value is not None:
-                        value = {k: v for k, v in op.value.items() if not k.endswith("_at")}
-                        key = op.key if op.key.startswith("k") else "<new>"
+                        value = _without_times(op.value)
+                        key = op.key.split("@")[0] if op.key.startswith("k") else "<new>"
                         row.append(("put", op.namespace, key, value))
                     else:
                         row.append(op)
@@ -460,3 +477,15 @@ async def test_call_runs_one_turn(store: RecordingStore) -> None:
     manager = create_memory_store_manager(model, namespace=("memories",), store=store)
     writes = await manager(CONVO)
     assert [w["namespace"] for w in writes] == [("memories",)]
+
+
+def _without_times(value: Any) -> Any:
+    """``value`` without what differs run to run: times, generated ids and run ids."""
+    varies = ("change_id", "at", "at_epoch", "run_id", "valid_from", "invalid_from")
+    if isinstance(value, dict):
+        return {
+            k: "<new>" if k == "key" and not str(v).startswith("k") else _without_times(v)
+            for k, v in value.items()
+            if not k.endswith("_at") and k not in varies
+        }
+    return value

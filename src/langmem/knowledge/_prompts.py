@@ -131,3 +131,14 @@ THREAD_INSTRUCTIONS = "Summarize the conversation below."
 THREAD_REQUEST = (
     "Call {tool} for this conversation:\n<conversation>\n{conversation}\n</conversation>"
 )
+
+# Guards: what the agent reads when a guard acted on its call (see docs/security.md).
+TOOL_DELETE_HELD = (
+    "Deletion of memory {id} was NOT applied: it is held until the user confirms it ({why}). "
+    "Tell the user which memories you wanted to delete and why."
+)
+TOOL_QUARANTINED = (
+    "{done}, but it reads like instructions to an AI ({patterns}), so it is quarantined: stored "
+    "for review and not used until the user releases it."
+)
+TOOL_FLAGGED = "{done} (flagged for review: it reads like instructions to an AI: {patterns})."

@@ -13,6 +13,7 @@ from langmem._models import ModelRef
 from langmem._namespace import NamespaceTemplate
 from langmem._store_context import resolve_store
 from langmem.knowledge import _prompts
+from langmem.knowledge._guards import quote
 from langmem.knowledge._manager import check_messages
 from langmem.knowledge._retrieval import query_flow, top
 from langmem.knowledge._types import MessagesState
@@ -35,7 +36,7 @@ class MemorySearcher(Runnable[MessagesState, list[SearchItem]]):
         store = resolve_store(None, what="memory searcher")
         namespace = self.namespace(config)
         request = (
-            f"<conversation>\n{get_conversation(messages)}\n</conversation>\n\n"
+            f"<conversation>\n{quote(get_conversation(messages))[0]}\n</conversation>\n\n"
             f"{_prompts.SEARCHER_REQUEST}"
         )
         queries = yield from query_flow(self.model.get(), self.prompt, request, config)

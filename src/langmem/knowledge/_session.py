@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from langmem._task_scope import new_memory_id
 from langmem.errors import ConfigurationError, InvalidInputError
 from langmem.knowledge import _kinds, _prompts
+from langmem.knowledge._guards import quote
 from langmem.knowledge._kinds import DictKind, Kind, KindError, ModelKind, TextKind
 from langmem.knowledge._types import ExtractedMemory, RemoveDoc
 from langmem.utils import dumps
@@ -37,6 +38,7 @@ class Entry:
     external: bool
     state: State = "kept"
     ref: Any = None  # the store manager keeps the item this memory was read from
+    reason: str | None = None  # the model's text next to the call that changed it
 
     @property
     def live(self) -> bool:
@@ -75,6 +77,17 @@ class Session:
         self.entries: list[Entry] = []
         self._by_short: dict[str, Entry] = {}
         self._by_id: dict[str, Entry] = {}
+        self.quote = True  # neutralize prompt-section tags in memory and conversation text
+        self.quoted = 0  # texts that needed it
+        self._reason: str | None = None
+
+    def quoted_text(self, text: str) -> str:
+        """``text`` with prompt-section tags made inert (when quoting is on)."""
+        if not self.quote:
+            return text
+        text, changed = quote(text)
+        self.quoted += changed
+        return text
 
     # -- building -------------------------------------------------------------------------------
     def add(
@@ -198,13 +211,14 @@ class Session:
             if not isinstance(text, str) or "\n" in text:
                 text = dumps(data)
             tag = f" ({entry.kind.name})" if show_kind and entry.kind.name else ""
-            lines.append(f"{entry.short}{tag}: {text}")
+            lines.append(f"{entry.short}{tag}: {self.quoted_text(text)}")
         return "<memories>\n" + "\n".join(lines) + "\n</memories>"
 
     # -- applying the model's calls -------------------------------------------------------------
     def apply(self, message: AIMessage, offered: Sequence[str]) -> Outcome:
         """Apply every valid tool call of ``message``; collect problems for the rest."""
         outcome = Outcome()
+        self._reason = str(message.text).strip() or None
         for call in message.tool_calls:
             try:
                 result = self._apply_call(call["name"], call.get("args") or {}, offered, outcome)
@@ -241,6 +255,7 @@ class Session:
         if twin is not None:  # e.g. a correction round that re-sends calls already applied
             return _prompts.RESULT_DUPLICATE.format(short=twin.short)
         entry = self.add(new_memory_id(), kind, value, external=False, state="inserted")
+        entry.reason = self._reason
         return _prompts.RESULT_INSERTED.format(short=entry.short)
 
     def _find_twin(self, kind: Kind, value: Any) -> Entry | None:
@@ -272,6 +287,7 @@ class Session:
         entry.value = entry.kind.validate(merged)
         if entry.state == "kept":
             entry.state = "updated"
+        entry.reason = self._reason
         return _prompts.RESULT_UPDATED.format(short=entry.short)
 
     def _delete(self, args: dict[str, Any]) -> str:
@@ -279,6 +295,7 @@ class Session:
         if not entry.live:  # deleting twice leaves the same result: not worth a correction
             return _prompts.RESULT_ALREADY_DELETED.format(short=entry.short)
         entry.state = "dropped" if entry.state == "inserted" or not entry.external else "deleted"
+        entry.reason = self._reason
         return _prompts.RESULT_DELETED.format(short=entry.short)
 
     def _lookup(self, ref: Any, *, deleted_ok: bool = False) -> Entry:

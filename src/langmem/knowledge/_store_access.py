@@ -19,7 +19,9 @@ from langmem._namespace import NamespaceTemplate
 from langmem._store_context import resolve_store
 from langmem.errors import ConfigurationError
 from langmem.knowledge._kinds import ModelKind
+from langmem.knowledge._trust import Trust
 from langmem.knowledge._types import Item, SearchItem
+from langmem.knowledge.history import History
 
 __all__ = ["DEFAULT_KEY", "StoreAccess"]
 
@@ -33,6 +35,7 @@ class StoreAccess:
     default_factory: Callable[[RunnableConfig], Any] | None
     namespace: NamespaceTemplate
     _store: BaseStore | None
+    trust: Trust
 
     @property
     def store(self) -> BaseStore:
@@ -178,8 +181,15 @@ class StoreAccess:
         ttl: float | NotProvided | None = NOT_PROVIDED,
         config: RunnableConfig | None = None,
     ) -> None:
-        """Store ``value`` under ``key`` in this manager's namespace."""
-        self.store.put(self.get_namespace(config), key, value, index=index, ttl=ttl)
+        """Store ``value`` under ``key`` in this manager's namespace (a recorded change)."""
+        _history(self).put(
+            self.get_namespace(config),
+            key,
+            value,
+            index=index,
+            ttl=ttl,
+            component="store_manager.put",
+        )
 
     async def aput(
         self,
@@ -191,12 +201,34 @@ class StoreAccess:
         config: RunnableConfig | None = None,
     ) -> None:
         """Async :meth:`put`."""
-        await self.store.aput(self.get_namespace(config), key, value, index=index, ttl=ttl)
+        await _history(self).aput(
+            self.get_namespace(config),
+            key,
+            value,
+            index=index,
+            ttl=ttl,
+            component="store_manager.put",
+        )
 
     def delete(self, key: str, config: RunnableConfig | None = None) -> None:
-        """Delete the memory stored under ``key``."""
-        self.store.delete(self.get_namespace(config), key)
+        """Delete the memory stored under ``key`` (a recorded change; superseded when the
+        manager supersedes)."""
+        _history(self).delete(
+            self.get_namespace(config),
+            key,
+            supersede=self.trust.supersede,
+            component="store_manager.delete",
+        )
 
     async def adelete(self, key: str, config: RunnableConfig | None = None) -> None:
         """Async :meth:`delete`."""
-        await self.store.adelete(self.get_namespace(config), key)
+        await _history(self).adelete(
+            self.get_namespace(config),
+            key,
+            supersede=self.trust.supersede,
+            component="store_manager.delete",
+        )
+
+
+def _history(access: StoreAccess) -> History:
+    return History(access.store)

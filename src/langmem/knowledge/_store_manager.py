@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableConfig, ensure_config
-from langgraph.store.base import BaseStore, GetOp, PutOp, SearchOp
+from langgraph.store.base import BaseStore, GetOp, SearchOp
 from langgraph.store.base import Item as BaseItem
 
 from langmem import _flow
@@ -21,6 +21,8 @@ from langmem._models import ModelRef
 from langmem._namespace import NamespaceTemplate
 from langmem.errors import ConfigurationError, InvalidInputError
 from langmem.knowledge import _prompts
+from langmem.knowledge._guards import GuardReport, Guards, quote
+from langmem.knowledge._history import Change, Op, Provenance, check_namespace, provenance
 from langmem.knowledge._kinds import DictKind, Kind, TextKind, build_kinds
 from langmem.knowledge._manager import check_messages, check_steps, extraction_flow
 from langmem.knowledge._retrieval import (
@@ -31,7 +33,9 @@ from langmem.knowledge._retrieval import (
 )
 from langmem.knowledge._session import Entry, Permissions, Session
 from langmem.knowledge._store_access import DEFAULT_KEY, StoreAccess
+from langmem.knowledge._trust import Trust, TurnResult, hold_if_over_cap, size_probe, write_flow
 from langmem.knowledge._types import Memory, MemoryPhase, MemoryStoreManagerInput
+from langmem.knowledge.history import History
 
 __all__ = ["MemoryStoreManager", "create_memory_store_manager"]
 
@@ -80,6 +84,13 @@ class MemoryStoreManager(StoreAccess, Runnable[MemoryStoreManagerInput, list[dic
         self.namespace = NamespaceTemplate(namespace)
         self.phases = list(phases or [])
         self._store = store
+        self.trust = Trust("store_manager", Guards(), supersede=True)
+        """History, supersede and guard settings (change with :func:`langmem.configure_trust`)."""
+
+    @property
+    def history(self) -> History:
+        """This manager's store's change history: list, restore, undo a run, release."""
+        return History(self._store)
 
     @property
     def model(self) -> Any:
@@ -103,11 +114,16 @@ class MemoryStoreManager(StoreAccess, Runnable[MemoryStoreManagerInput, list[dic
         steps = check_steps(input.get("max_steps"))
         config = ensure_config(config)
         store = self.store
-        namespace = self.namespace(config)
+        namespace = check_namespace(self.namespace(config))
 
         queries = None
+        quoted = 0
         if self._query_model is not None:
-            request = f"<conversation>\n{get_conversation(messages)}\n</conversation>"
+            conversation = get_conversation(messages)
+            if self.trust.guards.quote:
+                conversation, changed = quote(conversation)
+                quoted += changed
+            request = f"<conversation>\n{conversation}\n</conversation>"
             queries = yield from query_flow(
                 self._query_model.get(), _prompts.SEARCH_QUERY_INSTRUCTIONS, request, config
             )
@@ -118,6 +134,7 @@ class MemoryStoreManager(StoreAccess, Runnable[MemoryStoreManagerInput, list[dic
         results = (yield _flow.StoreBatch(store, ops)) if ops else []
 
         session = Session(self.kinds, Permissions(self.enable_inserts, True, self.enable_deletes))
+        session.quote = self.trust.guards.quote
         found = top(results[: len(queries)], self.query_limit)
         if self.default_factory is not None:
             profile = results[-1]
@@ -152,36 +169,48 @@ class MemoryStoreManager(StoreAccess, Runnable[MemoryStoreManagerInput, list[dic
                 config=config,
             )
 
-        puts, written = self._writes(session, namespace, config)
-        if puts:
-            yield _flow.StoreBatch(store, puts)
-        return written
+        prov = provenance(config, "store_manager")
+        changes = self._changes(session, namespace, prov)
+        report = GuardReport(quoted=quoted + session.quoted)
+        deletes = sum(change.op == "delete" for change in changes)
+        probe = size_probe(namespace, self.trust.guards, deletes)
+        size = len((yield _flow.StoreBatch(store, (probe,)))[0]) if probe is not None else None
+        hold_if_over_cap(changes, deletes, size, self.trust.guards, report)
+        yield from write_flow(store, changes, prov, self.trust, report)
+        written = [
+            {"namespace": c.namespace, "key": c.key, "value": c.value}
+            for c in changes
+            if c.value is not None and c.status in ("applied", "flagged")
+        ]
+        return TurnResult(written, report=report, run_id=prov.run_id)
 
-    def _writes(
-        self, session: Session, namespace: tuple[str, ...], config: RunnableConfig
-    ) -> tuple[list[PutOp], list[dict[str, Any]]]:
+    def _changes(
+        self, session: Session, namespace: tuple[str, ...], prov: Provenance
+    ) -> list[Change]:
         now = _dt.datetime.now(_dt.timezone.utc).isoformat()
-        thread_id = (config.get("configurable") or {}).get("thread_id")
-        provenance: dict[str, Any] = {"updated_at": now}
-        if thread_id is not None:
-            provenance["thread_id"] = str(thread_id)
-        puts: list[PutOp] = []
-        written: list[dict[str, Any]] = []
+        stamps: dict[str, Any] = {"updated_at": now}
+        if prov.thread_id is not None:
+            stamps["thread_id"] = prov.thread_id
+        changes: list[Change] = []
         for entry in session.entries:
             ns, item = entry.ref if entry.ref is not None else (namespace, None)
+            previous = dict(item.value) if item is not None else None
+            since = item.updated_at.isoformat() if item is not None else None
             if entry.state == "deleted":
                 if item is not None:
-                    puts.append(PutOp(ns, item.key, None))
+                    changes.append(
+                        Change(ns, item.key, previous, None, "delete", entry.reason, since)
+                    )
                 continue
             if entry.state == "dropped" or (entry.state == "kept" and item is not None):
                 continue
-            value = self._stored_value(entry, item, now, provenance)
+            value = self._stored_value(entry, item, now, stamps)
             if value is None:
                 continue
             key = item.key if item is not None else _new_key(entry)
-            puts.append(PutOp(ns, key, value))
-            written.append({"namespace": ns, "key": key, "value": value})
-        return puts, written
+            op: Op = "create" if item is None else "update"
+            changes.append(Change(ns, key, previous, value, op, entry.reason, since))
+        return changes
 
     def _stored_value(
         self, entry: Entry, item: BaseItem | None, now: str, provenance: dict[str, Any]
@@ -267,7 +296,10 @@ def create_memory_store_manager(
 
     Returns:
         A :class:`MemoryStoreManager`: ``invoke({"messages": [...]}, config)`` returns the
-        writes as ``{"namespace", "key", "value"}`` dicts (deletions are applied, not returned).
+        writes as ``{"namespace", "key", "value"}`` dicts (deletions are applied, not returned),
+        in a list whose ``.report`` says what the guards did and ``.run_id`` names the turn.
+        Every change is recorded (see :class:`~langmem.History`); a deleted or changed memory
+        is superseded, not erased; guards are on (see :func:`~langmem.configure_trust`).
 
     Example:
         >>> from langgraph.store.memory import InMemoryStore

@@ -13,6 +13,7 @@ from langmem._conversation import get_conversation
 from langmem._models import ModelRef
 from langmem.errors import ModelOutputError
 from langmem.knowledge import _prompts
+from langmem.knowledge._guards import quote
 from langmem.knowledge._kinds import KindError, build_kinds
 from langmem.knowledge._manager import MAX_CORRECTIONS, check_messages
 from langmem.knowledge._types import MessagesState, SummarizeThread
@@ -32,7 +33,8 @@ class ThreadExtractor(Runnable[MessagesState, BaseModel]):
         messages = check_messages(input["messages"] if isinstance(input, dict) else input)
         name = self.kind.name
         bound = self.model.get().bind_tools([self.kind.tool()], tool_choice=name)
-        request = _prompts.THREAD_REQUEST.format(tool=name, conversation=get_conversation(messages))
+        conversation = quote(get_conversation(messages))[0]  # it cannot close its section
+        request = _prompts.THREAD_REQUEST.format(tool=name, conversation=conversation)
         transcript: list[BaseMessage] = [
             SystemMessage(self.instructions),
             HumanMessage(request),

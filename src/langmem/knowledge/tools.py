@@ -14,23 +14,34 @@ from __future__ import annotations
 import datetime as _dt
 import uuid
 from collections.abc import Callable
-from typing import Any, Literal, Optional
+from typing import Any, Literal, Optional, TypeVar
 
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import StructuredTool, ToolException
-from langgraph.store.base import BaseStore, GetOp, PutOp, SearchOp
+from langgraph.store.base import BaseStore, SearchOp
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_model
 
 from langmem import _flow
 from langmem._namespace import NamespaceTemplate
 from langmem._store_context import resolve_store
 from langmem.errors import ConfigurationError
-from langmem.knowledge import _prompts
+from langmem.knowledge import _prompts, _tool_args
+from langmem.knowledge._guards import Guards
+from langmem.knowledge._history import Change, check_namespace, provenance
 from langmem.knowledge._kinds import validation_problems
+from langmem.knowledge._tool_trust import (
+    delete_turn,
+    stamp_of,
+    tool_read,
+    tool_result,
+    tool_write,
+)
+from langmem.knowledge._trust import Trust, TrustHolder, hold_if_over_cap
 from langmem.utils import dumps
 
 __all__ = ["create_manage_memory_tool", "create_search_memory_tool"]
 
+T = TypeVar("T")
 Action = Literal["create", "update", "delete"]
 _ALL_ACTIONS: tuple[Action, ...] = ("create", "update", "delete")
 
@@ -59,7 +70,10 @@ def create_manage_memory_tool(
 
     Returns:
         A tool returning ``"created memory <id>"``, ``"updated memory <id>"`` or
-        ``"Deleted memory <id>"``; agent mistakes come back as error messages.
+        ``"Deleted memory <id>"``; agent mistakes come back as error messages. Every change is
+        recorded (see :class:`~langmem.History`) and guards are on: deletions past 3 per turn
+        are held, injected instructions quarantined, and the answer says so (settings:
+        :func:`~langmem.configure_trust`).
 
     Example:
         >>> from langgraph.store.memory import InMemoryStore
@@ -74,13 +88,19 @@ def create_manage_memory_tool(
     default_action = "create" if "create" in actions else actions[0]
     args_schema = _manage_args_schema(name, schema, actions, default_action)
 
+    holder = TrustHolder(Trust(name, Guards(), supersede=False))
+
     def flow(config: RunnableConfig, action: str, content: Any, id: Any) -> _flow.Flow[str]:
+        trust = holder.trust
         if action not in actions:
             raise ToolException(
                 _prompts.ERR_ACTION_FORBIDDEN.format(action=action, allowed=", ".join(actions))
             )
         target = resolve_store(store, what=f"{name!r} tool")
-        ns = template(config)
+        ns = check_namespace(template(config))
+        prov = provenance(config, name, step_run=True)
+        if action in ("create", "update") and content is not None:
+            _tool_args.check_content(action, content)
         if action == "create":
             if id is not None:
                 hint = " with that id" if "update" in actions else ""
@@ -88,28 +108,44 @@ def create_manage_memory_tool(
             if content is None:
                 raise ToolException(_prompts.ERR_CONTENT_REQUIRED.format(action=action))
             key = str(uuid.uuid4())
-            yield _flow.StoreBatch(target, (PutOp(ns, key, {"content": _dump(adapter, content)}),))
-            return f"created memory {key}"
-        if id is None:
+            change = Change(ns, key, None, {"content": _dump(adapter, content)}, "create")
+            yield from _refusing(tool_write(target, change, prov, trust))
+            return tool_result(f"created memory {key}", change)
+        if id is None or not str(id).strip():
             raise ToolException(_prompts.ERR_ID_REQUIRED.format(action=action))
         if action == "update" and content is None:
             raise ToolException(_prompts.ERR_CONTENT_REQUIRED.format(action=action))
-        key = str(id)
-        (existing,) = yield _flow.StoreBatch(target, (GetOp(ns, key),))
-        if existing is None:
-            create_hint = ", or use action 'create' for new content" if "create" in actions else ""
-            verb = "updated" if action == "update" else "deleted"
-            raise ToolException(
-                _prompts.ERR_UNKNOWN_ID.format(id=key, verb=verb, create_hint=create_hint)
-            )
-        if action == "update":
-            value = {**existing.value, "content": _dump(adapter, content)}
-            if "updated_at" in value:  # provenance written by the store manager stays true
-                value["updated_at"] = _dt.datetime.now(_dt.timezone.utc).isoformat()
-            yield _flow.StoreBatch(target, (PutOp(ns, key, value),))
-            return f"updated memory {key}"
-        yield _flow.StoreBatch(target, (PutOp(ns, key, None),))
-        return f"Deleted memory {key}"
+        keys = _tool_args.key_candidates(id)
+        turn = delete_turn(target, ns, prov, trust) if action == "delete" else None
+        try:
+            existing = yield from _refusing(tool_read(target, ns, keys, turn, trust))
+            if existing is None:
+                create_hint = (
+                    ", or use action 'create' for new content" if "create" in actions else ""
+                )
+                verb = "updated" if action == "update" else "deleted"
+                raise ToolException(
+                    _prompts.ERR_UNKNOWN_ID.format(id=keys[0], verb=verb, create_hint=create_hint)
+                )
+            key = existing.key
+            if action == "update":
+                new = _tool_args.updated_content(key, existing.value, _dump(adapter, content))
+                value = {**existing.value, "content": new}
+                if "updated_at" in value:  # provenance written by the store manager stays true
+                    value["updated_at"] = _dt.datetime.now(_dt.timezone.utc).isoformat()
+                change = Change(
+                    ns, key, existing.value, value, "update", valid_from=stamp_of(existing)
+                )
+                yield from _refusing(tool_write(target, change, prov, trust))
+                return tool_result(f"updated memory {key}", change)
+            change = Change(ns, key, existing.value, None, "delete", valid_from=stamp_of(existing))
+            assert turn is not None
+            hold_if_over_cap([change], turn.count, turn.size, trust.guards, turn.report)
+            yield from _refusing(tool_write(target, change, prov, trust, turn))
+        finally:
+            if turn is not None:
+                turn.finish()
+        return tool_result(f"Deleted memory {key}", change)
 
     def manage_memory(
         config: RunnableConfig,
@@ -127,6 +163,7 @@ def create_manage_memory_tool(
     ) -> str:
         return await _flow.run_async(flow(config, action, content, id))
 
+    manage_memory.langmem_trust = holder  # type: ignore[attr-defined]  # see configure_trust
     return StructuredTool(
         name=name,
         description=_prompts.manage_tool_description(instructions, actions),
@@ -185,8 +222,8 @@ def create_search_memory_tool(
         config: RunnableConfig, query: str, limit: int, offset: int, filter: dict[str, Any] | None
     ) -> _flow.Flow[Any]:
         target = resolve_store(store, what=f"{name!r} tool")
-        op = SearchOp(template(config), filter, limit, offset, query)
-        (items,) = yield _flow.StoreBatch(target, (op,))
+        op = SearchOp(check_namespace(template(config)), filter, limit, offset, query)
+        (items,) = yield from _guarded(_flow.StoreBatch(target, (op,)))
         content = dumps([item.dict() for item in items])
         if response_format == "content_and_artifact":
             return content, items
@@ -257,10 +294,30 @@ def _manage_args_schema(
     )
     if actions != ("create",):
         fields["id"] = (
-            uuid.UUID | None,
-            Field(default=None, description="The memory's id (for update and delete)."),
+            str | None,
+            Field(default=None, description="The memory's id as shown (for update and delete)."),
         )
     return create_model(_schema_name(name), **fields)
+
+
+def _guarded(batch: _flow.StoreBatch) -> _flow.Flow[Any]:
+    """Run ``batch``; a store error caused by the model's arguments becomes a tool error."""
+    return (yield from _refusing(_one(batch)))
+
+
+def _one(batch: _flow.StoreBatch) -> _flow.Flow[Any]:
+    return (yield batch)
+
+
+def _refusing(flow: _flow.Flow[T]) -> _flow.Flow[T]:
+    """Run ``flow``; a store error caused by the model's arguments becomes a tool error."""
+    try:
+        return (yield from flow)
+    except Exception as exc:
+        refusal = _tool_args.store_refusal(exc)
+        if refusal is None:
+            raise
+        raise refusal from exc
 
 
 def _schema_name(tool_name: str) -> str:

@@ -1,8 +1,9 @@
 """Search filters: the exact rule in Python, and a SQL pre-filter that narrows rows cheaply.
 
-A filter maps top-level value keys to a condition: a plain value (equality; a dict compares
-nested keys), or operators ``$eq $ne $gt $gte $lt $lte``. Range operators compare numbers (a
-numeric string counts as its number) or two strings; anything else does not match.
+A filter maps value keys (a dotted key missing at the top level reaches into nested objects) to
+a condition: a plain value (equality; a dict compares nested keys), or operators ``$eq $ne $gt
+$gte $lt $lte``. Range operators compare numbers (a numeric string counts as its number) or two
+strings; anything else does not match.
 """
 
 from __future__ import annotations
@@ -72,7 +73,20 @@ def matches(value: Mapping[str, Any], filter: Mapping[str, Any] | None) -> bool:
     """
     if not filter:
         return True
-    return all(_condition_matches(value.get(key), cond) for key, cond in filter.items())
+    return all(_condition_matches(_value_at(value, key), cond) for key, cond in filter.items())
+
+
+def _value_at(value: Mapping[str, Any], key: str) -> Any:
+    """``value[key]``; a dotted key missing at the top level is a path into nested objects
+    (``"user.city"``), as LangGraph's SqliteStore and PostgresStore read filter keys."""
+    if key in value or "." not in str(key):
+        return value.get(key)
+    found: Any = value
+    for part in str(key).split("."):
+        if not isinstance(found, Mapping) or part not in found:
+            return None
+        found = found[part]
+    return found
 
 
 def validate(filter: Mapping[str, Any] | None) -> None:

@@ -18,7 +18,10 @@ import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from langmem.errors import IndexMismatchError
+from langgraph.store.base import IndexConfig, ensure_embeddings
+
+from langmem.embeddings._default import default_embeddings, embeddings_id
+from langmem.errors import ConfigurationError, IndexMismatchError
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -103,12 +106,20 @@ def mismatch(
             f"The store file {path!r} is indexed with ({found.describe()}), but it was opened "
             f"with ({wanted.describe()})"
         )
+    hint = ""
+    if wanted.embedder.startswith("langmem-hashing") and "MiniLM" in found.embedder:
+        from langmem.embeddings._default import INSTALL_HINT
+
+        hint = (
+            " This process fell back to hashing embeddings because the local MiniLM model is "
+            f"not installed here: run `{INSTALL_HINT}`."
+        )
     return IndexMismatchError(
         f"{what}: ranking or writing with vectors of another model or other fields would give "
         "wrong results, so nothing was read or changed. Fix: open the file with the recorded "
         "index (same embeddings, dims and fields), or re-embed it for the new one with "
         f"SqliteStore({path!r}).reembed(index={{...}}) (every other handle then must reopen "
-        "with that index).",
+        f"with that index).{hint}",
         recorded=found.describe(),
         requested=wanted.describe(),
     )
@@ -128,3 +139,42 @@ def rebuild(identity: IndexIdentity) -> Embeddings | None:
         return None
     local = default_embeddings()  # warns, once, when only the hashing fallback is installed
     return local if embeddings_id(local) == identity.embedder else None
+
+
+def index_setup(
+    index: IndexConfig | dict[str, Any],
+) -> tuple[dict[str, Any], Embeddings, IndexIdentity]:
+    """Validate an index config (LangGraph's ``fields`` or ``text_fields``); returns it
+    normalised, its embeddings and its identity."""
+    config: dict[str, Any] = dict(index)
+    dims = config.get("dims")
+    if not isinstance(dims, int) or isinstance(dims, bool) or dims <= 0:
+        raise ConfigurationError(
+            f"index dims={dims!r} is not usable: give the embedding length as a positive "
+            'int, for example index={"dims": 384} for all-MiniLM-L6-v2.'
+        )
+    fields = config.get("fields")
+    text_fields = config.pop("text_fields", None)
+    if fields is not None and text_fields is not None and fields != text_fields:
+        raise ConfigurationError(
+            f"index has fields={fields!r} and text_fields={text_fields!r}: they are two names "
+            "for the same setting (LangGraph's SqliteStore says text_fields); give one."
+        )
+    chosen = fields if fields is not None else text_fields
+    if isinstance(chosen, str):
+        chosen = [chosen]
+    if chosen is not None and (
+        not isinstance(chosen, (list, tuple)) or not all(isinstance(f, str) for f in chosen)
+    ):
+        raise ConfigurationError(
+            f"index fields={chosen!r} is not a list of paths: use e.g. ['$'] (the whole value) "
+            "or ['content', 'tags[*]']."
+        )
+    config["fields"] = list(chosen or ["$"])
+    if text_fields is not None:  # kept under LangGraph's name too, for code that reads it
+        config["text_fields"] = list(config["fields"])
+    embed = config.get("embed")
+    embeddings = default_embeddings() if embed is None else ensure_embeddings(embed)
+    config["embed"] = embeddings
+    name = embeddings_id(embed if embed is not None else embeddings)
+    return config, embeddings, IndexIdentity.of(name, dims, config["fields"])

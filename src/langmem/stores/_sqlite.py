@@ -9,7 +9,9 @@ Queries are answered by hybrid ranking, dense cosine fused with BM25 (see ``_lex
 
 This module is the store's spine: connection and transactions, index configuration, the vector
 matrix, and ``batch``/``abatch``. The work of a batch lives beside it: ``_writes`` (planning,
-vector reuse, applying puts and deletes), ``_reads`` (get, search, namespaces), ``_ttl``.
+vector reuse, applying puts and deletes), ``_reads`` (get, search, namespaces), ``_ttl``;
+``_identity`` (the index recorded in the file, checked in every transaction that embeds or
+ranks), ``_reembed`` (changing it) and ``_connection`` (opening the file, clear errors).
 """
 
 from __future__ import annotations
@@ -36,13 +38,12 @@ from langgraph.store.base import (
     PutOp,
     Result,
     TTLConfig,
-    ensure_embeddings,
 )
 
-from langmem.embeddings._default import default_embeddings, embeddings_id
-from langmem.errors import ConfigurationError, IndexMismatchError, StoreFileError
+from langmem.embeddings._default import embeddings_id
+from langmem.errors import ConfigurationError, IndexMismatchError
 from langmem.stores import _identity, _reads, _reembed, _ttl, _writes
-from langmem.stores._migrations import migrate
+from langmem.stores._connection import connect, file_error
 from langmem.stores._sync import sync_vectors
 from langmem.stores._vectors import VectorIndex
 
@@ -58,87 +59,6 @@ logger = logging.getLogger("langmem.stores")
 _LOG_KEEP = 100_000  # change-log rows kept; a reader further behind reloads everything
 
 
-def _connect(path: str, timeout: float) -> sqlite3.Connection:
-    """Open ``path`` in WAL mode and bring its schema up to date; a clear error for a file that
-    is not a usable SQLite database (nothing is written to it then)."""
-    conn: sqlite3.Connection | None = None
-    try:
-        conn = sqlite3.connect(
-            path,
-            timeout=timeout,
-            isolation_level=None,
-            check_same_thread=False,
-            uri=path.startswith("file:"),
-        )
-        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        if path != ":memory:":
-            conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        migrate(conn)
-        return conn
-    except sqlite3.Error as exc:
-        if conn is not None:
-            conn.close()
-        raise file_error(path, exc) from exc
-
-
-def file_error(path: str, exc: sqlite3.Error) -> StoreFileError:
-    """The clear error for a SQLite failure on ``path``: what happened and what to do."""
-    text = str(exc)
-    if "locked" in text or "busy" in text:
-        fix = "another process holds a long write lock; retry, or pass a larger timeout"
-    elif "readonly" in text or "unable to open" in text:
-        fix = "check that the file and its folder exist and are writable by this user"
-    else:
-        fix = (
-            "if it is not a langmem store, point LANGMEM_STORE (or the path) at another file; "
-            "if it is damaged, move it aside (langmem then creates a new one) and restore a "
-            "backup, or try `sqlite3 FILE .recover`"
-        )
-    return StoreFileError(
-        f"The store file {path!r} cannot be used ({type(exc).__name__}: {text}). Nothing in it "
-        f"was changed by this call. Fix: {fix}."
-    )
-
-
-def _index_setup(
-    index: IndexConfig | dict[str, Any],
-) -> tuple[dict[str, Any], Embeddings, _identity.IndexIdentity]:
-    """Validate an index config (LangGraph's ``fields`` or ``text_fields``); returns it
-    normalised, its embeddings and its identity."""
-    config: dict[str, Any] = dict(index)
-    dims = config.get("dims")
-    if not isinstance(dims, int) or isinstance(dims, bool) or dims <= 0:
-        raise ConfigurationError(
-            f"index dims={dims!r} is not usable: give the embedding length as a positive "
-            'int, for example index={"dims": 384} for all-MiniLM-L6-v2.'
-        )
-    fields = config.get("fields")
-    text_fields = config.pop("text_fields", None)
-    if fields is not None and text_fields is not None and fields != text_fields:
-        raise ConfigurationError(
-            f"index has fields={fields!r} and text_fields={text_fields!r}: they are two names "
-            "for the same setting (LangGraph's SqliteStore says text_fields); give one."
-        )
-    chosen = fields if fields is not None else text_fields
-    if isinstance(chosen, str):
-        chosen = [chosen]
-    if chosen is not None and (
-        not isinstance(chosen, (list, tuple)) or not all(isinstance(f, str) for f in chosen)
-    ):
-        raise ConfigurationError(
-            f"index fields={chosen!r} is not a list of paths: use e.g. ['$'] (the whole value) "
-            "or ['content', 'tags[*]']."
-        )
-    config["fields"] = list(chosen or ["$"])
-    embed = config.get("embed")
-    embeddings = default_embeddings() if embed is None else ensure_embeddings(embed)
-    config["embed"] = embeddings
-    name = embeddings_id(embed if embed is not None else embeddings)
-    return config, embeddings, _identity.IndexIdentity.of(name, dims, config["fields"])
-
-
 class SqliteStore(BaseStore):
     """A LangGraph ``BaseStore`` in one SQLite file, with exact hybrid search and TTL.
 
@@ -146,6 +66,13 @@ class SqliteStore(BaseStore):
     sees each write at once. ``index`` works as LangGraph defines it (``dims``, ``embed``,
     ``fields``; ``put(..., index=[...])`` / ``index=False`` per item); when ``embed`` is left
     out, local MiniLM embeddings are used.
+
+    Index identity: the file records the embedder, dims and fields of its vectors. Opening it
+    with another ``index`` raises :class:`~langmem.errors.IndexMismatchError` (naming both), and
+    a handle whose file was re-embedded by another handle or process refuses to rank or write
+    with its old model. To change the index, call :meth:`reembed`. Opened without ``index``, a
+    handle adopts the file's when langmem can build its embedder (its hashing or MiniLM
+    models), else it refuses writes that would leave stale vectors.
 
     Scores: with a query, ``SearchItem.score`` is in ``[-1, 1]``, higher is better. It is the
     cosine similarity of the query and the item's best indexed text, lifted towards 1 by
@@ -158,10 +85,12 @@ class SqliteStore(BaseStore):
         path: the database file; ``":memory:"`` for a private in-memory database. By default
             ``$LANGMEM_STORE`` when it names a SQLite file, else ``memories.sqlite`` in the user
             data folder (``LANGMEM_HOME``).
-        index: vector index configuration, or ``None`` for a store without search by meaning
-            (queries are then ignored, as in LangGraph's stores).
+        index: vector index configuration (``dims``, ``embed``, ``fields`` or LangGraph's
+            ``text_fields``), or ``None``: the file's recorded index when langmem can build it,
+            else no search by meaning (queries are then ignored, as in LangGraph's stores).
         ttl: LangGraph TTL configuration (``default_ttl``, ``refresh_on_read``,
-            ``sweep_interval_minutes``). Expired items are never returned; sweeping deletes them.
+            ``sweep_interval_minutes``, ``omit_expired``). Expired items are not returned unless
+            ``omit_expired=False``; sweeping deletes them.
         hybrid: fuse word matches (SQLite FTS5) with the dense ranking when a query is given
             (default ``True``); ``False`` ranks by cosine only.
         timeout: seconds a write waits for another writer's lock before failing.
@@ -197,7 +126,7 @@ class SqliteStore(BaseStore):
         self._closed = False
         if not special:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = _connect(self.path, timeout)
+        self._conn = connect(self.path, timeout)
         row = self._conn.execute("SELECT value FROM langmem_meta WHERE key = 'fts5'").fetchone()
         self._fts = row is not None and row[0] == "1"
         self.index_config: dict[str, Any] | None = None
@@ -226,7 +155,7 @@ class SqliteStore(BaseStore):
     # ------------------------------------------------------------------ configuration
 
     def _configure_index(self, index: IndexConfig | dict[str, Any]) -> None:
-        config, embeddings, identity = _index_setup(index)
+        config, embeddings, identity = _identity.index_setup(index)
         self.embeddings = embeddings
         self._fields = _writes.index_paths(config["fields"])
         self.index_config = config
@@ -241,6 +170,10 @@ class SqliteStore(BaseStore):
         """Record this handle's index in the file, or refuse a file indexed otherwise."""
         wanted = self._identity
         assert wanted is not None
+        with self._read() as conn:
+            found, _ = _identity.recorded(conn)
+        if found == wanted:  # the usual case: no write lock needed
+            return
         with self._write() as conn:
             found, generation = _identity.recorded(conn)
             if found is not None and not found.same(wanted):
@@ -260,8 +193,12 @@ class SqliteStore(BaseStore):
             fields = list(found.fields) if found.fields else ["$"]
             self._configure_index({"dims": found.dims, "embed": embeddings, "fields": fields})
 
-    def _check(self, conn: sqlite3.Connection, plan: _writes.Plan | None) -> bool:
-        """Inside a transaction: refuse to rank or write with vectors of another index.
+    def _check(
+        self, conn: sqlite3.Connection, plan: _writes.Plan | None, *, ranks: bool = False
+    ) -> bool:
+        """Inside a transaction: refuse to rank or write with vectors of another index; when
+        the batch ranks (``ranks``), bring the matrix to this very snapshot first, so scores
+        and returned values always come from the same state of the file.
 
         Returns whether writes must keep vector rows in line (the file has an index).
         """
@@ -270,7 +207,7 @@ class SqliteStore(BaseStore):
         if wanted is not None:
             if found is not None and not found.same(wanted):
                 raise _identity.mismatch(self.path, found, wanted, changed=True)
-            if self._vectors is not None and generation != self._synced_generation:
+            if self._vectors is not None and (ranks or generation != self._synced_generation):
                 self._sync(conn, generation)
             return True
         if found is None:
@@ -324,7 +261,7 @@ class SqliteStore(BaseStore):
                     "store.reembed({'dims': 384, 'embed': <embeddings>, 'fields': ['$']})."
                 )
             index = self.index_config
-        config, embeddings, identity = _index_setup(index)
+        config, embeddings, identity = _identity.index_setup(index)
         fields = _writes.index_paths(config["fields"])
         size = max(1, int(batch_size))
         with self._read() as conn:
@@ -560,11 +497,13 @@ class SqliteStore(BaseStore):
     ) -> list[Result]:
         self._maybe_start_sweeper()
         with self._lock:
-            self._refresh()
+            if not queries:
+                self._refresh()  # a ranked batch syncs inside its own snapshot (``_check``)
             snapshot = len(plan.ops) > 1 or bool(queries)
             transaction = self._write() if plan.writes else self._read(snapshot=snapshot)
             with transaction as conn:
-                indexed = self._check(conn, plan) if plan.writes or queries else False
+                ranks = bool(queries)
+                indexed = self._check(conn, plan, ranks=ranks) if plan.writes or ranks else False
                 now = time.time()
                 reader = _reads.Reader(
                     conn,

@@ -3,7 +3,7 @@
 A batch is planned first: ops validated, puts deduplicated (last write wins), the texts they
 index hashed. Embedding happens before the write transaction opens, so a slow model never holds
 the lock, and a text already stored keeps its vector instead of being embedded again (the store
-re-embeds everything when the model changes, so a stored vector is always the current model's).
+checks that every vector in the file belongs to its recorded index: see ``_identity``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,271 @@
+"""Change records: what langmem changed in a memory, stored next to the change, in one batch.
+
+Records live as ordinary store items under a reserved root namespace (:data:`RESERVED_ROOT`), so
+they work on any ``BaseStore`` and commit in the same ``store.batch`` as the change itself (the
+embedded store applies a batch in one transaction). They are never embedded (``index=False``)
+and langmem's searches never look under the reserved root.
+
+::
+
+    ("__langmem__", "history", *namespace)     one record per change (append-only)
+    ("__langmem__", "superseded", *namespace)  superseded facts, keyed key@valid_from@invalid_from
+    ("__langmem__", "archive", *namespace)     the same, embedded for "as of" search on first use
+    ("__langmem__", "quarantine", *namespace)  memories held back from every model
+    ("__langmem__", "held", *namespace)        deletions waiting for confirmation
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import itertools
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypedDict
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.store.base import PutOp
+
+from langmem.errors import NamespaceError
+
+__all__ = [
+    "RESERVED_ROOT",
+    "Change",
+    "ChangeRecord",
+    "Provenance",
+    "area",
+    "change_ops",
+    "check_namespace",
+    "live_namespace",
+    "provenance",
+]
+
+_PROCESS = os.urandom(4).hex()  # record ids: time, then this process, then a counter
+_SEQUENCE = itertools.count()
+
+RESERVED_ROOT = "__langmem__"
+"""First label of every namespace langmem keeps its own records in."""
+
+Area = Literal["history", "superseded", "archive", "quarantine", "held"]
+Op = Literal[
+    "create", "update", "delete", "restore", "undo", "release", "confirm", "quarantine", "hold"
+]
+
+
+class ChangeRecord(TypedDict, total=False):
+    """One change to one memory, as stored (and as :class:`~langmem.History` returns it)."""
+
+    change_id: str
+    """Unique id of this record; pass it to ``restore`` to go back to ``value``."""
+    namespace: list[str]
+    key: str
+    op: str
+    """``create``, ``update``, ``delete``, ``restore``, ``undo``, ``release``, ``confirm``, or
+    ``quarantine`` / ``hold`` (the memory itself did not change: see ``target``)."""
+    target: str
+    """``"live"`` for the memory itself, ``"quarantine"`` or ``"held"`` otherwise."""
+    previous: dict[str, Any] | None
+    """The value before the change (``None``: there was none)."""
+    value: dict[str, Any] | None
+    """The value after the change (``None``: deleted)."""
+    at: str
+    """When, ISO 8601 UTC."""
+    at_epoch: float
+    component: str
+    """Which part of langmem made the change (``manage_memory``, ``store_manager``, ``undo``...)."""
+    thread_id: str | None
+    run_id: str | None
+    reason: str | None
+    """The model's stated reason, where it gave one."""
+
+
+def area(kind: Area, namespace: tuple[str, ...]) -> tuple[str, ...]:
+    """The reserved namespace holding ``kind`` records of ``namespace``."""
+    return (RESERVED_ROOT, kind, *namespace)
+
+
+def live_namespace(reserved: tuple[str, ...]) -> tuple[str, ...]:
+    """The memory namespace a reserved namespace belongs to."""
+    return tuple(reserved[2:])
+
+
+def check_namespace(namespace: tuple[str, ...]) -> tuple[str, ...]:
+    """Refuse memory namespaces under the reserved root (they would mix with our records)."""
+    if namespace and namespace[0] == RESERVED_ROOT:
+        raise NamespaceError(
+            f"namespace {namespace!r} starts with {RESERVED_ROOT!r}, which langmem reserves for "
+            "its change history: pick another first label."
+        )
+    return namespace
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Who made a change: component, thread, run and the model's stated reason."""
+
+    component: str
+    thread_id: str | None = None
+    run_id: str | None = None
+    explicit_run: bool = False
+
+
+def provenance(config: RunnableConfig, component: str, *, step_run: bool = False) -> Provenance:
+    """Provenance from a run's config.
+
+    The run id is the caller's (``configurable["run_id"]``, ``metadata["run_id"]`` or
+    ``config["run_id"]``, as LangGraph Platform sets it); else, with ``step_run``, the LangGraph
+    step the call belongs to (parallel tool calls of one model reply share it); else a new id.
+    """
+    configurable = config.get("configurable") or {}
+    metadata = config.get("metadata") or {}
+    thread = configurable.get("thread_id", metadata.get("thread_id"))
+    explicit = configurable.get("run_id") or metadata.get("run_id") or config.get("run_id")
+    run: Any = explicit
+    if run is None and step_run:
+        checkpoints = configurable.get("checkpoint_map") or {}
+        run = checkpoints.get("") if isinstance(checkpoints, dict) else None
+    return Provenance(
+        component=component,
+        thread_id=None if thread is None else str(thread),
+        run_id=str(run) if run is not None else str(uuid.uuid4()),
+        explicit_run=explicit is not None,
+    )
+
+
+Status = Literal["applied", "held", "quarantined", "flagged", "unchanged"]
+
+
+@dataclass
+class Change:
+    """One intended change to one memory, before guards and history turn it into store ops."""
+
+    namespace: tuple[str, ...]
+    key: str
+    previous: dict[str, Any] | None
+    value: dict[str, Any] | None
+    op: Op
+    reason: str | None = None
+    valid_from: str | None = None
+    """When ``previous`` became current (its ``updated_at``); used when it is superseded."""
+    status: Status = "applied"
+    patterns: list[str] = field(default_factory=list)
+    hold_id: str | None = None
+    index: Literal[False] | list[str] | None = None
+    ttl: float | None = None
+
+
+def now_stamp() -> tuple[str, float, int]:
+    """The time of a batch: ISO 8601 UTC, epoch seconds, and nanoseconds (for record keys)."""
+    ns = time.time_ns()
+    iso = _dt.datetime.fromtimestamp(ns / 1e9, tz=_dt.timezone.utc).isoformat()
+    return iso, ns / 1e9, ns
+
+
+def record_op(
+    change: Change,
+    prov: Provenance,
+    stamp: tuple[str, float, int],
+    *,
+    op: str | None = None,
+    target: str = "live",
+    value: dict[str, Any] | None = None,
+) -> PutOp:
+    """The history record of ``change`` (not embedded)."""
+    iso, epoch, ns = stamp
+    change_id = f"{ns:020d}-{_PROCESS}{next(_SEQUENCE):06x}"
+    record: dict[str, Any] = {
+        "change_id": change_id,
+        "namespace": list(change.namespace),
+        "key": change.key,
+        "op": op or change.op,
+        "target": target,
+        "previous": change.previous,
+        "value": change.value if value is None and target == "live" else value,
+        "at": iso,
+        "at_epoch": epoch,
+        "component": prov.component,
+        "thread_id": prov.thread_id,
+        "run_id": prov.run_id,
+        "reason": change.reason,
+    }
+    return PutOp(area("history", change.namespace), change_id, record, index=False)
+
+
+def change_ops(
+    changes: list[Change],
+    prov: Provenance,
+    *,
+    supersede: bool,
+    history: bool,
+    stamp: tuple[str, float, int] | None = None,
+) -> list[PutOp]:
+    """Store ops for ``changes`` by status: applied changes with their records (and archived
+    predecessors when superseding), quarantined values, held deletions."""
+    stamp = stamp or now_stamp()
+    iso = stamp[0]
+    ops: list[PutOp] = []
+    for change in changes:
+        if change.status == "unchanged":
+            continue
+        if change.status == "quarantined":
+            entry = {**(change.value or {}), "quarantine": _meta(change, prov, iso)}
+            ops.append(PutOp(area("quarantine", change.namespace), change.key, entry, index=False))
+            if history:
+                ops.append(record_op(change, prov, stamp, target="quarantine", value=change.value))
+            continue
+        if change.status == "held":
+            hold_id = change.hold_id = f"{stamp[2]:020d}-{_PROCESS}{next(_SEQUENCE):06x}"
+            entry = {
+                "hold_id": hold_id,
+                "namespace": list(change.namespace),
+                "key": change.key,
+                "op": change.op,
+                "previous": change.previous,
+                "supersede": supersede,
+                **_meta(change, prov, iso),
+            }
+            ops.append(PutOp(area("held", change.namespace), hold_id, entry, index=False))
+            if history:
+                ops.append(record_op(change, prov, stamp, target="held", value=change.previous))
+            continue
+        ops.append(PutOp(change.namespace, change.key, change.value, change.index, change.ttl))
+        if history:
+            ops.append(record_op(change, prov, stamp))
+        if supersede and change.previous is not None and _supersedes(change):
+            # the value exactly as it was, its validity in the key; not embedded now (the turn
+            # stays as cheap on every store and embedder), but when "as of" search first needs it
+            since = change.valid_from or str(change.previous.get("updated_at") or "")
+            key = archive_key(change.key, since, iso)
+            superseded = area("superseded", change.namespace)
+            ops.append(PutOp(superseded, key, change.previous, index=False))
+    return ops
+
+
+def archive_key(key: str, valid_from: str, invalid_from: str) -> str:
+    """The archive key of a superseded value: ``key@valid_from@invalid_from`` (ISO 8601)."""
+    return f"{key}@{valid_from}@{invalid_from}"
+
+
+def parse_archive_key(archived: str) -> tuple[str, str | None, str]:
+    """``(key, valid_from or None, invalid_from)`` of an archive key."""
+    key, since, until = archived.rsplit("@", 2)
+    return key, since or None, until
+
+
+def _supersedes(change: Change) -> bool:
+    if change.value is None:
+        return True
+    previous = change.previous or {}
+    return bool(previous.get("content", previous) != change.value.get("content", change.value))
+
+
+def _meta(change: Change, prov: Provenance, iso: str) -> dict[str, Any]:
+    return {
+        "reason": change.reason,
+        "patterns": list(change.patterns),
+        "at": iso,
+        "component": prov.component,
+        "thread_id": prov.thread_id,
+        "run_id": prov.run_id,
+    }

@@ -1,0 +1,97 @@
+"""The hot-path tool's side of history and guards: one turn's deletion count, reads, writes and
+the note the agent reads when a guard acted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from langgraph.store.base import BaseStore, GetOp
+from langgraph.store.base import Item as BaseItem
+
+from langmem import _flow
+from langmem.knowledge import _prompts
+from langmem.knowledge._guards import DeleteCap, GuardReport
+from langmem.knowledge._history import Change, Provenance
+from langmem.knowledge._trust import Trust, size_probe, write_flow
+
+__all__ = ["DeleteTurn", "delete_turn", "stamp_of", "tool_read", "tool_result", "tool_write"]
+
+DELETE_CAP = DeleteCap()
+"""Deletions per turn in this process, shared by every manage tool."""
+
+
+@dataclass
+class DeleteTurn:
+    """One deletion's place in its turn: reserved before any IO, released unless applied."""
+
+    store: BaseStore
+    key: Any
+    count: int
+    report: GuardReport = field(default_factory=GuardReport)
+    size: int | None = None
+    applied: bool = False
+
+    def finish(self) -> None:
+        if not self.applied:
+            DELETE_CAP.release(self.store, self.key)
+
+
+def delete_turn(
+    store: BaseStore, namespace: tuple[str, ...], prov: Provenance, trust: Trust
+) -> DeleteTurn:
+    """Count this deletion in its turn: the caller's run when it named one, else the thread
+    (within ``window_seconds``), else the LangGraph step."""
+    by_thread = not prov.explicit_run and prov.thread_id is not None
+    key = (namespace, "thread", prov.thread_id) if by_thread else (namespace, "run", prov.run_id)
+    return DeleteTurn(store, key, DELETE_CAP.reserve(store, key, trust.guards))
+
+
+def tool_read(
+    store: BaseStore,
+    namespace: tuple[str, ...],
+    keys: list[str],
+    turn: DeleteTurn | None,
+    trust: Trust,
+) -> _flow.Flow[BaseItem | None]:
+    """The first memory found under ``keys`` (the forms an id may take) and, for a deletion
+    that may be a large share of the namespace, the namespace's size."""
+    probe = size_probe(namespace, trust.guards, turn.count) if turn is not None else None
+    ops: list[Any] = [GetOp(namespace, key) for key in keys]
+    if probe is not None:
+        ops.append(probe)
+    results = yield _flow.StoreBatch(store, tuple(ops))
+    if probe is not None and turn is not None:  # the size before this turn's deletions
+        turn.size = len(results[-1]) + turn.count - 1
+    return next((item for item in results[: len(keys)] if item is not None), None)
+
+
+def tool_write(
+    store: BaseStore,
+    change: Change,
+    prov: Provenance,
+    trust: Trust,
+    turn: DeleteTurn | None = None,
+) -> _flow.Flow[None]:
+    report = turn.report if turn is not None else GuardReport()
+    yield from write_flow(store, [change], prov, trust, report)
+    if turn is not None and change.status == "applied":
+        turn.applied = True
+
+
+def tool_result(done: str, change: Change) -> str:
+    """The tool's answer: upstream's text when no guard acted, else what happened instead."""
+    if change.status == "held":
+        return _prompts.TOOL_DELETE_HELD.format(id=change.key, why=change.reason)
+    if change.status == "quarantined":
+        return _prompts.TOOL_QUARANTINED.format(done=done, patterns=", ".join(change.patterns))
+    if change.status == "flagged":
+        return _prompts.TOOL_FLAGGED.format(done=done, patterns=", ".join(change.patterns))
+    return done
+
+
+def stamp_of(item: BaseItem) -> str | None:
+    """When ``item``'s current value became current."""
+    value = item.value if isinstance(item.value, dict) else {}
+    stamp = value.get("updated_at")
+    return str(stamp) if stamp else item.updated_at.isoformat()

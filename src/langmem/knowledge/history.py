@@ -1,0 +1,526 @@
+"""Memory history: every change langmem made, restore and undo, superseded facts, quarantine and
+held deletions. Works on any LangGraph ``BaseStore`` (records are ordinary store items).
+
+Example:
+    >>> from langgraph.store.memory import InMemoryStore
+    >>> from langmem import History, create_manage_memory_tool
+    >>> store = InMemoryStore()
+    >>> tool = create_manage_memory_tool(("memories",), store=store)
+    >>> key = tool.invoke({"content": "Prefers tea"}).split()[-1]
+    >>> _ = tool.invoke({"action": "delete", "id": key})
+    >>> history = History(store)
+    >>> [c["op"] for c in history.history(("memories",), key)]
+    ['create', 'delete']
+    >>> _ = history.restore(("memories",), key, history.history(("memories",), key)[0]["change_id"])
+    >>> store.get(("memories",), key).value
+    {'content': 'Prefers tea'}
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import uuid
+from collections.abc import Sequence
+from typing import Any, Literal, TypedDict
+
+from langgraph.store.base import (
+    NOT_PROVIDED,
+    BaseStore,
+    GetOp,
+    NotProvided,
+    PutOp,
+    SearchItem,
+    SearchOp,
+)
+
+from langmem import _flow
+from langmem._store_context import resolve_store
+from langmem.errors import InvalidInputError
+from langmem.knowledge._history import (
+    RESERVED_ROOT,
+    Change,
+    ChangeRecord,
+    Op,
+    Provenance,
+    area,
+    change_ops,
+    check_namespace,
+    live_namespace,
+    parse_archive_key,
+)
+
+__all__ = ["ChangeRecord", "History", "UndoReport"]
+
+PAGE = 1000
+Moment = _dt.datetime | str | float
+
+
+class UndoReport(TypedDict):
+    """What an undo did."""
+
+    run_id: str
+    """The undo's own run id (undo an undo with it)."""
+    restored: list[dict[str, Any]]
+    """``{"namespace", "key", "value"}`` for each memory put back (``value`` None: removed)."""
+    conflicts: list[dict[str, Any]]
+    """Memories changed again after the undone changes: left as they are unless ``force``."""
+    discarded: list[dict[str, Any]]
+    """Quarantined values and held deletions of the undone run, dropped."""
+
+
+class History:
+    """Read and act on the change history kept in ``store`` (default: the run's store).
+
+    Every method has an async twin with an ``a`` prefix.
+    """
+
+    def __init__(self, store: BaseStore | None = None) -> None:
+        self._store = store
+
+    @property
+    def store(self) -> BaseStore:
+        return resolve_store(self._store, what="memory history")
+
+    # -- reading ------------------------------------------------------------------------------
+    def history(self, namespace: Sequence[str], key: str) -> list[ChangeRecord]:
+        """Every recorded change of one memory, oldest first."""
+        return _flow.run_sync(self._history(tuple(namespace), key))
+
+    async def ahistory(self, namespace: Sequence[str], key: str) -> list[ChangeRecord]:
+        return await _flow.run_async(self._history(tuple(namespace), key))
+
+    def changes(
+        self,
+        namespace: Sequence[str] = (),
+        *,
+        since: Moment | None = None,
+        until: Moment | None = None,
+    ) -> list[ChangeRecord]:
+        """Changes under a namespace prefix (``()``: all), oldest first, optionally in a window."""
+        return _flow.run_sync(self._changes(tuple(namespace), since, until))
+
+    async def achanges(
+        self,
+        namespace: Sequence[str] = (),
+        *,
+        since: Moment | None = None,
+        until: Moment | None = None,
+    ) -> list[ChangeRecord]:
+        return await _flow.run_async(self._changes(tuple(namespace), since, until))
+
+    def search(
+        self,
+        namespace: Sequence[str],
+        query: str | None = None,
+        *,
+        as_of: Moment | None = None,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+    ) -> list[SearchItem]:
+        """Search the facts that were current at ``as_of`` (default: now); superseded ones come
+        back under their own key with ``valid_from`` / ``invalid_from`` added to the value."""
+        return _flow.run_sync(self._search(tuple(namespace), query, as_of, filter, limit))
+
+    async def asearch(
+        self,
+        namespace: Sequence[str],
+        query: str | None = None,
+        *,
+        as_of: Moment | None = None,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+    ) -> list[SearchItem]:
+        return await _flow.run_async(self._search(tuple(namespace), query, as_of, filter, limit))
+
+    def quarantined(self, namespace: Sequence[str] = ()) -> list[SearchItem]:
+        """Memories held back from models (their ``quarantine`` field says why)."""
+        return _flow.run_sync(self._listing(area("quarantine", tuple(namespace)), None))
+
+    async def aquarantined(self, namespace: Sequence[str] = ()) -> list[SearchItem]:
+        return await _flow.run_async(self._listing(area("quarantine", tuple(namespace)), None))
+
+    def held(self, namespace: Sequence[str] = ()) -> list[SearchItem]:
+        """Deletions waiting for confirmation."""
+        return _flow.run_sync(self._listing(area("held", tuple(namespace)), None))
+
+    async def aheld(self, namespace: Sequence[str] = ()) -> list[SearchItem]:
+        return await _flow.run_async(self._listing(area("held", tuple(namespace)), None))
+
+    # -- acting -------------------------------------------------------------------------------
+    def put(
+        self,
+        namespace: Sequence[str],
+        key: str,
+        value: dict[str, Any],
+        *,
+        index: Literal[False] | list[str] | None = None,
+        ttl: float | NotProvided | None = NOT_PROVIDED,
+        component: str = "direct",
+        reason: str | None = None,
+    ) -> ChangeRecord:
+        """Store ``value`` under ``key``, recording the change (for writes outside langmem's
+        components, e.g. a CLI or an admin script)."""
+        record = _flow.run_sync(
+            self._put(tuple(namespace), key, value, index, ttl, component, reason, False)
+        )
+        assert record is not None  # a put always changes something
+        return record
+
+    async def aput(
+        self,
+        namespace: Sequence[str],
+        key: str,
+        value: dict[str, Any],
+        *,
+        index: Literal[False] | list[str] | None = None,
+        ttl: float | NotProvided | None = NOT_PROVIDED,
+        component: str = "direct",
+        reason: str | None = None,
+    ) -> ChangeRecord:
+        record = await _flow.run_async(
+            self._put(tuple(namespace), key, value, index, ttl, component, reason, False)
+        )
+        assert record is not None  # a put always changes something
+        return record
+
+    def delete(
+        self,
+        namespace: Sequence[str],
+        key: str,
+        *,
+        supersede: bool = False,
+        component: str = "direct",
+        reason: str | None = None,
+    ) -> ChangeRecord | None:
+        """Delete the memory under ``key``, recording the change (``None``: there was none)."""
+        return _flow.run_sync(
+            self._put(tuple(namespace), key, None, None, None, component, reason, supersede)
+        )
+
+    async def adelete(
+        self,
+        namespace: Sequence[str],
+        key: str,
+        *,
+        supersede: bool = False,
+        component: str = "direct",
+        reason: str | None = None,
+    ) -> ChangeRecord | None:
+        return await _flow.run_async(
+            self._put(tuple(namespace), key, None, None, None, component, reason, supersede)
+        )
+
+    def restore(self, namespace: Sequence[str], key: str, change_id: str) -> ChangeRecord:
+        """Put a memory back to the value it had after change ``change_id`` (a new change)."""
+        return _flow.run_sync(self._restore(tuple(namespace), key, change_id))
+
+    async def arestore(self, namespace: Sequence[str], key: str, change_id: str) -> ChangeRecord:
+        return await _flow.run_async(self._restore(tuple(namespace), key, change_id))
+
+    def undo_run(self, run_id: str, *, force: bool = False) -> UndoReport:
+        """Undo every change one run made (e.g. a poisoned turn), as new recorded changes.
+
+        A memory changed again after the run is left alone and reported as a conflict, unless
+        ``force``."""
+        return _flow.run_sync(self._undo({"run_id": str(run_id)}, None, force))
+
+    async def aundo_run(self, run_id: str, *, force: bool = False) -> UndoReport:
+        return await _flow.run_async(self._undo({"run_id": str(run_id)}, None, force))
+
+    def undo_thread(
+        self, thread_id: str, *, since: Moment | None = None, force: bool = False
+    ) -> UndoReport:
+        """Undo every change made for one thread (since ``since``, when given)."""
+        return _flow.run_sync(self._undo({"thread_id": str(thread_id)}, since, force))
+
+    async def aundo_thread(
+        self, thread_id: str, *, since: Moment | None = None, force: bool = False
+    ) -> UndoReport:
+        return await _flow.run_async(self._undo({"thread_id": str(thread_id)}, since, force))
+
+    def release(self, namespace: Sequence[str], key: str) -> ChangeRecord:
+        """Move a quarantined memory into its namespace, where models see it."""
+        return _flow.run_sync(self._release(tuple(namespace), key))
+
+    async def arelease(self, namespace: Sequence[str], key: str) -> ChangeRecord:
+        return await _flow.run_async(self._release(tuple(namespace), key))
+
+    def confirm(self, namespace: Sequence[str], hold_id: str) -> ChangeRecord | None:
+        """Apply a held deletion (``None`` when the memory is already gone)."""
+        return _flow.run_sync(self._settle(tuple(namespace), hold_id, apply=True))
+
+    async def aconfirm(self, namespace: Sequence[str], hold_id: str) -> ChangeRecord | None:
+        return await _flow.run_async(self._settle(tuple(namespace), hold_id, apply=True))
+
+    def discard(self, namespace: Sequence[str], hold_id: str) -> None:
+        """Drop a held deletion: the memory stays."""
+        _flow.run_sync(self._settle(tuple(namespace), hold_id, apply=False))
+
+    async def adiscard(self, namespace: Sequence[str], hold_id: str) -> None:
+        await _flow.run_async(self._settle(tuple(namespace), hold_id, apply=False))
+
+    # -- flows ----------------------------------------------------------------------------------
+    def _listing(
+        self, prefix: tuple[str, ...], filter: dict[str, Any] | None
+    ) -> _flow.Flow[list[SearchItem]]:
+        store = self.store
+        items: list[SearchItem] = []
+        while True:
+            op = SearchOp(prefix, filter, PAGE, len(items), None)
+            (page,) = yield _flow.StoreBatch(store, (op,))
+            items.extend(page)
+            if len(page) < PAGE:
+                return items
+
+    def _records(
+        self, prefix: tuple[str, ...], filter: dict[str, Any] | None
+    ) -> _flow.Flow[list[ChangeRecord]]:
+        items = yield from self._listing(area("history", prefix), filter)
+        records = [ChangeRecord(**item.value) for item in items]  # type: ignore[typeddict-item]
+        records.sort(key=lambda r: (r["at_epoch"], r["change_id"]))
+        return records
+
+    def _history(self, namespace: tuple[str, ...], key: str) -> _flow.Flow[list[ChangeRecord]]:
+        records = yield from self._records(namespace, {"key": key})
+        return [r for r in records if tuple(r["namespace"]) == namespace]
+
+    def _changes(
+        self, namespace: tuple[str, ...], since: Moment | None, until: Moment | None
+    ) -> _flow.Flow[list[ChangeRecord]]:
+        window: dict[str, Any] = {}
+        if since is not None:
+            window["$gte"] = _epoch(since)
+        if until is not None:
+            window["$lte"] = _epoch(until)
+        return (yield from self._records(namespace, {"at_epoch": window} if window else None))
+
+    def _search(
+        self,
+        namespace: tuple[str, ...],
+        query: str | None,
+        as_of: Moment | None,
+        filter: dict[str, Any] | None,
+        limit: int,
+    ) -> _flow.Flow[list[SearchItem]]:
+        store = self.store
+        if as_of is None:
+            (items,) = yield _flow.StoreBatch(
+                store, (SearchOp(namespace, filter, limit, 0, query),)
+            )
+            return list(items)
+        moment = _epoch(as_of)
+        yield from self._index_superseded(namespace)
+        wide = limit * 4 + 10  # room for facts that were not current at that time
+        live, archived = yield _flow.StoreBatch(
+            store,
+            (
+                SearchOp(namespace, filter, wide, 0, query),
+                SearchOp(area("archive", namespace), filter, wide, 0, query),
+            ),
+        )
+        found = [i for i in live if i.updated_at.timestamp() <= moment]
+        for item in archived:
+            key, start, end = parse_archive_key(item.key)
+            if (start is None or _epoch(start) <= moment) and moment < _epoch(end):
+                value = {**item.value, "valid_from": start, "invalid_from": end}
+                found.append(
+                    SearchItem(
+                        live_namespace(tuple(item.namespace)),
+                        key,
+                        value,
+                        item.created_at,
+                        item.updated_at,
+                        item.score,
+                    )
+                )
+        if query:
+            found.sort(
+                key=lambda i: i.score if i.score is not None else float("-inf"), reverse=True
+            )
+        return found[:limit]
+
+    def _index_superseded(self, namespace: tuple[str, ...]) -> _flow.Flow[None]:
+        """Move superseded facts written since the last "as of" search into the searchable
+        (embedded) archive, in one batch."""
+        pending = yield from self._listing(area("superseded", namespace), None)
+        ops: list[PutOp] = []
+        for item in pending:
+            archive = area("archive", live_namespace(tuple(item.namespace)))
+            ops += [PutOp(archive, item.key, item.value), PutOp(item.namespace, item.key, None)]
+        if ops:
+            yield _flow.StoreBatch(self.store, ops)
+
+    def _write(
+        self,
+        changes: list[Change],
+        extra: list[PutOp],
+        component: str,
+        reason: str | None,
+        *,
+        supersede: bool = False,
+    ) -> _flow.Flow[Provenance]:
+        prov = Provenance(component, run_id=str(uuid.uuid4()))
+        for change in changes:
+            change.reason = reason
+        ops = change_ops(changes, prov, supersede=supersede, history=True) + extra
+        if ops:
+            yield _flow.StoreBatch(self.store, ops)
+        return prov
+
+    def _put(
+        self,
+        namespace: tuple[str, ...],
+        key: str,
+        value: dict[str, Any] | None,
+        index: Literal[False] | list[str] | None,
+        ttl: float | NotProvided | None,
+        component: str,
+        reason: str | None,
+        supersede: bool,
+    ) -> _flow.Flow[ChangeRecord | None]:
+        check_namespace(namespace)
+        store = self.store
+        (current,) = yield _flow.StoreBatch(store, (GetOp(namespace, key),))
+        if value is None and current is None:
+            return None
+        if isinstance(ttl, NotProvided):
+            ttl = (store.ttl_config or {}).get("default_ttl")
+        previous = None if current is None else current.value
+        op: Op = "delete" if value is None else ("create" if current is None else "update")
+        change = Change(namespace, key, previous, value, op, index=index, ttl=ttl)
+        if current is not None:
+            change.valid_from = current.updated_at.isoformat()
+        yield from self._write([change], [], component, reason, supersede=supersede)
+        return (yield from self._history(namespace, key))[-1]
+
+    def _restore(
+        self, namespace: tuple[str, ...], key: str, change_id: str
+    ) -> _flow.Flow[ChangeRecord]:
+        records = yield from self._history(namespace, key)
+        chosen = next((r for r in records if r["change_id"] == change_id), None)
+        if chosen is None:
+            raise InvalidInputError(
+                f"change_id={change_id!r} is not a change of memory {key!r} in {namespace!r}: "
+                "pick one from history(namespace, key)."
+            )
+        (current,) = yield _flow.StoreBatch(self.store, (GetOp(namespace, key),))
+        target = chosen["value"] if chosen.get("target", "live") == "live" else chosen["previous"]
+        previous = None if current is None else current.value
+        change = Change(namespace, key, previous, target, "restore")
+        yield from self._write([change], [], "restore", f"restore to {change_id}")
+        after = yield from self._history(namespace, key)
+        return after[-1]
+
+    def _undo(
+        self, match: dict[str, Any], since: Moment | None, force: bool
+    ) -> _flow.Flow[UndoReport]:
+        filter = dict(match)
+        if since is not None:
+            filter["at_epoch"] = {"$gte": _epoch(since)}
+        records = yield from self._records((), filter)
+        groups: dict[tuple[tuple[str, ...], str], list[ChangeRecord]] = {}
+        extra: list[PutOp] = []
+        discarded: list[dict[str, Any]] = []
+        for record in records:
+            ns, key = tuple(record["namespace"]), record["key"]
+            if record.get("target", "live") == "live":
+                groups.setdefault((ns, key), []).append(record)
+            elif record.get("target") == "quarantine":
+                extra.append(PutOp(area("quarantine", ns), key, None))
+                discarded.append({"namespace": ns, "key": key, "what": "quarantine"})
+        if "run_id" in match:
+            held = yield from self._listing((RESERVED_ROOT, "held"), match)
+            for item in held:
+                extra.append(PutOp(tuple(item.namespace), item.key, None))
+                discarded.append(
+                    {
+                        "namespace": live_namespace(tuple(item.namespace)),
+                        "key": item.value.get("key"),
+                        "what": "held",
+                    }
+                )
+        refs = list(groups)
+        current = (
+            (yield _flow.StoreBatch(self.store, [GetOp(ns, key) for ns, key in refs]))
+            if refs
+            else []
+        )
+        changes: list[Change] = []
+        conflicts: list[dict[str, Any]] = []
+        for (ns, key), item in zip(refs, current):
+            run = groups[(ns, key)]
+            now = None if item is None else item.value
+            before, after = run[0]["previous"], run[-1]["value"]
+            if now != after and not force:
+                conflicts.append(
+                    {"namespace": ns, "key": key, "reason": "changed again after the undone run"}
+                )
+                continue
+            if now != before:
+                changes.append(Change(ns, key, now, before, "undo"))
+        what = ", ".join(f"{k}={v}" for k, v in match.items())
+        prov = yield from self._write(changes, extra, "undo", f"undo {what}")
+        return UndoReport(
+            run_id=prov.run_id or "",
+            restored=[{"namespace": c.namespace, "key": c.key, "value": c.value} for c in changes],
+            conflicts=conflicts,
+            discarded=discarded,
+        )
+
+    def _release(self, namespace: tuple[str, ...], key: str) -> _flow.Flow[ChangeRecord]:
+        held, current = yield _flow.StoreBatch(
+            self.store, (GetOp(area("quarantine", namespace), key), GetOp(namespace, key))
+        )
+        if held is None:
+            raise InvalidInputError(
+                f"no quarantined memory {key!r} in {namespace!r}: list them with quarantined()."
+            )
+        value = {k: v for k, v in held.value.items() if k != "quarantine"}
+        previous = None if current is None else current.value
+        change = Change(namespace, key, previous, value, "release")
+        drop = [PutOp(area("quarantine", namespace), key, None)]
+        yield from self._write([change], drop, "release", "released from quarantine")
+        return (yield from self._history(namespace, key))[-1]
+
+    def _settle(
+        self, namespace: tuple[str, ...], hold_id: str, *, apply: bool
+    ) -> _flow.Flow[ChangeRecord | None]:
+        (hold,) = yield _flow.StoreBatch(self.store, (GetOp(area("held", namespace), hold_id),))
+        if hold is None:
+            raise InvalidInputError(
+                f"no held deletion {hold_id!r} in {namespace!r}: list them with held()."
+            )
+        drop = [PutOp(area("held", namespace), hold_id, None)]
+        key = str(hold.value["key"])
+        if not apply:
+            yield from self._write([], drop, "discard", "held deletion discarded")
+            return None
+        (current,) = yield _flow.StoreBatch(self.store, (GetOp(namespace, key),))
+        if current is None:
+            yield from self._write([], drop, "confirm", "memory already gone")
+            return None
+        change = Change(namespace, key, current.value, None, "confirm")
+        change.valid_from = current.updated_at.isoformat()
+        supersede = bool(hold.value.get("supersede"))
+        reason = "held deletion confirmed"
+        yield from self._write([change], drop, "confirm", reason, supersede=supersede)
+        return (yield from self._history(namespace, key))[-1]
+
+
+def _epoch(moment: Moment) -> float:
+    if isinstance(moment, (int, float)) and not isinstance(moment, bool):
+        return float(moment)
+    if isinstance(moment, str):
+        try:
+            moment = _dt.datetime.fromisoformat(moment)
+        except ValueError:
+            raise InvalidInputError(
+                f"{moment!r} is not a time: pass a datetime, an ISO 8601 string or epoch seconds."
+            ) from None
+    if isinstance(moment, _dt.datetime):
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=_dt.timezone.utc)
+        return moment.timestamp()
+    raise InvalidInputError(
+        f"{moment!r} is not a time: pass a datetime, an ISO 8601 string or epoch seconds."
+    )

@@ -1,0 +1,57 @@
+"""Opening a store file, and the clear error for a SQLite failure on it.
+
+A file that is not a SQLite database, is damaged, locked for too long or not writable surfaces as
+:class:`~langmem.errors.StoreFileError` naming the path and the fix, never as a bare
+``sqlite3`` exception, and nothing in the file is changed by the failed call.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from langmem.errors import StoreFileError
+from langmem.stores._migrations import migrate
+
+
+def connect(path: str, timeout: float) -> sqlite3.Connection:
+    """Open ``path`` in WAL mode and bring its schema up to date; a clear error for a file that
+    is not a usable SQLite database (nothing is written to it then)."""
+    conn: sqlite3.Connection | None = None
+    try:
+        conn = sqlite3.connect(
+            path,
+            timeout=timeout,
+            isolation_level=None,
+            check_same_thread=False,
+            uri=path.startswith("file:"),
+        )
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        if path != ":memory:":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        migrate(conn)
+        return conn
+    except sqlite3.Error as exc:
+        if conn is not None:
+            conn.close()
+        raise file_error(path, exc) from exc
+
+
+def file_error(path: str, exc: sqlite3.Error) -> StoreFileError:
+    """The clear error for a SQLite failure on ``path``: what happened and what to do."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        fix = "another process holds a long write lock; retry, or pass a larger timeout"
+    elif "readonly" in text or "unable to open" in text:
+        fix = "check that the file and its folder exist and are writable by this user"
+    else:
+        fix = (
+            "if it is not a langmem store, point LANGMEM_STORE (or the path) at another file; "
+            "if it is damaged, move it aside (langmem then creates a new one) and restore a "
+            "backup, or try `sqlite3 FILE .recover`"
+        )
+    return StoreFileError(
+        f"The store file {path!r} cannot be used ({type(exc).__name__}: {text}). Nothing in it "
+        f"was changed by this call. Fix: {fix}."
+    )
