@@ -7,7 +7,7 @@ STAMP := $(VENV)/.langmem-installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 export PIP_NO_INPUT := 1
 
-.PHONY: setup demo test lint format typecheck pytest bench clean test-lowest upstream-tests
+.PHONY: setup demo test lint format typecheck pytest bench clean docs-cli test-lowest upstream-tests
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: setup
-	$(BIN)/python examples/demo.py
+	$(BIN)/langmem demo
 
 test: setup lint typecheck pytest
 
@@ -42,6 +42,10 @@ pytest: setup
 	@set -e; url="$$(scripts/pg-test-server.sh start)"; \
 	trap 'scripts/pg-test-server.sh stop' EXIT; \
 	LANGMEM_TEST_PG_URL="$$url" $(BIN)/pytest -q
+
+# docs/cli.md from the command's own help (tests/cli/test_docs.py fails when it drifts).
+docs-cli: setup
+	$(BIN)/python -m langmem.cli._docs docs/cli.md
 
 # The test suite on the lowest dependency versions pyproject.toml allows (.ci/lowest-versions.txt).
 LOWEST ?= .venv-lowest
