@@ -28,6 +28,8 @@ from langmem.errors import ConfigurationError, InvalidInputError
 if TYPE_CHECKING:
     from langgraph.store.base import BaseStore
 
+    from langmem.knowledge.history import History
+
 COLUMNS = ["namespace", "key", "value", "updated_at"]
 SEARCH_COLUMNS = ["score", "namespace", "key", "value"]
 EXPLAIN_COLUMNS = ["score", "cosine", "bm25", "matched", "thread", "recency", "key", "value"]
@@ -91,6 +93,17 @@ def _value(text: str | None, value: str | None) -> dict[str, Any]:
     return parsed
 
 
+COMPONENT = "cli"
+"""How changes made through the command are attributed in the memory history."""
+
+
+def _recorded(store: BaseStore) -> History:
+    """Writes through :class:`History`, so each change is recorded with the change itself."""
+    from langmem.knowledge.history import History
+
+    return History(store)
+
+
 def _missing(key: str, namespace: tuple[str, ...], url: str) -> ConfigurationError:
     return ConfigurationError(
         f"no memory with key {key!r} in namespace {show_namespace(namespace)!r} of "
@@ -124,7 +137,7 @@ def add(
     data = _value(text, value)
     with _opened(store_url, must_exist=False) as store:
         chosen = key or str(uuid.uuid4())
-        store.put(labels, chosen, data)
+        _recorded(store).put(labels, chosen, data, component=COMPONENT)
         item = store.get(labels, chosen)
         assert item is not None
         Output(table=table).record(_transfer.item_record(item), COLUMNS)
@@ -245,7 +258,7 @@ def update(
     with _opened(url) as store:
         if store.get(labels, key) is None:
             raise _missing(key, labels, url)
-        store.put(labels, key, data)
+        _recorded(store).put(labels, key, data, component=COMPONENT)
         item = store.get(labels, key)
         assert item is not None
         Output(table=table).record(_transfer.item_record(item), COLUMNS)
@@ -257,8 +270,8 @@ def update(
 @store_option
 @output_options
 def delete(keys: tuple[str, ...], namespace: str, store_url: str | None, table: bool) -> None:
-    """Delete the memories stored under KEYS (all or none: every key must exist)."""
-    from langgraph.store.base import GetOp, PutOp
+    """Delete the memories stored under KEYS (none unless every key exists)."""
+    from langgraph.store.base import GetOp
 
     labels = parse_namespace(namespace, required=True)
     url = resolve_url(store_url)
@@ -267,7 +280,9 @@ def delete(keys: tuple[str, ...], namespace: str, store_url: str | None, table: 
         for key, item in zip(keys, found):
             if item is None:
                 raise _missing(key, labels, url)
-        store.batch([PutOp(labels, key, None) for key in keys])
+        history = _recorded(store)
+        for key in keys:
+            history.delete(labels, key, component=COMPONENT)
         Output(table=table).records(
             ({"namespace": list(labels), "key": key, "deleted": True} for key in keys),
             ["namespace", "key", "deleted"],
@@ -286,9 +301,20 @@ def delete(keys: tuple[str, ...], namespace: str, store_url: str | None, table: 
 @store_option
 @debug_option
 def export(namespace: str | None, output: IO[str], store_url: str | None) -> None:
-    """Write every memory under a namespace as JSON Lines (sorted; import reads it back)."""
+    """Write every memory under a namespace as JSON Lines (sorted; import reads it back).
+
+    A namespace's export ends with langmem's records about it (change history, superseded,
+    quarantined and held values), so import restores those too."""
+    from typing import get_args
+
+    from langmem.knowledge._history import RESERVED_ROOT, Area, area
+
     with _scope(store_url, namespace) as (store, labels):
-        for item in _transfer.iter_items(store, labels):
+        items = _transfer.iter_items(store, labels)
+        if labels and labels[0] != RESERVED_ROOT:
+            for kind in get_args(Area):
+                items += _transfer.iter_items(store, area(kind, labels))
+        for item in items:
             output.write(_transfer.export_line(item) + "\n")
 
 
