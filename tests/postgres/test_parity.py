@@ -3,6 +3,8 @@ hot-path tools, the store manager (what its model is shown, what it writes) and 
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
 import re
 from collections.abc import Callable
@@ -19,7 +21,9 @@ from langmem import (
     create_memory_store_manager,
     create_search_memory_tool,
 )
+from langmem.errors import ConfigurationError
 from langmem.stores import PostgresStore, SqliteStore
+from langmem.stores.ranking import Ranking
 from langmem.testing import HashingEmbeddings, ScriptedChatModel, ai_tool_calls, requests_text
 
 NS = ("memories", "{langgraph_user_id}")
@@ -129,3 +133,97 @@ def test_scores_match_to_the_fifth_decimal(tmp_path: Path, pg_database: str, que
         finally:
             store.close()  # type: ignore[attr-defined]
     assert ranked[0] == ranked[1]
+
+
+def _provenance_facts() -> list[dict[str, Any]]:
+    """Texts with threads and write times; some words rare, some common, some inflected."""
+    topics = ["flight", "tea", "chess", "nurse", "river", "garden", "piano", "bicycle"]
+    facts = []
+    for i in range(60):
+        topic = topics[i % len(topics)]
+        facts.append(
+            {
+                "content": f"Note {i}: Alice mentioned the {topic} while living in city {i % 7}"
+                + (" and she lived near Braga" if i % 11 == 0 else ""),
+                "thread_id": f"t{i % 5}",
+                "created_at": f"2026-01-{1 + i % 28:02d}T10:{i % 60:02d}:00+00:00",
+            }
+        )
+    return facts
+
+
+@pytest.mark.parametrize(
+    "ranking",
+    [
+        Ranking(depth=5),
+        Ranking(depth=5, thread_boost=0.9, thread_window=86400.0 * 3, recency_weight=0.3),
+    ],
+    ids=["default-boosts", "strong-boosts"],
+)
+def test_explain_matches_on_sqlite_and_postgres(
+    tmp_path: Path, pg_database: str, ranking: Ranking
+) -> None:
+    """Same score parts on both stores, with lexical candidates beyond the dense depth and
+    same-thread and recency boosts at work."""
+    explained = []
+    stores: list[Any] = [
+        SqliteStore(tmp_path / "explain.sqlite", index=_index(), ranking=ranking),  # type: ignore[arg-type]
+        PostgresStore.from_url(pg_database, index=_index(), ranking=ranking),  # type: ignore[arg-type]
+    ]
+    for store in stores:
+        try:
+            for i, fact in enumerate(_provenance_facts()):
+                store.put(("notes", "alice"), f"n{i:02d}", fact)
+            rows = []
+            for query in ["where did Alice live near Braga", "piano lessons", "city 3 tea"]:
+                for hit, why in store.explain(("notes",), query, limit=6):
+                    parts = dataclasses.asdict(why)
+                    parts.pop("item")
+                    rounded = {
+                        k: round(v, 5) if isinstance(v, float) else v for k, v in parts.items()
+                    }
+                    rows.append((query, hit.key, round(hit.score or 0.0, 5), rounded))
+            explained.append(rows)
+        finally:
+            store.close()
+    sqlite_rows, postgres_rows = explained
+    assert any(r[3]["bm25"] > 0 for r in sqlite_rows), "no lexical match: proves nothing"
+    assert any(r[3]["thread"] > 0 or r[3]["recency"] > 0 for r in sqlite_rows) or (
+        ranking.thread_boost == 0.5 and ranking.recency_weight == 0
+    )
+    assert postgres_rows == sqlite_rows
+
+
+def test_postgres_explain_is_search_with_its_parts(pg_database: str) -> None:
+    store = PostgresStore.from_url(pg_database, index=_index())  # type: ignore[arg-type]
+    try:
+        for i, fact in enumerate(FACTS):
+            store.put(("facts",), f"f{i}", {"content": fact})
+        hits = store.search(("facts",), query="flight to Lisbon", limit=4)
+        explained = store.explain(("facts",), "flight to Lisbon", limit=4)
+        assert [(h.key, h.score) for h in hits] == [(h.key, h.score) for h, _ in explained]
+        assert explained[0][1].matched == {"flight": 1, "lisbon": 1}
+        later = asyncio.run(store.aexplain(("facts",), "flight to Lisbon", limit=4))
+        assert [(h.key, w.score) for h, w in later] == [(h.key, w.score) for h, w in explained]
+        with pytest.raises(ConfigurationError, match="non-empty query"):
+            store.explain(("facts",), "")
+    finally:
+        store.close()
+
+
+def test_texts_written_before_the_upgrade_get_their_analyzed_length(pg_database: str) -> None:
+    store = PostgresStore.from_url(pg_database, index=_index())  # type: ignore[arg-type]
+    try:
+        store.put(("facts",), "a", {"content": "Alice lives in Porto near the river"})
+        with store._transaction() as cur:
+            cur.execute("UPDATE store_vectors SET lm_length = NULL")
+            cur.execute(
+                "DELETE FROM langmem_vector_migrations"
+                " WHERE v = (SELECT max(v) FROM langmem_vector_migrations)"
+            )
+        store.setup()
+        with store._transaction() as cur:
+            cur.execute("SELECT lm_length FROM store_vectors")
+            assert [r["lm_length"] for r in cur.fetchall()] == [5]  # alic, liv, porto, near, river
+    finally:
+        store.close()

@@ -1,11 +1,20 @@
-"""Search on PostgreSQL: pgvector candidates, full-text candidates, the shared fusion.
+"""Search on PostgreSQL: what :func:`langmem.stores.ranking.rank` needs, read with SQL.
 
-The dense side scans a namespace exactly when it is small (an index-free ``ORDER BY`` over the
-namespace's rows) and uses the HNSW index with iterative scans when it is large, chosen per
-query: exact is faster and perfect below a few thousand rows, HNSW wins above (see
+The candidates, statistics and provenance are those "What a backend supplies" in
+:mod:`langmem.stores.ranking` defines, so the embedded store and this one rank the same data the
+same way. The dense side scans a namespace exactly when it is small (an index-free ``ORDER BY``
+over the namespace's rows) and uses the HNSW index with iterative scans when it is large, chosen
+per query: exact is faster and perfect below a few thousand rows, HNSW wins above (see
 bench/postgres.py). The lexical side uses a GIN index on ``store_vectors.lm_words``, a
-``tsvector`` of the text's words as :func:`_lexical.tokens` splits them, so both stores see the
-same words; :mod:`_fusion` scores the candidates exactly as the embedded store does.
+``tsvector`` of the text's distinct words as :func:`ranking.tokens` splits them (unstemmed, stop
+words included, as SQLite's FTS5 vocabulary): a query term's document frequency sums the counts
+of its stored forms (:func:`ranking.forms`), and ``store_vectors.lm_length`` holds each text's
+analyzed length (:func:`ranking.length`) for BM25's average.
+
+One difference from SQLite: when the query's rarer words match more texts than the lexical
+candidates take, SQLite keeps the best by FTS5's BM25 and PostgreSQL the best by the rule's
+BM25 with each word counted once (``lm_words`` keeps distinct words); every candidate is then
+scored by the same rule, but near a tie the two may pick different extra texts.
 """
 
 from __future__ import annotations
@@ -14,11 +23,15 @@ import json
 import threading
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, cast
+from datetime import datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from langgraph.store.base import SearchItem, SearchOp
 
-from langmem.stores import _filters, _fusion, _lexical
+from langmem.stores import _filters
+from langmem.stores import ranking as rules
+from langmem.stores._search import COMMON_FLOOR, COMMON_SHARE
 
 if TYPE_CHECKING:
     from langmem.stores._postgres import PostgresStore
@@ -53,7 +66,7 @@ def prefilter(filter: dict[str, Any] | None) -> tuple[str, list[Any]]:
 
 
 def tsquery(words: Sequence[str]) -> str:
-    """A tsquery matching any of ``words`` (words from :func:`_lexical.tokens`: no quotes)."""
+    """A tsquery matching any of ``words`` (words from :func:`ranking.tokens`: no quotes)."""
     return " | ".join(f"'{word}'" for word in words)
 
 
@@ -61,80 +74,50 @@ def vector_literal(vector: Sequence[float]) -> str:
     return "[" + ",".join(repr(float(x)) for x in vector) + "]"
 
 
-ESTIMATE_ABOVE = 10_000
-"""In a store of more than this many texts, the count of texts and of the words ``ANALYZE``
-found most common come from its statistics instead of a count: the IDF of a common word barely
-moves with it, and counting it would read thousands of rows."""
-
-
 class WordCounts:
-    """Per store handle: how many indexed texts hold each word, reused for ``COUNT_TTL``.
+    """Per store handle: the store's text count and total analyzed length, and how many indexed
+    texts hold each word, reused for ``COUNT_TTL``.
 
-    Counts are exact up to ``ESTIMATE_ABOVE`` texts, so rankings are the embedded store's to
-    the last digit; in larger stores the number of texts and the counts of common words come
-    from ``ANALYZE``'s statistics.
+    Counts are exact (as SQLite's ``fts5vocab``), so rankings are the embedded store's to the
+    last digit; a handle's own writes clear them.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: dict[str, tuple[float, int]] = {}
-        self._documents: tuple[float, int] = (0.0, 0)
-        self._common: tuple[float, dict[str, float]] = (0.0, {})
+        self._documents: tuple[float, int, int] = (-COUNT_TTL - 1.0, 0, 0)
 
     def clear(self) -> None:
         with self._lock:
             self._counts.clear()
-            self._documents = (0.0, 0)
+            self._documents = (-COUNT_TTL - 1.0, 0, 0)
 
-    def documents(self, cur: Any) -> int:
-        stamp, total = self._documents
+    def documents(self, cur: Any) -> tuple[int, int]:
+        """How many texts the store indexes, and their analyzed terms in all."""
+        stamp, total, terms = self._documents
         if time.monotonic() - stamp > COUNT_TTL:
             cur.execute(
-                "SELECT reltuples::bigint AS n FROM pg_class WHERE oid = 'store_vectors'::regclass"
-            )
-            total = int(cur.fetchone()["n"])
-            if total <= ESTIMATE_ABOVE:
-                cur.execute("SELECT count(*) AS n FROM store_vectors")
-                total = int(cur.fetchone()["n"])
-            self._documents = (time.monotonic(), total)
-        return total
-
-    def _frequent(self, cur: Any) -> dict[str, float]:
-        """Word -> estimated share of texts, for the words ``ANALYZE`` found most common."""
-        stamp, shares = self._common
-        if time.monotonic() - stamp > 6 * COUNT_TTL:
-            cur.execute(
-                "SELECT most_common_elems::text::text[] AS w, most_common_elem_freqs AS f"
-                " FROM pg_stats WHERE tablename = 'store_vectors' AND attname = 'lm_words'"
-                " AND schemaname = current_schema()"
+                "SELECT count(*) AS n, coalesce(sum(lm_length), 0) AS terms FROM store_vectors"
             )
             row = cur.fetchone()
-            shares = dict(zip(row["w"], row["f"])) if row and row["w"] else {}
-            self._common = (time.monotonic(), shares)
-        return shares
+            total, terms = int(row["n"]), int(row["terms"])
+            self._documents = (time.monotonic(), total, terms)
+        return total, terms
 
     def count(self, cur: Any, words: list[str]) -> dict[str, int]:
+        """Word -> how many indexed texts hold it."""
         now = time.monotonic()
         with self._lock:
             fresh = {w: c for w, (t, c) in self._counts.items() if now - t <= COUNT_TTL}
-        missing = [w for w in words if w not in fresh]
+        missing = [w for w in dict.fromkeys(words) if w not in fresh]
         if missing:
-            documents = self.documents(cur)
-            found: dict[str, int] = {}
-            if documents > ESTIMATE_ABOVE:
-                shares = self._frequent(cur)
-                for word in missing:
-                    if word in shares:  # common enough for the statistics: an estimate will do
-                        found[word] = max(1, round(shares[word] * documents))
-            counted = [w for w in missing if w not in found]
-            if counted:
-                cur.execute(
-                    "SELECT w, (SELECT count(*) FROM store_vectors sv"
-                    " WHERE sv.lm_words @@ quote_literal(w)::tsquery) AS n"
-                    " FROM unnest(%s::text[]) AS w",
-                    (counted,),
-                )
-                found.update({row["w"]: int(row["n"]) for row in cur.fetchall()})
+            cur.execute(
+                "SELECT w, (SELECT count(*) FROM store_vectors sv"
+                " WHERE sv.lm_words @@ quote_literal(w)::tsquery) AS n"
+                " FROM unnest(%s::text[]) AS w",
+                (missing,),
+            )
+            found = {row["w"]: int(row["n"]) for row in cur.fetchall()}
             with self._lock:
                 if len(self._counts) > 50_000:
                     self._counts.clear()
@@ -169,7 +152,7 @@ def _candidates(
     exact: bool,
 ) -> list[dict[str, Any]]:
     """The ``limit`` nearest vector rows meeting ``inner``, then those whose item meets
-    ``post`` (not expired, prefilter), with their item's columns.
+    ``post`` (not expired, prefilter), with their item's columns, best first.
 
     Distances are computed once per row; values and texts are read for the winners only.
     With ``exact``, an optimisation fence keeps the planner off the HNSW index.
@@ -184,53 +167,35 @@ def _candidates(
         f" SELECT {_COLUMNS}, near.field_name, v.lm_text, 1 - near.dist AS cosine FROM near"
         " JOIN store s ON s.prefix = near.prefix AND s.key = near.key"
         " JOIN store_vectors v ON v.prefix = near.prefix AND v.key = near.key"
-        f" AND v.field_name = near.field_name WHERE {_EXPIRY}{post_sql}",
+        f" AND v.field_name = near.field_name WHERE {_EXPIRY}{post_sql}"
+        " ORDER BY near.dist",
         [literal, *params, limit, *post_params],
     )
     return list(cur.fetchall())
 
 
-def ranked_search(
-    store: PostgresStore, cur: Any, op: SearchOp, vector: Sequence[float]
-) -> list[SearchItem]:
-    """One query's results: dense and lexical candidates fused, then the requested page."""
-    limit, offset = max(int(op.limit), 0), max(int(op.offset), 0)
-    want = offset + limit
-    if want == 0:
-        return []
-    ns_sql, ns_params = namespace_condition("sv.prefix", tuple(op.namespace_prefix))
-    post = prefilter(op.filter)
-    literal = vector_literal(vector)
+def _dense(
+    store: PostgresStore,
+    cur: Any,
+    op: SearchOp,
+    inner: tuple[str, list[Any]],
+    post: tuple[str, list[Any]],
+    literal: str,
+    top: int,
+) -> list[dict[str, Any]]:
+    """The ``top`` allowed vector rows (namespace, filter, not expired) by cosine, best first."""
+    ns_sql, ns_params = inner
     exact = _exact(store, cur, ns_sql, ns_params)
-    config = cast(dict[str, Any], store.index_config or {})
-    per_item = int(config.get("__estimated_num_vectors", 1)) or 1
-    top = max(want * 2, 20) * per_item
-    text = op.query or ""
-    weights: dict[str, float] = {}
-    forms: dict[str, str] = {}
-    lexical: list[dict[str, Any]] = []
-    if store.hybrid:
-        weights, forms, lexical = _lexical_candidates(
-            store, cur, text, (ns_sql, ns_params), post, literal, want
-        )
-        lexical = [r for r in lexical if _filters.matches(r["value"], op.filter)]
+    fetch = top
     while True:
-        rows = _candidates(cur, (ns_sql, ns_params), post, literal, top, exact)
+        rows = _candidates(cur, inner, post, literal, fetch, exact)
         fetched = len(rows)
         rows = [r for r in rows if _filters.matches(r["value"], op.filter)]
-        seen = {(r["prefix"], r["key"], r["field_name"]) for r in rows}
-        rows += [r for r in lexical if (r["prefix"], r["key"], r["field_name"]) not in seen]
-        # items as (created_at, prefix, key): equal scores go newest first, as on SQLite
-        ranking = _fusion.rank_candidates(
-            [(_item(r), float(r["cosine"]), r["lm_text"] or "") for r in rows], weights, forms
-        )
-        if len(ranking) >= want or top >= 1_000_000:
-            break
-        if fetched < top and not _may_have_more(cur, ns_sql, ns_params, top):
-            break
-        top *= 4  # filters, expiry or items with several texts used up the rows: look further
-    by_item = {_item(r): r for r in rows}
-    return [_search_item(by_item[item], float(score)) for score, item in ranking[offset:want]]
+        if len(rows) >= top or fetch >= 1_000_000:
+            return rows[:top]
+        if fetched < fetch and not _may_have_more(cur, ns_sql, ns_params, fetch):
+            return rows
+        fetch *= 4  # filters or expiry used up the rows: look further
 
 
 def _may_have_more(cur: Any, ns_sql: str, ns_params: list[Any], top: int) -> bool:
@@ -242,46 +207,191 @@ def _may_have_more(cur: Any, ns_sql: str, ns_params: list[Any], top: int) -> boo
     return int(cur.fetchone()["n"]) > top
 
 
-def _item(row: dict[str, Any]) -> tuple[Any, str, str]:
-    return (row["created_at"], row["prefix"], row["key"])
+def _row_id(row: dict[str, Any]) -> tuple[str, str, str]:
+    return (row["prefix"], row["key"], row["field_name"])
 
 
-def _lexical_candidates(
+def explain(
     store: PostgresStore,
     cur: Any,
-    text: str,
-    inner: tuple[str, list[Any]],
-    post: tuple[str, list[Any]],
-    literal: str,
+    op: SearchOp,
+    vector: Sequence[float],
+    ranking: rules.Ranking | None,
+) -> list[tuple[dict[str, Any], rules.Explanation]]:
+    """The ranked candidate items of one query, best first, each with its item's row and the
+    parts of its score; items are ``(prefix, key)``. Hybrid with ``ranking`` (see
+    :mod:`langmem.stores.ranking`), else plain cosine."""
+    want = max(int(op.limit), 0) + max(int(op.offset), 0)
+    if want == 0:
+        return []
+    inner = namespace_condition("sv.prefix", tuple(op.namespace_prefix))
+    post = prefilter(op.filter)
+    literal = vector_literal(vector)
+    if ranking is None:
+        rows = _dense(store, cur, op, inner, post, literal, max(want * 2, 20))
+        best: dict[tuple[str, str], tuple[dict[str, Any], rules.Explanation]] = {}
+        for r in rows:
+            item = (r["prefix"], r["key"])
+            if item not in best:
+                cosine = float(r["cosine"])
+                dense = min(max(cosine, 0.0), 1.0)
+                best[item] = (
+                    r,
+                    rules.Explanation(item, cosine, cosine, dense, 0.0, 0.0, {}, cosine),
+                )
+        return list(best.values())
+    terms = rules.query_terms(op.query or "")
+    documents, terms_in_all = store.word_counts.documents(cur)
+    average = terms_in_all / max(documents, 1)
+    frequencies: dict[str, int] = {}
+    lexical: list[dict[str, Any]] = []
+    if terms:
+        frequencies, lexical = _lexical_side(
+            store,
+            cur,
+            op,
+            terms,
+            rules.Corpus(documents, average, {}),
+            ranking,
+            (inner, post, literal),
+            want,
+        )
+    rows = _dense(store, cur, op, inner, post, literal, max(want * 2, ranking.depth))
+    if not rows:
+        return []
+    seen = {_row_id(r) for r in rows}
+    rows += [r for r in lexical if _row_id(r) not in seen]
+    corpus = rules.Corpus(documents, average, frequencies)
+    origin = _provenance(rows, times=ranking.recency_weight > 0) if ranking.provenance else {}
+    candidates = [
+        rules.Candidate(
+            (r["prefix"], r["key"]),
+            float(r["cosine"]),
+            _document(r["lm_text"] or ""),
+            *origin.get((r["prefix"], r["key"]), (None, None)),
+        )
+        for r in rows
+    ]
+    by_item = {(r["prefix"], r["key"]): r for r in rows}
+    return [(by_item[e.item], e) for e in rules.rank(candidates, terms, corpus, ranking)]
+
+
+_document = lru_cache(maxsize=20_000)(rules.document)
+
+
+def _provenance(
+    rows: list[dict[str, Any]], *, times: bool
+) -> dict[tuple[str, str], tuple[str | None, float | None]]:
+    """Item -> (``thread_id``, ``created_at`` as Unix seconds) from the items' values (the time
+    only for items with a thread, unless ``times``: every item's), as on SQLite."""
+    out: dict[tuple[str, str], tuple[str | None, float | None]] = {}
+    for r in rows:
+        value = r["value"] if isinstance(r["value"], dict) else {}
+        thread = value.get("thread_id")
+        if thread is not None or times:
+            label = str(thread) if thread is not None else None
+            out[(r["prefix"], r["key"])] = (
+                label,
+                _seconds(value.get("created_at"), r["created_at"]),
+            )
+    return out
+
+
+def _seconds(stamp: Any, stored: Any) -> float | None:
+    if isinstance(stamp, str):
+        try:
+            return datetime.fromisoformat(stamp).timestamp()
+        except ValueError:
+            pass
+    return stored.timestamp() if isinstance(stored, datetime) else None
+
+
+def _lexical_side(
+    store: PostgresStore,
+    cur: Any,
+    op: SearchOp,
+    terms: list[str],
+    corpus: rules.Corpus,
+    ranking: rules.Ranking,
+    scope: tuple[tuple[str, list[Any]], tuple[str, list[Any]], str],
     want: int,
-) -> tuple[dict[str, float], dict[str, str], list[dict[str, Any]]]:
-    terms = _lexical.query_terms(text)
-    if not terms:
-        return {}, {}, []
-    documents = store.word_counts.documents(cur)
-    weights, forms, search = _fusion.term_weights(
-        terms, documents, lambda words: store.word_counts.count(cur, words)
-    )
+) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    """Document frequency of each term, and the allowed rows of texts holding the rarer ones.
+
+    ``scope``: the namespace condition, the item condition and the query vector's literal."""
+    documents = corpus.documents
+    words = {t: rules.forms(t) for t in terms}
+    counts = store.word_counts.count(cur, [w for forms in words.values() for w in forms])
+    frequencies = {t: min(sum(counts[w] for w in words[t]), documents) for t in terms}
+    common = max(COMMON_SHARE * documents, COMMON_FLOOR)
+    # each searched word weighs its term's IDF, as in the ranking's BM25
+    search = {
+        w: (counts[w], rules.idf(documents, frequencies[t]))
+        for t in terms
+        for w in words[t]
+        if 0 < counts[w] <= common
+    }
+    return frequencies, _lexical_rows(cur, op, search, corpus, ranking, scope, want)
+
+
+def _lexical_rows(
+    cur: Any,
+    op: SearchOp,
+    search: dict[str, tuple[int, float]],
+    corpus: rules.Corpus,
+    ranking: rules.Ranking,
+    scope: tuple[tuple[str, list[Any]], tuple[str, list[Any]], str],
+    want: int,
+) -> list[dict[str, Any]]:
+    """Allowed rows of texts holding any of ``search`` (word -> (texts holding it, weight)):
+    all of them when few, else (at least ``want``) the best by BM25 with each word counted once
+    (``lm_words`` keeps distinct words), where SQLite takes the best by FTS5's BM25."""
     if not search:
-        return weights, forms, []
+        return []
+    (ns_sql, ns_params), (post_sql, post_params), literal = scope
     fetch = max(want * 2, 30)
     query = tsquery(list(search))
-    ns_sql, ns_params = inner
-    # usually every match fits; when a word has more texts than fit, the best ts_rank win
-    rank = " ORDER BY ts_rank(sv.lm_words, %s::tsquery) DESC"
-    order = "" if max(search.values()) <= fetch else rank
-    post_sql, post_params = post
-    # the matching rows' keys first; values, texts and cosines for the kept ones only
-    cur.execute(
-        "WITH hits AS (SELECT sv.prefix, sv.key, sv.field_name FROM store_vectors sv"
-        f" WHERE sv.lm_words @@ %s::tsquery AND {ns_sql}{order} LIMIT %s)"
-        f" SELECT {_COLUMNS}, v.field_name, v.lm_text, 1 - (v.embedding <=> %s::vector) AS cosine"
-        " FROM hits JOIN store_vectors v ON v.prefix = hits.prefix AND v.key = hits.key"
-        " AND v.field_name = hits.field_name"
-        f" JOIN store s ON s.prefix = hits.prefix AND s.key = hits.key WHERE {_EXPIRY}{post_sql}",
-        [query, *ns_params, *([query] if order else []), fetch, literal, *post_params],
-    )
-    return weights, forms, list(cur.fetchall())
+    everything = sum(docs for docs, _ in search.values()) <= fetch
+    held = " + ".join("CASE WHEN sv.lm_words @@ %s::tsquery THEN %s ELSE 0 END" for _ in search)
+    held_params = [p for word, (_, weight) in search.items() for p in (f"'{word}'", weight)]
+    norm = "(1 + %s * (1 - %s + %s * coalesce(sv.lm_length, 0) / %s))"
+    norm_params = [ranking.k1, ranking.b, ranking.b, max(corpus.average_length, 1e-9)]
+    while True:
+        # usually every match fits; else the best by weight of the words held, length-normalised
+        order = (
+            ""
+            if everything
+            else f" ORDER BY ({held}) / {norm} DESC, sv.prefix, sv.key, sv.field_name LIMIT %s"
+        )
+        order_params = [] if everything else [*held_params, *norm_params, fetch]
+        # the matching rows' keys first; values, texts and cosines for the kept ones only
+        cur.execute(
+            "WITH hits AS (SELECT sv.prefix, sv.key, sv.field_name FROM store_vectors sv"
+            f" WHERE sv.lm_words @@ %s::tsquery AND {ns_sql}{order})"
+            f" SELECT {_COLUMNS}, v.field_name, v.lm_text,"
+            " 1 - (v.embedding <=> %s::vector) AS cosine"
+            " FROM hits JOIN store_vectors v ON v.prefix = hits.prefix AND v.key = hits.key"
+            " AND v.field_name = hits.field_name"
+            " JOIN store s ON s.prefix = hits.prefix AND s.key = hits.key"
+            f" WHERE {_EXPIRY}{post_sql}",
+            [query, *ns_params, *order_params, literal, *post_params],
+        )
+        found = list(cur.fetchall())
+        rows = [r for r in found if _filters.matches(r["value"], op.filter)]
+        # widen the scan when filters or expiry dropped too many of the best rows
+        if everything or len(rows) >= want or len(found) < fetch or fetch >= 1_000_000:
+            return rows
+        fetch *= 4
+
+
+def ranked_search(
+    store: PostgresStore, cur: Any, op: SearchOp, vector: Sequence[float]
+) -> list[SearchItem]:
+    """One query's results: the ranked candidates' requested page."""
+    offset = max(int(op.offset), 0)
+    ranked = explain(store, cur, op, vector, store.active_ranking())
+    want = offset + max(int(op.limit), 0)
+    return [search_item(row, e.score) for row, e in ranked[offset:want]]
 
 
 def list_search(store: PostgresStore, cur: Any, op: SearchOp) -> list[SearchItem]:
@@ -309,10 +419,10 @@ def list_search(store: PostgresStore, cur: Any, op: SearchOp) -> list[SearchItem
                 break
             position += chunk
         found = found[offset : offset + limit]
-    return [_search_item(r, None) for r in found]
+    return [search_item(r, None) for r in found]
 
 
-def _search_item(row: dict[str, Any], score: float | None) -> SearchItem:
+def search_item(row: dict[str, Any], score: float | None) -> SearchItem:
     return SearchItem(
         namespace=tuple(row["prefix"].split(".")),
         key=row["key"],

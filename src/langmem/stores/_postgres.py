@@ -5,8 +5,9 @@ written by one opens in the other). What it changes:
 
 - connections come from a pool, each starting with ``hnsw.iterative_scan = relaxed_order`` and
   ``hnsw.ef_search``, and checked before use (a restarted server costs a reconnect, no error);
-- search is hybrid, ranked like the embedded store (``_pg_search``, ``_fusion``): small
-  namespaces are scanned exactly, large ones through HNSW, chosen per query;
+- search is hybrid, ranked by :func:`langmem.stores.ranking.rank` exactly as the embedded store
+  (``_pg_search``): small namespaces are scanned exactly, large ones through HNSW, chosen per
+  query; :meth:`PostgresStore.explain` shows each score's parts;
 - a batch is one transaction; embeddings are computed before it opens; ``put`` replaces an
   item's vectors (``index=False`` removes them); expired items are never returned;
 - filters follow langmem's exact rule (``$ne`` matches a missing key, numeric strings compare
@@ -31,6 +32,7 @@ from langgraph.store.base import (
     Op,
     PutOp,
     Result,
+    SearchItem,
     SearchOp,
     TTLConfig,
 )
@@ -39,6 +41,7 @@ from langgraph.store.postgres.base import PostgresIndexConfig, _group_ops
 
 from langmem.errors import ConfigurationError
 from langmem.stores import _pg_connect, _pg_search
+from langmem.stores.ranking import Explanation, Ranking, length, tokens
 
 if TYPE_CHECKING:
     from langmem.tasks import TaskQueue
@@ -65,12 +68,41 @@ STORE_STEPS: tuple[str | Callable[[Any], None], ...] = (
     # the durable queue of background tasks (langmem.tasks), beside the store
     _task_table,
 )
-VECTOR_STEPS: tuple[str, ...] = (
+
+
+def _analyzed_lengths(cur: Any) -> None:
+    """Each text's analyzed length (BM25's average length), filled in for existing rows."""
+    from langmem.stores.ranking import length
+
+    cur.execute("ALTER TABLE store_vectors ADD COLUMN IF NOT EXISTS lm_length integer")
+    cur.execute(
+        "SELECT prefix, key, field_name, lm_text FROM store_vectors"
+        " WHERE lm_length IS NULL AND lm_text IS NOT NULL"
+    )
+    rows = list(cur.fetchall())
+    for start in range(0, len(rows), 5_000):
+        chunk = rows[start : start + 5_000]
+        cur.execute(
+            "UPDATE store_vectors sv SET lm_length = t.n"
+            " FROM unnest(%s::text[], %s::text[], %s::text[], %s::int[]) AS t(p, k, f, n)"
+            " WHERE sv.prefix = t.p AND sv.key = t.k AND sv.field_name = t.f",
+            [
+                [r["prefix"] for r in chunk],
+                [r["key"] for r in chunk],
+                [r["field_name"] for r in chunk],
+                [length(r["lm_text"]) for r in chunk],
+            ],
+        )
+
+
+VECTOR_STEPS: tuple[str | Callable[[Any], None], ...] = (
     "ALTER TABLE store_vectors ADD COLUMN IF NOT EXISTS lm_text text,"
     " ADD COLUMN IF NOT EXISTS lm_words tsvector",
     "CREATE INDEX IF NOT EXISTS store_vectors_lm_words_idx ON store_vectors USING gin (lm_words)",
     "CREATE INDEX IF NOT EXISTS store_vectors_prefix_idx"
     " ON store_vectors (prefix text_pattern_ops)",
+    # the shared ranking (langmem.stores.ranking) averages the texts' analyzed lengths
+    _analyzed_lengths,
 )
 
 
@@ -85,7 +117,11 @@ class PostgresStore(_LangGraphPostgresStore):
         url: the database URL, for messages (its password is never shown).
         index: LangGraph index configuration (``dims``, ``embed``, ``fields``), or ``None``.
         ttl: LangGraph TTL configuration.
-        hybrid: fuse full-text matches with the vector ranking (default ``True``).
+        hybrid: fuse full-text matches with the vector ranking (default ``True``); ``False``
+            ranks by cosine only.
+        ranking: the hybrid ranking's parameters (:class:`~langmem.stores.ranking.Ranking`),
+            the default when ``None``; as on the embedded store, also settable later as the
+            ``ranking`` attribute.
         exact_max: namespaces with at most this many indexed texts are scanned exactly.
         search_mode: ``"auto"`` (exact for small namespaces, HNSW for large), ``"exact"`` or
             ``"hnsw"`` (for benchmarks).
@@ -101,10 +137,12 @@ class PostgresStore(_LangGraphPostgresStore):
         hybrid: bool = True,
         exact_max: int = EXACT_MAX,
         search_mode: SearchMode = "auto",
+        ranking: Ranking | None = None,
     ) -> None:
         super().__init__(pool, index=index, ttl=ttl)
         self.url = url
         self.hybrid = hybrid
+        self.ranking = ranking if ranking is not None else Ranking()
         self.exact_max = exact_max
         self.search_mode: SearchMode = search_mode
         self.word_counts = _pg_search.WordCounts()
@@ -122,6 +160,7 @@ class PostgresStore(_LangGraphPostgresStore):
         exact_max: int = EXACT_MAX,
         pool_size: int = 10,
         setup: bool = True,
+        ranking: Ranking | None = None,
     ) -> PostgresStore:
         """A ready store on ``url`` (``postgresql://user:password@host:port/database``).
 
@@ -140,7 +179,15 @@ class PostgresStore(_LangGraphPostgresStore):
         _pg_connect.check_server(conninfo, url)
         pool = _pg_connect.make_pool(conninfo, ef_search=ef_search, max_size=pool_size)
         try:
-            store = cls(pool, url=url, index=index, ttl=ttl, hybrid=hybrid, exact_max=exact_max)
+            store = cls(
+                pool,
+                url=url,
+                index=index,
+                ttl=ttl,
+                hybrid=hybrid,
+                exact_max=exact_max,
+                ranking=ranking,
+            )
             if setup:
                 store.setup()
         except BaseException:
@@ -205,6 +252,65 @@ class PostgresStore(_LangGraphPostgresStore):
                 yield cur
         except psycopg.OperationalError as exc:
             raise _pg_connect.explain_failure(self.url, exc) from exc
+
+    # -- ranking -------------------------------------------------------------------------
+
+    def active_ranking(self) -> Ranking | None:
+        """The hybrid ranking's parameters, ``None`` when ranking by cosine only."""
+        return self.ranking if self.hybrid else None
+
+    def explain(
+        self,
+        namespace_prefix: tuple[str, ...],
+        /,
+        query: str,
+        *,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+    ) -> list[tuple[SearchItem, Explanation]]:
+        """Why each result of ``search(namespace_prefix, query=query, ...)`` ranks where it does.
+
+        As :meth:`langmem.stores.SqliteStore.explain`: the same items as :meth:`search` with the
+        same arguments, in the same order, each paired with an
+        :class:`~langmem.stores.ranking.Explanation` (its ``item`` is ``(prefix, key)``).
+        """
+        self._check_explain(query)
+        assert self.embeddings is not None
+        vector = list(self.embeddings.embed_query(query))
+        return self._explain(SearchOp(namespace_prefix, filter, limit, offset, query), vector)
+
+    async def aexplain(
+        self,
+        namespace_prefix: tuple[str, ...],
+        /,
+        query: str,
+        *,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+    ) -> list[tuple[SearchItem, Explanation]]:
+        """Async :meth:`explain`."""
+        import asyncio
+
+        self._check_explain(query)
+        assert self.embeddings is not None
+        vector = list(await self.embeddings.aembed_query(query))
+        op = SearchOp(namespace_prefix, filter, limit, offset, query)
+        return await asyncio.to_thread(self._explain, op, vector)
+
+    def _check_explain(self, query: str) -> None:
+        if self.embeddings is None or not query:
+            raise ConfigurationError(
+                f"explain(query={query!r}) needs a store with an index and a non-empty query: "
+                'open the store with index={"dims": ...} and pass the text you searched for.'
+            )
+
+    def _explain(self, op: SearchOp, vector: list[float]) -> list[tuple[SearchItem, Explanation]]:
+        offset, want = max(int(op.offset), 0), max(int(op.offset), 0) + max(int(op.limit), 0)
+        with self._transaction() as cur:
+            ranked = _pg_search.explain(self, cur, op, vector, self.active_ranking())
+        return [(_pg_search.search_item(row, e.score), e) for row, e in ranked[offset:want]]
 
     # -- batches -------------------------------------------------------------------------
 
@@ -349,11 +455,9 @@ def insert_vectors(
     Each row also gets its text and its words (for full-text search); ``stamps`` gives each
     row's ``(created_at, updated_at)`` (default: now).
     """
-    from langmem.stores._lexical import tokens
-
     if not rows:
         return
-    columns: list[list[Any]] = [[], [], [], [], [], [], [], []]
+    columns: list[list[Any]] = [[], [], [], [], [], [], [], [], []]
     for i, (prefix, key, field, text, vector) in enumerate(rows):
         created, updated = stamps[i] if stamps is not None else (None, None)
         values = (
@@ -363,6 +467,7 @@ def insert_vectors(
             _pg_search.vector_literal(vector),
             text,
             " ".join(dict.fromkeys(tokens(text))),
+            length(text),
             created,
             updated,
         )
@@ -370,14 +475,16 @@ def insert_vectors(
             column.append(value)
     cur.execute(
         "INSERT INTO store_vectors"
-        " (prefix, key, field_name, embedding, lm_text, lm_words, created_at, updated_at)"
+        " (prefix, key, field_name, embedding, lm_text, lm_words, lm_length, created_at,"
+        " updated_at)"
         " SELECT p, k, f, e::vector, t,"
-        " array_to_tsvector(coalesce(string_to_array(nullif(w, ''), ' '), '{}'::text[])),"
+        " array_to_tsvector(coalesce(string_to_array(nullif(w, ''), ' '), '{}'::text[])), n,"
         " coalesce(c, CURRENT_TIMESTAMP), coalesce(u, CURRENT_TIMESTAMP)"
         " FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],"
-        " %s::timestamptz[], %s::timestamptz[]) AS r(p, k, f, e, t, w, c, u)"
+        " %s::int[], %s::timestamptz[], %s::timestamptz[]) AS r(p, k, f, e, t, w, n, c, u)"
         " ON CONFLICT (prefix, key, field_name) DO UPDATE SET embedding = EXCLUDED.embedding,"
         " lm_text = EXCLUDED.lm_text, lm_words = EXCLUDED.lm_words,"
+        " lm_length = EXCLUDED.lm_length,"
         " updated_at = EXCLUDED.updated_at",
         columns,
     )
