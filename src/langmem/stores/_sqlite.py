@@ -26,13 +26,16 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from langgraph.store.base import (
     BaseStore,
     IndexConfig,
+    Item,
     Op,
+    PutOp,
     Result,
     SearchItem,
     SearchOp,
@@ -442,6 +445,46 @@ class SqliteStore(BaseStore):
             }
         return await asyncio.to_thread(self._execute, plan, blobs, queries)
 
+    def restore(self, items: Iterable[Item]) -> int:
+        """Write ``items`` as they are, timestamps included, all in one transaction.
+
+        For moving memories between stores (``langmem memories import``, store copies):
+        unlike ``put``, which stamps the current time, each item keeps its ``created_at`` and
+        ``updated_at`` (an existing item with the same namespace and key is overwritten). Texts
+        are embedded with this store's model before the transaction opens. Either every item
+        is written or, on any error, none is. Returns how many items were written.
+
+        Example:
+            >>> from datetime import datetime, timezone
+            >>> from langgraph.store.base import Item
+            >>> store = SqliteStore(":memory:")
+            >>> when = datetime(2024, 5, 1, tzinfo=timezone.utc)
+            >>> store.restore([Item(namespace=("notes",), key="1", value={"text": "hi"},
+            ...                     created_at=when, updated_at=when)])
+            1
+            >>> store.get(("notes",), "1").created_at.year
+            2024
+        """
+        listed = list(items)
+        ops = [PutOp(tuple(item.namespace), item.key, dict(item.value)) for item in listed]
+        plan = self._plan(ops)
+        if len(plan.writes) != len(listed):
+            raise ConfigurationError(
+                f"restore() was given {len(listed)} items but only {len(plan.writes)} distinct "
+                "(namespace, key) pairs: give each item once."
+            )
+        stamps = {
+            (tuple(item.namespace), item.key): (_iso(item.created_at), _iso(item.updated_at))
+            for item in listed
+        }
+        for write in plan.writes:
+            write.stamps = stamps[(tuple(write.op.namespace), str(write.op.key))]
+        missing, blobs = self._lookup(plan)
+        if missing:
+            blobs.update(zip(missing, self._embed_documents([plan.texts[h] for h in missing])))
+        self._execute(plan, blobs, {})
+        return len(listed)
+
     def _plan(self, ops: Iterable[Op]) -> _writes.Plan:
         fields = self._fields if self.index_config is not None else None
         return _writes.plan(ops, fields, embeds_queries=self.embeddings is not None)
@@ -618,3 +661,10 @@ class SqliteStore(BaseStore):
     def __repr__(self) -> str:
         model = self.index_config and embeddings_id(self.embeddings)
         return f"SqliteStore({self.path!r}, embeddings={model!r}, hybrid={self.hybrid})"
+
+
+def _iso(moment: datetime) -> str:
+    """An item timestamp as stored: ISO 8601 in UTC (a naive time is taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat()

@@ -93,12 +93,13 @@ class VectorIndex:
         batch = list(rows)
         if not batch:
             return
-        replaced = [row for row in batch if row[0] in self.row_of]
-        if replaced:
-            self.remove(row[0] for row in replaced)
+        if self.row_of:
+            replaced = [row[0] for row in batch if row[0] in self.row_of]
+            if replaced:
+                self.remove(replaced)
         self._grow(len(batch))
         start = self.size
-        vectors = np.frombuffer(b"".join(row[3] for row in batch), dtype=np.float32)
+        vectors = np.frombuffer(b"".join([row[3] for row in batch]), dtype=np.float32)
         if vectors.size != len(batch) * self.dims:
             raise ValueError(
                 f"stored vectors do not have {self.dims} dimensions: the file was written with "
@@ -108,14 +109,15 @@ class VectorIndex:
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         end = start + len(batch)
         self.matrix[start:end] = vectors / np.maximum(norms, 1e-12)
-        for offset, (vector_id, item_id, prefix, _, text) in enumerate(batch):
-            row = start + offset
-            self.texts[vector_id] = text
-            self.total_length += ranking.length(text)
-            self.vector_ids[row] = vector_id
-            self.item_ids[row] = item_id
-            self.namespace_ids[row] = self._namespace(prefix)
-            self.row_of[vector_id] = row
+        # column-wise, not row by row: a first load of 100k rows stays well under a second
+        vector_ids = [row[0] for row in batch]
+        namespace = self._namespace
+        self.vector_ids[start:end] = vector_ids
+        self.item_ids[start:end] = [row[1] for row in batch]
+        self.namespace_ids[start:end] = [namespace(row[2]) for row in batch]
+        self.texts.update(zip(vector_ids, [row[4] for row in batch]))
+        self.row_of.update(zip(vector_ids, range(start, end)))
+        self.total_length += sum(ranking.length(row[4]) for row in batch)
         self.alive[start:end] = True
         self.size = end
         self._row_masks.clear()

@@ -95,6 +95,7 @@ class Write:
     prefix: str
     texts: list[tuple[str, str, bytes]] = field(default_factory=list)  # (field, text, hash)
     value: str | None = None  # the value as JSON; ``None`` for a delete
+    stamps: tuple[str, str] | None = None  # (created_at, updated_at) kept by a restore
 
 
 @dataclass
@@ -216,19 +217,22 @@ def apply(
             continue
         ttl = op.ttl
         expires = now + float(ttl) * 60.0 if ttl is not None else None
+        created, updated = write.stamps or (stamp, stamp)
+        # a restore keeps the given created_at; an ordinary put keeps the stored one
+        keep = "excluded.created_at" if write.stamps else "langmem_items.created_at"
         conn.execute(
             "INSERT INTO langmem_items"
             " (prefix, key, value, created_at, updated_at, expires_at, ttl_minutes)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (prefix, key) DO UPDATE SET value = excluded.value,"
-            " updated_at = excluded.updated_at, expires_at = excluded.expires_at,"
-            " ttl_minutes = excluded.ttl_minutes",
+            f" created_at = {keep}, updated_at = excluded.updated_at,"
+            " expires_at = excluded.expires_at, ttl_minutes = excluded.ttl_minutes",
             (
                 write.prefix,
                 key,
                 write.value if write.value is not None else value_json(op),
-                stamp,
-                stamp,
+                created,
+                updated,
                 expires,
                 ttl,
             ),

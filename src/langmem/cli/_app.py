@@ -1,0 +1,125 @@
+"""The root ``langmem`` group, the options every command shares, and the error boundary.
+
+Library errors become CLI errors only here: any exception out of a command is printed as one
+line on stderr (``error: ...``) with exit code 1; usage mistakes caught by click exit with 2.
+``--debug`` (or ``LANGMEM_DEBUG=1``) prints the traceback as well.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from langmem._version import __version__
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEBUG_KEY = "langmem.debug"
+
+
+def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    if value:
+        ctx.find_root().meta[DEBUG_KEY] = True
+    return value
+
+
+def debug_option(function: F) -> F:
+    """``--debug``: on error, print the traceback too."""
+    return click.option(
+        "--debug",
+        is_flag=True,
+        expose_value=False,
+        callback=_set_debug,
+        help="On error, print the traceback too.",
+    )(function)
+
+
+def output_options(function: F) -> F:
+    """``--table`` and ``--debug``, for every command that prints records."""
+    function = debug_option(function)
+    return click.option(
+        "--table", "table", is_flag=True, help="Print an aligned table instead of JSON Lines."
+    )(function)
+
+
+def store_option(function: F) -> F:
+    """``--store URL`` (also ``LANGMEM_STORE``), for commands that use a store."""
+    return click.option(
+        "--store",
+        "store_url",
+        envvar="LANGMEM_STORE",
+        metavar="URL",
+        help="Store URL: sqlite:///file.sqlite, postgresql://..., memory://, or a file path. "
+        "Default: $LANGMEM_STORE, else the embedded store in the user data folder.",
+    )(function)
+
+
+def one_line(message: str) -> str:
+    """A message on one line (library messages may wrap)."""
+    return " ".join(message.split())
+
+
+class _Root(click.Group):
+    """The error boundary: every exception out of a command becomes one line on stderr."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("error: interrupted", err=True)
+            raise click.exceptions.Exit(130) from None
+        except Exception as exc:
+            debug = ctx.meta.get(DEBUG_KEY) or os.environ.get("LANGMEM_DEBUG") == "1"
+            if debug:
+                traceback.print_exc(file=sys.stderr)
+            click.echo(f"error: {describe(exc, debug=bool(debug))}", err=True)
+            raise click.exceptions.Exit(1) from None
+
+
+def describe(exc: BaseException, *, debug: bool = False) -> str:
+    """The one-line message for ``exc``; unexpected errors say how to see more."""
+    from langmem.errors import LangMemError
+
+    text = one_line(str(exc)) or type(exc).__name__
+    if isinstance(exc, (LangMemError, ValueError, OSError)):
+        return text
+    hint = "" if debug else " (run again with --debug for the traceback)"
+    return f"{type(exc).__name__}: {text}{hint}"
+
+
+@click.group(cls=_Root, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="langmem")
+def cli() -> None:
+    """Inspect, search, fix and move langmem memories, and run langmem's pipelines.
+
+    Output is JSON Lines on stdout (one object per line); add --table for an aligned table.
+    Errors go to stderr with a non-zero exit code. The store is --store URL, else
+    $LANGMEM_STORE, else the embedded store in the user data folder ($LANGMEM_HOME).
+    """
+
+
+def _register() -> None:
+    from langmem.cli import _demo, _memories, _pipelines, _queue, _store
+
+    cli.add_command(_memories.memories)
+    cli.add_command(_store.store)
+    cli.add_command(_queue.queue)
+    cli.add_command(_pipelines.extract)
+    cli.add_command(_pipelines.summarize)
+    cli.add_command(_pipelines.optimize)
+    cli.add_command(_demo.demo)
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point of the ``langmem`` console script and ``python -m langmem``."""
+    cli.main(prog_name="langmem")

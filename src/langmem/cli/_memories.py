@@ -1,0 +1,342 @@
+"""``langmem memories ...``: add, get, list, search, update, delete, export and import."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, TYPE_CHECKING, Any
+
+import click
+
+from langmem.cli import _transfer
+from langmem.cli._app import debug_option, output_options, store_option
+from langmem.cli._output import Output, progress, source_name
+from langmem.cli._target import (
+    display_url,
+    open_target,
+    parse_filters,
+    parse_namespace,
+    require_namespace,
+    resolve_url,
+    show_namespace,
+)
+from langmem.errors import ConfigurationError, InvalidInputError
+
+if TYPE_CHECKING:
+    from langgraph.store.base import BaseStore
+
+    from langmem.knowledge.history import History
+
+COLUMNS = ["namespace", "key", "value", "updated_at"]
+SEARCH_COLUMNS = ["score", "namespace", "key", "value"]
+EXPLAIN_COLUMNS = ["score", "cosine", "bm25", "matched", "thread", "recency", "key", "value"]
+
+
+def _namespace_option(required: bool) -> Any:
+    help_text = "Namespace, labels separated by '/', e.g. memories/user-123."
+    if not required:
+        help_text += " Lists and searches include sub-namespaces; default: the whole store."
+    return click.option("--namespace", "-n", metavar="NS", required=required, help=help_text)
+
+
+_filter_option = click.option(
+    "--filter",
+    "-f",
+    "filters",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Only values whose KEY equals VALUE (VALUE parsed as JSON when it can be). Repeatable.",
+)
+
+
+@contextmanager
+def _opened(
+    url: str | None, *, must_exist: bool = True, like: BaseStore | None = None
+) -> Iterator[BaseStore]:
+    store = open_target(url, must_exist=must_exist, like=like)
+    try:
+        yield store
+    finally:
+        close = getattr(store, "close", None)
+        if callable(close):
+            close()
+
+
+@contextmanager
+def _scope(url: str | None, namespace: str | None) -> Iterator[tuple[BaseStore, tuple[str, ...]]]:
+    """An existing store and a namespace prefix in it that holds memories (or the whole store)."""
+    labels = parse_namespace(namespace)
+    chosen = resolve_url(url)
+    with _opened(chosen) as store:
+        require_namespace(store, labels, chosen)
+        yield store, labels
+
+
+def _value(text: str | None, value: str | None) -> dict[str, Any]:
+    if (text is None) == (value is None):
+        raise ConfigurationError(
+            "give the memory either as TEXT or as --value JSON (one of them, not both)."
+        )
+    if text is not None:
+        return {"content": text}
+    try:
+        parsed = json.loads(value)  # type: ignore[arg-type]
+    except json.JSONDecodeError as exc:
+        raise ConfigurationError(f"--value {value!r} is not JSON ({exc.msg}).") from None
+    if not isinstance(parsed, dict):
+        raise ConfigurationError(
+            f'--value {value!r} must be a JSON object, e.g. --value \'{{"content": "..."}}\'.'
+        )
+    return parsed
+
+
+COMPONENT = "cli"
+"""How changes made through the command are attributed in the memory history."""
+
+
+def _recorded(store: BaseStore) -> History:
+    """Writes through :class:`History`, so each change is recorded with the change itself."""
+    from langmem.knowledge.history import History
+
+    return History(store)
+
+
+def _missing(key: str, namespace: tuple[str, ...], url: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"no memory with key {key!r} in namespace {show_namespace(namespace)!r} of "
+        f"{display_url(url)}: list the keys with `langmem memories list -n "
+        f"{show_namespace(namespace)}`."
+    )
+
+
+@click.group()
+def memories() -> None:
+    """Add, read, search, change, delete, export and import memories."""
+
+
+@memories.command()
+@click.argument("text", required=False)
+@_namespace_option(required=True)
+@click.option("--key", "-k", help="The memory's key (default: a new UUID).")
+@click.option("--value", help="The whole value as a JSON object, instead of TEXT.")
+@store_option
+@output_options
+def add(
+    text: str | None,
+    namespace: str,
+    key: str | None,
+    value: str | None,
+    store_url: str | None,
+    table: bool,
+) -> None:
+    """Store a memory: TEXT (stored as {"content": TEXT}) or --value JSON."""
+    labels = parse_namespace(namespace, required=True)
+    data = _value(text, value)
+    with _opened(store_url, must_exist=False) as store:
+        chosen = key or str(uuid.uuid4())
+        _recorded(store).put(labels, chosen, data, component=COMPONENT)
+        item = store.get(labels, chosen)
+        assert item is not None
+        Output(table=table).record(_transfer.item_record(item), COLUMNS)
+
+
+@memories.command()
+@click.argument("key")
+@_namespace_option(required=True)
+@store_option
+@output_options
+def get(key: str, namespace: str, store_url: str | None, table: bool) -> None:
+    """Print the memory stored under KEY."""
+    labels = parse_namespace(namespace, required=True)
+    url = resolve_url(store_url)
+    with _opened(url) as store:
+        item = store.get(labels, key)
+        if item is None:
+            raise _missing(key, labels, url)
+        Output(table=table).record(_transfer.item_record(item), COLUMNS)
+
+
+@memories.command(name="list")
+@_namespace_option(required=False)
+@_filter_option
+@click.option("--limit", "-l", default=20, show_default=True, type=click.IntRange(min=1))
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(min=0))
+@store_option
+@output_options
+def list_(
+    namespace: str | None,
+    filters: tuple[str, ...],
+    limit: int,
+    offset: int,
+    store_url: str | None,
+    table: bool,
+) -> None:
+    """List memories, most recently updated first."""
+    with _scope(store_url, namespace) as (store, labels):
+        found = store.search(labels, filter=parse_filters(filters), limit=limit, offset=offset)
+        Output(table=table).records((_transfer.item_record(i) for i in found), COLUMNS)
+
+
+@memories.command()
+@click.argument("query")
+@_namespace_option(required=False)
+@_filter_option
+@click.option("--limit", "-l", default=10, show_default=True, type=click.IntRange(min=1))
+@click.option("--explain", is_flag=True, help="Show the parts of each hit's score.")
+@store_option
+@output_options
+def search(
+    query: str,
+    namespace: str | None,
+    filters: tuple[str, ...],
+    limit: int,
+    explain: bool,
+    store_url: str | None,
+    table: bool,
+) -> None:
+    """Find the memories that best match QUERY, best first.
+
+    With --explain, each hit also shows the parts of its score (cosine, BM25, the query words
+    it matched, boosts), as the store's explain() reports them.
+    """
+    conditions = parse_filters(filters)
+    with _scope(store_url, namespace) as (store, labels):
+        if not explain:
+            hits = store.search(labels, query=query, filter=conditions, limit=limit)
+            rows = [_transfer.item_record(h) for h in hits]
+            Output(table=table).records(rows, SEARCH_COLUMNS)
+            return
+        method = getattr(store, "explain", None)
+        if not callable(method):
+            raise ConfigurationError(
+                f"search --explain needs a store that can explain its ranking; "
+                f"{type(store).__name__} cannot (it needs langmem's hybrid ranking with "
+                "explain(), issue 14). Run the search without --explain."
+            )
+        rows = [
+            {**_transfer.item_record(hit), "explain": _parts(why)}
+            for hit, why in method(labels, query, filter=conditions, limit=limit)
+        ]
+        Output(table=table).records(
+            ({**row, **row["explain"]} for row in rows) if table else rows,
+            EXPLAIN_COLUMNS if table else SEARCH_COLUMNS,
+        )
+
+
+def _parts(explanation: Any) -> dict[str, Any]:
+    """An explanation's score parts (without the backend's internal item id)."""
+    if dataclasses.is_dataclass(explanation) and not isinstance(explanation, type):
+        parts = dataclasses.asdict(explanation)
+    else:
+        parts = dict(vars(explanation))
+    parts.pop("item", None)
+    return parts
+
+
+@memories.command()
+@click.argument("key")
+@click.argument("text", required=False)
+@_namespace_option(required=True)
+@click.option("--value", help="The new value as a JSON object, instead of TEXT.")
+@store_option
+@output_options
+def update(
+    key: str,
+    text: str | None,
+    namespace: str,
+    value: str | None,
+    store_url: str | None,
+    table: bool,
+) -> None:
+    """Replace the value of the memory stored under KEY."""
+    labels = parse_namespace(namespace, required=True)
+    data = _value(text, value)
+    url = resolve_url(store_url)
+    with _opened(url) as store:
+        if store.get(labels, key) is None:
+            raise _missing(key, labels, url)
+        _recorded(store).put(labels, key, data, component=COMPONENT)
+        item = store.get(labels, key)
+        assert item is not None
+        Output(table=table).record(_transfer.item_record(item), COLUMNS)
+
+
+@memories.command()
+@click.argument("keys", nargs=-1, required=True)
+@_namespace_option(required=True)
+@store_option
+@output_options
+def delete(keys: tuple[str, ...], namespace: str, store_url: str | None, table: bool) -> None:
+    """Delete the memories stored under KEYS (none unless every key exists)."""
+    from langgraph.store.base import GetOp
+
+    labels = parse_namespace(namespace, required=True)
+    url = resolve_url(store_url)
+    with _opened(url) as store:
+        found = store.batch([GetOp(labels, key) for key in keys])
+        for key, item in zip(keys, found):
+            if item is None:
+                raise _missing(key, labels, url)
+        history = _recorded(store)
+        for key in keys:
+            history.delete(labels, key, component=COMPONENT)
+        Output(table=table).records(
+            ({"namespace": list(labels), "key": key, "deleted": True} for key in keys),
+            ["namespace", "key", "deleted"],
+        )
+
+
+@memories.command()
+@_namespace_option(required=False)
+@click.option(
+    "--output",
+    "-o",
+    type=click.File("w", encoding="utf-8", lazy=True),
+    default="-",
+    help="File to write (default: stdout).",
+)
+@store_option
+@debug_option
+def export(namespace: str | None, output: IO[str], store_url: str | None) -> None:
+    """Write every memory under a namespace as JSON Lines (sorted; import reads it back).
+
+    A namespace's export ends with langmem's records about it (change history, superseded,
+    quarantined and held values), so import restores those too."""
+    from typing import get_args
+
+    from langmem.knowledge._history import RESERVED_ROOT, Area, area
+
+    with _scope(store_url, namespace) as (store, labels):
+        items = _transfer.iter_items(store, labels)
+        if labels and labels[0] != RESERVED_ROOT:
+            for kind in get_args(Area):
+                items += _transfer.iter_items(store, area(kind, labels))
+        for item in items:
+            output.write(_transfer.export_line(item) + "\n")
+
+
+@memories.command(name="import")
+@click.argument("source", type=click.File("r", encoding="utf-8-sig"))
+@store_option
+@output_options
+def import_(source: IO[str], store_url: str | None, table: bool) -> None:
+    """Read memories from SOURCE (JSON Lines, as export writes; - for stdin) into the store.
+
+    The whole file is checked first; then every memory is written in one transaction with its
+    own timestamps and re-embedded by the target store. A bad line stops the import before
+    anything is written. Existing memories with the same namespace and key are overwritten.
+    """
+    name = source_name(source)
+    try:
+        items = _transfer.parse_lines(source, name)
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(
+            f"{name} is not UTF-8 text ({exc.reason}); nothing was imported."
+        ) from None
+    with _opened(store_url, must_exist=False) as store, progress("import", len(items)) as step:
+        written = _transfer.write_items(store, items, advance=step)
+    namespaces = sorted({show_namespace(i.namespace) for i in items})
+    Output(table=table).record({"imported": written, "namespaces": namespaces})

@@ -1,0 +1,244 @@
+"""``langmem extract | summarize | optimize``: the pipelines, run on files from a shell.
+
+Conversations are JSON (a list of ``{"role", "content"}`` messages, or ``{"messages": [...]}``)
+or JSON Lines (one message per line). Models are ``provider:model`` strings; a missing provider
+package or API key is reported before any work starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from typing import IO, Any
+
+import click
+
+from langmem.cli._app import output_options, store_option
+from langmem.cli._memories import _opened
+from langmem.cli._output import Output, source_name
+from langmem.cli._target import parse_namespace
+from langmem.errors import ConfigurationError, InvalidInputError, MissingDependencyError
+
+_model_option = click.option(
+    "--model",
+    "-m",
+    "model_name",
+    required=True,
+    metavar="PROVIDER:MODEL",
+    envvar="LANGMEM_MODEL",
+    help="Chat model, e.g. openai:gpt-4o-mini (also $LANGMEM_MODEL).",
+)
+
+
+def load_model(spec: str) -> Any:
+    """The chat model for ``spec``, with a clear error for a missing package or API key."""
+    from langmem._models import init_model, provider_package
+
+    try:
+        return init_model(spec)
+    except (ConfigurationError, MissingDependencyError):
+        raise
+    except Exception as exc:
+        text = str(exc)
+        if "api_key" in text or "API key" in text or "api key" in text.lower():
+            # "openai:gpt-4o" names its provider; "gpt-4o" is inferred, and so is the client's
+            provider = spec.split(":", 1)[0] if ":" in spec else type(exc).__module__
+            provider = provider.split(".", 1)[0]
+            variable = f"{provider.upper()}_API_KEY"
+            raise ConfigurationError(
+                f"model {spec!r} needs an API key: set {variable} (the "
+                f"{provider_package(spec) or provider} client found none)."
+            ) from exc
+        raise ConfigurationError(f"model {spec!r} could not be created: {text}") from exc
+
+
+def read_messages(stream: IO[str]) -> list[dict[str, Any]]:
+    """Messages from JSON or JSON Lines; a bad message names its line or position."""
+    name = source_name(stream)
+    text = stream.read()
+    stripped = text.lstrip()
+    if stripped.startswith("[") or (stripped.startswith("{") and "\n{" not in stripped.strip()):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidInputError(
+                f"{name}, line {exc.lineno}: not JSON ({exc.msg}). Give a JSON list of "
+                '{"role", "content"} messages, or JSON Lines with one message per line.'
+            ) from None
+        found = data.get("messages") if isinstance(data, dict) else data
+        if isinstance(data, dict) and found is None and "role" in data:
+            found = [data]
+        if not isinstance(found, list):
+            raise InvalidInputError(
+                f'{name}: expected a list of messages or {{"messages": [...]}}; got '
+                f"{type(data).__name__}."
+            )
+        for index, message in enumerate(found):
+            _check_message(message, f"{name}, message {index + 1}")
+        return found
+    messages: list[dict[str, Any]] = []
+    for where, message in _json_lines(text.splitlines(), name, MESSAGE_SHAPE):
+        _check_message(message, where)
+        messages.append(message)
+    if not messages:
+        raise InvalidInputError(f"{name} holds no messages: give at least one.")
+    return messages
+
+
+MESSAGE_SHAPE = 'one {"role": ..., "content": ...} message'
+TRAJECTORY_SHAPE = '{"messages": [...], "feedback": ...}'
+
+
+def _json_lines(lines: Iterable[str], name: str, shape: str) -> Iterator[tuple[str, Any]]:
+    """``("<name>, line N", record)`` for each non-blank JSON line; a bad line raises."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{name}, line {number}"
+        try:
+            yield where, json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InvalidInputError(
+                f"{where}: not JSON ({exc.msg}). Each line must be {shape}."
+            ) from None
+
+
+def _check_message(message: Any, where: str) -> None:
+    if (
+        not isinstance(message, dict)
+        or not isinstance(message.get("role"), str)
+        or "content" not in message
+    ):
+        raise InvalidInputError(
+            f'{where}: {json.dumps(message)[:80]} is not a {{"role": ..., "content": ...}} message.'
+        )
+
+
+@click.command()
+@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@_model_option
+@click.option(
+    "--namespace",
+    "-n",
+    metavar="NS",
+    default="memories",
+    show_default=True,
+    help="Where the memories go, e.g. memories/user-123.",
+)
+@click.option("--deletes/--no-deletes", default=False, help="Let the model delete memories.")
+@click.option("--instructions", help="What to remember and how (default: langmem's).")
+@store_option
+@output_options
+def extract(
+    file: IO[str],
+    model_name: str,
+    namespace: str,
+    deletes: bool,
+    instructions: str | None,
+    store_url: str | None,
+    table: bool,
+) -> None:
+    """Extract memories from the conversation in FILE into the store (one store-manager turn).
+
+    Prints each memory written (deleted ones are not printed).
+    """
+    from langmem.knowledge.extraction import create_memory_store_manager
+
+    labels = parse_namespace(namespace, required=True)
+    messages = read_messages(file)
+    model = load_model(model_name)
+    extra: dict[str, Any] = {} if instructions is None else {"instructions": instructions}
+    with _opened(store_url, must_exist=False) as target:
+        manager = create_memory_store_manager(
+            model, namespace=labels, store=target, enable_deletes=deletes, **extra
+        )
+        written = manager.invoke({"messages": messages})  # type: ignore[typeddict-item]
+        rows = [
+            {"namespace": list(w["namespace"]), "key": w["key"], "value": w["value"]}
+            for w in written
+        ]
+        Output(table=table).records(rows, ["namespace", "key", "value"])
+
+
+@click.command()
+@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@_model_option
+@click.option("--max-tokens", default=1024, show_default=True, type=click.IntRange(min=16))
+@click.option("--max-summary-tokens", default=256, show_default=True, type=click.IntRange(min=16))
+@output_options
+def summarize(
+    file: IO[str], model_name: str, max_tokens: int, max_summary_tokens: int, table: bool
+) -> None:
+    """Fit the conversation in FILE into --max-tokens by summarizing its older messages.
+
+    Prints the summary (empty when nothing needed summarizing) and the messages to keep.
+    """
+    from langmem.short_term import summarize_messages
+
+    messages = read_messages(file)
+    model = load_model(model_name)
+    result = summarize_messages(
+        messages,  # type: ignore[arg-type]
+        running_summary=None,
+        model=model,
+        max_tokens=max_tokens,
+        max_summary_tokens=max_summary_tokens,
+    )
+    summary = result.running_summary.summary if result.running_summary else ""
+    kept = [{"role": m.type, "content": m.content} for m in result.messages]
+    Output(table=table).record({"summary": summary, "messages": kept})
+
+
+def _read_trajectories(stream: IO[str]) -> list[tuple[list[dict[str, Any]], Any]]:
+    name = source_name(stream)
+    found: list[tuple[list[dict[str, Any]], Any]] = []
+    for where, record in _json_lines(stream, name, TRAJECTORY_SHAPE):
+        if not isinstance(record, dict) or not isinstance(record.get("messages"), list):
+            raise InvalidInputError(f"{where}: expected {TRAJECTORY_SHAPE}.")
+        for index, message in enumerate(record["messages"]):
+            _check_message(message, f"{where}, message {index + 1}")
+        found.append((record["messages"], record.get("feedback")))
+    if not found:
+        raise InvalidInputError(f"{name} holds no trajectories: give at least one line.")
+    return found
+
+
+@click.command()
+@click.option(
+    "--prompt",
+    "-p",
+    required=True,
+    help="The prompt to improve, or @FILE to read it from a file.",
+)
+@click.option(
+    "--trajectories",
+    "-t",
+    required=True,
+    type=click.File("r", encoding="utf-8-sig"),
+    help='JSON Lines: {"messages": [...], "feedback": ...} per conversation.',
+)
+@_model_option
+@click.option(
+    "--kind",
+    type=click.Choice(["gradient", "metaprompt", "prompt_memory"]),
+    default="gradient",
+    show_default=True,
+)
+@output_options
+def optimize(prompt: str, trajectories: IO[str], model_name: str, kind: str, table: bool) -> None:
+    """Improve a prompt from conversations and the feedback they got."""
+    from langmem.prompts.optimization import create_prompt_optimizer
+
+    text = prompt
+    if prompt.startswith("@"):
+        path = prompt[1:]
+        if not os.path.isfile(path):
+            raise ConfigurationError(f"--prompt {prompt!r}: file {path!r} does not exist.")
+        with open(path, encoding="utf-8-sig") as handle:
+            text = handle.read()
+    found = _read_trajectories(trajectories)
+    model = load_model(model_name)
+    optimizer = create_prompt_optimizer(model, kind=kind)  # type: ignore[arg-type]
+    improved = optimizer.invoke({"trajectories": found, "prompt": text})  # type: ignore[typeddict-item]
+    Output(table=table).record({"prompt": improved, "changed": improved != text})

@@ -1,0 +1,148 @@
+"""``langmem queue ...``: the ReflectionExecutor's durable queue of background tasks."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from langmem.cli._app import output_options, store_option
+from langmem.cli._memories import _opened
+from langmem.cli._output import Output
+from langmem.cli._target import display_url, resolve_url
+from langmem.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from langmem.tasks import Task, TaskQueue
+
+COLUMNS = ["id", "queue", "thread_key", "status", "attempts", "updated_at", "error"]
+STATUSES = ["pending", "running", "done", "failed", "replaced", "cancelled"]
+
+
+@contextmanager
+def _queue_of(url: str | None) -> Iterator[TaskQueue]:
+    from langmem.tasks import task_queue_for
+
+    chosen = resolve_url(url)
+    with _opened(chosen) as store:
+        found = task_queue_for(store)
+        if not found.durable:
+            raise ConfigurationError(
+                f"{display_url(chosen)} keeps no durable task queue: point --store at the "
+                "store file or database your ReflectionExecutor uses."
+            )
+        try:
+            yield found
+        finally:
+            found.close()
+
+
+def _record(task: Task) -> dict[str, Any]:
+    record = dataclasses.asdict(task)
+    record["status"] = task.status.value
+    for name in ("due_at", "lease_expires_at", "created_at", "updated_at", "finished_at"):
+        if record[name] is not None:
+            record[name] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record[name]))
+    return record
+
+
+def _task(found: TaskQueue, task_id: str) -> Task:
+    task = found.get(task_id)
+    if task is None:
+        raise ConfigurationError(
+            f"no task with id {task_id!r}: list task ids with `langmem queue list`."
+        )
+    return task
+
+
+@click.group()
+def queue() -> None:
+    """See, retry and clean up background tasks (the ReflectionExecutor's queue)."""
+
+
+@queue.command(name="list")
+@click.option("--status", "-s", type=click.Choice(STATUSES), help="Only tasks in this status.")
+@click.option("--queue", "-q", "queue_name", metavar="NAME", help="Only tasks of this queue.")
+@click.option("--thread", "thread_key", metavar="KEY", help="Only tasks of this thread key.")
+@click.option("--limit", "-l", default=50, show_default=True, type=click.IntRange(min=1))
+@store_option
+@output_options
+def list_(
+    status: str | None,
+    queue_name: str | None,
+    thread_key: str | None,
+    limit: int,
+    store_url: str | None,
+    table: bool,
+) -> None:
+    """List tasks, most recently updated first."""
+    with _queue_of(store_url) as found:
+        tasks = found.list(queue=queue_name, status=status, thread_key=thread_key, limit=limit)
+        Output(table=table).records((_record(t) for t in tasks), COLUMNS)
+
+
+@queue.command()
+@click.argument("task_id")
+@store_option
+@output_options
+def show(task_id: str, store_url: str | None, table: bool) -> None:
+    """Everything about one task, payload and last error included."""
+    with _queue_of(store_url) as found:
+        Output(table=table).record(_record(_task(found, task_id)))
+
+
+@queue.command()
+@click.argument("task_ids", nargs=-1, required=True)
+@store_option
+@output_options
+def retry(task_ids: tuple[str, ...], store_url: str | None, table: bool) -> None:
+    """Make failed or cancelled tasks pending again, with fresh attempts."""
+    with _queue_of(store_url) as found:
+        rows = []
+        for task_id in task_ids:
+            task = _task(found, task_id)
+            status = found.retry(task_id)
+            if status is None:
+                raise ConfigurationError(
+                    f"task {task_id!r} is {task.status.value}: only failed or cancelled tasks "
+                    "can be retried."
+                )
+            rows.append({"id": task_id, "status": status.value})
+        Output(table=table).records(rows, ["id", "status"])
+
+
+@queue.command()
+@click.option(
+    "--status",
+    "-s",
+    "statuses",
+    multiple=True,
+    type=click.Choice(["done", "failed", "replaced", "cancelled"]),
+    help="Statuses to delete (repeatable; default: done, replaced, cancelled).",
+)
+@click.option(
+    "--older-than",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Only tasks last updated at least this many seconds ago.",
+)
+@click.option("--queue", "-q", "queue_name", metavar="NAME", help="Only tasks of this queue.")
+@store_option
+@output_options
+def purge(
+    statuses: tuple[str, ...],
+    older_than: float | None,
+    queue_name: str | None,
+    store_url: str | None,
+    table: bool,
+) -> None:
+    """Delete finished tasks (pending and running tasks are never purged)."""
+    chosen = statuses or ("done", "replaced", "cancelled")
+    cutoff = None if older_than is None else time.time() - older_than
+    with _queue_of(store_url) as found:
+        deleted = found.purge(queue=queue_name, statuses=chosen, older_than=cutoff)
+        Output(table=table).record({"purged": deleted, "statuses": list(chosen)})

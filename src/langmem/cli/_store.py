@@ -1,0 +1,252 @@
+"""``langmem store ...``: what a store holds (info), re-embedding, and copies between stores."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import click
+
+from langmem.cli import _transfer
+from langmem.cli._app import output_options, store_option
+from langmem.cli._memories import _opened
+from langmem.cli._output import Output, progress
+from langmem.cli._target import (
+    display_url,
+    parse_namespace,
+    recorded_index,
+    require_namespace,
+    resolve_url,
+    show_namespace,
+    sqlite_file,
+)
+from langmem.errors import ConfigurationError
+
+
+@click.group()
+def store() -> None:
+    """Inspect a store, re-embed it, copy it to another store."""
+
+
+@store.command()
+@store_option
+@output_options
+def info(store_url: str | None, table: bool) -> None:
+    """Where the store is, how it is indexed, how many memories each namespace holds."""
+    url = resolve_url(store_url)
+    path = sqlite_file(url)
+    record: dict[str, Any] = {"store": display_url(url)}
+    if path is not None:
+        if not path.exists():
+            raise ConfigurationError(
+                f"store file {str(path)!r} does not exist: check --store (or LANGMEM_STORE)."
+            )
+        record["path"] = str(path.resolve())
+        record["size_bytes"] = sum(
+            p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists()
+        )
+        record["index"] = recorded_index(path)
+        counts = _file_counts(path)
+    else:
+        with _opened(url) as opened:
+            record["index"] = _handle_index(opened)
+            if urlsplit(url).scheme.lower() in ("postgres", "postgresql"):
+                counts, record["size_bytes"] = _database_facts(url)
+            else:
+                counts = {}
+                for item in _transfer.iter_items(opened, ()):
+                    name = show_namespace(item.namespace)
+                    counts[name] = counts.get(name, 0) + 1
+    record["memories"] = sum(counts.values())
+    record["namespaces"] = counts
+    if table:
+        Output(table=True).records(
+            [{"namespace": ns, "memories": n} for ns, n in counts.items()],
+            ["namespace", "memories"],
+        )
+        summary = {k: v for k, v in record.items() if k != "namespaces"}
+        Output(table=True).record(summary)
+        return
+    Output(table=False).record(record)
+
+
+def _handle_index(opened: Any) -> dict[str, Any] | None:
+    """The index a store handle embeds with (databases do not record one)."""
+    from langmem.embeddings._default import embeddings_id
+
+    config = getattr(opened, "index_config", None)
+    if not config:
+        return None
+    return {
+        "embeddings": embeddings_id(getattr(opened, "embeddings", None) or config.get("embed")),
+        "dims": config.get("dims"),
+        "fields": list(config.get("fields") or ["$"]),
+    }
+
+
+def _database_facts(url: str) -> tuple[dict[str, int], int]:
+    """Memories per namespace and the tables' size on disk, from a PostgreSQL store."""
+    import psycopg
+
+    with psycopg.connect(url.split("?", 1)[0]) as conn:
+        rows = conn.execute(
+            "SELECT prefix, count(*) FROM store GROUP BY prefix ORDER BY prefix"
+        ).fetchall()
+        size = conn.execute(
+            "SELECT pg_total_relation_size('store')"
+            " + coalesce(pg_total_relation_size(to_regclass('store_vectors')), 0)"
+        ).fetchone()
+    counts = {str(prefix).replace(".", "/"): int(n) for prefix, n in rows}
+    return counts, int(size[0]) if size else 0
+
+
+def _file_counts(path: Path) -> dict[str, int]:
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        rows = conn.execute(
+            "SELECT prefix, COUNT(*) FROM langmem_items GROUP BY prefix ORDER BY prefix"
+        ).fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise ConfigurationError(
+            f"{str(path)!r} is not a langmem store ({exc}): check the --store path."
+        ) from exc
+    finally:
+        conn.close()
+    return {str(prefix).replace(".", "/"): int(n) for prefix, n in rows}
+
+
+@store.command()
+@click.option(
+    "--embed",
+    metavar="NAME",
+    help="New embeddings: minilm, hashing, default, or provider:model (default: the current).",
+)
+@click.option("--dims", type=click.IntRange(min=1), help="Vector length of the new embeddings.")
+@click.option(
+    "--fields", metavar="PATHS", help="Comma-separated value paths to index, e.g. content."
+)
+@click.option("--batch-size", default=64, show_default=True, type=click.IntRange(min=1))
+@store_option
+@output_options
+def reembed(
+    embed: str | None,
+    dims: int | None,
+    fields: str | None,
+    batch_size: int,
+    store_url: str | None,
+    table: bool,
+) -> None:
+    """Re-embed every stored text, optionally for new embeddings, dims or fields.
+
+    The explicit way to change a store's embedder (opening a store never re-embeds it). Other
+    programs using the store must reopen it with the new index afterwards. Shows a progress bar
+    on a terminal.
+    """
+    from langmem.stores._open import _embeddings_named
+
+    url = resolve_url(store_url)
+    with _opened(url) as opened:
+        method = getattr(opened, "reembed", None)
+        current = getattr(opened, "index_config", None)
+        if not callable(method):
+            raise ConfigurationError(
+                f"{display_url(url)} cannot be re-embedded by langmem: only the embedded "
+                "SQLite store supports it."
+            )
+        if current is None and embed is None:
+            raise ConfigurationError(
+                f"{display_url(url)} has no index yet: give the embeddings, e.g. --embed minilm."
+            )
+        size = dims or (current["dims"] if current and embed is None else 384)
+        model = (
+            current["embed"] if embed is None and current else _embeddings_named(embed or "", size)
+        )
+        if model is None:
+            raise ConfigurationError("--embed none leaves nothing to embed: pick an embedder.")
+        paths = [f for f in (fields or "").split(",") if f] or (
+            list(current["fields"]) if current else ["$"]
+        )
+        with progress("re-embed", None) as step:
+            seen = [0]
+
+            def report(done: int, total: int) -> None:
+                step(done - seen[0], total)
+                seen[0] = done
+
+            count = method(
+                {"dims": size, "embed": model, "fields": paths},
+                progress=report,
+                batch_size=batch_size,
+            )
+        after = sqlite_file(url)
+        index = recorded_index(after) if after is not None else None
+        Output(table=table).record({"reembedded": count, "index": index})
+
+
+@store.command()
+@click.argument("source")
+@click.argument("target")
+@click.option("--namespace", "-n", metavar="NS", help="Copy only this namespace (and below).")
+@output_options
+def copy(source: str, target: str, namespace: str | None, table: bool) -> None:
+    """Copy every memory from store SOURCE to store TARGET (URLs), timestamps included.
+
+    Between the embedded store and PostgreSQL (either way) with the same index, everything is
+    copied as stored: values, timestamps, TTLs and vectors (nothing re-embedded). Otherwise
+    (--namespace, or TARGET indexed with other embeddings) TARGET re-embeds the texts. A new
+    TARGET file gets SOURCE's index. Memories with the same namespace and key in TARGET are
+    overwritten; the rest of TARGET is kept. Shows a progress bar on a terminal.
+    """
+    from langmem.stores import copy_store
+
+    labels = parse_namespace(namespace)
+    if resolve_url(source) == resolve_url(target):
+        raise ConfigurationError(
+            f"source and target are the same store ({display_url(source)}): give two stores."
+        )
+    with _opened(source) as src:
+        require_namespace(src, labels, source)
+        with _opened(target, must_exist=False, like=src) as dst:
+            as_stored = not labels and _copies_as_stored(src, dst)
+            with progress("copy", None) as step:
+                if as_stored:
+                    seen = [0]
+
+                    def report(done: int, total: int) -> None:
+                        step(done - seen[0], total)
+                        seen[0] = done
+
+                    written = copy_store(src, dst, progress=report)
+                else:
+                    items = _transfer.iter_items(src, labels)
+                    step(0, len(items))
+                    written = _transfer.write_items(dst, items, advance=step)
+    Output(table=table).record(
+        {
+            "copied": written,
+            "vectors": "copied" if as_stored else "re-embedded",
+            "source": display_url(source),
+            "target": display_url(target),
+        }
+    )
+
+
+def _copies_as_stored(src: Any, dst: Any) -> bool:
+    """Whether copy_store may move vectors as they are: both ends langmem's SQLite or Postgres
+    store, indexed alike (same embeddings, dims and fields)."""
+    from langmem.stores import SqliteStore
+
+    kinds = (SqliteStore, *_postgres_class())
+    if not isinstance(src, kinds) or not isinstance(dst, kinds):
+        return False
+    return _handle_index(src) == _handle_index(dst)
+
+
+def _postgres_class() -> tuple[type, ...]:
+    try:
+        from langmem.stores._postgres import PostgresStore
+    except ImportError:  # the postgres extra is not installed: no Postgres store can exist
+        return ()
+    return (PostgresStore,)

@@ -1,0 +1,204 @@
+"""What a command works on: the store (opened from a URL), namespaces and filters as typed.
+
+A store file is opened with the embeddings its vectors were made with (recorded in the file),
+so inspecting a store never re-embeds it. Commands that only read refuse a file that does not
+exist instead of creating an empty one.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+from langmem.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from langgraph.store.base import BaseStore
+
+
+def resolve_url(url: str | None) -> str:
+    """The store URL to use: ``url``, else the default store's."""
+    from langmem.stores._open import _OFF, STORE_ENV, default_store_url
+
+    chosen = url.strip() if url else default_store_url()
+    if chosen and chosen.lower() in _OFF:
+        chosen = None
+    if not chosen:
+        raise ConfigurationError(
+            f"no store: {STORE_ENV}=none turns the default store off. Pass --store URL, for "
+            "example --store sqlite:///memories.sqlite."
+        )
+    return chosen
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite store URL or path; ``None`` for other stores and ``:memory:``."""
+    from langmem.stores._open import _sqlite_path
+
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower() if "://" in url else ""
+    if scheme == "sqlite":
+        path = _sqlite_path(url.split("?", 1)[0])
+        return None if path == ":memory:" else Path(path)
+    if scheme == "file":
+        return Path(parts.path)
+    if scheme == "":
+        return Path(url.split("?", 1)[0]).expanduser()
+    return None
+
+
+def display_url(url: str) -> str:
+    """``url`` without its password (for output and messages)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    netloc = f"{parts.username}:***@{host}" if parts.username else host
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def recorded_index(path: Path) -> dict[str, Any] | None:
+    """The index identity a store file records (embedder, dims, fields, generation), or
+    ``None`` when it records none."""
+    from langmem.stores._identity import recorded
+
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise ConfigurationError(f"cannot open store file {str(path)!r}: {exc}.") from exc
+    try:
+        identity, generation = recorded(conn)
+    except sqlite3.DatabaseError as exc:
+        if "no such table" in str(exc):
+            return None
+        raise ConfigurationError(
+            f"{str(path)!r} is not a langmem store ({exc}): check the --store path."
+        ) from exc
+    finally:
+        conn.close()
+    if identity is None:
+        return None
+    return {
+        "embeddings": identity.embedder,
+        "dims": identity.dims,
+        "fields": None if identity.fields is None else list(identity.fields),
+        "generation": generation,
+    }
+
+
+def open_target(
+    url: str | None, *, must_exist: bool = True, like: BaseStore | None = None
+) -> BaseStore:
+    """Open the store at ``url`` (default store when ``None``).
+
+    ``must_exist``: a SQLite file that does not exist is an error instead of a new empty store.
+    The embeddings come from the URL's ``embed`` parameter, else from what the file records,
+    else (a new store) from ``like``'s index, else langmem's default.
+    """
+    from langmem.stores import open_store
+
+    chosen = resolve_url(url)
+    path = sqlite_file(chosen)
+    embed: Any = None
+    dims: int | None = None
+    fields: list[str] | None = None
+    if path is not None:
+        if not path.exists():
+            if must_exist:
+                raise ConfigurationError(
+                    f"store file {str(path)!r} does not exist: check --store (or LANGMEM_STORE), "
+                    "or create it with `langmem memories add` or `langmem memories import`."
+                )
+        elif "embed" not in parse_qs(urlsplit(chosen).query):
+            embed, dims, fields = _recorded_embeddings(path)
+    config = getattr(like, "index_config", None)
+    if config and embed is None and "embed" not in parse_qs(urlsplit(chosen).query):
+        embed, dims, fields = config["embed"], config["dims"], list(config["fields"])
+    if "://" in chosen and urlsplit(chosen).scheme.lower() not in (
+        "sqlite",
+        "file",
+        "memory",
+        "postgres",
+        "postgresql",
+    ):
+        raise ConfigurationError(
+            f"store URL {display_url(chosen)!r} has an unknown scheme: use sqlite:///path, "
+            "postgresql://user@host/db, memory:// or a file path."
+        )
+    return open_store(chosen, embed=embed, dims=dims, fields=fields)
+
+
+def _recorded_embeddings(path: Path) -> tuple[Any, int | None, list[str] | None]:
+    """The embeddings, dims and fields a store file was indexed with."""
+    from langmem.stores._identity import IndexIdentity, rebuild
+
+    index = recorded_index(path)
+    if index is None:
+        return None, None, None
+    fields = index["fields"]
+    embed = rebuild(IndexIdentity(index["embeddings"], index["dims"], None))
+    if embed is None:
+        raise ConfigurationError(
+            f"store file {str(path)!r} was indexed with embeddings {index['embeddings']!r}, "
+            "which the command cannot rebuild on its own: add ?embed=provider:model (the same "
+            "model) to the --store URL, or re-embed the store with `langmem store reembed`."
+        )
+    return embed, index["dims"], fields
+
+
+def parse_namespace(text: str | None, *, required: bool = False) -> tuple[str, ...]:
+    """``"memories/user-123"`` -> ``("memories", "user-123")``; ``None`` or ``""`` -> ``()``."""
+    if not text:
+        if required:
+            raise ConfigurationError(
+                "this command needs --namespace, for example --namespace memories/user-123."
+            )
+        return ()
+    labels = tuple(text.strip("/").split("/"))
+    for label in labels:
+        if not label or "." in label:
+            raise ConfigurationError(
+                f"namespace {text!r} is not usable: labels are separated by '/', and each must "
+                "be non-empty and without '.'. Example: --namespace memories/user-123."
+            )
+    return labels
+
+
+def show_namespace(namespace: tuple[str, ...] | list[str]) -> str:
+    return "/".join(namespace)
+
+
+def parse_filters(pairs: tuple[str, ...]) -> dict[str, Any] | None:
+    """``("kind=note", "rank=3")`` -> ``{"kind": "note", "rank": 3}`` (JSON values when they
+    parse, else the text)."""
+    if not pairs:
+        return None
+    found: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        if not sep or not name:
+            raise ConfigurationError(
+                f"--filter {pair!r} is not key=value: write it like --filter kind=note."
+            )
+        try:
+            found[name] = json.loads(raw)
+        except json.JSONDecodeError:
+            found[name] = raw
+    return found
+
+
+def require_namespace(store: BaseStore, namespace: tuple[str, ...], url: str) -> None:
+    """Fail when no item lives under ``namespace`` (a typo should not look like "no results")."""
+    if not namespace:
+        return
+    if store.list_namespaces(prefix=namespace, limit=1):
+        return
+    raise ConfigurationError(
+        f"namespace {show_namespace(namespace)!r} holds no memories in "
+        f"{display_url(url)}: check the spelling, or list namespaces with `langmem store info`."
+    )

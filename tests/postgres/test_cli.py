@@ -1,0 +1,76 @@
+"""The `langmem` command on PostgreSQL: lossless import/export and copies both ways."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.cli._support import run, seed_text, seeded_store
+
+
+def test_import_export_keeps_timestamps(pg_database: str) -> None:
+    url = f"{pg_database}?embed=hashing"
+    imported = run("memories", "import", "-", "--store", url, input=seed_text())
+    assert imported.exit_code == 0, imported.stderr
+    assert run("memories", "export", "--store", url).stdout == seed_text()
+    hit = run("memories", "search", "peanuts", "--limit", "1", "--store", url)
+    assert '"key":"a1"' in hit.stdout
+
+
+def test_copy_embedded_to_postgres_and_back(tmp_path: Path, pg_database: str) -> None:
+    embedded = seeded_store(tmp_path)
+    postgres = f"{pg_database}?embed=hashing"
+    there = run("store", "copy", embedded, postgres)
+    assert there.exit_code == 0, there.stderr
+    assert json.loads(there.stdout)["vectors"] == "copied"  # copy_store: as stored, no re-embed
+    back = f"sqlite:///{tmp_path / 'back.sqlite'}?embed=hashing"
+    again = run("store", "copy", postgres, back)
+    assert json.loads(again.stdout) == {
+        "copied": 3,
+        "vectors": "copied",
+        "source": postgres.replace(":langmem-test@", ":***@"),
+        "target": back,
+    }
+    assert run("memories", "export", "--store", back).stdout == seed_text()
+
+
+def test_store_info_hides_the_password(pg_database: str) -> None:
+    url = f"{pg_database}?embed=hashing"
+    run("memories", "import", "-", "--store", url, input=seed_text())
+    result = run("store", "info", "--store", url)
+    assert result.exit_code == 0, result.stderr
+    assert "langmem-test" not in result.stdout
+    record = json.loads(result.stdout)
+    assert record["store"].startswith("postgresql://postgres:***@")
+    assert record["index"] == {"embeddings": "langmem-hashing-384", "dims": 384, "fields": ["$"]}
+    assert record["memories"] == 3
+    assert record["namespaces"] == {"memories/alice": 2, "memories/bob": 1}
+    assert record["size_bytes"] > 0
+
+
+def test_bad_password_is_one_line(pg_database: str) -> None:
+    scheme, rest = pg_database.split("://", 1)
+    host = rest.split("@", 1)[1]
+    result = run("memories", "list", "--store", f"{scheme}://postgres:wrong@{host}")
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1
+    assert "wrong" not in result.stderr
+    assert "password authentication failed" in result.stderr
+
+
+def test_queue_on_postgres(pg_database: str) -> None:
+    from langmem.stores import open_store
+
+    store = open_store(f"{pg_database}?embed=hashing")
+    queue = store.task_queue()  # type: ignore[attr-defined]
+    task = queue.enqueue(queue="reflection", thread_key="t1", payload={"n": 1}, now=100.0).task
+    queue.close()
+    store.close()
+    listed = run("queue", "list", "--store", pg_database)
+    assert [json.loads(x)["id"] for x in listed.stdout.splitlines()] == [task.id]
+    shown = json.loads(run("queue", "show", task.id, "--store", pg_database).stdout)
+    assert (shown["status"], shown["payload"], shown["due_at"]) == (
+        "pending",
+        {"n": 1},
+        "1970-01-01T00:01:40Z",
+    )
