@@ -74,3 +74,29 @@ def test_queue_on_postgres(pg_database: str) -> None:
         {"n": 1},
         "1970-01-01T00:01:40Z",
     )
+
+
+def _rounded(line: str) -> object:
+    def walk(value: object) -> object:
+        if isinstance(value, float):
+            return round(value, 5)
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        return value
+
+    return walk(json.loads(line))
+
+
+def test_search_explain_matches_the_embedded_store(tmp_path: Path, pg_database: str) -> None:
+    embedded = seeded_store(tmp_path)
+    postgres = f"{pg_database}?embed=hashing"
+    assert run("memories", "import", "-", "--store", postgres, input=seed_text()).exit_code == 0
+    shown = []
+    for url in (embedded, postgres):
+        result = run("memories", "search", "peanuts allergy", "--explain", "--store", url)
+        assert result.exit_code == 0, result.stderr
+        shown.append([_rounded(line) for line in result.stdout.splitlines()])
+    assert shown[0], "nothing found: the comparison would prove nothing"
+    assert shown[1] == shown[0]
