@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import json
 import re
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -191,7 +192,17 @@ def test_explain_matches_on_sqlite_and_postgres(
     assert any(r[3]["thread"] > 0 or r[3]["recency"] > 0 for r in sqlite_rows) or (
         ranking.thread_boost == 0.5 and ranking.recency_weight == 0
     )
-    assert postgres_rows == sqlite_rows
+    assert _untied(postgres_rows) == _untied(sqlite_rows)
+
+
+def _untied(rows: list[Any]) -> list[Any]:
+    """``rows`` with the key left out where another hit of the same query has the same score:
+    the rule leaves the order of exact ties (identical hashing vectors here) to the backend."""
+    counts = Counter((query, score) for query, _, score, _ in rows)
+    return [
+        (query, key if counts[query, score] == 1 else None, score, parts)
+        for query, key, score, parts in rows
+    ]
 
 
 def test_postgres_explain_is_search_with_its_parts(pg_database: str) -> None:

@@ -16,8 +16,13 @@ INDEX: Any = {"dims": 64, "embed": HashingEmbeddings(64), "fields": ["text"]}
 
 
 def mixed(path: str, name: str, batches: str) -> None:
-    """Many mixed read/write batches; report how many raised."""
+    """Many mixed read/write batches; report how many raised.
+
+    Says ``ready`` once its store is open, then starts when the parent answers on stdin, so
+    both writers start together however slowly each process comes up."""
     store = SqliteStore(path, index=INDEX, timeout=30)
+    print("ready", flush=True)
+    sys.stdin.readline()
     failures: list[str] = []
     started = time.time()
     for i in range(int(batches)):

@@ -32,7 +32,14 @@ def spawn(*args: str, stdin: bool = False) -> subprocess.Popen[str]:
 def test_two_processes_writing_mixed_batches_never_fail(tmp_path: Path) -> None:
     path = str(tmp_path / "busy.sqlite")
     SqliteStore(path, index=INDEX).close()  # schema in place before the race
-    workers = [spawn("mixed", path, name, "200") for name in ("alpha", "beta")]
+    workers = [spawn("mixed", path, name, "200", stdin=True) for name in ("alpha", "beta")]
+    for worker in workers:  # both open their stores, then start at the same moment
+        assert worker.stdout is not None
+        assert worker.stdout.readline().strip() == "ready"
+    for worker in workers:
+        assert worker.stdin is not None
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
     reports = []
     for worker in workers:
         out, err = worker.communicate(timeout=120)
