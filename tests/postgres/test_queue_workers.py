@@ -73,7 +73,7 @@ def test_four_workers_with_sigkills_never_run_a_task_twice(pg_database: str) -> 
     tasks = queue.list(queue="q", limit=10_000)
     assert len(tasks) == 160
     statuses = {t.status for t in tasks}
-    assert statuses <= {TaskStatus.DONE, TaskStatus.REPLACED}, statuses
+    assert statuses <= {TaskStatus.DONE, TaskStatus.REPLACED, TaskStatus.FAILED}, statuses
     with psycopg.connect(pg_database) as db:
         finished = db.execute("SELECT task_id, count(*) FROM finished GROUP BY task_id").fetchall()
         starts = db.execute(
@@ -86,6 +86,10 @@ def test_four_workers_with_sigkills_never_run_a_task_twice(pg_database: str) -> 
     twice = [(task_id, runners) for task_id, runners in starts if len(runners) > 1]
     # a task starts again only after the worker running it was killed (its lease expired)
     assert all(set(runners[:-1]) <= killed for _, runners in twice), twice
+    # a task fails here only by running out of attempts, every one of them in a killed worker
+    runs = dict(starts)
+    failed = [t.id for t in tasks if t.status is TaskStatus.FAILED]
+    assert all(set(runs.get(task_id, [])) <= killed for task_id in failed), failed
     assert not {t.id for t in tasks if t.status is TaskStatus.REPLACED} & {
         task_id for task_id, _ in starts
     }, "a replaced task was run"
