@@ -196,11 +196,15 @@ def test_explain_matches_on_sqlite_and_postgres(
 
 
 def _untied(rows: list[Any]) -> list[Any]:
-    """``rows`` with the key left out where another hit of the same query has the same score:
+    """``rows`` with the key left out where the hit may tie with another one (the same score as
+    another hit of its query, or the lowest score shown, which a hit past the limit may share):
     the rule leaves the order of exact ties (identical hashing vectors here) to the backend."""
     counts = Counter((query, score) for query, _, score, _ in rows)
+    lowest: dict[str, float] = {}
+    for query, _, score, _ in rows:
+        lowest[query] = min(score, lowest.get(query, score))
     return [
-        (query, key if counts[query, score] == 1 else None, score, parts)
+        (query, key if counts[query, score] == 1 and score > lowest[query] else None, score, parts)
         for query, key, score, parts in rows
     ]
 
