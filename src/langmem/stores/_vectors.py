@@ -55,7 +55,9 @@ class VectorIndex:
         self.texts: dict[int, str] = {}  # vector id -> the indexed text (for lexical scoring)
         # vector id -> the analyzed text, filled as texts become candidates (bounded)
         self.documents: dict[int, ranking.Document] = {}
-        self.total_length = 0  # analyzed terms over all live texts (BM25's average length)
+        # analyzed terms over all live texts (BM25's average length); None until a ranked
+        # search asks, so opening a store and plain reads never analyze every text
+        self._total_length: int | None = None
         self.namespaces: list[tuple[str, ...]] = []
         self._namespace_id: dict[str, int] = {}
         self._mask_cache: dict[tuple[str, ...], NDArray[np.bool_]] = {}
@@ -117,10 +119,18 @@ class VectorIndex:
         self.namespace_ids[start:end] = [namespace(row[2]) for row in batch]
         self.texts.update(zip(vector_ids, [row[4] for row in batch]))
         self.row_of.update(zip(vector_ids, range(start, end)))
-        self.total_length += sum(ranking.length(row[4]) for row in batch)
+        if self._total_length is not None:
+            self._total_length += sum(ranking.length(row[4]) for row in batch)
         self.alive[start:end] = True
         self.size = end
         self._row_masks.clear()
+
+    @property
+    def total_length(self) -> int:
+        """Analyzed terms over all live texts (computed on first use, then kept current)."""
+        if self._total_length is None:
+            self._total_length = sum(ranking.length(text) for text in self.texts.values())
+        return self._total_length
 
     def remove(self, vector_ids: Iterable[int]) -> None:
         """Drop rows by vector id (unknown ids are ignored)."""
@@ -128,8 +138,8 @@ class VectorIndex:
             row = self.row_of.pop(vector_id, None)
             text = self.texts.pop(vector_id, None)
             self.documents.pop(vector_id, None)
-            if text is not None:
-                self.total_length -= ranking.length(text)
+            if text is not None and self._total_length is not None:
+                self._total_length -= ranking.length(text)
             if row is not None and self.alive[row]:
                 self.alive[row] = False
                 self.dead += 1
