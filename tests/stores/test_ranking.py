@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -309,3 +310,27 @@ def test_statistics_follow_overwrites_deletes_and_other_handles(tmp_path: Path) 
     other.put(("u",), "k99", {"content": "Postcard from Zanzibar"})
     hits = store.explain(("u",), "zanzibar", limit=1)
     assert hits[0][0].key == "k99" and hits[0][1].matched == {"zanzibar": 1}
+
+
+def test_ranked_items_is_rank_without_the_explanations() -> None:
+    """What the stores' search path calls: the same scores in the same order as ``rank``."""
+    corpus = rules.Corpus(20, 4.0, {"walrus": 2, "pier": 5})
+    candidates = [
+        _candidate("a", 0.5, "walrus near the pier", "t1", 1000.0),
+        _candidate("b", 0.5, "walrus near the pier", "t1", 1100.0),  # exact tie with "a"
+        _candidate("a", 0.7, "nothing here", "t1", 1000.0),  # a's second, better text
+        _candidate("c", 0.2, "the pier", None, 500.0),
+        _candidate("d", 0.9, "quiet afternoon", "t2", 90.0),
+    ]
+    for ranking in (Ranking(), Ranking(thread_boost=0.0), Ranking(recency_weight=0.4)):
+        explained = rules.rank(candidates, ["walrus", "pier"], corpus, ranking)
+        assert rules.ranked_items(candidates, ["walrus", "pier"], corpus, ranking) == [
+            (e.score, e.item) for e in explained
+        ]
+        assert [e.item for e in explained].count("a") == 1
+
+
+def test_ascii_and_unicode_texts_split_into_the_same_words() -> None:
+    """``tokens`` takes a faster path for ASCII text; it must split as the Unicode rule."""
+    for text in ["snake_case and CamelCase 42x", "a_b__c 07:45 LH-1234", "Zoë_x ZOË", "K\u212a"]:
+        assert rules.tokens(text) == re.findall(r"[^\W_]+", rules.fold(text))

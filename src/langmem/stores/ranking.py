@@ -67,13 +67,13 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+_ASCII_TOKEN = re.compile(r"[a-z0-9]+")
 _STOPWORD_TEXT = """
 a about above after again all am an and any are as at be been before being below
 between both but by can could did do does doing down during each few for from further
@@ -217,7 +217,9 @@ def tokens(text: str) -> list[str]:
         >>> tokens("Zoë's flight LH-1234, 07:45")
         ['zoe', 's', 'flight', 'lh', '1234', '07', '45']
     """
-    return _TOKEN.findall(fold(text))
+    folded = fold(text)
+    # on ASCII text ``[^\W_]`` is exactly [a-z0-9] (lowercased): the same words, found faster
+    return (_ASCII_TOKEN if folded.isascii() else _TOKEN).findall(folded)
 
 
 @lru_cache(maxsize=65536)
@@ -249,7 +251,13 @@ def analyze(text: str) -> list[str]:
         >>> analyze("Alice lived in Lisbon, then moved to Oslo in 2019")
         ['alic', 'liv', 'lisbon', 'mov', 'oslo', '2019']
     """
-    return [stem(word) for word in tokens(text) if _kept(word)]
+    return [term for term in map(_term, tokens(text)) if term]
+
+
+@lru_cache(maxsize=65536)
+def _term(word: str) -> str:
+    """The term a word becomes, ``""`` for a dropped word (one cached call per word)."""
+    return stem(word) if _kept(word) else ""
 
 
 def length(text: str) -> int:
@@ -269,8 +277,11 @@ def query_terms(text: str) -> list[str]:
 
 def document(text: str) -> Document:
     """:class:`Document` of ``text``."""
-    terms = analyze(text)
-    return Document(Counter(terms), len(terms))
+    counts: dict[str, int] = {}
+    get = counts.get
+    for term in analyze(text):
+        counts[term] = get(term, 0) + 1
+    return Document(counts, sum(counts.values()))
 
 
 def forms(term: str) -> list[str]:
@@ -303,15 +314,40 @@ def bm25(
         >>> round(score, 3), matched
         (3.0, {'flight': 1, 'lh1234': 1})
     """
-    norm = ranking.k1 * (1.0 - ranking.b + ranking.b * doc.length / max(average_length, 1e-9))
-    total = 0.0
-    matched: dict[str, int] = {}
-    for term, weight in weights.items():
-        tf = doc.terms.get(term, 0)
-        if tf:
-            matched[term] = tf
-            total += weight * tf * (ranking.k1 + 1.0) / (tf + norm)
-    return total, matched
+    return _scorer(weights, average_length, ranking)(doc)
+
+
+def _scorer(
+    weights: Mapping[str, float], average_length: float, ranking: Ranking
+) -> Callable[[Document], tuple[float, dict[str, int]]]:
+    """:func:`bm25` with the query's constants bound once (the same arithmetic, in the same
+    order, so the same floats)."""
+    pairs = tuple(weights.items())
+    k1, b = ranking.k1, ranking.b
+    saturation = k1 + 1.0
+    unnormalised = 1.0 - b
+    average = max(average_length, 1e-9)
+
+    def score(doc: Document) -> tuple[float, dict[str, int]]:
+        norm = k1 * (unnormalised + b * doc.length / average)
+        get = doc.terms.get
+        total = 0.0
+        matched: dict[str, int] = {}
+        for term, weight in pairs:
+            tf = get(term, 0)
+            if tf:
+                matched[term] = tf
+                total += weight * tf * saturation / (tf + norm)
+        return total, matched
+
+    return score
+
+
+_Part = tuple[float, float, float, float, float, dict[str, int]]
+"""An item's best text: base, cosine, dense, bm25, lexical, matched."""
+
+_Scored = tuple[float, float, Any, _Part, float, float]
+"""score, cosine, item, its best text's parts, thread, recency."""
 
 
 def rank(
@@ -329,30 +365,71 @@ def rank(
         corpus: the store's statistics for those terms.
         ranking: the parameters.
     """
+    return [
+        Explanation(item, total, cosine, dense, raw, lexical, matched, base, thread, recency)
+        for total, _, item, (base, cosine, dense, raw, lexical, matched), thread, recency in (
+            _scored(candidates, terms, corpus, ranking)
+        )
+    ]
+
+
+def ranked_items(
+    candidates: Iterable[Candidate],
+    terms: Sequence[str],
+    corpus: Corpus,
+    ranking: Ranking,
+) -> list[tuple[float, Any]]:
+    """``(score, item)`` of :func:`rank`, in its order, without building each explanation."""
+    return [(entry[0], entry[2]) for entry in _scored(candidates, terms, corpus, ranking)]
+
+
+def _scored(
+    candidates: Iterable[Candidate],
+    terms: Sequence[str],
+    corpus: Corpus,
+    ranking: Ranking,
+) -> list[_Scored]:
+    """:func:`rank` as tuples, best first."""
     weights = {t: idf(corpus.documents, corpus.frequencies.get(t, 0)) for t in terms}
-    scored: list[tuple[Candidate, float, dict[str, int]]] = []
-    for candidate in candidates:
-        raw, matched = bm25(candidate.document, weights, corpus.average_length, ranking)
-        scored.append((candidate, raw, matched))
+    score = _scorer(weights, corpus.average_length, ranking)
+    disjoint = weights.keys().isdisjoint  # most candidates hold no query term: skip BM25
     full = sum(weights.values())
     alpha = ranking.dense_weight
-    best: dict[Any, Explanation] = {}
-    for candidate, raw, matched in scored:
-        dense = min(max(candidate.cosine, 0.0), 1.0)
-        lexical = min(raw / full, 1.0) if full > 0 else 0.0
-        base = alpha * dense + (1.0 - alpha) * lexical
-        seen = best.get(candidate.item)
-        if seen is None or (base, candidate.cosine) > (seen.base, seen.cosine):
-            best[candidate.item] = Explanation(
-                candidate.item, base, candidate.cosine, dense, raw, lexical, matched, base
-            )
-    explanations = list(best.values())
-    items = candidates_by_item(scored)
+    rest = 1.0 - alpha
+    best: dict[Any, _Part] = {}
+    items: dict[Any, Candidate] = {}  # each item's last candidate (its thread and time)
+    matched: dict[str, int]
+    for candidate in candidates:
+        doc = candidate.document
+        if disjoint(doc.terms):
+            raw, matched, lexical = 0.0, {}, 0.0
+        else:
+            raw, matched = score(doc)
+            lexical = min(raw / full, 1.0) if full > 0 else 0.0
+        cosine = candidate.cosine
+        dense = min(max(cosine, 0.0), 1.0)
+        base = alpha * dense + rest * lexical
+        item = candidate.item
+        items[item] = candidate
+        seen = best.get(item)
+        if seen is None or (base, cosine) > (seen[0], seen[1]):
+            best[item] = (base, cosine, dense, raw, lexical, matched)
     threaded = ranking.thread_boost > 0 and any(c.thread is not None for c in items.values())
     if threaded or ranking.recency_weight > 0:
-        explanations = _with_provenance(explanations, items, ranking)
-    explanations.sort(key=lambda e: (e.score, e.cosine), reverse=True)
-    return explanations
+        boosts = _provenance_boosts(best, items, ranking)
+        scored = [
+            (part[0] + thread + recency, part[1], item, part, thread, recency)
+            for item, part in best.items()
+            for thread, recency in (boosts[item],)
+        ]
+    else:
+        scored = [(part[0], part[1], item, part, 0.0, 0.0) for item, part in best.items()]
+    scored.sort(key=_by_score, reverse=True)
+    return scored
+
+
+def _by_score(entry: _Scored) -> tuple[float, float]:
+    return entry[0], entry[1]
 
 
 def candidates_by_item(
@@ -362,46 +439,40 @@ def candidates_by_item(
     return {candidate.item: candidate for candidate, _, _ in scored}
 
 
-def _with_provenance(
-    explanations: list[Explanation], items: Mapping[Any, Candidate], ranking: Ranking
-) -> list[Explanation]:
+def _provenance_boosts(
+    best: Mapping[Any, _Part], items: Mapping[Any, Candidate], ranking: Ranking
+) -> dict[Any, tuple[float, float]]:
+    """Item -> (thread, recency) parts of its score (see the module docstring)."""
     times = [c.time for c in items.values() if c.time is not None]
     newest = max(times, default=None)
+    boost, window = ranking.thread_boost, ranking.thread_window
+    share = min(boost, 1.0)
     by_thread: dict[str, list[tuple[float, float, Any]]] = {}
-    for e in explanations:
-        c = items[e.item]
-        if c.thread is not None and c.time is not None:
-            by_thread.setdefault(c.thread, []).append((c.time, e.base, e.item))
-    out: list[Explanation] = []
-    for e in explanations:
-        c = items[e.item]
+    if boost > 0:
+        for item, part in best.items():
+            c = items[item]
+            if c.thread is not None and c.time is not None:
+                by_thread.setdefault(c.thread, []).append((c.time, part[0], item))
+    weight, half_life = ranking.recency_weight, ranking.recency_half_life
+    out: dict[Any, tuple[float, float]] = {}
+    for item, part in best.items():
+        base = part[0]
+        c = items[item]
+        when = c.time
         neighbour = 0.0
-        if ranking.thread_boost > 0 and c.thread is not None and c.time is not None:
+        if boost > 0 and c.thread is not None and when is not None:
             neighbour = max(
                 (
-                    base
-                    for when, base, other in by_thread.get(c.thread, ())
-                    if other != e.item and abs(when - c.time) <= ranking.thread_window
+                    other_base
+                    for other_when, other_base, other in by_thread[c.thread]
+                    if other != item and abs(other_when - when) <= window
                 ),
                 default=0.0,
             )
-        thread = min(ranking.thread_boost, 1.0) * max(neighbour - e.base, 0.0)
+        thread = share * max(neighbour - base, 0.0)
         recency = 0.0
-        if ranking.recency_weight > 0 and c.time is not None and newest is not None:
-            recent = 0.5 ** ((newest - c.time) / ranking.recency_half_life)
-            recency = min(ranking.recency_weight * recent, 1.0) * (1.0 - e.base - thread)
-        out.append(
-            Explanation(
-                e.item,
-                e.base + thread + recency,
-                e.cosine,
-                e.dense,
-                e.bm25,
-                e.lexical,
-                e.matched,
-                e.base,
-                thread,
-                recency,
-            )
-        )
+        if weight > 0 and when is not None and newest is not None:
+            recent = 0.5 ** ((newest - when) / half_life)
+            recency = min(weight * recent, 1.0) * (1.0 - base - thread)
+        out[item] = (thread, recency)
     return out
