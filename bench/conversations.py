@@ -1,6 +1,6 @@
 """Retrieval over long multi-session conversations: dense, lexical (BM25) and hybrid rankings.
 
-Builds bench/data/conversations.py (16 users, ten sessions each, a few hundred turns per user),
+Builds bench/data/conversations.py (24 users, 14 sessions each, about 700 turns per user),
 stores every turn as a memory the way langmem writes them (``content``, ``thread_id``,
 ``created_at``/``updated_at`` in the value; namespace per user) in a SqliteStore with local
 MiniLM embeddings, and asks each question within its user's namespace. Reports recall@1/5/10
