@@ -10,7 +10,8 @@ name the turns that answer them (the user's turns; the assistant's echoes are no
 Question types (``Question.kind``) and how many turns answer them:
 
 - ``single``: one turn, asked in other words (paraphrase: few shared words).
-- ``detail``: a name, date, time or number among turns that look alike; half of the flights
+- ``detail``: a name, date, time or number among turns that look alike (the user books ten
+  flights and asks about four, sees six doctors and asks about three); half of the flights
   are told in two turns ("Finally booked my flight to Oslo!" ... "March 4, departs 07:20")
   that both count.
 - ``coreference``: two user turns of one session, the second says "she"/"he"/"it" instead of
@@ -201,24 +202,28 @@ class _User:
             for distractor in distractors:
                 self.fact(self.s(), distractor.format(**slots))
 
-    def detail(self) -> None:
+    def booking(self, city: str) -> list[int]:
+        """The user's flight to ``city``: one turn, or two where the second has no city."""
         rng, say = self.rng, self.b.say
-        for city in rng.sample(CITIES, 4):
-            when = f"{rng.choice(MONTHS)} {rng.randint(1, 28)}"
-            hour = f"{rng.randint(6, 21):02d}:{rng.choice(['05', '20', '35', '50'])}"
-            code = f"{rng.choice(['LX', 'TP', 'FR', 'SK'])}{rng.randint(100, 9999)}"
-            if rng.random() < 0.5:
-                turns = [
-                    self.fact(
-                        self.s(), f"Booked it: flight {code} to {city} on {when}, departs {hour}."
-                    )
-                ]
-            else:  # told in two turns: the second does not name the city
-                session = self.s()
-                self.b.chatter(session, rng.randint(0, 2))
-                first = say(session, self.b.wrap(f"Finally booked my flight to {city}!"))
-                say(session, "Exciting! When do you leave?", "assistant")
-                turns = [first, say(session, f"{when}, departs {hour}, flight {code}.")]
+        when = f"{rng.choice(MONTHS)} {rng.randint(1, 28)}"
+        hour = f"{rng.randint(6, 21):02d}:{rng.choice(['05', '20', '35', '50'])}"
+        code = f"{rng.choice(['LX', 'TP', 'FR', 'SK'])}{rng.randint(100, 9999)}"
+        if rng.random() < 0.5:
+            text = f"Booked it: flight {code} to {city} on {when}, departs {hour}."
+            return [self.fact(self.s(), text)]
+        session = self.s()
+        self.b.chatter(session, rng.randint(0, 2))
+        first = say(session, self.b.wrap(f"Finally booked my flight to {city}!"))
+        say(session, "Exciting! When do you leave?", "assistant")
+        return [first, say(session, f"{when}, departs {hour}, flight {code}.")]
+
+    def detail(self) -> None:
+        rng = self.rng
+        cities = rng.sample(CITIES, 10)
+        for city in cities[4:]:  # people who travel book many flights: the others look alike
+            self.booking(city)
+        for city in cities[:4]:
+            turns = self.booking(city)
             phrasings = (
                 f"What time does my plane to {city} take off?",
                 f"When does my flight to {city} depart?",
@@ -232,7 +237,11 @@ class _User:
                 f"{friend} takes the early flight to {city} on "
                 f"{rng.choice(MONTHS)} {rng.randint(1, 28)}.",
             )
-        for surname in rng.sample(SURNAMES, 3):
+        doctors = rng.sample(SURNAMES, 6)
+        for surname, what in zip(doctors[3:], ("my back", "my eyes", "a check-up")):
+            when = f"{rng.choice(MONTHS)} {rng.randint(1, 28)}"
+            self.fact(self.s(), f"Appointment with Dr {surname} on {when} about {what}.")
+        for surname in doctors[:3]:
             when = f"{rng.choice(MONTHS)} {rng.randint(1, 28)}"
             turn = self.fact(self.s(), f"Appointment with Dr {surname} on {when} about my knee.")
             phrasings = (

@@ -158,8 +158,9 @@ def _provenance_facts() -> list[dict[str, Any]]:
     [
         Ranking(depth=5),
         Ranking(depth=5, thread_boost=0.9, thread_window=86400.0 * 3, recency_weight=0.3),
+        Ranking(depth=5, fusion="minmax"),
     ],
-    ids=["default-boosts", "strong-boosts"],
+    ids=["default-boosts", "strong-boosts", "minmax"],
 )
 def test_explain_matches_on_sqlite_and_postgres(
     tmp_path: Path, pg_database: str, ranking: Ranking

@@ -108,6 +108,78 @@ def test_fusion_is_convex_in_range_and_never_drops_a_side() -> None:
     assert negative[0].dense == 0.0 and negative[0].score == 0.0
 
 
+def test_minmax_fusion_scales_each_side_over_the_candidates() -> None:
+    corpus = rules.Corpus(10, 3.0, {"walrus": 1, "pier": 4})
+    candidates = [
+        _candidate("best-dense", 0.9, "a quiet afternoon"),
+        _candidate("both", 0.5, "walrus near the pier"),
+        _candidate("one-word", 0.4, "the pier at night"),
+        _candidate("floor", 0.1, "nothing here"),
+    ]
+    ranking = Ranking(fusion="minmax", dense_weight=0.6)
+    ranked = rules.rank(candidates, ["walrus", "pier"], corpus, ranking)
+    by_item = {e.item: e for e in ranked}
+    assert by_item["best-dense"].dense == 1.0 and by_item["floor"].dense == 0.0
+    assert by_item["both"].dense == pytest.approx((0.5 - 0.1) / (0.9 - 0.1))
+    assert by_item["both"].lexical == 1.0  # the best BM25 among the candidates
+    assert by_item["one-word"].lexical == pytest.approx(
+        by_item["one-word"].bm25 / by_item["both"].bm25
+    )
+    for e in ranked:
+        assert 0.0 <= e.score <= 1.0
+        assert e.base == pytest.approx(0.6 * e.dense + 0.4 * e.lexical)
+    # the dense floor is the depth-th best cosine: candidates below it (extra lexical ones, or
+    # more dense ones when a caller asks for more results) change no other candidate's score
+    shallow = Ranking(fusion="minmax", depth=3)
+    before = {e.item: e.score for e in rules.rank(candidates, ["walrus"], corpus, shallow)}
+    extra = [*candidates, _candidate("low", -0.3, "a walrus, far away")]
+    after = {e.item: e.score for e in rules.rank(extra, ["walrus"], corpus, shallow)}
+    assert after["low"] < after["both"]
+    assert {k: after[k] for k in before} == before
+    # a query whose words no text holds: the dense order; one candidate: dense side 1
+    plain = rules.rank(candidates, ["zebra"], corpus, ranking)
+    assert [e.item for e in plain] == ["best-dense", "both", "one-word", "floor"]
+    assert all(e.lexical == 0.0 for e in plain)
+    alone = rules.rank([_candidate("n", -0.4, "x")], [], corpus, ranking)
+    assert alone[0].dense == 1.0 and alone[0].score == pytest.approx(0.6)
+
+
+def test_rrf_fusion_scores_ranks_and_ties_share_one() -> None:
+    corpus = rules.Corpus(10, 3.0, {"walrus": 1})
+    candidates = [
+        _candidate("a", 0.9, "a quiet afternoon"),
+        _candidate("b", 0.5, "walrus near the pier"),
+        _candidate("c", 0.5, "nothing here"),  # same cosine as b
+    ]
+    ranking = Ranking(fusion="rrf", rrf_k=10.0, dense_weight=0.5)
+    by_item = {e.item: e for e in rules.rank(candidates, ["walrus"], corpus, ranking)}
+    assert by_item["a"].dense == 1.0
+    assert by_item["b"].dense == by_item["c"].dense == pytest.approx(11 / 12)
+    assert by_item["b"].lexical == 1.0 and by_item["c"].lexical == 0.0  # no word: no rank
+    assert by_item["b"].score == pytest.approx(0.5 * 11 / 12 + 0.5)
+    assert all(0.0 <= e.score <= 1.0 for e in by_item.values())
+
+
+def test_every_fusion_gives_the_same_answer_through_ranked_items() -> None:
+    corpus = rules.Corpus(20, 4.0, {"walrus": 2, "pier": 5})
+    candidates = [
+        _candidate("a", 0.5, "walrus near the pier", "t1", 1000.0),
+        _candidate("a", 0.7, "nothing here", "t1", 1000.0),
+        _candidate("c", 0.2, "the pier", None, 500.0),
+        _candidate("d", 0.9, "quiet afternoon", "t2", 90.0),
+    ]
+    for fusion in rules.FUSIONS:
+        ranking = Ranking(fusion=fusion, recency_weight=0.2)
+        explained = rules.rank(candidates, ["walrus", "pier"], corpus, ranking)
+        assert rules.ranked_items(candidates, ["walrus", "pier"], corpus, ranking) == [
+            (e.score, e.item) for e in explained
+        ]
+        assert sorted(e.item for e in explained) == ["a", "c", "d"]
+        assert all(0.0 <= e.score <= 1.0 for e in explained)
+    with pytest.raises(ValueError, match="fusion is one of minmax, absolute, rrf"):
+        Ranking(fusion="max")
+
+
 def test_thread_neighbours_and_recency_pull_items_up_but_never_past_or_down() -> None:
     corpus = rules.Corpus(10, 3.0, {})
     candidates = [
@@ -224,6 +296,8 @@ def _reference(
         Ranking(thread_boost=0.0),
         Ranking(dense_weight=0.0),
         Ranking(recency_weight=0.3, depth=4),
+        Ranking(fusion="minmax", depth=4),
+        Ranking(fusion="minmax", dense_weight=0.5, thread_boost=0.0),
     ],
 )
 def test_store_ranking_equals_the_brute_force_reference(tmp_path: Path, ranking: Ranking) -> None:

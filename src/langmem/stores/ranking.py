@@ -18,11 +18,15 @@ light suffix strip whose result is always a prefix of the word ("lived", "lives"
 ``tf``: occurrences of ``t`` in the text; ``dl``: the text's analyzed length; ``avgdl``: the
 average over the ``N`` indexed texts in the store; ``df``: how many texts hold ``t``.
 
-**Fusion** (a convex combination of two scores in ``[0, 1]``)::
+**Fusion** (a convex combination of two scores in ``[0, 1]``; :attr:`Ranking.fusion` says how
+each side is put on that scale, ``"absolute"`` by default)::
+
+    base = dense_weight * dense + (1 - dense_weight) * lexical
+
+``"absolute"`` (the default)::
 
     dense   = clip(cosine, 0, 1)
     lexical = min(bm25 / sum of idf(t) over the query terms, 1)
-    base    = dense_weight * dense + (1 - dense_weight) * lexical
 
 The lexical side is the share of the query's IDF mass a text holds, length-normalised: a text
 of average length holding every query term once scores exactly 1 (longer texts or repeated
@@ -30,6 +34,28 @@ terms are capped at 1), a text holding only a common word of a long query scores
 sides are absolute (they do not depend on the other candidates), so a score means the same in
 every query and every backend, and a perfect match scores about 1. Both sides always count; when
 no text holds a query word, the lexical side is 0 everywhere and the order is the dense one.
+
+``"minmax"`` (min-max normalised over the candidates)::
+
+    dense   = clip((cosine - floor) / (best cosine - floor), 0, 1)
+    lexical = bm25 / the best bm25 among the candidates     (0 when no candidate matched)
+
+``floor`` is the ``depth``-th best cosine among the candidates (the lowest when there are fewer):
+since the candidates always hold the best ``depth`` texts by cosine, neither side depends on how
+many results were asked for or on which extra lexical candidates a backend found (texts below
+the floor have a dense side of 0). The best lexical match always scores 1, however weak.
+
+``"rrf"`` (reciprocal rank fusion, scaled to ``[0, 1]``)::
+
+    dense   = (rrf_k + 1) / (rrf_k + rank by cosine among the candidates)
+    lexical = (rrf_k + 1) / (rrf_k + rank by bm25 among the candidates)   (0 without a match)
+
+Equal values share the better rank. Ranks jump where two cosines cross, so two backends that
+compute a cosine with different rounding may differ near such ties; use it to compare, not
+where SQLite and PostgreSQL must agree exactly.
+
+Which is the default was measured on the dev split of ``bench/conversations.py`` (see
+``docs/ranking.md``): the three are within noise of each other there, and ``"absolute"`` stays.
 
 **Provenance** (optional, see :class:`Ranking`): memories written by langmem hold ``thread_id``
 and ``created_at`` in their value. With ``thread_boost`` > 0, a candidate is pulled towards the
@@ -64,6 +90,7 @@ among the candidates, which is why the candidate set is part of the rule.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 import unicodedata
@@ -87,6 +114,9 @@ yourself yourselves s t d ll m re ve
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 """Words dropped by the analyzer: matching them says nothing about which text is meant."""
 
+FUSIONS = ("minmax", "absolute", "rrf")
+"""The ways :func:`rank` can put the dense and the lexical side on one scale (see "Fusion")."""
+
 _SUFFIXES = ("ingly", "edly", "ings", "ing", "ies", "ied", "ed", "es", "ly", "s", "y", "e")
 _MIN_STEM = 3
 
@@ -94,10 +124,10 @@ _MIN_STEM = 3
 @dataclass(frozen=True)
 class Ranking:
     """The parameters of :func:`rank` (defaults chosen on the dev split of
-    bench/conversations.py, reported on its test split).
+    bench/conversations.py, reported on its test split; docs/ranking.md has the numbers).
 
     Attributes:
-        dense_weight: share of the normalised cosine in the fused score (the rest is BM25).
+        dense_weight: share of the dense side in the fused score (the rest is BM25).
         k1: BM25 term-frequency saturation.
         b: BM25 length normalisation (0: none, 1: full).
         depth: how many texts by cosine are candidates at least (thread neighbours are found
@@ -107,6 +137,10 @@ class Ranking:
         thread_window: seconds between two items of a thread for them to be neighbours.
         recency_weight: share of the gap to 1 that the newest candidate gains (0: off).
         recency_half_life: seconds after which the recency term halves.
+        fusion: how each side is put on ``[0, 1]``: ``"absolute"`` (clipped cosine, BM25 over
+            the query's IDF mass), ``"minmax"`` (each side min-max normalised over the
+            candidates), ``"rrf"`` (reciprocal ranks); see "Fusion" in the module docstring.
+        rrf_k: the rank offset of ``"rrf"`` (larger: flatter).
     """
 
     dense_weight: float = 0.8
@@ -117,6 +151,8 @@ class Ranking:
     thread_window: float = 300.0
     recency_weight: float = 0.0
     recency_half_life: float = 30 * 86400.0
+    fusion: str = "absolute"
+    rrf_k: float = 60.0
 
     def __post_init__(self) -> None:
         checks = {
@@ -128,13 +164,16 @@ class Ranking:
             "thread_window": self.thread_window >= 0.0,
             "recency_weight": self.recency_weight >= 0.0,
             "recency_half_life": self.recency_half_life > 0.0,
+            "fusion": self.fusion in FUSIONS,
+            "rrf_k": self.rrf_k > 0.0,
         }
         for name, ok in checks.items():
             if not ok:
                 raise ValueError(
                     f"Ranking({name}={getattr(self, name)!r}) is out of range: dense_weight and "
-                    "b go from 0 to 1, depth is a positive int, recency_half_life is positive, "
-                    "the other parameters are >= 0."
+                    "b go from 0 to 1, depth is a positive int, recency_half_life and rrf_k are "
+                    f"positive, fusion is one of {', '.join(FUSIONS)}, the other parameters are "
+                    ">= 0."
                 )
 
     @property
@@ -180,9 +219,9 @@ class Explanation:
         item: the backend's item id (stores turn it into namespace and key).
         score: the final score, in ``[0, 1]``.
         cosine: the cosine of the query and the item's best text.
-        dense: the cosine clipped to ``[0, 1]``.
+        dense: the dense side, in ``[0, 1]`` (by default the cosine clipped to ``[0, 1]``).
         bm25: the BM25 score of that text.
-        lexical: the normalised BM25, in ``[0, 1]``.
+        lexical: the lexical side (the normalised BM25), in ``[0, 1]``.
         matched: query term -> occurrences in the text.
         base: the fused score before provenance.
         thread: the added score from a same-thread neighbour (already weighted and scaled).
@@ -346,6 +385,9 @@ def _scorer(
 _Part = tuple[float, float, float, float, float, dict[str, int]]
 """An item's best text: base, cosine, dense, bm25, lexical, matched."""
 
+_Text = tuple["Candidate", float, dict[str, int], float, float]
+"""A candidate text: candidate, bm25, matched, dense side, lexical side."""
+
 _Scored = tuple[float, float, Any, _Part, float, float]
 """score, cosine, item, its best text's parts, thread, recency."""
 
@@ -393,21 +435,31 @@ def _scored(
     weights = {t: idf(corpus.documents, corpus.frequencies.get(t, 0)) for t in terms}
     score = _scorer(weights, corpus.average_length, ranking)
     disjoint = weights.keys().isdisjoint  # most candidates hold no query term: skip BM25
-    full = sum(weights.values())
+    texts: list[_Text] = []
+    add = texts.append
+    matched: dict[str, int]
+    if ranking.fusion == "absolute":  # both sides known per text: one pass
+        full = sum(weights.values())
+        for candidate in candidates:
+            doc = candidate.document
+            if disjoint(doc.terms):
+                raw, matched, lexical = 0.0, {}, 0.0
+            else:
+                raw, matched = score(doc)
+                lexical = min(raw / full, 1.0) if full > 0 else 0.0
+            add((candidate, raw, matched, min(max(candidate.cosine, 0.0), 1.0), lexical))
+    else:
+        for candidate in candidates:
+            doc = candidate.document
+            raw, matched = (0.0, {}) if disjoint(doc.terms) else score(doc)
+            add((candidate, raw, matched, 0.0, 0.0))
+        texts = _normalised(texts, ranking)
     alpha = ranking.dense_weight
     rest = 1.0 - alpha
     best: dict[Any, _Part] = {}
     items: dict[Any, Candidate] = {}  # each item's last candidate (its thread and time)
-    matched: dict[str, int]
-    for candidate in candidates:
-        doc = candidate.document
-        if disjoint(doc.terms):
-            raw, matched, lexical = 0.0, {}, 0.0
-        else:
-            raw, matched = score(doc)
-            lexical = min(raw / full, 1.0) if full > 0 else 0.0
+    for candidate, raw, matched, dense, lexical in texts:
         cosine = candidate.cosine
-        dense = min(max(cosine, 0.0), 1.0)
         base = alpha * dense + rest * lexical
         item = candidate.item
         items[item] = candidate
@@ -426,6 +478,39 @@ def _scored(
         scored = [(part[0], part[1], item, part, 0.0, 0.0) for item, part in best.items()]
     scored.sort(key=_by_score, reverse=True)
     return scored
+
+
+def _normalised(texts: list[_Text], ranking: Ranking) -> list[_Text]:
+    """The texts with their dense and lexical sides set by ``minmax`` or ``rrf`` fusion (both
+    depend on the other candidates: see "Fusion")."""
+    if not texts:
+        return texts
+    cosines = [text[0].cosine for text in texts]
+    bm25s = [text[1] for text in texts]
+    if ranking.fusion == "rrf":
+        dense = _reciprocal(cosines, ranking.rrf_k, None)
+        lexical = _reciprocal(bm25s, ranking.rrf_k, 0.0)
+    else:
+        high = max(cosines)
+        floor = heapq.nlargest(ranking.depth, cosines)[-1]
+        span = high - floor
+        dense = [
+            min(max((c - floor) / span, 0.0), 1.0) if span > 0 else float(c >= high)
+            for c in cosines
+        ]
+        top = max(bm25s)
+        lexical = [r / top if top > 0 else 0.0 for r in bm25s]
+    return [(c, raw, m, d, x) for (c, raw, m, _, _), d, x in zip(texts, dense, lexical)]
+
+
+def _reciprocal(values: Sequence[float], k: float, absent: float | None) -> list[float]:
+    """``(k + 1) / (k + rank)`` of each value (rank 1: the highest; equal values share the
+    best rank), 0 for values equal to ``absent``."""
+    order = sorted(values, reverse=True)
+    first: dict[float, int] = {}
+    for position, value in enumerate(order, 1):
+        first.setdefault(value, position)
+    return [0.0 if v == absent else (k + 1.0) / (k + first[v]) for v in values]
 
 
 def _by_score(entry: _Scored) -> tuple[float, float]:
