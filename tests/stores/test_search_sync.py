@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from langgraph.store.base import PutOp
 
 from langmem.embeddings import HashingEmbeddings
-from langmem.stores import SqliteStore, _sqlite, _sync
+from langmem.stores import SqliteStore, _search, _sqlite, _sync
 
 INDEX: Any = {"dims": 32, "embed": HashingEmbeddings(32), "fields": ["text"]}
 
@@ -97,3 +98,54 @@ def test_a_new_thread_with_the_same_text_changes_the_boost(tmp_path: Path, write
         moved = {"text": "a walk by the river", "thread_id": "t1", "created_at": at}
         (store if writer == "same handle" else other).put(("n",), "weak", moved)
         assert boost() > 0.0
+
+
+def test_only_a_top_level_thread_id_counts(tmp_path: Path) -> None:
+    """The provenance read skips values without the quoted field name; the name inside a text
+    or a nested object is still not a thread."""
+    at = "2024-03-01T09:00:00"
+    with SqliteStore(tmp_path / "s.sqlite", index=INDEX) as store:
+        store.put(
+            ("n",), "strong", {"text": "green tea Lisbon", "thread_id": "t1", "created_at": at}
+        )
+        values: dict[str, dict[str, Any]] = {
+            "top": {"text": "river walk one", "thread_id": "t1", "created_at": at},
+            "nested": {"text": "river walk two", "meta": {"thread_id": "t1"}, "created_at": at},
+            "quoted": {"text": 'river walk "thread_id": "t1"', "created_at": at},
+        }
+        for key, value in values.items():
+            store.put(("n",), key, value)
+        explained = {hit.key: e for hit, e in store.explain(("n",), "green tea Lisbon")}
+        assert explained["top"].thread > 0.0
+        assert explained["nested"].thread == 0.0 and explained["quoted"].thread == 0.0
+
+
+def test_cosines_on_the_worker_thread_give_the_same_ranking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large stores on an idle machine compute the cosines on a worker thread while the lexical
+    side runs; forced here on a small store, both ways must rank identically."""
+    texts = [f"note {i} about {'tea' if i % 3 else 'Lisbon'} and walk {i % 7}" for i in range(60)]
+    with SqliteStore(tmp_path / "s.sqlite", index=INDEX) as store:
+        store.batch([PutOp(("n",), f"k{i}", {"text": t}) for i, t in enumerate(texts)])
+        queries = ["tea walk 3", "Lisbon", "note 12", "nothing here"]
+
+        def ranked() -> list[list[tuple[str, float | None]]]:
+            return [
+                [(hit.key, hit.score) for hit in store.search(("n",), query=q, limit=8)]
+                for q in queries
+            ]
+
+        monkeypatch.setattr(_search, "_overlaps", lambda vectors: False)
+        inline = ranked()
+        submitted: list[object] = []
+        real_submit = store._worker.submit
+
+        def submit(*args: Any) -> Any:
+            submitted.append(args[0])
+            return real_submit(*args)
+
+        monkeypatch.setattr(_search, "_overlaps", lambda vectors: True)
+        monkeypatch.setattr(store._worker, "submit", submit)
+        assert ranked() == inline
+        assert len(submitted) == len(queries)  # the worker did run the cosines
