@@ -84,6 +84,8 @@ class Reader:
     """The hybrid ranking's parameters; ``None``: rank by cosine only."""
     counts: dict[str, _search.Forms]
     """The store's cache of query term -> stored forms (lexical IDF), filled by the ranking."""
+    origins: _search.Origins
+    """The store's cache of item -> thread and time, valid for this snapshot."""
     refresh_on_read: bool
     """The TTL config lets reads refresh TTLs at all."""
     touched: list[int] = field(default_factory=list)
@@ -178,6 +180,7 @@ class Reader:
             want,
             ranking=self.ranking,
             cache=self.counts,
+            origins=self.origins,
             worker=self.worker,
         )
         return self._rows(ranked, offset, want)
@@ -202,6 +205,7 @@ class Reader:
                 want,
                 self.ranking,
                 cache=self.counts,
+                origins=self.origins,
                 worker=self.worker,
             )
         else:

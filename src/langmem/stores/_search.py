@@ -10,6 +10,7 @@ term matches every stored word whose :func:`ranking.stem` is the term, looked up
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterable
 from concurrent.futures import Executor
@@ -34,6 +35,23 @@ which text is meant."""
 
 Forms = list[tuple[str, int]]
 """Stored words of one term, with how many texts hold each."""
+
+Origin = tuple[str | None, float | None]
+Origins = dict[int, Origin]
+"""Item id -> its ``thread_id`` and ``created_at`` (Unix seconds), as :func:`_provenance` reads
+them; a store keeps one per snapshot (any write may change a value but not its texts)."""
+_ORIGINS_KEPT = 200_000
+
+_FIELD = "CASE WHEN instr(value, '\"{0}\"') THEN json_extract(value, '$.{0}') END"
+"""A top-level field of an item's value. Values are stored as ``json.dumps`` writes them, which
+never escapes a letter or ``_`` in a key, so a value without the quoted name has no such key:
+the cheap ``instr`` spares parsing it (json_extract costs ~6 us a value, most of a search's
+provenance)."""
+
+_NO_TERMS = rules.Document({}, 0)
+"""The analyzed text of any text that holds none of the query's terms, as far as BM25 can
+tell: it reads only the counts of the query's terms, so such a text scores 0 whatever its
+length."""
 
 
 def term_forms(
@@ -141,20 +159,50 @@ def _lexical_side(
 
 
 def _provenance(
-    conn: sqlite3.Connection, items: list[int], *, times: bool
-) -> dict[int, tuple[str | None, float | None]]:
+    conn: sqlite3.Connection, items: list[int], *, times: bool, cache: Origins | None = None
+) -> Origins:
     """Item id -> (``thread_id``, ``created_at`` as Unix seconds) from the items' values (the
-    time only for items with a thread, unless ``times``: every item's)."""
-    out: dict[int, tuple[str | None, float | None]] = {}
-    for chunk in chunks(items):
+    time only for items with a thread, unless ``times``: every item's). ``cache``: the
+    store's, for the current snapshot (items read once are not read again)."""
+    known: Origins = {} if cache is None else cache
+    missing = [item for item in items if item not in known]
+    if len(known) + len(missing) > _ORIGINS_KEPT:
+        known.clear()
+        missing = items
+    for chunk in chunks(missing):
         for item, thread, created, stored in conn.execute(
-            "SELECT id, json_extract(value, '$.thread_id'), json_extract(value, '$.created_at'),"
+            f"SELECT id, {_FIELD.format('thread_id')}, {_FIELD.format('created_at')},"
             f" created_at FROM langmem_items WHERE id IN ({','.join('?' * len(chunk))})",
             chunk,
         ):
-            if thread is not None or times:
-                label = str(thread) if thread is not None else None
-                out[item] = (label, _seconds(created, stored))
+            label = str(thread) if thread is not None else None
+            known[item] = (label, _seconds(created, stored))
+    out: Origins = {}
+    for item in items:
+        found = known.get(item)
+        if found is not None and (found[0] is not None or times):
+            out[item] = found
+    return out
+
+
+def _documents(
+    vectors: VectorIndex, vector_ids: list[int], terms: list[str]
+) -> list[rules.Document]:
+    """The analyzed texts of the candidates; a text not analyzed yet is analyzed only when a
+    query term occurs in it at all (a term is a prefix of every word it stems, so a text
+    where no term occurs as a substring holds none: :data:`_NO_TERMS`)."""
+    known = vectors.documents
+    texts = vectors.texts
+    out: list[rules.Document] = []
+    for vector_id in vector_ids:
+        found = known.get(vector_id)
+        if found is None:
+            folded = rules.fold(texts.get(vector_id, ""))
+            if any(term in folded for term in terms):
+                found = vectors.document(vector_id)
+            else:
+                found = _NO_TERMS
+        out.append(found)
     return out
 
 
@@ -178,6 +226,7 @@ def explain(
     ranking: rules.Ranking,
     *,
     cache: dict[str, Forms] | None = None,
+    origins: Origins | None = None,
     worker: Executor | None = None,
 ) -> list[rules.Explanation]:
     """The hybrid ranking of the candidate items, best first, with each score's parts.
@@ -191,37 +240,85 @@ def explain(
         want: how many results the caller needs (offset + limit).
         ranking: the ranking parameters.
         cache: the store's cache of term -> stored forms.
+        origins: the store's cache of item -> thread and time (for this snapshot).
         worker: a thread for the dense side while this one runs the lexical side.
     """
+    candidates, terms, corpus = _candidates(
+        conn, vectors, query, text, allowed, want, ranking, cache, origins, worker
+    )
+    return rules.rank(candidates, terms, corpus, ranking)
+
+
+_OVERLAP_ROWS = 4096
+"""Below this many rows the cosines take microseconds: handing them to a thread costs more."""
+
+
+def _overlaps(vectors: VectorIndex) -> bool:
+    """Whether to run the cosines on the worker thread while this one runs the lexical side:
+    for a large enough matrix, when the machine has a core to spare (a 1-minute load average
+    below the core count; measured on 2 cores: overlapped, a 10k search saves the lexical side's
+    time when the other core idles, but waits ~0.2 ms longer for the hand-off when it is busy).
+    Either way each side computes exactly the same."""
+    if vectors.size < _OVERLAP_ROWS:
+        return False
+    try:
+        return os.getloadavg()[0] < (os.cpu_count() or 1)
+    except OSError:  # no load average on this platform
+        return True
+
+
+def _candidates(
+    conn: sqlite3.Connection,
+    vectors: VectorIndex,
+    query: NDArray[np.float32],
+    text: str,
+    allowed: NDArray[np.bool_],
+    want: int,
+    ranking: rules.Ranking,
+    cache: dict[str, Forms] | None,
+    origins: Origins | None,
+    worker: Executor | None,
+) -> tuple[list[rules.Candidate], list[str], rules.Corpus]:
+    """What :func:`ranking.rank` needs (see :func:`explain` for the arguments)."""
     top = max(want * 2, ranking.depth)
     terms = rules.query_terms(text)
     # The cosines are a memory-bound numpy loop and the lexical side mostly SQLite; both release
     # the GIL, so on two cores they overlap. Each side computes exactly what it would alone.
+    if worker is not None and not _overlaps(vectors):
+        worker = None
     dense = worker.submit(_dense, vectors, query, allowed, top) if worker is not None else None
+    times = ranking.recency_weight > 0
     try:
         frequencies, found = (
             _lexical_side(conn, vectors, terms, allowed, want, cache) if terms else ({}, [])
         )
+        if dense is not None and found:
+            # while the cosines run: analyze the texts holding query terms (the costly ones)
+            # and read their items' origins; both land in the caches the merge reads below
+            _documents(vectors, vectors.vector_ids[found].tolist(), terms)
+            if ranking.provenance and origins is not None:
+                _provenance(conn, vectors.item_ids[found].tolist(), times=times, cache=origins)
     finally:
         computed = dense.result() if dense is not None else None
     rows, best, cosines = computed if computed is not None else _dense(vectors, query, allowed, top)
     if not rows:
-        return []
+        return [], terms, rules.Corpus(len(vectors), 0.0, frequencies)
+    corpus = rules.Corpus(len(vectors), vectors.total_length / max(len(vectors), 1), frequencies)
     seen = set(rows)
     extra = [r for r in found if r not in seen]
     rows += extra
     best += cosines[extra].tolist()
-    corpus = rules.Corpus(len(vectors), vectors.total_length / max(len(vectors), 1), frequencies)
     vector_ids = vectors.vector_ids[rows].tolist()
     items = vectors.item_ids[rows].tolist()
-    origin: dict[int, tuple[str | None, float | None]] = {}
+    origin: Origins = {}
     if ranking.provenance:
-        origin = _provenance(conn, list(dict.fromkeys(items)), times=ranking.recency_weight > 0)
+        origin = _provenance(conn, list(dict.fromkeys(items)), times=times, cache=origins)
+    none: Origin = (None, None)
     candidates = [
-        rules.Candidate(item, cosine, vectors.document(vector_id), *origin.get(item, (None, None)))
-        for item, cosine, vector_id in zip(items, best, vector_ids)
+        rules.Candidate(item, cosine, document, *origin.get(item, none))
+        for item, cosine, document in zip(items, best, _documents(vectors, vector_ids, terms))
     ]
-    return rules.rank(candidates, terms, corpus, ranking)
+    return candidates, terms, corpus
 
 
 def rank(
@@ -234,15 +331,16 @@ def rank(
     *,
     ranking: rules.Ranking | None,
     cache: dict[str, Forms] | None = None,
+    origins: Origins | None = None,
     worker: Executor | None = None,
 ) -> list[tuple[float, int]]:
     """``(score, item id)`` of the candidate items, best first: hybrid (see
     :mod:`langmem.stores.ranking`) or, with ``ranking=None``, plain cosine."""
     if ranking is not None:
-        ranked = explain(
-            conn, vectors, query, text, allowed, want, ranking, cache=cache, worker=worker
+        candidates, terms, corpus = _candidates(
+            conn, vectors, query, text, allowed, want, ranking, cache, origins, worker
         )
-        return [(e.score, int(e.item)) for e in ranked]
+        return rules.ranked_items(candidates, terms, corpus, ranking)
     rows, best, _ = _dense(vectors, query, allowed, max(want * 2, 20))
     seen: dict[int, float] = {}
     for score, item in zip(best, vectors.item_ids[rows].tolist()):

@@ -44,7 +44,7 @@ from langgraph.store.base import (
 
 from langmem.embeddings._default import embeddings_id
 from langmem.errors import ConfigurationError, IndexMismatchError
-from langmem.stores import _identity, _reads, _reembed, _ttl, _writes
+from langmem.stores import _identity, _reads, _reembed, _search, _ttl, _writes
 from langmem.stores._connection import connect, file_error
 from langmem.stores._search import Forms
 from langmem.stores._sync import sync_vectors
@@ -142,9 +142,14 @@ class SqliteStore(BaseStore):
         self.embeddings: Embeddings | None = None
         self._fields: _writes.IndexPaths = []
         self._vectors: VectorIndex | None = None
-        self._data_version = -1
         self._identity: _identity.IndexIdentity | None = None  # what this handle embeds with
         self._synced_generation = -1  # re-embed generation of the file the matrix reflects
+        # The state of the file (see ``_state``) the matrix reflects, and the identity recorded
+        # in the file at a known state: a ranked batch on an unchanged file skips both reads.
+        self._synced_state: tuple[int, int] | None = None
+        self._recorded: tuple[tuple[int, int], _identity.IndexIdentity | None, int] | None = None
+        self._own_writes = 0  # write transactions this handle ran (data_version misses them)
+        self._origins: _search.Origins = {}  # item -> thread and time, at ``_synced_state``
         self._term_forms: dict[str, Forms] = {}  # query term -> stored words (lexical IDF)
         self._last_seq = 0
         self._write_batches = 0  # counts batches with writes, to prune the change log now and then
@@ -171,7 +176,7 @@ class SqliteStore(BaseStore):
         self._vectors = VectorIndex(identity.dims)
         self._term_forms.clear()
         self._last_seq = 0
-        self._data_version = -1
+        self._synced_state = None
         self._synced_generation = -1
         self._identity = identity
 
@@ -211,13 +216,14 @@ class SqliteStore(BaseStore):
 
         Returns whether writes must keep vector rows in line (the file has an index).
         """
-        found, generation = _identity.recorded(conn)
+        state = self._state(conn)
+        found, generation = self._recorded_identity(conn, state)
         wanted = self._identity
         if wanted is not None:
             if found is not None and not found.same(wanted):
                 raise _identity.mismatch(self.path, found, wanted, changed=True)
             if self._vectors is not None and (ranks or generation != self._synced_generation):
-                self._sync(conn, generation)
+                self._sync(conn, generation, state)
             return True
         if found is None:
             return False
@@ -314,6 +320,8 @@ class SqliteStore(BaseStore):
                     if self._conn.in_transaction:
                         self._conn.execute("ROLLBACK")
                     raise
+                finally:
+                    self._own_writes += 1  # committed or not: the next sync looks again
             except sqlite3.Error as exc:
                 raise file_error(self.path, exc) from exc
 
@@ -374,27 +382,49 @@ class SqliteStore(BaseStore):
             return
         with self._lock:
             conn = self._conn
-            version = conn.execute("PRAGMA data_version").fetchone()[0]
-            if version == self._data_version and not force:
+            if not force and self._state(conn) == self._synced_state:
                 return
-            self._data_version = version
             conn.execute("BEGIN")
             try:
-                found, generation = _identity.recorded(conn)
+                state = self._state(conn)
+                found, generation = self._recorded_identity(conn, state)
                 if found is not None and self._identity and not found.same(self._identity):
-                    self._data_version = -1  # re-embedded elsewhere: the next op refuses
-                    return
-                self._sync(conn, generation)
+                    return  # re-embedded elsewhere: the next op refuses
+                if force:
+                    self._synced_state = None
+                self._sync(conn, generation, state)
             finally:
                 conn.execute("COMMIT")
 
-    def _sync(self, conn: sqlite3.Connection, generation: int) -> None:
-        """Apply the file's vector changes to the matrix, inside the caller's transaction."""
+    def _state(self, conn: sqlite3.Connection) -> tuple[int, int]:
+        """Which state of the file this connection sees: ``PRAGMA data_version`` (it changes
+        when another connection commits; inside a transaction it is that snapshot's) and the
+        count of this handle's own write transactions (which data_version does not count)."""
+        version: int = conn.execute("PRAGMA data_version").fetchone()[0]
+        return version, self._own_writes
+
+    def _recorded_identity(
+        self, conn: sqlite3.Connection, state: tuple[int, int]
+    ) -> tuple[_identity.IndexIdentity | None, int]:
+        """The index identity recorded in the file at ``state`` (read again once it changed)."""
+        known = self._recorded
+        if known is not None and known[0] == state:
+            return known[1], known[2]
+        found, generation = _identity.recorded(conn)
+        self._recorded = (state, found, generation)
+        return found, generation
+
+    def _sync(self, conn: sqlite3.Connection, generation: int, state: tuple[int, int]) -> None:
+        """Apply the file's vector changes to the matrix, inside the caller's transaction
+        (nothing to read when the file is still at the ``state`` last synced)."""
         assert self._vectors is not None
-        applied = sync_vectors(conn, self._vectors, self._last_seq)
-        if applied is not None:
-            self._last_seq = applied
-            self._term_forms.clear()
+        if state != self._synced_state:
+            self._origins.clear()  # values may change without their texts: any write counts
+            applied = sync_vectors(conn, self._vectors, self._last_seq)
+            if applied is not None:
+                self._last_seq = applied
+                self._term_forms.clear()
+        self._synced_state = state
         self._synced_generation = generation
 
     # ------------------------------------------------------------------ embedding
@@ -562,6 +592,7 @@ class SqliteStore(BaseStore):
                 queries={},
                 ranking=self._ranking(),
                 counts=self._term_forms,
+                origins=self._origins,
                 worker=self._worker,
                 refresh_on_read=False,
             )
@@ -590,6 +621,7 @@ class SqliteStore(BaseStore):
                     queries=queries,
                     ranking=self._ranking(),
                     counts=self._term_forms,
+                    origins=self._origins,
                     worker=self._worker,
                     refresh_on_read=_ttl.refreshes_on_read(self.ttl_config),
                 )
