@@ -43,7 +43,9 @@ no text holds a query word, the lexical side is 0 everywhere and the order is th
 ``floor`` is the ``depth``-th best cosine among the candidates (the lowest when there are fewer):
 since the candidates always hold the best ``depth`` texts by cosine, neither side depends on how
 many results were asked for or on which extra lexical candidates a backend found (texts below
-the floor have a dense side of 0). The best lexical match always scores 1, however weak.
+the floor have a dense side of 0). The best lexical match always scores 1, however weak, so
+the lexical scale depends on which lexical candidates the backend found (see "What a backend
+supplies": when they are the best of many, backends may keep slightly different ones).
 
 ``"rrf"`` (reciprocal rank fusion, scaled to ``[0, 1]``)::
 
