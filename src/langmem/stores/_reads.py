@@ -225,7 +225,7 @@ class Reader:
         """The stored rows of the ranked items still alive, ``offset`` to ``want``."""
         hits: list[tuple[Sequence[Any], float]] = []
         position = 0
-        step = max(want, 16)
+        step = max(want, 1)  # all alive (the usual case): one read of exactly these rows
         while position < len(ranked) and len(hits) < want:
             window = ranked[position : position + step]
             position += step

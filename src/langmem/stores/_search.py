@@ -10,8 +10,10 @@ term matches every stored word whose :func:`ranking.stem` is the term, looked up
 
 from __future__ import annotations
 
+import math
 import os
 import sqlite3
+import time
 from collections.abc import Iterable
 from concurrent.futures import Executor
 from datetime import datetime
@@ -128,8 +130,15 @@ def lexical_rows(
 def _allowed_rows(
     found: list[tuple[int]], vectors: VectorIndex, allowed: NDArray[np.bool_]
 ) -> list[int]:
-    rows = [vectors.row_of.get(vector_id) for (vector_id,) in found]
-    return [r for r in rows if r is not None and allowed[r]]
+    row_of = vectors.row_of
+    rows = [
+        row for row in map(row_of.get, [vector_id for (vector_id,) in found]) if row is not None
+    ]
+    if not rows:
+        return []
+    picked = np.asarray(rows, dtype=np.intp)
+    kept: list[int] = picked[allowed[picked]].tolist()  # one gather, not one lookup per row
+    return kept
 
 
 def _dense(
@@ -261,10 +270,17 @@ def _overlaps(vectors: VectorIndex) -> bool:
     Either way each side computes exactly the same."""
     if vectors.size < _OVERLAP_ROWS:
         return False
-    try:
-        return os.getloadavg()[0] < (os.cpu_count() or 1)
-    except OSError:  # no load average on this platform
-        return True
+    now = time.monotonic()
+    if now - _spare[1] > 1.0:  # os.cpu_count and getloadavg cost tens of microseconds
+        try:
+            _spare[:] = [os.getloadavg()[0] < _CORES, now]
+        except OSError:  # no load average on this platform
+            _spare[:] = [True, now]
+    return bool(_spare[0])
+
+
+_CORES = os.cpu_count() or 1
+_spare: list[float] = [True, -math.inf]  # whether a core was spare, when that was checked
 
 
 def _candidates(
