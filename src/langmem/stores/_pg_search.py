@@ -20,6 +20,7 @@ scored by the same rule, but near a tie the two may pick different extra texts.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -127,79 +128,141 @@ class WordCounts:
         return {w: fresh[w] for w in words}
 
 
-def _exact(store: PostgresStore, cur: Any, ns_sql: str, ns_params: list[Any]) -> bool:
-    """Whether to scan the namespace's rows exactly (few rows) rather than through HNSW.
+class NamespaceSizes:
+    """Per store handle: the planner's estimate of how many vector rows each namespace holds,
+    reused for ``COUNT_TTL`` (estimates follow the table statistics, which move slowly)."""
 
-    Decided on the planner's row estimate (no rows read): a wrong estimate costs time, never
-    results, since both ways return full results.
-    """
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sizes: dict[tuple[str, ...], tuple[float, float]] = {}
+
+    def estimate(self, cur: Any, prefix: tuple[str, ...]) -> float:
+        now = time.monotonic()
+        with self._lock:
+            stamp, rows = self._sizes.get(prefix, (-COUNT_TTL - 1.0, 0.0))
+        if now - stamp <= COUNT_TTL:
+            return rows
+        ns_sql, ns_params = namespace_condition("sv.prefix", prefix)
+        cur.execute(
+            f"EXPLAIN (FORMAT JSON) SELECT 1 FROM store_vectors sv WHERE {ns_sql}", ns_params
+        )
+        plan = cur.fetchone()["QUERY PLAN"]
+        plan = json.loads(plan) if isinstance(plan, str) else plan
+        rows = float(plan[0]["Plan"]["Plan Rows"])
+        with self._lock:
+            if len(self._sizes) > 10_000:
+                self._sizes.clear()
+            self._sizes[prefix] = (now, rows)
+        return rows
+
+
+def _small(store: PostgresStore, cur: Any, prefix: tuple[str, ...]) -> bool:
+    """Whether the namespace holds at most ``store.exact_max`` vector rows, by the planner's
+    estimate (no rows read): a wrong estimate costs time, never results."""
+    return store.exact_max > 0 and store.namespace_sizes.estimate(cur, prefix) <= store.exact_max
+
+
+def _exact(store: PostgresStore, cur: Any, prefix: tuple[str, ...]) -> bool:
+    """Whether to scan the namespace's rows exactly (few rows) rather than through HNSW."""
     if store.search_mode != "auto":
         return store.search_mode == "exact"
-    if store.exact_max <= 0:
-        return False
-    cur.execute(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM store_vectors sv WHERE {ns_sql}", ns_params)
-    plan = cur.fetchone()["QUERY PLAN"]
-    plan = json.loads(plan) if isinstance(plan, str) else plan
-    return float(plan[0]["Plan"]["Plan Rows"]) <= store.exact_max
+    return _small(store, cur, prefix)
+
+
+def _near(prefix: tuple[str, ...], literal: str, exact: bool, cover: int) -> tuple[str, list[Any]]:
+    """SQL of the namespace's vector rows with their distance to the query, in no order.
+
+    With ``exact`` an optimisation fence keeps the planner off the HNSW index; with ``cover``
+    too (the longest identity the covering index holds, see
+    :func:`langmem.stores._postgres.cover_limit`), the rows are read from the
+    covering index alone, the few rows with identities too long for it from their own index."""
+    ns_sql, ns_params = namespace_condition("sv.prefix", prefix)
+    select = "SELECT sv.prefix, sv.key, sv.field_name, sv.embedding <=> %s::vector AS dist"
+    if not exact:
+        return f"{select} FROM store_vectors sv WHERE {ns_sql}", [literal, *ns_params]
+    if not cover:
+        return f"{select} FROM store_vectors sv WHERE {ns_sql} OFFSET 0", [literal, *ns_params]
+    where, params = ns_sql, ns_params
+    if prefix:  # a byte range the covering index can scan, then the exact namespace rule
+        path = ".".join(prefix)
+        where, params = (
+            f"sv.prefix ~>=~ %s AND sv.prefix ~<~ %s AND {ns_sql}",
+            [
+                path,
+                path + "/",
+                *ns_params,
+            ],
+        )
+    size = "octet_length(sv.prefix) + octet_length(sv.key) + octet_length(sv.field_name)"
+    return (
+        f"SELECT * FROM ({select} FROM store_vectors sv WHERE {where} AND {size} <= {cover}"
+        f" UNION ALL {select} FROM store_vectors sv WHERE {where} AND {size} > {cover}) u"
+        " OFFSET 0",
+        [literal, *params, literal, *params],
+    )
 
 
 def _candidates(
+    store: PostgresStore,
     cur: Any,
-    inner: tuple[str, list[Any]],
+    prefix: tuple[str, ...],
     post: tuple[str, list[Any]],
     literal: str,
     limit: int,
     exact: bool,
 ) -> list[dict[str, Any]]:
-    """The ``limit`` nearest vector rows meeting ``inner``, then those whose item meets
-    ``post`` (not expired, prefilter), with their item's columns, best first.
+    """The ``limit`` nearest vector rows of the namespace, then those whose item meets ``post``
+    (not expired, prefilter), with their item's columns, best first.
 
     Distances are computed once per row; values and texts are read for the winners only.
-    With ``exact``, an optimisation fence keeps the planner off the HNSW index.
     """
-    where, params = inner
+    cover = store.cover(cur) if exact else 0
+    near, params = _near(prefix, literal, exact, cover)
     post_sql, post_params = post
-    fence = " OFFSET 0" if exact else ""
+    covered = cover > 0
+    if covered:  # the planner prices an index-only scan of the namespace above a bitmap scan
+        cur.execute("SET LOCAL enable_bitmapscan = off")
     cur.execute(
-        "WITH near AS (SELECT * FROM (SELECT sv.prefix, sv.key, sv.field_name,"
-        f" sv.embedding <=> %s::vector AS dist FROM store_vectors sv WHERE {where}{fence}) d"
-        " ORDER BY dist LIMIT %s)"
+        f"WITH near AS (SELECT * FROM ({near}) d ORDER BY dist LIMIT %s)"
         f" SELECT {_COLUMNS}, near.field_name, v.lm_text, 1 - near.dist AS cosine FROM near"
         " JOIN store s ON s.prefix = near.prefix AND s.key = near.key"
         " JOIN store_vectors v ON v.prefix = near.prefix AND v.key = near.key"
         f" AND v.field_name = near.field_name WHERE {_EXPIRY}{post_sql}"
         " ORDER BY near.dist",
-        [literal, *params, limit, *post_params],
+        [*params, limit, *post_params],
     )
-    return list(cur.fetchall())
+    rows = list(cur.fetchall())
+    if covered:
+        cur.execute("RESET enable_bitmapscan")
+    return rows
 
 
 def _dense(
     store: PostgresStore,
     cur: Any,
     op: SearchOp,
-    inner: tuple[str, list[Any]],
     post: tuple[str, list[Any]],
     literal: str,
     top: int,
 ) -> list[dict[str, Any]]:
     """The ``top`` allowed vector rows (namespace, filter, not expired) by cosine, best first."""
-    ns_sql, ns_params = inner
-    exact = _exact(store, cur, ns_sql, ns_params)
+    prefix = tuple(op.namespace_prefix)
+    exact = _exact(store, cur, prefix)
     fetch = top
     while True:
-        rows = _candidates(cur, inner, post, literal, fetch, exact)
+        rows = _candidates(store, cur, prefix, post, literal, fetch, exact)
         fetched = len(rows)
         rows = [r for r in rows if _filters.matches(r["value"], op.filter)]
         if len(rows) >= top or fetch >= 1_000_000:
             return rows[:top]
-        if fetched < fetch and not _may_have_more(cur, ns_sql, ns_params, fetch):
+        if fetched < fetch and not _may_have_more(cur, prefix, fetch):
             return rows
         fetch *= 4  # filters or expiry used up the rows: look further
 
 
-def _may_have_more(cur: Any, ns_sql: str, ns_params: list[Any], top: int) -> bool:
+def _may_have_more(cur: Any, prefix: tuple[str, ...], top: int) -> bool:
     """Whether the namespace holds more than ``top`` vector rows."""
+    ns_sql, ns_params = namespace_condition("sv.prefix", prefix)
     cur.execute(
         f"SELECT count(*) AS n FROM (SELECT 1 FROM store_vectors sv WHERE {ns_sql} LIMIT %s) t",
         [*ns_params, top + 1],
@@ -224,11 +287,10 @@ def explain(
     want = max(int(op.limit), 0) + max(int(op.offset), 0)
     if want == 0:
         return []
-    inner = namespace_condition("sv.prefix", tuple(op.namespace_prefix))
     post = prefilter(op.filter)
     literal = vector_literal(vector)
     if ranking is None:
-        rows = _dense(store, cur, op, inner, post, literal, max(want * 2, 20))
+        rows = _dense(store, cur, op, post, literal, max(want * 2, 20))
         best: dict[tuple[str, str], tuple[dict[str, Any], rules.Explanation]] = {}
         for r in rows:
             item = (r["prefix"], r["key"])
@@ -246,6 +308,10 @@ def explain(
     frequencies: dict[str, int] = {}
     lexical: list[dict[str, Any]] = []
     if terms:
+        # a large namespace filters the texts found by word (a bitmap of its rows costs more)
+        prefix = tuple(op.namespace_prefix)
+        column = "sv.prefix" if _small(store, cur, prefix) else "(sv.prefix || '')"
+        inner = namespace_condition(column, prefix)
         frequencies, lexical = _lexical_side(
             store,
             cur,
@@ -256,18 +322,19 @@ def explain(
             (inner, post, literal),
             want,
         )
-    rows = _dense(store, cur, op, inner, post, literal, max(want * 2, ranking.depth))
+    rows = _dense(store, cur, op, post, literal, max(want * 2, ranking.depth))
     if not rows:
         return []
     seen = {_row_id(r) for r in rows}
     rows += [r for r in lexical if _row_id(r) not in seen]
     corpus = rules.Corpus(documents, average, frequencies)
+    starts = _term_starts(terms)
     origin = _provenance(rows, times=ranking.recency_weight > 0) if ranking.provenance else {}
     candidates = [
         rules.Candidate(
             (r["prefix"], r["key"]),
             float(r["cosine"]),
-            _document(r["lm_text"] or ""),
+            _analyzed(r["lm_text"] or "", starts),
             *origin.get((r["prefix"], r["key"]), (None, None)),
         )
         for r in rows
@@ -277,6 +344,25 @@ def explain(
 
 
 _document = lru_cache(maxsize=20_000)(rules.document)
+_NOTHING = rules.Document({}, 0)
+
+
+def _analyzed(text: str, starts: re.Pattern[str] | None) -> rules.Document:
+    """The text's :class:`~langmem.stores.ranking.Document`, or an empty one when no word of it
+    starts with a query term (``starts``, see :func:`_term_starts`; a word's stem is a prefix
+    of the folded word): BM25 is 0 either way, and most dense candidates hold no query term."""
+    if starts is not None and starts.search(rules.fold(text)):
+        return _document(text)
+    return _NOTHING
+
+
+def _term_starts(terms: Sequence[str]) -> re.Pattern[str] | None:
+    """A pattern finding any of ``terms`` at the start of a word, as :func:`ranking.tokens`
+    splits words."""
+    if not terms:
+        return None
+    alternatives = "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
+    return re.compile(rf"(?<![^\W_])(?:{alternatives})")
 
 
 def _provenance(

@@ -95,6 +95,53 @@ def _analyzed_lengths(cur: Any) -> None:
         )
 
 
+COVER_INDEX = "store_vectors_lm_cover_idx"
+_IDENTITY_BYTES = "octet_length(prefix) + octet_length(key) + octet_length(field_name)"
+
+
+def cover_limit(dims: int) -> int:
+    """The longest identity (prefix, key and field name, in bytes) of a vector row that the
+    covering index holds; 0 when ``dims``-d vectors leave no useful room.
+
+    A B-tree entry holds at most 2704 bytes (8 kB pages): the vector takes ``4 * dims + 8``,
+    and some room is kept for headers and alignment. Rows with longer identities get their own
+    small index, so every row stays writable and searchable.
+    """
+    room = (2640 - (4 * dims + 8)) // 128 * 128
+    return room if room >= 256 else 0
+
+
+def _gin_without_pending_list(cur: Any) -> None:
+    """Words go straight into the GIN index: a pending list is scanned by every word lookup."""
+    cur.execute("ALTER INDEX store_vectors_lm_words_idx SET (fastupdate = off)")
+    cur.execute("SELECT gin_clean_pending_list('store_vectors_lm_words_idx'::regclass)")
+
+
+def _covering_index(cur: Any) -> None:
+    """A namespace's vectors in one index, so an exact scan reads no table rows."""
+    limit = cover_limit(vector_dims(cur))
+    if not limit:
+        return  # large vectors: exact scans read the table
+    cur.execute(
+        f"CREATE INDEX IF NOT EXISTS {COVER_INDEX} ON store_vectors (prefix text_pattern_ops)"
+        f" INCLUDE (key, field_name, embedding) WHERE {_IDENTITY_BYTES} <= {limit}"
+    )
+    cur.execute(
+        "CREATE INDEX IF NOT EXISTS store_vectors_lm_long_idx ON store_vectors"
+        f" (prefix text_pattern_ops) WHERE {_IDENTITY_BYTES} > {limit}"
+    )
+
+
+def vector_dims(cur: Any) -> int:
+    """The dimension of ``store_vectors.embedding`` (0 when not fixed)."""
+    cur.execute(
+        "SELECT atttypmod AS dims FROM pg_attribute"
+        " WHERE attrelid = 'store_vectors'::regclass AND attname = 'embedding'"
+    )
+    row = cur.fetchone()
+    return max(int(row["dims"]), 0) if row else 0
+
+
 VECTOR_STEPS: tuple[str | Callable[[Any], None], ...] = (
     "ALTER TABLE store_vectors ADD COLUMN IF NOT EXISTS lm_text text,"
     " ADD COLUMN IF NOT EXISTS lm_words tsvector",
@@ -103,6 +150,8 @@ VECTOR_STEPS: tuple[str | Callable[[Any], None], ...] = (
     " ON store_vectors (prefix text_pattern_ops)",
     # the shared ranking (langmem.stores.ranking) averages the texts' analyzed lengths
     _analyzed_lengths,
+    _gin_without_pending_list,
+    _covering_index,
 )
 
 
@@ -146,6 +195,8 @@ class PostgresStore(_LangGraphPostgresStore):
         self.exact_max = exact_max
         self.search_mode: SearchMode = search_mode
         self.word_counts = _pg_search.WordCounts()
+        self.namespace_sizes = _pg_search.NamespaceSizes()
+        self._cover: int | None = None
         self._conninfo, _ = _pg_connect.split_url(url)
 
     @classmethod
@@ -252,6 +303,14 @@ class PostgresStore(_LangGraphPostgresStore):
                 yield cur
         except psycopg.OperationalError as exc:
             raise _pg_connect.explain_failure(self.url, exc) from exc
+
+    def cover(self, cur: Any) -> int:
+        """:func:`cover_limit` when the covering index exists (looked up once), else 0."""
+        if self._cover is None:
+            cur.execute("SELECT to_regclass(%s) IS NOT NULL AS found", (COVER_INDEX,))
+            found = bool(cur.fetchone()["found"])
+            self._cover = cover_limit(vector_dims(cur)) if found else 0
+        return self._cover
 
     # -- ranking -------------------------------------------------------------------------
 
