@@ -20,7 +20,6 @@ scored by the same rule, but near a tie the two may pick different extra texts.
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
 from collections.abc import Sequence
@@ -29,6 +28,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from langgraph.store.base import SearchItem, SearchOp
+from psycopg.rows import dict_row
 
 from langmem.stores import _filters
 from langmem.stores import ranking as rules
@@ -202,7 +202,7 @@ def _near(prefix: tuple[str, ...], literal: str, exact: bool, cover: int) -> tup
     )
 
 
-def _candidates(
+def _send_candidates(
     store: PostgresStore,
     cur: Any,
     prefix: tuple[str, ...],
@@ -210,18 +210,19 @@ def _candidates(
     literal: str,
     limit: int,
     exact: bool,
-) -> list[dict[str, Any]]:
-    """The ``limit`` nearest vector rows of the namespace, then those whose item meets ``post``
-    (not expired, prefilter), with their item's columns, best first.
+) -> Any:
+    """Start the query of the ``limit`` nearest vector rows of the namespace, then those whose
+    item meets ``post`` (not expired, prefilter), with their item's columns, best first; the
+    rows are ``cur``'s to fetch (in pipeline mode, the query waits for the next sync).
 
     Distances are computed once per row; values and texts are read for the winners only.
     """
     cover = store.cover(cur) if exact else 0
     near, params = _near(prefix, literal, exact, cover)
     post_sql, post_params = post
-    covered = cover > 0
-    if covered:  # the planner prices an index-only scan of the namespace above a bitmap scan
-        cur.execute("SET LOCAL enable_bitmapscan = off")
+    conn = cur.connection
+    if cover:  # the planner prices an index-only scan of the namespace above a bitmap scan
+        conn.execute("SET LOCAL enable_bitmapscan = off")
     cur.execute(
         f"WITH near AS (SELECT * FROM ({near}) d ORDER BY dist LIMIT %s)"
         f" SELECT {_COLUMNS}, near.field_name, v.lm_text, 1 - near.dist AS cosine FROM near"
@@ -231,10 +232,9 @@ def _candidates(
         " ORDER BY near.dist",
         [*params, limit, *post_params],
     )
-    rows = list(cur.fetchall())
-    if covered:
-        cur.execute("RESET enable_bitmapscan")
-    return rows
+    if cover:
+        conn.execute("RESET enable_bitmapscan")
+    return cur
 
 
 def _dense(
@@ -244,13 +244,19 @@ def _dense(
     post: tuple[str, list[Any]],
     literal: str,
     top: int,
+    sent: Any | None = None,
 ) -> list[dict[str, Any]]:
-    """The ``top`` allowed vector rows (namespace, filter, not expired) by cosine, best first."""
+    """The ``top`` allowed vector rows (namespace, filter, not expired) by cosine, best first.
+
+    ``sent``: a cursor on which :func:`_send_candidates` already asked for the ``top`` rows."""
     prefix = tuple(op.namespace_prefix)
     exact = _exact(store, cur, prefix)
     fetch = top
     while True:
-        rows = _candidates(store, cur, prefix, post, literal, fetch, exact)
+        if sent is None:
+            sent = _send_candidates(store, cur, prefix, post, literal, fetch, exact)
+        rows = list(sent.fetchall())
+        sent = None
         fetched = len(rows)
         rows = [r for r in rows if _filters.matches(r["value"], op.filter)]
         if len(rows) >= top or fetch >= 1_000_000:
@@ -303,13 +309,24 @@ def explain(
                 )
         return list(best.values())
     terms = rules.query_terms(op.query or "")
+    # the dense query goes first: in pipeline mode it travels with the word counts
+    top = max(want * 2, ranking.depth)
+    prefix = tuple(op.namespace_prefix)
+    sent = _send_candidates(
+        store,
+        cur.connection.cursor(binary=True, row_factory=dict_row),
+        prefix,
+        post,
+        literal,
+        top,
+        _exact(store, cur, prefix),
+    )
     documents, terms_in_all = store.word_counts.documents(cur)
     average = terms_in_all / max(documents, 1)
     frequencies: dict[str, int] = {}
     lexical: list[dict[str, Any]] = []
     if terms:
         # a large namespace filters the texts found by word (a bitmap of its rows costs more)
-        prefix = tuple(op.namespace_prefix)
         column = "sv.prefix" if _small(store, cur, prefix) else "(sv.prefix || '')"
         inner = namespace_condition(column, prefix)
         frequencies, lexical = _lexical_side(
@@ -322,19 +339,19 @@ def explain(
             (inner, post, literal),
             want,
         )
-    rows = _dense(store, cur, op, post, literal, max(want * 2, ranking.depth))
+    rows = _dense(store, cur, op, post, literal, top, sent)
     if not rows:
         return []
     seen = {_row_id(r) for r in rows}
     rows += [r for r in lexical if _row_id(r) not in seen]
     corpus = rules.Corpus(documents, average, frequencies)
-    starts = _term_starts(terms)
+    words = _term_words(terms)
     origin = _provenance(rows, times=ranking.recency_weight > 0) if ranking.provenance else {}
     candidates = [
         rules.Candidate(
             (r["prefix"], r["key"]),
             float(r["cosine"]),
-            _analyzed(r["lm_text"] or "", starts),
+            _analyzed(r["lm_text"] or "", words),
             *origin.get((r["prefix"], r["key"]), (None, None)),
         )
         for r in rows
@@ -347,22 +364,19 @@ _document = lru_cache(maxsize=20_000)(rules.document)
 _NOTHING = rules.Document({}, 0)
 
 
-def _analyzed(text: str, starts: re.Pattern[str] | None) -> rules.Document:
-    """The text's :class:`~langmem.stores.ranking.Document`, or an empty one when no word of it
-    starts with a query term (``starts``, see :func:`_term_starts`; a word's stem is a prefix
-    of the folded word): BM25 is 0 either way, and most dense candidates hold no query term."""
-    if starts is not None and starts.search(rules.fold(text)):
-        return _document(text)
-    return _NOTHING
+def _analyzed(text: str, words: frozenset[str]) -> rules.Document:
+    """The text's :class:`~langmem.stores.ranking.Document`, or an empty one when it holds none
+    of ``words`` (every word whose stem is a query term, see :func:`_term_words`): BM25 is 0
+    either way, and most dense candidates hold no query term."""
+    if words.isdisjoint(rules.tokens(text)):
+        return _NOTHING
+    return _document(text)
 
 
-def _term_starts(terms: Sequence[str]) -> re.Pattern[str] | None:
-    """A pattern finding any of ``terms`` at the start of a word, as :func:`ranking.tokens`
-    splits words."""
-    if not terms:
-        return None
-    alternatives = "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
-    return re.compile(rf"(?<![^\W_])(?:{alternatives})")
+def _term_words(terms: Sequence[str]) -> frozenset[str]:
+    """Every word that :func:`ranking.analyze` turns into one of ``terms``
+    (:func:`ranking.forms` lists them)."""
+    return frozenset(word for term in terms for word in rules.forms(term))
 
 
 def _provenance(

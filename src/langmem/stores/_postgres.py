@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -289,7 +289,10 @@ class PostgresStore(_LangGraphPostgresStore):
         return True  # expired items are never returned, swept or not
 
     @contextmanager
-    def _transaction(self) -> Iterator[Any]:
+    def _transaction(self, *, pipeline: bool = False) -> Iterator[Any]:
+        """A cursor in one transaction on a pooled connection. With ``pipeline``, statements
+        are sent without waiting for the previous one's result (psycopg's pipeline mode): a
+        search's first statements travel together, with the ``BEGIN``."""
         import psycopg
         from psycopg.rows import dict_row
 
@@ -297,6 +300,7 @@ class PostgresStore(_LangGraphPostgresStore):
             pool = cast(Any, self.conn)
             with (
                 pool.connection() as conn,
+                conn.pipeline() if pipeline else nullcontext(),
                 conn.transaction(),
                 conn.cursor(binary=True, row_factory=dict_row) as cur,
             ):
@@ -367,7 +371,7 @@ class PostgresStore(_LangGraphPostgresStore):
 
     def _explain(self, op: SearchOp, vector: list[float]) -> list[tuple[SearchItem, Explanation]]:
         offset, want = max(int(op.offset), 0), max(int(op.offset), 0) + max(int(op.limit), 0)
-        with self._transaction() as cur:
+        with self._transaction(pipeline=True) as cur:
             ranked = _pg_search.explain(self, cur, op, vector, self.active_ranking())
         return [(_pg_search.search_item(row, e.score), e) for row, e in ranked[offset:want]]
 
@@ -381,7 +385,7 @@ class PostgresStore(_LangGraphPostgresStore):
         searches = cast(Sequence[tuple[int, SearchOp]], grouped.get(SearchOp, []))
         plan = self._plan_puts(puts) if puts else None
         vectors = self._query_vectors(searches)
-        with self._transaction() as cur:
+        with self._transaction(pipeline=bool(vectors)) as cur:
             if GetOp in grouped:
                 self._batch_get_ops(cast(Sequence[tuple[int, GetOp]], grouped[GetOp]), results, cur)
             for idx, op in searches:
