@@ -168,8 +168,30 @@ def timed(
     return results, times
 
 
+def server_cpu(url: str) -> float:
+    """CPU seconds used so far by the server processes serving this database (from /proc: the
+    server must run on this machine; 0 when it cannot be read). Load distorts it less than
+    wall time: client CPU + server CPU per search is what a quiet machine's latency nears."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        pids = [
+            r[0]
+            for r in conn.execute(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchall()
+        ]
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime + stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def load_average() -> str:
-    return "load %.2f" % os.getloadavg()[0]
+    return f"load {os.getloadavg()[0]:.2f}"
 
 
 def _stage(sql: str) -> str:
@@ -291,11 +313,12 @@ def main() -> None:
     exact = PostgresStore.from_url(url, index=index)  # type: ignore[arg-type]
     exact.search_mode = "exact"
     print(f"\n{args.items} items, {DIMS}-d, {args.queries} queries per namespace, limit 10")
-    print("wall p50/p95 per search (client side); cpu: this process's CPU per search (p50);")
-    print("load: 1-minute load average after the namespace's timed runs (2-core machine)\n")
+    print("p50/p95: wall ms per search (client side); cpu: this process's CPU ms per search")
+    print("(p50, mean); server: the server's CPU ms per search (mean, from /proc); load: 1-minute")
+    print("load average after the namespace's timed runs (2-core machine, shared)\n")
     header = (
         f"{'namespace':<16}{'store':<11}{'results':>8}{'recall@10':>10}{'p50 ms':>8}{'p95 ms':>8}"
-        f"{'cpu ms':>8}  load"
+        f"{'cpu p50':>8}{'mean':>8}{'server':>8}  load"
     )
     print(header)
     print("-" * len(header))
@@ -312,19 +335,23 @@ def main() -> None:
             timed(ours.search, queries[:10])
             base_cpu: list[float] = []
             our_cpu: list[float] = []
+            served = server_cpu(url)
             base_found, base_t = timed(baseline.search, queries, base_cpu)
+            base_server = (server_cpu(url) - served) * 1000 / len(queries)
             base_load = load_average()
+            served = server_cpu(url)
             our_found, our_t = timed(ours.search, queries, our_cpu)
+            our_server = (server_cpu(url) - served) * 1000 / len(queries)
             our_load = load_average()
             label = f"{name} ({SHARES[name] * 100:g} %)"
-            for store_name, found, t, cpu, truth, when in (
-                ("LangGraph", base_found, base_t, base_cpu, truth_dense, base_load),
-                ("ours", our_found, our_t, our_cpu, truth_hybrid, our_load),
+            for store_name, found, t, cpu, server, truth, when in (
+                ("LangGraph", base_found, base_t, base_cpu, base_server, truth_dense, base_load),
+                ("ours", our_found, our_t, our_cpu, our_server, truth_hybrid, our_load),
             ):
                 print(
                     f"{label:<16}{store_name:<11}{statistics.mean(map(len, found)):>8.1f}"
                     f"{recall(found, truth):>10.3f}{pct(t, 50):>8.2f}{pct(t, 95):>8.2f}"
-                    f"{pct(cpu, 50):>8.2f}  {when}"
+                    f"{pct(cpu, 50):>8.2f}{statistics.mean(cpu):>8.2f}{server:>8.2f}  {when}"
                 )
                 label = ""
             dense_recall = recall(our_found, truth_dense)

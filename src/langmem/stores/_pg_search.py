@@ -178,8 +178,8 @@ def _near(prefix: tuple[str, ...], literal: str, exact: bool, cover: int) -> tup
     covering index alone, the few rows with identities too long for it from their own index."""
     ns_sql, ns_params = namespace_condition("sv.prefix", prefix)
     select = "SELECT sv.prefix, sv.key, sv.field_name, sv.embedding <=> %s::vector AS dist"
-    if not exact:
-        return f"{select} FROM store_vectors sv WHERE {ns_sql}", [literal, *ns_params]
+    if not exact:  # the index scan reads each row anyway: its text comes along
+        return f"{select}, sv.lm_text FROM store_vectors sv WHERE {ns_sql}", [literal, *ns_params]
     if not cover:
         return f"{select} FROM store_vectors sv WHERE {ns_sql} OFFSET 0", [literal, *ns_params]
     where, params = ns_sql, ns_params
@@ -223,13 +223,17 @@ def _send_candidates(
     conn = cur.connection
     if cover:  # the planner prices an index-only scan of the namespace above a bitmap scan
         conn.execute("SET LOCAL enable_bitmapscan = off")
+    text = (
+        "v.lm_text FROM near JOIN store_vectors v ON v.prefix = near.prefix"
+        " AND v.key = near.key AND v.field_name = near.field_name"
+        if exact
+        else "near.lm_text FROM near"
+    )
     cur.execute(
         f"WITH near AS (SELECT * FROM ({near}) d ORDER BY dist LIMIT %s)"
-        f" SELECT {_COLUMNS}, near.field_name, v.lm_text, 1 - near.dist AS cosine FROM near"
+        f" SELECT {_COLUMNS}, near.field_name, 1 - near.dist AS cosine, {text}"
         " JOIN store s ON s.prefix = near.prefix AND s.key = near.key"
-        " JOIN store_vectors v ON v.prefix = near.prefix AND v.key = near.key"
-        f" AND v.field_name = near.field_name WHERE {_EXPIRY}{post_sql}"
-        " ORDER BY near.dist",
+        f" WHERE {_EXPIRY}{post_sql} ORDER BY near.dist",
         [*params, limit, *post_params],
     )
     if cover:
