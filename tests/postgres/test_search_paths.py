@@ -136,3 +136,32 @@ def test_texts_without_a_query_term_skip_analysis_with_the_same_bm25() -> None:
             full, weights, 4.0, rules.Ranking()
         ), (text, terms)
     assert skipped > 100  # the shortcut was taken
+
+
+def test_own_writes_update_word_counts_at_once(pg_database: str) -> None:
+    """After this handle adds, replaces and deletes texts, its next search scores with the new
+    counts (as a fresh handle, which counts everything anew, does)."""
+    store = _store(pg_database, 64)
+    try:
+        _fill(store)
+
+        def scores(handle: PostgresStore) -> list[Any]:
+            return [
+                (h.key, round(w.bm25, 6), round(w.score, 6))
+                for q in ["piano garden", "violin city", "Alice chess"]
+                for h, w in handle.explain(("notes",), q, limit=8)
+            ]
+
+        scores(store)  # counts cached
+        store.put(("notes", "alice", "home"), "v1", {"content": "violin and piano in the garden"})
+        store.put(("notes", "alice", "home"), "n03", {"content": "violin lessons, no more chess"})
+        store.delete(("notes", "alice", "work"), "n05")
+        store.put(("notes", "alice", "work"), "n07", {"content": "unindexed"}, index=False)
+        fresh = _store(pg_database, 64)
+        try:
+            assert scores(store) == scores(fresh)
+            assert any(key == "v1" for key, _, _ in scores(store))
+        finally:
+            fresh.close()
+    finally:
+        store.close()

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -39,7 +39,12 @@ if TYPE_CHECKING:
 
 COUNT_TTL = 10.0
 """Seconds a word's document count (its IDF) is reused before it is counted again. A handle's
-own writes clear its counts at once; other processes' writes show within this delay."""
+own writes drop the counts of the words they add or remove at once; other processes' writes
+show within this delay."""
+WIDE_COUNT = 1_000
+WIDE_TTL = 60.0
+"""Counts of words held by at least ``WIDE_COUNT`` texts are reused for ``WIDE_TTL`` seconds:
+recounting reads every text holding the word, and such a word's IDF moves little."""
 _EXPIRY = "(s.expires_at IS NULL OR s.expires_at > NOW())"
 _COLUMNS = "s.prefix, s.key, s.value, s.created_at, s.updated_at"
 
@@ -77,10 +82,10 @@ def vector_literal(vector: Sequence[float]) -> str:
 
 class WordCounts:
     """Per store handle: the store's text count and total analyzed length, and how many indexed
-    texts hold each word, reused for ``COUNT_TTL``.
+    texts hold each word, reused for ``COUNT_TTL`` (``WIDE_TTL`` for common words).
 
     Counts are exact (as SQLite's ``fts5vocab``), so rankings are the embedded store's to the
-    last digit; a handle's own writes clear them.
+    last digit; a handle's own writes drop the counts they change (:meth:`forget`).
     """
 
     def __init__(self) -> None:
@@ -93,8 +98,16 @@ class WordCounts:
             self._counts.clear()
             self._documents = (-COUNT_TTL - 1.0, 0, 0)
 
+    def forget(self, words: Iterable[str]) -> None:
+        """Drop the counts of ``words`` and the text count (after a write changed them)."""
+        with self._lock:
+            for word in words:
+                self._counts.pop(word, None)
+            self._documents = (-COUNT_TTL - 1.0, 0, 0)
+
     def documents(self, cur: Any) -> tuple[int, int]:
-        """How many texts the store indexes, and their analyzed terms in all."""
+        """How many texts the store indexes, and their analyzed terms in all (an index-only
+        scan of ``store_vectors_lm_length_idx``)."""
         stamp, total, terms = self._documents
         if time.monotonic() - stamp > COUNT_TTL:
             cur.execute(
@@ -108,8 +121,12 @@ class WordCounts:
     def count(self, cur: Any, words: list[str]) -> dict[str, int]:
         """Word -> how many indexed texts hold it."""
         now = time.monotonic()
+        fresh: dict[str, int] = {}
         with self._lock:
-            fresh = {w: c for w, (t, c) in self._counts.items() if now - t <= COUNT_TTL}
+            for word in words:
+                stamp, n = self._counts.get(word, (-WIDE_TTL - 1.0, 0))
+                if now - stamp <= (WIDE_TTL if n >= WIDE_COUNT else COUNT_TTL):
+                    fresh[word] = n
         missing = [w for w in dict.fromkeys(words) if w not in fresh]
         if missing:
             cur.execute(

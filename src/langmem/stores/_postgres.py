@@ -152,6 +152,8 @@ VECTOR_STEPS: tuple[str | Callable[[Any], None], ...] = (
     _analyzed_lengths,
     _gin_without_pending_list,
     _covering_index,
+    # BM25's text count and total length by an index-only scan (not the whole table)
+    "CREATE INDEX IF NOT EXISTS store_vectors_lm_length_idx ON store_vectors (lm_length)",
 )
 
 
@@ -401,10 +403,9 @@ class PostgresStore(_LangGraphPostgresStore):
             if ListNamespacesOp in grouped:
                 lists = cast(Sequence[tuple[int, ListNamespacesOp]], grouped[ListNamespacesOp])
                 self._batch_list_namespaces_ops(lists, results, cur)
-            if plan is not None:
-                self._apply_puts(cur, plan)
-        if plan is not None:
-            self.word_counts.clear()  # this handle's next query sees its own writes' words
+            changed = self._apply_puts(cur, plan) if plan is not None else None
+        if changed is not None:
+            self.word_counts.forget(changed)  # this handle's next query sees its own writes
         return results
 
     def restore(self, items: Iterable[Item]) -> int:
@@ -431,7 +432,7 @@ class PostgresStore(_LangGraphPostgresStore):
             return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
         with self._transaction() as cur:
-            self._apply_puts(cur, plan)
+            changed = self._apply_puts(cur, plan)
             cur.execute(
                 "UPDATE store s SET created_at = t.c, updated_at = t.u"
                 " FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[])"
@@ -443,6 +444,7 @@ class PostgresStore(_LangGraphPostgresStore):
                     [utc(i.updated_at) for i in listed],
                 ),
             )
+        self.word_counts.forget(changed)
         return len(listed)
 
     def _query_vectors(self, searches: Sequence[tuple[int, SearchOp]]) -> dict[int, list[float]]:
@@ -464,24 +466,32 @@ class PostgresStore(_LangGraphPostgresStore):
         """SQL of the writes, with every embedding computed before the transaction opens."""
         queries, request = self._prepare_batch_PUT_queries(puts)
         last = {(op.namespace, op.key): op for _, op in puts}
-        upserted = [(".".join(ns), key) for (ns, key), op in last.items() if op.value is not None]
+        touched = [(".".join(ns), key) for ns, key in last]
         texts = list(request[1]) if request else []
         vectors: list[list[float]] = []
         if texts and self.embeddings is not None:
             vectors = [list(v) for v in self.embeddings.embed_documents([t[3] for t in texts])]
-        return _PutPlan(queries, upserted, texts, vectors)
+        return _PutPlan(queries, touched, texts, vectors)
 
-    def _apply_puts(self, cur: Any, plan: _PutPlan) -> None:
-        for query, params in plan.queries:
-            cur.execute(query, params)
-        if self.index_config and plan.upserted:
-            # an item's vectors are replaced as a whole: index=False or fewer fields leave none
+    def _apply_puts(self, cur: Any, plan: _PutPlan) -> set[str]:
+        """Run the writes; returns the words of the texts they added or removed."""
+        changed: set[str] = set()
+        if self.index_config and plan.touched:
+            # an item's vectors are replaced as a whole (index=False or fewer fields leave none;
+            # a deleted item keeps none): removed first, to learn which words they held
             cur.execute(
                 "DELETE FROM store_vectors sv USING unnest(%s::text[], %s::text[]) AS t(p, k)"
-                " WHERE sv.prefix = t.p AND sv.key = t.k",
-                ([p for p, _ in plan.upserted], [k for _, k in plan.upserted]),
+                " WHERE sv.prefix = t.p AND sv.key = t.k"
+                " RETURNING tsvector_to_array(sv.lm_words) AS words",
+                ([p for p, _ in plan.touched], [k for _, k in plan.touched]),
             )
+            for row in cur.fetchall():
+                changed.update(row["words"] or ())
+        for query, params in plan.queries:
+            cur.execute(query, params)
         if plan.texts:
+            for _, _, _, text in plan.texts:
+                changed.update(tokens(text))
             insert_vectors(
                 cur,
                 [
@@ -489,20 +499,21 @@ class PostgresStore(_LangGraphPostgresStore):
                     for (ns, key, path, text), vector in zip(plan.texts, plan.vectors)
                 ],
             )
+        return changed
 
 
 class _PutPlan:
-    __slots__ = ("queries", "texts", "upserted", "vectors")
+    __slots__ = ("queries", "texts", "touched", "vectors")
 
     def __init__(
         self,
         queries: list[tuple[str, Sequence[Any]]],
-        upserted: list[tuple[str, str]],
+        touched: list[tuple[str, str]],
         texts: list[tuple[str, str, str, str]],
         vectors: list[list[float]],
     ) -> None:
         self.queries = queries
-        self.upserted = upserted
+        self.touched = touched
         self.texts = texts
         self.vectors = vectors
 
