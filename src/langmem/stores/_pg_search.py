@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import lru_cache
@@ -196,7 +197,10 @@ def _near(prefix: tuple[str, ...], literal: str, exact: bool, cover: int) -> tup
     ns_sql, ns_params = namespace_condition("sv.prefix", prefix)
     select = "SELECT sv.prefix, sv.key, sv.field_name, sv.embedding <=> %s::vector AS dist"
     if not exact:  # the index scan reads each row anyway: its text comes along
-        return f"{select}, sv.lm_text FROM store_vectors sv WHERE {ns_sql}", [literal, *ns_params]
+        return (
+            f"{select}, sv.lm_text, sv.lm_length FROM store_vectors sv WHERE {ns_sql}",
+            [literal, *ns_params],
+        )
     if not cover:
         return f"{select} FROM store_vectors sv WHERE {ns_sql} OFFSET 0", [literal, *ns_params]
     where, params = ns_sql, ns_params
@@ -241,10 +245,10 @@ def _send_candidates(
     if cover:  # the planner prices an index-only scan of the namespace above a bitmap scan
         conn.execute("SET LOCAL enable_bitmapscan = off")
     text = (
-        "v.lm_text FROM near JOIN store_vectors v ON v.prefix = near.prefix"
+        "v.lm_text, v.lm_length FROM near JOIN store_vectors v ON v.prefix = near.prefix"
         " AND v.key = near.key AND v.field_name = near.field_name"
         if exact
-        else "near.lm_text FROM near"
+        else "near.lm_text, near.lm_length FROM near"
     )
     cur.execute(
         f"WITH near AS (SELECT * FROM ({near}) d ORDER BY dist LIMIT %s)"
@@ -372,7 +376,7 @@ def explain(
         rules.Candidate(
             (r["prefix"], r["key"]),
             float(r["cosine"]),
-            _analyzed(r["lm_text"] or "", words),
+            _analyzed(r["lm_text"] or "", words, r["lm_length"]),
             *origin.get((r["prefix"], r["key"]), (None, None)),
         )
         for r in rows
@@ -385,13 +389,19 @@ _document = lru_cache(maxsize=20_000)(rules.document)
 _NOTHING = rules.Document({}, 0)
 
 
-def _analyzed(text: str, words: frozenset[str]) -> rules.Document:
-    """The text's :class:`~langmem.stores.ranking.Document`, or an empty one when it holds none
-    of ``words`` (every word whose stem is a query term, see :func:`_term_words`): BM25 is 0
-    either way, and most dense candidates hold no query term."""
-    if words.isdisjoint(rules.tokens(text)):
+def _analyzed(text: str, words: frozenset[str], length: int | None) -> rules.Document:
+    """What BM25 reads of the text: how often it holds each query term, and its analyzed
+    length (``length``: ``store_vectors.lm_length``, :func:`ranking.length` of the text).
+
+    Only the text's words among ``words`` (every word whose stem is a query term, see
+    :func:`_term_words`) are analyzed: the other terms of the text are never looked up, so the
+    BM25 is that of the whole :func:`ranking.document`. Most dense candidates hold none."""
+    found = [word for word in rules.tokens(text) if word in words]
+    if not found:
         return _NOTHING
-    return _document(text)
+    if length is None:  # a row written without langmem's columns
+        return _document(text)
+    return rules.Document(Counter(rules.analyze(" ".join(found))), length)
 
 
 def _term_words(terms: Sequence[str]) -> frozenset[str]:
@@ -489,7 +499,7 @@ def _lexical_rows(
         cur.execute(
             "WITH hits AS (SELECT sv.prefix, sv.key, sv.field_name FROM store_vectors sv"
             f" WHERE sv.lm_words @@ %s::tsquery AND {ns_sql}{order})"
-            f" SELECT {_COLUMNS}, v.field_name, v.lm_text,"
+            f" SELECT {_COLUMNS}, v.field_name, v.lm_text, v.lm_length,"
             " 1 - (v.embedding <=> %s::vector) AS cosine"
             " FROM hits JOIN store_vectors v ON v.prefix = hits.prefix AND v.key = hits.key"
             " AND v.field_name = hits.field_name"
