@@ -280,12 +280,65 @@ def writes(url: str, processes: int, seconds: float = 8.0) -> float:
     return total / seconds
 
 
+def concurrent_searches(
+    url: str, index: Any, queries: list[tuple[str, str]], n: int = 50
+) -> list[str]:
+    """Wall ms of ``n`` searches: one after another (sync), and all at once through ``asearch``
+    (ours: ``abatch`` runs ``batch`` on the event loop's default thread pool); LangGraph's
+    native ``AsyncPostgresStore`` on a pool of the same size for scale (cosine only, its
+    defaults: not the same work)."""
+    import asyncio
+
+    from langgraph.store.postgres import AsyncPostgresStore
+    from psycopg.rows import dict_row
+    from psycopg_pool import AsyncConnectionPool
+
+    picked = (queries * (n // max(len(queries), 1) + 1))[:n]
+    lines = []
+    with PostgresStore.from_url(url, index=index, pool_size=10) as ours:  # type: ignore[arg-type]
+        timed(ours.search, picked)  # warm: counts, pool
+        t0 = time.perf_counter()
+        timed(ours.search, picked)
+        one_by_one = (time.perf_counter() - t0) * 1000
+
+        async def together(store: Any) -> float:
+            t0 = time.perf_counter()
+            await asyncio.gather(
+                *(store.asearch(tuple(ns.split(".")), query=q, limit=10) for ns, q in picked)
+            )
+            return (time.perf_counter() - t0) * 1000
+
+        asyncio.run(together(ours))
+        threaded = min(asyncio.run(together(ours)) for _ in range(3))
+        lines.append(
+            f"ours: {n} searches one after another {one_by_one:.0f} ms; {n} asearch at once"
+            f" (threads) {threaded:.0f} ms"
+        )
+
+    async def native() -> float:
+        async with AsyncConnectionPool(
+            url,
+            max_size=10,
+            kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+        ) as pool:
+            store = AsyncPostgresStore(pool, index=index)  # type: ignore[arg-type]
+            await together(store)
+            return min([await together(store) for _ in range(3)])
+
+    lines.append(
+        f"LangGraph AsyncPostgresStore (native async, cosine only): {n} asearch at once"
+        f" {asyncio.run(native()):.0f} ms"
+    )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url")
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--no-writes", action="store_true", help="skip the write throughput")
+    parser.add_argument("--no-async", action="store_true", help="skip concurrent asearch")
     args = parser.parse_args()
     url = server_url(args.url)
     namespaces, texts, vectors = corpus(args.items)
@@ -381,6 +434,10 @@ def main() -> None:
         print(f"  {name:<6} {shown}  [{load_average()}]")
     ours.close()
     exact.close()
+    if not args.no_async:
+        print(f"\nconcurrent searches (mid namespace) [{load_average()}]:")
+        for line in concurrent_searches(url, index, plan["mid"]):
+            print("  " + line)
     if args.no_writes:
         return
 
