@@ -2,10 +2,15 @@
 
 The candidates, statistics and provenance are those "What a backend supplies" in
 :mod:`langmem.stores.ranking` defines, so the embedded store and this one rank the same data the
-same way. The dense side scans a namespace exactly when it is small (an index-free ``ORDER BY``
-over the namespace's rows) and uses the HNSW index with iterative scans when it is large, chosen
-per query: exact is faster and perfect below a few thousand rows, HNSW wins above (see
-bench/postgres.py). The lexical side uses a GIN index on ``store_vectors.lm_words``, a
+same way. The dense side scans a namespace exactly when it is small (an ``ORDER BY`` over the
+namespace's rows, read from the covering index ``store_vectors_lm_cover_idx`` alone) and uses
+the HNSW index with iterative scans when it is large, chosen per query on the planner's size
+estimate: exact is faster and perfect below a few thousand rows, HNSW wins above (see
+bench/postgres.py). A large namespace's word lookups go to the GIN index first and filter by
+namespace after (a bitmap of the namespace's rows costs more than it saves). In pipeline mode
+the dense query is sent first, with the ``BEGIN`` and the word counts.
+
+The lexical side uses a GIN index on ``store_vectors.lm_words``, a
 ``tsvector`` of the text's distinct words as :func:`ranking.tokens` splits them (unstemmed, stop
 words included, as SQLite's FTS5 vocabulary): a query term's document frequency sums the counts
 of its stored forms (:func:`ranking.forms`), and ``store_vectors.lm_length`` holds each text's
