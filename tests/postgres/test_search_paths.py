@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from langmem.stores import PostgresStore
 from langmem.stores._postgres import COVER_INDEX, cover_limit
 from langmem.testing import HashingEmbeddings
@@ -166,3 +168,21 @@ def test_own_writes_update_word_counts_at_once(pg_database: str) -> None:
             fresh.close()
     finally:
         store.close()
+
+
+def test_results_are_the_same_without_pipeline_mode(
+    pg_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a libpq too old for pipeline mode, statements go one at a time: same results."""
+    from langmem.stores import _pg_connect
+
+    store = _store(pg_database, 64)
+    small = _store(pg_database, 64, exact_max=0, ef_search=400)
+    try:
+        _fill(store)
+        piped = [_results(s, ("notes",)) for s in (store, small)]
+        monkeypatch.setattr(_pg_connect, "pipelines", lambda: False)
+        assert [_results(s, ("notes",)) for s in (store, small)] == piped
+    finally:
+        store.close()
+        small.close()

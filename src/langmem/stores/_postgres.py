@@ -302,7 +302,7 @@ class PostgresStore(_LangGraphPostgresStore):
             pool = cast(Any, self.conn)
             with (
                 pool.connection() as conn,
-                conn.pipeline() if pipeline else nullcontext(),
+                conn.pipeline() if pipeline and _pg_connect.pipelines() else nullcontext(),
                 conn.transaction(),
                 conn.cursor(binary=True, row_factory=dict_row) as cur,
             ):
