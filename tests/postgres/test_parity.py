@@ -24,7 +24,7 @@ from langmem import (
 )
 from langmem.errors import ConfigurationError
 from langmem.stores import PostgresStore, SqliteStore
-from langmem.stores._postgres import VECTOR_STEPS, _analyzed_lengths
+from langmem.stores._pg_schema import VECTOR_STEPS, _analyzed_lengths
 from langmem.stores.ranking import Ranking
 from langmem.testing import HashingEmbeddings, ScriptedChatModel, ai_tool_calls, requests_text
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from langmem.stores import PostgresStore
-from langmem.stores._postgres import COVER_INDEX, cover_limit
+from langmem.stores._pg_schema import COVER_INDEX, cover_limit
 from langmem.testing import HashingEmbeddings
 
 TOPICS = ["flight", "tea", "chess", "nurse", "river", "garden", "piano", "bicycle"]
