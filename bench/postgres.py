@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
+import re
 import statistics
 import subprocess
 import sys
@@ -151,14 +153,90 @@ def load(url: str, namespaces: list[str], texts: list[str], vectors: np.ndarray)
     store.close()
 
 
-def timed(search: Any, queries: list[tuple[str, str]]) -> tuple[list[list[str]], list[float]]:
+def timed(
+    search: Any, queries: list[tuple[str, str]], cpu: list[float] | None = None
+) -> tuple[list[list[str]], list[float]]:
+    """Each query's keys and wall milliseconds (``cpu``: this process's CPU milliseconds)."""
     results, times = [], []
     for namespace, text in queries:
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         hits = search(tuple(namespace.split(".")), query=text, limit=10)
         times.append((time.perf_counter() - t0) * 1000)
+        if cpu is not None:
+            cpu.append((time.process_time() - c0) * 1000)
         results.append([h.key for h in hits])
     return results, times
+
+
+def server_cpu(url: str) -> float:
+    """CPU seconds used so far by the server processes serving this database (from /proc: the
+    server must run on this machine; 0 when it cannot be read). Load distorts it less than
+    wall time: client CPU + server CPU per search is what a quiet machine's latency nears."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        pids = [
+            r[0]
+            for r in conn.execute(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchall()
+        ]
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime + stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> str:
+    return f"load {os.getloadavg()[0]:.2f}"
+
+
+def _stage(sql: str) -> str:
+    if sql.startswith("WITH near"):
+        return "dense"
+    if sql.startswith("WITH hits"):
+        return "lexical"
+    if "AS w" in sql:
+        return "word counts"
+    if "coalesce(sum(lm_length)" in sql:
+        return "text count"
+    return "other"
+
+
+def stages(store: PostgresStore, queries: list[tuple[str, str]]) -> dict[str, list[float]]:
+    """Server-side milliseconds (planning + execution, EXPLAIN ANALYZE) of each stage of our
+    searches: every statement a search runs is recorded, then replayed under EXPLAIN ANALYZE
+    in one transaction with the same settings (``SET LOCAL``s replayed as they were)."""
+    recorded: list[tuple[str, Any]] = []
+    original = psycopg.Cursor.execute
+
+    def record(self: Any, query: Any, params: Any = None, **kw: Any) -> Any:
+        recorded.append((str(query), params))
+        return original(self, query, params, **kw)
+
+    out: dict[str, list[float]] = {}
+    for namespace, text in queries:
+        recorded.clear()
+        psycopg.Cursor.execute = record  # type: ignore[method-assign]
+        try:
+            store.search(tuple(namespace.split(".")), query=text, limit=10)
+        finally:
+            psycopg.Cursor.execute = original  # type: ignore[method-assign]
+        with store._transaction() as cur:
+            for sql, params in recorded:
+                if sql.startswith(("SET", "RESET")):
+                    cur.execute(sql, params)
+                elif sql.startswith(("SELECT", "WITH")) and "pg_attribute" not in sql:
+                    cur.execute("EXPLAIN (ANALYZE) " + sql, params)
+                    plan = "\n".join(r["QUERY PLAN"] for r in cur.fetchall())
+                    spent = sum(
+                        float(m) for m in re.findall(r"(?:Planning|Execution) Time: ([\d.]+)", plan)
+                    )
+                    out.setdefault(_stage(sql), []).append(spent)
+    return out
 
 
 def recall(found: list[list[str]], truth: list[list[str]]) -> float:
@@ -202,11 +280,65 @@ def writes(url: str, processes: int, seconds: float = 8.0) -> float:
     return total / seconds
 
 
+def concurrent_searches(
+    url: str, index: Any, queries: list[tuple[str, str]], n: int = 50
+) -> list[str]:
+    """Wall ms of ``n`` searches: one after another (sync), and all at once through ``asearch``
+    (ours: ``abatch`` runs ``batch`` on the event loop's default thread pool); LangGraph's
+    native ``AsyncPostgresStore`` on a pool of the same size for scale (cosine only, its
+    defaults: not the same work)."""
+    import asyncio
+
+    from langgraph.store.postgres import AsyncPostgresStore
+    from psycopg.rows import dict_row
+    from psycopg_pool import AsyncConnectionPool
+
+    picked = (queries * (n // max(len(queries), 1) + 1))[:n]
+    lines = []
+    with PostgresStore.from_url(url, index=index, pool_size=10) as ours:  # type: ignore[arg-type]
+        timed(ours.search, picked)  # warm: counts, pool
+        t0 = time.perf_counter()
+        timed(ours.search, picked)
+        one_by_one = (time.perf_counter() - t0) * 1000
+
+        async def together(store: Any) -> float:
+            t0 = time.perf_counter()
+            await asyncio.gather(
+                *(store.asearch(tuple(ns.split(".")), query=q, limit=10) for ns, q in picked)
+            )
+            return (time.perf_counter() - t0) * 1000
+
+        asyncio.run(together(ours))
+        threaded = min(asyncio.run(together(ours)) for _ in range(3))
+        lines.append(
+            f"ours: {n} searches one after another {one_by_one:.0f} ms; {n} asearch at once"
+            f" (threads) {threaded:.0f} ms"
+        )
+
+    async def native() -> float:
+        async with AsyncConnectionPool(
+            url,
+            max_size=10,
+            kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+        ) as pool:
+            store = AsyncPostgresStore(pool, index=index)  # type: ignore[arg-type]
+            await together(store)
+            return min([await together(store) for _ in range(3)])
+
+    lines.append(
+        f"LangGraph AsyncPostgresStore (native async, cosine only): {n} asearch at once"
+        f" {asyncio.run(native()):.0f} ms"
+    )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url")
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--no-writes", action="store_true", help="skip the write throughput")
+    parser.add_argument("--no-async", action="store_true", help="skip concurrent asearch")
     args = parser.parse_args()
     url = server_url(args.url)
     namespaces, texts, vectors = corpus(args.items)
@@ -234,9 +366,12 @@ def main() -> None:
     exact = PostgresStore.from_url(url, index=index)  # type: ignore[arg-type]
     exact.search_mode = "exact"
     print(f"\n{args.items} items, {DIMS}-d, {args.queries} queries per namespace, limit 10")
-    print("(timings on a shared, loaded 2-core machine)\n")
+    print("p50/p95: wall ms per search (client side); cpu: this process's CPU ms per search")
+    print("(p50, mean); server: the server's CPU ms per search (mean, from /proc); load: 1-minute")
+    print("load average after the namespace's timed runs (2-core machine, shared)\n")
     header = (
         f"{'namespace':<16}{'store':<11}{'results':>8}{'recall@10':>10}{'p50 ms':>8}{'p95 ms':>8}"
+        f"{'cpu p50':>8}{'mean':>8}{'server':>8}  load"
     )
     print(header)
     print("-" * len(header))
@@ -251,16 +386,25 @@ def main() -> None:
             truth_hybrid, _ = timed(exact.search, queries)
             timed(baseline.search, queries[:10])  # warm
             timed(ours.search, queries[:10])
-            base_found, base_t = timed(baseline.search, queries)
-            our_found, our_t = timed(ours.search, queries)
+            base_cpu: list[float] = []
+            our_cpu: list[float] = []
+            served = server_cpu(url)
+            base_found, base_t = timed(baseline.search, queries, base_cpu)
+            base_server = (server_cpu(url) - served) * 1000 / len(queries)
+            base_load = load_average()
+            served = server_cpu(url)
+            our_found, our_t = timed(ours.search, queries, our_cpu)
+            our_server = (server_cpu(url) - served) * 1000 / len(queries)
+            our_load = load_average()
             label = f"{name} ({SHARES[name] * 100:g} %)"
-            for store_name, found, t, truth in (
-                ("LangGraph", base_found, base_t, truth_dense),
-                ("ours", our_found, our_t, truth_hybrid),
+            for store_name, found, t, cpu, server, truth, when in (
+                ("LangGraph", base_found, base_t, base_cpu, base_server, truth_dense, base_load),
+                ("ours", our_found, our_t, our_cpu, our_server, truth_hybrid, our_load),
             ):
                 print(
                     f"{label:<16}{store_name:<11}{statistics.mean(map(len, found)):>8.1f}"
                     f"{recall(found, truth):>10.3f}{pct(t, 50):>8.2f}{pct(t, 95):>8.2f}"
+                    f"{pct(cpu, 50):>8.2f}{statistics.mean(cpu):>8.2f}{server:>8.2f}  {when}"
                 )
                 label = ""
             dense_recall = recall(our_found, truth_dense)
@@ -274,11 +418,28 @@ def main() -> None:
                     pct(our_t, 50),
                 )
             )
-    ours.close()
-    exact.close()
     print("\nratios (ours / LangGraph): recall, p50")
     for name, base_r, our_r, base_p, our_p in summary:
         print(f"  {name:<6} recall x{our_r / max(base_r, 1e-9):.2f}   p50 x{our_p / base_p:.2f}")
+
+    print("\nours, server side per stage (EXPLAIN ANALYZE planning + execution, ms p50 / p95;")
+    print("n: statements run in the namespace's queries; word counts and the text count are")
+    print("cached for 10 s per store handle, so most searches skip them):")
+    for name, queries in plan.items():
+        spent = stages(ours, queries)
+        shown = "  ".join(
+            f"{stage} {pct(v, 50):.2f} / {pct(v, 95):.2f} (n={len(v)})"
+            for stage, v in sorted(spent.items())
+        )
+        print(f"  {name:<6} {shown}  [{load_average()}]")
+    ours.close()
+    exact.close()
+    if not args.no_async:
+        print(f"\nconcurrent searches (mid namespace) [{load_average()}]:")
+        for line in concurrent_searches(url, index, plan["mid"]):
+            print("  " + line)
+    if args.no_writes:
+        return
 
     one, four = writes(url, 1), writes(url, 4)
     print(f"\nwrites (put, one item per call): 1 process {one:.0f}/s, 4 processes {four:.0f}/s"

@@ -24,6 +24,7 @@ from langmem import (
 )
 from langmem.errors import ConfigurationError
 from langmem.stores import PostgresStore, SqliteStore
+from langmem.stores._pg_schema import VECTOR_STEPS, _analyzed_lengths
 from langmem.stores.ranking import Ranking
 from langmem.testing import HashingEmbeddings, ScriptedChatModel, ai_tool_calls, requests_text
 
@@ -233,10 +234,9 @@ def test_texts_written_before_the_upgrade_get_their_analyzed_length(pg_database:
         store.put(("facts",), "a", {"content": "Alice lives in Porto near the river"})
         with store._transaction() as cur:
             cur.execute("UPDATE store_vectors SET lm_length = NULL")
-            cur.execute(
-                "DELETE FROM langmem_vector_migrations"
-                " WHERE v = (SELECT max(v) FROM langmem_vector_migrations)"
-            )
+            # forget the lengths step (and the later ones: steps run in order)
+            step = VECTOR_STEPS.index(_analyzed_lengths)
+            cur.execute("DELETE FROM langmem_vector_migrations WHERE v >= %s", (step,))
         store.setup()
         with store._transaction() as cur:
             cur.execute("SELECT lm_length FROM store_vectors")

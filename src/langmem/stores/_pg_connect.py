@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -39,6 +40,15 @@ def require_psycopg() -> None:
             f"PostgreSQL stores need the packages of langmem's 'postgres' extra ({exc.name} is "
             "missing): pip install 'langmem[postgres]'."
         ) from exc
+
+
+@cache
+def pipelines() -> bool:
+    """Whether psycopg can use pipeline mode here (libpq 14 or newer); else statements go one
+    at a time, with the same results."""
+    import psycopg
+
+    return bool(psycopg.Pipeline.is_supported())
 
 
 def redact(url: str) -> str:

@@ -2,10 +2,15 @@
 
 The candidates, statistics and provenance are those "What a backend supplies" in
 :mod:`langmem.stores.ranking` defines, so the embedded store and this one rank the same data the
-same way. The dense side scans a namespace exactly when it is small (an index-free ``ORDER BY``
-over the namespace's rows) and uses the HNSW index with iterative scans when it is large, chosen
-per query: exact is faster and perfect below a few thousand rows, HNSW wins above (see
-bench/postgres.py). The lexical side uses a GIN index on ``store_vectors.lm_words``, a
+same way. The dense side scans a namespace exactly when it is small (an ``ORDER BY`` over the
+namespace's rows, read from the covering index ``store_vectors_lm_cover_idx`` alone) and uses
+the HNSW index with iterative scans when it is large, chosen per query on the planner's size
+estimate: exact is faster and perfect below a few thousand rows, HNSW wins above (see
+bench/postgres.py). A large namespace's word lookups go to the GIN index first and filter by
+namespace after (a bitmap of the namespace's rows costs more than it saves). In pipeline mode
+the dense query is sent first, with the ``BEGIN`` and the word counts.
+
+The lexical side uses a GIN index on ``store_vectors.lm_words``, a
 ``tsvector`` of the text's distinct words as :func:`ranking.tokens` splits them (unstemmed, stop
 words included, as SQLite's FTS5 vocabulary): a query term's document frequency sums the counts
 of its stored forms (:func:`ranking.forms`), and ``store_vectors.lm_length`` holds each text's
@@ -20,14 +25,14 @@ scored by the same rule, but near a tie the two may pick different extra texts.
 from __future__ import annotations
 
 import json
-import threading
-import time
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from langgraph.store.base import SearchItem, SearchOp
+from psycopg.rows import dict_row
 
 from langmem.stores import _filters
 from langmem.stores import ranking as rules
@@ -36,9 +41,6 @@ from langmem.stores._search import COMMON_FLOOR, COMMON_SHARE
 if TYPE_CHECKING:
     from langmem.stores._postgres import PostgresStore
 
-COUNT_TTL = 10.0
-"""Seconds a word's document count (its IDF) is reused before it is counted again. A handle's
-own writes clear its counts at once; other processes' writes show within this delay."""
 _EXPIRY = "(s.expires_at IS NULL OR s.expires_at > NOW())"
 _COLUMNS = "s.prefix, s.key, s.value, s.created_at, s.updated_at"
 
@@ -74,132 +76,126 @@ def vector_literal(vector: Sequence[float]) -> str:
     return "[" + ",".join(repr(float(x)) for x in vector) + "]"
 
 
-class WordCounts:
-    """Per store handle: the store's text count and total analyzed length, and how many indexed
-    texts hold each word, reused for ``COUNT_TTL``.
-
-    Counts are exact (as SQLite's ``fts5vocab``), so rankings are the embedded store's to the
-    last digit; a handle's own writes clear them.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._counts: dict[str, tuple[float, int]] = {}
-        self._documents: tuple[float, int, int] = (-COUNT_TTL - 1.0, 0, 0)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._counts.clear()
-            self._documents = (-COUNT_TTL - 1.0, 0, 0)
-
-    def documents(self, cur: Any) -> tuple[int, int]:
-        """How many texts the store indexes, and their analyzed terms in all."""
-        stamp, total, terms = self._documents
-        if time.monotonic() - stamp > COUNT_TTL:
-            cur.execute(
-                "SELECT count(*) AS n, coalesce(sum(lm_length), 0) AS terms FROM store_vectors"
-            )
-            row = cur.fetchone()
-            total, terms = int(row["n"]), int(row["terms"])
-            self._documents = (time.monotonic(), total, terms)
-        return total, terms
-
-    def count(self, cur: Any, words: list[str]) -> dict[str, int]:
-        """Word -> how many indexed texts hold it."""
-        now = time.monotonic()
-        with self._lock:
-            fresh = {w: c for w, (t, c) in self._counts.items() if now - t <= COUNT_TTL}
-        missing = [w for w in dict.fromkeys(words) if w not in fresh]
-        if missing:
-            cur.execute(
-                "SELECT w, (SELECT count(*) FROM store_vectors sv"
-                " WHERE sv.lm_words @@ quote_literal(w)::tsquery) AS n"
-                " FROM unnest(%s::text[]) AS w",
-                (missing,),
-            )
-            found = {row["w"]: int(row["n"]) for row in cur.fetchall()}
-            with self._lock:
-                if len(self._counts) > 50_000:
-                    self._counts.clear()
-                for word in missing:
-                    self._counts[word] = (now, found.get(word, 0))
-                    fresh[word] = found.get(word, 0)
-        return {w: fresh[w] for w in words}
+def _small(store: PostgresStore, cur: Any, prefix: tuple[str, ...]) -> bool:
+    """Whether the namespace holds at most ``store.exact_max`` vector rows, by the planner's
+    estimate (no rows read): a wrong estimate costs time, never results."""
+    return store.exact_max > 0 and store.namespace_sizes.estimate(cur, prefix) <= store.exact_max
 
 
-def _exact(store: PostgresStore, cur: Any, ns_sql: str, ns_params: list[Any]) -> bool:
-    """Whether to scan the namespace's rows exactly (few rows) rather than through HNSW.
-
-    Decided on the planner's row estimate (no rows read): a wrong estimate costs time, never
-    results, since both ways return full results.
-    """
+def _exact(store: PostgresStore, cur: Any, prefix: tuple[str, ...]) -> bool:
+    """Whether to scan the namespace's rows exactly (few rows) rather than through HNSW."""
     if store.search_mode != "auto":
         return store.search_mode == "exact"
-    if store.exact_max <= 0:
-        return False
-    cur.execute(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM store_vectors sv WHERE {ns_sql}", ns_params)
-    plan = cur.fetchone()["QUERY PLAN"]
-    plan = json.loads(plan) if isinstance(plan, str) else plan
-    return float(plan[0]["Plan"]["Plan Rows"]) <= store.exact_max
+    return _small(store, cur, prefix)
 
 
-def _candidates(
+def _near(prefix: tuple[str, ...], literal: str, exact: bool, cover: int) -> tuple[str, list[Any]]:
+    """SQL of the namespace's vector rows with their distance to the query, in no order.
+
+    With ``exact`` an optimisation fence keeps the planner off the HNSW index; with ``cover``
+    too (the longest identity the covering index holds, see
+    :func:`langmem.stores._pg_schema.cover_limit`), the rows are read from the
+    covering index alone, the few rows with identities too long for it from their own index."""
+    ns_sql, ns_params = namespace_condition("sv.prefix", prefix)
+    select = "SELECT sv.prefix, sv.key, sv.field_name, sv.embedding <=> %s::vector AS dist"
+    if not exact:  # the index scan reads each row anyway: its text comes along
+        return (
+            f"{select}, sv.lm_text, sv.lm_length FROM store_vectors sv WHERE {ns_sql}",
+            [literal, *ns_params],
+        )
+    if not cover:
+        return f"{select} FROM store_vectors sv WHERE {ns_sql} OFFSET 0", [literal, *ns_params]
+    where, params = ns_sql, ns_params
+    if prefix:  # a byte range the covering index can scan, then the exact namespace rule
+        path = ".".join(prefix)
+        where, params = (
+            f"sv.prefix ~>=~ %s AND sv.prefix ~<~ %s AND {ns_sql}",
+            [
+                path,
+                path + "/",
+                *ns_params,
+            ],
+        )
+    size = "octet_length(sv.prefix) + octet_length(sv.key) + octet_length(sv.field_name)"
+    return (
+        f"SELECT * FROM ({select} FROM store_vectors sv WHERE {where} AND {size} <= {cover}"
+        f" UNION ALL {select} FROM store_vectors sv WHERE {where} AND {size} > {cover}) u"
+        " OFFSET 0",
+        [literal, *params, literal, *params],
+    )
+
+
+def _send_candidates(
+    store: PostgresStore,
     cur: Any,
-    inner: tuple[str, list[Any]],
+    prefix: tuple[str, ...],
     post: tuple[str, list[Any]],
     literal: str,
     limit: int,
     exact: bool,
-) -> list[dict[str, Any]]:
-    """The ``limit`` nearest vector rows meeting ``inner``, then those whose item meets
-    ``post`` (not expired, prefilter), with their item's columns, best first.
+) -> Any:
+    """Start the query of the ``limit`` nearest vector rows of the namespace, then those whose
+    item meets ``post`` (not expired, prefilter), with their item's columns, best first; the
+    rows are ``cur``'s to fetch (in pipeline mode, the query waits for the next sync).
 
     Distances are computed once per row; values and texts are read for the winners only.
-    With ``exact``, an optimisation fence keeps the planner off the HNSW index.
     """
-    where, params = inner
+    cover = store.cover(cur) if exact else 0
+    near, params = _near(prefix, literal, exact, cover)
     post_sql, post_params = post
-    fence = " OFFSET 0" if exact else ""
-    cur.execute(
-        "WITH near AS (SELECT * FROM (SELECT sv.prefix, sv.key, sv.field_name,"
-        f" sv.embedding <=> %s::vector AS dist FROM store_vectors sv WHERE {where}{fence}) d"
-        " ORDER BY dist LIMIT %s)"
-        f" SELECT {_COLUMNS}, near.field_name, v.lm_text, 1 - near.dist AS cosine FROM near"
-        " JOIN store s ON s.prefix = near.prefix AND s.key = near.key"
-        " JOIN store_vectors v ON v.prefix = near.prefix AND v.key = near.key"
-        f" AND v.field_name = near.field_name WHERE {_EXPIRY}{post_sql}"
-        " ORDER BY near.dist",
-        [literal, *params, limit, *post_params],
+    conn = cur.connection
+    if cover:  # the planner prices an index-only scan of the namespace above a bitmap scan
+        conn.execute("SET LOCAL enable_bitmapscan = off")
+    text = (
+        "v.lm_text, v.lm_length FROM near JOIN store_vectors v ON v.prefix = near.prefix"
+        " AND v.key = near.key AND v.field_name = near.field_name"
+        if exact
+        else "near.lm_text, near.lm_length FROM near"
     )
-    return list(cur.fetchall())
+    cur.execute(
+        f"WITH near AS (SELECT * FROM ({near}) d ORDER BY dist LIMIT %s)"
+        f" SELECT {_COLUMNS}, near.field_name, 1 - near.dist AS cosine, {text}"
+        " JOIN store s ON s.prefix = near.prefix AND s.key = near.key"
+        f" WHERE {_EXPIRY}{post_sql} ORDER BY near.dist",
+        [*params, limit, *post_params],
+    )
+    if cover:
+        conn.execute("RESET enable_bitmapscan")
+    return cur
 
 
 def _dense(
     store: PostgresStore,
     cur: Any,
     op: SearchOp,
-    inner: tuple[str, list[Any]],
     post: tuple[str, list[Any]],
     literal: str,
     top: int,
+    sent: Any | None = None,
 ) -> list[dict[str, Any]]:
-    """The ``top`` allowed vector rows (namespace, filter, not expired) by cosine, best first."""
-    ns_sql, ns_params = inner
-    exact = _exact(store, cur, ns_sql, ns_params)
+    """The ``top`` allowed vector rows (namespace, filter, not expired) by cosine, best first.
+
+    ``sent``: a cursor on which :func:`_send_candidates` already asked for the ``top`` rows."""
+    prefix = tuple(op.namespace_prefix)
+    exact = _exact(store, cur, prefix)
     fetch = top
     while True:
-        rows = _candidates(cur, inner, post, literal, fetch, exact)
+        if sent is None:
+            sent = _send_candidates(store, cur, prefix, post, literal, fetch, exact)
+        rows = list(sent.fetchall())
+        sent = None
         fetched = len(rows)
         rows = [r for r in rows if _filters.matches(r["value"], op.filter)]
         if len(rows) >= top or fetch >= 1_000_000:
             return rows[:top]
-        if fetched < fetch and not _may_have_more(cur, ns_sql, ns_params, fetch):
+        if fetched < fetch and not _may_have_more(cur, prefix, fetch):
             return rows
         fetch *= 4  # filters or expiry used up the rows: look further
 
 
-def _may_have_more(cur: Any, ns_sql: str, ns_params: list[Any], top: int) -> bool:
+def _may_have_more(cur: Any, prefix: tuple[str, ...], top: int) -> bool:
     """Whether the namespace holds more than ``top`` vector rows."""
+    ns_sql, ns_params = namespace_condition("sv.prefix", prefix)
     cur.execute(
         f"SELECT count(*) AS n FROM (SELECT 1 FROM store_vectors sv WHERE {ns_sql} LIMIT %s) t",
         [*ns_params, top + 1],
@@ -224,11 +220,10 @@ def explain(
     want = max(int(op.limit), 0) + max(int(op.offset), 0)
     if want == 0:
         return []
-    inner = namespace_condition("sv.prefix", tuple(op.namespace_prefix))
     post = prefilter(op.filter)
     literal = vector_literal(vector)
     if ranking is None:
-        rows = _dense(store, cur, op, inner, post, literal, max(want * 2, 20))
+        rows = _dense(store, cur, op, post, literal, max(want * 2, 20))
         best: dict[tuple[str, str], tuple[dict[str, Any], rules.Explanation]] = {}
         for r in rows:
             item = (r["prefix"], r["key"])
@@ -241,11 +236,26 @@ def explain(
                 )
         return list(best.values())
     terms = rules.query_terms(op.query or "")
+    # the dense query goes first: in pipeline mode it travels with the word counts
+    top = max(want * 2, ranking.depth)
+    prefix = tuple(op.namespace_prefix)
+    sent = _send_candidates(
+        store,
+        cur.connection.cursor(binary=True, row_factory=dict_row),
+        prefix,
+        post,
+        literal,
+        top,
+        _exact(store, cur, prefix),
+    )
     documents, terms_in_all = store.word_counts.documents(cur)
     average = terms_in_all / max(documents, 1)
     frequencies: dict[str, int] = {}
     lexical: list[dict[str, Any]] = []
     if terms:
+        # a large namespace filters the texts found by word (a bitmap of its rows costs more)
+        column = "sv.prefix" if _small(store, cur, prefix) else "(sv.prefix || '')"
+        inner = namespace_condition(column, prefix)
         frequencies, lexical = _lexical_side(
             store,
             cur,
@@ -256,18 +266,19 @@ def explain(
             (inner, post, literal),
             want,
         )
-    rows = _dense(store, cur, op, inner, post, literal, max(want * 2, ranking.depth))
+    rows = _dense(store, cur, op, post, literal, top, sent)
     if not rows:
         return []
     seen = {_row_id(r) for r in rows}
     rows += [r for r in lexical if _row_id(r) not in seen]
     corpus = rules.Corpus(documents, average, frequencies)
+    words = _term_words(terms)
     origin = _provenance(rows, times=ranking.recency_weight > 0) if ranking.provenance else {}
     candidates = [
         rules.Candidate(
             (r["prefix"], r["key"]),
             float(r["cosine"]),
-            _document(r["lm_text"] or ""),
+            _analyzed(r["lm_text"] or "", words, r["lm_length"]),
             *origin.get((r["prefix"], r["key"]), (None, None)),
         )
         for r in rows
@@ -277,6 +288,28 @@ def explain(
 
 
 _document = lru_cache(maxsize=20_000)(rules.document)
+_NOTHING = rules.Document({}, 0)
+
+
+def _analyzed(text: str, words: frozenset[str], length: int | None) -> rules.Document:
+    """What BM25 reads of the text: how often it holds each query term, and its analyzed
+    length (``length``: ``store_vectors.lm_length``, :func:`ranking.length` of the text).
+
+    Only the text's words among ``words`` (every word whose stem is a query term, see
+    :func:`_term_words`) are analyzed: the other terms of the text are never looked up, so the
+    BM25 is that of the whole :func:`ranking.document`. Most dense candidates hold none."""
+    found = [word for word in rules.tokens(text) if word in words]
+    if not found:
+        return _NOTHING
+    if length is None:  # a row written without langmem's columns
+        return _document(text)
+    return rules.Document(Counter(rules.analyze(" ".join(found))), length)
+
+
+def _term_words(terms: Sequence[str]) -> frozenset[str]:
+    """Every word that :func:`ranking.analyze` turns into one of ``terms``
+    (:func:`ranking.forms` lists them)."""
+    return frozenset(word for term in terms for word in rules.forms(term))
 
 
 def _provenance(
@@ -368,7 +401,7 @@ def _lexical_rows(
         cur.execute(
             "WITH hits AS (SELECT sv.prefix, sv.key, sv.field_name FROM store_vectors sv"
             f" WHERE sv.lm_words @@ %s::tsquery AND {ns_sql}{order})"
-            f" SELECT {_COLUMNS}, v.field_name, v.lm_text,"
+            f" SELECT {_COLUMNS}, v.field_name, v.lm_text, v.lm_length,"
             " 1 - (v.embedding <=> %s::vector) AS cosine"
             " FROM hits JOIN store_vectors v ON v.prefix = hits.prefix AND v.key = hits.key"
             " AND v.field_name = hits.field_name"

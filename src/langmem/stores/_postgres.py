@@ -20,8 +20,8 @@ written by one opens in the other). What it changes:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -40,7 +40,14 @@ from langgraph.store.postgres import PostgresStore as _LangGraphPostgresStore
 from langgraph.store.postgres.base import PostgresIndexConfig, _group_ops
 
 from langmem.errors import ConfigurationError
-from langmem.stores import _pg_connect, _pg_search
+from langmem.stores import _pg_connect, _pg_search, _pg_stats
+from langmem.stores._pg_schema import (
+    COVER_INDEX,
+    STORE_STEPS,
+    VECTOR_STEPS,
+    cover_limit,
+    vector_dims,
+)
 from langmem.stores.ranking import Explanation, Ranking, length, tokens
 
 if TYPE_CHECKING:
@@ -52,58 +59,6 @@ EXACT_MAX = 5_000
 """Namespaces with at most this many indexed texts are searched exactly (no HNSW)."""
 
 SearchMode = Literal["auto", "exact", "hnsw"]
-
-
-# Append-only: each entry runs once per database, in order, under the advisory lock.
-def _task_table(cur: Any) -> None:
-    from langmem.tasks._postgres import POSTGRES_SCHEMA
-
-    for statement in POSTGRES_SCHEMA:
-        cur.execute(statement)
-
-
-STORE_STEPS: tuple[str | Callable[[Any], None], ...] = (
-    # LangGraph keeps whole minutes: a TTL of 0.5 minutes would be refreshed to 0
-    "ALTER TABLE store ALTER COLUMN ttl_minutes TYPE double precision",
-    # the durable queue of background tasks (langmem.tasks), beside the store
-    _task_table,
-)
-
-
-def _analyzed_lengths(cur: Any) -> None:
-    """Each text's analyzed length (BM25's average length), filled in for existing rows."""
-    from langmem.stores.ranking import length
-
-    cur.execute("ALTER TABLE store_vectors ADD COLUMN IF NOT EXISTS lm_length integer")
-    cur.execute(
-        "SELECT prefix, key, field_name, lm_text FROM store_vectors"
-        " WHERE lm_length IS NULL AND lm_text IS NOT NULL"
-    )
-    rows = list(cur.fetchall())
-    for start in range(0, len(rows), 5_000):
-        chunk = rows[start : start + 5_000]
-        cur.execute(
-            "UPDATE store_vectors sv SET lm_length = t.n"
-            " FROM unnest(%s::text[], %s::text[], %s::text[], %s::int[]) AS t(p, k, f, n)"
-            " WHERE sv.prefix = t.p AND sv.key = t.k AND sv.field_name = t.f",
-            [
-                [r["prefix"] for r in chunk],
-                [r["key"] for r in chunk],
-                [r["field_name"] for r in chunk],
-                [length(r["lm_text"]) for r in chunk],
-            ],
-        )
-
-
-VECTOR_STEPS: tuple[str | Callable[[Any], None], ...] = (
-    "ALTER TABLE store_vectors ADD COLUMN IF NOT EXISTS lm_text text,"
-    " ADD COLUMN IF NOT EXISTS lm_words tsvector",
-    "CREATE INDEX IF NOT EXISTS store_vectors_lm_words_idx ON store_vectors USING gin (lm_words)",
-    "CREATE INDEX IF NOT EXISTS store_vectors_prefix_idx"
-    " ON store_vectors (prefix text_pattern_ops)",
-    # the shared ranking (langmem.stores.ranking) averages the texts' analyzed lengths
-    _analyzed_lengths,
-)
 
 
 class PostgresStore(_LangGraphPostgresStore):
@@ -145,7 +100,9 @@ class PostgresStore(_LangGraphPostgresStore):
         self.ranking = ranking if ranking is not None else Ranking()
         self.exact_max = exact_max
         self.search_mode: SearchMode = search_mode
-        self.word_counts = _pg_search.WordCounts()
+        self.word_counts = _pg_stats.WordCounts()
+        self.namespace_sizes = _pg_stats.NamespaceSizes()
+        self._cover: int | None = None
         self._conninfo, _ = _pg_connect.split_url(url)
 
     @classmethod
@@ -238,7 +195,10 @@ class PostgresStore(_LangGraphPostgresStore):
         return True  # expired items are never returned, swept or not
 
     @contextmanager
-    def _transaction(self) -> Iterator[Any]:
+    def _transaction(self, *, pipeline: bool = False) -> Iterator[Any]:
+        """A cursor in one transaction on a pooled connection. With ``pipeline``, statements
+        are sent without waiting for the previous one's result (psycopg's pipeline mode): a
+        search's first statements travel together, with the ``BEGIN``."""
         import psycopg
         from psycopg.rows import dict_row
 
@@ -246,12 +206,21 @@ class PostgresStore(_LangGraphPostgresStore):
             pool = cast(Any, self.conn)
             with (
                 pool.connection() as conn,
+                conn.pipeline() if pipeline and _pg_connect.pipelines() else nullcontext(),
                 conn.transaction(),
                 conn.cursor(binary=True, row_factory=dict_row) as cur,
             ):
                 yield cur
         except psycopg.OperationalError as exc:
             raise _pg_connect.explain_failure(self.url, exc) from exc
+
+    def cover(self, cur: Any) -> int:
+        """:func:`cover_limit` when the covering index exists (looked up once), else 0."""
+        if self._cover is None:
+            cur.execute("SELECT to_regclass(%s) IS NOT NULL AS found", (COVER_INDEX,))
+            found = bool(cur.fetchone()["found"])
+            self._cover = cover_limit(vector_dims(cur)) if found else 0
+        return self._cover
 
     # -- ranking -------------------------------------------------------------------------
 
@@ -308,7 +277,7 @@ class PostgresStore(_LangGraphPostgresStore):
 
     def _explain(self, op: SearchOp, vector: list[float]) -> list[tuple[SearchItem, Explanation]]:
         offset, want = max(int(op.offset), 0), max(int(op.offset), 0) + max(int(op.limit), 0)
-        with self._transaction() as cur:
+        with self._transaction(pipeline=True) as cur:
             ranked = _pg_search.explain(self, cur, op, vector, self.active_ranking())
         return [(_pg_search.search_item(row, e.score), e) for row, e in ranked[offset:want]]
 
@@ -322,7 +291,7 @@ class PostgresStore(_LangGraphPostgresStore):
         searches = cast(Sequence[tuple[int, SearchOp]], grouped.get(SearchOp, []))
         plan = self._plan_puts(puts) if puts else None
         vectors = self._query_vectors(searches)
-        with self._transaction() as cur:
+        with self._transaction(pipeline=bool(vectors)) as cur:
             if GetOp in grouped:
                 self._batch_get_ops(cast(Sequence[tuple[int, GetOp]], grouped[GetOp]), results, cur)
             for idx, op in searches:
@@ -338,10 +307,9 @@ class PostgresStore(_LangGraphPostgresStore):
             if ListNamespacesOp in grouped:
                 lists = cast(Sequence[tuple[int, ListNamespacesOp]], grouped[ListNamespacesOp])
                 self._batch_list_namespaces_ops(lists, results, cur)
-            if plan is not None:
-                self._apply_puts(cur, plan)
-        if plan is not None:
-            self.word_counts.clear()  # this handle's next query sees its own writes' words
+            changed = self._apply_puts(cur, plan) if plan is not None else None
+        if changed is not None:
+            self.word_counts.forget(changed)  # this handle's next query sees its own writes
         return results
 
     def restore(self, items: Iterable[Item]) -> int:
@@ -368,7 +336,7 @@ class PostgresStore(_LangGraphPostgresStore):
             return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
         with self._transaction() as cur:
-            self._apply_puts(cur, plan)
+            changed = self._apply_puts(cur, plan)
             cur.execute(
                 "UPDATE store s SET created_at = t.c, updated_at = t.u"
                 " FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[])"
@@ -380,6 +348,7 @@ class PostgresStore(_LangGraphPostgresStore):
                     [utc(i.updated_at) for i in listed],
                 ),
             )
+        self.word_counts.forget(changed)
         return len(listed)
 
     def _query_vectors(self, searches: Sequence[tuple[int, SearchOp]]) -> dict[int, list[float]]:
@@ -401,24 +370,32 @@ class PostgresStore(_LangGraphPostgresStore):
         """SQL of the writes, with every embedding computed before the transaction opens."""
         queries, request = self._prepare_batch_PUT_queries(puts)
         last = {(op.namespace, op.key): op for _, op in puts}
-        upserted = [(".".join(ns), key) for (ns, key), op in last.items() if op.value is not None]
+        touched = [(".".join(ns), key) for ns, key in last]
         texts = list(request[1]) if request else []
         vectors: list[list[float]] = []
         if texts and self.embeddings is not None:
             vectors = [list(v) for v in self.embeddings.embed_documents([t[3] for t in texts])]
-        return _PutPlan(queries, upserted, texts, vectors)
+        return _PutPlan(queries, touched, texts, vectors)
 
-    def _apply_puts(self, cur: Any, plan: _PutPlan) -> None:
-        for query, params in plan.queries:
-            cur.execute(query, params)
-        if self.index_config and plan.upserted:
-            # an item's vectors are replaced as a whole: index=False or fewer fields leave none
+    def _apply_puts(self, cur: Any, plan: _PutPlan) -> set[str]:
+        """Run the writes; returns the words of the texts they added or removed."""
+        changed: set[str] = set()
+        if self.index_config and plan.touched:
+            # an item's vectors are replaced as a whole (index=False or fewer fields leave none;
+            # a deleted item keeps none): removed first, to learn which words they held
             cur.execute(
                 "DELETE FROM store_vectors sv USING unnest(%s::text[], %s::text[]) AS t(p, k)"
-                " WHERE sv.prefix = t.p AND sv.key = t.k",
-                ([p for p, _ in plan.upserted], [k for _, k in plan.upserted]),
+                " WHERE sv.prefix = t.p AND sv.key = t.k"
+                " RETURNING tsvector_to_array(sv.lm_words) AS words",
+                ([p for p, _ in plan.touched], [k for _, k in plan.touched]),
             )
+            for row in cur.fetchall():
+                changed.update(row["words"] or ())
+        for query, params in plan.queries:
+            cur.execute(query, params)
         if plan.texts:
+            for _, _, _, text in plan.texts:
+                changed.update(tokens(text))
             insert_vectors(
                 cur,
                 [
@@ -426,20 +403,21 @@ class PostgresStore(_LangGraphPostgresStore):
                     for (ns, key, path, text), vector in zip(plan.texts, plan.vectors)
                 ],
             )
+        return changed
 
 
 class _PutPlan:
-    __slots__ = ("queries", "texts", "upserted", "vectors")
+    __slots__ = ("queries", "texts", "touched", "vectors")
 
     def __init__(
         self,
         queries: list[tuple[str, Sequence[Any]]],
-        upserted: list[tuple[str, str]],
+        touched: list[tuple[str, str]],
         texts: list[tuple[str, str, str, str]],
         vectors: list[list[float]],
     ) -> None:
         self.queries = queries
-        self.upserted = upserted
+        self.touched = touched
         self.texts = texts
         self.vectors = vectors
 

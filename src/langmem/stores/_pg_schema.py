@@ -1,0 +1,113 @@
+"""The PostgreSQL store's schema steps beyond LangGraph's tables (append-only lists).
+
+Each step runs once per database, in order, under the migrations' advisory lock
+(:func:`langmem.stores._pg_connect.run_migrations`); never edit or reorder a step that shipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from langmem.stores.ranking import length
+
+
+# Append-only: each entry runs once per database, in order, under the advisory lock.
+def _task_table(cur: Any) -> None:
+    from langmem.tasks._postgres import POSTGRES_SCHEMA
+
+    for statement in POSTGRES_SCHEMA:
+        cur.execute(statement)
+
+
+STORE_STEPS: tuple[str | Callable[[Any], None], ...] = (
+    # LangGraph keeps whole minutes: a TTL of 0.5 minutes would be refreshed to 0
+    "ALTER TABLE store ALTER COLUMN ttl_minutes TYPE double precision",
+    # the durable queue of background tasks (langmem.tasks), beside the store
+    _task_table,
+)
+
+
+def _analyzed_lengths(cur: Any) -> None:
+    """Each text's analyzed length (BM25's average length), filled in for existing rows."""
+    cur.execute("ALTER TABLE store_vectors ADD COLUMN IF NOT EXISTS lm_length integer")
+    cur.execute(
+        "SELECT prefix, key, field_name, lm_text FROM store_vectors"
+        " WHERE lm_length IS NULL AND lm_text IS NOT NULL"
+    )
+    rows = list(cur.fetchall())
+    for start in range(0, len(rows), 5_000):
+        chunk = rows[start : start + 5_000]
+        cur.execute(
+            "UPDATE store_vectors sv SET lm_length = t.n"
+            " FROM unnest(%s::text[], %s::text[], %s::text[], %s::int[]) AS t(p, k, f, n)"
+            " WHERE sv.prefix = t.p AND sv.key = t.k AND sv.field_name = t.f",
+            [
+                [r["prefix"] for r in chunk],
+                [r["key"] for r in chunk],
+                [r["field_name"] for r in chunk],
+                [length(r["lm_text"]) for r in chunk],
+            ],
+        )
+
+
+COVER_INDEX = "store_vectors_lm_cover_idx"
+_IDENTITY_BYTES = "octet_length(prefix) + octet_length(key) + octet_length(field_name)"
+
+
+def cover_limit(dims: int) -> int:
+    """The longest identity (prefix, key and field name, in bytes) of a vector row that the
+    covering index holds; 0 when ``dims``-d vectors leave no useful room.
+
+    A B-tree entry holds at most 2704 bytes (8 kB pages): the vector takes ``4 * dims + 8``,
+    and some room is kept for headers and alignment. Rows with longer identities get their own
+    small index, so every row stays writable and searchable.
+    """
+    room = (2640 - (4 * dims + 8)) // 128 * 128
+    return room if room >= 256 else 0
+
+
+def _gin_without_pending_list(cur: Any) -> None:
+    """Words go straight into the GIN index: a pending list is scanned by every word lookup."""
+    cur.execute("ALTER INDEX store_vectors_lm_words_idx SET (fastupdate = off)")
+    cur.execute("SELECT gin_clean_pending_list('store_vectors_lm_words_idx'::regclass)")
+
+
+def _covering_index(cur: Any) -> None:
+    """A namespace's vectors in one index, so an exact scan reads no table rows."""
+    limit = cover_limit(vector_dims(cur))
+    if not limit:
+        return  # large vectors: exact scans read the table
+    cur.execute(
+        f"CREATE INDEX IF NOT EXISTS {COVER_INDEX} ON store_vectors (prefix text_pattern_ops)"
+        f" INCLUDE (key, field_name, embedding) WHERE {_IDENTITY_BYTES} <= {limit}"
+    )
+    cur.execute(
+        "CREATE INDEX IF NOT EXISTS store_vectors_lm_long_idx ON store_vectors"
+        f" (prefix text_pattern_ops) WHERE {_IDENTITY_BYTES} > {limit}"
+    )
+
+
+def vector_dims(cur: Any) -> int:
+    """The dimension of ``store_vectors.embedding`` (0 when not fixed)."""
+    cur.execute(
+        "SELECT atttypmod AS dims FROM pg_attribute"
+        " WHERE attrelid = 'store_vectors'::regclass AND attname = 'embedding'"
+    )
+    row = cur.fetchone()
+    return max(int(row["dims"]), 0) if row else 0
+
+
+VECTOR_STEPS: tuple[str | Callable[[Any], None], ...] = (
+    "ALTER TABLE store_vectors ADD COLUMN IF NOT EXISTS lm_text text,"
+    " ADD COLUMN IF NOT EXISTS lm_words tsvector",
+    "CREATE INDEX IF NOT EXISTS store_vectors_lm_words_idx ON store_vectors USING gin (lm_words)",
+    "CREATE INDEX IF NOT EXISTS store_vectors_prefix_idx"
+    " ON store_vectors (prefix text_pattern_ops)",
+    # the shared ranking (langmem.stores.ranking) averages the texts' analyzed lengths
+    _analyzed_lengths,
+    _gin_without_pending_list,
+    _covering_index,
+    # BM25's text count and total length by an index-only scan (not the whole table)
+    "CREATE INDEX IF NOT EXISTS store_vectors_lm_length_idx ON store_vectors (lm_length)",
+)
