@@ -142,6 +142,7 @@ class SqliteStore(BaseStore):
         self.embeddings: Embeddings | None = None
         self._fields: _writes.IndexPaths = []
         self._vectors: VectorIndex | None = None
+        self._loaded = False  # whether the matrix was loaded (on the first ranked read)
         self._data_version = -1
         self._identity: _identity.IndexIdentity | None = None  # what this handle embeds with
         self._synced_generation = -1  # re-embed generation of the file the matrix reflects
@@ -169,6 +170,7 @@ class SqliteStore(BaseStore):
         self._fields = _writes.index_paths(config["fields"])
         self.index_config = config
         self._vectors = VectorIndex(identity.dims)
+        self._loaded = False
         self._term_forms.clear()
         self._last_seq = 0
         self._data_version = -1
@@ -207,7 +209,8 @@ class SqliteStore(BaseStore):
     ) -> bool:
         """Inside a transaction: refuse to rank or write with vectors of another index; when
         the batch ranks (``ranks``), bring the matrix to this very snapshot first, so scores
-        and returned values always come from the same state of the file.
+        and returned values always come from the same state of the file. The matrix is
+        loaded by the first batch that ranks: until then nothing keeps it current.
 
         Returns whether writes must keep vector rows in line (the file has an index).
         """
@@ -216,7 +219,8 @@ class SqliteStore(BaseStore):
         if wanted is not None:
             if found is not None and not found.same(wanted):
                 raise _identity.mismatch(self.path, found, wanted, changed=True)
-            if self._vectors is not None and (ranks or generation != self._synced_generation):
+            stale = self._loaded and generation != self._synced_generation
+            if self._vectors is not None and (ranks or stale):
                 self._sync(conn, generation)
             return True
         if found is None:
@@ -369,8 +373,9 @@ class SqliteStore(BaseStore):
     # ------------------------------------------------------------------ vector matrix sync
 
     def _refresh(self, *, force: bool = False) -> None:
-        """Bring the matrix up to date with the file; cheap when nobody else wrote."""
-        if self._vectors is None:
+        """Bring the matrix up to date with the file; cheap when nobody else wrote (nothing to
+        do before the first ranked read loads it)."""
+        if self._vectors is None or not self._loaded:
             return
         with self._lock:
             conn = self._conn
@@ -396,6 +401,7 @@ class SqliteStore(BaseStore):
             self._last_seq = applied
             self._term_forms.clear()
         self._synced_generation = generation
+        self._loaded = True
 
     # ------------------------------------------------------------------ embedding
 

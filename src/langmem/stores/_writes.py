@@ -29,7 +29,7 @@ from langgraph.store.base import (
 )
 
 from langmem.errors import ConfigurationError, InvalidInputError
-from langmem.stores import _filters
+from langmem.stores import _filters, _lengths
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -253,9 +253,8 @@ def apply(
         if stale:
             conn.executemany("DELETE FROM langmem_vectors WHERE id = ?", stale)
         if wanted:
-            conn.executemany(
-                "INSERT INTO langmem_vectors"
-                " (item_id, field_name, text, text_hash, embedding) VALUES (?, ?, ?, ?, ?)",
+            _lengths.insert(
+                conn,
                 [
                     (item_id, name, text, digest, blobs[digest])
                     for (name, digest), text in wanted.items()
