@@ -44,7 +44,7 @@ from langgraph.store.base import (
 
 from langmem.embeddings._default import embeddings_id
 from langmem.errors import ConfigurationError, IndexMismatchError
-from langmem.stores import _identity, _reads, _reembed, _ttl, _writes
+from langmem.stores import _identity, _reads, _reembed, _snapshot, _ttl, _writes
 from langmem.stores._connection import connect, file_error
 from langmem.stores._search import Forms
 from langmem.stores._sync import sync_vectors
@@ -143,6 +143,8 @@ class SqliteStore(BaseStore):
         self._fields: _writes.IndexPaths = []
         self._vectors: VectorIndex | None = None
         self._loaded = False  # whether the matrix was loaded (on the first ranked read)
+        self._cache = _snapshot.cache_path(self.path)  # a copy of the matrix for new processes
+        self._cache_due = False  # the first load was slow: write the copy after the read
         self._data_version = -1
         self._identity: _identity.IndexIdentity | None = None  # what this handle embeds with
         self._synced_generation = -1  # re-embed generation of the file the matrix reflects
@@ -396,12 +398,26 @@ class SqliteStore(BaseStore):
     def _sync(self, conn: sqlite3.Connection, generation: int) -> None:
         """Apply the file's vector changes to the matrix, inside the caller's transaction."""
         assert self._vectors is not None
+        cache = self._cache if not self._loaded else None
+        cached = _snapshot.load(conn, self._vectors, cache) if cache is not None else None
+        if cached is not None:
+            self._last_seq = cached
         applied = sync_vectors(conn, self._vectors, self._last_seq)
         if applied is not None:
             self._last_seq = applied
             self._term_forms.clear()
         self._synced_generation = generation
         self._loaded = True
+        if cache is not None and len(self._vectors) >= _snapshot.MIN_ROWS:
+            behind = self._last_seq - (cached if cached is not None else 0)
+            self._cache_due = cached is None or behind > _snapshot.STALE_SHARE * len(self._vectors)
+
+    def _save_cache(self) -> None:
+        """After a slow first load: write the matrix cache (outside any transaction)."""
+        with self._lock:
+            if self._cache_due and self._cache is not None and self._vectors is not None:
+                self._cache_due = False
+                _snapshot.save(self._conn, self._vectors, self._cache, self._last_seq)
 
     # ------------------------------------------------------------------ embedding
 
@@ -571,7 +587,9 @@ class SqliteStore(BaseStore):
                 worker=self._worker,
                 refresh_on_read=False,
             )
-            return reader.explain(op, vector)
+            explained = reader.explain(op, vector)
+        self._save_cache()
+        return explained
 
     def _execute(
         self,
@@ -611,6 +629,7 @@ class SqliteStore(BaseStore):
             if touched:
                 with self._write() as conn:
                     _ttl.refresh(conn, touched, time.time())
+            self._save_cache()
         return results
 
     def _apply_writes(

@@ -9,6 +9,7 @@ are stored normalised and the query is normalised, so ``M @ q`` is the cosine.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +58,8 @@ class VectorIndex:
         self.dead = 0
         self.row_of: dict[int, int] = {}
         self.texts: dict[int, str] = {}  # vector id -> the indexed text (for lexical scoring)
+        # texts of rows installed from a saved matrix, decoded when asked (see ``text``)
+        self._packed: Packed | None = None
         # vector id -> the analyzed text, filled as texts become candidates (bounded)
         self.documents: dict[int, ranking.Document] = {}
         # analyzed terms over the live rows whose length is known, and how many live rows
@@ -149,7 +152,7 @@ class VectorIndex:
         if self._unknown_lengths:
             live = self.alive[: self.size]
             for row in np.flatnonzero(live & (self.lengths[: self.size] < 0)).tolist():
-                counted = ranking.length(self.texts.get(int(self.vector_ids[row]), ""))
+                counted = ranking.length(self.text(int(self.vector_ids[row])))
                 self.lengths[row] = counted
                 self._known_length += counted
             self._unknown_lengths = 0
@@ -173,13 +176,56 @@ class VectorIndex:
         if self.dead > 1024 and self.dead * 4 > self.size:
             self._compact()
 
+    def text(self, vector_id: int) -> str:
+        """The indexed text of a row (``""`` for an unknown id)."""
+        found = self.texts.get(vector_id)
+        if found is None and self._packed is not None:
+            found = self._packed.text(vector_id)
+        return found if found is not None else ""
+
+    def install(self, saved: Saved) -> None:
+        """Replace every row with a saved matrix (rows already normalised; see ``_snapshot``)."""
+        self.clear()
+        for prefix in saved.prefixes:
+            self._namespace(prefix)
+        self.matrix = saved.matrix
+        self.vector_ids = saved.vector_ids
+        self.item_ids = saved.item_ids
+        self.namespace_ids = saved.namespace_ids
+        self.lengths = saved.lengths
+        self.size = len(saved.vector_ids)
+        self.alive = np.ones(self.size, dtype=bool)
+        self.row_of = dict(zip(saved.vector_ids.tolist(), range(self.size)))
+        unknown = saved.lengths < 0
+        self._unknown_lengths = int(unknown.sum())
+        self._known_length = int(saved.lengths[~unknown].sum())
+        self._packed = Packed(saved.vector_ids, saved.offsets, saved.texts)
+
+    def saved(self) -> Saved:
+        """The live rows, as :meth:`install` takes them back."""
+        keep = np.flatnonzero(self.alive[: self.size])
+        vector_ids = self.vector_ids[keep]
+        encoded = [self.text(v).encode("utf-8") for v in vector_ids.tolist()]
+        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum([len(text) for text in encoded], out=offsets[1:])
+        return Saved(
+            prefixes=[_SEPARATOR.join(ns) for ns in self.namespaces],
+            vector_ids=vector_ids,
+            item_ids=self.item_ids[keep],
+            namespace_ids=self.namespace_ids[keep],
+            lengths=self.lengths[keep],
+            offsets=offsets,
+            matrix=self.matrix[keep],
+            texts=b"".join(encoded),
+        )
+
     def document(self, vector_id: int) -> ranking.Document:
         """The analyzed text of a row (computed once, kept while the row lives)."""
         found = self.documents.get(vector_id)
         if found is None:
             if len(self.documents) >= _DOCUMENTS_KEPT:
                 self.documents.clear()
-            found = ranking.document(self.texts.get(vector_id, ""))
+            found = ranking.document(self.text(vector_id))
             self.documents[vector_id] = found
         return found
 
@@ -253,6 +299,38 @@ class VectorIndex:
         """Rows whose namespace starts with ``prefix``, best cosine to ``query`` first."""
         allowed = self.namespace_mask(prefix)
         return self.best(self.cosines(query), allowed, top or self.size)
+
+
+@dataclass
+class Saved:
+    """A matrix's live rows as arrays (what ``_snapshot`` writes and reads back)."""
+
+    prefixes: list[str]  # namespace id -> namespace joined by "."
+    vector_ids: NDArray[np.int64]
+    item_ids: NDArray[np.int64]
+    namespace_ids: NDArray[np.int32]
+    lengths: NDArray[np.int64]
+    offsets: NDArray[np.int64]  # row i's text is texts[offsets[i]:offsets[i + 1]] (UTF-8)
+    matrix: NDArray[np.float32]
+    texts: bytes
+
+
+class Packed:
+    """Texts of installed rows in one UTF-8 buffer, found by vector id."""
+
+    def __init__(self, vector_ids: NDArray[np.int64], offsets: NDArray[np.int64], texts: bytes):
+        self._order = np.argsort(vector_ids, kind="stable")
+        self._sorted = vector_ids[self._order]
+        self._offsets = offsets
+        self._texts = texts
+
+    def text(self, vector_id: int) -> str | None:
+        at = int(np.searchsorted(self._sorted, vector_id))
+        if at >= len(self._sorted) or int(self._sorted[at]) != vector_id:
+            return None
+        row = int(self._order[at])
+        start, end = int(self._offsets[row]), int(self._offsets[row + 1])
+        return self._texts[start:end].decode("utf-8")
 
 
 _CHUNK = 64
