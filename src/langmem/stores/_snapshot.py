@@ -40,6 +40,7 @@ MIN_ROWS = 20_000
 STALE_SHARE = 0.25
 """A cache that needed more changes than this share of its rows is written again."""
 _MAGIC = b"LMMATRX1"
+_ALIGN = 64  # the matrix starts on a cache line
 _OFF = frozenset({"0", "false", "no", "off", "none", "disabled"})
 
 
@@ -67,7 +68,7 @@ def load(conn: sqlite3.Connection, vectors: VectorIndex, path: Path) -> int | No
         return None
     try:
         with open(path, "rb") as stream:
-            header = _header(stream)
+            header, start = _header(stream)
             low, high = conn.execute("SELECT MIN(seq), MAX(seq) FROM langmem_changes").fetchone()
             seq = int(header["seq"])
             valid = (
@@ -81,43 +82,57 @@ def load(conn: sqlite3.Connection, vectors: VectorIndex, path: Path) -> int | No
             )
             if not valid:
                 return None
-            saved = _arrays(stream, header, vectors.dims)
+            saved = _arrays(stream, path, header, start, vectors.dims)
     except (OSError, ValueError, KeyError, TypeError):
         return None
     vectors.install(saved)
     return seq
 
 
-def _header(stream: IO[bytes]) -> dict[str, Any]:
+def _header(stream: IO[bytes]) -> tuple[dict[str, Any], int]:
+    """The header, and where the arrays start."""
     if stream.read(len(_MAGIC)) != _MAGIC:
         raise ValueError("not a langmem matrix cache")
     size = int.from_bytes(stream.read(8), "little")
     header: dict[str, Any] = json.loads(stream.read(size).decode("utf-8"))
-    return header
+    return header, _aligned(len(_MAGIC) + 8 + size)
 
 
-def _arrays(stream: IO[bytes], header: dict[str, Any], dims: int) -> Saved:
+def _aligned(offset: int) -> int:
+    return -(-offset // _ALIGN) * _ALIGN
+
+
+def _arrays(stream: IO[bytes], path: Path, header: dict[str, Any], start: int, dims: int) -> Saved:
     rows = int(header["rows"])
+    matrix_bytes = rows * dims * 4
+    text_bytes = int(header["text_bytes"])
+    total = start + matrix_bytes + rows * (8 + 8 + 4 + 8) + (rows + 1) * 8 + text_bytes
+    if os.fstat(stream.fileno()).st_size != total:
+        raise ValueError("truncated matrix cache")
+    # mapped, not read: pages come from the OS cache as the first search touches them, and
+    # copy-on-write keeps every change private to this process (the file is only ever
+    # replaced whole, never written in place)
+    matrix = np.asarray(
+        np.memmap(path, dtype=np.float32, mode="c", offset=start, shape=(rows, dims))
+    )
+    stream.seek(start + matrix_bytes)
 
-    def read(dtype: Any, shape: Any) -> Any:
-        array = np.empty(shape, dtype=dtype)
+    def read(dtype: Any, count: int) -> Any:
+        array = np.empty(count, dtype=dtype)
         if stream.readinto(memoryview(array.data).cast("B")) != array.nbytes:  # type: ignore[attr-defined]
             raise ValueError("truncated matrix cache")
         return array
 
-    saved = Saved(
+    return Saved(
         prefixes=list(header["prefixes"]),
         vector_ids=read(np.int64, rows),
         item_ids=read(np.int64, rows),
         namespace_ids=read(np.int32, rows),
         lengths=read(np.int64, rows),
         offsets=read(np.int64, rows + 1),
-        matrix=read(np.float32, (rows, dims)),
-        texts=stream.read(int(header["text_bytes"])),
+        matrix=matrix,
+        texts=stream.read(text_bytes),
     )
-    if len(saved.texts) != int(header["text_bytes"]):
-        raise ValueError("truncated matrix cache")
-    return saved
 
 
 def save(conn: sqlite3.Connection, vectors: VectorIndex, path: Path, seq: int) -> bool:
@@ -142,14 +157,15 @@ def save(conn: sqlite3.Connection, vectors: VectorIndex, path: Path, seq: int) -
     temporary = path.with_name(f"{path.name}.{token}.tmp")
     try:
         with open(temporary, "wb") as stream:
-            stream.write(_MAGIC + len(encoded).to_bytes(8, "little") + encoded)
+            head = _MAGIC + len(encoded).to_bytes(8, "little") + encoded
+            stream.write(head + b"\0" * (_aligned(len(head)) - len(head)))
             for array in (
+                saved.matrix,
                 saved.vector_ids,
                 saved.item_ids,
                 saved.namespace_ids,
                 saved.lengths,
                 saved.offsets,
-                saved.matrix,
             ):
                 stream.write(np.ascontiguousarray(array).data)
             stream.write(saved.texts)
