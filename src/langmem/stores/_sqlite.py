@@ -4,7 +4,9 @@ Standard-library ``sqlite3`` only (no loadable extension). Writes run in ``BEGIN
 transactions (WAL mode, so readers never wait), roll back on any error, and cascade deletes
 through foreign keys. Embeddings are computed before a transaction opens, and the vector of a
 text already stored is reused instead of recomputed. Search is exact: every vector lives in a
-numpy matrix kept current on writes and refreshed from a change log when another process wrote.
+numpy matrix, loaded by the first ranked read (from the matrix cache beside the file when it is
+valid: ``_snapshot``), kept current on writes and refreshed from a change log when another
+process wrote.
 Queries are answered by hybrid ranking, dense cosine fused with BM25 (see ``ranking``).
 
 This module is the store's spine: connection and transactions, index configuration, the vector
