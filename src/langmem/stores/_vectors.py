@@ -203,7 +203,9 @@ class VectorIndex:
 
     def saved(self) -> Saved:
         """The live rows, as :meth:`install` takes them back."""
-        keep = np.flatnonzero(self.alive[: self.size])
+        live = self.alive[: self.size]
+        # views when every row lives (the usual case right after a load): no 150 MB copy
+        keep: Any = slice(0, self.size) if live.all() else np.flatnonzero(live)
         vector_ids = self.vector_ids[keep]
         encoded = [self.text(v).encode("utf-8") for v in vector_ids.tolist()]
         offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
