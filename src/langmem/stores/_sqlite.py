@@ -25,7 +25,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -469,7 +469,12 @@ class SqliteStore(BaseStore):
             }
         return await asyncio.to_thread(self._execute, plan, blobs, queries)
 
-    def restore(self, items: Iterable[Item]) -> int:
+    def restore(
+        self,
+        items: Iterable[Item],
+        *,
+        ttls: Mapping[tuple[tuple[str, ...], str], tuple[float, datetime]] | None = None,
+    ) -> int:
         """Write ``items`` as they are, timestamps included, all in one transaction.
 
         For moving memories between stores (``langmem memories import``, store copies):
@@ -477,6 +482,9 @@ class SqliteStore(BaseStore):
         ``updated_at`` (an existing item with the same namespace and key is overwritten). Texts
         are embedded with this store's model before the transaction opens. Either every item
         is written or, on any error, none is. Returns how many items were written.
+
+        ``ttls`` maps ``(namespace, key)`` to ``(ttl_minutes, expires_at)``: those items keep
+        that TTL and that exact expiry (a naive time is taken as UTC); the others get none.
 
         Example:
             >>> from datetime import datetime, timezone
@@ -502,7 +510,11 @@ class SqliteStore(BaseStore):
             for item in listed
         }
         for write in plan.writes:
-            write.stamps = stamps[(tuple(write.op.namespace), str(write.op.key))]
+            where = (tuple(write.op.namespace), str(write.op.key))
+            write.stamps = stamps[where]
+            kept = (ttls or {}).get(where)
+            if kept is not None:
+                write.expiry = (float(kept[0]), _utc(kept[1]).timestamp())
         missing, blobs = self._lookup(plan)
         if missing:
             blobs.update(zip(missing, self._embed_documents([plan.texts[h] for h in missing])))
@@ -690,8 +702,13 @@ class SqliteStore(BaseStore):
         return f"SqliteStore({self.path!r}, embeddings={model!r}, hybrid={self.hybrid})"
 
 
-def _iso(moment: datetime) -> str:
-    """An item timestamp as stored: ISO 8601 in UTC (a naive time is taken as UTC)."""
+def _utc(moment: datetime) -> datetime:
+    """``moment`` in UTC (a naive time is taken as UTC)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat()
+    return moment.astimezone(timezone.utc)
+
+
+def _iso(moment: datetime) -> str:
+    """An item timestamp as stored: ISO 8601 in UTC (a naive time is taken as UTC)."""
+    return _utc(moment).isoformat()

@@ -96,6 +96,7 @@ class Write:
     texts: list[tuple[str, str, bytes]] = field(default_factory=list)  # (field, text, hash)
     value: str | None = None  # the value as JSON; ``None`` for a delete
     stamps: tuple[str, str] | None = None  # (created_at, updated_at) kept by a restore
+    expiry: tuple[float, float] | None = None  # (ttl_minutes, expires_at) kept by a restore
 
 
 @dataclass
@@ -217,6 +218,8 @@ def apply(
             continue
         ttl = op.ttl
         expires = now + float(ttl) * 60.0 if ttl is not None else None
+        if write.expiry is not None:
+            ttl, expires = write.expiry
         created, updated = write.stamps or (stamp, stamp)
         # a restore keeps the given created_at; an ordinary put keeps the stored one
         keep = "excluded.created_at" if write.stamps else "langmem_items.created_at"
