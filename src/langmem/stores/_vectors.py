@@ -57,9 +57,9 @@ class VectorIndex:
         self.size = 0
         self.dead = 0
         self.row_of: dict[int, int] = {}
-        self.texts: dict[int, str] = {}  # vector id -> the indexed text (for lexical scoring)
-        # texts of rows installed from a saved matrix, decoded when asked (see ``text``)
-        self._packed: Packed | None = None
+        # vector id -> the indexed text (for lexical scoring); rows installed from a saved
+        # matrix keep theirs packed, decoded when asked
+        self.texts = Texts()
         # vector id -> the analyzed text, filled as texts become candidates (bounded)
         self.documents: dict[int, ranking.Document] = {}
         # analyzed terms over the live rows whose length is known, and how many live rows
@@ -178,10 +178,8 @@ class VectorIndex:
 
     def text(self, vector_id: int) -> str:
         """The indexed text of a row (``""`` for an unknown id)."""
-        found = self.texts.get(vector_id)
-        if found is None and self._packed is not None:
-            found = self._packed.text(vector_id)
-        return found if found is not None else ""
+        found: str = self.texts.get(vector_id, "")
+        return found
 
     def install(self, saved: Saved) -> None:
         """Replace every row with a saved matrix (rows already normalised; see ``_snapshot``)."""
@@ -199,7 +197,7 @@ class VectorIndex:
         unknown = saved.lengths < 0
         self._unknown_lengths = int(unknown.sum())
         self._known_length = int(saved.lengths[~unknown].sum())
-        self._packed = Packed(saved.vector_ids, saved.offsets, saved.texts)
+        self.texts.packed = Packed(saved.vector_ids, saved.offsets, saved.texts)
 
     def saved(self) -> Saved:
         """The live rows, as :meth:`install` takes them back."""
@@ -315,6 +313,30 @@ class Saved:
     offsets: NDArray[np.int64]  # row i's text is texts[offsets[i]:offsets[i + 1]] (UTF-8)
     matrix: NDArray[np.float32]
     texts: bytes
+
+
+class Texts(dict[int, str]):
+    """Vector id -> text: the texts added row by row, then those of installed rows (``packed``,
+    decoded on each lookup). Iterating or counting sees the added ones only."""
+
+    packed: Packed | None = None
+
+    def get(self, vector_id: int, default: Any = None) -> Any:  # type: ignore[override]
+        found = dict.get(self, vector_id)
+        if found is None and self.packed is not None:
+            found = self.packed.text(vector_id)
+        return default if found is None else found
+
+    def __missing__(self, vector_id: int) -> str:
+        found = self.packed.text(vector_id) if self.packed is not None else None
+        if found is None:
+            raise KeyError(vector_id)
+        return found
+
+    def __contains__(self, vector_id: object) -> bool:
+        if dict.__contains__(self, vector_id):
+            return True
+        return isinstance(vector_id, int) and self.get(vector_id) is not None
 
 
 class Packed:
