@@ -353,3 +353,20 @@ def test_processes_writing_the_same_file_keep_a_cached_load_exact(
         got = [(i.key, w) for i, w in fresh.explain(("shared",), query, limit=8)]
         assert got == [(i.key, w) for i, w in reference.explain(("shared",), query, limit=8)]
     assert _loaded_from_cache(fresh) and not _loaded_from_cache(reference)
+
+
+@pytest.mark.usefixtures("small_cache")
+def test_a_busy_file_gets_no_cache_and_the_next_handle_writes_it(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    _fill(SqliteStore(path, index=_index()), 20)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process is in the middle of a write
+    store = SqliteStore(path, index=_index())
+    assert store.search(("u",), query="tea", limit=3)
+    holder.execute("ROLLBACK")
+    holder.close()
+    cache = Path(f"{path}{_snapshot.SUFFIX}")
+    assert not cache.exists()  # no token could be recorded, so no file was written
+    again = SqliteStore(path, index=_index())
+    assert again.search(("u",), query="tea", limit=3)
+    assert cache.exists() and list(tmp_path.glob("*.tmp")) == []

@@ -136,13 +136,18 @@ def _arrays(stream: IO[bytes], path: Path, header: dict[str, Any], start: int, d
 
 
 def save(conn: sqlite3.Connection, vectors: VectorIndex, path: Path, seq: int) -> bool:
-    """Write the cache of ``vectors`` (as of change ``seq``), then record its token.
+    """Record a new token, then write the cache of ``vectors`` (as of change ``seq``) with it.
 
-    Call it outside any transaction. Best effort: returns ``False`` when the file cannot be
-    written or the database is busy (the next process then loads from SQLite and tries again).
+    Call it outside any transaction. Best effort: returns ``False`` when the database cannot
+    take the token (read-only, busy) or the file cannot be written; the next process then
+    loads from SQLite and tries again. The token goes first, so a file that cannot be recorded
+    is never written, and a reader that sees the new token before the file is in place finds
+    the old file's token, not this one, and loads from SQLite.
     """
-    saved = vectors.saved()
     token = uuid.uuid4().hex
+    if not _record(conn, token, path):
+        return False
+    saved = vectors.saved()
     header = {
         "token": token,
         "seq": seq,
@@ -174,6 +179,11 @@ def save(conn: sqlite3.Connection, vectors: VectorIndex, path: Path, seq: int) -
         logger.debug("langmem: cannot write the matrix cache %s: %s", path, exc)
         temporary.unlink(missing_ok=True)
         return False
+    return True
+
+
+def _record(conn: sqlite3.Connection, token: str, path: Path) -> bool:
+    """Record ``token`` as the valid cache's, waiting at most 50 ms for the write lock."""
     busy = conn.execute("PRAGMA busy_timeout").fetchone()[0]
     conn.execute("PRAGMA busy_timeout = 50")
     try:
