@@ -208,20 +208,30 @@ def _loaded_from_cache(store: SqliteStore) -> bool:
 QUERIES = ["tea Berlin", "living lives", "note 7", "jazz piano vegan garden"]
 
 
+def _cached(tmp_path: Path, count: int) -> tuple[Path, SqliteStore]:
+    """A store file of ``count`` texts whose first search wrote the matrix cache."""
+    path = tmp_path / "s.sqlite"
+    store = SqliteStore(path, index=_index())
+    _fill(store, count)
+    store.search(("u",), query="tea")  # loads from SQLite and writes the cache
+    return path, store
+
+
+def _assert_same_ranking(store: SqliteStore, reference: SqliteStore, queries: list[str]) -> None:
+    for query in queries:
+        assert _explained(store, query) == _explained(reference, query)
+
+
 @pytest.mark.usefixtures("small_cache")
 def test_a_new_handle_loads_the_cache_and_ranks_exactly_as_from_sqlite(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "s.sqlite"
-    first = SqliteStore(path, index=_index())
-    _fill(first, 40)
-    first.search(("u",), query="tea")  # loads from SQLite and writes the cache
+    path, first = _cached(tmp_path, 40)
     cache = Path(f"{path}{_snapshot.SUFFIX}")
     assert cache.exists() and not _loaded_from_cache(first)
     second = SqliteStore(path, index=_index())
     reference = _uncached(path, monkeypatch)
-    for query in QUERIES:
-        assert _explained(second, query) == _explained(reference, query)
+    _assert_same_ranking(second, reference, QUERIES)
     assert _loaded_from_cache(second) and not _loaded_from_cache(reference)
     vectors, expected = second._vectors, reference._vectors
     assert vectors is not None and expected is not None
@@ -232,18 +242,14 @@ def test_a_new_handle_loads_the_cache_and_ranks_exactly_as_from_sqlite(
     # the cached handle keeps up with writes like any other
     second.put(("u", "user-1"), "k3", {"text": "Porto, and nothing else"})
     first.delete(("u", "user-2"), "k5")
-    for query in [*QUERIES, "Porto"]:
-        assert _explained(second, query) == _explained(reference, query)
+    _assert_same_ranking(second, reference, [*QUERIES, "Porto"])
 
 
 @pytest.mark.usefixtures("small_cache")
 def test_changes_after_the_cache_are_applied_from_the_log(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "s.sqlite"
-    writer = SqliteStore(path, index=_index())
-    _fill(writer, 40)
-    writer.search(("u",), query="tea")
+    path, writer = _cached(tmp_path, 40)
     # other processes write after the cache was made: puts, updates, deletes, a TTL sweep
     _fill(writer, 5, start=40)
     writer.put(("u", "user-0"), "k0", {"text": "k0 now says Lisbon jazz"})
@@ -253,8 +259,7 @@ def test_changes_after_the_cache_are_applied_from_the_log(
     assert writer.sweep_ttl() == 1
     fresh = SqliteStore(path, index=_index())
     reference = _uncached(path, monkeypatch)
-    for query in [*QUERIES, "Lisbon jazz"]:
-        assert _explained(fresh, query) == _explained(reference, query)
+    _assert_same_ranking(fresh, reference, [*QUERIES, "Lisbon jazz"])
     assert _loaded_from_cache(fresh)
     assert fresh._vectors is not None and fresh._vectors.total_length == _expected_total(path)
 
@@ -264,10 +269,7 @@ def test_changes_after_the_cache_are_applied_from_the_log(
 def test_a_cache_that_does_not_match_the_file_is_never_used(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
 ) -> None:
-    path = tmp_path / "s.sqlite"
-    store = SqliteStore(path, index=_index())
-    _fill(store, 30)
-    store.search(("u",), query="tea")
+    path, store = _cached(tmp_path, 30)
     cache = Path(f"{path}{_snapshot.SUFFIX}")
     conn = sqlite3.connect(path)
     if damage == "token":  # e.g. a backup restored from before the cache was written
@@ -287,8 +289,7 @@ def test_a_cache_that_does_not_match_the_file_is_never_used(
         store.reembed(_index())  # same model, new vectors and generation
     fresh = SqliteStore(path, index=_index())
     reference = _uncached(path, monkeypatch)
-    for query in QUERIES:
-        assert _explained(fresh, query) == _explained(reference, query)
+    _assert_same_ranking(fresh, reference, QUERIES)
     assert not _loaded_from_cache(fresh)
     # the fresh handle loaded from SQLite and wrote a valid cache again
     again = SqliteStore(path, index=_index())
