@@ -40,7 +40,7 @@ MIN_ROWS = 20_000
 STALE_SHARE = 0.25
 """A cache that needed more changes than this share of its rows is written again."""
 _MAGIC = b"LMMATRX1"
-_ALIGN = 64  # the matrix starts on a cache line
+_ALIGN = 64  # the matrix starts on a cache line (a file that can be mapped as it is)
 _OFF = frozenset({"0", "false", "no", "off", "none", "disabled"})
 
 
@@ -82,7 +82,7 @@ def load(conn: sqlite3.Connection, vectors: VectorIndex, path: Path) -> int | No
             )
             if not valid:
                 return None
-            saved = _arrays(stream, path, header, start, vectors.dims)
+            saved = _arrays(stream, header, start, vectors.dims)
     except (OSError, ValueError, KeyError, TypeError):
         return None
     vectors.install(saved)
@@ -102,27 +102,24 @@ def _aligned(offset: int) -> int:
     return -(-offset // _ALIGN) * _ALIGN
 
 
-def _arrays(stream: IO[bytes], path: Path, header: dict[str, Any], start: int, dims: int) -> Saved:
+def _arrays(stream: IO[bytes], header: dict[str, Any], start: int, dims: int) -> Saved:
     rows = int(header["rows"])
     matrix_bytes = rows * dims * 4
     text_bytes = int(header["text_bytes"])
     total = start + matrix_bytes + rows * (8 + 8 + 4 + 8) + (rows + 1) * 8 + text_bytes
     if os.fstat(stream.fileno()).st_size != total:
         raise ValueError("truncated matrix cache")
-    # mapped, not read: pages come from the OS cache as the first search touches them, and
-    # copy-on-write keeps every change private to this process (the file is only ever
-    # replaced whole, never written in place)
-    matrix = np.asarray(
-        np.memmap(path, dtype=np.float32, mode="c", offset=start, shape=(rows, dims))
-    )
-    stream.seek(start + matrix_bytes)
+    stream.seek(start)
 
-    def read(dtype: Any, count: int) -> Any:
-        array = np.empty(count, dtype=dtype)
+    def read(dtype: Any, shape: Any) -> Any:
+        # read into the process's own memory, not mapped: anonymous memory gets huge pages, so
+        # every later scan of the matrix is as fast as after a load from SQLite
+        array = np.empty(shape, dtype=dtype)
         if stream.readinto(memoryview(array.data).cast("B")) != array.nbytes:  # type: ignore[attr-defined]
             raise ValueError("truncated matrix cache")
         return array
 
+    matrix = read(np.float32, (rows, dims))
     return Saved(
         prefixes=list(header["prefixes"]),
         vector_ids=read(np.int64, rows),
