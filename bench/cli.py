@@ -5,10 +5,13 @@ namespaces, 384-d HashingEmbeddings vectors, so building takes a minute, not the
 would), then runs the real console script in fresh processes and reports the median wall time
 of a whole-store search and a one-user search, next to the bare interpreter start-up (the floor
 any Python command pays), the command's own start-up (``--version``, ``store info``, which
-reads the file with SQL only but imports the store library) and the target (1 s). Every store
-operation, a list too, loads the file's whole vector matrix first (the embedded store's design).
-MiniLM is not in the timed path: it would add its own load and query-embedding time, measured
-here separately in a fresh process.
+reads the file with SQL only but imports the store library) and the target (1 s). A search
+loads the file's whole vector matrix (the embedded store's design), from the matrix cache beside
+the file (``<file>-lmmatrix``, written by the first search that loaded it from SQLite; one
+untimed search first makes sure it is there), and, in the "no cache" row, row by row from SQLite
+(``LANGMEM_MATRIX_CACHE=0``). A list, get or write does not load the matrix. MiniLM is not in the
+timed path: it would add its own load and query-embedding time, measured here separately in a
+fresh process.
 
     python bench/cli.py [--items 100000] [--runs 5]
 """
@@ -103,13 +106,13 @@ def build(path: Path, items: int) -> None:
     print(f"built {items} items in {time.perf_counter() - started:.1f} s -> {path}")
 
 
-def wall(args: list[str], runs: int) -> tuple[float, float]:
+def wall(args: list[str], runs: int, env: dict[str, str] | None = None) -> tuple[float, float]:
     """Median wall time and median CPU time (user + system) of a fresh process running args."""
     times, cpu = [], []
     for _ in range(runs):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        subprocess.run(args, check=True, capture_output=True)
+        subprocess.run(args, check=True, capture_output=True, env=env)
         times.append(time.perf_counter() - started)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
@@ -153,15 +156,20 @@ def main() -> None:
             *store,
         ],
         "search --table": [command, "memories", "search", "tea", "--table", *store],
+        "search, no cache": [command, "memories", "search", "Berlin marathon", *store],
     }
+    no_cache = {**os.environ, "LANGMEM_MATRIX_CACHE": "0"}
+    subprocess.run(cases["search, whole store"], check=True, capture_output=True)  # the cache
+    cache = Path(f"{path}-lmmatrix")
+    size = f"{cache.stat().st_size / 1e6:.0f} MB" if cache.exists() else "absent"
     print(
         f"{options.items} items, median of {options.runs} fresh processes; load average "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (wall time suffers from load; "
-        "CPU time less so)"
+        f"CPU time less so); matrix cache {size}"
     )
     print(f"{'what':<30}{'wall s':>8}{'/ target 1 s':>14}{'cpu s':>8}")
     for label, args in cases.items():
-        seconds, cpu = wall(args, options.runs)
+        seconds, cpu = wall(args, options.runs, no_cache if label.endswith("no cache") else None)
         print(f"{label:<30}{seconds:>8.3f}{seconds / TARGET_S:>13.2f}x{cpu:>8.3f}")
     probe = (
         "import time; t = time.perf_counter(); "

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -231,3 +234,90 @@ def test_store_info_of_a_store_without_file() -> None:
         '{"store":"memory://?embed=hashing&dims=16","index":{"embeddings":"langmem-hashing-16",'
         '"dims":16,"fields":["$"]},"memories":0,"namespaces":{}}\n'
     )
+
+
+def _ttls(path: Path) -> list[tuple[str, str, float, float]]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(
+            "SELECT prefix, key, ttl_minutes, expires_at FROM langmem_items"
+            " WHERE ttl_minutes IS NOT NULL ORDER BY prefix, key"
+        ).fetchall()
+    finally:
+        conn.close()
+
+
+def test_ttls_round_trip_with_their_exact_expiry(tmp_path: Path) -> None:
+    url = seeded_store(tmp_path)
+    store = SqliteStore(tmp_path / "seed.sqlite")
+    store.put(("memories", "alice"), "t1", {"content": "Alice is in Lisbon this week"}, ttl=90)
+    store.put(("memories", "bob"), "t2", {"content": "Bob's gate is B12"}, ttl=2.5)
+    store.close()
+    first = run("memories", "export", "--store", url)
+    assert first.exit_code == 0, first.stderr
+    lines = [json.loads(text) for text in first.stdout.splitlines()]
+    timed = {r["key"]: r for r in lines if "ttl_minutes" in r}
+    assert sorted(timed) == ["t1", "t2"] and len(lines) == 5
+    assert timed["t1"]["ttl_minutes"] == 90.0 and timed["t2"]["ttl_minutes"] == 2.5
+    assert all("ttl_minutes" not in r and "expires_at" not in r for r in lines if r["key"] < "t")
+    expiry = datetime.fromisoformat(timed["t1"]["expires_at"])
+    assert abs(expiry.timestamp() - (time.time() + 90 * 60)) < 60
+    # exporting does not refresh the TTLs: the same bytes a moment later
+    time.sleep(0.01)
+    assert run("memories", "export", "--store", url).stdout == first.stdout
+    source = tmp_path / "timed.jsonl"
+    source.write_text(first.stdout, encoding="utf-8")
+    other = tmp_path / "other.sqlite"
+    imported = run("memories", "import", str(source), "--store", f"sqlite:///{other}?embed=hashing")
+    assert imported.exit_code == 0, imported.stderr
+    again = run("memories", "export", "--store", f"sqlite:///{other}")
+    assert again.stdout == first.stdout  # byte-identical, expiry included
+    assert [row[:3] for row in _ttls(other)] == [
+        ("memories.alice", "t1", 90.0),
+        ("memories.bob", "t2", 2.5),
+    ]
+    assert [row[3] for row in _ttls(other)] == pytest.approx(
+        [row[3] for row in _ttls(tmp_path / "seed.sqlite")], abs=1e-6
+    )
+    # an item whose TTL ran out while the file travelled is imported already expired
+    gone = first.stdout.replace(timed["t2"]["expires_at"], "2020-01-01T00:00:00+00:00")
+    assert (
+        run("memories", "import", "-", "--store", f"sqlite:///{other}", input=gone).exit_code == 0
+    )
+    found = run("memories", "get", "t2", "-n", "memories/bob", "--store", f"sqlite:///{other}")
+    assert found.exit_code == 1 and "no memory with key 't2'" in found.stderr
+
+
+def test_ttl_fields_are_checked(tmp_path: Path) -> None:
+    base = (
+        '{"namespace":["m"],"key":"k","value":{},"created_at":"2024-01-01T00:00:00",'
+        '"updated_at":"2024-01-01T00:00:00"'
+    )
+    cases = {
+        base + ',"ttl_minutes":5}': "ttl_minutes without expires_at (an item's TTL needs both)",
+        base + ',"expires_at":"2030-01-01T00:00:00"}': "expires_at without ttl_minutes",
+        base + ',"ttl_minutes":0,"expires_at":"2030-01-01T00:00:00"}': "ttl_minutes 0 must be",
+        base + ',"ttl_minutes":"5","expires_at":"2030-01-01T00:00:00"}': "ttl_minutes '5' must",
+        base + ',"ttl_minutes":5,"expires_at":"soon"}': "expires_at 'soon' is not an ISO 8601",
+    }
+    for text, expected in cases.items():
+        result = run("memories", "import", "-", "--store", str(tmp_path / "s.sqlite"), input=text)
+        assert result.exit_code == 1
+        assert result.stderr.startswith(f"error: <stdin>, line 1: {expected}"), result.stderr
+    assert (
+        not (tmp_path / "s.sqlite").exists()
+        or run("memories", "export", "--store", str(tmp_path / "s.sqlite")).stdout == ""
+    )
+
+
+def test_a_store_that_cannot_keep_ttls_gets_the_items_and_the_count() -> None:
+    timed = (
+        '{"namespace":["m"],"key":"k","value":{"content":"x"},"created_at":"2024-01-01T00:00:00'
+        '+00:00","updated_at":"2024-01-01T00:00:00+00:00","ttl_minutes":5.0,'
+        '"expires_at":"2030-01-01T00:00:00+00:00"}'
+    )
+    items = _transfer.parse_lines([timed, *seed_text().splitlines()], "lines")
+    target = InMemoryStore()
+    assert _transfer.write_items(target, items) == 4
+    assert _transfer.dropped_ttls(target, items) == 1
+    assert target.get(("m",), "k") is not None

@@ -100,3 +100,26 @@ def test_search_explain_matches_the_embedded_store(tmp_path: Path, pg_database: 
         shown.append([_rounded(line) for line in result.stdout.splitlines()])
     assert shown[0], "nothing found: the comparison would prove nothing"
     assert shown[1] == shown[0]
+
+
+def test_ttls_export_from_postgres_as_from_the_embedded_store(
+    tmp_path: Path, pg_database: str
+) -> None:
+    from langmem.stores import SqliteStore
+
+    embedded = seeded_store(tmp_path)
+    store = SqliteStore(tmp_path / "seed.sqlite")
+    store.put(("memories", "alice"), "t1", {"content": "Alice is in Lisbon this week"}, ttl=90)
+    store.close()
+    postgres = f"{pg_database}?embed=hashing"
+    assert run("store", "copy", embedded, postgres).exit_code == 0  # TTLs copied as stored
+    exported = run("memories", "export", "--store", embedded).stdout
+    assert '"ttl_minutes":90.0,"expires_at":' in exported
+    assert run("memories", "export", "--store", postgres).stdout == exported
+    # importing into PostgreSQL keeps the items and says their TTLs were left out
+    other = run("memories", "import", "-", "--store", postgres, input=exported)
+    assert other.exit_code == 0
+    assert other.stderr == (
+        "warning: 1 memories have a TTL that PostgresStore cannot restore: they were imported "
+        "without one (import into the embedded store to keep TTLs).\n"
+    )

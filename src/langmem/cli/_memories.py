@@ -303,6 +303,8 @@ def delete(keys: tuple[str, ...], namespace: str, store_url: str | None, table: 
 def export(namespace: str | None, output: IO[str], store_url: str | None) -> None:
     """Write every memory under a namespace as JSON Lines (sorted; import reads it back).
 
+    Memories with a TTL carry ttl_minutes and expires_at; exporting does not refresh them.
+
     A namespace's export ends with langmem's records about it (change history, superseded,
     quarantined and held values), so import restores those too."""
     from typing import get_args
@@ -326,8 +328,9 @@ def import_(source: IO[str], store_url: str | None, table: bool) -> None:
     """Read memories from SOURCE (JSON Lines, as export writes; - for stdin) into the store.
 
     The whole file is checked first; then every memory is written in one transaction with its
-    own timestamps and re-embedded by the target store. A bad line stops the import before
-    anything is written. Existing memories with the same namespace and key are overwritten.
+    own timestamps (and TTL, on the embedded store) and re-embedded by the target store. A bad
+    line stops the import before anything is written. Existing memories with the same
+    namespace and key are overwritten.
     """
     name = source_name(source)
     try:
@@ -338,5 +341,13 @@ def import_(source: IO[str], store_url: str | None, table: bool) -> None:
         ) from None
     with _opened(store_url, must_exist=False) as store, progress("import", len(items)) as step:
         written = _transfer.write_items(store, items, advance=step)
+        dropped = _transfer.dropped_ttls(store, items)
+    if dropped:
+        click.echo(
+            f"warning: {dropped} memories have a TTL that {type(store).__name__} cannot "
+            "restore: they were imported without one (import into the embedded store to keep "
+            "TTLs).",
+            err=True,
+        )
     namespaces = sorted({show_namespace(i.namespace) for i in items})
     Output(table=table).record({"imported": written, "namespaces": namespaces})

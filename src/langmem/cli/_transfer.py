@@ -1,18 +1,20 @@
 """Memories as JSON Lines: one item per line, for export, import and copies between stores.
 
 A line is ``{"namespace": [...], "key": ..., "value": {...}, "created_at": ..., "updated_at":
-...}`` (ISO 8601 times). Export sorts items by namespace and key, so exporting the same
+...}`` (ISO 8601 times), plus ``"ttl_minutes"`` and ``"expires_at"`` for an item with a TTL.
+Export sorts items by namespace and key and does not refresh TTLs, so exporting the same
 memories twice gives the same bytes. Import reads and checks the whole file before writing
 anything, then writes every item in one transaction with its own timestamps (a store with a
-``restore(items)`` method, such as the embedded ``SqliteStore``); other stores get one batch
-of puts, which stamps the current time.
+``restore(items)`` method, such as the embedded ``SqliteStore``, which also keeps each TTL and
+its expiry); other stores get one batch of puts, which stamps the current time.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from langmem.errors import InvalidInputError
@@ -22,6 +24,10 @@ if TYPE_CHECKING:
 
 PAGE = 1000
 FIELDS = ("namespace", "key", "value", "created_at", "updated_at")
+TTL_FIELDS = ("ttl_minutes", "expires_at")
+
+Ttl = tuple[float, datetime]
+"""An item's TTL in minutes and the moment it expires."""
 
 
 def item_record(item: Item) -> dict[str, Any]:
@@ -46,26 +52,72 @@ def export_line(item: Item) -> str:
     record = item_record(item)
     # a sorted dump read back gives dicts whose insertion order is sorted, at every depth
     record["value"] = json.loads(json.dumps(record["value"], sort_keys=True))
+    ttl = getattr(item, "ttl", None)
+    if ttl is not None:
+        record["ttl_minutes"] = ttl[0]
+        record["expires_at"] = ttl[1].astimezone(timezone.utc).isoformat()
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
 def iter_items(store: BaseStore, prefix: tuple[str, ...]) -> list[Item]:
-    """Every item under ``prefix`` (all of them for ``()``), sorted by namespace and key."""
+    """Every item under ``prefix`` (all of them for ``()``), sorted by namespace and key, each
+    with its TTL when it has one and the store tells (reading does not refresh TTLs)."""
     found: list[Item] = []
     offset = 0
     while True:
-        page = store.search(prefix, limit=PAGE, offset=offset)
+        page = store.search(prefix, limit=PAGE, offset=offset, refresh_ttl=False)
         found.extend(page)
         if len(page) < PAGE:
             break
         offset += PAGE
+    from langmem.cli._timed import TimedItem
+
     unique = {(tuple(item.namespace), item.key): item for item in found}
-    return [unique[k] for k in sorted(unique)]
+    ttls = stored_ttls(store, prefix) if unique else {}
+    return [TimedItem(unique[k], ttls[k]) if k in ttls else unique[k] for k in sorted(unique)]
+
+
+def stored_ttls(
+    store: BaseStore, prefix: tuple[str, ...]
+) -> dict[tuple[tuple[str, ...], str], Ttl]:
+    """``(namespace, key) -> (ttl_minutes, expires_at)`` of the items with a TTL under
+    ``prefix``, read from the embedded or the PostgreSQL store's table (other stores: none)."""
+    from langmem.stores._sqlite import SqliteStore
+
+    text = ".".join(prefix)
+    rows: list[tuple[str, str, float, Any]] = []
+    if isinstance(store, SqliteStore):
+        with store._read() as conn:
+            rows = conn.execute(
+                "SELECT prefix, key, ttl_minutes, expires_at FROM langmem_items"
+                " WHERE ttl_minutes IS NOT NULL AND expires_at IS NOT NULL"
+                " AND (? = '' OR prefix = ? OR (prefix >= ? AND prefix < ?))",
+                (text, text, text + ".", text + "/"),
+            ).fetchall()
+        rows = [(p, k, t, datetime.fromtimestamp(e, tz=timezone.utc)) for p, k, t, e in rows]
+    elif "langmem.stores._postgres" in sys.modules:
+        from langmem.stores._postgres import PostgresStore
+
+        if isinstance(store, PostgresStore):
+            with store._transaction() as cur:
+                cur.execute(
+                    "SELECT prefix, key, ttl_minutes, expires_at FROM store"
+                    " WHERE ttl_minutes IS NOT NULL AND expires_at IS NOT NULL"
+                    " AND (%s = '' OR prefix = %s OR (prefix >= %s AND prefix < %s))",
+                    (text, text, text + ".", text + "/"),
+                )
+                rows = [
+                    (r["prefix"], r["key"], r["ttl_minutes"], r["expires_at"])
+                    for r in cur.fetchall()
+                ]
+    return {(tuple(p.split(".")), k): (float(t), e) for p, k, t, e in rows}
 
 
 def parse_lines(lines: Iterable[str], source: str) -> list[Item]:
     """Items from JSON Lines; the first bad line raises, naming ``source`` and its number."""
     from langgraph.store.base import Item
+
+    from langmem.cli._timed import TimedItem
 
     items: list[Item] = []
     seen: dict[tuple[tuple[str, ...], str], int] = {}
@@ -75,6 +127,7 @@ def parse_lines(lines: Iterable[str], source: str) -> list[Item]:
         try:
             record = json.loads(line)
             namespace, key, value, created, updated = _fields(record)
+            ttl = _ttl(record)
         except (ValueError, TypeError) as exc:
             raise InvalidInputError(
                 f"{source}, line {number}: {exc}. Each line must be a JSON object with "
@@ -87,9 +140,10 @@ def parse_lines(lines: Iterable[str], source: str) -> list[Item]:
                 f"already appears on line {seen[namespace, key]}; nothing was imported."
             )
         seen[namespace, key] = number
-        items.append(
-            Item(namespace=namespace, key=key, value=value, created_at=created, updated_at=updated)
+        item = Item(
+            namespace=namespace, key=key, value=value, created_at=created, updated_at=updated
         )
+        items.append(item if ttl is None else TimedItem(item, ttl))
     return items
 
 
@@ -120,14 +174,49 @@ def _fields(record: Any) -> tuple[tuple[str, ...], str, dict[str, Any], datetime
     return tuple(namespace), key, value, times[0], times[1]
 
 
+def _ttl(record: dict[str, Any]) -> Ttl | None:
+    """The line's TTL: both of ``ttl_minutes`` and ``expires_at``, or neither."""
+    given = [name for name in TTL_FIELDS if name in record]
+    if not given:
+        return None
+    if len(given) == 1:
+        missing = TTL_FIELDS[1 - TTL_FIELDS.index(given[0])]
+        raise ValueError(f"{given[0]} without {missing} (an item's TTL needs both)")
+    minutes = record["ttl_minutes"]
+    if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or not minutes > 0:
+        raise ValueError(f"ttl_minutes {minutes!r} must be a positive number of minutes")
+    try:
+        expires = datetime.fromisoformat(record["expires_at"])
+    except (TypeError, ValueError):
+        raise ValueError(f"expires_at {record['expires_at']!r} is not an ISO 8601 time") from None
+    return float(minutes), expires
+
+
+def dropped_ttls(store: BaseStore, items: list[Item]) -> int:
+    """How many of ``items`` have a TTL that ``store`` cannot restore (only the embedded store
+    keeps TTLs and expiry on import)."""
+    from langmem.stores._sqlite import SqliteStore
+
+    if isinstance(store, SqliteStore):
+        return 0
+    return sum(1 for item in items if getattr(item, "ttl", None) is not None)
+
+
 def write_items(
     store: BaseStore, items: list[Item], *, advance: Callable[[int], None] | None = None
 ) -> int:
-    """Write ``items`` into ``store`` all at once, keeping timestamps where the store can."""
+    """Write ``items`` into ``store`` all at once, keeping timestamps (and TTLs) where the store
+    can."""
     from langgraph.store.base import PutOp
 
+    from langmem.cli._timed import TimedItem
+    from langmem.stores._sqlite import SqliteStore
+
     restore = getattr(store, "restore", None)
-    if callable(restore):
+    if isinstance(store, SqliteStore):
+        ttls = {(tuple(i.namespace), i.key): i.ttl for i in items if isinstance(i, TimedItem)}
+        written = store.restore(items, ttls=ttls)
+    elif callable(restore):
         written = int(restore(items))
     else:
         store.batch([PutOp(tuple(i.namespace), i.key, dict(i.value)) for i in items])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 
 from langmem.errors import StoreFileError
+from langmem.stores._lengths import reconcile
 from langmem.stores._migrations import migrate
 
 
@@ -31,6 +32,7 @@ def connect(path: str, timeout: float) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         migrate(conn)
+        reconcile(conn)
         return conn
     except sqlite3.Error as exc:
         if conn is not None:

@@ -19,7 +19,7 @@ import numpy as np
 from langgraph.store.base import BaseStore
 
 from langmem.errors import ConfigurationError
-from langmem.stores import _writes
+from langmem.stores import _lengths, _writes
 
 if TYPE_CHECKING:
     from langmem.stores._postgres import PostgresStore
@@ -232,9 +232,8 @@ def _write_sqlite(store: SqliteStore, items: list[StoredItem]) -> None:
                 (item.prefix, item.key),
             ).fetchone()[0]
             conn.execute("DELETE FROM langmem_vectors WHERE item_id = ?", (item_id,))
-            conn.executemany(
-                "INSERT INTO langmem_vectors"
-                " (item_id, field_name, text, text_hash, embedding) VALUES (?, ?, ?, ?, ?)",
+            _lengths.insert(
+                conn,
                 [
                     (
                         item_id,

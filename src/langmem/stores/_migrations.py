@@ -16,7 +16,9 @@ Tables (LangGraph's ``store``/``store_vectors`` shapes, plus what exact hybrid s
 - ``langmem_fts``: an FTS5 index over the vector texts (BM25 lexical search), kept by triggers;
   words are not stemmed (names, numbers and rare words are what it is for), and
   ``langmem_fts_vocab`` gives each word's document count.
-- ``langmem_meta``: key/value facts about the file, such as the embedding model of the vectors.
+- ``langmem_meta``: key/value facts about the file, such as the embedding model of the vectors
+  and the analyzer that counted ``langmem_vectors.lm_length`` (each text's analyzed length for
+  BM25, migration 5).
 - ``langmem_tasks``: the durable background task queue (``langmem.tasks``; its columns and
   contract are documented there).
 """
@@ -103,6 +105,14 @@ def _task_queue(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _text_lengths(conn: sqlite3.Connection) -> None:
+    """Migration 5: ``langmem_vectors.lm_length``, filled for the rows already stored
+    (``langmem.stores._lengths``)."""
+    from langmem.stores._lengths import migration
+
+    migration(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     # 1: items, vectors, change log
     _statements(
@@ -146,6 +156,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     _unstemmed_lexical_index,
     # background task queue (ReflectionExecutor)
     _task_queue,
+    # each vector text's analyzed length (BM25 statistics read at load, not recomputed)
+    _text_lengths,
 )
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from langgraph.store.base import PutOp
 
-from langmem.stores import _identity, _writes
+from langmem.stores import _identity, _lengths, _writes
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -80,9 +80,8 @@ def swap(
         vectors.update(zip([digest for digest, _ in late], blobs))
     _, generation = _identity.recorded(conn)
     conn.execute("DELETE FROM langmem_vectors")
-    conn.executemany(
-        "INSERT INTO langmem_vectors (item_id, field_name, text, text_hash, embedding)"
-        " VALUES (?, ?, ?, ?, ?)",
+    _lengths.insert(
+        conn,
         [
             (item_id, name, text, digest, vectors[digest])
             for item_id, found in rows.items()

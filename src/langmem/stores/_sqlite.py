@@ -4,7 +4,9 @@ Standard-library ``sqlite3`` only (no loadable extension). Writes run in ``BEGIN
 transactions (WAL mode, so readers never wait), roll back on any error, and cascade deletes
 through foreign keys. Embeddings are computed before a transaction opens, and the vector of a
 text already stored is reused instead of recomputed. Search is exact: every vector lives in a
-numpy matrix kept current on writes and refreshed from a change log when another process wrote.
+numpy matrix, loaded by the first ranked read (from the matrix cache beside the file when it is
+valid: ``_snapshot``), kept current on writes and refreshed from a change log when another
+process wrote.
 Queries are answered by hybrid ranking, dense cosine fused with BM25 (see ``ranking``).
 
 This module is the store's spine: connection and transactions, index configuration, the vector
@@ -23,7 +25,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -44,7 +46,7 @@ from langgraph.store.base import (
 
 from langmem.embeddings._default import embeddings_id
 from langmem.errors import ConfigurationError, IndexMismatchError
-from langmem.stores import _identity, _reads, _reembed, _search, _ttl, _writes
+from langmem.stores import _identity, _reads, _reembed, _search, _snapshot, _ttl, _writes
 from langmem.stores._connection import connect, file_error
 from langmem.stores._search import Forms
 from langmem.stores._sync import sync_vectors
@@ -142,6 +144,9 @@ class SqliteStore(BaseStore):
         self.embeddings: Embeddings | None = None
         self._fields: _writes.IndexPaths = []
         self._vectors: VectorIndex | None = None
+        self._loaded = False  # whether the matrix was loaded (on the first ranked read)
+        self._cache = _snapshot.cache_path(self.path)  # a copy of the matrix for new processes
+        self._cache_due = False  # the first load was slow: write the copy after the read
         self._identity: _identity.IndexIdentity | None = None  # what this handle embeds with
         self._synced_generation = -1  # re-embed generation of the file the matrix reflects
         # The state of the file (see ``_state``) the matrix reflects, and the identity recorded
@@ -174,6 +179,7 @@ class SqliteStore(BaseStore):
         self._fields = _writes.index_paths(config["fields"])
         self.index_config = config
         self._vectors = VectorIndex(identity.dims)
+        self._loaded = False
         self._term_forms.clear()
         self._last_seq = 0
         self._synced_state = None
@@ -212,7 +218,8 @@ class SqliteStore(BaseStore):
     ) -> bool:
         """Inside a transaction: refuse to rank or write with vectors of another index; when
         the batch ranks (``ranks``), bring the matrix to this very snapshot first, so scores
-        and returned values always come from the same state of the file.
+        and returned values always come from the same state of the file. The matrix is
+        loaded by the first batch that ranks: until then nothing keeps it current.
 
         Returns whether writes must keep vector rows in line (the file has an index).
         """
@@ -222,7 +229,8 @@ class SqliteStore(BaseStore):
         if wanted is not None:
             if found is not None and not found.same(wanted):
                 raise _identity.mismatch(self.path, found, wanted, changed=True)
-            if self._vectors is not None and (ranks or generation != self._synced_generation):
+            stale = self._loaded and generation != self._synced_generation
+            if self._vectors is not None and (ranks or stale):
                 self._sync(conn, generation, state)
             return True
         if found is None:
@@ -377,8 +385,9 @@ class SqliteStore(BaseStore):
     # ------------------------------------------------------------------ vector matrix sync
 
     def _refresh(self, *, force: bool = False) -> None:
-        """Bring the matrix up to date with the file; cheap when nobody else wrote."""
-        if self._vectors is None:
+        """Bring the matrix up to date with the file; cheap when nobody else wrote (nothing to
+        do before the first ranked read loads it)."""
+        if self._vectors is None or not self._loaded:
             return
         with self._lock:
             conn = self._conn
@@ -418,14 +427,30 @@ class SqliteStore(BaseStore):
         """Apply the file's vector changes to the matrix, inside the caller's transaction
         (nothing to read when the file is still at the ``state`` last synced)."""
         assert self._vectors is not None
-        if state != self._synced_state:
+        cache = self._cache if not self._loaded else None
+        cached = None
+        if state != self._synced_state or cache is not None:
             self._origins.clear()  # values may change without their texts: any write counts
+            cached = _snapshot.load(conn, self._vectors, cache) if cache is not None else None
+            if cached is not None:
+                self._last_seq = cached
             applied = sync_vectors(conn, self._vectors, self._last_seq)
             if applied is not None:
                 self._last_seq = applied
                 self._term_forms.clear()
         self._synced_state = state
         self._synced_generation = generation
+        self._loaded = True
+        if cache is not None and len(self._vectors) >= _snapshot.MIN_ROWS:
+            behind = self._last_seq - (cached if cached is not None else 0)
+            self._cache_due = cached is None or behind > _snapshot.STALE_SHARE * len(self._vectors)
+
+    def _save_cache(self) -> None:
+        """After a slow first load: write the matrix cache (outside any transaction)."""
+        with self._lock:
+            if self._cache_due and self._cache is not None and self._vectors is not None:
+                self._cache_due = False
+                _snapshot.save(self._conn, self._vectors, self._cache, self._last_seq)
 
     # ------------------------------------------------------------------ embedding
 
@@ -475,7 +500,12 @@ class SqliteStore(BaseStore):
             }
         return await asyncio.to_thread(self._execute, plan, blobs, queries)
 
-    def restore(self, items: Iterable[Item]) -> int:
+    def restore(
+        self,
+        items: Iterable[Item],
+        *,
+        ttls: Mapping[tuple[tuple[str, ...], str], tuple[float, datetime]] | None = None,
+    ) -> int:
         """Write ``items`` as they are, timestamps included, all in one transaction.
 
         For moving memories between stores (``langmem memories import``, store copies):
@@ -483,6 +513,9 @@ class SqliteStore(BaseStore):
         ``updated_at`` (an existing item with the same namespace and key is overwritten). Texts
         are embedded with this store's model before the transaction opens. Either every item
         is written or, on any error, none is. Returns how many items were written.
+
+        ``ttls`` maps ``(namespace, key)`` to ``(ttl_minutes, expires_at)``: those items keep
+        that TTL and that exact expiry (a naive time is taken as UTC); the others get none.
 
         Example:
             >>> from datetime import datetime, timezone
@@ -508,7 +541,11 @@ class SqliteStore(BaseStore):
             for item in listed
         }
         for write in plan.writes:
-            write.stamps = stamps[(tuple(write.op.namespace), str(write.op.key))]
+            where = (tuple(write.op.namespace), str(write.op.key))
+            write.stamps = stamps[where]
+            kept = (ttls or {}).get(where)
+            if kept is not None:
+                write.expiry = (float(kept[0]), _utc(kept[1]).timestamp())
         missing, blobs = self._lookup(plan)
         if missing:
             blobs.update(zip(missing, self._embed_documents([plan.texts[h] for h in missing])))
@@ -596,7 +633,9 @@ class SqliteStore(BaseStore):
                 worker=self._worker,
                 refresh_on_read=False,
             )
-            return reader.explain(op, vector)
+            explained = reader.explain(op, vector)
+        self._save_cache()
+        return explained
 
     def _execute(
         self,
@@ -637,6 +676,7 @@ class SqliteStore(BaseStore):
             if touched:
                 with self._write() as conn:
                     _ttl.refresh(conn, touched, time.time())
+            self._save_cache()
         return results
 
     def _apply_writes(
@@ -695,8 +735,13 @@ class SqliteStore(BaseStore):
         return f"SqliteStore({self.path!r}, embeddings={model!r}, hybrid={self.hybrid})"
 
 
-def _iso(moment: datetime) -> str:
-    """An item timestamp as stored: ISO 8601 in UTC (a naive time is taken as UTC)."""
+def _utc(moment: datetime) -> datetime:
+    """``moment`` in UTC (a naive time is taken as UTC)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat()
+    return moment.astimezone(timezone.utc)
+
+
+def _iso(moment: datetime) -> str:
+    """An item timestamp as stored: ISO 8601 in UTC (a naive time is taken as UTC)."""
+    return _utc(moment).isoformat()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from langmem.stores import _lengths
 from langmem.stores._vectors import VectorIndex
 from langmem.stores._writes import chunks
 
@@ -18,7 +19,7 @@ from langmem.stores._writes import chunks
 # aggregate makes SQLite scan the whole log (0.6 ms per search at 10k rows)
 _BOUNDS = "SELECT (SELECT MIN(seq) FROM langmem_changes), (SELECT MAX(seq) FROM langmem_changes)"
 _ROWS = (
-    "SELECT v.id, v.item_id, i.prefix, v.embedding, v.text"
+    "SELECT v.id, v.item_id, i.prefix, v.embedding, v.text, {length}"
     " FROM langmem_vectors v JOIN langmem_items i ON i.id = v.item_id"
 )
 
@@ -32,10 +33,13 @@ def sync_vectors(conn: sqlite3.Connection, vectors: VectorIndex, last_seq: int) 
     low, high = conn.execute(_BOUNDS).fetchone()
     if high is None or high == last_seq:
         return None
+    # each text's stored length, when the analyzer that counted it is this process's
+    rows = _ROWS.format(length="v.lm_length" if _lengths.current(conn) else "NULL")
     if last_seq == 0 or low > last_seq + 1:
         # first load, or this process fell behind the pruned log: load everything
         vectors.clear()
-        vectors.add(conn.execute(_ROWS))
+        vectors.reserve(conn.execute("SELECT COUNT(*) FROM langmem_vectors").fetchone()[0])
+        vectors.add(conn.execute(rows))
         return int(high)
     net: dict[int, int] = {}
     for vector_id, added in conn.execute(
@@ -45,5 +49,5 @@ def sync_vectors(conn: sqlite3.Connection, vectors: VectorIndex, last_seq: int) 
     vectors.remove(v for v, added in net.items() if not added)
     new = [v for v, added in net.items() if added]
     for chunk in chunks(new):
-        vectors.add(conn.execute(f"{_ROWS} WHERE v.id IN ({','.join('?' * len(chunk))})", chunk))
+        vectors.add(conn.execute(f"{rows} WHERE v.id IN ({','.join('?' * len(chunk))})", chunk))
     return int(high)

@@ -8,8 +8,10 @@ are stored normalised and the query is normalised, so ``M @ q`` is the cosine.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
 
 _SEPARATOR = "."
 _DOCUMENTS_KEPT = 200_000
+_LOAD_CHUNK = 4096  # rows normalised at a time while loading (temporaries stay in cache)
 _vecdot = getattr(np, "vecdot", None)
 
 
@@ -49,15 +52,20 @@ class VectorIndex:
         self.item_ids: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
         self.namespace_ids: NDArray[np.int32] = np.zeros(0, dtype=np.int32)
         self.alive: NDArray[np.bool_] = np.zeros(0, dtype=bool)
+        # each row's analyzed text length (BM25), -1 while unknown (see ``total_length``)
+        self.lengths: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
         self.size = 0
         self.dead = 0
         self.row_of: dict[int, int] = {}
-        self.texts: dict[int, str] = {}  # vector id -> the indexed text (for lexical scoring)
+        # vector id -> the indexed text (for lexical scoring); rows installed from a saved
+        # matrix keep theirs packed, decoded when asked
+        self.texts = Texts()
         # vector id -> the analyzed text, filled as texts become candidates (bounded)
         self.documents: dict[int, ranking.Document] = {}
-        # analyzed terms over all live texts (BM25's average length); None until a ranked
-        # search asks, so opening a store and plain reads never analyze every text
-        self._total_length: int | None = None
+        # analyzed terms over the live rows whose length is known, and how many live rows
+        # still have none (written without one: analyzed when a ranked search first asks)
+        self._known_length = 0
+        self._unknown_lengths = 0
         self.namespaces: list[tuple[str, ...]] = []
         self._namespace_id: dict[str, int] = {}
         self._mask_cache: dict[tuple[str, ...], NDArray[np.bool_]] = {}
@@ -75,7 +83,7 @@ class VectorIndex:
         matrix = np.zeros((capacity, self.dims), dtype=np.float32)
         matrix[: self.size] = self.matrix[: self.size]
         self.matrix = matrix
-        for name in ("vector_ids", "item_ids", "namespace_ids", "alive"):
+        for name in ("vector_ids", "item_ids", "namespace_ids", "alive", "lengths"):
             old = getattr(self, name)
             new = np.zeros(capacity, dtype=old.dtype)
             new[: self.size] = old[: self.size]
@@ -90,62 +98,126 @@ class VectorIndex:
             self._mask_cache.clear()
         return found
 
-    def add(self, rows: Iterable[tuple[int, int, str, bytes, str]]) -> None:
-        """Add (or replace) rows: ``(vector_id, item_id, prefix, float32 bytes, text)``."""
-        batch = list(rows)
-        if not batch:
-            return
+    def reserve(self, extra: int) -> None:
+        """Make room for ``extra`` more rows at once (a first load knows its row count)."""
+        self._grow(extra)
+
+    def add(self, rows: Iterable[Sequence[Any]]) -> None:
+        """Add (or replace) rows: ``(vector_id, item_id, prefix, float32 bytes, text)``, plus
+        optionally the text's analyzed length (:func:`ranking.length`; ``None``: unknown)."""
+        iterator = iter(rows)
+        while batch := list(islice(iterator, _LOAD_CHUNK)):
+            self._add(batch)
+
+    def _add(self, batch: list[Sequence[Any]]) -> None:
         if self.row_of:
             replaced = [row[0] for row in batch if row[0] in self.row_of]
             if replaced:
                 self.remove(replaced)
         self._grow(len(batch))
-        start = self.size
-        vectors = np.frombuffer(b"".join([row[3] for row in batch]), dtype=np.float32)
-        if vectors.size != len(batch) * self.dims:
+        start, end = self.size, self.size + len(batch)
+        vector_ids, item_ids, prefixes, blobs, texts, *rest = zip(*batch)
+        width = self.dims * 4
+        if any(len(blob) != width for blob in blobs):
             raise ValueError(
                 f"stored vectors do not have {self.dims} dimensions: the file was written with "
                 "another embedding model; reopen it with that model's dims."
             )
-        vectors = vectors.reshape(len(batch), self.dims)
+        # copied straight into the matrix and normalised there: no 100k-row temporaries
+        vectors = self.matrix[start:end]
+        vectors[:] = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(-1, self.dims)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        end = start + len(batch)
-        self.matrix[start:end] = vectors / np.maximum(norms, 1e-12)
+        np.divide(vectors, np.maximum(norms, 1e-12), out=vectors)
         # column-wise, not row by row: a first load of 100k rows stays well under a second
-        vector_ids = [row[0] for row in batch]
+        known = self._namespace_id
         namespace = self._namespace
         self.vector_ids[start:end] = vector_ids
-        self.item_ids[start:end] = [row[1] for row in batch]
-        self.namespace_ids[start:end] = [namespace(row[2]) for row in batch]
-        self.texts.update(zip(vector_ids, [row[4] for row in batch]))
+        self.item_ids[start:end] = item_ids
+        self.namespace_ids[start:end] = [known[p] if p in known else namespace(p) for p in prefixes]
+        self.texts.update(zip(vector_ids, texts))
         self.row_of.update(zip(vector_ids, range(start, end)))
-        if self._total_length is not None:
-            self._total_length += sum(ranking.length(row[4]) for row in batch)
+        lengths = [-1 if n is None else n for n in rest[0]] if rest else [-1] * len(batch)
+        self.lengths[start:end] = lengths
+        unknown = lengths.count(-1)
+        self._unknown_lengths += unknown
+        self._known_length += sum(lengths) + unknown
         self.alive[start:end] = True
         self.size = end
         self._row_masks.clear()
 
     @property
     def total_length(self) -> int:
-        """Analyzed terms over all live texts (computed on first use, then kept current)."""
-        if self._total_length is None:
-            self._total_length = sum(ranking.length(text) for text in self.texts.values())
-        return self._total_length
+        """Analyzed terms over all live texts (rows stored without their length are analyzed
+        on first use, then kept)."""
+        if self._unknown_lengths:
+            live = self.alive[: self.size]
+            for row in np.flatnonzero(live & (self.lengths[: self.size] < 0)).tolist():
+                counted = ranking.length(self.text(int(self.vector_ids[row])))
+                self.lengths[row] = counted
+                self._known_length += counted
+            self._unknown_lengths = 0
+        return self._known_length
 
     def remove(self, vector_ids: Iterable[int]) -> None:
         """Drop rows by vector id (unknown ids are ignored)."""
         for vector_id in vector_ids:
             row = self.row_of.pop(vector_id, None)
-            text = self.texts.pop(vector_id, None)
+            self.texts.pop(vector_id, None)
             self.documents.pop(vector_id, None)
-            if text is not None and self._total_length is not None:
-                self._total_length -= ranking.length(text)
             if row is not None and self.alive[row]:
                 self.alive[row] = False
                 self.dead += 1
+                length = int(self.lengths[row])
+                if length < 0:
+                    self._unknown_lengths -= 1
+                else:
+                    self._known_length -= length
                 self._row_masks.clear()
         if self.dead > 1024 and self.dead * 4 > self.size:
             self._compact()
+
+    def text(self, vector_id: int) -> str:
+        """The indexed text of a row (``""`` for an unknown id)."""
+        found: str = self.texts.get(vector_id, "")
+        return found
+
+    def install(self, saved: Saved) -> None:
+        """Replace every row with a saved matrix (rows already normalised; see ``_snapshot``)."""
+        self.clear()
+        for prefix in saved.prefixes:
+            self._namespace(prefix)
+        self.matrix = saved.matrix
+        self.vector_ids = saved.vector_ids
+        self.item_ids = saved.item_ids
+        self.namespace_ids = saved.namespace_ids
+        self.lengths = saved.lengths
+        self.size = len(saved.vector_ids)
+        self.alive = np.ones(self.size, dtype=bool)
+        self.row_of = dict(zip(saved.vector_ids.tolist(), range(self.size)))
+        unknown = saved.lengths < 0
+        self._unknown_lengths = int(unknown.sum())
+        self._known_length = int(saved.lengths[~unknown].sum())
+        self.texts.packed = Packed(saved.vector_ids, saved.offsets, saved.texts)
+
+    def saved(self) -> Saved:
+        """The live rows, as :meth:`install` takes them back."""
+        live = self.alive[: self.size]
+        # views when every row lives (the usual case right after a load): no 150 MB copy
+        keep: Any = slice(0, self.size) if live.all() else np.flatnonzero(live)
+        vector_ids = self.vector_ids[keep]
+        encoded = [self.text(v).encode("utf-8") for v in vector_ids.tolist()]
+        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum([len(text) for text in encoded], out=offsets[1:])
+        return Saved(
+            prefixes=[_SEPARATOR.join(ns) for ns in self.namespaces],
+            vector_ids=vector_ids,
+            item_ids=self.item_ids[keep],
+            namespace_ids=self.namespace_ids[keep],
+            lengths=self.lengths[keep],
+            offsets=offsets,
+            matrix=self.matrix[keep],
+            texts=b"".join(encoded),
+        )
 
     def document(self, vector_id: int) -> ranking.Document:
         """The analyzed text of a row (computed once, kept while the row lives)."""
@@ -153,7 +225,7 @@ class VectorIndex:
         if found is None:
             if len(self.documents) >= _DOCUMENTS_KEPT:
                 self.documents.clear()
-            found = ranking.document(self.texts.get(vector_id, ""))
+            found = ranking.document(self.text(vector_id))
             self.documents[vector_id] = found
         return found
 
@@ -162,7 +234,7 @@ class VectorIndex:
         keep = np.flatnonzero(self.alive[: self.size])
         count = len(keep)
         self.matrix[:count] = self.matrix[keep]
-        for name in ("vector_ids", "item_ids", "namespace_ids"):
+        for name in ("vector_ids", "item_ids", "namespace_ids", "lengths"):
             array = getattr(self, name)
             array[:count] = array[keep]
         self.alive[:count] = True
@@ -227,6 +299,62 @@ class VectorIndex:
         """Rows whose namespace starts with ``prefix``, best cosine to ``query`` first."""
         allowed = self.namespace_mask(prefix)
         return self.best(self.cosines(query), allowed, top or self.size)
+
+
+@dataclass
+class Saved:
+    """A matrix's live rows as arrays (what ``_snapshot`` writes and reads back)."""
+
+    prefixes: list[str]  # namespace id -> namespace joined by "."
+    vector_ids: NDArray[np.int64]
+    item_ids: NDArray[np.int64]
+    namespace_ids: NDArray[np.int32]
+    lengths: NDArray[np.int64]
+    offsets: NDArray[np.int64]  # row i's text is texts[offsets[i]:offsets[i + 1]] (UTF-8)
+    matrix: NDArray[np.float32]
+    texts: bytes
+
+
+class Texts(dict[int, str]):
+    """Vector id -> text: the texts added row by row, then those of installed rows (``packed``,
+    decoded on each lookup). Iterating or counting sees the added ones only."""
+
+    packed: Packed | None = None
+
+    def get(self, vector_id: int, default: Any = None) -> Any:  # type: ignore[override]
+        found = dict.get(self, vector_id)
+        if found is None and self.packed is not None:
+            found = self.packed.text(vector_id)
+        return default if found is None else found
+
+    def __missing__(self, vector_id: int) -> str:
+        found = self.packed.text(vector_id) if self.packed is not None else None
+        if found is None:
+            raise KeyError(vector_id)
+        return found
+
+    def __contains__(self, vector_id: object) -> bool:
+        if dict.__contains__(self, vector_id):
+            return True
+        return isinstance(vector_id, int) and self.get(vector_id) is not None
+
+
+class Packed:
+    """Texts of installed rows in one UTF-8 buffer, found by vector id."""
+
+    def __init__(self, vector_ids: NDArray[np.int64], offsets: NDArray[np.int64], texts: bytes):
+        self._order = np.argsort(vector_ids, kind="stable")
+        self._sorted = vector_ids[self._order]
+        self._offsets = offsets
+        self._texts = texts
+
+    def text(self, vector_id: int) -> str | None:
+        at = int(np.searchsorted(self._sorted, vector_id))
+        if at >= len(self._sorted) or int(self._sorted[at]) != vector_id:
+            return None
+        row = int(self._order[at])
+        start, end = int(self._offsets[row]), int(self._offsets[row + 1])
+        return self._texts[start:end].decode("utf-8")
 
 
 _CHUNK = 64

@@ -29,7 +29,7 @@ from langgraph.store.base import (
 )
 
 from langmem.errors import ConfigurationError, InvalidInputError
-from langmem.stores import _filters
+from langmem.stores import _filters, _lengths
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -96,6 +96,7 @@ class Write:
     texts: list[tuple[str, str, bytes]] = field(default_factory=list)  # (field, text, hash)
     value: str | None = None  # the value as JSON; ``None`` for a delete
     stamps: tuple[str, str] | None = None  # (created_at, updated_at) kept by a restore
+    expiry: tuple[float, float] | None = None  # (ttl_minutes, expires_at) kept by a restore
 
 
 @dataclass
@@ -217,6 +218,8 @@ def apply(
             continue
         ttl = op.ttl
         expires = now + float(ttl) * 60.0 if ttl is not None else None
+        if write.expiry is not None:
+            ttl, expires = write.expiry
         created, updated = write.stamps or (stamp, stamp)
         # a restore keeps the given created_at; an ordinary put keeps the stored one
         keep = "excluded.created_at" if write.stamps else "langmem_items.created_at"
@@ -253,9 +256,8 @@ def apply(
         if stale:
             conn.executemany("DELETE FROM langmem_vectors WHERE id = ?", stale)
         if wanted:
-            conn.executemany(
-                "INSERT INTO langmem_vectors"
-                " (item_id, field_name, text, text_hash, embedding) VALUES (?, ?, ?, ?, ?)",
+            _lengths.insert(
+                conn,
                 [
                     (item_id, name, text, digest, blobs[digest])
                     for (name, digest), text in wanted.items()

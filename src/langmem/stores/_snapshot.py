@@ -1,0 +1,199 @@
+"""A copy of the vector matrix beside the store file, so a new process loads it in one read.
+
+Loading 100k vector rows from SQLite costs a new process about a third of a second (a Python
+object per row and column); reading the same rows as a few arrays from one file costs a tenth of
+that. So a handle that loaded a large matrix from SQLite writes what it loaded (normalised
+vectors, ids, namespaces, text lengths and texts) to ``<store file>-lmmatrix``; the next process
+reads that file, then applies the change log after it, as a running process does.
+
+The file is a cache, never the truth: it is used only when, inside the reading transaction, the
+random token it carries equals the one recorded in ``langmem_meta`` when it was written (so a
+half-written file, a restored backup or another database at the same path are never used), the
+recorded index (embedder, dims, fields, re-embed generation) and the length analyzer match, and
+every change after it is still in the log. Otherwise the matrix is loaded from SQLite as before
+(and the file rewritten). Deleting the file is always safe; ``LANGMEM_MATRIX_CACHE=0`` turns it
+off. Stores with fewer than :data:`MIN_ROWS` texts load fast enough without it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import uuid
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from langmem.stores import _identity, _lengths
+from langmem.stores._vectors import Saved, VectorIndex
+
+logger = logging.getLogger("langmem.stores")
+
+SUFFIX = "-lmmatrix"
+META_KEY = "matrix_cache"
+ENV = "LANGMEM_MATRIX_CACHE"
+MIN_ROWS = 20_000
+"""Stores with fewer texts are not cached (SQLite loads them in a few tens of milliseconds)."""
+STALE_SHARE = 0.25
+"""A cache that needed more changes than this share of its rows is written again."""
+_MAGIC = b"LMMATRX1"
+_ALIGN = 64  # the matrix starts on a cache line (a file that can be mapped as it is)
+_OFF = frozenset({"0", "false", "no", "off", "none", "disabled"})
+
+
+def cache_path(store_path: str) -> Path | None:
+    """Where a store file's cache lives; ``None`` for in-memory databases or when turned off."""
+    if os.environ.get(ENV, "").strip().lower() in _OFF:
+        return None
+    if store_path == ":memory:" or store_path.startswith("file:"):
+        return None
+    return Path(store_path + SUFFIX)
+
+
+def _index(conn: sqlite3.Connection) -> str | None:
+    row = conn.execute(
+        "SELECT value FROM langmem_meta WHERE key = ?", (_identity.META_KEY,)
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def load(conn: sqlite3.Connection, vectors: VectorIndex, path: Path) -> int | None:
+    """Inside a read transaction: install the cached matrix if it is valid for this snapshot of
+    the file; returns the last change it reflects, or ``None`` (nothing installed)."""
+    row = conn.execute("SELECT value FROM langmem_meta WHERE key = ?", (META_KEY,)).fetchone()
+    if row is None:
+        return None
+    try:
+        with open(path, "rb") as stream:
+            header, start = _header(stream)
+            low, high = conn.execute("SELECT MIN(seq), MAX(seq) FROM langmem_changes").fetchone()
+            seq = int(header["seq"])
+            valid = (
+                header["token"] == row[0]
+                and header["index"] == _index(conn)
+                and header["dims"] == vectors.dims
+                and header["analyzer"] == _lengths.analyzer()
+                and high is not None
+                and seq <= high
+                and low <= seq + 1  # every change after the cache is still in the log
+            )
+            if not valid:
+                return None
+            saved = _arrays(stream, header, start, vectors.dims)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    vectors.install(saved)
+    return seq
+
+
+def _header(stream: IO[bytes]) -> tuple[dict[str, Any], int]:
+    """The header, and where the arrays start."""
+    if stream.read(len(_MAGIC)) != _MAGIC:
+        raise ValueError("not a langmem matrix cache")
+    size = int.from_bytes(stream.read(8), "little")
+    header: dict[str, Any] = json.loads(stream.read(size).decode("utf-8"))
+    return header, _aligned(len(_MAGIC) + 8 + size)
+
+
+def _aligned(offset: int) -> int:
+    return -(-offset // _ALIGN) * _ALIGN
+
+
+def _arrays(stream: IO[bytes], header: dict[str, Any], start: int, dims: int) -> Saved:
+    rows = int(header["rows"])
+    matrix_bytes = rows * dims * 4
+    text_bytes = int(header["text_bytes"])
+    total = start + matrix_bytes + rows * (8 + 8 + 4 + 8) + (rows + 1) * 8 + text_bytes
+    if os.fstat(stream.fileno()).st_size != total:
+        raise ValueError("truncated matrix cache")
+    stream.seek(start)
+
+    def read(dtype: Any, shape: Any) -> Any:
+        # read into the process's own memory, not mapped: anonymous memory gets huge pages, so
+        # every later scan of the matrix is as fast as after a load from SQLite
+        array = np.empty(shape, dtype=dtype)
+        if stream.readinto(memoryview(array.data).cast("B")) != array.nbytes:  # type: ignore[attr-defined]
+            raise ValueError("truncated matrix cache")
+        return array
+
+    matrix = read(np.float32, (rows, dims))
+    return Saved(
+        prefixes=list(header["prefixes"]),
+        vector_ids=read(np.int64, rows),
+        item_ids=read(np.int64, rows),
+        namespace_ids=read(np.int32, rows),
+        lengths=read(np.int64, rows),
+        offsets=read(np.int64, rows + 1),
+        matrix=matrix,
+        texts=stream.read(text_bytes),
+    )
+
+
+def save(conn: sqlite3.Connection, vectors: VectorIndex, path: Path, seq: int) -> bool:
+    """Record a new token, then write the cache of ``vectors`` (as of change ``seq``) with it.
+
+    Call it outside any transaction. Best effort: returns ``False`` when the database cannot
+    take the token (read-only, busy) or the file cannot be written; the next process then
+    loads from SQLite and tries again. The token goes first, so a file that cannot be recorded
+    is never written, and a reader that sees the new token before the file is in place finds
+    the old file's token, not this one, and loads from SQLite.
+    """
+    token = uuid.uuid4().hex
+    if not _record(conn, token, path):
+        return False
+    saved = vectors.saved()
+    header = {
+        "token": token,
+        "seq": seq,
+        "index": _index(conn),
+        "dims": vectors.dims,
+        "analyzer": _lengths.analyzer(),
+        "rows": len(saved.vector_ids),
+        "prefixes": saved.prefixes,
+        "text_bytes": len(saved.texts),
+    }
+    encoded = json.dumps(header).encode("utf-8")
+    temporary = path.with_name(f"{path.name}.{token}.tmp")
+    try:
+        with open(temporary, "wb") as stream:
+            head = _MAGIC + len(encoded).to_bytes(8, "little") + encoded
+            stream.write(head + b"\0" * (_aligned(len(head)) - len(head)))
+            for array in (
+                saved.matrix,
+                saved.vector_ids,
+                saved.item_ids,
+                saved.namespace_ids,
+                saved.lengths,
+                saved.offsets,
+            ):
+                stream.write(np.ascontiguousarray(array).data)
+            stream.write(saved.texts)
+        os.replace(temporary, path)
+    except OSError as exc:
+        logger.debug("langmem: cannot write the matrix cache %s: %s", path, exc)
+        temporary.unlink(missing_ok=True)
+        return False
+    return True
+
+
+def _record(conn: sqlite3.Connection, token: str, path: Path) -> bool:
+    """Record ``token`` as the valid cache's, waiting at most 50 ms for the write lock."""
+    busy = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    conn.execute("PRAGMA busy_timeout = 50")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(
+            "INSERT OR REPLACE INTO langmem_meta (key, value) VALUES (?, ?)", (META_KEY, token)
+        )
+        conn.execute("COMMIT")
+    except sqlite3.Error as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        logger.debug("langmem: matrix cache %s not recorded: %s", path, exc)
+        return False
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(busy)}")
+    return True
