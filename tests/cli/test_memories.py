@@ -155,6 +155,11 @@ def test_store_env_variable(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
             "error: --value '[1]' must be a JSON object, e.g. --value '{\"content\": \"...\"}'.\n",
         ),
         (
+            ["memories", "add", "", "-n", "m"],
+            "error: TEXT '' is empty: a memory needs content. Give the text to remember, "
+            'e.g. `langmem memories add "prefers tea" -n memories/user-1`.\n',
+        ),
+        (
             ["memories", "add", "text", "-n", "m", "--value", "{}"],
             "error: give the memory either as TEXT or as --value JSON (one of them, not both).\n",
         ),

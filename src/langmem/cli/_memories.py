@@ -81,6 +81,11 @@ def _value(text: str | None, value: str | None) -> dict[str, Any]:
             "give the memory either as TEXT or as --value JSON (one of them, not both)."
         )
     if text is not None:
+        if not text.strip():
+            raise ConfigurationError(
+                f"TEXT {text!r} is empty: a memory needs content. Give the text to remember, "
+                'e.g. `langmem memories add "prefers tea" -n memories/user-1`.'
+            )
         return {"content": text}
     try:
         parsed = json.loads(value)  # type: ignore[arg-type]
