@@ -202,7 +202,7 @@ def _uncached(path: Path, monkeypatch: pytest.MonkeyPatch) -> SqliteStore:
 
 def _loaded_from_cache(store: SqliteStore) -> bool:
     assert store._vectors is not None
-    return store._vectors.texts.packed is not None
+    return store._vectors.installed
 
 
 QUERIES = ["tea Berlin", "living lives", "note 7", "jazz piano vegan garden"]

@@ -376,7 +376,7 @@ def test_statistics_follow_overwrites_deletes_and_other_handles(tmp_path: Path) 
     store.search(("u",), query="Porto")  # brings the matrix up to date
     vectors = store._vectors
     assert vectors is not None
-    live = [vectors.texts[int(v)] for v, alive in zip(vectors.vector_ids, vectors.alive) if alive]
+    live = [vectors.text(int(v)) for v, alive in zip(vectors.vector_ids, vectors.alive) if alive]
     assert vectors.total_length == sum(rules.length(text) for text in live)
     # a word written by another handle is found (the cached vocabulary is dropped on sync)
     assert "k99" not in [h.key for h in store.search(("u",), query="zanzibar", limit=3)]

@@ -201,12 +201,11 @@ def _documents(
     query term occurs in it at all (a term is a prefix of every word it stems, so a text
     where no term occurs as a substring holds none: :data:`_NO_TERMS`)."""
     known = vectors.documents
-    texts = vectors.texts
     out: list[rules.Document] = []
     for vector_id in vector_ids:
         found = known.get(vector_id)
         if found is None:
-            folded = rules.fold(texts.get(vector_id, ""))
+            folded = rules.fold(vectors.text(vector_id))
             if any(term in folded for term in terms):
                 found = vectors.document(vector_id)
             else:

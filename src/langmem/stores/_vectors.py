@@ -57,9 +57,10 @@ class VectorIndex:
         self.size = 0
         self.dead = 0
         self.row_of: dict[int, int] = {}
-        # vector id -> the indexed text (for lexical scoring); rows installed from a saved
-        # matrix keep theirs packed, decoded when asked
-        self.texts = Texts()
+        # vector id -> the indexed text (for lexical scoring, through ``text``): the rows added
+        # one by one; rows installed from a saved matrix keep theirs packed, decoded when asked
+        self._texts: dict[int, str] = {}
+        self._packed: Packed | None = None
         # vector id -> the analyzed text, filled as texts become candidates (bounded)
         self.documents: dict[int, ranking.Document] = {}
         # analyzed terms over the live rows whose length is known, and how many live rows
@@ -134,7 +135,7 @@ class VectorIndex:
         self.vector_ids[start:end] = vector_ids
         self.item_ids[start:end] = item_ids
         self.namespace_ids[start:end] = [known[p] if p in known else namespace(p) for p in prefixes]
-        self.texts.update(zip(vector_ids, texts))
+        self._texts.update(zip(vector_ids, texts))
         self.row_of.update(zip(vector_ids, range(start, end)))
         lengths = [-1 if n is None else n for n in rest[0]] if rest else [-1] * len(batch)
         self.lengths[start:end] = lengths
@@ -162,7 +163,7 @@ class VectorIndex:
         """Drop rows by vector id (unknown ids are ignored)."""
         for vector_id in vector_ids:
             row = self.row_of.pop(vector_id, None)
-            self.texts.pop(vector_id, None)
+            self._texts.pop(vector_id, None)
             self.documents.pop(vector_id, None)
             if row is not None and self.alive[row]:
                 self.alive[row] = False
@@ -177,9 +178,16 @@ class VectorIndex:
             self._compact()
 
     def text(self, vector_id: int) -> str:
-        """The indexed text of a row (``""`` for an unknown id)."""
-        found: str = self.texts.get(vector_id, "")
-        return found
+        """The indexed text of a live row (``""`` for an unknown or removed id)."""
+        found = self._texts.get(vector_id)
+        if found is None and self._packed is not None and vector_id in self.row_of:
+            found = self._packed.text(vector_id)
+        return "" if found is None else found
+
+    @property
+    def installed(self) -> bool:
+        """Whether rows were installed from a saved matrix (see ``_snapshot``)."""
+        return self._packed is not None
 
     def install(self, saved: Saved) -> None:
         """Replace every row with a saved matrix (rows already normalised; see ``_snapshot``)."""
@@ -197,7 +205,7 @@ class VectorIndex:
         unknown = saved.lengths < 0
         self._unknown_lengths = int(unknown.sum())
         self._known_length = int(saved.lengths[~unknown].sum())
-        self.texts.packed = Packed(saved.vector_ids, saved.offsets, saved.texts)
+        self._packed = Packed(saved.vector_ids, saved.offsets, saved.texts)
 
     def saved(self) -> Saved:
         """The live rows, as :meth:`install` takes them back."""
@@ -313,30 +321,6 @@ class Saved:
     offsets: NDArray[np.int64]  # row i's text is texts[offsets[i]:offsets[i + 1]] (UTF-8)
     matrix: NDArray[np.float32]
     texts: bytes
-
-
-class Texts(dict[int, str]):
-    """Vector id -> text: the texts added row by row, then those of installed rows (``packed``,
-    decoded on each lookup). Iterating or counting sees the added ones only."""
-
-    packed: Packed | None = None
-
-    def get(self, vector_id: int, default: Any = None) -> Any:  # type: ignore[override]
-        found = dict.get(self, vector_id)
-        if found is None and self.packed is not None:
-            found = self.packed.text(vector_id)
-        return default if found is None else found
-
-    def __missing__(self, vector_id: int) -> str:
-        found = self.packed.text(vector_id) if self.packed is not None else None
-        if found is None:
-            raise KeyError(vector_id)
-        return found
-
-    def __contains__(self, vector_id: object) -> bool:
-        if dict.__contains__(self, vector_id):
-            return True
-        return isinstance(vector_id, int) and self.get(vector_id) is not None
 
 
 class Packed:
