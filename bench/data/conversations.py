@@ -100,6 +100,7 @@ class _Builder:
         self.sessions: list[list[tuple[str, str]]] = [[] for _ in range(sessions)]
         self.marks: dict[int, tuple[int, int]] = {}  # turn id -> (session, position)
         self.count = 0
+        self.chatted: set[str] = set()  # small talk said so far: never said twice
 
     def say(self, session: int, text: str, speaker: str = "user") -> int:
         """Append a turn to a session; its id."""
@@ -109,6 +110,15 @@ class _Builder:
         return self.count
 
     def small_talk(self) -> str:
+        """A line of small talk this user has not said before (people rarely repeat a sentence)."""
+        for _ in range(200):
+            text = self._small_talk()
+            if text not in self.chatted:
+                self.chatted.add(text)
+                return text
+        raise RuntimeError("small talk templates exhausted: add templates or slot values")
+
+    def _small_talk(self) -> str:
         rng = self.rng
         slots = {name: rng.choice(pool) for name, pool in CHATTER_SLOTS.items()}
         slots |= {
