@@ -297,11 +297,16 @@ def main() -> None:
     )
     args = parser.parse_args()
     import langmem
-    from langmem.stores import _search
+    from langmem import stores
 
     if args.overlap != "auto":  # decided by the machine's load otherwise
         forced = args.overlap == "on"
-        _search._overlaps = lambda vectors: forced  # type: ignore[assignment]
+        try:
+            from langmem.stores import _cosines  # type: ignore[attr-defined]
+
+            _cosines.overlaps = lambda vectors: forced
+        except ImportError:  # the code before the cosines were shared between threads
+            stores._search._overlaps = lambda vectors: forced  # type: ignore[attr-defined]
 
     print(f"searches of {Path(langmem.__file__).parent}")
     started = time.perf_counter()

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 _SEPARATOR = "."
-_DOCUMENTS_KEPT = 200_000
 _LOAD_CHUNK = 4096  # rows normalised at a time while loading (temporaries stay in cache)
 _vecdot = getattr(np, "vecdot", None)
 
@@ -61,8 +60,6 @@ class VectorIndex:
         # one by one; rows installed from a saved matrix keep theirs packed, decoded when asked
         self._texts: dict[int, str] = {}
         self._packed: Packed | None = None
-        # vector id -> the analyzed text, filled as texts become candidates (bounded)
-        self.documents: dict[int, ranking.Document] = {}
         # analyzed terms over the live rows whose length is known, and how many live rows
         # still have none (written without one: analyzed when a ranked search first asks)
         self._known_length = 0
@@ -164,7 +161,6 @@ class VectorIndex:
         for vector_id in vector_ids:
             row = self.row_of.pop(vector_id, None)
             self._texts.pop(vector_id, None)
-            self.documents.pop(vector_id, None)
             if row is not None and self.alive[row]:
                 self.alive[row] = False
                 self.dead += 1
@@ -183,6 +179,18 @@ class VectorIndex:
         if found is None and self._packed is not None and vector_id in self.row_of:
             found = self._packed.text(vector_id)
         return "" if found is None else found
+
+    def texts(self, vector_ids: list[int]) -> list[str]:
+        """:meth:`text` of each of ``vector_ids`` (packed texts found in one search)."""
+        texts = self._texts
+        found = [texts.get(vector_id) for vector_id in vector_ids]
+        packed = self._packed
+        if packed is not None and None in found:
+            row_of = self.row_of
+            wanted = [v for v, t in zip(vector_ids, found) if t is None and v in row_of]
+            unpacked = dict(zip(wanted, packed.texts(wanted)))
+            found = [t if t is not None else unpacked.get(v) for v, t in zip(vector_ids, found)]
+        return ["" if text is None else text for text in found]
 
     @property
     def installed(self) -> bool:
@@ -227,16 +235,6 @@ class VectorIndex:
             texts=b"".join(encoded),
         )
 
-    def document(self, vector_id: int) -> ranking.Document:
-        """The analyzed text of a row (computed once, kept while the row lives)."""
-        found = self.documents.get(vector_id)
-        if found is None:
-            if len(self.documents) >= _DOCUMENTS_KEPT:
-                self.documents.clear()
-            found = ranking.document(self.text(vector_id))
-            self.documents[vector_id] = found
-        return found
-
     def _compact(self) -> None:
         self._row_masks.clear()
         keep = np.flatnonzero(self.alive[: self.size])
@@ -274,16 +272,16 @@ class VectorIndex:
 
     def cosines(self, query: NDArray[np.float32]) -> NDArray[np.float32]:
         """Cosine of ``query`` with every row (dead rows included; mask them out)."""
-        norm = float(np.linalg.norm(query))
-        q = (query / norm if norm > 0 else query).astype(np.float32)
-        matrix = self.matrix[: self.size]
-        # Row-wise dot products in one ufunc loop on this thread. A multi-threaded BLAS gemv
-        # stalls for milliseconds when another process holds a core (measured: 8 ms instead of
-        # 0.3 ms at 10k rows); numpy >= 2 has vecdot, older numpy gets einsum's SIMD loop.
-        out: NDArray[np.float32] = (
-            _vecdot(matrix, q) if _vecdot is not None else np.einsum("ij,j->i", matrix, q)
-        )
+        out = np.empty(self.size, dtype=np.float32)
+        dot(self.matrix[: self.size], self.unit(query), out)
         return out
+
+    @staticmethod
+    def unit(query: NDArray[np.float32]) -> NDArray[np.float32]:
+        """``query`` normalised, as :meth:`cosines` multiplies the rows by it."""
+        norm = float(np.linalg.norm(query))
+        unit: NDArray[np.float32] = (query / norm if norm > 0 else query).astype(np.float32)
+        return unit
 
     @staticmethod
     def best(
@@ -333,12 +331,38 @@ class Packed:
         self._texts = texts
 
     def text(self, vector_id: int) -> str | None:
-        at = int(np.searchsorted(self._sorted, vector_id))
-        if at >= len(self._sorted) or int(self._sorted[at]) != vector_id:
-            return None
-        row = int(self._order[at])
-        start, end = int(self._offsets[row]), int(self._offsets[row + 1])
-        return self._texts[start:end].decode("utf-8")
+        return self.texts([vector_id])[0]
+
+    def texts(self, vector_ids: list[int]) -> list[str | None]:
+        """The text of each id (``None`` for an id not packed), found in one vectorised search."""
+        if not vector_ids or not len(self._sorted):
+            return [None] * len(vector_ids)
+        wanted = np.asarray(vector_ids, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self._sorted, wanted), len(self._sorted) - 1)
+        rows = self._order[at]
+        hit = (self._sorted[at] == wanted).tolist()
+        starts = self._offsets[rows].tolist()
+        ends = self._offsets[rows + 1].tolist()
+        data = self._texts
+        return [
+            data[start:end].decode("utf-8") if ok else None
+            for ok, start, end in zip(hit, starts, ends)
+        ]
+
+
+def dot(rows: NDArray[np.float32], unit: NDArray[np.float32], out: NDArray[np.float32]) -> None:
+    """``out[i] = rows[i] . unit``: the cosines of a block of matrix rows.
+
+    Each row is its own dot product (BLAS ``sdot``), so splitting the matrix into blocks, on one
+    thread or two, gives exactly the same floats. Row-wise dot products in one ufunc loop, not
+    a matrix-vector product: a multi-threaded BLAS gemv stalls for milliseconds when another
+    process holds a core (measured: 8 ms instead of 0.3 ms at 10k rows) and rounds differently;
+    numpy >= 2 has vecdot, older numpy gets einsum's SIMD loop. Releases the GIL.
+    """
+    if _vecdot is not None:
+        _vecdot(rows, unit, out=out)
+    else:
+        np.einsum("ij,j->i", rows, unit, out=out)
 
 
 _CHUNK = 64

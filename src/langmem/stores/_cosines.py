@@ -1,0 +1,114 @@
+"""A query's cosine with every row of the matrix, on two cores when the machine has one spare.
+
+The cosines are a memory-bound loop of row-wise dot products that runs without the GIL, and
+every row is its own dot product: the matrix can be cut into two blocks, one computed by the
+store's worker thread and one by the searching thread, and the result is exactly the same
+floats as in one piece. The searching thread computes its block, then runs the search's other
+work (the lexical side: SQLite and Python), then waits for the worker's block; the cut is placed
+so that both finish together, from the pace of earlier searches. A worker that has not started
+by then (its core was busy) is not waited for: the searching thread computes its block too.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import TYPE_CHECKING, TypeVar
+
+import numpy as np
+
+from langmem.stores._vectors import dot
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from langmem.stores._vectors import VectorIndex
+
+T = TypeVar("T")
+
+OVERLAP_ROWS = 4096
+"""Below this many rows the cosines take microseconds: handing some to a thread costs more."""
+
+
+def overlaps(vectors: VectorIndex) -> bool:
+    """Whether to share the cosines with the worker thread: for a large enough matrix, when
+    the machine has a core to spare (a 1-minute load average below the core count). Measured
+    on 2 cores: when the other core idles, a 10k search saves about half of the cosines' time;
+    when it is busy, the hand-off can wait for it. Either way the cosines are the same."""
+    if vectors.size < OVERLAP_ROWS:
+        return False
+    now = time.monotonic()
+    if now - _spare[1] > 1.0:  # os.cpu_count and getloadavg cost tens of microseconds
+        try:
+            _spare[:] = [os.getloadavg()[0] < _CORES, now]
+        except OSError:  # no load average on this platform
+            _spare[:] = [True, now]
+    return bool(_spare[0])
+
+
+_CORES = os.cpu_count() or 1
+_spare: list[float] = [True, -math.inf]  # whether a core was spare, when that was checked
+
+
+class Pace:
+    """How long a search's other work and a row's cosine took lately (moving averages), to cut
+    the matrix where both threads finish together."""
+
+    SMOOTHING = 0.2
+
+    def __init__(self) -> None:
+        self.side = 0.0  # seconds of the other work
+        self.row = 40e-9  # seconds per row of cosines (measured on this thread)
+
+    def cut(self, size: int) -> int:
+        """Rows ``[0, cut)`` go to the worker, the rest to this thread, which then does the
+        other work: ``cut * row = (size - cut) * row + side``."""
+        cut = (size + self.side / self.row) / 2
+        return int(min(max(cut, size / 2), size))
+
+    def update(self, rows: int, row_seconds: float, side_seconds: float) -> None:
+        keep = 1.0 - self.SMOOTHING
+        self.side = keep * self.side + self.SMOOTHING * side_seconds
+        if rows >= OVERLAP_ROWS // 4:  # a block too small says little about the pace
+            self.row = keep * self.row + self.SMOOTHING * row_seconds / rows
+
+
+HYBRID = Pace()
+"""The pace of hybrid searches (the other work: the lexical side)."""
+DENSE = Pace()
+"""The pace of dense-only searches (no other work)."""
+
+
+def cosines_beside(
+    vectors: VectorIndex,
+    query: NDArray[np.float32],
+    side: Callable[[], T],
+    worker: Executor | None,
+    pace: Pace,
+) -> tuple[NDArray[np.float32], T]:
+    """The cosine of ``query`` with every row (dead rows included; mask them out), and
+    ``side()``, run on this thread meanwhile (see the module docstring)."""
+    size = vectors.size
+    matrix = vectors.matrix[:size]
+    unit = vectors.unit(query)
+    out = np.empty(size, dtype=np.float32)
+    if worker is None or not overlaps(vectors):
+        dot(matrix, unit, out)
+        return out, side()
+    cut = pace.cut(size)
+    job = worker.submit(dot, matrix[:cut], unit, out[:cut])
+    try:
+        started = time.perf_counter()
+        dot(matrix[cut:], unit, out[cut:])
+        middle = time.perf_counter()
+        result = side()
+        pace.update(size - cut, middle - started, time.perf_counter() - middle)
+    finally:
+        if job.cancel():  # the worker never started: its core is busy, do its rows here
+            dot(matrix[:cut], unit, out[:cut])
+        else:
+            job.result()
+    return out, result
