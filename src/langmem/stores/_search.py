@@ -228,23 +228,31 @@ def _documents(
     term_of = {
         word: term for term in terms for word in rules.forms(term) if rules._term(word) == term
     }
+    words = term_of.keys()
     lengths = vectors.lengths[rows].tolist() if rows else []
     out: list[rules.Document] = []
     add = out.append
     fold, tokens = rules.fold, rules.tokens
     for text, length in zip(vectors.texts(vector_ids), lengths):
         folded = fold(text)
-        if not any(term in folded for term in terms):
+        for term in terms:
+            if term in folded:
+                break
+        else:
+            add(_NO_TERMS)
+            continue
+        held = tokens(text)
+        found = words & set(held)
+        if not found:
             add(_NO_TERMS)
         elif length < 0:  # no stored length (it is counted on the first ranked search)
             add(rules.document(text))
         else:
             counts: dict[str, int] = {}
-            for word in tokens(text):
-                term = term_of.get(word)
-                if term is not None:
-                    counts[term] = counts.get(term, 0) + 1
-            add(rules.Document(counts, length) if counts else _NO_TERMS)
+            for word in found:
+                term = term_of[word]
+                counts[term] = counts.get(term, 0) + held.count(word)
+            add(rules.Document(counts, length))
     return out
 
 
