@@ -49,7 +49,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import search as bench_search
+import _search_corpus as bench_search
 from langgraph.store.base import Item, SearchOp
 
 from langmem.embeddings import HashingEmbeddings
