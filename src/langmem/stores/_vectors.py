@@ -289,14 +289,14 @@ class VectorIndex:
     ) -> tuple[NDArray[np.intp], NDArray[np.float32]]:
         """The ``top`` allowed rows by score, best first, with their scores (exact)."""
         everything = bool(allowed.all())
-        candidates = np.arange(len(scores)) if everything else np.flatnonzero(allowed)
-        picked = scores if everything else scores[candidates]
-        if top < len(candidates):
+        candidates = None if everything else np.flatnonzero(allowed)
+        picked = scores if candidates is None else scores[candidates]
+        if top < len(picked):
             part = _top(picked, top)
             order = part[np.argsort(-picked[part], kind="stable")]
         else:
             order = np.argsort(-picked, kind="stable")
-        rows: NDArray[np.intp] = candidates[order]
+        rows: NDArray[np.intp] = order if candidates is None else candidates[order]
         return rows, picked[order]
 
     def scores(
