@@ -246,7 +246,6 @@ def _documents(
     term_of = {
         word: term for term in terms for word in rules.forms(term) if rules._term(word) == term
     }
-    words = term_of.keys()
     lengths = vectors.lengths[rows].tolist() if rows else []
     out: list[rules.Document] = []
     add = out.append
@@ -259,8 +258,7 @@ def _documents(
         else:
             add(_NO_TERMS)
             continue
-        held = tokens(text)
-        found = words & set(held)
+        found = [word for word in tokens(text) if word in term_of]
         if not found:
             add(_NO_TERMS)
         elif length < 0:  # no stored length (it is counted on the first ranked search)
@@ -269,7 +267,7 @@ def _documents(
             counts: dict[str, int] = {}
             for word in found:
                 term = term_of[word]
-                counts[term] = counts.get(term, 0) + held.count(word)
+                counts[term] = counts.get(term, 0) + 1
             add(rules.Document(counts, length))
     return out
 
