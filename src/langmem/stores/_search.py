@@ -5,7 +5,10 @@ which rows are allowed (namespace, filter) and turns the ranked item ids into re
 dense side is exact (every allowed row's cosine); the lexical side reads the FTS5 index of the
 texts (unstemmed words, migration 3) and its ``fts5vocab`` table for document counts: a query
 term matches every stored word whose :func:`ranking.stem` is the term, looked up by equality
-(:func:`ranking.forms` lists the words that can have that stem).
+(:func:`ranking.forms` lists the words that can have that stem). The cosines are computed
+beside the lexical side, partly on the store's worker thread (:mod:`._cosines`); of each
+candidate text only the query's terms are counted, with the analyzed length stored beside its
+vector (:func:`_documents`).
 """
 
 from __future__ import annotations
@@ -307,7 +310,7 @@ def explain(
         ranking: the ranking parameters.
         cache: the store's cache of term -> stored forms.
         origins: the store's cache of item -> thread and time (for this snapshot).
-        worker: a thread for the dense side while this one runs the lexical side.
+        worker: a thread for part of the cosines while this one runs the lexical side.
     """
     candidates, terms, corpus = _candidates(
         conn, vectors, query, text, allowed, want, ranking, cache, origins, worker
