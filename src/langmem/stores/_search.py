@@ -233,10 +233,14 @@ _UNTIMED: Origin = (None, None)
 
 
 def _documents(
-    vectors: VectorIndex, rows: list[int], vector_ids: list[int], terms: list[str]
+    vectors: VectorIndex,
+    vector_ids: list[int],
+    terms: list[str],
+    rows: list[int] | None = None,
 ) -> list[rules.Document]:
-    """What BM25 reads of each candidate text (matrix ``rows``, their ``vector_ids``): how
-    often it holds each query term, and its analyzed length (stored with its vector).
+    """What BM25 reads of each candidate text (``vector_ids``, at matrix ``rows`` when the
+    caller knows them): how often it holds each query term, and its analyzed length (stored
+    with its vector).
 
     Only words that :func:`ranking.analyze` turns into a query term are counted (the other
     terms of a text are never read by :func:`ranking.rank`; :func:`ranking.forms` lists the
@@ -244,7 +248,9 @@ def _documents(
     A text where no term occurs as a substring holds none (a term is a prefix of every word it
     stems): :data:`_NO_TERMS`, with nothing analyzed."""
     if not terms:
-        return [_NO_TERMS] * len(rows)
+        return [_NO_TERMS] * len(vector_ids)
+    if rows is None:
+        rows = [vectors.row_of.get(vector_id, 0) for vector_id in vector_ids]
     # every word the analyzer turns into a query term (its forms, less stop words)
     term_of = {
         word: term for term in terms for word in rules.forms(term) if rules._term(word) == term
@@ -358,7 +364,7 @@ def _candidates(
     if ranking.provenance:
         times = ranking.recency_weight > 0
         origin = _provenance(conn, list(dict.fromkeys(items)), times=times, cache=origins)
-    documents = _documents(vectors, rows, vector_ids, terms)
+    documents = _documents(vectors, vector_ids, terms, rows)
     none: Origin = (None, None)
     candidates = [
         rules.Candidate(item, cosine, document, *origin.get(item, none))

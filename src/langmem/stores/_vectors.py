@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 _SEPARATOR = "."
+_DOCUMENTS_KEPT = 200_000
 _LOAD_CHUNK = 4096  # rows normalised at a time while loading (temporaries stay in cache)
 _vecdot = getattr(np, "vecdot", None)
 
@@ -60,6 +61,9 @@ class VectorIndex:
         # one by one; rows installed from a saved matrix keep theirs packed, decoded when asked
         self._texts: dict[int, str] = {}
         self._packed: Packed | None = None
+        # vector id -> the whole analyzed text, for callers that need all its terms (bounded;
+        # a ranked search counts only the query's terms and does not use it)
+        self.documents: dict[int, ranking.Document] = {}
         # analyzed terms over the live rows whose length is known, and how many live rows
         # still have none (written without one: analyzed when a ranked search first asks)
         self._known_length = 0
@@ -161,6 +165,7 @@ class VectorIndex:
         for vector_id in vector_ids:
             row = self.row_of.pop(vector_id, None)
             self._texts.pop(vector_id, None)
+            self.documents.pop(vector_id, None)
             if row is not None and self.alive[row]:
                 self.alive[row] = False
                 self.dead += 1
@@ -234,6 +239,16 @@ class VectorIndex:
             matrix=self.matrix[keep],
             texts=b"".join(encoded),
         )
+
+    def document(self, vector_id: int) -> ranking.Document:
+        """The analyzed text of a row (computed once, kept while the row lives)."""
+        found = self.documents.get(vector_id)
+        if found is None:
+            if len(self.documents) >= _DOCUMENTS_KEPT:
+                self.documents.clear()
+            found = ranking.document(self.text(vector_id))
+            self.documents[vector_id] = found
+        return found
 
     def _compact(self) -> None:
         self._row_masks.clear()
