@@ -117,12 +117,24 @@ def test_cosines_cut_between_two_threads_are_the_same_floats() -> None:
     alone, _ = _cosines.cosines_beside(index, query, lambda: None, None, _cosines.Pace())
     assert alone.tobytes() == plain.tobytes()
     with ThreadPoolExecutor(max_workers=1) as worker:
-        for side in (0.0, 1e-4, 1.0):  # the cut moves with the other work's pace
+        for share in (0.1, 0.5, 0.77, 1.0):  # wherever the cut falls
             pace = _cosines.Pace()
-            pace.side = side
+            pace.share = share
             shared, result = _cosines.cosines_beside(index, query, lambda: 7, worker, pace)
             assert result == 7
             assert shared.tobytes() == plain.tobytes()
+
+
+def test_the_cut_moves_towards_the_thread_that_waited() -> None:
+    pace = _cosines.Pace()
+    pace.update(10_000, 5_000, 5_000 * 40e-9, early=100e-6)  # the worker was idle 0.1 ms
+    assert pace.share > 0.5
+    grown = pace.share
+    pace.update(10_000, 5_000, 5_000 * 40e-9, early=-300e-6)  # this thread waited 0.3 ms
+    assert pace.share < grown
+    for _ in range(50):  # never starting: its share shrinks, but never to nothing
+        pace.update(10_000, 5_000, 5_000 * 40e-9, early=None)
+    assert pace.share == _cosines.Pace.LEAST
 
 
 def test_a_busy_worker_is_not_waited_for(monkeypatch: pytest.MonkeyPatch) -> None:

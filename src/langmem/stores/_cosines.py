@@ -4,9 +4,9 @@ The cosines are a memory-bound loop of row-wise dot products that runs without t
 every row is its own dot product: the matrix can be cut into two blocks, one computed by the
 store's worker thread and one by the searching thread, and the result is exactly the same
 floats as in one piece. The searching thread computes its block, then runs the search's other
-work (the lexical side: SQLite and Python), then waits for the worker's block; the cut is placed
-so that both finish together, from the pace of earlier searches. A worker that has not started
-by then (its core was busy) is not waited for: the searching thread computes its block too.
+work (the lexical side: SQLite and Python), then waits for the worker's block; the cut moves
+after every search towards where both finish together. A worker that has not started by then
+(its core was busy) is not waited for: the searching thread computes its block too.
 """
 
 from __future__ import annotations
@@ -54,26 +54,31 @@ _spare: list[float] = [True, -math.inf]  # whether a core was spare, when that w
 
 
 class Pace:
-    """How long a search's other work and a row's cosine took lately (moving averages), to cut
-    the matrix where both threads finish together."""
+    """Where to cut the matrix so that both threads finish together: the worker's share of the
+    rows, corrected after every search by how long one thread waited for the other (which
+    also absorbs the worker's start-up and the other work's length), and the time a row's
+    cosine takes on this thread (a moving average)."""
 
     SMOOTHING = 0.2
+    LEAST = 0.1  # the worker's share never drops below this (a tenth of the rows)
 
     def __init__(self) -> None:
-        self.side = 0.0  # seconds of the other work
-        self.row = 40e-9  # seconds per row of cosines (measured on this thread)
+        self.share = 0.5
+        self.row = 40e-9  # seconds per row of cosines
 
     def cut(self, size: int) -> int:
-        """Rows ``[0, cut)`` go to the worker, the rest to this thread, which then does the
-        other work: ``cut * row = (size - cut) * row + side``."""
-        cut = (size + self.side / self.row) / 2
-        return int(min(max(cut, size / 2), size))
+        """Rows ``[0, cut)`` go to the worker, the rest to this thread."""
+        return int(size * self.share)
 
-    def update(self, rows: int, row_seconds: float, side_seconds: float) -> None:
-        keep = 1.0 - self.SMOOTHING
-        self.side = keep * self.side + self.SMOOTHING * side_seconds
+    def update(self, size: int, rows: int, row_seconds: float, early: float | None) -> None:
+        """After a search: this thread computed ``rows`` in ``row_seconds``, and the worker
+        finished ``early`` seconds before this thread was done (negative: after; ``None``: it
+        never started, its core was busy)."""
         if rows >= OVERLAP_ROWS // 4:  # a block too small says little about the pace
-            self.row = keep * self.row + self.SMOOTHING * row_seconds / rows
+            self.row += self.SMOOTHING * (row_seconds / rows - self.row)
+        # move half the gap's rows to the thread that waited
+        share = self.share * 0.8 if early is None else self.share + early / (2 * self.row * size)
+        self.share = min(max(share, self.LEAST), 1.0)
 
 
 HYBRID = Pace()
@@ -99,16 +104,26 @@ def cosines_beside(
         dot(matrix, unit, out)
         return out, side()
     cut = pace.cut(size)
-    job = worker.submit(dot, matrix[:cut], unit, out[:cut])
+    job = worker.submit(_dot_until, matrix[:cut], unit, out[:cut])
+    early: float | None = None
     try:
         started = time.perf_counter()
         dot(matrix[cut:], unit, out[cut:])
         middle = time.perf_counter()
         result = side()
-        pace.update(size - cut, middle - started, time.perf_counter() - middle)
     finally:
+        done = time.perf_counter()
         if job.cancel():  # the worker never started: its core is busy, do its rows here
             dot(matrix[:cut], unit, out[:cut])
         else:
-            job.result()
+            early = done - job.result()
+    pace.update(size, size - cut, middle - started, early)
     return out, result
+
+
+def _dot_until(
+    rows: NDArray[np.float32], unit: NDArray[np.float32], out: NDArray[np.float32]
+) -> float:
+    """:func:`dot` on the worker thread; returns when it finished (``time.perf_counter``)."""
+    dot(rows, unit, out)
+    return time.perf_counter()
