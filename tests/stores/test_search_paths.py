@@ -134,7 +134,7 @@ def test_the_cut_moves_towards_the_thread_that_waited() -> None:
     assert pace.share < grown
     for _ in range(50):  # never starting: its share shrinks, but never to nothing
         pace.update(10_000, 5_000, 5_000 * 40e-9, early=None)
-    assert pace.share == _cosines.Pace.LEAST
+    assert pace.share == pace.least
 
 
 def test_a_busy_worker_is_not_waited_for(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,10 +3,11 @@
 The cosines are a memory-bound loop of row-wise dot products that runs without the GIL, and
 every row is its own dot product: the matrix can be cut into two blocks, one computed by the
 store's worker thread and one by the searching thread, and the result is exactly the same
-floats as in one piece. The searching thread computes its block, then runs the search's other
-work (the lexical side: SQLite and Python), then waits for the worker's block; the cut moves
-after every search towards where both finish together. A worker that has not started by then
-(its core was busy) is not waited for: the searching thread computes its block too.
+floats as in one piece. The searching thread computes its block (if any: see :data:`HYBRID`),
+then runs the search's other work (the lexical side: SQLite and Python), then waits for the
+worker's block; the cut moves after every search towards where both finish together. A worker
+that has not started by then (its core was busy) is not waited for: the searching thread
+computes its block too.
 """
 
 from __future__ import annotations
@@ -60,10 +61,10 @@ class Pace:
     cosine takes on this thread (a moving average)."""
 
     SMOOTHING = 0.2
-    LEAST = 0.1  # the worker's share never drops below this (a tenth of the rows)
 
-    def __init__(self) -> None:
-        self.share = 0.5
+    def __init__(self, least: float = 0.1) -> None:
+        self.least = least  # the worker's share never drops below this
+        self.share = max(0.5, least)
         self.row = 40e-9  # seconds per row of cosines
 
     def cut(self, size: int) -> int:
@@ -78,13 +79,17 @@ class Pace:
             self.row += self.SMOOTHING * (row_seconds / rows - self.row)
         # move half the gap's rows to the thread that waited
         share = self.share * 0.8 if early is None else self.share + early / (2 * self.row * size)
-        self.share = min(max(share, self.LEAST), 1.0)
+        self.share = min(max(share, self.least), 1.0)
 
 
-HYBRID = Pace()
-"""The pace of hybrid searches (the other work: the lexical side)."""
+HYBRID = Pace(least=1.0)
+"""Hybrid searches: the worker computes every cosine while this thread runs the lexical side
+and analyzes its rows (about as long at 10k rows; at 100k the cosines are bound by memory
+bandwidth, which a second thread does not add to). Measured on 2 cores: this thread taking a
+block as well gained nothing and cost it CPU (its cache filled with matrix rows)."""
 DENSE = Pace()
-"""The pace of dense-only searches (no other work)."""
+"""Dense-only searches: nothing else to do, so the rows are shared (0.27 ms instead of 0.37 ms
+for 10k rows on an idle 2-core machine)."""
 
 
 def cosines_beside(

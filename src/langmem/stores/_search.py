@@ -339,12 +339,22 @@ def _candidates(
     """What :func:`ranking.rank` needs (see :func:`explain` for the arguments)."""
     top = max(want * 2, ranking.depth)
     terms = rules.query_terms(text)
+    times = ranking.recency_weight > 0
 
-    def lexical() -> tuple[dict[str, int], list[int]]:
-        return _lexical_side(conn, vectors, terms, allowed, want, cache) if terms else ({}, [])
+    def lexical() -> tuple[dict[str, int], list[int], dict[int, rules.Document]]:
+        """The lexical side, and what its rows need (their texts' query terms, their items'
+        origins: into ``origins``), while the worker computes (part of) the cosines."""
+        if not terms:
+            return {}, [], {}
+        frequencies, found = _lexical_side(conn, vectors, terms, allowed, want, cache)
+        if not found:
+            return frequencies, found, {}
+        held = _documents(vectors, vectors.vector_ids[found].tolist(), terms, found)
+        if ranking.provenance and origins is not None:
+            _provenance(conn, vectors.item_ids[found].tolist(), times=times, cache=origins)
+        return frequencies, found, dict(zip(found, held))
 
-    # the lexical side (mostly SQLite) runs while the worker computes part of the cosines
-    cosines, (frequencies, found) = _cosines.cosines_beside(
+    cosines, (frequencies, found, known) = _cosines.cosines_beside(
         vectors, query, lexical, worker, _cosines.HYBRID
     )
     top_rows, top_cosines = vectors.best(cosines, allowed, top)
@@ -362,9 +372,12 @@ def _candidates(
     items = vectors.item_ids[rows].tolist()
     origin: Origins = {}
     if ranking.provenance:
-        times = ranking.recency_weight > 0
         origin = _provenance(conn, list(dict.fromkeys(items)), times=times, cache=origins)
-    documents = _documents(vectors, vector_ids, terms, rows)
+    unknown = [i for i, row in enumerate(rows) if row not in known]
+    counted = iter(
+        _documents(vectors, [vector_ids[i] for i in unknown], terms, [rows[i] for i in unknown])
+    )
+    documents = [known[row] if row in known else next(counted) for row in rows]
     none: Origin = (None, None)
     candidates = [
         rules.Candidate(item, cosine, document, *origin.get(item, none))
