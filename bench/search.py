@@ -64,40 +64,47 @@ def timed(search: Callable[[str], Any], queries: list[str]) -> tuple[float, floa
 
 
 STAGES = {
-    "index check + matrix sync": (_sqlite.SqliteStore, "_check", None),
-    "cosines + lexical side (overlapped)": (_cosines, "cosines_beside", None),
-    "lexical side (FTS5)": (_search, "_lexical_side", "cosines + lexical side (overlapped)"),
-    "top rows by cosine": (_vectors.VectorIndex, "best", None),
-    "provenance (thread, time)": (_search, "_provenance", None),
-    "query terms in candidate texts": (_search, "_documents", None),
-    "fusion + order (ranking)": (rules, "ranked_items", None),
-    "stored rows of the hits": (_reads.Reader, "_rows", None),
-    "results (JSON values, timestamps)": (_reads, "_item", None),
+    "index check + matrix sync": (_sqlite.SqliteStore, "_check"),
+    "cosines + lexical side (overlapped)": (_cosines, "cosines_beside"),
+    "lexical side (FTS5)": (_search, "_lexical_side"),
+    "top rows by cosine": (_vectors.VectorIndex, "best"),
+    "provenance (thread, time)": (_search, "_provenance"),
+    "query terms in candidate texts": (_search, "_documents"),
+    "fusion + order (ranking)": (rules, "ranked_items"),
+    "stored rows of the hits": (_reads.Reader, "_rows"),
+    "results (JSON values, timestamps)": (_reads, "_item"),
 }
-"""Stage -> where it is timed, and the stage it runs inside (``None``: a top-level stage)."""
+"""Stage -> where it is timed. A stage that runs inside another counts as part of it (shown
+below it as "of which"), not on its own line."""
 OTHER = "everything else (batch, plan, transaction, merge)"
+NESTED = " / "
 
 
 def breakdown(search: Callable[[str], Any], queries: list[str]) -> dict[str, float]:
     """Mean wall microseconds per search spent in each stage on the calling thread (wrapped
-    while measuring), the rest of the search's time as :data:`OTHER`, and the whole search."""
-    spent = {name: 0.0 for name in STAGES}
-    originals = {name: owner.__dict__[attr] for name, (owner, attr, _) in STAGES.items()}
+    while measuring; ``"outer / inner"`` for a stage inside another), the rest of the search's
+    time as :data:`OTHER`, and the whole search."""
+    spent: dict[str, float] = {}
+    active: list[str] = []
+    originals = {name: owner.__dict__[attr] for name, (owner, attr) in STAGES.items()}
 
     def wrap(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(real)
         def timing(*args: Any, **kwargs: Any) -> Any:
+            key = f"{active[0]}{NESTED}{name}" if active else name
+            active.append(name)
             started = time.perf_counter()
             try:
                 return real(*args, **kwargs)
             finally:
-                spent[name] += time.perf_counter() - started
+                spent[key] = spent.get(key, 0.0) + time.perf_counter() - started
+                active.pop()
 
         return timing
 
     whole = 0.0
     try:
-        for name, (owner, attr, _) in STAGES.items():
+        for name, (owner, attr) in STAGES.items():
             real = originals[name]
             if isinstance(real, staticmethod):
                 setattr(owner, attr, staticmethod(wrap(name, real.__func__)))
@@ -108,10 +115,14 @@ def breakdown(search: Callable[[str], Any], queries: list[str]) -> dict[str, flo
             search(query)
             whole += time.perf_counter() - started
     finally:
-        for name, (owner, attr, _) in STAGES.items():
+        for name, (owner, attr) in STAGES.items():
             setattr(owner, attr, originals[name])
-    out = {name: total / len(queries) * 1e6 for name, total in spent.items()}
-    top = sum(out[name] for name, (_, _, inside) in STAGES.items() if inside is None)
+    out: dict[str, float] = {}
+    for name in STAGES:  # each stage, then what ran inside it
+        for key in sorted(spent, key=lambda k: k != name):
+            if key == name or key.startswith(name + NESTED):
+                out[key] = spent[key] / len(queries) * 1e6
+    top = sum(micros for key, micros in out.items() if NESTED not in key)
     out[OTHER] = whole / len(queries) * 1e6 - top
     out["whole search"] = whole / len(queries) * 1e6
     return out
@@ -232,8 +243,7 @@ def main() -> None:
             )
             print("  hybrid search (new handle), mean wall us per search on the calling thread:")
             for stage, micros in stages.items():
-                inside = STAGES[stage][2] if stage in STAGES else None
-                label = f"  of which {stage}" if inside else stage
+                label = f"  of which {stage.split(NESTED)[-1]}" if NESTED in stage else stage
                 print(f"    {label:<50}{micros:>8.1f}")
             target = targets.get(n)
             if target is not None:
