@@ -25,6 +25,7 @@ import sqlite3
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -86,11 +87,14 @@ def breakdown(search: Callable[[str], Any], queries: list[str]) -> dict[str, flo
     time as :data:`OTHER`, and the whole search."""
     spent: dict[str, float] = {}
     active: list[str] = []
+    caller = threading.get_ident()
     originals = {name: owner.__dict__[attr] for name, (owner, attr) in STAGES.items()}
 
     def wrap(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(real)
         def timing(*args: Any, **kwargs: Any) -> Any:
+            if threading.get_ident() != caller:  # the worker's part: not this thread's time
+                return real(*args, **kwargs)
             key = f"{active[0]}{NESTED}{name}" if active else name
             active.append(name)
             started = time.perf_counter()

@@ -114,15 +114,19 @@ def test_cosines_cut_between_two_threads_are_the_same_floats() -> None:
     index.add((i, i, "n", vectors[i].tobytes(), "") for i in range(count))
     query = rng.standard_normal(48).astype(np.float32)
     plain = index.cosines(query)
-    alone, _ = _cosines.cosines_beside(index, query, lambda: None, None, _cosines.Pace())
+    alone, _, top = _cosines.cosines_beside(index, query, _none, None, _cosines.Pace(), _top3)
+    assert top == _top3(plain)
     assert alone.tobytes() == plain.tobytes()
     with ThreadPoolExecutor(max_workers=1) as worker:
         for share in (0.1, 0.5, 0.77, 1.0):  # wherever the cut falls
             pace = _cosines.Pace()
             pace.share = share
-            shared, result = _cosines.cosines_beside(index, query, lambda: 7, worker, pace)
+            shared, result, top = _cosines.cosines_beside(
+                index, query, lambda: 7, worker, pace, _top3
+            )
             assert result == 7
             assert shared.tobytes() == plain.tobytes()
+            assert top == _top3(plain)  # on the worker when it computed every row
 
 
 def test_the_cut_moves_towards_the_thread_that_waited() -> None:
@@ -149,9 +153,19 @@ def test_a_busy_worker_is_not_waited_for(monkeypatch: pytest.MonkeyPatch) -> Non
     release = threading.Event()
     with ThreadPoolExecutor(max_workers=1) as worker:
         worker.submit(release.wait)  # the worker is busy with something else
-        shared, _ = _cosines.cosines_beside(index, query, lambda: None, worker, _cosines.Pace())
+        pace = _cosines.Pace(least=1.0)  # every row to the worker, which is busy
+        shared, _, top = _cosines.cosines_beside(index, query, _none, worker, pace, _top3)
         release.set()
     assert shared.tobytes() == index.cosines(query).tobytes()
+    assert top == _top3(shared)
+
+
+def _none() -> None:
+    return None
+
+
+def _top3(cosines: Any) -> list[int]:
+    return [int(i) for i in np.argsort(-cosines, kind="stable")[:3]]
 
 
 def test_packed_texts_are_found_in_one_search() -> None:

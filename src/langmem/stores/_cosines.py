@@ -17,7 +17,7 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from langmem.stores._vectors import VectorIndex
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 OVERLAP_ROWS = 4096
 """Below this many rows the cosines take microseconds: handing some to a thread costs more."""
@@ -98,19 +99,23 @@ def cosines_beside(
     side: Callable[[], T],
     worker: Executor | None,
     pace: Pace,
-) -> tuple[NDArray[np.float32], T]:
-    """The cosine of ``query`` with every row (dead rows included; mask them out), and
-    ``side()``, run on this thread meanwhile (see the module docstring)."""
+    then: Callable[[NDArray[np.float32]], U],
+) -> tuple[NDArray[np.float32], T, U]:
+    """The cosine of ``query`` with every row (dead rows included; mask them out),
+    ``side()``, run on this thread meanwhile (see the module docstring), and ``then`` of the
+    cosines (on the worker, when it computed every row)."""
     size = vectors.size
     matrix = vectors.matrix[:size]
     unit = vectors.unit(query)
     out = np.empty(size, dtype=np.float32)
     if worker is None or not overlaps(vectors):
         dot(matrix, unit, out)
-        return out, side()
+        return out, side(), then(out)
     cut = pace.cut(size)
-    job = worker.submit(_dot_until, matrix[:cut], unit, out[:cut])
+    after = then if cut == size else None
+    job = worker.submit(_dot_until, matrix[:cut], unit, out[:cut], after)
     early: float | None = None
+    followed: Any = None
     try:
         started = time.perf_counter()
         dot(matrix[cut:], unit, out[cut:])
@@ -120,15 +125,22 @@ def cosines_beside(
         done = time.perf_counter()
         if job.cancel():  # the worker never started: its core is busy, do its rows here
             dot(matrix[:cut], unit, out[:cut])
+            after = None
         else:
-            early = done - job.result()
+            finished, followed = job.result()
+            early = done - finished
     pace.update(size, size - cut, middle - started, early)
-    return out, result
+    return out, result, (followed if after is not None else then(out))
 
 
 def _dot_until(
-    rows: NDArray[np.float32], unit: NDArray[np.float32], out: NDArray[np.float32]
-) -> float:
-    """:func:`dot` on the worker thread; returns when it finished (``time.perf_counter``)."""
+    rows: NDArray[np.float32],
+    unit: NDArray[np.float32],
+    out: NDArray[np.float32],
+    then: Callable[[NDArray[np.float32]], Any] | None,
+) -> tuple[float, Any]:
+    """:func:`dot` on the worker thread: when it finished (``time.perf_counter``), and
+    ``then(out)`` when given."""
     dot(rows, unit, out)
-    return time.perf_counter()
+    finished = time.perf_counter()
+    return finished, (then(out) if then is not None else None)

@@ -150,9 +150,14 @@ def _dense(
     worker: Executor | None = None,
 ) -> tuple[list[int], list[float]]:
     """The ``top`` allowed rows by cosine (best first) and their cosines."""
-    cosines, _ = _cosines.cosines_beside(vectors, query, _nothing, worker, _cosines.DENSE)
-    rows, best = vectors.best(cosines, allowed, top)
-    return rows.tolist(), best.tolist()
+
+    def top_of(cosines: NDArray[np.float32]) -> tuple[NDArray[np.intp], NDArray[np.float32]]:
+        return vectors.best(cosines, allowed, top)
+
+    _, _, (rows, found) = _cosines.cosines_beside(
+        vectors, query, _nothing, worker, _cosines.DENSE, top_of
+    )
+    return rows.tolist(), found.tolist()
 
 
 def _nothing() -> None:
@@ -354,10 +359,13 @@ def _candidates(
             _provenance(conn, vectors.item_ids[found].tolist(), times=times, cache=origins)
         return frequencies, found, dict(zip(found, held))
 
-    cosines, (frequencies, found, known) = _cosines.cosines_beside(
-        vectors, query, lexical, worker, _cosines.HYBRID
+    def top_of(cosines: NDArray[np.float32]) -> tuple[NDArray[np.intp], NDArray[np.float32]]:
+        return vectors.best(cosines, allowed, top)
+
+    # the worker computes the cosines and their top rows, this thread the lexical side meanwhile
+    cosines, (frequencies, found, known), (top_rows, top_cosines) = _cosines.cosines_beside(
+        vectors, query, lexical, worker, _cosines.HYBRID, top_of
     )
-    top_rows, top_cosines = vectors.best(cosines, allowed, top)
     rows: list[int] = top_rows.tolist()
     if not rows:
         return [], terms, rules.Corpus(len(vectors), 0.0, frequencies)
