@@ -6,10 +6,10 @@ Reports p50/p95 wall time per query (limit 10) for ours (hybrid, the default; an
 the CPU time per query (p50 of the calling thread's time; the process's, worker included, beside
 it for ours), where the hybrid search's time goes (mean per search of each stage on the calling
 thread, measured on a new handle whose caches start cold like the timed one's; when the machine
-has a core to spare the worker thread computes part of the cosines meanwhile, and the bench
-says in how many searches it did), checks that our dense top 10 equals a brute-force numpy top
-10 (exact search), and prints baseline/ours ratios. The machine's load
-average is printed with every table: wall times on a loaded machine are inflated, CPU times less.
+has a core to spare the worker thread computes the cosines and their top rows meanwhile, and
+the bench says in how many searches it did), checks that our dense top 10 equals a brute-force
+numpy top 10 (exact search), and prints baseline/ours ratios. The machine's load average is
+printed with every table: wall times on a loaded machine are inflated, CPU times less.
 Targets: p50 <= 1 ms at 10k and <= 10 ms at 100k.
 
     python bench/search.py [--sizes 10000 100000]
@@ -133,7 +133,7 @@ def breakdown(search: Callable[[str], Any], queries: list[str]) -> dict[str, flo
 
 
 def sharing() -> Callable[[], str]:
-    """Counts, from now on, how many searches shared the cosines with the worker thread (the
+    """Counts, from now on, how many searches handed the cosines to the worker thread (the
     store decides from the machine's load: see ``langmem.stores._cosines``)."""
     real = _cosines.overlaps
     decisions: list[bool] = []
@@ -188,7 +188,7 @@ def run(n: int, folder: Path) -> tuple[list[Row], dict[str, float]]:
     shared = sharing()
     p50, p95, cpu, process = timed(lambda q: ours.search(NAMESPACE, query=q, limit=10), queries)
     rows.append(("langmem SqliteStore (hybrid, default)", p50, p95, load_s, cpu, process))
-    print(f"  cosines shared with the worker thread in {shared()} of the hybrid searches")
+    print(f"  cosines on the worker thread in {shared()} of the hybrid searches")
     # the stages on a new handle: its caches start as cold as the timed handle's did
     with SqliteStore(folder / f"ours-{n}.sqlite", index=index) as fresh:
         fresh.search(NAMESPACE, query=queries[0], limit=10)  # loads the matrix

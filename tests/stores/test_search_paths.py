@@ -1,9 +1,10 @@
 """The fast paths of a ranked SQLite search compute exactly what the plain ones do.
 
-A search shares the cosines with a worker thread (the matrix cut in two blocks), counts only the
-query's terms in candidate texts (with the length stored beside each vector), reads packed
-texts of an installed matrix in one go, and caches items' origins without their time when no
-recency is asked. Each is checked here against the plain computation, to the last bit.
+A search hands the cosines to a worker thread (and computes them itself when the worker has
+not started), counts only the query's terms in candidate texts (with the length stored beside
+each vector), reads packed texts of an installed matrix in one go, and caches items' origins
+without their time when no recency is asked. Each is checked here against the plain
+computation, to the last bit.
 """
 
 from __future__ import annotations
@@ -106,44 +107,32 @@ def test_a_text_without_a_stored_length_is_analyzed_whole() -> None:
     assert document == rules.document("Alice lives in Lisbon")
 
 
-def test_cosines_cut_between_two_threads_are_the_same_floats() -> None:
+def test_cosines_on_the_worker_are_the_same_floats(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_cosines, "overlaps", lambda vectors: True)
     rng = np.random.default_rng(11)
     index = VectorIndex(48)
-    count = _cosines.OVERLAP_ROWS + 1000
-    vectors = rng.standard_normal((count, 48)).astype(np.float32)
-    index.add((i, i, "n", vectors[i].tobytes(), "") for i in range(count))
+    vectors = rng.standard_normal((3000, 48)).astype(np.float32)
+    index.add((i, i, "n", vectors[i].tobytes(), "") for i in range(3000))
     query = rng.standard_normal(48).astype(np.float32)
     plain = index.cosines(query)
-    alone, _, top = _cosines.cosines_beside(index, query, _none, None, _cosines.Pace(), _top3)
-    assert top == _top3(plain)
-    assert alone.tobytes() == plain.tobytes()
-    with ThreadPoolExecutor(max_workers=1) as worker:
-        for share in (0.1, 0.5, 0.77, 1.0):  # wherever the cut falls
-            pace = _cosines.Pace()
-            pace.share = share
-            shared, result, top = _cosines.cosines_beside(
-                index, query, lambda: 7, worker, pace, _top3
-            )
-            assert result == 7
-            assert shared.tobytes() == plain.tobytes()
-            assert top == _top3(plain)  # on the worker when it computed every row
+    ran: list[str] = []
 
+    def top3(cosines: Any) -> list[int]:
+        ran.append(threading.current_thread().name)
+        return _top3(cosines)
 
-def test_the_cut_moves_towards_the_thread_that_waited() -> None:
-    pace = _cosines.Pace()
-    pace.update(10_000, 5_000, 5_000 * 40e-9, early=100e-6)  # the worker was idle 0.1 ms
-    assert pace.share > 0.5
-    grown = pace.share
-    pace.update(10_000, 5_000, 5_000 * 40e-9, early=-300e-6)  # this thread waited 0.3 ms
-    assert pace.share < grown
-    for _ in range(50):  # never starting: its share shrinks, but never to nothing
-        pace.update(10_000, 5_000, 5_000 * 40e-9, early=None)
-    assert pace.share == pace.least
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="w") as worker:
+        shared, result, top = _cosines.cosines_beside(index, query, lambda: 7, worker, top3)
+    assert result == 7
+    assert shared.tobytes() == plain.tobytes()
+    assert top == _top3(plain) and ran[0].startswith("w")  # the top rows too, on the worker
+    alone, _, top = _cosines.cosines_beside(index, query, _none, None, _top3)
+    assert alone.tobytes() == plain.tobytes() and top == _top3(plain)
 
 
 def test_a_busy_worker_is_not_waited_for(monkeypatch: pytest.MonkeyPatch) -> None:
-    """When the worker has not started the cosines' first block by the time this thread is
-    done, this thread computes it (same floats) instead of waiting."""
+    """When the worker has not started the cosines by the time this thread is done with its
+    other work, this thread computes them (same floats) instead of waiting."""
     monkeypatch.setattr(_cosines, "overlaps", lambda vectors: True)
     rng = np.random.default_rng(5)
     index = VectorIndex(16)
@@ -153,8 +142,7 @@ def test_a_busy_worker_is_not_waited_for(monkeypatch: pytest.MonkeyPatch) -> Non
     release = threading.Event()
     with ThreadPoolExecutor(max_workers=1) as worker:
         worker.submit(release.wait)  # the worker is busy with something else
-        pace = _cosines.Pace(least=1.0)  # every row to the worker, which is busy
-        shared, _, top = _cosines.cosines_beside(index, query, _none, worker, pace, _top3)
+        shared, _, top = _cosines.cosines_beside(index, query, _none, worker, _top3)
         release.set()
     assert shared.tobytes() == index.cosines(query).tobytes()
     assert top == _top3(shared)

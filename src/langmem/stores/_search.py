@@ -6,7 +6,7 @@ dense side is exact (every allowed row's cosine); the lexical side reads the FTS
 texts (unstemmed words, migration 3) and its ``fts5vocab`` table for document counts: a query
 term matches every stored word whose :func:`ranking.stem` is the term, looked up by equality
 (:func:`ranking.forms` lists the words that can have that stem). The cosines are computed
-beside the lexical side, partly on the store's worker thread (:mod:`._cosines`); of each
+beside the lexical side, on the store's worker thread (:mod:`._cosines`); of each
 candidate text only the query's terms are counted, with the analyzed length stored beside its
 vector (:func:`_documents`).
 """
@@ -143,25 +143,11 @@ def _allowed_rows(
 
 
 def _dense(
-    vectors: VectorIndex,
-    query: NDArray[np.float32],
-    allowed: NDArray[np.bool_],
-    top: int,
-    worker: Executor | None = None,
+    vectors: VectorIndex, query: NDArray[np.float32], allowed: NDArray[np.bool_], top: int
 ) -> tuple[list[int], list[float]]:
-    """The ``top`` allowed rows by cosine (best first) and their cosines."""
-
-    def top_of(cosines: NDArray[np.float32]) -> tuple[NDArray[np.intp], NDArray[np.float32]]:
-        return vectors.best(cosines, allowed, top)
-
-    _, _, (rows, found) = _cosines.cosines_beside(
-        vectors, query, _nothing, worker, _cosines.DENSE, top_of
-    )
-    return rows.tolist(), found.tolist()
-
-
-def _nothing() -> None:
-    return None
+    """The ``top`` allowed rows by cosine (best first) and their cosines (on this thread)."""
+    rows, best = vectors.best(vectors.cosines(query), allowed, top)
+    return rows.tolist(), best.tolist()
 
 
 def _lexical_side(
@@ -321,7 +307,7 @@ def explain(
         ranking: the ranking parameters.
         cache: the store's cache of term -> stored forms.
         origins: the store's cache of item -> thread and time (for this snapshot).
-        worker: a thread for part of the cosines while this one runs the lexical side.
+        worker: a thread for the cosines while this one runs the lexical side.
     """
     candidates, terms, corpus = _candidates(
         conn, vectors, query, text, allowed, want, ranking, cache, origins, worker
@@ -348,7 +334,7 @@ def _candidates(
 
     def lexical() -> tuple[dict[str, int], list[int], dict[int, rules.Document]]:
         """The lexical side, and what its rows need (their texts' query terms, their items'
-        origins: into ``origins``), while the worker computes (part of) the cosines."""
+        origins: into ``origins``), while the worker computes the cosines."""
         if not terms:
             return {}, [], {}
         frequencies, found = _lexical_side(conn, vectors, terms, allowed, want, cache)
@@ -364,7 +350,7 @@ def _candidates(
 
     # the worker computes the cosines and their top rows, this thread the lexical side meanwhile
     cosines, (frequencies, found, known), (top_rows, top_cosines) = _cosines.cosines_beside(
-        vectors, query, lexical, worker, _cosines.HYBRID, top_of
+        vectors, query, lexical, worker, top_of
     )
     rows: list[int] = top_rows.tolist()
     if not rows:
@@ -414,7 +400,7 @@ def rank(
             conn, vectors, query, text, allowed, want, ranking, cache, origins, worker
         )
         return rules.ranked_items(candidates, terms, corpus, ranking)
-    rows, best = _dense(vectors, query, allowed, max(want * 2, 20), worker)
+    rows, best = _dense(vectors, query, allowed, max(want * 2, 20))
     seen: dict[int, float] = {}
     for score, item in zip(best, vectors.item_ids[rows].tolist()):
         seen.setdefault(item, score)

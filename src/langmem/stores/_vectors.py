@@ -366,13 +366,11 @@ class Packed:
 
 
 def dot(rows: NDArray[np.float32], unit: NDArray[np.float32], out: NDArray[np.float32]) -> None:
-    """``out[i] = rows[i] . unit``: the cosines of a block of matrix rows.
+    """``out[i] = rows[i] . unit``: the cosines of matrix rows (releases the GIL).
 
-    Each row is its own dot product (BLAS ``sdot``), so splitting the matrix into blocks, on one
-    thread or two, gives exactly the same floats. Row-wise dot products in one ufunc loop, not
-    a matrix-vector product: a multi-threaded BLAS gemv stalls for milliseconds when another
-    process holds a core (measured: 8 ms instead of 0.3 ms at 10k rows) and rounds differently;
-    numpy >= 2 has vecdot, older numpy gets einsum's SIMD loop. Releases the GIL.
+    Row-wise dot products in one ufunc loop, not a matrix-vector product: a multi-threaded BLAS
+    gemv stalls for milliseconds when another process holds a core (measured: 8 ms instead of
+    0.3 ms at 10k rows); numpy >= 2 has vecdot, older numpy gets einsum's SIMD loop.
     """
     if _vecdot is not None:
         _vecdot(rows, unit, out=out)
