@@ -109,11 +109,7 @@ def test_a_text_without_a_stored_length_is_analyzed_whole() -> None:
 
 def test_cosines_on_the_worker_are_the_same_floats(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_cosines, "overlaps", lambda vectors: True)
-    rng = np.random.default_rng(11)
-    index = VectorIndex(48)
-    vectors = rng.standard_normal((3000, 48)).astype(np.float32)
-    index.add((i, i, "n", vectors[i].tobytes(), "") for i in range(3000))
-    query = rng.standard_normal(48).astype(np.float32)
+    index, query = _random(3000, 48, seed=11)
     plain = index.cosines(query)
     ran: list[str] = []
 
@@ -134,11 +130,7 @@ def test_a_busy_worker_is_not_waited_for(monkeypatch: pytest.MonkeyPatch) -> Non
     """When the worker has not started the cosines by the time this thread is done with its
     other work, this thread computes them (same floats) instead of waiting."""
     monkeypatch.setattr(_cosines, "overlaps", lambda vectors: True)
-    rng = np.random.default_rng(5)
-    index = VectorIndex(16)
-    vectors = rng.standard_normal((5000, 16)).astype(np.float32)
-    index.add((i, i, "n", vectors[i].tobytes(), "") for i in range(5000))
-    query = rng.standard_normal(16).astype(np.float32)
+    index, query = _random(5000, 16, seed=5)
     release = threading.Event()
     with ThreadPoolExecutor(max_workers=1) as worker:
         worker.submit(release.wait)  # the worker is busy with something else
@@ -146,6 +138,15 @@ def test_a_busy_worker_is_not_waited_for(monkeypatch: pytest.MonkeyPatch) -> Non
         release.set()
     assert shared.tobytes() == index.cosines(query).tobytes()
     assert top == _top3(shared)
+
+
+def _random(rows: int, dims: int, seed: int) -> tuple[VectorIndex, Any]:
+    """An index of ``rows`` random vectors, and a random query."""
+    rng = np.random.default_rng(seed)
+    index = VectorIndex(dims)
+    vectors = rng.standard_normal((rows, dims)).astype(np.float32)
+    index.add((i, i, "n", vectors[i].tobytes(), "") for i in range(rows))
+    return index, rng.standard_normal(dims).astype(np.float32)
 
 
 def _none() -> None:
