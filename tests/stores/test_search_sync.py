@@ -16,7 +16,7 @@ import pytest
 from langgraph.store.base import PutOp
 
 from langmem.embeddings import HashingEmbeddings
-from langmem.stores import SqliteStore, _search, _sqlite, _sync
+from langmem.stores import SqliteStore, _cosines, _sqlite, _sync
 
 INDEX: Any = {"dims": 32, "embed": HashingEmbeddings(32), "fields": ["text"]}
 
@@ -136,7 +136,7 @@ def test_cosines_on_the_worker_thread_give_the_same_ranking(
                 for q in queries
             ]
 
-        monkeypatch.setattr(_search, "_overlaps", lambda vectors: False)
+        monkeypatch.setattr(_cosines, "overlaps", lambda vectors: False)
         inline = ranked()
         submitted: list[object] = []
         real_submit = store._worker.submit
@@ -145,7 +145,7 @@ def test_cosines_on_the_worker_thread_give_the_same_ranking(
             submitted.append(args[0])
             return real_submit(*args)
 
-        monkeypatch.setattr(_search, "_overlaps", lambda vectors: True)
+        monkeypatch.setattr(_cosines, "overlaps", lambda vectors: True)
         monkeypatch.setattr(store._worker, "submit", submit)
         assert ranked() == inline
         assert len(submitted) == len(queries)  # the worker did run the cosines

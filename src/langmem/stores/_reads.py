@@ -91,7 +91,7 @@ class Reader:
     touched: list[int] = field(default_factory=list)
     """Ids of the returned items whose TTL the reads refresh."""
     worker: Executor | None = None
-    """A thread for the dense side of a hybrid ranking (see ``_search.rank``)."""
+    """A thread for a ranked search's cosines and top rows (see ``_cosines``)."""
 
     def read(self, op: Op) -> Result:
         """The result of a read op; ``None`` for a put (applied after the reads)."""

@@ -5,15 +5,15 @@ which rows are allowed (namespace, filter) and turns the ranked item ids into re
 dense side is exact (every allowed row's cosine); the lexical side reads the FTS5 index of the
 texts (unstemmed words, migration 3) and its ``fts5vocab`` table for document counts: a query
 term matches every stored word whose :func:`ranking.stem` is the term, looked up by equality
-(:func:`ranking.forms` lists the words that can have that stem).
+(:func:`ranking.forms` lists the words that can have that stem). The cosines are computed
+beside the lexical side, on the store's worker thread (:mod:`._cosines`); of each
+candidate text only the query's terms are counted, with the analyzed length stored beside its
+vector (:func:`_documents`).
 """
 
 from __future__ import annotations
 
-import math
-import os
 import sqlite3
-import time
 from collections.abc import Iterable
 from concurrent.futures import Executor
 from datetime import datetime
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from langmem.stores import _cosines
 from langmem.stores import ranking as rules
 from langmem.stores._writes import chunks
 
@@ -143,11 +144,10 @@ def _allowed_rows(
 
 def _dense(
     vectors: VectorIndex, query: NDArray[np.float32], allowed: NDArray[np.bool_], top: int
-) -> tuple[list[int], list[float], NDArray[np.float32]]:
-    """The ``top`` allowed rows by cosine (best first), their cosines, and every cosine."""
-    cosines = vectors.cosines(query)
-    rows, best = vectors.best(cosines, allowed, top)
-    return rows.tolist(), best.tolist(), cosines
+) -> tuple[list[int], list[float]]:
+    """The ``top`` allowed rows by cosine (best first) and their cosines (on this thread)."""
+    rows, best = vectors.best(vectors.cosines(query), allowed, top)
+    return rows.tolist(), best.tolist()
 
 
 def _lexical_side(
@@ -174,43 +174,101 @@ def _provenance(
     time only for items with a thread, unless ``times``: every item's). ``cache``: the
     store's, for the current snapshot (items read once are not read again)."""
     known: Origins = {} if cache is None else cache
-    missing = [item for item in items if item not in known]
+    if times:  # items without a thread were cached without their time
+        missing = [item for item in items if known.get(item, _UNTIMED) is _UNTIMED]
+    else:
+        missing = [item for item in items if item not in known]
     if len(known) + len(missing) > _ORIGINS_KEPT:
         known.clear()
         missing = items
+    # the times (two more fields of each value) only when asked or likely to be needed
+    sql = _ORIGINS if times or _threads_seen[0] else _THREADS
+    threaded: list[int] = []
     for chunk in chunks(missing):
-        for item, thread, created, stored in conn.execute(
-            f"SELECT id, {_FIELD.format('thread_id')}, {_FIELD.format('created_at')},"
-            f" created_at FROM langmem_items WHERE id IN ({','.join('?' * len(chunk))})",
-            chunk,
-        ):
-            label = str(thread) if thread is not None else None
-            known[item] = (label, _seconds(created, stored))
+        for item, thread, *stamps in conn.execute(sql.format(",".join("?" * len(chunk))), chunk):
+            if thread is not None:
+                threaded.append(item)
+                if stamps:
+                    known[item] = (str(thread), _seconds(*stamps))
+            elif times:
+                known[item] = (None, _seconds(*stamps))
+            else:  # parsing the time is most of the cost: only when asked
+                known[item] = _UNTIMED
+    if missing:
+        _threads_seen[0] = bool(threaded)
+    if sql is _THREADS:
+        for chunk in chunks(threaded):  # their times, after all
+            for item, thread, *stamps in conn.execute(
+                _ORIGINS.format(",".join("?" * len(chunk))), chunk
+            ):
+                known[item] = (None if thread is None else str(thread), _seconds(*stamps))
     out: Origins = {}
     for item in items:
         found = known.get(item)
-        if found is not None and (found[0] is not None or times):
+        if found is not None and found is not _UNTIMED and (found[0] is not None or times):
             out[item] = found
     return out
 
 
+_THREADS = f"SELECT id, {_FIELD.format('thread_id')} FROM langmem_items WHERE id IN ({{}})"
+_ORIGINS = (
+    f"SELECT id, {_FIELD.format('thread_id')}, {_FIELD.format('created_at')}, created_at"
+    " FROM langmem_items WHERE id IN ({})"
+)
+_threads_seen = [False]
+"""Whether the last items read had a thread: then their times are read with them (one
+statement), else only threads are (a third cheaper), and the times of any threaded item after."""
+
+_UNTIMED: Origin = (None, None)
+"""The cached origin of an item without a thread whose time was not read (this very object)."""
+
+
 def _documents(
-    vectors: VectorIndex, vector_ids: list[int], terms: list[str]
+    vectors: VectorIndex,
+    vector_ids: list[int],
+    terms: list[str],
+    rows: list[int] | None = None,
 ) -> list[rules.Document]:
-    """The analyzed texts of the candidates; a text not analyzed yet is analyzed only when a
-    query term occurs in it at all (a term is a prefix of every word it stems, so a text
-    where no term occurs as a substring holds none: :data:`_NO_TERMS`)."""
-    known = vectors.documents
+    """What BM25 reads of each candidate text (``vector_ids``, at matrix ``rows`` when the
+    caller knows them): how often it holds each query term, and its analyzed length (stored
+    with its vector).
+
+    Only words that :func:`ranking.analyze` turns into a query term are counted (the other
+    terms of a text are never read by :func:`ranking.rank`; :func:`ranking.forms` lists the
+    words that stem to a term), so the scores are those of the whole :func:`ranking.document`.
+    A text where no term occurs as a substring holds none (a term is a prefix of every word it
+    stems): :data:`_NO_TERMS`, with nothing analyzed."""
+    if not terms:
+        return [_NO_TERMS] * len(vector_ids)
+    if rows is None:
+        rows = [vectors.row_of.get(vector_id, 0) for vector_id in vector_ids]
+    # every word the analyzer turns into a query term (its forms, less stop words)
+    term_of = {
+        word: term for term in terms for word in rules.forms(term) if rules._term(word) == term
+    }
+    lengths = vectors.lengths[rows].tolist() if rows else []
     out: list[rules.Document] = []
-    for vector_id in vector_ids:
-        found = known.get(vector_id)
-        if found is None:
-            folded = rules.fold(vectors.text(vector_id))
-            if any(term in folded for term in terms):
-                found = vectors.document(vector_id)
-            else:
-                found = _NO_TERMS
-        out.append(found)
+    add = out.append
+    fold, tokens = rules.fold, rules.tokens
+    for text, length in zip(vectors.texts(vector_ids), lengths):
+        folded = fold(text)
+        for term in terms:
+            if term in folded:
+                break
+        else:
+            add(_NO_TERMS)
+            continue
+        found = [word for word in tokens(text) if word in term_of]
+        if not found:
+            add(_NO_TERMS)
+        elif length < 0:  # no stored length (it is counted on the first ranked search)
+            add(rules.document(text))
+        else:
+            counts: dict[str, int] = {}
+            for word in found:
+                term = term_of[word]
+                counts[term] = counts.get(term, 0) + 1
+            add(rules.Document(counts, length))
     return out
 
 
@@ -249,37 +307,12 @@ def explain(
         ranking: the ranking parameters.
         cache: the store's cache of term -> stored forms.
         origins: the store's cache of item -> thread and time (for this snapshot).
-        worker: a thread for the dense side while this one runs the lexical side.
+        worker: a thread for the cosines while this one runs the lexical side.
     """
     candidates, terms, corpus = _candidates(
         conn, vectors, query, text, allowed, want, ranking, cache, origins, worker
     )
     return rules.rank(candidates, terms, corpus, ranking)
-
-
-_OVERLAP_ROWS = 4096
-"""Below this many rows the cosines take microseconds: handing them to a thread costs more."""
-
-
-def _overlaps(vectors: VectorIndex) -> bool:
-    """Whether to run the cosines on the worker thread while this one runs the lexical side:
-    for a large enough matrix, when the machine has a core to spare (a 1-minute load average
-    below the core count; measured on 2 cores: overlapped, a 10k search saves the lexical side's
-    time when the other core idles, but waits ~0.2 ms longer for the hand-off when it is busy).
-    Either way each side computes exactly the same."""
-    if vectors.size < _OVERLAP_ROWS:
-        return False
-    now = time.monotonic()
-    if now - _spare[1] > 1.0:  # os.cpu_count and getloadavg cost tens of microseconds
-        try:
-            _spare[:] = [os.getloadavg()[0] < _CORES, now]
-        except OSError:  # no load average on this platform
-            _spare[:] = [True, now]
-    return bool(_spare[0])
-
-
-_CORES = os.cpu_count() or 1
-_spare: list[float] = [True, -math.inf]  # whether a core was spare, when that was checked
 
 
 def _candidates(
@@ -297,41 +330,52 @@ def _candidates(
     """What :func:`ranking.rank` needs (see :func:`explain` for the arguments)."""
     top = max(want * 2, ranking.depth)
     terms = rules.query_terms(text)
-    # The cosines are a memory-bound numpy loop and the lexical side mostly SQLite; both release
-    # the GIL, so on two cores they overlap. Each side computes exactly what it would alone.
-    if worker is not None and not _overlaps(vectors):
-        worker = None
-    dense = worker.submit(_dense, vectors, query, allowed, top) if worker is not None else None
     times = ranking.recency_weight > 0
-    try:
-        frequencies, found = (
-            _lexical_side(conn, vectors, terms, allowed, want, cache) if terms else ({}, [])
-        )
-        if dense is not None and found:
-            # while the cosines run: analyze the texts holding query terms (the costly ones)
-            # and read their items' origins; both land in the caches the merge reads below
-            _documents(vectors, vectors.vector_ids[found].tolist(), terms)
-            if ranking.provenance and origins is not None:
-                _provenance(conn, vectors.item_ids[found].tolist(), times=times, cache=origins)
-    finally:
-        computed = dense.result() if dense is not None else None
-    rows, best, cosines = computed if computed is not None else _dense(vectors, query, allowed, top)
+
+    def lexical() -> tuple[dict[str, int], list[int], dict[int, rules.Document]]:
+        """The lexical side, and what its rows need (their texts' query terms, their items'
+        origins: into ``origins``), while the worker computes the cosines."""
+        if not terms:
+            return {}, [], {}
+        frequencies, found = _lexical_side(conn, vectors, terms, allowed, want, cache)
+        if not found:
+            return frequencies, found, {}
+        held = _documents(vectors, vectors.vector_ids[found].tolist(), terms, found)
+        if ranking.provenance and origins is not None:
+            _provenance(conn, vectors.item_ids[found].tolist(), times=times, cache=origins)
+        return frequencies, found, dict(zip(found, held))
+
+    def top_of(cosines: NDArray[np.float32]) -> tuple[NDArray[np.intp], NDArray[np.float32]]:
+        return vectors.best(cosines, allowed, top)
+
+    # the worker computes the cosines and their top rows, this thread the lexical side meanwhile
+    cosines, (frequencies, found, known), (top_rows, top_cosines) = _cosines.cosines_beside(
+        vectors, query, lexical, worker, top_of
+    )
+    rows: list[int] = top_rows.tolist()
     if not rows:
         return [], terms, rules.Corpus(len(vectors), 0.0, frequencies)
     corpus = rules.Corpus(len(vectors), vectors.total_length / max(len(vectors), 1), frequencies)
+    best: list[float] = top_cosines.tolist()
     seen = set(rows)
     extra = [r for r in found if r not in seen]
-    rows += extra
-    best += cosines[extra].tolist()
+    if extra:
+        rows += extra
+        best += cosines[extra].tolist()
     vector_ids = vectors.vector_ids[rows].tolist()
     items = vectors.item_ids[rows].tolist()
     origin: Origins = {}
     if ranking.provenance:
         origin = _provenance(conn, list(dict.fromkeys(items)), times=times, cache=origins)
+    unknown = [i for i, row in enumerate(rows) if row not in known]
+    counted = iter(
+        _documents(vectors, [vector_ids[i] for i in unknown], terms, [rows[i] for i in unknown])
+    )
+    documents = [known[row] if row in known else next(counted) for row in rows]
     none: Origin = (None, None)
     candidates = [
         rules.Candidate(item, cosine, document, *origin.get(item, none))
-        for item, cosine, document in zip(items, best, _documents(vectors, vector_ids, terms))
+        for item, cosine, document in zip(items, best, documents)
     ]
     return candidates, terms, corpus
 
@@ -356,7 +400,7 @@ def rank(
             conn, vectors, query, text, allowed, want, ranking, cache, origins, worker
         )
         return rules.ranked_items(candidates, terms, corpus, ranking)
-    rows, best, _ = _dense(vectors, query, allowed, max(want * 2, 20))
+    rows, best = _dense(vectors, query, allowed, max(want * 2, 20))
     seen: dict[int, float] = {}
     for score, item in zip(best, vectors.item_ids[rows].tolist()):
         seen.setdefault(item, score)

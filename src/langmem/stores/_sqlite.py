@@ -159,7 +159,7 @@ class SqliteStore(BaseStore):
         self._last_seq = 0
         self._write_batches = 0  # counts batches with writes, to prune the change log now and then
         self._sweeper = _ttl.Sweeper()
-        # the dense half of hybrid searches (its thread starts with the first one)
+        # a ranked search's cosines and top rows (its thread starts with the first one)
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="langmem-dense")
         try:
             if index is not None:

@@ -61,7 +61,8 @@ class VectorIndex:
         # one by one; rows installed from a saved matrix keep theirs packed, decoded when asked
         self._texts: dict[int, str] = {}
         self._packed: Packed | None = None
-        # vector id -> the analyzed text, filled as texts become candidates (bounded)
+        # vector id -> the whole analyzed text, for callers that need all its terms (bounded;
+        # a ranked search counts only the query's terms and does not use it)
         self.documents: dict[int, ranking.Document] = {}
         # analyzed terms over the live rows whose length is known, and how many live rows
         # still have none (written without one: analyzed when a ranked search first asks)
@@ -184,6 +185,18 @@ class VectorIndex:
             found = self._packed.text(vector_id)
         return "" if found is None else found
 
+    def texts(self, vector_ids: list[int]) -> list[str]:
+        """:meth:`text` of each of ``vector_ids`` (packed texts found in one search)."""
+        texts = self._texts
+        found = [texts.get(vector_id) for vector_id in vector_ids]
+        packed = self._packed
+        if packed is not None and None in found:
+            row_of = self.row_of
+            wanted = [v for v, t in zip(vector_ids, found) if t is None and v in row_of]
+            unpacked = dict(zip(wanted, packed.texts(wanted)))
+            found = [t if t is not None else unpacked.get(v) for v, t in zip(vector_ids, found)]
+        return ["" if text is None else text for text in found]
+
     @property
     def installed(self) -> bool:
         """Whether rows were installed from a saved matrix (see ``_snapshot``)."""
@@ -274,16 +287,16 @@ class VectorIndex:
 
     def cosines(self, query: NDArray[np.float32]) -> NDArray[np.float32]:
         """Cosine of ``query`` with every row (dead rows included; mask them out)."""
-        norm = float(np.linalg.norm(query))
-        q = (query / norm if norm > 0 else query).astype(np.float32)
-        matrix = self.matrix[: self.size]
-        # Row-wise dot products in one ufunc loop on this thread. A multi-threaded BLAS gemv
-        # stalls for milliseconds when another process holds a core (measured: 8 ms instead of
-        # 0.3 ms at 10k rows); numpy >= 2 has vecdot, older numpy gets einsum's SIMD loop.
-        out: NDArray[np.float32] = (
-            _vecdot(matrix, q) if _vecdot is not None else np.einsum("ij,j->i", matrix, q)
-        )
+        out = np.empty(self.size, dtype=np.float32)
+        dot(self.matrix[: self.size], self.unit(query), out)
         return out
+
+    @staticmethod
+    def unit(query: NDArray[np.float32]) -> NDArray[np.float32]:
+        """``query`` normalised, as :meth:`cosines` multiplies the rows by it."""
+        norm = float(np.linalg.norm(query))
+        unit: NDArray[np.float32] = (query / norm if norm > 0 else query).astype(np.float32)
+        return unit
 
     @staticmethod
     def best(
@@ -291,14 +304,14 @@ class VectorIndex:
     ) -> tuple[NDArray[np.intp], NDArray[np.float32]]:
         """The ``top`` allowed rows by score, best first, with their scores (exact)."""
         everything = bool(allowed.all())
-        candidates = np.arange(len(scores)) if everything else np.flatnonzero(allowed)
-        picked = scores if everything else scores[candidates]
-        if top < len(candidates):
+        candidates = None if everything else np.flatnonzero(allowed)
+        picked = scores if candidates is None else scores[candidates]
+        if top < len(picked):
             part = _top(picked, top)
             order = part[np.argsort(-picked[part], kind="stable")]
         else:
             order = np.argsort(-picked, kind="stable")
-        rows: NDArray[np.intp] = candidates[order]
+        rows: NDArray[np.intp] = order if candidates is None else candidates[order]
         return rows, picked[order]
 
     def scores(
@@ -333,12 +346,36 @@ class Packed:
         self._texts = texts
 
     def text(self, vector_id: int) -> str | None:
-        at = int(np.searchsorted(self._sorted, vector_id))
-        if at >= len(self._sorted) or int(self._sorted[at]) != vector_id:
-            return None
-        row = int(self._order[at])
-        start, end = int(self._offsets[row]), int(self._offsets[row + 1])
-        return self._texts[start:end].decode("utf-8")
+        return self.texts([vector_id])[0]
+
+    def texts(self, vector_ids: list[int]) -> list[str | None]:
+        """The text of each id (``None`` for an id not packed), found in one vectorised search."""
+        if not vector_ids or not len(self._sorted):
+            return [None] * len(vector_ids)
+        wanted = np.asarray(vector_ids, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self._sorted, wanted), len(self._sorted) - 1)
+        rows = self._order[at]
+        hit = (self._sorted[at] == wanted).tolist()
+        starts = self._offsets[rows].tolist()
+        ends = self._offsets[rows + 1].tolist()
+        data = self._texts
+        return [
+            data[start:end].decode("utf-8") if ok else None
+            for ok, start, end in zip(hit, starts, ends)
+        ]
+
+
+def dot(rows: NDArray[np.float32], unit: NDArray[np.float32], out: NDArray[np.float32]) -> None:
+    """``out[i] = rows[i] . unit``: the cosines of matrix rows (releases the GIL).
+
+    Row-wise dot products in one ufunc loop, not a matrix-vector product: a multi-threaded BLAS
+    gemv stalls for milliseconds when another process holds a core (measured: 8 ms instead of
+    0.3 ms at 10k rows); numpy >= 2 has vecdot, older numpy gets einsum's SIMD loop.
+    """
+    if _vecdot is not None:
+        _vecdot(rows, unit, out=out)
+    else:
+        np.einsum("ij,j->i", rows, unit, out=out)
 
 
 _CHUNK = 64

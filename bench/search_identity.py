@@ -1,0 +1,336 @@
+"""Same search results before and after a change: log many searches, compare two logs.
+
+A speed-up of the embedded store's search must not change a single result: the same items, the
+same scores (to the last bit), in the same order. This script runs a fixed, deterministic set
+of searches and writes every result to a log; run it on the old code and on the new code and
+compare the two logs:
+
+    python bench/search_identity.py [--against main]    # this code against main's src/
+
+``--against REF`` (default ``main``) extracts ``src/`` of that git ref to a temporary folder,
+runs the same cases there in a subprocess, and compares; ``--write FILE`` keeps this run's log
+and ``--compare FILE`` compares with a log written earlier instead (``--against ""``: none).
+Give as REF the commit the change started from (``main`` moves). ``--overlap on|off`` forces
+this run's cosines onto the worker thread or inline (by default the machine's load decides).
+
+What it logs (each line: a scenario, a case, the results; scores as ``float.hex``):
+
+* ``bench``: the corpus of bench/search.py (Zipf words, random 384-d vectors), hybrid and
+  dense-only searches of 10 results, other limits and offsets, and ``explain`` (every part
+  of every score); the same again through a handle reopened on the file, which installs the
+  matrix cache (its packed texts) when the store is large enough (``--size`` >= 20k).
+* ``threads``: memories with threads, times, several namespaces, items indexed by two fields
+  (two texts, two candidates per item), real words with stems, diacritics and numbers; every
+  fusion, recency on and off, thread boost on and off, namespace prefixes, filters, offsets,
+  ``explain``.
+* ``writes``: searches between puts, updates and deletes, by this handle and by another
+  handle on the same file (the change-log sync).
+* ``rank``: :func:`langmem.stores.ranking.rank` and ``ranked_items`` called directly on
+  generated candidate sets (ties, duplicate items, threads, times, empty documents).
+
+Timestamps are fixed (items are written with ``restore``, or carry ``created_at`` in their
+value) so that two runs give the same provenance and recency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _search_corpus as bench_search
+from langgraph.store.base import Item, SearchOp
+
+from langmem.embeddings import HashingEmbeddings
+from langmem.stores import SqliteStore
+from langmem.stores import ranking as rules
+
+Entry = dict[str, Any]
+
+
+def _hits(results: list[Any]) -> list[Any]:
+    return [
+        [list(hit.namespace), hit.key, None if hit.score is None else float(hit.score).hex()]
+        for hit in results
+    ]
+
+
+def _parts(explained: list[Any]) -> list[Any]:
+    out = []
+    for hit, why in explained:
+        numbers = [why.score, why.cosine, why.dense, why.bm25, why.lexical, why.base]
+        numbers += [why.thread, why.recency]
+        out.append(
+            [
+                list(hit.namespace),
+                hit.key,
+                None if hit.score is None else float(hit.score).hex(),
+                [float(x).hex() for x in numbers],
+                sorted(why.matched.items()),
+            ]
+        )
+    return out
+
+
+def bench_cases(size: int, folder: Path, queries_n: int) -> Iterator[Entry]:
+    texts, queries, vectors = bench_search.corpus(size, queries_n)
+    embed = bench_search.LookupEmbeddings(dict(zip(texts + queries, vectors)))
+    index: Any = {"dims": bench_search.DIMS, "embed": embed, "fields": ["text"]}
+    path = folder / "bench.sqlite"
+    ns = bench_search.NAMESPACE
+    with SqliteStore(path, index=index) as store:
+        bench_search.load(store, texts)
+        yield from _bench_searches("bench", store, queries, ns)
+    # a reopened handle installs the matrix cache (>= 20k rows) instead of loading from SQLite
+    with SqliteStore(path, index=index) as store:
+        yield from _bench_searches("bench-reopened", store, queries[: queries_n // 2], ns)
+    with SqliteStore(path, index=index, hybrid=False) as store:
+        for i, q in enumerate(queries):
+            yield {"s": "bench-dense", "i": i, "r": _hits(store.search(ns, query=q, limit=10))}
+
+
+def _bench_searches(name: str, store: SqliteStore, queries: list[str], ns: Any) -> Iterator[Entry]:
+    for i, q in enumerate(queries):
+        yield {"s": name, "i": i, "r": _hits(store.search(ns, query=q, limit=10))}
+    for i, q in enumerate(queries[:40]):
+        for limit, offset in ((1, 0), (3, 5), (25, 0), (10, 40)):
+            hits = store.search(ns, query=q, limit=limit, offset=offset)
+            yield {"s": name + "-limits", "i": [i, limit, offset], "r": _hits(hits)}
+        two = store.batch(
+            [
+                SearchOp(ns, None, 5, 0, q),
+                SearchOp(ns, None, 5, 0, queries[-1 - i]),
+            ]
+        )
+        yield {"s": name + "-batch", "i": i, "r": [_hits(r) for r in two]}  # type: ignore[arg-type]
+    for i, q in enumerate(queries[:30]):
+        yield {"s": name + "-explain", "i": i, "r": _parts(store.explain(ns, q, limit=10))}
+
+
+_WORD_TEXT = (
+    "alice bob carol dmitri zoë renée lisbon oslo kyoto café flight train moved lives lived "
+    "living cities city glass boxes running runs ran kindly bought buys 2019 2021 4821 lh-1234 "
+    "07:45 tea coffee green hiking weekend birthday sister brother doctor appointment allergic "
+    "peanuts salary raise manager project deadline piano lessons garden tomatoes dog cat vet "
+    "the a of and to in is was were it on with for my our their"
+)
+WORDS = _WORD_TEXT.split(" ")
+
+
+def _sentence(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(n)).capitalize() + "."
+
+
+def _thread_items(count: int, seed: int = 11) -> list[Item]:
+    rng = random.Random(seed)
+    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    namespaces = [("u1", "mem"), ("u2", "mem"), ("u1", "other")]
+    items = []
+    for i in range(count):
+        when = start + timedelta(seconds=i * 30 + rng.randint(0, 200))
+        value: dict[str, Any] = {"text": _sentence(rng, rng.randint(3, 14))}
+        if i % 5:
+            value["thread_id"] = f"t{i // 7 % 40}"
+        if i % 3 == 0:
+            value["created_at"] = when.isoformat()
+        if i % 4 == 0:
+            value["note"] = _sentence(rng, 4)  # a second indexed text
+        value["kind"] = "x" if i % 2 else "y"
+        items.append(
+            Item(
+                namespace=namespaces[i % 3],
+                key=f"m{i}",
+                value=value,
+                created_at=when,
+                updated_at=when,
+            )
+        )
+    return items
+
+
+RANKINGS = {
+    "default": rules.Ranking(),
+    "recency": rules.Ranking(recency_weight=0.3, recency_half_life=86400.0),
+    "minmax": rules.Ranking(fusion="minmax"),
+    "rrf": rules.Ranking(fusion="rrf"),
+    "noboost": rules.Ranking(thread_boost=0.0),
+    "lexical": rules.Ranking(dense_weight=0.0, depth=20),
+}
+
+
+def thread_cases(folder: Path, count: int) -> Iterator[Entry]:
+    index: Any = {"dims": 64, "embed": HashingEmbeddings(64), "fields": ["text", "note"]}
+    rng = random.Random(5)
+    queries = [_sentence(rng, rng.randint(1, 6)) for _ in range(60)] + ["", "the of", "zzz"]
+    prefixes: list[tuple[str, ...]] = [(), ("u1",), ("u1", "mem"), ("u2",)]
+    with SqliteStore(folder / "threads.sqlite", index=index) as store:
+        store.restore(_thread_items(count))
+        for name, ranking in RANKINGS.items():
+            store.ranking = ranking
+            for i, q in enumerate(queries):
+                prefix = prefixes[i % len(prefixes)]
+                filt = {"kind": "x"} if i % 5 == 0 else None
+                limit, offset = (10, 0) if i % 4 else (4, 2)
+                hits = store.search(prefix, query=q, filter=filt, limit=limit, offset=offset)
+                yield {"s": f"threads-{name}", "i": i, "r": _hits(hits)}
+                if q and i % 2 == 0:
+                    why = store.explain(prefix, q, filter=filt, limit=limit * 3, offset=offset)
+                    yield {"s": f"threads-{name}-explain", "i": i, "r": _parts(why)}
+
+
+def write_cases(folder: Path) -> Iterator[Entry]:
+    index: Any = {"dims": 64, "embed": HashingEmbeddings(64), "fields": ["text"]}
+    path = folder / "writes.sqlite"
+    rng = random.Random(9)
+    queries = [_sentence(rng, 3) for _ in range(12)]
+    with SqliteStore(path, index=index) as store, SqliteStore(path, index=index) as other:
+        store.restore(_thread_items(400, seed=3))
+        for step in range(40):
+            writer = store if step % 2 else other
+            key = f"m{rng.randint(0, 450)}"
+            ns = ("u1", "mem")
+            if step % 3 == 0:
+                writer.delete(ns, key)
+            else:
+                when = datetime(2024, 2, 1, tzinfo=timezone.utc) + timedelta(minutes=step)
+                value = {"text": _sentence(rng, 6), "thread_id": f"t{step % 4}"}
+                value["created_at"] = when.isoformat()
+                writer.put(ns, key, value)
+            for i in range(4):
+                hits = store.search(("u1",), query=queries[(step + i) % len(queries)], limit=8)
+                yield {"s": "writes", "i": [step, i], "r": _hits(hits)}
+
+
+def rank_cases(sets: int) -> Iterator[Entry]:
+    rng = random.Random(21)
+    for i in range(sets):
+        terms = rules.query_terms(_sentence(rng, rng.randint(1, 5)))
+        candidates = []
+        for _ in range(rng.randint(0, 90)):
+            text = _sentence(rng, rng.randint(0, 12))
+            cosine = round(rng.uniform(-0.3, 0.9), rng.choice([2, 7]))  # rounded: ties
+            thread = rng.choice([None, "a", "b", "c"])
+            when = None if rng.random() < 0.2 else 1.7e9 + rng.uniform(0, 3000)
+            item = rng.randint(0, 60)  # repeated items: several texts per item
+            candidates.append(rules.Candidate(item, cosine, rules.document(text), thread, when))
+        counts = {t: rng.randint(0, 50) for t in terms}
+        corpus = rules.Corpus(rng.randint(60, 5000), rng.uniform(3, 12), counts)
+        name = list(RANKINGS)[i % len(RANKINGS)]
+        ranking = RANKINGS[name]
+        ranked = rules.rank(candidates, terms, corpus, ranking)
+        items = rules.ranked_items(candidates, terms, corpus, ranking)
+        parts = [
+            [
+                e.item,
+                [float(x).hex() for x in (e.score, e.cosine, e.dense, e.bm25, e.lexical, e.base)],
+                [e.thread.hex(), e.recency.hex()],
+                sorted(e.matched.items()),
+            ]
+            for e in ranked
+        ]
+        listed = [[score.hex(), item] for score, item in items]
+        yield {"s": f"rank-{name}", "i": i, "r": [parts, listed]}
+
+
+def run(size: int, queries: int, sets: int) -> Iterator[Entry]:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        yield from bench_cases(size, folder, queries)
+        yield from thread_cases(folder, 3000)
+        yield from write_cases(folder)
+    yield from rank_cases(sets)
+
+
+def compare(ours: list[Entry], theirs: list[Entry], show: Callable[[str], None]) -> int:
+    """How many logged cases differ (missing or extra ones count)."""
+    key = lambda e: (e["s"], json.dumps(e["i"]))  # noqa: E731
+    mine = {key(e): e["r"] for e in ours}
+    other = {key(e): e["r"] for e in theirs}
+    differ = 0
+    for k in sorted(set(mine) | set(other)):
+        if mine.get(k) != other.get(k):
+            differ += 1
+            if differ <= 5:
+                show(f"  differs: {k}\n    now:    {mine.get(k)}\n    before: {other.get(k)}")
+    return differ
+
+
+def logged_by(ref: str, args: argparse.Namespace, folder: Path) -> Path:
+    """The log of the same cases run on ``src/`` of git ``ref`` (in a subprocess)."""
+    repo = Path(__file__).resolve().parent.parent
+    archive = subprocess.run(
+        ["git", "-C", str(repo), "archive", ref, "src"], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    log = folder / f"{ref.replace('/', '_')}.jsonl"
+    options = ["--size", str(args.size), "--queries", str(args.queries), "--sets", str(args.sets)]
+    env = dict(os.environ, PYTHONPATH=str(folder / "src"))
+    command = [sys.executable, __file__, "--against", "", "--write", str(log), *options]
+    subprocess.run(command, check=True, env=env)
+    return log
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--against", default="main", help="git ref whose src/ to compare with")
+    parser.add_argument("--write", type=Path, help="keep this run's log here (JSON lines)")
+    parser.add_argument("--compare", type=Path, help="a log of the same script on other code")
+    parser.add_argument("--size", type=int, default=25_000, help="items of the bench corpus")
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--sets", type=int, default=1600, help="direct rank() candidate sets")
+    parser.add_argument(
+        "--overlap",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="force the cosines onto the worker thread (on) or inline (off) in this run",
+    )
+    args = parser.parse_args()
+    import langmem
+    from langmem import stores
+
+    if args.overlap != "auto":  # decided by the machine's load otherwise
+        forced = args.overlap == "on"
+        try:
+            from langmem.stores import _cosines  # type: ignore[attr-defined]
+
+            _cosines.overlaps = lambda vectors: forced
+        except ImportError:  # the code before the cosines were shared between threads
+            stores._search._overlaps = lambda vectors: forced  # type: ignore[attr-defined]
+
+    print(f"searches of {Path(langmem.__file__).parent}")
+    started = time.perf_counter()
+    lines = [json.dumps(entry) for entry in run(args.size, args.queries, args.sets)]
+    if args.write is not None:
+        args.write.write_text("".join(line + "\n" for line in lines))
+    entries = [json.loads(line) for line in lines]  # as the other log reads back
+    by: dict[str, int] = {}
+    for entry in entries:
+        by[entry["s"]] = by.get(entry["s"], 0) + 1
+    print(f"{len(entries)} cases logged in {time.perf_counter() - started:.0f} s")
+    print("  " + ", ".join(f"{name} {n}" for name, n in by.items()))
+    with tempfile.TemporaryDirectory() as tmp:
+        other = args.compare
+        if other is None and args.against:
+            other = logged_by(args.against, args, Path(tmp))
+        if other is None:
+            return
+        theirs = [json.loads(line) for line in other.read_text().splitlines()]
+        differ = compare(entries, theirs, print)
+    verdict = "identical" if differ == 0 else f"{differ} cases DIFFER"
+    print(f"against {args.compare or args.against} ({len(theirs)} cases): {verdict}")
+    sys.exit(1 if differ else 0)
+
+
+if __name__ == "__main__":
+    main()
