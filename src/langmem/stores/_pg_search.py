@@ -239,15 +239,28 @@ def explain(
     # the dense query goes first: in pipeline mode it travels with the word counts
     top = max(want * 2, ranking.depth)
     prefix = tuple(op.namespace_prefix)
-    sent = _send_candidates(
-        store,
-        cur.connection.cursor(binary=True, row_factory=dict_row),
-        prefix,
-        post,
-        literal,
-        top,
-        _exact(store, cur, prefix),
-    )
+    exact = _exact(store, cur, prefix)
+    with store._spare() as spare:
+        # on a second connection when one is free: the server runs both sides at once
+        dense_cur = (spare or cur.connection).cursor(binary=True, row_factory=dict_row)
+        sent = _send_candidates(store, dense_cur, prefix, post, literal, top, exact)
+        return _hybrid(store, cur, op, (post, literal, top, sent), terms, ranking, want)
+
+
+def _hybrid(
+    store: PostgresStore,
+    cur: Any,
+    op: SearchOp,
+    dense: tuple[tuple[str, list[Any]], str, int, Any],
+    terms: list[str],
+    ranking: rules.Ranking,
+    want: int,
+) -> list[tuple[dict[str, Any], rules.Explanation]]:
+    """The ranked candidates, once the dense query is sent (``dense``: the item condition,
+    the query vector's literal, how many rows by cosine, the cursor that will read them):
+    the lexical side is read on ``cur`` meanwhile."""
+    post, literal, top, sent = dense
+    prefix = tuple(op.namespace_prefix)
     documents, terms_in_all = store.word_counts.documents(cur)
     average = terms_in_all / max(documents, 1)
     frequencies: dict[str, int] = {}
