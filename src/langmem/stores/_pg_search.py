@@ -25,13 +25,17 @@ scored by the same rule, but near a tie the two may pick different extra texts.
 from __future__ import annotations
 
 import json
+import struct
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+import psycopg
 from langgraph.store.base import SearchItem, SearchOp
+from psycopg.adapt import Dumper
+from psycopg.pq import Format
 from psycopg.rows import dict_row
 
 from langmem.stores import _filters
@@ -76,6 +80,28 @@ def vector_literal(vector: Sequence[float]) -> str:
     return "[" + ",".join(repr(float(x)) for x in vector) + "]"
 
 
+class QueryVector:
+    """A query vector as a statement parameter (``%s::vector``), sent in pgvector's binary
+    form: a few microseconds to pack where the text form takes ~0.2 ms to write and to parse.
+    Each value is rounded to float32 once, as pgvector stores it (and as the embedded store
+    computes cosines)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, vector: Sequence[float]) -> None:
+        self.data = struct.pack(f">HH{len(vector)}f", len(vector), 0, *vector)
+
+
+class _QueryVectorDumper(Dumper):
+    format = Format.BINARY  # no type oid: the server takes the type from the ``::vector``
+
+    def dump(self, obj: QueryVector) -> bytes:
+        return obj.data
+
+
+psycopg.adapters.register_dumper(QueryVector, _QueryVectorDumper)
+
+
 def _small(store: PostgresStore, cur: Any, prefix: tuple[str, ...]) -> bool:
     """Whether the namespace holds at most ``store.exact_max`` vector rows, by the planner's
     estimate (no rows read): a wrong estimate costs time, never results."""
@@ -89,7 +115,9 @@ def _exact(store: PostgresStore, cur: Any, prefix: tuple[str, ...]) -> bool:
     return _small(store, cur, prefix)
 
 
-def _near(prefix: tuple[str, ...], literal: str, exact: bool, cover: int) -> tuple[str, list[Any]]:
+def _near(
+    prefix: tuple[str, ...], literal: QueryVector, exact: bool, cover: int
+) -> tuple[str, list[Any]]:
     """SQL of the namespace's vector rows with their distance to the query, in no order.
 
     With ``exact`` an optimisation fence keeps the planner off the HNSW index; with ``cover``
@@ -130,7 +158,7 @@ def _send_candidates(
     cur: Any,
     prefix: tuple[str, ...],
     post: tuple[str, list[Any]],
-    literal: str,
+    literal: QueryVector,
     limit: int,
     exact: bool,
 ) -> Any:
@@ -169,7 +197,7 @@ def _dense(
     cur: Any,
     op: SearchOp,
     post: tuple[str, list[Any]],
-    literal: str,
+    literal: QueryVector,
     top: int,
     sent: Any | None = None,
 ) -> list[dict[str, Any]]:
@@ -221,7 +249,7 @@ def explain(
     if want == 0:
         return []
     post = prefilter(op.filter)
-    literal = vector_literal(vector)
+    literal = QueryVector(vector)
     if ranking is None:
         rows = _dense(store, cur, op, post, literal, max(want * 2, 20))
         best: dict[tuple[str, str], tuple[dict[str, Any], rules.Explanation]] = {}
@@ -251,7 +279,7 @@ def _hybrid(
     store: PostgresStore,
     cur: Any,
     op: SearchOp,
-    dense: tuple[tuple[str, list[Any]], str, int, Any],
+    dense: tuple[tuple[str, list[Any]], QueryVector, int, Any],
     terms: list[str],
     ranking: rules.Ranking,
     want: int,
@@ -359,7 +387,7 @@ def _lexical_side(
     terms: list[str],
     corpus: rules.Corpus,
     ranking: rules.Ranking,
-    scope: tuple[tuple[str, list[Any]], tuple[str, list[Any]], str],
+    scope: tuple[tuple[str, list[Any]], tuple[str, list[Any]], QueryVector],
     want: int,
 ) -> tuple[dict[str, int], list[dict[str, Any]]]:
     """Document frequency of each term, and the allowed rows of texts holding the rarer ones.
@@ -386,7 +414,7 @@ def _lexical_rows(
     search: dict[str, tuple[int, float]],
     corpus: rules.Corpus,
     ranking: rules.Ranking,
-    scope: tuple[tuple[str, list[Any]], tuple[str, list[Any]], str],
+    scope: tuple[tuple[str, list[Any]], tuple[str, list[Any]], QueryVector],
     want: int,
 ) -> list[dict[str, Any]]:
     """Allowed rows of texts holding any of ``search`` (word -> (texts holding it, weight)):
