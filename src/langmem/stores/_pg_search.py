@@ -307,19 +307,21 @@ def _hybrid(
             (inner, post, literal),
             want,
         )
+    words = _term_words(terms)
+    # the lexical rows are analyzed while the vector query may still run
+    texts = {_row_id(r): _analyzed(r["lm_text"] or "", words, r["lm_length"]) for r in lexical}
     rows = _dense(store, cur, op, post, literal, top, sent)
     if not rows:
         return []
     seen = {_row_id(r) for r in rows}
     rows += [r for r in lexical if _row_id(r) not in seen]
     corpus = rules.Corpus(documents, average, frequencies)
-    words = _term_words(terms)
     origin = _provenance(rows, times=ranking.recency_weight > 0) if ranking.provenance else {}
     candidates = [
         rules.Candidate(
             (r["prefix"], r["key"]),
             float(r["cosine"]),
-            _analyzed(r["lm_text"] or "", words, r["lm_length"]),
+            texts.get(_row_id(r)) or _analyzed(r["lm_text"] or "", words, r["lm_length"]),
             *origin.get((r["prefix"], r["key"]), (None, None)),
         )
         for r in rows

@@ -216,8 +216,8 @@ class PostgresStore(_LangGraphPostgresStore):
 
     @contextmanager
     def _spare(self) -> Iterator[Any | None]:
-        """A second pooled connection in pipeline mode and in a transaction, when one is free
-        at once (else ``None``: the caller sends everything on its own connection).
+        """A second pooled connection in pipeline mode, when one is free at once (else
+        ``None``: the caller sends everything on its own connection).
 
         A search sends its vector query here and its word queries on its own connection, so
         the server runs both at once (one backend each) while the client decodes the first
@@ -236,7 +236,7 @@ class PostgresStore(_LangGraphPostgresStore):
             yield None
             return
         try:
-            with conn.pipeline(), conn.transaction():
+            with conn.pipeline():  # statements up to the pipeline's end: one transaction
                 yield conn
         finally:
             pool.putconn(conn)
