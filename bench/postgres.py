@@ -190,6 +190,32 @@ def server_cpu(url: str) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def cache_note(url: str) -> str:
+    """The server's ``shared_buffers`` beside the size of the store's tables and indexes: a
+    search that finds its pages outside PostgreSQL's cache costs more server CPU (~40 % more
+    in the 30 % namespace with 256 MB against 1 GB; docs/scaling.md)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT (SELECT setting::bigint * 8192 FROM pg_settings"
+            " WHERE name = 'shared_buffers'),"
+            " (SELECT sum(pg_total_relation_size(oid)) FROM pg_class"
+            " WHERE relname IN ('store', 'store_vectors') AND relkind = 'r')"
+        ).fetchone()
+    shared, size = (int(row[0]), int(row[1] or 0)) if row else (0, 0)
+    mb = 1024 * 1024
+    note = (
+        f"server cache: shared_buffers {shared // mb} MB; the store's tables and indexes"
+        f" {size // mb} MB"
+    )
+    if shared < size:
+        note += (
+            "\nWARNING: the store does not fit the server's cache, searches read pages from the"
+            " OS cache (slower); restart the test server to get scripts/pg-test-server.sh's"
+            " setting (scripts/pg-test-server.sh stop, then start)"
+        )
+    return note
+
+
 def load_average() -> str:
     return f"load {os.getloadavg()[0]:.2f}"
 
@@ -366,6 +392,7 @@ def main() -> None:
     exact = PostgresStore.from_url(url, index=index)  # type: ignore[arg-type]
     exact.search_mode = "exact"
     print(f"\n{args.items} items, {DIMS}-d, {args.queries} queries per namespace, limit 10")
+    print(cache_note(url))
     print("p50/p95: wall ms per search (client side); cpu: this process's CPU ms per search")
     print("(p50, mean); server: the server's CPU ms per search (mean, from /proc); load: 1-minute")
     print("load average after the namespace's timed runs (2-core machine, shared)\n")
