@@ -7,8 +7,10 @@ namespace's rows, read from the covering index ``store_vectors_lm_cover_idx`` al
 the HNSW index with iterative scans when it is large, chosen per query on the planner's size
 estimate: exact is faster and perfect below a few thousand rows, HNSW wins above (see
 bench/postgres.py). A large namespace's word lookups go to the GIN index first and filter by
-namespace after (a bitmap of the namespace's rows costs more than it saves). In pipeline mode
-the dense query is sent first, with the ``BEGIN`` and the word counts.
+namespace after (a bitmap of the namespace's rows costs more than it saves). The dense query is
+sent first, in pipeline mode, on a second pooled connection when one is free (the server runs it
+while the word queries run on the search's own connection; see ``PostgresStore._spare``), else
+on the search's own connection ahead of the word counts.
 
 The lexical side uses a GIN index on ``store_vectors.lm_words``, a
 ``tsvector`` of the text's distinct words as :func:`ranking.tokens` splits them (unstemmed, stop
@@ -264,7 +266,7 @@ def explain(
                 )
         return list(best.values())
     terms = rules.query_terms(op.query or "")
-    # the dense query goes first: in pipeline mode it travels with the word counts
+    # the dense query goes first, on its own connection when one is free (see the module doc)
     top = max(want * 2, ranking.depth)
     prefix = tuple(op.namespace_prefix)
     exact = _exact(store, cur, prefix)
