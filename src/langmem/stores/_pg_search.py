@@ -27,6 +27,7 @@ scored by the same rule, but near a tie the two may pick different extra texts.
 from __future__ import annotations
 
 import json
+import re
 import struct
 from collections import Counter
 from collections.abc import Sequence
@@ -343,12 +344,25 @@ def _analyzed(text: str, words: frozenset[str], length: int | None) -> rules.Doc
     Only the text's words among ``words`` (every word whose stem is a query term, see
     :func:`_term_words`) are analyzed: the other terms of the text are never looked up, so the
     BM25 is that of the whole :func:`ranking.document`. Most dense candidates hold none."""
-    found = [word for word in rules.tokens(text) if word in words]
+    if not words:
+        return _NOTHING
+    folded = rules.fold(text)
+    found = _finder(words, folded.isascii()).findall(folded)
     if not found:
         return _NOTHING
     if length is None:  # a row written without langmem's columns
         return _document(text)
     return rules.Document(Counter(rules.analyze(" ".join(found))), length)
+
+
+@lru_cache(maxsize=256)
+def _finder(words: frozenset[str], ascii: bool) -> re.Pattern[str]:
+    """A regex finding, in folded text, each occurrence of a whole word (as
+    :func:`ranking.tokens` splits words) that is one of ``words``: one scan of the text
+    instead of splitting it into all its words."""
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    inside = "[a-z0-9]" if ascii else r"[^\W_]"
+    return re.compile(rf"(?<!{inside})(?:{alternatives})(?!{inside})")
 
 
 def _term_words(terms: Sequence[str]) -> frozenset[str]:
