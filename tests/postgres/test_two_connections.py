@@ -166,3 +166,25 @@ def test_check_alive_raises_on_a_closed_connection(pg_database: str) -> None:
     conn.close()
     with pytest.raises(psycopg.OperationalError):
         _pg_connect.check_alive(conn)
+
+
+@pytest.mark.parametrize("exact_max", [5000, 0], ids=["exact", "hnsw"])
+def test_equal_scores_come_in_the_order_written_on_either_connection(
+    pg_database: str, exact_max: int
+) -> None:
+    """Texts that tie on every score part are listed in the order they were written, whichever
+    pooled connection (and plan) ran the search."""
+    store = _store(pg_database, exact_max=exact_max, ef_search=400, pool_size=2)
+    try:
+        keys = [f"k{i}" for i in (7, 3, 9, 1, 5, 0, 8, 2)]  # written in this order
+        for key in keys:
+            store.put(("same",), key, {"content": "the very same note about tea"})
+        used = _count_spares(store)
+        found = [
+            [h.key for h in store.search(("same",), query="a note about tea", limit=6)]
+            for _ in range(8)
+        ]
+        assert any(used)
+        assert found == [keys[:6]] * 8
+    finally:
+        store.close()

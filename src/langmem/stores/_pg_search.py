@@ -131,7 +131,8 @@ def _near(
     select = "SELECT sv.prefix, sv.key, sv.field_name, sv.embedding <=> %s::vector AS dist"
     if not exact:  # the index scan reads each row anyway: its text comes along
         return (
-            f"{select}, sv.lm_text, sv.lm_length FROM store_vectors sv WHERE {ns_sql}",
+            f"{select}, sv.lm_text, sv.lm_length, sv.ctid AS place FROM store_vectors sv"
+            f" WHERE {ns_sql}",
             [literal, *ns_params],
         )
     if not cover:
@@ -183,11 +184,14 @@ def _send_candidates(
         if exact
         else "near.lm_text, near.lm_length FROM near"
     )
+    # equal distances in the table's order (the order texts were written in, as the embedded
+    # store lists them), whatever the plan: the ranking keeps the order candidates come in
+    place = "v.ctid" if exact else "near.place"
     cur.execute(
         f"WITH near AS (SELECT * FROM ({near}) d ORDER BY dist LIMIT %s)"
         f" SELECT {_COLUMNS}, near.field_name, 1 - near.dist AS cosine, {text}"
         " JOIN store s ON s.prefix = near.prefix AND s.key = near.key"
-        f" WHERE {_EXPIRY}{post_sql} ORDER BY near.dist",
+        f" WHERE {_EXPIRY}{post_sql} ORDER BY near.dist, {place}",
         [*params, limit, *post_params],
     )
     if cover:
@@ -450,23 +454,32 @@ def _lexical_rows(
     norm_params = [ranking.k1, ranking.b, ranking.b, max(corpus.average_length, 1e-9)]
     while True:
         # usually every match fits; else the best by weight of the words held, length-normalised
-        order = (
-            ""
+        rank, order, listed = (
+            ("0", "", "hits.place")
             if everything
-            else f" ORDER BY ({held}) / {norm} DESC, sv.prefix, sv.key, sv.field_name LIMIT %s"
+            else (
+                f"({held}) / {norm}",
+                " ORDER BY rank DESC, sv.prefix, sv.key, sv.field_name LIMIT %s",
+                "hits.rank DESC, hits.prefix, hits.key, hits.field_name",
+            )
         )
-        order_params = [] if everything else [*held_params, *norm_params, fetch]
-        # the matching rows' keys first; values, texts and cosines for the kept ones only
+        rank_params = [] if everything else [*held_params, *norm_params]
+        limit_params = [] if everything else [fetch]
+        # the matching rows' keys first; values, texts and cosines for the kept ones only;
+        # listed in a fixed order (the ranking's ties keep the order candidates are listed
+        # in): by the rule's BM25 when the best are kept, else in the table's order, which
+        # follows the order texts were written in, as SQLite's rowids do
         cur.execute(
-            "WITH hits AS (SELECT sv.prefix, sv.key, sv.field_name FROM store_vectors sv"
+            f"WITH hits AS (SELECT sv.prefix, sv.key, sv.field_name, sv.ctid AS place,"
+            f" {rank} AS rank FROM store_vectors sv"
             f" WHERE sv.lm_words @@ %s::tsquery AND {ns_sql}{order})"
             f" SELECT {_COLUMNS}, v.field_name, v.lm_text, v.lm_length,"
             " 1 - (v.embedding <=> %s::vector) AS cosine"
             " FROM hits JOIN store_vectors v ON v.prefix = hits.prefix AND v.key = hits.key"
             " AND v.field_name = hits.field_name"
             " JOIN store s ON s.prefix = hits.prefix AND s.key = hits.key"
-            f" WHERE {_EXPIRY}{post_sql}",
-            [query, *ns_params, *order_params, literal, *post_params],
+            f" WHERE {_EXPIRY}{post_sql} ORDER BY {listed}",
+            [*rank_params, query, *ns_params, *limit_params, literal, *post_params],
         )
         found = list(cur.fetchall())
         rows = [r for r in found if _filters.matches(r["value"], op.filter)]
