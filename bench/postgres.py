@@ -10,6 +10,10 @@ are spread over namespaces, as users' memories are. For each namespace, 100 quer
   HNSW with ``ef_search = 100`` for large ones); recall against the same store forced to scan
   exactly (the exact hybrid ranking).
 
+Before measuring, the store's tables and indexes are read into the server's cache
+(``pg_prewarm``), as a server that has been serving them holds them, and the server's
+``shared_buffers`` is printed beside the store's size (a store that does not fit is slower).
+
 Also: how many of the 10 wanted results come back, p50/p95 latency, and write throughput
 (``put`` one item at a time) with 1 and 4 processes. Queries get precomputed vectors through a
 lookup "embedding", so no model time is measured. Targets: 10 of 10 results in every
@@ -190,6 +194,50 @@ def server_cpu(url: str) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def cache_note(url: str) -> str:
+    """The server's ``shared_buffers`` beside the size of the store's tables and indexes: a
+    search that finds its pages outside PostgreSQL's cache costs more server CPU (~40 % more
+    in the 30 % namespace with 256 MB against 1 GB; docs/scaling.md)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT (SELECT setting::bigint * 8192 FROM pg_settings"
+            " WHERE name = 'shared_buffers'),"
+            " (SELECT sum(pg_total_relation_size(oid)) FROM pg_class"
+            " WHERE relname IN ('store', 'store_vectors') AND relkind = 'r')"
+        ).fetchone()
+    shared, size = (int(row[0]), int(row[1] or 0)) if row else (0, 0)
+    mb = 1024 * 1024
+    note = (
+        f"server cache: shared_buffers {shared // mb} MB; the store's tables and indexes"
+        f" {size // mb} MB"
+    )
+    if shared < size:
+        note += (
+            "\nWARNING: the store does not fit the server's cache, searches read pages from the"
+            " OS cache (slower); restart the test server to get scripts/pg-test-server.sh's"
+            " setting (scripts/pg-test-server.sh stop, then start)"
+        )
+    return note
+
+
+def prewarm(url: str) -> str:
+    """Read the store's tables and indexes into the server's cache (``pg_prewarm``), as a
+    server that has been serving them holds them; a freshly started one (``make test`` stops
+    the test server) would otherwise read them during the timed searches."""
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+            row = conn.execute(
+                "SELECT sum(pg_prewarm(c.oid)) FROM pg_class c"
+                " WHERE c.relname IN ('store', 'store_vectors') AND c.relkind = 'r'"
+                " OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid IN"
+                " ('store'::regclass, 'store_vectors'::regclass))"
+            ).fetchone()
+    except psycopg.Error as exc:
+        return f"not prewarmed ({str(exc).strip().splitlines()[0]}): the first searches read pages"
+    return f"prewarmed: {int(row[0] if row else 0) * 8 // 1024} MB read into the server's cache"
+
+
 def load_average() -> str:
     return f"load {os.getloadavg()[0]:.2f}"
 
@@ -366,6 +414,8 @@ def main() -> None:
     exact = PostgresStore.from_url(url, index=index)  # type: ignore[arg-type]
     exact.search_mode = "exact"
     print(f"\n{args.items} items, {DIMS}-d, {args.queries} queries per namespace, limit 10")
+    print(cache_note(url))
+    print(prewarm(url))
     print("p50/p95: wall ms per search (client side); cpu: this process's CPU ms per search")
     print("(p50, mean); server: the server's CPU ms per search (mean, from /proc); load: 1-minute")
     print("load average after the namespace's timed runs (2-core machine, shared)\n")

@@ -186,3 +186,25 @@ def test_results_are_the_same_without_pipeline_mode(
     finally:
         store.close()
         small.close()
+
+
+def test_query_words_are_found_as_whole_words() -> None:
+    """The regex that finds a candidate's query words finds exactly the words
+    ``ranking.tokens`` splits the text into that are query words (boundaries at ``_``, digits,
+    accents, non-ASCII letters)."""
+    from langmem.stores import _pg_search
+    from langmem.stores import ranking as rules
+
+    words = _pg_search._term_words(rules.query_terms("w12 lives café straße 2019"))
+    texts = [
+        "w12 w123 xw12 w12x w12_w12 _w12_ w12.w12,w12",
+        "Lives LIVING re-lived olives livesx 2019a a2019 2019",
+        "Café cafés écafé café_ caféx straße STRASSE strasse",
+        "i̇stanbul w12é éw12 w12 ﬁle w12",
+    ]
+    found = []
+    for text in texts:
+        folded = rules.fold(text)
+        found.append(_pg_search._finder(words, folded.isascii()).findall(folded))
+        assert found[-1] == [w for w in rules.tokens(text) if w in words], text
+    assert found[0] == ["w12"] * 7  # counted by hand: "_" and "." separate words

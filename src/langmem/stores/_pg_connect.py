@@ -8,6 +8,7 @@ before use, so a server restart costs the next call a reconnect, not an error.
 from __future__ import annotations
 
 import logging
+import select
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -26,6 +27,8 @@ LANGMEM_PARAMS = frozenset(
 DEFAULT_EF_SEARCH = 100
 CONNECT_TIMEOUT = 10
 MIGRATION_WAIT = 300.0
+SPARE_WAIT = 0.001
+"""Seconds a search waits for a second pooled connection before it runs on one."""
 _LOCK_KEY = 0x6C616E676D656D  # "langmem": the advisory lock that serialises migrations
 
 
@@ -120,6 +123,24 @@ def check_server(conninfo: str, url: str) -> None:
         raise explain_failure(url, exc) from None
 
 
+def check_alive(conn: Any) -> None:
+    """The pool's check before it lends ``conn``: raises when the connection is unusable.
+
+    An idle connection has nothing to read; a server that restarted or ended the session has
+    sent an error or closed the socket, which makes it readable. So a connection with nothing
+    to read is lent as it is (no round trip per borrow), and only one with something pending
+    is checked with a query (psycopg_pool's own check), which raises when it is broken.
+    """
+    from psycopg_pool import ConnectionPool
+
+    try:
+        pending = bool(select.select([conn.fileno()], [], [], 0)[0])
+    except (OSError, ValueError):  # closed: fileno() fails
+        pending = True
+    if pending or conn.closed or conn.broken:
+        ConnectionPool.check_connection(conn)
+
+
 def make_pool(conninfo: str, *, ef_search: int, max_size: int) -> Any:
     """An open psycopg pool whose connections suit LangGraph's store (dict rows, autocommit)."""
     from psycopg.rows import dict_row
@@ -127,7 +148,7 @@ def make_pool(conninfo: str, *, ef_search: int, max_size: int) -> Any:
 
     pool = ConnectionPool(
         conninfo,
-        min_size=1,
+        min_size=2,  # a search runs on two when it can (PostgresStore._spare)
         max_size=max(2, max_size),
         kwargs={
             "autocommit": True,
@@ -136,7 +157,7 @@ def make_pool(conninfo: str, *, ef_search: int, max_size: int) -> Any:
             "options": session_options(ef_search),
             "connect_timeout": CONNECT_TIMEOUT,
         },
-        check=ConnectionPool.check_connection,
+        check=check_alive,
         open=False,
         name="langmem",
     )

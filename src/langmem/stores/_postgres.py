@@ -214,6 +214,33 @@ class PostgresStore(_LangGraphPostgresStore):
         except psycopg.OperationalError as exc:
             raise _pg_connect.explain_failure(self.url, exc) from exc
 
+    @contextmanager
+    def _spare(self) -> Iterator[Any | None]:
+        """A second pooled connection in pipeline mode, when one is free at once (else
+        ``None``: the caller sends everything on its own connection).
+
+        A search sends its vector query here and its word queries on its own connection, so
+        the server runs both at once (one backend each) while the client decodes the first
+        answer; waiting for a connection would cost more than it saves, so none is awaited.
+        """
+        from psycopg_pool import PoolTimeout
+
+        pool = cast(Any, self.conn)
+        free = getattr(pool, "get_stats", None)
+        if not _pg_connect.pipelines() or free is None or free().get("pool_available", 0) < 1:
+            yield None
+            return
+        try:
+            conn = pool.getconn(timeout=_pg_connect.SPARE_WAIT)
+        except PoolTimeout:
+            yield None
+            return
+        try:
+            with conn.pipeline():  # statements up to the pipeline's end: one transaction
+                yield conn
+        finally:
+            pool.putconn(conn)
+
     def cover(self, cur: Any) -> int:
         """:func:`cover_limit` when the covering index exists (looked up once), else 0."""
         if self._cover is None:
