@@ -160,8 +160,9 @@ def _provenance_facts() -> list[dict[str, Any]]:
         Ranking(depth=5),
         Ranking(depth=5, thread_boost=0.9, thread_window=86400.0 * 3, recency_weight=0.3),
         Ranking(depth=5, fusion="minmax"),
+        Ranking(depth=5, redundancy=0.2, redundancy_threshold=0.75, redundancy_depth=8),
     ],
-    ids=["default-boosts", "strong-boosts", "minmax"],
+    ids=["default-boosts", "strong-boosts", "minmax", "redundancy"],
 )
 def test_explain_matches_on_sqlite_and_postgres(
     tmp_path: Path, pg_database: str, ranking: Ranking
@@ -169,6 +170,7 @@ def test_explain_matches_on_sqlite_and_postgres(
     """Same score parts on both stores, with lexical candidates beyond the dense depth and
     same-thread and recency boosts at work."""
     explained = []
+    marks_down = ranking.redundancy_threshold < Ranking().redundancy_threshold
     stores: list[Any] = [
         SqliteStore(tmp_path / "explain.sqlite", index=_index(), ranking=ranking),  # type: ignore[arg-type]
         PostgresStore.from_url(pg_database, index=_index(), ranking=ranking),  # type: ignore[arg-type]
@@ -179,7 +181,8 @@ def test_explain_matches_on_sqlite_and_postgres(
                 store.put(("notes", "alice"), f"n{i:02d}", fact)
             rows = []
             for query in ["where did Alice live near Braga", "piano lessons", "city 3 tea"]:
-                for hit, why in store.explain(("notes",), query, limit=6):
+                # with redundancy, every item: a near-duplicate's tie partner stays in view
+                for hit, why in store.explain(("notes",), query, limit=6 + 54 * marks_down):
                     parts = dataclasses.asdict(why)
                     parts.pop("item")
                     rounded = {
@@ -192,8 +195,10 @@ def test_explain_matches_on_sqlite_and_postgres(
     sqlite_rows, postgres_rows = explained
     assert any(r[3]["bm25"] > 0 for r in sqlite_rows), "no lexical match: proves nothing"
     assert any(r[3]["thread"] > 0 or r[3]["recency"] > 0 for r in sqlite_rows) or (
-        ranking.thread_boost == 0.5 and ranking.recency_weight == 0
+        ranking.recency_weight == 0 and ranking.thread_boost == Ranking().thread_boost
     )
+    if marks_down:
+        assert any(r[3]["redundancy"] > 0 for r in sqlite_rows), "no near-duplicate: proves nothing"
     assert _untied(postgres_rows) == _untied(sqlite_rows)
 
 
@@ -202,11 +207,24 @@ def _untied(rows: list[Any]) -> list[Any]:
     another hit of its query, or the lowest score shown, which a hit past the limit may share):
     the rule leaves the order of exact ties (identical hashing vectors here) to the backend."""
     counts = Counter((query, score) for query, _, score, _ in rows)
+    # which of two exactly tied near-duplicates is marked down is each store's order of ties
+    before = Counter(
+        (query, round(parts["score"] + parts["redundancy"], 5)) for query, _, _, parts in rows
+    )
     lowest: dict[str, float] = {}
     for query, _, score, _ in rows:
         lowest[query] = min(score, lowest.get(query, score))
     return [
-        (query, key if counts[query, score] == 1 and score > lowest[query] else None, score, parts)
+        (
+            query,
+            key
+            if counts[query, score] == 1
+            and before[query, round(parts["score"] + parts["redundancy"], 5)] == 1
+            and score > lowest[query]
+            else None,
+            score,
+            parts,
+        )
         for query, key, score, parts in rows
     ]
 

@@ -37,6 +37,7 @@ from psycopg.rows import dict_row
 from langmem.stores import _filters
 from langmem.stores import ranking as rules
 from langmem.stores._search import COMMON_FLOOR, COMMON_SHARE
+from langmem.stores._similarity import postgres_similarity
 
 if TYPE_CHECKING:
     from langmem.stores._postgres import PostgresStore
@@ -280,11 +281,14 @@ def explain(
             float(r["cosine"]),
             _analyzed(r["lm_text"] or "", words, r["lm_length"]),
             *origin.get((r["prefix"], r["key"]), (None, None)),
+            (r["prefix"], r["key"], r["field_name"]),
         )
         for r in rows
     ]
     by_item = {(r["prefix"], r["key"]): r for r in rows}
-    return [(by_item[e.item], e) for e in rules.rank(candidates, terms, corpus, ranking)]
+    similar = postgres_similarity(cur)
+    ranked = rules.rank(candidates, terms, corpus, ranking, similar)
+    return [(by_item[e.item], e) for e in ranked]
 
 
 _document = lru_cache(maxsize=20_000)(rules.document)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from langmem.stores import ranking as rules
+from langmem.stores._similarity import sqlite_similarity
 from langmem.stores._writes import chunks
 
 if TYPE_CHECKING:
@@ -254,7 +255,7 @@ def explain(
     candidates, terms, corpus = _candidates(
         conn, vectors, query, text, allowed, want, ranking, cache, origins, worker
     )
-    return rules.rank(candidates, terms, corpus, ranking)
+    return rules.rank(candidates, terms, corpus, ranking, sqlite_similarity(vectors))
 
 
 _OVERLAP_ROWS = 4096
@@ -330,8 +331,10 @@ def _candidates(
         origin = _provenance(conn, list(dict.fromkeys(items)), times=times, cache=origins)
     none: Origin = (None, None)
     candidates = [
-        rules.Candidate(item, cosine, document, *origin.get(item, none))
-        for item, cosine, document in zip(items, best, _documents(vectors, vector_ids, terms))
+        rules.Candidate(item, cosine, document, *origin.get(item, none), row)
+        for item, cosine, document, row in zip(
+            items, best, _documents(vectors, vector_ids, terms), rows
+        )
     ]
     return candidates, terms, corpus
 
@@ -355,7 +358,7 @@ def rank(
         candidates, terms, corpus = _candidates(
             conn, vectors, query, text, allowed, want, ranking, cache, origins, worker
         )
-        return rules.ranked_items(candidates, terms, corpus, ranking)
+        return rules.ranked_items(candidates, terms, corpus, ranking, sqlite_similarity(vectors))
     rows, best, _ = _dense(vectors, query, allowed, max(want * 2, 20))
     seen: dict[int, float] = {}
     for score, item in zip(best, vectors.item_ids[rows].tolist()):

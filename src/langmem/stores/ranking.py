@@ -57,7 +57,9 @@ compute a cosine with different rounding may differ near such ties; use it to co
 where SQLite and PostgreSQL must agree exactly.
 
 Which is the default was measured on the dev split of ``bench/conversations.py`` (see
-``docs/ranking.md``): the three are within noise of each other there, and ``"absolute"`` stays.
+``docs/ranking.md``): the three are within noise of each other there, and ``"absolute"`` stays,
+with ``dense_weight`` 0.9. Query-adaptive weights (from the query's IDF profile, from the gap
+between each side's best scores) and z-score fusion were measured too and did no better.
 
 **Provenance** (optional, see :class:`Ranking`): memories written by langmem hold ``thread_id``
 and ``created_at`` in their value. With ``thread_boost`` > 0, a candidate is pulled towards the
@@ -69,7 +71,18 @@ past it, never down); with ``recency_weight`` > 0, newer candidates are pulled t
     recency = min(recency_weight * 0.5 ** (age / half_life), 1) * (1 - base - thread)
     score   = base + thread + recency
 
-so ``SearchItem.score`` of a hybrid search is always in ``[0, 1]``. Results are ordered by score,
+**Redundancy** (``redundancy`` > 0, on by default): the best ``redundancy_depth`` items, in
+that order, are compared with each other by the cosine of their best texts (the backend's
+``similarity``). An item whose text has a cosine of at least ``redundancy_threshold`` with a
+better item that is not itself a near-duplicate loses a share of its score::
+
+    lost  = redundancy * (base + thread + recency)     (0 for every other item)
+    score = base + thread + recency - lost
+
+so the same fact said twice (an assistant repeating the user, a memory stored again in other
+words) takes one of the top places, not two; the copy is still returned, lower.
+
+``SearchItem.score`` of a hybrid search is always in ``[0, 1]``. Results are ordered by score,
 then cosine (both descending), then the order in which the backend listed the candidates.
 
 **What a backend supplies** (see :func:`rank`):
@@ -84,6 +97,8 @@ then cosine (both descending), then the order in which the backend listed the ca
    (:func:`tokens`, stop words included) whose :func:`stem` is the term (:func:`forms` lists
    them), of how many texts hold that word, capped at ``N`` (a text holding "lives" and "lived"
    counts twice for "liv").
+3. ``similarity``: the cosines between given candidates' texts (for redundancy; both stores
+   compute them from the stored vectors, normalised, in double precision).
 
 Any item outside the candidates scores below every dense candidate that outranks it (its lexical
 side is 0 and its cosine lower), except through a same-thread neighbour: neighbours count only
@@ -143,18 +158,26 @@ class Ranking:
             the query's IDF mass), ``"minmax"`` (each side min-max normalised over the
             candidates), ``"rrf"`` (reciprocal ranks); see "Fusion" in the module docstring.
         rrf_k: the rank offset of ``"rrf"`` (larger: flatter).
+        redundancy: share of its score an item loses when its text is a near-duplicate of a
+            better item's (0: off, at most 1); see "Redundancy" in the module docstring.
+        redundancy_threshold: the cosine between two texts from which the lower-ranked one
+            is a near-duplicate.
+        redundancy_depth: how many of the best items are compared with each other.
     """
 
-    dense_weight: float = 0.8
+    dense_weight: float = 0.9
     k1: float = 1.2
     b: float = 0.9
     depth: int = 50
-    thread_boost: float = 0.5
-    thread_window: float = 300.0
+    thread_boost: float = 0.35
+    thread_window: float = 150.0
     recency_weight: float = 0.0
     recency_half_life: float = 30 * 86400.0
     fusion: str = "absolute"
     rrf_k: float = 60.0
+    redundancy: float = 0.5
+    redundancy_threshold: float = 0.8
+    redundancy_depth: int = 20
 
     def __post_init__(self) -> None:
         checks = {
@@ -168,12 +191,16 @@ class Ranking:
             "recency_half_life": self.recency_half_life > 0.0,
             "fusion": self.fusion in FUSIONS,
             "rrf_k": self.rrf_k > 0.0,
+            "redundancy": 0.0 <= self.redundancy <= 1.0,
+            "redundancy_threshold": -1.0 <= self.redundancy_threshold <= 1.0,
+            "redundancy_depth": self.redundancy_depth >= 1,
         }
         for name, ok in checks.items():
             if not ok:
                 raise ValueError(
-                    f"Ranking({name}={getattr(self, name)!r}) is out of range: dense_weight and "
-                    "b go from 0 to 1, depth is a positive int, recency_half_life and rrf_k are "
+                    f"Ranking({name}={getattr(self, name)!r}) is out of range: dense_weight, b "
+                    "and redundancy go from 0 to 1, redundancy_threshold from -1 to 1, depth and "
+                    "redundancy_depth are positive ints, recency_half_life and rrf_k are "
                     f"positive, fusion is one of {', '.join(FUSIONS)}, the other parameters are "
                     ">= 0."
                 )
@@ -211,6 +238,8 @@ class Candidate:
     document: Document
     thread: str | None = None
     time: float | None = None
+    text: Any = None
+    """The backend's handle of this text, for the ``similarity`` of :func:`rank`."""
 
 
 @dataclass(frozen=True)
@@ -228,6 +257,8 @@ class Explanation:
         base: the fused score before provenance.
         thread: the added score from a same-thread neighbour (already weighted and scaled).
         recency: the added score from recency (already weighted and scaled).
+        redundancy: the score taken off because the item's text is a near-duplicate of a
+            better item's (already weighted; ``score`` is after it; that item ranks above).
     """
 
     item: Any
@@ -240,6 +271,11 @@ class Explanation:
     base: float = 0.0
     thread: float = 0.0
     recency: float = 0.0
+    redundancy: float = 0.0
+
+
+Similarity = Callable[[Sequence[Candidate]], Sequence[Sequence[float]]]
+"""The cosines between the texts of the given candidates (a square matrix, in their order)."""
 
 
 def fold(text: str) -> str:
@@ -390,8 +426,8 @@ _Part = tuple[float, float, float, float, float, dict[str, int]]
 _Text = tuple["Candidate", float, dict[str, int], float, float]
 """A candidate text: candidate, bm25, matched, dense side, lexical side."""
 
-_Scored = tuple[float, float, Any, _Part, float, float]
-"""score, cosine, item, its best text's parts, thread, recency."""
+_Scored = tuple[float, float, Any, _Part, float, float, float]
+"""score, cosine, item, its best text's parts, thread, recency, redundancy."""
 
 
 def rank(
@@ -399,6 +435,7 @@ def rank(
     terms: Sequence[str],
     corpus: Corpus,
     ranking: Ranking,
+    similarity: Similarity | None = None,
 ) -> list[Explanation]:
     """Score the candidates and return one :class:`Explanation` per item, best first.
 
@@ -408,11 +445,13 @@ def rank(
         terms: :func:`query_terms` of the query.
         corpus: the store's statistics for those terms.
         ranking: the parameters.
+        similarity: the cosines between candidates' texts, for ``ranking.redundancy``
+            (without it no item counts as a near-duplicate).
     """
     return [
-        Explanation(item, total, cosine, dense, raw, lexical, matched, base, thread, recency)
-        for total, _, item, (base, cosine, dense, raw, lexical, matched), thread, recency in (
-            _scored(candidates, terms, corpus, ranking)
+        Explanation(item, total, cosine, dense, raw, lexical, matched, base, *extra)
+        for total, _, item, (base, cosine, dense, raw, lexical, matched), *extra in (
+            _scored(candidates, terms, corpus, ranking, similarity)
         )
     ]
 
@@ -422,9 +461,11 @@ def ranked_items(
     terms: Sequence[str],
     corpus: Corpus,
     ranking: Ranking,
+    similarity: Similarity | None = None,
 ) -> list[tuple[float, Any]]:
     """``(score, item)`` of :func:`rank`, in its order, without building each explanation."""
-    return [(entry[0], entry[2]) for entry in _scored(candidates, terms, corpus, ranking)]
+    scored = _scored(candidates, terms, corpus, ranking, similarity)
+    return [(entry[0], entry[2]) for entry in scored]
 
 
 def _scored(
@@ -432,6 +473,7 @@ def _scored(
     terms: Sequence[str],
     corpus: Corpus,
     ranking: Ranking,
+    similarity: Similarity | None = None,
 ) -> list[_Scored]:
     """:func:`rank` as tuples, best first."""
     weights = {t: idf(corpus.documents, corpus.frequencies.get(t, 0)) for t in terms}
@@ -459,27 +501,55 @@ def _scored(
     alpha = ranking.dense_weight
     rest = 1.0 - alpha
     best: dict[Any, _Part] = {}
-    items: dict[Any, Candidate] = {}  # each item's last candidate (its thread and time)
+    items: dict[Any, Candidate] = {}  # each item's best text's candidate (same thread, time)
     for candidate, raw, matched, dense, lexical in texts:
         cosine = candidate.cosine
         base = alpha * dense + rest * lexical
         item = candidate.item
-        items[item] = candidate
         seen = best.get(item)
         if seen is None or (base, cosine) > (seen[0], seen[1]):
             best[item] = (base, cosine, dense, raw, lexical, matched)
+            items[item] = candidate
     threaded = ranking.thread_boost > 0 and any(c.thread is not None for c in items.values())
+    scored: list[_Scored]
     if threaded or ranking.recency_weight > 0:
         boosts = _provenance_boosts(best, items, ranking)
         scored = [
-            (part[0] + thread + recency, part[1], item, part, thread, recency)
+            (part[0] + thread + recency, part[1], item, part, thread, recency, 0.0)
             for item, part in best.items()
             for thread, recency in (boosts[item],)
         ]
     else:
-        scored = [(part[0], part[1], item, part, 0.0, 0.0) for item, part in best.items()]
+        scored = [(part[0], part[1], item, part, 0.0, 0.0, 0.0) for item, part in best.items()]
     scored.sort(key=_by_score, reverse=True)
+    if ranking.redundancy > 0 and similarity is not None and len(scored) > 1:
+        scored = _demoted(scored, items, ranking, similarity)
     return scored
+
+
+def _demoted(
+    scored: list[_Scored],
+    items: Mapping[Any, Candidate],
+    ranking: Ranking,
+    similarity: Similarity,
+) -> list[_Scored]:
+    """``scored`` (best first) with near-duplicates of better items marked down and re-sorted
+    (see "Redundancy")."""
+    head = scored[: ranking.redundancy_depth]
+    cosines = similarity([items[entry[2]] for entry in head])
+    threshold, share = ranking.redundancy_threshold, ranking.redundancy
+    kept: list[int] = []  # positions in ``head`` of the items that are nobody's duplicate
+    out = list(scored)
+    for position, entry in enumerate(head):
+        row = cosines[position]
+        if not any(row[k] >= threshold for k in kept):
+            kept.append(position)
+            continue
+        total, cosine, item, part, thread, recency, _ = entry
+        lost = share * total
+        out[position] = (total - lost, cosine, item, part, thread, recency, lost)
+    out.sort(key=_by_score, reverse=True)
+    return out
 
 
 def _normalised(texts: list[_Text], ranking: Ranking) -> list[_Text]:
