@@ -175,7 +175,7 @@ class Ranking:
     recency_half_life: float = 30 * 86400.0
     fusion: str = "absolute"
     rrf_k: float = 60.0
-    redundancy: float = 0.5
+    redundancy: float = 0.3
     redundancy_threshold: float = 0.8
     redundancy_depth: int = 20
 
