@@ -2,7 +2,8 @@
 mark near-duplicates down (``Ranking.redundancy``), on the SQLite store and on PostgreSQL.
 
 Both compute them the same way from the stored vectors: each vector normalised in double
-precision, then every pairwise dot product, so the two stores agree to about 1e-7.
+precision, then every pairwise dot product in single precision, so the two stores agree to
+about 1e-6.
 """
 
 from __future__ import annotations
@@ -20,18 +21,30 @@ if TYPE_CHECKING:
     from langmem.stores._vectors import VectorIndex
 
 
+_vecdot = getattr(np, "vecdot", None)  # numpy >= 2
+
+
 def cosine_matrix(vectors: NDArray[Any]) -> list[list[float]]:
     """Pairwise cosines of the rows of ``vectors`` (a zero row has cosine 0 with every row).
 
     Example:
-        >>> cosine_matrix(np.array([[3.0, 4.0], [6.0, 8.0], [0.0, 1.0]]))
-        [[1.0, 1.0, 0.8], [1.0, 1.0, 0.8], [0.8, 0.8, 1.0]]
+        >>> np.round(cosine_matrix(np.array([[3.0, 4.0], [6.0, 8.0], [0.0, 0.0]])), 6).tolist()
+        [[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 0.0]]
     """
     rows = np.asarray(vectors, dtype=np.float64)
     norms = np.sqrt(np.einsum("ij,ij->i", rows, rows))
     norms[norms == 0] = 1.0  # a zero row stays zero: cosine 0 with every row
-    unit = rows / norms[:, None]
-    out: list[list[float]] = (unit @ unit.T).tolist()
+    # normalised in double precision (the stores keep them normalised or not), multiplied in
+    # single: within ~3e-7 of the double product, and half its cost
+    unit = (rows / norms[:, None]).astype(np.float32)
+    # numpy's own loops, not BLAS: a BLAS product wakes its threads, which then spin on the
+    # core the search's cosines need (measured: +0.4 ms CPU per search on a busy 2-core box)
+    products = (
+        _vecdot(unit[:, None, :], unit[None, :, :])
+        if _vecdot is not None
+        else np.einsum("ik,jk->ij", unit, unit)
+    )
+    out: list[list[float]] = products.tolist()
     return out
 
 

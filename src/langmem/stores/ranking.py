@@ -539,16 +539,19 @@ def _demoted(
     cosines = similarity([items[entry[2]] for entry in head])
     threshold, share = ranking.redundancy_threshold, ranking.redundancy
     kept: list[int] = []  # positions in ``head`` of the items that are nobody's duplicate
-    out = list(scored)
+    out = scored
     for position, entry in enumerate(head):
         row = cosines[position]
         if not any(row[k] >= threshold for k in kept):
             kept.append(position)
             continue
+        if out is scored:
+            out = list(scored)
         total, cosine, item, part, thread, recency, _ = entry
         lost = share * total
         out[position] = (total - lost, cosine, item, part, thread, recency, lost)
-    out.sort(key=_by_score, reverse=True)
+    if out is not scored:
+        out.sort(key=_by_score, reverse=True)
     return out
 
 
