@@ -292,7 +292,7 @@ def _reference(
         rows = vectors[[c.text for c in chosen]]
         return (rows @ rows.T).tolist()
 
-    ranked = rules.rank(candidates, terms, corpus, ranking, similarity)
+    ranked = rules.rank(candidates, terms, corpus, ranking, similarity=similarity)
     return [(e.item, e.score) for e in ranked[:limit]]
 
 
@@ -451,7 +451,7 @@ def test_redundancy_marks_near_duplicates_of_better_items_down() -> None:
     }
     ranking = Ranking(dense_weight=1.0, thread_boost=0.0, redundancy=0.5)
     asked: list[list[str]] = []
-    ranked = rules.rank(candidates, [], corpus, ranking, _texts_alike(cosines, asked))
+    ranked = rules.rank(candidates, [], corpus, ranking, similarity=_texts_alike(cosines, asked))
     # hand-computed: a 0.9; b 0.8 - 0.5 * 0.8 = 0.4; c 0.7; d 0.6 - 0.3 = 0.3
     assert [(e.item, round(e.score, 9), round(e.redundancy, 9)) for e in ranked] == [
         ("a", 0.9, 0.0),
@@ -460,7 +460,9 @@ def test_redundancy_marks_near_duplicates_of_better_items_down() -> None:
         ("d", 0.3, 0.3),
     ]
     assert asked == [["ta", "tb", "tc", "td"]]  # the best items, best first
-    items = rules.ranked_items(candidates, [], corpus, ranking, _texts_alike(cosines, []))
+    items = rules.ranked_items(
+        candidates, [], corpus, ranking, similarity=_texts_alike(cosines, [])
+    )
     assert [(item, round(score, 9)) for score, item in items] == [
         ("a", 0.9),
         ("c", 0.7),
@@ -474,7 +476,7 @@ def test_redundancy_marks_near_duplicates_of_better_items_down() -> None:
         [],
         corpus,
         dataclasses.replace(ranking, redundancy_depth=2),
-        _texts_alike(cosines, shallow),
+        similarity=_texts_alike(cosines, shallow),
     )
     assert shallow == [["ta", "tb"]]
     assert [(e.item, round(e.score, 9)) for e in two] == [
@@ -487,7 +489,7 @@ def test_redundancy_marks_near_duplicates_of_better_items_down() -> None:
         (dataclasses.replace(ranking, redundancy=0.0), _texts_alike(cosines, [])),
         (ranking, None),
     ):
-        plain = rules.rank(candidates, [], corpus, off, similarity)
+        plain = rules.rank(candidates, [], corpus, off, similarity=similarity)
         assert [(e.item, e.score, e.redundancy) for e in plain] == [
             ("a", 0.9, 0.0),
             ("b", 0.8, 0.0),
@@ -511,7 +513,9 @@ def test_redundancy_compares_each_items_best_text_after_its_boosts() -> None:
     asked: list[list[str]] = []
     by_item = {
         e.item: e
-        for e in rules.rank(candidates, ["walrus"], corpus, ranking, _texts_alike(cosines, asked))
+        for e in rules.rank(
+            candidates, ["walrus"], corpus, ranking, similarity=_texts_alike(cosines, asked)
+        )
     }
     assert asked and set(asked[0]) == {"lead-text", "echo-best", "other-text"}
     echo = by_item["echo"]

@@ -287,7 +287,7 @@ def explain(
     ]
     by_item = {(r["prefix"], r["key"]): r for r in rows}
     similar = postgres_similarity(cur)
-    ranked = rules.rank(candidates, terms, corpus, ranking, similar)
+    ranked = rules.rank(candidates, terms, corpus, ranking, similarity=similar)
     return [(by_item[e.item], e) for e in ranked]
 
 

@@ -255,7 +255,7 @@ def explain(
     candidates, terms, corpus = _candidates(
         conn, vectors, query, text, allowed, want, ranking, cache, origins, worker
     )
-    return rules.rank(candidates, terms, corpus, ranking, sqlite_similarity(vectors))
+    return rules.rank(candidates, terms, corpus, ranking, similarity=sqlite_similarity(vectors))
 
 
 _OVERLAP_ROWS = 4096
@@ -358,7 +358,9 @@ def rank(
         candidates, terms, corpus = _candidates(
             conn, vectors, query, text, allowed, want, ranking, cache, origins, worker
         )
-        return rules.ranked_items(candidates, terms, corpus, ranking, sqlite_similarity(vectors))
+        return rules.ranked_items(
+            candidates, terms, corpus, ranking, similarity=sqlite_similarity(vectors)
+        )
     rows, best, _ = _dense(vectors, query, allowed, max(want * 2, 20))
     seen: dict[int, float] = {}
     for score, item in zip(best, vectors.item_ids[rows].tolist()):

@@ -435,6 +435,7 @@ def rank(
     terms: Sequence[str],
     corpus: Corpus,
     ranking: Ranking,
+    *,
     similarity: Similarity | None = None,
 ) -> list[Explanation]:
     """Score the candidates and return one :class:`Explanation` per item, best first.
@@ -451,7 +452,7 @@ def rank(
     return [
         Explanation(item, total, cosine, dense, raw, lexical, matched, base, *extra)
         for total, _, item, (base, cosine, dense, raw, lexical, matched), *extra in (
-            _scored(candidates, terms, corpus, ranking, similarity)
+            _scored(candidates, terms, corpus, ranking, similarity=similarity)
         )
     ]
 
@@ -461,10 +462,11 @@ def ranked_items(
     terms: Sequence[str],
     corpus: Corpus,
     ranking: Ranking,
+    *,
     similarity: Similarity | None = None,
 ) -> list[tuple[float, Any]]:
     """``(score, item)`` of :func:`rank`, in its order, without building each explanation."""
-    scored = _scored(candidates, terms, corpus, ranking, similarity)
+    scored = _scored(candidates, terms, corpus, ranking, similarity=similarity)
     return [(entry[0], entry[2]) for entry in scored]
 
 
@@ -473,6 +475,7 @@ def _scored(
     terms: Sequence[str],
     corpus: Corpus,
     ranking: Ranking,
+    *,
     similarity: Similarity | None = None,
 ) -> list[_Scored]:
     """:func:`rank` as tuples, best first."""
