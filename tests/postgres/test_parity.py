@@ -261,3 +261,40 @@ def test_texts_written_before_the_upgrade_get_their_analyzed_length(pg_database:
             assert [r["lm_length"] for r in cur.fetchall()] == [5]  # alic, liv, porto, near, river
     finally:
         store.close()
+
+
+class _ZeroForBlank(HashingEmbeddings):
+    """Hashing vectors, except all zeros for texts without a letter (cosine 0 with anything)."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        vectors = super().embed_documents(texts)
+        return [
+            v if any(c.isalpha() for c in t) else [0.0] * len(v) for t, v in zip(texts, vectors)
+        ]
+
+
+def test_zero_vectors_are_nobodys_near_copy_on_both_stores(
+    tmp_path: Path, pg_database: str
+) -> None:
+    index: Any = {"dims": 64, "embed": _ZeroForBlank(64), "fields": ["content"]}
+    texts = {"a": "Ana's flight to Lisbon", "b": "Ana's flight to Lisbon", "z1": "123", "z2": "456"}
+    ranking = Ranking(redundancy=0.5, redundancy_threshold=-1.0)  # every pair counts as alike
+    results = []
+    for store in (
+        SqliteStore(tmp_path / "zero.sqlite", index=index, ranking=ranking),
+        PostgresStore.from_url(pg_database, index=index, ranking=ranking),
+    ):
+        try:
+            for key, text in texts.items():
+                store.put(("zero",), key, {"content": text})
+            explained = store.explain(("zero",), "flight to Lisbon 123 456", limit=4)
+            results.append(sorted((h.key, round(w.redundancy, 5)) for h, w in explained))
+        finally:
+            store.close()
+    by_key = dict(results[0])
+    assert results[0] == results[1]
+    # the copy of "a" is marked down; a zero vector is alike to nothing, even at threshold -1
+    assert sorted(k for k, lost in by_key.items() if lost > 0) in (["a"], ["b"])
+    assert by_key["z1"] == by_key["z2"] == 0.0
+    # pgvector's NaN cosine of a zero vector counts as 0, as on SQLite: a score in [0, 1]
+    assert all(0 < w.score <= 1 and w.cosine == 0.0 for h, w in explained if h.key[0] == "z")

@@ -288,9 +288,15 @@ def _reference(
         for i, (key, text) in enumerate(docs.items())
     ]
 
-    def similarity(chosen: Any) -> Any:
+    def similarity(chosen: Any, threshold: float) -> Any:
         rows = vectors[[c.text for c in chosen]]
-        return (rows @ rows.T).tolist()
+        cosines = rows @ rows.T
+        return [
+            (i, j)
+            for i in range(len(chosen))
+            for j in range(i + 1, len(chosen))
+            if cosines[i, j] >= threshold
+        ]
 
     ranked = rules.rank(candidates, terms, corpus, ranking, similarity=similarity)
     return [(e.item, e.score) for e in ranked[:limit]]
@@ -422,14 +428,16 @@ def test_ascii_and_unicode_texts_split_into_the_same_words() -> None:
 
 
 def _texts_alike(cosines: dict[frozenset[str], float], asked: list[list[str]]) -> rules.Similarity:
-    """A backend's ``similarity`` over fixed cosines between handles (1 on the diagonal)."""
+    """A backend's ``similarity`` over fixed cosines between handles (others: 0)."""
 
-    def similarity(chosen: Any) -> list[list[float]]:
+    def similarity(chosen: Any, threshold: float) -> list[tuple[int, int]]:
         handles = [c.text for c in chosen]
         asked.append(handles)
         return [
-            [1.0 if a == b else cosines.get(frozenset((a, b)), 0.0) for b in handles]
-            for a in handles
+            (i, j)
+            for i, a in enumerate(handles)
+            for j, b in enumerate(handles)
+            if i < j and cosines.get(frozenset((a, b)), 0.0) >= threshold
         ]
 
     return similarity

@@ -25,6 +25,7 @@ scored by the same rule, but near a tie the two may pick different extra texts.
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
@@ -229,7 +230,7 @@ def explain(
         for r in rows:
             item = (r["prefix"], r["key"])
             if item not in best:
-                cosine = float(r["cosine"])
+                cosine = _cosine(r)
                 dense = min(max(cosine, 0.0), 1.0)
                 best[item] = (
                     r,
@@ -278,7 +279,7 @@ def explain(
     candidates = [
         rules.Candidate(
             (r["prefix"], r["key"]),
-            float(r["cosine"]),
+            _cosine(r),
             _analyzed(r["lm_text"] or "", words, r["lm_length"]),
             *origin.get((r["prefix"], r["key"]), (None, None)),
             (r["prefix"], r["key"], r["field_name"]),
@@ -289,6 +290,13 @@ def explain(
     similar = postgres_similarity(cur)
     ranked = rules.rank(candidates, terms, corpus, ranking, similarity=similar)
     return [(by_item[e.item], e) for e in ranked]
+
+
+def _cosine(row: dict[str, Any]) -> float:
+    """The row's cosine; 0 for a zero vector, whose cosine pgvector gives as NaN (the SQLite
+    store's normalised zero row has cosine 0 with every query)."""
+    cosine = float(row["cosine"])
+    return 0.0 if math.isnan(cosine) else cosine
 
 
 _document = lru_cache(maxsize=20_000)(rules.document)

@@ -1,9 +1,10 @@
-"""The cosines between candidate texts that :func:`langmem.stores.ranking.rank` asks for to
-mark near-duplicates down (``Ranking.redundancy``), on the SQLite store and on PostgreSQL.
+"""Which candidate texts are near-copies of each other, as :func:`langmem.stores.ranking.rank`
+asks to mark near-duplicates down (``Ranking.redundancy``), on the SQLite store and PostgreSQL.
 
-Both compute them the same way from the stored vectors: each vector normalised in double
-precision, then every pairwise dot product in single precision, so the two stores agree to
-about 1e-6.
+The SQLite store normalises each stored vector in double precision and takes every pairwise
+dot product in single precision; PostgreSQL has pgvector compare the same vectors (single
+precision sums) in one query that returns only the pairs at or above the threshold. The
+cosines agree to about 1e-6, so only a pair within that of the threshold could differ.
 """
 
 from __future__ import annotations
@@ -25,15 +26,15 @@ _vecdot = getattr(np, "vecdot", None)  # numpy >= 2
 
 
 def cosine_matrix(vectors: NDArray[Any]) -> list[list[float]]:
-    """Pairwise cosines of the rows of ``vectors`` (a zero row has cosine 0 with every row).
+    """Pairwise cosines of the rows of ``vectors`` (NaN for a zero row: alike to nothing).
 
     Example:
         >>> np.round(cosine_matrix(np.array([[3.0, 4.0], [6.0, 8.0], [0.0, 0.0]])), 6).tolist()
-        [[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 0.0]]
+        [[1.0, 1.0, nan], [1.0, 1.0, nan], [nan, nan, nan]]
     """
     rows = np.asarray(vectors, dtype=np.float64)
     norms = np.sqrt(np.einsum("ij,ij->i", rows, rows))
-    norms[norms == 0] = 1.0  # a zero row stays zero: cosine 0 with every row
+    norms[norms == 0] = np.nan  # as pgvector: a zero vector has no cosine
     # normalised in double precision (the stores keep them normalised or not), multiplied in
     # single: within ~3e-7 of the double product, and half its cost
     unit = (rows / norms[:, None]).astype(np.float32)
@@ -48,34 +49,49 @@ def cosine_matrix(vectors: NDArray[Any]) -> list[list[float]]:
     return out
 
 
-def sqlite_similarity(vectors: VectorIndex) -> rules.Similarity:
-    """The cosines between candidates whose ``text`` is their row in the store's matrix."""
+def alike(cosines: NDArray[Any], threshold: float) -> list[tuple[int, int]]:
+    """The pairs ``(i, j)``, ``i < j``, of a square matrix of cosines at or above ``threshold``.
 
-    def similarity(candidates: Sequence[rules.Candidate]) -> list[list[float]]:
-        return cosine_matrix(vectors.matrix[[int(c.text) for c in candidates]])
+    Example:
+        >>> alike(np.array([[1.0, 0.9, 0.2], [0.9, 1.0, 0.8], [0.2, 0.8, 1.0]]), 0.8)
+        [(0, 1), (1, 2)]
+    """
+    pairs = np.argwhere(np.triu(cosines >= threshold, 1))
+    return [(int(i), int(j)) for i, j in pairs]
+
+
+def sqlite_similarity(vectors: VectorIndex) -> rules.Similarity:
+    """Which candidates are alike, for candidates whose ``text`` is their row in the matrix."""
+
+    def similarity(
+        candidates: Sequence[rules.Candidate], threshold: float
+    ) -> list[tuple[int, int]]:
+        rows = vectors.matrix[[int(c.text) for c in candidates]]
+        return alike(np.asarray(cosine_matrix(rows)), threshold)
 
     return similarity
 
 
 def postgres_similarity(cur: Any) -> rules.Similarity:
-    """The cosines between candidates whose ``text`` is their ``(prefix, key, field_name)`` in
-    ``store_vectors``, read in one query."""
+    """Which candidates are alike, for candidates whose ``text`` is their ``(prefix, key,
+    field_name)`` in ``store_vectors``: pgvector compares them in one query, and only the
+    alike pairs travel."""
 
-    def similarity(candidates: Sequence[rules.Candidate]) -> list[list[float]]:
+    def similarity(
+        candidates: Sequence[rules.Candidate], threshold: float
+    ) -> list[tuple[int, int]]:
         wanted = [tuple(c.text) for c in candidates]
         cur.execute(
-            "SELECT v.prefix, v.key, v.field_name, v.embedding::text AS embedding"
-            " FROM store_vectors v JOIN unnest(%s::text[], %s::text[], %s::text[])"
-            " AS w(prefix, key, field_name) ON v.prefix = w.prefix AND v.key = w.key"
-            " AND v.field_name = w.field_name",
-            [[w[0] for w in wanted], [w[1] for w in wanted], [w[2] for w in wanted]],
+            "WITH w AS (SELECT u.n, v.embedding FROM unnest(%s::text[], %s::text[], %s::text[])"
+            " WITH ORDINALITY AS u(prefix, key, field_name, n) JOIN store_vectors v"
+            " ON v.prefix = u.prefix AND v.key = u.key AND v.field_name = u.field_name)"
+            " SELECT array_agg(a.n) AS i, array_agg(b.n) AS j FROM w a JOIN w b ON a.n < b.n"
+            # a zero vector's distance is NaN, which PostgreSQL orders above every number
+            " WHERE 1 - (a.embedding <=> b.embedding) >= %s"
+            " AND (a.embedding <=> b.embedding) <> 'NaN'::float8",
+            [[w[0] for w in wanted], [w[1] for w in wanted], [w[2] for w in wanted], threshold],
         )
-        found = {
-            (r["prefix"], r["key"], r["field_name"]): np.array(
-                r["embedding"].strip("[]").split(","), dtype=np.float64
-            )
-            for r in cur.fetchall()
-        }
-        return cosine_matrix(np.stack([found[w] for w in wanted]))
+        row = cur.fetchone()
+        return [(int(i) - 1, int(j) - 1) for i, j in zip(row["i"] or [], row["j"] or [])]
 
     return similarity

@@ -97,8 +97,8 @@ then cosine (both descending), then the order in which the backend listed the ca
    (:func:`tokens`, stop words included) whose :func:`stem` is the term (:func:`forms` lists
    them), of how many texts hold that word, capped at ``N`` (a text holding "lives" and "lived"
    counts twice for "liv").
-3. ``similarity``: the cosines between given candidates' texts (for redundancy; both stores
-   compute them from the stored vectors, normalised, in double precision).
+3. ``similarity``: which of given candidates' texts have a cosine of at least a threshold
+   with each other (for redundancy; both stores compare the stored vectors).
 
 Any item outside the candidates scores below every dense candidate that outranks it (its lexical
 side is 0 and its cosine lower), except through a same-thread neighbour: neighbours count only
@@ -274,8 +274,9 @@ class Explanation:
     redundancy: float = 0.0
 
 
-Similarity = Callable[[Sequence[Candidate]], Sequence[Sequence[float]]]
-"""The cosines between the texts of the given candidates (a square matrix, in their order)."""
+Similarity = Callable[[Sequence[Candidate], float], Iterable[tuple[int, int]]]
+"""The pairs ``(i, j)``, ``i < j``, of positions in the given candidates whose texts have a
+cosine of at least the given threshold."""
 
 
 def fold(text: str) -> str:
@@ -446,8 +447,8 @@ def rank(
         terms: :func:`query_terms` of the query.
         corpus: the store's statistics for those terms.
         ranking: the parameters.
-        similarity: the cosines between candidates' texts, for ``ranking.redundancy``
-            (without it no item counts as a near-duplicate).
+        similarity: which candidates' texts are alike, for ``ranking.redundancy`` (without
+            it no item counts as a near-duplicate).
     """
     return [
         Explanation(item, total, cosine, dense, raw, lexical, matched, base, *extra)
@@ -539,14 +540,17 @@ def _demoted(
     """``scored`` (best first) with near-duplicates of better items marked down and re-sorted
     (see "Redundancy")."""
     head = scored[: ranking.redundancy_depth]
-    cosines = similarity([items[entry[2]] for entry in head])
-    threshold, share = ranking.redundancy_threshold, ranking.redundancy
-    kept: list[int] = []  # positions in ``head`` of the items that are nobody's duplicate
+    like: dict[int, list[int]] = {}  # position -> better positions whose text is alike
+    for better, worse in similarity(
+        [items[entry[2]] for entry in head], ranking.redundancy_threshold
+    ):
+        like.setdefault(worse, []).append(better)
+    share = ranking.redundancy
+    kept: set[int] = set()  # positions in ``head`` of the items that are nobody's near-copy
     out = scored
     for position, entry in enumerate(head):
-        row = cosines[position]
-        if not any(row[k] >= threshold for k in kept):
-            kept.append(position)
+        if kept.isdisjoint(like.get(position, ())):
+            kept.add(position)
             continue
         if out is scored:
             out = list(scored)
