@@ -5,8 +5,10 @@ stores every turn as a memory the way langmem writes them (``content``, ``thread
 ``created_at``/``updated_at`` in the value; namespace per user) in a SqliteStore with local
 MiniLM embeddings, and asks each question within its user's namespace. Reports recall@1/5/10
 (the share of a question's evidence turns in the top k) and MRR (first evidence turn) per
-question type, for the single rankers beside the hybrid ones, on the ``test`` users (``--split
-dev`` to look at the development users; ``--tune`` sweeps the ranking parameters on dev).
+question type, for the single rankers beside the hybrid ones (the default and variants of it
+with one part changed, and the default before redundancy), with the paired standard error of
+the default's R@10 against each, on the ``test`` users (``--split dev`` to look at the
+development users; ``--tune`` sweeps the ranking parameters on dev).
 
 Embeddings are cached outside the repository (``$XDG_CACHE_HOME/langmem-bench``, else
 ``~/.cache/langmem-bench``); delete the folder to recompute them.
