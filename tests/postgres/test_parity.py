@@ -161,8 +161,9 @@ def _provenance_facts() -> list[dict[str, Any]]:
         Ranking(depth=5, thread_boost=0.9, thread_window=86400.0 * 3, recency_weight=0.3),
         Ranking(depth=5, fusion="minmax"),
         Ranking(depth=5, redundancy=0.2, redundancy_threshold=0.75, redundancy_depth=8),
+        Ranking(depth=5, redundancy=0.3, redundancy_ramp=0.3, redundancy_depth=8),
     ],
-    ids=["default-boosts", "strong-boosts", "minmax", "redundancy"],
+    ids=["default-boosts", "strong-boosts", "minmax", "redundancy", "redundancy-ramp"],
 )
 def test_explain_matches_on_sqlite_and_postgres(
     tmp_path: Path, pg_database: str, ranking: Ranking
@@ -170,7 +171,9 @@ def test_explain_matches_on_sqlite_and_postgres(
     """Same score parts on both stores, with lexical candidates beyond the dense depth and
     same-thread and recency boosts at work."""
     explained = []
-    marks_down = ranking.redundancy_threshold < Ranking().redundancy_threshold
+    marks_down = (
+        ranking.redundancy_threshold < Ranking().redundancy_threshold or ranking.redundancy_ramp > 0
+    )
     stores: list[Any] = [
         SqliteStore(tmp_path / "explain.sqlite", index=_index(), ranking=ranking),  # type: ignore[arg-type]
         PostgresStore.from_url(pg_database, index=_index(), ranking=ranking),  # type: ignore[arg-type]

@@ -288,14 +288,14 @@ def _reference(
         for i, (key, text) in enumerate(docs.items())
     ]
 
-    def similarity(chosen: Any, threshold: float) -> Any:
+    def similarity(chosen: Any, floor: float) -> Any:
         rows = vectors[[c.text for c in chosen]]
         cosines = rows @ rows.T
         return [
-            (i, j)
+            (i, j, float(cosines[i, j]))
             for i in range(len(chosen))
             for j in range(i + 1, len(chosen))
-            if cosines[i, j] >= threshold
+            if cosines[i, j] >= floor
         ]
 
     ranked = rules.rank(candidates, terms, corpus, ranking, similarity=similarity)
@@ -313,6 +313,7 @@ def _reference(
         Ranking(fusion="minmax", dense_weight=0.5, thread_boost=0.0),
         Ranking(redundancy=0.0),
         Ranking(redundancy=0.7, redundancy_threshold=0.3, redundancy_depth=6),
+        Ranking(redundancy=0.5, redundancy_threshold=0.6, redundancy_ramp=0.5),
     ],
 )
 def test_store_ranking_equals_the_brute_force_reference(tmp_path: Path, ranking: Ranking) -> None:
@@ -329,7 +330,7 @@ def test_store_ranking_equals_the_brute_force_reference(tmp_path: Path, ranking:
         for key, score in got:
             assert score == pytest.approx(reference.get(key, expected[-1][1]), abs=1e-4), query
         assert all(s is not None and 0.0 <= s <= 1.0 for _, s in got)
-    if ranking.redundancy_threshold < 0.5:  # the case meant to mark near-duplicates down
+    if ranking.redundancy_threshold < 0.5 or ranking.redundancy_ramp:  # meant to mark down
         assert any(w.redundancy > 0 for q in QUERIES for _, w in store.explain(("u",), q))
 
 
@@ -430,14 +431,14 @@ def test_ascii_and_unicode_texts_split_into_the_same_words() -> None:
 def _texts_alike(cosines: dict[frozenset[str], float], asked: list[list[str]]) -> rules.Similarity:
     """A backend's ``similarity`` over fixed cosines between handles (others: 0)."""
 
-    def similarity(chosen: Any, threshold: float) -> list[tuple[int, int]]:
+    def similarity(chosen: Any, floor: float) -> list[tuple[int, int, float]]:
         handles = [c.text for c in chosen]
         asked.append(handles)
         return [
-            (i, j)
+            (i, j, cosines.get(frozenset((a, b)), 0.0))
             for i, a in enumerate(handles)
             for j, b in enumerate(handles)
-            if i < j and cosines.get(frozenset((a, b)), 0.0) >= threshold
+            if i < j and cosines.get(frozenset((a, b)), 0.0) >= floor
         ]
 
     return similarity
@@ -506,6 +507,47 @@ def test_redundancy_marks_near_duplicates_of_better_items_down() -> None:
         ]
     with pytest.raises(ValueError, match="redundancy"):
         Ranking(redundancy=1.5)
+
+
+def test_redundancy_ramp_marks_texts_down_in_proportion_below_the_threshold() -> None:
+    corpus = rules.Corpus(10, 3.0, {})
+    candidates = [
+        rules.Candidate(name, cosine, rules.document("x"), text=name)
+        for name, cosine in (("a", 0.9), ("b", 0.8), ("c", 0.7), ("d", 0.6))
+    ]
+    cosines = {
+        frozenset(("a", "b")): 0.75,  # below the threshold: b loses in proportion, stays a peer
+        frozenset(("a", "c")): 0.85,  # a copy of a: c loses the whole share
+        frozenset(("b", "c")): 0.7,
+        frozenset(("b", "d")): 0.65,  # d is like b (a peer) and like c (a copy: not counted)
+        frozenset(("c", "d")): 0.95,
+    }
+    ranking = Ranking(
+        dense_weight=1.0,
+        thread_boost=0.0,
+        redundancy=0.5,
+        redundancy_threshold=0.8,
+        redundancy_ramp=0.2,
+    )
+    floors: list[float] = []
+    alike = _texts_alike(cosines, [])
+
+    def similarity(chosen: Any, floor: float) -> Any:
+        floors.append(floor)
+        return alike(chosen, floor)
+
+    ranked = rules.rank(candidates, [], corpus, ranking, similarity=similarity)
+    assert floors == [pytest.approx(0.6)]
+    # hand-computed, floor 0.6: b 0.8 - 0.5 * (0.75 - 0.6) / 0.2 * 0.8 = 0.5;
+    # c 0.7 - 0.5 * 0.7 = 0.35; d 0.6 - 0.5 * (0.65 - 0.6) / 0.2 * 0.6 = 0.525
+    assert [(e.item, round(e.score, 9), round(e.redundancy, 9)) for e in ranked] == [
+        ("a", 0.9, 0.0),
+        ("d", 0.525, 0.075),
+        ("b", 0.5, 0.3),
+        ("c", 0.35, 0.35),
+    ]
+    with pytest.raises(ValueError, match="redundancy_ramp"):
+        Ranking(redundancy_ramp=-0.1)
 
 
 def test_redundancy_compares_each_items_best_text_after_its_boosts() -> None:

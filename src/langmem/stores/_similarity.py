@@ -49,25 +49,26 @@ def cosine_matrix(vectors: NDArray[Any]) -> list[list[float]]:
     return out
 
 
-def alike(cosines: NDArray[Any], threshold: float) -> list[tuple[int, int]]:
-    """The pairs ``(i, j)``, ``i < j``, of a square matrix of cosines at or above ``threshold``.
+def alike(cosines: NDArray[Any], floor: float) -> list[tuple[int, int, float]]:
+    """The pairs ``(i, j, cosine)``, ``i < j``, of a square matrix of cosines at or above
+    ``floor``.
 
     Example:
         >>> alike(np.array([[1.0, 0.9, 0.2], [0.9, 1.0, 0.8], [0.2, 0.8, 1.0]]), 0.8)
-        [(0, 1), (1, 2)]
+        [(0, 1, 0.9), (1, 2, 0.8)]
     """
-    pairs = np.argwhere(np.triu(cosines >= threshold, 1))
-    return [(int(i), int(j)) for i, j in pairs]
+    pairs = np.argwhere(np.triu(cosines >= floor, 1))
+    return [(int(i), int(j), float(cosines[i, j])) for i, j in pairs]
 
 
 def sqlite_similarity(vectors: VectorIndex) -> rules.Similarity:
     """Which candidates are alike, for candidates whose ``text`` is their row in the matrix."""
 
     def similarity(
-        candidates: Sequence[rules.Candidate], threshold: float
-    ) -> list[tuple[int, int]]:
+        candidates: Sequence[rules.Candidate], floor: float
+    ) -> list[tuple[int, int, float]]:
         rows = vectors.matrix[[int(c.text) for c in candidates]]
-        return alike(np.asarray(cosine_matrix(rows)), threshold)
+        return alike(np.asarray(cosine_matrix(rows)), floor)
 
     return similarity
 
@@ -78,20 +79,24 @@ def postgres_similarity(cur: Any) -> rules.Similarity:
     alike pairs travel."""
 
     def similarity(
-        candidates: Sequence[rules.Candidate], threshold: float
-    ) -> list[tuple[int, int]]:
+        candidates: Sequence[rules.Candidate], floor: float
+    ) -> list[tuple[int, int, float]]:
         wanted = [tuple(c.text) for c in candidates]
         cur.execute(
             "WITH w AS (SELECT u.n, v.embedding FROM unnest(%s::text[], %s::text[], %s::text[])"
             " WITH ORDINALITY AS u(prefix, key, field_name, n) JOIN store_vectors v"
-            " ON v.prefix = u.prefix AND v.key = u.key AND v.field_name = u.field_name)"
-            " SELECT array_agg(a.n) AS i, array_agg(b.n) AS j FROM w a JOIN w b ON a.n < b.n"
+            " ON v.prefix = u.prefix AND v.key = u.key AND v.field_name = u.field_name),"
+            " pairs AS (SELECT a.n AS i, b.n AS j, 1 - (a.embedding <=> b.embedding) AS c"
+            " FROM w a JOIN w b ON a.n < b.n)"
+            " SELECT array_agg(i) AS i, array_agg(j) AS j, array_agg(c) AS c FROM pairs"
             # a zero vector's distance is NaN, which PostgreSQL orders above every number
-            " WHERE 1 - (a.embedding <=> b.embedding) >= %s"
-            " AND (a.embedding <=> b.embedding) <> 'NaN'::float8",
-            [[w[0] for w in wanted], [w[1] for w in wanted], [w[2] for w in wanted], threshold],
+            " WHERE c >= %s AND c <> 'NaN'::float8",
+            [[w[0] for w in wanted], [w[1] for w in wanted], [w[2] for w in wanted], floor],
         )
         row = cur.fetchone()
-        return [(int(i) - 1, int(j) - 1) for i, j in zip(row["i"] or [], row["j"] or [])]
+        return [
+            (int(i) - 1, int(j) - 1, float(c))
+            for i, j, c in zip(row["i"] or [], row["j"] or [], row["c"] or [])
+        ]
 
     return similarity

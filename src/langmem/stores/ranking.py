@@ -73,10 +73,13 @@ past it, never down); with ``recency_weight`` > 0, newer candidates are pulled t
 
 **Redundancy** (``redundancy`` > 0, on by default): the best ``redundancy_depth`` items, in
 that order, are compared with each other by the cosine of their best texts (the backend's
-``similarity``). An item whose text has a cosine of at least ``redundancy_threshold`` with a
-better item that is not itself a near-duplicate loses a share of its score::
+``similarity``). With ``c`` the highest cosine of an item's text with a better item that is
+not itself a near-copy (one whose ``c`` reached the threshold)::
 
-    lost  = redundancy * (base + thread + recency)     (0 for every other item)
+    floor = redundancy_threshold - redundancy_ramp
+    scale = 1 if c >= redundancy_threshold, (c - floor) / redundancy_ramp if c > floor,
+            else 0 (also without such a better item)
+    lost  = redundancy * scale * (base + thread + recency)
     score = base + thread + recency - lost
 
 so the same fact said twice (an assistant repeating the user, a memory stored again in other
@@ -161,7 +164,9 @@ class Ranking:
         redundancy: share of its score an item loses when its text is a near-duplicate of a
             better item's (0: off, at most 1); see "Redundancy" in the module docstring.
         redundancy_threshold: the cosine between two texts from which the lower-ranked one
-            is a near-duplicate.
+            is a near-copy (loses the whole ``redundancy`` share).
+        redundancy_ramp: how far below the threshold a lower-ranked text starts to lose
+            score, in proportion to how close it is (0: only near-copies lose).
         redundancy_depth: how many of the best items are compared with each other.
     """
 
@@ -177,6 +182,7 @@ class Ranking:
     rrf_k: float = 60.0
     redundancy: float = 0.3
     redundancy_threshold: float = 0.8
+    redundancy_ramp: float = 0.0
     redundancy_depth: int = 20
 
     def __post_init__(self) -> None:
@@ -193,13 +199,15 @@ class Ranking:
             "rrf_k": self.rrf_k > 0.0,
             "redundancy": 0.0 <= self.redundancy <= 1.0,
             "redundancy_threshold": -1.0 <= self.redundancy_threshold <= 1.0,
+            "redundancy_ramp": 0.0 <= self.redundancy_ramp <= 2.0,
             "redundancy_depth": self.redundancy_depth >= 1,
         }
         for name, ok in checks.items():
             if not ok:
                 raise ValueError(
                     f"Ranking({name}={getattr(self, name)!r}) is out of range: dense_weight, b "
-                    "and redundancy go from 0 to 1, redundancy_threshold from -1 to 1, depth and "
+                    "and redundancy go from 0 to 1, redundancy_threshold from -1 to 1, "
+                    "redundancy_ramp from 0 to 2, depth and "
                     "redundancy_depth are positive ints, recency_half_life and rrf_k are "
                     f"positive, fusion is one of {', '.join(FUSIONS)}, the other parameters are "
                     ">= 0."
@@ -274,9 +282,9 @@ class Explanation:
     redundancy: float = 0.0
 
 
-Similarity = Callable[[Sequence[Candidate], float], Iterable[tuple[int, int]]]
-"""The pairs ``(i, j)``, ``i < j``, of positions in the given candidates whose texts have a
-cosine of at least the given threshold."""
+Similarity = Callable[[Sequence[Candidate], float], Iterable[tuple[int, int, float]]]
+"""The pairs ``(i, j, cosine)``, ``i < j``, of positions in the given candidates whose texts
+have a cosine of at least the given floor, with that cosine."""
 
 
 def fold(text: str) -> str:
@@ -537,25 +545,30 @@ def _demoted(
     ranking: Ranking,
     similarity: Similarity,
 ) -> list[_Scored]:
-    """``scored`` (best first) with near-duplicates of better items marked down and re-sorted
+    """``scored`` (best first) with near-copies of better items marked down and re-sorted
     (see "Redundancy")."""
     head = scored[: ranking.redundancy_depth]
-    like: dict[int, list[int]] = {}  # position -> better positions whose text is alike
-    for better, worse in similarity(
-        [items[entry[2]] for entry in head], ranking.redundancy_threshold
-    ):
-        like.setdefault(worse, []).append(better)
+    full = ranking.redundancy_threshold
+    floor = full - ranking.redundancy_ramp
+    like: dict[int, list[tuple[int, float]]] = {}  # position -> (better position, cosine)
+    for better, worse, cosine in similarity([items[entry[2]] for entry in head], floor):
+        like.setdefault(worse, []).append((better, cosine))
     share = ranking.redundancy
-    kept: set[int] = set()  # positions in ``head`` of the items that are nobody's near-copy
+    kept: set[int] = set()  # positions in ``head`` of the items that are nobody's copy
     out = scored
     for position, entry in enumerate(head):
-        if kept.isdisjoint(like.get(position, ())):
+        closest = max((c for k, c in like.get(position, ()) if k in kept), default=None)
+        if closest is None or closest < full:
             kept.add(position)
+        if closest is None:
+            continue
+        scale = 1.0 if closest >= full else (closest - floor) / (full - floor)  # ramp > 0
+        if scale <= 0.0:
             continue
         if out is scored:
             out = list(scored)
         total, cosine, item, part, thread, recency, _ = entry
-        lost = share * total
+        lost = share * scale * total
         out[position] = (total - lost, cosine, item, part, thread, recency, lost)
     if out is not scored:
         out.sort(key=_by_score, reverse=True)
