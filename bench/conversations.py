@@ -124,6 +124,8 @@ def modes() -> dict[str, dict[str, Any]]:
         chosen["+ recency"] = {"ranking": replace(default, recency_weight=0.1)}
         if "redundancy" in plain:
             chosen["no redundancy"] = {"ranking": replace(default, redundancy=0.0)}
+            if "redundancy_ramp" in {f.name for f in dataclasses.fields(Ranking)}:
+                chosen["+ ramp 0.2"] = {"ranking": replace(default, redundancy_ramp=0.2)}
             # the default before redundancy (absolute, weight 0.8, thread boost 0.5 in 300 s)
             before = replace(default, dense_weight=0.8, thread_boost=0.5, thread_window=300.0)
             chosen["old default"] = {"ranking": replace(before, redundancy=0.0)}
@@ -269,9 +271,10 @@ def tune(path: Path, embed: Embeddings, dev: list[Conversation]) -> None:
     recency = [replace(best, recency_weight=w) for w in (0.0, 0.05, 0.1, 0.2, 0.4)]
     best = _sweep(store, dev, "recency", recency)
     redundancy = [replace(best, redundancy=0.0)] + [
-        replace(best, redundancy=share, redundancy_threshold=threshold)
+        replace(best, redundancy=share, redundancy_threshold=threshold, redundancy_ramp=ramp)
         for share in (0.3, 0.5, 0.8)
-        for threshold in (0.7, 0.75, 0.8, 0.85, 0.9)
+        for threshold in (0.7, 0.8, 0.9)
+        for ramp in (0.0, 0.1, 0.2)
     ]
     best = _sweep(store, dev, "redundancy", redundancy)
     print(f"best on dev: {best}")
