@@ -251,9 +251,20 @@ def explain(
         origins: the store's cache of item -> thread and time (for this snapshot).
         worker: a thread for the dense side while this one runs the lexical side.
     """
-    candidates, terms, corpus = _candidates(
+    candidates, terms, corpus, rows, cosines = _candidates(
         conn, vectors, query, text, allowed, want, ranking, cache, origins, worker
     )
+    if ranking.feedback:  # a second pass (pseudo-relevance feedback): see stores/_feedback.py
+        from langmem.stores import _search_feedback
+
+        return _search_feedback.explain(
+            (conn, vectors, allowed, want, cache, origins),
+            candidates,
+            terms,
+            corpus,
+            ranking,
+            (rows, cosines),
+        )
     return rules.rank(candidates, terms, corpus, ranking)
 
 
@@ -293,8 +304,9 @@ def _candidates(
     cache: dict[str, Forms] | None,
     origins: Origins | None,
     worker: Executor | None,
-) -> tuple[list[rules.Candidate], list[str], rules.Corpus]:
-    """What :func:`ranking.rank` needs (see :func:`explain` for the arguments)."""
+) -> tuple[list[rules.Candidate], list[str], rules.Corpus, list[int], NDArray[np.float32]]:
+    """What :func:`ranking.rank` needs (see :func:`explain` for the arguments), and the
+    candidates' matrix rows and every row's cosine (for a second pass)."""
     top = max(want * 2, ranking.depth)
     terms = rules.query_terms(text)
     # The cosines are a memory-bound numpy loop and the lexical side mostly SQLite; both release
@@ -317,7 +329,7 @@ def _candidates(
         computed = dense.result() if dense is not None else None
     rows, best, cosines = computed if computed is not None else _dense(vectors, query, allowed, top)
     if not rows:
-        return [], terms, rules.Corpus(len(vectors), 0.0, frequencies)
+        return [], terms, rules.Corpus(len(vectors), 0.0, frequencies), rows, cosines
     corpus = rules.Corpus(len(vectors), vectors.total_length / max(len(vectors), 1), frequencies)
     seen = set(rows)
     extra = [r for r in found if r not in seen]
@@ -333,7 +345,7 @@ def _candidates(
         rules.Candidate(item, cosine, document, *origin.get(item, none))
         for item, cosine, document in zip(items, best, _documents(vectors, vector_ids, terms))
     ]
-    return candidates, terms, corpus
+    return candidates, terms, corpus, rows, cosines
 
 
 def rank(
@@ -352,9 +364,20 @@ def rank(
     """``(score, item id)`` of the candidate items, best first: hybrid (see
     :mod:`langmem.stores.ranking`) or, with ``ranking=None``, plain cosine."""
     if ranking is not None:
-        candidates, terms, corpus = _candidates(
+        candidates, terms, corpus, rows, cosines = _candidates(
             conn, vectors, query, text, allowed, want, ranking, cache, origins, worker
         )
+        if ranking.feedback:  # a second pass (pseudo-relevance feedback): see _feedback.py
+            from langmem.stores import _search_feedback
+
+            return _search_feedback.ranked(
+                (conn, vectors, allowed, want, cache, origins),
+                candidates,
+                terms,
+                corpus,
+                ranking,
+                (rows, cosines),
+            )
         return rules.ranked_items(candidates, terms, corpus, ranking)
     rows, best, _ = _dense(vectors, query, allowed, max(want * 2, 20))
     seen: dict[int, float] = {}

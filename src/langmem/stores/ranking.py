@@ -143,6 +143,12 @@ class Ranking:
             the query's IDF mass), ``"minmax"`` (each side min-max normalised over the
             candidates), ``"rrf"`` (reciprocal ranks); see "Fusion" in the module docstring.
         rrf_k: the rank offset of ``"rrf"`` (larger: flatter).
+        feedback_docs: a second pass (pseudo-relevance feedback, see
+            :mod:`langmem.stores._feedback`): how many of the first pass's best items give
+            expansion terms (0: off, one pass).
+        feedback_terms: how many expansion terms the second pass adds at most (0: off).
+        feedback_weight: an expansion term's weight relative to a query term, for the best
+            one (the others in proportion; 0: off).
     """
 
     dense_weight: float = 0.8
@@ -155,6 +161,9 @@ class Ranking:
     recency_half_life: float = 30 * 86400.0
     fusion: str = "absolute"
     rrf_k: float = 60.0
+    feedback_docs: int = 0
+    feedback_terms: int = 8
+    feedback_weight: float = 0.5
 
     def __post_init__(self) -> None:
         checks = {
@@ -168,12 +177,16 @@ class Ranking:
             "recency_half_life": self.recency_half_life > 0.0,
             "fusion": self.fusion in FUSIONS,
             "rrf_k": self.rrf_k > 0.0,
+            "feedback_docs": isinstance(self.feedback_docs, int) and self.feedback_docs >= 0,
+            "feedback_terms": isinstance(self.feedback_terms, int) and self.feedback_terms >= 0,
+            "feedback_weight": self.feedback_weight >= 0.0,
         }
         for name, ok in checks.items():
             if not ok:
                 raise ValueError(
                     f"Ranking({name}={getattr(self, name)!r}) is out of range: dense_weight and "
-                    "b go from 0 to 1, depth is a positive int, recency_half_life and rrf_k are "
+                    "b go from 0 to 1, depth is a positive int, feedback_docs and feedback_terms "
+                    "are ints >= 0, recency_half_life and rrf_k are "
                     f"positive, fusion is one of {', '.join(FUSIONS)}, the other parameters are "
                     ">= 0."
                 )
@@ -182,6 +195,11 @@ class Ranking:
     def provenance(self) -> bool:
         """Whether candidates need their thread and time."""
         return self.thread_boost > 0 or self.recency_weight > 0
+
+    @property
+    def feedback(self) -> bool:
+        """Whether searches make a second pass with expansion terms (see ``feedback_docs``)."""
+        return self.feedback_docs > 0 and self.feedback_terms > 0 and self.feedback_weight > 0
 
 
 @dataclass(frozen=True)
@@ -228,6 +246,10 @@ class Explanation:
         base: the fused score before provenance.
         thread: the added score from a same-thread neighbour (already weighted and scaled).
         recency: the added score from recency (already weighted and scaled).
+        expansion: the second pass's expansion terms (term -> weight relative to a query
+            term; empty without feedback); ``matched`` counts them too.
+        feedback: the part of ``score`` the expansion terms account for (their share of the
+            lexical side, weighted as in the fusion; 0 without feedback).
     """
 
     item: Any
@@ -240,6 +262,8 @@ class Explanation:
     base: float = 0.0
     thread: float = 0.0
     recency: float = 0.0
+    expansion: Mapping[str, float] = field(default_factory=dict)
+    feedback: float = 0.0
 
 
 def fold(text: str) -> str:
@@ -399,6 +423,7 @@ def rank(
     terms: Sequence[str],
     corpus: Corpus,
     ranking: Ranking,
+    term_weights: Mapping[str, float] | None = None,
 ) -> list[Explanation]:
     """Score the candidates and return one :class:`Explanation` per item, best first.
 
@@ -408,11 +433,14 @@ def rank(
         terms: :func:`query_terms` of the query.
         corpus: the store's statistics for those terms.
         ranking: the parameters.
+        term_weights: a factor on each term's IDF (1 for a term not listed): the second
+            pass's expansion terms weigh less than the query's own (see
+            :mod:`langmem.stores._feedback`).
     """
     return [
         Explanation(item, total, cosine, dense, raw, lexical, matched, base, thread, recency)
         for total, _, item, (base, cosine, dense, raw, lexical, matched), thread, recency in (
-            _scored(candidates, terms, corpus, ranking)
+            _scored(candidates, terms, corpus, ranking, term_weights)
         )
     ]
 
@@ -422,9 +450,11 @@ def ranked_items(
     terms: Sequence[str],
     corpus: Corpus,
     ranking: Ranking,
+    term_weights: Mapping[str, float] | None = None,
 ) -> list[tuple[float, Any]]:
     """``(score, item)`` of :func:`rank`, in its order, without building each explanation."""
-    return [(entry[0], entry[2]) for entry in _scored(candidates, terms, corpus, ranking)]
+    scored = _scored(candidates, terms, corpus, ranking, term_weights)
+    return [(entry[0], entry[2]) for entry in scored]
 
 
 def _scored(
@@ -432,9 +462,12 @@ def _scored(
     terms: Sequence[str],
     corpus: Corpus,
     ranking: Ranking,
+    term_weights: Mapping[str, float] | None = None,
 ) -> list[_Scored]:
     """:func:`rank` as tuples, best first."""
     weights = {t: idf(corpus.documents, corpus.frequencies.get(t, 0)) for t in terms}
+    if term_weights:
+        weights = {t: w * term_weights.get(t, 1.0) for t, w in weights.items()}
     score = _scorer(weights, corpus.average_length, ranking)
     disjoint = weights.keys().isdisjoint  # most candidates hold no query term: skip BM25
     texts: list[_Text] = []

@@ -1,0 +1,145 @@
+"""The second ranking pass (pseudo-relevance feedback) on the dev split of bench/conversations.py.
+
+Ranks every dev question with the default ranking and with the second pass on top of it
+(``Ranking.feedback_docs`` > 0, see ``langmem.stores._feedback``), and prints R@10 per question
+type and overall for each, the gain with its paired standard error (a gain within about two
+standard errors is noise), and the search time with and without the pass (wall clock p50 and
+CPU time per search; check ``uptime``: other processes distort both). ``--sweep`` tries a grid
+of ``feedback_docs``, ``feedback_terms`` and ``feedback_weight``. Dev users only: the test split
+is reported once, by ``bench/conversations.py``.
+
+    python bench/feedback.py [--sweep] [--base absolute|...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from conversations import CachedEmbeddings, load, metrics
+from data.conversations import KINDS, Conversation, Question, build
+
+from langmem.stores import SqliteStore
+from langmem.stores.ranking import Ranking
+
+
+def _run(
+    store: SqliteStore, dev: list[Conversation]
+) -> tuple[list[Question], list[float], list[float], list[float]]:
+    """Each dev question, its R@10, and each search's wall and CPU seconds."""
+    questions: list[Question] = []
+    recalls: list[float] = []
+    walls: list[float] = []
+    cpus: list[float] = []
+    for conversation in dev:
+        for question in conversation.questions:
+            wall, cpu = time.perf_counter(), time.thread_time()
+            hits = store.search(("bench", conversation.user), query=question.text, limit=10)
+            cpus.append(time.thread_time() - cpu)
+            walls.append(time.perf_counter() - wall)
+            questions.append(question)
+            recalls.append(metrics([[h.key for h in hits]], [question])["R@10"])
+    return questions, recalls, walls, cpus
+
+
+def _line(label: str, questions: list[Question], recalls: list[float]) -> str:
+    cells = []
+    for kind in (*KINDS, "overall"):
+        picked = [r for r, q in zip(recalls, questions) if kind in ("overall", q.kind)]
+        cells.append(f"{sum(picked) / len(picked):>12.3f}")
+    return f"{label:<34}" + "".join(cells)
+
+
+def _gain(questions: list[Question], base: list[float], other: list[float]) -> str:
+    cells = []
+    for kind in (*KINDS, "overall"):
+        gains = np.asarray(
+            [o - b for o, b, q in zip(other, base, questions) if kind in ("overall", q.kind)]
+        )
+        error = float(gains.std(ddof=1) / np.sqrt(len(gains)))
+        cells.append(f"{gains.mean():>+6.3f}±{error:.3f}")
+    return f"{'  gain (paired s.e.)':<34}" + "".join(cells)
+
+
+def _describe(ranking: Ranking, base: Ranking) -> str:
+    return (
+        ", ".join(
+            f"{f.name}={getattr(ranking, f.name)}"
+            for f in dataclasses.fields(ranking)
+            if getattr(ranking, f.name) != getattr(base, f.name)
+        )
+        or "base"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sweep", action="store_true", help="try a grid of feedback settings")
+    parser.add_argument("--docs", type=int, default=5)
+    parser.add_argument("--terms", type=int, default=8)
+    parser.add_argument("--weight", type=float, default=0.5)
+    parser.add_argument("--no-thread", action="store_true", help="base without thread boost")
+    args = parser.parse_args()
+    conversations = build()
+    texts = [t.text for c in conversations for t in c.turns]
+    texts += [q.text for c in conversations for q in c.questions]
+    embed = CachedEmbeddings(texts)
+    dev = [c for c in conversations if c.split == "dev"]
+    base = Ranking(thread_boost=0.0) if args.no_thread else Ranking()
+    if args.sweep:
+        grid = [
+            dataclasses.replace(base, feedback_docs=m, feedback_terms=k, feedback_weight=w)
+            for m in (3, 5, 10)
+            for k in (3, 8, 15)
+            for w in (0.3, 0.5, 1.0)
+        ]
+    else:
+        grid = [
+            dataclasses.replace(
+                base,
+                feedback_docs=args.docs,
+                feedback_terms=args.terms,
+                feedback_weight=args.weight,
+            )
+        ]
+    load_average = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "conversations.sqlite"
+        load(conversations, path, embed)
+        index: Any = {"dims": 384, "embed": embed, "fields": ["content"]}
+        store = SqliteStore(path, index=index, ranking=base)
+        _run(store, dev)  # warm the caches (term forms, analyzed texts)
+        questions, first, walls, cpus = _run(store, dev)
+        print(f"dev split: {len(questions)} questions; R@10 per type")
+        print(f"{'ranking':<34}" + "".join(f"{k:>12}" for k in (*KINDS, "overall")))
+        print(_line(_describe(base, Ranking()), questions, first))
+        timings = [("one pass", walls, cpus)]
+        for ranking in grid:
+            store.ranking = ranking
+            _run(store, dev)
+            _, recalls, walls2, cpus2 = _run(store, dev)
+            print(_line(_describe(ranking, base), questions, recalls))
+            print(_gain(questions, first, recalls))
+            timings.append((_describe(ranking, base), walls2, cpus2))
+        store.close()
+    print(f"search time per question (1-min load average {load_average:.2f} at start):")
+    for label, wall, cpu in timings:
+        print(
+            f"  {label:<34} wall p50 {statistics.median(wall) * 1e3:.2f} ms,"
+            f" CPU mean {statistics.fmean(cpu) * 1e3:.2f} ms"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""The embedded store's reads for the second ranking pass (see :mod:`._feedback`)."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from langmem.stores import _feedback, _search
+from langmem.stores import ranking as rules
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from langmem.stores._vectors import VectorIndex
+
+Reads = tuple[
+    sqlite3.Connection,
+    "VectorIndex",
+    "NDArray[np.bool_]",
+    int,
+    "dict[str, _search.Forms] | None",
+    "_search.Origins | None",
+]
+"""The connection, the matrix, the allowed rows, how many results are wanted, the store's
+caches of term forms and of item origins (see :func:`_search.explain`)."""
+
+Matrix = tuple[list[int], "NDArray[np.float32]"]
+"""The first pass's candidates' matrix rows, and every row's cosine."""
+
+
+class SqliteSource:
+    """:class:`_feedback.Source` over the SQLite store's FTS5 index and vector matrix."""
+
+    def __init__(
+        self,
+        reads: Reads,
+        candidates: list[rules.Candidate],
+        matrix: Matrix,
+        ranking: rules.Ranking,
+    ) -> None:
+        self.conn, self.vectors, self.allowed, self.want, cache, self.origins = reads
+        self.cache: dict[str, _search.Forms] = {} if cache is None else cache
+        self.first = candidates
+        self.rows, self.cosines = matrix
+        self.ranking = ranking
+
+    def documents(self, positions: list[int]) -> list[rules.Document]:
+        ids = self.vectors.vector_ids[[self.rows[at] for at in positions]].tolist()
+        return [self.vectors.document(vector_id) for vector_id in ids]
+
+    def frequencies(self, terms: list[str]) -> dict[str, int]:
+        forms = _search.term_forms(self.conn, terms, self.cache)
+        documents = len(self.vectors)
+        return {t: min(sum(docs for _, docs in forms[t]), documents) for t in terms}
+
+    def candidates(self, terms: list[str], expansion: list[str]) -> list[rules.Candidate]:
+        vectors = self.vectors
+        forms = _search.term_forms(self.conn, expansion, self.cache)
+        common = max(_search.COMMON_SHARE * len(vectors), _search.COMMON_FLOOR)
+        search = {word: docs for t in expansion for word, docs in forms[t] if docs <= common}
+        found = _search.lexical_rows(self.conn, search, vectors, self.allowed, self.want)
+        seen = set(self.rows)
+        extra = [row for row in dict.fromkeys(found) if row not in seen]
+        rows = self.rows + extra
+        documents = _search._documents(vectors, vectors.vector_ids[rows].tolist(), terms)
+        kept = [
+            rules.Candidate(c.item, c.cosine, doc, c.thread, c.time)
+            for c, doc in zip(self.first, documents)
+        ]
+        if not extra:
+            return kept
+        items = vectors.item_ids[extra].tolist()
+        origin: _search.Origins = {}
+        if self.ranking.provenance:
+            times = self.ranking.recency_weight > 0
+            origin = _search._provenance(
+                self.conn, list(dict.fromkeys(items)), times=times, cache=self.origins
+            )
+        none: _search.Origin = (None, None)
+        cosines = self.cosines[extra].tolist()
+        return kept + [
+            rules.Candidate(item, cosine, doc, *origin.get(item, none))
+            for item, cosine, doc in zip(items, cosines, documents[len(self.first) :])
+        ]
+
+
+def ranked(
+    reads: Reads,
+    candidates: list[rules.Candidate],
+    terms: list[str],
+    corpus: rules.Corpus,
+    ranking: rules.Ranking,
+    matrix: Matrix,
+) -> list[tuple[float, Any]]:
+    """:func:`_search.rank` with the second pass."""
+    source = SqliteSource(reads, candidates, matrix, ranking)
+    return _feedback.ranked(candidates, terms, corpus, ranking, source)
+
+
+def explain(
+    reads: Reads,
+    candidates: list[rules.Candidate],
+    terms: list[str],
+    corpus: rules.Corpus,
+    ranking: rules.Ranking,
+    matrix: Matrix,
+) -> list[rules.Explanation]:
+    """:func:`_search.explain` with the second pass."""
+    source = SqliteSource(reads, candidates, matrix, ranking)
+    return _feedback.rank(candidates, terms, corpus, ranking, source)
