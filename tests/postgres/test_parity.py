@@ -27,6 +27,7 @@ from langmem.stores import PostgresStore, SqliteStore
 from langmem.stores._pg_schema import VECTOR_STEPS, _analyzed_lengths
 from langmem.stores.ranking import Ranking
 from langmem.testing import HashingEmbeddings, ScriptedChatModel, ai_tool_calls, requests_text
+from tests.stores.test_feedback import HOPS, HopVectors
 
 NS = ("memories", "{langgraph_user_id}")
 CFG = {"configurable": {"langgraph_user_id": "alice", "thread_id": "t1"}}
@@ -160,8 +161,9 @@ def _provenance_facts() -> list[dict[str, Any]]:
         Ranking(depth=5),
         Ranking(depth=5, thread_boost=0.9, thread_window=86400.0 * 3, recency_weight=0.3),
         Ranking(depth=5, fusion="minmax"),
+        Ranking(depth=5, feedback_docs=3, feedback_terms=4, feedback_weight=0.8),
     ],
-    ids=["default-boosts", "strong-boosts", "minmax"],
+    ids=["default-boosts", "strong-boosts", "minmax", "feedback"],
 )
 def test_explain_matches_on_sqlite_and_postgres(
     tmp_path: Path, pg_database: str, ranking: Ranking
@@ -185,6 +187,7 @@ def test_explain_matches_on_sqlite_and_postgres(
                     rounded = {
                         k: round(v, 5) if isinstance(v, float) else v for k, v in parts.items()
                     }
+                    rounded["expansion"] = {t: round(w, 5) for t, w in why.expansion.items()}
                     rows.append((query, hit.key, round(hit.score or 0.0, 5), rounded))
             explained.append(rows)
         finally:
@@ -194,6 +197,42 @@ def test_explain_matches_on_sqlite_and_postgres(
     assert any(r[3]["thread"] > 0 or r[3]["recency"] > 0 for r in sqlite_rows) or (
         ranking.thread_boost == 0.5 and ranking.recency_weight == 0
     )
+    if ranking.feedback:  # the second pass expanded the queries and moved some scores
+        assert all(r[3]["expansion"] for r in sqlite_rows)
+        assert any(r[3]["feedback"] > 0 for r in sqlite_rows)
+    assert _untied(postgres_rows) == _untied(sqlite_rows)
+
+
+def test_second_pass_matches_on_sqlite_and_postgres(tmp_path: Path, pg_database: str) -> None:
+    """The second pass finds the same texts through the same expansion terms on both stores,
+    with the same score parts, including a text that only an expansion term finds."""
+    ranking = Ranking(depth=1, dense_weight=0.5, feedback_docs=2, feedback_terms=4)
+    index: Any = {"dims": 32, "embed": HopVectors(), "fields": ["content"]}
+    explained = []
+    stores: list[Any] = [
+        SqliteStore(tmp_path / "hops.sqlite", index=index, ranking=ranking),
+        PostgresStore.from_url(pg_database, index=index, ranking=ranking),
+    ]
+    for store in stores:
+        try:
+            for i, text in enumerate(HOPS):
+                store.put(("me",), f"h{i}", {"content": text})
+            rows = []
+            for query in ["Where is my sister relocating?", "weather small talk", "Tomas"]:
+                for hit, why in store.explain(("me",), query, limit=4):
+                    parts = {
+                        k: round(v, 5) if isinstance(v, float) else v
+                        for k, v in dataclasses.asdict(why).items()
+                        if k != "item"
+                    }
+                    parts["expansion"] = {t: round(w, 5) for t, w in why.expansion.items()}
+                    rows.append((query, hit.key, round(hit.score or 0.0, 5), parts))
+            explained.append(rows)
+        finally:
+            store.close()
+    sqlite_rows, postgres_rows = explained
+    hop = [r for r in sqlite_rows if r[0].startswith("Where") and r[1] == "h1"]
+    assert hop and hop[0][3]["feedback"] > 0 and "maria" in hop[0][3]["expansion"]
     assert _untied(postgres_rows) == _untied(sqlite_rows)
 
 

@@ -252,10 +252,12 @@ def explain(
     average = terms_in_all / max(documents, 1)
     frequencies: dict[str, int] = {}
     lexical: list[dict[str, Any]] = []
+    scope = None
     if terms:
         # a large namespace filters the texts found by word (a bitmap of its rows costs more)
         column = "sv.prefix" if _small(store, cur, prefix) else "(sv.prefix || '')"
         inner = namespace_condition(column, prefix)
+        scope = (inner, post, literal)
         frequencies, lexical = _lexical_side(
             store,
             cur,
@@ -263,7 +265,7 @@ def explain(
             terms,
             rules.Corpus(documents, average, {}),
             ranking,
-            (inner, post, literal),
+            scope,
             want,
         )
     rows = _dense(store, cur, op, post, literal, top, sent)
@@ -283,8 +285,18 @@ def explain(
         )
         for r in rows
     ]
+    if ranking.feedback and scope is not None:  # a second pass: see stores/_feedback.py
+        from langmem.stores import _pg_feedback
+
+        source = _pg_feedback.PostgresSource(
+            store, cur, op, rows, candidates, corpus, ranking, scope, want
+        )
+        ranked = _pg_feedback.rank(source, terms)
+        rows = source.rows
+    else:
+        ranked = rules.rank(candidates, terms, corpus, ranking)
     by_item = {(r["prefix"], r["key"]): r for r in rows}
-    return [(by_item[e.item], e) for e in rules.rank(candidates, terms, corpus, ranking)]
+    return [(by_item[e.item], e) for e in ranked]
 
 
 _document = lru_cache(maxsize=20_000)(rules.document)

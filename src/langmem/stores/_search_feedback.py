@@ -57,10 +57,9 @@ class SqliteSource:
 
     def candidates(self, terms: list[str], expansion: list[str]) -> list[rules.Candidate]:
         vectors = self.vectors
-        forms = _search.term_forms(self.conn, expansion, self.cache)
-        common = max(_search.COMMON_SHARE * len(vectors), _search.COMMON_FLOOR)
-        search = {word: docs for t in expansion for word, docs in forms[t] if docs <= common}
-        found = _search.lexical_rows(self.conn, search, vectors, self.allowed, self.want)
+        _, found = _search._lexical_side(
+            self.conn, vectors, expansion, self.allowed, self.want, self.cache
+        )
         seen = set(self.rows)
         extra = [row for row in dict.fromkeys(found) if row not in seen]
         rows = self.rows + extra
