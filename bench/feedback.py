@@ -8,7 +8,13 @@ CPU time per search; check ``uptime``: other processes distort both). ``--sweep`
 of ``feedback_docs``, ``feedback_terms`` and ``feedback_weight``. Dev users only: the test split
 is reported once, by ``bench/conversations.py``.
 
-    python bench/feedback.py [--sweep] [--base absolute|...]
+``--latency`` instead times search on bench/search.py's stores (10k and 100k items, one
+namespace): p50 wall and mean CPU (this thread) per search, one pass and with the second pass,
+and the difference (the pass's added cost).
+
+    python bench/feedback.py [--sweep] [--docs 5 --terms 8 --weight 0.5] [--no-thread]
+    python bench/feedback.py --latency [--sizes 10000 100000]
+    python bench/feedback.py --retrieval   (bench/retrieval.py's set, hybrid with and without)
 """
 
 from __future__ import annotations
@@ -83,6 +89,60 @@ def _describe(ranking: Ranking, base: Ranking) -> str:
     )
 
 
+def latency(sizes: list[int], feedback: Ranking) -> None:
+    """Search time with and without the second pass on bench/search.py's stores."""
+    import search as timing  # bench/search.py
+
+    for n in sizes:
+        texts, queries, vectors = timing.corpus(n, 200)
+        embed = timing.LookupEmbeddings(dict(zip(texts + queries, vectors)))
+        index: Any = {"dims": timing.DIMS, "embed": embed, "fields": ["text"]}
+        with tempfile.TemporaryDirectory() as tmp:
+            store = SqliteStore(Path(tmp) / "s.sqlite", index=index)
+            timing.load(store, texts)
+            load_average = os.getloadavg()[0]
+            print(f"{n:,} items, 200 queries (1-min load average {load_average:.2f}):")
+            measured = {}
+            for label, ranking in (("one pass", Ranking()), ("second pass", feedback)):
+                store.ranking = ranking
+                for query in queries[:20]:  # warm caches (term forms, analyzed texts)
+                    store.search(timing.NAMESPACE, query=query, limit=10)
+                walls, cpus = [], []
+                for query in queries:
+                    wall, cpu = time.perf_counter(), time.thread_time()
+                    store.search(timing.NAMESPACE, query=query, limit=10)
+                    cpus.append(time.thread_time() - cpu)
+                    walls.append(time.perf_counter() - wall)
+                measured[label] = (statistics.median(walls), statistics.fmean(cpus))
+                print(
+                    f"  {label:<12} wall p50 {measured[label][0] * 1e3:.3f} ms,"
+                    f" CPU mean {measured[label][1] * 1e3:.3f} ms"
+                )
+            store.close()
+            (wall0, cpu0), (wall1, cpu1) = measured.values()
+            print(
+                f"  added by the second pass ({_describe(feedback, Ranking())}): wall p50"
+                f" {(wall1 - wall0) * 1e6:+.0f} us, CPU {(cpu1 - cpu0) * 1e6:+.0f} us per search"
+            )
+
+
+def retrieval(feedback: Ranking) -> None:
+    """bench/retrieval.py's hybrid R@10 (its test seed) with and without the second pass."""
+    import retrieval as labelled  # bench/retrieval.py
+
+    from langmem.embeddings import MiniLMEmbeddings
+
+    embeddings = labelled.CachedEmbeddings(MiniLMEmbeddings())
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, ranking in (("one pass", Ranking()), ("second pass", feedback)):
+            report = labelled.evaluate(3, embeddings, Path(tmp), ranking)
+            parts = report["parts"]
+            print(
+                f"bench/retrieval.py seed 3, {label} ({_describe(ranking, Ranking())}): hybrid "
+                + "  ".join(f"{p} R@10={parts[p]['hybrid']['R@10']:.3f}" for p in parts)
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sweep", action="store_true", help="try a grid of feedback settings")
@@ -90,7 +150,19 @@ def main() -> None:
     parser.add_argument("--terms", type=int, default=8)
     parser.add_argument("--weight", type=float, default=0.5)
     parser.add_argument("--no-thread", action="store_true", help="base without thread boost")
+    parser.add_argument("--latency", action="store_true", help="time bench/search.py's stores")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--retrieval", action="store_true", help="bench/retrieval.py's set")
     args = parser.parse_args()
+    chosen = Ranking(
+        feedback_docs=args.docs, feedback_terms=args.terms, feedback_weight=args.weight
+    )
+    if args.latency:
+        latency(args.sizes, chosen)
+        return
+    if args.retrieval:
+        retrieval(chosen)
+        return
     conversations = build()
     texts = [t.text for c in conversations for t in c.turns]
     texts += [q.text for c in conversations for q in c.questions]

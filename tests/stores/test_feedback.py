@@ -4,6 +4,7 @@ weighted ranking, explain, and the SQLite store against the documented rule by b
 from __future__ import annotations
 
 import asyncio
+import doctest
 import math
 from collections import Counter
 from dataclasses import replace
@@ -280,3 +281,8 @@ def test_the_second_hop_is_found_through_the_name_and_explained(tmp_path: Path) 
     later = asyncio.run(store.asearch(("me",), query=query, limit=3))
     assert [(h.key, h.score) for h in later] == [(h.key, h.score) for h in hits]
     store.close()
+
+
+def test_docstring_examples_hold() -> None:
+    result = doctest.testmod(_feedback)
+    assert result.attempted >= 3 and result.failed == 0

@@ -79,10 +79,12 @@ def feedback_positions(
     mass = sum(weights.values())
     if mass <= 0:
         return []
+    score = rules._scorer(weights, corpus.average_length, ranking)
+    disjoint = weights.keys().isdisjoint  # most candidates hold no query term
     best: dict[Any, float] = {}
     scores: list[float] = []
     for candidate in candidates:
-        raw, _ = rules.bm25(candidate.document, weights, corpus.average_length, ranking)
+        raw = 0.0 if disjoint(candidate.document.terms) else score(candidate.document)[0]
         scores.append(raw)
         if raw > best.get(candidate.item, 0.0):
             best[candidate.item] = raw

@@ -72,6 +72,20 @@ past it, never down); with ``recency_weight`` > 0, newer candidates are pulled t
 so ``SearchItem.score`` of a hybrid search is always in ``[0, 1]``. Results are ordered by score,
 then cosine (both descending), then the order in which the backend listed the candidates.
 
+**Second pass** (optional, off by default; ``feedback_docs`` > 0): pseudo-relevance feedback.
+The texts that match the query best by BM25 give a few expansion terms (their words that are
+rare in the store), and the candidates plus the texts holding those terms are ranked by the
+same rule with the query's terms and the expansion terms together, each expansion term's IDF
+weighted by ``w(t) <= feedback_weight`` (``term_weights`` of :func:`rank`)::
+
+    bm25(d) = sum over query and expansion terms t in d of
+              w(t) * idf(t) * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))
+    lexical = min(bm25 / sum of w(t) * idf(t) over those terms, 1)     ("absolute")
+
+with ``w = 1`` for a query term; how the terms and ``w`` are chosen is in
+:mod:`langmem.stores._feedback`. Scores stay in ``[0, 1]``; ``Explanation.expansion`` lists the
+terms and ``Explanation.feedback`` the part of the score they account for.
+
 **What a backend supplies** (see :func:`rank`):
 
 1. The candidates: the ``max(2 * want, depth)`` texts with the best cosine among those allowed
