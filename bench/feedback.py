@@ -89,8 +89,9 @@ def _describe(ranking: Ranking, base: Ranking) -> str:
     )
 
 
-def latency(sizes: list[int], feedback: Ranking) -> None:
-    """Search time with and without the second pass on bench/search.py's stores."""
+def latency(sizes: list[int], feedback: Ranking, postgres: str | None) -> None:
+    """Search time with and without the second pass on bench/search.py's stores (or the same
+    items in an empty PostgreSQL database at ``postgres``)."""
     import search as timing  # bench/search.py
 
     for n in sizes:
@@ -98,8 +99,17 @@ def latency(sizes: list[int], feedback: Ranking) -> None:
         embed = timing.LookupEmbeddings(dict(zip(texts + queries, vectors)))
         index: Any = {"dims": timing.DIMS, "embed": embed, "fields": ["text"]}
         with tempfile.TemporaryDirectory() as tmp:
-            store = SqliteStore(Path(tmp) / "s.sqlite", index=index)
-            timing.load(store, texts)
+            store: Any
+            if postgres:
+                from langmem.stores import PostgresStore
+
+                # an empty database (or one this benchmark loaded with the same items)
+                store = PostgresStore.from_url(postgres, index=index)
+                print(f"PostgreSQL at {postgres.rsplit('@', 1)[-1]}")
+            else:
+                store = SqliteStore(Path(tmp) / "s.sqlite", index=index)
+            if not (postgres and store.search(timing.NAMESPACE, limit=1)):  # loaded before
+                timing.load(store, texts)
             load_average = os.getloadavg()[0]
             print(f"{n:,} items, 200 queries (1-min load average {load_average:.2f}):")
             measured = {}
@@ -153,12 +163,13 @@ def main() -> None:
     parser.add_argument("--latency", action="store_true", help="time bench/search.py's stores")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--retrieval", action="store_true", help="bench/retrieval.py's set")
+    parser.add_argument("--postgres", help="with --latency: time a PostgresStore at this URL")
     args = parser.parse_args()
     chosen = Ranking(
         feedback_docs=args.docs, feedback_terms=args.terms, feedback_weight=args.weight
     )
     if args.latency:
-        latency(args.sizes, chosen)
+        latency(args.sizes, chosen, args.postgres)
         return
     if args.retrieval:
         retrieval(chosen)

@@ -38,6 +38,7 @@ def test_parameters_are_checked_and_off_by_default() -> None:
     assert Ranking(feedback_docs=5).feedback
     assert not Ranking(feedback_docs=5, feedback_weight=0.0).feedback
     assert not Ranking(feedback_docs=5, feedback_terms=0).feedback
+    assert not Ranking(feedback_docs=5, dense_weight=1.0).feedback  # words would not count
     for bad in ({"feedback_docs": -1}, {"feedback_terms": 2.5}, {"feedback_weight": -0.1}):
         with pytest.raises(ValueError, match=next(iter(bad))):
             Ranking(**bad)
@@ -68,12 +69,12 @@ def test_expansion_weighs_relevance_by_rarity_hand_computed() -> None:
     feedback = [(1.0, _doc(maria=1, oslo=1)), (0.5, _doc(maria=1, tea=1))]
     ranking = Ranking(feedback_docs=2, feedback_terms=2, feedback_weight=0.5)
     weights = _feedback.expansion(feedback, ["oslo"], 100, {"maria": 9, "tea": 49}, ranking)
-    # relevance: maria 1.0 * 1/2 + 0.5 * 1/2 = 0.75, tea 0.5 * 1/2 = 0.25; times the IDF
-    maria, tea = _idf(100, 9) * 0.75, _idf(100, 49) * 0.25
+    # relevance: maria max(1.0 * 1/2, 0.5 * 1/2) = 0.5, tea 0.5 * 1/2 = 0.25; times the IDF
+    maria, tea = _idf(100, 9) * 0.5, _idf(100, 49) * 0.25
     assert list(weights) == ["maria", "tea"]  # query terms are never expansion terms
     assert weights["maria"] == pytest.approx(0.5)
     assert weights["tea"] == pytest.approx(0.5 * tea / maria)
-    assert weights["tea"] == pytest.approx(0.05028, abs=1e-5)
+    assert weights["tea"] == pytest.approx(0.07542, abs=1e-5)
     # a term held by no text outside the feedback texts cannot find anything new
     only_here = _feedback.expansion(feedback, ["oslo"], 100, {"maria": 2, "tea": 49}, ranking)
     assert list(only_here) == ["tea"] and only_here["tea"] == pytest.approx(0.5)
@@ -189,7 +190,7 @@ def _reference(store: SqliteStore, query: str, ranking: Ranking) -> list[tuple[s
         for term, tf in doc.terms.items():
             if term not in terms:
                 share = min(scores[key] / mass, 1.0)
-                relevance[term] = relevance.get(term, 0.0) + share * tf / doc.length
+                relevance[term] = max(relevance.get(term, 0.0), share * tf / doc.length)
     rated = {t: _idf(n, df(t)) * r for t, r in relevance.items() if df(t) > holding[t]}
     kept = sorted(rated, key=lambda t: -rated[t])[: ranking.feedback_terms]
     weights = {t: ranking.feedback_weight * rated[t] / rated[kept[0]] for t in kept}
@@ -286,3 +287,17 @@ def test_the_second_hop_is_found_through_the_name_and_explained(tmp_path: Path) 
 def test_docstring_examples_hold() -> None:
     result = doctest.testmod(_feedback)
     assert result.attempted >= 3 and result.failed == 0
+
+
+def test_second_pass_keeps_to_the_namespace_and_filter(tmp_path: Path) -> None:
+    store = _hops(tmp_path / "hops.sqlite", Ranking(depth=1, dense_weight=0.5))
+    store.put(("other",), "o1", {"content": "Maria is moving to Rome, my sister says"})
+    store.put(("me",), "f1", {"content": "Maria is moving to Rome", "kind": "rumour"})
+    store.ranking = Ranking(depth=1, dense_weight=0.5, feedback_docs=2, feedback_terms=4)
+    query = "Where is my sister relocating?"
+    hits = store.search(("me",), query=query, limit=20)
+    assert {"h1", "f1"} <= {h.key for h in hits} and all(h.namespace == ("me",) for h in hits)
+    only = store.search(("me",), query=query, filter={"kind": "rumour"}, limit=20)
+    assert [h.key for h in only] == ["f1"]
+    assert [h.key for h in store.search(("me",), query="the of and", limit=3)] != []
+    store.close()

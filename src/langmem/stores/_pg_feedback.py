@@ -91,7 +91,7 @@ class PostgresSource:
         ]
 
 
-def rank(source: PostgresSource, terms: list[str]) -> list[rules.Explanation]:
+def rank(source: PostgresSource, terms: list[str], *, parts: bool) -> list[rules.Explanation]:
     """:func:`_feedback.rank` over PostgreSQL (``source.rows`` then holds every candidate's
-    row)."""
-    return _feedback.rank(source.first, terms, source.corpus, source.ranking, source)
+    row); without ``parts``, the explanations lack the expansion and its share."""
+    return _feedback.rank(source.first, terms, source.corpus, source.ranking, source, parts=parts)

@@ -213,10 +213,13 @@ def explain(
     op: SearchOp,
     vector: Sequence[float],
     ranking: rules.Ranking | None,
+    *,
+    parts: bool = True,
 ) -> list[tuple[dict[str, Any], rules.Explanation]]:
     """The ranked candidate items of one query, best first, each with its item's row and the
     parts of its score; items are ``(prefix, key)``. Hybrid with ``ranking`` (see
-    :mod:`langmem.stores.ranking`), else plain cosine."""
+    :mod:`langmem.stores.ranking`), else plain cosine. ``parts=False``: the second pass's
+    share of each score is left out (searches read the scores only)."""
     want = max(int(op.limit), 0) + max(int(op.offset), 0)
     if want == 0:
         return []
@@ -291,7 +294,7 @@ def explain(
         source = _pg_feedback.PostgresSource(
             store, cur, op, rows, candidates, corpus, ranking, scope, want
         )
-        ranked = _pg_feedback.rank(source, terms)
+        ranked = _pg_feedback.rank(source, terms, parts=parts)
         rows = source.rows
     else:
         ranked = rules.rank(candidates, terms, corpus, ranking)
@@ -434,7 +437,7 @@ def ranked_search(
 ) -> list[SearchItem]:
     """One query's results: the ranked candidates' requested page."""
     offset = max(int(op.offset), 0)
-    ranked = explain(store, cur, op, vector, store.active_ranking())
+    ranked = explain(store, cur, op, vector, store.active_ranking(), parts=False)
     want = offset + max(int(op.limit), 0)
     return [search_item(row, e.score) for row, e in ranked[offset:want]]
 

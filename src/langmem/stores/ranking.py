@@ -212,8 +212,14 @@ class Ranking:
 
     @property
     def feedback(self) -> bool:
-        """Whether searches make a second pass with expansion terms (see ``feedback_docs``)."""
-        return self.feedback_docs > 0 and self.feedback_terms > 0 and self.feedback_weight > 0
+        """Whether searches make a second pass with expansion terms (see ``feedback_docs``;
+        never with ``dense_weight=1``, where word matches do not count)."""
+        return (
+            self.feedback_docs > 0
+            and self.feedback_terms > 0
+            and self.feedback_weight > 0
+            and self.dense_weight < 1.0
+        )
 
 
 @dataclass(frozen=True)
