@@ -206,7 +206,9 @@ def test_explain_matches_on_sqlite_and_postgres(
 def test_second_pass_matches_on_sqlite_and_postgres(tmp_path: Path, pg_database: str) -> None:
     """The second pass finds the same texts through the same expansion terms on both stores,
     with the same score parts, including a text that only an expansion term finds."""
-    ranking = Ranking(depth=1, dense_weight=0.5, feedback_docs=2, feedback_terms=4)
+    ranking = Ranking(
+        depth=1, dense_weight=0.5, feedback_docs=2, feedback_terms=4, feedback_fetch=True
+    )
     index: Any = {"dims": 32, "embed": HopVectors(), "fields": ["content"]}
     explained = []
     stores: list[Any] = [

@@ -39,7 +39,12 @@ def test_parameters_are_checked_and_off_by_default() -> None:
     assert not Ranking(feedback_docs=5, feedback_weight=0.0).feedback
     assert not Ranking(feedback_docs=5, feedback_terms=0).feedback
     assert not Ranking(feedback_docs=5, dense_weight=1.0).feedback  # words would not count
-    for bad in ({"feedback_docs": -1}, {"feedback_terms": 2.5}, {"feedback_weight": -0.1}):
+    for bad in (
+        {"feedback_docs": -1},
+        {"feedback_terms": 2.5},
+        {"feedback_weight": -0.1},
+        {"feedback_fetch": "yes"},
+    ):
         with pytest.raises(ValueError, match=next(iter(bad))):
             Ranking(**bad)
 
@@ -115,7 +120,9 @@ def test_second_pass_expands_the_query_and_ranks_the_new_texts() -> None:
     ]
     corpus = rules.Corpus(50, 2.0, {"sister": 3, "mov": 10})
     source = FakeSource({0: _doc(sister=1, maria=1)}, {"maria": 4})
-    ranking = Ranking(b=0.0, thread_boost=0.0, feedback_docs=1, feedback_terms=2)
+    ranking = Ranking(
+        b=0.0, thread_boost=0.0, feedback_docs=1, feedback_terms=2, feedback_fetch=True
+    )
     found = _feedback.second_pass(candidates, ["sister", "mov"], corpus, ranking, source)
     assert found is not None
     more, terms, statistics, weights = found
@@ -141,6 +148,10 @@ def test_second_pass_expands_the_query_and_ranks_the_new_texts() -> None:
     assert ranked[2].feedback == 0.0 and all(0.0 <= w.score <= 1.0 for w in ranked)
     items = _feedback.ranked(candidates, ["sister", "mov"], corpus, ranking, source)
     assert items == [(why.score, why.item) for why in ranked]
+    source.asked.clear()  # without the fetch the source is asked for no new texts
+    plain = replace(ranking, feedback_fetch=False)
+    _feedback.second_pass(candidates, ["sister", "mov"], corpus, plain, source)
+    assert source.asked[-1] == ("candidates", ["sister", "mov", "maria"], [])
 
 
 def test_no_feedback_text_or_term_leaves_the_one_pass_ranking() -> None:
@@ -204,7 +215,13 @@ def _reference(store: SqliteStore, query: str, ranking: Ranking) -> list[tuple[s
     "ranking",
     [
         Ranking(thread_boost=0.0, feedback_docs=2, feedback_terms=3, feedback_weight=0.6),
-        Ranking(thread_boost=0.0, feedback_docs=5, feedback_terms=8, feedback_weight=1.0),
+        Ranking(
+            thread_boost=0.0,
+            feedback_docs=5,
+            feedback_terms=8,
+            feedback_weight=1.0,
+            feedback_fetch=True,
+        ),
         Ranking(thread_boost=0.0, dense_weight=0.3, feedback_docs=1, feedback_terms=2),
     ],
 )
@@ -271,7 +288,10 @@ def test_the_second_hop_is_found_through_the_name_and_explained(tmp_path: Path) 
     plain = Ranking(depth=1, dense_weight=0.5)
     store = _hops(tmp_path / "hops.sqlite", plain)
     one = [h.key for h in store.search(("me",), query=query, limit=3)]
-    store.ranking = replace(plain, feedback_docs=2, feedback_terms=4, feedback_weight=1.0)
+    rescored = replace(plain, feedback_docs=2, feedback_terms=4, feedback_weight=1.0)
+    store.ranking = rescored  # without the fetch: the second hop is no candidate
+    assert "h1" not in [h.key for h in store.search(("me",), query=query, limit=3)]
+    store.ranking = replace(rescored, feedback_fetch=True)
     hits = store.search(("me",), query=query, limit=3)
     explained = store.explain(("me",), query, limit=3)
     assert [(h.key, h.score) for h in hits] == [(h.key, w.score) for h, w in explained]
@@ -293,7 +313,9 @@ def test_second_pass_keeps_to_the_namespace_and_filter(tmp_path: Path) -> None:
     store = _hops(tmp_path / "hops.sqlite", Ranking(depth=1, dense_weight=0.5))
     store.put(("other",), "o1", {"content": "Maria is moving to Rome, my sister says"})
     store.put(("me",), "f1", {"content": "Maria is moving to Rome", "kind": "rumour"})
-    store.ranking = Ranking(depth=1, dense_weight=0.5, feedback_docs=2, feedback_terms=4)
+    store.ranking = Ranking(
+        depth=1, dense_weight=0.5, feedback_docs=2, feedback_terms=4, feedback_fetch=True
+    )
     query = "Where is my sister relocating?"
     hits = store.search(("me",), query=query, limit=20)
     assert {"h1", "f1"} <= {h.key for h in hits} and all(h.namespace == ("me",) for h in hits)

@@ -28,12 +28,15 @@ the query's terms and a few expansion terms taken from the texts that match the 
    The ``feedback_terms`` best (ties: the term that came first in the feedback texts) are kept,
    each weighing ``w(t) = feedback_weight * relevance(t) / best relevance`` relative to a query
    term.
-4. **The ranking**: the candidates plus the allowed texts holding any of the expansion terms
-   (the rarer words only, found as for query terms), ranked by :func:`ranking.rank` with the
-   query terms and the expansion terms together, each term's BM25 weight its IDF times ``w(t)``
-   (1 for a query term). With ``"absolute"`` fusion the lexical side is the share of this
-   weighted IDF mass a text holds, so scores stay in ``[0, 1]``: an expansion term adds to the
-   texts that hold it and, through the mass, takes a little from those that do not.
+4. **The ranking**: the candidates (with ``feedback_fetch``, also the allowed texts holding
+   any of the expansion terms: the rarer words only, found as for query terms), ranked by
+   :func:`ranking.rank` with the query terms and the expansion terms together, each term's
+   BM25 weight its IDF times ``w(t)`` (1 for a query term). With ``"absolute"`` fusion the
+   lexical side is the share of this weighted IDF mass a text holds, so scores stay in
+   ``[0, 1]``: an expansion term adds to the texts that hold it and, through the mass, takes a
+   little from those that do not. Without the fetch (the default) the pass reads no texts: on
+   the dev split it ranks as well as with it (a text that shares no word with the query and
+   is not among the dense candidates rarely gains enough from expansion terms alone).
 
 When no feedback text or no expansion term is found, the ranking is the one-pass ranking.
 Both stores call :func:`ranked` or :func:`rank` with a :class:`Source` of their own
@@ -61,10 +64,10 @@ class Source(Protocol):
     def frequencies(self, terms: list[str]) -> dict[str, int]:
         """``df`` of each term, as :class:`ranking.Corpus` defines it."""
 
-    def candidates(self, terms: list[str], expansion: list[str]) -> list[rules.Candidate]:
+    def candidates(self, terms: list[str], fetch: list[str]) -> list[rules.Candidate]:
         """The second pass's candidates: the first pass's (in its order) analyzed for
         ``terms`` (query and expansion terms), then the allowed texts holding the rarer
-        ``expansion`` terms that were not candidates yet."""
+        ``fetch`` terms (expansion terms) that were not candidates yet (none when empty)."""
 
 
 Pass = tuple[list[rules.Candidate], list[str], rules.Corpus, dict[str, float]]
@@ -204,7 +207,8 @@ def second_pass(
         corpus.average_length,
         {**corpus.frequencies, **{t: frequencies[t] for t in added}},
     )
-    return source.candidates(every, added), every, statistics, weights
+    fetched = added if ranking.feedback_fetch else []
+    return source.candidates(every, fetched), every, statistics, weights
 
 
 def explained(

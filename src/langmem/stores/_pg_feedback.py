@@ -48,17 +48,19 @@ class PostgresSource:
         documents = self.corpus.documents
         return {t: min(sum(counts[w] for w in words[t]), documents) for t in terms}
 
-    def candidates(self, terms: list[str], expansion: list[str]) -> list[rules.Candidate]:
-        _, found = _pg_search._lexical_side(
-            self.store,
-            self.cur,
-            self.op,
-            expansion,
-            self.corpus,
-            self.ranking,
-            self.scope,
-            self.want,
-        )
+    def candidates(self, terms: list[str], fetch: list[str]) -> list[rules.Candidate]:
+        found: list[dict[str, Any]] = []
+        if fetch:
+            _, found = _pg_search._lexical_side(
+                self.store,
+                self.cur,
+                self.op,
+                fetch,
+                self.corpus,
+                self.ranking,
+                self.scope,
+                self.want,
+            )
         seen = {_pg_search._row_id(r) for r in self.rows}
         extra: list[dict[str, Any]] = []
         for row in found:

@@ -55,11 +55,13 @@ class SqliteSource:
         documents = len(self.vectors)
         return {t: min(sum(docs for _, docs in forms[t]), documents) for t in terms}
 
-    def candidates(self, terms: list[str], expansion: list[str]) -> list[rules.Candidate]:
+    def candidates(self, terms: list[str], fetch: list[str]) -> list[rules.Candidate]:
         vectors = self.vectors
-        _, found = _search._lexical_side(
-            self.conn, vectors, expansion, self.allowed, self.want, self.cache
-        )
+        found: list[int] = []
+        if fetch:
+            _, found = _search._lexical_side(
+                self.conn, vectors, fetch, self.allowed, self.want, self.cache
+            )
         seen = set(self.rows)
         extra = [row for row in dict.fromkeys(found) if row not in seen]
         rows = self.rows + extra

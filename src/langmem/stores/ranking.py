@@ -163,6 +163,9 @@ class Ranking:
         feedback_terms: how many expansion terms the second pass adds at most (0: off).
         feedback_weight: an expansion term's weight relative to a query term, for the best
             one (the others in proportion; 0: off).
+        feedback_fetch: whether the second pass also fetches the texts holding the expansion
+            terms (else it ranks the one-pass candidates only; on the dev split both rank
+            alike, the fetch costs an index lookup).
     """
 
     dense_weight: float = 0.8
@@ -178,6 +181,7 @@ class Ranking:
     feedback_docs: int = 0
     feedback_terms: int = 8
     feedback_weight: float = 0.5
+    feedback_fetch: bool = False
 
     def __post_init__(self) -> None:
         checks = {
@@ -194,6 +198,7 @@ class Ranking:
             "feedback_docs": isinstance(self.feedback_docs, int) and self.feedback_docs >= 0,
             "feedback_terms": isinstance(self.feedback_terms, int) and self.feedback_terms >= 0,
             "feedback_weight": self.feedback_weight >= 0.0,
+            "feedback_fetch": isinstance(self.feedback_fetch, bool),
         }
         for name, ok in checks.items():
             if not ok:
@@ -201,8 +206,8 @@ class Ranking:
                     f"Ranking({name}={getattr(self, name)!r}) is out of range: dense_weight and "
                     "b go from 0 to 1, depth is a positive int, feedback_docs and feedback_terms "
                     "are ints >= 0, recency_half_life and rrf_k are "
-                    f"positive, fusion is one of {', '.join(FUSIONS)}, the other parameters are "
-                    ">= 0."
+                    f"positive, fusion is one of {', '.join(FUSIONS)}, feedback_fetch is a bool, "
+                    "the other parameters are >= 0."
                 )
 
     @property
