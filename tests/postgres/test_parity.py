@@ -25,7 +25,7 @@ from langmem import (
 from langmem.errors import ConfigurationError
 from langmem.stores import PostgresStore, SqliteStore
 from langmem.stores._pg_schema import VECTOR_STEPS, _analyzed_lengths
-from langmem.stores.ranking import Ranking
+from langmem.stores.ranking import Explanation, Ranking
 from langmem.testing import HashingEmbeddings, ScriptedChatModel, ai_tool_calls, requests_text
 from tests.stores.test_feedback import HOPS, HopVectors
 
@@ -182,13 +182,7 @@ def test_explain_matches_on_sqlite_and_postgres(
             rows = []
             for query in ["where did Alice live near Braga", "piano lessons", "city 3 tea"]:
                 for hit, why in store.explain(("notes",), query, limit=6):
-                    parts = dataclasses.asdict(why)
-                    parts.pop("item")
-                    rounded = {
-                        k: round(v, 5) if isinstance(v, float) else v for k, v in parts.items()
-                    }
-                    rounded["expansion"] = {t: round(w, 5) for t, w in why.expansion.items()}
-                    rows.append((query, hit.key, round(hit.score or 0.0, 5), rounded))
+                    rows.append((query, hit.key, round(hit.score or 0.0, 5), _rounded(why)))
             explained.append(rows)
         finally:
             store.close()
@@ -222,13 +216,7 @@ def test_second_pass_matches_on_sqlite_and_postgres(tmp_path: Path, pg_database:
             rows = []
             for query in ["Where is my sister relocating?", "weather small talk", "Tomas"]:
                 for hit, why in store.explain(("me",), query, limit=4):
-                    parts = {
-                        k: round(v, 5) if isinstance(v, float) else v
-                        for k, v in dataclasses.asdict(why).items()
-                        if k != "item"
-                    }
-                    parts["expansion"] = {t: round(w, 5) for t, w in why.expansion.items()}
-                    rows.append((query, hit.key, round(hit.score or 0.0, 5), parts))
+                    rows.append((query, hit.key, round(hit.score or 0.0, 5), _rounded(why)))
             explained.append(rows)
         finally:
             store.close()
@@ -236,6 +224,17 @@ def test_second_pass_matches_on_sqlite_and_postgres(tmp_path: Path, pg_database:
     hop = [r for r in sqlite_rows if r[0].startswith("Where") and r[1] == "h1"]
     assert hop and hop[0][3]["feedback"] > 0 and "maria" in hop[0][3]["expansion"]
     assert _untied(postgres_rows) == _untied(sqlite_rows)
+
+
+def _rounded(why: Explanation) -> dict[str, Any]:
+    """An explanation's parts (not its backend's item id), floats to the fifth decimal."""
+    parts = {
+        k: round(v, 5) if isinstance(v, float) else v
+        for k, v in dataclasses.asdict(why).items()
+        if k != "item"
+    }
+    parts["expansion"] = {t: round(w, 5) for t, w in why.expansion.items()}
+    return parts
 
 
 def _untied(rows: list[Any]) -> list[Any]:

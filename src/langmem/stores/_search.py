@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from langmem.stores import _feedback
 from langmem.stores import ranking as rules
 from langmem.stores._writes import chunks
 
@@ -255,16 +256,12 @@ def explain(
         conn, vectors, query, text, allowed, want, ranking, cache, origins, worker
     )
     if ranking.feedback:  # a second pass (pseudo-relevance feedback): see stores/_feedback.py
-        from langmem.stores import _search_feedback
+        from langmem.stores import _search_feedback as reads
 
-        return _search_feedback.explain(
-            (conn, vectors, allowed, want, cache, origins),
-            candidates,
-            terms,
-            corpus,
-            ranking,
-            (rows, cosines),
+        source = reads.SqliteSource(
+            (conn, vectors, allowed, want, cache, origins), candidates, (rows, cosines), ranking
         )
+        return _feedback.rank(candidates, terms, corpus, ranking, source)
     return rules.rank(candidates, terms, corpus, ranking)
 
 
@@ -368,16 +365,12 @@ def rank(
             conn, vectors, query, text, allowed, want, ranking, cache, origins, worker
         )
         if ranking.feedback:  # a second pass (pseudo-relevance feedback): see _feedback.py
-            from langmem.stores import _search_feedback
+            from langmem.stores import _search_feedback as reads
 
-            return _search_feedback.ranked(
-                (conn, vectors, allowed, want, cache, origins),
-                candidates,
-                terms,
-                corpus,
-                ranking,
-                (rows, cosines),
+            source = reads.SqliteSource(
+                (conn, vectors, allowed, want, cache, origins), candidates, (rows, cosines), ranking
             )
+            return _feedback.ranked(candidates, terms, corpus, ranking, source)
         return rules.ranked_items(candidates, terms, corpus, ranking)
     rows, best, _ = _dense(vectors, query, allowed, max(want * 2, 20))
     seen: dict[int, float] = {}

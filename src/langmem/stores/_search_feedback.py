@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from langmem.stores import _feedback, _search
+from langmem.stores import _search
 from langmem.stores import ranking as rules
 
 if TYPE_CHECKING:
@@ -85,29 +85,3 @@ class SqliteSource:
             rules.Candidate(item, cosine, doc, *origin.get(item, none))
             for item, cosine, doc in zip(items, cosines, documents[len(self.first) :])
         ]
-
-
-def ranked(
-    reads: Reads,
-    candidates: list[rules.Candidate],
-    terms: list[str],
-    corpus: rules.Corpus,
-    ranking: rules.Ranking,
-    matrix: Matrix,
-) -> list[tuple[float, Any]]:
-    """:func:`_search.rank` with the second pass."""
-    source = SqliteSource(reads, candidates, matrix, ranking)
-    return _feedback.ranked(candidates, terms, corpus, ranking, source)
-
-
-def explain(
-    reads: Reads,
-    candidates: list[rules.Candidate],
-    terms: list[str],
-    corpus: rules.Corpus,
-    ranking: rules.Ranking,
-    matrix: Matrix,
-) -> list[rules.Explanation]:
-    """:func:`_search.explain` with the second pass."""
-    source = SqliteSource(reads, candidates, matrix, ranking)
-    return _feedback.rank(candidates, terms, corpus, ranking, source)
