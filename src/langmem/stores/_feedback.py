@@ -22,8 +22,8 @@ the query's terms and a few expansion terms taken from the texts that match the 
    The maximum (relevance models sum over the texts) keeps a word that one well-matching text
    holds (the name beside "my sister") level with words every feedback text repeats: texts
    that look alike ("X from work is moving to another city soon") would otherwise pull the
-   query towards more of the same (on the dev split of bench/conversations.py the sum gained
-   0.013 R@10 over one pass, the maximum 0.022; docs/ranking.md).
+   query towards more of the same (on the dev split of bench/conversations.py, fetching as
+   ``feedback_fetch`` does, the sum gained 0.013 R@10 over one pass, the maximum 0.022).
 
    The ``feedback_terms`` best (ties: the term that came first in the feedback texts) are kept,
    each weighing ``w(t) = feedback_weight * relevance(t) / best relevance`` relative to a query
