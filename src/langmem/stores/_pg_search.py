@@ -215,10 +215,13 @@ def explain(
     op: SearchOp,
     vector: Sequence[float],
     ranking: rules.Ranking | None,
+    *,
+    parts: bool = True,
 ) -> list[tuple[dict[str, Any], rules.Explanation]]:
     """The ranked candidate items of one query, best first, each with its item's row and the
     parts of its score; items are ``(prefix, key)``. Hybrid with ``ranking`` (see
-    :mod:`langmem.stores.ranking`), else plain cosine."""
+    :mod:`langmem.stores.ranking`), else plain cosine. ``parts=False``: the second pass's
+    share of each score is left out (searches read the scores only)."""
     want = max(int(op.limit), 0) + max(int(op.offset), 0)
     if want == 0:
         return []
@@ -254,10 +257,12 @@ def explain(
     average = terms_in_all / max(documents, 1)
     frequencies: dict[str, int] = {}
     lexical: list[dict[str, Any]] = []
+    scope = None
     if terms:
         # a large namespace filters the texts found by word (a bitmap of its rows costs more)
         column = "sv.prefix" if _small(store, cur, prefix) else "(sv.prefix || '')"
         inner = namespace_condition(column, prefix)
+        scope = (inner, post, literal)
         frequencies, lexical = _lexical_side(
             store,
             cur,
@@ -265,7 +270,7 @@ def explain(
             terms,
             rules.Corpus(documents, average, {}),
             ranking,
-            (inner, post, literal),
+            scope,
             want,
         )
     rows = _dense(store, cur, op, post, literal, top, sent)
@@ -286,9 +291,18 @@ def explain(
         )
         for r in rows
     ]
-    by_item = {(r["prefix"], r["key"]): r for r in rows}
     similar = postgres_similarity(cur)
-    ranked = rules.rank(candidates, terms, corpus, ranking, similarity=similar)
+    if ranking.feedback and scope is not None:  # a second pass: see stores/_feedback.py
+        from langmem.stores import _pg_feedback
+
+        source = _pg_feedback.PostgresSource(
+            store, cur, op, rows, candidates, corpus, ranking, scope, want
+        )
+        ranked = _pg_feedback.rank(source, terms, parts=parts, similarity=similar)
+        rows = source.rows
+    else:
+        ranked = rules.rank(candidates, terms, corpus, ranking, similarity=similar)
+    by_item = {(r["prefix"], r["key"]): r for r in rows}
     return [(by_item[e.item], e) for e in ranked]
 
 
@@ -434,7 +448,7 @@ def ranked_search(
 ) -> list[SearchItem]:
     """One query's results: the ranked candidates' requested page."""
     offset = max(int(op.offset), 0)
-    ranked = explain(store, cur, op, vector, store.active_ranking())
+    ranked = explain(store, cur, op, vector, store.active_ranking(), parts=False)
     want = offset + max(int(op.limit), 0)
     return [search_item(row, e.score) for row, e in ranked[offset:want]]
 

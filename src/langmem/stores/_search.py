@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from langmem.stores import _feedback
 from langmem.stores import ranking as rules
 from langmem.stores._similarity import sqlite_similarity
 from langmem.stores._writes import chunks
@@ -252,10 +253,18 @@ def explain(
         origins: the store's cache of item -> thread and time (for this snapshot).
         worker: a thread for the dense side while this one runs the lexical side.
     """
-    candidates, terms, corpus = _candidates(
+    candidates, terms, corpus, rows, cosines = _candidates(
         conn, vectors, query, text, allowed, want, ranking, cache, origins, worker
     )
-    return rules.rank(candidates, terms, corpus, ranking, similarity=sqlite_similarity(vectors))
+    similar = sqlite_similarity(vectors)
+    if ranking.feedback:  # a second pass (pseudo-relevance feedback): see stores/_feedback.py
+        from langmem.stores import _search_feedback as reads
+
+        source = reads.SqliteSource(
+            (conn, vectors, allowed, want, cache, origins), candidates, (rows, cosines), ranking
+        )
+        return _feedback.rank(candidates, terms, corpus, ranking, source, similarity=similar)
+    return rules.rank(candidates, terms, corpus, ranking, similarity=similar)
 
 
 _OVERLAP_ROWS = 4096
@@ -294,8 +303,9 @@ def _candidates(
     cache: dict[str, Forms] | None,
     origins: Origins | None,
     worker: Executor | None,
-) -> tuple[list[rules.Candidate], list[str], rules.Corpus]:
-    """What :func:`ranking.rank` needs (see :func:`explain` for the arguments)."""
+) -> tuple[list[rules.Candidate], list[str], rules.Corpus, list[int], NDArray[np.float32]]:
+    """What :func:`ranking.rank` needs (see :func:`explain` for the arguments), and the
+    candidates' matrix rows and every row's cosine (for a second pass)."""
     top = max(want * 2, ranking.depth)
     terms = rules.query_terms(text)
     # The cosines are a memory-bound numpy loop and the lexical side mostly SQLite; both release
@@ -318,7 +328,7 @@ def _candidates(
         computed = dense.result() if dense is not None else None
     rows, best, cosines = computed if computed is not None else _dense(vectors, query, allowed, top)
     if not rows:
-        return [], terms, rules.Corpus(len(vectors), 0.0, frequencies)
+        return [], terms, rules.Corpus(len(vectors), 0.0, frequencies), rows, cosines
     corpus = rules.Corpus(len(vectors), vectors.total_length / max(len(vectors), 1), frequencies)
     seen = set(rows)
     extra = [r for r in found if r not in seen]
@@ -336,7 +346,7 @@ def _candidates(
             items, best, _documents(vectors, vector_ids, terms), rows
         )
     ]
-    return candidates, terms, corpus
+    return candidates, terms, corpus, rows, cosines
 
 
 def rank(
@@ -355,12 +365,18 @@ def rank(
     """``(score, item id)`` of the candidate items, best first: hybrid (see
     :mod:`langmem.stores.ranking`) or, with ``ranking=None``, plain cosine."""
     if ranking is not None:
-        candidates, terms, corpus = _candidates(
+        candidates, terms, corpus, rows, cosines = _candidates(
             conn, vectors, query, text, allowed, want, ranking, cache, origins, worker
         )
-        return rules.ranked_items(
-            candidates, terms, corpus, ranking, similarity=sqlite_similarity(vectors)
-        )
+        similar = sqlite_similarity(vectors)
+        if ranking.feedback:  # a second pass (pseudo-relevance feedback): see _feedback.py
+            from langmem.stores import _search_feedback as reads
+
+            source = reads.SqliteSource(
+                (conn, vectors, allowed, want, cache, origins), candidates, (rows, cosines), ranking
+            )
+            return _feedback.ranked(candidates, terms, corpus, ranking, source, similarity=similar)
+        return rules.ranked_items(candidates, terms, corpus, ranking, similarity=similar)
     rows, best, _ = _dense(vectors, query, allowed, max(want * 2, 20))
     seen: dict[int, float] = {}
     for score, item in zip(best, vectors.item_ids[rows].tolist()):

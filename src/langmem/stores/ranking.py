@@ -88,6 +88,20 @@ words) takes one of the top places, not two; the copy is still returned, lower.
 ``SearchItem.score`` of a hybrid search is always in ``[0, 1]``. Results are ordered by score,
 then cosine (both descending), then the order in which the backend listed the candidates.
 
+**Second pass** (optional, off by default; ``feedback_docs`` > 0): pseudo-relevance feedback.
+The texts that match the query best by BM25 give a few expansion terms (their words that are
+rare in the store), and the candidates plus the texts holding those terms are ranked by the
+same rule with the query's terms and the expansion terms together, each expansion term's IDF
+weighted by ``w(t) <= feedback_weight`` (``term_weights`` of :func:`rank`)::
+
+    bm25(d) = sum over query and expansion terms t in d of
+              w(t) * idf(t) * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))
+    lexical = min(bm25 / sum of w(t) * idf(t) over those terms, 1)     ("absolute")
+
+with ``w = 1`` for a query term; how the terms and ``w`` are chosen is in
+:mod:`langmem.stores._feedback`. Scores stay in ``[0, 1]``; ``Explanation.expansion`` lists the
+terms and ``Explanation.feedback`` the part of the score they account for.
+
 **What a backend supplies** (see :func:`rank`):
 
 1. The candidates: the ``max(2 * want, depth)`` texts with the best cosine among those allowed
@@ -168,6 +182,15 @@ class Ranking:
         redundancy_ramp: how far below the threshold a lower-ranked text starts to lose
             score, in proportion to how close it is (0: only near-copies lose).
         redundancy_depth: how many of the best items are compared with each other.
+        feedback_docs: a second pass (pseudo-relevance feedback, see
+            :mod:`langmem.stores._feedback`): how many of the first pass's best items give
+            expansion terms (0: off, one pass).
+        feedback_terms: how many expansion terms the second pass adds at most (0: off).
+        feedback_weight: an expansion term's weight relative to a query term, for the best
+            one (the others in proportion; 0: off).
+        feedback_fetch: whether the second pass also fetches the texts holding the expansion
+            terms (else it ranks the one-pass candidates only; on the dev split both rank
+            alike, the fetch costs an index lookup).
     """
 
     dense_weight: float = 0.9
@@ -184,6 +207,10 @@ class Ranking:
     redundancy_threshold: float = 0.8
     redundancy_ramp: float = 0.0
     redundancy_depth: int = 20
+    feedback_docs: int = 0
+    feedback_terms: int = 8
+    feedback_weight: float = 0.5
+    feedback_fetch: bool = False
 
     def __post_init__(self) -> None:
         checks = {
@@ -201,22 +228,37 @@ class Ranking:
             "redundancy_threshold": -1.0 <= self.redundancy_threshold <= 1.0,
             "redundancy_ramp": 0.0 <= self.redundancy_ramp <= 2.0,
             "redundancy_depth": self.redundancy_depth >= 1,
+            "feedback_docs": isinstance(self.feedback_docs, int) and self.feedback_docs >= 0,
+            "feedback_terms": isinstance(self.feedback_terms, int) and self.feedback_terms >= 0,
+            "feedback_weight": self.feedback_weight >= 0.0,
+            "feedback_fetch": isinstance(self.feedback_fetch, bool),
         }
         for name, ok in checks.items():
             if not ok:
                 raise ValueError(
                     f"Ranking({name}={getattr(self, name)!r}) is out of range: dense_weight, b "
                     "and redundancy go from 0 to 1, redundancy_threshold from -1 to 1, "
-                    "redundancy_ramp from 0 to 2, depth and "
-                    "redundancy_depth are positive ints, recency_half_life and rrf_k are "
-                    f"positive, fusion is one of {', '.join(FUSIONS)}, the other parameters are "
-                    ">= 0."
+                    "redundancy_ramp from 0 to 2, depth and redundancy_depth are positive ints, "
+                    "feedback_docs and feedback_terms are ints >= 0, recency_half_life and rrf_k "
+                    f"are positive, fusion is one of {', '.join(FUSIONS)}, feedback_fetch is a "
+                    "bool, the other parameters are >= 0."
                 )
 
     @property
     def provenance(self) -> bool:
         """Whether candidates need their thread and time."""
         return self.thread_boost > 0 or self.recency_weight > 0
+
+    @property
+    def feedback(self) -> bool:
+        """Whether searches make a second pass with expansion terms (see ``feedback_docs``;
+        never with ``dense_weight=1``, where word matches do not count)."""
+        return (
+            self.feedback_docs > 0
+            and self.feedback_terms > 0
+            and self.feedback_weight > 0
+            and self.dense_weight < 1.0
+        )
 
 
 @dataclass(frozen=True)
@@ -267,6 +309,10 @@ class Explanation:
         recency: the added score from recency (already weighted and scaled).
         redundancy: the score taken off because the item's text is a near-duplicate of a
             better item's (already weighted; ``score`` is after it; that item ranks above).
+        expansion: the second pass's expansion terms (term -> weight relative to a query
+            term; empty without feedback); ``matched`` counts them too.
+        feedback: the part of ``score`` the expansion terms account for (their share of the
+            lexical side, weighted as in the fusion; 0 without feedback).
     """
 
     item: Any
@@ -280,6 +326,8 @@ class Explanation:
     thread: float = 0.0
     recency: float = 0.0
     redundancy: float = 0.0
+    expansion: Mapping[str, float] = field(default_factory=dict)
+    feedback: float = 0.0
 
 
 Similarity = Callable[[Sequence[Candidate], float], Iterable[tuple[int, int, float]]]
@@ -444,6 +492,7 @@ def rank(
     terms: Sequence[str],
     corpus: Corpus,
     ranking: Ranking,
+    term_weights: Mapping[str, float] | None = None,
     *,
     similarity: Similarity | None = None,
 ) -> list[Explanation]:
@@ -455,13 +504,17 @@ def rank(
         terms: :func:`query_terms` of the query.
         corpus: the store's statistics for those terms.
         ranking: the parameters.
+        term_weights: a factor on each term's IDF (1 for a term not listed): the second
+            pass's expansion terms weigh less than the query's own (see
+            :mod:`langmem.stores._feedback`).
         similarity: which candidates' texts are alike, for ``ranking.redundancy`` (without
             it no item counts as a near-duplicate).
     """
+    scored = _scored(candidates, terms, corpus, ranking, term_weights, similarity=similarity)
     return [
-        Explanation(item, total, cosine, dense, raw, lexical, matched, base, *extra)
-        for total, _, item, (base, cosine, dense, raw, lexical, matched), *extra in (
-            _scored(candidates, terms, corpus, ranking, similarity=similarity)
+        Explanation(item, total, cosine, dense, raw, lexical, matched, base, thread, recency, lost)
+        for total, _, item, (base, cosine, dense, raw, lexical, matched), thread, recency, lost in (
+            scored
         )
     ]
 
@@ -471,11 +524,12 @@ def ranked_items(
     terms: Sequence[str],
     corpus: Corpus,
     ranking: Ranking,
+    term_weights: Mapping[str, float] | None = None,
     *,
     similarity: Similarity | None = None,
 ) -> list[tuple[float, Any]]:
     """``(score, item)`` of :func:`rank`, in its order, without building each explanation."""
-    scored = _scored(candidates, terms, corpus, ranking, similarity=similarity)
+    scored = _scored(candidates, terms, corpus, ranking, term_weights, similarity=similarity)
     return [(entry[0], entry[2]) for entry in scored]
 
 
@@ -484,11 +538,14 @@ def _scored(
     terms: Sequence[str],
     corpus: Corpus,
     ranking: Ranking,
+    term_weights: Mapping[str, float] | None = None,
     *,
     similarity: Similarity | None = None,
 ) -> list[_Scored]:
     """:func:`rank` as tuples, best first."""
     weights = {t: idf(corpus.documents, corpus.frequencies.get(t, 0)) for t in terms}
+    if term_weights:
+        weights = {t: w * term_weights.get(t, 1.0) for t, w in weights.items()}
     score = _scorer(weights, corpus.average_length, ranking)
     disjoint = weights.keys().isdisjoint  # most candidates hold no query term: skip BM25
     texts: list[_Text] = []
