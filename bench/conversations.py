@@ -124,8 +124,11 @@ def modes() -> dict[str, dict[str, Any]]:
         chosen["+ recency"] = {"ranking": replace(default, recency_weight=0.1)}
         if "redundancy" in plain:
             chosen["no redundancy"] = {"ranking": replace(default, redundancy=0.0)}
-            if "redundancy_ramp" in {f.name for f in dataclasses.fields(Ranking)}:
+            names = {f.name for f in dataclasses.fields(Ranking)}
+            if "redundancy_ramp" in names:
                 chosen["+ ramp 0.2"] = {"ranking": replace(default, redundancy_ramp=0.2)}
+            if "feedback_docs" in names:  # the second pass (pseudo-relevance feedback)
+                chosen["+ feedback 5"] = {"ranking": replace(default, feedback_docs=5)}
             # the default before redundancy (absolute, weight 0.8, thread boost 0.5 in 300 s)
             before = replace(default, dense_weight=0.8, thread_boost=0.5, thread_window=300.0)
             chosen["old default"] = {"ranking": replace(before, redundancy=0.0)}
