@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 _vecdot = getattr(np, "vecdot", None)  # numpy >= 2
 
 
-def cosine_matrix(vectors: NDArray[Any]) -> list[list[float]]:
+def cosine_matrix(vectors: NDArray[Any]) -> NDArray[np.float32]:
     """Pairwise cosines of the rows of ``vectors`` (NaN for a zero row: alike to nothing).
 
     Example:
@@ -40,13 +40,12 @@ def cosine_matrix(vectors: NDArray[Any]) -> list[list[float]]:
     unit = (rows / norms[:, None]).astype(np.float32)
     # numpy's own loops, not BLAS: a BLAS product wakes its threads, which then spin on the
     # core the search's cosines need (measured: +0.4 ms CPU per search on a busy 2-core box)
-    products = (
+    products: NDArray[np.float32] = (
         _vecdot(unit[:, None, :], unit[None, :, :])
         if _vecdot is not None
         else np.einsum("ik,jk->ij", unit, unit)
     )
-    out: list[list[float]] = products.tolist()
-    return out
+    return products
 
 
 def alike(cosines: NDArray[Any], floor: float) -> list[tuple[int, int, float]]:
@@ -57,8 +56,8 @@ def alike(cosines: NDArray[Any], floor: float) -> list[tuple[int, int, float]]:
         >>> alike(np.array([[1.0, 0.9, 0.2], [0.9, 1.0, 0.8], [0.2, 0.8, 1.0]]), 0.8)
         [(0, 1, 0.9), (1, 2, 0.8)]
     """
-    pairs = np.argwhere(np.triu(cosines >= floor, 1))
-    return [(int(i), int(j), float(cosines[i, j])) for i, j in pairs]
+    first, second = np.nonzero(np.triu(cosines >= floor, 1))
+    return list(zip(first.tolist(), second.tolist(), cosines[first, second].tolist()))
 
 
 def sqlite_similarity(vectors: VectorIndex) -> rules.Similarity:
@@ -68,7 +67,7 @@ def sqlite_similarity(vectors: VectorIndex) -> rules.Similarity:
         candidates: Sequence[rules.Candidate], floor: float
     ) -> list[tuple[int, int, float]]:
         rows = vectors.matrix[[int(c.text) for c in candidates]]
-        return alike(np.asarray(cosine_matrix(rows)), floor)
+        return alike(cosine_matrix(rows), floor)
 
     return similarity
 
