@@ -323,28 +323,3 @@ def test_second_pass_keeps_to_the_namespace_and_filter(tmp_path: Path) -> None:
     assert [h.key for h in only] == ["f1"]
     assert [h.key for h in store.search(("me",), query="the of and", limit=3)] != []
     store.close()
-
-
-def test_counts_are_looked_up_only_for_terms_that_can_win() -> None:
-    rng = np.random.default_rng(5)
-    vocabulary = [f"word{i}" for i in range(60)]
-    df = {w: int(rng.integers(1, 400)) for w in vocabulary}
-    ranking = Ranking(feedback_docs=5, feedback_terms=3)
-    saved = 0
-    for _ in range(30):
-        feedback = [
-            (float(rng.uniform(0.1, 1.0)), rules.document(" ".join(rng.choice(vocabulary, 9))))
-            for _ in range(5)
-        ]
-        asked: list[str] = []
-
-        def lookup(words: list[str], asked: list[str] = asked) -> dict[str, int]:
-            asked.extend(words)
-            return {w: df[w] for w in words}
-
-        needed = _feedback.frequencies_needed(feedback, ["word0"], 1000, ranking, lookup)
-        assert len(asked) == len(set(asked)) == len(needed)
-        every = _feedback.expansion(feedback, ["word0"], 1000, df, ranking)
-        assert _feedback.expansion(feedback, ["word0"], 1000, needed, ranking) == every
-        saved += len(_feedback.candidate_terms([d for _, d in feedback], ["word0"])) - len(asked)
-    assert saved > 0  # the bound spared some lookups

@@ -48,7 +48,7 @@ item's share of it to :class:`ranking.Explanation`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from langmem.stores import ranking as rules
@@ -153,17 +153,7 @@ def expansion(
         ...     feedback_docs=2, feedback_terms=1, feedback_weight=0.5))
         {'maria': 0.5}
     """
-    kept = _best(feedback, terms, documents, frequencies, ranking.feedback_terms)
-    if not kept:
-        return {}
-    best = -kept[0][0]
-    return {term: ranking.feedback_weight * -value / best for value, _, term in kept}
-
-
-def _evidence(
-    feedback: Sequence[tuple[float, rules.Document]],
-) -> tuple[dict[str, float], dict[str, int]]:
-    """Each term's best ``s(d) * tf / length`` over the feedback texts, and how many hold it."""
+    docs = [doc for _, doc in feedback]
     holding: dict[str, int] = {}
     relevance: dict[str, float] = {}
     for score, doc in feedback:
@@ -171,54 +161,17 @@ def _evidence(
         for term, tf in doc.terms.items():
             holding[term] = holding.get(term, 0) + 1
             relevance[term] = max(relevance.get(term, 0.0), score * tf / size)
-    return relevance, holding
-
-
-def _best(
-    feedback: Sequence[tuple[float, rules.Document]],
-    terms: Sequence[str],
-    documents: int,
-    frequencies: Mapping[str, int],
-    count: int,
-) -> list[tuple[float, int, str]]:
-    """The ``count`` best expansion terms as ``(-score, first-seen order, term)``, best first
-    (terms without a known ``df`` are left out)."""
-    relevance, holding = _evidence(feedback)
     scored: list[tuple[float, int, str]] = []
-    for order, term in enumerate(candidate_terms([doc for _, doc in feedback], terms)):
+    for order, term in enumerate(candidate_terms(docs, terms)):
         df = min(frequencies.get(term, 0), documents)
         if df > holding[term] and relevance[term] > 0:
             scored.append((-rules.idf(documents, df) * relevance[term], order, term))
     scored.sort()
-    return scored[:count]
-
-
-def frequencies_needed(
-    feedback: Sequence[tuple[float, rules.Document]],
-    terms: Sequence[str],
-    documents: int,
-    ranking: rules.Ranking,
-    lookup: Callable[[list[str]], Mapping[str, int]],
-) -> dict[str, int]:
-    """``df`` of the candidate terms that may be among the ``feedback_terms`` best, looked up
-    (by ``lookup``) in batches, most promising first, and no further than needed: a term's
-    score is at most ``relevance(t) * idf(N, texts holding it + 1)`` (an expansion term occurs
-    outside the feedback texts), so once the batches read hold ``feedback_terms`` terms that
-    score above every remaining bound, the others cannot enter. :func:`expansion` gives the
-    same terms and weights with these counts as with every candidate term's."""
-    relevance, holding = _evidence(feedback)
-    found = candidate_terms([doc for _, doc in feedback], terms)
-    bound = {t: relevance[t] * rules.idf(documents, holding[t] + 1) for t in found}
-    order = sorted(found, key=lambda t: -bound[t])  # stable: ties keep first-seen order
-    step = max(2 * ranking.feedback_terms, 8)
-    known: dict[str, int] = {}
-    for start in range(0, len(order), step):
-        known.update(lookup(order[start : start + step]))
-        rest = order[start + step : start + step + 1]
-        kept = _best(feedback, terms, documents, known, ranking.feedback_terms)
-        if not rest or (len(kept) == ranking.feedback_terms and -kept[-1][0] > bound[rest[0]]):
-            break
-    return known
+    kept = scored[: ranking.feedback_terms]
+    if not kept:
+        return {}
+    best = -kept[0][0]
+    return {term: ranking.feedback_weight * -value / best for value, _, term in kept}
 
 
 def second_pass(
@@ -244,9 +197,17 @@ def second_pass(
     if not picked:
         return None
     texts = source.documents([at for at, _ in picked])
-    feedback = [(score, doc) for (_, score), doc in zip(picked, texts)]
-    frequencies = frequencies_needed(feedback, terms, corpus.documents, ranking, source.frequencies)
-    weights = expansion(feedback, terms, corpus.documents, frequencies, ranking)
+    found = candidate_terms(texts, terms)
+    if not found:
+        return None
+    frequencies = source.frequencies(found)
+    weights = expansion(
+        [(score, doc) for (_, score), doc in zip(picked, texts)],
+        terms,
+        corpus.documents,
+        frequencies,
+        ranking,
+    )
     if not weights:
         return None
     added = list(weights)
