@@ -5,8 +5,10 @@ stores every turn as a memory the way langmem writes them (``content``, ``thread
 ``created_at``/``updated_at`` in the value; namespace per user) in a SqliteStore with local
 MiniLM embeddings, and asks each question within its user's namespace. Reports recall@1/5/10
 (the share of a question's evidence turns in the top k) and MRR (first evidence turn) per
-question type, for the single rankers beside the hybrid ones, on the ``test`` users (``--split
-dev`` to look at the development users; ``--tune`` sweeps the ranking parameters on dev).
+question type, for the single rankers beside the hybrid ones (the default and variants of it
+with one part changed, and the default before redundancy), with the paired standard error of
+the default's R@10 against each, on the ``test`` users (``--split dev`` to look at the
+development users; ``--tune`` sweeps the ranking parameters on dev).
 
 Embeddings are cached outside the repository (``$XDG_CACHE_HOME/langmem-bench``, else
 ``~/.cache/langmem-bench``); delete the folder to recompute them.
@@ -110,16 +112,26 @@ def modes() -> dict[str, dict[str, Any]]:
     chosen: dict[str, dict[str, Any]] = {"dense": {"hybrid": False}}
     if Ranking is not None:
         default = Ranking()
-        plain_bm25 = dataclasses.replace(
-            default, dense_weight=0.0, thread_boost=0.0, recency_weight=0.0
-        )
-        chosen["lexical"] = {"ranking": plain_bm25}
+        replace = dataclasses.replace
+        plain = {"thread_boost": 0.0, "recency_weight": 0.0}
+        if "redundancy" in {f.name for f in dataclasses.fields(Ranking)}:
+            plain["redundancy"] = 0.0
+        chosen["lexical"] = {"ranking": replace(default, dense_weight=0.0, **plain)}
         chosen["hybrid"] = {}
-        chosen["minmax"] = {"ranking": dataclasses.replace(default, fusion="minmax")}
-        rrf = dataclasses.replace(default, fusion="rrf", rrf_k=10.0, dense_weight=0.7)
-        chosen["rrf"] = {"ranking": rrf}
-        chosen["no thread"] = {"ranking": dataclasses.replace(default, thread_boost=0.0)}
-        chosen["+ recency"] = {"ranking": dataclasses.replace(default, recency_weight=0.1)}
+        chosen["minmax"] = {"ranking": replace(default, fusion="minmax")}
+        chosen["rrf"] = {"ranking": replace(default, fusion="rrf", rrf_k=10.0, dense_weight=0.7)}
+        chosen["no thread"] = {"ranking": replace(default, thread_boost=0.0)}
+        chosen["+ recency"] = {"ranking": replace(default, recency_weight=0.1)}
+        if "redundancy" in plain:
+            chosen["no redundancy"] = {"ranking": replace(default, redundancy=0.0)}
+            names = {f.name for f in dataclasses.fields(Ranking)}
+            if "redundancy_ramp" in names:
+                chosen["+ ramp 0.2"] = {"ranking": replace(default, redundancy_ramp=0.2)}
+            if "feedback_docs" in names:  # the second pass (pseudo-relevance feedback)
+                chosen["+ feedback 5"] = {"ranking": replace(default, feedback_docs=5)}
+            # the default before redundancy (absolute, weight 0.8, thread boost 0.5 in 300 s)
+            before = replace(default, dense_weight=0.8, thread_boost=0.5, thread_window=300.0)
+            chosen["old default"] = {"ranking": replace(before, redundancy=0.0)}
     else:
         chosen["hybrid"] = {}
     return chosen
@@ -141,10 +153,12 @@ def rank_all(
 def report(path: Path, embed: Embeddings, chosen: list[Conversation]) -> dict[str, Any]:
     index: Any = {"dims": 384, "embed": embed, "fields": ["content"]}
     table: dict[str, Any] = {}
+    per_question: dict[str, list[float]] = {}
     for mode, settings in modes().items():
         store = SqliteStore(path, index=index, **settings)
         questions, rankings = rank_all(store, chosen)
         store.close()
+        per_question[mode] = [metrics([r], [q])["R@10"] for r, q in zip(rankings, questions)]
         table[mode] = {
             kind: metrics(
                 [r for r, q in zip(rankings, questions) if kind in ("overall", q.kind)],
@@ -156,11 +170,21 @@ def report(path: Path, embed: Embeddings, chosen: list[Conversation]) -> dict[st
         kind: sum(kind in ("overall", q.kind) for c in chosen for q in c.questions)
         for kind in (*KINDS, "overall")
     }
+    table["paired"] = per_question
     return table
+
+
+def paired(per_question: dict[str, list[float]], mode: str, other: str) -> str:
+    """R@10 of ``mode`` minus ``other``, question by question: the mean and its standard error
+    (a difference within about two standard errors is noise)."""
+    gains = np.asarray(per_question[mode]) - np.asarray(per_question[other])
+    error = float(gains.std(ddof=1) / np.sqrt(len(gains)))
+    return f"{mode} - {other}: R@10 {gains.mean():+.3f} (paired standard error {error:.3f})"
 
 
 def show(table: dict[str, Any], split: str, turns: int) -> bool:
     n = table.pop("n")
+    per_question = table.pop("paired")
     print(f"conversations benchmark, {split} split: {turns} turns, {n['overall']} questions")
     columns = ("R@1", "R@5", "R@10", "MRR")
     print(f"{'type':<13}{'n':>4}  {'ranking':<13}" + "".join(f"{c:>8}" for c in columns))
@@ -177,6 +201,9 @@ def show(table: dict[str, Any], split: str, turns: int) -> bool:
             f"{'':<19}hybrid R@10 - best single = {margin:+.3f} "
             f"(>= {need} wanted: {'ok' if margin >= need else 'MISSED'})"
         )
+    for other in per_question:
+        if other != "hybrid":
+            print(paired(per_question, "hybrid", other))
     return ok
 
 
@@ -216,22 +243,23 @@ def _sweep(store: SqliteStore, dev: list[Conversation], label: str, options: lis
 
 
 def tune(path: Path, embed: Embeddings, dev: list[Conversation]) -> None:
-    """Choose the ranking on dev in stages: fusion and weight, BM25's k1 and b, candidate
-    depth, then the thread boost and recency on top of the best."""
+    """Choose the ranking on dev, one group of parameters at a time starting from the default:
+    fusion and weight, BM25's k1 and b, candidate depth, the thread boost, recency, then
+    redundancy; each stage keeps the best so far."""
     assert Ranking is not None
     index: Any = {"dims": 384, "embed": embed, "fields": ["content"]}
     store = SqliteStore(path, index=index)
-    plain = Ranking(thread_boost=0.0, recency_weight=0.0)
     replace = dataclasses.replace
+    best = Ranking()
     fusions = [
-        replace(plain, fusion=fusion, dense_weight=weight)
+        replace(best, fusion=fusion, dense_weight=weight)
         for fusion in ("absolute", "minmax")
-        for weight in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+        for weight in (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0)
     ]
     fusions += [
-        replace(plain, fusion="rrf", dense_weight=weight, rrf_k=k)
+        replace(best, fusion="rrf", dense_weight=weight, rrf_k=k)
         for k in (10.0, 60.0)
-        for weight in (0.3, 0.5, 0.7)
+        for weight in (0.5, 0.7, 0.9)
     ]
     best = _sweep(store, dev, "fusion and weight", fusions)
     bm25 = [replace(best, k1=k1, b=b) for k1 in (0.9, 1.2, 1.6) for b in (0.5, 0.75, 0.9)]
@@ -239,12 +267,19 @@ def tune(path: Path, embed: Embeddings, dev: list[Conversation]) -> None:
     best = _sweep(store, dev, "depth", [replace(best, depth=d) for d in (20, 50, 100)])
     threads = [replace(best, thread_boost=0.0)] + [
         replace(best, thread_boost=boost, thread_window=window)
-        for boost in (0.3, 0.5, 0.7, 0.9)
-        for window in (300.0, 900.0, 3600.0)
+        for boost in (0.2, 0.35, 0.5, 0.7)
+        for window in (150.0, 300.0, 900.0)
     ]
     best = _sweep(store, dev, "thread boost", threads)
     recency = [replace(best, recency_weight=w) for w in (0.0, 0.05, 0.1, 0.2, 0.4)]
     best = _sweep(store, dev, "recency", recency)
+    redundancy = [replace(best, redundancy=0.0)] + [
+        replace(best, redundancy=share, redundancy_threshold=threshold, redundancy_ramp=ramp)
+        for share in (0.3, 0.5, 0.8)
+        for threshold in (0.7, 0.8, 0.9)
+        for ramp in (0.0, 0.1, 0.2)
+    ]
+    best = _sweep(store, dev, "redundancy", redundancy)
     print(f"best on dev: {best}")
     _against_default(store, dev, best)
     store.close()
@@ -253,17 +288,12 @@ def tune(path: Path, embed: Embeddings, dev: list[Conversation]) -> None:
 def _against_default(store: SqliteStore, dev: list[Conversation], best: Any) -> None:
     """The best ranking's R@10 gain over the default on dev, with its paired standard error:
     a gain within about two standard errors is noise, not a reason to change the default."""
-    per_question = []
-    for ranking in (Ranking(), best):
+    per_question = {}
+    for name, ranking in (("default", Ranking()), ("best", best)):
         store.ranking = ranking
         questions, rankings = rank_all(store, dev)
-        per_question.append([metrics([r], [q])["R@10"] for r, q in zip(rankings, questions)])
-    gains = np.asarray(per_question[1]) - np.asarray(per_question[0])
-    error = float(gains.std(ddof=1) / np.sqrt(len(gains)))
-    print(
-        f"best - default on dev: R@10 {gains.mean():+.3f} (paired standard error {error:.3f}, "
-        f"{len(gains)} questions)"
-    )
+        per_question[name] = [metrics([r], [q])["R@10"] for r, q in zip(rankings, questions)]
+    print(f"on dev, {paired(per_question, 'best', 'default')}, {len(questions)} questions")
 
 
 def main() -> None:

@@ -200,6 +200,7 @@ class _Parts:
     matched: dict[str, int] = field(default_factory=dict)
     thread: float = 0.0
     recency: float = 0.0
+    redundancy: float = 0.0
 
 
 def test_explain_prints_each_hits_parts(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -227,6 +228,7 @@ def test_explain_prints_each_hits_parts(url: str, monkeypatch: pytest.MonkeyPatc
         "matched": {"peanuts": 1},
         "thread": 0.0,
         "recency": 0.0,
+        "redundancy": 0.0,
     }
     table = run(*args, "--explain", "--table").stdout.splitlines()
     assert table[0].split() == [
@@ -236,14 +238,16 @@ def test_explain_prints_each_hits_parts(url: str, monkeypatch: pytest.MonkeyPatc
         "matched",
         "thread",
         "recency",
+        "redundancy",
         "key",
         "value",
     ]
-    assert table[2].split()[:7] == [
+    assert table[2].split()[:8] == [
         "0.5000",
         "0.2500",
         "1.5000",
         '{"peanuts":1}',
+        "0.0000",
         "0.0000",
         "0.0000",
         "a1",

@@ -25,8 +25,9 @@ from langmem import (
 from langmem.errors import ConfigurationError
 from langmem.stores import PostgresStore, SqliteStore
 from langmem.stores._pg_schema import VECTOR_STEPS, _analyzed_lengths
-from langmem.stores.ranking import Ranking
+from langmem.stores.ranking import Explanation, Ranking
 from langmem.testing import HashingEmbeddings, ScriptedChatModel, ai_tool_calls, requests_text
+from tests.stores.test_feedback import HOPS, HopVectors
 
 NS = ("memories", "{langgraph_user_id}")
 CFG = {"configurable": {"langgraph_user_id": "alice", "thread_id": "t1"}}
@@ -160,8 +161,18 @@ def _provenance_facts() -> list[dict[str, Any]]:
         Ranking(depth=5),
         Ranking(depth=5, thread_boost=0.9, thread_window=86400.0 * 3, recency_weight=0.3),
         Ranking(depth=5, fusion="minmax"),
+        Ranking(depth=5, redundancy=0.2, redundancy_threshold=0.75, redundancy_depth=8),
+        Ranking(depth=5, redundancy=0.3, redundancy_ramp=0.3, redundancy_depth=8),
+        Ranking(depth=5, feedback_docs=3, feedback_terms=4, feedback_weight=0.8),
     ],
-    ids=["default-boosts", "strong-boosts", "minmax"],
+    ids=[
+        "default-boosts",
+        "strong-boosts",
+        "minmax",
+        "redundancy",
+        "redundancy-ramp",
+        "feedback",
+    ],
 )
 def test_explain_matches_on_sqlite_and_postgres(
     tmp_path: Path, pg_database: str, ranking: Ranking
@@ -169,6 +180,9 @@ def test_explain_matches_on_sqlite_and_postgres(
     """Same score parts on both stores, with lexical candidates beyond the dense depth and
     same-thread and recency boosts at work."""
     explained = []
+    marks_down = (
+        ranking.redundancy_threshold < Ranking().redundancy_threshold or ranking.redundancy_ramp > 0
+    )
     stores: list[Any] = [
         SqliteStore(tmp_path / "explain.sqlite", index=_index(), ranking=ranking),  # type: ignore[arg-type]
         PostgresStore.from_url(pg_database, index=_index(), ranking=ranking),  # type: ignore[arg-type]
@@ -179,22 +193,63 @@ def test_explain_matches_on_sqlite_and_postgres(
                 store.put(("notes", "alice"), f"n{i:02d}", fact)
             rows = []
             for query in ["where did Alice live near Braga", "piano lessons", "city 3 tea"]:
-                for hit, why in store.explain(("notes",), query, limit=6):
-                    parts = dataclasses.asdict(why)
-                    parts.pop("item")
-                    rounded = {
-                        k: round(v, 5) if isinstance(v, float) else v for k, v in parts.items()
-                    }
-                    rows.append((query, hit.key, round(hit.score or 0.0, 5), rounded))
+                # with redundancy, every item: a near-duplicate's tie partner stays in view
+                for hit, why in store.explain(("notes",), query, limit=6 + 54 * marks_down):
+                    rows.append((query, hit.key, round(hit.score or 0.0, 5), _rounded(why)))
             explained.append(rows)
         finally:
             store.close()
     sqlite_rows, postgres_rows = explained
     assert any(r[3]["bm25"] > 0 for r in sqlite_rows), "no lexical match: proves nothing"
     assert any(r[3]["thread"] > 0 or r[3]["recency"] > 0 for r in sqlite_rows) or (
-        ranking.thread_boost == 0.5 and ranking.recency_weight == 0
+        ranking.recency_weight == 0 and ranking.thread_boost == Ranking().thread_boost
     )
+    if marks_down:
+        assert any(r[3]["redundancy"] > 0 for r in sqlite_rows), "no near-duplicate: proves nothing"
+    if ranking.feedback:  # the second pass expanded the queries and moved some scores
+        assert all(r[3]["expansion"] for r in sqlite_rows)
+        assert any(r[3]["feedback"] > 0 for r in sqlite_rows)
     assert _untied(postgres_rows) == _untied(sqlite_rows)
+
+
+def test_second_pass_matches_on_sqlite_and_postgres(tmp_path: Path, pg_database: str) -> None:
+    """The second pass finds the same texts through the same expansion terms on both stores,
+    with the same score parts, including a text that only an expansion term finds."""
+    ranking = Ranking(
+        depth=1, dense_weight=0.5, feedback_docs=2, feedback_terms=4, feedback_fetch=True
+    )
+    index: Any = {"dims": 32, "embed": HopVectors(), "fields": ["content"]}
+    explained = []
+    stores: list[Any] = [
+        SqliteStore(tmp_path / "hops.sqlite", index=index, ranking=ranking),
+        PostgresStore.from_url(pg_database, index=index, ranking=ranking),
+    ]
+    for store in stores:
+        try:
+            for i, text in enumerate(HOPS):
+                store.put(("me",), f"h{i}", {"content": text})
+            rows = []
+            for query in ["Where is my sister relocating?", "weather small talk", "Tomas"]:
+                for hit, why in store.explain(("me",), query, limit=4):
+                    rows.append((query, hit.key, round(hit.score or 0.0, 5), _rounded(why)))
+            explained.append(rows)
+        finally:
+            store.close()
+    sqlite_rows, postgres_rows = explained
+    hop = [r for r in sqlite_rows if r[0].startswith("Where") and r[1] == "h1"]
+    assert hop and hop[0][3]["feedback"] > 0 and "maria" in hop[0][3]["expansion"]
+    assert _untied(postgres_rows) == _untied(sqlite_rows)
+
+
+def _rounded(why: Explanation) -> dict[str, Any]:
+    """An explanation's parts (not its backend's item id), floats to the fifth decimal."""
+    parts = {
+        k: round(v, 5) if isinstance(v, float) else v
+        for k, v in dataclasses.asdict(why).items()
+        if k != "item"
+    }
+    parts["expansion"] = {t: round(w, 5) for t, w in why.expansion.items()}
+    return parts
 
 
 def _untied(rows: list[Any]) -> list[Any]:
@@ -202,11 +257,24 @@ def _untied(rows: list[Any]) -> list[Any]:
     another hit of its query, or the lowest score shown, which a hit past the limit may share):
     the rule leaves the order of exact ties (identical hashing vectors here) to the backend."""
     counts = Counter((query, score) for query, _, score, _ in rows)
+    # which of two exactly tied near-duplicates is marked down is each store's order of ties
+    before = Counter(
+        (query, round(parts["score"] + parts["redundancy"], 5)) for query, _, _, parts in rows
+    )
     lowest: dict[str, float] = {}
     for query, _, score, _ in rows:
         lowest[query] = min(score, lowest.get(query, score))
     return [
-        (query, key if counts[query, score] == 1 and score > lowest[query] else None, score, parts)
+        (
+            query,
+            key
+            if counts[query, score] == 1
+            and before[query, round(parts["score"] + parts["redundancy"], 5)] == 1
+            and score > lowest[query]
+            else None,
+            score,
+            parts,
+        )
         for query, key, score, parts in rows
     ]
 
@@ -243,3 +311,71 @@ def test_texts_written_before_the_upgrade_get_their_analyzed_length(pg_database:
             assert [r["lm_length"] for r in cur.fetchall()] == [5]  # alic, liv, porto, near, river
     finally:
         store.close()
+
+
+class _ZeroForBlank(HashingEmbeddings):
+    """Hashing vectors, except all zeros for texts without a letter (cosine 0 with anything)."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        vectors = super().embed_documents(texts)
+        return [
+            v if any(c.isalpha() for c in t) else [0.0] * len(v) for t, v in zip(texts, vectors)
+        ]
+
+
+def test_zero_vectors_are_nobodys_near_copy_on_both_stores(
+    tmp_path: Path, pg_database: str
+) -> None:
+    index: Any = {"dims": 64, "embed": _ZeroForBlank(64), "fields": ["content"]}
+    texts = {"a": "Ana's flight to Lisbon", "b": "Ana's flight to Lisbon", "z1": "123", "z2": "456"}
+    ranking = Ranking(redundancy=0.5, redundancy_threshold=-1.0)  # every pair counts as alike
+    results = []
+    for store in (
+        SqliteStore(tmp_path / "zero.sqlite", index=index, ranking=ranking),
+        PostgresStore.from_url(pg_database, index=index, ranking=ranking),
+    ):
+        try:
+            for key, text in texts.items():
+                store.put(("zero",), key, {"content": text})
+            explained = store.explain(("zero",), "flight to Lisbon 123 456", limit=4)
+            results.append(sorted((h.key, round(w.redundancy, 5)) for h, w in explained))
+        finally:
+            store.close()
+    by_key = dict(results[0])
+    assert results[0] == results[1]
+    # the copy of "a" is marked down; a zero vector is alike to nothing, even at threshold -1
+    assert sorted(k for k, lost in by_key.items() if lost > 0) in (["a"], ["b"])
+    assert by_key["z1"] == by_key["z2"] == 0.0
+    # pgvector's NaN cosine of a zero vector counts as 0, as on SQLite: a score in [0, 1]
+    assert all(0 < w.score <= 1 and w.cosine == 0.0 for h, w in explained if h.key[0] == "z")
+
+
+def test_second_pass_marks_a_copy_down_on_both_stores(tmp_path: Path, pg_database: str) -> None:
+    """Redundancy applies after the second pass too (its candidates carry their texts)."""
+    index: Any = {"dims": 64, "embed": HashingEmbeddings(64), "fields": ["content"]}
+    texts = [
+        "My sister is Maria, she is a nurse",
+        "My sister is Maria, she is a nurse",
+        "Maria is moving to Oslo for work",
+        "Tea with Tomas on Friday",
+    ]
+    ranking = Ranking(feedback_docs=2, feedback_terms=4, feedback_fetch=True)
+    results = []
+    for store in (
+        SqliteStore(tmp_path / "copies.sqlite", index=index, ranking=ranking),
+        PostgresStore.from_url(pg_database, index=index, ranking=ranking),
+    ):
+        try:
+            for i, text in enumerate(texts):
+                store.put(("me",), f"t{i}", {"content": text})
+            explained = store.explain(("me",), "Where is my sister moving?", limit=4)
+            results.append(
+                [
+                    (round(w.score, 5), round(w.redundancy, 5), bool(w.expansion))
+                    for _, w in explained
+                ]
+            )
+        finally:
+            store.close()
+    assert results[0] == results[1]
+    assert any(lost > 0 for _, lost, _ in results[0]) and all(e for _, _, e in results[0])

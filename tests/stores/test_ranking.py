@@ -8,6 +8,7 @@ stored text by brute force (no FTS5, no candidate shortcuts): that is what anoth
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 import re
 from collections import Counter
@@ -282,10 +283,22 @@ def _reference(
             rules.document(text),
             f"t{i // 4}",
             (start + timedelta(minutes=i)).timestamp(),
+            i,
         )
         for i, (key, text) in enumerate(docs.items())
     ]
-    ranked = rules.rank(candidates, terms, corpus, ranking)
+
+    def similarity(chosen: Any, floor: float) -> Any:
+        rows = vectors[[c.text for c in chosen]]
+        cosines = rows @ rows.T
+        return [
+            (i, j, float(cosines[i, j]))
+            for i in range(len(chosen))
+            for j in range(i + 1, len(chosen))
+            if cosines[i, j] >= floor
+        ]
+
+    ranked = rules.rank(candidates, terms, corpus, ranking, similarity=similarity)
     return [(e.item, e.score) for e in ranked[:limit]]
 
 
@@ -298,6 +311,9 @@ def _reference(
         Ranking(recency_weight=0.3, depth=4),
         Ranking(fusion="minmax", depth=4),
         Ranking(fusion="minmax", dense_weight=0.5, thread_boost=0.0),
+        Ranking(redundancy=0.0),
+        Ranking(redundancy=0.7, redundancy_threshold=0.3, redundancy_depth=6),
+        Ranking(redundancy=0.5, redundancy_threshold=0.6, redundancy_ramp=0.5),
     ],
 )
 def test_store_ranking_equals_the_brute_force_reference(tmp_path: Path, ranking: Ranking) -> None:
@@ -314,6 +330,8 @@ def test_store_ranking_equals_the_brute_force_reference(tmp_path: Path, ranking:
         for key, score in got:
             assert score == pytest.approx(reference.get(key, expected[-1][1]), abs=1e-4), query
         assert all(s is not None and 0.0 <= s <= 1.0 for _, s in got)
+    if ranking.redundancy_threshold < 0.5 or ranking.redundancy_ramp:  # meant to mark down
+        assert any(w.redundancy > 0 for q in QUERIES for _, w in store.explain(("u",), q))
 
 
 def test_explain_shows_each_part_and_matches_search(tmp_path: Path) -> None:
@@ -326,7 +344,7 @@ def test_explain_shows_each_part_and_matches_search(tmp_path: Path) -> None:
     assert [(h.key, h.score) for h in hits] == [(i.key, i.score) for i, _ in explained]
     for item, why in explained:
         assert item.score == pytest.approx(why.score)
-        assert why.score == pytest.approx(why.base + why.thread + why.recency)
+        assert why.score == pytest.approx(why.base + why.thread + why.recency - why.redundancy)
         weight = store.ranking.dense_weight
         assert why.base == pytest.approx(weight * why.dense + (1 - weight) * why.lexical)
         text = item.value["content"].lower()
@@ -408,3 +426,181 @@ def test_ascii_and_unicode_texts_split_into_the_same_words() -> None:
     """``tokens`` takes a faster path for ASCII text; it must split as the Unicode rule."""
     for text in ["snake_case and CamelCase 42x", "a_b__c 07:45 LH-1234", "Zoë_x ZOË", "K\u212a"]:
         assert rules.tokens(text) == re.findall(r"[^\W_]+", rules.fold(text))
+
+
+def _texts_alike(cosines: dict[frozenset[str], float], asked: list[list[str]]) -> rules.Similarity:
+    """A backend's ``similarity`` over fixed cosines between handles (others: 0)."""
+
+    def similarity(chosen: Any, floor: float) -> list[tuple[int, int, float]]:
+        handles = [c.text for c in chosen]
+        asked.append(handles)
+        return [
+            (i, j, cosines.get(frozenset((a, b)), 0.0))
+            for i, a in enumerate(handles)
+            for j, b in enumerate(handles)
+            if i < j and cosines.get(frozenset((a, b)), 0.0) >= floor
+        ]
+
+    return similarity
+
+
+def test_redundancy_marks_near_duplicates_of_better_items_down() -> None:
+    corpus = rules.Corpus(10, 3.0, {})
+    candidates = [
+        rules.Candidate("a", 0.9, rules.document("x"), text="ta"),
+        rules.Candidate("b", 0.8, rules.document("x"), text="tb"),
+        rules.Candidate("c", 0.7, rules.document("x"), text="tc"),
+        rules.Candidate("d", 0.6, rules.document("x"), text="td"),
+    ]
+    cosines = {
+        frozenset(("ta", "tb")): 0.85,  # b repeats a: b loses half its score
+        frozenset(("tb", "tc")): 0.95,  # c repeats b, but b is itself a repeat: c keeps its
+        frozenset(("ta", "tc")): 0.5,
+        frozenset(("ta", "td")): 0.8,  # exactly the threshold counts
+    }
+    ranking = Ranking(dense_weight=1.0, thread_boost=0.0, redundancy=0.5)
+    asked: list[list[str]] = []
+    ranked = rules.rank(candidates, [], corpus, ranking, similarity=_texts_alike(cosines, asked))
+    # hand-computed: a 0.9; b 0.8 - 0.5 * 0.8 = 0.4; c 0.7; d 0.6 - 0.3 = 0.3
+    assert [(e.item, round(e.score, 9), round(e.redundancy, 9)) for e in ranked] == [
+        ("a", 0.9, 0.0),
+        ("c", 0.7, 0.0),
+        ("b", 0.4, 0.4),
+        ("d", 0.3, 0.3),
+    ]
+    assert asked == [["ta", "tb", "tc", "td"]]  # the best items, best first
+    items = rules.ranked_items(
+        candidates, [], corpus, ranking, similarity=_texts_alike(cosines, [])
+    )
+    assert [(item, round(score, 9)) for score, item in items] == [
+        ("a", 0.9),
+        ("c", 0.7),
+        ("b", 0.4),
+        ("d", 0.3),
+    ]
+    # only the best redundancy_depth items are compared; off, or without similarity: no change
+    shallow: list[list[str]] = []
+    two = rules.rank(
+        candidates,
+        [],
+        corpus,
+        dataclasses.replace(ranking, redundancy_depth=2),
+        similarity=_texts_alike(cosines, shallow),
+    )
+    assert shallow == [["ta", "tb"]]
+    assert [(e.item, round(e.score, 9)) for e in two] == [
+        ("a", 0.9),
+        ("c", 0.7),
+        ("d", 0.6),
+        ("b", 0.4),
+    ]
+    for off, similarity in (
+        (dataclasses.replace(ranking, redundancy=0.0), _texts_alike(cosines, [])),
+        (ranking, None),
+    ):
+        plain = rules.rank(candidates, [], corpus, off, similarity=similarity)
+        assert [(e.item, e.score, e.redundancy) for e in plain] == [
+            ("a", 0.9, 0.0),
+            ("b", 0.8, 0.0),
+            ("c", 0.7, 0.0),
+            ("d", 0.6, 0.0),
+        ]
+    with pytest.raises(ValueError, match="redundancy"):
+        Ranking(redundancy=1.5)
+
+
+def test_redundancy_ramp_marks_texts_down_in_proportion_below_the_threshold() -> None:
+    corpus = rules.Corpus(10, 3.0, {})
+    candidates = [
+        rules.Candidate(name, cosine, rules.document("x"), text=name)
+        for name, cosine in (("a", 0.9), ("b", 0.8), ("c", 0.7), ("d", 0.6))
+    ]
+    cosines = {
+        frozenset(("a", "b")): 0.75,  # below the threshold: b loses in proportion, stays a peer
+        frozenset(("a", "c")): 0.85,  # a copy of a: c loses the whole share
+        frozenset(("b", "c")): 0.7,
+        frozenset(("b", "d")): 0.65,  # d is like b (a peer) and like c (a copy: not counted)
+        frozenset(("c", "d")): 0.95,
+    }
+    ranking = Ranking(
+        dense_weight=1.0,
+        thread_boost=0.0,
+        redundancy=0.5,
+        redundancy_threshold=0.8,
+        redundancy_ramp=0.2,
+    )
+    floors: list[float] = []
+    alike = _texts_alike(cosines, [])
+
+    def similarity(chosen: Any, floor: float) -> Any:
+        floors.append(floor)
+        return alike(chosen, floor)
+
+    ranked = rules.rank(candidates, [], corpus, ranking, similarity=similarity)
+    assert floors == [pytest.approx(0.6)]
+    # hand-computed, floor 0.6: b 0.8 - 0.5 * (0.75 - 0.6) / 0.2 * 0.8 = 0.5;
+    # c 0.7 - 0.5 * 0.7 = 0.35; d 0.6 - 0.5 * (0.65 - 0.6) / 0.2 * 0.6 = 0.525
+    assert [(e.item, round(e.score, 9), round(e.redundancy, 9)) for e in ranked] == [
+        ("a", 0.9, 0.0),
+        ("d", 0.525, 0.075),
+        ("b", 0.5, 0.3),
+        ("c", 0.35, 0.35),
+    ]
+    with pytest.raises(ValueError, match="redundancy_ramp"):
+        Ranking(redundancy_ramp=-0.1)
+
+
+def test_redundancy_compares_each_items_best_text_after_its_boosts() -> None:
+    corpus = rules.Corpus(10, 3.0, {"walrus": 1})
+    candidates = [
+        rules.Candidate("lead", 0.6, rules.document("walrus"), "t1", 0.0, "lead-text"),
+        rules.Candidate("echo", 0.3, rules.document("hm"), "t1", 30.0, "echo-weak"),
+        rules.Candidate("echo", 0.55, rules.document("walrus again"), "t1", 30.0, "echo-best"),
+        rules.Candidate("other", 0.5, rules.document("x"), "t2", 0.0, "other-text"),
+    ]
+    cosines = {frozenset(("lead-text", "echo-best")): 0.9}
+    ranking = Ranking(thread_boost=0.5, thread_window=60.0, redundancy=0.5)
+    asked: list[list[str]] = []
+    by_item = {
+        e.item: e
+        for e in rules.rank(
+            candidates, ["walrus"], corpus, ranking, similarity=_texts_alike(cosines, asked)
+        )
+    }
+    assert asked and set(asked[0]) == {"lead-text", "echo-best", "other-text"}
+    echo = by_item["echo"]
+    # the share is taken off the whole boosted score: in [0, 1], never below 0
+    assert echo.thread > 0 and echo.redundancy == pytest.approx(
+        0.5 * (echo.base + echo.thread + echo.recency)
+    )
+    assert echo.score == pytest.approx(echo.base + echo.thread - echo.redundancy)
+    assert by_item["other"].score > echo.score and by_item["lead"].redundancy == 0.0
+
+
+def test_a_stored_repeat_ranks_below_a_different_text(tmp_path: Path) -> None:
+    index: Any = {"dims": 64, "embed": HashingEmbeddings(64), "fields": ["content"]}
+    texts = {
+        "first": "Alice's flight to Lisbon leaves Monday at 07:45",
+        "again": "Alice's flight to Lisbon leaves Monday at 07:45",
+        "other": "Alice's flight to Oslo leaves Monday at 09:10",
+    }
+    query = "flight on Monday"
+    for number, ranking in enumerate((Ranking(), Ranking(redundancy=0.0))):
+        store = SqliteStore(tmp_path / f"r{number}.sqlite", index=index, ranking=ranking)
+        for key, text in texts.items():
+            store.put(("u",), key, {"content": text})
+        explained = store.explain(("u",), query, limit=3)
+        keys = [item.key for item, _ in explained]
+        parts = {item.key: why for item, why in explained}
+        assert [h.key for h in store.search(("u",), query=query)] == keys
+        copies = sorted(("first", "again"), key=keys.index)
+        if ranking.redundancy:  # one copy keeps its place, the other drops below a new text
+            assert keys[2] == copies[1] and keys.index("other") < 2
+            lower, upper = parts[copies[1]], parts[copies[0]]
+            assert upper.redundancy == 0.0
+            assert lower.redundancy == pytest.approx(ranking.redundancy * upper.score)
+            assert lower.score == pytest.approx(upper.score - lower.redundancy)
+        else:  # the two copies tie
+            assert parts["first"].score == parts["again"].score
+            assert all(why.redundancy == 0.0 for why in parts.values())
+        store.close()

@@ -14,6 +14,7 @@ from langmem.embeddings import HashingEmbeddings
 from langmem.errors import IndexMismatchError, InvalidInputError
 from langmem.stores import SqliteStore, _migrations, _sqlite
 from langmem.stores._migrations import MIGRATIONS
+from langmem.stores.ranking import Ranking
 
 
 class CountingEmbeddings(HashingEmbeddings):
@@ -109,7 +110,11 @@ def test_migrations_are_numbered_and_applied_once(tmp_path: Path) -> None:
 
 
 def test_hybrid_finds_rare_words_and_numbers_the_embedding_misses(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "s.sqlite", index=index(ConstantEmbeddings(), dims=4))
+    # every vector is the same: without redundancy off every text would repeat the first
+    unmarked = Ranking(redundancy=0.0)
+    store = SqliteStore(
+        tmp_path / "s.sqlite", index=index(ConstantEmbeddings(), dims=4), ranking=unmarked
+    )
     store.put(("n",), "flight", {"text": "Flight LH1234 leaves at 07:45"})
     store.put(("n",), "dentist", {"text": "Dentist appointment with Dr Okonkwo"})
     store.put(("n",), "other", {"text": "Buy milk and bread"})

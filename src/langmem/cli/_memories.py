@@ -32,7 +32,17 @@ if TYPE_CHECKING:
 
 COLUMNS = ["namespace", "key", "value", "updated_at"]
 SEARCH_COLUMNS = ["score", "namespace", "key", "value"]
-EXPLAIN_COLUMNS = ["score", "cosine", "bm25", "matched", "thread", "recency", "key", "value"]
+EXPLAIN_COLUMNS = [
+    "score",
+    "cosine",
+    "bm25",
+    "matched",
+    "thread",
+    "recency",
+    "redundancy",
+    "key",
+    "value",
+]
 
 
 def _namespace_option(required: bool) -> Any:

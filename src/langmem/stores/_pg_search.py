@@ -27,6 +27,7 @@ scored by the same rule, but near a tie the two may pick different extra texts.
 from __future__ import annotations
 
 import json
+import math
 import re
 import struct
 from collections import Counter
@@ -44,6 +45,7 @@ from psycopg.rows import dict_row
 from langmem.stores import _filters
 from langmem.stores import ranking as rules
 from langmem.stores._search import COMMON_FLOOR, COMMON_SHARE
+from langmem.stores._similarity import postgres_similarity
 
 if TYPE_CHECKING:
     from langmem.stores._postgres import PostgresStore
@@ -248,10 +250,13 @@ def explain(
     op: SearchOp,
     vector: Sequence[float],
     ranking: rules.Ranking | None,
+    *,
+    parts: bool = True,
 ) -> list[tuple[dict[str, Any], rules.Explanation]]:
     """The ranked candidate items of one query, best first, each with its item's row and the
     parts of its score; items are ``(prefix, key)``. Hybrid with ``ranking`` (see
-    :mod:`langmem.stores.ranking`), else plain cosine."""
+    :mod:`langmem.stores.ranking`), else plain cosine. ``parts=False``: the second pass's
+    share of each score is left out (searches read the scores only)."""
     want = max(int(op.limit), 0) + max(int(op.offset), 0)
     if want == 0:
         return []
@@ -263,7 +268,7 @@ def explain(
         for r in rows:
             item = (r["prefix"], r["key"])
             if item not in best:
-                cosine = float(r["cosine"])
+                cosine = _cosine(r)
                 dense = min(max(cosine, 0.0), 1.0)
                 best[item] = (
                     r,
@@ -279,7 +284,7 @@ def explain(
         # on a second connection when one is free: the server runs both sides at once
         dense_cur = (spare or cur.connection).cursor(binary=True, row_factory=dict_row)
         sent = _send_candidates(store, dense_cur, prefix, post, literal, top, exact)
-        return _hybrid(store, cur, op, (post, literal, top, sent), terms, ranking, want)
+        return _hybrid(store, cur, op, (post, literal, top, sent), terms, ranking, want, parts)
 
 
 def _hybrid(
@@ -290,6 +295,7 @@ def _hybrid(
     terms: list[str],
     ranking: rules.Ranking,
     want: int,
+    parts: bool = True,
 ) -> list[tuple[dict[str, Any], rules.Explanation]]:
     """The ranked candidates, once the dense query is sent (``dense``: the item condition,
     the query vector's literal, how many rows by cosine, the cursor that will read them):
@@ -300,10 +306,12 @@ def _hybrid(
     average = terms_in_all / max(documents, 1)
     frequencies: dict[str, int] = {}
     lexical: list[dict[str, Any]] = []
+    scope = None
     if terms:
         # a large namespace filters the texts found by word (a bitmap of its rows costs more)
         column = "sv.prefix" if _small(store, cur, prefix) else "(sv.prefix || '')"
         inner = namespace_condition(column, prefix)
+        scope = (inner, post, literal)
         frequencies, lexical = _lexical_side(
             store,
             cur,
@@ -311,7 +319,7 @@ def _hybrid(
             terms,
             rules.Corpus(documents, average, {}),
             ranking,
-            (inner, post, literal),
+            scope,
             want,
         )
     words = _term_words(terms)
@@ -327,14 +335,33 @@ def _hybrid(
     candidates = [
         rules.Candidate(
             (r["prefix"], r["key"]),
-            float(r["cosine"]),
+            _cosine(r),
             texts.get(_row_id(r)) or _analyzed(r["lm_text"] or "", words, r["lm_length"]),
             *origin.get((r["prefix"], r["key"]), (None, None)),
+            (r["prefix"], r["key"], r["field_name"]),
         )
         for r in rows
     ]
+    similar = postgres_similarity(cur)
+    if ranking.feedback and scope is not None:  # a second pass: see stores/_feedback.py
+        from langmem.stores import _pg_feedback
+
+        source = _pg_feedback.PostgresSource(
+            store, cur, op, rows, candidates, corpus, ranking, scope, want
+        )
+        ranked = _pg_feedback.rank(source, terms, parts=parts, similarity=similar)
+        rows = source.rows
+    else:
+        ranked = rules.rank(candidates, terms, corpus, ranking, similarity=similar)
     by_item = {(r["prefix"], r["key"]): r for r in rows}
-    return [(by_item[e.item], e) for e in rules.rank(candidates, terms, corpus, ranking)]
+    return [(by_item[e.item], e) for e in ranked]
+
+
+def _cosine(row: dict[str, Any]) -> float:
+    """The row's cosine; 0 for a zero vector, whose cosine pgvector gives as NaN (the SQLite
+    store's normalised zero row has cosine 0 with every query)."""
+    cosine = float(row["cosine"])
+    return 0.0 if math.isnan(cosine) else cosine
 
 
 _document = lru_cache(maxsize=20_000)(rules.document)
@@ -494,7 +521,7 @@ def ranked_search(
 ) -> list[SearchItem]:
     """One query's results: the ranked candidates' requested page."""
     offset = max(int(op.offset), 0)
-    ranked = explain(store, cur, op, vector, store.active_ranking())
+    ranked = explain(store, cur, op, vector, store.active_ranking(), parts=False)
     want = offset + max(int(op.limit), 0)
     return [search_item(row, e.score) for row, e in ranked[offset:want]]
 

@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from langmem.stores import _cosines
+from langmem.stores import _cosines, _feedback
 from langmem.stores import ranking as rules
+from langmem.stores._similarity import sqlite_similarity
 from langmem.stores._writes import chunks
 
 if TYPE_CHECKING:
@@ -309,10 +310,18 @@ def explain(
         origins: the store's cache of item -> thread and time (for this snapshot).
         worker: a thread for the cosines while this one runs the lexical side.
     """
-    candidates, terms, corpus = _candidates(
+    candidates, terms, corpus, rows, cosines = _candidates(
         conn, vectors, query, text, allowed, want, ranking, cache, origins, worker
     )
-    return rules.rank(candidates, terms, corpus, ranking)
+    similar = sqlite_similarity(vectors)
+    if ranking.feedback:  # a second pass (pseudo-relevance feedback): see stores/_feedback.py
+        from langmem.stores import _search_feedback as reads
+
+        source = reads.SqliteSource(
+            (conn, vectors, allowed, want, cache, origins), candidates, (rows, cosines), ranking
+        )
+        return _feedback.rank(candidates, terms, corpus, ranking, source, similarity=similar)
+    return rules.rank(candidates, terms, corpus, ranking, similarity=similar)
 
 
 def _candidates(
@@ -326,8 +335,9 @@ def _candidates(
     cache: dict[str, Forms] | None,
     origins: Origins | None,
     worker: Executor | None,
-) -> tuple[list[rules.Candidate], list[str], rules.Corpus]:
-    """What :func:`ranking.rank` needs (see :func:`explain` for the arguments)."""
+) -> tuple[list[rules.Candidate], list[str], rules.Corpus, list[int], NDArray[np.float32]]:
+    """What :func:`ranking.rank` needs (see :func:`explain` for the arguments), and the
+    candidates' matrix rows and every row's cosine (for a second pass)."""
     top = max(want * 2, ranking.depth)
     terms = rules.query_terms(text)
     times = ranking.recency_weight > 0
@@ -354,7 +364,7 @@ def _candidates(
     )
     rows: list[int] = top_rows.tolist()
     if not rows:
-        return [], terms, rules.Corpus(len(vectors), 0.0, frequencies)
+        return [], terms, rules.Corpus(len(vectors), 0.0, frequencies), rows, cosines
     corpus = rules.Corpus(len(vectors), vectors.total_length / max(len(vectors), 1), frequencies)
     best: list[float] = top_cosines.tolist()
     seen = set(rows)
@@ -374,10 +384,10 @@ def _candidates(
     documents = [known[row] if row in known else next(counted) for row in rows]
     none: Origin = (None, None)
     candidates = [
-        rules.Candidate(item, cosine, document, *origin.get(item, none))
-        for item, cosine, document in zip(items, best, documents)
+        rules.Candidate(item, cosine, document, *origin.get(item, none), row)
+        for item, cosine, document, row in zip(items, best, documents, rows)
     ]
-    return candidates, terms, corpus
+    return candidates, terms, corpus, rows, cosines
 
 
 def rank(
@@ -396,10 +406,18 @@ def rank(
     """``(score, item id)`` of the candidate items, best first: hybrid (see
     :mod:`langmem.stores.ranking`) or, with ``ranking=None``, plain cosine."""
     if ranking is not None:
-        candidates, terms, corpus = _candidates(
+        candidates, terms, corpus, rows, cosines = _candidates(
             conn, vectors, query, text, allowed, want, ranking, cache, origins, worker
         )
-        return rules.ranked_items(candidates, terms, corpus, ranking)
+        similar = sqlite_similarity(vectors)
+        if ranking.feedback:  # a second pass (pseudo-relevance feedback): see _feedback.py
+            from langmem.stores import _search_feedback as reads
+
+            source = reads.SqliteSource(
+                (conn, vectors, allowed, want, cache, origins), candidates, (rows, cosines), ranking
+            )
+            return _feedback.ranked(candidates, terms, corpus, ranking, source, similarity=similar)
+        return rules.ranked_items(candidates, terms, corpus, ranking, similarity=similar)
     rows, best = _dense(vectors, query, allowed, max(want * 2, 20))
     seen: dict[int, float] = {}
     for score, item in zip(best, vectors.item_ids[rows].tolist()):

@@ -57,7 +57,9 @@ compute a cosine with different rounding may differ near such ties; use it to co
 where SQLite and PostgreSQL must agree exactly.
 
 Which is the default was measured on the dev split of ``bench/conversations.py`` (see
-``docs/ranking.md``): the three are within noise of each other there, and ``"absolute"`` stays.
+``docs/ranking.md``): the three are within noise of each other there, and ``"absolute"`` stays,
+with ``dense_weight`` 0.9. Query-adaptive weights (from the query's IDF profile, from the gap
+between each side's best scores) and z-score fusion were measured too and did no better.
 
 **Provenance** (optional, see :class:`Ranking`): memories written by langmem hold ``thread_id``
 and ``created_at`` in their value. With ``thread_boost`` > 0, a candidate is pulled towards the
@@ -69,8 +71,36 @@ past it, never down); with ``recency_weight`` > 0, newer candidates are pulled t
     recency = min(recency_weight * 0.5 ** (age / half_life), 1) * (1 - base - thread)
     score   = base + thread + recency
 
-so ``SearchItem.score`` of a hybrid search is always in ``[0, 1]``. Results are ordered by score,
+**Redundancy** (``redundancy`` > 0, on by default): the best ``redundancy_depth`` items, in
+that order, are compared with each other by the cosine of their best texts (the backend's
+``similarity``). With ``c`` the highest cosine of an item's text with a better item that is
+not itself a near-copy (one whose ``c`` reached the threshold)::
+
+    floor = redundancy_threshold - redundancy_ramp
+    scale = 1 if c >= redundancy_threshold, (c - floor) / redundancy_ramp if c > floor,
+            else 0 (also without such a better item)
+    lost  = redundancy * scale * (base + thread + recency)
+    score = base + thread + recency - lost
+
+so the same fact said twice (an assistant repeating the user, a memory stored again in other
+words) takes one of the top places, not two; the copy is still returned, lower.
+
+``SearchItem.score`` of a hybrid search is always in ``[0, 1]``. Results are ordered by score,
 then cosine (both descending), then the order in which the backend listed the candidates.
+
+**Second pass** (optional, off by default; ``feedback_docs`` > 0): pseudo-relevance feedback.
+The texts that match the query best by BM25 give a few expansion terms (their words that are
+rare in the store), and the candidates plus the texts holding those terms are ranked by the
+same rule with the query's terms and the expansion terms together, each expansion term's IDF
+weighted by ``w(t) <= feedback_weight`` (``term_weights`` of :func:`rank`)::
+
+    bm25(d) = sum over query and expansion terms t in d of
+              w(t) * idf(t) * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))
+    lexical = min(bm25 / sum of w(t) * idf(t) over those terms, 1)     ("absolute")
+
+with ``w = 1`` for a query term; how the terms and ``w`` are chosen is in
+:mod:`langmem.stores._feedback`. Scores stay in ``[0, 1]``; ``Explanation.expansion`` lists the
+terms and ``Explanation.feedback`` the part of the score they account for.
 
 **What a backend supplies** (see :func:`rank`):
 
@@ -84,6 +114,8 @@ then cosine (both descending), then the order in which the backend listed the ca
    (:func:`tokens`, stop words included) whose :func:`stem` is the term (:func:`forms` lists
    them), of how many texts hold that word, capped at ``N`` (a text holding "lives" and "lived"
    counts twice for "liv").
+3. ``similarity``: which of given candidates' texts have a cosine of at least a threshold
+   with each other (for redundancy; both stores compare the stored vectors).
 
 Any item outside the candidates scores below every dense candidate that outranks it (its lexical
 side is 0 and its cosine lower), except through a same-thread neighbour: neighbours count only
@@ -143,18 +175,42 @@ class Ranking:
             the query's IDF mass), ``"minmax"`` (each side min-max normalised over the
             candidates), ``"rrf"`` (reciprocal ranks); see "Fusion" in the module docstring.
         rrf_k: the rank offset of ``"rrf"`` (larger: flatter).
+        redundancy: share of its score an item loses when its text is a near-duplicate of a
+            better item's (0: off, at most 1); see "Redundancy" in the module docstring.
+        redundancy_threshold: the cosine between two texts from which the lower-ranked one
+            is a near-copy (loses the whole ``redundancy`` share).
+        redundancy_ramp: how far below the threshold a lower-ranked text starts to lose
+            score, in proportion to how close it is (0: only near-copies lose).
+        redundancy_depth: how many of the best items are compared with each other.
+        feedback_docs: a second pass (pseudo-relevance feedback, see
+            :mod:`langmem.stores._feedback`): how many of the first pass's best items give
+            expansion terms (0: off, one pass).
+        feedback_terms: how many expansion terms the second pass adds at most (0: off).
+        feedback_weight: an expansion term's weight relative to a query term, for the best
+            one (the others in proportion; 0: off).
+        feedback_fetch: whether the second pass also fetches the texts holding the expansion
+            terms (else it ranks the one-pass candidates only; on the dev split both rank
+            alike, the fetch costs an index lookup).
     """
 
-    dense_weight: float = 0.8
+    dense_weight: float = 0.9
     k1: float = 1.2
     b: float = 0.9
     depth: int = 50
-    thread_boost: float = 0.5
-    thread_window: float = 300.0
+    thread_boost: float = 0.35
+    thread_window: float = 150.0
     recency_weight: float = 0.0
     recency_half_life: float = 30 * 86400.0
     fusion: str = "absolute"
     rrf_k: float = 60.0
+    redundancy: float = 0.3
+    redundancy_threshold: float = 0.8
+    redundancy_ramp: float = 0.0
+    redundancy_depth: int = 20
+    feedback_docs: int = 0
+    feedback_terms: int = 8
+    feedback_weight: float = 0.5
+    feedback_fetch: bool = False
 
     def __post_init__(self) -> None:
         checks = {
@@ -168,20 +224,41 @@ class Ranking:
             "recency_half_life": self.recency_half_life > 0.0,
             "fusion": self.fusion in FUSIONS,
             "rrf_k": self.rrf_k > 0.0,
+            "redundancy": 0.0 <= self.redundancy <= 1.0,
+            "redundancy_threshold": -1.0 <= self.redundancy_threshold <= 1.0,
+            "redundancy_ramp": 0.0 <= self.redundancy_ramp <= 2.0,
+            "redundancy_depth": self.redundancy_depth >= 1,
+            "feedback_docs": isinstance(self.feedback_docs, int) and self.feedback_docs >= 0,
+            "feedback_terms": isinstance(self.feedback_terms, int) and self.feedback_terms >= 0,
+            "feedback_weight": self.feedback_weight >= 0.0,
+            "feedback_fetch": isinstance(self.feedback_fetch, bool),
         }
         for name, ok in checks.items():
             if not ok:
                 raise ValueError(
-                    f"Ranking({name}={getattr(self, name)!r}) is out of range: dense_weight and "
-                    "b go from 0 to 1, depth is a positive int, recency_half_life and rrf_k are "
-                    f"positive, fusion is one of {', '.join(FUSIONS)}, the other parameters are "
-                    ">= 0."
+                    f"Ranking({name}={getattr(self, name)!r}) is out of range: dense_weight, b "
+                    "and redundancy go from 0 to 1, redundancy_threshold from -1 to 1, "
+                    "redundancy_ramp from 0 to 2, depth and redundancy_depth are positive ints, "
+                    "feedback_docs and feedback_terms are ints >= 0, recency_half_life and rrf_k "
+                    f"are positive, fusion is one of {', '.join(FUSIONS)}, feedback_fetch is a "
+                    "bool, the other parameters are >= 0."
                 )
 
     @property
     def provenance(self) -> bool:
         """Whether candidates need their thread and time."""
         return self.thread_boost > 0 or self.recency_weight > 0
+
+    @property
+    def feedback(self) -> bool:
+        """Whether searches make a second pass with expansion terms (see ``feedback_docs``;
+        never with ``dense_weight=1``, where word matches do not count)."""
+        return (
+            self.feedback_docs > 0
+            and self.feedback_terms > 0
+            and self.feedback_weight > 0
+            and self.dense_weight < 1.0
+        )
 
 
 @dataclass(frozen=True)
@@ -211,6 +288,8 @@ class Candidate:
     document: Document
     thread: str | None = None
     time: float | None = None
+    text: Any = None
+    """The backend's handle of this text, for the ``similarity`` of :func:`rank`."""
 
 
 @dataclass(frozen=True)
@@ -228,6 +307,12 @@ class Explanation:
         base: the fused score before provenance.
         thread: the added score from a same-thread neighbour (already weighted and scaled).
         recency: the added score from recency (already weighted and scaled).
+        redundancy: the score taken off because the item's text is a near-duplicate of a
+            better item's (already weighted; ``score`` is after it; that item ranks above).
+        expansion: the second pass's expansion terms (term -> weight relative to a query
+            term; empty without feedback); ``matched`` counts them too.
+        feedback: the part of ``score`` the expansion terms account for (their share of the
+            lexical side, weighted as in the fusion; 0 without feedback).
     """
 
     item: Any
@@ -240,6 +325,14 @@ class Explanation:
     base: float = 0.0
     thread: float = 0.0
     recency: float = 0.0
+    redundancy: float = 0.0
+    expansion: Mapping[str, float] = field(default_factory=dict)
+    feedback: float = 0.0
+
+
+Similarity = Callable[[Sequence[Candidate], float], Iterable[tuple[int, int, float]]]
+"""The pairs ``(i, j, cosine)``, ``i < j``, of positions in the given candidates whose texts
+have a cosine of at least the given floor, with that cosine."""
 
 
 def fold(text: str) -> str:
@@ -390,8 +483,8 @@ _Part = tuple[float, float, float, float, float, dict[str, int]]
 _Text = tuple["Candidate", float, dict[str, int], float, float]
 """A candidate text: candidate, bm25, matched, dense side, lexical side."""
 
-_Scored = tuple[float, float, Any, _Part, float, float]
-"""score, cosine, item, its best text's parts, thread, recency."""
+_Scored = tuple[float, float, Any, _Part, float, float, float]
+"""score, cosine, item, its best text's parts, thread, recency, redundancy."""
 
 
 def rank(
@@ -399,6 +492,9 @@ def rank(
     terms: Sequence[str],
     corpus: Corpus,
     ranking: Ranking,
+    term_weights: Mapping[str, float] | None = None,
+    *,
+    similarity: Similarity | None = None,
 ) -> list[Explanation]:
     """Score the candidates and return one :class:`Explanation` per item, best first.
 
@@ -408,11 +504,17 @@ def rank(
         terms: :func:`query_terms` of the query.
         corpus: the store's statistics for those terms.
         ranking: the parameters.
+        term_weights: a factor on each term's IDF (1 for a term not listed): the second
+            pass's expansion terms weigh less than the query's own (see
+            :mod:`langmem.stores._feedback`).
+        similarity: which candidates' texts are alike, for ``ranking.redundancy`` (without
+            it no item counts as a near-duplicate).
     """
+    scored = _scored(candidates, terms, corpus, ranking, term_weights, similarity=similarity)
     return [
-        Explanation(item, total, cosine, dense, raw, lexical, matched, base, thread, recency)
-        for total, _, item, (base, cosine, dense, raw, lexical, matched), thread, recency in (
-            _scored(candidates, terms, corpus, ranking)
+        Explanation(item, total, cosine, dense, raw, lexical, matched, base, thread, recency, lost)
+        for total, _, item, (base, cosine, dense, raw, lexical, matched), thread, recency, lost in (
+            scored
         )
     ]
 
@@ -422,9 +524,13 @@ def ranked_items(
     terms: Sequence[str],
     corpus: Corpus,
     ranking: Ranking,
+    term_weights: Mapping[str, float] | None = None,
+    *,
+    similarity: Similarity | None = None,
 ) -> list[tuple[float, Any]]:
     """``(score, item)`` of :func:`rank`, in its order, without building each explanation."""
-    return [(entry[0], entry[2]) for entry in _scored(candidates, terms, corpus, ranking)]
+    scored = _scored(candidates, terms, corpus, ranking, term_weights, similarity=similarity)
+    return [(entry[0], entry[2]) for entry in scored]
 
 
 def _scored(
@@ -432,9 +538,14 @@ def _scored(
     terms: Sequence[str],
     corpus: Corpus,
     ranking: Ranking,
+    term_weights: Mapping[str, float] | None = None,
+    *,
+    similarity: Similarity | None = None,
 ) -> list[_Scored]:
     """:func:`rank` as tuples, best first."""
     weights = {t: idf(corpus.documents, corpus.frequencies.get(t, 0)) for t in terms}
+    if term_weights:
+        weights = {t: w * term_weights.get(t, 1.0) for t, w in weights.items()}
     score = _scorer(weights, corpus.average_length, ranking)
     disjoint = weights.keys().isdisjoint  # most candidates hold no query term: skip BM25
     texts: list[_Text] = []
@@ -459,27 +570,66 @@ def _scored(
     alpha = ranking.dense_weight
     rest = 1.0 - alpha
     best: dict[Any, _Part] = {}
-    items: dict[Any, Candidate] = {}  # each item's last candidate (its thread and time)
+    items: dict[Any, Candidate] = {}  # each item's best text's candidate (same thread, time)
     for candidate, raw, matched, dense, lexical in texts:
         cosine = candidate.cosine
         base = alpha * dense + rest * lexical
         item = candidate.item
-        items[item] = candidate
         seen = best.get(item)
         if seen is None or (base, cosine) > (seen[0], seen[1]):
             best[item] = (base, cosine, dense, raw, lexical, matched)
+            items[item] = candidate
     threaded = ranking.thread_boost > 0 and any(c.thread is not None for c in items.values())
+    scored: list[_Scored]
     if threaded or ranking.recency_weight > 0:
         boosts = _provenance_boosts(best, items, ranking)
         scored = [
-            (part[0] + thread + recency, part[1], item, part, thread, recency)
+            (part[0] + thread + recency, part[1], item, part, thread, recency, 0.0)
             for item, part in best.items()
             for thread, recency in (boosts[item],)
         ]
     else:
-        scored = [(part[0], part[1], item, part, 0.0, 0.0) for item, part in best.items()]
+        scored = [(part[0], part[1], item, part, 0.0, 0.0, 0.0) for item, part in best.items()]
     scored.sort(key=_by_score, reverse=True)
+    if ranking.redundancy > 0 and similarity is not None and len(scored) > 1:
+        scored = _demoted(scored, items, ranking, similarity)
     return scored
+
+
+def _demoted(
+    scored: list[_Scored],
+    items: Mapping[Any, Candidate],
+    ranking: Ranking,
+    similarity: Similarity,
+) -> list[_Scored]:
+    """``scored`` (best first) with near-copies of better items marked down and re-sorted
+    (see "Redundancy")."""
+    head = scored[: ranking.redundancy_depth]
+    full = ranking.redundancy_threshold
+    floor = full - ranking.redundancy_ramp
+    like: dict[int, list[tuple[int, float]]] = {}  # position -> (better position, cosine)
+    for better, worse, cosine in similarity([items[entry[2]] for entry in head], floor):
+        like.setdefault(worse, []).append((better, cosine))
+    share = ranking.redundancy
+    kept: set[int] = set()  # positions in ``head`` of the items that are nobody's copy
+    out = scored
+    for position, entry in enumerate(head):
+        closest = max((c for k, c in like.get(position, ()) if k in kept), default=None)
+        if closest is None or closest < full:
+            kept.add(position)
+        if closest is None:
+            continue
+        scale = 1.0 if closest >= full else (closest - floor) / (full - floor)  # ramp > 0
+        if scale <= 0.0:
+            continue
+        if out is scored:
+            out = list(scored)
+        total, cosine, item, part, thread, recency, _ = entry
+        lost = share * scale * total
+        out[position] = (total - lost, cosine, item, part, thread, recency, lost)
+    if out is not scored:
+        out.sort(key=_by_score, reverse=True)
+    return out
 
 
 def _normalised(texts: list[_Text], ranking: Ranking) -> list[_Text]:

@@ -1,0 +1,115 @@
+"""PostgreSQL's reads for the second ranking pass (see :mod:`._feedback`): the same
+statistics and candidates as the embedded store's, read with SQL."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from langgraph.store.base import SearchOp
+
+from langmem.stores import _feedback, _pg_search
+from langmem.stores import ranking as rules
+
+if TYPE_CHECKING:
+    from langmem.stores._postgres import PostgresStore
+
+Scope = tuple[tuple[str, list[Any]], tuple[str, list[Any]], _pg_search.QueryVector]
+"""The namespace condition, the item condition and the query vector's literal (see
+:func:`_pg_search._lexical_side`)."""
+
+
+class PostgresSource:
+    """:class:`_feedback.Source` over ``store_vectors``' word index; ``rows`` holds the first
+    pass's rows, then (after :meth:`candidates`) the texts the expansion terms found."""
+
+    def __init__(
+        self,
+        store: PostgresStore,
+        cur: Any,
+        op: SearchOp,
+        rows: list[dict[str, Any]],
+        candidates: list[rules.Candidate],
+        corpus: rules.Corpus,
+        ranking: rules.Ranking,
+        scope: Scope,
+        want: int,
+    ) -> None:
+        self.store, self.cur, self.op = store, cur, op
+        self.rows = rows
+        self.first = candidates
+        self.corpus, self.ranking, self.scope, self.want = corpus, ranking, scope, want
+
+    def documents(self, positions: list[int]) -> list[rules.Document]:
+        return [_pg_search._document(self.rows[at]["lm_text"] or "") for at in positions]
+
+    def frequencies(self, terms: list[str]) -> dict[str, int]:
+        words = {t: rules.forms(t) for t in terms}
+        counts = self.store.word_counts.count(self.cur, [w for ws in words.values() for w in ws])
+        documents = self.corpus.documents
+        return {t: min(sum(counts[w] for w in words[t]), documents) for t in terms}
+
+    def candidates(self, terms: list[str], fetch: list[str]) -> list[rules.Candidate]:
+        found: list[dict[str, Any]] = []
+        if fetch:
+            _, found = _pg_search._lexical_side(
+                self.store,
+                self.cur,
+                self.op,
+                fetch,
+                self.corpus,
+                self.ranking,
+                self.scope,
+                self.want,
+            )
+        seen = {_pg_search._row_id(r) for r in self.rows}
+        extra: list[dict[str, Any]] = []
+        for row in found:
+            if _pg_search._row_id(row) not in seen:
+                seen.add(_pg_search._row_id(row))
+                extra.append(row)
+        self.rows = self.rows + extra
+        words = _pg_search._term_words(terms)
+        kept = [
+            rules.Candidate(
+                c.item,
+                c.cosine,
+                _pg_search._analyzed(r["lm_text"] or "", words, r["lm_length"]),
+                c.thread,
+                c.time,
+                c.text,
+            )
+            for c, r in zip(self.first, self.rows)
+        ]
+        origin: dict[tuple[str, str], tuple[str | None, float | None]] = {}
+        if self.ranking.provenance:
+            origin = _pg_search._provenance(extra, times=self.ranking.recency_weight > 0)
+        return kept + [
+            rules.Candidate(
+                (r["prefix"], r["key"]),
+                _pg_search._cosine(r),
+                _pg_search._analyzed(r["lm_text"] or "", words, r["lm_length"]),
+                *origin.get((r["prefix"], r["key"]), (None, None)),
+                (r["prefix"], r["key"], r["field_name"]),
+            )
+            for r in extra
+        ]
+
+
+def rank(
+    source: PostgresSource,
+    terms: list[str],
+    *,
+    parts: bool,
+    similarity: rules.Similarity | None = None,
+) -> list[rules.Explanation]:
+    """:func:`_feedback.rank` over PostgreSQL (``source.rows`` then holds every candidate's
+    row); without ``parts``, the explanations lack the expansion and its share."""
+    return _feedback.rank(
+        source.first,
+        terms,
+        source.corpus,
+        source.ranking,
+        source,
+        parts=parts,
+        similarity=similarity,
+    )
