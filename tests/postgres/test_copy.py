@@ -74,7 +74,7 @@ def test_copy_both_ways_is_lossless(tmp_path: Path, pg_database: str) -> None:
             assert len(expected) == 34
             assert ranked(pg) == expected and ranked(back) == expected, query
             for store in stores:
-                store.ranking = Ranking()  # type: ignore[attr-defined]
+                store.ranking = Ranking(redundancy=0.3)  # type: ignore[attr-defined]
             scores = [score for score, _ in ranked(source)]
             marked_down += scores != [score for score, _ in expected]
             for store in (pg, back):
