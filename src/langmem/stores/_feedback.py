@@ -88,22 +88,13 @@ def feedback_positions(
     mass = sum(weights.values())
     if mass <= 0:
         return []
-    pairs = tuple(weights.items())
-    k1, b = ranking.k1, ranking.b
-    average = max(corpus.average_length, 1e-9)
+    score = rules._scorer(weights, corpus.average_length, ranking)
     disjoint = weights.keys().isdisjoint  # most candidates hold no query term
     best: dict[Any, float] = {}
     scores: list[float] = []
     for candidate in candidates:
         doc = candidate.document
-        raw = 0.0
-        if not disjoint(doc.terms):  # BM25 as ranking.bm25 computes it, the sum only
-            norm = k1 * (1.0 - b + b * doc.length / average)
-            get = doc.terms.get
-            for term, weight in pairs:
-                tf = get(term, 0)
-                if tf:
-                    raw += weight * tf * (k1 + 1.0) / (tf + norm)
+        raw = 0.0 if disjoint(doc.terms) else score(doc)[0]
         scores.append(raw)
         if raw > best.get(candidate.item, 0.0):
             best[candidate.item] = raw

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from langgraph.store.base import SearchOp
 
-from langmem.stores import _feedback, _pg_search
+from langmem.stores import _pg_search
 from langmem.stores import ranking as rules
 
 if TYPE_CHECKING:
@@ -93,23 +93,3 @@ class PostgresSource:
             )
             for r in extra
         ]
-
-
-def rank(
-    source: PostgresSource,
-    terms: list[str],
-    *,
-    parts: bool,
-    similarity: rules.Similarity | None = None,
-) -> list[rules.Explanation]:
-    """:func:`_feedback.rank` over PostgreSQL (``source.rows`` then holds every candidate's
-    row); without ``parts``, the explanations lack the expansion and its share."""
-    return _feedback.rank(
-        source.first,
-        terms,
-        source.corpus,
-        source.ranking,
-        source,
-        parts=parts,
-        similarity=similarity,
-    )

@@ -344,12 +344,14 @@ def _hybrid(
     ]
     similar = postgres_similarity(cur)
     if ranking.feedback and scope is not None:  # a second pass: see stores/_feedback.py
-        from langmem.stores import _pg_feedback
+        from langmem.stores import _feedback, _pg_feedback
 
         source = _pg_feedback.PostgresSource(
             store, cur, op, rows, candidates, corpus, ranking, scope, want
         )
-        ranked = _pg_feedback.rank(source, terms, parts=parts, similarity=similar)
+        ranked = _feedback.rank(
+            candidates, terms, corpus, ranking, source, parts=parts, similarity=similar
+        )
         rows = source.rows
     else:
         ranked = rules.rank(candidates, terms, corpus, ranking, similarity=similar)

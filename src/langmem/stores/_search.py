@@ -163,9 +163,14 @@ def _lexical_side(
     forms = term_forms(conn, terms, cache)
     documents = len(vectors)
     common = max(COMMON_SHARE * documents, COMMON_FLOOR)
-    frequencies = {t: min(sum(docs for _, docs in forms[t]), documents) for t in terms}
+    frequencies = term_frequencies(forms, terms, documents)
     search = {word: docs for t in terms for word, docs in forms[t] if docs <= common}
     return frequencies, lexical_rows(conn, search, vectors, allowed, want)
+
+
+def term_frequencies(forms: dict[str, Forms], terms: list[str], documents: int) -> dict[str, int]:
+    """How many texts hold each term (its stored forms' counts, capped at ``documents``)."""
+    return {t: min(sum(docs for _, docs in forms[t]), documents) for t in terms}
 
 
 def _provenance(

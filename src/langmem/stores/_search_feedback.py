@@ -52,8 +52,7 @@ class SqliteSource:
 
     def frequencies(self, terms: list[str]) -> dict[str, int]:
         forms = _search.term_forms(self.conn, terms, self.cache)
-        documents = len(self.vectors)
-        return {t: min(sum(docs for _, docs in forms[t]), documents) for t in terms}
+        return _search.term_frequencies(forms, terms, len(self.vectors))
 
     def candidates(self, terms: list[str], fetch: list[str]) -> list[rules.Candidate]:
         vectors = self.vectors

@@ -15,14 +15,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from langmem.stores import ranking as rules
+from langmem.stores._vectors import _vecdot
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from langmem.stores._vectors import VectorIndex
-
-
-_vecdot = getattr(np, "vecdot", None)  # numpy >= 2
 
 
 def cosine_matrix(vectors: NDArray[Any]) -> NDArray[np.float32]:
