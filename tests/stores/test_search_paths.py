@@ -103,7 +103,7 @@ def test_counting_only_query_terms_gives_the_bm25_of_the_whole_text() -> None:
 def test_a_text_without_a_stored_length_is_analyzed_whole() -> None:
     index = VectorIndex(2)
     index.add([(1, 1, "n", np.ones(2, dtype=np.float32).tobytes(), "Alice lives in Lisbon")])
-    (document,) = _search._documents(index, [1], ["alic", "liv"])
+    (document,) = _search._documents(index, [1], ["alic", "liv"], [0])
     assert document == rules.document("Alice lives in Lisbon")
 
 

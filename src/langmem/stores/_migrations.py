@@ -19,6 +19,10 @@ Tables (LangGraph's ``store``/``store_vectors`` shapes, plus what exact hybrid s
 - ``langmem_meta``: key/value facts about the file, such as the embedding model of the vectors
   and the analyzer that counted ``langmem_vectors.lm_length`` (each text's analyzed length for
   BM25, migration 5).
+- ``langmem_term_docs``: each word of the FTS5 index -> how many texts hold it (the same
+  numbers as ``langmem_fts_vocab``, kept in each write transaction; migration 6, see
+  ``langmem.stores._term_docs``), with ``langmem_removed_texts`` holding removed texts until
+  their words are counted out.
 - ``langmem_tasks``: the durable background task queue (``langmem.tasks``; its columns and
   contract are documented there).
 """
@@ -113,6 +117,14 @@ def _text_lengths(conn: sqlite3.Connection) -> None:
     migration(conn)
 
 
+def _term_document_counts(conn: sqlite3.Connection) -> None:
+    """Migration 6: ``langmem_term_docs``, each word's document count, kept by the writes
+    (``langmem.stores._term_docs``), filled for the texts already stored."""
+    from langmem.stores._term_docs import migration
+
+    migration(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     # 1: items, vectors, change log
     _statements(
@@ -158,6 +170,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     _task_queue,
     # each vector text's analyzed length (BM25 statistics read at load, not recomputed)
     _text_lengths,
+    # each word's document count (lexical IDF without walking FTS5 posting lists)
+    _term_document_counts,
 )
 
 

@@ -7,8 +7,8 @@ texts (unstemmed words, migration 3) and its ``fts5vocab`` table for document co
 term matches every stored word whose :func:`ranking.stem` is the term, looked up by equality
 (:func:`ranking.forms` lists the words that can have that stem). The cosines are computed
 beside the lexical side, on the store's worker thread (:mod:`._cosines`); of each
-candidate text only the query's terms are counted, with the analyzed length stored beside its
-vector (:func:`_documents`).
+candidate text only the query's terms are counted, in its words split when its row was added
+(:mod:`._words`), with the analyzed length stored beside its vector (:func:`_documents`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from langmem.stores import _cosines, _feedback
+from langmem.stores import _cosines, _feedback, _term_docs
 from langmem.stores import ranking as rules
 from langmem.stores._similarity import sqlite_similarity
 from langmem.stores._writes import chunks
@@ -68,16 +68,18 @@ def term_forms(
     known = cache if cache is not None else {}
     missing = [t for t in dict.fromkeys(terms) if t not in known]
     lookups = {word: term for term in missing for word in rules.forms(term)}
-    counts: dict[str, int] = {}
     words = list(lookups)
-    for chunk in chunks(words):
-        counts.update(
-            conn.execute(
-                "SELECT term, doc FROM langmem_fts_vocab"
-                f" WHERE term IN ({','.join('?' * len(chunk))})",
-                chunk,
-            ).fetchall()
-        )
+    counts = _term_docs.lookup(conn, words) if words else {}
+    if counts is None:  # the table is behind another writer's changes: FTS5's own counts
+        counts = {}
+        for chunk in chunks(words):
+            counts.update(
+                conn.execute(
+                    "SELECT term, doc FROM langmem_fts_vocab"
+                    f" WHERE term IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                ).fetchall()
+            )
     for term in missing:
         known[term] = []
     for word, term in lookups.items():
@@ -230,50 +232,31 @@ _UNTIMED: Origin = (None, None)
 
 
 def _documents(
-    vectors: VectorIndex,
-    vector_ids: list[int],
-    terms: list[str],
-    rows: list[int] | None = None,
+    vectors: VectorIndex, vector_ids: list[int], terms: list[str], rows: list[int]
 ) -> list[rules.Document]:
-    """What BM25 reads of each candidate text (``vector_ids``, at matrix ``rows`` when the
-    caller knows them): how often it holds each query term, and its analyzed length (stored
-    with its vector).
+    """What BM25 reads of each candidate text (``vector_ids``, at matrix ``rows``): how often
+    it holds each query term, and its analyzed length (stored with its vector).
 
     Only words that :func:`ranking.analyze` turns into a query term are counted (the other
     terms of a text are never read by :func:`ranking.rank`; :func:`ranking.forms` lists the
     words that stem to a term), so the scores are those of the whole :func:`ranking.document`.
-    A text where no term occurs as a substring holds none (a term is a prefix of every word it
-    stems): :data:`_NO_TERMS`, with nothing analyzed."""
-    if not terms:
+    Each text's words were split once, when its row was added (:mod:`._words`); a text that
+    holds no query term is :data:`_NO_TERMS`, with nothing analyzed."""
+    if not terms or not rows:
         return [_NO_TERMS] * len(vector_ids)
-    if rows is None:
-        rows = [vectors.row_of.get(vector_id, 0) for vector_id in vector_ids]
     # every word the analyzer turns into a query term (its forms, less stop words)
     term_of = {
         word: term for term in terms for word in rules.forms(term) if rules._term(word) == term
     }
-    lengths = vectors.lengths[rows].tolist() if rows else []
     out: list[rules.Document] = []
     add = out.append
-    fold, tokens = rules.fold, rules.tokens
-    for text, length in zip(vectors.texts(vector_ids), lengths):
-        folded = fold(text)
-        for term in terms:
-            if term in folded:
-                break
-        else:
-            add(_NO_TERMS)
-            continue
-        found = [word for word in tokens(text) if word in term_of]
-        if not found:
+    lengths = vectors.lengths[rows].tolist()
+    for at, (counts, length) in enumerate(zip(vectors.held(rows, term_of), lengths)):
+        if counts is None:
             add(_NO_TERMS)
         elif length < 0:  # no stored length (it is counted on the first ranked search)
-            add(rules.document(text))
+            add(rules.document(vectors.text(vector_ids[at])))
         else:
-            counts: dict[str, int] = {}
-            for word in found:
-                term = term_of[word]
-                counts[term] = counts.get(term, 0) + 1
             add(rules.Document(counts, length))
     return out
 

@@ -64,7 +64,7 @@ class SqliteSource:
         seen = set(self.rows)
         extra = [row for row in dict.fromkeys(found) if row not in seen]
         rows = self.rows + extra
-        documents = _search._documents(vectors, vectors.vector_ids[rows].tolist(), terms)
+        documents = _search._documents(vectors, vectors.vector_ids[rows].tolist(), terms, rows)
         kept = [
             rules.Candidate(c.item, c.cosine, doc, c.thread, c.time, c.text)
             for c, doc in zip(self.first, documents)

@@ -46,7 +46,16 @@ from langgraph.store.base import (
 
 from langmem.embeddings._default import embeddings_id
 from langmem.errors import ConfigurationError, IndexMismatchError
-from langmem.stores import _identity, _reads, _reembed, _search, _snapshot, _ttl, _writes
+from langmem.stores import (
+    _identity,
+    _reads,
+    _reembed,
+    _search,
+    _snapshot,
+    _term_docs,
+    _ttl,
+    _writes,
+)
 from langmem.stores._connection import connect, file_error
 from langmem.stores._search import Forms
 from langmem.stores._sync import sync_vectors
@@ -323,6 +332,7 @@ class SqliteStore(BaseStore):
                 self._conn.execute("BEGIN IMMEDIATE")
                 try:
                     yield self._conn
+                    _term_docs.fold(self._conn)  # word counts change with the texts
                     self._conn.execute("COMMIT")
                 except BaseException:
                     if self._conn.in_transaction:

@@ -8,7 +8,7 @@ are stored normalised and the query is normalised, so ``M @ q`` is the cosine.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any
@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from langmem.stores import ranking
+from langmem.stores._words import Words, split_missing
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 _SEPARATOR = "."
+_PER_ROW = ("lengths", "word_start", "word_count")  # per-row arrays beside the ids
 _DOCUMENTS_KEPT = 200_000
 _LOAD_CHUNK = 4096  # rows normalised at a time while loading (temporaries stay in cache)
 _vecdot = getattr(np, "vecdot", None)
@@ -54,6 +56,10 @@ class VectorIndex:
         self.alive: NDArray[np.bool_] = np.zeros(0, dtype=bool)
         # each row's analyzed text length (BM25), -1 while unknown (see ``total_length``)
         self.lengths: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+        # each row's words, split once (``_words``): where they start (-1: not split yet), count
+        self.words = Words()
+        self.word_start: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+        self.word_count: NDArray[np.int32] = np.zeros(0, dtype=np.int32)
         self.size = 0
         self.dead = 0
         self.row_of: dict[int, int] = {}
@@ -85,7 +91,7 @@ class VectorIndex:
         matrix = np.zeros((capacity, self.dims), dtype=np.float32)
         matrix[: self.size] = self.matrix[: self.size]
         self.matrix = matrix
-        for name in ("vector_ids", "item_ids", "namespace_ids", "alive", "lengths"):
+        for name in ("vector_ids", "item_ids", "namespace_ids", "alive", *_PER_ROW):
             old = getattr(self, name)
             new = np.zeros(capacity, dtype=old.dtype)
             new[: self.size] = old[: self.size]
@@ -137,6 +143,7 @@ class VectorIndex:
         self.item_ids[start:end] = item_ids
         self.namespace_ids[start:end] = [known[p] if p in known else namespace(p) for p in prefixes]
         self._texts.update(zip(vector_ids, texts))
+        self.word_start[start:end], self.word_count[start:end] = self.words.add(texts)
         self.row_of.update(zip(vector_ids, range(start, end)))
         lengths = [-1 if n is None else n for n in rest[0]] if rest else [-1] * len(batch)
         self.lengths[start:end] = lengths
@@ -213,6 +220,8 @@ class VectorIndex:
         self.namespace_ids = saved.namespace_ids
         self.lengths = saved.lengths
         self.size = len(saved.vector_ids)
+        self.word_start = np.full(self.size, -1, dtype=np.int64)  # split when first needed
+        self.word_count = np.zeros(self.size, dtype=np.int32)
         self.alive = np.ones(self.size, dtype=bool)
         self.row_of = dict(zip(saved.vector_ids.tolist(), range(self.size)))
         unknown = saved.lengths < 0
@@ -240,6 +249,17 @@ class VectorIndex:
             texts=b"".join(encoded),
         )
 
+    def held(self, rows: list[int], term_of: Mapping[str, str]) -> list[dict[str, int] | None]:
+        """For each of ``rows``, term -> how many of its text's words ``term_of`` maps to that
+        term (``None``: none); see :meth:`Words.held`."""
+        picked = np.asarray(rows, dtype=np.intp)
+        start, count = self.word_start, self.word_count
+        split_missing(start, count, picked, self._row_texts, self.words)
+        return self.words.held(start[picked], count[picked], term_of)
+
+    def _row_texts(self, rows: list[int]) -> list[str]:
+        return self.texts(self.vector_ids[rows].tolist())
+
     def document(self, vector_id: int) -> ranking.Document:
         """The analyzed text of a row (computed once, kept while the row lives)."""
         found = self.documents.get(vector_id)
@@ -255,9 +275,12 @@ class VectorIndex:
         keep = np.flatnonzero(self.alive[: self.size])
         count = len(keep)
         self.matrix[:count] = self.matrix[keep]
-        for name in ("vector_ids", "item_ids", "namespace_ids", "lengths"):
+        for name in ("vector_ids", "item_ids", "namespace_ids", *_PER_ROW):
             array = getattr(self, name)
             array[:count] = array[keep]
+        self.word_start[:count] = self.words.compacted(
+            self.word_start[:count], self.word_count[:count]
+        )
         self.alive[:count] = True
         self.alive[count:] = False
         self.size, self.dead = count, 0

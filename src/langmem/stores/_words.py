@@ -1,0 +1,142 @@
+"""The words of each text in the vector matrix, split once, for counting a query's terms in them.
+
+A ranked search counts, in each of its ~100 candidate texts, how often the text holds each query
+term (BM25's ``tf``). Splitting every candidate text into words again on each search was a fifth
+of a search's time, so each row's words (:func:`ranking.tokens`, as the search counted them) are
+split once, when the row is added, and kept as integer ids in one flat array: row ``r`` holds
+``ids[start[r] : start[r] + count[r]]``. A search then finds the query's words in all its
+candidates with a few array operations (:meth:`Words.held`).
+
+Rows installed from a saved matrix (``_snapshot``) are split when a search first needs them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from langmem.stores import ranking
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+
+    from numpy.typing import NDArray
+
+
+class Words:
+    """Each matrix row's words, as ids into one vocabulary (the rows' start and count arrays
+    are the matrix's: :class:`~langmem.stores._vectors.VectorIndex` keeps them in row order).
+
+    Example:
+        >>> words = Words()
+        >>> start, count = words.add(["Alice lives", "Bob"])
+        >>> start.tolist(), count.tolist()
+        ([0, 2], [2, 1])
+        >>> words.held(np.array([0, 2]), np.array([2, 1]), {"alice": "alic", "bob": "bob"})
+        [{'alic': 1}, {'bob': 1}]
+    """
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
+        self._words: list[str] = []
+        self._flat: NDArray[np.int32] = np.zeros(0, dtype=np.int32)
+        self._used = 0
+
+    def add(self, texts: Iterable[str]) -> tuple[NDArray[np.int64], NDArray[np.int32]]:
+        """Split ``texts`` and keep their words; returns each one's start and word count."""
+        ids = self._ids
+        listed = self._words
+        flat: list[int] = []
+        counts: list[int] = []
+        for text in texts:
+            words = ranking.tokens(text)
+            counts.append(len(words))
+            for word in words:
+                found = ids.get(word)
+                if found is None:
+                    found = ids[word] = len(listed)
+                    listed.append(word)
+                flat.append(found)
+        count = np.asarray(counts, dtype=np.int32)
+        start = np.empty(len(counts), dtype=np.int64)
+        if len(counts):
+            start[0] = self._used
+            np.cumsum(count[:-1], out=start[1:])
+            start[1:] += self._used
+        self._append(np.asarray(flat, dtype=np.int32))
+        return start, count
+
+    def _append(self, ids: NDArray[np.int32]) -> None:
+        need = self._used + len(ids)
+        if need > len(self._flat):
+            grown = np.zeros(max(need, 2 * len(self._flat), 4096), dtype=np.int32)
+            grown[: self._used] = self._flat[: self._used]
+            self._flat = grown
+        self._flat[self._used : need] = ids
+        self._used = need
+
+    def held(
+        self, start: NDArray[np.int64], count: NDArray[np.int32], term_of: Mapping[str, str]
+    ) -> list[dict[str, int] | None]:
+        """For each row (its ``start`` and ``count``), term -> how many of its words
+        ``term_of`` maps to that term, in the order they occur; ``None`` for a row with none."""
+        out: list[dict[str, int] | None] = [None] * len(start)
+        wanted = {self._ids[w]: t for w, t in term_of.items() if w in self._ids}
+        total = int(count.sum())
+        if not wanted or not total:
+            return out
+        ends = np.cumsum(count)
+        positions = np.arange(total) + np.repeat(start - (ends - count), count)
+        ids = self._flat[positions]
+        keys = np.array(sorted(wanted), dtype=np.int32)
+        # each word's place among the sorted keys: a hit where the key there is the word
+        hit = np.flatnonzero(keys[np.searchsorted(keys, ids) % len(keys)] == ids)
+        if not len(hit):
+            return out
+        owners = (np.searchsorted(ends, hit, side="right")).tolist()
+        for owner, found in zip(owners, ids[hit].tolist()):
+            counts = out[owner]
+            if counts is None:
+                counts = out[owner] = {}
+            term = wanted[found]
+            counts[term] = counts.get(term, 0) + 1
+        return out
+
+    def compacted(self, start: NDArray[np.int64], count: NDArray[np.int32]) -> NDArray[np.int64]:
+        """Keep only the words of the given rows (the live ones; ``start`` -1 for rows not
+        split yet); returns their new starts. Words no row holds any more are forgotten."""
+        known = start >= 0
+        total = int(count[known].sum())
+        ends = np.cumsum(np.where(known, count, 0))
+        lengths = np.where(known, count, 0)
+        positions = np.arange(total) + np.repeat(
+            start[known] - (ends - lengths)[known], count[known]
+        )
+        kept = self._flat[positions]
+        used, remap = np.unique(kept, return_inverse=True)
+        self._words = [self._words[i] for i in used.tolist()]
+        self._ids = {word: i for i, word in enumerate(self._words)}
+        self._flat = remap.astype(np.int32)
+        self._used = len(self._flat)
+        moved = np.full(len(start), -1, dtype=np.int64)
+        moved[known] = (ends - lengths)[known]
+        return moved
+
+
+def split_missing(
+    start: NDArray[np.int64],
+    count: NDArray[np.int32],
+    rows: NDArray[np.intp],
+    texts: Callable[[list[int]], list[str]],
+    words: Words,
+) -> None:
+    """Split the texts of ``rows`` not split yet (``start`` -1), in place (``texts``: the
+    texts of rows)."""
+    missing = rows[start[rows] < 0]
+    if not len(missing):
+        return
+    missing = np.unique(missing)
+    begun, counted = words.add(texts(missing.tolist()))
+    start[missing] = begun
+    count[missing] = counted
