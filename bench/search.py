@@ -12,7 +12,13 @@ numpy top 10 (exact search), and prints baseline/ours ratios. The machine's load
 printed with every table: wall times on a loaded machine are inflated, CPU times less.
 Targets: p50 <= 1 ms at 10k and <= 10 ms at 100k.
 
-    python bench/search.py [--sizes 10000 100000]
+``--baseline REF`` also runs the same measurements on ``src/`` of git ``REF`` (e.g. ``main``,
+extracted to a temporary folder, in a subprocess, just before ours at each size so both see
+the same machine load) and prints them side by side: p50/p95 wall and CPU per search, hybrid
+and dense only, and the write throughput of loading the store (items per second of
+``batch`` puts of 2,000 items, embedding excluded).
+
+    python bench/search.py [--sizes 10000 100000] [--baseline main] [--ours-only]
 """
 
 from __future__ import annotations
@@ -20,9 +26,11 @@ from __future__ import annotations
 import argparse
 import functools
 import gc
+import json
 import os
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -175,7 +183,7 @@ def langgraph_sqlite(path: Path, embed: Embeddings) -> BaseStore | None:
     return store
 
 
-def run(n: int, folder: Path) -> tuple[list[Row], dict[str, float]]:
+def run(n: int, folder: Path, *, others: bool = True) -> tuple[list[Row], dict[str, float]]:
     queries_n = 200
     texts, queries, vectors = corpus(n, queries_n)
     table = dict(zip(texts + queries, vectors))
@@ -207,6 +215,8 @@ def run(n: int, folder: Path) -> tuple[list[Row], dict[str, float]]:
     ours.close()
     dense.close()
     gc.collect()
+    if not others:
+        return rows, stages
 
     few = queries[: 5 if n >= 100_000 else 20]
     rows.append(in_memory(texts, few, index))
@@ -220,9 +230,46 @@ def run(n: int, folder: Path) -> tuple[list[Row], dict[str, float]]:
     return rows, stages
 
 
+def baseline(ref: str, n: int, folder: Path) -> list[Row]:
+    """The hybrid and dense rows of this bench run on ``src/`` of git ``ref`` (a subprocess)."""
+    repo = Path(__file__).resolve().parent.parent
+    code = folder / "baseline"
+    if not code.exists():
+        code.mkdir()
+        archive = subprocess.run(
+            ["git", "-C", str(repo), "archive", ref, "src"], check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(code)], input=archive, check=True)
+    out = folder / f"baseline-{n}.json"
+    env = dict(os.environ, PYTHONPATH=str(code / "src"))
+    command = [sys.executable, __file__, "--sizes", str(n), "--ours-only", "--json", str(out)]
+    subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
+    return [tuple(row) for row in json.loads(out.read_text())]  # type: ignore[misc]
+
+
+def side_by_side(ref: str, n: int, theirs: list[Row], ours: list[Row]) -> None:
+    print(f"  {ref} (baseline) against this tree, same machine, run one after the other:")
+    print(f"  {'':<36}{'p50 ms':>8}{'p95 ms':>8}{'cpu ms':>8}   {'ratio p50':>9}{'ratio cpu':>10}")
+    for (name, p50, p95, _, cpu, _), (_, p50b, p95b, _, cpub, _) in zip(theirs, ours):
+        short = name.replace("langmem SqliteStore ", "")
+        print(f"  {ref + ' ' + short:<36}{p50:>8.3f}{p95:>8.3f}{cpu:>8.3f}")
+        print(
+            f"  {'this tree ' + short:<36}{p50b:>8.3f}{p95b:>8.3f}{cpub:>8.3f}"
+            f"   {p50 / p50b:>8.2f}x{cpu / cpub:>9.2f}x"
+        )
+    rate, mine = n / theirs[0][3], n / ours[0][3]
+    print(
+        f"  writes (loading {n:,} items in batches of 2,000): {ref} {rate:,.0f} items/s,"
+        f" this tree {mine:,.0f} items/s ({mine / rate:.2f}x)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--baseline", help="git ref whose src/ to measure beside this tree")
+    parser.add_argument("--ours-only", action="store_true", help="skip LangGraph's stores (faster)")
+    parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)  # rows, for --baseline
     args = parser.parse_args()
     targets = {10_000: 1.0, 100_000: 10.0}
     all_ok = True
@@ -230,8 +277,12 @@ def main() -> None:
         for n in args.sizes:
             print(f"search, {n:,} items x {DIMS} dims, limit 10 ({os.cpu_count()} cores):")
             before = os.getloadavg()[0]
-            rows, stages = run(n, Path(tmp))
+            theirs = baseline(args.baseline, n, Path(tmp)) if args.baseline else None
+            rows, stages = run(n, Path(tmp), others=not (args.ours_only or args.json))
             after = os.getloadavg()[0]
+            if args.json is not None:
+                args.json.write_text(json.dumps(rows))
+                return
             print(f"  load average (1 min) {before:.2f} before, {after:.2f} after this table")
             ours_p50 = rows[0][1]
             header = f"{'p50 ms':>9}{'p95 ms':>9}{'cpu ms':>8}{'proc ms':>9}{'load s':>8}"
@@ -249,6 +300,8 @@ def main() -> None:
             for stage, micros in stages.items():
                 label = f"  of which {stage.split(NESTED)[-1]}" if NESTED in stage else stage
                 print(f"    {label:<50}{micros:>8.1f}")
+            if theirs is not None:
+                side_by_side(args.baseline, n, theirs, rows)
             target = targets.get(n)
             if target is not None:
                 ok = ours_p50 <= target

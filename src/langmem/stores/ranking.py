@@ -134,6 +134,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
@@ -552,37 +553,47 @@ def _scored(
         weights = {t: w * term_weights.get(t, 1.0) for t, w in weights.items()}
     score = _scorer(weights, corpus.average_length, ranking)
     disjoint = weights.keys().isdisjoint  # most candidates hold no query term: skip BM25
-    texts: list[_Text] = []
-    add = texts.append
+    alpha = ranking.dense_weight
+    rest = 1.0 - alpha
+    best: dict[Any, _Part] = {}
+    items: dict[Any, Candidate] = {}  # each item's best text's candidate (same thread, time)
     matched: dict[str, int]
     if ranking.fusion == "absolute":  # both sides known per text: one pass
         full = sum(weights.values())
         for candidate in candidates:
+            # min(max(cosine, 0), 1) and min(bm25 / full, 1) as comparisons: the same values
+            cosine = candidate.cosine
+            dense = 0.0 if cosine < 0.0 else cosine
+            if dense > 1.0:
+                dense = 1.0
             doc = candidate.document
             if disjoint(doc.terms):
                 raw, matched, lexical = 0.0, {}, 0.0
             else:
                 raw, matched = score(doc)
-                lexical = min(raw / full, 1.0) if full > 0 else 0.0
-            add((candidate, raw, matched, min(max(candidate.cosine, 0.0), 1.0), lexical))
+                lexical = raw / full if full > 0 else 0.0
+                if lexical > 1.0:
+                    lexical = 1.0
+            base = alpha * dense + rest * lexical
+            item = candidate.item
+            seen = best.get(item)
+            if seen is None or (base, cosine) > (seen[0], seen[1]):
+                best[item] = (base, cosine, dense, raw, lexical, matched)
+                items[item] = candidate
     else:
+        texts: list[_Text] = []
         for candidate in candidates:
             doc = candidate.document
             raw, matched = (0.0, {}) if disjoint(doc.terms) else score(doc)
-            add((candidate, raw, matched, 0.0, 0.0))
-        texts = _normalised(texts, ranking)
-    alpha = ranking.dense_weight
-    rest = 1.0 - alpha
-    best: dict[Any, _Part] = {}
-    items: dict[Any, Candidate] = {}  # each item's best text's candidate (same thread, time)
-    for candidate, raw, matched, dense, lexical in texts:
-        cosine = candidate.cosine
-        base = alpha * dense + rest * lexical
-        item = candidate.item
-        seen = best.get(item)
-        if seen is None or (base, cosine) > (seen[0], seen[1]):
-            best[item] = (base, cosine, dense, raw, lexical, matched)
-            items[item] = candidate
+            texts.append((candidate, raw, matched, 0.0, 0.0))
+        for candidate, raw, matched, dense, lexical in _normalised(texts, ranking):
+            cosine = candidate.cosine
+            base = alpha * dense + rest * lexical
+            item = candidate.item
+            seen = best.get(item)
+            if seen is None or (base, cosine) > (seen[0], seen[1]):
+                best[item] = (base, cosine, dense, raw, lexical, matched)
+                items[item] = candidate
     threaded = ranking.thread_boost > 0 and any(c.thread is not None for c in items.values())
     scored: list[_Scored]
     if threaded or ranking.recency_weight > 0:
@@ -669,8 +680,8 @@ def _reciprocal(values: Sequence[float], k: float, absent: float | None) -> list
     return [0.0 if v == absent else (k + 1.0) / (k + first[v]) for v in values]
 
 
-def _by_score(entry: _Scored) -> tuple[float, float]:
-    return entry[0], entry[1]
+_by_score: Callable[[_Scored], tuple[float, float]] = itemgetter(0, 1)
+"""The sort key of scored items: score, then cosine."""
 
 
 def candidates_by_item(
