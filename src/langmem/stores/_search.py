@@ -3,12 +3,15 @@
 Pure functions over a SQLite connection and the store's :class:`VectorIndex`; the store decides
 which rows are allowed (namespace, filter) and turns the ranked item ids into results. The
 dense side is exact (every allowed row's cosine); the lexical side reads the FTS5 index of the
-texts (unstemmed words, migration 3) and its ``fts5vocab`` table for document counts: a query
-term matches every stored word whose :func:`ranking.stem` is the term, looked up by equality
-(:func:`ranking.forms` lists the words that can have that stem). The cosines are computed
-beside the lexical side, on the store's worker thread (:mod:`._cosines`); of each
-candidate text only the query's terms are counted, in its words split when its row was added
-(:mod:`._words`), with the analyzed length stored beside its vector (:func:`_documents`).
+texts (unstemmed words, migration 3) for the texts holding a query's words, and each word's
+document count from ``langmem_term_docs`` (kept by the writes, the same numbers as FTS5's
+``fts5vocab``, which is read instead while the table lags another writer: see
+:mod:`._term_docs`): a query term matches every stored word whose :func:`ranking.stem` is the
+term, looked up by equality (:func:`ranking.forms` lists the words that can have that stem).
+The cosines are computed beside the lexical side, on the store's worker thread
+(:mod:`._cosines`); of each candidate text only the query's terms are counted, in its words
+split once (:mod:`._words`), with the analyzed length stored beside its vector
+(:func:`_documents`).
 """
 
 from __future__ import annotations

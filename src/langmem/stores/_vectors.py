@@ -110,14 +110,16 @@ class VectorIndex:
         """Make room for ``extra`` more rows at once (a first load knows its row count)."""
         self._grow(extra)
 
-    def add(self, rows: Iterable[Sequence[Any]]) -> None:
+    def add(self, rows: Iterable[Sequence[Any]], *, split: bool = True) -> None:
         """Add (or replace) rows: ``(vector_id, item_id, prefix, float32 bytes, text)``, plus
-        optionally the text's analyzed length (:func:`ranking.length`; ``None``: unknown)."""
+        optionally the text's analyzed length (:func:`ranking.length`; ``None``: unknown).
+        ``split``: split their words now (else when a search first needs them: a first load
+        of 100k rows would take twice as long)."""
         iterator = iter(rows)
         while batch := list(islice(iterator, _LOAD_CHUNK)):
-            self._add(batch)
+            self._add(batch, split)
 
-    def _add(self, batch: list[Sequence[Any]]) -> None:
+    def _add(self, batch: list[Sequence[Any]], split: bool) -> None:
         if self.row_of:
             replaced = [row[0] for row in batch if row[0] in self.row_of]
             if replaced:
@@ -143,7 +145,11 @@ class VectorIndex:
         self.item_ids[start:end] = item_ids
         self.namespace_ids[start:end] = [known[p] if p in known else namespace(p) for p in prefixes]
         self._texts.update(zip(vector_ids, texts))
-        self.word_start[start:end], self.word_count[start:end] = self.words.add(texts)
+        if split:
+            self.word_start[start:end], self.word_count[start:end] = self.words.add(texts)
+        else:
+            self.word_start[start:end] = -1
+            self.word_count[start:end] = 0
         self.row_of.update(zip(vector_ids, range(start, end)))
         lengths = [-1 if n is None else n for n in rest[0]] if rest else [-1] * len(batch)
         self.lengths[start:end] = lengths
