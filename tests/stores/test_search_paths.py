@@ -10,6 +10,7 @@ computation, to the last bit.
 from __future__ import annotations
 
 import random
+import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
@@ -201,3 +202,43 @@ def test_recency_asked_after_a_search_without_it_reads_every_time(tmp_path: Path
         fresh.restore(items)
         assert explained(fresh) == after
     assert sum(1 for _, _, boost in after if boost > 0) == 30
+
+
+def test_provenance_reads_threaded_items_through_their_index_or_without_it(
+    tmp_path: Path,
+) -> None:
+    """Only items whose value names a ``thread_id`` are read for provenance (a partial index);
+    a file without that index (dropped, say) gives the same boosts by reading every value."""
+    index: Any = {"dims": 32, "embed": HashingEmbeddings(32), "fields": ["text"]}
+    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    values: list[dict[str, Any]] = []
+    for i in range(40):
+        value: dict[str, Any] = {"text": f"tea walk note {i}"}
+        if i % 3 == 0:
+            value["thread_id"] = f"t{i % 2}"
+        elif i % 3 == 1:
+            value["meta"] = {"thread_id": "nested, not a thread"}
+        values.append(value)
+    items = [
+        Item(
+            namespace=("n",),
+            key=f"k{i}",
+            value=value,
+            created_at=start + timedelta(seconds=20 * i),
+            updated_at=start + timedelta(seconds=20 * i),
+        )
+        for i, value in enumerate(values)
+    ]
+    path = tmp_path / "s.sqlite"
+    with SqliteStore(path, index=index) as store:
+        store.restore(items)
+        with_index = store.explain(("n",), "tea walk", limit=40)
+    conn = sqlite3.connect(path)
+    conn.execute("DROP INDEX langmem_items_threaded")
+    conn.commit()
+    conn.close()
+    with SqliteStore(path, index=index) as store:
+        without = store.explain(("n",), "tea walk", limit=40)
+    assert [(hit.key, why) for hit, why in with_index] == [(hit.key, why) for hit, why in without]
+    boosted = {hit.key for hit, why in with_index if why.thread > 0}
+    assert boosted and all(int(key[1:]) % 3 == 0 for key in boosted)

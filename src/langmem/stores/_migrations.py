@@ -23,6 +23,8 @@ Tables (LangGraph's ``store``/``store_vectors`` shapes, plus what exact hybrid s
   numbers as ``langmem_fts_vocab``, kept in each write transaction; migration 6, see
   ``langmem.stores._term_docs``), with ``langmem_removed_texts`` holding removed texts until
   their words are counted out.
+- ``langmem_items_threaded``: a partial index of the items whose value names a ``thread_id``
+  (migration 7), so a ranked search reads the provenance of those items only.
 - ``langmem_tasks``: the durable background task queue (``langmem.tasks``; its columns and
   contract are documented there).
 """
@@ -125,6 +127,14 @@ def _term_document_counts(conn: sqlite3.Connection) -> None:
     migration(conn)
 
 
+def _threaded_items(conn: sqlite3.Connection) -> None:
+    """Migration 7: a partial index of the items whose value names a ``thread_id``, so a ranked
+    search reads the thread and time of those items only (``langmem.stores._search``)."""
+    from langmem.stores._search import THREADED
+
+    conn.execute(f"CREATE INDEX langmem_items_threaded ON langmem_items (id) WHERE {THREADED}")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     # 1: items, vectors, change log
     _statements(
@@ -172,6 +182,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     _text_lengths,
     # each word's document count (lexical IDF without walking FTS5 posting lists)
     _term_document_counts,
+    # the items that name a thread_id (provenance reads only them)
+    _threaded_items,
 )
 
 

@@ -55,6 +55,9 @@ never escapes a letter or ``_`` in a key, so a value without the quoted name has
 the cheap ``instr`` spares parsing it (json_extract costs ~6 us a value, most of a search's
 provenance)."""
 
+THREADED = "instr(value, '\"thread_id\"') > 0"
+"""Items whose value names a ``thread_id`` (the condition of their partial index)."""
+
 _NO_TERMS = rules.Document({}, 0)
 """The analyzed text of any text that holds none of the query's terms, as far as BM25 can
 tell: it reads only the counts of the query's terms, so such a text scores 0 whatever its
@@ -183,7 +186,10 @@ def _provenance(
 ) -> Origins:
     """Item id -> (``thread_id``, ``created_at`` as Unix seconds) from the items' values (the
     time only for items with a thread, unless ``times``: every item's). ``cache``: the
-    store's, for the current snapshot (items read once are not read again)."""
+    store's, for the current snapshot (items read once are not read again).
+
+    Without ``times`` only items whose value names a ``thread_id`` are read, found through
+    the partial index of those items (migration 7): the others cost an index probe each."""
     known: Origins = {} if cache is None else cache
     if times:  # items without a thread were cached without their time
         missing = [item for item in items if known.get(item, _UNTIMED) is _UNTIMED]
@@ -192,43 +198,43 @@ def _provenance(
     if len(known) + len(missing) > _ORIGINS_KEPT:
         known.clear()
         missing = items
-    # the times (two more fields of each value) only when asked or likely to be needed
-    sql = _ORIGINS if times or _threads_seen[0] else _THREADS
-    threaded: list[int] = []
+    sql = _ORIGINS if times else _THREADED
     for chunk in chunks(missing):
-        for item, thread, *stamps in conn.execute(sql.format(",".join("?" * len(chunk))), chunk):
+        try:
+            found = conn.execute(sql.format(",".join("?" * len(chunk))), chunk).fetchall()
+        except sqlite3.OperationalError:  # a file without the index: read every value
+            found = conn.execute(_ORIGINS.format(",".join("?" * len(chunk))), chunk).fetchall()
+        for item, thread, *stamps in found:
             if thread is not None:
-                threaded.append(item)
-                if stamps:
-                    known[item] = (str(thread), _seconds(*stamps))
+                known[item] = (str(thread), _seconds(*stamps))
             elif times:
                 known[item] = (None, _seconds(*stamps))
             else:  # parsing the time is most of the cost: only when asked
                 known[item] = _UNTIMED
-    if missing:
-        _threads_seen[0] = bool(threaded)
-    if sql is _THREADS:
-        for chunk in chunks(threaded):  # their times, after all
-            for item, thread, *stamps in conn.execute(
-                _ORIGINS.format(",".join("?" * len(chunk))), chunk
-            ):
-                known[item] = (None if thread is None else str(thread), _seconds(*stamps))
+        if not times:
+            for item in chunk:  # no thread named in its value (or no such item)
+                known.setdefault(item, _UNTIMED)
     out: Origins = {}
     for item in items:
-        found = known.get(item)
-        if found is not None and found is not _UNTIMED and (found[0] is not None or times):
-            out[item] = found
+        found_origin = known.get(item)
+        if (
+            found_origin is not None
+            and found_origin is not _UNTIMED
+            and (found_origin[0] is not None or times)
+        ):
+            out[item] = found_origin
     return out
 
 
-_THREADS = f"SELECT id, {_FIELD.format('thread_id')} FROM langmem_items WHERE id IN ({{}})"
 _ORIGINS = (
     f"SELECT id, {_FIELD.format('thread_id')}, {_FIELD.format('created_at')}, created_at"
     " FROM langmem_items WHERE id IN ({})"
 )
-_threads_seen = [False]
-"""Whether the last items read had a thread: then their times are read with them (one
-statement), else only threads are (a third cheaper), and the times of any threaded item after."""
+_THREADED = (
+    f"SELECT id, json_extract(value, '$.thread_id'), {_FIELD.format('created_at')}, created_at"
+    f" FROM langmem_items INDEXED BY langmem_items_threaded WHERE {THREADED} AND id IN ({{}})"
+)
+"""The origins of the items whose value names a ``thread_id`` (the partial index's rows)."""
 
 _UNTIMED: Origin = (None, None)
 """The cached origin of an item without a thread whose time was not read (this very object)."""
