@@ -3,8 +3,9 @@
 Loading 100k vector rows from SQLite costs a new process about a third of a second (a Python
 object per row and column); reading the same rows as a few arrays from one file costs a tenth of
 that. So a handle that loaded a large matrix from SQLite writes what it loaded (normalised
-vectors, ids, namespaces, text lengths and texts) to ``<store file>-lmmatrix``; the next process
-reads that file, then applies the change log after it, as a running process does.
+vectors, ids, namespaces, text lengths, texts and their words split by ``_words``) to
+``<store file>-lmmatrix``; the next process reads that file, then applies the change log after
+it, as a running process does.
 
 The file is a cache, never the truth: it is used only when, inside the reading transaction, the
 random token it carries equals the one recorded in ``langmem_meta`` when it was written (so a
@@ -39,7 +40,7 @@ MIN_ROWS = 20_000
 """Stores with fewer texts are not cached (SQLite loads them in a few tens of milliseconds)."""
 STALE_SHARE = 0.25
 """A cache that needed more changes than this share of its rows is written again."""
-_MAGIC = b"LMMATRX1"
+_MAGIC = b"LMMATRX2"  # 2: with each text's words (``_words``)
 _ALIGN = 64  # the matrix starts on a cache line (a file that can be mapped as it is)
 _OFF = frozenset({"0", "false", "no", "off", "none", "disabled"})
 
@@ -106,7 +107,9 @@ def _arrays(stream: IO[bytes], header: dict[str, Any], start: int, dims: int) ->
     rows = int(header["rows"])
     matrix_bytes = rows * dims * 4
     text_bytes = int(header["text_bytes"])
+    words, vocabulary_bytes = int(header["words"]), int(header["vocabulary_bytes"])
     total = start + matrix_bytes + rows * (8 + 8 + 4 + 8) + (rows + 1) * 8 + text_bytes
+    total += rows * 4 + words * 4 + vocabulary_bytes
     if os.fstat(stream.fileno()).st_size != total:
         raise ValueError("truncated matrix cache")
     stream.seek(start)
@@ -120,15 +123,27 @@ def _arrays(stream: IO[bytes], header: dict[str, Any], start: int, dims: int) ->
         return array
 
     matrix = read(np.float32, (rows, dims))
+    vector_ids = read(np.int64, rows)
+    item_ids = read(np.int64, rows)
+    namespace_ids = read(np.int32, rows)
+    lengths = read(np.int64, rows)
+    offsets = read(np.int64, rows + 1)
+    texts = stream.read(text_bytes)
+    word_counts = read(np.int32, rows)
+    word_ids = read(np.int32, words)
+    vocabulary = stream.read(vocabulary_bytes).decode("utf-8")
     return Saved(
         prefixes=list(header["prefixes"]),
-        vector_ids=read(np.int64, rows),
-        item_ids=read(np.int64, rows),
-        namespace_ids=read(np.int32, rows),
-        lengths=read(np.int64, rows),
-        offsets=read(np.int64, rows + 1),
+        vector_ids=vector_ids,
+        item_ids=item_ids,
+        namespace_ids=namespace_ids,
+        lengths=lengths,
+        offsets=offsets,
         matrix=matrix,
-        texts=stream.read(text_bytes),
+        texts=texts,
+        word_counts=word_counts,
+        word_ids=word_ids,
+        vocabulary=vocabulary.split("\n") if vocabulary else [],  # words hold no whitespace
     )
 
 
@@ -145,6 +160,7 @@ def save(conn: sqlite3.Connection, vectors: VectorIndex, path: Path, seq: int) -
     if not _record(conn, token, path):
         return False
     saved = vectors.saved()
+    vocabulary = "\n".join(saved.vocabulary).encode("utf-8")
     header = {
         "token": token,
         "seq": seq,
@@ -154,6 +170,8 @@ def save(conn: sqlite3.Connection, vectors: VectorIndex, path: Path, seq: int) -
         "rows": len(saved.vector_ids),
         "prefixes": saved.prefixes,
         "text_bytes": len(saved.texts),
+        "words": len(saved.word_ids),
+        "vocabulary_bytes": len(vocabulary),
     }
     encoded = json.dumps(header).encode("utf-8")
     temporary = path.with_name(f"{path.name}.{token}.tmp")
@@ -171,6 +189,9 @@ def save(conn: sqlite3.Connection, vectors: VectorIndex, path: Path, seq: int) -
             ):
                 stream.write(np.ascontiguousarray(array).data)
             stream.write(saved.texts)
+            stream.write(np.ascontiguousarray(saved.word_counts, dtype=np.int32).data)
+            stream.write(np.ascontiguousarray(saved.word_ids, dtype=np.int32).data)
+            stream.write(vocabulary)
         os.replace(temporary, path)
     except OSError as exc:
         logger.debug("langmem: cannot write the matrix cache %s: %s", path, exc)

@@ -15,10 +15,6 @@ from langmem.stores import _lengths
 from langmem.stores._vectors import VectorIndex
 from langmem.stores._writes import chunks
 
-SPLIT_ON_LOAD = 50_000
-"""A first load of at most this many rows splits their words at once (50k texts: about 0.2 s);
-larger ones leave it to the searches that need them (see ``_words``)."""
-
 # two scalar subqueries: each is one B-tree seek, whereas ``SELECT MIN(seq), MAX(seq)`` in one
 # aggregate makes SQLite scan the whole log (0.6 ms per search at 10k rows)
 _BOUNDS = "SELECT (SELECT MIN(seq) FROM langmem_changes), (SELECT MAX(seq) FROM langmem_changes)"
@@ -42,10 +38,8 @@ def sync_vectors(conn: sqlite3.Connection, vectors: VectorIndex, last_seq: int) 
     if last_seq == 0 or low > last_seq + 1:
         # first load, or this process fell behind the pruned log: load everything
         vectors.clear()
-        count = conn.execute("SELECT COUNT(*) FROM langmem_vectors").fetchone()[0]
-        vectors.reserve(count)
-        # each text's words split now, or for a large file when a search first needs them
-        vectors.add(conn.execute(rows), split=count <= SPLIT_ON_LOAD)
+        vectors.reserve(conn.execute("SELECT COUNT(*) FROM langmem_vectors").fetchone()[0])
+        vectors.add(conn.execute(rows))
         return int(high)
     net: dict[int, int] = {}
     for vector_id, added in conn.execute(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from langmem.stores import ranking
-from langmem.stores._words import Words, split_missing
+from langmem.stores._words import Words
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -56,7 +56,7 @@ class VectorIndex:
         self.alive: NDArray[np.bool_] = np.zeros(0, dtype=bool)
         # each row's analyzed text length (BM25), -1 while unknown (see ``total_length``)
         self.lengths: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
-        # each row's words, split once (``_words``): where they start (-1: not split yet), count
+        # each row's words, split once (``_words``): where they start, how many
         self.words = Words()
         self.word_start: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
         self.word_count: NDArray[np.int32] = np.zeros(0, dtype=np.int32)
@@ -110,16 +110,14 @@ class VectorIndex:
         """Make room for ``extra`` more rows at once (a first load knows its row count)."""
         self._grow(extra)
 
-    def add(self, rows: Iterable[Sequence[Any]], *, split: bool = True) -> None:
+    def add(self, rows: Iterable[Sequence[Any]]) -> None:
         """Add (or replace) rows: ``(vector_id, item_id, prefix, float32 bytes, text)``, plus
-        optionally the text's analyzed length (:func:`ranking.length`; ``None``: unknown).
-        ``split``: split their words now (else when a search first needs them: a first load
-        of 100k rows would take twice as long)."""
+        optionally the text's analyzed length (:func:`ranking.length`; ``None``: unknown)."""
         iterator = iter(rows)
         while batch := list(islice(iterator, _LOAD_CHUNK)):
-            self._add(batch, split)
+            self._add(batch)
 
-    def _add(self, batch: list[Sequence[Any]], split: bool) -> None:
+    def _add(self, batch: list[Sequence[Any]]) -> None:
         if self.row_of:
             replaced = [row[0] for row in batch if row[0] in self.row_of]
             if replaced:
@@ -145,11 +143,7 @@ class VectorIndex:
         self.item_ids[start:end] = item_ids
         self.namespace_ids[start:end] = [known[p] if p in known else namespace(p) for p in prefixes]
         self._texts.update(zip(vector_ids, texts))
-        if split:
-            self.word_start[start:end], self.word_count[start:end] = self.words.add(texts)
-        else:
-            self.word_start[start:end] = -1
-            self.word_count[start:end] = 0
+        self.word_start[start:end], self.word_count[start:end] = self.words.add(texts)
         self.row_of.update(zip(vector_ids, range(start, end)))
         lengths = [-1 if n is None else n for n in rest[0]] if rest else [-1] * len(batch)
         self.lengths[start:end] = lengths
@@ -226,8 +220,10 @@ class VectorIndex:
         self.namespace_ids = saved.namespace_ids
         self.lengths = saved.lengths
         self.size = len(saved.vector_ids)
-        self.word_start = np.full(self.size, -1, dtype=np.int64)  # split when first needed
-        self.word_count = np.zeros(self.size, dtype=np.int32)
+        self.words = Words.restored(saved.word_ids, saved.vocabulary)
+        self.word_count = saved.word_counts
+        self.word_start = np.zeros(self.size, dtype=np.int64)
+        np.cumsum(saved.word_counts[:-1], out=self.word_start[1:])
         self.alive = np.ones(self.size, dtype=bool)
         self.row_of = dict(zip(saved.vector_ids.tolist(), range(self.size)))
         unknown = saved.lengths < 0
@@ -244,6 +240,7 @@ class VectorIndex:
         encoded = [self.text(v).encode("utf-8") for v in vector_ids.tolist()]
         offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
         np.cumsum([len(text) for text in encoded], out=offsets[1:])
+        word_ids, vocabulary = self.words.export(self.word_start[keep], self.word_count[keep])
         return Saved(
             prefixes=[_SEPARATOR.join(ns) for ns in self.namespaces],
             vector_ids=vector_ids,
@@ -253,18 +250,16 @@ class VectorIndex:
             offsets=offsets,
             matrix=self.matrix[keep],
             texts=b"".join(encoded),
+            word_counts=self.word_count[keep],
+            word_ids=word_ids,
+            vocabulary=vocabulary,
         )
 
     def held(self, rows: list[int], term_of: Mapping[str, str]) -> list[dict[str, int] | None]:
         """For each of ``rows``, term -> how many of its text's words ``term_of`` maps to that
         term (``None``: none); see :meth:`Words.held`."""
         picked = np.asarray(rows, dtype=np.intp)
-        start, count = self.word_start, self.word_count
-        split_missing(start, count, picked, self._row_texts, self.words)
-        return self.words.held(start[picked], count[picked], term_of)
-
-    def _row_texts(self, rows: list[int]) -> list[str]:
-        return self.texts(self.vector_ids[rows].tolist())
+        return self.words.held(self.word_start[picked], self.word_count[picked], term_of)
 
     def document(self, vector_id: int) -> ranking.Document:
         """The analyzed text of a row (computed once, kept while the row lives)."""
@@ -363,6 +358,9 @@ class Saved:
     offsets: NDArray[np.int64]  # row i's text is texts[offsets[i]:offsets[i + 1]] (UTF-8)
     matrix: NDArray[np.float32]
     texts: bytes
+    word_counts: NDArray[np.int32]  # row i's words are the next word_counts[i] of word_ids
+    word_ids: NDArray[np.int32]
+    vocabulary: list[str]  # word id -> word (``_words``)
 
 
 class Packed:

@@ -7,11 +7,14 @@ split once, when the row is added, and kept as integer ids in one flat array: ro
 ``ids[start[r] : start[r] + count[r]]``. A search then finds the query's words in all its
 candidates with a few array operations (:meth:`Words.held`).
 
-Rows installed from a saved matrix (``_snapshot``) are split when a search first needs them.
+The saved matrix (``_snapshot``) keeps them too, so a new process does not split its texts
+again (splitting 100k texts takes a few tenths of a second, once, when a process loads them
+from SQLite).
 """
 
 from __future__ import annotations
 
+from itertools import chain
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,7 +22,7 @@ import numpy as np
 from langmem.stores import ranking
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Iterable, Mapping
 
     from numpy.typing import NDArray
 
@@ -45,19 +48,24 @@ class Words:
 
     def add(self, texts: Iterable[str]) -> tuple[NDArray[np.int64], NDArray[np.int32]]:
         """Split ``texts`` and keep their words; returns each one's start and word count."""
+        split = [ranking.tokens(text) for text in texts]
+        counts = [len(words) for words in split]
+        every = list(chain.from_iterable(split))
         ids = self._ids
+        flat = list(map(ids.get, every))  # lookups in C; each new word gets its id below
         listed = self._words
-        flat: list[int] = []
-        counts: list[int] = []
-        for text in texts:
-            words = ranking.tokens(text)
-            counts.append(len(words))
-            for word in words:
-                found = ids.get(word)
-                if found is None:
-                    found = ids[word] = len(listed)
-                    listed.append(word)
-                flat.append(found)
+        at = 0
+        while True:
+            try:
+                at = flat.index(None, at)
+            except ValueError:
+                break
+            word = every[at]
+            found = ids.get(word)
+            if found is None:
+                found = ids[word] = len(listed)
+                listed.append(word)
+            flat[at] = found
         count = np.asarray(counts, dtype=np.int32)
         start = np.empty(len(counts), dtype=np.int64)
         if len(counts):
@@ -86,9 +94,8 @@ class Words:
         total = int(count.sum())
         if not wanted or not total:
             return out
-        ends = np.cumsum(count)
-        positions = np.arange(total) + np.repeat(start - (ends - count), count)
-        ids = self._flat[positions]
+        ends = np.cumsum(count, dtype=np.int64)
+        ids = self._flat[_positions(start, count, ends, total)]
         keys = np.array(sorted(wanted), dtype=np.int32)
         # each word's place among the sorted keys: a hit where the key there is the word
         hit = np.flatnonzero(keys[np.searchsorted(keys, ids) % len(keys)] == ids)
@@ -104,39 +111,44 @@ class Words:
         return out
 
     def compacted(self, start: NDArray[np.int64], count: NDArray[np.int32]) -> NDArray[np.int64]:
-        """Keep only the words of the given rows (the live ones; ``start`` -1 for rows not
-        split yet); returns their new starts. Words no row holds any more are forgotten."""
-        known = start >= 0
-        total = int(count[known].sum())
-        ends = np.cumsum(np.where(known, count, 0))
-        lengths = np.where(known, count, 0)
-        positions = np.arange(total) + np.repeat(
-            start[known] - (ends - lengths)[known], count[known]
-        )
-        kept = self._flat[positions]
-        used, remap = np.unique(kept, return_inverse=True)
-        self._words = [self._words[i] for i in used.tolist()]
-        self._ids = {word: i for i, word in enumerate(self._words)}
-        self._flat = remap.astype(np.int32)
-        self._used = len(self._flat)
-        moved = np.full(len(start), -1, dtype=np.int64)
-        moved[known] = (ends - lengths)[known]
+        """Keep only the words of the given rows (the live ones); returns their new starts.
+        Words no row holds any more are forgotten."""
+        kept, vocabulary = self.export(start, count, prune=True)
+        self._restore(kept, vocabulary)
+        moved: NDArray[np.int64] = np.cumsum(count, dtype=np.int64) - count
         return moved
 
+    def export(
+        self, start: NDArray[np.int64], count: NDArray[np.int32], *, prune: bool = False
+    ) -> tuple[NDArray[np.int32], list[str]]:
+        """The words of the given rows, one after the other, as ids into a vocabulary, and
+        that vocabulary (for :meth:`restored`); ``prune``: of just those rows' words."""
+        total = int(count.sum())
+        ids = self._flat[_positions(start, count, np.cumsum(count, dtype=np.int64), total)]
+        if not prune:
+            return ids, list(self._words)
+        used, remap = np.unique(ids, return_inverse=True)
+        listed = self._words
+        return remap.astype(np.int32).reshape(-1), [listed[i] for i in used.tolist()]
 
-def split_missing(
-    start: NDArray[np.int64],
-    count: NDArray[np.int32],
-    rows: NDArray[np.intp],
-    texts: Callable[[list[int]], list[str]],
-    words: Words,
-) -> None:
-    """Split the texts of ``rows`` not split yet (``start`` -1), in place (``texts``: the
-    texts of rows)."""
-    missing = rows[start[rows] < 0]
-    if not len(missing):
-        return
-    missing = np.unique(missing)
-    begun, counted = words.add(texts(missing.tolist()))
-    start[missing] = begun
-    count[missing] = counted
+    @classmethod
+    def restored(cls, ids: NDArray[np.int32], vocabulary: list[str]) -> Words:
+        """The words :meth:`export` gave (rows one after the other)."""
+        words = cls()
+        words._restore(ids, vocabulary)
+        return words
+
+    def _restore(self, ids: NDArray[np.int32], vocabulary: list[str]) -> None:
+        self._words = vocabulary
+        self._ids = {word: i for i, word in enumerate(vocabulary)}
+        self._flat = np.ascontiguousarray(ids, dtype=np.int32)
+        self._used = len(ids)
+
+
+def _positions(
+    start: NDArray[np.int64], count: NDArray[np.int32], ends: NDArray[np.int64], total: int
+) -> NDArray[np.int64]:
+    """Where the words of each row (``start``, ``count``; ``ends``: the running total of
+    ``count``) are in the flat array, one row after the other."""
+    shifted: NDArray[np.int64] = np.arange(total) + np.repeat(start - (ends - count), count)
+    return shifted

@@ -131,7 +131,7 @@ import heapq
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
@@ -553,47 +553,28 @@ def _scored(
         weights = {t: w * term_weights.get(t, 1.0) for t, w in weights.items()}
     score = _scorer(weights, corpus.average_length, ranking)
     disjoint = weights.keys().isdisjoint  # most candidates hold no query term: skip BM25
+    texts: Iterable[_Text]
+    if ranking.fusion == "absolute":  # both sides known per text: one pass
+        texts = _absolute(candidates, score, disjoint, sum(weights.values()))
+    else:
+        found: list[_Text] = []
+        for candidate in candidates:
+            doc = candidate.document
+            raw, matched = (0.0, {}) if disjoint(doc.terms) else score(doc)
+            found.append((candidate, raw, matched, 0.0, 0.0))
+        texts = _normalised(found, ranking)
     alpha = ranking.dense_weight
     rest = 1.0 - alpha
     best: dict[Any, _Part] = {}
     items: dict[Any, Candidate] = {}  # each item's best text's candidate (same thread, time)
-    matched: dict[str, int]
-    if ranking.fusion == "absolute":  # both sides known per text: one pass
-        full = sum(weights.values())
-        for candidate in candidates:
-            # min(max(cosine, 0), 1) and min(bm25 / full, 1) as comparisons: the same values
-            cosine = candidate.cosine
-            dense = 0.0 if cosine < 0.0 else cosine
-            if dense > 1.0:
-                dense = 1.0
-            doc = candidate.document
-            if disjoint(doc.terms):
-                raw, matched, lexical = 0.0, {}, 0.0
-            else:
-                raw, matched = score(doc)
-                lexical = raw / full if full > 0 else 0.0
-                if lexical > 1.0:
-                    lexical = 1.0
-            base = alpha * dense + rest * lexical
-            item = candidate.item
-            seen = best.get(item)
-            if seen is None or (base, cosine) > (seen[0], seen[1]):
-                best[item] = (base, cosine, dense, raw, lexical, matched)
-                items[item] = candidate
-    else:
-        texts: list[_Text] = []
-        for candidate in candidates:
-            doc = candidate.document
-            raw, matched = (0.0, {}) if disjoint(doc.terms) else score(doc)
-            texts.append((candidate, raw, matched, 0.0, 0.0))
-        for candidate, raw, matched, dense, lexical in _normalised(texts, ranking):
-            cosine = candidate.cosine
-            base = alpha * dense + rest * lexical
-            item = candidate.item
-            seen = best.get(item)
-            if seen is None or (base, cosine) > (seen[0], seen[1]):
-                best[item] = (base, cosine, dense, raw, lexical, matched)
-                items[item] = candidate
+    for candidate, raw, matched, dense, lexical in texts:
+        cosine = candidate.cosine
+        base = alpha * dense + rest * lexical
+        item = candidate.item
+        seen = best.get(item)
+        if seen is None or (base, cosine) > (seen[0], seen[1]):
+            best[item] = (base, cosine, dense, raw, lexical, matched)
+            items[item] = candidate
     threaded = ranking.thread_boost > 0 and any(c.thread is not None for c in items.values())
     scored: list[_Scored]
     if threaded or ranking.recency_weight > 0:
@@ -609,6 +590,31 @@ def _scored(
     if ranking.redundancy > 0 and similarity is not None and len(scored) > 1:
         scored = _demoted(scored, items, ranking, similarity)
     return scored
+
+
+def _absolute(
+    candidates: Iterable[Candidate],
+    score: Callable[[Document], tuple[float, dict[str, int]]],
+    disjoint: Callable[[Iterable[str]], bool],
+    full: float,
+) -> Iterator[_Text]:
+    """Each text with its sides by ``"absolute"`` fusion: ``min(max(cosine, 0), 1)`` and
+    ``min(bm25 / full, 1)``, clipped by comparisons (the same values, without the calls)."""
+    matched: dict[str, int]
+    for candidate in candidates:
+        cosine = candidate.cosine
+        dense = 0.0 if cosine < 0.0 else cosine
+        if dense > 1.0:
+            dense = 1.0
+        doc = candidate.document
+        if disjoint(doc.terms):
+            yield candidate, 0.0, {}, dense, 0.0
+            continue
+        raw, matched = score(doc)
+        lexical = raw / full if full > 0 else 0.0
+        if lexical > 1.0:
+            lexical = 1.0
+        yield candidate, raw, matched, dense, lexical
 
 
 def _demoted(
