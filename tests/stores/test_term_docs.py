@@ -234,3 +234,25 @@ def test_term_forms_reads_the_table_when_it_is_current(tmp_path: Path) -> None:
     assert forms["lisbon"] == [("lisbon", vocab["lisbon"])]
     assert sorted(forms["liv"]) == sorted((w, vocab[w]) for w in ("lives", "lived") if w in vocab)
     assert forms["absent"] == []
+
+
+def test_a_failed_fold_never_fails_the_write_and_the_next_write_catches_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "s.sqlite"
+    with SqliteStore(path, index=INDEX) as store:
+        fill(store, 6)
+
+        def broken(conn: sqlite3.Connection, texts: Any) -> dict[str, int]:
+            raise sqlite3.OperationalError("database or disk is full")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(_term_docs, "_words", broken)
+            store.put(("u", "user-0"), "late", {"text": "Lisbon written while counts fail"})
+        assert store.get(("u", "user-0"), "late") is not None  # the write committed
+        conn = sqlite3.connect(path)
+        assert _term_docs.lookup(conn, ["lisbon"]) is None  # behind: searches read FTS5
+        conn.close()
+        assert "late" in [hit.key for hit in store.search(("u",), query="Lisbon written")]
+        store.delete(("u", "user-1"), "k1")
+        assert_exact(path)

@@ -24,11 +24,14 @@ missing, rebuilds the table from ``fts5vocab``.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Iterable, Sequence
 
 from langmem.stores import ranking
 from langmem.stores._writes import chunks
+
+logger = logging.getLogger("langmem.stores")
 
 TABLE = "langmem_term_docs"
 REMOVED = "langmem_removed_texts"
@@ -93,11 +96,25 @@ def lookup(conn: sqlite3.Connection, words: Sequence[str]) -> dict[str, int] | N
 
 def fold(conn: sqlite3.Connection) -> None:
     """Inside a write transaction, before it commits: fold the vector rows added and removed
-    since the last fold into the counts (nothing to do in a file without the table)."""
+    since the last fold into the counts (nothing to do in a file without the table).
+
+    All or nothing, and never the write's failure: a fold that fails (a full disk, say) is
+    undone and the write commits without it; readers then see the table behind and read
+    FTS5's counts until a later write folds."""
     done, low, high = conn.execute(_STATE).fetchone()
     if done is None or high is None or int(done) == high:
         return
-    done = int(done)
+    conn.execute("SAVEPOINT langmem_term_docs")
+    try:
+        _fold(conn, int(done), low, high)
+    except sqlite3.Error as exc:
+        conn.execute("ROLLBACK TO langmem_term_docs")
+        logger.warning("langmem: word counts not updated (%s); FTS5's are read until then", exc)
+    finally:
+        conn.execute("RELEASE langmem_term_docs")
+
+
+def _fold(conn: sqlite3.Connection, done: int, low: int, high: int) -> None:
     if low > done + 1:  # the log was pruned past the last fold
         rebuild(conn)
         return
