@@ -62,13 +62,15 @@ with ``dense_weight`` 0.8. Query-adaptive weights (from the query's IDF profile,
 between each side's best scores) and z-score fusion were measured too and did no better. A
 default tuned on that split (weight 0.9, a lighter thread boost, redundancy on) gained there but
 lost on the dev split of ``bench/realmem.py`` (public data we did not write), so the defaults
-are those that held on both.
+are those that held on both: the fusion above, a thread boost of 0.35, a light recency (0.05,
+half-life 7 days) and supersede (below), each of which gained on the dev splits of both.
 
 **Provenance** (optional, see :class:`Ranking`): memories written by langmem hold ``thread_id``
 and ``created_at`` in their value. With ``thread_boost`` > 0, a candidate is pulled towards the
 best other candidate of the same thread written within ``thread_window`` seconds of it (never
 past it, never down); with ``recency_weight`` > 0, newer candidates are pulled towards 1
-(half-life ``recency_half_life`` seconds, counted back from the newest candidate)::
+(half-life ``recency_half_life`` seconds, counted back from the newest candidate; on by
+default, 0.05 with a half-life of 7 days)::
 
     thread  = min(thread_boost, 1) * max(neighbour_base - base, 0)
     recency = min(recency_weight * 0.5 ** (age / half_life), 1) * (1 - base - thread)
@@ -87,6 +89,21 @@ not itself a near-copy (one whose ``c`` reached the threshold)::
 
 so the same fact said twice (an assistant repeating the user, a memory stored again in other
 words) takes one of the top places, not two; the copy is still returned, lower.
+
+**Supersede** (``supersede`` > 0, on by default: 0.3 from a cosine of 0.9): among the same best
+``redundancy_depth`` items (after the provenance boosts, before redundancy), an item loses a
+share of its score when a *newer* one of them (a later ``created_at``) is a near-copy of it (a
+cosine of its best text with the other's of at least ``supersede_threshold``) and holds every
+query term it holds::
+
+    lost  = supersede * (base + thread + recency)      (once, however many newer copies)
+    score = base + thread + recency - lost
+
+so a fact told again, corrected or restated later (a memory updated in a later session, a
+template line repeated with a new detail) ranks its latest telling first; the older one is
+still returned, lower. Items without a time, or with the same time, supersede nothing; a newer
+text that lacks a query word the older one holds is not its new version (with a degenerate
+embedding every text is a "near-copy": the word match still decides).
 
 ``SearchItem.score`` of a hybrid search is always in ``[0, 1]``. Results are ordered by score,
 then cosine (both descending), then the order in which the backend listed the candidates.
@@ -111,14 +128,15 @@ terms and ``Explanation.feedback`` the part of the score they account for.
    (namespace, filter, not expired), plus the texts holding any of the query's rarer terms (at
    least the best ``max(2 * want, 30)`` of them by a BM25, or all when fewer), each with its cosine
    (exact), its text (or its :class:`Document`), and its item's ``thread_id`` and
-   ``created_at`` (as Unix seconds) when provenance is on.
+   ``created_at`` (as Unix seconds) when provenance is on (every item's time when
+   :attr:`Ranking.times`; else only the times of items with a thread).
 2. :class:`Corpus` statistics over all indexed texts of the store: ``N``, the average analyzed
    length (:func:`length`), and ``df`` of each query term: the sum, over the stored words
    (:func:`tokens`, stop words included) whose :func:`stem` is the term (:func:`forms` lists
    them), of how many texts hold that word, capped at ``N`` (a text holding "lives" and "lived"
    counts twice for "liv").
 3. ``similarity``: which of given candidates' texts have a cosine of at least a threshold
-   with each other (for redundancy; both stores compare the stored vectors).
+   with each other (for redundancy and supersede; both stores compare the stored vectors).
 
 Any item outside the candidates scores below every dense candidate that outranks it (its lexical
 side is 0 and its cosine lower), except through a same-thread neighbour: neighbours count only
