@@ -63,7 +63,8 @@ between each side's best scores) and z-score fusion were measured too and did no
 default tuned on that split (weight 0.9, a lighter thread boost, redundancy on) gained there but
 lost on the dev split of ``bench/realmem.py`` (public data we did not write), so the defaults
 are those that held on both: the fusion above, a thread boost of 0.35, a light recency (0.05,
-half-life 7 days) and supersede (below), each of which gained on the dev splits of both.
+half-life 7 days) and supersede (below): supersede, and the recency with the lighter thread
+boost, each gained on the dev splits of both.
 
 **Provenance** (optional, see :class:`Ranking`): memories written by langmem hold ``thread_id``
 and ``created_at`` in their value. With ``thread_boost`` > 0, a candidate is pulled towards the
