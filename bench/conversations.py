@@ -6,7 +6,7 @@ stores every turn as a memory the way langmem writes them (``content``, ``thread
 MiniLM embeddings, and asks each question within its user's namespace. Reports recall@1/5/10
 (the share of a question's evidence turns in the top k) and MRR (first evidence turn) per
 question type, for the single rankers beside the hybrid ones (the default and variants of it
-with one part changed, and the default before supersede), with the paired standard error of
+with one part changed, and the default before session 5), with the paired standard error of
 the default's R@10 against each, on the ``test`` users (``--split dev`` to look at the
 development users; ``--tune`` sweeps the ranking parameters on dev).
 
@@ -121,7 +121,7 @@ def modes() -> dict[str, dict[str, Any]]:
             plain["supersede"] = 0.0
         chosen["lexical"] = {"ranking": replace(default, dense_weight=0.0, **plain)}
         chosen["hybrid"] = {}
-        if "supersede" in names:  # the default before supersede (docs/ranking.md)
+        if "supersede" in names:  # the default before session 5 (docs/ranking.md)
             old = replace(
                 default,
                 thread_boost=0.5,
@@ -130,7 +130,7 @@ def modes() -> dict[str, dict[str, Any]]:
                 supersede=0.0,
             )
             chosen["old default"] = {"ranking": old}
-            chosen["no supersede"] = {"ranking": replace(default, supersede=0.0)}
+            chosen["+ supersede"] = {"ranking": replace(default, supersede=0.3)}
             chosen["no recency"] = {"ranking": replace(default, recency_weight=0.0)}
         else:
             chosen["+ recency"] = {"ranking": replace(default, recency_weight=0.1)}

@@ -174,9 +174,9 @@ def test_equal_scores_come_in_the_order_written_on_either_connection(
     pg_database: str, exact_max: int
 ) -> None:
     """Texts that tie on every score part are listed in the order they were written, whichever
-    pooled connection (and plan) ran the search (no recency or supersede: with them the newer
-    of two equal texts ranks first, and nothing ties)."""
-    untimed = Ranking(recency_weight=0.0, supersede=0.0)
+    pooled connection (and plan) ran the search (without recency: with it the newer of two
+    equal texts ranks first, and nothing ties)."""
+    untimed = Ranking(recency_weight=0.0)
     store = _store(pg_database, exact_max=exact_max, ef_search=400, pool_size=2, ranking=untimed)
     try:
         keys = [f"k{i}" for i in (7, 3, 9, 1, 5, 0, 8, 2)]  # written in this order

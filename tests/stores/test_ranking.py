@@ -316,7 +316,7 @@ def _reference(
         Ranking(redundancy=0.0),
         Ranking(redundancy=0.7, redundancy_threshold=0.3, redundancy_depth=6),
         Ranking(redundancy=0.5, redundancy_threshold=0.6, redundancy_ramp=0.5),
-        Ranking(supersede=0.0, recency_weight=0.0),
+        Ranking(recency_weight=0.0),
         Ranking(supersede=0.6, supersede_threshold=0.3, redundancy_depth=8),
     ],
 )
@@ -592,9 +592,9 @@ def test_a_stored_repeat_ranks_below_a_different_text(tmp_path: Path) -> None:
     }
     query = "flight on Monday"
     rankings = (
-        Ranking(redundancy=0.3, supersede=0.0),  # the lower-ranked copy loses
-        Ranking(supersede=0.0),  # neither rule: the copies tie (but for recency)
-        Ranking(),  # the default, supersede: the older copy loses
+        Ranking(redundancy=0.3),  # the lower-ranked copy loses
+        Ranking(),  # the default, neither rule: the copies tie (but for recency)
+        Ranking(supersede=0.3),  # the older copy loses
     )
     for number, ranking in enumerate(rankings):
         store = SqliteStore(tmp_path / f"r{number}.sqlite", index=index, ranking=ranking)

@@ -62,9 +62,9 @@ with ``dense_weight`` 0.8. Query-adaptive weights (from the query's IDF profile,
 between each side's best scores) and z-score fusion were measured too and did no better. A
 default tuned on that split (weight 0.9, a lighter thread boost, redundancy on) gained there but
 lost on the dev split of ``bench/realmem.py`` (public data we did not write), so the defaults
-are those that held on both: the fusion above, a thread boost of 0.35, a light recency (0.05,
-half-life 7 days) and supersede (below): supersede, and the recency with the lighter thread
-boost, each gained on the dev splits of both.
+are those that held on both: the fusion above, a thread boost of 0.35 and a light recency
+(0.05, half-life 7 days), which gained on the dev splits of both. Supersede (below) gained on
+both too, but costs more per search than a default may add, so it is an option.
 
 **Provenance** (optional, see :class:`Ranking`): memories written by langmem hold ``thread_id``
 and ``created_at`` in their value. With ``thread_boost`` > 0, a candidate is pulled towards the
@@ -91,7 +91,7 @@ not itself a near-copy (one whose ``c`` reached the threshold)::
 so the same fact said twice (an assistant repeating the user, a memory stored again in other
 words) takes one of the top places, not two; the copy is still returned, lower.
 
-**Supersede** (``supersede`` > 0, on by default: 0.3 from a cosine of 0.9): among the same best
+**Supersede** (``supersede`` > 0, off by default; 0.3 is the share measured): among the same best
 ``redundancy_depth`` items (after the provenance boosts, before redundancy), an item loses a
 share of its score when a *newer* one of them (a later ``created_at``) is a near-copy of it (a
 cosine of its best text with the other's of at least ``supersede_threshold``) and holds every
@@ -236,7 +236,7 @@ class Ranking:
     redundancy_threshold: float = 0.8
     redundancy_ramp: float = 0.0
     redundancy_depth: int = 20
-    supersede: float = 0.3
+    supersede: float = 0.0
     supersede_threshold: float = 0.9
     feedback_docs: int = 0
     feedback_terms: int = 8
