@@ -6,7 +6,7 @@ stores every turn as a memory the way langmem writes them (``content``, ``thread
 MiniLM embeddings, and asks each question within its user's namespace. Reports recall@1/5/10
 (the share of a question's evidence turns in the top k) and MRR (first evidence turn) per
 question type, for the single rankers beside the hybrid ones (the default and variants of it
-with one part changed, and the default before redundancy), with the paired standard error of
+with one part changed, and the default before session 5), with the paired standard error of
 the default's R@10 against each, on the ``test`` users (``--split dev`` to look at the
 development users; ``--tune`` sweeps the ranking parameters on dev).
 
@@ -113,26 +113,35 @@ def modes() -> dict[str, dict[str, Any]]:
     if Ranking is not None:
         default = Ranking()
         replace = dataclasses.replace
+        names = {f.name for f in dataclasses.fields(Ranking)}
         plain = {"thread_boost": 0.0, "recency_weight": 0.0}
-        if "redundancy" in {f.name for f in dataclasses.fields(Ranking)}:
+        if "redundancy" in names:
             plain["redundancy"] = 0.0
+        if "supersede" in names:
+            plain["supersede"] = 0.0
         chosen["lexical"] = {"ranking": replace(default, dense_weight=0.0, **plain)}
         chosen["hybrid"] = {}
+        if "supersede" in names:  # the default before session 5 (docs/ranking.md)
+            old = replace(
+                default,
+                thread_boost=0.5,
+                recency_weight=0.0,
+                recency_half_life=30 * 86400.0,
+                supersede=0.0,
+            )
+            chosen["old default"] = {"ranking": old}
+            chosen["+ supersede"] = {"ranking": replace(default, supersede=0.3)}
+            chosen["no recency"] = {"ranking": replace(default, recency_weight=0.0)}
+        else:
+            chosen["+ recency"] = {"ranking": replace(default, recency_weight=0.1)}
         chosen["minmax"] = {"ranking": replace(default, fusion="minmax")}
         chosen["rrf"] = {"ranking": replace(default, fusion="rrf", rrf_k=10.0, dense_weight=0.7)}
         chosen["no thread"] = {"ranking": replace(default, thread_boost=0.0)}
-        chosen["+ recency"] = {"ranking": replace(default, recency_weight=0.1)}
-        names = {f.name for f in dataclasses.fields(Ranking)}
         if "redundancy" in names:  # near-copies marked down (off by default)
             chosen["+ redundancy"] = {"ranking": replace(default, redundancy=0.3)}
             if "redundancy_ramp" in names:
                 ramp = replace(default, redundancy=0.3, redundancy_ramp=0.2)
                 chosen["+ ramp 0.2"] = {"ranking": ramp}
-            # the default tuned on this benchmark's dev split, not adopted (docs/ranking.md)
-            tuned = replace(
-                default, dense_weight=0.9, thread_boost=0.35, thread_window=150.0, redundancy=0.3
-            )
-            chosen["tuned here"] = {"ranking": tuned}
         if "feedback_docs" in names:  # the second pass (pseudo-relevance feedback)
             chosen["+ feedback 5"] = {"ranking": replace(default, feedback_docs=5)}
     else:
@@ -247,8 +256,8 @@ def _sweep(store: SqliteStore, dev: list[Conversation], label: str, options: lis
 
 def tune(path: Path, embed: Embeddings, dev: list[Conversation]) -> None:
     """Choose the ranking on dev, one group of parameters at a time starting from the default:
-    fusion and weight, BM25's k1 and b, candidate depth, the thread boost, recency, then
-    redundancy; each stage keeps the best so far."""
+    fusion and weight, BM25's k1 and b, candidate depth, the thread boost, recency,
+    redundancy, then supersede; each stage keeps the best so far."""
     assert Ranking is not None
     index: Any = {"dims": 384, "embed": embed, "fields": ["content"]}
     store = SqliteStore(path, index=index)
@@ -283,6 +292,12 @@ def tune(path: Path, embed: Embeddings, dev: list[Conversation]) -> None:
         for ramp in (0.0, 0.1, 0.2)
     ]
     best = _sweep(store, dev, "redundancy", redundancy)
+    supersede = [replace(best, supersede=0.0)] + [
+        replace(best, supersede=share, supersede_threshold=threshold)
+        for share in (0.2, 0.3, 0.5)
+        for threshold in (0.85, 0.9, 0.95)
+    ]
+    best = _sweep(store, dev, "supersede", supersede)
     print(f"best on dev: {best}")
     _against_default(store, dev, best)
     store.close()

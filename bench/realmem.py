@@ -33,7 +33,7 @@ from langgraph.store.base import PutOp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from conversations import CachedEmbeddings, metrics, modes
+from conversations import CachedEmbeddings, metrics, modes, paired
 
 from langmem.stores import SqliteStore
 
@@ -96,6 +96,7 @@ def _in(kind: str, query: Query) -> bool:
 def report(path: Path, embed: Any, queries: list[Query]) -> dict[str, Any]:
     index: Any = {"dims": 384, "embed": embed, "fields": ["content"]}
     table: dict[str, Any] = {}
+    per_query: dict[str, list[float]] = {}
     for mode, settings in modes().items():
         store = SqliteStore(path, index=index, **settings)
         rankings = [
@@ -111,6 +112,7 @@ def report(path: Path, embed: Any, queries: list[Query]) -> dict[str, Any]:
             for q in queries
         ]
         store.close()
+        per_query[mode] = [metrics([r], [q])["R@10"] for r, q in zip(rankings, queries)]  # type: ignore[list-item]
         table[mode] = {
             kind: metrics(
                 [r for r, q in zip(rankings, queries) if _in(kind, q)],
@@ -118,10 +120,12 @@ def report(path: Path, embed: Any, queries: list[Query]) -> dict[str, Any]:
             )
             for kind in kinds(queries)
         }
+    table["paired"] = per_query
     return table
 
 
 def show(table: dict[str, Any], queries: list[Query], split: str, memories: int) -> None:
+    per_query = table.pop("paired")
     print(f"RealMemBench memories, {split} split: {memories} memories, {len(queries)} queries")
     columns = ("R@1", "R@5", "R@10", "MRR")
     print(f"{'type':<22}{'n':>5}  {'ranking':<13}" + "".join(f"{c:>8}" for c in columns))
@@ -133,6 +137,9 @@ def show(table: dict[str, Any], queries: list[Query], split: str, memories: int)
         singles = [table[m][kind]["R@10"] for m in ("dense", "lexical") if m in table]
         margin = table["hybrid"][kind]["R@10"] - max(singles)
         print(f"{'':<29}hybrid R@10 - best single = {margin:+.3f}")
+    for other in per_query:
+        if other != "hybrid":
+            print(paired(per_query, "hybrid", other))
 
 
 def main() -> None:

@@ -201,6 +201,7 @@ class _Parts:
     thread: float = 0.0
     recency: float = 0.0
     redundancy: float = 0.0
+    superseded: float = 0.0
 
 
 def test_explain_prints_each_hits_parts(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -229,6 +230,7 @@ def test_explain_prints_each_hits_parts(url: str, monkeypatch: pytest.MonkeyPatc
         "thread": 0.0,
         "recency": 0.0,
         "redundancy": 0.0,
+        "superseded": 0.0,
     }
     table = run(*args, "--explain", "--table").stdout.splitlines()
     assert table[0].split() == [
@@ -239,14 +241,16 @@ def test_explain_prints_each_hits_parts(url: str, monkeypatch: pytest.MonkeyPatc
         "thread",
         "recency",
         "redundancy",
+        "superseded",
         "key",
         "value",
     ]
-    assert table[2].split()[:8] == [
+    assert table[2].split()[:9] == [
         "0.5000",
         "0.2500",
         "1.5000",
         '{"peanuts":1}',
+        "0.0000",
         "0.0000",
         "0.0000",
         "0.0000",

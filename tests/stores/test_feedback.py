@@ -23,6 +23,8 @@ from langmem.stores.ranking import Ranking
 from .test_ranking import QUERIES, TEXTS, Vectors, _fill
 
 FEEDBACK = Ranking(feedback_docs=2, feedback_terms=3, feedback_weight=0.6)
+PLAIN: dict[str, float] = {"thread_boost": 0.0, "recency_weight": 0.0, "supersede": 0.0}
+"""No provenance rule (the brute-force reference of the second pass has no threads or times)."""
 
 
 def _idf(n: int, df: int) -> float:
@@ -219,15 +221,15 @@ def _reference(store: SqliteStore, query: str, ranking: Ranking) -> list[tuple[s
 @pytest.mark.parametrize(
     "ranking",
     [
-        Ranking(thread_boost=0.0, feedback_docs=2, feedback_terms=3, feedback_weight=0.6),
+        Ranking(**PLAIN, feedback_docs=2, feedback_terms=3, feedback_weight=0.6),
         Ranking(
-            thread_boost=0.0,
+            **PLAIN,
             feedback_docs=5,
             feedback_terms=8,
             feedback_weight=1.0,
             feedback_fetch=True,
         ),
-        Ranking(thread_boost=0.0, dense_weight=0.3, feedback_docs=1, feedback_terms=2),
+        Ranking(**PLAIN, dense_weight=0.3, feedback_docs=1, feedback_terms=2),
     ],
 )
 def test_store_second_pass_equals_the_brute_force_reference(
@@ -245,7 +247,7 @@ def test_store_second_pass_equals_the_brute_force_reference(
         for key, score in got:
             assert score == pytest.approx(reference.get(key, expected[-1][1]), abs=1e-4), query
         assert all(s is not None and 0.0 <= s <= 1.0 for _, s in got)
-        store.ranking = Ranking(thread_boost=0.0, dense_weight=ranking.dense_weight)
+        store.ranking = Ranking(**PLAIN, dense_weight=ranking.dense_weight)
         changed += got != [(h.key, h.score) for h in store.search(("u",), query=query, limit=5)]
         store.ranking = ranking
     assert changed >= 3, "the second pass changed nothing: the comparison proves little"

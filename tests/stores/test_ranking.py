@@ -94,7 +94,8 @@ def test_fusion_is_convex_in_range_and_never_drops_a_side() -> None:
         _candidate("floor", 0.1, "nothing here"),
     ]
     for weight in (0.0, 0.3, 0.6, 1.0):
-        ranked = rules.rank(candidates, ["walrus"], corpus, Ranking(dense_weight=weight))
+        fused = Ranking(dense_weight=weight, recency_weight=0.0)  # the fusion alone
+        ranked = rules.rank(candidates, ["walrus"], corpus, fused)
         by_item = {e.item: e for e in ranked}
         assert all(0.0 <= e.score <= 1.0 for e in ranked)
         assert by_item["best-dense"].dense == 0.9 and by_item["floor"].dense == 0.1
@@ -102,10 +103,11 @@ def test_fusion_is_convex_in_range_and_never_drops_a_side() -> None:
         assert word.score == pytest.approx(weight * 0.5 + (1 - weight) * word.lexical)
         assert word.matched == {"walrus": 1} and word.lexical > 0
     # a query whose words no text holds: the order is the dense one, scores scaled
-    ranked = rules.rank(candidates, ["zebra"], corpus, Ranking())
+    fused = Ranking(recency_weight=0.0)
+    ranked = rules.rank(candidates, ["zebra"], corpus, fused)
     assert [e.item for e in ranked] == ["best-dense", "word", "floor"]
-    assert ranked[0].score == pytest.approx(Ranking().dense_weight * 0.9)
-    negative = rules.rank([_candidate("n", -0.4, "x")], [], corpus, Ranking())
+    assert ranked[0].score == pytest.approx(fused.dense_weight * 0.9)
+    negative = rules.rank([_candidate("n", -0.4, "x")], [], corpus, fused)
     assert negative[0].dense == 0.0 and negative[0].score == 0.0
 
 
@@ -117,7 +119,7 @@ def test_minmax_fusion_scales_each_side_over_the_candidates() -> None:
         _candidate("one-word", 0.4, "the pier at night"),
         _candidate("floor", 0.1, "nothing here"),
     ]
-    ranking = Ranking(fusion="minmax", dense_weight=0.6)
+    ranking = Ranking(fusion="minmax", dense_weight=0.6, recency_weight=0.0)
     ranked = rules.rank(candidates, ["walrus", "pier"], corpus, ranking)
     by_item = {e.item: e for e in ranked}
     assert by_item["best-dense"].dense == 1.0 and by_item["floor"].dense == 0.0
@@ -131,7 +133,7 @@ def test_minmax_fusion_scales_each_side_over_the_candidates() -> None:
         assert e.base == pytest.approx(0.6 * e.dense + 0.4 * e.lexical)
     # the dense floor is the depth-th best cosine: candidates below it (extra lexical ones, or
     # more dense ones when a caller asks for more results) change no other candidate's score
-    shallow = Ranking(fusion="minmax", depth=3)
+    shallow = Ranking(fusion="minmax", depth=3, recency_weight=0.0)
     before = {e.item: e.score for e in rules.rank(candidates, ["walrus"], corpus, shallow)}
     extra = [*candidates, _candidate("low", -0.3, "a walrus, far away")]
     after = {e.item: e.score for e in rules.rank(extra, ["walrus"], corpus, shallow)}
@@ -152,7 +154,7 @@ def test_rrf_fusion_scores_ranks_and_ties_share_one() -> None:
         _candidate("b", 0.5, "walrus near the pier"),
         _candidate("c", 0.5, "nothing here"),  # same cosine as b
     ]
-    ranking = Ranking(fusion="rrf", rrf_k=10.0, dense_weight=0.5)
+    ranking = Ranking(fusion="rrf", rrf_k=10.0, dense_weight=0.5, recency_weight=0.0)
     by_item = {e.item: e for e in rules.rank(candidates, ["walrus"], corpus, ranking)}
     assert by_item["a"].dense == 1.0
     assert by_item["b"].dense == by_item["c"].dense == pytest.approx(11 / 12)
@@ -314,6 +316,8 @@ def _reference(
         Ranking(redundancy=0.0),
         Ranking(redundancy=0.7, redundancy_threshold=0.3, redundancy_depth=6),
         Ranking(redundancy=0.5, redundancy_threshold=0.6, redundancy_ramp=0.5),
+        Ranking(recency_weight=0.0),
+        Ranking(supersede=0.6, supersede_threshold=0.3, redundancy_depth=8),
     ],
 )
 def test_store_ranking_equals_the_brute_force_reference(tmp_path: Path, ranking: Ranking) -> None:
@@ -332,6 +336,8 @@ def test_store_ranking_equals_the_brute_force_reference(tmp_path: Path, ranking:
         assert all(s is not None and 0.0 <= s <= 1.0 for _, s in got)
     if ranking.redundancy_threshold < 0.5 or ranking.redundancy_ramp:  # meant to mark down
         assert any(w.redundancy > 0 for q in QUERIES for _, w in store.explain(("u",), q))
+    if ranking.supersede_threshold < 0.5:  # meant to mark older near-copies down
+        assert any(w.superseded > 0 for q in QUERIES for _, w in store.explain(("u",), q))
 
 
 def test_explain_shows_each_part_and_matches_search(tmp_path: Path) -> None:
@@ -559,7 +565,7 @@ def test_redundancy_compares_each_items_best_text_after_its_boosts() -> None:
         rules.Candidate("other", 0.5, rules.document("x"), "t2", 0.0, "other-text"),
     ]
     cosines = {frozenset(("lead-text", "echo-best")): 0.9}
-    ranking = Ranking(thread_boost=0.5, thread_window=60.0, redundancy=0.5)
+    ranking = Ranking(thread_boost=0.5, thread_window=60.0, redundancy=0.5, supersede=0.0)
     asked: list[list[str]] = []
     by_item = {
         e.item: e
@@ -573,7 +579,7 @@ def test_redundancy_compares_each_items_best_text_after_its_boosts() -> None:
     assert echo.thread > 0 and echo.redundancy == pytest.approx(
         0.5 * (echo.base + echo.thread + echo.recency)
     )
-    assert echo.score == pytest.approx(echo.base + echo.thread - echo.redundancy)
+    assert echo.score == pytest.approx(echo.base + echo.thread + echo.recency - echo.redundancy)
     assert by_item["other"].score > echo.score and by_item["lead"].redundancy == 0.0
 
 
@@ -585,10 +591,15 @@ def test_a_stored_repeat_ranks_below_a_different_text(tmp_path: Path) -> None:
         "other": "Alice's flight to Oslo leaves Monday at 09:10",
     }
     query = "flight on Monday"
-    for number, ranking in enumerate((Ranking(), Ranking(redundancy=0.0))):
+    rankings = (
+        Ranking(redundancy=0.3),  # the lower-ranked copy loses
+        Ranking(),  # the default, neither rule: the copies tie (but for recency)
+        Ranking(supersede=0.3),  # the older copy loses
+    )
+    for number, ranking in enumerate(rankings):
         store = SqliteStore(tmp_path / f"r{number}.sqlite", index=index, ranking=ranking)
-        for key, text in texts.items():
-            store.put(("u",), key, {"content": text})
+        for minute, (key, text) in enumerate(texts.items()):
+            store.put(("u",), key, {"content": text, "created_at": f"2024-03-01T09:0{minute}:00"})
         explained = store.explain(("u",), query, limit=3)
         keys = [item.key for item, _ in explained]
         parts = {item.key: why for item, why in explained}
@@ -598,9 +609,98 @@ def test_a_stored_repeat_ranks_below_a_different_text(tmp_path: Path) -> None:
             assert keys[2] == copies[1] and keys.index("other") < 2
             lower, upper = parts[copies[1]], parts[copies[0]]
             assert upper.redundancy == 0.0
-            assert lower.redundancy == pytest.approx(ranking.redundancy * upper.score)
-            assert lower.score == pytest.approx(upper.score - lower.redundancy)
-        else:  # the two copies tie
-            assert parts["first"].score == parts["again"].score
-            assert all(why.redundancy == 0.0 for why in parts.values())
+            before = lower.base + lower.thread + lower.recency
+            assert lower.redundancy == pytest.approx(ranking.redundancy * before)
+            assert lower.score == pytest.approx(before - lower.redundancy)
+        elif ranking.supersede:  # the newer copy keeps its place, the older drops below
+            assert keys[2] == "first"
+            older, newer = parts["first"], parts["again"]
+            assert newer.superseded == 0.0 and parts["other"].superseded == 0.0
+            before = older.base + older.thread + older.recency
+            assert older.superseded == pytest.approx(ranking.supersede * before)
+            assert older.score == pytest.approx(before - older.superseded)
+        else:
+            assert parts["first"].base == parts["again"].base
+            assert parts["first"].score <= parts["again"].score
+            assert all(why.redundancy == why.superseded == 0.0 for why in parts.values())
         store.close()
+
+
+def test_supersede_marks_an_older_near_copy_of_a_newer_item_down() -> None:
+    corpus = rules.Corpus(10, 3.0, {"oslo": 1})
+    candidates = [
+        rules.Candidate("a", 0.9, rules.document("x oslo"), "t1", 100.0, "ta"),
+        rules.Candidate("b", 0.8, rules.document("x oslo"), "t2", 300.0, "tb"),  # newer copy of a
+        rules.Candidate("c", 0.7, rules.document("x"), "t3", 200.0, "tc"),
+        rules.Candidate("d", 0.6, rules.document("x oslo"), "t4", 50.0, "td"),
+        rules.Candidate("e", 0.5, rules.document("x"), "t5", 200.0, "te"),  # as old as c
+    ]
+    cosines = {
+        frozenset(("ta", "tb")): 0.95,  # a is older: a loses its share
+        frozenset(("tc", "td")): 0.9,  # exactly the threshold; but c (newer) lacks "oslo"
+        frozenset(("ta", "td")): 0.89,  # below the threshold
+        frozenset(("tc", "te")): 0.99,  # the same time: neither is newer
+    }
+    ranking = Ranking(
+        dense_weight=1.0, thread_boost=0.0, recency_weight=0.0, supersede=0.5, redundancy=0.0
+    )
+    floors: list[float] = []
+    alike = _texts_alike(cosines, [])
+
+    def similarity(chosen: Any, floor: float) -> Any:
+        floors.append(floor)
+        return alike(chosen, floor)
+
+    ranked = rules.rank(candidates, ["oslo"], corpus, ranking, similarity=similarity)
+    assert floors == [0.9]
+    # hand-computed: a 0.9 - 0.5 * 0.9 = 0.45; the others keep their cosine
+    assert [(e.item, round(e.score, 9), round(e.superseded, 9)) for e in ranked] == [
+        ("b", 0.8, 0.0),
+        ("c", 0.7, 0.0),
+        ("d", 0.6, 0.0),
+        ("e", 0.5, 0.0),
+        ("a", 0.45, 0.45),
+    ]
+    assert rules.ranked_items(
+        candidates, ["oslo"], corpus, ranking, similarity=_texts_alike(cosines, [])
+    ) == [(e.score, e.item) for e in ranked]
+    # only the best redundancy_depth items are compared; off, without similarity, or without
+    # times: no change
+    shallow: list[list[str]] = []
+    rules.rank(
+        candidates,
+        ["oslo"],
+        corpus,
+        dataclasses.replace(ranking, redundancy_depth=1),
+        similarity=_texts_alike(cosines, shallow),
+    )
+    assert shallow == []  # one item: nothing to compare
+    untimed = [dataclasses.replace(c, time=None) for c in candidates]
+    for off, chosen in (
+        (dataclasses.replace(ranking, supersede=0.0), candidates),
+        (ranking, untimed),
+    ):
+        plain = rules.rank(chosen, ["oslo"], corpus, off, similarity=_texts_alike(cosines, []))
+        assert [(e.item, e.score, e.superseded) for e in plain] == [
+            ("a", 0.9, 0.0),
+            ("b", 0.8, 0.0),
+            ("c", 0.7, 0.0),
+            ("d", 0.6, 0.0),
+            ("e", 0.5, 0.0),
+        ]
+    assert rules.rank(candidates, ["oslo"], corpus, ranking)[0].item == "a"  # no similarity
+    # both rules: supersede first, then redundancy on the lowered scores
+    both = dataclasses.replace(ranking, redundancy=0.5, redundancy_threshold=0.95)
+    by_item = {
+        e.item: e
+        for e in rules.rank(
+            candidates, ["oslo"], corpus, both, similarity=_texts_alike(cosines, [])
+        )
+    }
+    # a, now below its newer copy b, is also b's near-copy: 0.5 of the 0.45 left
+    assert by_item["a"].superseded == pytest.approx(0.45)
+    assert by_item["a"].redundancy == pytest.approx(0.225)
+    assert by_item["e"].redundancy == pytest.approx(0.25)  # a copy of c (0.99), c ranks above
+    for bad in ({"supersede": 1.5}, {"supersede": -0.1}, {"supersede_threshold": 1.1}):
+        with pytest.raises(ValueError, match="supersede"):
+            Ranking(**bad)

@@ -110,8 +110,9 @@ def test_migrations_are_numbered_and_applied_once(tmp_path: Path) -> None:
 
 
 def test_hybrid_finds_rare_words_and_numbers_the_embedding_misses(tmp_path: Path) -> None:
-    # every vector is the same: without redundancy off every text would repeat the first
-    unmarked = Ranking(redundancy=0.0)
+    # every vector is the same: every text is a near-copy of every other (no redundancy or
+    # supersede), and recency off: equal cosines give equal dense sides
+    unmarked = Ranking(redundancy=0.0, supersede=0.0, recency_weight=0.0)
     store = SqliteStore(
         tmp_path / "s.sqlite", index=index(ConstantEmbeddings(), dims=4), ranking=unmarked
     )
@@ -134,7 +135,8 @@ def test_hybrid_finds_rare_words_and_numbers_the_embedding_misses(tmp_path: Path
 
 def test_hybrid_score_is_the_convex_fusion_of_cosine_and_normalised_bm25(tmp_path: Path) -> None:
     emb = HashingEmbeddings(64)
-    store = SqliteStore(tmp_path / "s.sqlite", index=index(emb))
+    fusion = Ranking(recency_weight=0.0)  # the fusion alone (no text is a copy of the other)
+    store = SqliteStore(tmp_path / "s.sqlite", index=index(emb), ranking=fusion)
     texts = {"match": "walrus sightings near the pier", "plain": "a quiet afternoon"}
     for key, text in texts.items():
         store.put(("n",), key, {"text": text})

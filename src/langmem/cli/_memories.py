@@ -40,6 +40,7 @@ EXPLAIN_COLUMNS = [
     "thread",
     "recency",
     "redundancy",
+    "superseded",
     "key",
     "value",
 ]

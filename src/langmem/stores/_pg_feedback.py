@@ -82,7 +82,7 @@ class PostgresSource:
         ]
         origin: dict[tuple[str, str], tuple[str | None, float | None]] = {}
         if self.ranking.provenance:
-            origin = _pg_search._provenance(extra, times=self.ranking.recency_weight > 0)
+            origin = _pg_search._provenance(extra, times=self.ranking.times)
         return kept + [
             rules.Candidate(
                 (r["prefix"], r["key"]),

@@ -331,7 +331,7 @@ def _hybrid(
     seen = {_row_id(r) for r in rows}
     rows += [r for r in lexical if _row_id(r) not in seen]
     corpus = rules.Corpus(documents, average, frequencies)
-    origin = _provenance(rows, times=ranking.recency_weight > 0) if ranking.provenance else {}
+    origin = _provenance(rows, times=ranking.times) if ranking.provenance else {}
     candidates = [
         rules.Candidate(
             (r["prefix"], r["key"]),

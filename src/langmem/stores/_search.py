@@ -337,7 +337,7 @@ def _candidates(
     candidates' matrix rows and every row's cosine (for a second pass)."""
     top = max(want * 2, ranking.depth)
     terms = rules.query_terms(text)
-    times = ranking.recency_weight > 0
+    times = ranking.times
 
     def lexical() -> tuple[dict[str, int], list[int], dict[int, rules.Document]]:
         """The lexical side, and what its rows need (their texts' query terms, their items'

@@ -74,7 +74,7 @@ class SqliteSource:
         items = vectors.item_ids[extra].tolist()
         origin: _search.Origins = {}
         if self.ranking.provenance:
-            times = self.ranking.recency_weight > 0
+            times = self.ranking.times
             origin = _search._provenance(
                 self.conn, list(dict.fromkeys(items)), times=times, cache=self.origins
             )

@@ -1,15 +1,19 @@
 """Which candidate texts are near-copies of each other, as :func:`langmem.stores.ranking.rank`
-asks to mark near-duplicates down (``Ranking.redundancy``), on the SQLite store and PostgreSQL.
+asks to mark near-duplicates down (``Ranking.redundancy``) and older near-copies of newer items
+(``Ranking.supersede``), on the SQLite store and PostgreSQL.
 
-The SQLite store normalises each stored vector in double precision and takes every pairwise
-dot product in single precision; PostgreSQL has pgvector compare the same vectors (single
-precision sums) in one query that returns only the pairs at or above the threshold. The
-cosines agree to about 1e-6, so only a pair within that of the threshold could differ.
+The SQLite store's matrix rows are already normalised (single precision): their pairwise dot
+products, in single precision, are the cosines (a zero vector is alike to nothing);
+PostgreSQL has pgvector compare the same vectors (single precision sums) in one query that
+returns only the pairs at or above the threshold. The cosines agree to about 1e-6, so only a
+pair within that of the threshold could differ. :func:`cosine_matrix` serves vectors that are
+not normalised yet.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -46,6 +50,27 @@ def cosine_matrix(vectors: NDArray[Any]) -> NDArray[np.float32]:
     return products
 
 
+def unit_cosines(rows: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Pairwise cosines of rows that are normalised already (NaN for a zero row).
+
+    Example:
+        >>> rows = np.array([[0.6, 0.8], [1.0, 0.0], [0.0, 0.0]], dtype=np.float32)
+        >>> np.round(unit_cosines(rows).astype(np.float64), 6).tolist()
+        [[1.0, 0.6, nan], [0.6, 1.0, nan], [nan, nan, nan]]
+    """
+    # numpy's own loops, not BLAS (see cosine_matrix); no copies: a search calls this once
+    products: NDArray[np.float32] = (
+        _vecdot(rows[:, None, :], rows[None, :, :])
+        if _vecdot is not None
+        else np.einsum("ik,jk->ij", rows, rows)
+    )
+    zero = ~rows.any(axis=1)
+    if zero.any():
+        products[zero, :] = np.nan
+        products[:, zero] = np.nan
+    return products
+
+
 def alike(cosines: NDArray[Any], floor: float) -> list[tuple[int, int, float]]:
     """The pairs ``(i, j, cosine)``, ``i < j``, of a square matrix of cosines at or above
     ``floor``.
@@ -54,8 +79,16 @@ def alike(cosines: NDArray[Any], floor: float) -> list[tuple[int, int, float]]:
         >>> alike(np.array([[1.0, 0.9, 0.2], [0.9, 1.0, 0.8], [0.2, 0.8, 1.0]]), 0.8)
         [(0, 1, 0.9), (1, 2, 0.8)]
     """
-    first, second = np.nonzero(np.triu(cosines >= floor, 1))
+    first, second = np.nonzero((cosines >= floor) & _upper(len(cosines)))
     return list(zip(first.tolist(), second.tolist(), cosines[first, second].tolist()))
+
+
+@lru_cache(maxsize=64)
+def _upper(size: int) -> NDArray[np.bool_]:
+    """The cells above the diagonal of a square matrix (read-only; built once per size)."""
+    mask = np.triu(np.ones((size, size), dtype=bool), 1)
+    mask.setflags(write=False)
+    return mask
 
 
 def sqlite_similarity(vectors: VectorIndex) -> rules.Similarity:
@@ -65,7 +98,7 @@ def sqlite_similarity(vectors: VectorIndex) -> rules.Similarity:
         candidates: Sequence[rules.Candidate], floor: float
     ) -> list[tuple[int, int, float]]:
         rows = vectors.matrix[[int(c.text) for c in candidates]]
-        return alike(cosine_matrix(rows), floor)
+        return alike(unit_cosines(rows), floor)
 
     return similarity
 

@@ -62,13 +62,16 @@ with ``dense_weight`` 0.8. Query-adaptive weights (from the query's IDF profile,
 between each side's best scores) and z-score fusion were measured too and did no better. A
 default tuned on that split (weight 0.9, a lighter thread boost, redundancy on) gained there but
 lost on the dev split of ``bench/realmem.py`` (public data we did not write), so the defaults
-are those that held on both.
+are those that held on both: the fusion above, a thread boost of 0.35 and a light recency
+(0.05, half-life 7 days), which gained on the dev splits of both. Supersede (below) gained on
+both too, but costs more per search than a default may add, so it is an option.
 
 **Provenance** (optional, see :class:`Ranking`): memories written by langmem hold ``thread_id``
 and ``created_at`` in their value. With ``thread_boost`` > 0, a candidate is pulled towards the
 best other candidate of the same thread written within ``thread_window`` seconds of it (never
 past it, never down); with ``recency_weight`` > 0, newer candidates are pulled towards 1
-(half-life ``recency_half_life`` seconds, counted back from the newest candidate)::
+(half-life ``recency_half_life`` seconds, counted back from the newest candidate; on by
+default, 0.05 with a half-life of 7 days)::
 
     thread  = min(thread_boost, 1) * max(neighbour_base - base, 0)
     recency = min(recency_weight * 0.5 ** (age / half_life), 1) * (1 - base - thread)
@@ -87,6 +90,21 @@ not itself a near-copy (one whose ``c`` reached the threshold)::
 
 so the same fact said twice (an assistant repeating the user, a memory stored again in other
 words) takes one of the top places, not two; the copy is still returned, lower.
+
+**Supersede** (``supersede`` > 0, off by default; 0.3 is the share measured): among the same best
+``redundancy_depth`` items (after the provenance boosts, before redundancy), an item loses a
+share of its score when a *newer* one of them (a later ``created_at``) is a near-copy of it (a
+cosine of its best text with the other's of at least ``supersede_threshold``) and holds every
+query term it holds::
+
+    lost  = supersede * (base + thread + recency)      (once, however many newer copies)
+    score = base + thread + recency - lost
+
+so a fact told again, corrected or restated later (a memory updated in a later session, a
+template line repeated with a new detail) ranks its latest telling first; the older one is
+still returned, lower. Items without a time, or with the same time, supersede nothing; a newer
+text that lacks a query word the older one holds is not its new version (with a degenerate
+embedding every text is a "near-copy": the word match still decides).
 
 ``SearchItem.score`` of a hybrid search is always in ``[0, 1]``. Results are ordered by score,
 then cosine (both descending), then the order in which the backend listed the candidates.
@@ -111,14 +129,15 @@ terms and ``Explanation.feedback`` the part of the score they account for.
    (namespace, filter, not expired), plus the texts holding any of the query's rarer terms (at
    least the best ``max(2 * want, 30)`` of them by a BM25, or all when fewer), each with its cosine
    (exact), its text (or its :class:`Document`), and its item's ``thread_id`` and
-   ``created_at`` (as Unix seconds) when provenance is on.
+   ``created_at`` (as Unix seconds) when provenance is on (every item's time when
+   :attr:`Ranking.times`; else only the times of items with a thread).
 2. :class:`Corpus` statistics over all indexed texts of the store: ``N``, the average analyzed
    length (:func:`length`), and ``df`` of each query term: the sum, over the stored words
    (:func:`tokens`, stop words included) whose :func:`stem` is the term (:func:`forms` lists
    them), of how many texts hold that word, capped at ``N`` (a text holding "lives" and "lived"
    counts twice for "liv").
 3. ``similarity``: which of given candidates' texts have a cosine of at least a threshold
-   with each other (for redundancy; both stores compare the stored vectors).
+   with each other (for redundancy and supersede; both stores compare the stored vectors).
 
 Any item outside the candidates scores below every dense candidate that outranks it (its lexical
 side is 0 and its cosine lower), except through a same-thread neighbour: neighbours count only
@@ -186,7 +205,13 @@ class Ranking:
             is a near-copy (loses the whole ``redundancy`` share).
         redundancy_ramp: how far below the threshold a lower-ranked text starts to lose
             score, in proportion to how close it is (0: only near-copies lose).
-        redundancy_depth: how many of the best items are compared with each other.
+        redundancy_depth: how many of the best items are compared with each other (for
+            redundancy and supersede).
+        supersede: share of its score an item loses when a newer item among the best
+            ``redundancy_depth`` is a near-copy of it (0: off, at most 1); see "Supersede"
+            in the module docstring.
+        supersede_threshold: the cosine between two texts from which the older one is
+            superseded by the newer.
         feedback_docs: a second pass (pseudo-relevance feedback, see
             :mod:`langmem.stores._feedback`): how many of the first pass's best items give
             expansion terms (0: off, one pass).
@@ -202,16 +227,18 @@ class Ranking:
     k1: float = 1.2
     b: float = 0.9
     depth: int = 50
-    thread_boost: float = 0.5
+    thread_boost: float = 0.35
     thread_window: float = 300.0
-    recency_weight: float = 0.0
-    recency_half_life: float = 30 * 86400.0
+    recency_weight: float = 0.05
+    recency_half_life: float = 7 * 86400.0
     fusion: str = "absolute"
     rrf_k: float = 60.0
     redundancy: float = 0.0
     redundancy_threshold: float = 0.8
     redundancy_ramp: float = 0.0
     redundancy_depth: int = 20
+    supersede: float = 0.0
+    supersede_threshold: float = 0.9
     feedback_docs: int = 0
     feedback_terms: int = 8
     feedback_weight: float = 0.5
@@ -233,6 +260,8 @@ class Ranking:
             "redundancy_threshold": -1.0 <= self.redundancy_threshold <= 1.0,
             "redundancy_ramp": 0.0 <= self.redundancy_ramp <= 2.0,
             "redundancy_depth": self.redundancy_depth >= 1,
+            "supersede": 0.0 <= self.supersede <= 1.0,
+            "supersede_threshold": -1.0 <= self.supersede_threshold <= 1.0,
             "feedback_docs": isinstance(self.feedback_docs, int) and self.feedback_docs >= 0,
             "feedback_terms": isinstance(self.feedback_terms, int) and self.feedback_terms >= 0,
             "feedback_weight": self.feedback_weight >= 0.0,
@@ -241,8 +270,9 @@ class Ranking:
         for name, ok in checks.items():
             if not ok:
                 raise ValueError(
-                    f"Ranking({name}={getattr(self, name)!r}) is out of range: dense_weight, b "
-                    "and redundancy go from 0 to 1, redundancy_threshold from -1 to 1, "
+                    f"Ranking({name}={getattr(self, name)!r}) is out of range: dense_weight, b, "
+                    "redundancy and supersede go from 0 to 1, redundancy_threshold and "
+                    "supersede_threshold from -1 to 1, "
                     "redundancy_ramp from 0 to 2, depth and redundancy_depth are positive ints, "
                     "feedback_docs and feedback_terms are ints >= 0, recency_half_life and rrf_k "
                     f"are positive, fusion is one of {', '.join(FUSIONS)}, feedback_fetch is a "
@@ -252,7 +282,13 @@ class Ranking:
     @property
     def provenance(self) -> bool:
         """Whether candidates need their thread and time."""
-        return self.thread_boost > 0 or self.recency_weight > 0
+        return self.thread_boost > 0 or self.recency_weight > 0 or self.supersede > 0
+
+    @property
+    def times(self) -> bool:
+        """Whether every candidate needs its time, also without a thread (recency and
+        supersede compare items by time; the thread boost only items of one thread)."""
+        return self.recency_weight > 0 or self.supersede > 0
 
     @property
     def feedback(self) -> bool:
@@ -318,6 +354,8 @@ class Explanation:
             term; empty without feedback); ``matched`` counts them too.
         feedback: the part of ``score`` the expansion terms account for (their share of the
             lexical side, weighted as in the fusion; 0 without feedback).
+        superseded: the score taken off because a newer item among the best is a near-copy
+            of this one (already weighted; ``score`` is after it; see "Supersede").
     """
 
     item: Any
@@ -333,6 +371,7 @@ class Explanation:
     redundancy: float = 0.0
     expansion: Mapping[str, float] = field(default_factory=dict)
     feedback: float = 0.0
+    superseded: float = 0.0
 
 
 Similarity = Callable[[Sequence[Candidate], float], Iterable[tuple[int, int, float]]]
@@ -488,8 +527,8 @@ _Part = tuple[float, float, float, float, float, dict[str, int]]
 _Text = tuple["Candidate", float, dict[str, int], float, float]
 """A candidate text: candidate, bm25, matched, dense side, lexical side."""
 
-_Scored = tuple[float, float, Any, _Part, float, float, float]
-"""score, cosine, item, its best text's parts, thread, recency, redundancy."""
+_Scored = tuple[float, float, Any, _Part, float, float, float, float]
+"""score, cosine, item, its best text's parts, thread, recency, redundancy, superseded."""
 
 
 def rank(
@@ -517,10 +556,22 @@ def rank(
     """
     scored = _scored(candidates, terms, corpus, ranking, term_weights, similarity=similarity)
     return [
-        Explanation(item, total, cosine, dense, raw, lexical, matched, base, thread, recency, lost)
-        for total, _, item, (base, cosine, dense, raw, lexical, matched), thread, recency, lost in (
-            scored
+        Explanation(
+            item,
+            total,
+            cosine,
+            dense,
+            raw,
+            lexical,
+            matched,
+            base,
+            thread,
+            recency,
+            lost,
+            superseded=older,
         )
+        for total, _, item, parts, thread, recency, lost, older in scored
+        for base, cosine, dense, raw, lexical, matched in (parts,)
     ]
 
 
@@ -580,13 +631,15 @@ def _scored(
     if threaded or ranking.recency_weight > 0:
         boosts = _provenance_boosts(best, items, ranking)
         scored = [
-            (part[0] + thread + recency, part[1], item, part, thread, recency, 0.0)
+            (part[0] + thread + recency, part[1], item, part, thread, recency, 0.0, 0.0)
             for item, part in best.items()
             for thread, recency in (boosts[item],)
         ]
     else:
-        scored = [(part[0], part[1], item, part, 0.0, 0.0, 0.0) for item, part in best.items()]
+        scored = [(part[0], part[1], item, part, 0.0, 0.0, 0.0, 0.0) for item, part in best.items()]
     scored.sort(key=_by_score, reverse=True)
+    if ranking.supersede > 0 and similarity is not None and len(scored) > 1:
+        scored = _superseded(scored, items, ranking, similarity)
     if ranking.redundancy > 0 and similarity is not None and len(scored) > 1:
         scored = _demoted(scored, items, ranking, similarity)
     return scored
@@ -645,11 +698,46 @@ def _demoted(
             continue
         if out is scored:
             out = list(scored)
-        total, cosine, item, part, thread, recency, _ = entry
+        total, cosine, item, part, thread, recency, _, older = entry
         lost = share * scale * total
-        out[position] = (total - lost, cosine, item, part, thread, recency, lost)
+        out[position] = (total - lost, cosine, item, part, thread, recency, lost, older)
     if out is not scored:
         out.sort(key=_by_score, reverse=True)
+    return out
+
+
+def _superseded(
+    scored: list[_Scored],
+    items: Mapping[Any, Candidate],
+    ranking: Ranking,
+    similarity: Similarity,
+) -> list[_Scored]:
+    """``scored`` (best first) with each of the best ``redundancy_depth`` items that has a
+    newer near-copy among them marked down and re-sorted (see "Supersede")."""
+    head = scored[: ranking.redundancy_depth]
+    times = [items[entry[2]].time for entry in head]
+    if len({t for t in times if t is not None}) < 2:  # nothing is newer than anything
+        return scored
+    older: set[int] = set()
+    for first, second, _ in similarity(
+        [items[entry[2]] for entry in head], ranking.supersede_threshold
+    ):
+        one, two = times[first], times[second]
+        if one is None or two is None or one == two:
+            continue
+        old, new = (first, second) if one < two else (second, first)
+        # a newer text that lacks a query word the older one holds is not its new version
+        if head[old][3][5].keys() <= head[new][3][5].keys():
+            older.add(old)
+    if not older:
+        return scored
+    out = list(scored)
+    share = ranking.supersede
+    for position in older:
+        total, cosine, item, part, thread, recency, lost, _ = out[position]
+        cut = share * total
+        out[position] = (total - cut, cosine, item, part, thread, recency, lost, cut)
+    out.sort(key=_by_score, reverse=True)
     return out
 
 
