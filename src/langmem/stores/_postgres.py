@@ -9,7 +9,8 @@ written by one opens in the other). What it changes:
   (``_pg_search``): small namespaces are scanned exactly, large ones through HNSW, chosen per
   query; :meth:`PostgresStore.explain` shows each score's parts;
 - a batch is one transaction; embeddings are computed before it opens; ``put`` replaces an
-  item's vectors (``index=False`` removes them); expired items are never returned;
+  item's vectors (``index=False`` removes them); expired items are not returned, swept or
+  not, unless ``TTLConfig(omit_expired=False)`` (as on the embedded store);
 - filters follow langmem's exact rule (``$ne`` matches a missing key, numeric strings compare
   as numbers), as on the embedded store;
 - ``setup()`` runs under an advisory lock, so several processes may start at once;
@@ -20,7 +21,7 @@ written by one opens in the other). What it changes:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal, cast
@@ -40,7 +41,7 @@ from langgraph.store.postgres import PostgresStore as _LangGraphPostgresStore
 from langgraph.store.postgres.base import PostgresIndexConfig, _group_ops
 
 from langmem.errors import ConfigurationError
-from langmem.stores import _pg_connect, _pg_search, _pg_stats
+from langmem.stores import _pg_connect, _pg_search, _pg_stats, _ttl
 from langmem.stores._pg_schema import (
     COVER_INDEX,
     STORE_STEPS,
@@ -192,7 +193,10 @@ class PostgresStore(_LangGraphPostgresStore):
 
     @property
     def _omit_expired(self) -> bool:
-        return True  # expired items are never returned, swept or not
+        """Whether reads leave out expired items not yet swept: as on the embedded store, yes
+        unless the TTL config says ``omit_expired=False`` (read at every call: the config may
+        be changed on a live store)."""
+        return _ttl.omits_expired(self.ttl_config)
 
     @contextmanager
     def _transaction(self, *, pipeline: bool = False) -> Iterator[Any]:
@@ -339,7 +343,12 @@ class PostgresStore(_LangGraphPostgresStore):
             self.word_counts.forget(changed)  # this handle's next query sees its own writes
         return results
 
-    def restore(self, items: Iterable[Item]) -> int:
+    def restore(
+        self,
+        items: Iterable[Item],
+        *,
+        ttls: Mapping[tuple[tuple[str, ...], str], tuple[float, datetime]] | None = None,
+    ) -> int:
         """Write ``items`` as they are, timestamps included, in one transaction.
 
         The Postgres twin of :meth:`SqliteStore.restore <langmem.stores.SqliteStore.restore>`
@@ -347,6 +356,11 @@ class PostgresStore(_LangGraphPostgresStore):
         (a naive time is taken as UTC); texts are embedded before the transaction opens; an
         existing item with the same namespace and key is overwritten. All or nothing. Returns
         how many items were written.
+
+        ``ttls`` maps ``(namespace, key)`` to ``(ttl_minutes, expires_at)``: those items keep
+        that TTL and that exact expiry, even one already past (such an item is then expired:
+        left out of reads unless ``omit_expired=False``, and swept); the others get none (not
+        the store's ``default_ttl``: a restored item is as it was).
         """
         listed = list(items)
         if len({(tuple(i.namespace), i.key) for i in listed}) != len(listed):
@@ -356,23 +370,30 @@ class PostgresStore(_LangGraphPostgresStore):
             )
         if not listed:
             return 0
+        kept = [(ttls or {}).get((tuple(i.namespace), i.key)) for i in listed]
+        for item, ttl in zip(listed, kept):
+            if ttl is not None and not (isinstance(ttl[0], (int, float)) and ttl[0] > 0):
+                raise ConfigurationError(
+                    f"restore(): item {'/'.join(item.namespace)}/{item.key} has ttl_minutes "
+                    f"{ttl[0]!r}: give a positive number of minutes, or leave the item out "
+                    "of ttls for no TTL."
+                )
         puts = [(n, PutOp(tuple(i.namespace), i.key, dict(i.value))) for n, i in enumerate(listed)]
         plan = self._plan_puts(puts)
-
-        def utc(moment: datetime) -> datetime:
-            return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
         with self._transaction() as cur:
             changed = self._apply_puts(cur, plan)
             cur.execute(
-                "UPDATE store s SET created_at = t.c, updated_at = t.u"
-                " FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[])"
-                " AS t(p, k, c, u) WHERE s.prefix = t.p AND s.key = t.k",
+                "UPDATE store s SET created_at = t.c, updated_at = t.u, expires_at = t.e,"
+                " ttl_minutes = t.m FROM unnest(%s::text[], %s::text[], %s::timestamptz[],"
+                " %s::timestamptz[], %s::timestamptz[], %s::float8[]) AS t(p, k, c, u, e, m)"
+                " WHERE s.prefix = t.p AND s.key = t.k",
                 (
                     [".".join(i.namespace) for i in listed],
                     [i.key for i in listed],
-                    [utc(i.created_at) for i in listed],
-                    [utc(i.updated_at) for i in listed],
+                    [_utc(i.created_at) for i in listed],
+                    [_utc(i.updated_at) for i in listed],
+                    [None if t is None else _utc(t[1]) for t in kept],
+                    [None if t is None else float(t[0]) for t in kept],
                 ),
             )
         self.word_counts.forget(changed)
@@ -431,6 +452,10 @@ class PostgresStore(_LangGraphPostgresStore):
                 ],
             )
         return changed
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 class _PutPlan:
