@@ -42,7 +42,12 @@ def test_store_info_hides_the_password(pg_database: str) -> None:
     assert "langmem-test" not in result.stdout
     record = json.loads(result.stdout)
     assert record["store"].startswith("postgresql://postgres:***@")
-    assert record["index"] == {"embeddings": "langmem-hashing-384", "dims": 384, "fields": ["$"]}
+    assert record["index"] == {  # as the database records it
+        "embeddings": "langmem-hashing-384",
+        "dims": 384,
+        "fields": ["$"],
+        "generation": 0,
+    }
     assert record["memories"] == 3
     assert record["namespaces"] == {"memories/alice": 2, "memories/bob": 1}
     assert record["size_bytes"] > 0

@@ -21,7 +21,7 @@ written by one opens in the other). What it changes:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal, cast
@@ -41,7 +41,7 @@ from langgraph.store.postgres import PostgresStore as _LangGraphPostgresStore
 from langgraph.store.postgres.base import PostgresIndexConfig, _group_ops
 
 from langmem.errors import ConfigurationError
-from langmem.stores import _pg_connect, _pg_search, _pg_stats, _ttl
+from langmem.stores import _pg_connect, _pg_identity, _pg_search, _pg_stats, _ttl
 from langmem.stores._pg_schema import (
     COVER_INDEX,
     STORE_STEPS,
@@ -105,6 +105,12 @@ class PostgresStore(_LangGraphPostgresStore):
         self.namespace_sizes = _pg_stats.NamespaceSizes()
         self._cover: int | None = None
         self._conninfo, _ = _pg_connect.split_url(url)
+        self._identity = (
+            _pg_identity.Identity.of(self.index_config, self.embeddings)
+            if self.index_config
+            else None
+        )
+        self._checks: bool | None = None  # whether the database has langmem_index_check
 
     @classmethod
     def from_url(
@@ -177,8 +183,10 @@ class PostgresStore(_LangGraphPostgresStore):
                 super().setup()
                 with self._cursor() as cur:
                     _pg_connect.run_migrations(cur, "langmem_store_migrations", STORE_STEPS)
-                    if self.index_config:
+                    if self.index_config and self._identity is not None:
                         _pg_connect.run_migrations(cur, "langmem_vector_migrations", VECTOR_STEPS)
+                        _pg_identity.claim(cur, self._identity, _pg_connect.redact(self.url))
+                        self._checks = True
             except psycopg.Error as exc:
                 raise _pg_connect.explain_failure(self.url, exc) from None
 
@@ -217,6 +225,26 @@ class PostgresStore(_LangGraphPostgresStore):
                 yield cur
         except psycopg.OperationalError as exc:
             raise _pg_connect.explain_failure(self.url, exc) from exc
+        except psycopg.Error as exc:
+            if exc.sqlstate != _pg_identity.SQLSTATE or self._identity is None:
+                raise
+            found = _pg_identity.Identity.parse(exc.diag.message_primary or "")
+            where = _pg_connect.redact(self.url)
+            raise _pg_identity.mismatch(where, found, self._identity, changed=True) from None
+
+    def _check_index(self, cur: Any, *, writes: bool) -> None:
+        """Send the check that the database's vectors are this handle's index's (see
+        :mod:`langmem.stores._pg_identity`): a write checks under the re-embed lock, a search
+        without it. It fails on the database's side, raised when results are read."""
+        if self._identity is None:
+            return
+        if self._checks is None:  # a handle opened without setup(): look once
+            cur.execute(
+                "SELECT to_regprocedure('langmem_index_check(text,boolean)') IS NOT NULL AS ok"
+            )
+            self._checks = bool(cur.fetchone()["ok"])
+        if self._checks:
+            _pg_identity.check(cur, self._identity, writes=writes)
 
     @contextmanager
     def _spare(self) -> Iterator[Any | None]:
@@ -309,6 +337,7 @@ class PostgresStore(_LangGraphPostgresStore):
     def _explain(self, op: SearchOp, vector: list[float]) -> list[tuple[SearchItem, Explanation]]:
         offset, want = max(int(op.offset), 0), max(int(op.offset), 0) + max(int(op.limit), 0)
         with self._transaction(pipeline=True) as cur:
+            self._check_index(cur, writes=False)
             ranked = _pg_search.explain(self, cur, op, vector, self.active_ranking())
         return [(_pg_search.search_item(row, e.score), e) for row, e in ranked[offset:want]]
 
@@ -323,6 +352,8 @@ class PostgresStore(_LangGraphPostgresStore):
         plan = self._plan_puts(puts) if puts else None
         vectors = self._query_vectors(searches)
         with self._transaction(pipeline=bool(vectors)) as cur:
+            if vectors:  # ranks with this handle's query vectors
+                self._check_index(cur, writes=False)
             if GetOp in grouped:
                 self._batch_get_ops(cast(Sequence[tuple[int, GetOp]], grouped[GetOp]), results, cur)
             for idx, op in searches:
@@ -399,6 +430,74 @@ class PostgresStore(_LangGraphPostgresStore):
         self.word_counts.forget(changed)
         return len(listed)
 
+    def reembed(
+        self,
+        index: PostgresIndexConfig | dict[str, Any] | None = None,
+        *,
+        progress: Callable[[int, int], object] | None = None,
+        batch_size: int = 64,
+    ) -> int:
+        """Re-embed every indexed item for ``index`` (default: this handle's), and record it.
+
+        The explicit way to change the database's embedder, dims or fields, as
+        :meth:`SqliteStore.reembed <langmem.stores.SqliteStore.reembed>` does for a file.
+        Texts are embedded in batches of ``batch_size``, each batch committed to a stage table
+        (``progress(done, total)`` after each); the store keeps serving with its old vectors
+        meanwhile. Then one transaction swaps every vector and records the new index; writes
+        wait for it, reads go on (new dims: they wait too). If the run is interrupted, nothing
+        changed in the store, and running it again for the same index embeds only what was not
+        staged yet. Afterwards, handles with another index are refused
+        (:class:`~langmem.errors.IndexMismatchError`) until reopened with the new one.
+
+        Returns:
+            How many texts the new index holds.
+        """
+        from langmem.stores import _identity, _pg_reembed
+
+        if index is None:
+            if self.index_config is None:
+                raise ConfigurationError(
+                    f"reembed() on {_pg_connect.redact(self.url)}: this handle has no index; "
+                    "pass one, e.g. store.reembed({'dims': 384, 'embed': <embeddings>, "
+                    "'fields': ['$']})."
+                )
+            index = {k: self.index_config.get(k) for k in ("dims", "embed", "fields")}
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ConfigurationError(f"reembed(batch_size={batch_size!r}): use 1 or more.")
+        config, embeddings, found = _identity.index_setup(index)
+        wanted = _pg_identity.Identity(found.embedder, found.dims, found.fields or ("$",))
+        extras = {k: v for k, v in (self.index_config or {}).items() if not k.startswith("__")}
+        extras.update(dims=config["dims"], embed=index.get("embed"), fields=config["fields"])
+        with self._transaction() as cur:
+            cur.execute("SELECT to_regclass('store_vectors') IS NOT NULL AS ok")
+            indexed = bool(cur.fetchone()["ok"])
+        if not indexed:  # a store never indexed: create its vector tables, nothing to embed
+            self._configure_index(cast(PostgresIndexConfig, extras), embeddings, wanted)
+            self.setup()
+            return 0
+        with _pg_connect.migration_lock(self._conninfo, self.url), self._transaction() as cur:
+            # the stage and the checks, for a handle that skipped setup()
+            _pg_connect.run_migrations(cur, "langmem_vector_migrations", VECTOR_STEPS)
+        count = _pg_reembed.run(
+            self, config["fields"], embeddings, wanted, batch_size=batch_size, progress=progress
+        )
+        self._configure_index(cast(PostgresIndexConfig, extras), embeddings, wanted)
+        self._checks = True
+        return count
+
+    def _configure_index(
+        self, config: PostgresIndexConfig, embeddings: Any, identity: _pg_identity.Identity
+    ) -> None:
+        """Index with ``config`` from now on (after a re-embed): caches of the old one go."""
+        from langgraph.store.postgres.base import _ensure_index_config
+
+        _, self.index_config = _ensure_index_config(config)
+        self.embeddings = embeddings
+        self._identity = identity
+        self._cover = None
+        self.word_counts = _pg_stats.WordCounts()
+        self.namespace_sizes = _pg_stats.NamespaceSizes()
+
     def _query_vectors(self, searches: Sequence[tuple[int, SearchOp]]) -> dict[int, list[float]]:
         asked = [(idx, op.query) for idx, op in searches if op.query]
         if not asked or self.embeddings is None:
@@ -429,6 +528,7 @@ class PostgresStore(_LangGraphPostgresStore):
         """Run the writes; returns the words of the texts they added or removed."""
         changed: set[str] = set()
         if self.index_config and plan.touched:
+            self._check_index(cur, writes=True)  # before any vector changes
             # an item's vectors are replaced as a whole (index=False or fewer fields leave none;
             # a deleted item keeps none): removed first, to learn which words they held
             cur.execute(
@@ -479,8 +579,10 @@ def insert_vectors(
     rows: Sequence[tuple[str, str, str, str, Sequence[float]]],
     *,
     stamps: Sequence[tuple[Any, Any]] | None = None,
+    table: str = "store_vectors",
 ) -> None:
-    """Insert (or replace) ``(prefix, key, field, text, vector)`` rows of ``store_vectors``.
+    """Insert (or replace) ``(prefix, key, field, text, vector)`` rows of ``store_vectors``
+    (or of ``table``, shaped like it: a re-embed's stage).
 
     Each row also gets its text and its words (for full-text search); ``stamps`` gives each
     row's ``(created_at, updated_at)`` (default: now).
@@ -504,7 +606,7 @@ def insert_vectors(
         for column, value in zip(columns, values):
             column.append(value)
     cur.execute(
-        "INSERT INTO store_vectors"
+        f"INSERT INTO {table}"
         " (prefix, key, field_name, embedding, lm_text, lm_words, lm_length, created_at,"
         " updated_at)"
         " SELECT p, k, f, e::vector, t,"
