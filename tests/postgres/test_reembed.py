@@ -95,6 +95,9 @@ def test_new_dims_replace_every_vector_and_stale_handles_are_refused(
     identity = Identity.parse(_recorded(pg_database)[0])
     assert (identity.embedder, identity.dims, _recorded(pg_database)[1]) == ("counting-24", 24, 1)
     assert _stage_size(pg_database) == 0
+    with psycopg.connect(pg_database) as conn:  # the vector indexes are back, for 24 dims
+        indexes = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes")}
+    assert {"store_vectors_embedding_idx", "store_vectors_lm_cover_idx"} <= indexes
     # the handle that re-embedded now searches and writes with the new index
     assert old.search(("n",), query="note 3 kiwi", limit=1)[0].key == "k3"
     old.put(("n",), "new", {"text": "fresh kiwi"})

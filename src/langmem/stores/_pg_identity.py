@@ -114,9 +114,16 @@ def record(cur: Any, identity: Identity, generation: int) -> None:
 
 
 def check(cur: Any, wanted: Identity, *, writes: bool) -> None:
-    """Send the check on its own cursor of ``cur``'s connection (in pipeline mode it fails,
-    on the database's side, when the transaction's results are read)."""
-    cur.connection.execute("SELECT langmem_index_check(%s, %s)", (wanted.text(), writes))
+    """Send the check on ``cur`` (its empty result is never read; in pipeline mode a failure
+    is raised when the transaction's next results are read)."""
+    if writes:
+        cur.execute("SELECT langmem_index_check(%s, true)", (wanted.text(),))
+    else:  # plain SQL while the identity matches; the function only to raise
+        cur.execute(
+            f"SELECT CASE WHEN identity = %s THEN NULL"
+            f" ELSE langmem_index_check(%s, false) END FROM {TABLE}",
+            (wanted.text(), wanted.text()),
+        )
 
 
 def mismatch(

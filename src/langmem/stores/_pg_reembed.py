@@ -182,8 +182,9 @@ def _swap(
     _, generation = _pg_identity.recorded(cur)
     resized = vector_dims(cur) != wanted.dims
     cur.execute("DELETE FROM store_vectors")
+    rebuild: list[str] = []
     if resized:
-        _resize(cur, wanted.dims)
+        rebuild = _resize(cur, wanted.dims)
     rows = list(texts)
     cur.execute(
         "INSERT INTO store_vectors (prefix, key, field_name, embedding, lm_text, lm_words,"
@@ -194,21 +195,33 @@ def _swap(
         " ON st.prefix = t.p AND st.key = t.k AND st.field_name = t.f",
         ([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]),
     )
+    for definition in rebuild:  # built over every row at once: faster than row by row
+        cur.execute(definition)
+    if resized:
+        covering_index(cur)
     _pg_identity.record(cur, wanted, generation + 1)
     cur.execute(f"DELETE FROM {STAGE}")
     cur.execute(f"DELETE FROM {TARGET}")
     return len(rows)
 
 
-def _resize(cur: Any, dims: int) -> None:
-    """Give the (empty) vector column ``dims`` dimensions; the covering index is rebuilt for
-    them (it holds the vectors, so its identity limit depends on the dims)."""
+def _resize(cur: Any, dims: int) -> list[str]:
+    """Give the (empty) vector column ``dims`` dimensions. The indexes holding vectors are
+    dropped, to build after the rows are in: the covering one (its identity limit depends on
+    the dims: ``covering_index``) and the nearest-neighbour ones (their definitions are
+    returned)."""
     cur.execute(
         "SELECT format_type(atttypid, NULL) AS kind FROM pg_attribute"
         " WHERE attrelid = 'store_vectors'::regclass AND attname = 'embedding'"
     )
     kind = str(cur.fetchone()["kind"])  # vector or halfvec, as the index config chose
-    cur.execute(f"DROP INDEX IF EXISTS {COVER_INDEX}")
-    cur.execute(f"DROP INDEX IF EXISTS {LONG_INDEX}")
+    cur.execute(
+        "SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS definition FROM pg_index i"
+        " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam"
+        " WHERE i.indrelid = 'store_vectors'::regclass AND a.amname IN ('hnsw', 'ivfflat')"
+    )
+    nearest = [(r["name"], r["definition"]) for r in cur.fetchall()]
+    for name in (COVER_INDEX, LONG_INDEX, *(n for n, _ in nearest)):
+        cur.execute(f'DROP INDEX IF EXISTS "{name}"')
     cur.execute(f"ALTER TABLE store_vectors ALTER COLUMN embedding TYPE {kind}({int(dims)})")
-    covering_index(cur)
+    return [definition for _, definition in nearest]
