@@ -216,3 +216,26 @@ def test_cli_reembeds_a_postgres_store(pg_database: str) -> None:
     assert stale.exit_code == 1
     assert "is indexed with (embed='langmem-hashing-32', dims=32" in stale.stderr
     assert "langmem-test" not in stale.stderr  # the password is never shown
+
+
+def test_a_database_langgraph_made_is_refused_then_reembedded(pg_database: str) -> None:
+    from langgraph.store.postgres import PostgresStore as LangGraphStore
+
+    theirs: Any = {"dims": 32, "embed": HashingEmbeddings(32), "fields": ["content"]}
+    with LangGraphStore.from_conn_string(pg_database, index=theirs) as lg:
+        lg.setup()
+        lg.put(("m", "u1"), "a", {"content": "Ana likes green tea"})
+        lg.put(("m", "u1"), "b", {"content": "Bo runs the Berlin marathon"})
+    # vectors of 32 dims, no record of their embeddings: a 384-dim handle is refused
+    with pytest.raises(IndexMismatchError, match="holds 32-dim vectors"):
+        PostgresStore.from_url(pg_database, index=_index(HashingEmbeddings(384), 384))
+    result = run(
+        "store", "reembed", "--store", pg_database, "--embed", "hashing", "--dims", "64",
+        "--fields", "content",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["reembedded"] == 2  # texts read from the values
+    texts = {t for t, _ in _vectors(pg_database).values()}
+    assert texts == {"Ana likes green tea", "Bo runs the Berlin marathon"}
+    hit = run("memories", "search", "green tea", "--limit", "1", "--store", pg_database)
+    assert '"key":"a"' in hit.stdout

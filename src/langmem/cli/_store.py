@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import click
 
@@ -152,7 +153,16 @@ def reembed(
     from langmem.stores._open import _embeddings_named
 
     url = resolve_url(store_url)
-    with _opened(url) as opened:
+    opening = url
+    if (
+        is_postgres(url)
+        and "embed" not in parse_qs(urlsplit(url).query)
+        and recorded_postgres_index(url) is None
+    ):
+        # the database does not record which embeddings made its vectors: open it without
+        # an index (the default one could not be checked against them), then re-embed
+        opening = f"{url}{'&' if '?' in url else '?'}embed=none"
+    with _opened(opening) as opened:
         method = getattr(opened, "reembed", None)
         current = getattr(opened, "index_config", None)
         if not callable(method):

@@ -91,9 +91,17 @@ def recorded(cur: Any) -> tuple[Identity | None, int]:
     return Identity.parse(row["identity"]), int(row["generation"])
 
 
-def claim(cur: Any, wanted: Identity, where: str) -> int:
+def claim(cur: Any, wanted: Identity, where: str, column_dims: int) -> int:
     """At setup: record ``wanted`` if the database records nothing, else check it is the
-    recorded one. Returns the generation."""
+    recorded one. Returns the generation.
+
+    ``column_dims``: the vector column's dimensions (0 when not fixed); a database that records
+    nothing yet but holds vectors of other dims (written before langmem recorded the index, or
+    by LangGraph's own store) is refused, not claimed."""
+    found, _ = recorded(cur)
+    if found is None and column_dims and column_dims != wanted.dims:
+        unknown = Identity("not recorded", column_dims, ())
+        raise mismatch(where, unknown, wanted)
     cur.execute(
         f"INSERT INTO {TABLE} (identity) VALUES (%s) ON CONFLICT (one) DO NOTHING",
         (wanted.text(),),
@@ -130,13 +138,17 @@ def mismatch(
     where: str, found: Identity, wanted: Identity, *, changed: bool = False
 ) -> IndexMismatchError:
     """The error for a handle whose index is not the database's."""
+    indexed = (
+        f"holds {found.dims}-dim vectors of embeddings it does not record"
+        if found.embedder == "not recorded"
+        else f"is indexed with ({found.describe()})"
+    )
     what = (
         f"The PostgreSQL store {where} was re-embedded by another handle or process; its "
         f"vectors are now for ({found.describe()}), but this handle embeds with "
         f"({wanted.describe()})"
         if changed
-        else f"The PostgreSQL store {where} is indexed with ({found.describe()}), but it was "
-        f"opened with ({wanted.describe()})"
+        else f"The PostgreSQL store {where} {indexed}, but it was opened with ({wanted.describe()})"
     )
     return IndexMismatchError(
         f"{what}: ranking or writing with vectors of another model or other fields would give "

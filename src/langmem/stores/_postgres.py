@@ -185,7 +185,8 @@ class PostgresStore(_LangGraphPostgresStore):
                     _pg_connect.run_migrations(cur, "langmem_store_migrations", STORE_STEPS)
                     if self.index_config and self._identity is not None:
                         _pg_connect.run_migrations(cur, "langmem_vector_migrations", VECTOR_STEPS)
-                        _pg_identity.claim(cur, self._identity, _pg_connect.redact(self.url))
+                        where = _pg_connect.redact(self.url)
+                        _pg_identity.claim(cur, self._identity, where, vector_dims(cur))
                         self._checks = True
             except psycopg.Error as exc:
                 raise _pg_connect.explain_failure(self.url, exc) from None
