@@ -125,7 +125,9 @@ def test_same_dims_other_model_and_new_fields(old: PostgresStore, pg_database: s
     assert {t for t, _ in _vectors(pg_database).values()} == {f"note {i} kiwi" for i in range(20)}
     assert sorted(set(other.texts)) == sorted(f"note {i} kiwi" for i in range(20))
     # new fields: texts come from each value at them; the unindexed item stays unindexed
-    assert old.reembed(_index(other, 16, ["text", "tags[*]"])) == 60
+    # 20 texts, 20 distinct tags and the tag "a" that every item has
+    assert old.reembed(_index(other, 16, ["text", "tags[*]"])) == 41
+    assert len(_vectors(pg_database)) == 60
     keys = sorted(_vectors(pg_database))
     assert ("n.1", "k1", "tags[*].1") in keys and not [k for k in keys if k[1] == "plain"]
     assert _recorded(pg_database)[1] == 2
@@ -239,3 +241,36 @@ def test_a_database_langgraph_made_is_refused_then_reembedded(pg_database: str) 
     assert texts == {"Ana likes green tea", "Bo runs the Berlin marathon"}
     hit = run("memories", "search", "green tea", "--limit", "1", "--store", pg_database)
     assert '"key":"a"' in hit.stdout
+
+
+def test_a_killed_run_leaves_the_store_as_it_was_and_resumes(
+    old: PostgresStore, pg_database: str
+) -> None:
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    before = _vectors(pg_database)
+    worker = Path(__file__).with_name("_reembed_worker.py")
+    child = subprocess.Popen(
+        [sys.executable, str(worker), pg_database], stdout=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None
+    for line in child.stdout:  # killed (SIGKILL) once three batches are committed
+        if line.strip() == "12/20":
+            child.send_signal(signal.SIGKILL)
+            break
+    child.wait(30)
+    assert child.returncode == -signal.SIGKILL
+    assert _vectors(pg_database) == before  # nothing of the new index in the store
+    assert Identity.parse(_recorded(pg_database)[0]).dims == 16
+    assert old.search(("n",), query="note 3 kiwi", limit=1)[0].key == "k3"
+    staged = _stage_size(pg_database)
+    assert 12 <= staged < 20
+    resumed = Counting(24)
+    assert old.reembed(_index(resumed, 24), batch_size=4) == 20
+    assert len(resumed.texts) == 20 - staged  # only what the killed run had not staged
+    after = _vectors(pg_database)
+    for text, vector in after.values():
+        assert np.array_equal(np.float32(vector), np.float32(resumed.embed_documents([text])[0]))

@@ -57,7 +57,8 @@ def run(
     batch_size: int,
     progress: Progress | None,
 ) -> int:
-    """Stage, then swap; returns how many texts the new index holds."""
+    """Stage, then swap; returns how many distinct texts the new index holds (as the embedded
+    store counts them)."""
     paths = _writes.index_paths(fields)
     with store._transaction() as cur:
         found, _ = _pg_identity.recorded(cur)
@@ -170,7 +171,8 @@ def _swap(
     *,
     keep: bool,
 ) -> int:
-    """Replace every vector row by its staged one and record ``wanted``; returns the count."""
+    """Replace every vector row by its staged one and record ``wanted``; returns how many
+    distinct texts the rows hold."""
     cur.execute("SELECT pg_advisory_xact_lock(%s)", (_pg_identity.LOCK_KEY,))
     cur.execute("LOCK TABLE store_vectors IN EXCLUSIVE MODE")
     texts = _texts(cur, paths, keep=keep)  # now nobody else writes vectors
@@ -202,7 +204,7 @@ def _swap(
     _pg_identity.record(cur, wanted, generation + 1)
     cur.execute(f"DELETE FROM {STAGE}")
     cur.execute(f"DELETE FROM {TARGET}")
-    return len(rows)
+    return len(set(texts.values()))
 
 
 def _resize(cur: Any, dims: int) -> list[str]:

@@ -451,7 +451,7 @@ class PostgresStore(_LangGraphPostgresStore):
         (:class:`~langmem.errors.IndexMismatchError`) until reopened with the new one.
 
         Returns:
-            How many texts the new index holds.
+            How many distinct texts the new index holds.
         """
         from langmem.stores import _identity, _pg_reembed
 
