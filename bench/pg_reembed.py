@@ -35,17 +35,31 @@ sys.path.insert(0, str(ROOT / "src"))
 from langmem.embeddings import HashingEmbeddings  # noqa: E402
 from langmem.stores import PostgresStore  # noqa: E402
 
-WORDS = "kiwi tea chess marathon lisbon gate flight berlin piano garden".split()
+WORDS = [
+    "kiwi",
+    "tea",
+    "chess",
+    "marathon",
+    "lisbon",
+    "gate",
+    "flight",
+    "berlin",
+    "piano",
+    "garden",
+]
 
 
 def _server(url: str | None) -> tuple[str, str]:
     """(admin URL, URL of a new database)."""
-    admin = url or subprocess.run(
-        [str(ROOT / "scripts" / "pg-test-server.sh"), "start"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    admin = (
+        url
+        or subprocess.run(
+            [str(ROOT / "scripts" / "pg-test-server.sh"), "start"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
     name = f"bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
@@ -117,11 +131,15 @@ def main() -> None:
         store._checks = True
         for dims in (256, 256, 384):  # new dims, the same again (same dims), back
             marks: list[float] = []
+
+            def mark(done: int, total: int, marks: list[float] = marks) -> None:
+                marks.append(time.perf_counter())
+
             t0, c0 = time.perf_counter(), time.process_time()
             count = store.reembed(
                 {"dims": dims, "embed": HashingEmbeddings(dims), "fields": ["text"]},
                 batch_size=256,
-                progress=lambda done, total: marks.append(time.perf_counter()),
+                progress=mark,
             )
             end = time.perf_counter()
             staged = marks[-1] - t0
