@@ -122,12 +122,14 @@ def record(cur: Any, identity: Identity, generation: int) -> None:
 
 
 def check(cur: Any, wanted: Identity, *, writes: bool) -> None:
-    """Send the check on ``cur`` (its empty result is never read; in pipeline mode a failure
-    is raised when the transaction's next results are read)."""
+    """Send the check on a cursor of its own on ``cur``'s connection: its empty result is never
+    read, and in pipeline mode a result left unread on ``cur`` would be taken for the next
+    statement's. A failure is raised when the transaction's next results are read."""
+    conn = cur.connection
     if writes:
-        cur.execute("SELECT langmem_index_check(%s, true)", (wanted.text(),))
+        conn.execute("SELECT langmem_index_check(%s, true)", (wanted.text(),))
     else:  # plain SQL while the identity matches; the function only to raise
-        cur.execute(
+        conn.execute(
             f"SELECT CASE WHEN identity = %s THEN NULL"
             f" ELSE langmem_index_check(%s, false) END FROM {TABLE}",
             (wanted.text(), wanted.text()),
