@@ -191,7 +191,9 @@ def test_writes_wait_for_the_swap_and_texts_written_meanwhile_are_embedded(
 def test_async_search_of_a_stale_handle_is_refused(old: PostgresStore, pg_database: str) -> None:
     import asyncio
 
-    stale = PostgresStore.from_url(pg_database, index=_index(HashingEmbeddings(16), 16))
+    stale = PostgresStore.from_url(  # without setup(): it looks the check up on first use
+        pg_database, index=_index(HashingEmbeddings(16), 16), setup=False
+    )
     old.reembed(_index(Counting(16, salt="c"), 16))
     with pytest.raises(IndexMismatchError):
         asyncio.run(stale.asearch(("n",), query="kiwi"))

@@ -240,10 +240,10 @@ class PostgresStore(_LangGraphPostgresStore):
         if self._identity is None:
             return
         if self._checks is None:  # a handle opened without setup(): look once
-            cur.execute(
+            found = cur.connection.execute(
                 "SELECT to_regprocedure('langmem_index_check(text,boolean)') IS NOT NULL AS ok"
-            )
-            self._checks = bool(cur.fetchone()["ok"])
+            ).fetchone()
+            self._checks = bool(found and found["ok"])
         if self._checks:
             _pg_identity.check(cur, self._identity, writes=writes)
 
@@ -507,7 +507,9 @@ class PostgresStore(_LangGraphPostgresStore):
         return {idx: list(vector) for (idx, _), vector in zip(asked, embedded)}
 
     def _refresh(self, cur: Any, items: list[tuple[str, str]]) -> None:
-        cur.execute(
+        # on a cursor of its own: in pipeline mode, a result left unread on ``cur`` could be
+        # taken for the next statement's
+        cur.connection.execute(
             "UPDATE store s SET expires_at = NOW() + (s.ttl_minutes || ' minutes')::interval"
             " FROM unnest(%s::text[], %s::text[]) AS t(prefix, key)"
             " WHERE s.prefix = t.prefix AND s.key = t.key AND s.ttl_minutes IS NOT NULL",
