@@ -276,3 +276,13 @@ def test_a_killed_run_leaves_the_store_as_it_was_and_resumes(
     after = _vectors(pg_database)
     for text, vector in after.values():
         assert np.array_equal(np.float32(vector), np.float32(resumed.embed_documents([text])[0]))
+
+
+def test_a_database_without_a_record_takes_texts_from_the_values(
+    old: PostgresStore, pg_database: str
+) -> None:
+    with psycopg.connect(pg_database) as conn:  # as a database set up before the record
+        conn.execute("DELETE FROM langmem_index")
+    assert old.reembed(_index(Counting(16), 16, ["tags[*]"])) == 21  # "a" and t0..t19
+    assert {f for _, _, f in _vectors(pg_database)} == {"tags[*].0", "tags[*].1"}
+    assert Identity.parse(_recorded(pg_database)[0]).fields == ("tags[*]",)

@@ -62,7 +62,9 @@ def run(
     paths = _writes.index_paths(fields)
     with store._transaction() as cur:
         found, _ = _pg_identity.recorded(cur)
-        keep = found is None or found.fields == wanted.fields
+        # texts kept as they are only when they were made for the same fields (unrecorded
+        # fields: read from the values, as the embedded store does)
+        keep = found is not None and found.fields == wanted.fields
         _start(cur, wanted)
         texts = _texts(cur, paths, keep=keep)
         staged = _staged(cur)
