@@ -42,7 +42,12 @@ def test_store_info_hides_the_password(pg_database: str) -> None:
     assert "langmem-test" not in result.stdout
     record = json.loads(result.stdout)
     assert record["store"].startswith("postgresql://postgres:***@")
-    assert record["index"] == {"embeddings": "langmem-hashing-384", "dims": 384, "fields": ["$"]}
+    assert record["index"] == {  # as the database records it
+        "embeddings": "langmem-hashing-384",
+        "dims": 384,
+        "fields": ["$"],
+        "generation": 0,
+    }
     assert record["memories"] == 3
     assert record["namespaces"] == {"memories/alice": 2, "memories/bob": 1}
     assert record["size_bytes"] > 0
@@ -116,10 +121,13 @@ def test_ttls_export_from_postgres_as_from_the_embedded_store(
     exported = run("memories", "export", "--store", embedded).stdout
     assert '"ttl_minutes":90.0,"expires_at":' in exported
     assert run("memories", "export", "--store", postgres).stdout == exported
-    # importing into PostgreSQL keeps the items and says their TTLs were left out
+    # importing into PostgreSQL keeps each TTL and its exact expiry, as the embedded store
     other = run("memories", "import", "-", "--store", postgres, input=exported)
-    assert other.exit_code == 0
-    assert other.stderr == (
-        "warning: 1 memories have a TTL that PostgresStore cannot restore: they were imported "
-        "without one (import into the embedded store to keep TTLs).\n"
-    )
+    assert other.exit_code == 0 and other.stderr == ""
+    assert run("memories", "export", "--store", postgres).stdout == exported
+    # an item whose TTL ran out on the way is imported expired: kept, but not returned
+    stamp = exported.split('"expires_at":"', 1)[1].split('"', 1)[0]
+    gone = exported.replace(stamp, "2020-01-01T00:00:00+00:00")
+    assert run("memories", "import", "-", "--store", postgres, input=gone).exit_code == 0
+    found = run("memories", "get", "t1", "-n", "memories/alice", "--store", postgres)
+    assert found.exit_code == 1 and "no memory with key 't1'" in found.stderr

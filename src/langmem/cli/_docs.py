@@ -32,9 +32,9 @@ value sorted (so every backend exports the same bytes); `memories import` reads 
 back with their timestamps (`SqliteStore` and `PostgresStore` have `restore()`; other stores
 stamp the current time), checking the whole file first and writing everything in one
 transaction. A memory with a TTL also has `"ttl_minutes"` and `"expires_at"` (ISO 8601, UTC);
-exporting does not refresh TTLs, and importing into the embedded store keeps each TTL and its
-exact expiry (a memory that expired meanwhile is imported expired). Other stores import such
-memories without TTL, and the command says so on stderr.
+exporting does not refresh TTLs, and importing into the embedded store or PostgreSQL keeps each
+TTL and its exact expiry (a memory that expired meanwhile is imported expired). Other stores
+import such memories without TTL, and the command says so on stderr.
 """
 
 

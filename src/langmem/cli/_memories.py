@@ -344,9 +344,9 @@ def import_(source: IO[str], store_url: str | None, table: bool) -> None:
     """Read memories from SOURCE (JSON Lines, as export writes; - for stdin) into the store.
 
     The whole file is checked first; then every memory is written in one transaction with its
-    own timestamps (and TTL, on the embedded store) and re-embedded by the target store. A bad
-    line stops the import before anything is written. Existing memories with the same
-    namespace and key are overwritten.
+    own timestamps (and TTL, on the embedded store and PostgreSQL) and re-embedded by the
+    target store. A bad line stops the import before anything is written. Existing memories
+    with the same namespace and key are overwritten.
     """
     name = source_name(source)
     try:
@@ -361,8 +361,8 @@ def import_(source: IO[str], store_url: str | None, table: bool) -> None:
     if dropped:
         click.echo(
             f"warning: {dropped} memories have a TTL that {type(store).__name__} cannot "
-            "restore: they were imported without one (import into the embedded store to keep "
-            "TTLs).",
+            "restore: they were imported without one (import into langmem's embedded or "
+            "PostgreSQL store to keep TTLs).",
             err=True,
         )
     namespaces = sorted({show_namespace(i.namespace) for i in items})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import click
 
@@ -15,8 +15,10 @@ from langmem.cli._memories import _opened
 from langmem.cli._output import Output, progress
 from langmem.cli._target import (
     display_url,
+    is_postgres,
     parse_namespace,
     recorded_index,
+    recorded_postgres_index,
     require_namespace,
     resolve_url,
     show_namespace,
@@ -52,7 +54,8 @@ def info(store_url: str | None, table: bool) -> None:
     else:
         with _opened(url) as opened:
             record["index"] = _handle_index(opened)
-            if urlsplit(url).scheme.lower() in ("postgres", "postgresql"):
+            if is_postgres(url):
+                record["index"] = recorded_postgres_index(url) or record["index"]
                 counts, record["size_bytes"] = _database_facts(url)
             else:
                 counts = {}
@@ -73,7 +76,7 @@ def info(store_url: str | None, table: bool) -> None:
 
 
 def _handle_index(opened: Any) -> dict[str, Any] | None:
-    """The index a store handle embeds with (databases do not record one)."""
+    """The index a store handle embeds with."""
     from langmem.embeddings._default import embeddings_id
 
     config = getattr(opened, "index_config", None)
@@ -140,20 +143,32 @@ def reembed(
 ) -> None:
     """Re-embed every stored text, optionally for new embeddings, dims or fields.
 
-    The explicit way to change a store's embedder (opening a store never re-embeds it). Other
-    programs using the store must reopen it with the new index afterwards. Shows a progress bar
-    on a terminal.
+    The explicit way to change a store's embedder (opening a store never re-embeds it), on the
+    embedded store and on PostgreSQL. Other programs using the store must reopen it with the
+    new index afterwards. On PostgreSQL, each batch is committed to a stage and the vectors
+    are swapped in one transaction at the end: if the command is interrupted, the store is
+    unchanged and running it again continues where it stopped. Shows a progress bar on a
+    terminal.
     """
     from langmem.stores._open import _embeddings_named
 
     url = resolve_url(store_url)
-    with _opened(url) as opened:
+    opening = url
+    if (
+        is_postgres(url)
+        and "embed" not in parse_qs(urlsplit(url).query)
+        and recorded_postgres_index(url) is None
+    ):
+        # the database does not record which embeddings made its vectors: open it without
+        # an index (the default one could not be checked against them), then re-embed
+        opening = f"{url}{'&' if '?' in url else '?'}embed=none"
+    with _opened(opening) as opened:
         method = getattr(opened, "reembed", None)
         current = getattr(opened, "index_config", None)
         if not callable(method):
             raise ConfigurationError(
-                f"{display_url(url)} cannot be re-embedded by langmem: only the embedded "
-                "SQLite store supports it."
+                f"{display_url(url)} cannot be re-embedded by langmem: only langmem's "
+                "SQLite and PostgreSQL stores support it."
             )
         if current is None and embed is None:
             raise ConfigurationError(
@@ -181,7 +196,13 @@ def reembed(
                 batch_size=batch_size,
             )
         after = sqlite_file(url)
-        index = recorded_index(after) if after is not None else None
+        index = (
+            recorded_index(after)
+            if after is not None
+            else recorded_postgres_index(url)
+            if is_postgres(url)
+            else None
+        )
         Output(table=table).record({"reembedded": count, "index": index})
 
 

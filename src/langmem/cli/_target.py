@@ -91,14 +91,49 @@ def recorded_index(path: Path) -> dict[str, Any] | None:
     }
 
 
+def is_postgres(url: str) -> bool:
+    return "://" in url and urlsplit(url).scheme.lower() in ("postgres", "postgresql")
+
+
+def recorded_postgres_index(url: str) -> dict[str, Any] | None:
+    """The index identity a PostgreSQL store records (embedder, dims, fields, generation), or
+    ``None`` when it records none (or cannot be reached: opening it then says why)."""
+    import psycopg
+
+    from langmem.stores._pg_connect import CONNECT_TIMEOUT, split_url
+    from langmem.stores._pg_identity import TABLE, Identity
+
+    conninfo, _ = split_url(url)
+    try:
+        with psycopg.connect(conninfo, connect_timeout=CONNECT_TIMEOUT) as conn:
+            found = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (TABLE,)).fetchone()
+            row = (
+                conn.execute(f"SELECT identity, generation FROM {TABLE}").fetchone()
+                if found and found[0]
+                else None
+            )
+    except psycopg.Error:
+        return None
+    if row is None:
+        return None
+    identity = Identity.parse(row[0])
+    return {
+        "embeddings": identity.embedder,
+        "dims": identity.dims,
+        "fields": list(identity.fields),
+        "generation": int(row[1]),
+    }
+
+
 def open_target(
     url: str | None, *, must_exist: bool = True, like: BaseStore | None = None
 ) -> BaseStore:
     """Open the store at ``url`` (default store when ``None``).
 
     ``must_exist``: a SQLite file that does not exist is an error instead of a new empty store.
-    The embeddings come from the URL's ``embed`` parameter, else from what the file records,
-    else (a new store) from ``like``'s index, else langmem's default.
+    The embeddings come from the URL's ``embed`` parameter, else from what the file (or the
+    PostgreSQL database) records, else (a new store) from ``like``'s index, else langmem's
+    default.
     """
     from langmem.stores import open_store
 
@@ -115,7 +150,9 @@ def open_target(
                     "or create it with `langmem memories add` or `langmem memories import`."
                 )
         elif "embed" not in parse_qs(urlsplit(chosen).query):
-            embed, dims, fields = _recorded_embeddings(path)
+            embed, dims, fields = _rebuilt(recorded_index(path), f"file {str(path)!r}")
+    elif is_postgres(chosen) and "embed" not in parse_qs(urlsplit(chosen).query):
+        embed, dims, fields = _rebuilt(recorded_postgres_index(chosen), display_url(chosen))
     config = getattr(like, "index_config", None)
     if config and embed is None and "embed" not in parse_qs(urlsplit(chosen).query):
         embed, dims, fields = config["embed"], config["dims"], list(config["fields"])
@@ -133,18 +170,17 @@ def open_target(
     return open_store(chosen, embed=embed, dims=dims, fields=fields)
 
 
-def _recorded_embeddings(path: Path) -> tuple[Any, int | None, list[str] | None]:
-    """The embeddings, dims and fields a store file was indexed with."""
+def _rebuilt(index: dict[str, Any] | None, where: str) -> tuple[Any, int | None, list[str] | None]:
+    """The embeddings, dims and fields of a recorded ``index`` (of the store at ``where``)."""
     from langmem.stores._identity import IndexIdentity, rebuild
 
-    index = recorded_index(path)
     if index is None:
         return None, None, None
     fields = index["fields"]
     embed = rebuild(IndexIdentity(index["embeddings"], index["dims"], None))
     if embed is None:
         raise ConfigurationError(
-            f"store file {str(path)!r} was indexed with embeddings {index['embeddings']!r}, "
+            f"store {where} was indexed with embeddings {index['embeddings']!r}, "
             "which the command cannot rebuild on its own: add ?embed=provider:model (the same "
             "model) to the --store URL, or re-embed the store with `langmem store reembed`."
         )

@@ -5,8 +5,8 @@ A line is ``{"namespace": [...], "key": ..., "value": {...}, "created_at": ..., 
 Export sorts items by namespace and key and does not refresh TTLs, so exporting the same
 memories twice gives the same bytes. Import reads and checks the whole file before writing
 anything, then writes every item in one transaction with its own timestamps (a store with a
-``restore(items)`` method, such as the embedded ``SqliteStore``, which also keeps each TTL and
-its expiry); other stores get one batch of puts, which stamps the current time.
+``restore(items)`` method; langmem's ``SqliteStore`` and ``PostgresStore`` also keep each TTL
+and its expiry); other stores get one batch of puts, which stamps the current time.
 """
 
 from __future__ import annotations
@@ -192,12 +192,24 @@ def _ttl(record: dict[str, Any]) -> Ttl | None:
     return float(minutes), expires
 
 
-def dropped_ttls(store: BaseStore, items: list[Item]) -> int:
-    """How many of ``items`` have a TTL that ``store`` cannot restore (only the embedded store
-    keeps TTLs and expiry on import)."""
+def keeps_ttls(store: BaseStore) -> bool:
+    """Whether ``store.restore`` keeps each item's TTL and expiry (langmem's embedded and
+    PostgreSQL stores)."""
     from langmem.stores._sqlite import SqliteStore
 
     if isinstance(store, SqliteStore):
+        return True
+    if "langmem.stores._postgres" not in sys.modules:  # no PostgreSQL store was opened
+        return False
+    from langmem.stores._postgres import PostgresStore
+
+    return isinstance(store, PostgresStore)
+
+
+def dropped_ttls(store: BaseStore, items: list[Item]) -> int:
+    """How many of ``items`` have a TTL that ``store`` cannot restore (only langmem's
+    embedded and PostgreSQL stores keep TTLs and expiry on import)."""
+    if keeps_ttls(store):
         return 0
     return sum(1 for item in items if getattr(item, "ttl", None) is not None)
 
@@ -210,12 +222,11 @@ def write_items(
     from langgraph.store.base import PutOp
 
     from langmem.cli._timed import TimedItem
-    from langmem.stores._sqlite import SqliteStore
 
     restore = getattr(store, "restore", None)
-    if isinstance(store, SqliteStore):
+    if keeps_ttls(store):
         ttls = {(tuple(i.namespace), i.key): i.ttl for i in items if isinstance(i, TimedItem)}
-        written = store.restore(items, ttls=ttls)
+        written = int(store.restore(items, ttls=ttls))  # type: ignore[attr-defined]
     elif callable(restore):
         written = int(restore(items))
     else:

@@ -301,6 +301,8 @@ def _write_postgres(store: PostgresStore, items: list[StoredItem]) -> None:
     dims = int(store.index_config["dims"]) if store.index_config else None
     _check_dims(items, dims, f"PostgresStore({store.url.split('@')[-1]!r})")
     with store._transaction() as cur:
+        if store.index_config:  # the vectors go in only while the database has this index
+            store._check_index(cur, writes=True)
         cur.execute(
             "INSERT INTO store"
             " (prefix, key, value, created_at, updated_at, expires_at, ttl_minutes)"

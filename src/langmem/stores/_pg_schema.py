@@ -9,7 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from langmem.stores import _pg_identity
 from langmem.stores.ranking import length
+
+STAGE = "langmem_reembed"
+"""Vectors staged by a re-embed (shaped like ``store_vectors``; see ``_pg_reembed``)."""
+STAGE_TARGET = "langmem_reembed_target"
+"""The index the staged vectors are for (one row)."""
 
 
 # Append-only: each entry runs once per database, in order, under the advisory lock.
@@ -52,6 +58,7 @@ def _analyzed_lengths(cur: Any) -> None:
 
 
 COVER_INDEX = "store_vectors_lm_cover_idx"
+LONG_INDEX = "store_vectors_lm_long_idx"
 _IDENTITY_BYTES = "octet_length(prefix) + octet_length(key) + octet_length(field_name)"
 
 
@@ -73,7 +80,7 @@ def _gin_without_pending_list(cur: Any) -> None:
     cur.execute("SELECT gin_clean_pending_list('store_vectors_lm_words_idx'::regclass)")
 
 
-def _covering_index(cur: Any) -> None:
+def covering_index(cur: Any) -> None:
     """A namespace's vectors in one index, so an exact scan reads no table rows."""
     limit = cover_limit(vector_dims(cur))
     if not limit:
@@ -83,7 +90,7 @@ def _covering_index(cur: Any) -> None:
         f" INCLUDE (key, field_name, embedding) WHERE {_IDENTITY_BYTES} <= {limit}"
     )
     cur.execute(
-        "CREATE INDEX IF NOT EXISTS store_vectors_lm_long_idx ON store_vectors"
+        f"CREATE INDEX IF NOT EXISTS {LONG_INDEX} ON store_vectors"
         f" (prefix text_pattern_ops) WHERE {_IDENTITY_BYTES} > {limit}"
     )
 
@@ -107,7 +114,16 @@ VECTOR_STEPS: tuple[str | Callable[[Any], None], ...] = (
     # the shared ranking (langmem.stores.ranking) averages the texts' analyzed lengths
     _analyzed_lengths,
     _gin_without_pending_list,
-    _covering_index,
+    covering_index,
     # BM25's text count and total length by an index-only scan (not the whole table)
     "CREATE INDEX IF NOT EXISTS store_vectors_lm_length_idx ON store_vectors (lm_length)",
+    # which embedder made the vectors, checked by every handle (langmem.stores._pg_identity)
+    *_pg_identity.SCHEMA,
+    # the stage of a resumable re-embed (langmem.stores._pg_reembed)
+    f"CREATE TABLE IF NOT EXISTS {STAGE} (prefix text NOT NULL, key text NOT NULL,"
+    " field_name text NOT NULL, embedding vector, lm_text text, lm_words tsvector,"
+    " lm_length integer, created_at timestamptz, updated_at timestamptz,"
+    " PRIMARY KEY (prefix, key, field_name))",
+    f"CREATE TABLE IF NOT EXISTS {STAGE_TARGET} (one boolean PRIMARY KEY DEFAULT true"
+    " CHECK (one), identity text NOT NULL)",
 )

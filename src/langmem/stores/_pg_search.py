@@ -51,6 +51,14 @@ if TYPE_CHECKING:
     from langmem.stores._postgres import PostgresStore
 
 _EXPIRY = "(s.expires_at IS NULL OR s.expires_at > NOW())"
+
+
+def _expiry(store: PostgresStore) -> str:
+    """The item condition on expiry: expired items are left out unless the store's TTL config
+    says ``omit_expired=False`` (then there is no condition at all)."""
+    return _EXPIRY if store._omit_expired else "TRUE"
+
+
 _COLUMNS = "s.prefix, s.key, s.value, s.created_at, s.updated_at"
 
 
@@ -193,7 +201,7 @@ def _send_candidates(
         f"WITH near AS (SELECT * FROM ({near}) d ORDER BY dist LIMIT %s)"
         f" SELECT {_COLUMNS}, near.field_name, 1 - near.dist AS cosine, {text}"
         " JOIN store s ON s.prefix = near.prefix AND s.key = near.key"
-        f" WHERE {_EXPIRY}{post_sql} ORDER BY near.dist, {place}",
+        f" WHERE {_expiry(store)}{post_sql} ORDER BY near.dist, {place}",
         [*params, limit, *post_params],
     )
     if cover:
@@ -456,10 +464,11 @@ def _lexical_side(
         for w in words[t]
         if 0 < counts[w] <= common
     }
-    return frequencies, _lexical_rows(cur, op, search, corpus, ranking, scope, want)
+    return frequencies, _lexical_rows(store, cur, op, search, corpus, ranking, scope, want)
 
 
 def _lexical_rows(
+    store: PostgresStore,
     cur: Any,
     op: SearchOp,
     search: dict[str, tuple[int, float]],
@@ -507,7 +516,7 @@ def _lexical_rows(
             " FROM hits JOIN store_vectors v ON v.prefix = hits.prefix AND v.key = hits.key"
             " AND v.field_name = hits.field_name"
             " JOIN store s ON s.prefix = hits.prefix AND s.key = hits.key"
-            f" WHERE {_EXPIRY}{post_sql} ORDER BY {listed}",
+            f" WHERE {_expiry(store)}{post_sql} ORDER BY {listed}",
             [*rank_params, query, *ns_params, *limit_params, literal, *post_params],
         )
         found = list(cur.fetchall())
@@ -536,7 +545,7 @@ def list_search(store: PostgresStore, cur: Any, op: SearchOp) -> list[SearchItem
     ns_sql, ns_params = namespace_condition("s.prefix", tuple(op.namespace_prefix))
     pre_sql, pre_params = prefilter(op.filter)
     sql = (
-        f"SELECT {_COLUMNS} FROM store s WHERE {ns_sql} AND {_EXPIRY}{pre_sql}"
+        f"SELECT {_COLUMNS} FROM store s WHERE {ns_sql} AND {_expiry(store)}{pre_sql}"
         " ORDER BY s.updated_at DESC, s.key DESC LIMIT %s OFFSET %s"
     )
     found: list[dict[str, Any]] = []

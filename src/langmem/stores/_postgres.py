@@ -9,7 +9,8 @@ written by one opens in the other). What it changes:
   (``_pg_search``): small namespaces are scanned exactly, large ones through HNSW, chosen per
   query; :meth:`PostgresStore.explain` shows each score's parts;
 - a batch is one transaction; embeddings are computed before it opens; ``put`` replaces an
-  item's vectors (``index=False`` removes them); expired items are never returned;
+  item's vectors (``index=False`` removes them); expired items are not returned, swept or
+  not, unless ``TTLConfig(omit_expired=False)`` (as on the embedded store);
 - filters follow langmem's exact rule (``$ne`` matches a missing key, numeric strings compare
   as numbers), as on the embedded store;
 - ``setup()`` runs under an advisory lock, so several processes may start at once;
@@ -20,7 +21,7 @@ written by one opens in the other). What it changes:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal, cast
@@ -40,7 +41,7 @@ from langgraph.store.postgres import PostgresStore as _LangGraphPostgresStore
 from langgraph.store.postgres.base import PostgresIndexConfig, _group_ops
 
 from langmem.errors import ConfigurationError
-from langmem.stores import _pg_connect, _pg_search, _pg_stats
+from langmem.stores import _pg_connect, _pg_identity, _pg_search, _pg_stats, _ttl
 from langmem.stores._pg_schema import (
     COVER_INDEX,
     STORE_STEPS,
@@ -104,6 +105,12 @@ class PostgresStore(_LangGraphPostgresStore):
         self.namespace_sizes = _pg_stats.NamespaceSizes()
         self._cover: int | None = None
         self._conninfo, _ = _pg_connect.split_url(url)
+        self._identity = (
+            _pg_identity.Identity.of(self.index_config, self.embeddings)
+            if self.index_config
+            else None
+        )
+        self._checks: bool | None = None  # whether the database has langmem_index_check
 
     @classmethod
     def from_url(
@@ -176,8 +183,11 @@ class PostgresStore(_LangGraphPostgresStore):
                 super().setup()
                 with self._cursor() as cur:
                     _pg_connect.run_migrations(cur, "langmem_store_migrations", STORE_STEPS)
-                    if self.index_config:
+                    if self.index_config and self._identity is not None:
                         _pg_connect.run_migrations(cur, "langmem_vector_migrations", VECTOR_STEPS)
+                        where = _pg_connect.redact(self.url)
+                        _pg_identity.claim(cur, self._identity, where, vector_dims(cur))
+                        self._checks = True
             except psycopg.Error as exc:
                 raise _pg_connect.explain_failure(self.url, exc) from None
 
@@ -192,7 +202,10 @@ class PostgresStore(_LangGraphPostgresStore):
 
     @property
     def _omit_expired(self) -> bool:
-        return True  # expired items are never returned, swept or not
+        """Whether reads leave out expired items not yet swept: as on the embedded store, yes
+        unless the TTL config says ``omit_expired=False`` (read at every call: the config may
+        be changed on a live store)."""
+        return _ttl.omits_expired(self.ttl_config)
 
     @contextmanager
     def _transaction(self, *, pipeline: bool = False) -> Iterator[Any]:
@@ -213,6 +226,26 @@ class PostgresStore(_LangGraphPostgresStore):
                 yield cur
         except psycopg.OperationalError as exc:
             raise _pg_connect.explain_failure(self.url, exc) from exc
+        except psycopg.Error as exc:
+            if exc.sqlstate != _pg_identity.SQLSTATE or self._identity is None:
+                raise
+            found = _pg_identity.Identity.parse(exc.diag.message_primary or "")
+            where = _pg_connect.redact(self.url)
+            raise _pg_identity.mismatch(where, found, self._identity, changed=True) from None
+
+    def _check_index(self, cur: Any, *, writes: bool) -> None:
+        """Send the check that the database's vectors are this handle's index's (see
+        :mod:`langmem.stores._pg_identity`): a write checks under the re-embed lock, a search
+        without it. It fails on the database's side, raised when results are read."""
+        if self._identity is None:
+            return
+        if self._checks is None:  # a handle opened without setup(): look once
+            found = cur.connection.execute(
+                "SELECT to_regprocedure('langmem_index_check(text,boolean)') IS NOT NULL AS ok"
+            ).fetchone()
+            self._checks = bool(found and found["ok"])
+        if self._checks:
+            _pg_identity.check(cur, self._identity, writes=writes)
 
     @contextmanager
     def _spare(self) -> Iterator[Any | None]:
@@ -305,6 +338,7 @@ class PostgresStore(_LangGraphPostgresStore):
     def _explain(self, op: SearchOp, vector: list[float]) -> list[tuple[SearchItem, Explanation]]:
         offset, want = max(int(op.offset), 0), max(int(op.offset), 0) + max(int(op.limit), 0)
         with self._transaction(pipeline=True) as cur:
+            self._check_index(cur, writes=False)
             ranked = _pg_search.explain(self, cur, op, vector, self.active_ranking())
         return [(_pg_search.search_item(row, e.score), e) for row, e in ranked[offset:want]]
 
@@ -319,6 +353,8 @@ class PostgresStore(_LangGraphPostgresStore):
         plan = self._plan_puts(puts) if puts else None
         vectors = self._query_vectors(searches)
         with self._transaction(pipeline=bool(vectors)) as cur:
+            if vectors:  # ranks with this handle's query vectors
+                self._check_index(cur, writes=False)
             if GetOp in grouped:
                 self._batch_get_ops(cast(Sequence[tuple[int, GetOp]], grouped[GetOp]), results, cur)
             for idx, op in searches:
@@ -339,7 +375,12 @@ class PostgresStore(_LangGraphPostgresStore):
             self.word_counts.forget(changed)  # this handle's next query sees its own writes
         return results
 
-    def restore(self, items: Iterable[Item]) -> int:
+    def restore(
+        self,
+        items: Iterable[Item],
+        *,
+        ttls: Mapping[tuple[tuple[str, ...], str], tuple[float, datetime]] | None = None,
+    ) -> int:
         """Write ``items`` as they are, timestamps included, in one transaction.
 
         The Postgres twin of :meth:`SqliteStore.restore <langmem.stores.SqliteStore.restore>`
@@ -347,6 +388,11 @@ class PostgresStore(_LangGraphPostgresStore):
         (a naive time is taken as UTC); texts are embedded before the transaction opens; an
         existing item with the same namespace and key is overwritten. All or nothing. Returns
         how many items were written.
+
+        ``ttls`` maps ``(namespace, key)`` to ``(ttl_minutes, expires_at)``: those items keep
+        that TTL and that exact expiry, even one already past (such an item is then expired:
+        left out of reads unless ``omit_expired=False``, and swept); the others get none (not
+        the store's ``default_ttl``: a restored item is as it was).
         """
         listed = list(items)
         if len({(tuple(i.namespace), i.key) for i in listed}) != len(listed):
@@ -356,27 +402,102 @@ class PostgresStore(_LangGraphPostgresStore):
             )
         if not listed:
             return 0
+        kept = [(ttls or {}).get((tuple(i.namespace), i.key)) for i in listed]
+        for item, ttl in zip(listed, kept):
+            if ttl is not None and not (isinstance(ttl[0], (int, float)) and ttl[0] > 0):
+                raise ConfigurationError(
+                    f"restore(): item {'/'.join(item.namespace)}/{item.key} has ttl_minutes "
+                    f"{ttl[0]!r}: give a positive number of minutes, or leave the item out "
+                    "of ttls for no TTL."
+                )
         puts = [(n, PutOp(tuple(i.namespace), i.key, dict(i.value))) for n, i in enumerate(listed)]
         plan = self._plan_puts(puts)
-
-        def utc(moment: datetime) -> datetime:
-            return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
         with self._transaction() as cur:
             changed = self._apply_puts(cur, plan)
             cur.execute(
-                "UPDATE store s SET created_at = t.c, updated_at = t.u"
-                " FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[])"
-                " AS t(p, k, c, u) WHERE s.prefix = t.p AND s.key = t.k",
+                "UPDATE store s SET created_at = t.c, updated_at = t.u, expires_at = t.e,"
+                " ttl_minutes = t.m FROM unnest(%s::text[], %s::text[], %s::timestamptz[],"
+                " %s::timestamptz[], %s::timestamptz[], %s::float8[]) AS t(p, k, c, u, e, m)"
+                " WHERE s.prefix = t.p AND s.key = t.k",
                 (
                     [".".join(i.namespace) for i in listed],
                     [i.key for i in listed],
-                    [utc(i.created_at) for i in listed],
-                    [utc(i.updated_at) for i in listed],
+                    [_utc(i.created_at) for i in listed],
+                    [_utc(i.updated_at) for i in listed],
+                    [None if t is None else _utc(t[1]) for t in kept],
+                    [None if t is None else float(t[0]) for t in kept],
                 ),
             )
         self.word_counts.forget(changed)
         return len(listed)
+
+    def reembed(
+        self,
+        index: PostgresIndexConfig | dict[str, Any] | None = None,
+        *,
+        progress: Callable[[int, int], object] | None = None,
+        batch_size: int = 64,
+    ) -> int:
+        """Re-embed every indexed item for ``index`` (default: this handle's), and record it.
+
+        The explicit way to change the database's embedder, dims or fields, as
+        :meth:`SqliteStore.reembed <langmem.stores.SqliteStore.reembed>` does for a file.
+        Texts are embedded in batches of ``batch_size``, each batch committed to a stage table
+        (``progress(done, total)`` after each); the store keeps serving with its old vectors
+        meanwhile. Then one transaction swaps every vector and records the new index; writes
+        wait for it, reads go on (new dims: they wait too). If the run is interrupted, nothing
+        changed in the store, and running it again for the same index embeds only what was not
+        staged yet. Afterwards, handles with another index are refused
+        (:class:`~langmem.errors.IndexMismatchError`) until reopened with the new one.
+
+        Returns:
+            How many distinct texts the new index holds.
+        """
+        from langmem.stores import _identity, _pg_reembed
+
+        if index is None:
+            if self.index_config is None:
+                raise ConfigurationError(
+                    f"reembed() on {_pg_connect.redact(self.url)}: this handle has no index; "
+                    "pass one, e.g. store.reembed({'dims': 384, 'embed': <embeddings>, "
+                    "'fields': ['$']})."
+                )
+            index = {k: self.index_config.get(k) for k in ("dims", "embed", "fields")}
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ConfigurationError(f"reembed(batch_size={batch_size!r}): use 1 or more.")
+        config, embeddings, found = _identity.index_setup(index)
+        wanted = _pg_identity.Identity(found.embedder, found.dims, found.fields or ("$",))
+        extras = {k: v for k, v in (self.index_config or {}).items() if not k.startswith("__")}
+        extras.update(dims=config["dims"], embed=index.get("embed"), fields=config["fields"])
+        with self._transaction() as cur:
+            cur.execute("SELECT to_regclass('store_vectors') IS NOT NULL AS ok")
+            indexed = bool(cur.fetchone()["ok"])
+        if not indexed:  # a store never indexed: create its vector tables, nothing to embed
+            self._configure_index(cast(PostgresIndexConfig, extras), embeddings, wanted)
+            self.setup()
+            return 0
+        with _pg_connect.migration_lock(self._conninfo, self.url), self._transaction() as cur:
+            # the stage and the checks, for a handle that skipped setup()
+            _pg_connect.run_migrations(cur, "langmem_vector_migrations", VECTOR_STEPS)
+        count = _pg_reembed.run(
+            self, config["fields"], embeddings, wanted, batch_size=batch_size, progress=progress
+        )
+        self._configure_index(cast(PostgresIndexConfig, extras), embeddings, wanted)
+        self._checks = True
+        return count
+
+    def _configure_index(
+        self, config: PostgresIndexConfig, embeddings: Any, identity: _pg_identity.Identity
+    ) -> None:
+        """Index with ``config`` from now on (after a re-embed): caches of the old one go."""
+        from langgraph.store.postgres.base import _ensure_index_config
+
+        _, self.index_config = _ensure_index_config(config)
+        self.embeddings = embeddings
+        self._identity = identity
+        self._cover = None
+        self.word_counts = _pg_stats.WordCounts()
+        self.namespace_sizes = _pg_stats.NamespaceSizes()
 
     def _query_vectors(self, searches: Sequence[tuple[int, SearchOp]]) -> dict[int, list[float]]:
         asked = [(idx, op.query) for idx, op in searches if op.query]
@@ -386,7 +507,9 @@ class PostgresStore(_LangGraphPostgresStore):
         return {idx: list(vector) for (idx, _), vector in zip(asked, embedded)}
 
     def _refresh(self, cur: Any, items: list[tuple[str, str]]) -> None:
-        cur.execute(
+        # on a cursor of its own: in pipeline mode, a result left unread on ``cur`` could be
+        # taken for the next statement's
+        cur.connection.execute(
             "UPDATE store s SET expires_at = NOW() + (s.ttl_minutes || ' minutes')::interval"
             " FROM unnest(%s::text[], %s::text[]) AS t(prefix, key)"
             " WHERE s.prefix = t.prefix AND s.key = t.key AND s.ttl_minutes IS NOT NULL",
@@ -408,6 +531,7 @@ class PostgresStore(_LangGraphPostgresStore):
         """Run the writes; returns the words of the texts they added or removed."""
         changed: set[str] = set()
         if self.index_config and plan.touched:
+            self._check_index(cur, writes=True)  # before any vector changes
             # an item's vectors are replaced as a whole (index=False or fewer fields leave none;
             # a deleted item keeps none): removed first, to learn which words they held
             cur.execute(
@@ -433,6 +557,10 @@ class PostgresStore(_LangGraphPostgresStore):
         return changed
 
 
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 class _PutPlan:
     __slots__ = ("queries", "texts", "touched", "vectors")
 
@@ -454,8 +582,10 @@ def insert_vectors(
     rows: Sequence[tuple[str, str, str, str, Sequence[float]]],
     *,
     stamps: Sequence[tuple[Any, Any]] | None = None,
+    table: str = "store_vectors",
 ) -> None:
-    """Insert (or replace) ``(prefix, key, field, text, vector)`` rows of ``store_vectors``.
+    """Insert (or replace) ``(prefix, key, field, text, vector)`` rows of ``store_vectors``
+    (or of ``table``, shaped like it: a re-embed's stage).
 
     Each row also gets its text and its words (for full-text search); ``stamps`` gives each
     row's ``(created_at, updated_at)`` (default: now).
@@ -479,7 +609,7 @@ def insert_vectors(
         for column, value in zip(columns, values):
             column.append(value)
     cur.execute(
-        "INSERT INTO store_vectors"
+        f"INSERT INTO {table}"
         " (prefix, key, field_name, embedding, lm_text, lm_words, lm_length, created_at,"
         " updated_at)"
         " SELECT p, k, f, e::vector, t,"
