@@ -48,6 +48,9 @@ class PostgresSource:
         documents = self.corpus.documents
         return {t: min(sum(counts[w] for w in words[t]), documents) for t in terms}
 
+    def identities(self, items: list[tuple[str, str]]) -> dict[Any, tuple[str, str]]:
+        return {item: item for item in items}  # items are (prefix, key) already
+
     def candidates(self, terms: list[str], fetch: list[str]) -> list[rules.Candidate]:
         found: list[dict[str, Any]] = []
         if fetch:
