@@ -115,14 +115,19 @@ def corpus(seed: int) -> Corpus:
         if rng.random() < 0.3:
             words.append(rng.choice(["zyx", "not", "the"]))
         queries.append(" ".join(words))
+    depth = rng.randint(2, 6)  # a cut among the dense candidates, often through a tie
     feedback = Ranking(
         feedback_docs=rng.randint(1, 3),
         feedback_terms=rng.randint(1, 4),
         feedback_weight=rng.choice([0.5, 1.0]),
         feedback_fetch=rng.random() < 0.5,
     )
-    # depth 50: every text of the corpus is a dense candidate on both stores
-    rankings = [Ranking(), dataclasses.replace(feedback, depth=50)]
+    rankings = [
+        Ranking(),
+        Ranking(depth=depth),
+        dataclasses.replace(feedback, depth=depth),
+        dataclasses.replace(feedback, depth=50),  # every text of the corpus a dense candidate
+    ]
     return Corpus(seed, writes, queries, rankings)
 
 
@@ -204,3 +209,40 @@ def test_random_tied_corpora_rank_alike_on_both_stores(tmp_path: Path, pg_databa
         sqlite.close()
         postgres.close()
     assert not differ, f"{len(differ)} results differ, first: {differ[:5]}"
+
+
+def test_texts_tied_at_the_dense_cut_are_all_candidates(tmp_path: Path, pg_database: str) -> None:
+    """Eight copies of one text tie on cosine where the dense candidates end (6 texts for 3
+    results): all are candidates on both stores, so the copy written last, in the best
+    result's thread, gets its thread boost on both (keeping the first listed copies, as
+    PostgreSQL did, or any of them, as SQLite did, left it out)."""
+    ranking = Ranking(depth=1, dense_weight=0.5)
+    found = []
+    for store in (
+        SqliteStore(tmp_path / "cut.sqlite", index=_index(), ranking=ranking),  # type: ignore[arg-type]
+        PostgresStore.from_url(pg_database, index=_index(), ranking=ranking),  # type: ignore[arg-type]
+    ):
+        try:
+            when = "2026-03-01T10:00:{:02d}+00:00"
+            writes = [
+                PutOp(
+                    ("cut",),
+                    "best",
+                    {"content": "alpha", "thread_id": "t1", "created_at": when.format(0)},
+                )
+            ]
+            for number in range(8):
+                thread = "t1" if number == 7 else f"other{number}"
+                writes.append(
+                    PutOp(
+                        ("cut",),
+                        f"copy{number}",
+                        {"content": "omega", "thread_id": thread, "created_at": when.format(9)},
+                    )
+                )
+            store.batch(writes)
+            hits = store.search(("cut",), query="alpha", limit=3)
+            found.append([(h.key, round(h.score or 0.0, 5)) for h in hits][:2])
+        finally:
+            store.close()  # type: ignore[attr-defined]
+    assert found[0] == found[1] and found[0][1][0] == "copy7"

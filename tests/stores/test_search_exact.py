@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from langmem.stores import ranking
-from langmem.stores._vectors import _top
+from langmem.stores._vectors import VectorIndex, _top
 
 
 def _scores(kind: str, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -31,6 +31,24 @@ def test_top_picks_the_rows_argpartition_picks(kind: str) -> None:
         scores = _scores(kind, n, rng)
         expected = np.argpartition(scores, n - top)[n - top :]
         assert sorted(_top(scores, top).tolist()) == sorted(expected.tolist())
+
+
+@pytest.mark.parametrize("kind", ["distinct", "ties", "nan"])
+def test_top_with_ties_keeps_every_row_tied_with_the_last(kind: str) -> None:
+    rng = np.random.default_rng(6)
+    for _ in range(300):
+        n = int(rng.integers(2, 5000))
+        top = int(rng.integers(1, min(n, 120)))
+        scores = _scores(kind, n, rng)
+        found = _top(scores, top, ties=True)
+        if np.isnan(scores[_top(scores, top)]).any():  # NaN at the top: no tie is counted
+            continue
+        edge = np.sort(scores[~np.isnan(scores)])[::-1][top - 1]
+        assert found.tolist() == np.flatnonzero(scores >= edge).tolist()  # in row order
+        rows, best = VectorIndex.best(scores, np.ones(n, dtype=bool), top, ties=True)
+        assert sorted(rows.tolist()) == found.tolist() and (np.diff(best) <= 0).all()
+        tied = rows[best == edge]  # equal scores in row order
+        assert tied.tolist() == sorted(tied.tolist())
 
 
 def test_analyzed_counts_equal_a_whole_word_regex_count() -> None:
