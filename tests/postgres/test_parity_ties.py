@@ -246,3 +246,44 @@ def test_texts_tied_at_the_dense_cut_are_all_candidates(tmp_path: Path, pg_datab
         finally:
             store.close()  # type: ignore[attr-defined]
     assert found[0] == found[1] and found[0][1][0] == "copy7"
+
+
+class _AwayVectors(Embeddings):
+    """ "away N" points away from every other text (a negative cosine with the query), blank
+    texts are all zeros (cosine 0: pgvector's NaN), any other text along the first axis."""
+
+    model_id = "test-away"
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self.embed_query(text) for text in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        vector = [0.0] * 8
+        if text.startswith("away "):
+            number = int(text.split()[1])
+            vector[0], vector[1 + number % 7] = -0.3 - 0.1 * (number % 5), 0.9
+        elif text.strip():
+            vector[0] = 1.0
+        return vector
+
+
+def test_a_zero_vector_is_a_dense_candidate_on_both_stores(
+    tmp_path: Path, pg_database: str
+) -> None:
+    """A zero vector's cosine counts as 0 (above negative cosines) when the dense candidates
+    are picked, not only when they are scored: PostgreSQL sorted pgvector's NaN last."""
+    index: Any = {"dims": 8, "embed": _AwayVectors(), "fields": ["content"]}
+    found = []
+    for store in (
+        SqliteStore(tmp_path / "zero.sqlite", index=index, ranking=Ranking(depth=1)),
+        PostgresStore.from_url(pg_database, index=index, ranking=Ranking(depth=1)),
+    ):
+        try:
+            store.batch(
+                [PutOp(("z",), f"away{n}", {"content": f"away {n}"}) for n in range(5)]
+                + [PutOp(("z",), "blank", {"content": "  "})]
+            )
+            found.append([(h.key, h.score) for h in store.search(("z",), query="q", limit=1)])
+        finally:
+            store.close()
+    assert found[0] == found[1] == [("blank", 0.0)]

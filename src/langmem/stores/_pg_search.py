@@ -18,10 +18,13 @@ words included, as SQLite's FTS5 vocabulary): a query term's document frequency 
 of its stored forms (:func:`ranking.forms`), and ``store_vectors.lm_length`` holds each text's
 analyzed length (:func:`ranking.length`) for BM25's average.
 
-One difference from SQLite: when the query's rarer words match more texts than the lexical
-candidates take, SQLite keeps the best by FTS5's BM25 and PostgreSQL the best by the rule's
-BM25 with each word counted once (``lm_words`` keeps distinct words); every candidate is then
-scored by the same rule, but near a tie the two may pick different extra texts.
+One difference from SQLite: when the query's rarer words match more texts (in the whole store)
+than the lexical candidates take, SQLite keeps the best by FTS5's BM25 and PostgreSQL the best
+by the rule's BM25 with each word counted once (``lm_words`` keeps distinct words); SQLite also
+takes its best in the whole store and then keeps the allowed ones (looking further only when
+fewer than the results wanted remain), PostgreSQL its best within the namespace. Every
+candidate is then scored by the same rule, but the two may pick different extra texts (found
+with tests/postgres/test_parity_ties.py's corpora sharing words across namespaces).
 """
 
 from __future__ import annotations
@@ -130,7 +133,10 @@ def _near(
     :func:`langmem.stores._pg_schema.cover_limit`), the rows are read from the
     covering index alone, the few rows with identities too long for it from their own index."""
     ns_sql, ns_params = namespace_condition("sv.prefix", prefix)
-    select = "SELECT sv.prefix, sv.key, sv.field_name, sv.embedding <=> %s::vector AS dist"
+    distance = "sv.embedding <=> %s::vector"
+    if exact:  # a zero vector's distance is NaN to pgvector (sorted last); cosine 0 to the rule
+        distance = f"coalesce(nullif({distance}, 'NaN'), 1)"
+    select = f"SELECT sv.prefix, sv.key, sv.field_name, {distance} AS dist"
     if not exact:  # the index scan reads each row anyway: its text comes along
         return (
             f"{select}, sv.lm_text, sv.lm_length, sv.ctid AS place FROM store_vectors sv"
