@@ -2,8 +2,10 @@
 other keys and namespaces (same BM25, same cosine), the same words in another order (same
 BM25), texts in two fields, threads, rewrites and deletes (which reorder both stores' rows).
 
-Each corpus is built from its seed; ``LANGMEM_PARITY_SEEDS`` runs more of them (the soak in
-``bench/parity_ties.py``). A failure names the seed, the ranking and the query."""
+Each corpus is ranked with the default ranking, with a dense cut through its texts, and with
+the second pass (with and without the cut). Each is built from its seed;
+``LANGMEM_PARITY_SEEDS`` runs more of them here, ``bench/parity_ties.py`` hundreds. A failure
+names the seed, the ranking and the query."""
 
 from __future__ import annotations
 
