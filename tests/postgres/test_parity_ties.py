@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from langchain_core.embeddings import Embeddings
 from langgraph.store.base import BaseStore, PutOp
 
@@ -213,11 +214,15 @@ def test_random_tied_corpora_rank_alike_on_both_stores(tmp_path: Path, pg_databa
     assert not differ, f"{len(differ)} results differ, first: {differ[:5]}"
 
 
-def test_texts_tied_at_the_dense_cut_are_all_candidates(tmp_path: Path, pg_database: str) -> None:
-    """Eight copies of one text tie on cosine where the dense candidates end (6 texts for 3
-    results): all are candidates on both stores, so the copy written last, in the best
-    result's thread, gets its thread boost on both (keeping the first listed copies, as
-    PostgreSQL did, or any of them, as SQLite did, left it out)."""
+@pytest.mark.parametrize(("copies", "boosted"), [(8, 7), (20, 2)])
+def test_texts_tied_at_the_dense_cut_are_all_candidates(
+    tmp_path: Path, pg_database: str, copies: int, boosted: int
+) -> None:
+    """Copies of one text tie on cosine where the dense candidates end (6 texts for 3
+    results): all are candidates on both stores, up to 12 dense candidates in all (then the
+    first written), so the same copy in the best result's thread gets its thread boost on both
+    (keeping the first listed copies, as PostgreSQL did, or any of them, as SQLite did, could
+    leave it out on one store only)."""
     ranking = Ranking(depth=1, dense_weight=0.5)
     found = []
     for store in (
@@ -226,28 +231,20 @@ def test_texts_tied_at_the_dense_cut_are_all_candidates(tmp_path: Path, pg_datab
     ):
         try:
             when = "2026-03-01T10:00:{:02d}+00:00"
-            writes = [
-                PutOp(
-                    ("cut",),
-                    "best",
-                    {"content": "alpha", "thread_id": "t1", "created_at": when.format(0)},
-                )
-            ]
-            for number in range(8):
-                thread = "t1" if number == 7 else f"other{number}"
-                writes.append(
-                    PutOp(
-                        ("cut",),
-                        f"copy{number}",
-                        {"content": "omega", "thread_id": thread, "created_at": when.format(9)},
-                    )
-                )
+            best = {"content": "alpha", "thread_id": "t1", "created_at": when.format(0)}
+            writes = [PutOp(("cut",), "best", best)]
+            for number in range(copies):
+                thread = "t1" if number in (boosted, copies - 1) else f"other{number}"
+                value = {"content": "omega", "thread_id": thread, "created_at": when.format(9)}
+                writes.append(PutOp(("cut",), f"copy{number:02d}", value))
             store.batch(writes)
             hits = store.search(("cut",), query="alpha", limit=3)
-            found.append([(h.key, round(h.score or 0.0, 5)) for h in hits][:2])
+            found.append([(h.key, round(h.score or 0.0, 5)) for h in hits])
         finally:
             store.close()  # type: ignore[attr-defined]
-    assert found[0] == found[1] and found[0][1][0] == "copy7"
+    assert found[0] == found[1] and found[0][1][0] == f"copy{boosted:02d}"
+    # past the bound the copy written last is no candidate: not boosted, so not second
+    assert copies < 12 or f"copy{copies - 1:02d}" not in [key for key, _ in found[0][:2]]
 
 
 class _AwayVectors(Embeddings):

@@ -219,8 +219,9 @@ def _dense(
     ties: bool = False,
 ) -> list[dict[str, Any]]:
     """The ``top`` allowed vector rows (namespace, filter, not expired) by cosine, best first;
-    with ``ties``, also every row whose cosine equals the last one's (as the embedded store's
-    candidates: which of several tied rows to keep is then no choice).
+    with ``ties``, also the rows whose cosine equals the last one's, up to ``2 * top`` rows in
+    all (as the embedded store's candidates: which of several tied rows to keep is then no
+    choice, up to that bound).
 
     ``sent``: a cursor on which :func:`_send_candidates` already asked for the ``top`` rows
     (``top + 1`` with ``ties``: one more shows whether the last one is tied)."""
@@ -235,10 +236,10 @@ def _dense(
         fetched = len(rows)
         rows = [r for r in rows if _filters.matches(r["value"], op.filter)]
         if ties and len(rows) > top:
-            end, edge = top, rows[top - 1]["cosine"]
-            while end < len(rows) and rows[end]["cosine"] == edge:
+            end, edge, most = top, rows[top - 1]["cosine"], 2 * top
+            while end < len(rows) and end < most and rows[end]["cosine"] == edge:
                 end += 1
-            if end < len(rows):  # a row past the tied ones: none of them is missing
+            if end < len(rows) or end == most:  # a row past the tied ones, or the bound
                 return rows[:end]
         elif not ties and len(rows) >= top:
             return rows[:top]

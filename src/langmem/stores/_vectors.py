@@ -304,13 +304,19 @@ class VectorIndex:
     ) -> tuple[NDArray[np.intp], NDArray[np.float32]]:
         """The ``top`` allowed rows by score, best first, with their scores (exact).
 
-        With ``ties``, also every row whose score equals the last one's (which of several tied
-        rows to keep is then no choice), equal scores in row order."""
+        With ``ties``, also the rows whose score equals the last one's (which of several tied
+        rows to keep is then no choice), up to ``2 * top`` rows in all (past that, the first
+        tied rows in row order), equal scores in row order."""
         everything = bool(allowed.all())
         candidates = None if everything else np.flatnonzero(allowed)
         picked = scores if candidates is None else scores[candidates]
         if top < len(picked):
             part = _top(picked, top, ties)
+            if ties and len(part) > 2 * top:  # many copies of one text: keep the first
+                edge = picked[part].min()
+                above = part[picked[part] > edge]
+                tied = np.sort(part[picked[part] == edge])[: 2 * top - len(above)]
+                part = np.concatenate([above, tied])
             order = part[np.argsort(-picked[part], kind="stable")]
         else:
             order = np.argsort(-picked, kind="stable")
