@@ -69,8 +69,8 @@ def main() -> None:
         f"\n{args.seeds} corpora, about {results} results compared in "
         f"{time.perf_counter() - started:.0f} s: {len(differ)} differ"
     )
-    for name in differ[:20]:
-        print("  ", name)
+    for found in differ[:5]:
+        print(found)
 
 
 if __name__ == "__main__":
