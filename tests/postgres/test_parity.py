@@ -164,16 +164,7 @@ def _provenance_facts() -> list[dict[str, Any]]:
         Ranking(depth=5, redundancy=0.2, redundancy_threshold=0.75, redundancy_depth=8),
         Ranking(depth=5, redundancy=0.3, redundancy_ramp=0.3, redundancy_depth=8),
         Ranking(depth=5, supersede=0.5, supersede_threshold=0.75, redundancy_depth=8),
-        pytest.param(
-            Ranking(depth=5, feedback_docs=3, feedback_terms=4, feedback_weight=0.8),
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="known gap (docs/ranking.md): the second pass keeps the first "
-                "feedback_docs items by BM25 in the order the backend lists them, and two "
-                "texts tied on BM25 and cosine come in different orders from SQLite and from "
-                "PostgreSQL's two connections, so the stores may expand with different words",
-            ),
-        ),
+        Ranking(depth=5, feedback_docs=3, feedback_terms=4, feedback_weight=0.8),
     ],
     ids=[
         "default-boosts",

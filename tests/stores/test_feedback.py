@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from langchain_core.embeddings import Embeddings
 from langgraph.store.base import PutOp
 
@@ -64,8 +66,26 @@ def test_feedback_texts_are_the_best_bm25_items_texts_that_hold_a_query_term() -
     sister, mass = _idf(100, 4), _idf(100, 4) + _idf(100, 20)
     # with b = 0, BM25 of tf 1 is the IDF; d's tf 2 saturates to 2 * 2.2 / 3.2 of it (the best)
     two = _feedback.feedback_positions(candidates, terms, corpus, Ranking(b=0.0, feedback_docs=2))
-    assert [at for at, _ in two] == [0, 4]  # a and c tie: the first listed wins
+    assert [at for at, _ in two] == [0, 4]  # a and c tie: a's identity comes first
     assert [weight for _, weight in two] == pytest.approx([sister / mass, 1.375 * sister / mass])
+    # the order candidates are listed in plays no part: c listed first, a still wins the tie
+    listed = [candidates[2], candidates[4], candidates[1], candidates[3], candidates[0]]
+    again = _feedback.feedback_positions(listed, terms, corpus, Ranking(b=0.0, feedback_docs=2))
+    assert sorted(listed[at].item for at, _ in again) == ["a", "d"]
+    # a backend's items are ordered by their identity (namespace, key), read only for a tie
+    asked: list[list[str]] = []
+
+    def identities(items: list[str]) -> dict[str, tuple[str, str]]:
+        asked.append(sorted(items))
+        return {"a": ("ns.z", "k1"), "c": ("ns.b", "k9")}
+
+    named = _feedback.feedback_positions(
+        candidates, terms, corpus, Ranking(b=0.0, feedback_docs=2), identities
+    )
+    assert [candidates[at].item for at, _ in named] == ["c", "d"] and asked == [["a", "c"]]
+    three = Ranking(b=0.0, feedback_docs=3)  # both tied items are kept: no identity read
+    _feedback.feedback_positions(candidates, terms, corpus, three, identities)
+    assert asked == [["a", "c"]]
     # b holds no query term; a's second text neither: only a's first text feeds back
     one = _feedback.feedback_positions(candidates[:4], terms, corpus, Ranking(feedback_docs=1))
     assert [at for at, _ in one] == [0]
@@ -85,10 +105,17 @@ def test_expansion_weighs_relevance_by_rarity_hand_computed() -> None:
     # a term held by no text outside the feedback texts cannot find anything new
     only_here = _feedback.expansion(feedback, ["oslo"], 100, {"maria": 2, "tea": 49}, ranking)
     assert list(only_here) == ["tea"] and only_here["tea"] == pytest.approx(0.5)
-    # at most feedback_terms terms; ties go to the term seen first
-    tied = [(1.0, _doc(zed=1, ash=1))]
+    # at most feedback_terms terms; ties go to the term first in alphabetical order, whatever
+    # order the texts list them in
     one = Ranking(feedback_docs=1, feedback_terms=1, feedback_weight=1.0)
-    assert _feedback.expansion(tied, [], 100, {"zed": 5, "ash": 5}, one) == {"zed": 1.0}
+    for tied in ([(1.0, _doc(zed=1, ash=1))], [(1.0, _doc(ash=1, zed=1))]):
+        assert _feedback.expansion(tied, [], 100, {"zed": 5, "ash": 5}, one) == {"ash": 1.0}
+    two = Ranking(feedback_docs=2, feedback_terms=2, feedback_weight=1.0)
+    texts = [(1.0, _doc(zed=1, moo=1)), (1.0, _doc(ash=1, moo=1))]
+    assert list(_feedback.expansion(texts, [], 100, {"zed": 5, "ash": 5, "moo": 9}, two)) == [
+        "ash",
+        "zed",
+    ]
 
 
 class FakeSource:
@@ -105,6 +132,10 @@ class FakeSource:
     def frequencies(self, terms: list[str]) -> dict[str, int]:
         self.asked.append(("frequencies", terms))
         return {t: self.df.get(t, 0) for t in terms}
+
+    def identities(self, items: list[str]) -> dict[str, tuple[str, str]]:
+        self.asked.append(("identities", items))
+        return {item: ("u", item) for item in items}
 
     def candidates(self, terms: list[str], expansion: list[str]) -> list[rules.Candidate]:
         self.asked.append(("candidates", terms, expansion))
@@ -198,7 +229,7 @@ def _reference(store: SqliteStore, query: str, ranking: Ranking) -> list[tuple[s
     idf = {t: _idf(n, df(t)) for t in terms}
     mass = sum(idf.values())
     scores = {k: rules.bm25(d, idf, average, ranking)[0] for k, d in analyzed.items()}
-    best = sorted((k for k in docs if scores[k] > 0), key=lambda k: -scores[k])
+    best = sorted((k for k in docs if scores[k] > 0), key=lambda k: (-scores[k], k))  # one ns
     feedback = best[: ranking.feedback_docs]
     relevance: dict[str, float] = {}
     holding: Counter[str] = Counter()
@@ -210,7 +241,7 @@ def _reference(store: SqliteStore, query: str, ranking: Ranking) -> list[tuple[s
                 share = min(scores[key] / mass, 1.0)
                 relevance[term] = max(relevance.get(term, 0.0), share * tf / doc.length)
     rated = {t: _idf(n, df(t)) * r for t, r in relevance.items() if df(t) > holding[t]}
-    kept = sorted(rated, key=lambda t: -rated[t])[: ranking.feedback_terms]
+    kept = sorted(rated, key=lambda t: (-rated[t], t))[: ranking.feedback_terms]
     weights = {t: ranking.feedback_weight * rated[t] / rated[kept[0]] for t in kept}
     every = terms + kept
     corpus = rules.Corpus(n, average, {t: df(t) for t in every})
@@ -330,3 +361,79 @@ def test_second_pass_keeps_to_the_namespace_and_filter(tmp_path: Path) -> None:
     assert [h.key for h in only] == ["f1"]
     assert [h.key for h in store.search(("me",), query="the of and", limit=3)] != []
     store.close()
+
+
+class ListedSource:
+    """A backend's reads over given candidates, whose documents are their whole texts."""
+
+    def __init__(self, candidates: list[rules.Candidate], df: dict[str, int]) -> None:
+        self.first, self.df = candidates, df
+
+    def documents(self, positions: list[int]) -> list[rules.Document]:
+        return [self.first[at].document for at in positions]
+
+    def frequencies(self, terms: list[str]) -> dict[str, int]:
+        return {t: self.df.get(t, 0) for t in terms}
+
+    def identities(self, items: list[tuple[str, str]]) -> dict[Any, tuple[str, str]]:
+        return {item: item for item in items}
+
+    def candidates(self, terms: list[str], fetch: list[str]) -> list[rules.Candidate]:
+        return list(self.first)
+
+
+_WORDS = ["maria", "oslo", "nurs", "tea", "bergen", "sister", "job", "wed"]
+
+
+@st.composite
+def _tied_candidates(draw: st.DrawFn) -> tuple[list[rules.Candidate], list[str], dict[str, int]]:
+    """Candidates of several items whose texts are often copies of each other (the same
+    BM25 and the same cosine under another identity), each text with its own cosine else."""
+    texts = draw(
+        st.lists(
+            st.dictionaries(st.sampled_from(_WORDS), st.integers(1, 3), min_size=1, max_size=4),
+            min_size=1,
+            max_size=4,
+        )
+    )
+    count = draw(st.integers(2, 9))
+    candidates = []
+    for number in range(count):
+        pick = draw(st.integers(0, len(texts) - 1))
+        item = (draw(st.sampled_from(["u.a", "u.b", "u-a"])), f"k{number}")
+        cosine = [0.5, 0.3, 0.1][pick % 3] if draw(st.booleans()) else 0.05 * number
+        candidates.append(rules.Candidate(item, cosine, _doc(**texts[pick])))
+        if draw(st.booleans()):  # a second text of the same item
+            other = texts[draw(st.integers(0, len(texts) - 1))]
+            candidates.append(rules.Candidate(item, cosine - 0.01, _doc(**other)))
+    terms = draw(st.lists(st.sampled_from(_WORDS), min_size=1, max_size=2, unique=True))
+    df = {w: draw(st.integers(1, 20)) for w in _WORDS}
+    return candidates, terms, df
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_tied_candidates(), st.randoms(use_true_random=False), st.integers(1, 3), st.integers(1, 3))
+def test_second_pass_does_not_depend_on_the_order_of_candidates(
+    case: tuple[list[rules.Candidate], list[str], dict[str, int]],
+    shuffle: Any,
+    docs: int,
+    terms_kept: int,
+) -> None:
+    """Whatever order a store lists its candidates in (SQLite and PostgreSQL list tied texts
+    differently), the same texts feed back, the same terms expand the query, and every item
+    gets the same score and parts: the order of exact ties only may differ."""
+    candidates, terms, df = case
+    ranking = Ranking(feedback_docs=docs, feedback_terms=terms_kept, feedback_weight=0.7)
+    corpus = rules.Corpus(40, 2.5, {t: df[t] for t in terms})
+    listed = list(candidates)
+    shuffle.shuffle(listed)
+    results = []
+    for order in (candidates, listed):
+        source = ListedSource(order, df)
+        second = _feedback.second_pass(order, terms, corpus, ranking, source)
+        weights = second[3] if second else {}
+        explained = _feedback.rank(order, terms, corpus, ranking, source)
+        results.append((weights, {why.item: why for why in explained}))
+    (weights, by_item), (weights_again, by_item_again) = results
+    assert weights == weights_again and list(weights) == list(weights_again)
+    assert by_item == by_item_again

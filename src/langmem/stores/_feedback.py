@@ -12,7 +12,9 @@ the query's terms and a few expansion terms taken from the texts that match the 
    the highest BM25 for the query (texts that share the query's words: RM3 feeds back the
    lexical ranking; a text found by its cosine only adds words the dense side already covers),
    each with its item's lexical side ``s`` (``"absolute"``: BM25 over the query's IDF mass) and
-   its whole analyzed text (every term, not only the query's).
+   its whole analyzed text (every term, not only the query's). Items tied on BM25 across the
+   cut are taken by namespace, then key (:func:`feedback_positions`), so both stores feed back
+   the same texts whatever order they list their candidates in.
 3. **Expansion terms**: every term of those texts that is not a query term and occurs in some
    text outside them (``df`` > the number of feedback texts holding it: a term found only there
    cannot bring a new text), scored by its best evidence, weighted by rarity::
@@ -25,9 +27,8 @@ the query's terms and a few expansion terms taken from the texts that match the 
    query towards more of the same (on the dev split of bench/conversations.py, fetching as
    ``feedback_fetch`` does, the sum gained 0.013 R@10 over one pass, the maximum 0.022).
 
-   The ``feedback_terms`` best (ties: the term that came first in the feedback texts) are kept,
-   each weighing ``w(t) = feedback_weight * relevance(t) / best relevance`` relative to a query
-   term.
+   The ``feedback_terms`` best (ties: alphabetical order) are kept, each weighing
+   ``w(t) = feedback_weight * relevance(t) / best relevance`` relative to a query term.
 4. **The ranking**: the candidates (with ``feedback_fetch``, also the allowed texts holding
    any of the expansion terms: the rarer words only, found as for query terms), ranked by
    :func:`ranking.rank` with the query terms and the expansion terms together, each term's
@@ -48,7 +49,7 @@ item's share of it to :class:`ranking.Explanation`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from langmem.stores import ranking as rules
@@ -64,11 +65,18 @@ class Source(Protocol):
     def frequencies(self, terms: list[str]) -> dict[str, int]:
         """``df`` of each term, as :class:`ranking.Corpus` defines it."""
 
+    def identities(self, items: list[Any]) -> dict[Any, Identity]:
+        """Each item's namespace (its labels joined by ``.``) and key."""
+
     def candidates(self, terms: list[str], fetch: list[str]) -> list[rules.Candidate]:
         """The second pass's candidates: the first pass's (in its order) analyzed for
         ``terms`` (query and expansion terms), then the allowed texts holding the rarer
         ``fetch`` terms (expansion terms) that were not candidates yet (none when empty)."""
 
+
+Identity = tuple[str, str]
+"""An item's namespace (its labels joined by ``.``) and key: what both stores know of an item
+alike, so the order that breaks ties between feedback texts."""
 
 Pass = tuple[list[rules.Candidate], list[str], rules.Corpus, dict[str, float]]
 """Candidates, terms, corpus and term weights of the second pass (see :func:`ranking.rank`)."""
@@ -79,11 +87,19 @@ def feedback_positions(
     terms: Sequence[str],
     corpus: rules.Corpus,
     ranking: rules.Ranking,
+    identities: Callable[[list[Any]], Mapping[Any, Identity]] | None = None,
 ) -> list[tuple[int, float]]:
     """Positions in ``candidates`` of the feedback texts, each with its item's weight: the
-    texts of the ``feedback_docs`` items whose best text has the highest BM25 for the query
-    (ties: the first listed), those texts only that hold a query term, weighted by the item's
-    share of the query's IDF mass (the ``"absolute"`` lexical side)."""
+    texts of the ``feedback_docs`` items whose best text has the highest BM25 for the query,
+    those texts only that hold a query term, weighted by the item's share of the query's IDF
+    mass (the ``"absolute"`` lexical side).
+
+    Items tied on BM25 across the cut are taken in the order of their :data:`Identity`
+    (namespace, then key; ``identities`` reads them, only then; without it the items are their
+    own identities, as PostgreSQL's ``(prefix, key)``): never in the order the candidates are
+    listed, which differs between stores. BM25 is computed from the same integer counts with
+    the same arithmetic in every store, so its ties are the same everywhere (cosines, whose last
+    bits differ between numpy and pgvector, play no part)."""
     weights = {t: rules.idf(corpus.documents, corpus.frequencies.get(t, 0)) for t in terms}
     mass = sum(weights.values())
     if mass <= 0:
@@ -98,11 +114,36 @@ def feedback_positions(
         scores.append(raw)
         if raw > best.get(candidate.item, 0.0):
             best[candidate.item] = raw
-    order = sorted(best, key=lambda item: -best[item])[: ranking.feedback_docs]  # stable
-    kept = {item: min(best[item] / mass, 1.0) for item in order}
+    chosen = _best_items(best, ranking.feedback_docs, identities)
+    kept = {item: min(best[item] / mass, 1.0) for item in chosen}
     return [
         (at, kept[c.item]) for at, c in enumerate(candidates) if c.item in kept and scores[at] > 0
     ]
+
+
+def _best_items(
+    best: Mapping[Any, float],
+    count: int,
+    identities: Callable[[list[Any]], Mapping[Any, Identity]] | None,
+) -> list[Any]:
+    """The ``count`` items of highest ``best``; ties across the cut by identity (see
+    :func:`feedback_positions`; identities are read for the tied items only).
+
+    Example:
+        >>> _best_items({("n", "b"): 2.0, ("n", "c"): 1.0, ("n", "a"): 1.0}, 2, None)
+        [('n', 'b'), ('n', 'a')]
+    """
+    if count <= 0:
+        return []
+    ordered = sorted(best, key=best.__getitem__, reverse=True)
+    if len(ordered) <= count or best[ordered[count - 1]] != best[ordered[count]]:
+        return ordered[:count]
+    edge = best[ordered[count - 1]]
+    above = [item for item in ordered if best[item] > edge]
+    tied = [item for item in ordered if best[item] == edge]
+    names: Mapping[Any, Any] = identities(tied) if identities is not None else {}
+    tied.sort(key=lambda item: names.get(item, item))
+    return above + tied[: count - len(above)]
 
 
 def candidate_terms(documents: Sequence[rules.Document], terms: Sequence[str]) -> list[str]:
@@ -152,17 +193,17 @@ def expansion(
         for term, tf in doc.terms.items():
             holding[term] = holding.get(term, 0) + 1
             relevance[term] = max(relevance.get(term, 0.0), score * tf / size)
-    scored: list[tuple[float, int, str]] = []
-    for order, term in enumerate(candidate_terms(docs, terms)):
+    scored: list[tuple[float, str]] = []
+    for term in candidate_terms(docs, terms):
         df = min(frequencies.get(term, 0), documents)
         if df > holding[term] and relevance[term] > 0:
-            scored.append((-rules.idf(documents, df) * relevance[term], order, term))
-    scored.sort()
+            scored.append((-rules.idf(documents, df) * relevance[term], term))
+    scored.sort()  # ties: alphabetical (not the order the texts came in)
     kept = scored[: ranking.feedback_terms]
     if not kept:
         return {}
     best = -kept[0][0]
-    return {term: ranking.feedback_weight * -value / best for value, _, term in kept}
+    return {term: ranking.feedback_weight * -value / best for value, term in kept}
 
 
 def second_pass(
@@ -184,7 +225,7 @@ def second_pass(
     """
     if not ranking.feedback:
         return None
-    picked = feedback_positions(candidates, terms, corpus, ranking)
+    picked = feedback_positions(candidates, terms, corpus, ranking, source.identities)
     if not picked:
         return None
     texts = source.documents([at for at, _ in picked])

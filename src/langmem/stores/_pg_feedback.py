@@ -27,16 +27,14 @@ class PostgresSource:
         store: PostgresStore,
         cur: Any,
         op: SearchOp,
-        rows: list[dict[str, Any]],
-        candidates: list[rules.Candidate],
+        first: tuple[list[dict[str, Any]], _pg_search.Origins],
         corpus: rules.Corpus,
         ranking: rules.Ranking,
         scope: Scope,
         want: int,
     ) -> None:
         self.store, self.cur, self.op = store, cur, op
-        self.rows = rows
-        self.first = candidates
+        self.rows, self.origin = first
         self.corpus, self.ranking, self.scope, self.want = corpus, ranking, scope, want
 
     def documents(self, positions: list[int]) -> list[rules.Document]:
@@ -48,8 +46,10 @@ class PostgresSource:
         documents = self.corpus.documents
         return {t: min(sum(counts[w] for w in words[t]), documents) for t in terms}
 
+    def identities(self, items: list[tuple[str, str]]) -> dict[Any, tuple[str, str]]:
+        return {item: item for item in items}  # items are (prefix, key) already
+
     def candidates(self, terms: list[str], fetch: list[str]) -> list[rules.Candidate]:
-        found: list[dict[str, Any]] = []
         if fetch:
             _, found = _pg_search._lexical_side(
                 self.store,
@@ -61,35 +61,7 @@ class PostgresSource:
                 self.scope,
                 self.want,
             )
-        seen = {_pg_search._row_id(r) for r in self.rows}
-        extra: list[dict[str, Any]] = []
-        for row in found:
-            if _pg_search._row_id(row) not in seen:
-                seen.add(_pg_search._row_id(row))
-                extra.append(row)
-        self.rows = self.rows + extra
-        words = _pg_search._term_words(terms)
-        kept = [
-            rules.Candidate(
-                c.item,
-                c.cosine,
-                _pg_search._analyzed(r["lm_text"] or "", words, r["lm_length"]),
-                c.thread,
-                c.time,
-                c.text,
-            )
-            for c, r in zip(self.first, self.rows)
-        ]
-        origin: dict[tuple[str, str], tuple[str | None, float | None]] = {}
-        if self.ranking.provenance:
-            origin = _pg_search._provenance(extra, times=self.ranking.times)
-        return kept + [
-            rules.Candidate(
-                (r["prefix"], r["key"]),
-                _pg_search._cosine(r),
-                _pg_search._analyzed(r["lm_text"] or "", words, r["lm_length"]),
-                *origin.get((r["prefix"], r["key"]), (None, None)),
-                (r["prefix"], r["key"], r["field_name"]),
-            )
-            for r in extra
-        ]
+            self.rows, extra = _pg_search.merged(self.rows, found)
+            if extra and self.ranking.provenance:
+                self.origin = {**self.origin, **_pg_search.origins(extra, self.ranking)}
+        return _pg_search.build_candidates(self.rows, _pg_search._term_words(terms), self.origin)

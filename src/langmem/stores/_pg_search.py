@@ -18,10 +18,13 @@ words included, as SQLite's FTS5 vocabulary): a query term's document frequency 
 of its stored forms (:func:`ranking.forms`), and ``store_vectors.lm_length`` holds each text's
 analyzed length (:func:`ranking.length`) for BM25's average.
 
-One difference from SQLite: when the query's rarer words match more texts than the lexical
-candidates take, SQLite keeps the best by FTS5's BM25 and PostgreSQL the best by the rule's
-BM25 with each word counted once (``lm_words`` keeps distinct words); every candidate is then
-scored by the same rule, but near a tie the two may pick different extra texts.
+One difference from SQLite: when the query's rarer words match more texts (in the whole store)
+than the lexical candidates take, SQLite keeps the best by FTS5's BM25 and PostgreSQL the best
+by the rule's BM25 with each word counted once (``lm_words`` keeps distinct words); SQLite also
+takes its best in the whole store and then keeps the allowed ones (looking further only when
+fewer than the results wanted remain), PostgreSQL its best within the namespace. Every
+candidate is then scored by the same rule, but the two may pick different extra texts (found
+with tests/postgres/test_parity_ties.py's corpora sharing words across namespaces).
 """
 
 from __future__ import annotations
@@ -138,7 +141,10 @@ def _near(
     :func:`langmem.stores._pg_schema.cover_limit`), the rows are read from the
     covering index alone, the few rows with identities too long for it from their own index."""
     ns_sql, ns_params = namespace_condition("sv.prefix", prefix)
-    select = "SELECT sv.prefix, sv.key, sv.field_name, sv.embedding <=> %s::vector AS dist"
+    distance = "sv.embedding <=> %s::vector"
+    if exact:  # a zero vector's distance is NaN to pgvector (sorted last); cosine 0 to the rule
+        distance = f"coalesce(nullif({distance}, 'NaN'), 1)"
+    select = f"SELECT sv.prefix, sv.key, sv.field_name, {distance} AS dist"
     if not exact:  # the index scan reads each row anyway: its text comes along
         return (
             f"{select}, sv.lm_text, sv.lm_length, sv.ctid AS place FROM store_vectors sv"
@@ -217,13 +223,19 @@ def _dense(
     literal: QueryVector,
     top: int,
     sent: Any | None = None,
+    *,
+    ties: bool = False,
 ) -> list[dict[str, Any]]:
-    """The ``top`` allowed vector rows (namespace, filter, not expired) by cosine, best first.
+    """The ``top`` allowed vector rows (namespace, filter, not expired) by cosine, best first;
+    with ``ties``, also the rows whose cosine equals the last one's, up to ``2 * top`` rows in
+    all (as the embedded store's candidates: which of several tied rows to keep is then no
+    choice, up to that bound).
 
-    ``sent``: a cursor on which :func:`_send_candidates` already asked for the ``top`` rows."""
+    ``sent``: a cursor on which :func:`_send_candidates` already asked for the ``top`` rows
+    (``top + 1`` with ``ties``: one more shows whether the last one is tied)."""
     prefix = tuple(op.namespace_prefix)
     exact = _exact(store, cur, prefix)
-    fetch = top
+    fetch = top + 1 if ties else top
     while True:
         if sent is None:
             sent = _send_candidates(store, cur, prefix, post, literal, fetch, exact)
@@ -231,11 +243,17 @@ def _dense(
         sent = None
         fetched = len(rows)
         rows = [r for r in rows if _filters.matches(r["value"], op.filter)]
-        if len(rows) >= top or fetch >= 1_000_000:
+        if ties and len(rows) > top:
+            end, edge, most = top, rows[top - 1]["cosine"], 2 * top
+            while end < len(rows) and end < most and rows[end]["cosine"] == edge:
+                end += 1
+            if end < len(rows) or end == most:  # a row past the tied ones, or the bound
+                return rows[:end]
+        elif not ties and len(rows) >= top:
             return rows[:top]
-        if fetched < fetch and not _may_have_more(cur, prefix, fetch):
+        if fetch >= 1_000_000 or (fetched < fetch and not _may_have_more(cur, prefix, fetch)):
             return rows
-        fetch *= 4  # filters or expiry used up the rows: look further
+        fetch *= 4  # filters or expiry used up the rows, or ties run past them: look further
 
 
 def _may_have_more(cur: Any, prefix: tuple[str, ...], top: int) -> bool:
@@ -291,7 +309,7 @@ def explain(
     with store._spare() as spare:
         # on a second connection when one is free: the server runs both sides at once
         dense_cur = (spare or cur.connection).cursor(binary=True, row_factory=dict_row)
-        sent = _send_candidates(store, dense_cur, prefix, post, literal, top, exact)
+        sent = _send_candidates(store, dense_cur, prefix, post, literal, top + 1, exact)
         return _hybrid(store, cur, op, (post, literal, top, sent), terms, ranking, want, parts)
 
 
@@ -333,29 +351,19 @@ def _hybrid(
     words = _term_words(terms)
     # the lexical rows are analyzed while the vector query may still run
     texts = {_row_id(r): _analyzed(r["lm_text"] or "", words, r["lm_length"]) for r in lexical}
-    rows = _dense(store, cur, op, post, literal, top, sent)
+    rows = _dense(store, cur, op, post, literal, top, sent, ties=True)
     if not rows:
         return []
-    seen = {_row_id(r) for r in rows}
-    rows += [r for r in lexical if _row_id(r) not in seen]
+    rows, _ = merged(rows, lexical)
     corpus = rules.Corpus(documents, average, frequencies)
-    origin = _provenance(rows, times=ranking.times) if ranking.provenance else {}
-    candidates = [
-        rules.Candidate(
-            (r["prefix"], r["key"]),
-            _cosine(r),
-            texts.get(_row_id(r)) or _analyzed(r["lm_text"] or "", words, r["lm_length"]),
-            *origin.get((r["prefix"], r["key"]), (None, None)),
-            (r["prefix"], r["key"], r["field_name"]),
-        )
-        for r in rows
-    ]
+    origin = origins(rows, ranking)
+    candidates = build_candidates(rows, words, origin, texts)
     similar = postgres_similarity(cur)
     if ranking.feedback and scope is not None:  # a second pass: see stores/_feedback.py
         from langmem.stores import _feedback, _pg_feedback
 
         source = _pg_feedback.PostgresSource(
-            store, cur, op, rows, candidates, corpus, ranking, scope, want
+            store, cur, op, (rows, origin), corpus, ranking, scope, want
         )
         ranked = _feedback.rank(
             candidates, terms, corpus, ranking, source, parts=parts, similarity=similar
@@ -365,6 +373,53 @@ def _hybrid(
         ranked = rules.rank(candidates, terms, corpus, ranking, similarity=similar)
     by_item = {(r["prefix"], r["key"]): r for r in rows}
     return [(by_item[e.item], e) for e in ranked]
+
+
+Origins = dict[tuple[str, str], tuple[str | None, float | None]]
+"""Item -> its ``thread_id`` and ``created_at`` (Unix seconds), see :func:`_provenance`."""
+
+
+def merged(
+    rows: list[dict[str, Any]], more: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``rows`` then the rows of ``more`` that are not among them (each text once), and those
+    added rows."""
+    seen = {_row_id(r) for r in rows}
+    added: list[dict[str, Any]] = []
+    for row in more:
+        identity = _row_id(row)
+        if identity not in seen:
+            seen.add(identity)
+            added.append(row)
+    return rows + added, added
+
+
+def origins(rows: list[dict[str, Any]], ranking: rules.Ranking) -> Origins:
+    """The rows' items' provenance when the ranking reads it (else none)."""
+    if not ranking.provenance:
+        return {}
+    return _provenance(rows, times=ranking.times)
+
+
+def build_candidates(
+    rows: list[dict[str, Any]],
+    words: frozenset[str],
+    origin: Origins,
+    analyzed: dict[tuple[str, str, str], rules.Document] | None = None,
+) -> list[rules.Candidate]:
+    """The candidates of :func:`ranking.rank` from the rows of their texts, in order: each
+    text's cosine, its counts of the terms whose forms are ``words`` (from ``analyzed`` when
+    already counted), its item's provenance from ``origin``, and ``(prefix, key, field)`` as
+    its handle. Both passes (the search's and the second pass's) build theirs here."""
+    known = analyzed or {}
+    none = (None, None)
+    out = []
+    for r in rows:
+        item = (r["prefix"], r["key"])
+        handle = (item[0], item[1], r["field_name"])
+        document = known.get(handle) or _analyzed(r["lm_text"] or "", words, r["lm_length"])
+        out.append(rules.Candidate(item, _cosine(r), document, *origin.get(item, none), handle))
+    return out
 
 
 def _cosine(row: dict[str, Any]) -> float:
@@ -412,12 +467,10 @@ def _term_words(terms: Sequence[str]) -> frozenset[str]:
     return frozenset(word for term in terms for word in rules.forms(term))
 
 
-def _provenance(
-    rows: list[dict[str, Any]], *, times: bool
-) -> dict[tuple[str, str], tuple[str | None, float | None]]:
+def _provenance(rows: list[dict[str, Any]], *, times: bool) -> Origins:
     """Item -> (``thread_id``, ``created_at`` as Unix seconds) from the items' values (the time
     only for items with a thread, unless ``times``: every item's), as on SQLite."""
-    out: dict[tuple[str, str], tuple[str | None, float | None]] = {}
+    out: Origins = {}
     for r in rows:
         value = r["value"] if isinstance(r["value"], dict) else {}
         thread = value.get("thread_id")

@@ -353,7 +353,7 @@ def _candidates(
         return frequencies, found, dict(zip(found, held))
 
     def top_of(cosines: NDArray[np.float32]) -> tuple[NDArray[np.intp], NDArray[np.float32]]:
-        return vectors.best(cosines, allowed, top)
+        return vectors.best(cosines, allowed, top, ties=True)  # texts tied at the cut: all
 
     # the worker computes the cosines and their top rows, this thread the lexical side meanwhile
     cosines, (frequencies, found, known), (top_rows, top_cosines) = _cosines.cosines_beside(

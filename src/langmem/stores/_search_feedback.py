@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from langmem.stores import _search
+from langmem.stores import _feedback, _search
 from langmem.stores import ranking as rules
+from langmem.stores._writes import chunks
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -53,6 +54,15 @@ class SqliteSource:
     def frequencies(self, terms: list[str]) -> dict[str, int]:
         forms = _search.term_forms(self.conn, terms, self.cache)
         return _search.term_frequencies(forms, terms, len(self.vectors))
+
+    def identities(self, items: list[int]) -> dict[int, _feedback.Identity]:
+        found: dict[int, _feedback.Identity] = {}
+        for chunk in chunks(items):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT id, prefix, key FROM langmem_items WHERE id IN ({marks})"
+            for item, prefix, key in self.conn.execute(sql, list(chunk)):
+                found[item] = (prefix, key)
+        return found
 
     def candidates(self, terms: list[str], fetch: list[str]) -> list[rules.Candidate]:
         vectors = self.vectors

@@ -324,14 +324,23 @@ class VectorIndex:
 
     @staticmethod
     def best(
-        scores: NDArray[np.float32], allowed: NDArray[np.bool_], top: int
+        scores: NDArray[np.float32], allowed: NDArray[np.bool_], top: int, *, ties: bool = False
     ) -> tuple[NDArray[np.intp], NDArray[np.float32]]:
-        """The ``top`` allowed rows by score, best first, with their scores (exact)."""
+        """The ``top`` allowed rows by score, best first, with their scores (exact).
+
+        With ``ties``, also the rows whose score equals the last one's (which of several tied
+        rows to keep is then no choice), up to ``2 * top`` rows in all (past that, the first
+        tied rows in row order), equal scores in row order."""
         everything = bool(allowed.all())
         candidates = None if everything else np.flatnonzero(allowed)
         picked = scores if candidates is None else scores[candidates]
         if top < len(picked):
-            part = _top(picked, top)
+            part = _top(picked, top, ties)
+            if ties and len(part) > 2 * top:  # many copies of one text: keep the first
+                edge = picked[part].min()
+                above = part[picked[part] > edge]
+                tied = np.sort(part[picked[part] == edge])[: 2 * top - len(above)]
+                part = np.concatenate([above, tied])
             order = part[np.argsort(-picked[part], kind="stable")]
         else:
             order = np.argsort(-picked, kind="stable")
@@ -408,13 +417,15 @@ def dot(rows: NDArray[np.float32], unit: NDArray[np.float32], out: NDArray[np.fl
 _CHUNK = 64
 
 
-def _top(scores: NDArray[np.float32], top: int) -> NDArray[np.intp]:
-    """Indices of the ``top`` highest scores, in no particular order (``0 < top < len``).
+def _top(scores: NDArray[np.float32], top: int, ties: bool = False) -> NDArray[np.intp]:
+    """Indices of the ``top`` highest scores, in no particular order (``0 < top < len``);
+    with ``ties``, also those equal to the lowest of them, in index order.
 
     The same set as ``np.argpartition``, which touches every index and costs about four times
     more at 10k rows: the ``top`` best chunk maxima bound the cut from below, so only the few
     scores above that bound are partitioned. Ties at the cut (or NaNs) fall back to
-    ``argpartition`` itself, so which of the tied rows are kept does not change.
+    ``argpartition`` itself, so which of the tied rows are kept does not change (without
+    ``ties``: with it, the tied rows found above are all kept, at no cost).
     """
     n = len(scores)
     chunks = n // _CHUNK
@@ -429,7 +440,12 @@ def _top(scores: NDArray[np.float32], top: int) -> NDArray[np.intp]:
             sub = scores[near]
             cut = np.partition(sub, len(sub) - top)[len(sub) - top]
             part: NDArray[np.intp] = near[sub >= cut]
-            if len(part) == top:
+            if len(part) == top or ties:  # more: ties at the cut, all of them in ``part``
                 return part
     everything: NDArray[np.intp] = np.argpartition(scores, n - top)[n - top :]
+    if ties:
+        edge = scores[everything].min()
+        if not np.isnan(edge):
+            tied: NDArray[np.intp] = np.flatnonzero(scores >= edge)
+            return tied
     return everything

@@ -126,10 +126,12 @@ terms and ``Explanation.feedback`` the part of the score they account for.
 **What a backend supplies** (see :func:`rank`):
 
 1. The candidates: the ``max(2 * want, depth)`` texts with the best cosine among those allowed
-   (namespace, filter, not expired), plus the texts holding any of the query's rarer terms (at
-   least the best ``max(2 * want, 30)`` of them by a BM25, or all when fewer), each with its cosine
-   (exact), its text (or its :class:`Document`), and its item's ``thread_id`` and
-   ``created_at`` (as Unix seconds) when provenance is on (every item's time when
+   (namespace, filter, not expired) and the texts whose cosine equals the last of them, up to
+   twice as many in all (so no backend chooses among copies tied at the cut; past the bound,
+   the first written), plus the texts holding any of the
+   query's rarer terms (at least the best ``max(2 * want, 30)`` of them by a BM25, or all when
+   fewer), each with its cosine (exact), its text (or its :class:`Document`), and its item's
+   ``thread_id`` and ``created_at`` (as Unix seconds) when provenance is on (every item's time when
    :attr:`Ranking.times`; else only the times of items with a thread).
 2. :class:`Corpus` statistics over all indexed texts of the store: ``N``, the average analyzed
    length (:func:`length`), and ``df`` of each query term: the sum, over the stored words
