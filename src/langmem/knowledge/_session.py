@@ -114,6 +114,13 @@ class Session:
 
     def add_existing(self, existing: Iterable[Any] | None) -> None:
         """Add memories in any shape upstream accepts (see :func:`MemoryState`)."""
+        if isinstance(existing, (str, bytes, dict, BaseModel)):
+            # a lone string would otherwise be read as one memory per character
+            raise InvalidInputError(
+                f"existing={existing!r:.80} is a single {type(existing).__name__}, not a list of "
+                "memories: pass a list, e.g. 'existing': ['likes tea'] or "
+                "[('id-1', Memory(content='likes tea'))]."
+            )
         for item in existing or ():
             parsed = self._parse_existing(item)
             if parsed is not None:
