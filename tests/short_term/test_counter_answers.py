@@ -1,0 +1,78 @@
+"""A custom token_counter that answers something other than a token count gets a clear error."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage
+
+from langmem.errors import ConfigurationError
+from langmem.short_term import SummarizationNode, asummarize_messages, summarize_messages
+from langmem.testing import ScriptedChatModel
+
+CHAT = [
+    HumanMessage("tell me about tea " * 30),
+    AIMessage("tea is a drink " * 30),
+    HumanMessage("ok"),
+]
+
+
+def _answering(value: Any) -> Any:
+    def counter(messages: Iterable[Any]) -> Any:
+        list(messages)
+        return value
+
+    return counter
+
+
+@pytest.mark.parametrize("answer", [None, -1, math.nan, "12", [3]])
+def test_a_counter_answering_no_count_is_named_with_its_answer(answer: Any) -> None:
+    model = ScriptedChatModel(default="summary")
+    with pytest.raises(ConfigurationError, match=r"token_counter=.* returned .*number of tokens"):
+        summarize_messages(
+            CHAT,
+            running_summary=None,
+            model=model,
+            max_tokens=100,
+            max_summary_tokens=10,
+            token_counter=_answering(answer),
+        )
+    assert model.requests == []
+
+
+async def test_async_and_node_check_the_counter_too() -> None:
+    with pytest.raises(ConfigurationError, match="returned None"):
+        await asummarize_messages(
+            CHAT,
+            running_summary=None,
+            model=ScriptedChatModel(default="s"),
+            max_tokens=100,
+            max_summary_tokens=10,
+            token_counter=_answering(None),
+        )
+    node = SummarizationNode(
+        model=ScriptedChatModel(default="s"),
+        max_tokens=100,
+        max_summary_tokens=10,
+        token_counter=_answering(-5),
+    )
+    with pytest.raises(ConfigurationError, match="returned -5"):
+        node.invoke({"messages": CHAT})
+
+
+@pytest.mark.parametrize("answer", [np.int64(10_000), 10_000.5])
+def test_numpy_and_float_counts_are_token_counts(answer: Any) -> None:
+    model = ScriptedChatModel(default="summary")
+    result = summarize_messages(
+        CHAT,
+        running_summary=None,
+        model=model,
+        max_tokens=100,
+        max_summary_tokens=10,
+        token_counter=_answering(answer),
+    )
+    assert result.messages  # valid counts never raise (over budget: the result says so)
