@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import numbers
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -28,7 +29,7 @@ from langgraph.store.base import (
     tokenize_path,
 )
 
-from langmem.errors import ConfigurationError, InvalidInputError
+from langmem.errors import ConfigurationError, InvalidInputError, NamespaceError
 from langmem.stores import _filters, _lengths
 
 if TYPE_CHECKING:
@@ -53,13 +54,66 @@ def text_hash(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
 
 
+class StoreNamespaceError(InvalidNamespaceError, NamespaceError):
+    """A namespace the store cannot hold: LangGraph's error, and a :class:`LangMemError` too."""
+
+
 def _check_labels(labels: Iterable[Any], namespace: Any) -> None:
+    if isinstance(labels, (str, bytes)):
+        # a string is a sequence of one-letter labels: "abc" would be stored as ("a", "b", "c")
+        raise StoreNamespaceError(
+            f"Namespace {labels!r} is a {type(labels).__name__}, not a tuple of labels: it would "
+            f"be stored as {tuple(labels)[:5]!r}. Pass a tuple, e.g. ({labels!r},)."
+        )
     for label in labels:
         if not isinstance(label, str) or not label or "." in label or "\x00" in label:
-            raise InvalidNamespaceError(
+            raise StoreNamespaceError(
                 f"Invalid namespace label {label!r} in {namespace!r}: labels must be non-empty "
                 "strings without '.' or NUL (a '.' would address another namespace)."
             )
+        _check_text(label, f"namespace label in {tuple(namespace)!r}")
+
+
+def _check_text(text: str, what: str) -> None:
+    """Refuse text SQLite cannot store: lone surrogates (text decoded with errors) are not UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInputError(
+            f"The {what} {text[:200]!r} holds {text[exc.start : exc.end]!r} at position "
+            f"{exc.start}, a lone surrogate, which is not valid Unicode text and cannot be stored. "
+            "Nothing was written. Decode the source text properly, or drop such characters "
+            "(text.encode('utf-8', 'replace').decode())."
+        ) from None
+
+
+def _check_ttl(op: PutOp) -> None:
+    ttl = op.ttl
+    if ttl is None:
+        return
+    if isinstance(ttl, bool) or not isinstance(ttl, numbers.Real) or not ttl >= 0:
+        raise InvalidInputError(
+            f"ttl={ttl!r} for key {op.key!r} in namespace {tuple(op.namespace)!r} is not a "
+            "number of minutes of 0 or more. Nothing was written. Pass minutes as a number, "
+            "or ttl=None for no expiry."
+        )
+
+
+def _check_put(op: PutOp) -> None:
+    if op.value is not None and not isinstance(op.value, Mapping):
+        raise InvalidInputError(
+            f"The value for key {op.key!r} in namespace {tuple(op.namespace)!r} is a "
+            f"{type(op.value).__name__} ({_shown(op.value)}), not a dict: store values are "
+            'JSON objects. Nothing was written. Wrap it, e.g. {"content": value}.'
+        )
+    if isinstance(op.key, str):
+        _check_text(op.key, f"key in namespace {tuple(op.namespace)!r}")
+    _check_ttl(op)
+
+
+def _shown(value: Any) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 200 else shown[:200] + "..."
 
 
 def check_namespace(op: Op) -> None:
@@ -76,15 +130,15 @@ def check_namespace(op: Op) -> None:
 def value_json(op: PutOp) -> str:
     """The JSON text stored for a put's value; a clear error when it is not serialisable."""
     try:
-        return json.dumps(dict(op.value or {}), ensure_ascii=False, separators=(",", ":"))
+        text = json.dumps(dict(op.value or {}), ensure_ascii=False, separators=(",", ":"))
     except (TypeError, ValueError) as exc:
-        shown = repr(op.value)
-        shown = shown if len(shown) <= 200 else shown[:200] + "..."
         raise InvalidInputError(
             f"The value for key {op.key!r} in namespace {tuple(op.namespace)!r} cannot be "
-            f"stored as JSON ({exc}): {shown}. Nothing was written. Convert it first, e.g. "
-            "datetime -> .isoformat(), set -> list, bytes -> base64 text, objects -> dicts."
+            f"stored as JSON ({exc}): {_shown(op.value)}. Nothing was written. Convert it first, "
+            "e.g. datetime -> .isoformat(), set -> list, bytes -> base64 text, objects -> dicts."
         ) from exc
+    _check_text(text, f"value for key {op.key!r} in namespace {tuple(op.namespace)!r}")
+    return text
 
 
 @dataclass
@@ -137,10 +191,16 @@ def plan(ops: Iterable[Op], fields: IndexPaths | None, *, embeds_queries: bool) 
         check_namespace(op)
         if isinstance(op, PutOp):
             if not op.namespace:
-                raise InvalidNamespaceError("Namespace cannot be empty.")
+                raise StoreNamespaceError("Namespace cannot be empty.")
+            _check_put(op)
             latest[(tuple(op.namespace), str(op.key))] = op
         elif isinstance(op, SearchOp):
             _filters.validate(op.filter)
+            if op.query is not None and not isinstance(op.query, str):
+                raise InvalidInputError(
+                    f"Search query {_shown(op.query)} is of type {type(op.query).__name__}: a "
+                    "query is text (or None to list by filter). Pass str(query) for its text."
+                )
             if op.query and embeds_queries:
                 queries[op.query] = None
     writes: list[Write] = []
