@@ -130,7 +130,7 @@ class SqliteStore(BaseStore):
         chosen = str(path) if path is not None else str(default_sqlite_path())
         special = chosen == ":memory:" or chosen.startswith("file:")
         self.path = chosen if special else str(Path(chosen).expanduser())
-        self.ttl_config = ttl
+        self.ttl_config = _ttl.checked_config(ttl)
         self.hybrid = hybrid
         self.ranking = ranking if ranking is not None else Ranking()
         self._lock = threading.RLock()
