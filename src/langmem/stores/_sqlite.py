@@ -294,8 +294,9 @@ class SqliteStore(BaseStore):
         total = len(pending)
         for start in range(0, total, size):
             chunk = pending[start : start + size]
+            batch = [texts[h] for h in chunk]
             blobs = _writes.to_blobs(
-                embeddings.embed_documents([texts[h] for h in chunk]), len(chunk), identity.dims
+                embeddings.embed_documents(batch), len(chunk), identity.dims, batch
             )
             vectors.update(zip(chunk, blobs))
             if progress is not None:
@@ -459,12 +460,13 @@ class SqliteStore(BaseStore):
 
     def _embed_documents(self, texts: list[str]) -> list[bytes]:
         assert self.embeddings is not None
-        return _writes.to_blobs(self.embeddings.embed_documents(texts), len(texts), self._dims())
+        vectors = self.embeddings.embed_documents(texts)
+        return _writes.to_blobs(vectors, len(texts), self._dims(), texts)
 
     async def _aembed_documents(self, texts: list[str]) -> list[bytes]:
         assert self.embeddings is not None
         vectors = await self.embeddings.aembed_documents(texts)
-        return _writes.to_blobs(vectors, len(texts), self._dims())
+        return _writes.to_blobs(vectors, len(texts), self._dims(), texts)
 
     # ------------------------------------------------------------------ batch entry points
 
@@ -479,6 +481,7 @@ class SqliteStore(BaseStore):
             q: _writes.query_vector(
                 self.embeddings.embed_query(q),  # type: ignore[union-attr]
                 self._dims(),
+                q,
             )
             for q in plan.queries
         }
@@ -496,7 +499,7 @@ class SqliteStore(BaseStore):
             assert self.embeddings is not None
             vectors = await asyncio.gather(*(self.embeddings.aembed_query(q) for q in plan.queries))
             queries = {
-                q: _writes.query_vector(v, self._dims()) for q, v in zip(plan.queries, vectors)
+                q: _writes.query_vector(v, self._dims(), q) for q, v in zip(plan.queries, vectors)
             }
         return await asyncio.to_thread(self._execute, plan, blobs, queries)
 
@@ -614,7 +617,7 @@ class SqliteStore(BaseStore):
                 f"explain(query={query!r}) needs a store with an index and a non-empty query: "
                 'open the store with index={"dims": ...} and pass the text you searched for.'
             )
-        return _writes.query_vector(embedded, self._dims())
+        return _writes.query_vector(embedded, self._dims(), query)
 
     def _explain(
         self, op: SearchOp, vector: NDArray[np.float32]

@@ -29,7 +29,12 @@ from langgraph.store.base import (
     tokenize_path,
 )
 
-from langmem.errors import ConfigurationError, InvalidInputError, NamespaceError
+from langmem.errors import (
+    ConfigurationError,
+    InvalidInputError,
+    ModelOutputError,
+    NamespaceError,
+)
 from langmem.stores import _filters, _lengths
 
 if TYPE_CHECKING:
@@ -232,25 +237,51 @@ def lookup(conn: sqlite3.Connection, plan: Plan) -> tuple[list[bytes], dict[byte
     return [digest for digest in plan.texts if digest not in known], known
 
 
-def to_blobs(vectors: Sequence[Sequence[float]], count: int, dims: int) -> list[bytes]:
-    """The float32 bytes of ``count`` document vectors, checked against the index ``dims``."""
+def to_blobs(
+    vectors: Sequence[Sequence[float]],
+    count: int,
+    dims: int,
+    texts: Sequence[str] | None = None,
+) -> list[bytes]:
+    """The float32 bytes of ``count`` document vectors, checked against the index ``dims`` and
+    for NaN or infinite values (``texts`` name the offending one)."""
     array = np.asarray(vectors, dtype=np.float32)
     if array.shape != (count, dims):
         raise ConfigurationError(
             f"The embedding function returned vectors of shape {array.shape} for {count} "
             f"texts, but index dims={dims}: set dims to the model's vector length."
         )
+    _check_finite(array, texts)
     return [row.tobytes() for row in array]
 
 
-def query_vector(vector: Sequence[float], dims: int) -> NDArray[np.float32]:
-    """A query's vector as float32, checked against the index ``dims``."""
+def _check_finite(
+    array: NDArray[np.float32], texts: Sequence[str] | None, what: str = "text"
+) -> None:
+    """Refuse vectors holding NaN or infinity: stored, they give every search NaN scores."""
+    bad = ~np.isfinite(array).reshape(len(array), -1).all(axis=1)
+    if not bad.any():
+        return
+    row = int(np.flatnonzero(bad)[0])
+    which = f"{what} {texts[row][:80]!r}" if texts is not None else f"{what} number {row + 1}"
+    raise ModelOutputError(
+        f"The embedding function returned a vector with NaN or infinite values for the {which} "
+        f"({int(bad.sum())} of {len(array)} vectors): stored or searched, it would give NaN "
+        "scores, so nothing was written or searched. Check the embedding model (its precision, "
+        "its input length), or retry.",
+        attempts=1,
+    )
+
+
+def query_vector(vector: Sequence[float], dims: int, query: str = "") -> NDArray[np.float32]:
+    """A query's vector as float32, checked against the index ``dims`` and for NaN/infinity."""
     array = np.asarray(vector, dtype=np.float32)
     if array.shape != (dims,):
         raise ConfigurationError(
             f"The embedding function returned a query vector of shape {array.shape}, but "
             f"index dims={dims}: set dims to the model's vector length."
         )
+    _check_finite(array.reshape(1, -1), [query], what="search query")
     return array
 
 
