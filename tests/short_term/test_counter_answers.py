@@ -29,30 +29,21 @@ def _answering(value: Any) -> Any:
     return counter
 
 
+BUDGET: dict[str, Any] = {"running_summary": None, "max_tokens": 100, "max_summary_tokens": 10}
+
+
 @pytest.mark.parametrize("answer", [None, -1, math.nan, "12", [3]])
 def test_a_counter_answering_no_count_is_named_with_its_answer(answer: Any) -> None:
     model = ScriptedChatModel(default="summary")
     with pytest.raises(ConfigurationError, match=r"token_counter=.* returned .*number of tokens"):
-        summarize_messages(
-            CHAT,
-            running_summary=None,
-            model=model,
-            max_tokens=100,
-            max_summary_tokens=10,
-            token_counter=_answering(answer),
-        )
+        summarize_messages(CHAT, model=model, token_counter=_answering(answer), **BUDGET)
     assert model.requests == []
 
 
 async def test_async_and_node_check_the_counter_too() -> None:
     with pytest.raises(ConfigurationError, match="returned None"):
         await asummarize_messages(
-            CHAT,
-            running_summary=None,
-            model=ScriptedChatModel(default="s"),
-            max_tokens=100,
-            max_summary_tokens=10,
-            token_counter=_answering(None),
+            CHAT, model=ScriptedChatModel(default="s"), token_counter=_answering(None), **BUDGET
         )
     node = SummarizationNode(
         model=ScriptedChatModel(default="s"),
@@ -67,12 +58,5 @@ async def test_async_and_node_check_the_counter_too() -> None:
 @pytest.mark.parametrize("answer", [np.int64(10_000), 10_000.5])
 def test_numpy_and_float_counts_are_token_counts(answer: Any) -> None:
     model = ScriptedChatModel(default="summary")
-    result = summarize_messages(
-        CHAT,
-        running_summary=None,
-        model=model,
-        max_tokens=100,
-        max_summary_tokens=10,
-        token_counter=_answering(answer),
-    )
+    result = summarize_messages(CHAT, model=model, token_counter=_answering(answer), **BUDGET)
     assert result.messages  # valid counts never raise (over budget: the result says so)
