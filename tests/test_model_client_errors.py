@@ -11,7 +11,6 @@ from langmem import create_memory_manager, create_prompt_optimizer
 from langmem._models import init_model
 from langmem.errors import ConfigurationError
 
-
 # urllib3 probes IPv6 support by creating (not connecting) a socket when the client is imported
 pytestmark = pytest.mark.filterwarnings("ignore:A test tried to use socket.socket")
 
