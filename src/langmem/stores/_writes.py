@@ -104,6 +104,18 @@ def _check_ttl(op: PutOp) -> None:
         )
 
 
+def _check_page(op: SearchOp | ListNamespacesOp, call: str) -> None:
+    """Refuse a limit or offset that is not a whole number >= 0 (a negative one used to give
+    an empty page or be ignored, a fractional one was truncated)."""
+    for name in ("limit", "offset"):
+        value = getattr(op, name)
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+            raise InvalidInputError(
+                f"{call}({name}={value!r}): {name} must be a whole number of 0 or more. Pass "
+                f"e.g. {name}={10 if name == 'limit' else 0}."
+            )
+
+
 def _check_put(op: PutOp) -> None:
     if op.value is not None and not isinstance(op.value, Mapping):
         raise InvalidInputError(
@@ -194,12 +206,15 @@ def plan(ops: Iterable[Op], fields: IndexPaths | None, *, embeds_queries: bool) 
                 f"Unknown store operation {op!r}: use GetOp, PutOp, SearchOp or ListNamespacesOp."
             )
         check_namespace(op)
+        if isinstance(op, ListNamespacesOp):
+            _check_page(op, "list_namespaces")
         if isinstance(op, PutOp):
             if not op.namespace:
                 raise StoreNamespaceError("Namespace cannot be empty.")
             _check_put(op)
             latest[(tuple(op.namespace), str(op.key))] = op
         elif isinstance(op, SearchOp):
+            _check_page(op, "search")
             _filters.validate(op.filter)
             if op.query is not None and not isinstance(op.query, str):
                 raise InvalidInputError(
