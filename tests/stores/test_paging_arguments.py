@@ -40,3 +40,11 @@ def test_whole_pages_work(store: Any) -> None:
     keys = [item.key for item in store.search(("n",), limit=10**6, offset=3)]
     assert len(keys) == 2
     assert store.list_namespaces(limit=1, offset=0) == [("n",)]
+
+
+async def test_explain_checks_its_arguments_like_search(store: Any) -> None:
+    with pytest.raises(InvalidInputError, match=r"search\(limit=-2\)"):
+        store.explain(("n",), "fact", limit=-2)
+    with pytest.raises(InvalidInputError, match=r"search\(offset=-1\)"):
+        await store.aexplain(("n",), "fact", offset=-1)
+    assert [item.key for item, _ in store.explain(("n",), "fact 3", limit=1)] == ["k3"]

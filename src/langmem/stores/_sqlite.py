@@ -591,9 +591,10 @@ class SqliteStore(BaseStore):
         matched (term -> occurrences), and the same-thread and recency boosts. With
         ``hybrid=False`` only the cosine parts are set.
         """
+        op = SearchOp(namespace_prefix, filter, limit, offset, query)
+        _writes.check_op(op)
         embedded = self.embeddings.embed_query(query) if query and self.embeddings else None
-        vector = self._query_vector(query, embedded)
-        return self._explain(SearchOp(namespace_prefix, filter, limit, offset, query), vector)
+        return self._explain(op, self._query_vector(query, embedded))
 
     async def aexplain(
         self,
@@ -606,9 +607,10 @@ class SqliteStore(BaseStore):
         offset: int = 0,
     ) -> list[tuple[SearchItem, Explanation]]:
         """Async :meth:`explain`."""
+        op = SearchOp(namespace_prefix, filter, limit, offset, query)
+        _writes.check_op(op)
         embedded = await self.embeddings.aembed_query(query) if query and self.embeddings else None
         vector = self._query_vector(query, embedded)
-        op = SearchOp(namespace_prefix, filter, limit, offset, query)
         return await asyncio.to_thread(self._explain, op, vector)
 
     def _query_vector(self, query: str, embedded: list[float] | None) -> NDArray[np.float32]:

@@ -195,34 +195,44 @@ def texts_of(op: PutOp, fields: IndexPaths | None) -> list[tuple[str, str]]:
     return out
 
 
+def check_op(op: Any) -> None:
+    """Refuse an operation the store would run wrongly, naming the value, the rule and the fix:
+    an unknown operation, a namespace it cannot hold, a limit or offset that is not a whole
+    number >= 0, an unknown filter operator, a query that is not text, a value that is not a
+    dict, a key or text with lone surrogates, a TTL that is not minutes >= 0. (Values that are
+    not JSON are refused when they are serialised, by :func:`value_json`.)"""
+    if not isinstance(op, (GetOp, PutOp, SearchOp, ListNamespacesOp)):
+        raise ConfigurationError(
+            f"Unknown store operation {op!r}: use GetOp, PutOp, SearchOp or ListNamespacesOp."
+        )
+    check_namespace(op)
+    if isinstance(op, ListNamespacesOp):
+        _check_page(op, "list_namespaces")
+    elif isinstance(op, PutOp):
+        if not op.namespace:
+            raise StoreNamespaceError("Namespace cannot be empty.")
+        _check_put(op)
+    elif isinstance(op, SearchOp):
+        _check_page(op, "search")
+        _filters.validate(op.filter)
+        if op.query is not None and not isinstance(op.query, str):
+            raise InvalidInputError(
+                f"Search query {_shown(op.query)} is of type {type(op.query).__name__}: a "
+                "query is text (or None to list by filter). Pass str(query) for its text."
+            )
+
+
 def plan(ops: Iterable[Op], fields: IndexPaths | None, *, embeds_queries: bool) -> Plan:
     """Validate ``ops`` and plan them (``embeds_queries``: the store can embed search queries)."""
     listed = list(ops)
     latest: dict[tuple[tuple[str, ...], str], PutOp] = {}
     queries: dict[str, None] = {}
     for op in listed:
-        if not isinstance(op, (GetOp, PutOp, SearchOp, ListNamespacesOp)):
-            raise ConfigurationError(
-                f"Unknown store operation {op!r}: use GetOp, PutOp, SearchOp or ListNamespacesOp."
-            )
-        check_namespace(op)
-        if isinstance(op, ListNamespacesOp):
-            _check_page(op, "list_namespaces")
+        check_op(op)
         if isinstance(op, PutOp):
-            if not op.namespace:
-                raise StoreNamespaceError("Namespace cannot be empty.")
-            _check_put(op)
             latest[(tuple(op.namespace), str(op.key))] = op
-        elif isinstance(op, SearchOp):
-            _check_page(op, "search")
-            _filters.validate(op.filter)
-            if op.query is not None and not isinstance(op.query, str):
-                raise InvalidInputError(
-                    f"Search query {_shown(op.query)} is of type {type(op.query).__name__}: a "
-                    "query is text (or None to list by filter). Pass str(query) for its text."
-                )
-            if op.query and embeds_queries:
-                queries[op.query] = None
+        elif isinstance(op, SearchOp) and op.query and embeds_queries:
+            queries[op.query] = None
     writes: list[Write] = []
     texts: dict[bytes, str] = {}
     for (namespace, _), op in latest.items():
