@@ -45,7 +45,7 @@ from langgraph.store.base import (
 )
 
 from langmem.embeddings._default import embeddings_id
-from langmem.errors import ConfigurationError, IndexMismatchError
+from langmem.errors import ConfigurationError, IndexMismatchError, StoreFileError
 from langmem.stores import _identity, _reads, _reembed, _search, _snapshot, _ttl, _writes
 from langmem.stores._connection import connect, file_error
 from langmem.stores._search import Forms
@@ -136,7 +136,7 @@ class SqliteStore(BaseStore):
         self._lock = threading.RLock()
         self._closed = False
         if not special:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            _make_folder(Path(self.path))
         self._conn = connect(self.path, timeout)
         row = self._conn.execute("SELECT value FROM langmem_meta WHERE key = 'fts5'").fetchone()
         self._fts = row is not None and row[0] == "1"
@@ -738,6 +738,24 @@ class SqliteStore(BaseStore):
     def __repr__(self) -> str:
         model = self.index_config and embeddings_id(self.embeddings)
         return f"SqliteStore({self.path!r}, embeddings={model!r}, hybrid={self.hybrid})"
+
+
+def _make_folder(path: Path) -> None:
+    """Create the folder of a store file; a clear error when that is impossible (a file in the
+    way, e.g. ``LANGMEM_HOME`` naming a file, or no permission)."""
+    if str(path) in ("", "."):
+        raise StoreFileError(
+            "The store path is empty: name a file, e.g. SqliteStore('memories.sqlite') or "
+            "LANGMEM_STORE=sqlite:///memories.sqlite (sqlite:/// alone names no file)."
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreFileError(
+            f"The folder {str(path.parent)!r} of the store file {str(path)!r} cannot be created "
+            f"({type(exc).__name__}: {exc.strerror or exc}). Nothing was changed. Fix: point "
+            "the path (or LANGMEM_HOME, LANGMEM_STORE) at a folder you can write, not at a file."
+        ) from exc
 
 
 def _utc(moment: datetime) -> datetime:
