@@ -10,22 +10,46 @@ from langmem.errors import InvalidInputError
 _ROLE_NAMES = {"human": "user", "ai": "assistant"}
 
 
+def as_message(message: Any) -> Any:
+    """``message`` as a LangChain message or role/content dict.
+
+    The shorthands LangChain accepts everywhere are converted: a string is a user message and
+    a ``(role, content)`` pair is a message of that role. Messages and dicts are returned as is.
+    """
+    is_pair = isinstance(message, (tuple, list)) and len(message) == 2
+    if not isinstance(message, str) and not (is_pair and isinstance(message[0], str)):
+        return message
+    from langchain_core.messages import convert_to_messages
+
+    try:
+        (converted,) = convert_to_messages([message])
+    except Exception as exc:  # LangChain's error for an unknown role: ours names the roles
+        raise InvalidInputError(
+            f"message {message!r} is not a message: a pair must be (role, content) "
+            "with role 'user', 'assistant', 'system' or 'tool', such as ('user', 'hi')."
+        ) from exc
+    return converted
+
+
 def message_role(message: Any) -> str:
     """The speaker of ``message`` as a short role name (user, assistant, system, tool...)."""
+    message = as_message(message)
     if isinstance(message, dict):
         role = message.get("role") or message.get("type")
     else:
         role = getattr(message, "type", None)
     if not isinstance(role, str):
         raise InvalidInputError(
-            f"message {message!r} has no role: pass LangChain messages or dicts with 'role' "
-            "and 'content' keys, such as {'role': 'user', 'content': 'hi'}."
+            f"message {message!r} has no role: pass LangChain messages, dicts with 'role' "
+            "and 'content' keys, such as {'role': 'user', 'content': 'hi'}, (role, content) "
+            "pairs or strings."
         )
     return _ROLE_NAMES.get(role, role)
 
 
 def message_text(message: Any) -> str:
     """The text of ``message`` (list content flattened, tool calls shown compactly)."""
+    message = as_message(message)
     content = message.get("content", "") if isinstance(message, dict) else message.content
     text = content_text(content)
     tool_calls = (

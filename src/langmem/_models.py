@@ -73,6 +73,23 @@ def init_model(model: str) -> BaseChatModel:
             "such as 'openai:gpt-4o-mini' or 'anthropic:claude-3-5-sonnet-latest', or pass a "
             "chat model object."
         ) from exc
+    except Exception as exc:  # the provider client refused to start: most often no API key
+        raise _client_error(model, exc) from exc
+
+
+def _client_error(model: str, exc: Exception) -> ConfigurationError:
+    """The error for a provider client that cannot be created (e.g. ``OpenAIError`` for a
+    missing key), naming the environment variable to set when the key is what is missing."""
+    text = str(exc)
+    if "api_key" in text or "api key" in text.lower():
+        # "openai:gpt-4o" names its provider; "gpt-4o" is inferred, and so is the client's
+        provider = model.split(":", 1)[0] if ":" in model else type(exc).__module__
+        provider = provider.split(".", 1)[0]
+        return ConfigurationError(
+            f"model {model!r} needs an API key: set {provider.upper()}_API_KEY (the "
+            f"{provider_package(model) or provider} client found none)."
+        )
+    return ConfigurationError(f"model {model!r} could not be created: {text}")
 
 
 def _package_from_error(exc: ImportError) -> str | None:

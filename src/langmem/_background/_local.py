@@ -8,7 +8,7 @@ import os
 import threading
 import uuid
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
@@ -192,14 +192,14 @@ class LocalReflectionExecutor(Workers, SearchMixin):
         """
         if self._closed:
             raise RuntimeError("cannot submit to a LocalReflectionExecutor after shutdown()")
-        if isinstance(after_seconds, bool) or not isinstance(after_seconds, (int, float)):
-            raise InvalidInputError(
-                f"after_seconds={after_seconds!r}: pass a number of seconds >= 0."
-            )
-        if after_seconds < 0:
-            raise InvalidInputError(f"after_seconds={after_seconds!r} is negative: pass >= 0.")
+        _payload.check_delay(after_seconds)
         if config is None:
             config = _context_config()
+        elif not isinstance(config, Mapping):
+            raise InvalidInputError(
+                f"config={config!r} is not a RunnableConfig: pass a dict such as "
+                "{'configurable': {'thread_id': 't-1', 'langgraph_user_id': 'ana'}}, or None."
+            )
         key = _payload.thread_key(thread_id, config, explicit=thread_id is not SENTINEL)
         stored, stored_config = self._encode(payload, config)
         now = self.options.clock()

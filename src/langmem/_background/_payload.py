@@ -13,6 +13,8 @@ import datetime as _dt
 import inspect
 import json
 import logging
+import math
+import numbers
 import uuid
 import warnings
 from collections.abc import Mapping
@@ -108,3 +110,14 @@ def thread_key(thread_id: Any, config: Mapping[str, Any] | None, *, explicit: bo
         f"thread_id={thread_id!r} is a {type(thread_id).__name__}: pass a str, int or UUID "
         "(the conversation the submission belongs to), or None for no debouncing."
     )
+
+
+def check_delay(after_seconds: Any) -> None:
+    """Refuse a delay that is not a finite number of seconds >= 0 (NaN and infinity included:
+    a task due at no real time would never run)."""
+    number = not isinstance(after_seconds, bool) and isinstance(after_seconds, numbers.Real)
+    if not number or not math.isfinite(after_seconds) or after_seconds < 0:
+        raise InvalidInputError(
+            f"after_seconds={after_seconds!r} is not a delay: pass a finite number of seconds "
+            ">= 0 (0 runs the task as soon as a worker is free)."
+        )

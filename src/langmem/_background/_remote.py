@@ -17,7 +17,12 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
-from langmem._background._payload import durable_configurable, encode_payload, thread_key
+from langmem._background._payload import (
+    check_delay,
+    durable_configurable,
+    encode_payload,
+    thread_key,
+)
 from langmem._background._search import as_namespace, filled_or_prefix
 from langmem._namespace import NamespaceTemplate
 from langmem.errors import MissingDependencyError
@@ -132,6 +137,7 @@ class RemoteReflectionExecutor:
         thread_id: str | uuid.UUID | None = SENTINEL,
     ) -> Future[Any]:
         """Create a run of the graph on the server; the future gives the created run."""
+        check_delay(after_seconds)
         key = thread_key(thread_id, config, explicit=thread_id is not SENTINEL)
         server_thread = str(
             uuid.uuid5(uuid.NAMESPACE_URL, key) if not _is_uuid(key) else uuid.UUID(key)

@@ -107,7 +107,7 @@ class ReflectionOptions:
             "poll_seconds",
         ):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
                 raise ConfigurationError(f"{name}={value!r}: pass a number of seconds >= 0.")
         if self.lease_seconds <= 0 or self.poll_seconds <= 0:
             raise ConfigurationError("lease_seconds and poll_seconds must be > 0.")

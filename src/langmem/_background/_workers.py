@@ -278,7 +278,11 @@ class Workers:
                 backoff,
             )
             with self._cond:
-                self._due[task.id] = now + backoff
+                # only while its future is still here: a newer submission may have replaced
+                # (and settled) it since the failure was stored, and a stale due time would keep
+                # shutdown(wait=True) waiting for ever
+                if task.id in self._futures:
+                    self._due[task.id] = now + backoff
         elif status is TaskStatus.REPLACED:
             self._resolve(task.id, cancel=True)
         else:

@@ -18,7 +18,7 @@ from langmem.cli._app import output_options, store_option
 from langmem.cli._memories import _opened
 from langmem.cli._output import Output, source_name
 from langmem.cli._target import parse_namespace
-from langmem.errors import ConfigurationError, InvalidInputError, MissingDependencyError
+from langmem.errors import ConfigurationError, InvalidInputError
 
 _model_option = click.option(
     "--model",
@@ -33,24 +33,9 @@ _model_option = click.option(
 
 def load_model(spec: str) -> Any:
     """The chat model for ``spec``, with a clear error for a missing package or API key."""
-    from langmem._models import init_model, provider_package
+    from langmem._models import init_model
 
-    try:
-        return init_model(spec)
-    except (ConfigurationError, MissingDependencyError):
-        raise
-    except Exception as exc:
-        text = str(exc)
-        if "api_key" in text or "API key" in text or "api key" in text.lower():
-            # "openai:gpt-4o" names its provider; "gpt-4o" is inferred, and so is the client's
-            provider = spec.split(":", 1)[0] if ":" in spec else type(exc).__module__
-            provider = provider.split(".", 1)[0]
-            variable = f"{provider.upper()}_API_KEY"
-            raise ConfigurationError(
-                f"model {spec!r} needs an API key: set {variable} (the "
-                f"{provider_package(spec) or provider} client found none)."
-            ) from exc
-        raise ConfigurationError(f"model {spec!r} could not be created: {text}") from exc
+    return init_model(spec)
 
 
 def read_messages(stream: IO[str]) -> list[dict[str, Any]]:

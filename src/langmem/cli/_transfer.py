@@ -161,8 +161,8 @@ def _fields(record: Any) -> tuple[tuple[str, ...], str, dict[str, Any], datetime
     ):
         raise ValueError(f"namespace {namespace!r} must be a non-empty list of labels without '.'")
     key, value = record["key"], record["value"]
-    if not isinstance(key, str) or not key:
-        raise ValueError(f"key {key!r} must be a non-empty string")
+    if not isinstance(key, str):  # "" is a valid key (stores accept it; export writes it)
+        raise ValueError(f"key {key!r} must be a string")
     if not isinstance(value, dict):
         raise ValueError(f"value must be a JSON object, got {type(value).__name__}")
     times = []

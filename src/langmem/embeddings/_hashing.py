@@ -9,6 +9,8 @@ import re
 
 from langchain_core.embeddings import Embeddings
 
+from langmem.errors import ConfigurationError
+
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
@@ -31,7 +33,7 @@ class HashingEmbeddings(Embeddings):
 
     def __init__(self, dims: int = 384) -> None:
         if not isinstance(dims, int) or dims <= 0:
-            raise ValueError(f"dims={dims!r} must be a positive int, such as 384.")
+            raise ConfigurationError(f"dims={dims!r} must be a positive int, such as 384.")
         self.dims = dims
 
     def _embed(self, text: str) -> list[float]:

@@ -20,6 +20,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from langmem.embeddings._blas import single_threaded_blas
+from langmem.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -247,7 +248,9 @@ class MiniLMEmbeddings(Embeddings):
         workers: int | None = None,
     ) -> None:
         if batch_size <= 0:
-            raise ValueError(f"batch_size={batch_size!r} must be a positive int, such as 32.")
+            raise ConfigurationError(
+                f"batch_size={batch_size!r} must be a positive int, such as 32."
+            )
         self.workers = workers if workers is not None else max(1, min(os.cpu_count() or 1, 4))
         self.model_dir = Path(model_dir) if model_dir is not None else None
         self.batch_size = batch_size
@@ -287,7 +290,7 @@ class MiniLMEmbeddings(Embeddings):
         out = np.zeros((len(texts), self.dims), dtype=np.float32)
         if not texts:
             return out
-        ids = encoder.tokenize([str(text) for text in texts])
+        ids = encoder.tokenize([_encodable(str(text)) for text in texts])
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         # A call with fewer batches than workers (32 texts, 2 cores) would leave cores idle:
         # split it into one smaller batch per worker instead.
@@ -311,3 +314,13 @@ class MiniLMEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_array([text])[0].tolist()  # type: ignore[no-any-return]
+
+
+def _encodable(text: str) -> str:
+    """``text`` with lone surrogates (from text decoded with errors) replaced by '?': the
+    tokenizer refuses them with a TypeError, and a query should still find what it can."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+    return text

@@ -14,7 +14,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from langmem import _flow
-from langmem._conversation import get_conversation
+from langmem._conversation import as_message, get_conversation
 from langmem._models import ModelRef
 from langmem.errors import InvalidInputError, ModelOutputError
 from langmem.knowledge import _prompts
@@ -108,13 +108,14 @@ def _as_ai_message(reply: Any) -> AIMessage:
 
 
 def check_messages(messages: Any) -> list[Any]:
-    """Accept a list of messages (LangChain messages or role/content dicts)."""
+    """Accept a list of messages: LangChain messages, role/content dicts, (role, content) pairs
+    or strings (user messages), as LangChain accepts them; pairs and strings are converted."""
     if isinstance(messages, (str, dict)) or not isinstance(messages, Sequence):
         raise InvalidInputError(
             f"messages={messages!r} is not a list of messages: pass e.g. "
             "[{'role': 'user', 'content': 'I like tea'}]."
         )
-    return list(messages)
+    return [as_message(message) for message in messages]
 
 
 def check_steps(max_steps: Any) -> int:

@@ -114,6 +114,13 @@ class Session:
 
     def add_existing(self, existing: Iterable[Any] | None) -> None:
         """Add memories in any shape upstream accepts (see :func:`MemoryState`)."""
+        if isinstance(existing, (str, bytes, dict, BaseModel)):
+            # a lone string would otherwise be read as one memory per character
+            raise InvalidInputError(
+                f"existing={existing!r:.80} is a single {type(existing).__name__}, not a list of "
+                "memories: pass a list, e.g. 'existing': ['likes tea'] or "
+                "[('id-1', Memory(content='likes tea'))]."
+            )
         for item in existing or ():
             parsed = self._parse_existing(item)
             if parsed is not None:
@@ -218,10 +225,11 @@ class Session:
     def apply(self, message: AIMessage, offered: Sequence[str]) -> Outcome:
         """Apply every valid tool call of ``message``; collect problems for the rest."""
         outcome = Outcome()
-        self._reason = str(message.text).strip() or None
+        self._reason = _encodable(str(message.text).strip()) or None
         for call in message.tool_calls:
             try:
-                result = self._apply_call(call["name"], call.get("args") or {}, offered, outcome)
+                args = _encodable(call.get("args") or {})
+                result = self._apply_call(call["name"], args, offered, outcome)
             except KindError as exc:
                 outcome.problems.append(f"{call['name']}: {exc}")
                 outcome.tool_messages.append(_error_message(str(exc), call.get("id")))
@@ -325,3 +333,19 @@ def _error_message(problem: str, call_id: Any) -> ToolMessage:
     return ToolMessage(
         _prompts.RESULT_ERROR.format(problem=problem), tool_call_id=call_id or "", status="error"
     )
+
+
+def _encodable(value: Any) -> Any:
+    """``value`` with lone surrogates in its strings replaced by '?'. A model's JSON may escape
+    one ("\\ud800"); no store can hold it, and one such character would fail the whole turn."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "replace").decode("utf-8")
+        return value
+    if isinstance(value, dict):
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_encodable(v) for v in value]
+    return value

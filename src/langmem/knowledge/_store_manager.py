@@ -8,7 +8,7 @@ write every change in one store batch. Write errors propagate; nothing is half-r
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableConfig, ensure_config
@@ -74,6 +74,11 @@ class MemoryStoreManager(StoreAccess, Runnable[MemoryStoreManagerInput, list[dic
             fixed = self._coerce_default(default)
             self.default_factory: Callable[[RunnableConfig], Any] | None = lambda _: fixed
         else:
+            if default_factory is not None and not callable(default_factory):
+                raise ConfigurationError(
+                    f"default_factory={default_factory!r} is not callable: pass a function of "
+                    "the config that returns the default memory, or use default= for a fixed one."
+                )
             self.default_factory = default_factory
         if isinstance(query_limit, bool) or not isinstance(query_limit, int) or query_limit < 1:
             raise ConfigurationError(f"query_limit={query_limit!r} must be an int >= 1.")
@@ -82,7 +87,7 @@ class MemoryStoreManager(StoreAccess, Runnable[MemoryStoreManagerInput, list[dic
         self.enable_deletes = enable_deletes
         self.query_limit = query_limit
         self.namespace = NamespaceTemplate(namespace)
-        self.phases = list(phases or [])
+        self.phases = _checked_phases(phases)
         self._store = store
         self.trust = Trust("store_manager", Guards(), supersede=True)
         """History, supersede and guard settings (change with :func:`langmem.configure_trust`)."""
@@ -340,3 +345,28 @@ def _kind_and_content(session: Session, value: dict[str, Any]) -> tuple[Kind, An
     if "content" not in value or not isinstance(content, (str, dict)):
         return DictKind(), value
     return session.kind_for(value.get("kind"), content), content
+
+
+_PHASE_KEYS = frozenset(MemoryPhase.__annotations__)
+
+
+def _checked_phases(phases: Any) -> list[MemoryPhase]:
+    """``phases`` as a list of :class:`MemoryPhase` dicts, refused up front when it is not one
+    (it used to fail on the first turn, with an ``AttributeError``)."""
+    if phases is None:
+        return []
+    if isinstance(phases, (str, bytes, Mapping)) or not isinstance(phases, Sequence):
+        raise ConfigurationError(
+            f"phases={phases!r} is not a list of phases: pass e.g. "
+            "phases=[MemoryPhase(instructions='Merge duplicates.', enable_deletes=True)]."
+        )
+    for phase in phases:
+        unknown = sorted(set(phase) - _PHASE_KEYS) if isinstance(phase, Mapping) else None
+        if unknown is None or unknown:
+            raise ConfigurationError(
+                f"phase {phase!r} is not a MemoryPhase: a phase is a dict with the keys "
+                f"{', '.join(sorted(_PHASE_KEYS))}"
+                + (f" (unknown: {', '.join(map(str, unknown))})" if unknown else "")
+                + ", e.g. MemoryPhase(instructions='Merge duplicates.')."
+            )
+    return list(phases)

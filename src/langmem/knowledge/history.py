@@ -84,10 +84,10 @@ class History:
     # -- reading ------------------------------------------------------------------------------
     def history(self, namespace: Sequence[str], key: str) -> list[ChangeRecord]:
         """Every recorded change of one memory, oldest first."""
-        return _flow.run_sync(self._history(tuple(namespace), key))
+        return _flow.run_sync(self._history(_labels(namespace), key))
 
     async def ahistory(self, namespace: Sequence[str], key: str) -> list[ChangeRecord]:
-        return await _flow.run_async(self._history(tuple(namespace), key))
+        return await _flow.run_async(self._history(_labels(namespace), key))
 
     def changes(
         self,
@@ -97,7 +97,7 @@ class History:
         until: Moment | None = None,
     ) -> list[ChangeRecord]:
         """Changes under a namespace prefix (``()``: all), oldest first, optionally in a window."""
-        return _flow.run_sync(self._changes(tuple(namespace), since, until))
+        return _flow.run_sync(self._changes(_labels(namespace), since, until))
 
     async def achanges(
         self,
@@ -106,7 +106,7 @@ class History:
         since: Moment | None = None,
         until: Moment | None = None,
     ) -> list[ChangeRecord]:
-        return await _flow.run_async(self._changes(tuple(namespace), since, until))
+        return await _flow.run_async(self._changes(_labels(namespace), since, until))
 
     def search(
         self,
@@ -119,7 +119,7 @@ class History:
     ) -> list[SearchItem]:
         """Search the facts that were current at ``as_of`` (default: now); superseded ones come
         back under their own key with ``valid_from`` / ``invalid_from`` added to the value."""
-        return _flow.run_sync(self._search(tuple(namespace), query, as_of, filter, limit))
+        return _flow.run_sync(self._search(_labels(namespace), query, as_of, filter, limit))
 
     async def asearch(
         self,
@@ -130,21 +130,21 @@ class History:
         filter: dict[str, Any] | None = None,
         limit: int = 10,
     ) -> list[SearchItem]:
-        return await _flow.run_async(self._search(tuple(namespace), query, as_of, filter, limit))
+        return await _flow.run_async(self._search(_labels(namespace), query, as_of, filter, limit))
 
     def quarantined(self, namespace: Sequence[str] = ()) -> list[SearchItem]:
         """Memories held back from models (their ``quarantine`` field says why)."""
-        return _flow.run_sync(self._listing(area("quarantine", tuple(namespace)), None))
+        return _flow.run_sync(self._listing(area("quarantine", _labels(namespace)), None))
 
     async def aquarantined(self, namespace: Sequence[str] = ()) -> list[SearchItem]:
-        return await _flow.run_async(self._listing(area("quarantine", tuple(namespace)), None))
+        return await _flow.run_async(self._listing(area("quarantine", _labels(namespace)), None))
 
     def held(self, namespace: Sequence[str] = ()) -> list[SearchItem]:
         """Deletions waiting for confirmation."""
-        return _flow.run_sync(self._listing(area("held", tuple(namespace)), None))
+        return _flow.run_sync(self._listing(area("held", _labels(namespace)), None))
 
     async def aheld(self, namespace: Sequence[str] = ()) -> list[SearchItem]:
-        return await _flow.run_async(self._listing(area("held", tuple(namespace)), None))
+        return await _flow.run_async(self._listing(area("held", _labels(namespace)), None))
 
     # -- acting -------------------------------------------------------------------------------
     def put(
@@ -161,7 +161,7 @@ class History:
         """Store ``value`` under ``key``, recording the change (for writes outside langmem's
         components, e.g. a CLI or an admin script)."""
         record = _flow.run_sync(
-            self._put(tuple(namespace), key, value, index, ttl, component, reason, False)
+            self._put(_labels(namespace), key, value, index, ttl, component, reason, False)
         )
         assert record is not None  # a put always changes something
         return record
@@ -178,7 +178,7 @@ class History:
         reason: str | None = None,
     ) -> ChangeRecord:
         record = await _flow.run_async(
-            self._put(tuple(namespace), key, value, index, ttl, component, reason, False)
+            self._put(_labels(namespace), key, value, index, ttl, component, reason, False)
         )
         assert record is not None  # a put always changes something
         return record
@@ -194,7 +194,7 @@ class History:
     ) -> ChangeRecord | None:
         """Delete the memory under ``key``, recording the change (``None``: there was none)."""
         return _flow.run_sync(
-            self._put(tuple(namespace), key, None, None, None, component, reason, supersede)
+            self._put(_labels(namespace), key, None, None, None, component, reason, supersede)
         )
 
     async def adelete(
@@ -207,57 +207,59 @@ class History:
         reason: str | None = None,
     ) -> ChangeRecord | None:
         return await _flow.run_async(
-            self._put(tuple(namespace), key, None, None, None, component, reason, supersede)
+            self._put(_labels(namespace), key, None, None, None, component, reason, supersede)
         )
 
     def restore(self, namespace: Sequence[str], key: str, change_id: str) -> ChangeRecord:
         """Put a memory back to the value it had after change ``change_id`` (a new change)."""
-        return _flow.run_sync(self._restore(tuple(namespace), key, change_id))
+        return _flow.run_sync(self._restore(_labels(namespace), key, change_id))
 
     async def arestore(self, namespace: Sequence[str], key: str, change_id: str) -> ChangeRecord:
-        return await _flow.run_async(self._restore(tuple(namespace), key, change_id))
+        return await _flow.run_async(self._restore(_labels(namespace), key, change_id))
 
     def undo_run(self, run_id: str, *, force: bool = False) -> UndoReport:
         """Undo every change one run made (e.g. a poisoned turn), as new recorded changes.
 
         A memory changed again after the run is left alone and reported as a conflict, unless
         ``force``."""
-        return _flow.run_sync(self._undo({"run_id": str(run_id)}, None, force))
+        return _flow.run_sync(self._undo({"run_id": _id("run_id", run_id)}, None, force))
 
     async def aundo_run(self, run_id: str, *, force: bool = False) -> UndoReport:
-        return await _flow.run_async(self._undo({"run_id": str(run_id)}, None, force))
+        return await _flow.run_async(self._undo({"run_id": _id("run_id", run_id)}, None, force))
 
     def undo_thread(
         self, thread_id: str, *, since: Moment | None = None, force: bool = False
     ) -> UndoReport:
         """Undo every change made for one thread (since ``since``, when given)."""
-        return _flow.run_sync(self._undo({"thread_id": str(thread_id)}, since, force))
+        return _flow.run_sync(self._undo({"thread_id": _id("thread_id", thread_id)}, since, force))
 
     async def aundo_thread(
         self, thread_id: str, *, since: Moment | None = None, force: bool = False
     ) -> UndoReport:
-        return await _flow.run_async(self._undo({"thread_id": str(thread_id)}, since, force))
+        return await _flow.run_async(
+            self._undo({"thread_id": _id("thread_id", thread_id)}, since, force)
+        )
 
     def release(self, namespace: Sequence[str], key: str) -> ChangeRecord:
         """Move a quarantined memory into its namespace, where models see it."""
-        return _flow.run_sync(self._release(tuple(namespace), key))
+        return _flow.run_sync(self._release(_labels(namespace), key))
 
     async def arelease(self, namespace: Sequence[str], key: str) -> ChangeRecord:
-        return await _flow.run_async(self._release(tuple(namespace), key))
+        return await _flow.run_async(self._release(_labels(namespace), key))
 
     def confirm(self, namespace: Sequence[str], hold_id: str) -> ChangeRecord | None:
         """Apply a held deletion (``None`` when the memory is already gone)."""
-        return _flow.run_sync(self._settle(tuple(namespace), hold_id, apply=True))
+        return _flow.run_sync(self._settle(_labels(namespace), hold_id, apply=True))
 
     async def aconfirm(self, namespace: Sequence[str], hold_id: str) -> ChangeRecord | None:
-        return await _flow.run_async(self._settle(tuple(namespace), hold_id, apply=True))
+        return await _flow.run_async(self._settle(_labels(namespace), hold_id, apply=True))
 
     def discard(self, namespace: Sequence[str], hold_id: str) -> None:
         """Drop a held deletion: the memory stays."""
-        _flow.run_sync(self._settle(tuple(namespace), hold_id, apply=False))
+        _flow.run_sync(self._settle(_labels(namespace), hold_id, apply=False))
 
     async def adiscard(self, namespace: Sequence[str], hold_id: str) -> None:
-        await _flow.run_async(self._settle(tuple(namespace), hold_id, apply=False))
+        await _flow.run_async(self._settle(_labels(namespace), hold_id, apply=False))
 
     # -- flows ----------------------------------------------------------------------------------
     def _listing(
@@ -505,6 +507,27 @@ class History:
         reason = "held deletion confirmed"
         yield from self._write([change], drop, "confirm", reason, supersede=supersede)
         return (yield from self._history(namespace, key))[-1]
+
+
+def _labels(namespace: Sequence[str]) -> tuple[str, ...]:
+    """``namespace`` as a tuple; a string is refused (``tuple("memories")`` is one label per
+    letter, so a put would land in another namespace and a read would find nothing)."""
+    if isinstance(namespace, (str, bytes)):
+        raise InvalidInputError(
+            f"namespace={namespace!r} is a {type(namespace).__name__}, not a tuple of labels: "
+            f"pass a tuple, e.g. ({namespace!r},) or ('memories', 'user-123')."
+        )
+    return tuple(namespace)
+
+
+def _id(name: str, value: Any) -> str:
+    """A run or thread id as text; None or empty text would silently match nothing."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise InvalidInputError(
+            f"{name}={value!r} names no {name.split('_')[0]}: pass the id the changes were "
+            f"recorded with (History.changes() lists each change's {name})."
+        )
+    return str(value)
 
 
 def _epoch(moment: Moment) -> float:

@@ -19,7 +19,15 @@ from typing import Any, Literal, Optional, TypeVar
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import StructuredTool, ToolException
 from langgraph.store.base import BaseStore, SearchOp
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_model
+from pydantic import (
+    BaseModel,
+    Field,
+    PydanticUndefinedAnnotation,
+    PydanticUserError,
+    TypeAdapter,
+    ValidationError,
+    create_model,
+)
 
 from langmem import _flow
 from langmem._namespace import NamespaceTemplate
@@ -84,9 +92,8 @@ def create_manage_memory_tool(
     """
     actions = _check_actions(actions_permitted)
     template = NamespaceTemplate(namespace)
-    adapter: TypeAdapter[Any] = TypeAdapter(schema)
     default_action = "create" if "create" in actions else actions[0]
-    args_schema = _manage_args_schema(name, schema, actions, default_action)
+    adapter, args_schema = _content_schema(name, schema, actions, default_action)
 
     holder = TrustHolder(Trust(name, Guards(), supersede=False))
 
@@ -277,6 +284,27 @@ def _check_actions(actions_permitted: tuple[Action, ...] | None) -> tuple[Action
             "one of ('create', 'update', 'delete')."
         )
     return tuple(a for a in _ALL_ACTIONS if a in actions)
+
+
+def _content_schema(
+    name: str, schema: Any, actions: tuple[Action, ...], default_action: str
+) -> tuple[TypeAdapter[Any], type[BaseModel]]:
+    """The content validator and the tool's argument model, built now: a schema pydantic cannot
+    use (a string, ``typing.TypedDict`` before Python 3.12...) is refused here, not on the
+    first call with a pydantic error."""
+    try:
+        adapter: TypeAdapter[Any] = TypeAdapter(schema)
+        args_schema = _manage_args_schema(name, schema, actions, default_action)
+        args_schema.model_rebuild(force=True)
+        args_schema.model_json_schema()
+    except (PydanticUserError, PydanticUndefinedAnnotation, TypeError) as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise ConfigurationError(
+            f"schema={schema!r} cannot describe a memory's content ({first}). Pass str (the "
+            "default), a pydantic model class, or another type pydantic can validate, such as "
+            "list[str]."
+        ) from exc
+    return adapter, args_schema
 
 
 def _manage_args_schema(

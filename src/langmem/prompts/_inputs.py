@@ -138,6 +138,19 @@ def _is_message(value: Any) -> bool:
     return hasattr(value, "content") and hasattr(value, "type")
 
 
+_ROLES = frozenset({"user", "human", "assistant", "ai", "system", "developer", "tool"})
+
+
+def _is_entry(value: Any) -> bool:
+    """A message inside a conversation list: also LangChain's shorthands, a string (a user
+    message) and a ``(role, content)`` pair."""
+    if isinstance(value, str) or (
+        isinstance(value, tuple) and len(value) == 2 and value[0] in _ROLES
+    ):
+        return True
+    return _is_message(value)
+
+
 def _is_pair(value: Any) -> bool:
     if not isinstance(value, (tuple, list)) or len(value) != 2 or _is_message(value[0]):
         return False
@@ -145,7 +158,7 @@ def _is_pair(value: Any) -> bool:
     if isinstance(first, str):
         conversation = isinstance(value, tuple)  # ["a", "b"] is two conversations, not a pair
     else:
-        conversation = isinstance(first, Sequence) and all(_is_message(m) for m in first)
+        conversation = isinstance(first, Sequence) and all(_is_entry(m) for m in first)
     return conversation and (second is None or isinstance(second, (str, Mapping)))
 
 
@@ -167,7 +180,7 @@ def _pairs(trajectories: Any) -> list[tuple[Any, Any]]:
             pairs.append((item["messages"], item.get("feedback")))
         elif _is_pair(item):
             pairs.append((item[0], item[1]))
-        elif isinstance(item, str) or (isinstance(item, Sequence) and all(map(_is_message, item))):
+        elif isinstance(item, str) or (isinstance(item, list) and all(map(_is_entry, item))):
             pairs.append((item, None))
         else:
             raise InvalidInputError(

@@ -30,8 +30,9 @@ the tokens so far reach ``max_tokens_before_summary`` while the rest fits ``max_
 
 from __future__ import annotations
 
+import numbers
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -438,12 +439,29 @@ def _settings(
         max_tokens=max_tokens,
         threshold=max_tokens if max_tokens_before_summary is None else max_tokens_before_summary,
         max_summary_tokens=max_summary_tokens,
-        token_counter=token_counter,
+        token_counter=_checked_counter(token_counter),
         initial_prompt=initial_prompt,
         existing_prompt=existing_prompt,
         final_prompt=final_prompt,
         strict=bool(strict),
     )
+
+
+def _checked_counter(token_counter: TokenCounter) -> TokenCounter:
+    """``token_counter``, refusing a count that is not a number of tokens (None, negative, NaN)
+    with an error naming the counter and its answer instead of a TypeError deep inside."""
+
+    def count(messages: Iterable[Any]) -> int:
+        tokens = token_counter(messages)
+        if isinstance(tokens, bool) or not isinstance(tokens, numbers.Real) or not tokens >= 0:
+            raise ConfigurationError(
+                f"token_counter={token_counter!r} returned {tokens!r}: a token counter must "
+                "return a number of tokens, 0 or more, for a list of messages. Fix the counter "
+                "(count_tokens_approximately and len are valid counters)."
+            )
+        return tokens  # type: ignore[return-value]
+
+    return count
 
 
 def _check_tokens(name: str, value: Any, least: int) -> None:

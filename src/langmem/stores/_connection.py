@@ -8,6 +8,8 @@ A file that is not a SQLite database, is damaged, locked for too long or not wri
 from __future__ import annotations
 
 import sqlite3
+import threading
+import warnings
 
 from langmem.errors import StoreFileError
 from langmem.stores._lengths import reconcile
@@ -33,11 +35,44 @@ def connect(path: str, timeout: float) -> sqlite3.Connection:
         conn.execute("PRAGMA foreign_keys = ON")
         migrate(conn)
         reconcile(conn)
+        _warn_of_langgraph_items(conn, path)
         return conn
     except sqlite3.Error as exc:
         if conn is not None:
             conn.close()
         raise file_error(path, exc) from exc
+
+
+_warned: set[str] = set()
+_warned_lock = threading.Lock()
+
+
+def _warn_of_langgraph_items(conn: sqlite3.Connection, path: str) -> None:
+    """Warn (once per file and process) when the file also holds LangGraph's own SqliteStore
+    table with items: langmem keeps its memories in its own tables, so those stay unseen."""
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'store'"
+    ).fetchone()
+    if found is None:
+        return
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(store)")}
+    if not {"prefix", "key", "value"} <= columns:
+        return
+    count = conn.execute("SELECT count(*) FROM store").fetchone()[0]
+    with _warned_lock:
+        if not count or path in _warned:
+            return
+        _warned.add(path)
+    warnings.warn(
+        f"The store file {path!r} also holds {count} item(s) in the table 'store' of "
+        "LangGraph's own SqliteStore. langmem's store keeps its memories in its own tables and "
+        "does not read that one, so searches will not find them. To use them here, copy them "
+        "once: with langgraph.store.sqlite.SqliteStore.from_conn_string(path) as old: for each "
+        "namespace in old.list_namespaces(), put every item of old.search(namespace) into this "
+        "store (store.put(item.namespace, item.key, item.value)).",
+        UserWarning,
+        stacklevel=4,
+    )
 
 
 def file_error(path: str, exc: sqlite3.Error) -> StoreFileError:

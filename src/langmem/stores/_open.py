@@ -74,20 +74,36 @@ def _embeddings_named(name: str, dims: int) -> Embeddings | None:
         return HashingEmbeddings(dims=dims)
     if lowered == "none":
         return None
+    if ":" not in name:
+        raise ConfigurationError(
+            f"embed={name!r} is not an embeddings name langmem knows: use 'default', 'minilm', "
+            "'hashing', 'none', or a LangChain 'provider:model' string such as "
+            "'openai:text-embedding-3-small'."
+        )
     from langchain.embeddings import init_embeddings
 
-    return init_embeddings(name)
+    try:
+        return init_embeddings(name)
+    except ValueError as exc:  # LangChain's error for an unknown provider
+        raise ConfigurationError(
+            f"embed={name!r} cannot be loaded ({exc}). Use 'default', 'minilm', 'hashing', "
+            "'none', or a LangChain 'provider:model' string with a supported provider."
+        ) from exc
 
 
-def _dims_of(url: str, raw: str) -> int:
+_SQLITE_PARAMETERS = ("embed", "dims", "fields")
+
+
+def _dims_of(url: str, raw: str, name: str = "dims", least: int = 1) -> int:
     try:
         size = int(raw)
     except ValueError:
-        size = 0
-    if size <= 0:
+        size = least - 1
+    if size < least:
+        example = "the embedding length, e.g. '?dims=384' for all-MiniLM-L6-v2"
         raise ConfigurationError(
-            f"open_store({url!r}): dims={raw!r} is not a positive whole number. Give the "
-            "embedding length, e.g. '?dims=384' for all-MiniLM-L6-v2 (or leave it out)."
+            f"open_store({url!r}): {name}={raw!r} is not a whole number of {least} or more. "
+            f"Give {example if name == 'dims' else 'one'} (or leave it out)."
         )
     return size
 
@@ -127,6 +143,11 @@ def open_store(
     from langmem.stores._sqlite import SqliteStore
 
     target = str(url) if url is not None else default_store_url()
+    if target is not None and not target.strip():
+        raise ConfigurationError(
+            "open_store(''): the URL is empty. Pass a URL such as 'sqlite:///memories.sqlite' "
+            "or 'memory://', or None for the default store."
+        )
     if target is None:
         raise ConfigurationError(
             f"open_store() was given no URL and {STORE_ENV}=none turns the default store off: "
@@ -147,6 +168,14 @@ def open_store(
     index: IndexConfig | None = (
         None if chosen is None else {"dims": size, "embed": chosen, "fields": paths}
     )
+    if scheme in ("", "sqlite", "file", "memory"):
+        unknown = sorted(set(query) - set(_SQLITE_PARAMETERS))
+        if unknown:
+            raise ConfigurationError(
+                f"open_store({target!r}): unknown parameter(s) {', '.join(unknown)}. The "
+                f"embedded store reads only {', '.join(_SQLITE_PARAMETERS)}, e.g. "
+                "'sqlite:///memories.sqlite?embed=hashing&dims=64'; remove the others."
+            )
     if scheme in ("", "sqlite", "file"):
         if scheme == "":
             path: str = str(Path(parts.path or target).expanduser())
@@ -166,9 +195,9 @@ def open_store(
             index=cast("PostgresIndexConfig | None", index),
             ttl=ttl,
             hybrid=query.get("hybrid", "true").lower() not in _OFF,
-            ef_search=int(query.get("ef_search", DEFAULT_EF_SEARCH)),
-            exact_max=int(query.get("exact_max", EXACT_MAX)),
-            pool_size=int(query.get("pool_size", 10)),
+            ef_search=_dims_of(target, query.get("ef_search", str(DEFAULT_EF_SEARCH)), "ef_search"),
+            exact_max=_dims_of(target, query.get("exact_max", str(EXACT_MAX)), "exact_max", 0),
+            pool_size=_dims_of(target, query.get("pool_size", "10"), "pool_size"),
         )
     raise ConfigurationError(
         f"open_store({target!r}): unknown URL scheme {scheme!r}. Use 'sqlite:///path', "

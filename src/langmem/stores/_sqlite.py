@@ -45,7 +45,7 @@ from langgraph.store.base import (
 )
 
 from langmem.embeddings._default import embeddings_id
-from langmem.errors import ConfigurationError, IndexMismatchError
+from langmem.errors import ConfigurationError, IndexMismatchError, StoreFileError
 from langmem.stores import (
     _identity,
     _reads,
@@ -139,13 +139,13 @@ class SqliteStore(BaseStore):
         chosen = str(path) if path is not None else str(default_sqlite_path())
         special = chosen == ":memory:" or chosen.startswith("file:")
         self.path = chosen if special else str(Path(chosen).expanduser())
-        self.ttl_config = ttl
+        self.ttl_config = _ttl.checked_config(ttl)
         self.hybrid = hybrid
         self.ranking = ranking if ranking is not None else Ranking()
         self._lock = threading.RLock()
         self._closed = False
         if not special:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            _make_folder(Path(self.path))
         self._conn = connect(self.path, timeout)
         row = self._conn.execute("SELECT value FROM langmem_meta WHERE key = 'fts5'").fetchone()
         self._fts = row is not None and row[0] == "1"
@@ -303,8 +303,9 @@ class SqliteStore(BaseStore):
         total = len(pending)
         for start in range(0, total, size):
             chunk = pending[start : start + size]
+            batch = [texts[h] for h in chunk]
             blobs = _writes.to_blobs(
-                embeddings.embed_documents([texts[h] for h in chunk]), len(chunk), identity.dims
+                embeddings.embed_documents(batch), len(chunk), identity.dims, batch
             )
             vectors.update(zip(chunk, blobs))
             if progress is not None:
@@ -469,12 +470,13 @@ class SqliteStore(BaseStore):
 
     def _embed_documents(self, texts: list[str]) -> list[bytes]:
         assert self.embeddings is not None
-        return _writes.to_blobs(self.embeddings.embed_documents(texts), len(texts), self._dims())
+        vectors = self.embeddings.embed_documents(texts)
+        return _writes.to_blobs(vectors, len(texts), self._dims(), texts)
 
     async def _aembed_documents(self, texts: list[str]) -> list[bytes]:
         assert self.embeddings is not None
         vectors = await self.embeddings.aembed_documents(texts)
-        return _writes.to_blobs(vectors, len(texts), self._dims())
+        return _writes.to_blobs(vectors, len(texts), self._dims(), texts)
 
     # ------------------------------------------------------------------ batch entry points
 
@@ -489,6 +491,7 @@ class SqliteStore(BaseStore):
             q: _writes.query_vector(
                 self.embeddings.embed_query(q),  # type: ignore[union-attr]
                 self._dims(),
+                q,
             )
             for q in plan.queries
         }
@@ -506,7 +509,7 @@ class SqliteStore(BaseStore):
             assert self.embeddings is not None
             vectors = await asyncio.gather(*(self.embeddings.aembed_query(q) for q in plan.queries))
             queries = {
-                q: _writes.query_vector(v, self._dims()) for q, v in zip(plan.queries, vectors)
+                q: _writes.query_vector(v, self._dims(), q) for q, v in zip(plan.queries, vectors)
             }
         return await asyncio.to_thread(self._execute, plan, blobs, queries)
 
@@ -598,9 +601,10 @@ class SqliteStore(BaseStore):
         matched (term -> occurrences), and the same-thread and recency boosts. With
         ``hybrid=False`` only the cosine parts are set.
         """
+        op = SearchOp(namespace_prefix, filter, limit, offset, query)
+        _writes.check_op(op)
         embedded = self.embeddings.embed_query(query) if query and self.embeddings else None
-        vector = self._query_vector(query, embedded)
-        return self._explain(SearchOp(namespace_prefix, filter, limit, offset, query), vector)
+        return self._explain(op, self._query_vector(query, embedded))
 
     async def aexplain(
         self,
@@ -613,9 +617,10 @@ class SqliteStore(BaseStore):
         offset: int = 0,
     ) -> list[tuple[SearchItem, Explanation]]:
         """Async :meth:`explain`."""
+        op = SearchOp(namespace_prefix, filter, limit, offset, query)
+        _writes.check_op(op)
         embedded = await self.embeddings.aembed_query(query) if query and self.embeddings else None
         vector = self._query_vector(query, embedded)
-        op = SearchOp(namespace_prefix, filter, limit, offset, query)
         return await asyncio.to_thread(self._explain, op, vector)
 
     def _query_vector(self, query: str, embedded: list[float] | None) -> NDArray[np.float32]:
@@ -624,7 +629,7 @@ class SqliteStore(BaseStore):
                 f"explain(query={query!r}) needs a store with an index and a non-empty query: "
                 'open the store with index={"dims": ...} and pass the text you searched for.'
             )
-        return _writes.query_vector(embedded, self._dims())
+        return _writes.query_vector(embedded, self._dims(), query)
 
     def _explain(
         self, op: SearchOp, vector: NDArray[np.float32]
@@ -743,6 +748,24 @@ class SqliteStore(BaseStore):
     def __repr__(self) -> str:
         model = self.index_config and embeddings_id(self.embeddings)
         return f"SqliteStore({self.path!r}, embeddings={model!r}, hybrid={self.hybrid})"
+
+
+def _make_folder(path: Path) -> None:
+    """Create the folder of a store file; a clear error when that is impossible (a file in the
+    way, e.g. ``LANGMEM_HOME`` naming a file, or no permission)."""
+    if str(path) in ("", "."):
+        raise StoreFileError(
+            "The store path is empty: name a file, e.g. SqliteStore('memories.sqlite') or "
+            "LANGMEM_STORE=sqlite:///memories.sqlite (sqlite:/// alone names no file)."
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreFileError(
+            f"The folder {str(path.parent)!r} of the store file {str(path)!r} cannot be created "
+            f"({type(exc).__name__}: {exc.strerror or exc}). Nothing was changed. Fix: point "
+            "the path (or LANGMEM_HOME, LANGMEM_STORE) at a folder you can write, not at a file."
+        ) from exc
 
 
 def _utc(moment: datetime) -> datetime:

@@ -8,15 +8,47 @@ Deleting an item cascades to its vectors through foreign keys.
 from __future__ import annotations
 
 import logging
+import numbers
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from langgraph.store.base import TTLConfig
 
+from langmem.errors import ConfigurationError
 from langmem.stores._writes import chunks
 
 logger = logging.getLogger("langmem.stores")
+
+
+_TTL_KEYS = tuple(dict.fromkeys([*TTLConfig.__annotations__, "omit_expired"]))
+
+
+def checked_config(ttl: Any) -> TTLConfig | None:
+    """``ttl`` if it is a usable TTLConfig; else a ConfigurationError naming the key (a bad
+    ``default_ttl`` used to fail on every put, naming ``ttl`` instead)."""
+    if ttl is None:
+        return None
+    example = "e.g. ttl={'default_ttl': 60, 'refresh_on_read': True}"
+    if not isinstance(ttl, Mapping):
+        raise ConfigurationError(f"ttl={ttl!r} is not a TTLConfig dict: pass {example}.")
+    unknown = sorted(set(ttl) - set(_TTL_KEYS))
+    if unknown:
+        raise ConfigurationError(
+            f"ttl has unknown key(s) {', '.join(map(repr, unknown))}: a TTLConfig has "
+            f"{', '.join(_TTL_KEYS)}; {example}."
+        )
+    for name in ("default_ttl", "sweep_interval_minutes"):
+        value = ttl.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value) >= 0:
+            raise ConfigurationError(
+                f"ttl[{name!r}]={value!r} is not a number of minutes of 0 or more: pass one, "
+                f"or leave it out ({example})."
+            )
+    return ttl  # type: ignore[return-value]
 
 
 def refreshes_on_read(ttl: TTLConfig | None) -> bool:

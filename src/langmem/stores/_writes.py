@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import numbers
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -28,7 +29,12 @@ from langgraph.store.base import (
     tokenize_path,
 )
 
-from langmem.errors import ConfigurationError, InvalidInputError
+from langmem.errors import (
+    ConfigurationError,
+    InvalidInputError,
+    ModelOutputError,
+    NamespaceError,
+)
 from langmem.stores import _filters, _lengths
 
 if TYPE_CHECKING:
@@ -53,13 +59,78 @@ def text_hash(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
 
 
+class StoreNamespaceError(InvalidNamespaceError, NamespaceError):
+    """A namespace the store cannot hold: LangGraph's error, and a :class:`LangMemError` too."""
+
+
 def _check_labels(labels: Iterable[Any], namespace: Any) -> None:
+    if isinstance(labels, (str, bytes)):
+        # a string is a sequence of one-letter labels: "abc" would be stored as ("a", "b", "c")
+        raise StoreNamespaceError(
+            f"Namespace {labels!r} is a {type(labels).__name__}, not a tuple of labels: it would "
+            f"be stored as {tuple(labels)[:5]!r}. Pass a tuple, e.g. ({labels!r},)."
+        )
     for label in labels:
         if not isinstance(label, str) or not label or "." in label or "\x00" in label:
-            raise InvalidNamespaceError(
+            raise StoreNamespaceError(
                 f"Invalid namespace label {label!r} in {namespace!r}: labels must be non-empty "
                 "strings without '.' or NUL (a '.' would address another namespace)."
             )
+        _check_text(label, f"namespace label in {tuple(namespace)!r}")
+
+
+def _check_text(text: str, what: str) -> None:
+    """Refuse text SQLite cannot store: lone surrogates (text decoded with errors) are not UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInputError(
+            f"The {what} {text[:200]!r} holds {text[exc.start : exc.end]!r} at position "
+            f"{exc.start}, a lone surrogate, which is not valid Unicode text and cannot be stored. "
+            "Nothing was written. Decode the source text properly, or drop such characters "
+            "(text.encode('utf-8', 'replace').decode())."
+        ) from None
+
+
+def _check_ttl(op: PutOp) -> None:
+    ttl = op.ttl
+    if ttl is None:
+        return
+    if isinstance(ttl, bool) or not isinstance(ttl, numbers.Real) or not ttl >= 0:
+        raise InvalidInputError(
+            f"ttl={ttl!r} for key {op.key!r} in namespace {tuple(op.namespace)!r} is not a "
+            "number of minutes of 0 or more. Nothing was written. Pass minutes as a number, "
+            "or ttl=None for no expiry."
+        )
+
+
+def _check_page(op: SearchOp | ListNamespacesOp, call: str) -> None:
+    """Refuse a limit or offset that is not a whole number >= 0 (a negative one used to give
+    an empty page or be ignored, a fractional one was truncated)."""
+    for name in ("limit", "offset"):
+        value = getattr(op, name)
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+            raise InvalidInputError(
+                f"{call}({name}={value!r}): {name} must be a whole number of 0 or more. Pass "
+                f"e.g. {name}={10 if name == 'limit' else 0}."
+            )
+
+
+def _check_put(op: PutOp) -> None:
+    if op.value is not None and not isinstance(op.value, Mapping):
+        raise InvalidInputError(
+            f"The value for key {op.key!r} in namespace {tuple(op.namespace)!r} is a "
+            f"{type(op.value).__name__} ({_shown(op.value)}), not a dict: store values are "
+            'JSON objects. Nothing was written. Wrap it, e.g. {"content": value}.'
+        )
+    if isinstance(op.key, str):
+        _check_text(op.key, f"key in namespace {tuple(op.namespace)!r}")
+    _check_ttl(op)
+
+
+def _shown(value: Any) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 200 else shown[:200] + "..."
 
 
 def check_namespace(op: Op) -> None:
@@ -76,15 +147,15 @@ def check_namespace(op: Op) -> None:
 def value_json(op: PutOp) -> str:
     """The JSON text stored for a put's value; a clear error when it is not serialisable."""
     try:
-        return json.dumps(dict(op.value or {}), ensure_ascii=False, separators=(",", ":"))
+        text = json.dumps(dict(op.value or {}), ensure_ascii=False, separators=(",", ":"))
     except (TypeError, ValueError) as exc:
-        shown = repr(op.value)
-        shown = shown if len(shown) <= 200 else shown[:200] + "..."
         raise InvalidInputError(
             f"The value for key {op.key!r} in namespace {tuple(op.namespace)!r} cannot be "
-            f"stored as JSON ({exc}): {shown}. Nothing was written. Convert it first, e.g. "
-            "datetime -> .isoformat(), set -> list, bytes -> base64 text, objects -> dicts."
+            f"stored as JSON ({exc}): {_shown(op.value)}. Nothing was written. Convert it first, "
+            "e.g. datetime -> .isoformat(), set -> list, bytes -> base64 text, objects -> dicts."
         ) from exc
+    _check_text(text, f"value for key {op.key!r} in namespace {tuple(op.namespace)!r}")
+    return text
 
 
 @dataclass
@@ -124,25 +195,44 @@ def texts_of(op: PutOp, fields: IndexPaths | None) -> list[tuple[str, str]]:
     return out
 
 
+def check_op(op: Any) -> None:
+    """Refuse an operation the store would run wrongly, naming the value, the rule and the fix:
+    an unknown operation, a namespace it cannot hold, a limit or offset that is not a whole
+    number >= 0, an unknown filter operator, a query that is not text, a value that is not a
+    dict, a key or text with lone surrogates, a TTL that is not minutes >= 0. (Values that are
+    not JSON are refused when they are serialised, by :func:`value_json`.)"""
+    if not isinstance(op, (GetOp, PutOp, SearchOp, ListNamespacesOp)):
+        raise ConfigurationError(
+            f"Unknown store operation {op!r}: use GetOp, PutOp, SearchOp or ListNamespacesOp."
+        )
+    check_namespace(op)
+    if isinstance(op, ListNamespacesOp):
+        _check_page(op, "list_namespaces")
+    elif isinstance(op, PutOp):
+        if not op.namespace:
+            raise StoreNamespaceError("Namespace cannot be empty.")
+        _check_put(op)
+    elif isinstance(op, SearchOp):
+        _check_page(op, "search")
+        _filters.validate(op.filter)
+        if op.query is not None and not isinstance(op.query, str):
+            raise InvalidInputError(
+                f"Search query {_shown(op.query)} is of type {type(op.query).__name__}: a "
+                "query is text (or None to list by filter). Pass str(query) for its text."
+            )
+
+
 def plan(ops: Iterable[Op], fields: IndexPaths | None, *, embeds_queries: bool) -> Plan:
     """Validate ``ops`` and plan them (``embeds_queries``: the store can embed search queries)."""
     listed = list(ops)
     latest: dict[tuple[tuple[str, ...], str], PutOp] = {}
     queries: dict[str, None] = {}
     for op in listed:
-        if not isinstance(op, (GetOp, PutOp, SearchOp, ListNamespacesOp)):
-            raise ConfigurationError(
-                f"Unknown store operation {op!r}: use GetOp, PutOp, SearchOp or ListNamespacesOp."
-            )
-        check_namespace(op)
+        check_op(op)
         if isinstance(op, PutOp):
-            if not op.namespace:
-                raise InvalidNamespaceError("Namespace cannot be empty.")
             latest[(tuple(op.namespace), str(op.key))] = op
-        elif isinstance(op, SearchOp):
-            _filters.validate(op.filter)
-            if op.query and embeds_queries:
-                queries[op.query] = None
+        elif isinstance(op, SearchOp) and op.query and embeds_queries:
+            queries[op.query] = None
     writes: list[Write] = []
     texts: dict[bytes, str] = {}
     for (namespace, _), op in latest.items():
@@ -172,25 +262,51 @@ def lookup(conn: sqlite3.Connection, plan: Plan) -> tuple[list[bytes], dict[byte
     return [digest for digest in plan.texts if digest not in known], known
 
 
-def to_blobs(vectors: Sequence[Sequence[float]], count: int, dims: int) -> list[bytes]:
-    """The float32 bytes of ``count`` document vectors, checked against the index ``dims``."""
+def to_blobs(
+    vectors: Sequence[Sequence[float]],
+    count: int,
+    dims: int,
+    texts: Sequence[str] | None = None,
+) -> list[bytes]:
+    """The float32 bytes of ``count`` document vectors, checked against the index ``dims`` and
+    for NaN or infinite values (``texts`` name the offending one)."""
     array = np.asarray(vectors, dtype=np.float32)
     if array.shape != (count, dims):
         raise ConfigurationError(
             f"The embedding function returned vectors of shape {array.shape} for {count} "
             f"texts, but index dims={dims}: set dims to the model's vector length."
         )
+    _check_finite(array, texts)
     return [row.tobytes() for row in array]
 
 
-def query_vector(vector: Sequence[float], dims: int) -> NDArray[np.float32]:
-    """A query's vector as float32, checked against the index ``dims``."""
+def _check_finite(
+    array: NDArray[np.float32], texts: Sequence[str] | None, what: str = "text"
+) -> None:
+    """Refuse vectors holding NaN or infinity: stored, they give every search NaN scores."""
+    bad = ~np.isfinite(array).reshape(len(array), -1).all(axis=1)
+    if not bad.any():
+        return
+    row = int(np.flatnonzero(bad)[0])
+    which = f"{what} {texts[row][:80]!r}" if texts is not None else f"{what} number {row + 1}"
+    raise ModelOutputError(
+        f"The embedding function returned a vector with NaN or infinite values for the {which} "
+        f"({int(bad.sum())} of {len(array)} vectors): stored or searched, it would give NaN "
+        "scores, so nothing was written or searched. Check the embedding model (its precision, "
+        "its input length), or retry.",
+        attempts=1,
+    )
+
+
+def query_vector(vector: Sequence[float], dims: int, query: str = "") -> NDArray[np.float32]:
+    """A query's vector as float32, checked against the index ``dims`` and for NaN/infinity."""
     array = np.asarray(vector, dtype=np.float32)
     if array.shape != (dims,):
         raise ConfigurationError(
             f"The embedding function returned a query vector of shape {array.shape}, but "
             f"index dims={dims}: set dims to the model's vector length."
         )
+    _check_finite(array.reshape(1, -1), [query], what="search query")
     return array
 
 

@@ -17,6 +17,8 @@ from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict, Field, PrivateAttr
 
+from langmem.errors import ConfigurationError
+
 Reply = Union[  # noqa: UP007 - string forward reference needs typing.Union
     AIMessage, str, Callable[["RecordedRequest"], AIMessage | str]
 ]
@@ -202,7 +204,19 @@ def ai_tool_calls(
     *calls: dict[str, Any] | tuple[str, dict[str, Any]], content: str = ""
 ) -> AIMessage:
     """An ``AIMessage`` carrying the given tool calls (``tool_call`` dicts or ``(name, args)``)."""
-    built = [c if isinstance(c, dict) else tool_call(c[0], c[1]) for c in calls]
+    built = []
+    for call in calls:
+        if isinstance(call, dict):
+            built.append(call)
+            continue
+        shaped = isinstance(call, (tuple, list)) and len(call) == 2 and isinstance(call[0], str)
+        if not shaped or not isinstance(call[1], dict):
+            raise ConfigurationError(
+                f"ai_tool_calls got {call!r}: each call is a (name, args) pair with args a dict, "
+                "such as ('manage_memory', {'content': 'likes tea'}), or a tool_call(...) dict. "
+                "(Malformed arguments a model might send go in the args dict.)"
+            )
+        built.append(tool_call(call[0], call[1]))
     return AIMessage(content=content, tool_calls=built)
 
 

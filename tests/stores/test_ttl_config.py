@@ -1,0 +1,44 @@
+"""The embedded store checks its TTLConfig when it opens, naming the key: a bad default_ttl used
+to fail on every put (naming `ttl`), a string config on the first put (AttributeError), and
+unknown keys were ignored."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from langmem.errors import ConfigurationError
+from langmem.stores import SqliteStore, open_store
+
+
+@pytest.mark.parametrize(
+    ("ttl", "named"),
+    [
+        ({"default_ttl": -1}, r"ttl\['default_ttl'\]=-1 is not a number of minutes"),
+        ({"default_ttl": math.nan}, r"ttl\['default_ttl'\]=nan"),
+        ({"default_ttl": "60"}, r"ttl\['default_ttl'\]='60'"),
+        ({"sweep_interval_minutes": -5}, r"ttl\['sweep_interval_minutes'\]=-5"),
+        ({"default_tll": 60}, r"unknown key\(s\) 'default_tll'.*default_ttl"),
+        ("60", r"ttl='60' is not a TTLConfig dict"),
+    ],
+)
+def test_a_bad_ttl_config_is_refused_when_the_store_opens(ttl: Any, named: str) -> None:
+    with pytest.raises(ConfigurationError, match=named):
+        SqliteStore(":memory:", ttl=ttl)
+    with pytest.raises(ConfigurationError, match=named):
+        open_store("memory://?embed=none", ttl=ttl)
+
+
+def test_valid_ttl_configs_open_and_apply() -> None:
+    for ttl in (
+        {"default_ttl": 30, "refresh_on_read": False, "omit_expired": True},
+        {"default_ttl": 0.5, "sweep_interval_minutes": 0},
+        {},
+    ):
+        store = SqliteStore(":memory:", ttl=ttl)  # type: ignore[arg-type]
+        store.put(("n",), "k", {"t": 1})
+        item = store.get(("n",), "k")
+        assert item is not None and item.value == {"t": 1}
+        store.close()
