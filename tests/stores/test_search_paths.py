@@ -242,3 +242,17 @@ def test_provenance_reads_threaded_items_through_their_index_or_without_it(
     assert [(hit.key, why) for hit, why in with_index] == [(hit.key, why) for hit, why in without]
     boosted = {hit.key for hit, why in with_index if why.thread > 0}
     assert boosted and all(int(key[1:]) % 3 == 0 for key in boosted)
+
+
+def test_the_threaded_index_is_the_condition_the_search_names(tmp_path: Path) -> None:
+    """Migration 7 writes its condition out (a committed migration must not follow later code);
+    the search's ``INDEXED BY`` needs that condition to be ``_search.THREADED`` exactly."""
+    path = tmp_path / "s.sqlite"
+    with SqliteStore(path, index={"dims": 8, "embed": HashingEmbeddings(8)}):
+        pass
+    conn = sqlite3.connect(path)
+    (sql,) = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'langmem_items_threaded'"
+    ).fetchone()
+    conn.close()
+    assert sql.endswith(f"WHERE {_search.THREADED}")

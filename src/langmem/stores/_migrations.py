@@ -130,9 +130,12 @@ def _term_document_counts(conn: sqlite3.Connection) -> None:
 def _threaded_items(conn: sqlite3.Connection) -> None:
     """Migration 7: a partial index of the items whose value names a ``thread_id``, so a ranked
     search reads the thread and time of those items only (``langmem.stores._search``)."""
-    from langmem.stores._search import THREADED
-
-    conn.execute(f"CREATE INDEX langmem_items_threaded ON langmem_items (id) WHERE {THREADED}")
+    # written out, not imported: a committed migration must not change with later code
+    # (tests/stores/test_search_paths.py checks that _search.THREADED is this condition)
+    conn.execute(
+        "CREATE INDEX langmem_items_threaded ON langmem_items (id)"
+        " WHERE instr(value, '\"thread_id\"') > 0"
+    )
 
 
 MIGRATIONS: tuple[Migration, ...] = (
