@@ -41,7 +41,15 @@ from langgraph.store.postgres import PostgresStore as _LangGraphPostgresStore
 from langgraph.store.postgres.base import PostgresIndexConfig, _group_ops
 
 from langmem.errors import ConfigurationError
-from langmem.stores import _pg_connect, _pg_identity, _pg_search, _pg_stats, _ttl
+from langmem.stores import (
+    _pg_checks,
+    _pg_connect,
+    _pg_identity,
+    _pg_search,
+    _pg_stats,
+    _ttl,
+    _writes,
+)
 from langmem.stores._pg_schema import (
     COVER_INDEX,
     STORE_STEPS,
@@ -304,10 +312,10 @@ class PostgresStore(_LangGraphPostgresStore):
         same arguments, in the same order, each paired with an
         :class:`~langmem.stores.ranking.Explanation` (its ``item`` is ``(prefix, key)``).
         """
-        self._check_explain(query)
+        op = self._check_explain(SearchOp(namespace_prefix, filter, limit, offset, query))
         assert self.embeddings is not None
-        vector = list(self.embeddings.embed_query(query))
-        return self._explain(SearchOp(namespace_prefix, filter, limit, offset, query), vector)
+        vector = self._query_vector(query, self.embeddings.embed_query(query))
+        return self._explain(op, vector)
 
     async def aexplain(
         self,
@@ -322,21 +330,31 @@ class PostgresStore(_LangGraphPostgresStore):
         """Async :meth:`explain`."""
         import asyncio
 
-        self._check_explain(query)
+        op = self._check_explain(SearchOp(namespace_prefix, filter, limit, offset, query))
         assert self.embeddings is not None
-        vector = list(await self.embeddings.aembed_query(query))
-        op = SearchOp(namespace_prefix, filter, limit, offset, query)
+        vector = self._query_vector(query, await self.embeddings.aembed_query(query))
         return await asyncio.to_thread(self._explain, op, vector)
 
-    def _check_explain(self, query: str) -> None:
-        if self.embeddings is None or not query:
+    def _check_explain(self, op: SearchOp) -> SearchOp:
+        """``op``'s arguments checked as a search's (same errors as on the embedded store)."""
+        _pg_checks.checked([op])
+        if self.embeddings is None or not op.query:
             raise ConfigurationError(
-                f"explain(query={query!r}) needs a store with an index and a non-empty query: "
-                'open the store with index={"dims": ...} and pass the text you searched for.'
+                f"explain(query={op.query!r}) needs a store with an index and a non-empty "
+                'query: open the store with index={"dims": ...} and pass the text you searched '
+                "for."
             )
+        return op
+
+    def _query_vector(self, query: str, vector: Sequence[float]) -> list[float]:
+        """``vector`` as a list, refused (``ModelOutputError``) when it holds NaN or infinity or
+        has the wrong length."""
+        dims = int(self.index_config["dims"]) if self.index_config else len(vector)
+        _writes.query_vector(vector, dims, query)
+        return list(vector)
 
     def _explain(self, op: SearchOp, vector: list[float]) -> list[tuple[SearchItem, Explanation]]:
-        offset, want = max(int(op.offset), 0), max(int(op.offset), 0) + max(int(op.limit), 0)
+        offset, want = op.offset, op.offset + op.limit
         with self._transaction(pipeline=True) as cur:
             self._check_index(cur, writes=False)
             ranked = _pg_search.explain(self, cur, op, vector, self.active_ranking())
@@ -346,7 +364,7 @@ class PostgresStore(_LangGraphPostgresStore):
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         """Run ``ops`` in one transaction: reads first, then writes (as LangGraph does)."""
-        grouped, count = _group_ops(ops)
+        grouped, count = _group_ops(_pg_checks.checked(ops))
         results: list[Result] = [None] * count
         puts = cast(Sequence[tuple[int, PutOp]], grouped.get(PutOp, []))
         searches = cast(Sequence[tuple[int, SearchOp]], grouped.get(SearchOp, []))
@@ -410,7 +428,8 @@ class PostgresStore(_LangGraphPostgresStore):
                     f"{ttl[0]!r}: give a positive number of minutes, or leave the item out "
                     "of ttls for no TTL."
                 )
-        puts = [(n, PutOp(tuple(i.namespace), i.key, dict(i.value))) for n, i in enumerate(listed)]
+        ops = _pg_checks.checked(PutOp(tuple(i.namespace), i.key, i.value) for i in listed)
+        puts = [(n, cast(PutOp, op)) for n, op in enumerate(ops)]
         plan = self._plan_puts(puts)
         with self._transaction() as cur:
             changed = self._apply_puts(cur, plan)
@@ -504,7 +523,10 @@ class PostgresStore(_LangGraphPostgresStore):
         if not asked or self.embeddings is None:
             return {}
         embedded = self.embeddings.embed_documents([query for _, query in asked if query])
-        return {idx: list(vector) for (idx, _), vector in zip(asked, embedded)}
+        return {
+            idx: self._query_vector(query or "", vector)
+            for (idx, query), vector in zip(asked, embedded)
+        }
 
     def _refresh(self, cur: Any, items: list[tuple[str, str]]) -> None:
         # on a cursor of its own: in pipeline mode, a result left unread on ``cur`` could be
@@ -524,7 +546,10 @@ class PostgresStore(_LangGraphPostgresStore):
         texts = list(request[1]) if request else []
         vectors: list[list[float]] = []
         if texts and self.embeddings is not None:
-            vectors = [list(v) for v in self.embeddings.embed_documents([t[3] for t in texts])]
+            strings = [t[3] for t in texts]
+            vectors = [list(v) for v in self.embeddings.embed_documents(strings)]
+            dims = int(self.index_config["dims"]) if self.index_config else 0
+            _writes.to_blobs(vectors, len(strings), dims, strings)  # NaN, infinity, length
         return _PutPlan(queries, touched, texts, vectors)
 
     def _apply_puts(self, cur: Any, plan: _PutPlan) -> set[str]:
