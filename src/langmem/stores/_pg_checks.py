@@ -11,8 +11,9 @@ holds no NaN or infinite numbers, and its timestamps end in the year 294276 (a T
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from langgraph.store.base import GetOp, Op, PutOp, SearchOp
@@ -54,14 +55,46 @@ def checked(ops: Iterable[Op]) -> list[Op]:
     return listed
 
 
-def nul_items(items: Sequence[tuple[str, str, Any]]) -> list[str]:
-    """``prefix/key (where)`` for each ``(prefix, key, value)`` holding a NUL character."""
+def refuse_unholdable(items: Iterable[tuple[str, str, Any]], outcome: str) -> None:
+    """Raise one :class:`InvalidInputError` naming every ``(prefix, key, value)`` PostgreSQL
+    cannot hold (NUL in the key or value, NaN or infinity in the value); ``outcome`` says what
+    was (not) written."""
     found = []
     for prefix, key, value in items:
-        where = "the key" if "\x00" in key else _nul_at(value, "value")
-        if where is not None:
-            found.append(f"{prefix}/{key!r} ({where})")
-    return found
+        problem = unholdable(key, value)
+        if problem is not None:
+            found.append(f"{prefix}/{key!r}: {problem[0]}")
+    if not found:
+        return
+    shown = "; ".join(found[:10]) + (f"; and {len(found) - 10} more" if len(found) > 10 else "")
+    raise InvalidInputError(
+        f"{len(found)} item(s) hold what PostgreSQL cannot store: {shown}. {outcome} "
+        "PostgreSQL text and jsonb hold no NUL character \\x00 and jsonb no NaN or infinite "
+        "number (SQLite holds both). Fix those items in the source: strip the NUL "
+        "(text.replace('\\x00', '')) or escape it (e.g. as '\\\\0'), store None or a string "
+        "for the numbers (or delete the items), then run it again."
+    )
+
+
+def unholdable(key: str, value: Any, text: str | None = None) -> tuple[str, str] | None:
+    """``(where, "nul" or "number")`` for the first thing PostgreSQL cannot hold in an item
+    with ``key`` and ``value`` (``text``: the value as JSON, when already made), else ``None``."""
+    if isinstance(key, str) and "\x00" in key:
+        return f"\\x00 in the key at position {key.index(chr(0))}", "nul"
+    if text is None:
+        try:
+            text = json.dumps(value)
+        except (TypeError, ValueError):
+            return None  # not JSON: refused by check_op's value_json, with its own message
+    if "\\u0000" in text:  # json.dumps escapes NUL so; a false hit is re-checked
+        found = _nul_at(value, "value")
+        if found is not None:
+            return f"\\x00 at {found}", "nul"
+    if "NaN" in text or "Infinity" in text:
+        bad = _non_finite_at(value, "value")
+        if bad is not None:
+            return f"{bad[1]} at {bad[0]}", "number"
+    return None
 
 
 def _check_key(op: GetOp | PutOp) -> None:
@@ -79,19 +112,17 @@ def _check_key(op: GetOp | PutOp) -> None:
 
 def _check_value(op: PutOp) -> None:
     text = _writes.value_json(op)  # refuses what is not JSON, and lone surrogates
+    problem = unholdable("", op.value, text)
+    if problem is None:
+        return
     where = f"key {op.key!r} in namespace {tuple(op.namespace)!r}"
-    if "\\u0000" in text:  # json.dumps escapes NUL so; a false hit is re-checked below
-        found = _nul_at(op.value, "value")
-        if found is not None:
-            raise InvalidInputError(f"The value for {where} holds \\x00 at {found}: {_NUL_FIX}")
-    if "NaN" in text or "Infinity" in text:
-        bad = _non_finite_at(op.value, "value")
-        if bad is not None:
-            raise InvalidInputError(
-                f"The value for {where} holds {bad[1]} at {bad[0]}: PostgreSQL's jsonb "
-                "(like JSON itself) has no NaN or infinite numbers. Nothing was written. "
-                "Store None or a string (e.g. 'inf') instead."
-            )
+    if problem[1] == "nul":
+        raise InvalidInputError(f"The value for {where} holds {problem[0]}: {_NUL_FIX}")
+    raise InvalidInputError(
+        f"The value for {where} holds {problem[0]}: PostgreSQL's jsonb (like JSON itself) has "
+        "no NaN or infinite numbers. Nothing was written. Store None or a string (e.g. 'inf') "
+        "instead."
+    )
 
 
 def _nul_at(value: Any, path: str) -> str | None:

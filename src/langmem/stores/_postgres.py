@@ -428,6 +428,10 @@ class PostgresStore(_LangGraphPostgresStore):
                     f"{ttl[0]!r}: give a positive number of minutes, or leave the item out "
                     "of ttls for no TTL."
                 )
+        _pg_checks.refuse_unholdable(
+            ((".".join(map(str, i.namespace)), i.key, i.value) for i in listed),
+            "Nothing was written.",
+        )
         ops = _pg_checks.checked(PutOp(tuple(i.namespace), i.key, i.value) for i in listed)
         puts = [(n, cast(PutOp, op)) for n, op in enumerate(ops)]
         plan = self._plan_puts(puts)
