@@ -132,3 +132,13 @@ def test_restore_names_every_bad_item(pg_database: str) -> None:
         with pytest.raises(InvalidInputError, match=r"^2 item\(s\).*'nul'.*'inf'.*Nothing was"):
             pg.restore(items)
         assert pg.get(NS, "ok") is None
+
+
+def test_restore_keeps_an_infinite_ttl_as_the_longest_one(pg_database: str) -> None:
+    stamp = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    item = Item(namespace=NS, key="k", value={"text": "x"}, created_at=stamp, updated_at=stamp)
+    far = datetime(9000, 1, 1, tzinfo=timezone.utc)
+    with PostgresStore.from_url(pg_database, index=_index()) as pg:  # type: ignore[arg-type]
+        assert pg.restore([item], ttls={(NS, "k"): (math.inf, far)}) == 1
+        assert pg.get(NS, "k", refresh_ttl=True) is not None  # the refresh computes NOW() + TTL
+        assert _rows(pg) == {"k": (1, 1e11)}
