@@ -8,29 +8,11 @@ import math
 from collections.abc import Iterator
 
 import pytest
-from langchain_core.embeddings import Embeddings
 from langgraph.store.base import PutOp
 
 from langmem.errors import ModelOutputError
 from langmem.stores import PostgresStore
-from langmem.testing import HashingEmbeddings
-
-
-class PoisonedEmbeddings(Embeddings):
-    """Hashing vectors, except for texts holding ``poison``: those get ``value`` everywhere."""
-
-    def __init__(self, value: float = math.nan) -> None:
-        self.value = value
-        self.inner = HashingEmbeddings(16)
-
-    def _one(self, text: str) -> list[float]:
-        return [self.value] * 16 if "poison" in text else self.inner.embed_query(text)
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [self._one(text) for text in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._one(text)
+from tests.stores.test_nan_embeddings import PoisonedEmbeddings
 
 
 @pytest.fixture(scope="module")
