@@ -49,6 +49,16 @@ def _with_database(url: str, name: str) -> str:
 @pytest.fixture()
 def pg_database(pg_server: str) -> Iterator[str]:
     """The URL of a fresh, empty database (dropped afterwards)."""
+    yield from _fresh_database(pg_server)
+
+
+@pytest.fixture(scope="module")
+def pg_module_database(pg_server: str) -> Iterator[str]:
+    """As ``pg_database``, one per test module (for tests that leave it as they found it)."""
+    yield from _fresh_database(pg_server)
+
+
+def _fresh_database(pg_server: str) -> Iterator[str]:
     import psycopg
 
     name = f"t_{uuid.uuid4().hex[:12]}"

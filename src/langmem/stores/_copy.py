@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import numpy as np
 from langgraph.store.base import BaseStore
 
-from langmem.errors import ConfigurationError
+from langmem.errors import ConfigurationError, InvalidInputError
 from langmem.stores import _lengths, _writes
 
 if TYPE_CHECKING:
@@ -74,13 +74,21 @@ def copy_store(
         raise ConfigurationError(f"copy_store(batch_size={batch_size}): use 1 or more.")
     src = open_store(source) if isinstance(source, str) else source
     dst = open_store(target) if isinstance(target, str) else target
+    if _kind(dst) == "postgres" and _kind(src) == "sqlite":
+        _check_holdable(_as_sqlite(src))
     reader, total = _reader(src, batch_size), _count(src)
     write = _writer(dst)
     done = 0
     if progress is not None:
         progress(0, total)
     for items in reader:
-        write(items)
+        try:
+            write(items)
+        except InvalidInputError as exc:  # an item written into the source during the copy
+            raise InvalidInputError(
+                f"{exc} The copy stopped after {done} item(s), each copied whole; items are "
+                "replaced by a copy, so running it again is safe."
+            ) from None
         done += len(items)
         if progress is not None:
             progress(done, max(total, done))
@@ -163,6 +171,23 @@ def _check_dims(items: Sequence[StoredItem], dims: int | None, name: str) -> Non
                 )
 
 
+def _check_holdable(source: SqliteStore) -> None:
+    """Before a copy into PostgreSQL writes anything: name every item of ``source`` that
+    PostgreSQL cannot hold (NUL, NaN or infinity: see ``_pg_checks``)."""
+    from langmem.stores import _pg_checks
+
+    with source._read() as conn:
+        # candidates by their JSON text (json.dumps writes NUL as \u0000), checked in Python
+        rows = conn.execute(
+            "SELECT prefix, key, value FROM langmem_items WHERE instr(key, char(0)) > 0"
+            " OR instr(value, '\\u0000') > 0 OR instr(value, 'NaN') > 0"
+            " OR instr(value, 'Infinity') > 0"
+        ).fetchall()
+    _pg_checks.refuse_unholdable(
+        ((prefix, key, json.loads(value)) for prefix, key, value in rows), "Nothing was copied."
+    )
+
+
 # -- SQLite ----------------------------------------------------------------------------------
 
 
@@ -195,14 +220,23 @@ def _read_sqlite(store: SqliteStore, size: int) -> Iterator[list[StoredItem]]:
                 value=json.loads(value),
                 created_at=datetime.fromisoformat(created),
                 updated_at=datetime.fromisoformat(updated),
-                expires_at=None
-                if expires is None
-                else datetime.fromtimestamp(expires, tz=timezone.utc),
+                expires_at=_moment(expires),
                 ttl_minutes=ttl,
                 vectors=vectors.get(item_id, []),
             )
             for item_id, prefix, key, value, created, updated, expires, ttl in rows
         ]
+
+
+def _moment(expires: float | None) -> datetime | None:
+    """A SQLite ``expires_at`` as a time; ``None`` for none, or one past any calendar
+    (``ttl=math.inf``: never expires either way, and the TTL minutes are kept)."""
+    if expires is None or expires > _LAST:
+        return None
+    return datetime.fromtimestamp(expires, tz=timezone.utc)
+
+
+_LAST = datetime(9999, 12, 31, tzinfo=timezone.utc).timestamp()
 
 
 def _write_sqlite(store: SqliteStore, items: list[StoredItem]) -> None:
@@ -293,13 +327,23 @@ def _read_postgres(store: PostgresStore, size: int) -> Iterator[list[StoredItem]
         ]
 
 
+def _pg_minutes(minutes: float | None) -> float | None:
+    from langmem.stores._pg_checks import MAX_TTL_MINUTES
+
+    return None if minutes is None else min(minutes, MAX_TTL_MINUTES)
+
+
 def _write_postgres(store: PostgresStore, items: list[StoredItem]) -> None:
     from psycopg.types.json import Jsonb
 
+    from langmem.stores import _pg_checks
     from langmem.stores._postgres import insert_vectors
 
     dims = int(store.index_config["dims"]) if store.index_config else None
     _check_dims(items, dims, f"PostgresStore({store.url.split('@')[-1]!r})")
+    _pg_checks.refuse_unholdable(
+        ((i.prefix, i.key, i.value) for i in items), "Nothing of this batch was written."
+    )
     with store._transaction() as cur:
         if store.index_config:  # the vectors go in only while the database has this index
             store._check_index(cur, writes=True)
@@ -318,7 +362,7 @@ def _write_postgres(store: PostgresStore, items: list[StoredItem]) -> None:
                 [i.created_at for i in items],
                 [i.updated_at for i in items],
                 [i.expires_at for i in items],
-                [i.ttl_minutes for i in items],
+                [_pg_minutes(i.ttl_minutes) for i in items],
             ),
         )
         if not store.index_config:

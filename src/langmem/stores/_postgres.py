@@ -13,6 +13,9 @@ written by one opens in the other). What it changes:
   not, unless ``TTLConfig(omit_expired=False)`` (as on the embedded store);
 - filters follow langmem's exact rule (``$ne`` matches a missing key, numeric strings compare
   as numbers), as on the embedded store;
+- every operation is checked as on the embedded store, with the same errors, before anything
+  is written; PostgreSQL's own limits (no NUL in text, no NaN in jsonb) are named
+  (``_pg_checks``);
 - ``setup()`` runs under an advisory lock, so several processes may start at once;
 - an unusable server raises :class:`~langmem.errors.StoreConnectionError` naming the URL
   without its password.
@@ -21,6 +24,7 @@ written by one opens in the other). What it changes:
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
@@ -41,7 +45,15 @@ from langgraph.store.postgres import PostgresStore as _LangGraphPostgresStore
 from langgraph.store.postgres.base import PostgresIndexConfig, _group_ops
 
 from langmem.errors import ConfigurationError
-from langmem.stores import _pg_connect, _pg_identity, _pg_search, _pg_stats, _ttl
+from langmem.stores import (
+    _pg_checks,
+    _pg_connect,
+    _pg_identity,
+    _pg_search,
+    _pg_stats,
+    _ttl,
+    _writes,
+)
 from langmem.stores._pg_schema import (
     COVER_INDEX,
     STORE_STEPS,
@@ -304,10 +316,10 @@ class PostgresStore(_LangGraphPostgresStore):
         same arguments, in the same order, each paired with an
         :class:`~langmem.stores.ranking.Explanation` (its ``item`` is ``(prefix, key)``).
         """
-        self._check_explain(query)
+        op = self._check_explain(SearchOp(namespace_prefix, filter, limit, offset, query))
         assert self.embeddings is not None
-        vector = list(self.embeddings.embed_query(query))
-        return self._explain(SearchOp(namespace_prefix, filter, limit, offset, query), vector)
+        vector = self._query_vector(query, self.embeddings.embed_query(query))
+        return self._explain(op, vector)
 
     async def aexplain(
         self,
@@ -322,21 +334,34 @@ class PostgresStore(_LangGraphPostgresStore):
         """Async :meth:`explain`."""
         import asyncio
 
-        self._check_explain(query)
+        op = self._check_explain(SearchOp(namespace_prefix, filter, limit, offset, query))
         assert self.embeddings is not None
-        vector = list(await self.embeddings.aembed_query(query))
-        op = SearchOp(namespace_prefix, filter, limit, offset, query)
+        vector = self._query_vector(query, await self.embeddings.aembed_query(query))
         return await asyncio.to_thread(self._explain, op, vector)
 
-    def _check_explain(self, query: str) -> None:
-        if self.embeddings is None or not query:
+    def _check_explain(self, op: SearchOp) -> SearchOp:
+        """``op``'s arguments checked as a search's (same errors as on the embedded store)."""
+        _pg_checks.checked([op])
+        if self.embeddings is None or not op.query:
             raise ConfigurationError(
-                f"explain(query={query!r}) needs a store with an index and a non-empty query: "
-                'open the store with index={"dims": ...} and pass the text you searched for.'
+                f"explain(query={op.query!r}) needs a store with an index and a non-empty "
+                'query: open the store with index={"dims": ...} and pass the text you searched '
+                "for."
             )
+        return op
+
+    def _query_vector(self, query: str, vector: Sequence[float]) -> list[float]:
+        """``vector`` as a list, refused (``ModelOutputError``) when it holds NaN or infinity or
+        has the wrong length."""
+        listed = list(vector)
+        dims = int(self.index_config["dims"]) if self.index_config else len(listed)
+        # the sum is NaN or infinite when a value is: ~2 us, where numpy's check takes ~30
+        if len(listed) != dims or not math.isfinite(sum(listed)):
+            _writes.query_vector(listed, dims, query)  # raises, naming the query
+        return listed
 
     def _explain(self, op: SearchOp, vector: list[float]) -> list[tuple[SearchItem, Explanation]]:
-        offset, want = max(int(op.offset), 0), max(int(op.offset), 0) + max(int(op.limit), 0)
+        offset, want = op.offset, op.offset + op.limit
         with self._transaction(pipeline=True) as cur:
             self._check_index(cur, writes=False)
             ranked = _pg_search.explain(self, cur, op, vector, self.active_ranking())
@@ -346,7 +371,7 @@ class PostgresStore(_LangGraphPostgresStore):
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         """Run ``ops`` in one transaction: reads first, then writes (as LangGraph does)."""
-        grouped, count = _group_ops(ops)
+        grouped, count = _group_ops(_pg_checks.checked(ops))
         results: list[Result] = [None] * count
         puts = cast(Sequence[tuple[int, PutOp]], grouped.get(PutOp, []))
         searches = cast(Sequence[tuple[int, SearchOp]], grouped.get(SearchOp, []))
@@ -410,7 +435,12 @@ class PostgresStore(_LangGraphPostgresStore):
                     f"{ttl[0]!r}: give a positive number of minutes, or leave the item out "
                     "of ttls for no TTL."
                 )
-        puts = [(n, PutOp(tuple(i.namespace), i.key, dict(i.value))) for n, i in enumerate(listed)]
+        _pg_checks.refuse_unholdable(
+            ((".".join(map(str, i.namespace)), i.key, i.value) for i in listed),
+            "Nothing was written.",
+        )
+        ops = _pg_checks.checked(PutOp(tuple(i.namespace), i.key, i.value) for i in listed)
+        puts = [(n, cast(PutOp, op)) for n, op in enumerate(ops)]
         plan = self._plan_puts(puts)
         with self._transaction() as cur:
             changed = self._apply_puts(cur, plan)
@@ -425,7 +455,10 @@ class PostgresStore(_LangGraphPostgresStore):
                     [_utc(i.created_at) for i in listed],
                     [_utc(i.updated_at) for i in listed],
                     [None if t is None else _utc(t[1]) for t in kept],
-                    [None if t is None else float(t[0]) for t in kept],
+                    [
+                        None if t is None else min(float(t[0]), _pg_checks.MAX_TTL_MINUTES)
+                        for t in kept
+                    ],
                 ),
             )
         self.word_counts.forget(changed)
@@ -504,7 +537,10 @@ class PostgresStore(_LangGraphPostgresStore):
         if not asked or self.embeddings is None:
             return {}
         embedded = self.embeddings.embed_documents([query for _, query in asked if query])
-        return {idx: list(vector) for (idx, _), vector in zip(asked, embedded)}
+        return {
+            idx: self._query_vector(query or "", vector)
+            for (idx, query), vector in zip(asked, embedded)
+        }
 
     def _refresh(self, cur: Any, items: list[tuple[str, str]]) -> None:
         # on a cursor of its own: in pipeline mode, a result left unread on ``cur`` could be
@@ -524,7 +560,10 @@ class PostgresStore(_LangGraphPostgresStore):
         texts = list(request[1]) if request else []
         vectors: list[list[float]] = []
         if texts and self.embeddings is not None:
-            vectors = [list(v) for v in self.embeddings.embed_documents([t[3] for t in texts])]
+            strings = [t[3] for t in texts]
+            vectors = [list(v) for v in self.embeddings.embed_documents(strings)]
+            dims = int(self.index_config["dims"]) if self.index_config else 0
+            _writes.to_blobs(vectors, len(strings), dims, strings)  # NaN, infinity, length
         return _PutPlan(queries, touched, texts, vectors)
 
     def _apply_puts(self, cur: Any, plan: _PutPlan) -> set[str]:
