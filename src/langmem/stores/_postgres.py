@@ -48,6 +48,7 @@ from langmem.errors import ConfigurationError
 from langmem.stores import (
     _pg_checks,
     _pg_connect,
+    _pg_expiry,
     _pg_identity,
     _pg_search,
     _pg_stats,
@@ -381,7 +382,11 @@ class PostgresStore(_LangGraphPostgresStore):
             if vectors:  # ranks with this handle's query vectors
                 self._check_index(cur, writes=False)
             if GetOp in grouped:
-                self._batch_get_ops(cast(Sequence[tuple[int, GetOp]], grouped[GetOp]), results, cur)
+                gets = cast(Sequence[tuple[int, GetOp]], grouped[GetOp])
+                if not _pg_expiry.NATIVE and self._omit_expired:
+                    gets = _pg_expiry.live_gets(cur, gets)
+                if gets:
+                    self._batch_get_ops(gets, results, cur)
             for idx, op in searches:
                 vector = vectors.get(idx)
                 found = (
@@ -394,7 +399,11 @@ class PostgresStore(_LangGraphPostgresStore):
                     self._refresh(cur, [(".".join(i.namespace), i.key) for i in found])
             if ListNamespacesOp in grouped:
                 lists = cast(Sequence[tuple[int, ListNamespacesOp]], grouped[ListNamespacesOp])
-                self._batch_list_namespaces_ops(lists, results, cur)
+                if not _pg_expiry.NATIVE and self._omit_expired:
+                    for idx, listing in lists:
+                        results[idx] = _pg_expiry.list_namespaces(cur, listing)
+                else:
+                    self._batch_list_namespaces_ops(lists, results, cur)
             changed = self._apply_puts(cur, plan) if plan is not None else None
         if changed is not None:
             self.word_counts.forget(changed)  # this handle's next query sees its own writes

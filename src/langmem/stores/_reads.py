@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -245,17 +245,20 @@ class Reader:
         return hits[offset:want]
 
     def list_namespaces(self, op: ListNamespacesOp) -> list[tuple[str, ...]]:
-        namespaces = {
-            tuple(prefix.split("."))
-            for (prefix,) in self.conn.execute(
-                "SELECT DISTINCT prefix FROM langmem_items"
-                " WHERE expires_at IS NULL OR expires_at > ?",
-                (self.now,),
-            )
-        }
-        conditions = op.match_conditions or ()
-        kept = [ns for ns in namespaces if all(_namespace_matches(ns, c) for c in conditions)]
-        if op.max_depth is not None:
-            kept = list({ns[: op.max_depth] for ns in kept})
-        kept.sort()
-        return kept[op.offset : op.offset + op.limit]
+        prefixes = self.conn.execute(
+            "SELECT DISTINCT prefix FROM langmem_items WHERE expires_at IS NULL OR expires_at > ?",
+            (self.now,),
+        )
+        return listed_namespaces((prefix for (prefix,) in prefixes), op)
+
+
+def listed_namespaces(prefixes: Iterable[str], op: ListNamespacesOp) -> list[tuple[str, ...]]:
+    """The page ``op`` asks for of the namespaces stored as ``prefixes`` (labels joined by
+    "."): those matching every condition, cut to ``max_depth``, sorted, without repeats."""
+    namespaces = {tuple(prefix.split(".")) for prefix in prefixes}
+    conditions = op.match_conditions or ()
+    kept = [ns for ns in namespaces if all(_namespace_matches(ns, c) for c in conditions)]
+    if op.max_depth is not None:
+        kept = list({ns[: op.max_depth] for ns in kept})
+    kept.sort()
+    return kept[op.offset : op.offset + op.limit]
