@@ -34,3 +34,17 @@ async def test_the_memory_manager_returns_encodable_text() -> None:
     texts = [m.content.content for m in memories]  # type: ignore[union-attr]
     assert texts == ["likes caf? au lait", "has a dog"]
     assert all(text.encode("utf-8") for text in texts)
+
+
+def _nul_model() -> ScriptedChatModel:
+    calls = ai_tool_calls(
+        ("Memory", {"content": "likes tea\x00 at noon"}), ("Memory", {"content": "has a dog"})
+    )
+    return ScriptedChatModel(responses=[calls], default="done")
+
+
+async def test_a_nul_in_the_model_output_is_dropped() -> None:
+    """A NUL ("\\u0000" in the model's JSON) is no text anyone means, and PostgreSQL cannot hold
+    it: it is dropped, so the memory lands on every store."""
+    memories = await create_memory_manager(_nul_model()).ainvoke({"messages": [("user", "hi")]})
+    assert [m.content.content for m in memories] == ["likes tea at noon", "has a dog"]  # type: ignore[union-attr]

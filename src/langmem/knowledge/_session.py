@@ -336,9 +336,12 @@ def _error_message(problem: str, call_id: Any) -> ToolMessage:
 
 
 def _encodable(value: Any) -> Any:
-    """``value`` with lone surrogates in its strings replaced by '?'. A model's JSON may escape
-    one ("\\ud800"); no store can hold it, and one such character would fail the whole turn."""
+    """``value`` with lone surrogates in its strings replaced by '?' and NUL characters dropped.
+    A model's JSON may escape either ("\\ud800", "\\u0000"); no store can hold a lone
+    surrogate, PostgreSQL cannot hold a NUL, and one such character would fail the whole turn."""
     if isinstance(value, str):
+        if "\x00" in value:
+            value = value.replace("\x00", "")
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
