@@ -10,6 +10,21 @@ from langmem.errors import InvalidInputError
 _ROLE_NAMES = {"human": "user", "ai": "assistant"}
 
 
+def replace_surrogates(text: str) -> str:
+    """``text`` with lone surrogates (from text decoded with errors, or a JSON "\\ud800"
+    escape) replaced by '?': they are not valid Unicode, and no store or tokenizer takes them.
+
+    Example:
+        >>> replace_surrogates("caf\\ud800 au lait")
+        'caf? au lait'
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
 def as_message(message: Any) -> Any:
     """``message`` as a LangChain message or role/content dict.
 
@@ -96,7 +111,8 @@ def get_conversation(messages: list[Any], delimiter: str = "\n\n") -> str:
         ... )
         'user: hi\\n\\nassistant: hello'
     """
-    return delimiter.join(f"{message_role(m)}: {message_text(m)}" for m in messages)
+    converted = map(as_message, messages)  # once each: role and text both convert shorthands
+    return delimiter.join(f"{message_role(m)}: {message_text(m)}" for m in converted)
 
 
 def get_dialated_windows(messages: list[Any], N: int = 5, delimiter: str = "\n\n") -> list[str]:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from langmem._conversation import replace_surrogates
 from langmem.embeddings._blas import single_threaded_blas
 from langmem.errors import ConfigurationError
 
@@ -290,7 +291,7 @@ class MiniLMEmbeddings(Embeddings):
         out = np.zeros((len(texts), self.dims), dtype=np.float32)
         if not texts:
             return out
-        ids = encoder.tokenize([_encodable(str(text)) for text in texts])
+        ids = encoder.tokenize([replace_surrogates(str(text)) for text in texts])
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         # A call with fewer batches than workers (32 texts, 2 cores) would leave cores idle:
         # split it into one smaller batch per worker instead.
@@ -314,13 +315,3 @@ class MiniLMEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_array([text])[0].tolist()  # type: ignore[no-any-return]
-
-
-def _encodable(text: str) -> str:
-    """``text`` with lone surrogates (from text decoded with errors) replaced by '?': the
-    tokenizer refuses them with a TypeError, and a query should still find what it can."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "replace").decode("utf-8")
-    return text

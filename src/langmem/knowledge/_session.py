@@ -16,6 +16,7 @@ from typing import Any, Literal
 from langchain_core.messages import AIMessage, ToolMessage
 from pydantic import BaseModel
 
+from langmem._conversation import replace_surrogates
 from langmem._task_scope import new_memory_id
 from langmem.errors import ConfigurationError, InvalidInputError
 from langmem.knowledge import _kinds, _prompts
@@ -340,13 +341,7 @@ def _encodable(value: Any) -> Any:
     A model's JSON may escape either ("\\ud800", "\\u0000"); no store can hold a lone
     surrogate, PostgreSQL cannot hold a NUL, and one such character would fail the whole turn."""
     if isinstance(value, str):
-        if "\x00" in value:
-            value = value.replace("\x00", "")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return value.encode("utf-8", "replace").decode("utf-8")
-        return value
+        return replace_surrogates(value.replace("\x00", "") if "\x00" in value else value)
     if isinstance(value, dict):
         return {_encodable(k): _encodable(v) for k, v in value.items()}
     if isinstance(value, list):

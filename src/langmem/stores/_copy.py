@@ -327,12 +327,6 @@ def _read_postgres(store: PostgresStore, size: int) -> Iterator[list[StoredItem]
         ]
 
 
-def _pg_minutes(minutes: float | None) -> float | None:
-    from langmem.stores._pg_checks import MAX_TTL_MINUTES
-
-    return None if minutes is None else min(minutes, MAX_TTL_MINUTES)
-
-
 def _write_postgres(store: PostgresStore, items: list[StoredItem]) -> None:
     from psycopg.types.json import Jsonb
 
@@ -362,7 +356,7 @@ def _write_postgres(store: PostgresStore, items: list[StoredItem]) -> None:
                 [i.created_at for i in items],
                 [i.updated_at for i in items],
                 [i.expires_at for i in items],
-                [_pg_minutes(i.ttl_minutes) for i in items],
+                [_pg_checks.capped_ttl(i.ttl_minutes) for i in items],
             ),
         )
         if not store.index_config:

@@ -25,6 +25,12 @@ MAX_TTL_MINUTES = 1e11
 """About 190,000 years: longer TTLs are stored as this (``NOW()`` plus it still fits a
 PostgreSQL timestamp; an infinite one does not)."""
 
+
+def capped_ttl(minutes: float | None) -> float | None:
+    """A TTL as PostgreSQL keeps it: at most :data:`MAX_TTL_MINUTES` (``None``: no TTL)."""
+    return None if minutes is None else min(float(minutes), MAX_TTL_MINUTES)
+
+
 _NUL_FIX = (
     "PostgreSQL text and jsonb cannot hold the NUL character \\x00 (SQLite can). Nothing was "
     "written. Strip it (text.replace('\\x00', '')) or escape it (e.g. as '\\\\0') first."

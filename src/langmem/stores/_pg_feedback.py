@@ -62,6 +62,6 @@ class PostgresSource:
                 self.want,
             )
             self.rows, extra = _pg_search.merged(self.rows, found)
-            if extra and self.ranking.provenance:
+            if extra:
                 self.origin = {**self.origin, **_pg_search.origins(extra, self.ranking)}
         return _pg_search.build_candidates(self.rows, _pg_search._term_words(terms), self.origin)

@@ -126,13 +126,14 @@ def check(cur: Any, wanted: Identity, *, writes: bool) -> None:
     read, and in pipeline mode a result left unread on ``cur`` would be taken for the next
     statement's. A failure is raised when the transaction's next results are read."""
     conn = cur.connection
+    text = wanted.text()
     if writes:
-        conn.execute("SELECT langmem_index_check(%s, true)", (wanted.text(),))
+        conn.execute("SELECT langmem_index_check(%s, true)", (text,))
     else:  # plain SQL while the identity matches; the function only to raise
         conn.execute(
             f"SELECT CASE WHEN identity = %s THEN NULL"
             f" ELSE langmem_index_check(%s, false) END FROM {TABLE}",
-            (wanted.text(), wanted.text()),
+            (text, text),
         )
 
 

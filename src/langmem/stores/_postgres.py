@@ -464,10 +464,7 @@ class PostgresStore(_LangGraphPostgresStore):
                     [_utc(i.created_at) for i in listed],
                     [_utc(i.updated_at) for i in listed],
                     [None if t is None else _utc(t[1]) for t in kept],
-                    [
-                        None if t is None else min(float(t[0]), _pg_checks.MAX_TTL_MINUTES)
-                        for t in kept
-                    ],
+                    [None if t is None else _pg_checks.capped_ttl(t[0]) for t in kept],
                 ),
             )
         self.word_counts.forget(changed)

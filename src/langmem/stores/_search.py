@@ -77,15 +77,7 @@ def term_forms(
     words = list(lookups)
     counts = _term_docs.lookup(conn, words) if words else {}
     if counts is None:  # the table is behind another writer's changes: FTS5's own counts
-        counts = {}
-        for chunk in chunks(words):
-            counts.update(
-                conn.execute(
-                    "SELECT term, doc FROM langmem_fts_vocab"
-                    f" WHERE term IN ({','.join('?' * len(chunk))})",
-                    chunk,
-                ).fetchall()
-            )
+        counts = _term_docs.vocab_counts(conn, words)
     for term in missing:
         known[term] = []
     for word, term in lookups.items():

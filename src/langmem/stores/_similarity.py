@@ -6,8 +6,7 @@ The SQLite store's matrix rows are already normalised (single precision): their 
 products, in single precision, are the cosines (a zero vector is alike to nothing);
 PostgreSQL has pgvector compare the same vectors (single precision sums) in one query that
 returns only the pairs at or above the threshold. The cosines agree to about 1e-6, so only a
-pair within that of the threshold could differ. :func:`cosine_matrix` serves vectors that are
-not normalised yet.
+pair within that of the threshold could differ.
 """
 
 from __future__ import annotations
@@ -27,29 +26,6 @@ if TYPE_CHECKING:
     from langmem.stores._vectors import VectorIndex
 
 
-def cosine_matrix(vectors: NDArray[Any]) -> NDArray[np.float32]:
-    """Pairwise cosines of the rows of ``vectors`` (NaN for a zero row: alike to nothing).
-
-    Example:
-        >>> np.round(cosine_matrix(np.array([[3.0, 4.0], [6.0, 8.0], [0.0, 0.0]])), 6).tolist()
-        [[1.0, 1.0, nan], [1.0, 1.0, nan], [nan, nan, nan]]
-    """
-    rows = np.asarray(vectors, dtype=np.float64)
-    norms = np.sqrt(np.einsum("ij,ij->i", rows, rows))
-    norms[norms == 0] = np.nan  # as pgvector: a zero vector has no cosine
-    # normalised in double precision (the stores keep them normalised or not), multiplied in
-    # single: within ~3e-7 of the double product, and half its cost
-    unit = (rows / norms[:, None]).astype(np.float32)
-    # numpy's own loops, not BLAS: a BLAS product wakes its threads, which then spin on the
-    # core the search's cosines need (measured: +0.4 ms CPU per search on a busy 2-core box)
-    products: NDArray[np.float32] = (
-        _vecdot(unit[:, None, :], unit[None, :, :])
-        if _vecdot is not None
-        else np.einsum("ik,jk->ij", unit, unit)
-    )
-    return products
-
-
 def unit_cosines(rows: NDArray[np.float32]) -> NDArray[np.float32]:
     """Pairwise cosines of rows that are normalised already (NaN for a zero row).
 
@@ -58,7 +34,9 @@ def unit_cosines(rows: NDArray[np.float32]) -> NDArray[np.float32]:
         >>> np.round(unit_cosines(rows).astype(np.float64), 6).tolist()
         [[1.0, 0.6, nan], [0.6, 1.0, nan], [nan, nan, nan]]
     """
-    # numpy's own loops, not BLAS (see cosine_matrix); no copies: a search calls this once
+    # numpy's own loops, not BLAS: a BLAS product wakes its threads, which then spin on the
+    # core the search's cosines need (measured: +0.4 ms CPU per search on a busy 2-core box);
+    # no copies: a search calls this once
     products: NDArray[np.float32] = (
         _vecdot(rows[:, None, :], rows[None, :, :])
         if _vecdot is not None

@@ -39,7 +39,7 @@ META_KEY = "term_docs_seq"
 """``langmem_meta`` key: the last ``langmem_changes.seq`` folded into the table."""
 
 _STATE = (
-    "SELECT (SELECT value FROM langmem_meta WHERE key = 'term_docs_seq'),"
+    f"SELECT (SELECT value FROM langmem_meta WHERE key = '{META_KEY}'),"
     " (SELECT MIN(seq) FROM langmem_changes), (SELECT MAX(seq) FROM langmem_changes)"
 )  # three B-tree seeks (MIN and MAX in one aggregate would scan the log)
 _TALLY = "langmem_term_tally"
@@ -83,14 +83,20 @@ def lookup(conn: sqlite3.Connection, words: Sequence[str]) -> dict[str, int] | N
     done, _, high = conn.execute(_STATE).fetchone()
     if done is None or int(done) != int(high or 0):
         return None
+    return _counts(conn, f"SELECT term, docs FROM {TABLE}", words)
+
+
+def vocab_counts(conn: sqlite3.Connection, words: Sequence[str]) -> dict[str, int]:
+    """:func:`lookup`'s counts from FTS5's own ``fts5vocab`` (walks each word's posting list)."""
+    return _counts(conn, "SELECT term, doc FROM langmem_fts_vocab", words)
+
+
+def _counts(conn: sqlite3.Connection, select: str, words: Sequence[str]) -> dict[str, int]:
+    """``select`` (term, count) rows for ``words``, asked in chunks of bound parameters."""
     counts: dict[str, int] = {}
     for chunk in chunks(list(words)):
-        counts.update(
-            conn.execute(
-                f"SELECT term, docs FROM {TABLE} WHERE term IN ({','.join('?' * len(chunk))})",
-                chunk,
-            ).fetchall()
-        )
+        placeholders = ",".join("?" * len(chunk))
+        counts.update(conn.execute(f"{select} WHERE term IN ({placeholders})", chunk).fetchall())
     return counts
 
 

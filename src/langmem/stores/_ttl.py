@@ -8,7 +8,6 @@ Deleting an item cascades to its vectors through foreign keys.
 from __future__ import annotations
 
 import logging
-import numbers
 import sqlite3
 import threading
 from collections.abc import Callable, Mapping
@@ -17,7 +16,7 @@ from typing import Any
 from langgraph.store.base import TTLConfig
 
 from langmem.errors import ConfigurationError
-from langmem.stores._writes import chunks
+from langmem.stores._writes import chunks, is_minutes
 
 logger = logging.getLogger("langmem.stores")
 
@@ -43,7 +42,7 @@ def checked_config(ttl: Any) -> TTLConfig | None:
         value = ttl.get(name)
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value) >= 0:
+        if not is_minutes(value):
             raise ConfigurationError(
                 f"ttl[{name!r}]={value!r} is not a number of minutes of 0 or more: pass one, "
                 f"or leave it out ({example})."

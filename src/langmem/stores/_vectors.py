@@ -237,7 +237,7 @@ class VectorIndex:
         # views when every row lives (the usual case right after a load): no 150 MB copy
         keep: Any = slice(0, self.size) if live.all() else np.flatnonzero(live)
         vector_ids = self.vector_ids[keep]
-        encoded = [self.text(v).encode("utf-8") for v in vector_ids.tolist()]
+        encoded = [text.encode("utf-8") for text in self.texts(vector_ids.tolist())]
         offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
         np.cumsum([len(text) for text in encoded], out=offsets[1:])
         word_ids, vocabulary = self.words.export(self.word_start[keep], self.word_count[keep])

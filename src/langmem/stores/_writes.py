@@ -12,7 +12,7 @@ import hashlib
 import json
 import numbers
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -76,27 +76,33 @@ def _check_labels(labels: Iterable[Any], namespace: Any) -> None:
                 f"Invalid namespace label {label!r} in {namespace!r}: labels must be non-empty "
                 "strings without '.' or NUL (a '.' would address another namespace)."
             )
-        _check_text(label, f"namespace label in {tuple(namespace)!r}")
+        _check_text(label, lambda: f"namespace label in {tuple(namespace)!r}")
 
 
-def _check_text(text: str, what: str) -> None:
-    """Refuse text SQLite cannot store: lone surrogates (text decoded with errors) are not UTF-8."""
+def _check_text(text: str, what: Callable[[], str]) -> None:
+    """Refuse text SQLite cannot store: lone surrogates (text decoded with errors) are not UTF-8.
+    ``what`` names the text in the error (built only then: every operation checks its texts)."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise InvalidInputError(
-            f"The {what} {text[:200]!r} holds {text[exc.start : exc.end]!r} at position "
+            f"The {what()} {text[:200]!r} holds {text[exc.start : exc.end]!r} at position "
             f"{exc.start}, a lone surrogate, which is not valid Unicode text and cannot be stored. "
             "Nothing was written. Decode the source text properly, or drop such characters "
             "(text.encode('utf-8', 'replace').decode())."
         ) from None
 
 
+def is_minutes(value: Any) -> bool:
+    """Whether ``value`` is a number of minutes of 0 or more (a TTL; not a bool)."""
+    return not isinstance(value, bool) and isinstance(value, numbers.Real) and float(value) >= 0
+
+
 def _check_ttl(op: PutOp) -> None:
     ttl = op.ttl
     if ttl is None:
         return
-    if isinstance(ttl, bool) or not isinstance(ttl, numbers.Real) or not ttl >= 0:
+    if not is_minutes(ttl):
         raise InvalidInputError(
             f"ttl={ttl!r} for key {op.key!r} in namespace {tuple(op.namespace)!r} is not a "
             "number of minutes of 0 or more. Nothing was written. Pass minutes as a number, "
@@ -124,7 +130,7 @@ def _check_put(op: PutOp) -> None:
             'JSON objects. Nothing was written. Wrap it, e.g. {"content": value}.'
         )
     if isinstance(op.key, str):
-        _check_text(op.key, f"key in namespace {tuple(op.namespace)!r}")
+        _check_text(op.key, lambda: f"key in namespace {tuple(op.namespace)!r}")
     _check_ttl(op)
 
 
@@ -154,7 +160,7 @@ def value_json(op: PutOp) -> str:
             f"stored as JSON ({exc}): {_shown(op.value)}. Nothing was written. Convert it first, "
             "e.g. datetime -> .isoformat(), set -> list, bytes -> base64 text, objects -> dicts."
         ) from exc
-    _check_text(text, f"value for key {op.key!r} in namespace {tuple(op.namespace)!r}")
+    _check_text(text, lambda: f"value for key {op.key!r} in namespace {tuple(op.namespace)!r}")
     return text
 
 

@@ -284,7 +284,7 @@ class Ranking:
     @property
     def provenance(self) -> bool:
         """Whether candidates need their thread and time."""
-        return self.thread_boost > 0 or self.recency_weight > 0 or self.supersede > 0
+        return self.thread_boost > 0 or self.times
 
     @property
     def times(self) -> bool:
