@@ -208,38 +208,45 @@ def reembed(
 
 @store.command()
 @click.argument("source")
-@click.argument("target")
+@click.argument("target", required=False)
 @click.option("--namespace", "-n", metavar="NS", help="Copy only this namespace (and below).")
 @output_options
-def copy(source: str, target: str, namespace: str | None, table: bool) -> None:
+def copy(source: str, target: str | None, namespace: str | None, table: bool) -> None:
     """Copy every memory from store SOURCE to store TARGET (URLs), timestamps included.
 
     Between the embedded store and PostgreSQL (either way) with the same index, everything is
     copied as stored: values, timestamps, TTLs and vectors (nothing re-embedded). Otherwise
     (--namespace, or TARGET indexed with other embeddings) TARGET re-embeds the texts. A new
     TARGET file gets SOURCE's index. Memories with the same namespace and key in TARGET are
-    overwritten; the rest of TARGET is kept. Shows a progress bar on a terminal.
+    overwritten; the rest of TARGET is kept. Shows a progress bar on a terminal. Without
+    TARGET, the default store (LANGMEM_STORE).
+
+    From LangGraph's own stores (moving an app to langmem), SOURCE is
+    langgraph-sqlite:///app.db (the file of LangGraph's SqliteStore; a plain path works too
+    when the file holds no langmem store) or langgraph-postgres://user@host/db (the database
+    of LangGraph's PostgresStore). It is read only, and read and checked whole before anything
+    is written; values, timestamps and TTLs are copied, and TARGET embeds the texts with its
+    own index (LangGraph does not record which embeddings made its vectors). If the copy stops
+    midway, the output says how many memories were copied; running it again is safe.
     """
     from langmem.stores import copy_store
 
     labels = parse_namespace(namespace)
-    if resolve_url(source) == resolve_url(target):
+    target = resolve_url(target)
+    if resolve_url(source) == target:
         raise ConfigurationError(
             f"source and target are the same store ({display_url(source)}): give two stores."
         )
+    if _langgraph_source(source):
+        _copy_from_langgraph(source, target, labels, table)
+        return
     with _opened(source) as src:
         require_namespace(src, labels, source)
         with _opened(target, must_exist=False, like=src) as dst:
             as_stored = not labels and _copies_as_stored(src, dst)
             with progress("copy", None) as step:
                 if as_stored:
-                    seen = [0]
-
-                    def report(done: int, total: int) -> None:
-                        step(done - seen[0], total)
-                        seen[0] = done
-
-                    written = copy_store(src, dst, progress=report)
+                    written = copy_store(src, dst, progress=_reporter(step))
                 else:
                     items = _transfer.iter_items(src, labels)
                     step(0, len(items))
@@ -250,6 +257,61 @@ def copy(source: str, target: str, namespace: str | None, table: bool) -> None:
             "vectors": "copied" if as_stored else "re-embedded",
             "source": display_url(source),
             "target": display_url(target),
+        }
+    )
+
+
+def _reporter(step: Any) -> Any:
+    """A ``copy_store`` progress callback advancing the command's progress bar."""
+    seen = [0]
+
+    def report(done: int, total: int) -> None:
+        step(done - seen[0], total)
+        seen[0] = done
+
+    return report
+
+
+def _langgraph_source(source: str) -> bool:
+    """Whether SOURCE names LangGraph's store: a langgraph-... URL, or a SQLite file holding
+    LangGraph's table and no langmem store (said on stderr)."""
+    from langmem.stores._copy_sources import is_langgraph_url
+    from langmem.stores._copy_tables import has_langgraph_table
+
+    if is_langgraph_url(source):
+        return True
+    path = sqlite_file(source)
+    if path is None or not path.is_file() or not has_langgraph_table(path):
+        return False
+    click.echo(
+        f"note: {str(path)!r} holds LangGraph's SqliteStore table and no langmem store: "
+        "reading it as langgraph-sqlite (read only).",
+        err=True,
+    )
+    return True
+
+
+def _copy_from_langgraph(source: str, target: str, labels: tuple[str, ...], table: bool) -> None:
+    from langmem.stores._copy import _refuse_same_database
+    from langmem.stores._copy_sources import Source, copy_found, is_langgraph_url, open_source
+    from langmem.stores._copy_tables import SqliteFileSource
+
+    path = None if is_langgraph_url(source) else sqlite_file(source)
+    found: Source = (
+        open_source(source, labels) if path is None else SqliteFileSource(str(path), labels)
+    )
+    with _opened(target, must_exist=False) as dst:
+        _refuse_same_database(found, dst)
+        with progress("copy", None) as step:
+            written = copy_found(found, dst, batch_size=500, progress=_reporter(step))
+        index = _handle_index(dst)
+    Output(table=table).record(
+        {
+            "copied": written,
+            "vectors": "re-embedded",
+            "source": display_url(source),
+            "target": display_url(target),
+            "index": index,
         }
     )
 

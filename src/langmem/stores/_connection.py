@@ -7,6 +7,7 @@ A file that is not a SQLite database, is damaged, locked for too long or not wri
 
 from __future__ import annotations
 
+import shlex
 import sqlite3
 import threading
 import warnings
@@ -49,7 +50,8 @@ _warned_lock = threading.Lock()
 
 def _warn_of_langgraph_items(conn: sqlite3.Connection, path: str) -> None:
     """Warn (once per file and process) when the file also holds LangGraph's own SqliteStore
-    table with items: langmem keeps its memories in its own tables, so those stay unseen."""
+    table with items not in langmem's tables: langmem keeps its memories in its own tables, so
+    those stay unseen until copied."""
     found = conn.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'store'"
     ).fetchone()
@@ -58,18 +60,25 @@ def _warn_of_langgraph_items(conn: sqlite3.Connection, path: str) -> None:
     columns = {row[1] for row in conn.execute("PRAGMA table_info(store)")}
     if not {"prefix", "key", "value"} <= columns:
         return
-    count = conn.execute("SELECT count(*) FROM store").fetchone()[0]
+    # items not copied yet (a copy keeps LangGraph's table as it was)
+    count = conn.execute(
+        "SELECT count(*) FROM store s WHERE NOT EXISTS (SELECT 1 FROM langmem_items l"
+        " WHERE l.prefix = s.prefix AND l.key = s.key)"
+    ).fetchone()[0]
     with _warned_lock:
         if not count or path in _warned:
             return
         _warned.add(path)
+    source, target = (
+        shlex.quote(f"{scheme}:///{path}") for scheme in ("langgraph-sqlite", "sqlite")
+    )
     warnings.warn(
         f"The store file {path!r} also holds {count} item(s) in the table 'store' of "
-        "LangGraph's own SqliteStore. langmem's store keeps its memories in its own tables and "
+        "LangGraph's own SqliteStore that are not in langmem's. langmem's store keeps its memories in its own tables and "
         "does not read that one, so searches will not find them. To use them here, copy them "
-        "once: with langgraph.store.sqlite.SqliteStore.from_conn_string(path) as old: for each "
-        "namespace in old.list_namespaces(), put every item of old.search(namespace) into this "
-        "store (store.put(item.namespace, item.key, item.value)).",
+        f"once (values, timestamps and TTLs; the texts are embedded with this store's index; "
+        f"running it again is safe): `langmem store copy {source} {target}`, or in Python "
+        f"langmem.stores.copy_store({f'langgraph-sqlite:///{path}'!r}, store).",
         UserWarning,
         stacklevel=4,
     )

@@ -1,9 +1,14 @@
-"""Copying every item between the embedded store and PostgreSQL, losslessly, both ways.
+"""Copying every item between the embedded store and PostgreSQL, losslessly, both ways; and
+from LangGraph's own stores into either (migrating to langmem).
 
-What is copied: namespaces, keys, values, ``created_at``/``updated_at``, TTL (deadline and
-minutes), and every indexed text with its vector, as stored (nothing is re-embedded; float32
-vectors arrive bit for bit). Items already in the target with the same namespace and key are
-replaced. The target's index must have the source's dimensions.
+Between langmem's stores, what is copied: namespaces, keys, values, ``created_at``/
+``updated_at``, TTL (deadline and minutes), and every indexed text with its vector, as stored
+(nothing is re-embedded; float32 vectors arrive bit for bit). Items already in the target with
+the same namespace and key are replaced. The target's index must have the source's dimensions.
+
+From any other LangGraph store (``InMemoryStore``, LangGraph's ``SqliteStore`` or
+``PostgresStore``, or their file / database by URL), see :mod:`langmem.stores._copy_sources`:
+the same, except that the target embeds the texts with its own index.
 """
 
 from __future__ import annotations
@@ -54,8 +59,16 @@ def copy_store(
     """Copy every item of ``source`` into ``target``; returns how many were copied.
 
     Args:
-        source: a :class:`SqliteStore` or :class:`PostgresStore`, or its ``open_store`` URL.
-        target: the same kinds; items with the same namespace and key are replaced.
+        source: a :class:`SqliteStore` or :class:`PostgresStore`, or its ``open_store`` URL,
+            copied as stored, vectors included. Or any other LangGraph store: an object
+            (``InMemoryStore``, LangGraph's ``SqliteStore`` or ``PostgresStore``...), read
+            through its public API, or LangGraph's store file or database by URL,
+            ``langgraph-sqlite:///path/app.db`` or ``langgraph-postgres://user@host/db``,
+            read only. Those keep their values, timestamps and TTLs; their texts are embedded
+            by the target with its own index (LangGraph does not record which embeddings made
+            its vectors). Such a source is read and checked whole before anything is written.
+        target: a :class:`SqliteStore` or :class:`PostgresStore`, or its URL; items with the
+            same namespace and key are replaced, so running a copy again is safe.
         batch_size: items per transaction on the target.
         progress: called with ``(copied, total)`` after each batch (see :func:`progress_bar`).
 
@@ -68,12 +81,18 @@ def copy_store(
         >>> b.get(("notes",), "1").value
         {'text': 'tea at five'}
     """
+    from langmem.stores import _copy_sources
     from langmem.stores._open import open_store
 
     if batch_size < 1:
         raise ConfigurationError(f"copy_store(batch_size={batch_size}): use 1 or more.")
-    src = open_store(source) if isinstance(source, str) else source
+    foreign = isinstance(source, str) and _copy_sources.is_langgraph_url(source)
     dst = open_store(target) if isinstance(target, str) else target
+    if foreign or (not isinstance(source, str) and not _is_ours(source)):
+        found = _copy_sources.open_source(source)
+        _refuse_same_database(found, dst)
+        return _copy_sources.copy_found(found, dst, batch_size=batch_size, progress=progress)
+    src = open_store(source) if isinstance(source, str) else source
     if _kind(dst) == "postgres" and _kind(src) == "sqlite":
         _check_holdable(_as_sqlite(src))
     reader, total = _reader(src, batch_size), _count(src)
@@ -106,6 +125,37 @@ def progress_bar(stream: TextIO | None = None, width: int = 30) -> Progress:
         out.flush()
 
     return show
+
+
+def _is_ours(store: BaseStore) -> bool:
+    try:
+        _kind(store)
+    except ConfigurationError:
+        return False
+    return True
+
+
+def _refuse_same_database(reader: object, target: BaseStore) -> None:
+    """A LangGraph database copied into langmem's store on the same database: refused (the
+    two are the same table; langmem's PostgresStore opens LangGraph's database as it is)."""
+    from urllib.parse import urlsplit
+
+    source = getattr(reader, "conninfo", None)
+    url = getattr(target, "url", None)
+    if source is None or not isinstance(url, str):
+        return
+
+    def where(text: str) -> tuple[str | None, int, str]:
+        parts = urlsplit(text.split("?", 1)[0])
+        return parts.hostname, parts.port or 5432, parts.path.strip("/")
+
+    if where(source) == where(url):
+        raise ConfigurationError(
+            f"{getattr(reader, 'name', source)} is also the target: langmem's PostgresStore "
+            "keeps its items in LangGraph's own tables, so there is nothing to copy. Open it "
+            "directly (open_store('postgresql://...')), and index its items for langmem once "
+            "with `langmem store reembed --store postgresql://... --embed minilm`."
+        )
 
 
 def _kind(store: BaseStore) -> str:
