@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shlex
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -336,6 +337,25 @@ def export(namespace: str | None, output: IO[str], store_url: str | None) -> Non
             output.write(_transfer.export_line(item) + "\n")
 
 
+def _refuse_database(source: IO[str], name: str) -> None:
+    """A SQLite file given to import (a store, langmem's or LangGraph's): point to the copy."""
+    path = getattr(source, "name", None)
+    if not isinstance(path, str) or path in ("<stdin>", "-"):
+        return
+    try:
+        with open(path, "rb") as raw:
+            header = raw.read(16)
+    except OSError:
+        return
+    if header == b"SQLite format 3\x00":
+        raise InvalidInputError(
+            f"{name} is a SQLite database, not JSON Lines: nothing was imported. To copy the "
+            "memories of a store file (langmem's, or LangGraph's SqliteStore), use "
+            f"`langmem store copy {shlex.quote(path)} [TARGET]` (TARGET: the default store "
+            "when left out)."
+        )
+
+
 @memories.command(name="import")
 @click.argument("source", type=click.File("r", encoding="utf-8-sig"))
 @store_option
@@ -349,6 +369,7 @@ def import_(source: IO[str], store_url: str | None, table: bool) -> None:
     with the same namespace and key are overwritten.
     """
     name = source_name(source)
+    _refuse_database(source, name)
     try:
         items = _transfer.parse_lines(source, name)
     except UnicodeDecodeError as exc:

@@ -123,12 +123,15 @@ class StoreSource:
         self.namespace = namespace
         self.name = type(store).__name__
         self._refresh_kwarg = True
+        self._ttls: dict[tuple[tuple[str, ...], str], Ttl] | None = None
 
     def close(self) -> None:
         return None
 
     def pages(self, size: int) -> Iterator[list[Found]]:
-        ttls = langgraph_ttls(self.store, self.namespace)
+        if self._ttls is None:  # read once: a warning about them is given once
+            self._ttls = langgraph_ttls(self.store, self.namespace)
+        ttls = self._ttls
         page: list[Found] = []
         for namespace in self._namespaces():
             for item in self._items(namespace):
@@ -291,11 +294,16 @@ def copy_found(
         try:
             target.restore([f.item for f in page], ttls=ttls)  # type: ignore[attr-defined]
         except Exception as exc:
+            written = (
+                "Nothing was copied"
+                if done == 0
+                else f"The copy stopped after {done} of {total} item(s), each copied whole"
+            )
             raise _stopped(
                 exc,
                 "",
-                f"The copy stopped after {done} of {total} item(s), each copied whole; items "
-                "with the same namespace and key are replaced, so running it again is safe.",
+                f"{written}; items with the same namespace and key are replaced, so running "
+                "it again is safe.",
             ) from exc
         done += len(page)
         if progress is not None:

@@ -204,12 +204,13 @@ class PostgresSource:
                 return work(conn)
         except psycopg.OperationalError as exc:
             raise StoreConnectionError(
-                f"{self.name} cannot be reached ({str(exc).strip()}). Nothing was copied. "
+                f"{self.name} cannot be reached ({' '.join(str(exc).split())}). Nothing was "
+                "copied. "
                 "Fix: check the host, port, database name and password in the URL."
             ) from None
         except psycopg.Error as exc:
             raise ConfigurationError(
-                f"{self.name} cannot be read ({type(exc).__name__}: {str(exc).strip()}). "
+                f"{self.name} cannot be read ({type(exc).__name__}: {' '.join(str(exc).split())}). "
                 "Nothing was copied from it, and it was not changed."
             ) from None
 
@@ -257,7 +258,9 @@ def postgres_ttl_rows(conn: Any, namespace: tuple[str, ...]) -> list[Any]:
         "SELECT prefix, key, ttl_minutes, expires_at FROM store WHERE ttl_minutes IS NOT NULL"
         f" AND expires_at IS NOT NULL{where}"
     )
-    if hasattr(conn, "connection"):  # a pool
+    from psycopg_pool import ConnectionPool
+
+    if isinstance(conn, ConnectionPool):
         with conn.connection() as pooled, pooled.cursor(row_factory=tuple_row) as cur:
             return list(cur.execute(query, params).fetchall())
     with conn.cursor(row_factory=tuple_row) as cur:
