@@ -145,3 +145,20 @@ def test_an_unreachable_or_empty_langgraph_database(pg_database: str) -> None:
         copy_store("langgraph-postgres://" + pg_database.split("://", 1)[1], target)
     with pytest.raises(StoreConnectionError, match=r"cannot be reached.*Nothing was copied"):
         copy_store("langgraph-postgres://nobody@127.0.0.1:1/none", target)
+
+
+def test_the_command_copies_a_langgraph_database(tmp_path: Path, pg_database: str) -> None:
+    import json
+
+    from tests.cli._support import run
+
+    _langgraph_database(pg_database)
+    source = "langgraph-postgres://" + pg_database.split("://", 1)[1]
+    target = f"sqlite:///{tmp_path / 'ours.sqlite'}?embed=hashing"
+    result = run("store", "copy", source, target)
+    assert result.exit_code == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["copied"] == len(VALUES) + 1
+    assert ":***@" in record["source"] and "langmem-test" not in result.stdout
+    hit = run("memories", "search", "crème brûlée", "-l", "1", "--store", target)
+    assert json.loads(hit.stdout)["key"] == "k2"

@@ -74,8 +74,8 @@ def _warn_of_langgraph_items(conn: sqlite3.Connection, path: str) -> None:
     )
     warnings.warn(
         f"The store file {path!r} also holds {count} item(s) in the table 'store' of "
-        "LangGraph's own SqliteStore that are not in langmem's. langmem's store keeps its memories in its own tables and "
-        "does not read that one, so searches will not find them. To use them here, copy them "
+        "LangGraph's own SqliteStore that are not in langmem's tables. langmem does not read "
+        "that table, so searches will not find them. To use them here, copy them "
         f"once (values, timestamps and TTLs; the texts are embedded with this store's index; "
         f"running it again is safe): `langmem store copy {source} {target}`, or in Python "
         f"langmem.stores.copy_store({f'langgraph-sqlite:///{path}'!r}, store).",
