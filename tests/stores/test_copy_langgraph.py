@@ -290,3 +290,24 @@ def test_wrong_dims_and_a_target_that_is_not_langmem() -> None:
     assert _items(wrong) == {}
     with pytest.raises(ConfigurationError, match="not InMemoryStore: open the target"):
         copy_store(source, InMemoryStore())
+
+
+async def test_an_async_langgraph_store_is_read_from_a_worker_thread(tmp_path: Path) -> None:
+    import asyncio
+
+    from langgraph.store.sqlite.aio import AsyncSqliteStore
+
+    path = tmp_path / "app.db"
+    _langgraph_file(path).conn.close()
+    target = _store()
+    async with AsyncSqliteStore.from_conn_string(str(path)) as old:
+        with (
+            pytest.warns(UserWarning, match=r"TTLs of AsyncSqliteStore could not be read"),
+            pytest.raises(ConfigurationError, match=r"in the event loop.*asyncio\.to_thread"),
+        ):
+            copy_store(old, target)
+        with pytest.warns(UserWarning, match=r"without a TTL\. To keep them.*langgraph-sqlite"):
+            assert await asyncio.to_thread(copy_store, old, target) == len(VALUES) + 1
+    assert _ours_ttl(target, "soon") == (None, None)  # as the warning said
+    assert copy_store(f"langgraph-sqlite:///{path}", target) == len(VALUES) + 1
+    assert _ours_ttl(target, "soon") == _table_ttl(path, "soon")

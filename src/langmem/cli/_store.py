@@ -221,13 +221,17 @@ def copy(source: str, target: str | None, namespace: str | None, table: bool) ->
     overwritten; the rest of TARGET is kept. Shows a progress bar on a terminal. Without
     TARGET, the default store (LANGMEM_STORE).
 
-    From LangGraph's own stores (moving an app to langmem), SOURCE is
-    langgraph-sqlite:///app.db (the file of LangGraph's SqliteStore; a plain path works too
-    when the file holds no langmem store) or langgraph-postgres://user@host/db (the database
-    of LangGraph's PostgresStore). It is read only, and read and checked whole before anything
-    is written; values, timestamps and TTLs are copied, and TARGET embeds the texts with its
-    own index (LangGraph does not record which embeddings made its vectors). If the copy stops
-    midway, the output says how many memories were copied; running it again is safe.
+    From LangGraph's own stores (moving an app to langmem), SOURCE names LangGraph's
+    SqliteStore file or PostgresStore database, read only (a plain path works too for a file
+    that holds no langmem store). It is read and checked whole before anything is written;
+    values, timestamps and TTLs are copied, and TARGET embeds the texts with its own index
+    (LangGraph does not record which embeddings made its vectors). If the copy stops midway,
+    the error says how many memories were copied; running it again is safe.
+
+    \b
+    Examples:
+      langmem store copy langgraph-sqlite:///app.db      # into the default store
+      langmem store copy langgraph-postgres://app@db/app sqlite:///memories.sqlite
     """
     from langmem.stores import copy_store
 

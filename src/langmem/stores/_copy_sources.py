@@ -215,12 +215,15 @@ def langgraph_ttls(
             rows = _copy_tables.sqlite_ttl_rows(store.conn, namespace)  # type: ignore[attr-defined]
         elif kind == "postgres":
             rows = _copy_tables.postgres_ttl_rows(store.conn, namespace)  # type: ignore[attr-defined]
-    except Exception as exc:  # an unexpected table layout: say so, copy without TTLs
+        elif kind == "other" or getattr(store, "supports_ttl", False):
+            raise LookupError("its API does not show them")
+    except Exception as exc:  # an async store, or an unexpected table layout: say so
         warnings.warn(
             f"copy_store(): the TTLs of {type(store).__name__} could not be read ({exc}); its "
-            "items are copied without a TTL.",
+            "items are copied without a TTL. To keep them, copy LangGraph's store by its file "
+            "or database: 'langgraph-sqlite:///path' or 'langgraph-postgres://...'.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
         return {}
     found = {}
@@ -233,7 +236,8 @@ def langgraph_ttls(
 
 
 def _langgraph_kind(store: BaseStore) -> str | None:
-    """``"sqlite"`` or ``"postgres"`` for LangGraph's own sync stores, else ``None``."""
+    """``"sqlite"`` or ``"postgres"`` for LangGraph's own sync stores, ``"other"`` for their
+    async twins (they keep TTLs too, out of sync reach), else ``None``."""
     import sys
 
     sqlite = sys.modules.get("langgraph.store.sqlite.base")
@@ -242,6 +246,13 @@ def _langgraph_kind(store: BaseStore) -> str | None:
     postgres = sys.modules.get("langgraph.store.postgres.base")
     if postgres is not None and isinstance(store, postgres.PostgresStore):
         return "postgres"
+    bases = tuple(
+        getattr(module, name, object)  # older releases: no common base, then never "other"
+        for module, name in ((sqlite, "BaseSqliteStore"), (postgres, "BasePostgresStore"))
+        if module is not None
+    )
+    if any(base is not object and isinstance(store, base) for base in bases):
+        return "other"
     return None
 
 
