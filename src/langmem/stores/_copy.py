@@ -137,7 +137,8 @@ def _is_ours(store: BaseStore) -> bool:
 
 def _refuse_same_database(reader: object, target: BaseStore) -> None:
     """A LangGraph database copied into langmem's store on the same database: refused (the
-    two are the same table; langmem's PostgresStore opens LangGraph's database as it is)."""
+    same table; re-writing LangGraph's vectors with langmem's embeddings would break a
+    LangGraph app still using them)."""
     from urllib.parse import urlsplit
 
     source = getattr(reader, "conninfo", None)
@@ -152,9 +153,10 @@ def _refuse_same_database(reader: object, target: BaseStore) -> None:
     if where(source) == where(url):
         raise ConfigurationError(
             f"{getattr(reader, 'name', source)} is also the target: langmem's PostgresStore "
-            "keeps its items in LangGraph's own tables, so there is nothing to copy. Open it "
-            "directly (open_store('postgresql://...')), and index its items for langmem once "
-            "with `langmem store reembed --store postgresql://... --embed minilm`."
+            "uses the same table names as LangGraph's, so the two cannot share one database. "
+            "Copy into another database (e.g. `createdb memories`, then `langmem store copy "
+            "langgraph-postgres://.../app postgresql://.../memories`) or into a SQLite file. "
+            "Nothing was copied."
         )
 
 
