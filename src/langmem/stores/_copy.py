@@ -153,8 +153,9 @@ def _refuse_same_database(reader: object, target: BaseStore) -> None:
     if where(source) == where(url):
         raise ConfigurationError(
             f"{getattr(reader, 'name', source)} is also the target: langmem's PostgresStore "
-            "uses the same table names as LangGraph's, so the two cannot share one database. "
-            "Copy into another database (e.g. `createdb memories`, then `langmem store copy "
+            "keeps its items in LangGraph's own table, so a copy onto itself would only replace "
+            "LangGraph's vectors with langmem's (breaking a LangGraph app that still uses "
+            "them). Copy into another database (e.g. `createdb memories`, then `langmem store copy "
             "langgraph-postgres://.../app postgresql://.../memories`) or into a SQLite file. "
             "Nothing was copied."
         )
