@@ -64,10 +64,44 @@ def _prefix_condition(namespace: tuple[str, ...], mark: str) -> tuple[str, list[
     )
 
 
+class _TableSource:
+    """Pages of LangGraph's ``store`` table by ``(prefix, key)``; each subclass says how it
+    connects (``_read``), its placeholder (``MARK``) and the SQL for true (``TRUE``)."""
+
+    MARK = "?"
+    TRUE = "1"
+    name: str
+    namespace: tuple[str, ...]
+    _columns: list[str]
+
+    def _read(self, work: Any) -> Any:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        return None
+
+    def pages(self, size: int) -> Iterator[list[Found]]:
+        mark = self.MARK
+        where, params = _prefix_condition(self.namespace, mark)
+        after: tuple[str, str] | None = None
+        while True:
+            after_sql = "" if after is None else f" AND (prefix, key) > ({mark}, {mark})"
+            query = (
+                f"SELECT {', '.join(self._columns)} FROM store WHERE {self.TRUE}{where}"
+                f"{after_sql} ORDER BY prefix, key LIMIT {mark}"
+            )
+            args = [*params, *(after or ()), size]
+            rows = self._read(lambda c, q=query, a=args: c.execute(q, a).fetchall())
+            if not rows:
+                return
+            after = (rows[-1][0], rows[-1][1])
+            yield [_found(tuple(row), self.name) for row in rows]
+
+
 # -- SQLite ----------------------------------------------------------------------------------
 
 
-class SqliteFileSource:
+class SqliteFileSource(_TableSource):
     """LangGraph's SqliteStore file at ``langgraph-sqlite:///path`` (or a path), read only."""
 
     def __init__(self, url: str, namespace: tuple[str, ...] = ()) -> None:
@@ -84,9 +118,6 @@ class SqliteFileSource:
                 "(relative) or langgraph-sqlite:////srv/app.db (absolute)."
             )
         self._columns = self._read(self._check)
-
-    def close(self) -> None:
-        return None
 
     def _read(self, work: Any) -> Any:
         conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
@@ -119,22 +150,6 @@ class SqliteFileSource:
                 f"{', '.join(REQUIRED)} (missing: {', '.join(missing)}): {hint}."
             )
         return [name if name in columns else "NULL" for name in (*REQUIRED, *TTL_COLUMNS)]
-
-    def pages(self, size: int) -> Iterator[list[Found]]:
-        where, params = _prefix_condition(self.namespace, "?")
-        after: tuple[str, str] | None = None
-        while True:
-            after_sql = "" if after is None else " AND (prefix, key) > (?, ?)"
-            query = (
-                f"SELECT {', '.join(self._columns)} FROM store WHERE 1{where}{after_sql}"
-                " ORDER BY prefix, key LIMIT ?"
-            )
-            args = [*params, *(after or ()), size]
-            rows = self._read(lambda c, q=query, a=args: c.execute(q, a).fetchall())
-            if not rows:
-                return
-            after = (rows[-1][0], rows[-1][1])
-            yield [_found(tuple(row), self.name) for row in rows]
 
 
 def has_langgraph_table(path: Path) -> bool:
@@ -177,8 +192,11 @@ def conninfo(url: str) -> str:
     return split_url(f"postgresql://{rest}")[0]
 
 
-class PostgresSource:
+class PostgresSource(_TableSource):
     """LangGraph's PostgresStore database at ``langgraph-postgres://...``, read only."""
+
+    MARK = "%s"
+    TRUE = "true"
 
     def __init__(self, url: str, namespace: tuple[str, ...] = ()) -> None:
         from langmem.cli._target import display_url
@@ -189,9 +207,6 @@ class PostgresSource:
         self.name = f"LangGraph's PostgresStore database {display_url(self.conninfo)}"
         self.namespace = namespace
         self._columns = self._read(self._check)
-
-    def close(self) -> None:
-        return None
 
     def _read(self, work: Any) -> Any:
         import psycopg
@@ -230,22 +245,6 @@ class PostgresSource:
                 "name (and the schema: search_path)."
             )
         return [name if name in columns else "NULL" for name in (*REQUIRED, *TTL_COLUMNS)]
-
-    def pages(self, size: int) -> Iterator[list[Found]]:
-        where, params = _prefix_condition(self.namespace, "%s")
-        after: tuple[str, str] | None = None
-        while True:
-            after_sql = "" if after is None else " AND (prefix, key) > (%s, %s)"
-            query = (
-                f"SELECT {', '.join(self._columns)} FROM store WHERE true{where}{after_sql}"
-                " ORDER BY prefix, key LIMIT %s"
-            )
-            args = [*params, *(after or ()), size]
-            rows = self._read(lambda c, q=query, a=args: c.execute(q, a).fetchall())
-            if not rows:
-                return
-            after = (rows[-1][0], rows[-1][1])
-            yield [_found(tuple(row), self.name) for row in rows]
 
 
 def postgres_ttl_rows(conn: Any, namespace: tuple[str, ...]) -> list[Any]:
