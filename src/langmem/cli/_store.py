@@ -296,8 +296,13 @@ def _langgraph_source(source: str) -> bool:
 
 
 def _copy_from_langgraph(source: str, target: str, labels: tuple[str, ...], table: bool) -> None:
-    from langmem.stores._copy import _refuse_same_database
-    from langmem.stores._copy_sources import Source, copy_found, is_langgraph_url, open_source
+    from langmem.stores._copy_sources import (
+        Source,
+        copy_found,
+        is_langgraph_url,
+        open_source,
+        refuse_same_database,
+    )
     from langmem.stores._copy_tables import SqliteFileSource
 
     path = None if is_langgraph_url(source) else sqlite_file(source)
@@ -305,7 +310,7 @@ def _copy_from_langgraph(source: str, target: str, labels: tuple[str, ...], tabl
         open_source(source, labels) if path is None else SqliteFileSource(str(path), labels)
     )
     with _opened(target, must_exist=False) as dst:
-        _refuse_same_database(found, dst)
+        refuse_same_database(found, dst)
         with progress("copy", None) as step:
             written = copy_found(found, dst, batch_size=500, progress=_reporter(step))
         index = _handle_index(dst)

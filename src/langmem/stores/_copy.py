@@ -90,7 +90,7 @@ def copy_store(
     dst = open_store(target) if isinstance(target, str) else target
     if foreign or (not isinstance(source, str) and not _is_ours(source)):
         found = _copy_sources.open_source(source)
-        _refuse_same_database(found, dst)
+        _copy_sources.refuse_same_database(found, dst)
         return _copy_sources.copy_found(found, dst, batch_size=batch_size, progress=progress)
     src = open_store(source) if isinstance(source, str) else source
     if _kind(dst) == "postgres" and _kind(src) == "sqlite":
@@ -133,32 +133,6 @@ def _is_ours(store: BaseStore) -> bool:
     except ConfigurationError:
         return False
     return True
-
-
-def _refuse_same_database(reader: object, target: BaseStore) -> None:
-    """A LangGraph database copied into langmem's store on the same database: refused (the
-    same table; re-writing LangGraph's vectors with langmem's embeddings would break a
-    LangGraph app still using them)."""
-    from urllib.parse import urlsplit
-
-    source = getattr(reader, "conninfo", None)
-    url = getattr(target, "url", None)
-    if source is None or not isinstance(url, str):
-        return
-
-    def where(text: str) -> tuple[str | None, int, str]:
-        parts = urlsplit(text.split("?", 1)[0])
-        return parts.hostname, parts.port or 5432, parts.path.strip("/")
-
-    if where(source) == where(url):
-        raise ConfigurationError(
-            f"{getattr(reader, 'name', source)} is also the target: langmem's PostgresStore "
-            "keeps its items in LangGraph's own table, so a copy onto itself would only replace "
-            "LangGraph's vectors with langmem's (breaking a LangGraph app that still uses "
-            "them). Copy into another database (e.g. `createdb memories`, then `langmem store copy "
-            "langgraph-postgres://.../app postgresql://.../memories`) or into a SQLite file. "
-            "Nothing was copied."
-        )
 
 
 def _kind(store: BaseStore) -> str:

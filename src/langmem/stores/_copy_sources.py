@@ -259,6 +259,32 @@ def _langgraph_kind(store: BaseStore) -> str | None:
 # -- copying ---------------------------------------------------------------------------------
 
 
+def refuse_same_database(reader: object, target: BaseStore) -> None:
+    """A LangGraph database copied into langmem's store on the same database: refused (the
+    same table; re-writing LangGraph's vectors with langmem's embeddings would break a
+    LangGraph app still using them)."""
+    from urllib.parse import urlsplit
+
+    source = getattr(reader, "conninfo", None)
+    url = getattr(target, "url", None)
+    if source is None or not isinstance(url, str):
+        return
+
+    def where(text: str) -> tuple[str | None, int, str]:
+        parts = urlsplit(text.split("?", 1)[0])
+        return parts.hostname, parts.port or 5432, parts.path.strip("/")
+
+    if where(source) == where(url):
+        raise ConfigurationError(
+            f"{getattr(reader, 'name', source)} is also the target: langmem's PostgresStore "
+            "keeps its items in LangGraph's own table, so a copy onto itself would only replace "
+            "LangGraph's vectors with langmem's (breaking a LangGraph app that still uses "
+            "them). Copy into another database (e.g. `createdb memories`, then `langmem store copy "
+            "langgraph-postgres://.../app postgresql://.../memories`) or into a SQLite file. "
+            "Nothing was copied."
+        )
+
+
 def check_all(source: Source, size: int, *, postgres: bool) -> int:
     """Read ``source`` once and check every item as the target will (PostgreSQL: also NUL,
     NaN, infinity); returns how many there are. Raises before anything is written."""
