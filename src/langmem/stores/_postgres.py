@@ -85,7 +85,9 @@ class PostgresStore(_LangGraphPostgresStore):
         pool: an open ``psycopg_pool.ConnectionPool`` (see :meth:`from_url`).
         url: the database URL, for messages (its password is never shown).
         index: LangGraph index configuration (``dims``, ``embed``, ``fields``), or ``None``.
-        ttl: LangGraph TTL configuration.
+        ttl: LangGraph TTL configuration, checked here as on the embedded store (a bad
+            ``default_ttl`` or ``sweep_interval_minutes``, an unknown key or a non-dict raises
+            :class:`~langmem.errors.ConfigurationError` naming it).
         hybrid: fuse full-text matches with the vector ranking (default ``True``); ``False``
             ranks by cosine only.
         ranking: the hybrid ranking's parameters (:class:`~langmem.stores.ranking.Ranking`),
@@ -108,7 +110,7 @@ class PostgresStore(_LangGraphPostgresStore):
         search_mode: SearchMode = "auto",
         ranking: Ranking | None = None,
     ) -> None:
-        super().__init__(pool, index=index, ttl=ttl)
+        super().__init__(pool, index=index, ttl=_ttl.checked_config(ttl))
         self.url = url
         self.hybrid = hybrid
         self.ranking = ranking if ranking is not None else Ranking()
@@ -152,6 +154,7 @@ class PostgresStore(_LangGraphPostgresStore):
             ... )
         """
         _pg_connect.require_psycopg()
+        _ttl.checked_config(ttl)  # a bad config is named before the server is tried
         conninfo, _ = _pg_connect.split_url(url)
         _pg_connect.check_server(conninfo, url)
         pool = _pg_connect.make_pool(conninfo, ef_search=ef_search, max_size=pool_size)
