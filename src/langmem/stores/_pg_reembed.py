@@ -146,15 +146,11 @@ def _staged(cur: Any) -> dict[RowId, str]:
 
 
 def _embed(embeddings: Embeddings, texts: list[str], dims: int) -> list[list[float]]:
-    """Vectors of ``texts`` (each distinct text once), checked against ``dims``."""
+    """Vectors of ``texts`` (each distinct text once), checked as every store checks them
+    (:func:`langmem.stores._writes.to_blobs`: ``dims`` values each, no NaN or infinity)."""
     distinct = list(dict.fromkeys(texts))
     made = embeddings.embed_documents(distinct)
-    if len(made) != len(distinct) or any(len(v) != dims for v in made):
-        sizes = sorted({len(v) for v in made})
-        raise ValueError(
-            f"reembed(): the embeddings returned {len(made)} vectors of {sizes} dims for "
-            f"{len(distinct)} texts, not {dims}-dim vectors: give the dims the model makes."
-        )
+    _writes.to_blobs(made, len(distinct), dims, distinct)  # raises, naming the text
     by_text = {text: [float(x) for x in vector] for text, vector in zip(distinct, made)}
     return [by_text[text] for text in texts]
 
