@@ -11,6 +11,8 @@ written by one opens in the other). What it changes:
 - a batch is one transaction; embeddings are computed before it opens; ``put`` replaces an
   item's vectors (``index=False`` removes them); expired items are not returned, swept or
   not, unless ``TTLConfig(omit_expired=False)`` (as on the embedded store);
+- ``list_namespaces`` leaves langmem's own records (``("__langmem__", ...)``) out unless its
+  prefix starts with ``"__langmem__"``, as on the embedded store (``_pg_namespaces``);
 - filters follow langmem's exact rule (``$ne`` matches a missing key, numeric strings compare
   as numbers), as on the embedded store;
 - every operation is checked as on the embedded store, with the same errors, before anything
@@ -23,7 +25,7 @@ written by one opens in the other). What it changes:
 This module holds the class: connections, setup and the batch's order. Its parts live in
 ``_pg_connect`` (pool, server checks, migrations), ``_pg_writes`` (puts, restores, vector
 rows), ``_pg_queries`` (query vectors, explain), ``_pg_search`` (ranked and listed search),
-``_pg_reembed``, ``_pg_identity``, ``_pg_expiry`` and ``_pg_checks``.
+``_pg_namespaces``, ``_pg_reembed``, ``_pg_identity``, ``_pg_expiry`` and ``_pg_checks``.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from langmem.stores import (
     _pg_connect,
     _pg_expiry,
     _pg_identity,
+    _pg_namespaces,
     _pg_queries,
     _pg_search,
     _pg_stats,
@@ -381,11 +384,10 @@ class PostgresStore(_LangGraphPostgresStore):
                     _pg_writes.refresh(cur, [(".".join(i.namespace), i.key) for i in found])
             if ListNamespacesOp in grouped:
                 lists = cast(Sequence[tuple[int, ListNamespacesOp]], grouped[ListNamespacesOp])
-                if not _pg_expiry.NATIVE and self._omit_expired:
-                    for idx, listing in lists:
-                        results[idx] = _pg_expiry.list_namespaces(cur, listing)
-                else:
-                    self._batch_list_namespaces_ops(lists, results, cur)
+                for idx, listing in lists:
+                    results[idx] = _pg_namespaces.list_namespaces(
+                        cur, listing, omit_expired=self._omit_expired
+                    )
             changed = _pg_writes.apply(self, cur, plan) if plan is not None else None
         if changed is not None:
             self.word_counts.forget(changed)  # this handle's next query sees its own writes
