@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from langmem.stores import PostgresStore  # noqa: E402
-from langmem.stores._postgres import insert_vectors  # noqa: E402
+from langmem.stores._pg_writes import insert_vectors  # noqa: E402
 
 DIMS = 384
 SHARES = {"small": 0.003, "mid": 0.03, "large": 0.30}

@@ -15,6 +15,12 @@ if TYPE_CHECKING:
 
 _FORMATTER = string.Formatter()
 
+RESERVED_ROOT = "__langmem__"
+"""First label of every namespace langmem keeps its own records in (change history,
+superseded, quarantined and held values: :mod:`langmem.knowledge._history`). Memory namespaces
+may not start with it, and the stores' ``list_namespaces`` leaves these out unless asked for
+them by a prefix starting with it."""
+
 
 class NamespaceTemplate:
     """A store namespace whose labels may hold ``{key}`` placeholders.

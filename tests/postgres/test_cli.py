@@ -131,3 +131,24 @@ def test_ttls_export_from_postgres_as_from_the_embedded_store(
     assert run("memories", "import", "-", "--store", postgres, input=gone).exit_code == 0
     found = run("memories", "get", "t1", "-n", "memories/alice", "--store", postgres)
     assert found.exit_code == 1 and "no memory with key 't1'" in found.stderr
+
+
+def test_the_recorded_index_is_read_as_the_store_records_it(pg_database: str) -> None:
+    from langmem.cli._target import recorded_postgres_index
+    from langmem.embeddings import HashingEmbeddings
+    from langmem.stores import PostgresStore
+
+    assert recorded_postgres_index(pg_database) is None  # no langmem table yet
+    with PostgresStore.from_url(pg_database):  # tables, but no index recorded
+        pass
+    assert recorded_postgres_index(pg_database) is None
+    index = {"dims": 8, "embed": HashingEmbeddings(8), "fields": ["text", "$"]}
+    with PostgresStore.from_url(pg_database, index=index):  # type: ignore[arg-type]
+        pass
+    assert recorded_postgres_index(pg_database) == {
+        "embeddings": "langmem-hashing-8",
+        "dims": 8,
+        "fields": ["$", "text"],
+        "generation": 0,
+    }
+    assert recorded_postgres_index("postgresql://nobody:x@127.0.0.1:1/none") is None

@@ -12,18 +12,18 @@ import pytest
 from langmem.errors import ConfigurationError
 from langmem.stores import SqliteStore, open_store
 
+BAD_CONFIGS = [
+    ({"default_ttl": -1}, r"ttl\['default_ttl'\]=-1 is not a number of minutes"),
+    ({"default_ttl": math.nan}, r"ttl\['default_ttl'\]=nan"),
+    ({"default_ttl": "60"}, r"ttl\['default_ttl'\]='60'"),
+    ({"sweep_interval_minutes": -5}, r"ttl\['sweep_interval_minutes'\]=-5"),
+    ({"default_tll": 60}, r"unknown key\(s\) 'default_tll'.*default_ttl"),
+    ("60", r"ttl='60' is not a TTLConfig dict"),
+]
+"""``(config, what the error says)``; tests/postgres/test_ttl_config.py checks the same."""
 
-@pytest.mark.parametrize(
-    ("ttl", "named"),
-    [
-        ({"default_ttl": -1}, r"ttl\['default_ttl'\]=-1 is not a number of minutes"),
-        ({"default_ttl": math.nan}, r"ttl\['default_ttl'\]=nan"),
-        ({"default_ttl": "60"}, r"ttl\['default_ttl'\]='60'"),
-        ({"sweep_interval_minutes": -5}, r"ttl\['sweep_interval_minutes'\]=-5"),
-        ({"default_tll": 60}, r"unknown key\(s\) 'default_tll'.*default_ttl"),
-        ("60", r"ttl='60' is not a TTLConfig dict"),
-    ],
-)
+
+@pytest.mark.parametrize(("ttl", "named"), BAD_CONFIGS)
 def test_a_bad_ttl_config_is_refused_when_the_store_opens(ttl: Any, named: str) -> None:
     with pytest.raises(ConfigurationError, match=named):
         SqliteStore(":memory:", ttl=ttl)

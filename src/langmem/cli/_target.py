@@ -83,12 +83,8 @@ def recorded_index(path: Path) -> dict[str, Any] | None:
         conn.close()
     if identity is None:
         return None
-    return {
-        "embeddings": identity.embedder,
-        "dims": identity.dims,
-        "fields": None if identity.fields is None else list(identity.fields),
-        "generation": generation,
-    }
+    fields = None if identity.fields is None else list(identity.fields)
+    return _index_record(identity.embedder, identity.dims, fields, generation)
 
 
 def is_postgres(url: str) -> bool:
@@ -99,30 +95,31 @@ def recorded_postgres_index(url: str) -> dict[str, Any] | None:
     """The index identity a PostgreSQL store records (embedder, dims, fields, generation), or
     ``None`` when it records none (or cannot be reached: opening it then says why)."""
     import psycopg
+    from psycopg.rows import dict_row
 
     from langmem.stores._pg_connect import CONNECT_TIMEOUT, split_url
-    from langmem.stores._pg_identity import TABLE, Identity
+    from langmem.stores._pg_identity import TABLE, recorded
 
     conninfo, _ = split_url(url)
     try:
-        with psycopg.connect(conninfo, connect_timeout=CONNECT_TIMEOUT) as conn:
-            found = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (TABLE,)).fetchone()
-            row = (
-                conn.execute(f"SELECT identity, generation FROM {TABLE}").fetchone()
-                if found and found[0]
-                else None
-            )
+        with (
+            psycopg.connect(conninfo, connect_timeout=CONNECT_TIMEOUT) as conn,
+            conn.cursor(row_factory=dict_row) as cur,
+        ):
+            cur.execute("SELECT to_regclass(%s) IS NOT NULL AS found", (TABLE,))
+            row = cur.fetchone()
+            identity, generation = recorded(cur) if row and row["found"] else (None, 0)
     except psycopg.Error:
         return None
-    if row is None:
+    if identity is None:
         return None
-    identity = Identity.parse(row[0])
-    return {
-        "embeddings": identity.embedder,
-        "dims": identity.dims,
-        "fields": list(identity.fields),
-        "generation": int(row[1]),
-    }
+    return _index_record(identity.embedder, identity.dims, list(identity.fields), generation)
+
+
+def _index_record(
+    embedder: str, dims: int, fields: list[str] | None, generation: int
+) -> dict[str, Any]:
+    return {"embeddings": embedder, "dims": dims, "fields": fields, "generation": generation}
 
 
 def open_target(

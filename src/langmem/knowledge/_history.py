@@ -27,6 +27,7 @@ from typing import Any, Literal, TypedDict
 from langchain_core.runnables import RunnableConfig
 from langgraph.store.base import PutOp
 
+from langmem._namespace import RESERVED_ROOT
 from langmem.errors import NamespaceError
 
 __all__ = [
@@ -43,9 +44,6 @@ __all__ = [
 
 _PROCESS = os.urandom(4).hex()  # record ids: time, then this process, then a counter
 _SEQUENCE = itertools.count()
-
-RESERVED_ROOT = "__langmem__"
-"""First label of every namespace langmem keeps its own records in."""
 
 Area = Literal["history", "superseded", "archive", "quarantine", "held"]
 Op = Literal[

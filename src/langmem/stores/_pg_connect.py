@@ -142,7 +142,8 @@ def check_alive(conn: Any) -> None:
 
 
 def make_pool(conninfo: str, *, ef_search: int, max_size: int) -> Any:
-    """An open psycopg pool whose connections suit LangGraph's store (dict rows, autocommit)."""
+    """An open psycopg pool whose connections suit LangGraph's store (dict rows, autocommit)
+    and send jsonb values that read back as they were (:func:`_configure`)."""
     from psycopg.rows import dict_row
     from psycopg_pool import ConnectionPool
 
@@ -158,11 +159,22 @@ def make_pool(conninfo: str, *, ef_search: int, max_size: int) -> Any:
             "connect_timeout": CONNECT_TIMEOUT,
         },
         check=check_alive,
+        configure=_configure,
         open=False,
         name="langmem",
     )
     pool.open(wait=True, timeout=CONNECT_TIMEOUT * 2)
     return pool
+
+
+def _configure(conn: Any) -> None:
+    """Each pooled connection sends jsonb as :mod:`langmem.stores._pg_json` writes it (large
+    floats read back as floats, not integers)."""
+    from psycopg.types.json import set_json_dumps
+
+    from langmem.stores import _pg_json
+
+    set_json_dumps(_pg_json.dumps, conn)
 
 
 @contextmanager

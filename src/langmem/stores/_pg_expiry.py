@@ -1,13 +1,12 @@
-"""Expired items left out of ``get`` and ``list_namespaces`` on every supported LangGraph.
+"""Expired items left out of ``get`` on every supported LangGraph.
 
-:class:`~langmem.stores.PostgresStore` runs LangGraph's own SQL for ``get`` and
-``list_namespaces``. Releases of ``langgraph-checkpoint-postgres`` from mid-2026 on leave
-expired, unswept rows out when the store's ``_omit_expired`` says so (ours says yes unless
-``TTLConfig(omit_expired=False)``, as on the embedded store); older releases, which our
-dependency floor still allows, return them always. On those, this module does the same work
-itself, so the answer does not depend on which release is installed: a ``get`` of an expired
-item finds nothing (and does not refresh its TTL), and a namespace whose items have all
-expired is not listed.
+:class:`~langmem.stores.PostgresStore` runs LangGraph's own SQL for ``get``. Releases of
+``langgraph-checkpoint-postgres`` from mid-2026 on leave expired, unswept rows out when the
+store's ``_omit_expired`` says so (ours says yes unless ``TTLConfig(omit_expired=False)``, as
+on the embedded store); older releases, which our dependency floor still allows, return them
+always. On those, this module leaves them out itself, so the answer does not depend on which
+release is installed: a ``get`` of an expired item finds nothing (and does not refresh its
+TTL). ``list_namespaces`` is langmem's own on every release (``_pg_namespaces``).
 """
 
 from __future__ import annotations
@@ -15,11 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from langgraph.store.base import GetOp, ListNamespacesOp
+from langgraph.store.base import GetOp
 from langgraph.store.postgres import PostgresStore as _LangGraphPostgresStore
 from psycopg.rows import tuple_row
-
-from langmem.stores._reads import listed_namespaces
 
 NATIVE = hasattr(_LangGraphPostgresStore, "_omit_expired")
 """Whether the installed LangGraph consults ``_omit_expired`` in its own reads."""
@@ -41,13 +38,3 @@ def live_gets(cur: Any, gets: Sequence[tuple[int, GetOp]]) -> list[tuple[int, Ge
     if not expired:
         return list(gets)
     return [(idx, op) for idx, op in gets if (".".join(op.namespace), op.key) not in expired]
-
-
-def list_namespaces(cur: Any, op: ListNamespacesOp) -> list[tuple[str, ...]]:
-    """``op``'s page of the namespaces that hold an item not expired."""
-    with cur.connection.cursor(row_factory=tuple_row) as own:
-        own.execute(
-            "SELECT DISTINCT prefix FROM store WHERE expires_at IS NULL OR expires_at > NOW()"
-        )
-        prefixes = [prefix for (prefix,) in own.fetchall()]
-    return listed_namespaces(prefixes, op)

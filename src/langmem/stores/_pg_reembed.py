@@ -23,29 +23,75 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from langgraph.store.base import PutOp
 
-from langmem.stores import _pg_identity, _writes
+from langmem.errors import ConfigurationError
+from langmem.stores import _identity, _pg_connect, _pg_identity, _writes
 from langmem.stores._pg_identity import Identity
 from langmem.stores._pg_schema import (
     COVER_INDEX,
     LONG_INDEX,
     STAGE,
+    VECTOR_STEPS,
     covering_index,
     vector_dims,
 )
 from langmem.stores._pg_schema import STAGE_TARGET as TARGET
+from langmem.stores._pg_writes import insert_vectors
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
+    from langgraph.store.postgres.base import PostgresIndexConfig
 
     from langmem.stores._postgres import PostgresStore
 
 RowId = tuple[str, str, str]
 """``(prefix, key, field name)`` of a vector row."""
 Progress = Callable[[int, int], object]
+
+
+def reembed(
+    store: PostgresStore,
+    index: PostgresIndexConfig | dict[str, Any] | None,
+    *,
+    progress: Progress | None,
+    batch_size: int,
+) -> int:
+    """:meth:`PostgresStore.reembed <langmem.stores.PostgresStore.reembed>`: the arguments
+    checked, then :func:`run` (or, on a store never indexed, its vector tables created); the
+    handle indexes with ``index`` afterwards."""
+    if index is None:
+        if store.index_config is None:
+            raise ConfigurationError(
+                f"reembed() on {_pg_connect.redact(store.url)}: this handle has no index; "
+                "pass one, e.g. store.reembed({'dims': 384, 'embed': <embeddings>, "
+                "'fields': ['$']})."
+            )
+        index = {k: store.index_config.get(k) for k in ("dims", "embed", "fields")}
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ConfigurationError(f"reembed(batch_size={batch_size!r}): use 1 or more.")
+    config, embeddings, found = _identity.index_setup(index)
+    wanted = Identity(found.embedder, found.dims, found.fields or ("$",))
+    extras = {k: v for k, v in (store.index_config or {}).items() if not k.startswith("__")}
+    extras.update(dims=config["dims"], embed=index.get("embed"), fields=config["fields"])
+    with store._transaction() as cur:
+        cur.execute("SELECT to_regclass('store_vectors') IS NOT NULL AS ok")
+        indexed = bool(cur.fetchone()["ok"])
+    if not indexed:  # a store never indexed: create its vector tables, nothing to embed
+        store._configure_index(cast("PostgresIndexConfig", extras), embeddings, wanted)
+        store.setup()
+        return 0
+    with _pg_connect.migration_lock(store._conninfo, store.url), store._transaction() as cur:
+        # the stage and the checks, for a handle that skipped setup()
+        _pg_connect.run_migrations(cur, "langmem_vector_migrations", VECTOR_STEPS)
+    count = run(
+        store, config["fields"], embeddings, wanted, batch_size=batch_size, progress=progress
+    )
+    store._configure_index(cast("PostgresIndexConfig", extras), embeddings, wanted)
+    store._checks = True
+    return count
 
 
 def run(
@@ -146,22 +192,16 @@ def _staged(cur: Any) -> dict[RowId, str]:
 
 
 def _embed(embeddings: Embeddings, texts: list[str], dims: int) -> list[list[float]]:
-    """Vectors of ``texts`` (each distinct text once), checked against ``dims``."""
+    """Vectors of ``texts`` (each distinct text once), checked as every store checks them
+    (:func:`langmem.stores._writes.to_blobs`: ``dims`` values each, no NaN or infinity)."""
     distinct = list(dict.fromkeys(texts))
     made = embeddings.embed_documents(distinct)
-    if len(made) != len(distinct) or any(len(v) != dims for v in made):
-        sizes = sorted({len(v) for v in made})
-        raise ValueError(
-            f"reembed(): the embeddings returned {len(made)} vectors of {sizes} dims for "
-            f"{len(distinct)} texts, not {dims}-dim vectors: give the dims the model makes."
-        )
+    _writes.to_blobs(made, len(distinct), dims, distinct)  # raises, naming the text
     by_text = {text: [float(x) for x in vector] for text, vector in zip(distinct, made)}
     return [by_text[text] for text in texts]
 
 
 def _stage(cur: Any, rows: list[tuple[str, str, str, str, list[float]]]) -> None:
-    from langmem.stores._postgres import insert_vectors
-
     insert_vectors(cur, rows, table=STAGE)
 
 

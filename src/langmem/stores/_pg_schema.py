@@ -31,6 +31,10 @@ STORE_STEPS: tuple[str | Callable[[Any], None], ...] = (
     "ALTER TABLE store ALTER COLUMN ttl_minutes TYPE double precision",
     # the durable queue of background tasks (langmem.tasks), beside the store
     _task_table,
+    # namespaces in label order, for list_namespaces to read a page, not every prefix
+    # (the expression is _pg_namespaces.ORDER's: keep them equal)
+    "CREATE INDEX IF NOT EXISTS langmem_store_namespaces ON store"
+    " ((replace(replace(prefix, E'\\x01', E'\\x01\\x02'), '.', E'\\x01\\x01')) COLLATE \"C\")",
 )
 
 

@@ -11,6 +11,8 @@ written by one opens in the other). What it changes:
 - a batch is one transaction; embeddings are computed before it opens; ``put`` replaces an
   item's vectors (``index=False`` removes them); expired items are not returned, swept or
   not, unless ``TTLConfig(omit_expired=False)`` (as on the embedded store);
+- ``list_namespaces`` leaves langmem's own records (``("__langmem__", ...)``) out unless its
+  prefix starts with ``"__langmem__"``, as on the embedded store (``_pg_namespaces``);
 - filters follow langmem's exact rule (``$ne`` matches a missing key, numeric strings compare
   as numbers), as on the embedded store;
 - every operation is checked as on the embedded store, with the same errors, before anything
@@ -19,15 +21,18 @@ written by one opens in the other). What it changes:
 - ``setup()`` runs under an advisory lock, so several processes may start at once;
 - an unusable server raises :class:`~langmem.errors.StoreConnectionError` naming the URL
   without its password.
+
+This module holds the class: connections, setup and the batch's order. Its parts live in
+``_pg_connect`` (pool, server checks, migrations), ``_pg_writes`` (puts, restores, vector
+rows), ``_pg_queries`` (query vectors, explain), ``_pg_search`` (ranked and listed search),
+``_pg_namespaces``, ``_pg_reembed``, ``_pg_identity``, ``_pg_expiry`` and ``_pg_checks``.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from langgraph.store.base import (
@@ -44,16 +49,17 @@ from langgraph.store.base import (
 from langgraph.store.postgres import PostgresStore as _LangGraphPostgresStore
 from langgraph.store.postgres.base import PostgresIndexConfig, _group_ops
 
-from langmem.errors import ConfigurationError
 from langmem.stores import (
     _pg_checks,
     _pg_connect,
     _pg_expiry,
     _pg_identity,
+    _pg_namespaces,
+    _pg_queries,
     _pg_search,
     _pg_stats,
+    _pg_writes,
     _ttl,
-    _writes,
 )
 from langmem.stores._pg_schema import (
     COVER_INDEX,
@@ -62,12 +68,16 @@ from langmem.stores._pg_schema import (
     cover_limit,
     vector_dims,
 )
-from langmem.stores.ranking import Explanation, Ranking, length, tokens
+from langmem.stores._pg_writes import insert_vectors
+from langmem.stores.ranking import Explanation, Ranking
 
 if TYPE_CHECKING:
     from langmem.tasks import TaskQueue
 
 logger = logging.getLogger("langmem.stores")
+
+__all__ = ["EXACT_MAX", "PostgresStore", "SearchMode", "insert_vectors"]
+# insert_vectors lives in _pg_writes; still importable from here (copies use it)
 
 EXACT_MAX = 5_000
 """Namespaces with at most this many indexed texts are searched exactly (no HNSW)."""
@@ -85,7 +95,9 @@ class PostgresStore(_LangGraphPostgresStore):
         pool: an open ``psycopg_pool.ConnectionPool`` (see :meth:`from_url`).
         url: the database URL, for messages (its password is never shown).
         index: LangGraph index configuration (``dims``, ``embed``, ``fields``), or ``None``.
-        ttl: LangGraph TTL configuration.
+        ttl: LangGraph TTL configuration, checked here as on the embedded store (a bad
+            ``default_ttl`` or ``sweep_interval_minutes``, an unknown key or a non-dict raises
+            :class:`~langmem.errors.ConfigurationError` naming it).
         hybrid: fuse full-text matches with the vector ranking (default ``True``); ``False``
             ranks by cosine only.
         ranking: the hybrid ranking's parameters (:class:`~langmem.stores.ranking.Ranking`),
@@ -108,7 +120,7 @@ class PostgresStore(_LangGraphPostgresStore):
         search_mode: SearchMode = "auto",
         ranking: Ranking | None = None,
     ) -> None:
-        super().__init__(pool, index=index, ttl=ttl)
+        super().__init__(pool, index=index, ttl=_ttl.checked_config(ttl))
         self.url = url
         self.hybrid = hybrid
         self.ranking = ranking if ranking is not None else Ranking()
@@ -152,6 +164,7 @@ class PostgresStore(_LangGraphPostgresStore):
             ... )
         """
         _pg_connect.require_psycopg()
+        _ttl.checked_config(ttl)  # a bad config is named before the server is tried
         conninfo, _ = _pg_connect.split_url(url)
         _pg_connect.check_server(conninfo, url)
         pool = _pg_connect.make_pool(conninfo, ef_search=ef_search, max_size=pool_size)
@@ -317,10 +330,10 @@ class PostgresStore(_LangGraphPostgresStore):
         same arguments, in the same order, each paired with an
         :class:`~langmem.stores.ranking.Explanation` (its ``item`` is ``(prefix, key)``).
         """
-        op = self._check_explain(SearchOp(namespace_prefix, filter, limit, offset, query))
+        op = _pg_queries.explain_op(self, SearchOp(namespace_prefix, filter, limit, offset, query))
         assert self.embeddings is not None
-        vector = self._query_vector(query, self.embeddings.embed_query(query))
-        return self._explain(op, vector)
+        vector = _pg_queries.query_vector(self, query, self.embeddings.embed_query(query))
+        return _pg_queries.explained(self, op, vector)
 
     async def aexplain(
         self,
@@ -335,38 +348,10 @@ class PostgresStore(_LangGraphPostgresStore):
         """Async :meth:`explain`."""
         import asyncio
 
-        op = self._check_explain(SearchOp(namespace_prefix, filter, limit, offset, query))
+        op = _pg_queries.explain_op(self, SearchOp(namespace_prefix, filter, limit, offset, query))
         assert self.embeddings is not None
-        vector = self._query_vector(query, await self.embeddings.aembed_query(query))
-        return await asyncio.to_thread(self._explain, op, vector)
-
-    def _check_explain(self, op: SearchOp) -> SearchOp:
-        """``op``'s arguments checked as a search's (same errors as on the embedded store)."""
-        _pg_checks.checked([op])
-        if self.embeddings is None or not op.query:
-            raise ConfigurationError(
-                f"explain(query={op.query!r}) needs a store with an index and a non-empty "
-                'query: open the store with index={"dims": ...} and pass the text you searched '
-                "for."
-            )
-        return op
-
-    def _query_vector(self, query: str, vector: Sequence[float]) -> list[float]:
-        """``vector`` as a list, refused (``ModelOutputError``) when it holds NaN or infinity or
-        has the wrong length."""
-        listed = list(vector)
-        dims = int(self.index_config["dims"]) if self.index_config else len(listed)
-        # the sum is NaN or infinite when a value is: ~2 us, where numpy's check takes ~30
-        if len(listed) != dims or not math.isfinite(sum(listed)):
-            _writes.query_vector(listed, dims, query)  # raises, naming the query
-        return listed
-
-    def _explain(self, op: SearchOp, vector: list[float]) -> list[tuple[SearchItem, Explanation]]:
-        offset, want = op.offset, op.offset + op.limit
-        with self._transaction(pipeline=True) as cur:
-            self._check_index(cur, writes=False)
-            ranked = _pg_search.explain(self, cur, op, vector, self.active_ranking())
-        return [(_pg_search.search_item(row, e.score), e) for row, e in ranked[offset:want]]
+        vector = _pg_queries.query_vector(self, query, await self.embeddings.aembed_query(query))
+        return await asyncio.to_thread(_pg_queries.explained, self, op, vector)
 
     # -- batches -------------------------------------------------------------------------
 
@@ -376,8 +361,8 @@ class PostgresStore(_LangGraphPostgresStore):
         results: list[Result] = [None] * count
         puts = cast(Sequence[tuple[int, PutOp]], grouped.get(PutOp, []))
         searches = cast(Sequence[tuple[int, SearchOp]], grouped.get(SearchOp, []))
-        plan = self._plan_puts(puts) if puts else None
-        vectors = self._query_vectors(searches)
+        plan = _pg_writes.plan(self, puts) if puts else None
+        vectors = _pg_queries.query_vectors(self, searches)
         with self._transaction(pipeline=bool(vectors)) as cur:
             if vectors:  # ranks with this handle's query vectors
                 self._check_index(cur, writes=False)
@@ -396,15 +381,14 @@ class PostgresStore(_LangGraphPostgresStore):
                 )
                 results[idx] = found
                 if op.refresh_ttl and self.ttl_config and found:
-                    self._refresh(cur, [(".".join(i.namespace), i.key) for i in found])
+                    _pg_writes.refresh(cur, [(".".join(i.namespace), i.key) for i in found])
             if ListNamespacesOp in grouped:
                 lists = cast(Sequence[tuple[int, ListNamespacesOp]], grouped[ListNamespacesOp])
-                if not _pg_expiry.NATIVE and self._omit_expired:
-                    for idx, listing in lists:
-                        results[idx] = _pg_expiry.list_namespaces(cur, listing)
-                else:
-                    self._batch_list_namespaces_ops(lists, results, cur)
-            changed = self._apply_puts(cur, plan) if plan is not None else None
+                for idx, listing in lists:
+                    results[idx] = _pg_namespaces.list_namespaces(
+                        cur, listing, omit_expired=self._omit_expired
+                    )
+            changed = _pg_writes.apply(self, cur, plan) if plan is not None else None
         if changed is not None:
             self.word_counts.forget(changed)  # this handle's next query sees its own writes
         return results
@@ -413,7 +397,7 @@ class PostgresStore(_LangGraphPostgresStore):
         self,
         items: Iterable[Item],
         *,
-        ttls: Mapping[tuple[tuple[str, ...], str], tuple[float, datetime]] | None = None,
+        ttls: _pg_writes.Ttls | None = None,
     ) -> int:
         """Write ``items`` as they are, timestamps included, in one transaction.
 
@@ -428,47 +412,7 @@ class PostgresStore(_LangGraphPostgresStore):
         left out of reads unless ``omit_expired=False``, and swept); the others get none (not
         the store's ``default_ttl``: a restored item is as it was).
         """
-        listed = list(items)
-        if len({(tuple(i.namespace), i.key) for i in listed}) != len(listed):
-            raise ConfigurationError(
-                f"restore() was given {len(listed)} items with repeated (namespace, key) pairs: "
-                "give each item once."
-            )
-        if not listed:
-            return 0
-        kept = [(ttls or {}).get((tuple(i.namespace), i.key)) for i in listed]
-        for item, ttl in zip(listed, kept):
-            if ttl is not None and not (isinstance(ttl[0], (int, float)) and ttl[0] > 0):
-                raise ConfigurationError(
-                    f"restore(): item {'/'.join(item.namespace)}/{item.key} has ttl_minutes "
-                    f"{ttl[0]!r}: give a positive number of minutes, or leave the item out "
-                    "of ttls for no TTL."
-                )
-        _pg_checks.refuse_unholdable(
-            ((".".join(map(str, i.namespace)), i.key, i.value) for i in listed),
-            "Nothing was written.",
-        )
-        ops = _pg_checks.checked(PutOp(tuple(i.namespace), i.key, i.value) for i in listed)
-        puts = [(n, cast(PutOp, op)) for n, op in enumerate(ops)]
-        plan = self._plan_puts(puts)
-        with self._transaction() as cur:
-            changed = self._apply_puts(cur, plan)
-            cur.execute(
-                "UPDATE store s SET created_at = t.c, updated_at = t.u, expires_at = t.e,"
-                " ttl_minutes = t.m FROM unnest(%s::text[], %s::text[], %s::timestamptz[],"
-                " %s::timestamptz[], %s::timestamptz[], %s::float8[]) AS t(p, k, c, u, e, m)"
-                " WHERE s.prefix = t.p AND s.key = t.k",
-                (
-                    [".".join(i.namespace) for i in listed],
-                    [i.key for i in listed],
-                    [_utc(i.created_at) for i in listed],
-                    [_utc(i.updated_at) for i in listed],
-                    [None if t is None else _utc(t[1]) for t in kept],
-                    [None if t is None else _pg_checks.capped_ttl(t[0]) for t in kept],
-                ),
-            )
-        self.word_counts.forget(changed)
-        return len(listed)
+        return _pg_writes.restore(self, items, ttls)
 
     def reembed(
         self,
@@ -492,38 +436,9 @@ class PostgresStore(_LangGraphPostgresStore):
         Returns:
             How many distinct texts the new index holds.
         """
-        from langmem.stores import _identity, _pg_reembed
+        from langmem.stores import _pg_reembed
 
-        if index is None:
-            if self.index_config is None:
-                raise ConfigurationError(
-                    f"reembed() on {_pg_connect.redact(self.url)}: this handle has no index; "
-                    "pass one, e.g. store.reembed({'dims': 384, 'embed': <embeddings>, "
-                    "'fields': ['$']})."
-                )
-            index = {k: self.index_config.get(k) for k in ("dims", "embed", "fields")}
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ConfigurationError(f"reembed(batch_size={batch_size!r}): use 1 or more.")
-        config, embeddings, found = _identity.index_setup(index)
-        wanted = _pg_identity.Identity(found.embedder, found.dims, found.fields or ("$",))
-        extras = {k: v for k, v in (self.index_config or {}).items() if not k.startswith("__")}
-        extras.update(dims=config["dims"], embed=index.get("embed"), fields=config["fields"])
-        with self._transaction() as cur:
-            cur.execute("SELECT to_regclass('store_vectors') IS NOT NULL AS ok")
-            indexed = bool(cur.fetchone()["ok"])
-        if not indexed:  # a store never indexed: create its vector tables, nothing to embed
-            self._configure_index(cast(PostgresIndexConfig, extras), embeddings, wanted)
-            self.setup()
-            return 0
-        with _pg_connect.migration_lock(self._conninfo, self.url), self._transaction() as cur:
-            # the stage and the checks, for a handle that skipped setup()
-            _pg_connect.run_migrations(cur, "langmem_vector_migrations", VECTOR_STEPS)
-        count = _pg_reembed.run(
-            self, config["fields"], embeddings, wanted, batch_size=batch_size, progress=progress
-        )
-        self._configure_index(cast(PostgresIndexConfig, extras), embeddings, wanted)
-        self._checks = True
-        return count
+        return _pg_reembed.reembed(self, index, progress=progress, batch_size=batch_size)
 
     def _configure_index(
         self, config: PostgresIndexConfig, embeddings: Any, identity: _pg_identity.Identity
@@ -537,134 +452,3 @@ class PostgresStore(_LangGraphPostgresStore):
         self._cover = None
         self.word_counts = _pg_stats.WordCounts()
         self.namespace_sizes = _pg_stats.NamespaceSizes()
-
-    def _query_vectors(self, searches: Sequence[tuple[int, SearchOp]]) -> dict[int, list[float]]:
-        asked = [(idx, op.query) for idx, op in searches if op.query]
-        if not asked or self.embeddings is None:
-            return {}
-        embedded = self.embeddings.embed_documents([query for _, query in asked if query])
-        return {
-            idx: self._query_vector(query or "", vector)
-            for (idx, query), vector in zip(asked, embedded)
-        }
-
-    def _refresh(self, cur: Any, items: list[tuple[str, str]]) -> None:
-        # on a cursor of its own: in pipeline mode, a result left unread on ``cur`` could be
-        # taken for the next statement's
-        cur.connection.execute(
-            "UPDATE store s SET expires_at = NOW() + (s.ttl_minutes || ' minutes')::interval"
-            " FROM unnest(%s::text[], %s::text[]) AS t(prefix, key)"
-            " WHERE s.prefix = t.prefix AND s.key = t.key AND s.ttl_minutes IS NOT NULL",
-            ([p for p, _ in items], [k for _, k in items]),
-        )
-
-    def _plan_puts(self, puts: Sequence[tuple[int, PutOp]]) -> _PutPlan:
-        """SQL of the writes, with every embedding computed before the transaction opens."""
-        queries, request = self._prepare_batch_PUT_queries(puts)
-        last = {(op.namespace, op.key): op for _, op in puts}
-        touched = [(".".join(ns), key) for ns, key in last]
-        texts = list(request[1]) if request else []
-        vectors: list[list[float]] = []
-        if texts and self.embeddings is not None:
-            strings = [t[3] for t in texts]
-            vectors = [list(v) for v in self.embeddings.embed_documents(strings)]
-            dims = int(self.index_config["dims"]) if self.index_config else 0
-            _writes.to_blobs(vectors, len(strings), dims, strings)  # NaN, infinity, length
-        return _PutPlan(queries, touched, texts, vectors)
-
-    def _apply_puts(self, cur: Any, plan: _PutPlan) -> set[str]:
-        """Run the writes; returns the words of the texts they added or removed."""
-        changed: set[str] = set()
-        if self.index_config and plan.touched:
-            self._check_index(cur, writes=True)  # before any vector changes
-            # an item's vectors are replaced as a whole (index=False or fewer fields leave none;
-            # a deleted item keeps none): removed first, to learn which words they held
-            cur.execute(
-                "DELETE FROM store_vectors sv USING unnest(%s::text[], %s::text[]) AS t(p, k)"
-                " WHERE sv.prefix = t.p AND sv.key = t.k"
-                " RETURNING tsvector_to_array(sv.lm_words) AS words",
-                ([p for p, _ in plan.touched], [k for _, k in plan.touched]),
-            )
-            for row in cur.fetchall():
-                changed.update(row["words"] or ())
-        for query, params in plan.queries:
-            cur.execute(query, params)
-        if plan.texts:
-            for _, _, _, text in plan.texts:
-                changed.update(tokens(text))
-            insert_vectors(
-                cur,
-                [
-                    (ns, key, path, text, vector)
-                    for (ns, key, path, text), vector in zip(plan.texts, plan.vectors)
-                ],
-            )
-        return changed
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-class _PutPlan:
-    __slots__ = ("queries", "texts", "touched", "vectors")
-
-    def __init__(
-        self,
-        queries: list[tuple[str, Sequence[Any]]],
-        touched: list[tuple[str, str]],
-        texts: list[tuple[str, str, str, str]],
-        vectors: list[list[float]],
-    ) -> None:
-        self.queries = queries
-        self.touched = touched
-        self.texts = texts
-        self.vectors = vectors
-
-
-def insert_vectors(
-    cur: Any,
-    rows: Sequence[tuple[str, str, str, str, Sequence[float]]],
-    *,
-    stamps: Sequence[tuple[Any, Any]] | None = None,
-    table: str = "store_vectors",
-) -> None:
-    """Insert (or replace) ``(prefix, key, field, text, vector)`` rows of ``store_vectors``
-    (or of ``table``, shaped like it: a re-embed's stage).
-
-    Each row also gets its text and its words (for full-text search); ``stamps`` gives each
-    row's ``(created_at, updated_at)`` (default: now).
-    """
-    if not rows:
-        return
-    columns: list[list[Any]] = [[], [], [], [], [], [], [], [], []]
-    for i, (prefix, key, field, text, vector) in enumerate(rows):
-        created, updated = stamps[i] if stamps is not None else (None, None)
-        values = (
-            prefix,
-            key,
-            field,
-            _pg_search.vector_literal(vector),
-            text,
-            " ".join(dict.fromkeys(tokens(text))),
-            length(text),
-            created,
-            updated,
-        )
-        for column, value in zip(columns, values):
-            column.append(value)
-    cur.execute(
-        f"INSERT INTO {table}"
-        " (prefix, key, field_name, embedding, lm_text, lm_words, lm_length, created_at,"
-        " updated_at)"
-        " SELECT p, k, f, e::vector, t,"
-        " array_to_tsvector(coalesce(string_to_array(nullif(w, ''), ' '), '{}'::text[])), n,"
-        " coalesce(c, CURRENT_TIMESTAMP), coalesce(u, CURRENT_TIMESTAMP)"
-        " FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],"
-        " %s::int[], %s::timestamptz[], %s::timestamptz[]) AS r(p, k, f, e, t, w, n, c, u)"
-        " ON CONFLICT (prefix, key, field_name) DO UPDATE SET embedding = EXCLUDED.embedding,"
-        " lm_text = EXCLUDED.lm_text, lm_words = EXCLUDED.lm_words,"
-        " lm_length = EXCLUDED.lm_length,"
-        " updated_at = EXCLUDED.updated_at",
-        columns,
-    )

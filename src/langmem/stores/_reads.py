@@ -27,6 +27,7 @@ from langgraph.store.base import (
     SearchOp,
 )
 
+from langmem._namespace import RESERVED_ROOT
 from langmem.stores import _filters, _search
 from langmem.stores.ranking import Explanation, Ranking
 
@@ -252,11 +253,27 @@ class Reader:
         return listed_namespaces((prefix for (prefix,) in prefixes), op)
 
 
+def shows_reserved(op: ListNamespacesOp) -> bool:
+    """Whether ``op`` asks for langmem's own records: a prefix condition starting with
+    :data:`~langmem._namespace.RESERVED_ROOT` (a wildcard there does not ask)."""
+    return any(
+        c.match_type == "prefix" and tuple(c.path[:1]) == (RESERVED_ROOT,)
+        for c in op.match_conditions or ()
+    )
+
+
 def listed_namespaces(prefixes: Iterable[str], op: ListNamespacesOp) -> list[tuple[str, ...]]:
     """The page ``op`` asks for of the namespaces stored as ``prefixes`` (labels joined by
-    "."): those matching every condition, cut to ``max_depth``, sorted, without repeats."""
-    namespaces = {tuple(prefix.split(".")) for prefix in prefixes}
+    "."): those matching every condition, cut to ``max_depth``, sorted, without repeats.
+
+    langmem's own records (namespaces under :data:`~langmem._namespace.RESERVED_ROOT`) are
+    left out unless a prefix condition starts with that label (``prefix=("__langmem__",)``):
+    a user listing their namespaces does not see our bookkeeping, and code that reads it asks
+    for it by name. Both stores list through here."""
     conditions = op.match_conditions or ()
+    namespaces = {tuple(prefix.split(".")) for prefix in prefixes}
+    if not shows_reserved(op):
+        namespaces = {ns for ns in namespaces if ns[0] != RESERVED_ROOT}
     kept = [ns for ns in namespaces if all(_namespace_matches(ns, c) for c in conditions)]
     if op.max_depth is not None:
         kept = list({ns[: op.max_depth] for ns in kept})

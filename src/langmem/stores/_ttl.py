@@ -1,5 +1,9 @@
 """TTL of the SQLite store: refreshing expiry on read, sweeping expired items, the sweeper thread.
 
+The TTLConfig rules (:func:`checked_config`, :func:`refreshes_on_read`, :func:`omits_expired`)
+are shared with :class:`~langmem.stores.PostgresStore`, so both stores accept and refuse the
+same configurations with the same errors.
+
 An item with a TTL stores its ``expires_at`` (seconds since the epoch) and its ``ttl_minutes``;
 reads skip expired items whether or not they were swept, so sweeping only reclaims space.
 Deleting an item cascades to its vectors through foreign keys.

@@ -1,0 +1,192 @@
+"""Writes of :class:`~langmem.stores.PostgresStore`: puts, restores, TTL refreshes, vector rows.
+
+A batch's puts are planned before its transaction opens (LangGraph's SQL for the items, and
+every embedding computed and checked: :func:`plan`), then applied inside it (:func:`apply`):
+an item's vector rows are replaced as a whole, after the index check. :func:`restore` writes
+items as they were (timestamps, TTL and expiry kept). :func:`insert_vectors` writes vector rows
+with langmem's text columns; re-embeds (their stage) and copies use it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, cast
+
+from langgraph.store.base import Item, PutOp
+
+from langmem.errors import ConfigurationError
+from langmem.stores import _pg_checks, _pg_search, _writes
+from langmem.stores.ranking import length, tokens
+
+if TYPE_CHECKING:
+    from langmem.stores._postgres import PostgresStore
+
+Ttls = Mapping[tuple[tuple[str, ...], str], tuple[float, datetime]]
+"""``(namespace, key)`` -> ``(ttl_minutes, expires_at)`` of restored items."""
+
+
+@dataclass(slots=True)
+class PutPlan:
+    """A batch's puts, ready to run: SQL, the items they touch, the texts and their vectors."""
+
+    queries: list[tuple[str, Sequence[Any]]]
+    touched: list[tuple[str, str]]  # (prefix, key)
+    texts: list[tuple[str, str, str, str]]  # (prefix, key, field, text)
+    vectors: list[list[float]]  # one per text
+
+
+def plan(store: PostgresStore, puts: Sequence[tuple[int, PutOp]]) -> PutPlan:
+    """SQL of the writes, with every embedding computed before the transaction opens."""
+    queries, request = store._prepare_batch_PUT_queries(puts)
+    last = {(op.namespace, op.key): op for _, op in puts}
+    touched = [(".".join(ns), key) for ns, key in last]
+    texts = list(request[1]) if request else []
+    vectors: list[list[float]] = []
+    if texts and store.embeddings is not None:
+        strings = [t[3] for t in texts]
+        vectors = [list(v) for v in store.embeddings.embed_documents(strings)]
+        dims = int(store.index_config["dims"]) if store.index_config else 0
+        _writes.to_blobs(vectors, len(strings), dims, strings)  # NaN, infinity, length
+    return PutPlan(queries, touched, texts, vectors)
+
+
+def apply(store: PostgresStore, cur: Any, plan: PutPlan) -> set[str]:
+    """Run the writes; returns the words of the texts they added or removed."""
+    changed: set[str] = set()
+    if store.index_config and plan.touched:
+        store._check_index(cur, writes=True)  # before any vector changes
+        # an item's vectors are replaced as a whole (index=False or fewer fields leave none;
+        # a deleted item keeps none): removed first, to learn which words they held
+        cur.execute(
+            "DELETE FROM store_vectors sv USING unnest(%s::text[], %s::text[]) AS t(p, k)"
+            " WHERE sv.prefix = t.p AND sv.key = t.k"
+            " RETURNING tsvector_to_array(sv.lm_words) AS words",
+            ([p for p, _ in plan.touched], [k for _, k in plan.touched]),
+        )
+        for row in cur.fetchall():
+            changed.update(row["words"] or ())
+    for query, params in plan.queries:
+        cur.execute(query, params)
+    if plan.texts:
+        for _, _, _, text in plan.texts:
+            changed.update(tokens(text))
+        insert_vectors(
+            cur,
+            [
+                (ns, key, path, text, vector)
+                for (ns, key, path, text), vector in zip(plan.texts, plan.vectors)
+            ],
+        )
+    return changed
+
+
+def restore(store: PostgresStore, items: Iterable[Item], ttls: Ttls | None) -> int:
+    """:meth:`PostgresStore.restore <langmem.stores.PostgresStore.restore>`: checked, then
+    written in one transaction with each item's timestamps and TTL."""
+    listed = list(items)
+    if len({(tuple(i.namespace), i.key) for i in listed}) != len(listed):
+        raise ConfigurationError(
+            f"restore() was given {len(listed)} items with repeated (namespace, key) pairs: "
+            "give each item once."
+        )
+    if not listed:
+        return 0
+    kept = [(ttls or {}).get((tuple(i.namespace), i.key)) for i in listed]
+    for item, ttl in zip(listed, kept):
+        if ttl is not None and not (isinstance(ttl[0], (int, float)) and ttl[0] > 0):
+            raise ConfigurationError(
+                f"restore(): item {'/'.join(item.namespace)}/{item.key} has ttl_minutes "
+                f"{ttl[0]!r}: give a positive number of minutes, or leave the item out "
+                "of ttls for no TTL."
+            )
+    _pg_checks.refuse_unholdable(
+        ((".".join(map(str, i.namespace)), i.key, i.value) for i in listed),
+        "Nothing was written.",
+    )
+    ops = _pg_checks.checked(PutOp(tuple(i.namespace), i.key, i.value) for i in listed)
+    planned = plan(store, [(n, cast(PutOp, op)) for n, op in enumerate(ops)])
+    with store._transaction() as cur:
+        changed = apply(store, cur, planned)
+        cur.execute(
+            "UPDATE store s SET created_at = t.c, updated_at = t.u, expires_at = t.e,"
+            " ttl_minutes = t.m FROM unnest(%s::text[], %s::text[], %s::timestamptz[],"
+            " %s::timestamptz[], %s::timestamptz[], %s::float8[]) AS t(p, k, c, u, e, m)"
+            " WHERE s.prefix = t.p AND s.key = t.k",
+            (
+                [".".join(i.namespace) for i in listed],
+                [i.key for i in listed],
+                [_utc(i.created_at) for i in listed],
+                [_utc(i.updated_at) for i in listed],
+                [None if t is None else _utc(t[1]) for t in kept],
+                [None if t is None else _pg_checks.capped_ttl(t[0]) for t in kept],
+            ),
+        )
+    store.word_counts.forget(changed)
+    return len(listed)
+
+
+def refresh(cur: Any, items: list[tuple[str, str]]) -> None:
+    """Restart the TTL of ``(prefix, key)`` items read with ``refresh_ttl`` (those without a
+    TTL are left alone)."""
+    # on a cursor of its own: in pipeline mode, a result left unread on ``cur`` could be
+    # taken for the next statement's
+    cur.connection.execute(
+        "UPDATE store s SET expires_at = NOW() + (s.ttl_minutes || ' minutes')::interval"
+        " FROM unnest(%s::text[], %s::text[]) AS t(prefix, key)"
+        " WHERE s.prefix = t.prefix AND s.key = t.key AND s.ttl_minutes IS NOT NULL",
+        ([p for p, _ in items], [k for _, k in items]),
+    )
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def insert_vectors(
+    cur: Any,
+    rows: Sequence[tuple[str, str, str, str, Sequence[float]]],
+    *,
+    stamps: Sequence[tuple[Any, Any]] | None = None,
+    table: str = "store_vectors",
+) -> None:
+    """Insert (or replace) ``(prefix, key, field, text, vector)`` rows of ``store_vectors``
+    (or of ``table``, shaped like it: a re-embed's stage).
+
+    Each row also gets its text and its words (for full-text search); ``stamps`` gives each
+    row's ``(created_at, updated_at)`` (default: now).
+    """
+    if not rows:
+        return
+    columns: list[list[Any]] = [[], [], [], [], [], [], [], [], []]
+    for i, (prefix, key, field, text, vector) in enumerate(rows):
+        created, updated = stamps[i] if stamps is not None else (None, None)
+        values = (
+            prefix,
+            key,
+            field,
+            _pg_search.vector_literal(vector),
+            text,
+            " ".join(dict.fromkeys(tokens(text))),
+            length(text),
+            created,
+            updated,
+        )
+        for column, value in zip(columns, values):
+            column.append(value)
+    cur.execute(
+        f"INSERT INTO {table}"
+        " (prefix, key, field_name, embedding, lm_text, lm_words, lm_length, created_at,"
+        " updated_at)"
+        " SELECT p, k, f, e::vector, t,"
+        " array_to_tsvector(coalesce(string_to_array(nullif(w, ''), ' '), '{}'::text[])), n,"
+        " coalesce(c, CURRENT_TIMESTAMP), coalesce(u, CURRENT_TIMESTAMP)"
+        " FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],"
+        " %s::int[], %s::timestamptz[], %s::timestamptz[]) AS r(p, k, f, e, t, w, n, c, u)"
+        " ON CONFLICT (prefix, key, field_name) DO UPDATE SET embedding = EXCLUDED.embedding,"
+        " lm_text = EXCLUDED.lm_text, lm_words = EXCLUDED.lm_words,"
+        " lm_length = EXCLUDED.lm_length,"
+        " updated_at = EXCLUDED.updated_at",
+        columns,
+    )
