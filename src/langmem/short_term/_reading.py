@@ -92,7 +92,7 @@ def read_units(
 
 
 def summary_text(response: Any) -> str:
-    text = encodable(reply_text(getattr(response, "content", response))).strip()
+    text = str(encodable(reply_text(getattr(response, "content", response)))).strip()
     if not text:
         raise ModelOutputError(
             "the summarizing model returned an empty summary; the messages it was sent would be "
