@@ -8,7 +8,6 @@ stderr and only when stderr is a terminal, so pipes and files get clean output.
 from __future__ import annotations
 
 import io
-import json
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -16,6 +15,8 @@ from datetime import datetime
 from typing import Any
 
 import click
+
+from langmem import _json_text
 
 
 def source_name(stream: Any) -> str:
@@ -27,8 +28,11 @@ def source_name(stream: Any) -> str:
 
 
 def to_json(record: Any) -> str:
-    """One JSON line (no trailing newline): UTF-8 text kept as is, datetimes in ISO 8601."""
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=_default)
+    """One JSON line (no trailing newline): UTF-8 text kept as is, datetimes in ISO 8601,
+    infinite numbers as ``1e999`` (``Infinity`` is not JSON: jq and JavaScript refuse it)."""
+    return _json_text.dumps(
+        record, refuse_nan=False, ensure_ascii=False, separators=(",", ":"), default=_default
+    )
 
 
 def _default(value: Any) -> Any:
