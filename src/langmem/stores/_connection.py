@@ -7,6 +7,7 @@ A file that is not a SQLite database, is damaged, locked for too long or not wri
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import warnings
@@ -87,6 +88,8 @@ def file_error(path: str, exc: sqlite3.Error) -> StoreFileError:
             'List such items with `sqlite3 FILE "SELECT prefix, key FROM langmem_items WHERE '
             'NOT json_valid(value)"` and put them again with finite numbers, None or strings'
         )
+    elif os.path.isdir(path):
+        fix = f"{path!r} is a folder: name a file in it, e.g. {os.path.join(path, 'memories.sqlite')!r}"
     elif "readonly" in text or "unable to open" in text:
         fix = "check that the file and its folder exist and are writable by this user"
     else:
