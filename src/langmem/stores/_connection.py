@@ -89,7 +89,8 @@ def file_error(path: str, exc: sqlite3.Error) -> StoreFileError:
             'NOT json_valid(value)"` and put them again with finite numbers, None or strings'
         )
     elif os.path.isdir(path):
-        fix = f"{path!r} is a folder: name a file in it, e.g. {os.path.join(path, 'memories.sqlite')!r}"
+        example = os.path.join(path, "memories.sqlite")
+        fix = f"{path!r} is a folder: name a file in it, e.g. {example!r}"
     elif "readonly" in text or "unable to open" in text:
         fix = "check that the file and its folder exist and are writable by this user"
     else:
