@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from langmem import _json_text
+from langmem._conversation import replace_surrogates
 
 
 def source_name(stream: Any) -> str:
@@ -29,9 +30,12 @@ def source_name(stream: Any) -> str:
 
 def to_json(record: Any) -> str:
     """One JSON line (no trailing newline): UTF-8 text kept as is, datetimes in ISO 8601,
-    infinite numbers as ``1e999`` (``Infinity`` is not JSON: jq and JavaScript refuse it)."""
-    return _json_text.dumps(
-        record, refuse_nan=False, ensure_ascii=False, separators=(",", ":"), default=_default
+    infinite numbers as ``1e999`` (``Infinity`` is not JSON: jq and JavaScript refuse it), lone
+    surrogates (a ``"\\ud800"`` escape in an input file, echoed back) as '?'."""
+    return replace_surrogates(
+        _json_text.dumps(
+            record, refuse_nan=False, ensure_ascii=False, separators=(",", ":"), default=_default
+        )
     )
 
 
