@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import logging
 import os
 import threading
@@ -13,6 +14,7 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from langmem._background import _payload
+from langmem._background._queue_name import default_queue_name
 from langmem._background._search import SearchMixin
 from langmem._background._types import ReflectionOptions, ShutdownReport
 from langmem._background._workers import (
@@ -120,6 +122,8 @@ class LocalReflectionExecutor(Workers, SearchMixin):
                 "MemoryManager or any LangChain runnable (RunnableLambda(fn) for a function)."
             )
         self.reflector = reflector
+        if options.queue is None:
+            options = dataclasses.replace(options, queue=default_queue_name(reflector))
         self.options = options
         self.store = self._pick_store(reflector, store)
         # without a store of its own, a task runs on the store of the graph that submitted it
