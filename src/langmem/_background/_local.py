@@ -122,9 +122,10 @@ class LocalReflectionExecutor(Workers, SearchMixin):
                 "MemoryManager or any LangChain runnable (RunnableLambda(fn) for a function)."
             )
         self.reflector = reflector
-        if options.queue is None:
-            options = dataclasses.replace(options, queue=default_queue_name(reflector))
-        self.options = options
+        self.queue_name: str = options.queue or default_queue_name(reflector)
+        """The queue this executor's tasks go to and come from (``options.queue``, else the
+        reflector's own name)."""
+        self.options = dataclasses.replace(options, queue=self.queue_name)
         self.store = self._pick_store(reflector, store)
         # without a store of its own, a task runs on the store of the graph that submitted it
         self._store_pinned = store is not None or getattr(reflector, "_store", None) is not None
@@ -220,7 +221,7 @@ class LocalReflectionExecutor(Workers, SearchMixin):
                 self._run_stores[task_id] = run_store
         try:
             enqueued = self.queue.enqueue(
-                queue=self.options.queue,
+                queue=self.queue_name,
                 thread_key=key,
                 payload=stored,
                 config=stored_config,
@@ -304,7 +305,7 @@ class LocalReflectionExecutor(Workers, SearchMixin):
 
     def stats(self) -> QueueStats:
         """Pending, running, done, failed (with last errors) counts of this executor's queue."""
-        return self.queue.stats(queue=self.options.queue)
+        return self.queue.stats(queue=self.queue_name)
 
     def retry(self, task_ids: Iterable[str] | None = None) -> int:
         """Run failed tasks again (all of this queue's when ``task_ids`` is ``None``)."""
@@ -312,7 +313,7 @@ class LocalReflectionExecutor(Workers, SearchMixin):
             task_ids = [
                 t.id
                 for t in self.queue.list(
-                    queue=self.options.queue, status=TaskStatus.FAILED, limit=100_000
+                    queue=self.queue_name, status=TaskStatus.FAILED, limit=100_000
                 )
             ]
         count = sum(self.queue.retry(i) is TaskStatus.PENDING for i in task_ids)
