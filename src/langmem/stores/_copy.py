@@ -177,11 +177,12 @@ def _check_holdable(source: SqliteStore) -> None:
     from langmem.stores import _pg_checks
 
     with source._read() as conn:
-        # candidates by their JSON text (json.dumps writes NUL as \u0000), checked in Python
+        # candidates by their JSON text (json.dumps writes NUL as \u0000; the embedded store
+        # writes infinity as 1e999, older files as Infinity), checked in Python
         rows = conn.execute(
             "SELECT prefix, key, value FROM langmem_items WHERE instr(key, char(0)) > 0"
             " OR instr(value, '\\u0000') > 0 OR instr(value, 'NaN') > 0"
-            " OR instr(value, 'Infinity') > 0"
+            " OR instr(value, 'Infinity') > 0 OR instr(value, '1e999') > 0"
         ).fetchall()
     _pg_checks.refuse_unholdable(
         ((prefix, key, json.loads(value)) for prefix, key, value in rows), "Nothing was copied."
