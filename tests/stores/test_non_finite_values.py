@@ -63,3 +63,15 @@ def test_a_file_holding_nan_from_an_older_version_is_not_called_damaged(tmp_path
     with pytest.raises(StoreFileError, match=r"not damaged.*NaN or Infinity.*json_valid"):
         store.search(NS, filter={"text": "x"})
     store.close()
+
+
+def test_a_copy_between_embedded_stores_keeps_filters_working(tmp_path: Path) -> None:
+    from langmem.stores import copy_store
+
+    source = _store(tmp_path / "a.sqlite")
+    source.put(NS, "far", {"text": "far", "distance": math.inf})
+    source.put(NS, "near", {"text": "near", "kind": "k"})
+    target = _store(tmp_path / "b.sqlite")
+    copy_store(source, target)
+    assert [i.key for i in target.search(NS, filter={"kind": "k"})] == ["near"]
+    assert target.get(NS, "far").value["distance"] == math.inf  # type: ignore[union-attr]

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import numpy as np
 from langgraph.store.base import BaseStore
 
+from langmem import _json_text
 from langmem.errors import ConfigurationError, InvalidInputError
 from langmem.stores import _lengths, _writes
 
@@ -255,7 +256,10 @@ def _write_sqlite(store: SqliteStore, items: list[StoredItem]) -> None:
                 (
                     item.prefix,
                     item.key,
-                    json.dumps(item.value, ensure_ascii=False, separators=(",", ":")),
+                    # infinity as 1e999, as the store's own writes (SQLite's JSON reads it)
+                    _json_text.dumps(
+                        item.value, refuse_nan=False, ensure_ascii=False, separators=(",", ":")
+                    ),
                     item.created_at.isoformat(),
                     item.updated_at.isoformat(),
                     None if item.expires_at is None else item.expires_at.timestamp(),
