@@ -25,6 +25,25 @@ def replace_surrogates(text: str) -> str:
     return text
 
 
+def encodable(value: Any) -> Any:
+    """``value`` with lone surrogates in its strings replaced by '?' and NUL characters dropped
+    (in nested dicts and lists too). A model's JSON may escape either ("\\ud800", "\\u0000");
+    no store or file can hold a lone surrogate, PostgreSQL cannot hold a NUL, and one such
+    character would fail whatever is done with the model's output.
+
+    Example:
+        >>> encodable({"text": "a\\x00b\\ud800"})
+        {'text': 'ab?'}
+    """
+    if isinstance(value, str):
+        return replace_surrogates(value.replace("\x00", "") if "\x00" in value else value)
+    if isinstance(value, dict):
+        return {encodable(k): encodable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [encodable(v) for v in value]
+    return value
+
+
 def as_message(message: Any) -> Any:
     """``message`` as a LangChain message or role/content dict.
 
@@ -100,6 +119,24 @@ def content_text(content: Any) -> str:
                     pieces.append(f"[{block.get('type', 'block')}]")
         return "\n".join(p for p in pieces if p)
     return str(content)
+
+
+def reply_text(content: Any) -> str:
+    """The text a model answered: string content, or its text blocks joined. Other blocks
+    (reasoning, thinking, tool use, images) are not part of the answer and are left out.
+
+    Example:
+        >>> reply_text([{"type": "thinking", "thinking": "hmm"}, {"type": "text", "text": "Hi"}])
+        'Hi'
+    """
+    if not isinstance(content, list):
+        return content_text(content)
+    pieces = [
+        block if isinstance(block, str) else str(block.get("text") or "")
+        for block in content
+        if isinstance(block, str) or (isinstance(block, dict) and block.get("type") == "text")
+    ]
+    return "\n".join(p for p in pieces if p)
 
 
 def get_conversation(messages: list[Any], delimiter: str = "\n\n") -> str:

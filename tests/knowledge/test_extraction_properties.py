@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from langmem import create_memory_manager
+from langmem._conversation import encodable
 from langmem.errors import ModelOutputError
 from langmem.knowledge.extraction import Memory, RemoveDoc
 from langmem.testing import ScriptedChatModel, ai_tool_calls
@@ -46,7 +47,8 @@ def simulate(
     state: dict[str, Any] = {key: value for key, value in existing}
     new: list[Any] = []
     shorts = {f"m{i + 1}": key for i, (key, _) in enumerate(existing)}
-    for name, args in reply:
+    for name, raw in reply:
+        args = encodable(raw)  # the manager drops NUL characters, as documented
         if name == "Memory":
             live = [*state.values(), *new]
             if set(args) == {"content"} and Memory(**args) not in live:  # no duplicates

@@ -19,6 +19,7 @@ from typing import Any
 from langchain_core.runnables import RunnableLambda
 
 from langmem import create_memory_store_manager
+from langmem._background._queue_name import default_queue_name
 from langmem.embeddings import HashingEmbeddings
 from langmem.reflection import LocalReflectionExecutor
 from langmem.stores import SqliteStore
@@ -53,7 +54,11 @@ def main(mode: str, path: str, *rest: str) -> None:
             print("written", flush=True)
             time.sleep(600)
 
-        executor = LocalReflectionExecutor(RunnableLambda(write_then_hang), store)
+        # the wrapper does the manager's job: it takes the manager's queue, which the resuming
+        # executor (the manager itself, default queue name) then reads
+        executor = LocalReflectionExecutor.with_options(
+            RunnableLambda(write_then_hang), store, queue=default_queue_name(inner)
+        )
         executor.submit(PAYLOAD, CONFIG)
         time.sleep(600)
     elif mode == "resume":

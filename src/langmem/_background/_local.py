@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import logging
 import os
 import threading
@@ -13,6 +14,7 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from langmem._background import _payload
+from langmem._background._queue_name import default_queue_name
 from langmem._background._search import SearchMixin
 from langmem._background._types import ReflectionOptions, ShutdownReport
 from langmem._background._workers import (
@@ -120,7 +122,10 @@ class LocalReflectionExecutor(Workers, SearchMixin):
                 "MemoryManager or any LangChain runnable (RunnableLambda(fn) for a function)."
             )
         self.reflector = reflector
-        self.options = options
+        self.queue_name: str = options.queue or default_queue_name(reflector)
+        """The queue this executor's tasks go to and come from (``options.queue``, else the
+        reflector's own name)."""
+        self.options = dataclasses.replace(options, queue=self.queue_name)
         self.store = self._pick_store(reflector, store)
         # without a store of its own, a task runs on the store of the graph that submitted it
         self._store_pinned = store is not None or getattr(reflector, "_store", None) is not None
@@ -216,7 +221,7 @@ class LocalReflectionExecutor(Workers, SearchMixin):
                 self._run_stores[task_id] = run_store
         try:
             enqueued = self.queue.enqueue(
-                queue=self.options.queue,
+                queue=self.queue_name,
                 thread_key=key,
                 payload=stored,
                 config=stored_config,
@@ -300,7 +305,7 @@ class LocalReflectionExecutor(Workers, SearchMixin):
 
     def stats(self) -> QueueStats:
         """Pending, running, done, failed (with last errors) counts of this executor's queue."""
-        return self.queue.stats(queue=self.options.queue)
+        return self.queue.stats(queue=self.queue_name)
 
     def retry(self, task_ids: Iterable[str] | None = None) -> int:
         """Run failed tasks again (all of this queue's when ``task_ids`` is ``None``)."""
@@ -308,7 +313,7 @@ class LocalReflectionExecutor(Workers, SearchMixin):
             task_ids = [
                 t.id
                 for t in self.queue.list(
-                    queue=self.options.queue, status=TaskStatus.FAILED, limit=100_000
+                    queue=self.queue_name, status=TaskStatus.FAILED, limit=100_000
                 )
             ]
         count = sum(self.queue.retry(i) is TaskStatus.PENDING for i in task_ids)

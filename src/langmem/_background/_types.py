@@ -72,8 +72,12 @@ class ReflectionOptions:
 
     durable: bool | None = None
     """Keep tasks in the store's database (``None``: whenever the store has one)."""
-    queue: str = "reflection"
-    """Queue name: executors of different reflectors on one database need different names."""
+    queue: str | None = None
+    """Queue name. ``None``: derived from the reflector (``reflection-<name>-<digest>``: its
+    function or class, and for langmem's managers their namespace template and schema names),
+    so executors of different reflectors on one database never run each other's tasks, and the
+    next process with the same reflector runs what a dead one left. Name it yourself when the
+    reflector's code moves, or to share a queue between processes on purpose."""
     max_attempts: int = 3
     """Attempts before a task is kept as failed."""
     backoff_seconds: float = 1.0
@@ -95,6 +99,10 @@ class ReflectionOptions:
     def __post_init__(self) -> None:
         from langmem.errors import ConfigurationError
 
+        if self.queue is not None and (not isinstance(self.queue, str) or not self.queue.strip()):
+            raise ConfigurationError(
+                f"queue={self.queue!r}: pass a non-empty name, or None for the reflector's own."
+            )
         for name in ("max_attempts", "workers"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

@@ -58,6 +58,7 @@ class Workers:
     store: BaseStore | None
     options: ReflectionOptions
     queue: TaskQueue
+    queue_name: str
     durable: bool
     _owner: str
     _cond: threading.Condition
@@ -76,9 +77,7 @@ class Workers:
     def _recover_dead_workers(self) -> None:
         """Expire the leases of this host's workers whose process is gone (killed, crashed)."""
         here = host()
-        for task in self.queue.list(
-            queue=self.options.queue, status=TaskStatus.RUNNING, limit=10_000
-        ):
+        for task in self.queue.list(queue=self.queue_name, status=TaskStatus.RUNNING, limit=10_000):
             owner_host, _, rest = (task.owner or "").partition(":")
             pid = rest.partition(":")[0]
             if owner_host == here and pid.isdigit() and not _pid_alive(int(pid)):
@@ -123,7 +122,7 @@ class Workers:
             claimed_at = opts.clock()
             try:
                 tasks = self.queue.claim(
-                    queue=opts.queue,
+                    queue=self.queue_name,
                     owner=self._owner,
                     lease_seconds=opts.lease_seconds,
                     now=claimed_at,
@@ -155,7 +154,7 @@ class Workers:
             self._last_recovery = now  # another process on this host may have died meanwhile
             self._recover_dead_workers()
         try:
-            due = self.queue.next_due(queue=opts.queue, now=now)
+            due = self.queue.next_due(queue=self.queue_name, now=now)
         except Exception:
             due = None
         if due is None or due <= claimed_at:
@@ -195,7 +194,7 @@ class Workers:
             TaskStatus.FAILED,
         ):
             for task in self.queue.list(
-                queue=self.options.queue, status=status, updated_after=since - 5.0, limit=100_000
+                queue=self.queue_name, status=status, updated_after=since - 5.0, limit=100_000
             ):
                 with self._cond:
                     future = self._futures.get(task.id)

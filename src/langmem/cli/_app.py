@@ -64,6 +64,10 @@ def one_line(message: str) -> str:
     return " ".join(message.split())
 
 
+SIGPIPE_EXIT = 141
+"""Exit code when stdout's reader went away: 128 + SIGPIPE, what `cat` or `grep` give."""
+
+
 class _Root(click.Group):
     """The error boundary: every exception out of a command becomes one line on stderr."""
 
@@ -75,6 +79,12 @@ class _Root(click.Group):
         except KeyboardInterrupt:
             click.echo("error: interrupted", err=True)
             raise click.exceptions.Exit(130) from None
+        except BrokenPipeError:
+            # the reader of stdout is gone (`langmem memories list | head -1`): stop quietly,
+            # as shell tools do, and keep Python's exit flush from writing to the closed pipe
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise click.exceptions.Exit(SIGPIPE_EXIT) from None
         except Exception as exc:
             debug = ctx.meta.get(DEBUG_KEY) or os.environ.get("LANGMEM_DEBUG") == "1"
             if debug:

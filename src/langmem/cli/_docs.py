@@ -21,8 +21,9 @@ file and the command disagree).
 
 Every command prints JSON Lines on stdout (one object per line) unless `--table` is given, and
 reports errors as one line on stderr (`error: ...`) with exit code 1 (2 for usage mistakes);
-`--debug` adds the traceback. The store is `--store URL`, else `$LANGMEM_STORE`, else the
-embedded store in the user data folder (`$LANGMEM_HOME`). Store URLs: `sqlite:///relative.sqlite`,
+`--debug` adds the traceback. When stdout's reader stops early (`| head`), the command stops
+quietly with exit code 141, as shell tools do. The store is `--store URL`, else
+`$LANGMEM_STORE`, else the embedded store in the user data folder (`$LANGMEM_HOME`). Store URLs: `sqlite:///relative.sqlite`,
 `sqlite:////absolute.sqlite`, a file path, `memory://`; `?embed=hashing|minilm|provider:model`
 picks the embeddings (by default, those the store file records).
 

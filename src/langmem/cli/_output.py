@@ -8,7 +8,6 @@ stderr and only when stderr is a terminal, so pipes and files get clean output.
 from __future__ import annotations
 
 import io
-import json
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -16,6 +15,9 @@ from datetime import datetime
 from typing import Any
 
 import click
+
+from langmem import _json_text
+from langmem._conversation import replace_surrogates
 
 
 def source_name(stream: Any) -> str:
@@ -27,8 +29,14 @@ def source_name(stream: Any) -> str:
 
 
 def to_json(record: Any) -> str:
-    """One JSON line (no trailing newline): UTF-8 text kept as is, datetimes in ISO 8601."""
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=_default)
+    """One JSON line (no trailing newline): UTF-8 text kept as is, datetimes in ISO 8601,
+    infinite numbers as ``1e999`` (``Infinity`` is not JSON: jq and JavaScript refuse it), lone
+    surrogates (a ``"\\ud800"`` escape in an input file, echoed back) as '?'."""
+    return replace_surrogates(
+        _json_text.dumps(
+            record, refuse_nan=False, ensure_ascii=False, separators=(",", ":"), default=_default
+        )
+    )
 
 
 def _default(value: Any) -> Any:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from langmem import _json_text
 from langmem.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ def export_line(item: Item) -> str:
     if ttl is not None:
         record["ttl_minutes"] = ttl[0]
         record["expires_at"] = ttl[1].astimezone(timezone.utc).isoformat()
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    return _json_text.dumps(record, refuse_nan=False, ensure_ascii=False, separators=(",", ":"))
 
 
 def iter_items(store: BaseStore, prefix: tuple[str, ...]) -> list[Item]:

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from langchain_core.messages import AIMessage, ToolMessage
 from pydantic import BaseModel
 
-from langmem._conversation import replace_surrogates
+from langmem._conversation import encodable
 from langmem._task_scope import new_memory_id
 from langmem.errors import ConfigurationError, InvalidInputError
 from langmem.knowledge import _kinds, _prompts
@@ -226,10 +226,10 @@ class Session:
     def apply(self, message: AIMessage, offered: Sequence[str]) -> Outcome:
         """Apply every valid tool call of ``message``; collect problems for the rest."""
         outcome = Outcome()
-        self._reason = _encodable(str(message.text).strip()) or None
+        self._reason = encodable(str(message.text).strip()) or None
         for call in message.tool_calls:
             try:
-                args = _encodable(call.get("args") or {})
+                args = encodable(call.get("args") or {})
                 result = self._apply_call(call["name"], args, offered, outcome)
             except KindError as exc:
                 outcome.problems.append(f"{call['name']}: {exc}")
@@ -334,16 +334,3 @@ def _error_message(problem: str, call_id: Any) -> ToolMessage:
     return ToolMessage(
         _prompts.RESULT_ERROR.format(problem=problem), tool_call_id=call_id or "", status="error"
     )
-
-
-def _encodable(value: Any) -> Any:
-    """``value`` with lone surrogates in its strings replaced by '?' and NUL characters dropped.
-    A model's JSON may escape either ("\\ud800", "\\u0000"); no store can hold a lone
-    surrogate, PostgreSQL cannot hold a NUL, and one such character would fail the whole turn."""
-    if isinstance(value, str):
-        return replace_surrogates(value.replace("\x00", "") if "\x00" in value else value)
-    if isinstance(value, dict):
-        return {_encodable(k): _encodable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_encodable(v) for v in value]
-    return value

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
+from langmem._conversation import encodable
 from langmem._flow import Effect, Flow, ModelCall, Parallel
 from langmem._models import ModelRef
 from langmem._templates import heal_prompt, is_clean_template, missing_variables, template_variables
@@ -111,7 +112,7 @@ def _read_reply(
             problem = problem or _prompts.FIX_UNKNOWN_TOOL.format(name=name, tools=tools)
             responses.append(ToolMessage(problem, tool_call_id=call_id, status="error"))
         elif name == final and value is _NOTHING:
-            checked, error = check(dict(call.get("args") or {}))
+            checked, error = check(encodable(dict(call.get("args") or {})))
             if error is None:
                 value = checked  # a usable final answer ends the loop: no response is sent
             else:

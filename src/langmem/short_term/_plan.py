@@ -333,7 +333,7 @@ def _content_hash(message: BaseMessage) -> str:
     if isinstance(message, AIMessage) and message.tool_calls:
         payload.append([[c.get("id"), c["name"], c.get("args")] for c in message.tool_calls])
     data = json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.blake2b(data.encode(), digest_size=8).hexdigest()
+    return hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
 def _short(value: Any, limit: int = 80) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 
-from langmem._conversation import content_text, message_role
+from langmem._conversation import content_text, message_role, replace_surrogates
 
 _KEEP = (
     "Keep names, facts, numbers, preferences, decisions, useful tool results and open "
@@ -86,7 +86,7 @@ def render_message(message: BaseMessage, call_names: Mapping[str, str] | None = 
 
 def transcript_message(rendered: Sequence[str]) -> HumanMessage:
     """The human message holding the transcript of already rendered messages."""
-    body = "\n\n".join(rendered)
+    body = replace_surrogates("\n\n".join(rendered))
     return HumanMessage(content=f"{TRANSCRIPT_OPEN}\n{body}\n{TRANSCRIPT_CLOSE}")
 
 

@@ -19,7 +19,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableConfig
 from langgraph.constants import TAG_NOSTREAM
 
-from langmem._conversation import content_text
+from langmem._conversation import encodable, reply_text
 from langmem._flow import Flow, ModelCall
 from langmem._models import ModelRef
 from langmem.errors import ModelOutputError
@@ -92,7 +92,7 @@ def read_units(
 
 
 def summary_text(response: Any) -> str:
-    text = content_text(getattr(response, "content", response)).strip()
+    text = str(encodable(reply_text(getattr(response, "content", response)))).strip()
     if not text:
         raise ModelOutputError(
             "the summarizing model returned an empty summary; the messages it was sent would be "
@@ -171,7 +171,7 @@ def _read_in_parts(
             summary = yield from _read_head_and_tail(reader, unit, start, summary, skipped)
             break
         room = reader.max_tokens - tc(_part_request(reader, text, start, start, summary))
-        end = largest_fitting(fits, start + 1, len(text), start + room * 4)
+        end = largest_fitting(fits, start + 1, len(text), start + int(room * 4))
         if end < len(text):  # end the part at a space when there is one in its second half
             space = text.rfind(" ", start + (end - start) // 2, end)
             end = space if space > start else end

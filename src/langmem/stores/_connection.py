@@ -7,6 +7,7 @@ A file that is not a SQLite database, is damaged, locked for too long or not wri
 
 from __future__ import annotations
 
+import os
 import shlex
 import sqlite3
 import threading
@@ -89,6 +90,16 @@ def file_error(path: str, exc: sqlite3.Error) -> StoreFileError:
     text = str(exc)
     if "locked" in text or "busy" in text:
         fix = "another process holds a long write lock; retry, or pass a larger timeout"
+    elif "malformed JSON" in text:
+        fix = (
+            "the file is not damaged: a stored value holds NaN or Infinity (earlier langmem "
+            "versions stored them), which SQLite's JSON functions, used by filters, cannot read. "
+            'List such items with `sqlite3 FILE "SELECT prefix, key FROM langmem_items WHERE '
+            'NOT json_valid(value)"` and put them again with finite numbers, None or strings'
+        )
+    elif os.path.isdir(path):
+        example = os.path.join(path, "memories.sqlite")
+        fix = f"{path!r} is a folder: name a file in it, e.g. {example!r}"
     elif "readonly" in text or "unable to open" in text:
         fix = "check that the file and its folder exist and are writable by this user"
     else:

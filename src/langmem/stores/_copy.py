@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import numpy as np
 from langgraph.store.base import BaseStore
 
+from langmem import _json_text
 from langmem.errors import ConfigurationError, InvalidInputError
 from langmem.stores import _lengths, _writes
 
@@ -204,11 +205,12 @@ def _check_holdable(source: SqliteStore) -> None:
     from langmem.stores import _pg_checks
 
     with source._read() as conn:
-        # candidates by their JSON text (json.dumps writes NUL as \u0000), checked in Python
+        # candidates by their JSON text (json.dumps writes NUL as \u0000; the embedded store
+        # writes infinity as 1e999, older files as Infinity), checked in Python
         rows = conn.execute(
             "SELECT prefix, key, value FROM langmem_items WHERE instr(key, char(0)) > 0"
             " OR instr(value, '\\u0000') > 0 OR instr(value, 'NaN') > 0"
-            " OR instr(value, 'Infinity') > 0"
+            " OR instr(value, 'Infinity') > 0 OR instr(value, '1e999') > 0"
         ).fetchall()
     _pg_checks.refuse_unholdable(
         ((prefix, key, json.loads(value)) for prefix, key, value in rows), "Nothing was copied."
@@ -281,7 +283,10 @@ def _write_sqlite(store: SqliteStore, items: list[StoredItem]) -> None:
                 (
                     item.prefix,
                     item.key,
-                    json.dumps(item.value, ensure_ascii=False, separators=(",", ":")),
+                    # infinity as 1e999, as the store's own writes (SQLite's JSON reads it)
+                    _json_text.dumps(
+                        item.value, refuse_nan=False, ensure_ascii=False, separators=(",", ":")
+                    ),
                     item.created_at.isoformat(),
                     item.updated_at.isoformat(),
                     None if item.expires_at is None else item.expires_at.timestamp(),

@@ -29,6 +29,7 @@ from langgraph.store.base import (
     tokenize_path,
 )
 
+from langmem import _json_text
 from langmem.errors import (
     ConfigurationError,
     InvalidInputError,
@@ -164,6 +165,28 @@ def value_json(op: PutOp) -> str:
     return text
 
 
+def stored_json(op: PutOp) -> str:
+    """The value's JSON as the embedded store keeps it: :func:`value_json`, with infinite
+    numbers written ``1e999`` / ``-1e999``, which SQLite's JSON functions read as infinity and
+    ``json.loads`` as ``math.inf``. (``json.dumps`` writes ``Infinity``, which SQLite cannot
+    parse: one such value made every filtered search of its namespace fail.) NaN, which no JSON
+    number stands for, is refused naming where it is."""
+    text = value_json(op)  # refuses what is not JSON, and lone surrogates
+    if "NaN" not in text and "Infinity" not in text:  # how json.dumps spells them
+        return text
+    try:
+        return _json_text.dumps(
+            dict(op.value or {}), refuse_nan=True, ensure_ascii=False, separators=(",", ":")
+        )
+    except _json_text.NaNFound as found:
+        raise InvalidInputError(
+            f"The value for key {op.key!r} in namespace {tuple(op.namespace)!r} holds NaN at "
+            f"{found.path}: JSON has no NaN, so it cannot be stored (and SQLite's JSON "
+            "functions, which filters use, refuse it). Nothing was written. Store None or a "
+            "string such as 'nan' instead."
+        ) from None
+
+
 @dataclass
 class Write:
     """One put (or delete) after last-write-wins deduplication, with its texts to index."""
@@ -245,7 +268,7 @@ def plan(ops: Iterable[Op], fields: IndexPaths | None, *, embeds_queries: bool) 
         write = Write(
             op=op,
             prefix=".".join(namespace),
-            value=None if op.value is None else value_json(op),
+            value=None if op.value is None else stored_json(op),
         )
         for name, text in texts_of(op, fields):
             digest = text_hash(text)
@@ -355,7 +378,7 @@ def apply(
             (
                 write.prefix,
                 key,
-                write.value if write.value is not None else value_json(op),
+                write.value if write.value is not None else stored_json(op),
                 created,
                 updated,
                 expires,
