@@ -27,12 +27,13 @@ from langgraph.store.base import (
     SearchOp,
 )
 
-from langmem.stores import _filters, _search
+from langmem.stores import _filters, _hybrid, _search
 from langmem.stores.ranking import Explanation, Ranking
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
+    from langmem.stores._origins import ItemOrigins
     from langmem.stores._vectors import VectorIndex
 
 _ITEM_COLUMNS = "id, prefix, key, value, created_at, updated_at, ttl_minutes"
@@ -92,6 +93,11 @@ class Reader:
     """Ids of the returned items whose TTL the reads refresh."""
     worker: Executor | None = None
     """A thread for a ranked search's cosines and top rows (see ``_cosines``)."""
+    item_origins: ItemOrigins | None = None
+    """The store's threads and times of every item, kept current (``None``: read with SQL)."""
+
+    def _memory(self) -> _hybrid.Memory:
+        return _hybrid.Memory(self.counts, self.origins, self.item_origins, self.worker)
 
     def read(self, op: Op) -> Result:
         """The result of a read op; ``None`` for a put (applied after the reads)."""
@@ -171,18 +177,20 @@ class Reader:
         want = offset + limit
         if want == 0 or len(vectors) == 0:
             return []
-        ranked = _search.rank(
-            self.conn,
-            vectors,
-            query,
-            op.query or "",
-            self._allowed(op),
-            want,
-            ranking=self.ranking,
-            cache=self.counts,
-            origins=self.origins,
-            worker=self.worker,
-        )
+        allowed = self._allowed(op)
+        if self.ranking is None:
+            ranked = _search.rank(self.conn, vectors, query, "", allowed, want, ranking=None)
+        else:
+            ranked = _hybrid.rank(
+                self.conn,
+                vectors,
+                query,
+                op.query or "",
+                allowed,
+                want,
+                self.ranking,
+                self._memory(),
+            )
         return self._rows(ranked, offset, want)
 
     def explain(
@@ -196,7 +204,7 @@ class Reader:
             return []
         allowed = self._allowed(op)
         if self.ranking is not None:
-            explained = _search.explain(
+            explained = _hybrid.explain(
                 self.conn,
                 vectors,
                 query,
@@ -204,9 +212,7 @@ class Reader:
                 allowed,
                 want,
                 self.ranking,
-                cache=self.counts,
-                origins=self.origins,
-                worker=self.worker,
+                self._memory(),
             )
         else:
             explained = [

@@ -57,6 +57,7 @@ from langmem.stores import (
     _writes,
 )
 from langmem.stores._connection import connect, file_error
+from langmem.stores._origins import ItemOrigins
 from langmem.stores._search import Forms
 from langmem.stores._sync import sync_vectors
 from langmem.stores._vectors import VectorIndex
@@ -164,6 +165,7 @@ class SqliteStore(BaseStore):
         self._recorded: tuple[tuple[int, int], _identity.IndexIdentity | None, int] | None = None
         self._own_writes = 0  # write transactions this handle ran (data_version misses them)
         self._origins: _search.Origins = {}  # item -> thread and time, at ``_synced_state``
+        self._item_origins = ItemOrigins()  # every item's thread and time, kept current
         self._term_forms: dict[str, Forms] = {}  # query term -> stored words (lexical IDF)
         self._last_seq = 0
         self._write_batches = 0  # counts batches with writes, to prune the change log now and then
@@ -442,6 +444,7 @@ class SqliteStore(BaseStore):
         cached = None
         if state != self._synced_state or cache is not None:
             self._origins.clear()  # values may change without their texts: any write counts
+            self._item_origins.stale = True  # read the log of items written (on next use)
             cached = _snapshot.load(conn, self._vectors, cache) if cache is not None else None
             if cached is not None:
                 self._last_seq = cached
@@ -647,6 +650,7 @@ class SqliteStore(BaseStore):
                 origins=self._origins,
                 worker=self._worker,
                 refresh_on_read=False,
+                item_origins=self._item_origins,
             )
             explained = reader.explain(op, vector)
         self._save_cache()
@@ -678,6 +682,7 @@ class SqliteStore(BaseStore):
                     origins=self._origins,
                     worker=self._worker,
                     refresh_on_read=_ttl.refreshes_on_read(self.ttl_config),
+                    item_origins=self._item_origins,
                 )
                 results = [reader.read(op) for op in plan.ops]
                 touched = reader.touched
