@@ -712,11 +712,11 @@ class SqliteStore(BaseStore):
         _writes.apply(conn, writes, blobs, now, indexed=indexed)
         self._write_batches += 1
         if self._write_batches % 256 == 0:
-            conn.execute(
-                "DELETE FROM langmem_changes"
-                " WHERE seq < (SELECT MAX(seq) FROM langmem_changes) - ?",
-                (_LOG_KEEP,),
-            )
+            for log in ("langmem_changes", "langmem_item_changes"):  # a reader further behind
+                conn.execute(  # reloads everything
+                    f"DELETE FROM {log} WHERE seq < (SELECT MAX(seq) FROM {log}) - ?",
+                    (_LOG_KEEP,),
+                )
 
     # ------------------------------------------------------------------ TTL sweeping
 
