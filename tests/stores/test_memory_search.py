@@ -21,7 +21,7 @@ import pytest
 from langgraph.store.base import Item, PutOp
 
 from langmem.embeddings import HashingEmbeddings
-from langmem.stores import SqliteStore, _fused, _hybrid, _origins, _search
+from langmem.stores import SqliteStore, _fused, _hybrid, _origins, _search, _snapshot
 from langmem.stores import ranking as rules
 
 INDEX: Any = {"dims": 16, "embed": HashingEmbeddings(16), "fields": ["text", "note"]}
@@ -315,3 +315,30 @@ def test_sparse_item_ids_are_not_kept_in_memory(monkeypatch: pytest.MonkeyPatch)
     assert kept.usable
     kept._put([(10_000, "t", None, "2024-01-01T00:00:00+00:00")], everything=False)
     assert not kept.usable
+
+
+def test_a_new_handle_takes_the_origins_from_the_matrix_cache_then_the_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_snapshot, "MIN_ROWS", 10)
+    monkeypatch.delenv(_snapshot.ENV, raising=False)
+    path = tmp_path / "s.sqlite"
+    with SqliteStore(path, index=INDEX) as store:
+        store.restore(_items(random.Random(11), 120))
+        store.search(("u",), query="tea code3")  # loads from SQLite, writes the cache
+    with SqliteStore(path, index=INDEX) as other:  # a change the cache does not hold
+        other.put(("u", "n1"), "k1", {"text": "tea walk", "thread_id": "moved"})
+    read: list[int] = []
+    real = _origins.ItemOrigins._put
+    monkeypatch.setattr(
+        _origins.ItemOrigins,
+        "_put",
+        lambda self, rows, everything: (
+            read.append(len(rows)) or real(self, rows, everything=everything)
+        ),  # type: ignore[func-returns-value]
+    )
+    with SqliteStore(path, index=INDEX) as fresh:
+        assert _same(fresh, monkeypatch, 12)
+        assert fresh._vectors is not None and fresh._vectors.installed
+        assert read == [1]  # only the item written after the cache was read
+        assert "moved" in fresh._item_origins.names

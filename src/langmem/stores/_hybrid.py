@@ -206,7 +206,12 @@ def gather(
     )
     if not len(top_rows):
         return None
-    extra = found[~np.isin(found, top_rows)] if len(found) else found
+    if len(found):  # the lexical rows not among the top rows, in their order
+        seen = np.zeros(vectors.size, dtype=bool)
+        seen[top_rows] = True
+        extra = found[~seen[found]]
+    else:
+        extra = found
     rows = np.concatenate([top_rows, extra]).astype(np.intp)
     cosines = np.concatenate([top_cosines, every[extra]]).astype(np.float64)
     documents = len(vectors)
@@ -247,10 +252,10 @@ def _memory_side(
     if not words:
         return frequencies, np.zeros(0, dtype=np.intp)
     fetch = max(want * 2, 30)
-    rows, counts = lexicon.matching(words)
     if sum(held) <= fetch:  # every match, in rowid order (FTS5's order without ORDER BY)
-        listed = rows[np.argsort(vectors.vector_ids[rows], kind="stable")]
+        listed = lexicon.holding(words)
         return frequencies, listed[allowed[listed]].astype(np.intp)
+    rows, counts = lexicon.matching(words)
     ordered = lexicon.fts5_order(rows, counts, held)
     ok = allowed[ordered]
     while True:  # as _search.lexical_rows widens its LIMIT when masks drop the best rows

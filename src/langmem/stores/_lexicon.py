@@ -162,9 +162,31 @@ class Lexicon:
         df = self._df
         return [int(df[i]) if 0 <= i < len(df) else 0 for i in ids]
 
+    def holding(self, ids: list[int]) -> NDArray[np.int64]:
+        """The live rows holding any of the word ids, by vector id (FTS5's rowid order)."""
+        rows, _ = self._entries(ids)
+        if not len(rows):
+            return rows
+        vector_ids = self._index.vector_ids[rows]
+        order = np.argsort(vector_ids, kind="stable")
+        ordered, sorted_ids = rows[order], vector_ids[order]
+        first = np.ones(len(ordered), dtype=bool)  # one entry per row (a row holds several)
+        first[1:] = sorted_ids[1:] != sorted_ids[:-1]
+        found: NDArray[np.int64] = ordered[first]
+        return found
+
     def matching(self, ids: list[int]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
         """The live rows holding any of the word ids, in row order, and how often each holds
         each (one column per id)."""
+        rows, columns = self._entries(ids)
+        width = len(ids)
+        distinct, inverse = np.unique(rows, return_inverse=True)
+        counts = np.bincount(inverse.reshape(-1) * width + columns, minlength=len(distinct) * width)
+        found: NDArray[np.int64] = distinct.astype(np.int64)
+        return found, counts.reshape(len(distinct), width).astype(np.int64)
+
+    def _entries(self, ids: list[int]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Each occurrence of the word ids in a live row: its row and which id it is."""
         index = self._index
         found_rows: list[NDArray[np.int64]] = []
         found_columns: list[NDArray[np.int64]] = []
@@ -178,17 +200,12 @@ class Lexicon:
             scanned, columns = self._scan(ids)
             found_rows.append(scanned)
             found_columns.append(columns)
-        width = len(ids)
         if not found_rows:
-            return np.zeros(0, dtype=np.int64), np.zeros((0, width), dtype=np.int64)
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         rows = np.concatenate(found_rows)
         columns = np.concatenate(found_columns)
         live = index.alive[rows]
-        rows, columns = rows[live], columns[live]
-        distinct, inverse = np.unique(rows, return_inverse=True)
-        counts = np.bincount(inverse.reshape(-1) * width + columns, minlength=len(distinct) * width)
-        found: NDArray[np.int64] = distinct.astype(np.int64)
-        return found, counts.reshape(len(distinct), width).astype(np.int64)
+        return rows[live], columns[live]
 
     def _scan(self, ids: list[int]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
         """:meth:`matching` over the rows not in the postings yet, by reading their words."""

@@ -75,6 +75,16 @@ class ItemOrigins:
         self._codes: dict[str, int] = {}
         self._items = 0
 
+    def install(
+        self, times: NDArray[np.float64], threads: NDArray[np.int32], names: list[str], seq: int
+    ) -> None:
+        """Take arrays saved at item change ``seq`` (checked against the log on next use)."""
+        self.clear()
+        self.times, self.threads, self.names, self.seq = times, threads, names, seq
+        self._codes = {name: code for code, name in enumerate(names)}
+        self._items = len(times)
+        self.loaded = self.usable = True
+
     def ready(self, conn: sqlite3.Connection) -> bool:
         """Inside a read transaction: bring the arrays to this snapshot of the file (loading
         them the first time); returns whether they can be used."""

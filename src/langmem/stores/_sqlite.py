@@ -157,6 +157,7 @@ class SqliteStore(BaseStore):
         self._loaded = False  # whether the matrix was loaded (on the first ranked read)
         self._cache = _snapshot.cache_path(self.path)  # a copy of the matrix for new processes
         self._cache_due = False  # the first load was slow: write the copy after the read
+        self._cache_origins = True  # the copy holds the items' origins (or none was read)
         self._identity: _identity.IndexIdentity | None = None  # what this handle embeds with
         self._synced_generation = -1  # re-embed generation of the file the matrix reflects
         # The state of the file (see ``_state``) the matrix reflects, and the identity recorded
@@ -445,7 +446,10 @@ class SqliteStore(BaseStore):
         if state != self._synced_state or cache is not None:
             self._origins.clear()  # values may change without their texts: any write counts
             self._item_origins.stale = True  # read the log of items written (on next use)
-            cached = _snapshot.load(conn, self._vectors, cache) if cache is not None else None
+            cached = None
+            if cache is not None:
+                cached = _snapshot.load(conn, self._vectors, cache, self._item_origins)
+                self._cache_origins = self._item_origins.loaded
             if cached is not None:
                 self._last_seq = cached
             applied = sync_vectors(conn, self._vectors, self._last_seq)
@@ -462,9 +466,15 @@ class SqliteStore(BaseStore):
     def _save_cache(self) -> None:
         """After a slow first load: write the matrix cache (outside any transaction)."""
         with self._lock:
+            kept = self._item_origins
+            # a cache written without the items' origins is written again once they are read
+            if not self._cache_due and not self._cache_origins and kept.loaded and kept.usable:
+                self._cache_origins = True
+                self._cache_due = len(self._vectors or ()) >= _snapshot.MIN_ROWS
             if self._cache_due and self._cache is not None and self._vectors is not None:
                 self._cache_due = False
-                _snapshot.save(self._conn, self._vectors, self._cache, self._last_seq)
+                _snapshot.save(self._conn, self._vectors, self._cache, self._last_seq, kept)
+                self._cache_origins = kept.loaded and kept.usable
 
     # ------------------------------------------------------------------ embedding
 
