@@ -21,7 +21,7 @@ import pytest
 from langgraph.store.base import Item, PutOp
 
 from langmem.embeddings import HashingEmbeddings
-from langmem.stores import SqliteStore, _fused, _hybrid, _origins, _search, _snapshot
+from langmem.stores import SqliteStore, _fused, _hybrid, _lexicon, _origins, _search, _snapshot
 from langmem.stores import ranking as rules
 
 INDEX: Any = {"dims": 16, "embed": HashingEmbeddings(16), "fields": ["text", "note"]}
@@ -342,3 +342,11 @@ def test_a_new_handle_takes_the_origins_from_the_matrix_cache_then_the_log(
         assert fresh._vectors is not None and fresh._vectors.installed
         assert read == [1]  # only the item written after the cache was read
         assert "moved" in fresh._item_origins.names
+
+
+@pytest.mark.parametrize("top", [5, 300, 70_000, 2**31 - 1])
+def test_the_postings_sort_is_a_stable_argsort(top: int) -> None:
+    rng = np.random.default_rng(top)
+    for size in (0, 1, 17, 5000):
+        ids = rng.integers(0, top, size=size).astype(np.int32)
+        assert _lexicon._stable_order(ids).tolist() == np.argsort(ids, kind="stable").tolist()

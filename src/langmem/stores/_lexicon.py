@@ -96,7 +96,7 @@ class Lexicon:
         ids = flat[first:]
         counts = index.word_count[self._built : size]
         owners = np.repeat(np.arange(self._built, size, dtype=np.int32), counts)
-        order = np.argsort(ids, kind="stable")
+        order = _stable_order(ids)
         words, rows = ids[order], owners[order]
         if len(self._words):  # new rows come after every old one: after them in each word
             at = np.searchsorted(self._words, words, side="right")
@@ -256,6 +256,19 @@ class Lexicon:
         order = np.lexsort((index.vector_ids[rows], -1.0 * score))
         ordered: NDArray[np.int64] = rows[order]
         return ordered
+
+
+def _stable_order(ids: NDArray[np.int32]) -> NDArray[np.intp]:
+    """``np.argsort(ids, kind="stable")``, faster: numpy radix-sorts 16-bit keys, so ids are
+    sorted by their low 16 bits, then (stably) by their high ones (a quarter of the time of
+    a merge sort over a million ids)."""
+    if not len(ids) or int(ids.min()) < 0:
+        return np.argsort(ids, kind="stable")
+    order: NDArray[np.intp] = np.argsort((ids & 0xFFFF).astype(np.uint16), kind="stable")
+    if int(ids.max()) >= 1 << 16:
+        high = (ids >> 16).astype(np.uint16)
+        order = order[np.argsort(high[order], kind="stable")]
+    return order
 
 
 def _positions(start: NDArray[np.int64], count: NDArray[np.int32]) -> NDArray[np.int64]:
