@@ -84,32 +84,26 @@ def _items(rng: random.Random, count: int, first: int = 0) -> list[Item]:
     return items
 
 
-def _reference(
-    conn: sqlite3.Connection,
-    vectors: Any,
-    query: Any,
-    text: str,
-    allowed: Any,
-    want: int,
-    ranking: rules.Ranking,
-    memory: _hybrid.Memory,
-) -> Any:
+def _reference(search: _hybrid.Search) -> Any:
+    s = search
     return _search.rank(
-        conn, vectors, query, text, allowed, want, ranking=ranking, cache={}, origins={}
+        s.conn,
+        s.vectors,
+        s.query,
+        s.text,
+        s.allowed,
+        s.want,
+        ranking=s.ranking,
+        cache={},
+        origins={},
     )
 
 
-def _reference_explain(
-    conn: sqlite3.Connection,
-    vectors: Any,
-    query: Any,
-    text: str,
-    allowed: Any,
-    want: int,
-    ranking: rules.Ranking,
-    memory: _hybrid.Memory,
-) -> Any:
-    return _search.explain(conn, vectors, query, text, allowed, want, ranking, cache={}, origins={})
+def _reference_explain(search: _hybrid.Search) -> Any:
+    s = search
+    return _search.explain(
+        s.conn, s.vectors, s.query, s.text, s.allowed, s.want, s.ranking, cache={}, origins={}
+    )
 
 
 def _searches(rng: random.Random) -> Iterator[tuple[tuple[str, ...], str, Any, int, int]]:

@@ -21,7 +21,7 @@ import sqlite3
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -94,21 +94,28 @@ class Pool:
         return out
 
 
-def rank(
-    conn: sqlite3.Connection,
-    vectors: VectorIndex,
-    query: NDArray[np.float32],
-    text: str,
-    allowed: NDArray[np.bool_],
-    want: int,
-    ranking: rules.Ranking,
-    memory: Memory,
-) -> list[tuple[float, int]]:
+@dataclass
+class Search:
+    """One ranked search: the connection (inside a read transaction), the store's matrix (up to
+    date), the query's embedding and text, the rows allowed (namespace, filter), how many
+    results are wanted (offset + limit), the ranking and the store's :class:`Memory`."""
+
+    conn: sqlite3.Connection
+    vectors: VectorIndex
+    query: NDArray[np.float32]
+    text: str
+    allowed: NDArray[np.bool_]
+    want: int
+    ranking: rules.Ranking
+    memory: Memory
+
+
+def rank(search: Search) -> list[tuple[float, int]]:
     """``(score, item id)`` of the candidate items, best first (as :func:`._search.rank`)."""
-    pool = gather(conn, vectors, query, text, allowed, want, ranking, memory)
+    pool = gather(search)
     if pool is None:
         return []
-    if _fused.covers(ranking):
+    if _fused.covers(search.ranking):
         found = _fused.ranked(
             pool.items,
             pool.cosines,
@@ -118,73 +125,56 @@ def rank(
             pool.times,
             pool.terms,
             pool.corpus,
-            ranking,
+            search.ranking,
         )
         if found is not None:
             return found
-    candidates = pool.candidates()
-    similar = sqlite_similarity(vectors)
-    if ranking.feedback:  # a second pass (pseudo-relevance feedback): see _feedback.py
-        source = _second_pass(conn, vectors, allowed, want, ranking, memory, pool, candidates)
-        return _feedback.ranked(
-            candidates, pool.terms, pool.corpus, ranking, source, similarity=similar
-        )
-    return rules.ranked_items(candidates, pool.terms, pool.corpus, ranking, similarity=similar)
+    ranked = _ranked(search, pool, explained=False)
+    return ranked  # type: ignore[return-value]
 
 
-def explain(
-    conn: sqlite3.Connection,
-    vectors: VectorIndex,
-    query: NDArray[np.float32],
-    text: str,
-    allowed: NDArray[np.bool_],
-    want: int,
-    ranking: rules.Ranking,
-    memory: Memory,
-) -> list[rules.Explanation]:
+def explain(search: Search) -> list[rules.Explanation]:
     """The hybrid ranking with each score's parts (as :func:`._search.explain`)."""
-    pool = gather(conn, vectors, query, text, allowed, want, ranking, memory)
+    pool = gather(search)
     if pool is None:
         return []
+    explained = _ranked(search, pool, explained=True)
+    return explained  # type: ignore[return-value]
+
+
+def _ranked(search: Search, pool: Pool, *, explained: bool) -> list[Any]:
+    """:func:`ranking.rank` (``explained``) or :func:`ranking.ranked_items` of the pool, with
+    a second pass when the ranking asks for one."""
     candidates = pool.candidates()
-    similar = sqlite_similarity(vectors)
-    if ranking.feedback:
-        source = _second_pass(conn, vectors, allowed, want, ranking, memory, pool, candidates)
-        return _feedback.rank(
-            candidates, pool.terms, pool.corpus, ranking, source, similarity=similar
+    similar = sqlite_similarity(search.vectors)
+    ranking = search.ranking
+    if ranking.feedback:  # a second pass (pseudo-relevance feedback): see _feedback.py
+        from langmem.stores import _search_feedback as reads
+
+        memory = search.memory
+        source = reads.SqliteSource(
+            (
+                search.conn,
+                search.vectors,
+                search.allowed,
+                search.want,
+                memory.forms,
+                memory.origins,
+            ),
+            candidates,
+            (pool.rows.tolist(), pool.every_cosine),
+            ranking,
         )
-    return rules.rank(candidates, pool.terms, pool.corpus, ranking, similarity=similar)
+        second = _feedback.rank if explained else _feedback.ranked
+        return second(candidates, pool.terms, pool.corpus, ranking, source, similarity=similar)
+    first = rules.rank if explained else rules.ranked_items
+    return first(candidates, pool.terms, pool.corpus, ranking, similarity=similar)
 
 
-def _second_pass(
-    conn: sqlite3.Connection,
-    vectors: VectorIndex,
-    allowed: NDArray[np.bool_],
-    want: int,
-    ranking: rules.Ranking,
-    memory: Memory,
-    pool: Pool,
-    candidates: list[rules.Candidate],
-) -> _feedback.Source:
-    from langmem.stores import _search_feedback as reads
-
-    reads_of = (conn, vectors, allowed, want, memory.forms, memory.origins)
-    return reads.SqliteSource(
-        reads_of, candidates, (pool.rows.tolist(), pool.every_cosine), ranking
-    )
-
-
-def gather(
-    conn: sqlite3.Connection,
-    vectors: VectorIndex,
-    query: NDArray[np.float32],
-    text: str,
-    allowed: NDArray[np.bool_],
-    want: int,
-    ranking: rules.Ranking,
-    memory: Memory,
-) -> Pool | None:
+def gather(search: Search) -> Pool | None:
     """The query's candidates (``None``: no row is allowed)."""
+    conn, vectors, allowed, want = search.conn, search.vectors, search.allowed, search.want
+    ranking, memory, text = search.ranking, search.memory, search.text
     top = max(want * 2, ranking.depth)
     terms = rules.query_terms(text)
 
@@ -202,7 +192,7 @@ def gather(
         return vectors.best(cosines, allowed, top, ties=True)  # texts tied at the cut: all
 
     every, (frequencies, found), (top_rows, top_cosines) = _cosines.cosines_beside(
-        vectors, query, lexical, memory.worker, top_of
+        vectors, search.query, lexical, memory.worker, top_of
     )
     if not len(top_rows):
         return None

@@ -96,8 +96,19 @@ class Reader:
     item_origins: ItemOrigins | None = None
     """The store's threads and times of every item, kept current (``None``: read with SQL)."""
 
-    def _memory(self) -> _hybrid.Memory:
-        return _hybrid.Memory(self.counts, self.origins, self.item_origins, self.worker)
+    def _search(
+        self,
+        op: SearchOp,
+        query: NDArray[np.float32],
+        allowed: NDArray[np.bool_],
+        want: int,
+        ranking: Ranking,
+    ) -> _hybrid.Search:
+        assert self.vectors is not None
+        memory = _hybrid.Memory(self.counts, self.origins, self.item_origins, self.worker)
+        return _hybrid.Search(
+            self.conn, self.vectors, query, op.query or "", allowed, want, ranking, memory
+        )
 
     def read(self, op: Op) -> Result:
         """The result of a read op; ``None`` for a put (applied after the reads)."""
@@ -181,16 +192,7 @@ class Reader:
         if self.ranking is None:
             ranked = _search.rank(self.conn, vectors, query, "", allowed, want, ranking=None)
         else:
-            ranked = _hybrid.rank(
-                self.conn,
-                vectors,
-                query,
-                op.query or "",
-                allowed,
-                want,
-                self.ranking,
-                self._memory(),
-            )
+            ranked = _hybrid.rank(self._search(op, query, allowed, want, self.ranking))
         return self._rows(ranked, offset, want)
 
     def explain(
@@ -204,16 +206,7 @@ class Reader:
             return []
         allowed = self._allowed(op)
         if self.ranking is not None:
-            explained = _hybrid.explain(
-                self.conn,
-                vectors,
-                query,
-                op.query or "",
-                allowed,
-                want,
-                self.ranking,
-                self._memory(),
-            )
+            explained = _hybrid.explain(self._search(op, query, allowed, want, self.ranking))
         else:
             explained = [
                 Explanation(item, score, score, min(max(score, 0.0), 1.0), 0.0, 0.0, {}, score)
