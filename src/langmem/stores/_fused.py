@@ -17,6 +17,7 @@ is the same stable sort by score, then cosine, then the order the candidates wer
 from __future__ import annotations
 
 from dataclasses import fields
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -58,6 +59,14 @@ _PAIRS = 1024
 
 def covers(ranking: rules.Ranking) -> bool:
     """Whether :func:`ranked` computes ``ranking`` (else use :func:`ranking.ranked_items`)."""
+    try:
+        return _covers(ranking)
+    except TypeError:  # an option whose value cannot be hashed
+        return bool(_covers.__wrapped__(ranking))
+
+
+@lru_cache(maxsize=256)
+def _covers(ranking: rules.Ranking) -> bool:
     if ranking.fusion != "absolute" or ranking.redundancy > 0 or ranking.supersede > 0:
         return False
     if ranking.feedback:

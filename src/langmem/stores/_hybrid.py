@@ -177,10 +177,15 @@ def gather(search: Search) -> Pool | None:
     ranking, memory, text = search.ranking, search.memory, search.text
     top = max(want * 2, ranking.depth)
     terms = rules.query_terms(text)
+    keys: list[tuple[NDArray[np.int32], NDArray[np.int64]]] = [_NO_WORDS]
 
     def lexical() -> tuple[dict[str, int], NDArray[np.intp]]:
+        # what does not wait for the cosines is done while the worker computes them
+        if ranking.provenance and memory.items is not None:
+            memory.items.ready(conn)
         if not terms:
             return {}, np.zeros(0, dtype=np.intp)
+        keys[0] = _term_words(vectors, terms)
         if vectors.unplain == 0 and vectors.lexicon.ready():
             return _memory_side(vectors, terms, allowed, want)
         frequencies, found = _search._lexical_side(
@@ -207,12 +212,8 @@ def gather(search: Search) -> Pool | None:
     documents = len(vectors)
     corpus = rules.Corpus(documents, vectors.total_length / max(documents, 1), frequencies)
     items = vectors.item_ids[rows]
-    counts = _held(vectors, rows, terms)
-    lengths = (
-        np.where(counts.any(axis=1), vectors.lengths[rows], 0)
-        if terms
-        else np.zeros(len(rows), dtype=np.int64)
-    )
+    counts = _held(vectors, rows, len(terms), *keys[0])
+    lengths = vectors.lengths[rows]  # read only where a term is held
     threads, times, names = _provenance(conn, items, ranking, memory)
     return Pool(rows, cosines, items, counts, lengths, threads, times, names, terms, corpus, every)
 
@@ -255,13 +256,14 @@ def _memory_side(
         fetch *= 4
 
 
-def _held(vectors: VectorIndex, rows: NDArray[np.intp], terms: list[str]) -> NDArray[np.int64]:
-    """How many words of each row's text the analyzer turns into each query term (one column
-    per term; the counts :func:`._search._documents` gives)."""
-    width = len(terms)
-    out = np.zeros((len(rows), width), dtype=np.int64)
-    if not width or not len(rows):
-        return out
+_NO_WORDS = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64))
+
+
+def _term_words(
+    vectors: VectorIndex, terms: list[str]
+) -> tuple[NDArray[np.int32], NDArray[np.int64]]:
+    """The ids of the stored words the analyzer turns into a query term (sorted), and which
+    term each becomes (its column)."""
     known = vectors.words.ids
     pairs = sorted(
         (known[word], column)
@@ -270,9 +272,25 @@ def _held(vectors: VectorIndex, rows: NDArray[np.intp], terms: list[str]) -> NDA
         if word in known
     )
     if not pairs:
-        return out
+        return _NO_WORDS
     keys = np.array([key for key, _ in pairs], dtype=np.int32)
     columns = np.array([column for _, column in pairs], dtype=np.int64)
+    return keys, columns
+
+
+def _held(
+    vectors: VectorIndex,
+    rows: NDArray[np.intp],
+    width: int,
+    keys: NDArray[np.int32],
+    columns: NDArray[np.int64],
+) -> NDArray[np.int64]:
+    """How many words of each row's text the analyzer turns into each query term (one column
+    per term, ``width`` terms; ``keys``, ``columns``: :func:`_term_words`), the counts
+    :func:`._search._documents` gives."""
+    out = np.zeros((len(rows), width), dtype=np.int64)
+    if not len(keys) or not len(rows):
+        return out
     count = vectors.word_count[rows]
     ends = np.cumsum(count, dtype=np.int64)
     total = int(ends[-1])
