@@ -23,13 +23,18 @@ What it logs (each line: a scenario, a case, the results; scores as ``float.hex`
   (two texts, two candidates per item), real words with stems, diacritics and numbers; every
   fusion, recency on and off, thread boost on and off, namespace prefixes, filters, offsets,
   ``explain``.
+* ``threads-ascii``: the same with the words' diacritics removed (every text ASCII: the
+  store ranks from its in-memory word postings, not FTS5).
 * ``writes``: searches between puts, updates and deletes, by this handle and by another
   handle on the same file (the change-log sync).
+* ``churn``: ASCII texts rewritten and deleted in batches by two handles, searched between
+  batches (postings extended, merged, rebuilt after compaction; threads and times changing).
 * ``rank``: :func:`langmem.stores.ranking.rank` and ``ranked_items`` called directly on
   generated candidate sets (ties, duplicate items, threads, times, empty documents).
 
 Timestamps are fixed (items are written with ``restore``, or carry ``created_at`` in their
-value) so that two runs give the same provenance and recency.
+value) so that two runs give the same provenance and recency (the ``bench`` corpus too: it was
+loaded with ``put`` once, whose clock made the default ranking's recency differ between runs).
 """
 
 from __future__ import annotations
@@ -50,7 +55,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _search_corpus as bench_search
-from langgraph.store.base import Item, SearchOp
+from langgraph.store.base import Item, PutOp, SearchOp
 
 from langmem.embeddings import HashingEmbeddings
 from langmem.stores import SqliteStore
@@ -90,7 +95,7 @@ def bench_cases(size: int, folder: Path, queries_n: int) -> Iterator[Entry]:
     path = folder / "bench.sqlite"
     ns = bench_search.NAMESPACE
     with SqliteStore(path, index=index) as store:
-        bench_search.load(store, texts)
+        _load_fixed(store, texts, ns)
         yield from _bench_searches("bench", store, queries, ns)
     # a reopened handle installs the matrix cache (>= 20k rows) instead of loading from SQLite
     with SqliteStore(path, index=index) as store:
@@ -98,6 +103,26 @@ def bench_cases(size: int, folder: Path, queries_n: int) -> Iterator[Entry]:
     with SqliteStore(path, index=index, hybrid=False) as store:
         for i, q in enumerate(queries):
             yield {"s": "bench-dense", "i": i, "r": _hits(store.search(ns, query=q, limit=10))}
+
+
+def _load_fixed(store: SqliteStore, texts: list[str], ns: Any, chunk: int = 2000) -> None:
+    """The corpus as bench/search.py loads it, but with fixed timestamps (one second apart):
+    the default ranking's recency reads them, so put's clock would change scores between
+    runs."""
+    start = datetime(2024, 3, 1, tzinfo=timezone.utc)
+    for first in range(0, len(texts), chunk):
+        store.restore(
+            [
+                Item(
+                    namespace=ns,
+                    key=f"k{i}",
+                    value={"text": texts[i]},
+                    created_at=start + timedelta(seconds=i),
+                    updated_at=start + timedelta(seconds=i),
+                )
+                for i in range(first, min(first + chunk, len(texts)))
+            ]
+        )
 
 
 def _bench_searches(name: str, store: SqliteStore, queries: list[str], ns: Any) -> Iterator[Entry]:
@@ -126,26 +151,29 @@ _WORD_TEXT = (
     "the a of and to in is was were it on with for my our their"
 )
 WORDS = _WORD_TEXT.split(" ")
+ASCII_WORDS = [rules.fold(word) for word in WORDS]
+"""The same words without diacritics: a store of ASCII texts ranks from memory (its word
+postings), one with other texts reads FTS5 (see ``langmem.stores._lexicon``)."""
 
 
-def _sentence(rng: random.Random, n: int) -> str:
-    return " ".join(rng.choice(WORDS) for _ in range(n)).capitalize() + "."
+def _sentence(rng: random.Random, n: int, words: list[str] = WORDS) -> str:
+    return " ".join(rng.choice(words) for _ in range(n)).capitalize() + "."
 
 
-def _thread_items(count: int, seed: int = 11) -> list[Item]:
+def _thread_items(count: int, seed: int = 11, words: list[str] = WORDS) -> list[Item]:
     rng = random.Random(seed)
     start = datetime(2024, 1, 1, tzinfo=timezone.utc)
     namespaces = [("u1", "mem"), ("u2", "mem"), ("u1", "other")]
     items = []
     for i in range(count):
         when = start + timedelta(seconds=i * 30 + rng.randint(0, 200))
-        value: dict[str, Any] = {"text": _sentence(rng, rng.randint(3, 14))}
+        value: dict[str, Any] = {"text": _sentence(rng, rng.randint(3, 14), words)}
         if i % 5:
             value["thread_id"] = f"t{i // 7 % 40}"
         if i % 3 == 0:
             value["created_at"] = when.isoformat()
         if i % 4 == 0:
-            value["note"] = _sentence(rng, 4)  # a second indexed text
+            value["note"] = _sentence(rng, 4, words)  # a second indexed text
         value["kind"] = "x" if i % 2 else "y"
         items.append(
             Item(
@@ -169,13 +197,14 @@ RANKINGS = {
 }
 
 
-def thread_cases(folder: Path, count: int) -> Iterator[Entry]:
+def thread_cases(folder: Path, count: int, words: list[str] = WORDS) -> Iterator[Entry]:
     index: Any = {"dims": 64, "embed": HashingEmbeddings(64), "fields": ["text", "note"]}
     rng = random.Random(5)
     queries = [_sentence(rng, rng.randint(1, 6)) for _ in range(60)] + ["", "the of", "zzz"]
     prefixes: list[tuple[str, ...]] = [(), ("u1",), ("u1", "mem"), ("u2",)]
-    with SqliteStore(folder / "threads.sqlite", index=index) as store:
-        store.restore(_thread_items(count))
+    tag = "threads" if words is WORDS else "threads-ascii"
+    with SqliteStore(folder / f"{tag}.sqlite", index=index) as store:
+        store.restore(_thread_items(count, words=words))
         for name, ranking in RANKINGS.items():
             store.ranking = ranking
             for i, q in enumerate(queries):
@@ -183,10 +212,10 @@ def thread_cases(folder: Path, count: int) -> Iterator[Entry]:
                 filt = {"kind": "x"} if i % 5 == 0 else None
                 limit, offset = (10, 0) if i % 4 else (4, 2)
                 hits = store.search(prefix, query=q, filter=filt, limit=limit, offset=offset)
-                yield {"s": f"threads-{name}", "i": i, "r": _hits(hits)}
+                yield {"s": f"{tag}-{name}", "i": i, "r": _hits(hits)}
                 if q and i % 2 == 0:
                     why = store.explain(prefix, q, filter=filt, limit=limit * 3, offset=offset)
-                    yield {"s": f"threads-{name}-explain", "i": i, "r": _parts(why)}
+                    yield {"s": f"{tag}-{name}-explain", "i": i, "r": _parts(why)}
 
 
 def write_cases(folder: Path) -> Iterator[Entry]:
@@ -210,6 +239,44 @@ def write_cases(folder: Path) -> Iterator[Entry]:
             for i in range(4):
                 hits = store.search(("u1",), query=queries[(step + i) % len(queries)], limit=8)
                 yield {"s": "writes", "i": [step, i], "r": _hits(hits)}
+
+
+def churn_cases(folder: Path) -> Iterator[Entry]:
+    """ASCII texts rewritten in batches by two handles: the matrix's word postings take rows
+    added since they were built, merge them, and are rebuilt after a compaction."""
+    index: Any = {"dims": 64, "embed": HashingEmbeddings(64), "fields": ["text", "note"]}
+    path = folder / "churn.sqlite"
+    rng = random.Random(13)
+    # rare codes (a few texts each) fetch lexical candidates; the common words do not
+    queries = [
+        _sentence(rng, rng.randint(1, 4), ASCII_WORDS) + f" code{rng.randint(0, 300)}"
+        for _ in range(10)
+    ]
+    with SqliteStore(path, index=index) as store, SqliteStore(path, index=index) as other:
+        store.restore(_thread_items(1500, seed=4, words=ASCII_WORDS))
+        for step in range(30):
+            writer = store if step % 3 else other
+            ns = ("u1", "mem") if step % 2 else ("u2", "mem")
+            when = datetime(2024, 3, 1, tzinfo=timezone.utc) + timedelta(minutes=step)
+            ops: list[Any] = []
+            for _ in range(90):
+                key = f"m{rng.randint(0, 1600)}"
+                if rng.random() < 0.15:
+                    ops.append(PutOp(ns, key, None))
+                    continue
+                text = _sentence(rng, rng.randint(2, 10), ASCII_WORDS)
+                value = {"text": f"{text} code{rng.randint(0, 300)} code{rng.randint(0, 30)}"}
+                value["thread_id"] = f"t{rng.randint(0, 6)}"
+                value["created_at"] = (when + timedelta(seconds=rng.randint(0, 90))).isoformat()
+                ops.append(PutOp(ns, key, value))
+            writer.batch(ops)
+            for i in range(4):
+                prefix: tuple[str, ...] = () if i % 2 == 0 else ("u1",)
+                query = queries[(step + i) % len(queries)]
+                if i == 3:  # a common code: many texts, the best by BM25 fetched
+                    query = f"code{step % 30} " + query
+                hits = store.search(prefix, query=query, limit=12)
+                yield {"s": "churn", "i": [step, i], "r": _hits(hits)}
 
 
 def rank_cases(sets: int) -> Iterator[Entry]:
@@ -248,7 +315,9 @@ def run(size: int, queries: int, sets: int) -> Iterator[Entry]:
         folder = Path(tmp)
         yield from bench_cases(size, folder, queries)
         yield from thread_cases(folder, 3000)
+        yield from thread_cases(folder, 3000, ASCII_WORDS)
         yield from write_cases(folder)
+        yield from churn_cases(folder)
     yield from rank_cases(sets)
 
 

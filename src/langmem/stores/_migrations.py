@@ -25,6 +25,9 @@ Tables (LangGraph's ``store``/``store_vectors`` shapes, plus what exact hybrid s
   their words are counted out.
 - ``langmem_items_threaded``: a partial index of the items whose value names a ``thread_id``
   (migration 7), so a ranked search reads the provenance of those items only.
+- ``langmem_item_changes``: an append-only log of the items written (inserted, or their
+  ``value`` or ``created_at`` updated; kept by triggers, migration 8), so a process keeps each
+  item's thread and time in memory for ranked searches (``langmem.stores._origins``).
 - ``langmem_tasks``: the durable background task queue (``langmem.tasks``; its columns and
   contract are documented there).
 """
@@ -138,6 +141,23 @@ def _threaded_items(conn: sqlite3.Connection) -> None:
     )
 
 
+def _item_changes(conn: sqlite3.Connection) -> None:
+    """Migration 8: a log of the items inserted or whose value or creation time changed, kept
+    by triggers for every writer, so a process keeps each item's provenance in memory and
+    reads again only the items written since (``langmem.stores._origins``)."""
+    # written out, not imported: a committed migration must not change with later code
+    for statement in (
+        "CREATE TABLE langmem_item_changes ("
+        " seq INTEGER PRIMARY KEY AUTOINCREMENT, item_id INTEGER NOT NULL)",
+        "CREATE TRIGGER langmem_items_inserted AFTER INSERT ON langmem_items BEGIN"
+        " INSERT INTO langmem_item_changes (item_id) VALUES (new.id); END",
+        "CREATE TRIGGER langmem_items_updated AFTER UPDATE OF id, value, created_at"
+        " ON langmem_items BEGIN"
+        " INSERT INTO langmem_item_changes (item_id) VALUES (new.id); END",
+    ):
+        conn.execute(statement)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     # 1: items, vectors, change log
     _statements(
@@ -187,6 +207,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     _term_document_counts,
     # the items that name a thread_id (provenance reads only them)
     _threaded_items,
+    # a log of the items written (their thread and time kept in memory)
+    _item_changes,
 )
 
 

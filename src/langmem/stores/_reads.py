@@ -28,12 +28,13 @@ from langgraph.store.base import (
 )
 
 from langmem._namespace import RESERVED_ROOT
-from langmem.stores import _filters, _search
+from langmem.stores import _filters, _hybrid, _search
 from langmem.stores.ranking import Explanation, Ranking
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
+    from langmem.stores._origins import ItemOrigins
     from langmem.stores._vectors import VectorIndex
 
 _ITEM_COLUMNS = "id, prefix, key, value, created_at, updated_at, ttl_minutes"
@@ -93,6 +94,22 @@ class Reader:
     """Ids of the returned items whose TTL the reads refresh."""
     worker: Executor | None = None
     """A thread for a ranked search's cosines and top rows (see ``_cosines``)."""
+    item_origins: ItemOrigins | None = None
+    """The store's threads and times of every item, kept current (``None``: read with SQL)."""
+
+    def _search(
+        self,
+        op: SearchOp,
+        query: NDArray[np.float32],
+        allowed: NDArray[np.bool_],
+        want: int,
+        ranking: Ranking,
+    ) -> _hybrid.Search:
+        assert self.vectors is not None
+        memory = _hybrid.Memory(self.counts, self.origins, self.item_origins, self.worker)
+        return _hybrid.Search(
+            self.conn, self.vectors, query, op.query or "", allowed, want, ranking, memory
+        )
 
     def read(self, op: Op) -> Result:
         """The result of a read op; ``None`` for a put (applied after the reads)."""
@@ -172,18 +189,11 @@ class Reader:
         want = offset + limit
         if want == 0 or len(vectors) == 0:
             return []
-        ranked = _search.rank(
-            self.conn,
-            vectors,
-            query,
-            op.query or "",
-            self._allowed(op),
-            want,
-            ranking=self.ranking,
-            cache=self.counts,
-            origins=self.origins,
-            worker=self.worker,
-        )
+        allowed = self._allowed(op)
+        if self.ranking is None:
+            ranked = _search.rank(self.conn, vectors, query, "", allowed, want, ranking=None)
+        else:
+            ranked = _hybrid.rank(self._search(op, query, allowed, want, self.ranking))
         return self._rows(ranked, offset, want)
 
     def explain(
@@ -197,18 +207,7 @@ class Reader:
             return []
         allowed = self._allowed(op)
         if self.ranking is not None:
-            explained = _search.explain(
-                self.conn,
-                vectors,
-                query,
-                op.query or "",
-                allowed,
-                want,
-                self.ranking,
-                cache=self.counts,
-                origins=self.origins,
-                worker=self.worker,
-            )
+            explained = _hybrid.explain(self._search(op, query, allowed, want, self.ranking))
         else:
             explained = [
                 Explanation(item, score, score, min(max(score, 0.0), 1.0), 0.0, 0.0, {}, score)

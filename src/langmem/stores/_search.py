@@ -1,4 +1,10 @@
-"""Ranking a query over the SQLite store: what :func:`langmem.stores.ranking.rank` needs.
+"""Ranking a query over the SQLite store with SQL: what :func:`langmem.stores.ranking.rank` needs.
+
+The store's searches now run :mod:`._hybrid`, which answers from memory what it can and comes
+back here for the rest (the lexical side of a store holding texts that are not plain ASCII,
+provenance without the item log, the second ranking pass); this module's :func:`rank` and
+:func:`explain` remain the reference the tests compare the memory path with, and the plain
+cosine ranking (``ranking=None``).
 
 Pure functions over a SQLite connection and the store's :class:`VectorIndex`; the store decides
 which rows are allowed (namespace, filter) and turns the ranked item ids into results. The

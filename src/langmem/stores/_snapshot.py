@@ -3,9 +3,9 @@
 Loading 100k vector rows from SQLite costs a new process about a third of a second (a Python
 object per row and column); reading the same rows as a few arrays from one file costs a tenth of
 that. So a handle that loaded a large matrix from SQLite writes what it loaded (normalised
-vectors, ids, namespaces, text lengths, texts and their words split by ``_words``) to
-``<store file>-lmmatrix``; the next process reads that file, then applies the change log after
-it, as a running process does.
+vectors, ids, namespaces, text lengths, texts and their words split by ``_words``, and each
+item's thread and time when they were loaded, ``_origins``) to ``<store file>-lmmatrix``; the
+next process reads that file, then applies the change logs after it, as a running process does.
 
 The file is a cache, never the truth: it is used only when, inside the reading transaction, the
 random token it carries equals the one recorded in ``langmem_meta`` when it was written (so a
@@ -29,6 +29,7 @@ from typing import IO, Any
 import numpy as np
 
 from langmem.stores import _identity, _lengths
+from langmem.stores._origins import ItemOrigins
 from langmem.stores._vectors import Saved, VectorIndex
 
 logger = logging.getLogger("langmem.stores")
@@ -40,7 +41,7 @@ MIN_ROWS = 20_000
 """Stores with fewer texts are not cached (SQLite loads them in a few tens of milliseconds)."""
 STALE_SHARE = 0.25
 """A cache that needed more changes than this share of its rows is written again."""
-_MAGIC = b"LMMATRX2"  # 2: with each text's words (``_words``)
+_MAGIC = b"LMMATRX3"  # 2: with each text's words (``_words``); 3: items' origins (``_origins``)
 _ALIGN = 64  # the matrix starts on a cache line (a file that can be mapped as it is)
 _OFF = frozenset({"0", "false", "no", "off", "none", "disabled"})
 
@@ -61,9 +62,16 @@ def _index(conn: sqlite3.Connection) -> str | None:
     return None if row is None else str(row[0])
 
 
-def load(conn: sqlite3.Connection, vectors: VectorIndex, path: Path) -> int | None:
+def load(
+    conn: sqlite3.Connection,
+    vectors: VectorIndex,
+    path: Path,
+    origins: ItemOrigins | None = None,
+) -> int | None:
     """Inside a read transaction: install the cached matrix if it is valid for this snapshot of
-    the file; returns the last change it reflects, or ``None`` (nothing installed)."""
+    the file; returns the last change it reflects, or ``None`` (nothing installed). The items'
+    origins saved with it go into ``origins`` (which brings them up to date on use, or reads
+    them all again when the item log no longer reaches back to them)."""
     row = conn.execute("SELECT value FROM langmem_meta WHERE key = ?", (META_KEY,)).fetchone()
     if row is None:
         return None
@@ -83,10 +91,12 @@ def load(conn: sqlite3.Connection, vectors: VectorIndex, path: Path) -> int | No
             )
             if not valid:
                 return None
-            saved = _arrays(stream, header, start, vectors.dims)
+            saved, kept = _arrays(stream, header, start, vectors.dims)
     except (OSError, ValueError, KeyError, TypeError):
         return None
     vectors.install(saved)
+    if kept is not None and origins is not None:
+        origins.install(*kept)
     return seq
 
 
@@ -103,13 +113,21 @@ def _aligned(offset: int) -> int:
     return -(-offset // _ALIGN) * _ALIGN
 
 
-def _arrays(stream: IO[bytes], header: dict[str, Any], start: int, dims: int) -> Saved:
+Kept = tuple[Any, Any, list[str], int]
+"""Items' times, thread codes, thread names, and the last item change they reflect."""
+
+
+def _arrays(
+    stream: IO[bytes], header: dict[str, Any], start: int, dims: int
+) -> tuple[Saved, Kept | None]:
     rows = int(header["rows"])
     matrix_bytes = rows * dims * 4
     text_bytes = int(header["text_bytes"])
     words, vocabulary_bytes = int(header["words"]), int(header["vocabulary_bytes"])
+    origins = header["origins"]
+    items = int(origins["size"]) if origins is not None else 0
     total = start + matrix_bytes + rows * (8 + 8 + 4 + 8) + (rows + 1) * 8 + text_bytes
-    total += rows * 4 + words * 4 + vocabulary_bytes
+    total += rows * 4 + words * 4 + vocabulary_bytes + items * (8 + 4)
     if os.fstat(stream.fileno()).st_size != total:
         raise ValueError("truncated matrix cache")
     stream.seek(start)
@@ -132,6 +150,11 @@ def _arrays(stream: IO[bytes], header: dict[str, Any], start: int, dims: int) ->
     word_counts = read(np.int32, rows)
     word_ids = read(np.int32, words)
     vocabulary = stream.read(vocabulary_bytes).decode("utf-8")
+    kept: Kept | None = None
+    if origins is not None:
+        times = read(np.float64, items)
+        threads = read(np.int32, items)
+        kept = (times, threads, [str(name) for name in origins["names"]], int(origins["seq"]))
     return Saved(
         prefixes=list(header["prefixes"]),
         vector_ids=vector_ids,
@@ -144,11 +167,18 @@ def _arrays(stream: IO[bytes], header: dict[str, Any], start: int, dims: int) ->
         word_counts=word_counts,
         word_ids=word_ids,
         vocabulary=vocabulary.split("\n") if vocabulary else [],  # words hold no whitespace
-    )
+    ), kept
 
 
-def save(conn: sqlite3.Connection, vectors: VectorIndex, path: Path, seq: int) -> bool:
-    """Record a new token, then write the cache of ``vectors`` (as of change ``seq``) with it.
+def save(
+    conn: sqlite3.Connection,
+    vectors: VectorIndex,
+    path: Path,
+    seq: int,
+    origins: ItemOrigins | None = None,
+) -> bool:
+    """Record a new token, then write the cache of ``vectors`` (as of change ``seq``) with it,
+    and the items' origins when they are loaded.
 
     Call it outside any transaction. Best effort: returns ``False`` when the database cannot
     take the token (read-only, busy) or the file cannot be written; the next process then
@@ -172,7 +202,11 @@ def save(conn: sqlite3.Connection, vectors: VectorIndex, path: Path, seq: int) -
         "text_bytes": len(saved.texts),
         "words": len(saved.word_ids),
         "vocabulary_bytes": len(vocabulary),
+        "origins": None,
     }
+    kept = origins if origins is not None and origins.loaded and origins.usable else None
+    if kept is not None:
+        header["origins"] = {"size": len(kept.times), "names": kept.names, "seq": kept.seq}
     encoded = json.dumps(header).encode("utf-8")
     temporary = path.with_name(f"{path.name}.{token}.tmp")
     try:
@@ -192,6 +226,9 @@ def save(conn: sqlite3.Connection, vectors: VectorIndex, path: Path, seq: int) -
             stream.write(np.ascontiguousarray(saved.word_counts, dtype=np.int32).data)
             stream.write(np.ascontiguousarray(saved.word_ids, dtype=np.int32).data)
             stream.write(vocabulary)
+            if kept is not None:
+                stream.write(np.ascontiguousarray(kept.times, dtype=np.float64).data)
+                stream.write(np.ascontiguousarray(kept.threads, dtype=np.int32).data)
         os.replace(temporary, path)
     except OSError as exc:
         logger.debug("langmem: cannot write the matrix cache %s: %s", path, exc)

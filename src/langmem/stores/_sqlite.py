@@ -57,6 +57,7 @@ from langmem.stores import (
     _writes,
 )
 from langmem.stores._connection import connect, file_error
+from langmem.stores._origins import ItemOrigins
 from langmem.stores._search import Forms
 from langmem.stores._sync import sync_vectors
 from langmem.stores._vectors import VectorIndex
@@ -156,6 +157,7 @@ class SqliteStore(BaseStore):
         self._loaded = False  # whether the matrix was loaded (on the first ranked read)
         self._cache = _snapshot.cache_path(self.path)  # a copy of the matrix for new processes
         self._cache_due = False  # the first load was slow: write the copy after the read
+        self._cache_origins = True  # the copy holds the items' origins (or none was read)
         self._identity: _identity.IndexIdentity | None = None  # what this handle embeds with
         self._synced_generation = -1  # re-embed generation of the file the matrix reflects
         # The state of the file (see ``_state``) the matrix reflects, and the identity recorded
@@ -164,6 +166,7 @@ class SqliteStore(BaseStore):
         self._recorded: tuple[tuple[int, int], _identity.IndexIdentity | None, int] | None = None
         self._own_writes = 0  # write transactions this handle ran (data_version misses them)
         self._origins: _search.Origins = {}  # item -> thread and time, at ``_synced_state``
+        self._item_origins = ItemOrigins()  # every item's thread and time, kept current
         self._term_forms: dict[str, Forms] = {}  # query term -> stored words (lexical IDF)
         self._last_seq = 0
         self._write_batches = 0  # counts batches with writes, to prune the change log now and then
@@ -442,7 +445,11 @@ class SqliteStore(BaseStore):
         cached = None
         if state != self._synced_state or cache is not None:
             self._origins.clear()  # values may change without their texts: any write counts
-            cached = _snapshot.load(conn, self._vectors, cache) if cache is not None else None
+            self._item_origins.stale = True  # read the log of items written (on next use)
+            cached = None
+            if cache is not None:
+                cached = _snapshot.load(conn, self._vectors, cache, self._item_origins)
+                self._cache_origins = self._item_origins.loaded
             if cached is not None:
                 self._last_seq = cached
             applied = sync_vectors(conn, self._vectors, self._last_seq)
@@ -459,9 +466,15 @@ class SqliteStore(BaseStore):
     def _save_cache(self) -> None:
         """After a slow first load: write the matrix cache (outside any transaction)."""
         with self._lock:
+            kept = self._item_origins
+            # a cache written without the items' origins is written again once they are read
+            if not self._cache_due and not self._cache_origins and kept.loaded and kept.usable:
+                self._cache_origins = True
+                self._cache_due = len(self._vectors or ()) >= _snapshot.MIN_ROWS
             if self._cache_due and self._cache is not None and self._vectors is not None:
                 self._cache_due = False
-                _snapshot.save(self._conn, self._vectors, self._cache, self._last_seq)
+                _snapshot.save(self._conn, self._vectors, self._cache, self._last_seq, kept)
+                self._cache_origins = kept.loaded and kept.usable
 
     # ------------------------------------------------------------------ embedding
 
@@ -647,6 +660,7 @@ class SqliteStore(BaseStore):
                 origins=self._origins,
                 worker=self._worker,
                 refresh_on_read=False,
+                item_origins=self._item_origins,
             )
             explained = reader.explain(op, vector)
         self._save_cache()
@@ -678,6 +692,7 @@ class SqliteStore(BaseStore):
                     origins=self._origins,
                     worker=self._worker,
                     refresh_on_read=_ttl.refreshes_on_read(self.ttl_config),
+                    item_origins=self._item_origins,
                 )
                 results = [reader.read(op) for op in plan.ops]
                 touched = reader.touched
@@ -707,11 +722,11 @@ class SqliteStore(BaseStore):
         _writes.apply(conn, writes, blobs, now, indexed=indexed)
         self._write_batches += 1
         if self._write_batches % 256 == 0:
-            conn.execute(
-                "DELETE FROM langmem_changes"
-                " WHERE seq < (SELECT MAX(seq) FROM langmem_changes) - ?",
-                (_LOG_KEEP,),
-            )
+            for log in ("langmem_changes", "langmem_item_changes"):  # a reader further behind
+                conn.execute(  # reloads everything
+                    f"DELETE FROM {log} WHERE seq < (SELECT MAX(seq) FROM {log}) - ?",
+                    (_LOG_KEEP,),
+                )
 
     # ------------------------------------------------------------------ TTL sweeping
 

@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from langmem.stores import ranking
+from langmem.stores._lexicon import Lexicon
 from langmem.stores._words import Words
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 _SEPARATOR = "."
-_PER_ROW = ("lengths", "word_start", "word_count")  # per-row arrays beside the ids
+_PER_ROW = ("lengths", "word_start", "word_count", "plain")  # per-row arrays beside the ids
 _DOCUMENTS_KEPT = 200_000
 _LOAD_CHUNK = 4096  # rows normalised at a time while loading (temporaries stay in cache)
 _vecdot = getattr(np, "vecdot", None)
@@ -60,6 +61,13 @@ class VectorIndex:
         self.words = Words()
         self.word_start: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
         self.word_count: NDArray[np.int32] = np.zeros(0, dtype=np.int32)
+        # whether each row's text is ASCII without NUL (split exactly as FTS5 splits it), how
+        # many live rows are not, and the words of the live rows (FTS5's token total)
+        self.plain: NDArray[np.bool_] = np.zeros(0, dtype=bool)
+        self.unplain = 0
+        self.fts_tokens = 0
+        # postings and document frequencies of the rows' words (``_lexicon``), built on use
+        self.lexicon = Lexicon(self)
         self.size = 0
         self.dead = 0
         self.row_of: dict[int, int] = {}
@@ -144,6 +152,10 @@ class VectorIndex:
         self.namespace_ids[start:end] = [known[p] if p in known else namespace(p) for p in prefixes]
         self._texts.update(zip(vector_ids, texts))
         self.word_start[start:end], self.word_count[start:end] = self.words.add(texts)
+        plain = [text.isascii() and "\x00" not in text for text in texts]
+        self.plain[start:end] = plain
+        self.unplain += plain.count(False)
+        self.fts_tokens += int(self.word_count[start:end].sum(dtype=np.int64))
         self.row_of.update(zip(vector_ids, range(start, end)))
         lengths = [-1 if n is None else n for n in rest[0]] if rest else [-1] * len(batch)
         self.lengths[start:end] = lengths
@@ -153,6 +165,7 @@ class VectorIndex:
         self.alive[start:end] = True
         self.size = end
         self._row_masks.clear()
+        self.lexicon.added(start, end)
 
     @property
     def total_length(self) -> int:
@@ -169,6 +182,7 @@ class VectorIndex:
 
     def remove(self, vector_ids: Iterable[int]) -> None:
         """Drop rows by vector id (unknown ids are ignored)."""
+        gone: list[int] = []
         for vector_id in vector_ids:
             row = self.row_of.pop(vector_id, None)
             self._texts.pop(vector_id, None)
@@ -181,7 +195,11 @@ class VectorIndex:
                     self._unknown_lengths -= 1
                 else:
                     self._known_length -= length
+                self.fts_tokens -= int(self.word_count[row])
+                self.unplain -= not self.plain[row]
+                gone.append(row)
                 self._row_masks.clear()
+        self.lexicon.removed(gone)
         if self.dead > 1024 and self.dead * 4 > self.size:
             self._compact()
 
@@ -230,6 +248,9 @@ class VectorIndex:
         self._unknown_lengths = int(unknown.sum())
         self._known_length = int(saved.lengths[~unknown].sum())
         self._packed = Packed(saved.vector_ids, saved.offsets, saved.texts)
+        self.plain = _plain(saved.texts, saved.offsets)
+        self.unplain = int(self.size - self.plain.sum())
+        self.fts_tokens = int(saved.word_counts.sum(dtype=np.int64))
 
     def saved(self) -> Saved:
         """The live rows, as :meth:`install` takes them back."""
@@ -286,6 +307,7 @@ class VectorIndex:
         self.alive[count:] = False
         self.size, self.dead = count, 0
         self.row_of = {int(v): row for row, v in enumerate(self.vector_ids[:count])}
+        self.lexicon.reset()
 
     def namespace_mask(self, prefix: tuple[str, ...]) -> NDArray[np.bool_]:
         """Boolean mask over live rows whose namespace starts with ``prefix`` (shared: do not
@@ -399,6 +421,18 @@ class Packed:
             data[start:end].decode("utf-8") if ok else None
             for ok, start, end in zip(hit, starts, ends)
         ]
+
+
+def _plain(texts: bytes, offsets: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Whether each packed UTF-8 text (``offsets`` as in :class:`Saved`) is ASCII without NUL
+    (one pass over the bytes; the rare others found by where their bytes are)."""
+    rows = len(offsets) - 1
+    plain = np.ones(rows, dtype=bool)
+    data = np.frombuffer(texts, dtype=np.uint8)
+    odd = np.flatnonzero((data >= 128) | (data == 0))
+    if len(odd):
+        plain[np.searchsorted(offsets, odd, side="right") - 1] = False
+    return plain
 
 
 def dot(rows: NDArray[np.float32], unit: NDArray[np.float32], out: NDArray[np.float32]) -> None:

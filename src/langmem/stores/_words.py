@@ -46,6 +46,21 @@ class Words:
         self._flat: NDArray[np.int32] = np.zeros(0, dtype=np.int32)
         self._used = 0
 
+    @property
+    def flat(self) -> NDArray[np.int32]:
+        """Every row's word ids, row after row (a view: do not modify it)."""
+        return self._flat[: self._used]
+
+    @property
+    def ids(self) -> Mapping[str, int]:
+        """Word -> its id."""
+        return self._ids
+
+    @property
+    def size(self) -> int:
+        """How many words have an id."""
+        return len(self._words)
+
     def add(self, texts: Iterable[str]) -> tuple[NDArray[np.int64], NDArray[np.int32]]:
         """Split ``texts`` and keep their words; returns each one's start and word count."""
         split = [ranking.tokens(text) for text in texts]

@@ -1,0 +1,203 @@
+""":func:`langmem.stores.ranking.ranked_items` over arrays: the same scores and order, computed with
+numpy instead of one Python object per candidate.
+
+The embedded store holds its candidates as arrays (matrix rows, cosines, query-term counts,
+lengths, threads and times: :mod:`._hybrid`); building a :class:`~ranking.Candidate` and a
+:class:`~ranking.Document` for each and scoring them one by one was a fifth of a search. This
+module computes the rule of :mod:`langmem.stores.ranking` on the arrays instead, for the
+configurations it covers (:func:`covers`: the ``"absolute"`` fusion, the thread boost and
+recency; not redundancy, supersede or the second pass, which take the general path). Every
+floating-point operation is the one ``ranking`` performs, in the same order (numpy's float64
+add, multiply, divide and compare are the same IEEE operations as Python's floats; powers and
+logarithms are left to Python's own), so scores are identical to the last bit, and the order
+is the same stable sort by score, then cosine, then the order the candidates were listed in.
+``tests/stores/test_fused.py`` compares both on generated candidate sets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from langmem.stores import ranking as rules
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+_COVERED = frozenset(
+    {
+        "dense_weight",
+        "k1",
+        "b",
+        "depth",
+        "thread_boost",
+        "thread_window",
+        "recency_weight",
+        "recency_half_life",
+        "fusion",
+        "rrf_k",
+        "redundancy",
+        "redundancy_threshold",
+        "redundancy_ramp",
+        "redundancy_depth",
+        "supersede",
+        "supersede_threshold",
+        "feedback_docs",
+        "feedback_terms",
+        "feedback_weight",
+        "feedback_fetch",
+    }
+)
+"""The :class:`~ranking.Ranking` parameters this module knows; a ranking that sets any other
+(an option added later) to a value other than its default takes the general path."""
+_PAIRS = 1024
+"""At most this many threaded items are compared pairwise here (the general path beyond)."""
+
+
+def covers(ranking: rules.Ranking) -> bool:
+    """Whether :func:`ranked` computes ``ranking`` (else use :func:`ranking.ranked_items`)."""
+    try:
+        return _covers(ranking)
+    except TypeError:  # an option whose value cannot be hashed
+        return bool(_covers.__wrapped__(ranking))
+
+
+@lru_cache(maxsize=256)
+def _covers(ranking: rules.Ranking) -> bool:
+    if ranking.fusion != "absolute" or ranking.redundancy > 0 or ranking.supersede > 0:
+        return False
+    if ranking.feedback:
+        return False
+    return all(
+        getattr(ranking, f.name) == f.default for f in fields(ranking) if f.name not in _COVERED
+    )
+
+
+def ranked(
+    items: NDArray[np.int64],
+    cosines: NDArray[np.float64],
+    counts: NDArray[np.int64],
+    lengths: NDArray[np.int64],
+    threads: NDArray[np.int32],
+    times: NDArray[np.float64],
+    terms: list[str],
+    corpus: rules.Corpus,
+    ranking: rules.Ranking,
+) -> list[tuple[float, int]] | None:
+    """``(score, item)`` best first, as :func:`ranking.ranked_items` gives for the candidate
+    texts whose item, cosine, query-term counts (one column per term), analyzed length,
+    thread code (-1: none) and time (NaN: none) are given; ``None`` when these candidates
+    need the general path (a NaN cosine, too many threaded items)."""
+    if not len(items):
+        return []
+    if np.isnan(cosines).any():
+        return None
+    base = _base(cosines, counts, lengths, terms, corpus, ranking)
+    pick = _best_texts(items, cosines, base)
+    if pick is not None:
+        base, cosines, items = base[pick], cosines[pick], items[pick]
+        threads, times = threads[pick], times[pick]
+    threaded = ranking.thread_boost > 0 and bool((threads >= 0).any())
+    if threaded or ranking.recency_weight > 0:
+        boosts = _boosts(base, threads, times, ranking)
+        if boosts is None:
+            return None
+        score = base + boosts[0] + boosts[1]
+    else:
+        score = base
+    order = np.lexsort((-cosines, -score))
+    return list(zip(score[order].tolist(), items[order].tolist()))
+
+
+def _base(
+    cosines: NDArray[np.float64],
+    counts: NDArray[np.int64],
+    lengths: NDArray[np.int64],
+    terms: list[str],
+    corpus: rules.Corpus,
+    ranking: rules.Ranking,
+) -> NDArray[np.float64]:
+    """Each text's fused score before provenance (``ranking._scored``'s ``base``)."""
+    weights = [rules.idf(corpus.documents, corpus.frequencies.get(t, 0)) for t in terms]
+    full = sum(weights)
+    count = len(cosines)
+    if weights and full > 0:
+        k1, b = ranking.k1, ranking.b
+        average = max(corpus.average_length, 1e-9)
+        norm = k1 * ((1.0 - b) + b * lengths / average)
+        tf = counts.astype(np.float64)
+        # weight * tf * saturation / (tf + norm), each term's column (0 where tf is 0)
+        parts = np.zeros_like(tf)
+        np.divide(
+            np.asarray(weights) * tf * (k1 + 1.0), tf + norm[:, None], out=parts, where=tf > 0
+        )
+        raw = np.zeros(count, dtype=np.float64)
+        for column in range(len(weights)):  # summed term by term, in the query's order
+            raw += parts[:, column]
+        lexical = np.minimum(raw / full, 1.0)
+    else:
+        lexical = np.zeros(count, dtype=np.float64)
+    # clipped to [0, 1]; a -0.0 that ``ranking`` keeps may come out 0.0, the same base either way
+    dense = np.minimum(np.maximum(cosines, 0.0), 1.0)
+    alpha = ranking.dense_weight
+    result: NDArray[np.float64] = alpha * dense + (1.0 - alpha) * lexical
+    return result
+
+
+def _best_texts(
+    items: NDArray[np.int64], cosines: NDArray[np.float64], base: NDArray[np.float64]
+) -> NDArray[np.intp] | None:
+    """The position of each item's best text (highest base, then cosine, then the first
+    listed), items in the order they are first listed; ``None``: every text's own item."""
+    listed = items.tolist()
+    if len(set(listed)) == len(listed):  # one text per item (the usual case)
+        return None
+    _, first, inverse = np.unique(items, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    order = np.lexsort((np.arange(len(items)), -cosines, -base, inverse))
+    starts = np.ones(len(order), dtype=bool)
+    starts[1:] = inverse[order][1:] != inverse[order][:-1]
+    winners = order[starts]  # one per distinct item, in item id order
+    picked: NDArray[np.intp] = winners[np.argsort(first, kind="stable")]
+    return picked
+
+
+def _boosts(
+    base: NDArray[np.float64],
+    threads: NDArray[np.int32],
+    times: NDArray[np.float64],
+    ranking: rules.Ranking,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+    """Each item's thread and recency parts (``ranking._provenance_boosts``)."""
+    timed = ~np.isnan(times)
+    everyone = bool(timed.all())
+    boost, window = ranking.thread_boost, ranking.thread_window
+    # 0 for an item without a same-thread neighbour: share * max(0 - base, 0), base >= 0
+    thread = np.zeros(len(base), dtype=np.float64)
+    if boost > 0:
+        members = np.flatnonzero((threads >= 0) & timed)
+        if len(members) > _PAIRS:
+            return None
+        if len(members) > 1:
+            when, group, scores = times[members], threads[members], base[members]
+            near = (group[:, None] == group[None, :]) & (
+                np.abs(when[None, :] - when[:, None]) <= window
+            )
+            np.fill_diagonal(near, False)
+            best = np.where(near, scores[None, :], -np.inf).max(axis=1)
+            neighbour = np.where(near.any(axis=1), best, 0.0)
+            thread[members] = min(boost, 1.0) * np.maximum(neighbour - scores, 0.0)
+    weight, half_life = ranking.recency_weight, ranking.recency_half_life
+    if weight <= 0 or not (everyone or timed.any()):
+        return thread, np.zeros(len(base), dtype=np.float64)
+    dated = times if everyone else times[timed]
+    ages = ((float(dated.max()) - dated) / half_life).tolist()
+    scale = np.minimum(weight * np.array([0.5**age for age in ages]), 1.0)
+    if everyone:
+        return thread, scale * (1.0 - base - thread)
+    recency = np.zeros(len(base), dtype=np.float64)
+    recency[timed] = scale * (1.0 - base[timed] - thread[timed])
+    return thread, recency
