@@ -144,6 +144,10 @@ def modes() -> dict[str, dict[str, Any]]:
                 chosen["+ ramp 0.2"] = {"ranking": ramp}
         if "feedback_docs" in names:  # the second pass (pseudo-relevance feedback)
             chosen["+ feedback 5"] = {"ranking": replace(default, feedback_docs=5)}
+        if "centering" in names:  # the query centred on the dense candidates (session 6)
+            chosen["+ centering"] = {"ranking": replace(default, centering=0.1)}
+            both = replace(default, centering=0.1, supersede=0.3)
+            chosen["+ sup + cent"] = {"ranking": both}
     else:
         chosen["hybrid"] = {}
     return chosen

@@ -165,6 +165,7 @@ def _provenance_facts() -> list[dict[str, Any]]:
         Ranking(depth=5, redundancy=0.3, redundancy_ramp=0.3, redundancy_depth=8),
         Ranking(depth=5, supersede=0.5, supersede_threshold=0.75, redundancy_depth=8),
         Ranking(depth=5, feedback_docs=3, feedback_terms=4, feedback_weight=0.8),
+        Ranking(depth=5, centering=0.5),
     ],
     ids=[
         "default-boosts",
@@ -174,6 +175,7 @@ def _provenance_facts() -> list[dict[str, Any]]:
         "redundancy-ramp",
         "supersede",
         "feedback",
+        "centering",
     ],
 )
 def test_explain_matches_on_sqlite_and_postgres(
@@ -211,6 +213,8 @@ def test_explain_matches_on_sqlite_and_postgres(
         assert any(r[3]["redundancy"] > 0 for r in sqlite_rows), "no near-duplicate: proves nothing"
     if supersedes:
         assert any(r[3]["superseded"] > 0 for r in sqlite_rows), "no newer copy: proves nothing"
+    if ranking.centering:  # the dense side came from the centred query
+        assert any(abs(r[3]["centered"] - r[3]["cosine"]) > 1e-3 for r in sqlite_rows)
     if ranking.feedback:  # the second pass expanded the queries and moved some scores
         assert all(r[3]["expansion"] for r in sqlite_rows)
         assert any(r[3]["feedback"] > 0 for r in sqlite_rows)

@@ -318,6 +318,7 @@ def _reference(
         Ranking(redundancy=0.5, redundancy_threshold=0.6, redundancy_ramp=0.5),
         Ranking(recency_weight=0.0),
         Ranking(supersede=0.6, supersede_threshold=0.3, redundancy_depth=8),
+        Ranking(centering=0.5, depth=4),
     ],
 )
 def test_store_ranking_equals_the_brute_force_reference(tmp_path: Path, ranking: Ranking) -> None:

@@ -153,7 +153,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from operator import itemgetter
 from typing import Any
@@ -223,6 +223,9 @@ class Ranking:
         feedback_fetch: whether the second pass also fetches the texts holding the expansion
             terms (else it ranks the one-pass candidates only; on the dev split both rank
             alike, the fetch costs an index lookup).
+        centering: share of the dense candidates' mean vector taken off the query before the
+            dense side is computed (0: off, at most 1); see "Centering" in the module
+            docstring.
     """
 
     dense_weight: float = 0.8
@@ -245,6 +248,7 @@ class Ranking:
     feedback_terms: int = 8
     feedback_weight: float = 0.5
     feedback_fetch: bool = False
+    centering: float = 0.0
 
     def __post_init__(self) -> None:
         checks = {
@@ -268,12 +272,13 @@ class Ranking:
             "feedback_terms": isinstance(self.feedback_terms, int) and self.feedback_terms >= 0,
             "feedback_weight": self.feedback_weight >= 0.0,
             "feedback_fetch": isinstance(self.feedback_fetch, bool),
+            "centering": 0.0 <= self.centering <= 1.0,
         }
         for name, ok in checks.items():
             if not ok:
                 raise ValueError(
                     f"Ranking({name}={getattr(self, name)!r}) is out of range: dense_weight, b, "
-                    "redundancy and supersede go from 0 to 1, redundancy_threshold and "
+                    "redundancy, supersede and centering go from 0 to 1, redundancy_threshold and "
                     "supersede_threshold from -1 to 1, "
                     "redundancy_ramp from 0 to 2, depth and redundancy_depth are positive ints, "
                     "feedback_docs and feedback_terms are ints >= 0, recency_half_life and rrf_k "
@@ -358,6 +363,9 @@ class Explanation:
             lexical side, weighted as in the fusion; 0 without feedback).
         superseded: the score taken off because a newer item among the best is a near-copy
             of this one (already weighted; ``score`` is after it; see "Supersede").
+        centered: with ``Ranking.centering``, the cosine of the item's best text with the
+            centred query, which the dense side was computed from (see "Centering");
+            ``None`` without it (the dense side is computed from ``cosine``).
     """
 
     item: Any
@@ -374,6 +382,7 @@ class Explanation:
     expansion: Mapping[str, float] = field(default_factory=dict)
     feedback: float = 0.0
     superseded: float = 0.0
+    centered: float | None = None
 
 
 Similarity = Callable[[Sequence[Candidate], float], Iterable[tuple[int, int, float]]]
@@ -556,7 +565,10 @@ def rank(
         similarity: which candidates' texts are alike, for ``ranking.redundancy`` (without
             it no item counts as a near-duplicate).
     """
-    scored = _scored(candidates, terms, corpus, ranking, term_weights, similarity=similarity)
+    centered: dict[Any, float] = {}
+    scored = _scored(
+        candidates, terms, corpus, ranking, term_weights, similarity=similarity, centered=centered
+    )
     return [
         Explanation(
             item,
@@ -571,6 +583,7 @@ def rank(
             recency,
             lost,
             superseded=older,
+            centered=centered.get(item) if centered else None,
         )
         for total, _, item, parts, thread, recency, lost, older in scored
         for base, cosine, dense, raw, lexical, matched in (parts,)
@@ -599,8 +612,13 @@ def _scored(
     term_weights: Mapping[str, float] | None = None,
     *,
     similarity: Similarity | None = None,
+    centered: dict[Any, float] | None = None,
 ) -> list[_Scored]:
-    """:func:`rank` as tuples, best first."""
+    """:func:`rank` as tuples, best first (``centered``, when given, receives item ->
+    the centred cosine of its best text, with ``ranking.centering``)."""
+    plain: dict[int, float] = {}  # with centering: id of a candidate -> its plain cosine
+    if ranking.centering > 0 and similarity is not None:
+        candidates, plain = _centred(list(candidates), ranking, similarity)
     weights = {t: idf(corpus.documents, corpus.frequencies.get(t, 0)) for t in terms}
     if term_weights:
         weights = {t: w * term_weights.get(t, 1.0) for t, w in weights.items()}
@@ -620,14 +638,18 @@ def _scored(
     rest = 1.0 - alpha
     best: dict[Any, _Part] = {}
     items: dict[Any, Candidate] = {}  # each item's best text's candidate (same thread, time)
-    for candidate, raw, matched, dense, lexical in texts:
+    for candidate, bm25_score, matched, dense, lexical in texts:
         cosine = candidate.cosine
+        if plain:  # centred: the tie-break and the explanation keep the plain cosine
+            cosine = plain[id(candidate)]
         base = alpha * dense + rest * lexical
         item = candidate.item
         seen = best.get(item)
         if seen is None or (base, cosine) > (seen[0], seen[1]):
-            best[item] = (base, cosine, dense, raw, lexical, matched)
+            best[item] = (base, cosine, dense, bm25_score, lexical, matched)
             items[item] = candidate
+    if plain and centered is not None:
+        centered.update((item, c.cosine) for item, c in items.items())
     threaded = ranking.thread_boost > 0 and any(c.thread is not None for c in items.values())
     scored: list[_Scored]
     if threaded or ranking.recency_weight > 0:
@@ -706,6 +728,42 @@ def _demoted(
     if out is not scored:
         out.sort(key=_by_score, reverse=True)
     return out
+
+
+def _centred(
+    candidates: list[Candidate], ranking: Ranking, similarity: Similarity
+) -> tuple[list[Candidate], dict[int, float]]:
+    """The candidates with their cosine taken with the centred query (see "Centering"), and
+    ``id`` of each new candidate -> its plain cosine."""
+    if not candidates:
+        return candidates, {}
+    cosines = [c.cosine for c in candidates]
+    floor = heapq.nlargest(min(ranking.depth, len(cosines)), cosines)[-1]
+    inside = [c >= floor for c in cosines]
+    count = sum(inside)
+    near = [1.0 if member else 0.0 for member in inside]  # each text is alike to itself
+    spread = float(count)  # sum of the cosines of every pair of dense texts, both orders
+    for first, second, cosine in similarity(candidates, -1.0):
+        if not math.isfinite(cosine):  # a zero vector (pgvector: NaN) is alike to nothing
+            continue
+        one, two = inside[first], inside[second]
+        if two:
+            near[first] += cosine
+        if one:
+            near[second] += cosine
+            if two:
+                spread += 2.0 * cosine
+    share = ranking.centering
+    to_mean = sum(c for c, member in zip(cosines, inside) if member) / count
+    squared = 1.0 - 2.0 * share * to_mean + share * share * spread / (count * count)
+    norm = math.sqrt(squared) if squared > 1e-12 else 1.0
+    out: list[Candidate] = []
+    plain: dict[int, float] = {}
+    for candidate, cosine, alike_mean in zip(candidates, cosines, near):
+        moved = replace(candidate, cosine=(cosine - share * alike_mean / count) / norm)
+        out.append(moved)
+        plain[id(moved)] = cosine
+    return out, plain
 
 
 def _superseded(
