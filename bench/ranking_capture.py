@@ -117,6 +117,7 @@ def capture_conversations(split: str, ranking: rules.Ranking) -> list[dict[str, 
                     questions.append(
                         {
                             "bench": "conversations",
+                            "group": c.user,
                             "kind": q.kind,
                             "evidence": q.evidence,
                             "query": q.text,
@@ -152,6 +153,7 @@ def capture_realmem(split: str, ranking: rules.Ranking) -> list[dict[str, Any]]:
                 questions.append(
                     {
                         "bench": "realmem",
+                        "group": q.person,
                         "kind": q.kind,
                         "evidence": q.evidence,
                         "query": q.text,
@@ -163,12 +165,48 @@ def capture_realmem(split: str, ranking: rules.Ranking) -> list[dict[str, Any]]:
     return recorder.calls
 
 
+def capture_retrieval(seeds: list[int], ranking: rules.Ranking) -> list[dict[str, Any]]:
+    """bench/retrieval.py's labelled set (its dev seeds 1 and 2; seed 3 is its test split)."""
+    import retrieval
+
+    from langmem.embeddings import MiniLMEmbeddings
+
+    embed = retrieval.CachedEmbeddings(MiniLMEmbeddings())
+    out: list[dict[str, Any]] = []
+    for seed in seeds:
+        memories, questions = retrieval.build(seed)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "s.sqlite"
+            index: Any = {"dims": 384, "embed": embed, "fields": ["text"]}
+            store = SqliteStore(path, index=index, ranking=ranking)
+            store.batch([retrieval.PutOp(("bench",), m.key, {"text": m.text}) for m in memories])
+            asked = []
+            with _Recorder() as recorder:
+                for q in questions:
+                    store.search(("bench",), query=q.text)
+                    asked.append(
+                        {
+                            "bench": "retrieval",
+                            "group": f"seed {seed} / {q.part}",
+                            "kind": q.part,
+                            "evidence": (q.answer,),
+                            "query": q.text,
+                            "vector": np.asarray(embed.embed_query(q.text), dtype=np.float32),
+                        }
+                    )
+            store.close()
+            _finish(recorder.calls, path, asked)
+        out += recorder.calls
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=("dev", "test"), default="dev")
     args = parser.parse_args()
     ranking = rules.Ranking()
     calls = capture_conversations(args.split, ranking) + capture_realmem(args.split, ranking)
+    calls += capture_retrieval([1, 2] if args.split == "dev" else [3], ranking)
     out = cache_path(args.split)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("wb") as f:

@@ -166,6 +166,7 @@ def _provenance_facts() -> list[dict[str, Any]]:
         Ranking(depth=5, supersede=0.5, supersede_threshold=0.75, redundancy_depth=8),
         Ranking(depth=5, feedback_docs=3, feedback_terms=4, feedback_weight=0.8),
         Ranking(depth=5, centering=0.5),
+        Ranking(depth=5, fusion="learned", supersede_threshold=0.75, redundancy_depth=8),
     ],
     ids=[
         "default-boosts",
@@ -176,6 +177,7 @@ def _provenance_facts() -> list[dict[str, Any]]:
         "supersede",
         "feedback",
         "centering",
+        "learned",
     ],
 )
 def test_explain_matches_on_sqlite_and_postgres(
@@ -187,7 +189,7 @@ def test_explain_matches_on_sqlite_and_postgres(
     marks_down = (
         ranking.redundancy_threshold < Ranking().redundancy_threshold or ranking.redundancy_ramp > 0
     )
-    supersedes = ranking.supersede_threshold < Ranking().supersede_threshold
+    supersedes = ranking.supersede > 0 and ranking.supersede_threshold < 0.9
     stores: list[Any] = [
         SqliteStore(tmp_path / "explain.sqlite", index=_index(), ranking=ranking),  # type: ignore[arg-type]
         PostgresStore.from_url(pg_database, index=_index(), ranking=ranking),  # type: ignore[arg-type]
@@ -213,6 +215,9 @@ def test_explain_matches_on_sqlite_and_postgres(
         assert any(r[3]["redundancy"] > 0 for r in sqlite_rows), "no near-duplicate: proves nothing"
     if supersedes:
         assert any(r[3]["superseded"] > 0 for r in sqlite_rows), "no newer copy: proves nothing"
+    if ranking.fusion == "learned":  # the model's parts, crowd and superseded among them
+        assert all(r[3]["learned"] for r in sqlite_rows)
+        assert any(r[3]["learned"]["superseded"] != 0 for r in sqlite_rows)
     if ranking.centering:  # the dense side came from the centred query
         assert any(abs(r[3]["centered"] - r[3]["cosine"]) > 1e-3 for r in sqlite_rows)
     if ranking.feedback:  # the second pass expanded the queries and moved some scores
@@ -258,6 +263,7 @@ def _rounded(why: Explanation) -> dict[str, Any]:
         if k != "item"
     }
     parts["expansion"] = {t: round(w, 5) for t, w in why.expansion.items()}
+    parts["learned"] = {name: round(w, 5) for name, w in why.learned.items()}
     return parts
 
 

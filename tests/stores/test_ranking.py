@@ -319,6 +319,7 @@ def _reference(
         Ranking(recency_weight=0.0),
         Ranking(supersede=0.6, supersede_threshold=0.3, redundancy_depth=8),
         Ranking(centering=0.5, depth=4),
+        Ranking(fusion="learned", depth=12, redundancy_depth=8),  # every text a candidate
     ],
 )
 def test_store_ranking_equals_the_brute_force_reference(tmp_path: Path, ranking: Ranking) -> None:

@@ -173,7 +173,7 @@ yourself yourselves s t d ll m re ve
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 """Words dropped by the analyzer: matching them says nothing about which text is meant."""
 
-FUSIONS = ("minmax", "absolute", "rrf")
+FUSIONS = ("minmax", "absolute", "rrf", "learned")
 """The ways :func:`rank` can put the dense and the lexical side on one scale (see "Fusion")."""
 
 _SUFFIXES = ("ingly", "edly", "ings", "ing", "ies", "ied", "ed", "es", "ly", "s", "y", "e")
@@ -295,7 +295,7 @@ class Ranking:
     def times(self) -> bool:
         """Whether every candidate needs its time, also without a thread (recency and
         supersede compare items by time; the thread boost only items of one thread)."""
-        return self.recency_weight > 0 or self.supersede > 0
+        return self.recency_weight > 0 or self.supersede > 0 or self.fusion == "learned"
 
     @property
     def feedback(self) -> bool:
@@ -366,6 +366,8 @@ class Explanation:
         centered: with ``Ranking.centering``, the cosine of the item's best text with the
             centred query, which the dense side was computed from (see "Centering");
             ``None`` without it (the dense side is computed from ``cosine``).
+        learned: with ``fusion="learned"``, each feature's part of the model's ``z`` (see
+            "Learned fusion"; ``score`` is ``1 / (1 + exp(-z))``); empty otherwise.
     """
 
     item: Any
@@ -383,6 +385,7 @@ class Explanation:
     feedback: float = 0.0
     superseded: float = 0.0
     centered: float | None = None
+    learned: Mapping[str, float] = field(default_factory=dict)
 
 
 Similarity = Callable[[Sequence[Candidate], float], Iterable[tuple[int, int, float]]]
@@ -566,8 +569,16 @@ def rank(
             it no item counts as a near-duplicate).
     """
     centered: dict[Any, float] = {}
+    learned: dict[Any, dict[str, float]] = {}
     scored = _scored(
-        candidates, terms, corpus, ranking, term_weights, similarity=similarity, centered=centered
+        candidates,
+        terms,
+        corpus,
+        ranking,
+        term_weights,
+        similarity=similarity,
+        centered=centered,
+        learned=learned,
     )
     return [
         Explanation(
@@ -584,6 +595,7 @@ def rank(
             lost,
             superseded=older,
             centered=centered.get(item) if centered else None,
+            learned=learned.get(item, {}),
         )
         for total, _, item, parts, thread, recency, lost, older in scored
         for base, cosine, dense, raw, lexical, matched in (parts,)
@@ -613,6 +625,7 @@ def _scored(
     *,
     similarity: Similarity | None = None,
     centered: dict[Any, float] | None = None,
+    learned: dict[Any, dict[str, float]] | None = None,
 ) -> list[_Scored]:
     """:func:`rank` as tuples, best first (``centered``, when given, receives item ->
     the centred cosine of its best text, with ``ranking.centering``)."""
@@ -625,7 +638,7 @@ def _scored(
     score = _scorer(weights, corpus.average_length, ranking)
     disjoint = weights.keys().isdisjoint  # most candidates hold no query term: skip BM25
     texts: Iterable[_Text]
-    if ranking.fusion == "absolute":  # both sides known per text: one pass
+    if ranking.fusion in ("absolute", "learned"):  # both sides known per text: one pass
         texts = _absolute(candidates, score, disjoint, sum(weights.values()))
     else:
         found: list[_Text] = []
@@ -662,6 +675,10 @@ def _scored(
     else:
         scored = [(part[0], part[1], item, part, 0.0, 0.0, 0.0, 0.0) for item, part in best.items()]
     scored.sort(key=_by_score, reverse=True)
+    if ranking.fusion == "learned":
+        from langmem.stores import _learned
+
+        scored = _learned.rescored(scored, items, weights, ranking, similarity, learned)
     if ranking.supersede > 0 and similarity is not None and len(scored) > 1:
         scored = _superseded(scored, items, ranking, similarity)
     if ranking.redundancy > 0 and similarity is not None and len(scored) > 1:
