@@ -20,7 +20,6 @@ scores are the same on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Mapping
 from dataclasses import replace
@@ -101,19 +100,12 @@ def _crowd(
 ) -> list[float]:
     """Each entry's mean cosine with the ``depth`` entries of the best cosines (and those tied
     with the last of them; itself included, at cosine 1)."""
+    from langmem.stores import ranking as rules
+
     if similarity is None or not scored:
         return [0.0] * len(scored)
-    cosines = [entry[1] for entry in scored]
-    floor = heapq.nlargest(min(ranking.depth, len(cosines)), cosines)[-1]
-    inside = [c >= floor for c in cosines]
-    near = [1.0 if member else 0.0 for member in inside]
-    for first, second, cosine in similarity([items[entry[2]] for entry in scored], -1.0):
-        if not math.isfinite(cosine):
-            continue
-        if inside[second]:
-            near[first] += cosine
-        if inside[first]:
-            near[second] += cosine
+    inside = rules.dense_members([entry[1] for entry in scored], ranking.depth)
+    near = rules.near_sums([items[entry[2]] for entry in scored], inside, similarity)
     count = sum(inside)
     return [value / count for value in near]
 

@@ -78,6 +78,16 @@ def sqlite_similarity(vectors: VectorIndex) -> rules.Similarity:
         rows = vectors.matrix[[int(c.text) for c in candidates]]
         return alike(unit_cosines(rows), floor)
 
+    def sums(candidates: Sequence[rules.Candidate], inside: Sequence[bool]) -> list[float]:
+        """:func:`ranking.near_sums` from one product with the members' summed rows."""
+        rows = vectors.matrix[[int(c.text) for c in candidates]].astype(np.float64)
+        members = np.asarray(inside, dtype=bool)
+        near = np.einsum("ij,j->i", rows, rows[members].sum(axis=0))  # numpy's loops, not BLAS
+        # a member's own cosine counts 1 (also for a zero vector, as in the pairs' rule)
+        near[members] += 1.0 - np.einsum("ij,ij->i", rows[members], rows[members])
+        return [float(x) for x in near]
+
+    similarity.sums = sums  # type: ignore[attr-defined]
     return similarity
 
 

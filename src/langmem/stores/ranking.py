@@ -755,21 +755,10 @@ def _centred(
     if not candidates:
         return candidates, {}
     cosines = [c.cosine for c in candidates]
-    floor = heapq.nlargest(min(ranking.depth, len(cosines)), cosines)[-1]
-    inside = [c >= floor for c in cosines]
+    inside = dense_members(cosines, ranking.depth)
     count = sum(inside)
-    near = [1.0 if member else 0.0 for member in inside]  # each text is alike to itself
-    spread = float(count)  # sum of the cosines of every pair of dense texts, both orders
-    for first, second, cosine in similarity(candidates, -1.0):
-        if not math.isfinite(cosine):  # a zero vector (pgvector: NaN) is alike to nothing
-            continue
-        one, two = inside[first], inside[second]
-        if two:
-            near[first] += cosine
-        if one:
-            near[second] += cosine
-            if two:
-                spread += 2.0 * cosine
+    near = near_sums(candidates, inside, similarity)
+    spread = sum(value for value, member in zip(near, inside) if member)
     share = ranking.centering
     to_mean = sum(c for c, member in zip(cosines, inside) if member) / count
     squared = 1.0 - 2.0 * share * to_mean + share * share * spread / (count * count)
@@ -781,6 +770,34 @@ def _centred(
         out.append(moved)
         plain[id(moved)] = cosine
     return out, plain
+
+
+def dense_members(cosines: Sequence[float], depth: int) -> list[bool]:
+    """Which of ``cosines`` are among the ``depth`` best (and those tied with the last)."""
+    floor = heapq.nlargest(min(depth, len(cosines)), cosines)[-1]
+    return [c >= floor for c in cosines]
+
+
+def near_sums(
+    candidates: Sequence[Candidate], inside: Sequence[bool], similarity: Similarity
+) -> list[float]:
+    """For each candidate, the sum of the cosines of its text with the texts of the candidates
+    marked ``inside`` (itself, when inside, at 1; a pair whose cosine is not a number, as
+    pgvector gives for a zero vector, at 0). From the backend's pairwise cosines
+    (``similarity`` with the floor -1), or from its ``sums`` when it offers them (the same
+    values, up to rounding, without listing every pair: the SQLite store)."""
+    sums = getattr(similarity, "sums", None)
+    if sums is not None:
+        return list(sums(candidates, inside))
+    near = [1.0 if member else 0.0 for member in inside]
+    for first, second, cosine in similarity(candidates, -1.0):
+        if not math.isfinite(cosine):
+            continue
+        if inside[second]:
+            near[first] += cosine
+        if inside[first]:
+            near[second] += cosine
+    return near
 
 
 def _superseded(
