@@ -1,5 +1,5 @@
 """What the default ranking's provenance rules cost per search: the default, and the default
-with supersede or with centering, against the default before them (thread boost 0.5, no
+with supersede, with centering or with the learned fusion, against the default before them (thread boost 0.5, no
 recency).
 
 bench/search.py's corpus (short Zipf-worded texts, random 384-d vectors served by a lookup
@@ -62,6 +62,7 @@ def measure(n: int, threaded: bool) -> None:
         "default": Ranking(),
         "+ supersede": dataclasses.replace(Ranking(), supersede=0.3),
         "+ centering": dataclasses.replace(Ranking(), centering=0.1),
+        "learned": dataclasses.replace(Ranking(), fusion="learned"),
     }
     with tempfile.TemporaryDirectory() as tmp:
         store = SqliteStore(Path(tmp) / "s.sqlite", index=index)
@@ -92,7 +93,7 @@ def measure(n: int, threaded: bool) -> None:
             f"  {label:<12} wall p50 {statistics.median(walls[label]) * 1e3:.3f} ms,"
             f" CPU mean {statistics.fmean(cpus[label]) * 1e3:.3f} ms"
         )
-    for label in ("default", "+ supersede", "+ centering"):
+    for label in ("default", "+ supersede", "+ centering", "learned"):
         added = np.asarray(cpus[label]) - np.asarray(cpus["old default"])
         error = float(added.std(ddof=1) / np.sqrt(len(added)))
         wall = statistics.median(np.asarray(walls[label]) - np.asarray(walls["old default"]))

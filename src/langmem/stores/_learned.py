@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import replace
+from operator import mul
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -123,15 +124,15 @@ def rescored(
     from langmem.stores import ranking as rules
 
     model = WEIGHTS
+    coefficients = [model[name] for name in FEATURES]
+    intercept = model["intercept"]
     out: list[rules._Scored] = []
     for entry, values in zip(scored, features(scored, items, weights, ranking, similarity)):
-        z = model["intercept"]
-        for name, value in zip(FEATURES, values):
-            z += model[name] * value
+        z = intercept + sum(map(mul, coefficients, values))
         score = 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
         _, cosine, item, part, thread, recency, _, _ = entry
         out.append((score, cosine, item, part, thread, recency, 0.0, 0.0))
         if parts is not None:
-            parts[item] = {n: model[n] * v for n, v in zip(FEATURES, values)}
+            parts[item] = {n: w * v for n, w, v in zip(FEATURES, coefficients, values)}
     out.sort(key=rules._by_score, reverse=True)
     return out

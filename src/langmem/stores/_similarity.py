@@ -80,7 +80,7 @@ def sqlite_similarity(vectors: VectorIndex) -> rules.Similarity:
 
     def sums(candidates: Sequence[rules.Candidate], inside: Sequence[bool]) -> list[float]:
         """:func:`ranking.near_sums` from one product with the members' summed rows."""
-        rows = vectors.matrix[[int(c.text) for c in candidates]].astype(np.float64)
+        rows = vectors.matrix[[int(c.text) for c in candidates]]
         members = np.asarray(inside, dtype=bool)
         near = np.einsum("ij,j->i", rows, rows[members].sum(axis=0))  # numpy's loops, not BLAS
         # a member's own cosine counts 1 (also for a zero vector, as in the pairs' rule)

@@ -106,6 +106,30 @@ still returned, lower. Items without a time, or with the same time, supersede no
 text that lacks a query word the older one holds is not its new version (with a degenerate
 embedding every text is a "near-copy": the word match still decides).
 
+**Centering** (``centering`` > 0, off by default; 0.1 is the share measured): the dense side
+is computed from the cosine of each text with the query minus a share of the mean vector
+``m`` of the dense candidates (the ``depth`` texts with the best cosines and those tied with
+the last of them; every vector of unit length), renormalised::
+
+    centred(d) = (cos(q, d) - centering * cos_m(d)) / |q - centering * m|
+    cos_m(d)   = mean over dense candidates j of cos(v_j, d)      (v_d itself counts 1)
+    |q - centering * m|^2 = 1 - 2 * centering * mean_j cos(q, v_j)
+                            + centering^2 * mean over j, k of cos(v_j, v_k)
+
+so texts that look like the crowd of look-alike candidates (templated small talk, the same
+line told many times) lose a little against a text that stands out. Every part comes from
+cosines the backend computes (``similarity`` with the floor -1, or its faster ``sums``), so
+both stores compute it; ``Explanation.centered`` is the centred cosine, ``cosine`` the plain
+one (ties are broken on the plain one).
+
+**Learned fusion** (``fusion="learned"``): the score is a fixed logistic model,
+``1 / (1 + exp(-z))``, of the parts above (the ``"absolute"`` sides, the share of the
+query's IDF mass held, the rarest held term, the thread and recency parts, the mean cosine
+with the dense candidates, whether a newer near-copy supersedes the text); the weights and
+features are in :mod:`langmem.stores._learned`, ``Explanation.learned`` lists each feature's
+part of ``z``. The supersede and redundancy options, when on, apply to its score as to the
+others.
+
 ``SearchItem.score`` of a hybrid search is always in ``[0, 1]``. Results are ordered by score,
 then cosine (both descending), then the order in which the backend listed the candidates.
 
@@ -153,7 +177,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
 from typing import Any
@@ -199,7 +223,8 @@ class Ranking:
         recency_half_life: seconds after which the recency term halves.
         fusion: how each side is put on ``[0, 1]``: ``"absolute"`` (clipped cosine, BM25 over
             the query's IDF mass), ``"minmax"`` (each side min-max normalised over the
-            candidates), ``"rrf"`` (reciprocal ranks); see "Fusion" in the module docstring.
+            candidates), ``"rrf"`` (reciprocal ranks); see "Fusion" in the module docstring;
+            or ``"learned"``: a fixed logistic model of the rule's parts ("Learned fusion").
         rrf_k: the rank offset of ``"rrf"`` (larger: flatter).
         redundancy: share of its score an item loses when its text is a near-duplicate of a
             better item's (0: off, at most 1); see "Redundancy" in the module docstring.
@@ -766,7 +791,14 @@ def _centred(
     out: list[Candidate] = []
     plain: dict[int, float] = {}
     for candidate, cosine, alike_mean in zip(candidates, cosines, near):
-        moved = replace(candidate, cosine=(cosine - share * alike_mean / count) / norm)
+        moved = Candidate(
+            candidate.item,
+            (cosine - share * alike_mean / count) / norm,
+            candidate.document,
+            candidate.thread,
+            candidate.time,
+            candidate.text,
+        )
         out.append(moved)
         plain[id(moved)] = cosine
     return out, plain
