@@ -1,6 +1,6 @@
 """What the default ranking's provenance rules cost per search: the default, and the default
-with supersede, with centering or with the learned fusion, against the default before them (thread boost 0.5, no
-recency).
+with supersede, with centering or with the learned fusion, against the default before them
+(thread boost 0.5, no recency).
 
 bench/search.py's corpus (short Zipf-worded texts, random 384-d vectors served by a lookup
 "embedding", one namespace), 10k and 100k items, stored twice: as bench/search.py stores them
