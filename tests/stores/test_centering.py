@@ -14,24 +14,12 @@ from langmem.stores import SqliteStore
 from langmem.stores import ranking as rules
 from langmem.stores.ranking import Ranking
 
+from ._alike import similarity_of
+
 
 def _unit(rows: Any) -> Any:
     rows = np.asarray(rows, dtype=np.float64)
     return rows / np.linalg.norm(rows, axis=-1, keepdims=True)
-
-
-def _similarity(vectors: Any) -> rules.Similarity:
-    def similarity(chosen: Any, floor: float) -> list[tuple[int, int, float]]:
-        rows = vectors[[c.text for c in chosen]]
-        cosines = rows @ rows.T
-        return [
-            (i, j, float(cosines[i, j]))
-            for i in range(len(chosen))
-            for j in range(i + 1, len(chosen))
-            if cosines[i, j] >= floor
-        ]
-
-    return similarity
 
 
 def test_centering_takes_a_share_of_the_dense_candidates_mean_off_the_query() -> None:
@@ -55,7 +43,7 @@ def test_centering_takes_a_share_of_the_dense_candidates_mean_off_the_query() ->
         [],
         rules.Corpus(5, 1.0, {}),
         Ranking(depth=4, dense_weight=1.0, thread_boost=0.0, recency_weight=0.0, centering=share),
-        similarity=_similarity(vectors),
+        similarity=similarity_of(vectors),
     )
     # by hand: the mean of the 4 best texts by cosine, taken off the query, renormalised
     best = np.argsort(-cosines)[:4]
@@ -85,7 +73,7 @@ def test_centering_off_or_without_similarity_changes_nothing() -> None:
 
     def similarity(chosen: Any, floor: float) -> list[tuple[int, int, float]]:
         asked.append(floor)
-        return list(_similarity(vectors)(chosen, floor))
+        return list(similarity_of(vectors)(chosen, floor))
 
     assert rules.rank(candidates, ["oslo"], corpus, Ranking(), similarity=similarity) == default
     assert asked == []  # off: the backend is not asked for pairwise cosines

@@ -15,21 +15,9 @@ from langmem.stores import SqliteStore, _learned
 from langmem.stores import ranking as rules
 from langmem.stores.ranking import Ranking
 
+from ._alike import similarity_of
+
 LEARNED = Ranking(fusion="learned", thread_boost=0.0, recency_weight=0.0)
-
-
-def _similarity(vectors: Any) -> rules.Similarity:
-    def similarity(chosen: Any, floor: float) -> list[tuple[int, int, float]]:
-        rows = vectors[[c.text for c in chosen]]
-        cosines = rows @ rows.T
-        return [
-            (i, j, float(cosines[i, j]))
-            for i in range(len(chosen))
-            for j in range(i + 1, len(chosen))
-            if cosines[i, j] >= floor
-        ]
-
-    return similarity
 
 
 def _z(parts: dict[str, float]) -> float:
@@ -46,7 +34,7 @@ def test_each_feature_by_hand_and_the_score_is_the_logistic_of_their_sum() -> No
         rules.Candidate("c", 0.2, rules.document("nothing"), text=2),
     ]
     ranked = rules.rank(
-        candidates, ["oslo", "trip"], corpus, LEARNED, similarity=_similarity(vectors)
+        candidates, ["oslo", "trip"], corpus, LEARNED, similarity=similarity_of(vectors)
     )
     oslo, trip = rules.idf(10, 1), rules.idf(10, 5)
     by_item = {e.item: e for e in ranked}
@@ -79,7 +67,7 @@ def test_an_older_near_copy_of_a_newer_item_is_flagged_superseded() -> None:
         rules.Candidate("new", 0.79, rules.document("gym tuesdays"), "t2", 900.0, 1),
         rules.Candidate("other", 0.3, rules.document("gym"), "t3", 50.0, 2),
     ]
-    ranked = rules.rank(candidates, ["gym"], corpus, LEARNED, similarity=_similarity(vectors))
+    ranked = rules.rank(candidates, ["gym"], corpus, LEARNED, similarity=similarity_of(vectors))
     parts = {e.item: e.learned for e in ranked}
     assert parts["old"]["superseded"] == pytest.approx(_learned.WEIGHTS["superseded"])
     assert parts["new"]["superseded"] == 0.0

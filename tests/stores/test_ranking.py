@@ -26,6 +26,8 @@ from langmem.stores import SqliteStore
 from langmem.stores import ranking as rules
 from langmem.stores.ranking import Ranking
 
+from ._alike import similarity_of
+
 
 def test_analyzer_folds_drops_stop_words_and_stems_to_a_prefix() -> None:
     assert rules.tokens("Zoë's flight LH-1234, 07:45") == [
@@ -290,17 +292,7 @@ def _reference(
         for i, (key, text) in enumerate(docs.items())
     ]
 
-    def similarity(chosen: Any, floor: float) -> Any:
-        rows = vectors[[c.text for c in chosen]]
-        cosines = rows @ rows.T
-        return [
-            (i, j, float(cosines[i, j]))
-            for i in range(len(chosen))
-            for j in range(i + 1, len(chosen))
-            if cosines[i, j] >= floor
-        ]
-
-    ranked = rules.rank(candidates, terms, corpus, ranking, similarity=similarity)
+    ranked = rules.rank(candidates, terms, corpus, ranking, similarity=similarity_of(vectors))
     return [(e.item, e.score) for e in ranked[:limit]]
 
 
