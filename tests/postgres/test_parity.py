@@ -365,6 +365,32 @@ def test_zero_vectors_are_nobodys_near_copy_on_both_stores(
     assert all(0 < w.score <= 1 and w.cosine == 0.0 for h, w in explained if h.key[0] == "z")
 
 
+@pytest.mark.parametrize(
+    "ranking", [Ranking(centering=0.5), Ranking(fusion="learned")], ids=["centering", "learned"]
+)
+def test_zero_vectors_count_nothing_in_the_crowd_on_both_stores(
+    tmp_path: Path, pg_database: str, ranking: Ranking
+) -> None:
+    """A zero vector among the dense candidates adds 0 to every text's mean cosine with them
+    (itself 1), on both stores (pgvector normalises it to zero; its cosines are NaN)."""
+    index: Any = {"dims": 64, "embed": _ZeroForBlank(64), "fields": ["content"]}
+    texts = {"a": "Ana's flight to Lisbon", "b": "Ana's flight home", "z1": "123", "z2": "456"}
+    results = []
+    for store in (
+        SqliteStore(tmp_path / "zero.sqlite", index=index, ranking=ranking),
+        PostgresStore.from_url(pg_database, index=index, ranking=ranking),
+    ):
+        try:
+            for key, text in texts.items():
+                store.put(("zero",), key, {"content": text})
+            explained = store.explain(("zero",), "flight to Lisbon 123", limit=4)
+            results.append(sorted((h.key, _rounded(w)) for h, w in explained))
+        finally:
+            store.close()
+    _assert_close(results[1], results[0])
+    assert all(0 < parts["score"] <= 1 for _, parts in results[0])
+
+
 def test_second_pass_marks_a_copy_down_on_both_stores(tmp_path: Path, pg_database: str) -> None:
     """Redundancy applies after the second pass too (its candidates carry their texts)."""
     index: Any = {"dims": 64, "embed": HashingEmbeddings(64), "fields": ["content"]}
