@@ -128,7 +128,7 @@ def postgres_similarity(cur: Any) -> rules.Similarity:
             " FROM unnest(%s::text[], %s::text[], %s::text[], %s::bool[])"
             " WITH ORDINALITY AS u(prefix, key, field_name, inside, n) JOIN store_vectors v"
             " ON v.prefix = u.prefix AND v.key = u.key AND v.field_name = u.field_name),"
-            " m AS (SELECT sum(e) AS total FROM w WHERE inside)"
+            " m AS MATERIALIZED (SELECT sum(e) AS total FROM w WHERE inside)"
             " SELECT array_agg(w.n) AS n, array_agg(-(w.e <#> m.total)"
             " + CASE WHEN w.inside THEN 1 + (w.e <#> w.e) ELSE 0 END) AS s FROM w, m",
             [
