@@ -40,6 +40,7 @@ from langmem.embeddings import MiniLMEmbeddings
 from langmem.stores import SqliteStore
 
 try:  # the ranking module (absent on code before it existed: then only dense and hybrid)
+    from langmem.stores import ranking as rules
     from langmem.stores.ranking import Ranking
 except ImportError:  # pragma: no cover - comparing with older code
     Ranking = None  # type: ignore[assignment,misc]
@@ -144,6 +145,12 @@ def modes() -> dict[str, dict[str, Any]]:
                 chosen["+ ramp 0.2"] = {"ranking": ramp}
         if "feedback_docs" in names:  # the second pass (pseudo-relevance feedback)
             chosen["+ feedback 5"] = {"ranking": replace(default, feedback_docs=5)}
+        if "centering" in names:  # the query centred on the dense candidates (session 6)
+            chosen["+ centering"] = {"ranking": replace(default, centering=0.1)}
+            both = replace(default, centering=0.1, supersede=0.3)
+            chosen["+ sup + cent"] = {"ranking": both}
+        if "learned" in getattr(rules, "FUSIONS", ()):  # fitted weights (session 6)
+            chosen["learned"] = {"ranking": replace(default, fusion="learned")}
     else:
         chosen["hybrid"] = {}
     return chosen

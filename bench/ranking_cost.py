@@ -1,5 +1,6 @@
 """What the default ranking's provenance rules cost per search: the default, and the default
-with supersede, against the default before them (thread boost 0.5, no recency).
+with supersede, with centering or with the learned fusion, against the default before them
+(thread boost 0.5, no recency).
 
 bench/search.py's corpus (short Zipf-worded texts, random 384-d vectors served by a lookup
 "embedding", one namespace), 10k and 100k items, stored twice: as bench/search.py stores them
@@ -60,6 +61,8 @@ def measure(n: int, threaded: bool) -> None:
         "old default": OLD,
         "default": Ranking(),
         "+ supersede": dataclasses.replace(Ranking(), supersede=0.3),
+        "+ centering": dataclasses.replace(Ranking(), centering=0.1),
+        "learned": dataclasses.replace(Ranking(), fusion="learned"),
     }
     with tempfile.TemporaryDirectory() as tmp:
         store = SqliteStore(Path(tmp) / "s.sqlite", index=index)
@@ -74,7 +77,8 @@ def measure(n: int, threaded: bool) -> None:
         walls: dict[str, list[float]] = {label: [] for label in rankings}
         cpus: dict[str, list[float]] = {label: [] for label in rankings}
         for number, query in enumerate(queries):
-            order = list(rankings)[number % 3 :] + list(rankings)[: number % 3]
+            turn = number % len(rankings)
+            order = list(rankings)[turn:] + list(rankings)[:turn]
             for label in order:
                 store.ranking = rankings[label]
                 wall, cpu = time.perf_counter(), time.thread_time()
@@ -89,7 +93,7 @@ def measure(n: int, threaded: bool) -> None:
             f"  {label:<12} wall p50 {statistics.median(walls[label]) * 1e3:.3f} ms,"
             f" CPU mean {statistics.fmean(cpus[label]) * 1e3:.3f} ms"
         )
-    for label in ("default", "+ supersede"):
+    for label in ("default", "+ supersede", "+ centering", "learned"):
         added = np.asarray(cpus[label]) - np.asarray(cpus["old default"])
         error = float(added.std(ddof=1) / np.sqrt(len(added)))
         wall = statistics.median(np.asarray(walls[label]) - np.asarray(walls["old default"]))

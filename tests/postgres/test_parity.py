@@ -165,6 +165,8 @@ def _provenance_facts() -> list[dict[str, Any]]:
         Ranking(depth=5, redundancy=0.3, redundancy_ramp=0.3, redundancy_depth=8),
         Ranking(depth=5, supersede=0.5, supersede_threshold=0.75, redundancy_depth=8),
         Ranking(depth=5, feedback_docs=3, feedback_terms=4, feedback_weight=0.8),
+        Ranking(depth=5, centering=0.5),
+        Ranking(depth=5, fusion="learned", supersede_threshold=0.75, redundancy_depth=8),
     ],
     ids=[
         "default-boosts",
@@ -174,6 +176,8 @@ def _provenance_facts() -> list[dict[str, Any]]:
         "redundancy-ramp",
         "supersede",
         "feedback",
+        "centering",
+        "learned",
     ],
 )
 def test_explain_matches_on_sqlite_and_postgres(
@@ -185,7 +189,7 @@ def test_explain_matches_on_sqlite_and_postgres(
     marks_down = (
         ranking.redundancy_threshold < Ranking().redundancy_threshold or ranking.redundancy_ramp > 0
     )
-    supersedes = ranking.supersede_threshold < Ranking().supersede_threshold
+    supersedes = ranking.supersede > 0 and ranking.supersede_threshold < 0.9
     stores: list[Any] = [
         SqliteStore(tmp_path / "explain.sqlite", index=_index(), ranking=ranking),  # type: ignore[arg-type]
         PostgresStore.from_url(pg_database, index=_index(), ranking=ranking),  # type: ignore[arg-type]
@@ -211,6 +215,11 @@ def test_explain_matches_on_sqlite_and_postgres(
         assert any(r[3]["redundancy"] > 0 for r in sqlite_rows), "no near-duplicate: proves nothing"
     if supersedes:
         assert any(r[3]["superseded"] > 0 for r in sqlite_rows), "no newer copy: proves nothing"
+    if ranking.fusion == "learned":  # the model's parts, crowd and superseded among them
+        assert all(r[3]["learned"] for r in sqlite_rows)
+        assert any(r[3]["learned"]["superseded"] != 0 for r in sqlite_rows)
+    if ranking.centering:  # the dense side came from the centred query
+        assert any(abs(r[3]["centered"] - r[3]["cosine"]) > 1e-3 for r in sqlite_rows)
     if ranking.feedback:  # the second pass expanded the queries and moved some scores
         assert all(r[3]["expansion"] for r in sqlite_rows)
         assert any(r[3]["feedback"] > 0 for r in sqlite_rows)
@@ -254,6 +263,7 @@ def _rounded(why: Explanation) -> dict[str, Any]:
         if k != "item"
     }
     parts["expansion"] = {t: round(w, 5) for t, w in why.expansion.items()}
+    parts["learned"] = {name: round(w, 5) for name, w in why.learned.items()}
     return parts
 
 
@@ -353,6 +363,32 @@ def test_zero_vectors_are_nobodys_near_copy_on_both_stores(
     assert by_key["z1"] == by_key["z2"] == 0.0
     # pgvector's NaN cosine of a zero vector counts as 0, as on SQLite: a score in [0, 1]
     assert all(0 < w.score <= 1 and w.cosine == 0.0 for h, w in explained if h.key[0] == "z")
+
+
+@pytest.mark.parametrize(
+    "ranking", [Ranking(centering=0.5), Ranking(fusion="learned")], ids=["centering", "learned"]
+)
+def test_zero_vectors_count_nothing_in_the_crowd_on_both_stores(
+    tmp_path: Path, pg_database: str, ranking: Ranking
+) -> None:
+    """A zero vector among the dense candidates adds 0 to every text's mean cosine with them
+    (itself 1), on both stores (pgvector normalises it to zero; its cosines are NaN)."""
+    index: Any = {"dims": 64, "embed": _ZeroForBlank(64), "fields": ["content"]}
+    texts = {"a": "Ana's flight to Lisbon", "b": "Ana's flight home", "z1": "123", "z2": "456"}
+    results = []
+    for store in (
+        SqliteStore(tmp_path / "zero.sqlite", index=index, ranking=ranking),
+        PostgresStore.from_url(pg_database, index=index, ranking=ranking),
+    ):
+        try:
+            for key, text in texts.items():
+                store.put(("zero",), key, {"content": text})
+            explained = store.explain(("zero",), "flight to Lisbon 123", limit=4)
+            results.append(sorted((h.key, _rounded(w)) for h, w in explained))
+        finally:
+            store.close()
+    _assert_close(results[1], results[0])
+    assert all(0 < parts["score"] <= 1 for _, parts in results[0])
 
 
 def test_second_pass_marks_a_copy_down_on_both_stores(tmp_path: Path, pg_database: str) -> None:

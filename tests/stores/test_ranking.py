@@ -26,6 +26,8 @@ from langmem.stores import SqliteStore
 from langmem.stores import ranking as rules
 from langmem.stores.ranking import Ranking
 
+from ._alike import similarity_of
+
 
 def test_analyzer_folds_drops_stop_words_and_stems_to_a_prefix() -> None:
     assert rules.tokens("Zoë's flight LH-1234, 07:45") == [
@@ -290,17 +292,7 @@ def _reference(
         for i, (key, text) in enumerate(docs.items())
     ]
 
-    def similarity(chosen: Any, floor: float) -> Any:
-        rows = vectors[[c.text for c in chosen]]
-        cosines = rows @ rows.T
-        return [
-            (i, j, float(cosines[i, j]))
-            for i in range(len(chosen))
-            for j in range(i + 1, len(chosen))
-            if cosines[i, j] >= floor
-        ]
-
-    ranked = rules.rank(candidates, terms, corpus, ranking, similarity=similarity)
+    ranked = rules.rank(candidates, terms, corpus, ranking, similarity=similarity_of(vectors))
     return [(e.item, e.score) for e in ranked[:limit]]
 
 
@@ -318,6 +310,8 @@ def _reference(
         Ranking(redundancy=0.5, redundancy_threshold=0.6, redundancy_ramp=0.5),
         Ranking(recency_weight=0.0),
         Ranking(supersede=0.6, supersede_threshold=0.3, redundancy_depth=8),
+        Ranking(centering=0.5, depth=4),
+        Ranking(fusion="learned", depth=12, redundancy_depth=8),  # every text a candidate
     ],
 )
 def test_store_ranking_equals_the_brute_force_reference(tmp_path: Path, ranking: Ranking) -> None:

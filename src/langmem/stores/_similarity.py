@@ -78,6 +78,16 @@ def sqlite_similarity(vectors: VectorIndex) -> rules.Similarity:
         rows = vectors.matrix[[int(c.text) for c in candidates]]
         return alike(unit_cosines(rows), floor)
 
+    def sums(candidates: Sequence[rules.Candidate], inside: Sequence[bool]) -> list[float]:
+        """:func:`ranking.near_sums` from one product with the members' summed rows."""
+        rows = vectors.matrix[[int(c.text) for c in candidates]]
+        members = np.asarray(inside, dtype=bool)
+        near = np.einsum("ij,j->i", rows, rows[members].sum(axis=0))  # numpy's loops, not BLAS
+        # a member's own cosine counts 1 (also for a zero vector, as in the pairs' rule)
+        near[members] += 1.0 - np.einsum("ij,ij->i", rows[members], rows[members])
+        return [float(x) for x in near]
+
+    similarity.sums = sums  # type: ignore[attr-defined]
     return similarity
 
 
@@ -107,4 +117,33 @@ def postgres_similarity(cur: Any) -> rules.Similarity:
             for i, j, c in zip(row["i"] or [], row["j"] or [], row["c"] or [])
         ]
 
+    def sums(candidates: Sequence[rules.Candidate], inside: Sequence[bool]) -> list[float]:
+        """:func:`ranking.near_sums` in one query: pgvector sums the members' normalised
+        vectors once and takes one inner product per candidate (a zero vector normalises to
+        zero, so its pairs count 0; a member's own cosine is made 1, as in the pairs' rule);
+        one number per candidate travels."""
+        wanted = [tuple(c.text) for c in candidates]
+        cur.execute(
+            "WITH w AS (SELECT u.n, u.inside, l2_normalize(v.embedding) AS e"
+            " FROM unnest(%s::text[], %s::text[], %s::text[], %s::bool[])"
+            " WITH ORDINALITY AS u(prefix, key, field_name, inside, n) JOIN store_vectors v"
+            " ON v.prefix = u.prefix AND v.key = u.key AND v.field_name = u.field_name),"
+            " m AS MATERIALIZED (SELECT sum(e) AS total FROM w WHERE inside)"
+            " SELECT array_agg(w.n) AS n, array_agg(-(w.e <#> m.total)"
+            " + CASE WHEN w.inside THEN 1 + (w.e <#> w.e) ELSE 0 END) AS s FROM w, m",
+            [
+                [w[0] for w in wanted],
+                [w[1] for w in wanted],
+                [w[2] for w in wanted],
+                [bool(member) for member in inside],
+            ],
+        )
+        row = cur.fetchone()
+        near = [1.0 if member else 0.0 for member in inside]  # a text without a row: itself
+        for n, total in zip(row["n"] or [], row["s"] or []):
+            if total is not None:  # None: no member has a stored vector
+                near[int(n) - 1] = float(total)
+        return near
+
+    similarity.sums = sums  # type: ignore[attr-defined]
     return similarity

@@ -106,6 +106,30 @@ still returned, lower. Items without a time, or with the same time, supersede no
 text that lacks a query word the older one holds is not its new version (with a degenerate
 embedding every text is a "near-copy": the word match still decides).
 
+**Centering** (``centering`` > 0, off by default; 0.1 is the share measured): the dense side
+is computed from the cosine of each text with the query minus a share of the mean vector
+``m`` of the dense candidates (the ``depth`` texts with the best cosines and those tied with
+the last of them; every vector of unit length), renormalised::
+
+    centred(d) = (cos(q, d) - centering * cos_m(d)) / |q - centering * m|
+    cos_m(d)   = mean over dense candidates j of cos(v_j, d)      (v_d itself counts 1)
+    |q - centering * m|^2 = 1 - 2 * centering * mean_j cos(q, v_j)
+                            + centering^2 * mean over j, k of cos(v_j, v_k)
+
+so texts that look like the crowd of look-alike candidates (templated small talk, the same
+line told many times) lose a little against a text that stands out. Every part comes from
+cosines the backend computes (``similarity`` with the floor -1, or its faster ``sums``), so
+both stores compute it; ``Explanation.centered`` is the centred cosine, ``cosine`` the plain
+one (ties are broken on the plain one).
+
+**Learned fusion** (``fusion="learned"``): the score is a fixed logistic model,
+``1 / (1 + exp(-z))``, of the parts above (the ``"absolute"`` sides, the share of the
+query's IDF mass held, the rarest held term, the thread and recency parts, the mean cosine
+with the dense candidates, whether a newer near-copy supersedes the text); the weights and
+features are in :mod:`langmem.stores._learned`, ``Explanation.learned`` lists each feature's
+part of ``z``. The supersede and redundancy options, when on, apply to its score as to the
+others.
+
 ``SearchItem.score`` of a hybrid search is always in ``[0, 1]``. Results are ordered by score,
 then cosine (both descending), then the order in which the backend listed the candidates.
 
@@ -173,7 +197,7 @@ yourself yourselves s t d ll m re ve
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 """Words dropped by the analyzer: matching them says nothing about which text is meant."""
 
-FUSIONS = ("minmax", "absolute", "rrf")
+FUSIONS = ("minmax", "absolute", "rrf", "learned")
 """The ways :func:`rank` can put the dense and the lexical side on one scale (see "Fusion")."""
 
 _SUFFIXES = ("ingly", "edly", "ings", "ing", "ies", "ied", "ed", "es", "ly", "s", "y", "e")
@@ -199,7 +223,8 @@ class Ranking:
         recency_half_life: seconds after which the recency term halves.
         fusion: how each side is put on ``[0, 1]``: ``"absolute"`` (clipped cosine, BM25 over
             the query's IDF mass), ``"minmax"`` (each side min-max normalised over the
-            candidates), ``"rrf"`` (reciprocal ranks); see "Fusion" in the module docstring.
+            candidates), ``"rrf"`` (reciprocal ranks); see "Fusion" in the module docstring;
+            or ``"learned"``: a fixed logistic model of the rule's parts ("Learned fusion").
         rrf_k: the rank offset of ``"rrf"`` (larger: flatter).
         redundancy: share of its score an item loses when its text is a near-duplicate of a
             better item's (0: off, at most 1); see "Redundancy" in the module docstring.
@@ -223,6 +248,9 @@ class Ranking:
         feedback_fetch: whether the second pass also fetches the texts holding the expansion
             terms (else it ranks the one-pass candidates only; on the dev split both rank
             alike, the fetch costs an index lookup).
+        centering: share of the dense candidates' mean vector taken off the query before the
+            dense side is computed (0: off, at most 1); see "Centering" in the module
+            docstring.
     """
 
     dense_weight: float = 0.8
@@ -245,6 +273,7 @@ class Ranking:
     feedback_terms: int = 8
     feedback_weight: float = 0.5
     feedback_fetch: bool = False
+    centering: float = 0.0
 
     def __post_init__(self) -> None:
         checks = {
@@ -268,12 +297,13 @@ class Ranking:
             "feedback_terms": isinstance(self.feedback_terms, int) and self.feedback_terms >= 0,
             "feedback_weight": self.feedback_weight >= 0.0,
             "feedback_fetch": isinstance(self.feedback_fetch, bool),
+            "centering": 0.0 <= self.centering <= 1.0,
         }
         for name, ok in checks.items():
             if not ok:
                 raise ValueError(
                     f"Ranking({name}={getattr(self, name)!r}) is out of range: dense_weight, b, "
-                    "redundancy and supersede go from 0 to 1, redundancy_threshold and "
+                    "redundancy, supersede and centering go from 0 to 1, redundancy_threshold and "
                     "supersede_threshold from -1 to 1, "
                     "redundancy_ramp from 0 to 2, depth and redundancy_depth are positive ints, "
                     "feedback_docs and feedback_terms are ints >= 0, recency_half_life and rrf_k "
@@ -290,7 +320,7 @@ class Ranking:
     def times(self) -> bool:
         """Whether every candidate needs its time, also without a thread (recency and
         supersede compare items by time; the thread boost only items of one thread)."""
-        return self.recency_weight > 0 or self.supersede > 0
+        return self.recency_weight > 0 or self.supersede > 0 or self.fusion == "learned"
 
     @property
     def feedback(self) -> bool:
@@ -358,6 +388,11 @@ class Explanation:
             lexical side, weighted as in the fusion; 0 without feedback).
         superseded: the score taken off because a newer item among the best is a near-copy
             of this one (already weighted; ``score`` is after it; see "Supersede").
+        centered: with ``Ranking.centering``, the cosine of the item's best text with the
+            centred query, which the dense side was computed from (see "Centering");
+            ``None`` without it (the dense side is computed from ``cosine``).
+        learned: with ``fusion="learned"``, each feature's part of the model's ``z`` (see
+            "Learned fusion"; ``score`` is ``1 / (1 + exp(-z))``); empty otherwise.
     """
 
     item: Any
@@ -374,6 +409,8 @@ class Explanation:
     expansion: Mapping[str, float] = field(default_factory=dict)
     feedback: float = 0.0
     superseded: float = 0.0
+    centered: float | None = None
+    learned: Mapping[str, float] = field(default_factory=dict)
 
 
 Similarity = Callable[[Sequence[Candidate], float], Iterable[tuple[int, int, float]]]
@@ -556,7 +593,18 @@ def rank(
         similarity: which candidates' texts are alike, for ``ranking.redundancy`` (without
             it no item counts as a near-duplicate).
     """
-    scored = _scored(candidates, terms, corpus, ranking, term_weights, similarity=similarity)
+    centered: dict[Any, float] = {}
+    learned: dict[Any, dict[str, float]] = {}
+    scored = _scored(
+        candidates,
+        terms,
+        corpus,
+        ranking,
+        term_weights,
+        similarity=similarity,
+        centered=centered,
+        learned=learned,
+    )
     return [
         Explanation(
             item,
@@ -571,6 +619,8 @@ def rank(
             recency,
             lost,
             superseded=older,
+            centered=centered.get(item) if centered else None,
+            learned=learned.get(item, {}),
         )
         for total, _, item, parts, thread, recency, lost, older in scored
         for base, cosine, dense, raw, lexical, matched in (parts,)
@@ -599,15 +649,21 @@ def _scored(
     term_weights: Mapping[str, float] | None = None,
     *,
     similarity: Similarity | None = None,
+    centered: dict[Any, float] | None = None,
+    learned: dict[Any, dict[str, float]] | None = None,
 ) -> list[_Scored]:
-    """:func:`rank` as tuples, best first."""
+    """:func:`rank` as tuples, best first (``centered``, when given, receives item ->
+    the centred cosine of its best text, with ``ranking.centering``)."""
+    plain: dict[int, float] = {}  # with centering: id of a candidate -> its plain cosine
+    if ranking.centering > 0 and similarity is not None:
+        candidates, plain = _centred(list(candidates), ranking, similarity)
     weights = {t: idf(corpus.documents, corpus.frequencies.get(t, 0)) for t in terms}
     if term_weights:
         weights = {t: w * term_weights.get(t, 1.0) for t, w in weights.items()}
     score = _scorer(weights, corpus.average_length, ranking)
     disjoint = weights.keys().isdisjoint  # most candidates hold no query term: skip BM25
     texts: Iterable[_Text]
-    if ranking.fusion == "absolute":  # both sides known per text: one pass
+    if ranking.fusion in ("absolute", "learned"):  # both sides known per text: one pass
         texts = _absolute(candidates, score, disjoint, sum(weights.values()))
     else:
         found: list[_Text] = []
@@ -620,14 +676,18 @@ def _scored(
     rest = 1.0 - alpha
     best: dict[Any, _Part] = {}
     items: dict[Any, Candidate] = {}  # each item's best text's candidate (same thread, time)
-    for candidate, raw, matched, dense, lexical in texts:
+    for candidate, bm25_score, matched, dense, lexical in texts:
         cosine = candidate.cosine
+        if plain:  # centred: the tie-break and the explanation keep the plain cosine
+            cosine = plain[id(candidate)]
         base = alpha * dense + rest * lexical
         item = candidate.item
         seen = best.get(item)
         if seen is None or (base, cosine) > (seen[0], seen[1]):
-            best[item] = (base, cosine, dense, raw, lexical, matched)
+            best[item] = (base, cosine, dense, bm25_score, lexical, matched)
             items[item] = candidate
+    if plain and centered is not None:
+        centered.update((item, c.cosine) for item, c in items.items())
     threaded = ranking.thread_boost > 0 and any(c.thread is not None for c in items.values())
     scored: list[_Scored]
     if threaded or ranking.recency_weight > 0:
@@ -640,6 +700,10 @@ def _scored(
     else:
         scored = [(part[0], part[1], item, part, 0.0, 0.0, 0.0, 0.0) for item, part in best.items()]
     scored.sort(key=_by_score, reverse=True)
+    if ranking.fusion == "learned":
+        from langmem.stores import _learned
+
+        scored = _learned.rescored(scored, items, weights, ranking, similarity, learned)
     if ranking.supersede > 0 and similarity is not None and len(scored) > 1:
         scored = _superseded(scored, items, ranking, similarity)
     if ranking.redundancy > 0 and similarity is not None and len(scored) > 1:
@@ -706,6 +770,66 @@ def _demoted(
     if out is not scored:
         out.sort(key=_by_score, reverse=True)
     return out
+
+
+def _centred(
+    candidates: list[Candidate], ranking: Ranking, similarity: Similarity
+) -> tuple[list[Candidate], dict[int, float]]:
+    """The candidates with their cosine taken with the centred query (see "Centering"), and
+    ``id`` of each new candidate -> its plain cosine."""
+    if not candidates:
+        return candidates, {}
+    cosines = [c.cosine for c in candidates]
+    inside = dense_members(cosines, ranking.depth)
+    count = sum(inside)
+    near = near_sums(candidates, inside, similarity)
+    spread = sum(value for value, member in zip(near, inside) if member)
+    share = ranking.centering
+    to_mean = sum(c for c, member in zip(cosines, inside) if member) / count
+    squared = 1.0 - 2.0 * share * to_mean + share * share * spread / (count * count)
+    norm = math.sqrt(squared) if squared > 1e-12 else 1.0
+    out: list[Candidate] = []
+    plain: dict[int, float] = {}
+    for candidate, cosine, alike_mean in zip(candidates, cosines, near):
+        moved = Candidate(
+            candidate.item,
+            (cosine - share * alike_mean / count) / norm,
+            candidate.document,
+            candidate.thread,
+            candidate.time,
+            candidate.text,
+        )
+        out.append(moved)
+        plain[id(moved)] = cosine
+    return out, plain
+
+
+def dense_members(cosines: Sequence[float], depth: int) -> list[bool]:
+    """Which of ``cosines`` are among the ``depth`` best (and those tied with the last)."""
+    floor = heapq.nlargest(min(depth, len(cosines)), cosines)[-1]
+    return [c >= floor for c in cosines]
+
+
+def near_sums(
+    candidates: Sequence[Candidate], inside: Sequence[bool], similarity: Similarity
+) -> list[float]:
+    """For each candidate, the sum of the cosines of its text with the texts of the candidates
+    marked ``inside`` (itself, when inside, at 1; a pair whose cosine is not a number, as
+    pgvector gives for a zero vector, at 0). From the backend's pairwise cosines
+    (``similarity`` with the floor -1), or from its ``sums`` when it offers them (the same
+    values, up to rounding, without listing every pair: the SQLite store)."""
+    sums = getattr(similarity, "sums", None)
+    if sums is not None:
+        return list(sums(candidates, inside))
+    near = [1.0 if member else 0.0 for member in inside]
+    for first, second, cosine in similarity(candidates, -1.0):
+        if not math.isfinite(cosine):
+            continue
+        if inside[second]:
+            near[first] += cosine
+        if inside[first]:
+            near[second] += cosine
+    return near
 
 
 def _superseded(
