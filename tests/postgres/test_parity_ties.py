@@ -102,16 +102,17 @@ def corpus(seed: int) -> Corpus:
             value["note"] = text()
         if rng.random() < 0.5:
             value["thread_id"] = rng.choice(["t1", "t2"])
-            value["created_at"] = (
-                f"2026-03-01T10:{number % 60:02d}:{rng.randrange(3) * 20:02d}+00:00"
-            )
+        # Every item names its time: the stores' own write clocks differ by milliseconds, which
+        # moves recency by ~1e-12 and can flip an exact tie between the two stores.
+        value["created_at"] = f"2026-03-01T10:{number % 60:02d}:{rng.randrange(3) * 20:02d}+00:00"
         placed[f"k{key:03d}"] = namespace
         writes.append(PutOp(namespace, f"k{key:03d}", value))
     for key in rng.sample(sorted(placed), len(placed) // 4):  # rewrites and deletes
         if rng.random() < 0.3:
             writes.append(PutOp(placed[key], key, None))
         else:
-            writes.append(PutOp(placed[key], key, {"content": text()}))
+            rewritten = {"content": text(), "created_at": "2026-03-02T09:00:00+00:00"}
+            writes.append(PutOp(placed[key], key, rewritten))
     queries = []
     for _ in range(4):
         words = [word() for _ in range(rng.randint(1, 3))]
