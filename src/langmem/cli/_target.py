@@ -67,6 +67,12 @@ def recorded_index(path: Path) -> dict[str, Any] | None:
     ``None`` when it records none."""
     from langmem.stores._identity import recorded
 
+    if path.is_dir():
+        example = path / "memories.sqlite"
+        raise ConfigurationError(
+            f"cannot open store file {str(path)!r}: it is a folder; name a file in it, "
+            f"e.g. --store {str(example)!r}."
+        )
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as exc:
