@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -113,3 +114,43 @@ def test_a_named_queue_is_kept_and_a_blank_one_refused(store: SqliteStore) -> No
     named.shutdown(wait=True)
     with pytest.raises(ConfigurationError, match="queue=' '"):
         LocalReflectionExecutor.with_options(RunnableLambda(semantic), store, queue=" ")
+
+
+def test_tasks_left_in_the_old_default_queue_are_reported_and_can_be_drained(
+    store: SqliteStore,
+) -> None:
+    # what an earlier langmem left queued: its default queue was the fixed "reflection"
+    old = LocalReflectionExecutor.with_options(RunnableLambda(semantic), store, queue="reflection")
+    old.submit({"for": "semantic"}, thread_id="t", after_seconds=0.3)
+    assert old.shutdown(wait=False).kept
+    with pytest.warns(UserWarning, match=r"1 in 'reflection'") as caught:
+        upgraded = ReflectionExecutor(RunnableLambda(semantic), store=store)
+    assert "queue='reflection'" in str(caught[0].message)
+    upgraded.shutdown(wait=True)
+    assert RUNS == []  # the default queue does not claim them ...
+    drain = LocalReflectionExecutor.with_options(
+        RunnableLambda(semantic), store, queue="reflection"
+    )
+    _wait(lambda: RUNS == [("semantic", "semantic")])
+    drain.shutdown(wait=True)
+    assert RUNS == [("semantic", "semantic")]  # ... the named queue does
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing is left: no warning any more
+        ReflectionExecutor(RunnableLambda(semantic), store=store).shutdown(wait=True)
+
+
+def test_tasks_of_the_same_reflector_under_an_older_digest_are_reported(
+    store: SqliteStore,
+) -> None:
+    mine = ReflectionExecutor(RunnableLambda(semantic), store=store)
+    name = mine.queue_name
+    mine.shutdown(wait=True)
+    moved = name.rsplit("-", 1)[0] + "-0000000000"  # the reflector's code moved since
+    old = LocalReflectionExecutor.with_options(RunnableLambda(semantic), store, queue=moved)
+    old.submit({"for": "semantic"}, thread_id="t", after_seconds=5)
+    assert old.shutdown(wait=False).kept
+    with pytest.warns(UserWarning, match=f"1 in '{moved}'"):
+        ReflectionExecutor(RunnableLambda(semantic), store=store).shutdown(wait=True)
+    with warnings.catch_warnings():  # another reflector's queue is none of its business
+        warnings.simplefilter("error")
+        ReflectionExecutor(RunnableLambda(episodic), store=store).shutdown(wait=True)

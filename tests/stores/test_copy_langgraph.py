@@ -311,3 +311,19 @@ async def test_an_async_langgraph_store_is_read_from_a_worker_thread(tmp_path: P
     assert _ours_ttl(target, "soon") == (None, None)  # as the warning said
     assert copy_store(f"langgraph-sqlite:///{path}", target) == len(VALUES) + 1
     assert _ours_ttl(target, "soon") == _table_ttl(path, "soon")
+
+
+def test_a_nan_value_is_refused_before_anything_is_written() -> None:
+    """The embedded store refuses NaN (SQLite's JSON functions cannot read it); the whole
+    source is checked first, so a NaN in the last page copies nothing (it stopped after the
+    good items before)."""
+    source = InMemoryStore()
+    for namespace, key, value in VALUES:
+        source.put(namespace, key, value)
+    source.put(("zz",), "bad", {"text": "a reading", "x": float("nan")})
+    target = _store()
+    with pytest.raises(LangMemError, match=r"NaN at value\['x'\]") as raised:
+        copy_store(source, target, batch_size=2)
+    assert "Nothing was copied" in str(raised.value)
+    assert "stopped after" not in str(raised.value)
+    assert _items(target) == {}

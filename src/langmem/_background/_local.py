@@ -8,13 +8,14 @@ import logging
 import os
 import threading
 import uuid
+import warnings
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from langmem._background import _payload
-from langmem._background._queue_name import default_queue_name
+from langmem._background._queue_name import default_queue_name, left_behind, stranded_warning
 from langmem._background._search import SearchMixin
 from langmem._background._types import ReflectionOptions, ShutdownReport
 from langmem._background._workers import (
@@ -156,6 +157,12 @@ class LocalReflectionExecutor(Workers, SearchMixin):
         self._dirty = False  # a task was added since the workers last claimed
         if self.durable:
             self._recover_dead_workers()
+            if options.queue is None:
+                stranded = left_behind(queue, self.queue_name)
+                if stranded:
+                    warnings.warn(
+                        stranded_warning(self.queue_name, stranded), UserWarning, stacklevel=3
+                    )
         self._threads = [
             threading.Thread(target=self._work, name=f"langmem-reflection-{n}", daemon=True)
             for n in range(options.workers)

@@ -61,3 +61,37 @@ def _identity(reflector: Any) -> tuple[str, list[str]]:
     name = str(get_name()) if callable(get_name) else kind.__name__
     parts.append(name)
     return name, parts
+
+
+UNFINISHED = ("pending", "running", "failed")
+
+
+def left_behind(queue: Any, own: str, *, scan: int = 500) -> dict[str, int]:
+    """Unfinished tasks (pending, running, failed) in queues that this executor's reflector
+    may have used before: the old fixed default ``"reflection"`` (langmem before the name was
+    derived) and other ``reflection-<label>-*`` queues of the same label (the reflector's code
+    moved, which changes the digest). Counts per queue name, at most ``scan`` tasks read per
+    status; an executor does not claim them, so :func:`stranded_warning` says how to."""
+    label = own.rsplit("-", 1)[0] + "-"
+    counts: dict[str, int] = {}
+    for status in UNFINISHED:
+        for task in queue.list(status=status, limit=scan):
+            name = task.queue
+            if name != own and (name == PREFIX or name.startswith(label)):
+                counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def stranded_warning(own: str, counts: dict[str, int]) -> str:
+    """The warning for :func:`left_behind`'s counts: what, where, and the fix."""
+    listed = ", ".join(f"{n} in {name!r}" for name, n in sorted(counts.items()))
+    first = min(counts)
+    return (
+        f"This reflection executor uses the queue {own!r}, but unfinished tasks wait in other "
+        f"queues that an earlier langmem or an earlier version of this reflector used "
+        f"({listed}); no executor with the default queue claims them. To run them, start one "
+        "executor once with that queue, e.g. LocalReflectionExecutor.with_options(reflector, "
+        f"store, queue={first!r}), and let it drain; or inspect and cancel them with "
+        f"`langmem queue list --queue {first}`. Name queues yourself (queue=...) to keep them "
+        "stable across code changes."
+    )

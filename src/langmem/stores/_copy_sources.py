@@ -298,7 +298,9 @@ def check_all(source: Source, size: int, *, postgres: bool) -> int:
             op = PutOp(tuple(item.namespace), item.key, item.value)
             try:
                 _writes.check_op(op)
-                text = _writes.value_json(op)
+                # as the target keeps it: the embedded store refuses NaN (PostgreSQL's check
+                # below lists every item it cannot hold)
+                text = _writes.value_json(op) if postgres else _writes.stored_json(op)
             except LangMemError as exc:
                 raise _stopped(exc, f"In {source.name}: ", "Nothing was copied.") from None
             if postgres and _pg_checks.unholdable(item.key, item.value, text) is not None:
