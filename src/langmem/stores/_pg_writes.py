@@ -43,6 +43,11 @@ def plan(store: PostgresStore, puts: Sequence[tuple[int, PutOp]]) -> PutPlan:
     last = {(op.namespace, op.key): op for _, op in puts}
     touched = [(".".join(ns), key) for ns, key in last]
     texts = list(request[1]) if request else []
+    if any(field == "$" for _, _, field, _ in texts):  # as the embedded store writes it
+        values = {(".".join(op.namespace), op.key): op.value for op in last.values()}
+        texts = [
+            (p, k, f, _writes.whole_text(values[p, k]) if f == "$" else t) for p, k, f, t in texts
+        ]
     vectors: list[list[float]] = []
     if texts and store.embeddings is not None:
         strings = [t[3] for t in texts]

@@ -216,12 +216,20 @@ def texts_of(op: PutOp, fields: IndexPaths | None) -> list[tuple[str, str]]:
     paths = fields if op.index is None else index_paths(op.index)
     out: list[tuple[str, str]] = []
     for path, tokens in paths:
-        texts = get_text_at_path(op.value, tokens)
+        texts = [whole_text(op.value)] if tokens == "$" else get_text_at_path(op.value, tokens)
         if len(texts) == 1:
             out.append((path, texts[0]))
         else:
             out.extend((f"{path}.{i}", text) for i, text in enumerate(texts))
     return out
+
+
+def whole_text(value: Any) -> str:
+    """The text indexed for the field ``"$"`` (the whole value), as recent LangGraph releases
+    write it: sorted keys, characters as they are. LangGraph 1.0.0 (our lowest supported)
+    wrote ``\\u00e8`` for ``è``, so a non-ASCII word of such a value was not found by its
+    words, and was embedded as escaped text."""
+    return json.dumps(dict(value), sort_keys=True, ensure_ascii=False)
 
 
 def check_op(op: Any) -> None:
