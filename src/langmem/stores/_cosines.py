@@ -1,20 +1,20 @@
-"""A query's cosine with every row of the matrix, on the store's worker thread when the machine
-has a core to spare, while the searching thread does the search's other work.
+"""A query's cosine with every row of the matrix, shared with the store's worker thread when the
+machine has a core to spare, while the searching thread does the search's other work.
 
 The cosines are a memory-bound loop of row-wise dot products that runs without the GIL. A
-hybrid search hands them, and picking the top rows from them, to the worker thread, and
-meanwhile runs its lexical side (SQLite and Python) and analyzes the lexical rows; it then
-waits for the worker. A worker that has not started by then (its core was busy) is not waited
-for: the searching thread computes the cosines itself. Either way the floats are the same.
+hybrid search hands the first :data:`SHARE` of the rows to the worker thread, meanwhile runs
+its lexical side and then computes the other rows itself (each row is its own dot product, so
+a cut matrix gives the same floats), waits for the worker, and picks the top rows. A worker
+that has not started by then (its core was busy) is not waited for: the searching thread
+computes its part too. Either way the floats are the same.
 
-Measured on 2 cores (bench/search.py, bench/search_identity.py for the results): letting the
-searching thread compute a block of rows as well (each row is its own dot product, so a cut
-matrix gives the same floats) gained nothing for hybrid searches, whose other work takes about
-as long as the cosines at 10k rows, and cost the searching thread CPU (its cache filled with
-matrix rows); at 100k rows the cosines are bound by memory bandwidth, which a second thread
-did not add to. A dense-only search, which has nothing else to do, was faster with its rows
-shared only when the other core was really idle, and slower when it was busy while the load
-average said otherwise, so it computes its cosines on the searching thread.
+Measured on 2 cores (bench/search.py; bench/search_identity.py for the results): while the
+lexical side took as long as the cosines (session 5), sharing rows gained nothing; with the
+lexical side from memory (about 0.1 ms at 10k rows, session 6), the worker taking 55 % of the
+rows gained 5-10 % wall. At 100k rows the cosines are bound by memory bandwidth, which a
+second thread adds little to. A dense-only search, which has nothing else to do, was faster
+with its rows shared only when the other core was really idle, and slower when it was busy
+while the load average said otherwise, so it computes its cosines on the searching thread.
 """
 
 from __future__ import annotations
@@ -37,6 +37,10 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 U = TypeVar("U")
+
+SHARE = 0.55
+"""The worker's part of the rows; the searching thread computes the rest after its lexical side
+(measured on 2 cores at 10k rows, session 6: shares 0.55-0.62 gained 5-10 % wall, 0.7 lost)."""
 
 OVERLAP_ROWS = 4096
 """Below this many rows the cosines take microseconds: handing them to a thread costs more."""
@@ -78,25 +82,15 @@ def cosines_beside(
     if worker is None or not overlaps(vectors):
         dot(matrix, unit, out)
         return out, side(), then(out)
-    job = worker.submit(_cosines_then, matrix, unit, out, then)
+    cut = int(size * SHARE)
+    job = worker.submit(dot, matrix[:cut], unit, out[:cut])
     try:
         result = side()
+        dot(matrix[cut:], unit, out[cut:])
     finally:
         started = not job.cancel()  # not started: its core is busy, compute them here
-        followed = job.result() if started else None
+        if started:
+            job.result()
     if not started:
-        dot(matrix, unit, out)
-        return out, result, then(out)
-    assert followed is not None
-    return out, result, followed[0]
-
-
-def _cosines_then(
-    matrix: NDArray[np.float32],
-    unit: NDArray[np.float32],
-    out: NDArray[np.float32],
-    then: Callable[[NDArray[np.float32]], U],
-) -> tuple[U]:
-    """:func:`dot`, then ``then(out)`` (on the worker thread)."""
-    dot(matrix, unit, out)
-    return (then(out),)
+        dot(matrix[:cut], unit, out[:cut])
+    return out, result, then(out)
