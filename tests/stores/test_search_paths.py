@@ -112,17 +112,26 @@ def test_cosines_on_the_worker_are_the_same_floats(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(_cosines, "overlaps", lambda vectors: True)
     index, query = _random(3000, 48, seed=11)
     plain = index.cosines(query)
-    ran: list[str] = []
+    ran: list[tuple[str, int]] = []  # (thread, rows) of each block of cosines
+    dot = _cosines.dot
 
-    def top3(cosines: Any) -> list[int]:
-        ran.append(threading.current_thread().name)
-        return _top3(cosines)
+    def recorded(rows: Any, unit: Any, out: Any) -> None:
+        ran.append((threading.current_thread().name, len(rows)))
+        dot(rows, unit, out)
 
+    monkeypatch.setattr(_cosines, "dot", recorded)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="w") as worker:
-        shared, result, top = _cosines.cosines_beside(index, query, lambda: 7, worker, top3)
+        shared, result, top = _cosines.cosines_beside(index, query, lambda: 7, worker, _top3)
     assert result == 7
     assert shared.tobytes() == plain.tobytes()
-    assert top == _top3(plain) and ran[0].startswith("w")  # the top rows too, on the worker
+    assert top == _top3(plain)
+    # the worker took its share of the rows, this thread the rest
+    assert sorted(ran) == sorted(
+        [
+            ("w_0", int(3000 * _cosines.SHARE)),
+            (threading.current_thread().name, 3000 - int(3000 * _cosines.SHARE)),
+        ]
+    )
     alone, _, top = _cosines.cosines_beside(index, query, _none, None, _top3)
     assert alone.tobytes() == plain.tobytes() and top == _top3(plain)
 
