@@ -36,7 +36,7 @@ def encodable(value: Any) -> Any:
         {'text': 'ab?'}
     """
     if isinstance(value, str):
-        return replace_surrogates(value.replace("\x00", "") if "\x00" in value else value)
+        return replace_surrogates(value.replace("\x00", ""))
     if isinstance(value, dict):
         return {encodable(k): encodable(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -16,6 +16,8 @@ import hashlib
 import re
 from typing import Any
 
+from langmem.tasks import TaskStatus
+
 PREFIX = "reflection"
 
 
@@ -63,7 +65,7 @@ def _identity(reflector: Any) -> tuple[str, list[str]]:
     return name, parts
 
 
-UNFINISHED = ("pending", "running", "failed")
+UNFINISHED = (TaskStatus.PENDING, TaskStatus.RUNNING, TaskStatus.FAILED)
 
 
 def left_behind(queue: Any, own: str, *, scan: int = 500) -> dict[str, int]:

@@ -28,6 +28,7 @@ import numpy as np
 from langmem.stores import _cosines, _feedback, _fused, _search
 from langmem.stores import ranking as rules
 from langmem.stores._similarity import sqlite_similarity
+from langmem.stores._words import word_positions
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -297,8 +298,7 @@ def _held(
     if not total:
         return out
     starts = vectors.word_start[rows]
-    positions = np.arange(total) + np.repeat(starts - (ends - count), count)
-    words = vectors.words.flat[positions]
+    words = vectors.words.flat[word_positions(starts, count, ends, total)]
     places = np.searchsorted(keys, words) % len(keys)
     hits = np.flatnonzero(keys[places] == words)
     owners = np.searchsorted(ends, hits, side="right")

@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from langmem.stores._words import word_positions
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -275,7 +277,4 @@ def _positions(start: NDArray[np.int64], count: NDArray[np.int32]) -> NDArray[np
     """Where the words of each row (``start``, ``count``) are in the flat array, one row after
     the other."""
     ends = np.cumsum(count, dtype=np.int64)
-    shifted: NDArray[np.int64] = np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(
-        start - (ends - count), count
-    )
-    return shifted
+    return word_positions(start, count, ends, int(ends[-1]) if len(ends) else 0)

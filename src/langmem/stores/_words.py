@@ -110,7 +110,7 @@ class Words:
         if not wanted or not total:
             return out
         ends = np.cumsum(count, dtype=np.int64)
-        ids = self._flat[_positions(start, count, ends, total)]
+        ids = self._flat[word_positions(start, count, ends, total)]
         keys = np.array(sorted(wanted), dtype=np.int32)
         # each word's place among the sorted keys: a hit where the key there is the word
         hit = np.flatnonzero(keys[np.searchsorted(keys, ids) % len(keys)] == ids)
@@ -139,7 +139,7 @@ class Words:
         """The words of the given rows, one after the other, as ids into a vocabulary, and
         that vocabulary (for :meth:`restored`); ``prune``: of just those rows' words."""
         total = int(count.sum())
-        ids = self._flat[_positions(start, count, np.cumsum(count, dtype=np.int64), total)]
+        ids = self._flat[word_positions(start, count, np.cumsum(count, dtype=np.int64), total)]
         if not prune:
             return ids, list(self._words)
         used, remap = np.unique(ids, return_inverse=True)
@@ -160,7 +160,7 @@ class Words:
         self._used = len(ids)
 
 
-def _positions(
+def word_positions(
     start: NDArray[np.int64], count: NDArray[np.int32], ends: NDArray[np.int64], total: int
 ) -> NDArray[np.int64]:
     """Where the words of each row (``start``, ``count``; ``ends``: the running total of
