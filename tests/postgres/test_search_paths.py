@@ -119,7 +119,7 @@ def test_texts_without_a_query_term_skip_analysis_with_the_same_bm25() -> None:
     its BM25 and matched terms must be what the full analysis gives."""
     import random
 
-    from langmem.stores import _pg_search
+    from langmem.stores import _pg_candidates
     from langmem.stores import ranking as rules
 
     words = ["living", "lives", "olive", "Zoë", "naïve", "w1", "w12", "cafés", "x_y", "2019"]
@@ -130,14 +130,16 @@ def test_texts_without_a_query_term_skip_analysis_with_the_same_bm25() -> None:
     for _ in range(2000):
         text = " ".join(rng.choice(words) for _ in range(rng.randint(0, 7)))
         terms = rules.query_terms(" ".join(rng.choice(words) for _ in range(2)))
-        quick = _pg_search._analyzed(text, _pg_search._term_words(terms), rules.length(text))
+        quick = _pg_candidates.query_document(
+            text, _pg_candidates.term_words(terms), rules.length(text)
+        )
         full = rules.document(text)
         skipped += quick is not full and not quick.terms
         weights = {t: 1.0 for t in terms}
         assert rules.bm25(quick, weights, 4.0, rules.Ranking()) == rules.bm25(
             full, weights, 4.0, rules.Ranking()
         ), (text, terms)
-        assert quick is _pg_search._NOTHING or quick.length == full.length
+        assert quick is _pg_candidates.NOTHING or quick.length == full.length
     assert skipped > 100  # the shortcut was taken
 
 
@@ -192,10 +194,10 @@ def test_query_words_are_found_as_whole_words() -> None:
     """The regex that finds a candidate's query words finds exactly the words
     ``ranking.tokens`` splits the text into that are query words (boundaries at ``_``, digits,
     accents, non-ASCII letters)."""
-    from langmem.stores import _pg_search
+    from langmem.stores import _pg_candidates
     from langmem.stores import ranking as rules
 
-    words = _pg_search._term_words(rules.query_terms("w12 lives café straße 2019"))
+    words = _pg_candidates.term_words(rules.query_terms("w12 lives café straße 2019"))
     texts = [
         "w12 w123 xw12 w12x w12_w12 _w12_ w12.w12,w12",
         "Lives LIVING re-lived olives livesx 2019a a2019 2019",
@@ -205,6 +207,6 @@ def test_query_words_are_found_as_whole_words() -> None:
     found = []
     for text in texts:
         folded = rules.fold(text)
-        found.append(_pg_search._finder(words, folded.isascii()).findall(folded))
+        found.append(_pg_candidates.finder(words, folded.isascii()).findall(folded))
         assert found[-1] == [w for w in rules.tokens(text) if w in words], text
     assert found[0] == ["w12"] * 7  # counted by hand: "_" and "." separate words

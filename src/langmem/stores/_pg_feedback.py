@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from langgraph.store.base import SearchOp
 
-from langmem.stores import _pg_search
+from langmem.stores import _pg_candidates, _pg_search
 from langmem.stores import ranking as rules
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ class PostgresSource:
         store: PostgresStore,
         cur: Any,
         op: SearchOp,
-        first: tuple[list[dict[str, Any]], _pg_search.Origins],
+        first: tuple[list[dict[str, Any]], _pg_candidates.Origins],
         corpus: rules.Corpus,
         ranking: rules.Ranking,
         scope: Scope,
@@ -38,7 +38,7 @@ class PostgresSource:
         self.corpus, self.ranking, self.scope, self.want = corpus, ranking, scope, want
 
     def documents(self, positions: list[int]) -> list[rules.Document]:
-        return [_pg_search._document(self.rows[at]["lm_text"] or "") for at in positions]
+        return [_pg_candidates.cached_document(self.rows[at]["lm_text"] or "") for at in positions]
 
     def frequencies(self, terms: list[str]) -> dict[str, int]:
         words = {t: rules.forms(t) for t in terms}
@@ -61,7 +61,8 @@ class PostgresSource:
                 self.scope,
                 self.want,
             )
-            self.rows, extra = _pg_search.merged(self.rows, found)
+            self.rows, extra = _pg_candidates.merged(self.rows, found)
             if extra:
-                self.origin = {**self.origin, **_pg_search.origins(extra, self.ranking)}
-        return _pg_search.build_candidates(self.rows, _pg_search._term_words(terms), self.origin)
+                self.origin = {**self.origin, **_pg_candidates.origins(extra, self.ranking)}
+        words = _pg_candidates.term_words(terms)
+        return _pg_candidates.build_candidates(self.rows, words, self.origin)

@@ -25,18 +25,16 @@ takes its best in the whole store and then keeps the allowed ones (looking furth
 fewer than the results wanted remain), PostgreSQL its best within the namespace. Every
 candidate is then scored by the same rule, but the two may pick different extra texts (found
 with tests/postgres/test_parity_ties.py's corpora sharing words across namespaces).
+
+The candidates are built from the rows read here by :mod:`._pg_candidates` (cosines, query
+term counts, provenance).
 """
 
 from __future__ import annotations
 
 import json
-import math
-import re
 import struct
-from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -45,7 +43,7 @@ from psycopg.adapt import Dumper
 from psycopg.pq import Format
 from psycopg.rows import dict_row
 
-from langmem.stores import _filters
+from langmem.stores import _filters, _pg_candidates
 from langmem.stores import ranking as rules
 from langmem.stores._search import COMMON_FLOOR, COMMON_SHARE
 from langmem.stores._similarity import postgres_similarity
@@ -266,10 +264,6 @@ def _may_have_more(cur: Any, prefix: tuple[str, ...], top: int) -> bool:
     return int(cur.fetchone()["n"]) > top
 
 
-def _row_id(row: dict[str, Any]) -> tuple[str, str, str]:
-    return (row["prefix"], row["key"], row["field_name"])
-
-
 def explain(
     store: PostgresStore,
     cur: Any,
@@ -294,7 +288,7 @@ def explain(
         for r in rows:
             item = (r["prefix"], r["key"])
             if item not in best:
-                cosine = _cosine(r)
+                cosine = _pg_candidates.cosine(r)
                 dense = min(max(cosine, 0.0), 1.0)
                 best[item] = (
                     r,
@@ -348,16 +342,21 @@ def _hybrid(
             scope,
             want,
         )
-    words = _term_words(terms)
+    words = _pg_candidates.term_words(terms)
     # the lexical rows are analyzed while the vector query may still run
-    texts = {_row_id(r): _analyzed(r["lm_text"] or "", words, r["lm_length"]) for r in lexical}
+    texts = {
+        _pg_candidates.row_id(r): _pg_candidates.query_document(
+            r["lm_text"] or "", words, r["lm_length"]
+        )
+        for r in lexical
+    }
     rows = _dense(store, cur, op, post, literal, top, sent, ties=True)
     if not rows:
         return []
-    rows, _ = merged(rows, lexical)
+    rows, _ = _pg_candidates.merged(rows, lexical)
     corpus = rules.Corpus(documents, average, frequencies)
-    origin = origins(rows, ranking)
-    candidates = build_candidates(rows, words, origin, texts)
+    origin = _pg_candidates.origins(rows, ranking)
+    candidates = _pg_candidates.build_candidates(rows, words, origin, texts)
     similar = postgres_similarity(cur)
     if ranking.feedback and scope is not None:  # a second pass: see stores/_feedback.py
         from langmem.stores import _feedback, _pg_feedback
@@ -373,123 +372,6 @@ def _hybrid(
         ranked = rules.rank(candidates, terms, corpus, ranking, similarity=similar)
     by_item = {(r["prefix"], r["key"]): r for r in rows}
     return [(by_item[e.item], e) for e in ranked]
-
-
-Origins = dict[tuple[str, str], tuple[str | None, float | None]]
-"""Item -> its ``thread_id`` and ``created_at`` (Unix seconds), see :func:`_provenance`."""
-
-
-def merged(
-    rows: list[dict[str, Any]], more: list[dict[str, Any]]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """``rows`` then the rows of ``more`` that are not among them (each text once), and those
-    added rows."""
-    seen = {_row_id(r) for r in rows}
-    added: list[dict[str, Any]] = []
-    for row in more:
-        identity = _row_id(row)
-        if identity not in seen:
-            seen.add(identity)
-            added.append(row)
-    return rows + added, added
-
-
-def origins(rows: list[dict[str, Any]], ranking: rules.Ranking) -> Origins:
-    """The rows' items' provenance when the ranking reads it (else none)."""
-    if not ranking.provenance:
-        return {}
-    return _provenance(rows, times=ranking.times)
-
-
-def build_candidates(
-    rows: list[dict[str, Any]],
-    words: frozenset[str],
-    origin: Origins,
-    analyzed: dict[tuple[str, str, str], rules.Document] | None = None,
-) -> list[rules.Candidate]:
-    """The candidates of :func:`ranking.rank` from the rows of their texts, in order: each
-    text's cosine, its counts of the terms whose forms are ``words`` (from ``analyzed`` when
-    already counted), its item's provenance from ``origin``, and ``(prefix, key, field)`` as
-    its handle. Both passes (the search's and the second pass's) build theirs here."""
-    known = analyzed or {}
-    none = (None, None)
-    out = []
-    for r in rows:
-        item = (r["prefix"], r["key"])
-        handle = (item[0], item[1], r["field_name"])
-        document = known.get(handle) or _analyzed(r["lm_text"] or "", words, r["lm_length"])
-        out.append(rules.Candidate(item, _cosine(r), document, *origin.get(item, none), handle))
-    return out
-
-
-def _cosine(row: dict[str, Any]) -> float:
-    """The row's cosine; 0 for a zero vector, whose cosine pgvector gives as NaN (the SQLite
-    store's normalised zero row has cosine 0 with every query)."""
-    cosine = float(row["cosine"])
-    return 0.0 if math.isnan(cosine) else cosine
-
-
-_document = lru_cache(maxsize=20_000)(rules.document)
-_NOTHING = rules.Document({}, 0)
-
-
-def _analyzed(text: str, words: frozenset[str], length: int | None) -> rules.Document:
-    """What BM25 reads of the text: how often it holds each query term, and its analyzed
-    length (``length``: ``store_vectors.lm_length``, :func:`ranking.length` of the text).
-
-    Only the text's words among ``words`` (every word whose stem is a query term, see
-    :func:`_term_words`) are analyzed: the other terms of the text are never looked up, so the
-    BM25 is that of the whole :func:`ranking.document`. Most dense candidates hold none."""
-    if not words:
-        return _NOTHING
-    folded = rules.fold(text)
-    found = _finder(words, folded.isascii()).findall(folded)
-    if not found:
-        return _NOTHING
-    if length is None:  # a row written without langmem's columns
-        return _document(text)
-    return rules.Document(Counter(rules.analyze(" ".join(found))), length)
-
-
-@lru_cache(maxsize=256)
-def _finder(words: frozenset[str], ascii: bool) -> re.Pattern[str]:
-    """A regex finding, in folded text, each occurrence of a whole word (as
-    :func:`ranking.tokens` splits words) that is one of ``words``: one scan of the text
-    instead of splitting it into all its words."""
-    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    inside = "[a-z0-9]" if ascii else r"[^\W_]"
-    return re.compile(rf"(?<!{inside})(?:{alternatives})(?!{inside})")
-
-
-def _term_words(terms: Sequence[str]) -> frozenset[str]:
-    """Every word that :func:`ranking.analyze` turns into one of ``terms``
-    (:func:`ranking.forms` lists them)."""
-    return frozenset(word for term in terms for word in rules.forms(term))
-
-
-def _provenance(rows: list[dict[str, Any]], *, times: bool) -> Origins:
-    """Item -> (``thread_id``, ``created_at`` as Unix seconds) from the items' values (the time
-    only for items with a thread, unless ``times``: every item's), as on SQLite."""
-    out: Origins = {}
-    for r in rows:
-        value = r["value"] if isinstance(r["value"], dict) else {}
-        thread = value.get("thread_id")
-        if thread is not None or times:
-            label = str(thread) if thread is not None else None
-            out[(r["prefix"], r["key"])] = (
-                label,
-                _seconds(value.get("created_at"), r["created_at"]),
-            )
-    return out
-
-
-def _seconds(stamp: Any, stored: Any) -> float | None:
-    if isinstance(stamp, str):
-        try:
-            return datetime.fromisoformat(stamp).timestamp()
-        except ValueError:
-            pass
-    return stored.timestamp() if isinstance(stored, datetime) else None
 
 
 def _lexical_side(

@@ -24,7 +24,8 @@ written by one opens in the other). What it changes:
 
 This module holds the class: connections, setup and the batch's order. Its parts live in
 ``_pg_connect`` (pool, server checks, migrations), ``_pg_writes`` (puts, restores, vector
-rows), ``_pg_queries`` (query vectors, explain), ``_pg_search`` (ranked and listed search),
+rows), ``_pg_queries`` (query vectors, explain), ``_pg_search`` (ranked and listed search;
+``_pg_candidates`` builds its candidates from the rows it reads),
 ``_pg_namespaces``, ``_pg_reembed``, ``_pg_identity``, ``_pg_expiry`` and ``_pg_checks``.
 """
 
