@@ -166,7 +166,7 @@ def test_store_info(tmp_path: Path) -> None:
         f'{{"store":"{url}","path":"{path}","size_bytes":{size},'
         '"index":{"embeddings":"langmem-hashing-384","dims":384,"fields":["$"],"generation":0},'
         '"memories":3,'
-        '"namespaces":{"memories/alice":2,"memories/bob":1}}\n'
+        '"namespaces":{"memories/alice":2,"memories/bob":1},"internal_records":0}\n'
     )
 
 
@@ -232,7 +232,7 @@ def test_store_info_of_a_store_without_file() -> None:
     result = run("store", "info", "--store", "memory://?embed=hashing&dims=16")
     assert result.stdout == (
         '{"store":"memory://?embed=hashing&dims=16","index":{"embeddings":"langmem-hashing-16",'
-        '"dims":16,"fields":["$"]},"memories":0,"namespaces":{}}\n'
+        '"dims":16,"fields":["$"]},"memories":0,"namespaces":{},"internal_records":0}\n'
     )
 
 

@@ -50,7 +50,32 @@ def test_store_info_hides_the_password(pg_database: str) -> None:
     }
     assert record["memories"] == 3
     assert record["namespaces"] == {"memories/alice": 2, "memories/bob": 1}
+    assert record["internal_records"] == 0
     assert record["size_bytes"] > 0
+
+
+def test_store_info_counts_internal_records_apart(pg_database: str) -> None:
+    """History records written by changes are not memories (nor namespaces)."""
+    import psycopg
+
+    url = f"{pg_database}?embed=hashing"
+    run("memories", "import", "-", "--store", url, input=seed_text())
+    for args in (
+        ["add", "likes green tea", "-n", "memories/carol"],
+        ["update", "b1", "likes oolong", "-n", "memories/bob"],
+        ["delete", "a2", "-n", "memories/alice"],
+    ):
+        changed = run("memories", *args, "--store", url)
+        assert changed.exit_code == 0, changed.stderr
+    with psycopg.connect(pg_database) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM store WHERE split_part(prefix, '.', 1) = '__langmem__'"
+        ).fetchone()
+    assert row is not None and row[0] >= 3
+    record = json.loads(run("store", "info", "--store", url).stdout)
+    assert record["memories"] == 3
+    assert record["namespaces"] == {"memories/alice": 1, "memories/bob": 1, "memories/carol": 1}
+    assert record["internal_records"] == row[0]
 
 
 def test_bad_password_is_one_line(pg_database: str) -> None:

@@ -36,7 +36,10 @@ def store() -> None:
 @store_option
 @output_options
 def info(store_url: str | None, table: bool) -> None:
-    """Where the store is, how it is indexed, how many memories each namespace holds."""
+    """Where the store is, how it is indexed, how many memories each namespace holds.
+
+    langmem's own records (change history, superseded, quarantined and held values) are not
+    counted as memories or namespaces: internal_records gives their number."""
     url = resolve_url(store_url)
     path = sqlite_file(url)
     record: dict[str, Any] = {"store": display_url(url)}
@@ -60,19 +63,37 @@ def info(store_url: str | None, table: bool) -> None:
             else:
                 counts = {}
                 for item in _transfer.iter_items(opened, ()):
-                    name = show_namespace(item.namespace)
+                    name = tuple(item.namespace)
                     counts[name] = counts.get(name, 0) + 1
-    record["memories"] = sum(counts.values())
-    record["namespaces"] = counts
+    memories, internal = _user_counts(counts)
+    record["memories"] = sum(memories.values())
+    record["namespaces"] = memories
+    record["internal_records"] = internal
     if table:
         Output(table=True).records(
-            [{"namespace": ns, "memories": n} for ns, n in counts.items()],
+            [{"namespace": ns, "memories": n} for ns, n in memories.items()],
             ["namespace", "memories"],
         )
         summary = {k: v for k, v in record.items() if k != "namespaces"}
         Output(table=True).record(summary)
         return
     Output(table=False).record(record)
+
+
+def _user_counts(counts: dict[tuple[str, ...], int]) -> tuple[dict[str, int], int]:
+    """The memories per namespace without langmem's own records (change history, superseded,
+    quarantined and held values, under :data:`RESERVED_ROOT`), and how many of those there are:
+    they are not memories, and ``list_namespaces`` does not list them either."""
+    from langmem._namespace import RESERVED_ROOT
+
+    user: dict[str, int] = {}
+    internal = 0
+    for name, n in counts.items():
+        if name[:1] == (RESERVED_ROOT,):
+            internal += n
+        else:
+            user[show_namespace(name)] = n
+    return user, internal
 
 
 def _handle_index(opened: Any) -> dict[str, Any] | None:
@@ -89,7 +110,7 @@ def _handle_index(opened: Any) -> dict[str, Any] | None:
     }
 
 
-def _database_facts(url: str) -> tuple[dict[str, int], int]:
+def _database_facts(url: str) -> tuple[dict[tuple[str, ...], int], int]:
     """Memories per namespace and the tables' size on disk, from a PostgreSQL store."""
     import psycopg
 
@@ -101,11 +122,11 @@ def _database_facts(url: str) -> tuple[dict[str, int], int]:
             "SELECT pg_total_relation_size('store')"
             " + coalesce(pg_total_relation_size(to_regclass('store_vectors')), 0)"
         ).fetchone()
-    counts = {str(prefix).replace(".", "/"): int(n) for prefix, n in rows}
+    counts = {tuple(str(prefix).split(".")): int(n) for prefix, n in rows}
     return counts, int(size[0]) if size else 0
 
 
-def _file_counts(path: Path) -> dict[str, int]:
+def _file_counts(path: Path) -> dict[tuple[str, ...], int]:
     conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     try:
         rows = conn.execute(
@@ -117,7 +138,7 @@ def _file_counts(path: Path) -> dict[str, int]:
         ) from exc
     finally:
         conn.close()
-    return {str(prefix).replace(".", "/"): int(n) for prefix, n in rows}
+    return {tuple(str(prefix).split(".")): int(n) for prefix, n in rows}
 
 
 @store.command()
