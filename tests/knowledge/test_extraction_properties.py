@@ -51,14 +51,18 @@ def simulate(
         args = encodable(raw)  # the manager drops NUL characters, as documented
         if name == "Memory":
             live = [*state.values(), *new]
-            if set(args) == {"content"} and Memory(**args) not in live:  # no duplicates
+            blank = not str(args.get("content", "")).strip()  # empty memories are skipped
+            if set(args) == {"content"} and not blank and Memory(**args) not in live:
                 new.append(Memory(**args))
                 shorts[f"m{len(existing) + len(new)}"] = len(new) - 1  # type: ignore[assignment]
             continue
         target = shorts.get(str(args.get("id", "")))
         patch = args.get("patch")
         is_update = (
-            name == "update_memory" and isinstance(patch, dict) and set(patch) == {"content"}
+            name == "update_memory"
+            and isinstance(patch, dict)
+            and set(patch) == {"content"}
+            and bool(str(patch["content"]).strip())  # an update emptying a memory is skipped
         )
         if target is None or name not in ("update_memory", "delete_memory"):
             continue

@@ -104,6 +104,7 @@ RESULT_UPDATED = "updated {short}"
 RESULT_DELETED = "deleted {short}"
 RESULT_DUPLICATE = "already saved as {short}; nothing added"
 RESULT_ALREADY_DELETED = "{short} was already deleted"
+RESULT_SKIPPED_EMPTY = "{what} was not saved: its content is empty"
 RESULT_DONE = "ok"
 RESULT_ERROR = "Error: {problem} Nothing was changed by this call; call again with a fix."
 

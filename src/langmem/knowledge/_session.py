@@ -8,6 +8,7 @@ and leaves the memories as they were.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from langmem.knowledge._guards import quote
 from langmem.knowledge._kinds import DictKind, Kind, KindError, ModelKind, TextKind
 from langmem.knowledge._types import ExtractedMemory, RemoveDoc
 from langmem.utils import dumps
+
+logger = logging.getLogger("langmem")
 
 State = Literal["kept", "updated", "inserted", "deleted", "dropped"]
 
@@ -81,6 +84,8 @@ class Session:
         self.quote = True  # neutralize prompt-section tags in memory and conversation text
         self.quoted = 0  # texts that needed it
         self._reason: str | None = None
+        self._sent: Any = None  # the arguments of the call being applied, as the model sent them
+        self._cleaned = False  # whether encodable changed them
 
     def quoted_text(self, text: str) -> str:
         """``text`` with prompt-section tags made inert (when quoting is on)."""
@@ -229,7 +234,9 @@ class Session:
         self._reason = encodable(str(message.text).strip()) or None
         for call in message.tool_calls:
             try:
-                args = encodable(call.get("args") or {})
+                raw = call.get("args") or {}
+                args = encodable(raw)
+                self._sent, self._cleaned = raw, args != raw
                 result = self._apply_call(call["name"], args, offered, outcome)
             except KindError as exc:
                 outcome.problems.append(f"{call['name']}: {exc}")
@@ -260,6 +267,8 @@ class Session:
             return self._delete(args)
         kind = self.kinds[name]
         value = kind.validate(args)
+        if _empty(kind.dump(value)):
+            return self._skip_empty(f"a new {kind.name or 'memory'}")
         twin = self._find_twin(kind, value)
         if twin is not None:  # e.g. a correction round that re-sends calls already applied
             return _prompts.RESULT_DUPLICATE.format(short=twin.short)
@@ -293,7 +302,10 @@ class Session:
                     )
                 )
         merged = {**entry.kind.dump(entry.value), **patch}
-        entry.value = entry.kind.validate(merged)
+        value = entry.kind.validate(merged)
+        if _empty(entry.kind.dump(value)):
+            return self._skip_empty(f"the update of {entry.short}")
+        entry.value = value
         if entry.state == "kept":
             entry.state = "updated"
         entry.reason = self._reason
@@ -306,6 +318,19 @@ class Session:
         entry.state = "dropped" if entry.state == "inserted" or not entry.external else "deleted"
         entry.reason = self._reason
         return _prompts.RESULT_DELETED.format(short=entry.short)
+
+    def _skip_empty(self, what: str) -> str:
+        """Leave out a memory (or an update) whose content would be empty: no empty memory is
+        ever stored. Not an error for the model to correct (what it sent may be nothing but
+        characters no store can hold, dropped by :func:`encodable`); the other calls stand."""
+        cause = "after dropping characters no store can hold (NUL)" if self._cleaned else "as sent"
+        logger.warning(
+            "langmem: skipped %s from the model: its content is empty %s (arguments %.200r)",
+            what,
+            cause,
+            self._sent,
+        )
+        return _prompts.RESULT_SKIPPED_EMPTY.format(what=what)
 
     def _lookup(self, ref: Any, *, deleted_ok: bool = False) -> Entry:
         key = str(ref).strip() if ref is not None else ""
@@ -328,6 +353,18 @@ class Session:
             else:
                 out.append(ExtractedMemory(entry.id, entry.value))
         return out
+
+
+def _empty(data: Any) -> bool:
+    """Whether a memory's JSON holds nothing: only blank strings, nulls and empty containers
+    (``False`` and ``0`` are content)."""
+    if isinstance(data, str):
+        return not data.strip()
+    if isinstance(data, dict):
+        return all(_empty(v) for v in data.values())
+    if isinstance(data, (list, tuple)):
+        return all(_empty(v) for v in data)
+    return data is None
 
 
 def _error_message(problem: str, call_id: Any) -> ToolMessage:

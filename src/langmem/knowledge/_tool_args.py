@@ -31,8 +31,9 @@ ERR_STORE_REFUSED = (
 
 
 def check_content(action: str, content: Any) -> None:
-    """Refuse empty or whitespace-only text content."""
-    if isinstance(content, str) and not content.strip():
+    """Refuse empty or whitespace-only text content (NUL characters count as nothing: no
+    store can search them, and PostgreSQL cannot hold them)."""
+    if isinstance(content, str) and not content.replace("\x00", "").strip():
         raise ToolException(ERR_EMPTY_CONTENT.format(action=action, content=content))
 
 
