@@ -14,8 +14,13 @@ first handle that sets the database up with an index. Every handle checks it:
   the swap re-embeds its texts) or waits for the swap and is refused: vectors of two
   embedders never meet in one database;
 - in every ranked search, in the pipeline that opens its transaction (no extra round trip),
-  without the lock: searches never wait for a re-embed. A search whose check ran just before
-  a re-embed committed may read the new vectors once; the next one is refused.
+  without the lock: searches never wait for a re-embed. The search's statements each take
+  their own snapshot (READ COMMITTED; the vector query may even run on a second connection),
+  so a re-embed may commit between the check and a statement that reads vectors. Each such
+  statement therefore also returns the identity its own snapshot records (:data:`COLUMN`,
+  read once per statement), and :func:`verify` refuses its rows when that is not the
+  handle's: a search never ranks vectors of two embedders, or of another embedder than its
+  query's, together.
 """
 
 from __future__ import annotations
@@ -47,6 +52,10 @@ SCHEMA: tuple[str, ...] = (
     " END $$",
 )
 """Schema steps (see ``_pg_schema.VECTOR_STEPS``)."""
+
+COLUMN = f"(SELECT identity FROM {TABLE}) AS lm_index"
+"""A select-list column: the identity recorded in the statement's own snapshot, the one its
+vectors were read in (an uncorrelated subquery: read once per statement)."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +144,14 @@ def check(cur: Any, wanted: Identity, *, writes: bool) -> None:
             f" ELSE langmem_index_check(%s, false) END FROM {TABLE}",
             (text, text),
         )
+
+
+def verify(rows: list[dict[str, Any]], wanted: Identity, where: str) -> None:
+    """Refuse rows read with :data:`COLUMN` under another identity than ``wanted`` (a re-embed
+    committed after the search's check): :func:`mismatch`, as the next search gets."""
+    found = rows[0].get("lm_index") if rows else None
+    if found is not None and found != wanted.text():
+        raise mismatch(where, Identity.parse(found), wanted, changed=True)
 
 
 def mismatch(

@@ -35,7 +35,7 @@ from __future__ import annotations
 import json
 import struct
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import psycopg
 from langgraph.store.base import SearchItem, SearchOp
@@ -43,7 +43,7 @@ from psycopg.adapt import Dumper
 from psycopg.pq import Format
 from psycopg.rows import dict_row
 
-from langmem.stores import _filters, _pg_candidates
+from langmem.stores import _filters, _pg_candidates, _pg_connect, _pg_identity
 from langmem.stores import ranking as rules
 from langmem.stores._search import COMMON_FLOOR, COMMON_SHARE
 from langmem.stores._similarity import postgres_similarity
@@ -114,6 +114,18 @@ class _QueryVectorDumper(Dumper):
 
 
 psycopg.adapters.register_dumper(QueryVector, _QueryVectorDumper)
+
+
+def _index_column(store: PostgresStore) -> str:
+    """The select-list column of the identity a statement reads vectors under, when the
+    database records one (see :func:`_pg_identity.verify`)."""
+    return f", {_pg_identity.COLUMN}" if store._identity is not None and store._checks else ""
+
+
+def _same_index(store: PostgresStore, rows: list[dict[str, Any]]) -> None:
+    """Refuse rows read after a re-embed committed (see :mod:`._pg_identity`)."""
+    if store._identity is not None and store._checks:
+        _pg_identity.verify(rows, store._identity, _pg_connect.redact(store.url))
 
 
 def _small(store: PostgresStore, cur: Any, prefix: tuple[str, ...]) -> bool:
@@ -203,7 +215,8 @@ def _send_candidates(
     place = "v.ctid" if exact else "near.place"
     cur.execute(
         f"WITH near AS (SELECT * FROM ({near}) d ORDER BY dist LIMIT %s)"
-        f" SELECT {_COLUMNS}, near.field_name, 1 - near.dist AS cosine, {text}"
+        f" SELECT {_COLUMNS}, near.field_name, 1 - near.dist AS cosine{_index_column(store)},"
+        f" {text}"
         " JOIN store s ON s.prefix = near.prefix AND s.key = near.key"
         f" WHERE {_expiry(store)}{post_sql} ORDER BY near.dist, {place}",
         [*params, limit, *post_params],
@@ -238,6 +251,7 @@ def _dense(
         if sent is None:
             sent = _send_candidates(store, cur, prefix, post, literal, fetch, exact)
         rows = list(sent.fetchall())
+        _same_index(store, rows)
         sent = None
         fetched = len(rows)
         rows = [r for r in rows if _filters.matches(r["value"], op.filter)]
@@ -357,7 +371,7 @@ def _hybrid(
     corpus = rules.Corpus(documents, average, frequencies)
     origin = _pg_candidates.origins(rows, ranking)
     candidates = _pg_candidates.build_candidates(rows, words, origin, texts)
-    similar = postgres_similarity(cur)
+    similar = _watched_similarity(store, cur)
     if ranking.feedback and scope is not None:  # a second pass: see stores/_feedback.py
         from langmem.stores import _feedback, _pg_feedback
 
@@ -372,6 +386,32 @@ def _hybrid(
         ranked = rules.rank(candidates, terms, corpus, ranking, similarity=similar)
     by_item = {(r["prefix"], r["key"]): r for r in rows}
     return [(by_item[e.item], e) for e in ranked]
+
+
+def _watched_similarity(store: PostgresStore, cur: Any) -> rules.Similarity:
+    """:func:`postgres_similarity`, each of its queries followed by a look at the recorded
+    identity: they read vectors in snapshots of their own, so a re-embed committed before one
+    of them refuses the search, as in :func:`_same_index`."""
+    base: Any = postgres_similarity(cur)
+    if store._identity is None or not store._checks:
+        return cast("rules.Similarity", base)
+
+    def recheck() -> None:
+        cur.execute(f"SELECT {_pg_identity.COLUMN}")
+        _same_index(store, [cur.fetchone()])
+
+    def similarity(candidates: Any, floor: float) -> list[tuple[int, int, float]]:
+        found = list(base(candidates, floor))
+        recheck()
+        return found
+
+    def sums(candidates: Any, inside: Any) -> list[float]:
+        found = list(base.sums(candidates, inside))
+        recheck()
+        return found
+
+    similarity.sums = sums  # type: ignore[attr-defined]
+    return similarity
 
 
 def _lexical_side(
@@ -447,7 +487,7 @@ def _lexical_rows(
             f" {rank} AS rank FROM store_vectors sv"
             f" WHERE sv.lm_words @@ %s::tsquery AND {ns_sql}{order})"
             f" SELECT {_COLUMNS}, v.field_name, v.lm_text, v.lm_length,"
-            " 1 - (v.embedding <=> %s::vector) AS cosine"
+            f" 1 - (v.embedding <=> %s::vector) AS cosine{_index_column(store)}"
             " FROM hits JOIN store_vectors v ON v.prefix = hits.prefix AND v.key = hits.key"
             " AND v.field_name = hits.field_name"
             " JOIN store s ON s.prefix = hits.prefix AND s.key = hits.key"
@@ -455,6 +495,7 @@ def _lexical_rows(
             [*rank_params, query, *ns_params, *limit_params, literal, *post_params],
         )
         found = list(cur.fetchall())
+        _same_index(store, found)
         rows = [r for r in found if _filters.matches(r["value"], op.filter)]
         # widen the scan when filters or expiry dropped too many of the best rows
         if everything or len(rows) >= want or len(found) < fetch or fetch >= 1_000_000:

@@ -1,0 +1,154 @@
+"""A search running while another process re-embeds the store never ranks with vectors of two
+embedders, nor with vectors of another embedder than its query's: when the swap commits in the
+middle of a search, that search is refused (IndexMismatchError), as every later one is.
+
+The swap is made to land at a chosen point of one search: the search's own steps call the
+re-embed (another handle, its own connections) at that point."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from langchain_core.embeddings import Embeddings
+
+from langmem.embeddings import HashingEmbeddings
+from langmem.errors import IndexMismatchError
+from langmem.stores import PostgresStore, _pg_search
+
+
+class Salted(Embeddings):
+    """Hashing embeddings of the same dims under another name: another model's vectors."""
+
+    model_id = "salted-16"
+
+    def __init__(self) -> None:
+        self.inner = HashingEmbeddings(16)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.inner.embed_documents([t[::-1] for t in texts])
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text[::-1])
+
+
+def _index(embed: Any) -> Any:
+    return {"dims": 16, "embed": embed, "fields": ["text"]}
+
+
+@pytest.fixture()
+def stores(pg_database: str) -> Iterator[tuple[PostgresStore, PostgresStore]]:
+    searching = PostgresStore.from_url(pg_database, index=_index(HashingEmbeddings(16)))
+    for i in range(30):
+        searching.put(("n",), f"k{i}", {"text": f"note {i} about kiwi and tea {i % 7}"})
+    other = PostgresStore.from_url(pg_database, index=_index(HashingEmbeddings(16)))
+    try:
+        yield searching, other
+    finally:
+        searching.close()
+        other.close()
+
+
+@contextmanager
+def _no_spare(store: PostgresStore) -> Iterator[None]:
+    yield None
+
+
+def _reembed_once(other: PostgresStore) -> Any:
+    done: list[int] = []
+
+    def swap() -> None:
+        if not done:
+            done.append(other.reembed(_index(Salted())))
+
+    return swap, done
+
+
+@pytest.mark.parametrize("spare", [True, False])
+def test_a_swap_before_the_vector_query_refuses_the_search(
+    stores: tuple[PostgresStore, PostgresStore], monkeypatch: pytest.MonkeyPatch, spare: bool
+) -> None:
+    searching, other = stores
+    if not spare:
+        monkeypatch.setattr(searching, "_spare", lambda: _no_spare(searching))
+    swap, done = _reembed_once(other)
+    send = _pg_search._send_candidates
+
+    def late_send(*args: Any, **kwargs: Any) -> Any:
+        swap()  # the search's identity check already ran, in its own statement
+        return send(*args, **kwargs)
+
+    monkeypatch.setattr(_pg_search, "_send_candidates", late_send)
+    with pytest.raises(IndexMismatchError, match="re-embedded by another handle"):
+        searching.search(("n",), query="kiwi tea 3", limit=5)
+    assert done == [30]
+    with pytest.raises(IndexMismatchError):  # as every later search
+        searching.search(("n",), query="kiwi tea 3", limit=5)
+
+
+def test_a_swap_between_the_vector_and_word_queries_refuses_the_search(
+    stores: tuple[PostgresStore, PostgresStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The vector query has read the old vectors; the word query would read the new ones'
+    cosines: one ranking would mix two embedders."""
+    searching, other = stores
+    monkeypatch.setattr(searching, "_spare", lambda: _no_spare(searching))
+    swap, done = _reembed_once(other)
+    count = searching.word_counts.count
+
+    def late_count(cur: Any, words: list[str]) -> dict[str, int]:
+        swap()  # the vector query ran (the text counts before this synced the pipeline)
+        return count(cur, words)
+
+    monkeypatch.setattr(searching.word_counts, "count", late_count)
+    with pytest.raises(IndexMismatchError, match="re-embedded by another handle"):
+        searching.search(("n",), query="kiwi tea 3", limit=5)
+    assert done == [30]
+
+
+def test_searches_around_a_reembed_rank_with_one_embedder(
+    stores: tuple[PostgresStore, PostgresStore], pg_database: str
+) -> None:
+    """Before the swap: the old embedder's results; after: a handle with the new index ranks
+    with the new vectors only (the same results as a store written with it from the start)."""
+    searching, other = stores
+    before = [h.key for h in searching.search(("n",), query="kiwi tea 3", limit=5)]
+    other.reembed(_index(Salted()))
+    fresh = PostgresStore.from_url(pg_database, index=_index(Salted()))
+    try:
+        after = [(h.key, h.score) for h in fresh.search(("n",), query="kiwi tea 3", limit=5)]
+        assert len(before) == 5 and len(after) == 5
+        scores = [(h.key, h.score) for h in other.search(("n",), query="kiwi tea 3", limit=5)]
+        assert scores == after  # the re-embedding handle now searches with the new index
+    finally:
+        fresh.close()
+
+
+def test_a_swap_before_the_similarity_query_refuses_the_search(
+    stores: tuple[PostgresStore, PostgresStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With supersede on, the rule compares candidates' stored vectors in a query of its own:
+    a swap committed before it refuses the search."""
+    from langmem.stores.ranking import Ranking
+
+    searching, other = stores
+    searching.ranking = Ranking(supersede=0.3, supersede_threshold=0.0)
+    swap, done = _reembed_once(other)
+    real = _pg_search.postgres_similarity
+
+    def late_similarity(cur: Any) -> Any:
+        inner = real(cur)
+
+        def similarity(candidates: Any, floor: float) -> Any:
+            swap()
+            return inner(candidates, floor)
+
+        similarity.sums = inner.sums  # type: ignore[attr-defined]
+        return similarity
+
+    monkeypatch.setattr(_pg_search, "postgres_similarity", late_similarity)
+    with pytest.raises(IndexMismatchError, match="re-embedded by another handle"):
+        searching.search(("n",), query="kiwi tea 3", limit=5)
+    assert done == [30]
