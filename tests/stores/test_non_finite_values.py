@@ -53,6 +53,8 @@ def test_the_history_of_a_namespace_with_infinity_still_works() -> None:
 
 
 def test_a_file_holding_nan_from_an_older_version_is_not_called_damaged(tmp_path: Path) -> None:
+    """Its filtered searches work (values read in Python: tests/stores/test_legacy_numbers.py);
+    a file whose values SQLite cannot read for another reason still gets the clear error."""
     path = tmp_path / "old.sqlite"
     store = _store(path)
     store.put(NS, "x", {"text": "x", "n": 1})
@@ -60,7 +62,12 @@ def test_a_file_holding_nan_from_an_older_version_is_not_called_damaged(tmp_path
     with sqlite3.connect(path) as conn:  # what an earlier version wrote for {"n": nan}
         conn.execute('UPDATE langmem_items SET value = \'{"text":"x","n":NaN}\'')
     store = _store(path)
-    with pytest.raises(StoreFileError, match=r"not damaged.*NaN or Infinity.*json_valid"):
+    assert [i.key for i in store.search(NS, filter={"text": "x"})] == ["x"]
+    store.close()
+    with sqlite3.connect(path) as conn:  # not JSON at all, even to Python
+        conn.execute('UPDATE langmem_items SET value = \'{"text": "x", "n": nan\'')
+    store = _store(path)
+    with pytest.raises(StoreFileError, match=r"not damaged.*not JSON even so.*json_valid"):
         store.search(NS, filter={"text": "x"})
     store.close()
 

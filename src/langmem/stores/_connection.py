@@ -90,10 +90,11 @@ def file_error(path: str, exc: sqlite3.Error) -> StoreFileError:
     text = str(exc)
     if "locked" in text or "busy" in text:
         fix = "another process holds a long write lock; retry, or pass a larger timeout"
-    elif "malformed JSON" in text:
+    elif "malformed JSON" in text or "user-defined function raised exception" in text:
         fix = (
-            "the file is not damaged: a stored value holds NaN or Infinity (earlier langmem "
-            "versions stored them), which SQLite's JSON functions, used by filters, cannot read. "
+            "the file is not damaged: a stored value is not JSON that SQLite's JSON functions, "
+            "used by filters, can read (earlier langmem versions stored NaN or Infinity so, "
+            "which this version reads; this one is not JSON even so). "
             'List such items with `sqlite3 FILE "SELECT prefix, key FROM langmem_items WHERE '
             'NOT json_valid(value)"` and put them again with finite numbers, None or strings'
         )

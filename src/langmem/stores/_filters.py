@@ -8,6 +8,7 @@ strings; anything else does not match.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -24,6 +25,8 @@ def _as_number(value: Any) -> float | None:
         return None
     try:
         return float(value)
+    except OverflowError:  # an int past float's range, as jsonb reads ``1e999``: infinite
+        return math.inf if value > 0 else -math.inf
     except (TypeError, ValueError):
         return None
 

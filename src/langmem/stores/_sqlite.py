@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from langgraph.store.base import (
     BaseStore,
@@ -48,6 +48,7 @@ from langmem.embeddings._default import embeddings_id
 from langmem.errors import ConfigurationError, IndexMismatchError, StoreFileError
 from langmem.stores import (
     _identity,
+    _legacy_numbers,
     _reads,
     _reembed,
     _search,
@@ -72,6 +73,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("langmem.stores")
 
+_T = TypeVar("_T")
 _LOG_KEEP = 100_000  # change-log rows kept; a reader further behind reloads everything
 
 
@@ -148,6 +150,7 @@ class SqliteStore(BaseStore):
         if not special:
             _make_folder(Path(self.path))
         self._conn = connect(self.path, timeout)
+        self._legacy_numbers = False  # whether values are read in Python (see _legacy_numbers)
         row = self._conn.execute("SELECT value FROM langmem_meta WHERE key = 'fts5'").fetchone()
         self._fts = row is not None and row[0] == "1"
         self.index_config: dict[str, Any] | None = None
@@ -647,6 +650,11 @@ class SqliteStore(BaseStore):
     def _explain(
         self, op: SearchOp, vector: NDArray[np.float32]
     ) -> list[tuple[SearchItem, Explanation]]:
+        return self._tolerant(lambda: self._explain_once(op, vector))
+
+    def _explain_once(
+        self, op: SearchOp, vector: NDArray[np.float32]
+    ) -> list[tuple[SearchItem, Explanation]]:
         with self._lock, self._read() as conn:
             self._check(conn, None, ranks=True)  # rank this very snapshot, as a search does
             now = time.time() if _ttl.omits_expired(self.ttl_config) else -math.inf
@@ -667,6 +675,27 @@ class SqliteStore(BaseStore):
         return explained
 
     def _execute(
+        self,
+        plan: _writes.Plan,
+        blobs: dict[bytes, bytes],
+        queries: dict[str, NDArray[np.float32]],
+    ) -> list[Result]:
+        return self._tolerant(lambda: self._execute_once(plan, blobs, queries))
+
+    def _tolerant(self, run: Callable[[], _T]) -> _T:
+        """``run()``; run again with values read in Python when SQLite's JSON functions failed
+        on a value with NaN or Infinity an earlier version wrote (see ``_legacy_numbers``)."""
+        try:
+            return run()
+        except StoreFileError as exc:
+            if self._legacy_numbers or not _legacy_numbers.is_legacy_number_error(exc):
+                raise
+            with self._lock:
+                _legacy_numbers.tolerate(self._conn, self.path)
+                self._legacy_numbers = True
+            return run()
+
+    def _execute_once(
         self,
         plan: _writes.Plan,
         blobs: dict[bytes, bytes],
