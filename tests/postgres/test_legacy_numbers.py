@@ -33,7 +33,7 @@ async def test_filters_work_beside_a_huge_number(pg_database: str, mode: str) ->
     store.put(NS, "far", {"text": "tea far away", "kind": "drink", "n": 0, "m": 0})
     with psycopg.connect(pg_database) as conn:
         conn.execute(
-            "UPDATE store SET value = value || '{\"n\": 1e999, \"m\": -1e999}'::jsonb"
+            'UPDATE store SET value = value || \'{"n": 1e999, "m": -1e999}\'::jsonb'
             " WHERE key = 'far'"
         )
 

@@ -25,6 +25,7 @@ from langmem.cli._target import (
     sqlite_file,
 )
 from langmem.errors import ConfigurationError
+from langmem.stores._connection import read_only_uri
 
 
 @click.group()
@@ -127,7 +128,7 @@ def _database_facts(url: str) -> tuple[dict[tuple[str, ...], int], int]:
 
 
 def _file_counts(path: Path) -> dict[tuple[str, ...], int]:
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    conn = sqlite3.connect(read_only_uri(str(path)), uri=True)
     try:
         rows = conn.execute(
             "SELECT prefix, COUNT(*) FROM langmem_items GROUP BY prefix ORDER BY prefix"

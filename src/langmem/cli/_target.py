@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from langmem.errors import ConfigurationError
+from langmem.stores._connection import read_only_uri
 
 if TYPE_CHECKING:
     from langgraph.store.base import BaseStore
@@ -74,7 +75,7 @@ def recorded_index(path: Path) -> dict[str, Any] | None:
             f"e.g. --store {str(example)!r}."
         )
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        conn = sqlite3.connect(read_only_uri(str(path)), uri=True)
     except sqlite3.Error as exc:
         raise ConfigurationError(f"cannot open store file {str(path)!r}: {exc}.") from exc
     try:

@@ -12,15 +12,19 @@ import shlex
 import sqlite3
 import threading
 import warnings
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from langmem.errors import StoreFileError
 from langmem.stores._lengths import reconcile
 from langmem.stores._migrations import migrate
 
 
-def connect(path: str, timeout: float) -> sqlite3.Connection:
+def connect(path: str, timeout: float, *, read_only: bool = False) -> sqlite3.Connection:
     """Open ``path`` in WAL mode and bring its schema up to date; a clear error for a file that
-    is not a usable SQLite database (nothing is written to it then)."""
+    is not a usable SQLite database (nothing is written to it then). ``read_only``: a
+    ``file:`` URI opening the file read-only (see :func:`read_only_reason`): nothing is
+    written, and a file that needs upgrading is refused, saying so."""
     conn: sqlite3.Connection | None = None
     try:
         conn = sqlite3.connect(
@@ -31,11 +35,14 @@ def connect(path: str, timeout: float) -> sqlite3.Connection:
             uri=path.startswith("file:"),
         )
         conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        if path != ":memory:":
+        if path != ":memory:" and not read_only:
             conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
-        migrate(conn)
+        if read_only:
+            _check_schema(conn, path)
+        else:
+            migrate(conn)
         reconcile(conn)
         _warn_of_langgraph_items(conn, path)
         return conn
@@ -43,6 +50,77 @@ def connect(path: str, timeout: float) -> sqlite3.Connection:
         if conn is not None:
             conn.close()
         raise file_error(path, exc) from exc
+    except StoreFileError:
+        if conn is not None:
+            conn.close()
+        raise
+
+
+def _check_schema(conn: sqlite3.Connection, path: str) -> None:
+    """A file opened read-only must already have this version's schema: it cannot be
+    upgraded."""
+    from langmem.stores._migrations import MIGRATIONS
+
+    try:
+        row = conn.execute("SELECT MAX(v) FROM langmem_migrations").fetchone()
+    except sqlite3.OperationalError:
+        row = (None,)
+    if row[0] is None or int(row[0]) < len(MIGRATIONS):
+        raise StoreFileError(
+            f"The store file {path!r} is open read-only and "
+            + (
+                "is not a langmem store (or an empty file)"
+                if row[0] is None
+                else f"was written by an earlier langmem (schema {row[0]} of {len(MIGRATIONS)})"
+            )
+            + ", so it cannot be upgraded here. Nothing was changed. Fix: open it once where it "
+            "can be written (a writable copy, or without mode=ro / immutable=1), which upgrades "
+            "it, then read it read-only."
+        )
+
+
+def read_only_reason(path: str) -> str | None:
+    """Why the store file ``path`` (a plain path or a ``file:`` URI) can only be read, or
+    ``None``: ``mode=ro`` or ``immutable=1`` in its URI, a read-only file system, or a file or
+    folder this user cannot write (SQLite keeps its ``-wal`` and ``-shm`` files beside it)."""
+    if path.startswith("file:"):
+        query = {k: v[-1] for k, v in parse_qs(urlsplit(path).query).items()}
+        if query.get("mode") == "ro":
+            return "mode=ro in its URI"
+        if query.get("immutable", "0").lower() not in ("0", "false", "no", "off"):
+            return "immutable=1 in its URI"
+        return None
+    if path == ":memory:" or not os.path.isfile(path):
+        return None
+    if _read_only_file_system(path):
+        return "it is on a read-only file system"
+    if not os.access(path, os.W_OK):
+        return "this user cannot write it"
+    if not os.access(os.path.dirname(os.path.abspath(path)), os.W_OK):
+        return "this user cannot write its folder, where SQLite keeps its -wal and -shm files"
+    return None
+
+
+def read_only_uri(path: str) -> str:
+    """A ``file:`` URI opening the plain path ``path`` read-only: ``immutable=1`` on a
+    read-only file system without a pending ``-wal`` file (nobody can change the file, and
+    SQLite needs no ``-shm`` file then), else ``mode=ro``."""
+    wal = f"{path}-wal"
+    pending = os.path.exists(wal) and os.path.getsize(wal) > 0
+    flag = "immutable=1" if _read_only_file_system(path) and not pending else "mode=ro"
+    return f"{Path(path).resolve().as_uri()}?{flag}"
+
+
+def _file_of(path: str) -> str:
+    """The file a plain path or ``file:`` URI names."""
+    return unquote(urlsplit(path).path) if path.startswith("file:") else path
+
+
+def _read_only_file_system(path: str) -> bool:
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # no statvfs (Windows): os.access tells
+        return False
 
 
 _warned: set[str] = set()
@@ -97,6 +175,12 @@ def file_error(path: str, exc: sqlite3.Error) -> StoreFileError:
             "which this version reads; this one is not JSON even so). "
             'List such items with `sqlite3 FILE "SELECT prefix, key FROM langmem_items WHERE '
             'NOT json_valid(value)"` and put them again with finite numbers, None or strings'
+        )
+    elif "unable to open" in text and _read_only_file_system(_file_of(path)):
+        fix = (
+            "it is on a read-only file system, where SQLite cannot make the -shm file a WAL "
+            f"file needs: open the plain path {_file_of(path)!r} (langmem then reads it with "
+            "immutable=1), or put immutable=1 in the URI instead of mode=ro"
         )
     elif os.path.isdir(path):
         example = os.path.join(path, "memories.sqlite")

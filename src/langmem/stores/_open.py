@@ -91,7 +91,7 @@ def _embeddings_named(name: str, dims: int) -> Embeddings | None:
         ) from exc
 
 
-_SQLITE_PARAMETERS = ("embed", "dims", "fields")
+_SQLITE_PARAMETERS = ("embed", "dims", "fields", "mode")
 
 
 def _dims_of(url: str, raw: str, name: str = "dims", least: int = 1) -> int:
@@ -121,7 +121,9 @@ def open_store(
     URLs: ``sqlite:///relative/file.sqlite``, ``sqlite:////absolute/file.sqlite``, a plain
     file path, or ``memory://`` (a private in-memory SQLite store, same features, nothing kept).
     Query parameters set the index: ``embed`` (``default``, ``minilm``, ``hashing``, ``none``
-    or a LangChain ``provider:model`` string), ``dims`` and ``fields`` (comma separated).
+    or a LangChain ``provider:model`` string), ``dims`` and ``fields`` (comma separated);
+    ``mode=ro`` opens a SQLite file for reading only (writes raise ``StoreFileError``; a file
+    this user cannot write, or on a read-only file system, is opened so without it).
     ``postgresql://user:password@host:port/database`` opens a :class:`PostgresStore` (a
     LangGraph ``PostgresStore`` with pgvector, hybrid search and a connection pool; needs
     ``pip install 'langmem[postgres]'``); it also reads ``hybrid``, ``ef_search``,
@@ -140,6 +142,7 @@ def open_store(
         >>> store.search(("notes",), query="when does Ana land?")[0].key
         '1'
     """
+    from langmem.stores._connection import read_only_uri
     from langmem.stores._sqlite import SqliteStore
 
     target = str(url) if url is not None else default_store_url()
@@ -183,6 +186,13 @@ def open_store(
             path = unquote(parts.path)
         else:
             path = _sqlite_path(target.split("?", 1)[0])
+        if query.get("mode", "rw") not in ("ro", "rw"):
+            raise ConfigurationError(
+                f"open_store({target!r}): mode={query['mode']!r} is not supported: use "
+                "mode=ro to open the file for reading only (writes are refused), or leave it out."
+            )
+        if query.get("mode") == "ro" and path != ":memory:":
+            path = read_only_uri(str(Path(path).expanduser()))
         return SqliteStore(path, index=index, ttl=ttl)
     if scheme == "memory":
         return SqliteStore(":memory:", index=index, ttl=ttl)

@@ -57,7 +57,7 @@ from langmem.stores import (
     _ttl,
     _writes,
 )
-from langmem.stores._connection import connect, file_error
+from langmem.stores._connection import connect, file_error, read_only_reason, read_only_uri
 from langmem.stores._origins import ItemOrigins
 from langmem.stores._search import Forms
 from langmem.stores._sync import sync_vectors
@@ -149,7 +149,17 @@ class SqliteStore(BaseStore):
         self._closed = False
         if not special:
             _make_folder(Path(self.path))
-        self._conn = connect(self.path, timeout)
+        self._read_only = read_only_reason(self.path)  # why writes are refused, if they are
+        self._shown = self.path  # the file as the user named it
+        if self._read_only is not None and not special:
+            logger.warning(
+                "langmem: the store file %r is read-only (%s): opened for reading only; "
+                "writes raise StoreFileError.",
+                self.path,
+                self._read_only,
+            )
+            self._shown, self.path = self.path, read_only_uri(self.path)
+        self._conn = connect(self.path, timeout, read_only=self._read_only is not None)
         self._legacy_numbers = False  # whether values are read in Python (see _legacy_numbers)
         row = self._conn.execute("SELECT value FROM langmem_meta WHERE key = 'fts5'").fetchone()
         self._fts = row is not None and row[0] == "1"
@@ -209,6 +219,8 @@ class SqliteStore(BaseStore):
             found, _ = _identity.recorded(conn)
         if found == wanted:  # the usual case: no write lock needed
             return
+        if found is None and self._read_only is not None:
+            return  # nothing to record it in; a file never indexed has no vectors to rank
         with self._write() as conn:
             found, generation = _identity.recorded(conn)
             if found is not None and not found.same(wanted):
@@ -335,6 +347,8 @@ class SqliteStore(BaseStore):
         """One write transaction: ``BEGIN IMMEDIATE``, commit, or roll back on any error."""
         with self._lock:
             self._ensure_open()
+            if self._read_only is not None:
+                raise self._read_only_error()
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 try:
@@ -367,6 +381,19 @@ class SqliteStore(BaseStore):
                     self._conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 raise file_error(self.path, exc) from exc
+
+    def _read_only_error(self) -> StoreFileError:
+        reason = self._read_only or ""
+        fix = (
+            f"open it without {reason.split(' in ', 1)[0]} to write"
+            if " in its URI" in reason
+            else "copy it where this user can write and open the copy, or make the file and "
+            "its folder writable"
+        )
+        return StoreFileError(
+            f"The store file {self._shown!r} is open read-only ({reason}): nothing was written "
+            f"and nothing in it changed. Fix: {fix}."
+        )
 
     def _ensure_open(self) -> None:
         if self._closed:
@@ -732,7 +759,7 @@ class SqliteStore(BaseStore):
                         touched = []
             if plan.writes:
                 self._refresh(force=True)
-            if touched:
+            if touched and self._read_only is None:  # a read-only file keeps its deadlines
                 with self._write() as conn:
                     _ttl.refresh(conn, touched, time.time())
             self._save_cache()
@@ -773,7 +800,7 @@ class SqliteStore(BaseStore):
 
     def _maybe_start_sweeper(self) -> None:
         configured = self.ttl_config and self.ttl_config.get("sweep_interval_minutes")
-        if configured and not self._sweeper.running:
+        if configured and not self._sweeper.running and self._read_only is None:
             self.start_ttl_sweeper()
 
     def start_ttl_sweeper(self, sweep_interval_minutes: float | None = None) -> None:
