@@ -102,12 +102,18 @@ def read_only_reason(path: str) -> str | None:
 
 
 def read_only_uri(path: str) -> str:
-    """A ``file:`` URI opening the plain path ``path`` read-only: ``immutable=1`` on a
-    read-only file system without a pending ``-wal`` file (nobody can change the file, and
-    SQLite needs no ``-shm`` file then), else ``mode=ro``."""
+    """A ``file:`` URI opening the plain path ``path`` read-only: ``mode=ro`` when SQLite can
+    use or make the ``-shm`` file a WAL file needs to be read (or a ``-wal`` file holds
+    changes not in the file yet), else ``immutable=1``: on a read-only file system nobody can
+    change the file; in a folder this user cannot write, changes another user makes while it
+    is open are not seen."""
     wal = f"{path}-wal"
     pending = os.path.exists(wal) and os.path.getsize(wal) > 0
-    flag = "immutable=1" if _read_only_file_system(path) and not pending else "mode=ro"
+    folder = os.path.dirname(os.path.abspath(path))
+    shared = not _read_only_file_system(path) and (
+        os.path.exists(f"{path}-shm") or os.access(folder, os.W_OK)
+    )
+    flag = "mode=ro" if shared or pending else "immutable=1"
     return f"{Path(path).resolve().as_uri()}?{flag}"
 
 
