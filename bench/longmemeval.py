@@ -139,8 +139,8 @@ def run(path: Path, embed: Any, questions: list[Question]) -> dict[str, list[lis
 
 def show(ranked: dict[str, list[list[str]]], questions: list[Question]) -> None:
     columns = ("R@1", "R@5", "R@10", "MRR")
-    per_question = {
-        name: [metrics([r], [q])["R@10"] for r, q in zip(rows, questions)]  # type: ignore[list-item]
+    each = {
+        name: [metrics([r], [q]) for r, q in zip(rows, questions)]  # type: ignore[list-item]
         for name, rows in ranked.items()
     }
     print(f"{'type':<27}{'n':>4}  {'ranking':<22}" + "".join(f"{c:>8}" for c in columns))
@@ -158,11 +158,19 @@ def show(ranked: dict[str, list[list[str]]], questions: list[Question]) -> None:
         for number, (name, row) in enumerate(lines):
             label = f"{kind if number == 0 else '':<27}{len(chosen) if number == 0 else '':>4}"
             print(f"{label}  {name:<22}" + "".join(f"{row[c]:>8.3f}" for c in columns))
-        subset = {name: [per_question[name][i] for i in chosen] for name in ranked}
+        recall = {name: [each[name][i]["R@10"] for i in chosen] for name in ranked}
+        first = {name: [each[name][i]["MRR"] for i in chosen] for name in ranked}
         for name in ranked:
             if name not in SINGLE:
-                print(f"{'':<33}{paired(subset, name, best)}")
+                mrr = paired(first, name, best).split(": R@10 ")[1]
+                print(f"{'':<33}{paired(recall, name, best)}; MRR {mrr}")
         margins[kind] = scores["hybrid"]["R@10"] - scores[best]["R@10"]
+    whole = {name: [m["R@10"] for m in rows] for name, rows in each.items()}
+    first = {name: [m["MRR"] for m in rows] for name, rows in each.items()}
+    for name in ranked:
+        if name not in (*SINGLE, "hybrid"):
+            mrr = paired(first, name, "hybrid").split(": R@10 ")[1]
+            print(f"overall, {paired(whole, name, 'hybrid')}; MRR {mrr}")
     met = margins["overall"] >= 0.08
     print(
         f"DESIGN.md section 8 target, hybrid R@10 >= best single + 0.08 overall: "
