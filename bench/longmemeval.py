@@ -137,6 +137,12 @@ def run(path: Path, embed: Any, questions: list[Question]) -> dict[str, list[lis
     return out
 
 
+def _against(recall: dict[str, list[float]], first: dict[str, list[float]], a: str, b: str) -> str:
+    """``a`` minus ``b`` question by question, R@10 and MRR, with paired standard errors."""
+    mrr = paired(first, a, b).split(": R@10 ")[1]
+    return f"{paired(recall, a, b)}; MRR {mrr}"
+
+
 def show(ranked: dict[str, list[list[str]]], questions: list[Question]) -> None:
     columns = ("R@1", "R@5", "R@10", "MRR")
     each = {
@@ -162,15 +168,13 @@ def show(ranked: dict[str, list[list[str]]], questions: list[Question]) -> None:
         first = {name: [each[name][i]["MRR"] for i in chosen] for name in ranked}
         for name in ranked:
             if name not in SINGLE:
-                mrr = paired(first, name, best).split(": R@10 ")[1]
-                print(f"{'':<33}{paired(recall, name, best)}; MRR {mrr}")
+                print(f"{'':<33}{_against(recall, first, name, best)}")
         margins[kind] = scores["hybrid"]["R@10"] - scores[best]["R@10"]
     whole = {name: [m["R@10"] for m in rows] for name, rows in each.items()}
     first = {name: [m["MRR"] for m in rows] for name, rows in each.items()}
     for name in ranked:
         if name not in (*SINGLE, "hybrid"):
-            mrr = paired(first, name, "hybrid").split(": R@10 ")[1]
-            print(f"overall, {paired(whole, name, 'hybrid')}; MRR {mrr}")
+            print(f"overall, {_against(whole, first, name, 'hybrid')}")
     met = margins["overall"] >= 0.08
     print(
         f"DESIGN.md section 8 target, hybrid R@10 >= best single + 0.08 overall: "
