@@ -71,17 +71,8 @@ def restated(
         ([('new', 0.4), ('old', 0.25)], {'old': 0.25})
     """
     head = scored[: ranking.redundancy_depth]
-    times = [items[entry[2]].time for entry in head]
-    if len({t for t in times if t is not None}) < 2:  # nothing is newer than anything
-        return scored
     older: set[int] = set()
-    for first, second, _ in similarity(
-        [items[entry[2]] for entry in head], ranking.restate_threshold
-    ):
-        one, two = times[first], times[second]
-        if one is None or two is None or one == two:
-            continue
-        old, new = (first, second) if one < two else (second, first)
+    for old, new in rules.newer_pairs(head, items, ranking.restate_threshold, similarity):
         words = head[old][3][5].keys()
         if words and words <= head[new][3][5].keys():
             older.add(old)

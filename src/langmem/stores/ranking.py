@@ -864,6 +864,27 @@ def near_sums(
     return near
 
 
+def newer_pairs(
+    head: Sequence[_Scored],
+    items: Mapping[Any, Candidate],
+    threshold: float,
+    similarity: Similarity,
+) -> list[tuple[int, int]]:
+    """``(older, newer)`` positions in ``head`` of the pairs whose best texts have a cosine of
+    at least ``threshold`` and whose items have different times (supersede and restate; no
+    ``similarity`` call when fewer than two distinct times)."""
+    times = [items[entry[2]].time for entry in head]
+    if len({t for t in times if t is not None}) < 2:  # nothing is newer than anything
+        return []
+    pairs: list[tuple[int, int]] = []
+    for first, second, _ in similarity([items[entry[2]] for entry in head], threshold):
+        one, two = times[first], times[second]
+        if one is None or two is None or one == two:
+            continue
+        pairs.append((first, second) if one < two else (second, first))
+    return pairs
+
+
 def _superseded(
     scored: list[_Scored],
     items: Mapping[Any, Candidate],
@@ -873,17 +894,8 @@ def _superseded(
     """``scored`` (best first) with each of the best ``redundancy_depth`` items that has a
     newer near-copy among them marked down and re-sorted (see "Supersede")."""
     head = scored[: ranking.redundancy_depth]
-    times = [items[entry[2]].time for entry in head]
-    if len({t for t in times if t is not None}) < 2:  # nothing is newer than anything
-        return scored
     older: set[int] = set()
-    for first, second, _ in similarity(
-        [items[entry[2]] for entry in head], ranking.supersede_threshold
-    ):
-        one, two = times[first], times[second]
-        if one is None or two is None or one == two:
-            continue
-        old, new = (first, second) if one < two else (second, first)
+    for old, new in newer_pairs(head, items, ranking.supersede_threshold, similarity):
         # a newer text that lacks a query word the older one holds is not its new version
         if head[old][3][5].keys() <= head[new][3][5].keys():
             older.add(old)
