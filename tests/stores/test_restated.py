@@ -122,6 +122,12 @@ def test_out_of_range_restate_is_refused(bad: dict[str, float]) -> None:
         Ranking(**bad)
 
 
+@pytest.mark.parametrize("name", ["restate", "restate_threshold", "supersede", "depth"])
+def test_a_parameter_that_is_not_a_number_is_refused_by_name(name: str) -> None:
+    with pytest.raises(ValueError, match=rf"Ranking\({name}='0.2'\) is not a number"):
+        Ranking(**{name: "0.2"})  # type: ignore[arg-type]
+
+
 def test_the_store_ranks_the_latest_telling_first_and_explains_it(tmp_path: Path) -> None:
     index: Any = {"dims": 64, "embed": HashingEmbeddings(64), "fields": ["content"]}
     tellings = {

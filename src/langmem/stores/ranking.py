@@ -180,6 +180,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import numbers
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -289,6 +290,12 @@ class Ranking:
     centering: float = 0.0
 
     def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if name not in ("fusion", "feedback_fetch") and not isinstance(value, numbers.Real):
+                raise ValueError(
+                    f"Ranking({name}={value!r}) is not a number: pass {name} as an int or a "
+                    "float (see langmem.stores.ranking.Ranking for each parameter's range)."
+                )
         checks = {
             "dense_weight": 0.0 <= self.dense_weight <= 1.0,
             "k1": self.k1 >= 0.0,
