@@ -340,8 +340,8 @@ class Ranking:
 
     @property
     def times(self) -> bool:
-        """Whether every candidate needs its time, also without a thread (recency and
-        supersede compare items by time; the thread boost only items of one thread)."""
+        """Whether every candidate needs its time, also without a thread (recency, supersede
+        and restate compare items by time; the thread boost only items of one thread)."""
         return (
             self.recency_weight > 0
             or self.supersede > 0
