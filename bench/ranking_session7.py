@@ -303,6 +303,7 @@ class Hop:
     chain: bool = False  # instead: hit and bridge score at least the pair's fused score
     lift: float = 0.0  # a bridge with hits gains lift * (1 - its score) * the best hit's score
     rare_bridges: bool = True  # a bridge must hold such a word (not "my sister is nice")
+    dense: int = 0  # also the texts nearest each bridge's vector, at most this many per bridge
     base: rules.Ranking = dataclasses.field(default_factory=rules.Ranking)
 
 
@@ -349,7 +350,14 @@ def hopped(hop: Hop) -> Rule:
                     value = rules.idf(store["N"], store["df"].get(t, 0))
                     found[t] = (value, max(found.get(t, (0.0, 0.0))[1], b.score))
         kept = sorted(found, key=lambda t: (-found[t][0], t))[: hop.terms]
-        if not kept:
+        near: dict[int, float] = {}  # dense hop: row -> best bridge score * cosine with it
+        for b in bridges if hop.dense else ():
+            cosines = group["vectors"] @ group["vectors"][rows[b.item]]
+            taken = [int(i) for i in np.argsort(-cosines) if ok(int(i))][: hop.dense]
+            for i in taken:
+                value = b.score * max(float(cosines[i]), 0.0)
+                near[i] = max(near.get(i, 0.0), value)
+        if not kept and not near:
             return [keys[w.item] for w in first]
         mass = sum(found[t][0] for t in kept)
         hits: dict[int, float] = {}
@@ -361,7 +369,7 @@ def hopped(hop: Hop) -> Rule:
         candidates = _candidates(call)
         vectors = call["vectors"]
         where = {r: k for k, r in enumerate(rows)}
-        extra = [i for i in sorted(hits) if i not in where]
+        extra = [i for i in sorted(set(hits) | set(near)) if i not in where]
         if extra:
             query = call["vector"] / max(float(np.linalg.norm(call["vector"])), 1e-12)
             for i in extra:
@@ -407,6 +415,10 @@ def hopped(hop: Hop) -> Rule:
                 pair = hop.share * (alpha * max(hit.dense, b.dense) + (1 - alpha) * lexical)
                 scores[item] = max(scores[item], pair)
                 scores[b.item] = max(scores[b.item], pair)
+        for i, value in near.items():
+            item = where[i]
+            best_hit = max(best_hit, by_item[item].score)
+            scores[item] = max(scores[item], hop.share * value)
         if hop.lift > 0:
             for b in bridges:
                 scores[b.item] += hop.lift * best_hit * (1 - scores[b.item])
@@ -424,11 +436,15 @@ def hop_sweep(calls: list[dict[str, Any]], base: list[float]) -> None:
         for bridges in (1, 3):
             for slack in (0.0, 2.0):
                 for share, chain, lift in ((0.8, False, 1.0), (1.0, True, 0.0), (1.0, False, 0.0)):
-                    hop = Hop(bridges, 2, slack, share, chain, lift, True, start)
+                    hop = Hop(bridges, 2, slack, share, chain, lift, base=start)
                     text = f"{bridges} br, slack {slack}, {'chain' if chain else 'max'} {share}"
                     show(calls, text + f", lift {lift}", hopped(hop), reference)
-        loose = Hop(1, 3, 0.0, 0.8, False, 0.0, False, start)
+        loose = Hop(1, 3, 0.0, 0.8, rare_bridges=False, base=start)
         show(calls, "1 bridge, any holder, max 0.8", hopped(loose), reference)
+        for bridges, dense, share, lift in ((1, 5, 0.8, 0.0), (3, 5, 0.8, 1.0), (3, 10, 1.0, 0.0)):
+            hop = Hop(bridges, 2, 2.0, share, lift=lift, dense=dense, base=start)
+            text = f"{bridges} br + {dense} nearest, max {share}, lift {lift}"
+            show(calls, text, hopped(hop), reference)
 
 
 # -- 3. query-adaptive fusion weights ---------------------------------------------------------
