@@ -151,6 +151,11 @@ def modes() -> dict[str, dict[str, Any]]:
             chosen["+ sup + cent"] = {"ranking": both}
         if "learned" in getattr(rules, "FUSIONS", ()):  # fitted weights (session 6)
             chosen["learned"] = {"ranking": replace(default, fusion="learned")}
+        if "restate" in names:  # older tellings restated by newer ones (session 7)
+            chosen["+ restate"] = {"ranking": replace(default, restate=0.2)}
+            both = replace(default, restate=0.2, supersede=0.3)
+            chosen["+ rest + sup"] = {"ranking": both}
+            chosen["+ r + s + c"] = {"ranking": replace(both, centering=0.1)}
     else:
         chosen["hybrid"] = {}
     return chosen

@@ -1,6 +1,6 @@
 """What the default ranking's provenance rules cost per search: the default, and the default
-with supersede, with centering or with the learned fusion, against the default before them
-(thread boost 0.5, no recency).
+with supersede, with centering, with the learned fusion or with restate (alone and with
+supersede), against the default before them (thread boost 0.5, no recency) and the default.
 
 bench/search.py's corpus (short Zipf-worded texts, random 384-d vectors served by a lookup
 "embedding", one namespace), 10k and 100k items, stored twice: as bench/search.py stores them
@@ -63,6 +63,8 @@ def measure(n: int, threaded: bool) -> None:
         "+ supersede": dataclasses.replace(Ranking(), supersede=0.3),
         "+ centering": dataclasses.replace(Ranking(), centering=0.1),
         "learned": dataclasses.replace(Ranking(), fusion="learned"),
+        "+ restate": dataclasses.replace(Ranking(), restate=0.2),
+        "+ restate + supersede": dataclasses.replace(Ranking(), restate=0.2, supersede=0.3),
     }
     with tempfile.TemporaryDirectory() as tmp:
         store = SqliteStore(Path(tmp) / "s.sqlite", index=index)
@@ -90,15 +92,17 @@ def measure(n: int, threaded: bool) -> None:
     print(f"{n:,} items ({kind}), 200 queries, 1-min load average {os.getloadavg()[0]:.2f}:")
     for label in rankings:  # the order in which they ran alternates
         print(
-            f"  {label:<12} wall p50 {statistics.median(walls[label]) * 1e3:.3f} ms,"
+            f"  {label:<22} wall p50 {statistics.median(walls[label]) * 1e3:.3f} ms,"
             f" CPU mean {statistics.fmean(cpus[label]) * 1e3:.3f} ms"
         )
-    for label in ("default", "+ supersede", "+ centering", "learned"):
-        added = np.asarray(cpus[label]) - np.asarray(cpus["old default"])
+    pairs = [(label, "old default") for label in ("default", "+ supersede", "+ centering")]
+    pairs += [(label, "default") for label in rankings if label not in ("old default", "default")]
+    for label, base in pairs:
+        added = np.asarray(cpus[label]) - np.asarray(cpus[base])
         error = float(added.std(ddof=1) / np.sqrt(len(added)))
-        wall = statistics.median(np.asarray(walls[label]) - np.asarray(walls["old default"]))
+        wall = statistics.median(np.asarray(walls[label]) - np.asarray(walls[base]))
         print(
-            f"  {label} - old default: CPU {added.mean() * 1e3:+.3f} ms (s.e. {error * 1e3:.3f})"
+            f"  {label} - {base}: CPU {added.mean() * 1e3:+.3f} ms (s.e. {error * 1e3:.3f})"
             f" per search, wall median of the paired differences {wall * 1e3:+.3f} ms"
         )
 

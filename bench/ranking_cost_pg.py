@@ -36,6 +36,8 @@ RANKINGS = {
     "+ supersede": Ranking(supersede=0.3),
     "+ centering": Ranking(centering=0.1),
     "learned": Ranking(fusion="learned"),
+    "+ restate": Ranking(restate=0.2),
+    "+ restate + supersede": Ranking(restate=0.2, supersede=0.3),
 }
 
 

@@ -167,6 +167,8 @@ def _provenance_facts() -> list[dict[str, Any]]:
         Ranking(depth=5, feedback_docs=3, feedback_terms=4, feedback_weight=0.8),
         Ranking(depth=5, centering=0.5),
         Ranking(depth=5, fusion="learned", supersede_threshold=0.75, redundancy_depth=8),
+        Ranking(depth=5, restate=0.4, restate_threshold=0.3, redundancy_depth=8),
+        Ranking(depth=5, restate=0.2, supersede=0.3, centering=0.1),
     ],
     ids=[
         "default-boosts",
@@ -178,6 +180,8 @@ def _provenance_facts() -> list[dict[str, Any]]:
         "feedback",
         "centering",
         "learned",
+        "restate",
+        "restate-supersede-centering",
     ],
 )
 def test_explain_matches_on_sqlite_and_postgres(
@@ -215,6 +219,8 @@ def test_explain_matches_on_sqlite_and_postgres(
         assert any(r[3]["redundancy"] > 0 for r in sqlite_rows), "no near-duplicate: proves nothing"
     if supersedes:
         assert any(r[3]["superseded"] > 0 for r in sqlite_rows), "no newer copy: proves nothing"
+    if ranking.restate > 0 and ranking.restate_threshold < 0.5:
+        assert any(r[3]["restated"] > 0 for r in sqlite_rows), "no newer telling: proves nothing"
     if ranking.fusion == "learned":  # the model's parts, crowd and superseded among them
         assert all(r[3]["learned"] for r in sqlite_rows)
         assert any(r[3]["learned"]["superseded"] != 0 for r in sqlite_rows)

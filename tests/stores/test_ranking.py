@@ -310,6 +310,8 @@ def _reference(
         Ranking(redundancy=0.5, redundancy_threshold=0.6, redundancy_ramp=0.5),
         Ranking(recency_weight=0.0),
         Ranking(supersede=0.6, supersede_threshold=0.3, redundancy_depth=8),
+        Ranking(restate=0.6, restate_threshold=0.2, redundancy_depth=8),
+        Ranking(restate=0.2, supersede=0.3, redundancy=0.3),
         Ranking(centering=0.5, depth=4),
         Ranking(fusion="learned", depth=12, redundancy_depth=8),  # every text a candidate
     ],
@@ -332,6 +334,8 @@ def test_store_ranking_equals_the_brute_force_reference(tmp_path: Path, ranking:
         assert any(w.redundancy > 0 for q in QUERIES for _, w in store.explain(("u",), q))
     if ranking.supersede_threshold < 0.5:  # meant to mark older near-copies down
         assert any(w.superseded > 0 for q in QUERIES for _, w in store.explain(("u",), q))
+    if ranking.restate_threshold < 0.5:  # meant to mark older tellings down
+        assert any(w.restated > 0 for q in QUERIES for _, w in store.explain(("u",), q))
 
 
 def test_explain_shows_each_part_and_matches_search(tmp_path: Path) -> None:

@@ -106,6 +106,12 @@ still returned, lower. Items without a time, or with the same time, supersede no
 text that lacks a query word the older one holds is not its new version (with a degenerate
 embedding every text is a "near-copy": the word match still decides).
 
+**Restate** (``restate`` > 0, off by default; 0.2 is the share measured): after supersede, the
+same test with a looser bond: an item among the best ``redundancy_depth`` loses ``restate`` of
+its score when a newer one of them has a cosine of at least ``restate_threshold`` (0.6) with
+it, it holds a query term, and the newer one holds every query term it holds (a fact told
+again in other words; :mod:`langmem.stores._restated`; ``Explanation.restated``).
+
 **Centering** (``centering`` > 0, off by default; 0.1 is the share measured): the dense side
 is computed from the cosine of each text with the query minus a share of the mean vector
 ``m`` of the dense candidates (the ``depth`` texts with the best cosines and those tied with
@@ -174,6 +180,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import numbers
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -239,6 +246,11 @@ class Ranking:
             in the module docstring.
         supersede_threshold: the cosine between two texts from which the older one is
             superseded by the newer.
+        restate: share of its score an item loses when a newer item among the best
+            ``redundancy_depth`` restates it (a cosine of at least ``restate_threshold`` and
+            the same query words; 0: off, at most 1); see :mod:`langmem.stores._restated`.
+        restate_threshold: the cosine between two texts from which the newer one may restate
+            the older.
         feedback_docs: a second pass (pseudo-relevance feedback, see
             :mod:`langmem.stores._feedback`): how many of the first pass's best items give
             expansion terms (0: off, one pass).
@@ -269,6 +281,8 @@ class Ranking:
     redundancy_depth: int = 20
     supersede: float = 0.0
     supersede_threshold: float = 0.9
+    restate: float = 0.0
+    restate_threshold: float = 0.6
     feedback_docs: int = 0
     feedback_terms: int = 8
     feedback_weight: float = 0.5
@@ -276,6 +290,12 @@ class Ranking:
     centering: float = 0.0
 
     def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if name not in ("fusion", "feedback_fetch") and not isinstance(value, numbers.Real):
+                raise ValueError(
+                    f"Ranking({name}={value!r}) is not a number: pass {name} as an int or a "
+                    "float (see langmem.stores.ranking.Ranking for each parameter's range)."
+                )
         checks = {
             "dense_weight": 0.0 <= self.dense_weight <= 1.0,
             "k1": self.k1 >= 0.0,
@@ -293,6 +313,8 @@ class Ranking:
             "redundancy_depth": self.redundancy_depth >= 1,
             "supersede": 0.0 <= self.supersede <= 1.0,
             "supersede_threshold": -1.0 <= self.supersede_threshold <= 1.0,
+            "restate": 0.0 <= self.restate <= 1.0,
+            "restate_threshold": -1.0 <= self.restate_threshold <= 1.0,
             "feedback_docs": isinstance(self.feedback_docs, int) and self.feedback_docs >= 0,
             "feedback_terms": isinstance(self.feedback_terms, int) and self.feedback_terms >= 0,
             "feedback_weight": self.feedback_weight >= 0.0,
@@ -303,8 +325,8 @@ class Ranking:
             if not ok:
                 raise ValueError(
                     f"Ranking({name}={getattr(self, name)!r}) is out of range: dense_weight, b, "
-                    "redundancy, supersede and centering go from 0 to 1, redundancy_threshold and "
-                    "supersede_threshold from -1 to 1, "
+                    "redundancy, supersede, restate and centering go from 0 to 1, "
+                    "redundancy_threshold, supersede_threshold and restate_threshold from -1 to 1, "
                     "redundancy_ramp from 0 to 2, depth and redundancy_depth are positive ints, "
                     "feedback_docs and feedback_terms are ints >= 0, recency_half_life and rrf_k "
                     f"are positive, fusion is one of {', '.join(FUSIONS)}, feedback_fetch is a "
@@ -318,9 +340,14 @@ class Ranking:
 
     @property
     def times(self) -> bool:
-        """Whether every candidate needs its time, also without a thread (recency and
-        supersede compare items by time; the thread boost only items of one thread)."""
-        return self.recency_weight > 0 or self.supersede > 0 or self.fusion == "learned"
+        """Whether every candidate needs its time, also without a thread (recency, supersede
+        and restate compare items by time; the thread boost only items of one thread)."""
+        return (
+            self.recency_weight > 0
+            or self.supersede > 0
+            or self.restate > 0
+            or self.fusion == "learned"
+        )
 
     @property
     def feedback(self) -> bool:
@@ -393,6 +420,8 @@ class Explanation:
             ``None`` without it (the dense side is computed from ``cosine``).
         learned: with ``fusion="learned"``, each feature's part of the model's ``z`` (see
             "Learned fusion"; ``score`` is ``1 / (1 + exp(-z))``); empty otherwise.
+        restated: the score taken off because a newer item among the best restates this one
+            (already weighted; ``score`` is after it; see :mod:`langmem.stores._restated`).
     """
 
     item: Any
@@ -411,6 +440,7 @@ class Explanation:
     superseded: float = 0.0
     centered: float | None = None
     learned: Mapping[str, float] = field(default_factory=dict)
+    restated: float = 0.0
 
 
 Similarity = Callable[[Sequence[Candidate], float], Iterable[tuple[int, int, float]]]
@@ -595,6 +625,7 @@ def rank(
     """
     centered: dict[Any, float] = {}
     learned: dict[Any, dict[str, float]] = {}
+    restated: dict[Any, float] = {}
     scored = _scored(
         candidates,
         terms,
@@ -604,6 +635,7 @@ def rank(
         similarity=similarity,
         centered=centered,
         learned=learned,
+        restated=restated,
     )
     return [
         Explanation(
@@ -621,6 +653,7 @@ def rank(
             superseded=older,
             centered=centered.get(item) if centered else None,
             learned=learned.get(item, {}),
+            restated=restated.get(item, 0.0),
         )
         for total, _, item, parts, thread, recency, lost, older in scored
         for base, cosine, dense, raw, lexical, matched in (parts,)
@@ -651,9 +684,11 @@ def _scored(
     similarity: Similarity | None = None,
     centered: dict[Any, float] | None = None,
     learned: dict[Any, dict[str, float]] | None = None,
+    restated: dict[Any, float] | None = None,
 ) -> list[_Scored]:
     """:func:`rank` as tuples, best first (``centered``, when given, receives item ->
-    the centred cosine of its best text, with ``ranking.centering``)."""
+    the centred cosine of its best text, with ``ranking.centering``; ``restated`` item ->
+    the score it lost to ``ranking.restate``)."""
     plain: dict[int, float] = {}  # with centering: id of a candidate -> its plain cosine
     if ranking.centering > 0 and similarity is not None:
         candidates, plain = _centred(list(candidates), ranking, similarity)
@@ -706,6 +741,10 @@ def _scored(
         scored = _learned.rescored(scored, items, weights, ranking, similarity, learned)
     if ranking.supersede > 0 and similarity is not None and len(scored) > 1:
         scored = _superseded(scored, items, ranking, similarity)
+    if ranking.restate > 0 and similarity is not None and len(scored) > 1:
+        from langmem.stores import _restated
+
+        scored = _restated.restated(scored, items, ranking, similarity, restated)
     if ranking.redundancy > 0 and similarity is not None and len(scored) > 1:
         scored = _demoted(scored, items, ranking, similarity)
     return scored
@@ -832,6 +871,27 @@ def near_sums(
     return near
 
 
+def newer_pairs(
+    head: Sequence[_Scored],
+    items: Mapping[Any, Candidate],
+    threshold: float,
+    similarity: Similarity,
+) -> list[tuple[int, int]]:
+    """``(older, newer)`` positions in ``head`` of the pairs whose best texts have a cosine of
+    at least ``threshold`` and whose items have different times (supersede and restate; no
+    ``similarity`` call when fewer than two distinct times)."""
+    times = [items[entry[2]].time for entry in head]
+    if len({t for t in times if t is not None}) < 2:  # nothing is newer than anything
+        return []
+    pairs: list[tuple[int, int]] = []
+    for first, second, _ in similarity([items[entry[2]] for entry in head], threshold):
+        one, two = times[first], times[second]
+        if one is None or two is None or one == two:
+            continue
+        pairs.append((first, second) if one < two else (second, first))
+    return pairs
+
+
 def _superseded(
     scored: list[_Scored],
     items: Mapping[Any, Candidate],
@@ -841,17 +901,8 @@ def _superseded(
     """``scored`` (best first) with each of the best ``redundancy_depth`` items that has a
     newer near-copy among them marked down and re-sorted (see "Supersede")."""
     head = scored[: ranking.redundancy_depth]
-    times = [items[entry[2]].time for entry in head]
-    if len({t for t in times if t is not None}) < 2:  # nothing is newer than anything
-        return scored
     older: set[int] = set()
-    for first, second, _ in similarity(
-        [items[entry[2]] for entry in head], ranking.supersede_threshold
-    ):
-        one, two = times[first], times[second]
-        if one is None or two is None or one == two:
-            continue
-        old, new = (first, second) if one < two else (second, first)
+    for old, new in newer_pairs(head, items, ranking.supersede_threshold, similarity):
         # a newer text that lacks a query word the older one holds is not its new version
         if head[old][3][5].keys() <= head[new][3][5].keys():
             older.add(old)
