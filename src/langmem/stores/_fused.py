@@ -53,6 +53,7 @@ _COVERED = frozenset(
 )
 """The :class:`~ranking.Ranking` parameters this module knows; a ranking that sets any other
 (an option added later) to a value other than its default takes the general path."""
+_HALF = 0.5
 _PAIRS = 1024
 """At most this many threaded items are compared pairwise here (the general path beyond)."""
 
@@ -102,7 +103,7 @@ def ranked(
         threads, times = threads[pick], times[pick]
     threaded = ranking.thread_boost > 0 and bool((threads >= 0).any())
     if threaded or ranking.recency_weight > 0:
-        boosts = _boosts(base, threads, times, ranking)
+        boosts = _boosts(base, threads, times, ranking, threaded=threaded)
         if boosts is None:
             return None
         score = base + boosts[0] + boosts[1]
@@ -130,13 +131,13 @@ def _base(
         norm = k1 * ((1.0 - b) + b * lengths / average)
         tf = counts.astype(np.float64)
         # weight * tf * saturation / (tf + norm), each term's column (0 where tf is 0)
-        parts = np.zeros_like(tf)
+        parts = np.zeros(tf.shape, dtype=np.float64)
         np.divide(
             np.asarray(weights) * tf * (k1 + 1.0), tf + norm[:, None], out=parts, where=tf > 0
         )
-        raw = np.zeros(count, dtype=np.float64)
-        for column in range(len(weights)):  # summed term by term, in the query's order
-            raw += parts[:, column]
+        # summed term by term, in the query's order: an accumulation adds one column after the
+        # other (0.0 + the first part is the first part: every part is >= 0)
+        raw = np.cumsum(parts, axis=1)[:, -1]
         lexical = np.minimum(raw / full, 1.0)
     else:
         lexical = np.zeros(count, dtype=np.float64)
@@ -170,14 +171,17 @@ def _boosts(
     threads: NDArray[np.int32],
     times: NDArray[np.float64],
     ranking: rules.Ranking,
+    *,
+    threaded: bool = True,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
-    """Each item's thread and recency parts (``ranking._provenance_boosts``)."""
+    """Each item's thread and recency parts (``ranking._provenance_boosts``; ``threaded``:
+    whether any item has a thread)."""
     timed = ~np.isnan(times)
     everyone = bool(timed.all())
     boost, window = ranking.thread_boost, ranking.thread_window
     # 0 for an item without a same-thread neighbour: share * max(0 - base, 0), base >= 0
     thread = np.zeros(len(base), dtype=np.float64)
-    if boost > 0:
+    if boost > 0 and threaded:
         members = np.flatnonzero((threads >= 0) & timed)
         if len(members) > _PAIRS:
             return None
@@ -195,7 +199,8 @@ def _boosts(
         return thread, np.zeros(len(base), dtype=np.float64)
     dated = times if everyone else times[timed]
     ages = ((float(dated.max()) - dated) / half_life).tolist()
-    scale = np.minimum(weight * np.array([0.5**age for age in ages]), 1.0)
+    # Python's own power, one call per item (numpy's may round differently)
+    scale = np.minimum(weight * np.fromiter(map(_HALF.__pow__, ages), np.float64, len(ages)), 1.0)
     if everyone:
         return thread, scale * (1.0 - base - thread)
     recency = np.zeros(len(base), dtype=np.float64)
