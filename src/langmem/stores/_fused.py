@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from langmem.stores import _fused_options
 from langmem.stores import ranking as rules
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ _COVERED = frozenset(
         "feedback_terms",
         "feedback_weight",
         "feedback_fetch",
+        "centering",
     }
 )
 """The :class:`~ranking.Ranking` parameters this module knows; a ranking that sets any other
@@ -58,19 +60,23 @@ _PAIRS = 1024
 """At most this many threaded items are compared pairwise here (the general path beyond)."""
 
 
-def covers(ranking: rules.Ranking) -> bool:
-    """Whether :func:`ranked` computes ``ranking`` (else use :func:`ranking.ranked_items`)."""
+def covers(ranking: rules.Ranking, *, rows: bool = False) -> bool:
+    """Whether :func:`ranked` computes ``ranking`` (else use :func:`ranking.ranked_items`);
+    ``rows``: with the candidates' matrix rows, which centering, the learned fusion and
+    supersede read (:mod:`._fused_options`)."""
     try:
-        return _covers(ranking)
+        return _covers(ranking, rows)
     except TypeError:  # an option whose value cannot be hashed
-        return bool(_covers.__wrapped__(ranking))
+        return bool(_covers.__wrapped__(ranking, rows))
 
 
 @lru_cache(maxsize=256)
-def _covers(ranking: rules.Ranking) -> bool:
-    if ranking.fusion != "absolute" or ranking.redundancy > 0 or ranking.supersede > 0:
+def _covers(ranking: rules.Ranking, rows: bool) -> bool:
+    if ranking.fusion not in ("absolute", "learned") or ranking.redundancy > 0:
         return False
     if ranking.feedback:
+        return False
+    if not rows and (ranking.fusion == "learned" or ranking.supersede > 0 or ranking.centering):
         return False
     return all(
         getattr(ranking, f.name) == f.default for f in fields(ranking) if f.name not in _COVERED
@@ -87,20 +93,34 @@ def ranked(
     terms: list[str],
     corpus: rules.Corpus,
     ranking: rules.Ranking,
+    texts: tuple[NDArray[np.intp], NDArray[np.float32]] | None = None,
 ) -> list[tuple[float, int]] | None:
     """``(score, item)`` best first, as :func:`ranking.ranked_items` gives for the candidate
     texts whose item, cosine, query-term counts (one column per term), analyzed length,
-    thread code (-1: none) and time (NaN: none) are given; ``None`` when these candidates
-    need the general path (a NaN cosine, too many threaded items)."""
+    thread code (-1: none) and time (NaN: none) are given (``texts``: their rows in the
+    matrix of normalised vectors, and that matrix, for the options that compare texts);
+    ``None`` when these candidates need the general path (a NaN cosine, too many threaded
+    items, an option without ``texts``)."""
     if not len(items):
         return []
     if np.isnan(cosines).any():
         return None
-    base = _base(cosines, counts, lengths, terms, corpus, ranking)
+    options = ranking.centering > 0 or ranking.fusion == "learned" or ranking.supersede > 0
+    if options and texts is None:
+        return None
+    rows = texts[0] if texts is not None else None
+    side = cosines
+    if ranking.centering > 0:  # the dense side from the centred query (ties: the plain one)
+        assert texts is not None
+        side = _fused_options.centred(cosines, texts[0], texts[1], ranking)
+    base, dense, lexical, weights = _base(side, counts, lengths, terms, corpus, ranking)
     pick = _best_texts(items, cosines, base)
     if pick is not None:
         base, cosines, items = base[pick], cosines[pick], items[pick]
         threads, times = threads[pick], times[pick]
+        if options:
+            dense, lexical, counts = dense[pick], lexical[pick], counts[pick]
+            rows = rows[pick] if rows is not None else None
     threaded = ranking.thread_boost > 0 and bool((threads >= 0).any())
     if threaded or ranking.recency_weight > 0:
         boosts = _boosts(base, threads, times, ranking, threaded=threaded)
@@ -108,8 +128,27 @@ def ranked(
             return None
         score = base + boosts[0] + boosts[1]
     else:
+        boosts = None
         score = base
     order = np.lexsort((-cosines, -score))
+    if options:
+        assert texts is not None and rows is not None
+        zero = np.zeros(len(score), dtype=np.float64)
+        chosen = _fused_options.Items(
+            score,
+            cosines,
+            dense,
+            lexical,
+            boosts[0] if boosts is not None else zero,
+            boosts[1] if boosts is not None else zero,
+            counts > 0,
+            rows,
+            times,
+        )
+        if ranking.fusion == "learned":
+            score, order = _fused_options.learned(order, chosen, weights, texts[1], ranking)
+        if ranking.supersede > 0:
+            score, order = _fused_options.supersede(order, score, chosen, texts[1], ranking)
     return list(zip(score[order].tolist(), items[order].tolist()))
 
 
@@ -120,8 +159,9 @@ def _base(
     terms: list[str],
     corpus: rules.Corpus,
     ranking: rules.Ranking,
-) -> NDArray[np.float64]:
-    """Each text's fused score before provenance (``ranking._scored``'s ``base``)."""
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], list[float]]:
+    """Each text's fused score before provenance (``ranking._scored``'s ``base``), its dense
+    and lexical sides, and each query term's IDF."""
     weights = [rules.idf(corpus.documents, corpus.frequencies.get(t, 0)) for t in terms]
     full = sum(weights)
     count = len(cosines)
@@ -145,7 +185,7 @@ def _base(
     dense = np.minimum(np.maximum(cosines, 0.0), 1.0)
     alpha = ranking.dense_weight
     result: NDArray[np.float64] = alpha * dense + (1.0 - alpha) * lexical
-    return result
+    return result, dense, lexical, weights
 
 
 def _best_texts(

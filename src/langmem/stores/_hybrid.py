@@ -115,7 +115,7 @@ def rank(search: Search) -> list[tuple[float, int]]:
     pool = gather(search)
     if pool is None:
         return []
-    if _fused.covers(search.ranking):
+    if _fused.covers(search.ranking, rows=True):
         found = _fused.ranked(
             pool.items,
             pool.cosines,
@@ -126,6 +126,7 @@ def rank(search: Search) -> list[tuple[float, int]]:
             pool.terms,
             pool.corpus,
             search.ranking,
+            (pool.rows, search.vectors.matrix),
         )
         if found is not None:
             return found
