@@ -52,9 +52,14 @@ def near_sums(
 ) -> NDArray[np.float64]:
     """For each of the texts at matrix ``rows``, the sum of its cosines with the texts marked
     ``inside`` (its own at 1): the SQLite store's ``similarity.sums``, the same products."""
-    vectors = matrix[rows]
-    near = np.einsum("ij,j->i", vectors, vectors[inside].sum(axis=0))  # numpy's loops, not BLAS
-    near[inside] += 1.0 - np.einsum("ij,ij->i", vectors[inside], vectors[inside])
+    return _near_sums(matrix[rows], inside)
+
+
+def _near_sums(vectors: NDArray[np.float32], inside: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """:func:`near_sums` of the texts' gathered ``vectors``."""
+    crowd = vectors[inside]
+    near = np.einsum("ij,j->i", vectors, crowd.sum(axis=0))  # numpy's loops, not BLAS
+    near[inside] += 1.0 - np.einsum("ij,ij->i", crowd, crowd)
     result: NDArray[np.float64] = near.astype(np.float64)
     return result
 
@@ -118,12 +123,12 @@ def learned(
             features[:, 3] = chosen.max(axis=1) / rarest
     features[:, 4] = items.thread[order]
     features[:, 5] = items.recency[order]
-    rows = items.rows[order]
+    vectors = matrix[items.rows[order]]
     inside = members(items.cosines[order], ranking.depth)
-    features[:, 6] = near_sums(matrix, rows, inside) / int(inside.sum())
+    features[:, 6] = _near_sums(vectors, inside) / int(inside.sum())
     if count > 1:
         flagged = np.zeros(count, dtype=bool)
-        flagged[superseded(rows, matrix, items.times[order], held, ranking)] = True
+        flagged[_superseded(vectors, items.times[order], held, ranking)] = True
         # the rule flags an item by the score it took off it: nothing off a score of 0
         features[:, 7] = flagged & (items.score[order] > 0)
     z = _INTERCEPT + np.cumsum(features * _COEFFICIENTS, axis=1)[:, -1]  # feature by feature
@@ -148,8 +153,8 @@ def supersede(
     order (``ranking._superseded``)."""
     if len(order) < 2:
         return score, order
-    rows, held = items.rows[order], items.held[order]
-    older = superseded(rows, matrix, items.times[order], held, ranking)
+    head = order[: ranking.redundancy_depth]
+    older = superseded(items.rows[head], matrix, items.times[head], items.held[head], ranking)
     if not older:
         return score, order
     out = score.copy()
@@ -171,13 +176,24 @@ def superseded(
     """Positions, among the best ``redundancy_depth`` of items listed best first (their
     texts' ``rows``, ``times``, which query terms they ``held``), of those a newer near-copy
     supersedes (see "Supersede")."""
+    return _superseded(matrix[rows[: ranking.redundancy_depth]], times, held, ranking)
+
+
+def _superseded(
+    vectors: NDArray[np.float32],
+    times: NDArray[np.float64],
+    held: NDArray[np.bool_],
+    ranking: rules.Ranking,
+) -> list[int]:
+    """:func:`superseded` of the texts' gathered ``vectors`` (at least the head's)."""
     depth = ranking.redundancy_depth
     head = times[:depth]
-    if len(np.unique(head[~np.isnan(head)])) < 2:  # nothing is newer than anything
+    known = head[~np.isnan(head)]
+    if not len(known) or known.min() == known.max():  # nothing is newer than anything
         return []
     when = head.tolist()
     older: set[int] = set()
-    for first, second, _ in alike(unit_cosines(matrix[rows[:depth]]), ranking.supersede_threshold):
+    for first, second, _ in alike(unit_cosines(vectors[:depth]), ranking.supersede_threshold):
         one, two = when[first], when[second]
         if one != one or two != two or one == two:  # NaN: no time
             continue
