@@ -64,10 +64,20 @@ def covers(ranking: rules.Ranking, *, rows: bool = False) -> bool:
     """Whether :func:`ranked` computes ``ranking`` (else use :func:`ranking.ranked_items`);
     ``rows``: with the candidates' matrix rows, which centering, the learned fusion and
     supersede read (:mod:`._fused_options`)."""
+    last = _LAST[0]  # one read: another thread may replace it meanwhile
+    if last[0] is ranking and last[1] == rows:  # the store's ranking, search after search
+        return last[2]
     try:
-        return _covers(ranking, rows)
+        found = _covers(ranking, rows)
     except TypeError:  # an option whose value cannot be hashed
-        return bool(_covers.__wrapped__(ranking, rows))
+        found = bool(_covers.__wrapped__(ranking, rows))
+    _LAST[0] = (ranking, rows, found)
+    return found
+
+
+_LAST: list[tuple[object, bool, bool]] = [(None, False, False)]
+"""The ranking :func:`covers` answered last (a frozen dataclass: hashing its fields for the
+cache costs more than this identity check)."""
 
 
 @lru_cache(maxsize=256)

@@ -234,10 +234,12 @@ def _memory_side(
     frequencies: dict[str, int] = {}
     words: list[int] = []
     held: list[int] = []
-    for term in terms:
-        ids = lexicon.forms_of(term)[0]
+    forms = [lexicon.forms_of(term)[0] for term in terms]
+    counted = iter(lexicon.documents([word for ids in forms for word in ids]))  # one gather
+    for term, ids in zip(terms, forms):
         total = 0
-        for word, docs in zip(ids, lexicon.documents(ids)):
+        for word in ids:
+            docs = next(counted)
             if docs > 0:
                 total += docs
                 if docs <= common:

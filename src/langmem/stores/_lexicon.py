@@ -99,6 +99,45 @@ class Lexicon:
             self._merge(count_df=False)
         return True
 
+    def postings(
+        self,
+    ) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.int64], NDArray[np.int64]] | None:
+        """The postings (word id and row of each entry, each word's first entry) and document
+        frequencies, for the matrix cache: only when built over every row of an index whose
+        rows all live (the rows the cache keeps, numbered as here), else ``None``."""
+        index = self._index
+        if not self._ready or self._built != index.size or index.dead:
+            return None
+        if len(self._start) != index.words.size + 1 or len(self._df) < index.words.size:
+            return None
+        return self._words, self._rows, self._start, self._df[: index.words.size]
+
+    def install(
+        self,
+        words: NDArray[np.int32],
+        rows: NDArray[np.int32],
+        start: NDArray[np.int64],
+        df: NDArray[np.int64],
+    ) -> bool:
+        """Take the postings :meth:`postings` gave for this index's rows (installed from the
+        same cache); returns whether they fit (else they are built on first use, as before)."""
+        index = self._index
+        vocabulary = index.words.size
+        fits = (
+            len(words) == len(rows) == len(index.words.flat)
+            and len(start) == vocabulary + 1
+            and len(df) == vocabulary
+            and int(start[-1]) == len(words)
+            and (not len(rows) or int(rows.max()) < index.size)
+        )
+        if not fits:
+            return False
+        self.reset()
+        self._words, self._rows, self._start, self._df = words, rows, start, df
+        self._built = index.size
+        self._ready = True
+        return True
+
     def _merge(self, *, count_df: bool) -> None:
         """Add the rows from ``_built`` on to the postings (and, on a first build, count every
         live row's words; later rows were counted as they came: :meth:`added`)."""
@@ -206,6 +245,9 @@ class Lexicon:
     def documents(self, ids: list[int]) -> list[int]:
         """How many live rows hold each word id (0 for ``-1``)."""
         df = self._df
+        if ids and min(ids) >= 0 and max(ids) < len(df):  # one gather
+            found: list[int] = df[ids].tolist()
+            return found
         return [int(df[i]) if 0 <= i < len(df) else 0 for i in ids]
 
     def holding(self, ids: list[int]) -> NDArray[np.int64]:
@@ -311,11 +353,11 @@ class Lexicon:
         tokens = index.word_count[rows].astype(np.float64)
         norm = _K1 * ((1 - _B) + _B * tokens / average)
         saturation = _K1 + 1.0
-        score = np.zeros(len(rows), dtype=np.float64)
-        frequencies = counts.astype(np.float64)
-        for column, weight in enumerate(weights):
-            tf = frequencies[:, column]
-            score += weight * ((tf * saturation) / (tf + norm))
+        tf = counts.astype(np.float64)
+        # weight * ((tf * saturation) / (tf + norm)) of every phrase, added phrase after phrase
+        # (an accumulation; 0.0 + the first part is that part: every part is >= 0)
+        parts = np.asarray(weights) * ((tf * saturation) / (tf + norm[:, None]))
+        score = np.cumsum(parts, axis=1)[:, -1] if len(weights) else np.zeros(len(rows))
         order = np.lexsort((index.vector_ids[rows], -1.0 * score))
         ordered: NDArray[np.int64] = rows[order]
         return ordered

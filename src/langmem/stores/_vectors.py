@@ -253,6 +253,8 @@ class VectorIndex:
         self.plain = _plain(saved.texts, saved.offsets)
         self.unplain = int(self.size - self.plain.sum())
         self.fts_tokens = int(saved.word_counts.sum(dtype=np.int64))
+        if saved.postings is not None:  # else built on the first search that needs them
+            self.lexicon.install(*saved.postings)
 
     def saved(self) -> Saved:
         """The live rows, as :meth:`install` takes them back."""
@@ -276,6 +278,7 @@ class VectorIndex:
             word_counts=self.word_count[keep],
             word_ids=word_ids,
             vocabulary=vocabulary,
+            postings=self.lexicon.postings(),
         )
 
     def held(self, rows: list[int], term_of: Mapping[str, str]) -> list[dict[str, int] | None]:
@@ -424,6 +427,9 @@ class Saved:
     word_counts: NDArray[np.int32]  # row i's words are the next word_counts[i] of word_ids
     word_ids: NDArray[np.int32]
     vocabulary: list[str]  # word id -> word (``_words``)
+    # the word postings (``Lexicon.postings``: entries' words and rows, each word's first
+    # entry, document frequencies), when built over exactly these rows
+    postings: tuple[Any, Any, Any, Any] | None = None
 
 
 class Packed:

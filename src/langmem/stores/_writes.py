@@ -116,6 +116,8 @@ def _check_page(op: SearchOp | ListNamespacesOp, call: str) -> None:
     an empty page or be ignored, a fractional one was truncated)."""
     for name in ("limit", "offset"):
         value = getattr(op, name)
+        if type(value) is int and value >= 0:  # the usual case, without the ABC check
+            continue
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
             raise InvalidInputError(
                 f"{call}({name}={value!r}): {name} must be a whole number of 0 or more. Pass "
