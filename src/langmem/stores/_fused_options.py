@@ -191,9 +191,12 @@ def _superseded(
     known = head[~np.isnan(head)]
     if not len(known) or known.min() == known.max():  # nothing is newer than anything
         return []
+    cosines = unit_cosines(vectors[:depth])
+    if not np.triu(cosines >= ranking.supersede_threshold, 1).any():
+        return []  # no near-copies (the usual case): ``alike`` lists none
     when = head.tolist()
     older: set[int] = set()
-    for first, second, _ in alike(unit_cosines(vectors[:depth]), ranking.supersede_threshold):
+    for first, second, _ in alike(cosines, ranking.supersede_threshold):
         one, two = when[first], when[second]
         if one != one or two != two or one == two:  # NaN: no time
             continue
