@@ -27,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _search_corpus import DIMS, NAMESPACE, LookupEmbeddings, corpus, load
+from _search_corpus import DIMS, NAMESPACE, LookupEmbeddings, baseline_src, corpus, load
 
 QUERY_COUNT = 20
 
@@ -99,15 +99,7 @@ def main() -> None:
             load(store, texts)
         trees: dict[str, Path | None] = {"this tree": repo / "src"}
         if args.baseline:
-            code = folder / "baseline"
-            code.mkdir()
-            archive = subprocess.run(
-                ["git", "-C", str(repo), "archive", args.baseline, "src"],
-                check=True,
-                capture_output=True,
-            ).stdout
-            subprocess.run(["tar", "-x", "-C", str(code)], input=archive, check=True)
-            trees = {f"{args.baseline} (baseline)": code / "src", **trees}
+            trees = {f"{args.baseline} (baseline)": baseline_src(args.baseline, folder), **trees}
         files = {}
         for number, name in enumerate(trees):
             files[name] = folder / f"tree{number}.sqlite"

@@ -38,7 +38,7 @@ from langgraph.store.base import PutOp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _search_corpus import DIMS, NAMESPACE, LookupEmbeddings, corpus, load
+from _search_corpus import DIMS, NAMESPACE, LookupEmbeddings, baseline_src, corpus, load
 
 from langmem.stores import SqliteStore
 from langmem.stores.ranking import Ranking
@@ -140,16 +140,8 @@ def report(n: int, threaded: bool, runs: dict[str, dict[str, dict[str, list[floa
 
 def baseline(ref: str, n: int, threaded: bool, folder: Path) -> Any:
     """:func:`measure` on ``src/`` of git ``ref`` (a subprocess)."""
-    repo = Path(__file__).resolve().parent.parent
-    code = folder / "baseline"
-    if not code.exists():
-        code.mkdir()
-        archive = subprocess.run(
-            ["git", "-C", str(repo), "archive", ref, "src"], check=True, capture_output=True
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(code)], input=archive, check=True)
     out = folder / "baseline.json"
-    env = dict(os.environ, PYTHONPATH=str(code / "src"))
+    env = dict(os.environ, PYTHONPATH=str(baseline_src(ref, folder)))
     command = [sys.executable, __file__, "--sizes", str(n), "--json", str(out)]
     command += ["--threaded"] if threaded else ["--plain"]
     subprocess.run(command, check=True, env=env)

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _search_corpus import DIMS, NAMESPACE, LookupEmbeddings, corpus, load
+from _search_corpus import DIMS, NAMESPACE, LookupEmbeddings, baseline_src, corpus, load
 from langchain_core.embeddings import Embeddings
 from langgraph.store.base import BaseStore
 from langgraph.store.memory import InMemoryStore
@@ -263,16 +263,8 @@ def run(
 
 def baseline(ref: str, n: int, folder: Path) -> list[Row]:
     """The hybrid and dense rows of this bench run on ``src/`` of git ``ref`` (a subprocess)."""
-    repo = Path(__file__).resolve().parent.parent
-    code = folder / "baseline"
-    if not code.exists():
-        code.mkdir()
-        archive = subprocess.run(
-            ["git", "-C", str(repo), "archive", ref, "src"], check=True, capture_output=True
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(code)], input=archive, check=True)
     out = folder / f"baseline-{n}.json"
-    env = dict(os.environ, PYTHONPATH=str(code / "src"))
+    env = dict(os.environ, PYTHONPATH=str(baseline_src(ref, folder)))
     command = [sys.executable, __file__, "--sizes", str(n), "--ours-only", "--json", str(out)]
     subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
     return [tuple(row) for row in json.loads(out.read_text())]  # type: ignore[misc]
