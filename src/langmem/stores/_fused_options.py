@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -192,7 +193,7 @@ def _superseded(
     if not len(known) or known.min() == known.max():  # nothing is newer than anything
         return []
     cosines = unit_cosines(vectors[:depth])
-    if not np.triu(cosines >= ranking.supersede_threshold, 1).any():
+    if not ((cosines >= ranking.supersede_threshold) & _upper(len(cosines))).any():
         return []  # no near-copies (the usual case): ``alike`` lists none
     when = head.tolist()
     older: set[int] = set()
@@ -205,6 +206,14 @@ def _superseded(
         if not (held[old] & ~held[new]).any():
             older.add(old)
     return sorted(older)
+
+
+@lru_cache(maxsize=64)
+def _upper(size: int) -> NDArray[np.bool_]:
+    """The cells above the diagonal of a square matrix (read-only; built once per size)."""
+    mask = np.triu(np.ones((size, size), dtype=bool), 1)
+    mask.setflags(write=False)
+    return mask
 
 
 def restable(
