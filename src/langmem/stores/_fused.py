@@ -6,12 +6,15 @@ lengths, threads and times: :mod:`._hybrid`); building a :class:`~ranking.Candid
 :class:`~ranking.Document` for each and scoring them one by one was a fifth of a search. This
 module computes the rule of :mod:`langmem.stores.ranking` on the arrays instead, for the
 configurations it covers (:func:`covers`: the ``"absolute"`` fusion, the thread boost and
-recency; not redundancy, supersede or the second pass, which take the general path). Every
+recency; given the candidates' matrix rows, also centering, the ``"learned"`` fusion and
+supersede, in :mod:`._fused_options`; not redundancy, the other fusions or the second pass,
+which take the general path). Every
 floating-point operation is the one ``ranking`` performs, in the same order (numpy's float64
 add, multiply, divide and compare are the same IEEE operations as Python's floats; powers and
 logarithms are left to Python's own), so scores are identical to the last bit, and the order
 is the same stable sort by score, then cosine, then the order the candidates were listed in.
-``tests/stores/test_fused.py`` compares both on generated candidate sets.
+``tests/stores/test_memory_search.py`` and ``test_fused_options.py`` compare both on generated
+candidate sets.
 """
 
 from __future__ import annotations
