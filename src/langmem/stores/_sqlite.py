@@ -474,10 +474,14 @@ class SqliteStore(BaseStore):
                 self._cache_origins = True
                 self._cache_due = len(self._vectors or ()) >= _snapshot.MIN_ROWS
             vectors = self._vectors
-            built = vectors is not None and vectors.lexicon.postings() is not None
-            if not self._cache_due and not self._cache_postings and built:
+            if (
+                not self._cache_postings
+                and not self._cache_due
+                and vectors is not None
+                and vectors.lexicon.postings() is not None
+            ):
                 self._cache_postings = True  # built since the copy was written: write them too
-                self._cache_due = len(vectors or ()) >= _snapshot.MIN_ROWS
+                self._cache_due = len(vectors) >= _snapshot.MIN_ROWS
             if self._cache_due and self._cache is not None and vectors is not None:
                 self._cache_due = False
                 _snapshot.save(self._conn, vectors, self._cache, self._last_seq, kept)
