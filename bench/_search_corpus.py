@@ -6,7 +6,9 @@ Only LangGraph and numpy are imported here, so the corpus also builds against ol
 
 from __future__ import annotations
 
+import subprocess
 import time
+from pathlib import Path
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -54,3 +56,17 @@ def load(store: BaseStore, texts: list[str], chunk: int = 2000) -> float:
             ]
         )
     return time.perf_counter() - started
+
+
+def baseline_src(ref: str, folder: Path) -> Path:
+    """``src/`` of git ``ref`` extracted under ``folder`` (once), for a bench's ``--baseline``:
+    put the returned folder on ``PYTHONPATH`` to run the bench on that code."""
+    code = folder / "baseline"
+    if not code.exists():
+        code.mkdir()
+        repo = Path(__file__).resolve().parent.parent
+        archive = subprocess.run(
+            ["git", "-C", str(repo), "archive", ref, "src"], check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(code)], input=archive, check=True)
+    return code / "src"

@@ -1,6 +1,6 @@
 """What the default ranking's provenance rules cost per search: the default, and the default
-with supersede, with centering, with the learned fusion or with restate (alone and with
-supersede), against the default before them (thread boost 0.5, no recency) and the default.
+with supersede, with centering or with the learned fusion, against the default (and the default
+against the default before them: thread boost 0.5, no recency).
 
 bench/search.py's corpus (short Zipf-worded texts, random 384-d vectors served by a lookup
 "embedding", one namespace), 10k and 100k items, stored twice: as bench/search.py stores them
@@ -11,15 +11,21 @@ drifts hit both alike); prints p50 wall time and mean CPU time of the calling th
 and the paired difference with its standard error. Check the printed load average: wall times
 on a loaded machine are inflated, CPU times less.
 
-    python bench/ranking_cost.py [--sizes 10000 100000]
+``--baseline REF`` also runs the same measurements on ``src/`` of git ``REF`` (extracted to a
+temporary folder, in a subprocess, just before ours) and prints what each option adds over the
+default in both, side by side, and the ratio.
+
+    python bench/ranking_cost.py [--sizes 10000 100000] [--baseline main] [--plain|--threaded]
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +38,7 @@ from langgraph.store.base import PutOp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _search_corpus import DIMS, NAMESPACE, LookupEmbeddings, corpus, load
+from _search_corpus import DIMS, NAMESPACE, LookupEmbeddings, baseline_src, corpus, load
 
 from langmem.stores import SqliteStore
 from langmem.stores.ranking import Ranking
@@ -53,7 +59,8 @@ def _load_threaded(store: SqliteStore, texts: list[str], chunk: int = 2000) -> N
         store.batch(ops)
 
 
-def measure(n: int, threaded: bool) -> None:
+def measure(n: int, threaded: bool) -> dict[str, dict[str, list[float]]]:
+    """Wall and CPU seconds (calling thread) of each search, by ranking."""
     texts, queries, vectors = corpus(n, 200)
     embed = LookupEmbeddings(dict(zip(texts + queries, vectors)))
     index: Any = {"dims": DIMS, "embed": embed, "fields": ["text"]}
@@ -63,8 +70,6 @@ def measure(n: int, threaded: bool) -> None:
         "+ supersede": dataclasses.replace(Ranking(), supersede=0.3),
         "+ centering": dataclasses.replace(Ranking(), centering=0.1),
         "learned": dataclasses.replace(Ranking(), fusion="learned"),
-        "+ restate": dataclasses.replace(Ranking(), restate=0.2),
-        "+ restate + supersede": dataclasses.replace(Ranking(), restate=0.2, supersede=0.3),
     }
     with tempfile.TemporaryDirectory() as tmp:
         store = SqliteStore(Path(tmp) / "s.sqlite", index=index)
@@ -88,32 +93,86 @@ def measure(n: int, threaded: bool) -> None:
                 cpus[label].append(time.thread_time() - cpu)
                 walls[label].append(time.perf_counter() - wall)
         store.close()
+    return {label: {"wall": walls[label], "cpu": cpus[label]} for label in rankings}
+
+
+def report(n: int, threaded: bool, runs: dict[str, dict[str, dict[str, list[float]]]]) -> None:
+    """Print each run's times per ranking, what each option adds over the default (paired per
+    query), and ours against the baseline's."""
     kind = "with thread_id and created_at" if threaded else "plain values"
     print(f"{n:,} items ({kind}), 200 queries, 1-min load average {os.getloadavg()[0]:.2f}:")
-    for label in rankings:  # the order in which they ran alternates
-        print(
-            f"  {label:<22} wall p50 {statistics.median(walls[label]) * 1e3:.3f} ms,"
-            f" CPU mean {statistics.fmean(cpus[label]) * 1e3:.3f} ms"
-        )
-    pairs = [(label, "old default") for label in ("default", "+ supersede", "+ centering")]
-    pairs += [(label, "default") for label in rankings if label not in ("old default", "default")]
-    for label, base in pairs:
-        added = np.asarray(cpus[label]) - np.asarray(cpus[base])
-        error = float(added.std(ddof=1) / np.sqrt(len(added)))
-        wall = statistics.median(np.asarray(walls[label]) - np.asarray(walls[base]))
-        print(
-            f"  {label} - {base}: CPU {added.mean() * 1e3:+.3f} ms (s.e. {error * 1e3:.3f})"
-            f" per search, wall median of the paired differences {wall * 1e3:+.3f} ms"
-        )
+    added: dict[str, dict[str, float]] = {}
+    for name, times in runs.items():
+        print(f"  {name}:")
+        for label, measured in times.items():  # the order in which they ran alternates
+            print(
+                f"    {label:<12} wall p50 {statistics.median(measured['wall']) * 1e3:.3f} ms,"
+                f" CPU mean {statistics.fmean(measured['cpu']) * 1e3:.3f} ms"
+            )
+        for label in ("default", "+ supersede", "+ centering", "learned"):
+            against = "old default" if label == "default" else "default"
+            more = np.asarray(times[label]["cpu"]) - np.asarray(times[against]["cpu"])
+            error = float(more.std(ddof=1) / np.sqrt(len(more)))
+            wall = statistics.median(
+                np.asarray(times[label]["wall"]) - np.asarray(times[against]["wall"])
+            )
+            added.setdefault(label, {})[name] = float(more.mean())
+            print(
+                f"    {label} - {against}: CPU {more.mean() * 1e3:+.3f} ms (s.e."
+                f" {error * 1e3:.3f}) per search, wall median of the paired differences"
+                f" {wall * 1e3:+.3f} ms"
+            )
+    if len(runs) == 2:
+        base, ours = runs
+        print(f"  CPU per search each option adds over the default: {base} -> {ours}")
+        for label in ("+ supersede", "+ centering", "learned"):
+            before, after = added[label][base], added[label][ours]
+            ratio = f"{before / after:.1f}x less" if after > 0 else "no cost left"
+            print(f"    {label:<12} {before * 1e3:+.3f} ms -> {after * 1e3:+.3f} ms ({ratio})")
+        for label in ("default", "learned"):
+            before = statistics.fmean(runs[base][label]["cpu"])
+            after = statistics.fmean(runs[ours][label]["cpu"])
+            print(
+                f"    {label} CPU mean {before * 1e3:.3f} -> {after * 1e3:.3f} ms"
+                f" ({before / after:.2f}x)"
+            )
+
+
+def baseline(ref: str, n: int, threaded: bool, folder: Path) -> Any:
+    """:func:`measure` on ``src/`` of git ``ref`` (a subprocess)."""
+    out = folder / "baseline.json"
+    env = dict(os.environ, PYTHONPATH=str(baseline_src(ref, folder)))
+    command = [sys.executable, __file__, "--sizes", str(n), "--json", str(out)]
+    command += ["--threaded"] if threaded else ["--plain"]
+    subprocess.run(command, check=True, env=env)
+    return json.loads(out.read_text())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--baseline", help="git ref whose src/ to measure beside this tree")
+    parser.add_argument("--plain", action="store_true", help="only the plain values")
+    parser.add_argument("--threaded", action="store_true", help="only the threaded values")
+    parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)  # for --baseline
     args = parser.parse_args()
-    for n in args.sizes:
-        for threaded in (False, True):
-            measure(n, threaded)
+    kinds = [False, True]
+    if args.plain != args.threaded:
+        kinds = [args.threaded]
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in args.sizes:
+            for threaded in kinds:
+                if args.json is not None:
+                    args.json.write_text(json.dumps(measure(n, threaded)))
+                    return
+                runs = {}
+                if args.baseline:  # just before ours: both see about the same machine load
+                    runs[f"{args.baseline} (baseline)"] = baseline(
+                        args.baseline, n, threaded, Path(tmp)
+                    )
+                runs["this tree"] = measure(n, threaded)
+                report(n, threaded, runs)
+                sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -4,12 +4,13 @@ Stores hold 10k and 100k items (384-d vectors, short texts with a Zipf vocabular
 gets the same precomputed vectors through one lookup "embedding", so only search is timed.
 Reports p50/p95 wall time per query (limit 10) for ours (hybrid, the default; and dense only),
 the CPU time per query (p50 of the calling thread's time; the process's, worker included, beside
-it for ours), where the hybrid search's time goes (mean per search of each stage on the calling
-thread, measured on a new handle whose caches start cold like the timed one's; when the machine
-has a core to spare the worker thread computes the cosines and their top rows meanwhile, and
-the bench says in how many searches it did), checks that our dense top 10 equals a brute-force
-numpy top 10 (exact search), and prints baseline/ours ratios. The machine's load average is
-printed with every table: wall times on a loaded machine are inflated, CPU times less.
+it for ours), where the hybrid search's time goes (mean wall and thread-CPU time per search of
+each stage on the calling thread, measured on a new handle whose caches start cold like the
+timed one's; when the machine has a core to spare the worker thread computes part of the cosines
+meanwhile, and the bench says in how many searches it did), checks that our dense top 10 equals
+a brute-force numpy top 10 (exact search), and prints baseline/ours ratios. The machine's load
+average is printed with every table: wall times on a loaded machine are inflated, CPU times
+less.
 Targets: p50 <= 1 ms at 10k and <= 10 ms at 100k.
 
 ``--baseline REF`` also runs the same measurements on ``src/`` of git ``REF`` (e.g. ``main``,
@@ -41,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _search_corpus import DIMS, NAMESPACE, LookupEmbeddings, corpus, load
+from _search_corpus import DIMS, NAMESPACE, LookupEmbeddings, baseline_src, corpus, load
 from langchain_core.embeddings import Embeddings
 from langgraph.store.base import BaseStore
 from langgraph.store.memory import InMemoryStore
@@ -110,15 +111,17 @@ def _stage_places() -> dict[str, tuple[Any, str]]:
     return places
 
 
-def breakdown(search: Callable[[str], Any], queries: list[str]) -> dict[str, float]:
-    """Mean wall microseconds per search spent in each stage on the calling thread (wrapped
-    while measuring; ``"outer / inner"`` for a stage inside another), the rest of the search's
-    time as :data:`OTHER`, and the whole search."""
-    spent: dict[str, float] = {}
+def breakdown(search: Callable[[str], Any], queries: list[str]) -> dict[str, tuple[float, float]]:
+    """Mean wall and thread-CPU microseconds per search spent in each stage on the calling
+    thread (wrapped while measuring; ``"outer / inner"`` for a stage inside another), the rest
+    of the search's time as :data:`OTHER`, and the whole search. CPU time (``thread_time_ns``)
+    is what the machine's other load distorts least; reading it costs ~1 us per stage call."""
+    spent: dict[str, list[float]] = {}
     active: list[str] = []
     caller = threading.get_ident()
     places = _stage_places()
     originals = {name: owner.__dict__[attr] for name, (owner, attr) in places.items()}
+    clock, cpu_clock = time.perf_counter_ns, time.thread_time_ns
 
     def wrap(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(real)
@@ -127,16 +130,18 @@ def breakdown(search: Callable[[str], Any], queries: list[str]) -> dict[str, flo
                 return real(*args, **kwargs)
             key = f"{active[0]}{NESTED}{name}" if active else name
             active.append(name)
-            started = time.perf_counter()
+            started, cpu = clock(), cpu_clock()
             try:
                 return real(*args, **kwargs)
             finally:
-                spent[key] = spent.get(key, 0.0) + time.perf_counter() - started
+                total = spent.setdefault(key, [0.0, 0.0])
+                total[0] += clock() - started
+                total[1] += cpu_clock() - cpu
                 active.pop()
 
         return timing
 
-    whole = 0.0
+    whole = [0.0, 0.0]
     try:
         for name, (owner, attr) in places.items():
             real = originals[name]
@@ -145,20 +150,22 @@ def breakdown(search: Callable[[str], Any], queries: list[str]) -> dict[str, flo
             else:
                 setattr(owner, attr, wrap(name, real))
         for query in queries:
-            started = time.perf_counter()
+            started, cpu = clock(), cpu_clock()
             search(query)
-            whole += time.perf_counter() - started
+            whole[0] += clock() - started
+            whole[1] += cpu_clock() - cpu
     finally:
         for name, (owner, attr) in places.items():
             setattr(owner, attr, originals[name])
-    out: dict[str, float] = {}
+    per = len(queries) * 1e3  # ns -> us per search
+    out: dict[str, tuple[float, float]] = {}
     for name in places:  # each stage, then what ran inside it
         for key in sorted(spent, key=lambda k: k != name):
             if key == name or key.startswith(name + NESTED):
-                out[key] = spent[key] / len(queries) * 1e6
-    top = sum(micros for key, micros in out.items() if NESTED not in key)
-    out[OTHER] = whole / len(queries) * 1e6 - top
-    out["whole search"] = whole / len(queries) * 1e6
+                out[key] = (spent[key][0] / per, spent[key][1] / per)
+    top = [sum(times[i] for key, times in out.items() if NESTED not in key) for i in (0, 1)]
+    out[OTHER] = (whole[0] / per - top[0], whole[1] / per - top[1])
+    out["whole search"] = (whole[0] / per, whole[1] / per)
     return out
 
 
@@ -205,7 +212,9 @@ def langgraph_sqlite(path: Path, embed: Embeddings) -> BaseStore | None:
     return store
 
 
-def run(n: int, folder: Path, *, others: bool = True) -> tuple[list[Row], dict[str, float]]:
+def run(
+    n: int, folder: Path, *, others: bool = True
+) -> tuple[list[Row], dict[str, tuple[float, float]]]:
     queries_n = 200
     texts, queries, vectors = corpus(n, queries_n)
     table = dict(zip(texts + queries, vectors))
@@ -254,16 +263,8 @@ def run(n: int, folder: Path, *, others: bool = True) -> tuple[list[Row], dict[s
 
 def baseline(ref: str, n: int, folder: Path) -> list[Row]:
     """The hybrid and dense rows of this bench run on ``src/`` of git ``ref`` (a subprocess)."""
-    repo = Path(__file__).resolve().parent.parent
-    code = folder / "baseline"
-    if not code.exists():
-        code.mkdir()
-        archive = subprocess.run(
-            ["git", "-C", str(repo), "archive", ref, "src"], check=True, capture_output=True
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(code)], input=archive, check=True)
     out = folder / f"baseline-{n}.json"
-    env = dict(os.environ, PYTHONPATH=str(code / "src"))
+    env = dict(os.environ, PYTHONPATH=str(baseline_src(ref, folder)))
     command = [sys.executable, __file__, "--sizes", str(n), "--ours-only", "--json", str(out)]
     subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
     return [tuple(row) for row in json.loads(out.read_text())]  # type: ignore[misc]
@@ -318,10 +319,13 @@ def main() -> None:
             print(
                 "  (cpu: the calling thread's CPU time per search, p50; proc: the whole process's)"
             )
-            print("  hybrid search (new handle), mean wall us per search on the calling thread:")
-            for stage, micros in stages.items():
+            print(
+                "  hybrid search (new handle), mean us per search on the calling thread"
+                f" (wall, thread CPU; load {os.getloadavg()[0]:.2f}):"
+            )
+            for stage, (micros, cpu_micros) in stages.items():
                 label = f"  of which {stage.split(NESTED)[-1]}" if NESTED in stage else stage
-                print(f"    {label:<50}{micros:>8.1f}")
+                print(f"    {label:<50}{micros:>8.1f}{cpu_micros:>8.1f}")
             if theirs is not None:
                 side_by_side(args.baseline, n, theirs, rows)
             target = targets.get(n)

@@ -18,10 +18,12 @@ What it logs (each line: a scenario, a case, the results; scores as ``float.hex`
 * ``bench``: the corpus of bench/search.py (Zipf words, random 384-d vectors), hybrid and
   dense-only searches of 10 results, other limits and offsets, and ``explain`` (every part
   of every score); the same again through a handle reopened on the file, which installs the
-  matrix cache (its packed texts) when the store is large enough (``--size`` >= 20k).
+  matrix cache (its packed texts) when the store is large enough (``--size`` >= 20k); and
+  searches with the optional parts (centering, learned fusion, supersede, all three).
 * ``threads``: memories with threads, times, several namespaces, items indexed by two fields
   (two texts, two candidates per item), real words with stems, diacritics and numbers; every
-  fusion, recency on and off, thread boost on and off, namespace prefixes, filters, offsets,
+  fusion, recency on and off, thread boost on and off, centering, supersede (with low
+  thresholds too, so that texts supersede each other), namespace prefixes, filters, offsets,
   ``explain``.
 * ``threads-ascii``: the same with the words' diacritics removed (every text ASCII: the
   store ranks from its in-memory word postings, not FTS5).
@@ -103,6 +105,12 @@ def bench_cases(size: int, folder: Path, queries_n: int) -> Iterator[Entry]:
     with SqliteStore(path, index=index, hybrid=False) as store:
         for i, q in enumerate(queries):
             yield {"s": "bench-dense", "i": i, "r": _hits(store.search(ns, query=q, limit=10))}
+    with SqliteStore(path, index=index) as store:
+        for name in ("centering", "learned", "supersede", "all-options"):
+            store.ranking = RANKINGS[name]
+            for i, q in enumerate(queries[:50]):
+                hits = store.search(ns, query=q, limit=10)
+                yield {"s": f"bench-{name}", "i": i, "r": _hits(hits)}
 
 
 def _load_fixed(store: SqliteStore, texts: list[str], ns: Any, chunk: int = 2000) -> None:
@@ -194,6 +202,17 @@ RANKINGS = {
     "rrf": rules.Ranking(fusion="rrf"),
     "noboost": rules.Ranking(thread_boost=0.0),
     "lexical": rules.Ranking(dense_weight=0.0, depth=20),
+    # the options computed over arrays since session 7 (stores/_fused_options.py); low
+    # thresholds so that the hashing embeddings' texts supersede each other
+    "centering": rules.Ranking(centering=0.1),
+    "centering-deep": rules.Ranking(centering=0.5, depth=5, thread_boost=0.0),
+    "learned": rules.Ranking(fusion="learned"),
+    "learned-alike": rules.Ranking(fusion="learned", supersede_threshold=0.2, depth=8),
+    "supersede": rules.Ranking(supersede=0.3),
+    "supersede-alike": rules.Ranking(supersede=0.5, supersede_threshold=0.2, redundancy_depth=9),
+    "all-options": rules.Ranking(
+        fusion="learned", centering=0.1, supersede=0.3, supersede_threshold=0.3
+    ),
 }
 
 

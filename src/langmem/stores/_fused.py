@@ -6,12 +6,15 @@ lengths, threads and times: :mod:`._hybrid`); building a :class:`~ranking.Candid
 :class:`~ranking.Document` for each and scoring them one by one was a fifth of a search. This
 module computes the rule of :mod:`langmem.stores.ranking` on the arrays instead, for the
 configurations it covers (:func:`covers`: the ``"absolute"`` fusion, the thread boost and
-recency; not redundancy, supersede or the second pass, which take the general path). Every
+recency; given the candidates' matrix rows, also centering, the ``"learned"`` fusion and
+supersede, in :mod:`._fused_options`; not redundancy, the other fusions or the second pass,
+which take the general path). Every
 floating-point operation is the one ``ranking`` performs, in the same order (numpy's float64
 add, multiply, divide and compare are the same IEEE operations as Python's floats; powers and
 logarithms are left to Python's own), so scores are identical to the last bit, and the order
 is the same stable sort by score, then cosine, then the order the candidates were listed in.
-``tests/stores/test_fused.py`` compares both on generated candidate sets.
+``tests/stores/test_memory_search.py`` and ``test_fused_options.py`` compare both on generated
+candidate sets.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from langmem.stores import _fused_options
 from langmem.stores import ranking as rules
 
 if TYPE_CHECKING:
@@ -49,27 +53,43 @@ _COVERED = frozenset(
         "feedback_terms",
         "feedback_weight",
         "feedback_fetch",
+        "centering",
     }
 )
 """The :class:`~ranking.Ranking` parameters this module knows; a ranking that sets any other
 (an option added later) to a value other than its default takes the general path."""
+_HALF = 0.5
 _PAIRS = 1024
 """At most this many threaded items are compared pairwise here (the general path beyond)."""
 
 
-def covers(ranking: rules.Ranking) -> bool:
-    """Whether :func:`ranked` computes ``ranking`` (else use :func:`ranking.ranked_items`)."""
+def covers(ranking: rules.Ranking, *, rows: bool = False) -> bool:
+    """Whether :func:`ranked` computes ``ranking`` (else use :func:`ranking.ranked_items`);
+    ``rows``: with the candidates' matrix rows, which centering, the learned fusion and
+    supersede read (:mod:`._fused_options`)."""
+    last = _LAST[0]  # one read: another thread may replace it meanwhile
+    if last[0] is ranking and last[1] == rows:  # the store's ranking, search after search
+        return last[2]
     try:
-        return _covers(ranking)
+        found = _covers(ranking, rows)
     except TypeError:  # an option whose value cannot be hashed
-        return bool(_covers.__wrapped__(ranking))
+        found = bool(_covers.__wrapped__(ranking, rows))
+    _LAST[0] = (ranking, rows, found)
+    return found
+
+
+_LAST: list[tuple[object, bool, bool]] = [(None, False, False)]
+"""The ranking :func:`covers` answered last (a frozen dataclass: hashing its fields for the
+cache costs more than this identity check)."""
 
 
 @lru_cache(maxsize=256)
-def _covers(ranking: rules.Ranking) -> bool:
-    if ranking.fusion != "absolute" or ranking.redundancy > 0 or ranking.supersede > 0:
+def _covers(ranking: rules.Ranking, rows: bool) -> bool:
+    if ranking.fusion not in ("absolute", "learned") or ranking.redundancy > 0:
         return False
     if ranking.feedback:
+        return False
+    if not rows and (ranking.fusion == "learned" or ranking.supersede > 0 or ranking.centering):
         return False
     return all(
         getattr(ranking, f.name) == f.default for f in fields(ranking) if f.name not in _COVERED
@@ -86,29 +106,62 @@ def ranked(
     terms: list[str],
     corpus: rules.Corpus,
     ranking: rules.Ranking,
+    texts: tuple[NDArray[np.intp], NDArray[np.float32]] | None = None,
 ) -> list[tuple[float, int]] | None:
     """``(score, item)`` best first, as :func:`ranking.ranked_items` gives for the candidate
     texts whose item, cosine, query-term counts (one column per term), analyzed length,
-    thread code (-1: none) and time (NaN: none) are given; ``None`` when these candidates
-    need the general path (a NaN cosine, too many threaded items)."""
+    thread code (-1: none) and time (NaN: none) are given (``texts``: their rows in the
+    matrix of normalised vectors, and that matrix, for the options that compare texts);
+    ``None`` when these candidates need the general path (a NaN cosine, too many threaded
+    items, an option without ``texts``)."""
     if not len(items):
         return []
     if np.isnan(cosines).any():
         return None
-    base = _base(cosines, counts, lengths, terms, corpus, ranking)
+    options = ranking.centering > 0 or ranking.fusion == "learned" or ranking.supersede > 0
+    if options and texts is None:
+        return None
+    rows = texts[0] if texts is not None else None
+    side = cosines
+    if ranking.centering > 0:  # the dense side from the centred query (ties: the plain one)
+        assert texts is not None
+        side = _fused_options.centred(cosines, texts[0], texts[1], ranking)
+    base, dense, lexical, weights = _base(side, counts, lengths, terms, corpus, ranking)
     pick = _best_texts(items, cosines, base)
     if pick is not None:
         base, cosines, items = base[pick], cosines[pick], items[pick]
         threads, times = threads[pick], times[pick]
+        if options:
+            dense, lexical, counts = dense[pick], lexical[pick], counts[pick]
+            rows = rows[pick] if rows is not None else None
     threaded = ranking.thread_boost > 0 and bool((threads >= 0).any())
     if threaded or ranking.recency_weight > 0:
-        boosts = _boosts(base, threads, times, ranking)
+        boosts = _boosts(base, threads, times, ranking, threaded=threaded)
         if boosts is None:
             return None
         score = base + boosts[0] + boosts[1]
     else:
+        boosts = None
         score = base
     order = np.lexsort((-cosines, -score))
+    if options:
+        assert texts is not None and rows is not None
+        zero = np.zeros(len(score), dtype=np.float64)
+        chosen = _fused_options.Items(
+            score,
+            cosines,
+            dense,
+            lexical,
+            boosts[0] if boosts is not None else zero,
+            boosts[1] if boosts is not None else zero,
+            counts > 0,
+            rows,
+            times,
+        )
+        if ranking.fusion == "learned":
+            score, order = _fused_options.learned(order, chosen, weights, texts[1], ranking)
+        if ranking.supersede > 0:
+            score, order = _fused_options.supersede(order, score, chosen, texts[1], ranking)
     return list(zip(score[order].tolist(), items[order].tolist()))
 
 
@@ -119,8 +172,9 @@ def _base(
     terms: list[str],
     corpus: rules.Corpus,
     ranking: rules.Ranking,
-) -> NDArray[np.float64]:
-    """Each text's fused score before provenance (``ranking._scored``'s ``base``)."""
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], list[float]]:
+    """Each text's fused score before provenance (``ranking._scored``'s ``base``), its dense
+    and lexical sides, and each query term's IDF."""
     weights = [rules.idf(corpus.documents, corpus.frequencies.get(t, 0)) for t in terms]
     full = sum(weights)
     count = len(cosines)
@@ -130,13 +184,13 @@ def _base(
         norm = k1 * ((1.0 - b) + b * lengths / average)
         tf = counts.astype(np.float64)
         # weight * tf * saturation / (tf + norm), each term's column (0 where tf is 0)
-        parts = np.zeros_like(tf)
+        parts = np.zeros(tf.shape, dtype=np.float64)
         np.divide(
             np.asarray(weights) * tf * (k1 + 1.0), tf + norm[:, None], out=parts, where=tf > 0
         )
-        raw = np.zeros(count, dtype=np.float64)
-        for column in range(len(weights)):  # summed term by term, in the query's order
-            raw += parts[:, column]
+        # summed term by term, in the query's order: an accumulation adds one column after the
+        # other (0.0 + the first part is the first part: every part is >= 0)
+        raw = np.cumsum(parts, axis=1)[:, -1]
         lexical = np.minimum(raw / full, 1.0)
     else:
         lexical = np.zeros(count, dtype=np.float64)
@@ -144,7 +198,7 @@ def _base(
     dense = np.minimum(np.maximum(cosines, 0.0), 1.0)
     alpha = ranking.dense_weight
     result: NDArray[np.float64] = alpha * dense + (1.0 - alpha) * lexical
-    return result
+    return result, dense, lexical, weights
 
 
 def _best_texts(
@@ -170,14 +224,17 @@ def _boosts(
     threads: NDArray[np.int32],
     times: NDArray[np.float64],
     ranking: rules.Ranking,
+    *,
+    threaded: bool = True,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
-    """Each item's thread and recency parts (``ranking._provenance_boosts``)."""
+    """Each item's thread and recency parts (``ranking._provenance_boosts``; ``threaded``:
+    whether any item has a thread)."""
     timed = ~np.isnan(times)
     everyone = bool(timed.all())
     boost, window = ranking.thread_boost, ranking.thread_window
     # 0 for an item without a same-thread neighbour: share * max(0 - base, 0), base >= 0
     thread = np.zeros(len(base), dtype=np.float64)
-    if boost > 0:
+    if boost > 0 and threaded:
         members = np.flatnonzero((threads >= 0) & timed)
         if len(members) > _PAIRS:
             return None
@@ -195,7 +252,8 @@ def _boosts(
         return thread, np.zeros(len(base), dtype=np.float64)
     dated = times if everyone else times[timed]
     ages = ((float(dated.max()) - dated) / half_life).tolist()
-    scale = np.minimum(weight * np.array([0.5**age for age in ages]), 1.0)
+    # Python's own power, one call per item (numpy's may round differently)
+    scale = np.minimum(weight * np.fromiter(map(_HALF.__pow__, ages), np.float64, len(ages)), 1.0)
     if everyone:
         return thread, scale * (1.0 - base - thread)
     recency = np.zeros(len(base), dtype=np.float64)

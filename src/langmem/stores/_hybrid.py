@@ -20,7 +20,6 @@ from __future__ import annotations
 import sqlite3
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -116,7 +115,7 @@ def rank(search: Search) -> list[tuple[float, int]]:
     pool = gather(search)
     if pool is None:
         return []
-    if _fused.covers(search.ranking):
+    if _fused.covers(search.ranking, rows=True):
         found = _fused.ranked(
             pool.items,
             pool.cosines,
@@ -127,6 +126,7 @@ def rank(search: Search) -> list[tuple[float, int]]:
             pool.terms,
             pool.corpus,
             search.ranking,
+            (pool.rows, search.vectors.matrix),
         )
         if found is not None:
             return found
@@ -195,7 +195,10 @@ def gather(search: Search) -> Pool | None:
         return frequencies, np.asarray(found, dtype=np.intp)
 
     def top_of(cosines: NDArray[np.float32]) -> tuple[NDArray[np.intp], NDArray[np.float32]]:
-        return vectors.best(cosines, allowed, top, ties=True)  # texts tied at the cut: all
+        # texts tied at the cut: all
+        return vectors.best(
+            cosines, allowed, top, ties=True, allowed_rows=vectors.allowed_rows(allowed)
+        )
 
     every, (frequencies, found), (top_rows, top_cosines) = _cosines.cosines_beside(
         vectors, search.query, lexical, memory.worker, top_of
@@ -231,10 +234,12 @@ def _memory_side(
     frequencies: dict[str, int] = {}
     words: list[int] = []
     held: list[int] = []
-    for term in terms:
-        ids = lexicon.ids(_forms(term))
+    forms = [lexicon.forms_of(term)[0] for term in terms]
+    counted = iter(lexicon.documents([word for ids in forms for word in ids]))  # one gather
+    for term, ids in zip(terms, forms):
         total = 0
-        for word, docs in zip(ids, lexicon.documents(ids)):
+        for word in ids:
+            docs = next(counted)
             if docs > 0:
                 total += docs
                 if docs <= common:
@@ -265,12 +270,9 @@ def _term_words(
 ) -> tuple[NDArray[np.int32], NDArray[np.int64]]:
     """The ids of the stored words the analyzer turns into a query term (sorted), and which
     term each becomes (its column)."""
-    known = vectors.words.ids
+    lexicon = vectors.lexicon
     pairs = sorted(
-        (known[word], column)
-        for column, term in enumerate(terms)
-        for word in _analyzed_forms(term)
-        if word in known
+        (word, column) for column, term in enumerate(terms) for word in lexicon.forms_of(term)[1]
     )
     if not pairs:
         return _NO_WORDS
@@ -299,24 +301,24 @@ def _held(
         return out
     starts = vectors.word_start[rows]
     words = vectors.words.flat[word_positions(starts, count, ends, total)]
-    places = np.searchsorted(keys, words) % len(keys)
-    hits = np.flatnonzero(keys[places] == words)
+    table = vectors.lexicon.column_table(width)
+    held: NDArray[np.integer[Any]]
+    if table is not None:  # each word's column in one gather (-1: no query term)
+        table[keys] = columns
+        try:
+            found = table[words]
+        finally:
+            table[keys] = -1
+        hits = np.flatnonzero(found >= 0)
+        held = found[hits]
+    else:  # each word's place among the sorted keys: a hit where the key there is the word
+        places = np.searchsorted(keys, words) % len(keys)
+        hits = np.flatnonzero(keys[places] == words)
+        held = columns[places[hits]]
     owners = np.searchsorted(ends, hits, side="right")
-    flat = np.bincount(owners * width + columns[places[hits]], minlength=len(rows) * width)
+    flat = np.bincount(owners * width + held, minlength=len(rows) * width)
     result: NDArray[np.int64] = flat.reshape(len(rows), width).astype(np.int64)
     return result
-
-
-@lru_cache(maxsize=65536)
-def _forms(term: str) -> tuple[str, ...]:
-    """:func:`ranking.forms` of a term (computed once per term)."""
-    return tuple(rules.forms(term))
-
-
-@lru_cache(maxsize=65536)
-def _analyzed_forms(term: str) -> tuple[str, ...]:
-    """The forms of a term that the analyzer turns into it (stop words are not)."""
-    return tuple(word for word in _forms(term) if rules._term(word) == term)
 
 
 def _provenance(

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from langmem.stores import ranking
 from langmem.stores._words import word_positions
 
 if TYPE_CHECKING:
@@ -42,6 +43,12 @@ if TYPE_CHECKING:
 MERGE_ROWS = 512
 """Rows added since the postings were built that a search scans instead of looking up; past
 this many they are merged into the postings."""
+
+_TABLE_COLUMNS = 127
+"""Query terms that :meth:`Lexicon.column_table` can mark (columns fit an int8)."""
+
+_FORMS_KEPT = 65536
+"""Query terms whose stored forms' ids a lexicon keeps."""
 
 _K1 = 1.2
 _B = 0.75
@@ -59,13 +66,17 @@ class Lexicon:
         self.reset()
 
     def reset(self) -> None:
-        """Forget the postings (rebuilt on next use)."""
+        """Forget the postings (rebuilt on next use) and the word ids of query terms."""
         self._ready = False
         self._built = 0  # rows [0, _built) are in the postings
         self._words: NDArray[np.int32] = np.zeros(0, dtype=np.int32)  # word id of each entry
         self._rows: NDArray[np.int32] = np.zeros(0, dtype=np.int32)  # row of each entry
         self._start: NDArray[np.int64] = np.zeros(1, dtype=np.int64)  # word id -> first entry
         self._df: NDArray[np.int64] = np.zeros(0, dtype=np.int64)  # word id -> live rows
+        # query term -> the ids of its stored forms (see :meth:`forms_of`), for a vocabulary size
+        self._forms: dict[str, tuple[list[int], list[int]]] = {}
+        self._forms_vocabulary = -1
+        self._table: NDArray[np.int8] = np.full(0, -1, dtype=np.int8)  # see column_table
 
     # ------------------------------------------------------------------ upkeep
 
@@ -86,6 +97,45 @@ class Lexicon:
             self._ready = True
         elif index.size - self._built > MERGE_ROWS:
             self._merge(count_df=False)
+        return True
+
+    def postings(
+        self,
+    ) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.int64], NDArray[np.int64]] | None:
+        """The postings (word id and row of each entry, each word's first entry) and document
+        frequencies, for the matrix cache: only when built over every row of an index whose
+        rows all live (the rows the cache keeps, numbered as here), else ``None``."""
+        index = self._index
+        if not self._ready or self._built != index.size or index.dead:
+            return None
+        if len(self._start) != index.words.size + 1 or len(self._df) < index.words.size:
+            return None
+        return self._words, self._rows, self._start, self._df[: index.words.size]
+
+    def install(
+        self,
+        words: NDArray[np.int32],
+        rows: NDArray[np.int32],
+        start: NDArray[np.int64],
+        df: NDArray[np.int64],
+    ) -> bool:
+        """Take the postings :meth:`postings` gave for this index's rows (installed from the
+        same cache); returns whether they fit (else they are built on first use, as before)."""
+        index = self._index
+        vocabulary = index.words.size
+        fits = (
+            len(words) == len(rows) == len(index.words.flat)
+            and len(start) == vocabulary + 1
+            and len(df) == vocabulary
+            and int(start[-1]) == len(words)
+            and (not len(rows) or int(rows.max()) < index.size)
+        )
+        if not fits:
+            return False
+        self.reset()
+        self._words, self._rows, self._start, self._df = words, rows, start, df
+        self._built = index.size
+        self._ready = True
         return True
 
     def _merge(self, *, count_df: bool) -> None:
@@ -154,6 +204,39 @@ class Lexicon:
 
     # ------------------------------------------------------------------ reads
 
+    def forms_of(self, term: str) -> tuple[list[int], list[int]]:
+        """The ids of the stored words whose stem is ``term`` (:func:`ranking.forms`), and of
+        those the analyzer turns into ``term`` (stop words are not), in that order; kept per
+        term until the vocabulary grows (ids are only renumbered by a compaction, which resets
+        this lexicon)."""
+        size = self._index.words.size
+        if size != self._forms_vocabulary:
+            self._forms.clear()
+            self._forms_vocabulary = size
+        found = self._forms.get(term)
+        if found is None:
+            known = self._index.words.ids
+            forms = ranking.forms(term)
+            found = (
+                [known[word] for word in forms if word in known],
+                [known[w] for w in forms if w in known and ranking._term(w) == term],
+            )
+            if len(self._forms) >= _FORMS_KEPT:
+                self._forms.clear()
+            self._forms[term] = found
+        return found
+
+    def column_table(self, width: int) -> NDArray[np.int8] | None:
+        """A table over the vocabulary's word ids, every entry -1, for a search to mark the
+        words of its ``width`` query terms with their column (and unmark them after); ``None``
+        when the columns do not fit the table. The store's lock keeps searches apart."""
+        if width > _TABLE_COLUMNS:
+            return None
+        size = self._index.words.size
+        if len(self._table) < size:
+            self._table = np.full(max(size, 2 * len(self._table), 1024), -1, dtype=np.int8)
+        return self._table
+
     def ids(self, words: Sequence[str]) -> list[int]:
         """The id of each word (``-1``: no row ever held it)."""
         known = self._index.words.ids
@@ -162,6 +245,9 @@ class Lexicon:
     def documents(self, ids: list[int]) -> list[int]:
         """How many live rows hold each word id (0 for ``-1``)."""
         df = self._df
+        if ids and min(ids) >= 0 and max(ids) < len(df):  # one gather
+            found: list[int] = df[ids].tolist()
+            return found
         return [int(df[i]) if 0 <= i < len(df) else 0 for i in ids]
 
     def holding(self, ids: list[int]) -> NDArray[np.int64]:
@@ -182,10 +268,19 @@ class Lexicon:
         each (one column per id)."""
         rows, columns = self._entries(ids)
         width = len(ids)
-        distinct, inverse = np.unique(rows, return_inverse=True)
-        counts = np.bincount(inverse.reshape(-1) * width + columns, minlength=len(distinct) * width)
-        found: NDArray[np.int64] = distinct.astype(np.int64)
-        return found, counts.reshape(len(distinct), width).astype(np.int64)
+        if not len(rows):
+            return rows, np.zeros((0, width), dtype=np.int64)
+        # np.unique's steps, without its inverse: entries sorted by row, a new row where it
+        # changes, each entry counted at (its row's place, its column)
+        order = np.argsort(rows, kind="stable")
+        ordered = rows[order]
+        starts = np.empty(len(ordered), dtype=bool)
+        starts[0] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+        place = np.cumsum(starts) - 1
+        distinct = ordered[starts]
+        counts = np.bincount(place * width + columns[order], minlength=len(distinct) * width)
+        return distinct, counts.reshape(len(distinct), width)
 
     def _entries(self, ids: list[int]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
         """Each occurrence of the word ids in a live row: its row and which id it is."""
@@ -193,19 +288,27 @@ class Lexicon:
         found_rows: list[NDArray[np.int64]] = []
         found_columns: list[NDArray[np.int64]] = []
         start = self._start
-        for column, word in enumerate(ids):
-            if 0 <= word < len(start) - 1:
-                posted = self._rows[start[word] : start[word + 1]]
-                found_rows.append(posted.astype(np.int64))
-                found_columns.append(np.full(len(posted), column, dtype=np.int64))
+        posted = [
+            (column, self._rows[start[word] : start[word + 1]])
+            for column, word in enumerate(ids)
+            if 0 <= word < len(start) - 1
+        ]
+        if posted:  # one array of rows, each entry's column beside it
+            found_rows.append(np.concatenate([entries for _, entries in posted]).astype(np.int64))
+            found_columns.append(
+                np.repeat(
+                    np.array([column for column, _ in posted], dtype=np.int64),
+                    [len(entries) for _, entries in posted],
+                )
+            )
         if self._built < index.size:  # rows added since the postings were built: scanned
             scanned, columns = self._scan(ids)
             found_rows.append(scanned)
             found_columns.append(columns)
         if not found_rows:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        rows = np.concatenate(found_rows)
-        columns = np.concatenate(found_columns)
+        rows = np.concatenate(found_rows) if len(found_rows) > 1 else found_rows[0]
+        columns = np.concatenate(found_columns) if len(found_columns) > 1 else found_columns[0]
         live = index.alive[rows]
         return rows[live], columns[live]
 
@@ -250,11 +353,11 @@ class Lexicon:
         tokens = index.word_count[rows].astype(np.float64)
         norm = _K1 * ((1 - _B) + _B * tokens / average)
         saturation = _K1 + 1.0
-        score = np.zeros(len(rows), dtype=np.float64)
-        frequencies = counts.astype(np.float64)
-        for column, weight in enumerate(weights):
-            tf = frequencies[:, column]
-            score += weight * ((tf * saturation) / (tf + norm))
+        tf = counts.astype(np.float64)
+        # weight * ((tf * saturation) / (tf + norm)) of every phrase, added phrase after phrase
+        # (an accumulation; 0.0 + the first part is that part: every part is >= 0)
+        parts = np.asarray(weights) * ((tf * saturation) / (tf + norm[:, None]))
+        score = np.cumsum(parts, axis=1)[:, -1] if len(weights) else np.zeros(len(rows))
         order = np.lexsort((index.vector_ids[rows], -1.0 * score))
         ordered: NDArray[np.int64] = rows[order]
         return ordered

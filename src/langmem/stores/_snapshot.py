@@ -3,8 +3,9 @@
 Loading 100k vector rows from SQLite costs a new process about a third of a second (a Python
 object per row and column); reading the same rows as a few arrays from one file costs a tenth of
 that. So a handle that loaded a large matrix from SQLite writes what it loaded (normalised
-vectors, ids, namespaces, text lengths, texts and their words split by ``_words``, and each
-item's thread and time when they were loaded, ``_origins``) to ``<store file>-lmmatrix``; the
+vectors, ids, namespaces, text lengths, texts and their words split by ``_words``, each
+item's thread and time when they were loaded, ``_origins``, and the word postings of the
+lexical side when they were built, ``_lexicon``) to ``<store file>-lmmatrix``; the
 next process reads that file, then applies the change logs after it, as a running process does.
 
 The file is a cache, never the truth: it is used only when, inside the reading transaction, the
@@ -41,7 +42,10 @@ MIN_ROWS = 20_000
 """Stores with fewer texts are not cached (SQLite loads them in a few tens of milliseconds)."""
 STALE_SHARE = 0.25
 """A cache that needed more changes than this share of its rows is written again."""
-_MAGIC = b"LMMATRX3"  # 2: with each text's words (``_words``); 3: items' origins (``_origins``)
+_MAGIC = b"LMMATRX4"
+"""2: with each text's words (``_words``); 3: items' origins (``_origins``); 4: the word
+postings of the in-memory lexical side (``_lexicon``). A file of another format is not read:
+the matrix is loaded from SQLite and the file written again in this one."""
 _ALIGN = 64  # the matrix starts on a cache line (a file that can be mapped as it is)
 _OFF = frozenset({"0", "false", "no", "off", "none", "disabled"})
 
@@ -126,8 +130,13 @@ def _arrays(
     words, vocabulary_bytes = int(header["words"]), int(header["vocabulary_bytes"])
     origins = header["origins"]
     items = int(origins["size"]) if origins is not None else 0
+    postings = header["postings"]
+    entries = int(postings["entries"]) if postings is not None else 0
+    known = int(postings["vocabulary"]) if postings is not None else 0
     total = start + matrix_bytes + rows * (8 + 8 + 4 + 8) + (rows + 1) * 8 + text_bytes
     total += rows * 4 + words * 4 + vocabulary_bytes + items * (8 + 4)
+    if postings is not None:
+        total += entries * (4 + 4) + (known + 1) * 8 + known * 8
     if os.fstat(stream.fileno()).st_size != total:
         raise ValueError("truncated matrix cache")
     stream.seek(start)
@@ -155,6 +164,14 @@ def _arrays(
         times = read(np.float64, items)
         threads = read(np.int32, items)
         kept = (times, threads, [str(name) for name in origins["names"]], int(origins["seq"]))
+    lexicon = None
+    if postings is not None:
+        lexicon = (
+            read(np.int32, entries),
+            read(np.int32, entries),
+            read(np.int64, known + 1),
+            read(np.int64, known),
+        )
     return Saved(
         prefixes=list(header["prefixes"]),
         vector_ids=vector_ids,
@@ -167,6 +184,7 @@ def _arrays(
         word_counts=word_counts,
         word_ids=word_ids,
         vocabulary=vocabulary.split("\n") if vocabulary else [],  # words hold no whitespace
+        postings=lexicon,
     ), kept
 
 
@@ -203,7 +221,13 @@ def save(
         "words": len(saved.word_ids),
         "vocabulary_bytes": len(vocabulary),
         "origins": None,
+        "postings": None,
     }
+    if saved.postings is not None:
+        header["postings"] = {
+            "entries": len(saved.postings[0]),
+            "vocabulary": len(saved.postings[3]),
+        }
     kept = origins if origins is not None and origins.loaded and origins.usable else None
     if kept is not None:
         header["origins"] = {"size": len(kept.times), "names": kept.names, "seq": kept.seq}
@@ -229,6 +253,12 @@ def save(
             if kept is not None:
                 stream.write(np.ascontiguousarray(kept.times, dtype=np.float64).data)
                 stream.write(np.ascontiguousarray(kept.threads, dtype=np.int32).data)
+            if saved.postings is not None:
+                words, rows, first, df = saved.postings
+                stream.write(np.ascontiguousarray(words, dtype=np.int32).data)
+                stream.write(np.ascontiguousarray(rows, dtype=np.int32).data)
+                stream.write(np.ascontiguousarray(first, dtype=np.int64).data)
+                stream.write(np.ascontiguousarray(df, dtype=np.int64).data)
         os.replace(temporary, path)
     except OSError as exc:
         logger.debug("langmem: cannot write the matrix cache %s: %s", path, exc)

@@ -171,6 +171,7 @@ class SqliteStore(BaseStore):
         self._cache = _snapshot.cache_path(self.path)  # a copy of the matrix for new processes
         self._cache_due = False  # the first load was slow: write the copy after the read
         self._cache_origins = True  # the copy holds the items' origins (or none was read)
+        self._cache_postings = True  # the copy holds the word postings (or none were built)
         self._identity: _identity.IndexIdentity | None = None  # what this handle embeds with
         self._synced_generation = -1  # re-embed generation of the file the matrix reflects
         # The state of the file (see ``_state``) the matrix reflects, and the identity recorded
@@ -480,6 +481,7 @@ class SqliteStore(BaseStore):
             if cache is not None:
                 cached = _snapshot.load(conn, self._vectors, cache, self._item_origins)
                 self._cache_origins = self._item_origins.loaded
+                self._cache_postings = self._vectors.lexicon.postings() is not None
             if cached is not None:
                 self._last_seq = cached
             applied = sync_vectors(conn, self._vectors, self._last_seq)
@@ -501,10 +503,20 @@ class SqliteStore(BaseStore):
             if not self._cache_due and not self._cache_origins and kept.loaded and kept.usable:
                 self._cache_origins = True
                 self._cache_due = len(self._vectors or ()) >= _snapshot.MIN_ROWS
-            if self._cache_due and self._cache is not None and self._vectors is not None:
+            vectors = self._vectors
+            if (
+                not self._cache_postings
+                and not self._cache_due
+                and vectors is not None
+                and vectors.lexicon.postings() is not None
+            ):
+                self._cache_postings = True  # built since the copy was written: write them too
+                self._cache_due = len(vectors) >= _snapshot.MIN_ROWS
+            if self._cache_due and self._cache is not None and vectors is not None:
                 self._cache_due = False
-                _snapshot.save(self._conn, self._vectors, self._cache, self._last_seq, kept)
+                _snapshot.save(self._conn, vectors, self._cache, self._last_seq, kept)
                 self._cache_origins = kept.loaded and kept.usable
+                self._cache_postings = vectors.lexicon.postings() is not None
 
     # ------------------------------------------------------------------ embedding
 

@@ -87,6 +87,8 @@ class VectorIndex:
         self._mask_cache: dict[tuple[str, ...], NDArray[np.bool_]] = {}
         # prefix -> mask over rows, until rows are added or removed: one gather per search saved
         self._row_masks: dict[tuple[str, ...], NDArray[np.bool_]] = {}
+        # id of a mask in ``_row_masks`` -> it and its allowed rows (``None``: every row)
+        self._mask_rows: dict[int, tuple[NDArray[np.bool_], NDArray[np.intp] | None]] = {}
 
     def __len__(self) -> int:
         return self.size - self.dead
@@ -164,7 +166,7 @@ class VectorIndex:
         self._known_length += sum(lengths) + unknown
         self.alive[start:end] = True
         self.size = end
-        self._row_masks.clear()
+        self._forget_masks()
         self.lexicon.added(start, end)
 
     @property
@@ -198,7 +200,7 @@ class VectorIndex:
                 self.fts_tokens -= int(self.word_count[row])
                 self.unplain -= not self.plain[row]
                 gone.append(row)
-                self._row_masks.clear()
+                self._forget_masks()
         self.lexicon.removed(gone)
         if self.dead > 1024 and self.dead * 4 > self.size:
             self._compact()
@@ -251,6 +253,8 @@ class VectorIndex:
         self.plain = _plain(saved.texts, saved.offsets)
         self.unplain = int(self.size - self.plain.sum())
         self.fts_tokens = int(saved.word_counts.sum(dtype=np.int64))
+        if saved.postings is not None:  # else built on the first search that needs them
+            self.lexicon.install(*saved.postings)
 
     def saved(self) -> Saved:
         """The live rows, as :meth:`install` takes them back."""
@@ -274,6 +278,7 @@ class VectorIndex:
             word_counts=self.word_count[keep],
             word_ids=word_ids,
             vocabulary=vocabulary,
+            postings=self.lexicon.postings(),
         )
 
     def held(self, rows: list[int], term_of: Mapping[str, str]) -> list[dict[str, int] | None]:
@@ -293,7 +298,7 @@ class VectorIndex:
         return found
 
     def _compact(self) -> None:
-        self._row_masks.clear()
+        self._forget_masks()
         keep = np.flatnonzero(self.alive[: self.size])
         count = len(keep)
         self.matrix[:count] = self.matrix[keep]
@@ -309,15 +314,20 @@ class VectorIndex:
         self.row_of = {int(v): row for row, v in enumerate(self.vector_ids[:count])}
         self.lexicon.reset()
 
+    def _forget_masks(self) -> None:
+        self._row_masks.clear()
+        self._mask_rows.clear()
+
     def namespace_mask(self, prefix: tuple[str, ...]) -> NDArray[np.bool_]:
         """Boolean mask over live rows whose namespace starts with ``prefix`` (shared: do not
         modify it)."""
-        alive = self.alive[: self.size]
-        if not prefix:
-            return alive
         cached = self._row_masks.get(prefix)
         if cached is not None:
             return cached
+        alive = self.alive[: self.size]
+        if not prefix:  # a view of ``alive``, which changes only where masks are forgotten
+            self._row_masks[prefix] = alive
+            return alive
         allowed = self._mask_cache.get(prefix)
         if allowed is None:
             n = len(prefix)
@@ -337,24 +347,49 @@ class VectorIndex:
         dot(self.matrix[: self.size], self.unit(query), out)
         return out
 
+    def allowed_rows(self, allowed: NDArray[np.bool_]) -> NDArray[np.intp] | None:
+        """The rows ``allowed`` allows, ``None`` when it allows every row (kept for the masks
+        :meth:`namespace_mask` hands out, until they are forgotten)."""
+        found = self._mask_rows.get(id(allowed))
+        if found is not None and found[0] is allowed:
+            return found[1]
+        rows = None if bool(allowed.all()) else np.flatnonzero(allowed)
+        if any(mask is allowed for mask in self._row_masks.values()):
+            self._mask_rows[id(allowed)] = (allowed, rows)
+        return rows
+
     @staticmethod
     def unit(query: NDArray[np.float32]) -> NDArray[np.float32]:
         """``query`` normalised, as :meth:`cosines` multiplies the rows by it."""
-        norm = float(np.linalg.norm(query))
-        unit: NDArray[np.float32] = (query / norm if norm > 0 else query).astype(np.float32)
+        if query.dtype == np.float32 and query.ndim == 1:  # np.linalg.norm's own steps
+            norm = float(np.sqrt(query.dot(query)))
+        else:
+            norm = float(np.linalg.norm(query))
+        unit: NDArray[np.float32] = (query / norm if norm > 0 else query).astype(
+            np.float32, copy=False
+        )
         return unit
 
     @staticmethod
     def best(
-        scores: NDArray[np.float32], allowed: NDArray[np.bool_], top: int, *, ties: bool = False
+        scores: NDArray[np.float32],
+        allowed: NDArray[np.bool_],
+        top: int,
+        *,
+        ties: bool = False,
+        allowed_rows: NDArray[np.intp] | bool | None = False,
     ) -> tuple[NDArray[np.intp], NDArray[np.float32]]:
         """The ``top`` allowed rows by score, best first, with their scores (exact).
 
         With ``ties``, also the rows whose score equals the last one's (which of several tied
         rows to keep is then no choice), up to ``2 * top`` rows in all (past that, the first
-        tied rows in row order), equal scores in row order."""
-        everything = bool(allowed.all())
-        candidates = None if everything else np.flatnonzero(allowed)
+        tied rows in row order), equal scores in row order. ``allowed_rows``:
+        :meth:`allowed_rows` of ``allowed``, when the caller has it."""
+        candidates: NDArray[np.intp] | None
+        if isinstance(allowed_rows, bool):  # not given
+            candidates = None if bool(allowed.all()) else np.flatnonzero(allowed)
+        else:
+            candidates = allowed_rows
         picked = scores if candidates is None else scores[candidates]
         if top < len(picked):
             part = _top(picked, top, ties)
@@ -392,6 +427,9 @@ class Saved:
     word_counts: NDArray[np.int32]  # row i's words are the next word_counts[i] of word_ids
     word_ids: NDArray[np.int32]
     vocabulary: list[str]  # word id -> word (``_words``)
+    # the word postings (``Lexicon.postings``: entries' words and rows, each word's first
+    # entry, document frequencies), when built over exactly these rows
+    postings: tuple[Any, Any, Any, Any] | None = None
 
 
 class Packed:

@@ -116,6 +116,8 @@ def _check_page(op: SearchOp | ListNamespacesOp, call: str) -> None:
     an empty page or be ignored, a fractional one was truncated)."""
     for name in ("limit", "offset"):
         value = getattr(op, name)
+        if type(value) is int and value >= 0:  # the usual case, without the ABC check
+            continue
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
             raise InvalidInputError(
                 f"{call}({name}={value!r}): {name} must be a whole number of 0 or more. Pass "
@@ -343,7 +345,8 @@ def query_vector(vector: Sequence[float], dims: int, query: str = "") -> NDArray
             f"The embedding function returned a query vector of shape {array.shape}, but "
             f"index dims={dims}: set dims to the model's vector length."
         )
-    _check_finite(array.reshape(1, -1), [query], what="search query")
+    if not np.isfinite(array).all():
+        _check_finite(array.reshape(1, -1), [query], what="search query")
     return array
 
 
