@@ -54,8 +54,8 @@ BENCHES = ("conversations", "realmem", "longmemeval")
 SINGLES = ("dense", "BM25")
 K = (1, 5, 10)
 CHOSEN = rules.Ranking(fusion="minmax", dense_weight=0.8, k1=0.6, b=0.5)
-"""The setting the dev grid chose (``--grid``; docs/ranking.md, "Session 7: a default chosen
-on three dev sets"), reported by ``--report`` beside the default."""
+"""The setting the dev grid chose (``--grid``), reported by ``--report`` beside the default; not
+adopted as the default (docs/ranking.md, "Session 7: a default chosen on three dev sets")."""
 
 
 class _Capture(capture._Recorder):
@@ -141,7 +141,9 @@ def captured(split: str, only: str | None = None) -> dict[str, list[dict[str, An
 
 
 def top(call: dict[str, Any], name: str | rules.Ranking) -> list[str]:
-    """The top 10 keys of a ranking (``"dense"``: by cosine alone, as ``hybrid=False``)."""
+    """The top 10 keys of a ranking (``"dense"``: by cosine alone, as ``hybrid=False``, which
+    may order texts of exactly the same cosine differently: on the benches' MiniLM vectors the
+    top 10 lists are the same)."""
     if name == "dense":
         order = np.argsort(-call["cosines"], kind="stable")[:10].tolist()
     else:
