@@ -10,10 +10,12 @@ question (id, type, text, date, its history's sessions with their dates, the evi
 Which questions: abstention questions (``_abs``, no evidence), the single-session-assistant
 type (its evidence is what the assistant said; 5 of its 55 also mark a user turn) and any
 question with no user turn marked ``has_answer`` are left out; of the rest, the first
-``--per-type`` of each type in the order of the SHA-256 of the question id. Nothing about
-retrieval results enters the choice.
+``--per-type`` of each type in the order of the SHA-256 of the question id are the test split
+(``questions``), and the next ``--dev-per-type`` of each type (fewer where a type has no more)
+the dev split (``dev``), disjoint from it. Nothing about retrieval results enters the choice.
 
     python bench/data/longmemeval_extract.py SOURCE [--commit HASH] [--per-type 20]
+        [--dev-per-type 20]
 
 SOURCE is ``longmemeval_s_cleaned.json`` (a list of questions) or a folder of one JSON file
 per question (as in https://github.com/hussainzs/Memoria, ``evaluations/data/lme_jsons``,
@@ -51,7 +53,9 @@ def _evidence(question: dict[str, Any]) -> list[str]:
     ]
 
 
-def choose(questions: list[dict[str, Any]], per_type: int) -> list[dict[str, Any]]:
+def choose(questions: list[dict[str, Any]], per_type: int, skip: int = 0) -> list[dict[str, Any]]:
+    """Of each type, the usable questions ranked ``skip`` to ``skip + per_type - 1`` by the
+    SHA-256 of their id."""
     usable = [
         q
         for q in questions
@@ -63,16 +67,26 @@ def choose(questions: list[dict[str, Any]], per_type: int) -> list[dict[str, Any
     taken: Counter[str] = Counter()
     chosen = []
     for q in usable:
-        if taken[q["question_type"]] < per_type:
-            taken[q["question_type"]] += 1
+        taken[q["question_type"]] += 1
+        if skip < taken[q["question_type"]] <= skip + per_type:
             chosen.append(q)
     return chosen
 
 
-def extract(questions: list[dict[str, Any]]) -> dict[str, Any]:
+def extract(
+    questions: list[dict[str, Any]], dev: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """Sessions are kept once (a filler session is in several histories, with the same turns
     but each history's own date); each question lists its history as [session id, date]."""
     sessions: dict[str, list[Any]] = {}
+    out: dict[str, Any] = {"sessions": sessions}
+    for split, chosen in (("questions", questions), ("dev", dev)):
+        if chosen is not None:
+            out[split] = _rows(chosen, sessions)
+    return out
+
+
+def _rows(questions: list[dict[str, Any]], sessions: dict[str, list[Any]]) -> list[list[Any]]:
     out = []
     for q in questions:
         pairs = zip(q["haystack_session_ids"], q["haystack_sessions"])
@@ -90,7 +104,7 @@ def extract(questions: list[dict[str, Any]]) -> dict[str, Any]:
                 _evidence(q),
             ]
         )
-    return {"sessions": sessions, "questions": out}
+    return out
 
 
 def main() -> None:
@@ -98,9 +112,11 @@ def main() -> None:
     parser.add_argument("source", type=Path)
     parser.add_argument("--commit", default="", help="the source's repository and commit, recorded")
     parser.add_argument("--per-type", type=int, default=20)
+    parser.add_argument("--dev-per-type", type=int, default=20)
     args = parser.parse_args()
     everything = read(args.source)
-    data = extract(choose(everything, args.per_type))
+    dev = choose(everything, args.dev_per_type, skip=args.per_type)
+    data = extract(choose(everything, args.per_type), dev)
     out = {
         "source": "LongMemEval_S (https://github.com/xiaowu0162/LongMemEval)",
         "taken_from": args.commit,
@@ -108,13 +124,16 @@ def main() -> None:
         "read": len(everything),
         "session": "{session id: [[position in the session, user turn text], ...]}",
         "question": "[id, type, text, date, [[session id, date], ...], evidence 'sid#position']",
+        "splits": "questions: the test split; dev: the next questions of each type, disjoint",
         **data,
     }
     # mtime=0: the same input gives the same bytes
     with gzip.GzipFile(OUT, "wb", compresslevel=9, mtime=0) as f:
         f.write(json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode())
-    kinds = Counter(q[1] for q in data["questions"])
-    print(f"{len(everything)} questions read; kept {dict(sorted(kinds.items()))}")
+    for split in ("questions", "dev"):
+        kinds = Counter(q[1] for q in data[split])
+        print(f"{split}: {dict(sorted(kinds.items()))}")
+    print(f"{len(everything)} questions read")
     print(OUT, OUT.stat().st_size, "bytes")
 
 

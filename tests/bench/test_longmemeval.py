@@ -48,6 +48,25 @@ def test_every_question_has_evidence_among_its_stored_turns() -> None:
     assert twice == 4
 
 
+def test_the_dev_split_is_the_next_questions_and_disjoint_from_test() -> None:
+    bench = _module("longmemeval")
+    sessions, dev = bench.read("dev")
+    _, test = bench.read()
+    assert Counter(q.kind for q in dev) == {
+        "knowledge-update": 20,
+        "multi-session": 20,
+        "single-session-preference": 10,  # 30 usable in all: 20 test, 10 dev
+        "single-session-user": 20,
+        "temporal-reasoning": 20,
+    }
+    assert not {q.id for q in dev} & {q.id for q in test}
+    for question in dev:
+        keys = {op.key for op in bench.memories(sessions, question)}
+        assert question.evidence and set(question.evidence) <= keys, question.id
+    with pytest.raises(ValueError, match="split 'train' is not one of test, dev"):
+        bench.read("train")
+
+
 def _turn(role: str, text: str, answer: bool = False) -> dict[str, Any]:
     return {"role": role, "content": text, "has_answer": answer}
 
@@ -79,6 +98,14 @@ def test_extraction_keeps_user_turns_and_questions_with_user_evidence() -> None:
     assert [q[0] for q in data["questions"]] == ["a1"]
     assert data["questions"][0][5] == ["e#1"]
     assert data["sessions"] == {"f": [[0, "hello"]], "e": [[1, "my cat is Mochi"]]}
+    same = [_question(f"q{n}", "single-session-user", {"e": found}) for n in range(5)]
+    first, then = extract.choose(same, per_type=2), extract.choose(same, per_type=2, skip=2)
+    assert len(first) == len(then) == 2 and not {q["question_id"] for q in first} & {
+        q["question_id"] for q in then
+    }
+    assert len(extract.choose(same, per_type=9, skip=2)) == 3  # fewer left: all the rest
+    both = extract.extract(first, then)
+    assert [len(both["questions"]), len(both["dev"])] == [2, 2]
     other = _question("d4", "single-session-user", {"e": [_turn("user", "changed", True)]})
     with pytest.raises(ValueError, match="session e differs"):
         extract.extract([questions[0], other])
