@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import conversations as conv
 import realmem
 
-from langmem.stores import SqliteStore, _search
+from langmem.stores import SqliteStore, _fused, _hybrid, _search
 from langmem.stores import ranking as rules
 
 
@@ -44,12 +44,17 @@ def cache_path(split: str) -> Path:
 
 
 class _Recorder:
-    """Wraps the store's ranking calls and keeps what the rule received."""
+    """Wraps the store's ranking calls and keeps what the rule received. The store's numpy
+    fusion path (:mod:`langmem.stores._fused`), which gives the same order as
+    :func:`ranking.ranked_items` without calling it, is turned off meanwhile, so every search
+    goes through the rule and is recorded."""
 
     def __init__(self) -> None:
         self.vectors: Any = None
         self.calls: list[dict[str, Any]] = []
         self._similarity = _search.sqlite_similarity
+        self._hybrid_similarity = _hybrid.sqlite_similarity
+        self._covers = _fused.covers
         self._ranked = rules.ranked_items
 
     def __enter__(self) -> _Recorder:
@@ -78,11 +83,15 @@ class _Recorder:
             return self._ranked(candidates, terms, corpus, ranking, *a, **k)
 
         _search.sqlite_similarity = similarity  # type: ignore[assignment]
+        _hybrid.sqlite_similarity = similarity  # type: ignore[assignment]
+        _fused.covers = lambda ranking, *, rows=False: False  # type: ignore[assignment]
         rules.ranked_items = ranked  # type: ignore[assignment]
         return self
 
     def __exit__(self, *exc: object) -> None:
         _search.sqlite_similarity = self._similarity  # type: ignore[assignment]
+        _hybrid.sqlite_similarity = self._hybrid_similarity  # type: ignore[assignment]
+        _fused.covers = self._covers  # type: ignore[assignment]
         rules.ranked_items = self._ranked  # type: ignore[assignment]
 
 

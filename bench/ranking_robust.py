@@ -46,7 +46,7 @@ import ranking_capture as capture
 from conversations import CachedEmbeddings
 from ranking_fit import _rank
 
-from langmem.stores import SqliteStore, _fused, _hybrid, _search
+from langmem.stores import SqliteStore
 from langmem.stores import ranking as rules
 
 BENCHES = ("conversations", "realmem", "longmemeval")
@@ -56,22 +56,6 @@ K = (1, 5, 10)
 CHOSEN = rules.Ranking(fusion="minmax", dense_weight=0.8, k1=0.6, b=0.5)
 """The setting the dev grid chose (``--grid``), reported by ``--report`` beside the default; not
 adopted as the default (docs/ranking.md, "Session 7: a default chosen on three dev sets")."""
-
-
-class _Capture(capture._Recorder):
-    """bench/ranking_capture.py's recorder, also on the store's numpy fusion path (which it
-    turns off: that path gives the same order as :func:`ranking.ranked_items`)."""
-
-    def __enter__(self) -> _Capture:
-        super().__enter__()
-        self._saved = (_hybrid.sqlite_similarity, _fused.covers)
-        _hybrid.sqlite_similarity = _search.sqlite_similarity  # the recording wrapper
-        _fused.covers = lambda ranking: False  # type: ignore[assignment]
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        _hybrid.sqlite_similarity, _fused.covers = self._saved  # type: ignore[assignment]
-        super().__exit__(*exc)
 
 
 def capture_longmemeval(split: str, ranking: rules.Ranking) -> list[dict[str, Any]]:
@@ -86,7 +70,7 @@ def capture_longmemeval(split: str, ranking: rules.Ranking) -> list[dict[str, An
         index: Any = {"dims": 384, "embed": embed, "fields": ["content"]}
         store = SqliteStore(path, index=index, ranking=ranking)
         asked = []
-        with _Capture() as recorder:
+        with capture._Recorder() as recorder:
             for q in questions:
                 store.search(("longmemeval", q.id), query=q.text, limit=10)
                 asked.append(
@@ -126,12 +110,7 @@ def captured(split: str, only: str | None = None) -> dict[str, list[dict[str, An
             continue
         path = path_of(split, bench)
         if not path.exists():
-            recorder = capture._Recorder
-            capture._Recorder = _Capture  # type: ignore[misc]
-            try:
-                calls = _capture(split, bench)
-            finally:
-                capture._Recorder = recorder  # type: ignore[misc]
+            calls = _capture(split, bench)
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("wb") as f:
                 pickle.dump(calls, f)

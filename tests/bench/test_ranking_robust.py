@@ -51,7 +51,7 @@ def test_captured_candidates_re_rank_to_the_stores_results(tmp_path: Path) -> No
     )
     queries = ["when does ana land in lisbon", "sister nurse oslo", "blue car", "gym tuesday"]
     covers, similarity = _fused.covers, _hybrid.sqlite_similarity
-    with robust._Capture() as recorder:
+    with _module("ranking_capture")._Recorder() as recorder:
         found = [[h.key for h in store.search(("u",), query=q, limit=10)] for q in queries]
     assert (_fused.covers, _hybrid.sqlite_similarity) == (covers, similarity)
     asked = [{"evidence": (), "kind": "any"} for _ in queries]
