@@ -1,4 +1,4 @@
-"""Retrieval on LongMemEval's chat histories: public data, held out (never used to choose).
+"""Retrieval on LongMemEval's chat histories: public data; its test split is held out.
 
 LongMemEval (https://github.com/xiaowu0162/LongMemEval, MIT License; extracted into
 bench/data/longmemeval.json.gz by bench/data/longmemeval_extract.py) gives each question its

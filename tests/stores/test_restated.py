@@ -157,3 +157,9 @@ def test_the_store_ranks_the_latest_telling_first_and_explains_it(tmp_path: Path
         assert why.score == pytest.approx(before - why.restated)
         assert plain[key].score == pytest.approx(before)
     assert max(restated, key=lambda k: restated[k].score) == "third"
+
+
+@pytest.mark.parametrize("name", ["restate", "depth", "k1"])
+def test_a_bool_is_not_taken_for_a_number(name: str) -> None:
+    with pytest.raises(ValueError, match=rf"Ranking\({name}=True\) is not a number"):
+        Ranking(**{name: True})

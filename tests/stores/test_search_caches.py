@@ -145,3 +145,16 @@ def test_the_query_norm_is_numpys() -> None:
         assert VectorIndex.unit(doubled).dtype == np.float32
     zero = np.zeros(8, dtype=np.float32)
     assert VectorIndex.unit(zero).tolist() == [0.0] * 8
+
+
+def test_the_whole_store_mask_follows_the_rows_after_room_is_made() -> None:
+    index = VectorIndex(2)
+    vector = np.array([1.0, 0.0], dtype=np.float32).tobytes()
+    index.add([(1, 10, "docs", vector, "some text"), (2, 11, "docs", vector, "more text")])
+    assert np.shares_memory(index.namespace_mask(()), index.alive)
+    index.reserve(5000)  # replaces every per-row array
+    mask = index.namespace_mask(())
+    assert np.shares_memory(mask, index.alive)
+    assert mask.tolist() == [True, True]
+    index.remove([1])
+    assert index.namespace_mask(()).tolist() == [False, True]

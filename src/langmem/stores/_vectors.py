@@ -106,6 +106,7 @@ class VectorIndex:
             new = np.zeros(capacity, dtype=old.dtype)
             new[: self.size] = old[: self.size]
             setattr(self, name, new)
+        self._forget_masks()  # cached masks are views of the arrays just replaced
 
     def _namespace(self, prefix: str) -> int:
         found = self._namespace_id.get(prefix)

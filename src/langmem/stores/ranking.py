@@ -291,7 +291,9 @@ class Ranking:
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():
-            if name not in ("fusion", "feedback_fetch") and not isinstance(value, numbers.Real):
+            if name in ("fusion", "feedback_fetch"):
+                continue
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
                 raise ValueError(
                     f"Ranking({name}={value!r}) is not a number: pass {name} as an int or a "
                     "float (see langmem.stores.ranking.Ranking for each parameter's range)."
