@@ -14,7 +14,7 @@ import pytest
 from langgraph.store.base import PutOp
 
 from langmem.errors import StoreFileError
-from langmem.stores import SqliteStore, _connection, open_store
+from langmem.stores import SqliteStore, _read_only, open_store
 from langmem.testing import HashingEmbeddings
 from tests.cli._support import run
 
@@ -84,7 +84,7 @@ def test_a_store_url_with_mode_ro(tmp_path: Path) -> None:
     path = _file(tmp_path)
     store = open_store(f"sqlite:///{path}?embed=hashing&dims=16&mode=ro")
     assert [h.key for h in store.search(NS, query="dog", limit=1)] == ["dog"]
-    with pytest.raises(StoreFileError, match="mode=ro in its URI"):
+    with pytest.raises(StoreFileError, match="mode=ro in its store URL"):
         store.put(NS, "x", {"text": "x"})
     store.close()  # type: ignore[attr-defined]
     with pytest.raises(ValueError, match="mode='rwc' is not supported: use mode=ro"):
@@ -99,14 +99,15 @@ def test_a_file_on_a_read_only_file_system_opens_for_reading(
     system's flag is what is read."""
     path = _file(tmp_path)
     before = _digest(path)
-    real = _connection._read_only_file_system
+    real = _read_only.read_only_file_system
     monkeypatch.setattr(
-        _connection, "_read_only_file_system", lambda p: str(p) == str(path) or real(p)
+        _read_only, "read_only_file_system", lambda p: str(p) == str(path) or real(p)
     )
     with caplog.at_level(logging.WARNING, logger="langmem"):
         store = SqliteStore(path, index=INDEX)
     assert "read-only file system" in caplog.text and str(path) in caplog.text
-    assert store.path == f"{path.as_uri()}?immutable=1"
+    assert store.path == str(path) and store.read_only
+    assert store._uri == f"{path.as_uri()}?immutable=1"  # no -wal or -shm file, none possible
     assert [h.key for h in store.search(NS, query="tea", limit=1)] == ["tea"]
     with pytest.raises(StoreFileError) as raised:
         store.put(NS, "x", {"text": "x"})
@@ -140,6 +141,6 @@ def test_the_cli_reads_a_read_only_store_and_refuses_writes(tmp_path: Path) -> N
     assert '"key":"dog"' in found.stdout
     added = run("memories", "add", "likes cats", "-n", "notes/ana", "--store", url)
     assert added.exit_code == 1
-    assert added.stderr.startswith(f"error: The store file '{path.as_uri()}?mode=ro' is open")
-    assert "Fix: open it without mode=ro to write." in added.stderr
+    assert added.stderr.startswith(f"error: The store file '{path}' is open read-only")
+    assert "Fix: open it without read_only=True (or mode=ro) to write." in added.stderr
     assert _digest(path) == before

@@ -25,7 +25,7 @@ from langmem.cli._target import (
     sqlite_file,
 )
 from langmem.errors import ConfigurationError
-from langmem.stores._connection import read_only_uri
+from langmem.stores._read_only import read_only_uri
 
 
 @click.group()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from langmem.errors import ConfigurationError
-from langmem.stores._connection import read_only_uri
+from langmem.stores._read_only import read_only_uri
 
 if TYPE_CHECKING:
     from langgraph.store.base import BaseStore

@@ -12,19 +12,22 @@ import shlex
 import sqlite3
 import threading
 import warnings
-from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from langmem.errors import StoreFileError
+from langmem.stores import _read_only
 from langmem.stores._lengths import reconcile
 from langmem.stores._migrations import migrate
 
 
-def connect(path: str, timeout: float, *, read_only: bool = False) -> sqlite3.Connection:
+def connect(
+    path: str, timeout: float, *, read_only: bool = False, shown: str | None = None
+) -> sqlite3.Connection:
     """Open ``path`` in WAL mode and bring its schema up to date; a clear error for a file that
     is not a usable SQLite database (nothing is written to it then). ``read_only``: a
-    ``file:`` URI opening the file read-only (see :func:`read_only_reason`): nothing is
-    written, and a file that needs upgrading is refused, saying so."""
+    ``file:`` URI opening the file read-only (see ``_read_only``): nothing is written, and a
+    file that needs upgrading is refused, saying so. Messages name the file as ``shown`` (as
+    the user named it; default ``path``)."""
+    shown = path if shown is None else shown
     conn: sqlite3.Connection | None = None
     try:
         conn = sqlite3.connect(
@@ -40,16 +43,16 @@ def connect(path: str, timeout: float, *, read_only: bool = False) -> sqlite3.Co
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         if read_only:
-            _check_schema(conn, path)
+            _check_schema(conn, shown)
         else:
             migrate(conn)
         reconcile(conn)
-        _warn_of_langgraph_items(conn, path)
+        _warn_of_langgraph_items(conn, _read_only.file_of(path))
         return conn
     except sqlite3.Error as exc:
         if conn is not None:
             conn.close()
-        raise file_error(path, exc) from exc
+        raise file_error(path, exc, shown=shown, read_only=read_only) from exc
     except StoreFileError:
         if conn is not None:
             conn.close()
@@ -77,56 +80,6 @@ def _check_schema(conn: sqlite3.Connection, path: str) -> None:
             "can be written (a writable copy, or without mode=ro / immutable=1), which upgrades "
             "it, then read it read-only."
         )
-
-
-def read_only_reason(path: str) -> str | None:
-    """Why the store file ``path`` (a plain path or a ``file:`` URI) can only be read, or
-    ``None``: ``mode=ro`` or ``immutable=1`` in its URI, a read-only file system, or a file or
-    folder this user cannot write (SQLite keeps its ``-wal`` and ``-shm`` files beside it)."""
-    if path.startswith("file:"):
-        query = {k: v[-1] for k, v in parse_qs(urlsplit(path).query).items()}
-        if query.get("mode") == "ro":
-            return "mode=ro in its URI"
-        if query.get("immutable", "0").lower() not in ("0", "false", "no", "off"):
-            return "immutable=1 in its URI"
-        return None
-    if path == ":memory:" or not os.path.isfile(path):
-        return None
-    if _read_only_file_system(path):
-        return "it is on a read-only file system"
-    if not os.access(path, os.W_OK):
-        return "this user cannot write it"
-    if not os.access(os.path.dirname(os.path.abspath(path)), os.W_OK):
-        return "this user cannot write its folder, where SQLite keeps its -wal and -shm files"
-    return None
-
-
-def read_only_uri(path: str) -> str:
-    """A ``file:`` URI opening the plain path ``path`` read-only: ``mode=ro`` when SQLite can
-    use or make the ``-shm`` file a WAL file needs to be read (or a ``-wal`` file holds
-    changes not in the file yet), else ``immutable=1``: on a read-only file system nobody can
-    change the file; in a folder this user cannot write, changes another user makes while it
-    is open are not seen."""
-    wal = f"{path}-wal"
-    pending = os.path.exists(wal) and os.path.getsize(wal) > 0
-    folder = os.path.dirname(os.path.abspath(path))
-    shared = not _read_only_file_system(path) and (
-        os.path.exists(f"{path}-shm") or os.access(folder, os.W_OK)
-    )
-    flag = "mode=ro" if shared or pending else "immutable=1"
-    return f"{Path(path).resolve().as_uri()}?{flag}"
-
-
-def _file_of(path: str) -> str:
-    """The file a plain path or ``file:`` URI names."""
-    return unquote(urlsplit(path).path) if path.startswith("file:") else path
-
-
-def _read_only_file_system(path: str) -> bool:
-    try:
-        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
-    except (OSError, AttributeError):  # no statvfs (Windows): os.access tells
-        return False
 
 
 _warned: set[str] = set()
@@ -169,8 +122,11 @@ def _warn_of_langgraph_items(conn: sqlite3.Connection, path: str) -> None:
     )
 
 
-def file_error(path: str, exc: sqlite3.Error) -> StoreFileError:
-    """The clear error for a SQLite failure on ``path``: what happened and what to do."""
+def file_error(
+    path: str, exc: sqlite3.Error, *, shown: str | None = None, read_only: bool = False
+) -> StoreFileError:
+    """The clear error for a SQLite failure on ``path`` (named as ``shown``, as the user named
+    it; ``read_only``: opened for reading only): what happened and what to do."""
     text = str(exc)
     if "locked" in text or "busy" in text:
         fix = "another process holds a long write lock; retry, or pass a larger timeout"
@@ -182,15 +138,11 @@ def file_error(path: str, exc: sqlite3.Error) -> StoreFileError:
             'List such items with `sqlite3 FILE "SELECT prefix, key FROM langmem_items WHERE '
             'NOT json_valid(value)"` and put them again with finite numbers, None or strings'
         )
-    elif "unable to open" in text and _read_only_file_system(_file_of(path)):
-        fix = (
-            "it is on a read-only file system, where SQLite cannot make the -shm file a WAL "
-            f"file needs: open the plain path {_file_of(path)!r} (langmem then reads it with "
-            "immutable=1), or put immutable=1 in the URI instead of mode=ro"
-        )
-    elif os.path.isdir(path):
-        example = os.path.join(path, "memories.sqlite")
-        fix = f"{path!r} is a folder: name a file in it, e.g. {example!r}"
+    elif os.path.isdir(_read_only.file_of(path)):
+        example = os.path.join(_read_only.file_of(path), "memories.sqlite")
+        fix = f"{_read_only.file_of(path)!r} is a folder: name a file in it, e.g. {example!r}"
+    elif read_only and ("readonly" in text or "unable to open" in text):
+        fix = _read_only.cannot_read_fix(path)
     elif "readonly" in text or "unable to open" in text:
         fix = "check that the file and its folder exist and are writable by this user"
     else:
@@ -199,7 +151,8 @@ def file_error(path: str, exc: sqlite3.Error) -> StoreFileError:
             "if it is damaged, move it aside (langmem then creates a new one) and restore a "
             "backup, or try `sqlite3 FILE .recover`"
         )
+    named = path if shown is None else shown
     return StoreFileError(
-        f"The store file {path!r} cannot be used ({type(exc).__name__}: {text}). Nothing in it "
+        f"The store file {named!r} cannot be used ({type(exc).__name__}: {text}). Nothing in it "
         f"was changed by this call. Fix: {fix}."
     )

@@ -142,7 +142,6 @@ def open_store(
         >>> store.search(("notes",), query="when does Ana land?")[0].key
         '1'
     """
-    from langmem.stores._connection import read_only_uri
     from langmem.stores._sqlite import SqliteStore
 
     target = str(url) if url is not None else default_store_url()
@@ -191,9 +190,8 @@ def open_store(
                 f"open_store({target!r}): mode={query['mode']!r} is not supported: use "
                 "mode=ro to open the file for reading only (writes are refused), or leave it out."
             )
-        if query.get("mode") == "ro" and path != ":memory:":
-            path = read_only_uri(str(Path(path).expanduser()))
-        return SqliteStore(path, index=index, ttl=ttl)
+        read_only = query.get("mode") == "ro" and path != ":memory:"
+        return SqliteStore(path, index=index, ttl=ttl, read_only=read_only)
     if scheme == "memory":
         return SqliteStore(":memory:", index=index, ttl=ttl)
     if scheme in ("postgres", "postgresql"):

@@ -49,6 +49,7 @@ from langmem.errors import ConfigurationError, IndexMismatchError, StoreFileErro
 from langmem.stores import (
     _identity,
     _legacy_numbers,
+    _read_only,
     _reads,
     _reembed,
     _search,
@@ -57,7 +58,7 @@ from langmem.stores import (
     _ttl,
     _writes,
 )
-from langmem.stores._connection import connect, file_error, read_only_reason, read_only_uri
+from langmem.stores._connection import connect, file_error
 from langmem.stores._origins import ItemOrigins
 from langmem.stores._search import Forms
 from langmem.stores._sync import sync_vectors
@@ -136,6 +137,7 @@ class SqliteStore(BaseStore):
         hybrid: bool = True,
         ranking: Ranking | None = None,
         timeout: float = 30.0,
+        read_only: bool = False,
     ) -> None:
         from langmem.stores._open import default_sqlite_path
 
@@ -147,19 +149,13 @@ class SqliteStore(BaseStore):
         self.ranking = ranking if ranking is not None else Ranking()
         self._lock = threading.RLock()
         self._closed = False
-        if not special:
+        self._read_only = _read_only.reason(self.path, asked=read_only)  # why writes are refused
+        self._uri = self._open_read_only() if self._read_only is not None else self.path
+        if self._read_only is None and not special:
             _make_folder(Path(self.path))
-        self._read_only = read_only_reason(self.path)  # why writes are refused, if they are
-        self._shown = self.path  # the file as the user named it
-        if self._read_only is not None and not special:
-            logger.warning(
-                "langmem: the store file %r is read-only (%s): opened for reading only; "
-                "writes raise StoreFileError.",
-                self.path,
-                self._read_only,
-            )
-            self._shown, self.path = self.path, read_only_uri(self.path)
-        self._conn = connect(self.path, timeout, read_only=self._read_only is not None)
+        self._conn = connect(
+            self._uri, timeout, read_only=self._read_only is not None, shown=self.path
+        )
         self._legacy_numbers = False  # whether values are read in Python (see _legacy_numbers)
         row = self._conn.execute("SELECT value FROM langmem_meta WHERE key = 'fts5'").fetchone()
         self._fts = row is not None and row[0] == "1"
@@ -168,7 +164,8 @@ class SqliteStore(BaseStore):
         self._fields: _writes.IndexPaths = []
         self._vectors: VectorIndex | None = None
         self._loaded = False  # whether the matrix was loaded (on the first ranked read)
-        self._cache = _snapshot.cache_path(self.path)  # a copy of the matrix for new processes
+        # a copy of the matrix for new processes (read-only handles read it, never write it)
+        self._cache = _snapshot.cache_path(self.path if self._read_only is None else self._file)
         self._cache_due = False  # the first load was slow: write the copy after the read
         self._cache_origins = True  # the copy holds the items' origins (or none was read)
         self._cache_postings = True  # the copy holds the word postings (or none were built)
@@ -197,6 +194,52 @@ class SqliteStore(BaseStore):
             self.close()
             raise
 
+    @property
+    def read_only(self) -> bool:
+        """Whether this store only reads its file (asked for, or the file cannot be written):
+        every write then raises :class:`~langmem.errors.StoreFileError` before anything is
+        embedded or changed."""
+        return self._read_only is not None
+
+    def _open_read_only(self) -> str:
+        """The ``file:`` URI SQLite reads the file with (see ``_read_only``), after checking it
+        exists; logs how it is read when it was not asked for, or is read with ``immutable=1``."""
+        ro = self._read_only
+        assert ro is not None
+        if self.path == ":memory:":
+            raise ConfigurationError(
+                "SqliteStore(':memory:', read_only=True): a new in-memory database is empty, "
+                "so there is nothing to read; name a store file, or leave read_only out."
+            )
+        missing = _read_only.missing_error(self.path, self.path, ro)
+        if missing is not None:
+            raise missing
+        if self.path.startswith("file:"):
+            return _read_only.with_mode_ro(self.path)
+        uri = _read_only.read_only_uri(self.path)
+        if uri.endswith("immutable=1"):
+            _read_only.immutable_warning(self.path, ro)
+        elif not ro.asked:
+            logger.warning(
+                "langmem: the store file %r is read-only (%s): opened for reading only "
+                "(mode=ro); writes raise StoreFileError.",
+                self.path,
+                ro.reason,
+            )
+        return uri
+
+    @property
+    def _file(self) -> str:
+        """The file this store reads (``":memory:"`` for an in-memory database)."""
+        memory = self._uri == ":memory:" or "mode=memory" in self._uri
+        return ":memory:" if memory else _read_only.file_of(self._uri)
+
+    def _refuse_writes(self) -> None:
+        """Refuse a write to a read-only file before anything is embedded or changed."""
+        if self._read_only is not None:
+            self._ensure_open()
+            raise self._read_only.error(self.path)
+
     # ------------------------------------------------------------------ configuration
 
     def _configure_index(self, index: IndexConfig | dict[str, Any]) -> None:
@@ -220,8 +263,10 @@ class SqliteStore(BaseStore):
             found, _ = _identity.recorded(conn)
         if found == wanted:  # the usual case: no write lock needed
             return
-        if found is None and self._read_only is not None:
-            return  # nothing to record it in; a file never indexed has no vectors to rank
+        if self._read_only is not None:  # nothing can be recorded: refuse only another index
+            if found is not None and not found.same(wanted):
+                raise _identity.mismatch(self.path, found, wanted)
+            return  # a legacy record, or none (a file never indexed has no vectors to rank)
         with self._write() as conn:
             found, generation = _identity.recorded(conn)
             if found is not None and not found.same(wanted):
@@ -305,6 +350,7 @@ class SqliteStore(BaseStore):
             >>> store.reembed({"dims": 16, "embed": HashingEmbeddings(16)})
             1
         """
+        self._refuse_writes()
         if index is None:
             if self.index_config is None:
                 raise ConfigurationError(
@@ -347,9 +393,8 @@ class SqliteStore(BaseStore):
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction: ``BEGIN IMMEDIATE``, commit, or roll back on any error."""
         with self._lock:
+            self._refuse_writes()
             self._ensure_open()
-            if self._read_only is not None:
-                raise self._read_only_error()
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 try:
@@ -363,7 +408,7 @@ class SqliteStore(BaseStore):
                 finally:
                     self._own_writes += 1  # committed or not: the next sync looks again
             except sqlite3.Error as exc:
-                raise file_error(self.path, exc) from exc
+                raise self._file_error(exc) from exc
 
     @contextmanager
     def _read(self, *, snapshot: bool = True) -> Iterator[sqlite3.Connection]:
@@ -381,20 +426,10 @@ class SqliteStore(BaseStore):
                 finally:
                     self._conn.execute("COMMIT")
             except sqlite3.Error as exc:
-                raise file_error(self.path, exc) from exc
+                raise self._file_error(exc) from exc
 
-    def _read_only_error(self) -> StoreFileError:
-        reason = self._read_only or ""
-        fix = (
-            f"open it without {reason.split(' in ', 1)[0]} to write"
-            if " in its URI" in reason
-            else "copy it where this user can write and open the copy, or make the file and "
-            "its folder writable"
-        )
-        return StoreFileError(
-            f"The store file {self._shown!r} is open read-only ({reason}): nothing was written "
-            f"and nothing in it changed. Fix: {fix}."
-        )
+    def _file_error(self, exc: sqlite3.Error) -> StoreFileError:
+        return file_error(self._uri, exc, shown=self.path, read_only=self._read_only is not None)
 
     def _ensure_open(self) -> None:
         if self._closed:
@@ -408,9 +443,9 @@ class SqliteStore(BaseStore):
         from langmem.tasks import MemoryTaskQueue, SqliteTaskQueue
 
         self._ensure_open()
-        if self.path == ":memory:" or "mode=memory" in self.path:
-            return MemoryTaskQueue()
-        return SqliteTaskQueue(self.path)
+        if self._file == ":memory:" or self._read_only is not None:
+            return MemoryTaskQueue()  # a read-only file is not written: the queue is in memory
+        return SqliteTaskQueue(self._uri)
 
     def close(self) -> None:
         """Stop the TTL sweeper (if any) and close the database connection."""
@@ -512,6 +547,8 @@ class SqliteStore(BaseStore):
             ):
                 self._cache_postings = True  # built since the copy was written: write them too
                 self._cache_due = len(vectors) >= _snapshot.MIN_ROWS
+            if self._read_only is not None:
+                self._cache_due = False  # nothing is written beside a read-only file
             if self._cache_due and self._cache is not None and vectors is not None:
                 self._cache_due = False
                 _snapshot.save(self._conn, vectors, self._cache, self._last_seq, kept)
@@ -539,6 +576,8 @@ class SqliteStore(BaseStore):
         """Run ``ops`` as one batch: reads see the state before the batch's writes, and all
         writes commit together or not at all."""
         plan = self._plan(ops)
+        if plan.writes:
+            self._refuse_writes()
         missing, blobs = self._lookup(plan)
         if missing:
             blobs.update(zip(missing, self._embed_documents([plan.texts[h] for h in missing])))
@@ -555,6 +594,8 @@ class SqliteStore(BaseStore):
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         """Async :meth:`batch`: embeddings through the model's async API, SQLite in a thread."""
         plan = self._plan(ops)
+        if plan.writes:
+            self._refuse_writes()
         missing, blobs = await asyncio.to_thread(self._lookup, plan)
         if missing:
             computed = await self._aembed_documents([plan.texts[h] for h in missing])
@@ -596,6 +637,7 @@ class SqliteStore(BaseStore):
             >>> store.get(("notes",), "1").created_at.year
             2024
         """
+        self._refuse_writes()
         listed = list(items)
         ops = [PutOp(tuple(item.namespace), item.key, dict(item.value)) for item in listed]
         plan = self._plan(ops)
@@ -727,12 +769,13 @@ class SqliteStore(BaseStore):
         try:
             return run()
         except StoreFileError as exc:
-            if self._legacy_numbers or not _legacy_numbers.is_legacy_number_error(exc):
+            if not _legacy_numbers.is_legacy_number_error(exc):
                 raise
-            with self._lock:
-                _legacy_numbers.tolerate(self._conn, self.path)
-                self._legacy_numbers = True
-            return run()
+            with self._lock:  # another thread may have met such a row too: register once
+                if not self._legacy_numbers:
+                    _legacy_numbers.tolerate(self._conn, self.path)
+                    self._legacy_numbers = True
+            return run()  # once: a value that is not JSON even so fails again, and is raised
 
     def _execute_once(
         self,
