@@ -21,11 +21,16 @@ import logging
 import math
 import re
 import sqlite3
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
+
+from langmem.errors import StoreFileError
 
 logger = logging.getLogger("langmem")
 
+_T = TypeVar("_T")
 _INT64 = 2**63
 _STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
 
@@ -52,6 +57,32 @@ def tolerate(conn: sqlite3.Connection, path: str) -> None:
         "infinity so SQLite reads it, and refuses NaN: use None or a string).",
         path,
     )
+
+
+class Tolerance:
+    """Runs a store's batches on ``conn``, switching to the tolerant reader the first time
+    SQLite's JSON functions fail on such a value (under the store's ``lock``: two threads
+    meeting the row at once register it once, and each runs its batch again)."""
+
+    def __init__(self, conn: sqlite3.Connection, lock: AbstractContextManager[Any], path: str):
+        self._conn = conn
+        self._lock = lock
+        self._path = path
+        self.on = False  # whether values are read in Python on this connection
+
+    def run(self, run: Callable[[], _T]) -> _T:
+        """``run()``; run once more with values read in Python when it failed on such a value
+        (a value that is not JSON even so fails again, and that error is raised)."""
+        try:
+            return run()
+        except StoreFileError as exc:
+            if not is_legacy_number_error(exc):
+                raise
+            with self._lock:
+                if not self.on:
+                    tolerate(self._conn, self._path)
+                    self.on = True
+            return run()
 
 
 def json_extract(value: Any, path: Any) -> Any:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from langmem.errors import StoreFileError
+from langmem.errors import ConfigurationError, StoreFileError
 
 logger = logging.getLogger("langmem.stores")
 
@@ -79,6 +79,33 @@ def reason(path: str, *, asked: bool = False) -> ReadOnly | None:
     return None
 
 
+def uri_to_open(path: str, ro: ReadOnly) -> str:
+    """The ``file:`` URI SQLite reads the read-only store file ``path`` (as the user named it)
+    with, after checking it exists; logs how it is read when that was not asked for, or when it
+    is read with ``immutable=1``."""
+    if path == ":memory:":
+        raise ConfigurationError(
+            "SqliteStore(':memory:', read_only=True): a new in-memory database is empty, so "
+            "there is nothing to read; name a store file, or leave read_only out."
+        )
+    missing = missing_error(path, ro)
+    if missing is not None:
+        raise missing
+    if path.startswith("file:"):
+        return with_mode_ro(path)
+    uri = read_only_uri(path)
+    if uri.endswith("immutable=1"):
+        immutable_warning(path, ro)
+    elif not ro.asked:
+        logger.warning(
+            "langmem: the store file %r is read-only (%s): opened for reading only (mode=ro); "
+            "writes raise StoreFileError.",
+            path,
+            ro.reason,
+        )
+    return uri
+
+
 def read_only_uri(path: str) -> str:
     """A ``file:`` URI reading the plain path ``path`` read-only: ``mode=ro``, or ``immutable=1``
     when ``mode=ro`` cannot work there (see :func:`needs_immutable`)."""
@@ -118,13 +145,13 @@ def immutable_warning(shown: str, ro: ReadOnly) -> None:
     )
 
 
-def missing_error(shown: str, path: str, ro: ReadOnly) -> StoreFileError | None:
+def missing_error(path: str, ro: ReadOnly) -> StoreFileError | None:
     """The error for a read-only open of a file that does not exist (``None`` when it does)."""
     file = file_of(path)
-    if path == ":memory:" or "mode=memory" in path or os.path.exists(file):
+    if "mode=memory" in path or os.path.exists(file):
         return None
     return StoreFileError(
-        f"The store file {shown!r} does not exist ({str(Path(file).absolute())!r} was not "
+        f"The store file {path!r} does not exist ({str(Path(file).absolute())!r} was not "
         f"found), and it is to be opened read-only ({ro.reason}), so it cannot be created. "
         "Nothing was created. Fix: check the path and name an existing store file, or open it "
         "without read_only=True / mode=ro to create it."

@@ -116,6 +116,14 @@ class SqliteStore(BaseStore):
             fusion weight, BM25 ``k1``/``b``, same-thread and recency boosts); the default
             when ``None``. Also settable later as the ``ranking`` attribute.
         timeout: seconds a write waits for another writer's lock before failing.
+        read_only: open the file for reading only (it must exist): every write raises
+            :class:`~langmem.errors.StoreFileError` before anything is embedded, and nothing in
+            the file changes (no TTL refresh on read, no sweeper, no matrix cache written). A
+            file on a read-only file system, or that this user cannot write, is opened so by
+            itself (logged). SQLite reads it with ``mode=ro`` (seeing other processes' writes),
+            or with ``immutable=1`` when that cannot work (no ``-wal``/``-shm`` file beside it
+            and none can be made), with a warning that writes by others while it is open may
+            then give wrong results; see :attr:`read_only`.
 
     Example:
         >>> from langmem.embeddings import HashingEmbeddings
@@ -150,13 +158,15 @@ class SqliteStore(BaseStore):
         self._lock = threading.RLock()
         self._closed = False
         self._read_only = _read_only.reason(self.path, asked=read_only)  # why writes are refused
-        self._uri = self._open_read_only() if self._read_only is not None else self.path
+        ro = self._read_only
+        self._uri = self.path if ro is None else _read_only.uri_to_open(self.path, ro)
         if self._read_only is None and not special:
             _make_folder(Path(self.path))
         self._conn = connect(
             self._uri, timeout, read_only=self._read_only is not None, shown=self.path
         )
-        self._legacy_numbers = False  # whether values are read in Python (see _legacy_numbers)
+        # values with NaN/Infinity an earlier version wrote: read in Python once met
+        self._tolerance = _legacy_numbers.Tolerance(self._conn, self._lock, self.path)
         row = self._conn.execute("SELECT value FROM langmem_meta WHERE key = 'fts5'").fetchone()
         self._fts = row is not None and row[0] == "1"
         self.index_config: dict[str, Any] | None = None
@@ -200,33 +210,6 @@ class SqliteStore(BaseStore):
         every write then raises :class:`~langmem.errors.StoreFileError` before anything is
         embedded or changed."""
         return self._read_only is not None
-
-    def _open_read_only(self) -> str:
-        """The ``file:`` URI SQLite reads the file with (see ``_read_only``), after checking it
-        exists; logs how it is read when it was not asked for, or is read with ``immutable=1``."""
-        ro = self._read_only
-        assert ro is not None
-        if self.path == ":memory:":
-            raise ConfigurationError(
-                "SqliteStore(':memory:', read_only=True): a new in-memory database is empty, "
-                "so there is nothing to read; name a store file, or leave read_only out."
-            )
-        missing = _read_only.missing_error(self.path, self.path, ro)
-        if missing is not None:
-            raise missing
-        if self.path.startswith("file:"):
-            return _read_only.with_mode_ro(self.path)
-        uri = _read_only.read_only_uri(self.path)
-        if uri.endswith("immutable=1"):
-            _read_only.immutable_warning(self.path, ro)
-        elif not ro.asked:
-            logger.warning(
-                "langmem: the store file %r is read-only (%s): opened for reading only "
-                "(mode=ro); writes raise StoreFileError.",
-                self.path,
-                ro.reason,
-            )
-        return uri
 
     @property
     def _file(self) -> str:
@@ -731,7 +714,7 @@ class SqliteStore(BaseStore):
     def _explain(
         self, op: SearchOp, vector: NDArray[np.float32]
     ) -> list[tuple[SearchItem, Explanation]]:
-        return self._tolerant(lambda: self._explain_once(op, vector))
+        return self._tolerance.run(lambda: self._explain_once(op, vector))
 
     def _explain_once(
         self, op: SearchOp, vector: NDArray[np.float32]
@@ -761,21 +744,7 @@ class SqliteStore(BaseStore):
         blobs: dict[bytes, bytes],
         queries: dict[str, NDArray[np.float32]],
     ) -> list[Result]:
-        return self._tolerant(lambda: self._execute_once(plan, blobs, queries))
-
-    def _tolerant(self, run: Callable[[], _T]) -> _T:
-        """``run()``; run again with values read in Python when SQLite's JSON functions failed
-        on a value with NaN or Infinity an earlier version wrote (see ``_legacy_numbers``)."""
-        try:
-            return run()
-        except StoreFileError as exc:
-            if not _legacy_numbers.is_legacy_number_error(exc):
-                raise
-            with self._lock:  # another thread may have met such a row too: register once
-                if not self._legacy_numbers:
-                    _legacy_numbers.tolerate(self._conn, self.path)
-                    self._legacy_numbers = True
-            return run()  # once: a value that is not JSON even so fails again, and is raised
+        return self._tolerance.run(lambda: self._execute_once(plan, blobs, queries))
 
     def _execute_once(
         self,
