@@ -351,3 +351,20 @@ def test_a_read_only_handle_reads_the_matrix_cache_and_never_writes_it(
     assert reader._vectors is not None and not reader._vectors.installed
     reader.close()
     assert not cache.exists() and _digest(path) == before
+
+
+def test_read_only_true_on_a_uri_and_on_memory(tmp_path: Path) -> None:
+    path = _file(tmp_path)
+    before = _digest(path)
+    writable = SqliteStore(path.as_uri(), index=INDEX)
+    assert not writable.read_only
+    writable.close()
+    store = SqliteStore(path.as_uri(), index=INDEX, read_only=True)
+    assert store.read_only and store._uri == f"{path.as_uri()}?mode=ro"
+    assert store.get(NS, "dog") is not None
+    with pytest.raises(StoreFileError, match=r"Fix: open it without read_only=True \(or mode=ro\)"):
+        store.put(NS, "x", {"text": "x"})
+    store.close()
+    assert _digest(path) == before
+    with pytest.raises(ValueError, match="in-memory database is empty"):
+        SqliteStore(":memory:", read_only=True)

@@ -150,9 +150,11 @@ def missing_error(path: str, ro: ReadOnly) -> StoreFileError | None:
     file = file_of(path)
     if "mode=memory" in path or os.path.exists(file):
         return None
+    where = str(Path(file).absolute())
+    found = "" if where == path else f" ({where!r} was not found)"
     return StoreFileError(
-        f"The store file {path!r} does not exist ({str(Path(file).absolute())!r} was not "
-        f"found), and it is to be opened read-only ({ro.reason}), so it cannot be created. "
+        f"The store file {path!r} does not exist{found}, and it is to be opened read-only "
+        f"({ro.reason}), so it cannot be created. "
         "Nothing was created. Fix: check the path and name an existing store file, or open it "
         "without read_only=True / mode=ro to create it."
     )
