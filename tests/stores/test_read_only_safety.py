@@ -368,3 +368,27 @@ def test_read_only_true_on_a_uri_and_on_memory(tmp_path: Path) -> None:
     assert _digest(path) == before
     with pytest.raises(ValueError, match="in-memory database is empty"):
         SqliteStore(":memory:", read_only=True)
+
+
+def test_a_malformed_read_under_immutable_does_not_say_the_file_is_damaged(
+    tmp_path: Path,
+) -> None:
+    """Another process rewrites the file under an immutable=1 reader: SQLite reports malformed
+    pages. The fix is to reopen (or read a copy), not to move the file aside and restore a
+    backup: the file is fine."""
+    path = _file(tmp_path, count=50)
+    reader = SqliteStore(f"{path.as_uri()}?immutable=1", index=INDEX)
+    assert len(reader.search(NS, limit=100)) == 52
+    writer = SqliteStore(path, index=INDEX)
+    writer.batch([PutOp(NS, f"n{n}", None) for n in range(50)])
+    writer.batch([PutOp(("other",), f"k{n}", {"text": f"other {n} " * 30}) for n in range(300)])
+    writer._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    with pytest.raises(StoreFileError) as raised:
+        reader.search(("other",), query="other", limit=100)
+    message = str(raised.value)
+    assert message.startswith(f"The store file '{path.as_uri()}?immutable=1' cannot be used")
+    assert "most likely not damaged" in message and "open it again" in message
+    assert "move it aside" not in message and ".recover" not in message
+    reader.close()
+    writer.close()
+    assert SqliteStore(path, index=INDEX).get(("other",), "k1") is not None  # the file is fine

@@ -138,6 +138,13 @@ def file_error(
             'List such items with `sqlite3 FILE "SELECT prefix, key FROM langmem_items WHERE '
             'NOT json_valid(value)"` and put them again with finite numbers, None or strings'
         )
+    elif "immutable=1" in path and ("malformed" in text or "corrupt" in text):
+        fix = (
+            "it is read with immutable=1, so SQLite takes it as unchanging, and another process "
+            "probably wrote it meanwhile: the file is most likely not damaged. Close this store "
+            "and open it again, or copy the file where this user can write and open the copy "
+            "(which no other process changes under it)"
+        )
     elif os.path.isdir(_read_only.file_of(path)):
         example = os.path.join(_read_only.file_of(path), "memories.sqlite")
         fix = f"{_read_only.file_of(path)!r} is a folder: name a file in it, e.g. {example!r}"
