@@ -392,3 +392,34 @@ def test_a_malformed_read_under_immutable_does_not_say_the_file_is_damaged(
     reader.close()
     writer.close()
     assert SqliteStore(path, index=INDEX).get(("other",), "k1") is not None  # the file is fine
+
+
+def test_the_cli_says_why_a_file_cannot_be_read_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`store info` on a WAL file SQLite cannot read read-only here (a -wal file, and no -shm
+    file can be made beside it: what SQLite says is simulated, root can always make it)."""
+    from tests.cli._support import run
+
+    path = _file(tmp_path)
+    Path(f"{path}-wal").touch()
+    real = sqlite3.connect
+
+    def connect(database: Any, *args: Any, **kwargs: Any) -> Any:
+        if str(database).endswith("?mode=ro"):
+            return _Failing()  # fails as SQLite does: at the first read
+        return real(database, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    result = run("store", "info", "--store", str(path))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: The store file '{path}' cannot be used")
+    assert "a -wal file is there" in result.stderr and "not a langmem store" not in result.stderr
+
+
+class _Failing:
+    def execute(self, *args: Any) -> Any:
+        raise sqlite3.OperationalError("unable to open database file")
+
+    def close(self) -> None:
+        pass

@@ -25,6 +25,7 @@ from langmem.cli._target import (
     sqlite_file,
 )
 from langmem.errors import ConfigurationError
+from langmem.stores._connection import file_error
 from langmem.stores._read_only import read_only_uri
 
 
@@ -128,11 +129,18 @@ def _database_facts(url: str) -> tuple[dict[tuple[str, ...], int], int]:
 
 
 def _file_counts(path: Path) -> dict[tuple[str, ...], int]:
-    conn = sqlite3.connect(read_only_uri(str(path)), uri=True)
+    uri = read_only_uri(str(path))
+    conn = sqlite3.connect(uri, uri=True)
     try:
         rows = conn.execute(
             "SELECT prefix, COUNT(*) FROM langmem_items GROUP BY prefix ORDER BY prefix"
         ).fetchall()
+    except sqlite3.OperationalError as exc:
+        if "no such table" not in str(exc):  # cannot be read here: say why
+            raise file_error(uri, exc, shown=str(path), read_only=True) from exc
+        raise ConfigurationError(
+            f"{str(path)!r} is not a langmem store ({exc}): check the --store path."
+        ) from exc
     except sqlite3.DatabaseError as exc:
         raise ConfigurationError(
             f"{str(path)!r} is not a langmem store ({exc}): check the --store path."

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from langmem.errors import ConfigurationError
+from langmem.stores._connection import file_error
 from langmem.stores._read_only import read_only_uri
 
 if TYPE_CHECKING:
@@ -75,7 +76,8 @@ def recorded_index(path: Path) -> dict[str, Any] | None:
             f"e.g. --store {str(example)!r}."
         )
     try:
-        conn = sqlite3.connect(read_only_uri(str(path)), uri=True)
+        uri = read_only_uri(str(path))
+        conn = sqlite3.connect(uri, uri=True)
     except sqlite3.Error as exc:
         raise ConfigurationError(f"cannot open store file {str(path)!r}: {exc}.") from exc
     try:
@@ -83,6 +85,8 @@ def recorded_index(path: Path) -> dict[str, Any] | None:
     except sqlite3.DatabaseError as exc:
         if "no such table" in str(exc):
             return None
+        if isinstance(exc, sqlite3.OperationalError):  # cannot be read here: say why
+            raise file_error(uri, exc, shown=str(path), read_only=True) from exc
         raise ConfigurationError(
             f"{str(path)!r} is not a langmem store ({exc}): check the --store path."
         ) from exc

@@ -148,6 +148,8 @@ def file_error(
     elif os.path.isdir(_read_only.file_of(path)):
         example = os.path.join(_read_only.file_of(path), "memories.sqlite")
         fix = f"{_read_only.file_of(path)!r} is a folder: name a file in it, e.g. {example!r}"
+    elif read_only and not os.path.exists(_read_only.file_of(path)):
+        fix = f"the file {_read_only.file_of(path)!r} does not exist: check the path"
     elif read_only and ("readonly" in text or "unable to open" in text):
         fix = _read_only.cannot_read_fix(path)
     elif "readonly" in text or "unable to open" in text:
