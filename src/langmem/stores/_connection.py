@@ -66,7 +66,9 @@ def _check_schema(conn: sqlite3.Connection, path: str) -> None:
 
     try:
         row = conn.execute("SELECT MAX(v) FROM langmem_migrations").fetchone()
-    except sqlite3.OperationalError:
+    except sqlite3.OperationalError as exc:
+        if "no such table" not in str(exc):
+            raise  # cannot be read here: the caller says why
         row = (None,)
     if row[0] is None or int(row[0]) < len(MIGRATIONS):
         raise StoreFileError(
@@ -77,8 +79,8 @@ def _check_schema(conn: sqlite3.Connection, path: str) -> None:
                 else f"was written by an earlier langmem (schema {row[0]} of {len(MIGRATIONS)})"
             )
             + ", so it cannot be upgraded here. Nothing was changed. Fix: open it once where it "
-            "can be written (a writable copy, or without mode=ro / immutable=1), which upgrades "
-            "it, then read it read-only."
+            "can be written (a writable copy, or without read_only=True, mode=ro or immutable=1), "
+            "which upgrades it, then read it read-only."
         )
 
 

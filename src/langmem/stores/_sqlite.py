@@ -422,7 +422,8 @@ class SqliteStore(BaseStore):
 
     def task_queue(self) -> TaskQueue:
         """A queue of background tasks in this store's file (durable), or in memory for
-        ``":memory:"`` (a private database another connection cannot see)."""
+        ``":memory:"`` (a private database another connection cannot see) and for a read-only
+        store (nothing is written to its file)."""
         from langmem.tasks import MemoryTaskQueue, SqliteTaskQueue
 
         self._ensure_open()
