@@ -1,11 +1,13 @@
-"""The optional parts of the ranking rule over arrays: centering, learned fusion and supersede.
+"""The optional parts of the ranking rule over arrays: centering, learned fusion, supersede and
+restate.
 
 :mod:`._fused` computes the default rule of :mod:`langmem.stores.ranking` with numpy; this
 module adds, for the embedded store (whose candidate texts are rows of its normalised float32
-matrix), the parts that ``Ranking(centering=...)``, ``Ranking(fusion="learned")`` and
-``Ranking(supersede=...)`` add, which took the general path (one Python object per candidate,
-+0.24-0.46 ms per search at 10k items). As in :mod:`._fused`, every floating-point operation is
-the one :mod:`~langmem.stores.ranking` and :mod:`._learned` perform, in the same order:
+matrix), the parts that ``Ranking(centering=...)``, ``Ranking(fusion="learned")``,
+``Ranking(supersede=...)`` and ``Ranking(restate=...)`` add, which took the general path (one
+Python object per candidate, +0.24-0.46 ms per search at 10k items). As in :mod:`._fused`,
+every floating-point operation is the one :mod:`~langmem.stores.ranking` and
+:mod:`._learned` perform, in the same order:
 
 - the cosines of texts with each other are the same float32 products of the same matrix rows,
   taken in the same order (``_similarity.sqlite_similarity``: pairs through
@@ -156,11 +158,39 @@ def supersede(
         return score, order
     head = order[: ranking.redundancy_depth]
     older = superseded(items.rows[head], matrix, items.times[head], items.held[head], ranking)
-    if not older:
+    return _marked_down(order, score, items, older, ranking.supersede)
+
+
+def restate(
+    order: NDArray[np.intp],
+    score: NDArray[np.float64],
+    items: Items,
+    matrix: NDArray[np.float32],
+    ranking: rules.Ranking,
+) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+    """``score`` (items listed best first by ``order``, after supersede) with each of the best
+    ``redundancy_depth`` items that a newer one of them restates marked down, and the new
+    order (``_restated.restated``)."""
+    if len(order) < 2:
+        return score, order
+    head = order[: ranking.redundancy_depth]
+    older = restated(items.rows[head], matrix, items.times[head], items.held[head], ranking)
+    return _marked_down(order, score, items, older, ranking.restate)
+
+
+def _marked_down(
+    order: NDArray[np.intp],
+    score: NDArray[np.float64],
+    items: Items,
+    positions: list[int],
+    share: float,
+) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+    """``score`` with the items at ``positions`` of ``order`` losing ``share`` of it (as the
+    rule computes it: ``total - share * total``), and the order sorted again."""
+    if not positions:
         return score, order
     out = score.copy()
-    share = ranking.supersede
-    for position in older:
+    for position in positions:
         at = int(order[position])
         total = float(out[at])
         out[at] = total - share * total
@@ -189,8 +219,7 @@ def _superseded(
     """:func:`superseded` of the texts' gathered ``vectors`` (at least the head's)."""
     depth = ranking.redundancy_depth
     head = times[:depth]
-    known = head[~np.isnan(head)]
-    if not len(known) or known.min() == known.max():  # nothing is newer than anything
+    if not _dated(head):
         return []
     cosines = unit_cosines(vectors[:depth])
     if not ((cosines >= ranking.supersede_threshold) & _upper(len(cosines))).any():
@@ -206,6 +235,42 @@ def _superseded(
         if not (held[old] & ~held[new]).any():
             older.add(old)
     return sorted(older)
+
+
+def restated(
+    rows: NDArray[np.intp],
+    matrix: NDArray[np.float32],
+    times: NDArray[np.float64],
+    held: NDArray[np.bool_],
+    ranking: rules.Ranking,
+) -> list[int]:
+    """Positions, among the best ``redundancy_depth`` of items listed best first (their
+    texts' ``rows``, ``times``, which query terms they ``held``), of those a newer one
+    restates: a cosine of at least ``restate_threshold``, the older text holding a query term
+    and the newer one every query term the older one holds (see "Restate")."""
+    depth = ranking.redundancy_depth
+    head = times[:depth]
+    words = held[:depth]
+    holding = words.any(axis=1)  # a text holding no query term is never restated
+    if not holding.any() or not _dated(head):
+        return []
+    cosines = unit_cosines(matrix[rows[:depth]])
+    # the pairs ``alike`` lists (NaN, a zero vector's, is below any threshold), both ways
+    near = (cosines >= ranking.restate_threshold) & _upper(len(cosines))
+    if not near.any():
+        return []
+    near |= near.T
+    newer = head[None, :] > head[:, None]  # [old, new]: a later time (NaN: neither way)
+    lacks = (words[:, None, :] & ~words[None, :, :]).any(axis=2)  # [old, new]: a word new lacks
+    older = (near & newer & ~lacks).any(axis=1) & holding
+    found: list[int] = np.flatnonzero(older).tolist()
+    return found
+
+
+def _dated(times: NDArray[np.float64]) -> bool:
+    """Whether one of ``times`` is newer than another (two distinct times; NaN: none)."""
+    known = times[~np.isnan(times)]
+    return bool(len(known)) and bool(known.min() != known.max())
 
 
 @lru_cache(maxsize=64)
