@@ -181,10 +181,14 @@ def test_supersede_marks_down_exactly_the_older_copies_holding_no_extra_word() -
             if a != b and copies and times[a] < times[b] and not (held[a] & ~held[b]).any():
                 older.append(a)
     assert (
-        sorted(set(older)) == [0] == _fused_options.superseded(rows, matrix, times, held, ranking)
+        sorted(set(older))
+        == [0]
+        == _fused_options.superseded(rows, _fused_options.Pairs(matrix), times, held, ranking)
     )
     assert (
-        _fused_options.superseded(rows, matrix, times, held, rules.Ranking(redundancy_depth=2))
+        _fused_options.superseded(
+            rows, _fused_options.Pairs(matrix), times, held, rules.Ranking(redundancy_depth=2)
+        )
         == []
     )
 
@@ -392,7 +396,7 @@ def test_restate_marks_down_exactly_the_older_tellings_the_rule_names() -> None:
     def restated(rows: list[int], times: list[float], held: list[list[int]]) -> list[int]:
         return _fused_options.restated(
             np.array(rows, dtype=np.intp),
-            matrix,
+            _fused_options.Pairs(matrix),
             np.array(times, dtype=np.float64),
             np.array(held, dtype=bool).reshape(len(rows), 2),
             ranking,
@@ -413,17 +417,17 @@ def test_restate_marks_down_exactly_the_older_tellings_the_rule_names() -> None:
     # a chain: each older one loses once, however many newer tellings
     assert restated([2, 3, 4, 0], [1.0, 2.0, 3.0, 0.5], [[0, 1]] * 4) == [0, 1]
     assert restated([2, 3, 4, 1, 0], [1.0, 2.0, 3.0, 5.0, 4.0], [[1, 1]] * 5) == [0, 1, 4]
-    deep = dataclasses.replace(ranking, redundancy_depth=2)  # only the best two compared
-    assert (
-        _fused_options.restated(
-            np.array([2, 0, 3], dtype=np.intp),
-            matrix,
-            np.array([1.0, 2.0, 3.0]),
-            np.ones((3, 1), dtype=bool),
-            deep,
+    for depth, expected in ((2, []), (3, [0])):  # only the best ``redundancy_depth`` compared
+        assert (
+            _fused_options.restated(
+                np.array([2, 0, 3], dtype=np.intp),
+                _fused_options.Pairs(matrix),
+                np.array([1.0, 2.0, 3.0]),
+                np.ones((3, 1), dtype=bool),
+                dataclasses.replace(ranking, redundancy_depth=depth),
+            )
+            == expected
         )
-        == []
-    )
 
 
 def test_store_restate_fires_and_equals_the_general_path(tmp_path: Path) -> None:

@@ -172,10 +172,11 @@ def ranked(
         )
         if ranking.fusion == "learned":
             score, order = _fused_options.learned(order, chosen, weights, texts[1], ranking)
+        pairs = _fused_options.Pairs(texts[1])  # supersede's and restate's, computed once
         if ranking.supersede > 0:
-            score, order = _fused_options.supersede(order, score, chosen, texts[1], ranking)
+            score, order = _fused_options.supersede(order, score, chosen, pairs, ranking)
         if ranking.restate > 0:
-            score, order = _fused_options.restate(order, score, chosen, texts[1], ranking)
+            score, order = _fused_options.restate(order, score, chosen, pairs, ranking)
     return list(zip(score[order].tolist(), items[order].tolist()))
 
 

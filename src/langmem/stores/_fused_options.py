@@ -144,11 +144,27 @@ def learned(
     return score, restable(order, score, items.cosines)
 
 
+class Pairs:
+    """The pairwise cosines of the best texts (:func:`._similarity.unit_cosines` of their
+    matrix rows), computed once when supersede and restate compare the same best items."""
+
+    def __init__(self, matrix: NDArray[np.float32]) -> None:
+        self.matrix = matrix
+        self.rows: NDArray[np.intp] | None = None
+        self.cosines: NDArray[np.float32] | None = None
+
+    def of(self, rows: NDArray[np.intp]) -> NDArray[np.float32]:
+        """The cosines of the texts at matrix ``rows`` with each other."""
+        if self.cosines is None or self.rows is None or not np.array_equal(self.rows, rows):
+            self.rows, self.cosines = rows, unit_cosines(self.matrix[rows])
+        return self.cosines
+
+
 def supersede(
     order: NDArray[np.intp],
     score: NDArray[np.float64],
     items: Items,
-    matrix: NDArray[np.float32],
+    pairs: Pairs,
     ranking: rules.Ranking,
 ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
     """``score`` (items listed best first by ``order``) with each of the best
@@ -157,7 +173,7 @@ def supersede(
     if len(order) < 2:
         return score, order
     head = order[: ranking.redundancy_depth]
-    older = superseded(items.rows[head], matrix, items.times[head], items.held[head], ranking)
+    older = superseded(items.rows[head], pairs, items.times[head], items.held[head], ranking)
     return _marked_down(order, score, items, older, ranking.supersede)
 
 
@@ -165,7 +181,7 @@ def restate(
     order: NDArray[np.intp],
     score: NDArray[np.float64],
     items: Items,
-    matrix: NDArray[np.float32],
+    pairs: Pairs,
     ranking: rules.Ranking,
 ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
     """``score`` (items listed best first by ``order``, after supersede) with each of the best
@@ -174,7 +190,7 @@ def restate(
     if len(order) < 2:
         return score, order
     head = order[: ranking.redundancy_depth]
-    older = restated(items.rows[head], matrix, items.times[head], items.held[head], ranking)
+    older = restated(items.rows[head], pairs, items.times[head], items.held[head], ranking)
     return _marked_down(order, score, items, older, ranking.restate)
 
 
@@ -199,15 +215,18 @@ def _marked_down(
 
 def superseded(
     rows: NDArray[np.intp],
-    matrix: NDArray[np.float32],
+    pairs: Pairs,
     times: NDArray[np.float64],
     held: NDArray[np.bool_],
     ranking: rules.Ranking,
 ) -> list[int]:
     """Positions, among the best ``redundancy_depth`` of items listed best first (their
-    texts' ``rows``, ``times``, which query terms they ``held``), of those a newer near-copy
-    supersedes (see "Supersede")."""
-    return _superseded(matrix[rows[: ranking.redundancy_depth]], times, held, ranking)
+    texts' matrix ``rows``, ``times``, which query terms they ``held``), of those a newer
+    near-copy supersedes (see "Supersede")."""
+    depth = ranking.redundancy_depth
+    if not _dated(times[:depth]):
+        return []
+    return _copies(pairs.of(rows[:depth]), times[:depth], held, ranking)
 
 
 def _superseded(
@@ -218,10 +237,18 @@ def _superseded(
 ) -> list[int]:
     """:func:`superseded` of the texts' gathered ``vectors`` (at least the head's)."""
     depth = ranking.redundancy_depth
-    head = times[:depth]
-    if not _dated(head):
+    if not _dated(times[:depth]):
         return []
-    cosines = unit_cosines(vectors[:depth])
+    return _copies(unit_cosines(vectors[:depth]), times[:depth], held, ranking)
+
+
+def _copies(
+    cosines: NDArray[np.float32],
+    head: NDArray[np.float64],
+    held: NDArray[np.bool_],
+    ranking: rules.Ranking,
+) -> list[int]:
+    """:func:`superseded` from the head's pairwise ``cosines`` and times."""
     if not ((cosines >= ranking.supersede_threshold) & _upper(len(cosines))).any():
         return []  # no near-copies (the usual case): ``alike`` lists none
     when = head.tolist()
@@ -239,13 +266,13 @@ def _superseded(
 
 def restated(
     rows: NDArray[np.intp],
-    matrix: NDArray[np.float32],
+    pairs: Pairs,
     times: NDArray[np.float64],
     held: NDArray[np.bool_],
     ranking: rules.Ranking,
 ) -> list[int]:
     """Positions, among the best ``redundancy_depth`` of items listed best first (their
-    texts' ``rows``, ``times``, which query terms they ``held``), of those a newer one
+    texts' matrix ``rows``, ``times``, which query terms they ``held``), of those a newer one
     restates: a cosine of at least ``restate_threshold``, the older text holding a query term
     and the newer one every query term the older one holds (see "Restate")."""
     depth = ranking.redundancy_depth
@@ -254,7 +281,7 @@ def restated(
     holding = words.any(axis=1)  # a text holding no query term is never restated
     if not holding.any() or not _dated(head):
         return []
-    cosines = unit_cosines(matrix[rows[:depth]])
+    cosines = pairs.of(rows[:depth])
     # the pairs ``alike`` lists (NaN, a zero vector's, is below any threshold), both ways
     near = (cosines >= ranking.restate_threshold) & _upper(len(cosines))
     if not near.any():
