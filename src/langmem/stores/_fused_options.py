@@ -288,8 +288,9 @@ def restated(
         return []
     near |= near.T
     newer = head[None, :] > head[:, None]  # [old, new]: a later time (NaN: neither way)
-    lacks = (words[:, None, :] & ~words[None, :, :]).any(axis=2)  # [old, new]: a word new lacks
-    older = (near & newer & ~lacks).any(axis=1) & holding
+    # [old, new]: how many of old's words new lacks (integer products: exact, no BLAS)
+    lacks = words.astype(np.intp) @ (~words).T.astype(np.intp)
+    older = (near & newer & (lacks == 0)).any(axis=1) & holding
     found: list[int] = np.flatnonzero(older).tolist()
     return found
 
