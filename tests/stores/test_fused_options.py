@@ -108,20 +108,26 @@ def _candidates(case: tuple[Any, ...]) -> list[rules.Candidate]:
     ]
 
 
+def _as_the_rule(case: tuple[Any, ...], ranking: rules.Ranking, number: int) -> Any:
+    """``_fused.ranked`` of the case, checked to be the rule's items and scores (to the bit)."""
+    similarity = sqlite_similarity(SimpleNamespace(matrix=case[9]))  # type: ignore[arg-type]
+    expected = rules.ranked_items(
+        _candidates(case), case[6], case[7], ranking, similarity=similarity
+    )
+    got = _fused.ranked(*case[:8], ranking, (case[8], case[9]))
+    assert got is not None, number
+    assert [item for _, item in got] == [item for _, item in expected], number
+    assert [s.hex() for s, _ in got] == [s.hex() for s, _ in expected], number
+    return got
+
+
 def test_options_over_arrays_equal_the_rule_on_generated_candidates() -> None:
     rng = random.Random(3)
     changed = 0  # cases where the option changed the default's ranking (the test can fail)
     for number in range(480):
         case = _case(rng)
         ranking = OPTIONS[number % len(OPTIONS)]
-        similarity = sqlite_similarity(SimpleNamespace(matrix=case[9]))  # type: ignore[arg-type]
-        expected = rules.ranked_items(
-            _candidates(case), case[6], case[7], ranking, similarity=similarity
-        )
-        got = _fused.ranked(*case[:8], ranking, (case[8], case[9]))
-        assert got is not None, number
-        assert [item for _, item in got] == [item for _, item in expected], number
-        assert [s.hex() for s, _ in got] == [s.hex() for s, _ in expected], number
+        got = _as_the_rule(case, ranking, number)
         changed += got != _fused.ranked(*case[:8], rules.Ranking())
     assert changed > 300
 
@@ -365,14 +371,7 @@ def test_restate_over_arrays_equals_the_rule_and_a_brute_force_reading() -> None
     for number in range(480):
         case = _case(rng)
         ranking = RESTATES[number % len(RESTATES)]
-        similarity = sqlite_similarity(SimpleNamespace(matrix=case[9]))  # type: ignore[arg-type]
-        expected = rules.ranked_items(
-            _candidates(case), case[6], case[7], ranking, similarity=similarity
-        )
-        got = _fused.ranked(*case[:8], ranking, (case[8], case[9]))
-        assert got is not None, number
-        assert [item for _, item in got] == [item for _, item in expected], number
-        assert [s.hex() for s, _ in got] == [s.hex() for s, _ in expected], number
+        got = _as_the_rule(case, ranking, number)
         without = dataclasses.replace(ranking, restate=0.0)
         fired += got != _fused.ranked(*case[:8], without, (case[8], case[9]))
         by_hand = _restated_by_hand(case, ranking)

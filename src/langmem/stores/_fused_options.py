@@ -24,6 +24,7 @@ copies, zero vectors, items of several texts) and a brute-force reading of each 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -170,11 +171,7 @@ def supersede(
     """``score`` (items listed best first by ``order``) with each of the best
     ``redundancy_depth`` items that a newer near-copy supersedes marked down, and the new
     order (``ranking._superseded``)."""
-    if len(order) < 2:
-        return score, order
-    head = order[: ranking.redundancy_depth]
-    older = superseded(items.rows[head], pairs, items.times[head], items.held[head], ranking)
-    return _marked_down(order, score, items, older, ranking.supersede)
+    return _marked_down(order, score, items, pairs, ranking, superseded, ranking.supersede)
 
 
 def restate(
@@ -187,22 +184,32 @@ def restate(
     """``score`` (items listed best first by ``order``, after supersede) with each of the best
     ``redundancy_depth`` items that a newer one of them restates marked down, and the new
     order (``_restated.restated``)."""
-    if len(order) < 2:
-        return score, order
-    head = order[: ranking.redundancy_depth]
-    older = restated(items.rows[head], pairs, items.times[head], items.held[head], ranking)
-    return _marked_down(order, score, items, older, ranking.restate)
+    return _marked_down(order, score, items, pairs, ranking, restated, ranking.restate)
+
+
+_Older = Callable[
+    ["NDArray[np.intp]", "Pairs", "NDArray[np.float64]", "NDArray[np.bool_]", "rules.Ranking"],
+    list[int],
+]
+"""Which of the best items lose (:func:`superseded`, :func:`restated`)."""
 
 
 def _marked_down(
     order: NDArray[np.intp],
     score: NDArray[np.float64],
     items: Items,
-    positions: list[int],
+    pairs: Pairs,
+    ranking: rules.Ranking,
+    older: _Older,
     share: float,
 ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
-    """``score`` with the items at ``positions`` of ``order`` losing ``share`` of it (as the
-    rule computes it: ``total - share * total``), and the order sorted again."""
+    """``score`` with each of the best ``redundancy_depth`` items in ``order`` that ``older``
+    names losing ``share`` of it (as the rule computes it: ``total - share * total``), and
+    the order sorted again."""
+    if len(order) < 2:
+        return score, order
+    head = order[: ranking.redundancy_depth]
+    positions = older(items.rows[head], pairs, items.times[head], items.held[head], ranking)
     if not positions:
         return score, order
     out = score.copy()
