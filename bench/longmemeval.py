@@ -118,6 +118,10 @@ def rankings() -> dict[str, dict[str, Any]]:
         "centering 0.1": {"ranking": Ranking(centering=0.1)},
         "learned": {"ranking": Ranking(fusion="learned")},
         "supersede 0.3": {"ranking": dataclasses.replace(Ranking(), supersede=0.3)},
+        "restate 0.2": {"ranking": dataclasses.replace(Ranking(), restate=0.2)},
+        "restate + supersede": {
+            "ranking": dataclasses.replace(Ranking(), restate=0.2, supersede=0.3)
+        },
     }
 
 

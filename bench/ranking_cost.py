@@ -1,6 +1,7 @@
 """What the default ranking's provenance rules cost per search: the default, and the default
-with supersede, with centering or with the learned fusion, against the default (and the default
-against the default before them: thread boost 0.5, no recency).
+with supersede, with centering, with the learned fusion or with restate (alone and with
+supersede), against the default (and the default against the default before them: thread boost
+0.5, no recency).
 
 bench/search.py's corpus (short Zipf-worded texts, random 384-d vectors served by a lookup
 "embedding", one namespace), 10k and 100k items, stored twice: as bench/search.py stores them
@@ -13,7 +14,8 @@ on a loaded machine are inflated, CPU times less.
 
 ``--baseline REF`` also runs the same measurements on ``src/`` of git ``REF`` (extracted to a
 temporary folder, in a subprocess, just before ours) and prints what each option adds over the
-default in both, side by side, and the ratio.
+default in both, side by side, and the ratio; an option the baseline's ``Ranking`` lacks
+(restate before session 7) is measured in this tree only.
 
     python bench/ranking_cost.py [--sizes 10000 100000] [--baseline main] [--plain|--threaded]
 """
@@ -71,6 +73,11 @@ def measure(n: int, threaded: bool) -> dict[str, dict[str, list[float]]]:
         "+ centering": dataclasses.replace(Ranking(), centering=0.1),
         "learned": dataclasses.replace(Ranking(), fusion="learned"),
     }
+    if "restate" in {f.name for f in dataclasses.fields(Ranking)}:  # since session 7
+        rankings["+ restate"] = dataclasses.replace(Ranking(), restate=0.2)
+        rankings["+ restate + supersede"] = dataclasses.replace(
+            Ranking(), restate=0.2, supersede=0.3
+        )
     with tempfile.TemporaryDirectory() as tmp:
         store = SqliteStore(Path(tmp) / "s.sqlite", index=index)
         if threaded:
@@ -106,10 +113,10 @@ def report(n: int, threaded: bool, runs: dict[str, dict[str, dict[str, list[floa
         print(f"  {name}:")
         for label, measured in times.items():  # the order in which they ran alternates
             print(
-                f"    {label:<12} wall p50 {statistics.median(measured['wall']) * 1e3:.3f} ms,"
+                f"    {label:<21} wall p50 {statistics.median(measured['wall']) * 1e3:.3f} ms,"
                 f" CPU mean {statistics.fmean(measured['cpu']) * 1e3:.3f} ms"
             )
-        for label in ("default", "+ supersede", "+ centering", "learned"):
+        for label in [label for label in times if label != "old default"]:
             against = "old default" if label == "default" else "default"
             more = np.asarray(times[label]["cpu"]) - np.asarray(times[against]["cpu"])
             error = float(more.std(ddof=1) / np.sqrt(len(more)))
@@ -125,10 +132,16 @@ def report(n: int, threaded: bool, runs: dict[str, dict[str, dict[str, list[floa
     if len(runs) == 2:
         base, ours = runs
         print(f"  CPU per search each option adds over the default: {base} -> {ours}")
-        for label in ("+ supersede", "+ centering", "learned"):
-            before, after = added[label][base], added[label][ours]
+        for label, by_run in added.items():
+            if label == "default":
+                continue
+            after = by_run[ours]
+            if base not in by_run:
+                print(f"    {label:<21} (not in the baseline) -> {after * 1e3:+.3f} ms")
+                continue
+            before = by_run[base]
             ratio = f"{before / after:.1f}x less" if after > 0 else "no cost left"
-            print(f"    {label:<12} {before * 1e3:+.3f} ms -> {after * 1e3:+.3f} ms ({ratio})")
+            print(f"    {label:<21} {before * 1e3:+.3f} ms -> {after * 1e3:+.3f} ms ({ratio})")
         for label in ("default", "learned"):
             before = statistics.fmean(runs[base][label]["cpu"])
             after = statistics.fmean(runs[ours][label]["cpu"])

@@ -33,6 +33,13 @@ What it logs (each line: a scenario, a case, the results; scores as ``float.hex`
   batches (postings extended, merged, rebuilt after compaction; threads and times changing).
 * ``rank``: :func:`langmem.stores.ranking.rank` and ``ranked_items`` called directly on
   generated candidate sets (ties, duplicate items, threads, times, empty documents).
+* ``restate`` (``bench-restate*``, ``threads*-restate*``; only where ``Ranking`` has
+  ``restate``): searches with ``Ranking(restate=...)``, alone and with supersede, centering
+  and the learned fusion, thresholds low enough that texts restate each other. A baseline
+  without restate cannot run them, so they are compared in this tree instead: each search
+  also runs on the general Python path (``_fused.covers`` answering no, as
+  tests/stores/test_fused_options.py does), and the two must be identical; the run also
+  prints in how many of them restate changed the results (the same search without it).
 
 Timestamps are fixed (items are written with ``restore``, or carry ``created_at`` in their
 value) so that two runs give the same provenance and recency (the ``bench`` corpus too: it was
@@ -42,6 +49,7 @@ loaded with ``put`` once, whose clock made the default ranking's recency differ 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import random
@@ -111,6 +119,9 @@ def bench_cases(size: int, folder: Path, queries_n: int) -> Iterator[Entry]:
             for i, q in enumerate(queries[:50]):
                 hits = store.search(ns, query=q, limit=10)
                 yield {"s": f"bench-{name}", "i": i, "r": _hits(hits)}
+        for name, ranking in RESTATES.items():
+            for i, q in enumerate(queries[:50]):
+                yield _both_paths(f"bench-{name}", i, store, ranking, ns, {"query": q, "limit": 10})
 
 
 def _load_fixed(store: SqliteStore, texts: list[str], ns: Any, chunk: int = 2000) -> None:
@@ -216,6 +227,56 @@ RANKINGS = {
 }
 
 
+_HAS_RESTATE = "restate" in {f.name for f in dataclasses.fields(rules.Ranking)}
+RESTATES = (
+    {
+        "restate": rules.Ranking(restate=0.2),
+        "restate-alike": rules.Ranking(restate=0.4, restate_threshold=0.1, redundancy_depth=12),
+        "restate-supersede": rules.Ranking(
+            restate=0.2, restate_threshold=0.1, supersede=0.3, supersede_threshold=0.12
+        ),
+        "restate-all": rules.Ranking(
+            fusion="learned",
+            centering=0.1,
+            supersede=0.3,
+            supersede_threshold=0.3,
+            restate=0.3,
+            restate_threshold=0.08,
+        ),
+    }
+    if _HAS_RESTATE
+    else {}
+)
+"""Rankings with restate (session 7), searched on both paths of this tree (see ``restate``
+above); not in :data:`RANKINGS`, whose order names the ``rank`` cases."""
+
+
+def _general(ranking: rules.Ranking, *, rows: bool = False) -> bool:
+    """``_fused.covers`` answering no: every ranking takes the general path."""
+    return False
+
+
+def _both_paths(
+    name: str, i: Any, store: SqliteStore, ranking: rules.Ranking, prefix: Any, how: dict[str, Any]
+) -> Entry:
+    """One search with ``ranking`` on the arrays (``r``) and on the general path
+    (``general``), and whether restate changed its results (``fired``)."""
+    from langmem.stores import _fused
+
+    assert _fused.covers(ranking, rows=True), f"{name}: not computed over arrays"
+    store.ranking = ranking
+    arrays = _hits(store.search(prefix, **how))
+    covers = _fused.covers
+    _fused.covers = _general
+    try:
+        general = _hits(store.search(prefix, **how))
+    finally:
+        _fused.covers = covers
+    store.ranking = dataclasses.replace(ranking, restate=0.0)
+    fired = arrays != _hits(store.search(prefix, **how))
+    return {"s": name, "i": i, "r": arrays, "general": general, "fired": fired}
+
+
 def thread_cases(folder: Path, count: int, words: list[str] = WORDS) -> Iterator[Entry]:
     index: Any = {"dims": 64, "embed": HashingEmbeddings(64), "fields": ["text", "note"]}
     rng = random.Random(5)
@@ -235,6 +296,12 @@ def thread_cases(folder: Path, count: int, words: list[str] = WORDS) -> Iterator
                 if q and i % 2 == 0:
                     why = store.explain(prefix, q, filter=filt, limit=limit * 3, offset=offset)
                     yield {"s": f"{tag}-{name}-explain", "i": i, "r": _parts(why)}
+        for name, ranking in RESTATES.items():
+            for i, q in enumerate(queries):
+                prefix = prefixes[i % len(prefixes)]
+                how: dict[str, Any] = {"query": q, "filter": {"kind": "x"} if i % 5 == 0 else None}
+                how["limit"], how["offset"] = (10, 0) if i % 4 else (4, 2)
+                yield _both_paths(f"{tag}-{name}", i, store, ranking, prefix, how)
 
 
 def write_cases(folder: Path) -> Iterator[Entry]:
@@ -341,10 +408,11 @@ def run(size: int, queries: int, sets: int) -> Iterator[Entry]:
 
 
 def compare(ours: list[Entry], theirs: list[Entry], show: Callable[[str], None]) -> int:
-    """How many logged cases differ (missing or extra ones count)."""
+    """How many logged cases differ (missing or extra ones count); the cases compared in this
+    tree (``general``: the ``restate`` ones) are left out on both sides."""
     key = lambda e: (e["s"], json.dumps(e["i"]))  # noqa: E731
-    mine = {key(e): e["r"] for e in ours}
-    other = {key(e): e["r"] for e in theirs}
+    mine = {key(e): e["r"] for e in ours if "general" not in e}
+    other = {key(e): e["r"] for e in theirs if "general" not in e}
     differ = 0
     for k in sorted(set(mine) | set(other)):
         if mine.get(k) != other.get(k):
@@ -407,17 +475,39 @@ def main() -> None:
         by[entry["s"]] = by.get(entry["s"], 0) + 1
     print(f"{len(entries)} cases logged in {time.perf_counter() - started:.0f} s")
     print("  " + ", ".join(f"{name} {n}" for name, n in by.items()))
+    paired = [entry for entry in entries if "general" in entry]
+    apart = 0
+    if paired:
+        for entry in paired:
+            if entry["r"] != entry["general"]:
+                apart += 1
+                if apart <= 5:
+                    print(f"  differs: {entry['s']} {entry['i']}\n    arrays:  {entry['r']}")
+                    print(f"    general: {entry['general']}")
+        fired: dict[str, list[int]] = {}
+        for entry in paired:
+            fired.setdefault(entry["s"], []).append(int(entry["fired"]))
+        verdict = "identical" if apart == 0 else f"{apart} cases DIFFER"
+        print(
+            f"restate cases, arrays against the general path of this tree ({len(paired)} cases,"
+            f" {sum(map(sum, fired.values()))} where restate changed the results): {verdict}"
+        )
+        print("  restate changed: " + ", ".join(f"{k} {sum(v)}/{len(v)}" for k, v in fired.items()))
     with tempfile.TemporaryDirectory() as tmp:
         other = args.compare
         if other is None and args.against:
             other = logged_by(args.against, args, Path(tmp))
         if other is None:
-            return
+            sys.exit(1 if apart else 0)
         theirs = [json.loads(line) for line in other.read_text().splitlines()]
         differ = compare(entries, theirs, print)
     verdict = "identical" if differ == 0 else f"{differ} cases DIFFER"
-    print(f"against {args.compare or args.against} ({len(theirs)} cases): {verdict}")
-    sys.exit(1 if differ else 0)
+    compared = sum("general" not in entry for entry in entries)
+    print(
+        f"against {args.compare or args.against} ({compared} cases here, {len(theirs)} there):"
+        f" {verdict}"
+    )
+    sys.exit(1 if differ or apart else 0)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""Centering, the learned fusion and supersede over arrays (``_fused_options``) give what the
-rule gives (``ranking.ranked_items`` with the SQLite store's similarity), to the last bit,
+"""Centering, the learned fusion, supersede and restate over arrays (``_fused_options``) give
+what the rule gives (``ranking.ranked_items`` with the SQLite store's similarity), to the last bit,
 and what a brute-force reading of each rule gives; through the store too.
 
 Candidates are generated with ties at every cut (rounded cosines, copied rows), items of
@@ -8,6 +8,7 @@ several texts, zero vectors, texts without a query term, items without a thread 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 from datetime import datetime, timedelta, timezone
@@ -34,7 +35,15 @@ OPTIONS = [
     rules.Ranking(supersede=0.5, supersede_threshold=0.2, redundancy_depth=6),
     rules.Ranking(fusion="learned", centering=0.2, supersede=0.4, supersede_threshold=0.5),
     rules.Ranking(centering=0.1, supersede=0.3, thread_boost=0.0, recency_weight=0.0),
+    rules.Ranking(restate=0.2),
+    rules.Ranking(restate=0.2, supersede=0.3),
+    rules.Ranking(restate=0.5, restate_threshold=0.1, redundancy_depth=7),
+    rules.Ranking(restate=0.3, restate_threshold=0.2, supersede=0.5, supersede_threshold=0.4),
+    rules.Ranking(restate=0.2, restate_threshold=0.3, centering=0.2, thread_boost=0.0),
+    rules.Ranking(fusion="learned", restate=0.4, restate_threshold=0.25, supersede=0.3),
+    rules.Ranking(restate=1.0, restate_threshold=-1.0, recency_weight=0.0),  # every pair: ties
 ]
+RESTATES = [ranking for ranking in OPTIONS if ranking.restate > 0]
 WORDS = ["tea", "walk", "river", "lisbon", "lived", "lives", "city", "the", "of", "runs"]
 
 
@@ -99,20 +108,26 @@ def _candidates(case: tuple[Any, ...]) -> list[rules.Candidate]:
     ]
 
 
+def _as_the_rule(case: tuple[Any, ...], ranking: rules.Ranking, number: int) -> Any:
+    """``_fused.ranked`` of the case, checked to be the rule's items and scores (to the bit)."""
+    similarity = sqlite_similarity(SimpleNamespace(matrix=case[9]))  # type: ignore[arg-type]
+    expected = rules.ranked_items(
+        _candidates(case), case[6], case[7], ranking, similarity=similarity
+    )
+    got = _fused.ranked(*case[:8], ranking, (case[8], case[9]))
+    assert got is not None, number
+    assert [item for _, item in got] == [item for _, item in expected], number
+    assert [s.hex() for s, _ in got] == [s.hex() for s, _ in expected], number
+    return got
+
+
 def test_options_over_arrays_equal_the_rule_on_generated_candidates() -> None:
     rng = random.Random(3)
     changed = 0  # cases where the option changed the default's ranking (the test can fail)
     for number in range(480):
         case = _case(rng)
         ranking = OPTIONS[number % len(OPTIONS)]
-        similarity = sqlite_similarity(SimpleNamespace(matrix=case[9]))  # type: ignore[arg-type]
-        expected = rules.ranked_items(
-            _candidates(case), case[6], case[7], ranking, similarity=similarity
-        )
-        got = _fused.ranked(*case[:8], ranking, (case[8], case[9]))
-        assert got is not None, number
-        assert [item for _, item in got] == [item for _, item in expected], number
-        assert [s.hex() for s, _ in got] == [s.hex() for s, _ in expected], number
+        got = _as_the_rule(case, ranking, number)
         changed += got != _fused.ranked(*case[:8], rules.Ranking())
     assert changed > 300
 
@@ -172,10 +187,14 @@ def test_supersede_marks_down_exactly_the_older_copies_holding_no_extra_word() -
             if a != b and copies and times[a] < times[b] and not (held[a] & ~held[b]).any():
                 older.append(a)
     assert (
-        sorted(set(older)) == [0] == _fused_options.superseded(rows, matrix, times, held, ranking)
+        sorted(set(older))
+        == [0]
+        == _fused_options.superseded(rows, _fused_options.Pairs(matrix), times, held, ranking)
     )
     assert (
-        _fused_options.superseded(rows, matrix, times, held, rules.Ranking(redundancy_depth=2))
+        _fused_options.superseded(
+            rows, _fused_options.Pairs(matrix), times, held, rules.Ranking(redundancy_depth=2)
+        )
         == []
     )
 
@@ -283,3 +302,143 @@ def test_store_searches_with_options_equal_the_general_path(
                     assert [(h.key, h.score) for h in mine] == [(h.key, h.score) for h in theirs]
                     compared += bool(mine)
         assert compared > 100
+
+
+def _best_rows(case: tuple[Any, ...], explained: list[rules.Explanation]) -> list[int] | None:
+    """The matrix row of each explained item's best text: its text with that cosine and those
+    query terms (``None`` when two such texts of an item have different rows)."""
+    items, cosines, counts, _, _, _, terms, _, rows, _ = case
+    out = []
+    for entry in explained:
+        found = {
+            row
+            for item, cosine, held, row in zip(
+                items.tolist(), cosines.tolist(), counts.tolist(), rows.tolist()
+            )
+            if item == entry.item
+            and cosine == entry.cosine
+            and {t for t, n in zip(terms, held) if n} == set(entry.matched)
+        }
+        if len(found) != 1:
+            return None
+        out.append(found.pop())
+    return out
+
+
+def _restated_by_hand(
+    case: tuple[Any, ...], ranking: rules.Ranking
+) -> list[tuple[float, Any]] | None:
+    """Brute force: the ranking without restate, then every ordered pair of the best
+    ``redundancy_depth`` compared in double precision; ``None`` when a pair's cosine is too
+    near the threshold for single and double precision to agree, or a best text is not
+    known."""
+    times, terms, corpus, matrix = case[5], case[6], case[7], case[9]
+    similarity = sqlite_similarity(SimpleNamespace(matrix=matrix))  # type: ignore[arg-type]
+    before = dataclasses.replace(ranking, restate=0.0)
+    explained = rules.rank(_candidates(case), terms, corpus, before, similarity=similarity)
+    head = explained[: ranking.redundancy_depth]
+    rows = _best_rows(case, head)
+    if rows is None:
+        return None
+    when = {item: t for item, t in zip(case[0].tolist(), times.tolist())}
+    vectors = matrix[rows].astype(np.float64)
+    older = set()
+    for a, first in enumerate(head):
+        for b, second in enumerate(head):
+            one, two = when[first.item], when[second.item]
+            if a == b or math.isnan(one) or math.isnan(two) or not one < two:
+                continue
+            if not vectors[a].any() or not vectors[b].any():
+                continue  # a zero vector is alike to nothing
+            cosine = float(vectors[a] @ vectors[b])
+            if abs(cosine - ranking.restate_threshold) < 1e-5:
+                return None
+            words = set(first.matched)
+            if cosine >= ranking.restate_threshold and words and words <= set(second.matched):
+                older.add(first.item)
+    share = ranking.restate
+    out = [
+        (e.score - share * e.score if e.item in older else e.score, e.cosine, e.item)
+        for e in explained
+    ]
+    out.sort(key=lambda entry: (entry[0], entry[1]), reverse=True)
+    return [(score, item) for score, _, item in out]
+
+
+def test_restate_over_arrays_equals_the_rule_and_a_brute_force_reading() -> None:
+    rng = random.Random(17)
+    fired = checked = 0
+    for number in range(480):
+        case = _case(rng)
+        ranking = RESTATES[number % len(RESTATES)]
+        got = _as_the_rule(case, ranking, number)
+        without = dataclasses.replace(ranking, restate=0.0)
+        fired += got != _fused.ranked(*case[:8], without, (case[8], case[9]))
+        by_hand = _restated_by_hand(case, ranking)
+        if by_hand is not None:
+            checked += 1
+            assert [item for _, item in got] == [item for _, item in by_hand], number
+            assert [s.hex() for s, _ in got] == [s.hex() for s, _ in by_hand], number
+    assert fired > 150 and checked > 400, (fired, checked)
+
+
+def test_restate_marks_down_exactly_the_older_tellings_the_rule_names() -> None:
+    matrix = np.zeros((7, 4), dtype=np.float32)
+    matrix[0] = [1.0, 0.0, 0.0, 0.0]
+    matrix[1] = [0.8, 0.6, 0.0, 0.0]  # cosine 0.8 with row 0
+    matrix[2] = [0.0, 0.0, 1.0, 0.0]
+    matrix[3] = [0.0, 0.0, 0.6, 0.8]  # cosine 0.6 with row 2: at the threshold
+    matrix[4] = [0.0, 0.0, 0.0, 1.0]  # cosine 0.8 with row 3
+    matrix[6] = [1.0, 0.0, 0.0, 0.0]  # a copy of row 0; row 5 stays zero
+    ranking = rules.Ranking(restate=0.2, restate_threshold=0.6)
+
+    def restated(rows: list[int], times: list[float], held: list[list[int]]) -> list[int]:
+        return _fused_options.restated(
+            np.array(rows, dtype=np.intp),
+            _fused_options.Pairs(matrix),
+            np.array(times, dtype=np.float64),
+            np.array(held, dtype=bool).reshape(len(rows), 2),
+            ranking,
+        )
+
+    # the older of an alike pair loses when the newer holds its query words
+    assert restated([0, 1], [10.0, 20.0], [[1, 0], [1, 1]]) == [0]
+    assert restated([1, 0], [10.0, 20.0], [[1, 0], [1, 0]]) == [0]  # older at position 0
+    assert restated([0, 1], [20.0, 10.0], [[1, 0], [1, 0]]) == [1]
+    assert restated([2, 3], [1.0, 2.0], [[0, 1], [0, 1]]) == [0]  # at the threshold: alike
+    assert restated([0, 1], [10.0, 20.0], [[1, 1], [1, 0]]) == []  # the newer lacks a word
+    assert restated([0, 1], [10.0, 20.0], [[0, 0], [1, 0]]) == []  # the older holds none
+    assert restated([0, 1], [10.0, 10.0], [[1, 0], [1, 0]]) == []  # same time
+    assert restated([0, 1], [np.nan, 20.0], [[1, 0], [1, 0]]) == []  # no time
+    assert restated([0, 2], [10.0, 20.0], [[1, 0], [1, 0]]) == []  # not alike
+    assert restated([5, 0], [10.0, 20.0], [[1, 0], [1, 0]]) == []  # a zero vector
+    assert restated([0, 6], [10.0, 20.0], [[1, 0], [1, 0]]) == [0]  # copies restate too
+    # a chain: each older one loses once, however many newer tellings
+    assert restated([2, 3, 4, 0], [1.0, 2.0, 3.0, 0.5], [[0, 1]] * 4) == [0, 1]
+    assert restated([2, 3, 4, 1, 0], [1.0, 2.0, 3.0, 5.0, 4.0], [[1, 1]] * 5) == [0, 1, 4]
+    for depth, expected in ((2, []), (3, [0])):  # only the best ``redundancy_depth`` compared
+        assert (
+            _fused_options.restated(
+                np.array([2, 0, 3], dtype=np.intp),
+                _fused_options.Pairs(matrix),
+                np.array([1.0, 2.0, 3.0]),
+                np.ones((3, 1), dtype=bool),
+                dataclasses.replace(ranking, redundancy_depth=depth),
+            )
+            == expected
+        )
+
+
+def test_store_restate_fires_and_equals_the_general_path(tmp_path: Path) -> None:
+    rng = random.Random(8)
+    index: Any = {"dims": 16, "embed": _SomeZero(), "fields": ["text", "note"]}
+    with SqliteStore(tmp_path / "s.sqlite", index=index) as store:
+        store.restore(_store_items(rng, ascii_only=False))
+        store.ranking = rules.Ranking(restate=0.3, restate_threshold=0.3, supersede=0.3)
+        fired = 0
+        for query in ["tea", "café walk", "river lived", "crème the", "Lisbon runs"]:
+            explained = store.explain(("u",), query, limit=20)
+            fired += sum(why.restated > 0 for _, why in explained)
+            found = store.search(("u",), query=query, limit=20)
+            assert [(h.key, h.score) for h in found] == [(i.key, i.score) for i, _ in explained]
+        assert fired >= 5

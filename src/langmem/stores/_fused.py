@@ -6,12 +6,12 @@ lengths, threads and times: :mod:`._hybrid`); building a :class:`~ranking.Candid
 :class:`~ranking.Document` for each and scoring them one by one was a fifth of a search. This
 module computes the rule of :mod:`langmem.stores.ranking` on the arrays instead, for the
 configurations it covers (:func:`covers`: the ``"absolute"`` fusion, the thread boost and
-recency; given the candidates' matrix rows, also centering, the ``"learned"`` fusion and
-supersede, in :mod:`._fused_options`; not redundancy, the other fusions or the second pass,
-which take the general path). Every
-floating-point operation is the one ``ranking`` performs, in the same order (numpy's float64
-add, multiply, divide and compare are the same IEEE operations as Python's floats; powers and
-logarithms are left to Python's own), so scores are identical to the last bit, and the order
+recency; given the candidates' matrix rows, also centering, the ``"learned"`` fusion,
+supersede and restate, in :mod:`._fused_options`; not redundancy, the other fusions or the
+second pass, which take the general path). Every floating-point operation is the one
+``ranking`` performs, in the same order (numpy's float64 add, multiply, divide and compare are
+the same IEEE operations as Python's floats; powers and logarithms are left to Python's own),
+so scores are identical to the last bit, and the order
 is the same stable sort by score, then cosine, then the order the candidates were listed in.
 ``tests/stores/test_memory_search.py`` and ``test_fused_options.py`` compare both on generated
 candidate sets.
@@ -49,6 +49,8 @@ _COVERED = frozenset(
         "redundancy_depth",
         "supersede",
         "supersede_threshold",
+        "restate",
+        "restate_threshold",
         "feedback_docs",
         "feedback_terms",
         "feedback_weight",
@@ -65,8 +67,8 @@ _PAIRS = 1024
 
 def covers(ranking: rules.Ranking, *, rows: bool = False) -> bool:
     """Whether :func:`ranked` computes ``ranking`` (else use :func:`ranking.ranked_items`);
-    ``rows``: with the candidates' matrix rows, which centering, the learned fusion and
-    supersede read (:mod:`._fused_options`)."""
+    ``rows``: with the candidates' matrix rows, which centering, the learned fusion,
+    supersede and restate read (:mod:`._fused_options`)."""
     last = _LAST[0]  # one read: another thread may replace it meanwhile
     if last[0] is ranking and last[1] == rows:  # the store's ranking, search after search
         return last[2]
@@ -89,10 +91,20 @@ def _covers(ranking: rules.Ranking, rows: bool) -> bool:
         return False
     if ranking.feedback:
         return False
-    if not rows and (ranking.fusion == "learned" or ranking.supersede > 0 or ranking.centering):
+    if not rows and _compares(ranking):
         return False
     return all(
         getattr(ranking, f.name) == f.default for f in fields(ranking) if f.name not in _COVERED
+    )
+
+
+def _compares(ranking: rules.Ranking) -> bool:
+    """Whether ``ranking`` has an option that reads the candidates' matrix rows."""
+    return (
+        ranking.centering > 0
+        or ranking.fusion == "learned"
+        or ranking.supersede > 0
+        or ranking.restate > 0
     )
 
 
@@ -118,7 +130,7 @@ def ranked(
         return []
     if np.isnan(cosines).any():
         return None
-    options = ranking.centering > 0 or ranking.fusion == "learned" or ranking.supersede > 0
+    options = _compares(ranking)
     if options and texts is None:
         return None
     rows = texts[0] if texts is not None else None
@@ -160,8 +172,11 @@ def ranked(
         )
         if ranking.fusion == "learned":
             score, order = _fused_options.learned(order, chosen, weights, texts[1], ranking)
+        pairs = _fused_options.Pairs(texts[1])  # supersede's and restate's, computed once
         if ranking.supersede > 0:
-            score, order = _fused_options.supersede(order, score, chosen, texts[1], ranking)
+            score, order = _fused_options.supersede(order, score, chosen, pairs, ranking)
+        if ranking.restate > 0:
+            score, order = _fused_options.restate(order, score, chosen, pairs, ranking)
     return list(zip(score[order].tolist(), items[order].tolist()))
 
 

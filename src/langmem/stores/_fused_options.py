@@ -1,11 +1,13 @@
-"""The optional parts of the ranking rule over arrays: centering, learned fusion and supersede.
+"""The optional parts of the ranking rule over arrays: centering, learned fusion, supersede and
+restate.
 
 :mod:`._fused` computes the default rule of :mod:`langmem.stores.ranking` with numpy; this
 module adds, for the embedded store (whose candidate texts are rows of its normalised float32
-matrix), the parts that ``Ranking(centering=...)``, ``Ranking(fusion="learned")`` and
-``Ranking(supersede=...)`` add, which took the general path (one Python object per candidate,
-+0.24-0.46 ms per search at 10k items). As in :mod:`._fused`, every floating-point operation is
-the one :mod:`~langmem.stores.ranking` and :mod:`._learned` perform, in the same order:
+matrix), the parts that ``Ranking(centering=...)``, ``Ranking(fusion="learned")``,
+``Ranking(supersede=...)`` and ``Ranking(restate=...)`` add, which took the general path (one
+Python object per candidate, +0.24-0.46 ms per search at 10k items). As in :mod:`._fused`,
+every floating-point operation is the one :mod:`~langmem.stores.ranking` and
+:mod:`._learned` perform, in the same order:
 
 - the cosines of texts with each other are the same float32 products of the same matrix rows,
   taken in the same order (``_similarity.sqlite_similarity``: pairs through
@@ -22,6 +24,7 @@ copies, zero vectors, items of several texts) and a brute-force reading of each 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -142,25 +145,75 @@ def learned(
     return score, restable(order, score, items.cosines)
 
 
+class Pairs:
+    """The pairwise cosines of the best texts (:func:`._similarity.unit_cosines` of their
+    matrix rows), computed once when supersede and restate compare the same best items."""
+
+    def __init__(self, matrix: NDArray[np.float32]) -> None:
+        self.matrix = matrix
+        self.rows: NDArray[np.intp] | None = None
+        self.cosines: NDArray[np.float32] | None = None
+
+    def of(self, rows: NDArray[np.intp]) -> NDArray[np.float32]:
+        """The cosines of the texts at matrix ``rows`` with each other."""
+        if self.cosines is None or self.rows is None or not np.array_equal(self.rows, rows):
+            self.rows, self.cosines = rows, unit_cosines(self.matrix[rows])
+        return self.cosines
+
+
 def supersede(
     order: NDArray[np.intp],
     score: NDArray[np.float64],
     items: Items,
-    matrix: NDArray[np.float32],
+    pairs: Pairs,
     ranking: rules.Ranking,
 ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
     """``score`` (items listed best first by ``order``) with each of the best
     ``redundancy_depth`` items that a newer near-copy supersedes marked down, and the new
     order (``ranking._superseded``)."""
+    return _marked_down(order, score, items, pairs, ranking, superseded, ranking.supersede)
+
+
+def restate(
+    order: NDArray[np.intp],
+    score: NDArray[np.float64],
+    items: Items,
+    pairs: Pairs,
+    ranking: rules.Ranking,
+) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+    """``score`` (items listed best first by ``order``, after supersede) with each of the best
+    ``redundancy_depth`` items that a newer one of them restates marked down, and the new
+    order (``_restated.restated``)."""
+    return _marked_down(order, score, items, pairs, ranking, restated, ranking.restate)
+
+
+_Older = Callable[
+    ["NDArray[np.intp]", "Pairs", "NDArray[np.float64]", "NDArray[np.bool_]", "rules.Ranking"],
+    list[int],
+]
+"""Which of the best items lose (:func:`superseded`, :func:`restated`)."""
+
+
+def _marked_down(
+    order: NDArray[np.intp],
+    score: NDArray[np.float64],
+    items: Items,
+    pairs: Pairs,
+    ranking: rules.Ranking,
+    older: _Older,
+    share: float,
+) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+    """``score`` with each of the best ``redundancy_depth`` items in ``order`` that ``older``
+    names losing ``share`` of it (as the rule computes it: ``total - share * total``), and
+    the order sorted again."""
     if len(order) < 2:
         return score, order
     head = order[: ranking.redundancy_depth]
-    older = superseded(items.rows[head], matrix, items.times[head], items.held[head], ranking)
-    if not older:
+    positions = older(items.rows[head], pairs, items.times[head], items.held[head], ranking)
+    if not positions:
         return score, order
     out = score.copy()
-    share = ranking.supersede
-    for position in older:
+    for position in positions:
         at = int(order[position])
         total = float(out[at])
         out[at] = total - share * total
@@ -169,15 +222,18 @@ def supersede(
 
 def superseded(
     rows: NDArray[np.intp],
-    matrix: NDArray[np.float32],
+    pairs: Pairs,
     times: NDArray[np.float64],
     held: NDArray[np.bool_],
     ranking: rules.Ranking,
 ) -> list[int]:
     """Positions, among the best ``redundancy_depth`` of items listed best first (their
-    texts' ``rows``, ``times``, which query terms they ``held``), of those a newer near-copy
-    supersedes (see "Supersede")."""
-    return _superseded(matrix[rows[: ranking.redundancy_depth]], times, held, ranking)
+    texts' matrix ``rows``, ``times``, which query terms they ``held``), of those a newer
+    near-copy supersedes (see "Supersede")."""
+    depth = ranking.redundancy_depth
+    if not _dated(times[:depth]):
+        return []
+    return _copies(pairs.of(rows[:depth]), times[:depth], held, ranking)
 
 
 def _superseded(
@@ -188,11 +244,18 @@ def _superseded(
 ) -> list[int]:
     """:func:`superseded` of the texts' gathered ``vectors`` (at least the head's)."""
     depth = ranking.redundancy_depth
-    head = times[:depth]
-    known = head[~np.isnan(head)]
-    if not len(known) or known.min() == known.max():  # nothing is newer than anything
+    if not _dated(times[:depth]):
         return []
-    cosines = unit_cosines(vectors[:depth])
+    return _copies(unit_cosines(vectors[:depth]), times[:depth], held, ranking)
+
+
+def _copies(
+    cosines: NDArray[np.float32],
+    head: NDArray[np.float64],
+    held: NDArray[np.bool_],
+    ranking: rules.Ranking,
+) -> list[int]:
+    """:func:`superseded` from the head's pairwise ``cosines`` and times."""
     if not ((cosines >= ranking.supersede_threshold) & _upper(len(cosines))).any():
         return []  # no near-copies (the usual case): ``alike`` lists none
     when = head.tolist()
@@ -206,6 +269,43 @@ def _superseded(
         if not (held[old] & ~held[new]).any():
             older.add(old)
     return sorted(older)
+
+
+def restated(
+    rows: NDArray[np.intp],
+    pairs: Pairs,
+    times: NDArray[np.float64],
+    held: NDArray[np.bool_],
+    ranking: rules.Ranking,
+) -> list[int]:
+    """Positions, among the best ``redundancy_depth`` of items listed best first (their
+    texts' matrix ``rows``, ``times``, which query terms they ``held``), of those a newer one
+    restates: a cosine of at least ``restate_threshold``, the older text holding a query term
+    and the newer one every query term the older one holds (see "Restate")."""
+    depth = ranking.redundancy_depth
+    head = times[:depth]
+    words = held[:depth]
+    holding = words.any(axis=1)  # a text holding no query term is never restated
+    if not holding.any() or not _dated(head):
+        return []
+    cosines = pairs.of(rows[:depth])
+    # the pairs ``alike`` lists (NaN, a zero vector's, is below any threshold), both ways
+    near = (cosines >= ranking.restate_threshold) & _upper(len(cosines))
+    if not near.any():
+        return []
+    near |= near.T
+    newer = head[None, :] > head[:, None]  # [old, new]: a later time (NaN: neither way)
+    # [old, new]: how many of old's words new lacks (integer products: exact, no BLAS)
+    lacks = words.astype(np.intp) @ (~words).T.astype(np.intp)
+    older = (near & newer & (lacks == 0)).any(axis=1) & holding
+    found: list[int] = np.flatnonzero(older).tolist()
+    return found
+
+
+def _dated(times: NDArray[np.float64]) -> bool:
+    """Whether one of ``times`` is newer than another (two distinct times; NaN: none)."""
+    known = times[~np.isnan(times)]
+    return bool(len(known)) and bool(known.min() != known.max())
 
 
 @lru_cache(maxsize=64)
