@@ -26,13 +26,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from langmem.stores import _learned
-from langmem.stores._similarity import alike, unit_cosines
+from langmem.stores._similarity import alike, unit_cosines, upper
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -256,7 +255,7 @@ def _copies(
     ranking: rules.Ranking,
 ) -> list[int]:
     """:func:`superseded` from the head's pairwise ``cosines`` and times."""
-    if not ((cosines >= ranking.supersede_threshold) & _upper(len(cosines))).any():
+    if not ((cosines >= ranking.supersede_threshold) & upper(len(cosines))).any():
         return []  # no near-copies (the usual case): ``alike`` lists none
     when = head.tolist()
     older: set[int] = set()
@@ -290,7 +289,7 @@ def restated(
         return []
     cosines = pairs.of(rows[:depth])
     # the pairs ``alike`` lists (NaN, a zero vector's, is below any threshold), both ways
-    near = (cosines >= ranking.restate_threshold) & _upper(len(cosines))
+    near = (cosines >= ranking.restate_threshold) & upper(len(cosines))
     if not near.any():
         return []
     near |= near.T
@@ -306,14 +305,6 @@ def _dated(times: NDArray[np.float64]) -> bool:
     """Whether one of ``times`` is newer than another (two distinct times; NaN: none)."""
     known = times[~np.isnan(times)]
     return bool(len(known)) and bool(known.min() != known.max())
-
-
-@lru_cache(maxsize=64)
-def _upper(size: int) -> NDArray[np.bool_]:
-    """The cells above the diagonal of a square matrix (read-only; built once per size)."""
-    mask = np.triu(np.ones((size, size), dtype=bool), 1)
-    mask.setflags(write=False)
-    return mask
 
 
 def restable(

@@ -57,12 +57,12 @@ def alike(cosines: NDArray[Any], floor: float) -> list[tuple[int, int, float]]:
         >>> alike(np.array([[1.0, 0.9, 0.2], [0.9, 1.0, 0.8], [0.2, 0.8, 1.0]]), 0.8)
         [(0, 1, 0.9), (1, 2, 0.8)]
     """
-    first, second = np.nonzero((cosines >= floor) & _upper(len(cosines)))
+    first, second = np.nonzero((cosines >= floor) & upper(len(cosines)))
     return list(zip(first.tolist(), second.tolist(), cosines[first, second].tolist()))
 
 
 @lru_cache(maxsize=64)
-def _upper(size: int) -> NDArray[np.bool_]:
+def upper(size: int) -> NDArray[np.bool_]:
     """The cells above the diagonal of a square matrix (read-only; built once per size)."""
     mask = np.triu(np.ones((size, size), dtype=bool), 1)
     mask.setflags(write=False)
