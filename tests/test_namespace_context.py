@@ -152,3 +152,29 @@ async def test_store_manager_and_searcher_in_a_graph_use_the_context() -> None:
         {"messages": [{"role": "user", "content": "what do I drink?"}]}, context=Ctx("dana")
     )
     assert [item.value["content"] for item in found["messages"]] == [{"content": "Drinks tea"}]
+
+
+def test_an_empty_context_value_names_the_run_context_as_the_place_to_fix() -> None:
+    from langchain.agents import create_agent
+
+    store = InMemoryStore()
+    model = ScriptedChatModel(
+        responses=[call("manage_memory", {"content": "likes tea", "action": "create"})]
+    )
+    tool = create_manage_memory_tool(namespace=("memories", "{user_id}"))
+    agent = create_agent(model, tools=[tool], store=store, context_schema=Ctx)
+    with pytest.raises(NamespaceError) as caught:
+        agent.invoke({"messages": [{"role": "user", "content": "hi"}]}, context=Ctx(user_id=""))
+    message = str(caught.value)
+    assert "is empty" in message
+    assert "the run context's 'user_id'" in message
+    assert "configurable" not in message
+    assert store.search(("memories",)) == []
+
+
+def test_an_empty_configurable_value_or_literal_label_names_its_own_fix() -> None:
+    with pytest.raises(NamespaceError, match=r"config\['configurable'\]\['user_id'\]"):
+        NamespaceTemplate(("memories", "{user_id}"))({"configurable": {"user_id": ""}})
+    with pytest.raises(NamespaceError, match="Give every label a non-empty string") as caught:
+        NamespaceTemplate(("memories", ""))
+    assert "configurable" not in str(caught.value)

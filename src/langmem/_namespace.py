@@ -99,13 +99,15 @@ class NamespaceTemplate:
                 filled.append(part)
                 continue
             values: dict[str, str] = {}
+            given: list[str] = []
             for name in names:
                 if name not in available:
                     raise NamespaceError(_missing_key_message(name, self, configurable, context))
                 source = "configurable" if name in configurable else "context"
                 values[name] = _as_label_value(name, available[name], self, source)
+                given.append(_where(name, source))
             label = part.format(**values)
-            _check_label(label, self.template, source=part)
+            _check_label(label, self.template, source=part, given=" and ".join(given))
             filled.append(label)
         return tuple(filled)
 
@@ -171,11 +173,7 @@ def _context_values(context: Any) -> dict[str, Any]:
 
 def _as_label_value(key: str, value: Any, template: NamespaceTemplate, source: str) -> str:
     if isinstance(value, bool) or (not isinstance(value, (str, int)) and not _is_uuid(value)):
-        where = (
-            f"config['configurable'][{key!r}]"
-            if source == "configurable"
-            else (f"the run context's {key!r}")
-        )
+        where = _where(key, source)
         raise NamespaceError(
             f"{where}={value!r} is a {type(value).__name__}: namespace values for "
             f"{template.template!r} must be strings (or ints/UUIDs). Pass the id as a string."
@@ -183,16 +181,29 @@ def _as_label_value(key: str, value: Any, template: NamespaceTemplate, source: s
     return str(value)
 
 
+def _where(key: str, source: str) -> str:
+    if source == "configurable":
+        return f"config['configurable'][{key!r}]"
+    return f"the run context's {key!r}"
+
+
 def _is_uuid(value: Any) -> bool:
     return isinstance(value, uuid.UUID)
 
 
-def _check_label(label: str, template: tuple[str, ...], *, source: str | None) -> None:
+def _check_label(
+    label: str, template: tuple[str, ...], *, source: str | None, given: str = ""
+) -> None:
     where = f" (filled from {source!r})" if source is not None else ""
     if not label:
+        fix = (
+            f"Pass a non-empty value in {given}."
+            if given
+            else "Give every label a non-empty string."
+        )
         raise NamespaceError(
             f"namespace label {label!r}{where} in {template!r} is empty: every label must be "
-            "non-empty. Pass a non-empty value in config['configurable']."
+            f"non-empty. {fix}"
         )
     if "." in label:
         raise NamespaceError(
