@@ -60,6 +60,7 @@ from langmem.stores import (
     _pg_search,
     _pg_stats,
     _pg_writes,
+    _ranking_arg,
     _ttl,
 )
 from langmem.stores._pg_schema import (
@@ -124,7 +125,7 @@ class PostgresStore(_LangGraphPostgresStore):
         super().__init__(pool, index=index, ttl=_ttl.checked_config(ttl))
         self.url = url
         self.hybrid = hybrid
-        self.ranking = ranking if ranking is not None else Ranking()
+        self.ranking = _ranking_arg.checked(ranking, "PostgresStore")
         self.exact_max = exact_max
         self.search_mode: SearchMode = search_mode
         self.word_counts = _pg_stats.WordCounts()
@@ -313,7 +314,10 @@ class PostgresStore(_LangGraphPostgresStore):
 
     def active_ranking(self) -> Ranking | None:
         """The hybrid ranking's parameters, ``None`` when ranking by cosine only."""
-        return self.ranking if self.hybrid else None
+        if not self.hybrid:
+            return None
+        self.ranking = _ranking_arg.checked(self.ranking, "PostgresStore")  # set later, maybe
+        return self.ranking
 
     def explain(
         self,

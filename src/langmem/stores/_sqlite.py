@@ -49,6 +49,7 @@ from langmem.errors import ConfigurationError, IndexMismatchError, StoreFileErro
 from langmem.stores import (
     _identity,
     _legacy_numbers,
+    _ranking_arg,
     _read_only,
     _reads,
     _reembed,
@@ -154,7 +155,7 @@ class SqliteStore(BaseStore):
         self.path = chosen if special else str(Path(chosen).expanduser())
         self.ttl_config = _ttl.checked_config(ttl)
         self.hybrid = hybrid
-        self.ranking = ranking if ranking is not None else Ranking()
+        self.ranking = _ranking_arg.checked(ranking, "SqliteStore")
         self._lock = threading.RLock()
         self._closed = False
         self._read_only = _read_only.reason(self.path, asked=read_only)  # why writes are refused
@@ -660,7 +661,10 @@ class SqliteStore(BaseStore):
             return _writes.lookup(conn, plan)
 
     def _ranking(self) -> Ranking | None:
-        return self.ranking if self.hybrid and self._fts else None
+        if not (self.hybrid and self._fts):
+            return None
+        self.ranking = _ranking_arg.checked(self.ranking, "SqliteStore")  # set later, maybe
+        return self.ranking
 
     # ------------------------------------------------------------------ explain
 
