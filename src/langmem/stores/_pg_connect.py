@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from typing import Any, cast
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from langmem.errors import MissingDependencyError, StoreConnectionError
 
@@ -64,7 +64,7 @@ def redact(url: str) -> str:
     parts = urlsplit(url)
     if parts.password is None:
         query = [(k, "***" if k == "password" else v) for k, v in parse_qsl(parts.query)]
-        return urlunsplit(parts._replace(query=urlencode(query, safe="/:,*")))
+        return urlunsplit(parts._replace(query=urlencode(query, safe="/:,*", quote_via=quote)))
     host = parts.netloc.rsplit("@", 1)[1]
     return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
@@ -77,7 +77,9 @@ def split_url(url: str) -> tuple[str, dict[str, str]]:
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
         (ours.__setitem__(key, value) if key in LANGMEM_PARAMS else theirs.append((key, value)))
     scheme = "postgresql" if parts.scheme in ("postgres", "postgresql") else parts.scheme
-    conninfo = urlunsplit(parts._replace(scheme=scheme, query=urlencode(theirs, safe="/:,")))
+    conninfo = urlunsplit(
+        parts._replace(scheme=scheme, query=urlencode(theirs, safe="/:,", quote_via=quote))
+    )
     return conninfo, ours
 
 
@@ -106,6 +108,14 @@ def explain_failure(url: str, exc: BaseException) -> StoreConnectionError:
         hint = (
             "install pgvector on the server (Debian: the postgresql-NN-pgvector package) and "
             "run CREATE EXTENSION vector as a superuser"
+        )
+    elif "read-only transaction" in lowered:
+        hint = (
+            "this database takes no writes here (a hot standby, or default_transaction_read_only "
+            "on for the user, the database or the URL's options), and PostgresStore sets up and "
+            "checks its tables when it opens: connect to the primary, or turn "
+            "default_transaction_read_only off; to read a copy, `langmem memories export` it "
+            "from the primary"
         )
     else:
         hint = "check that the server is a reachable PostgreSQL and the URL is right"
@@ -144,9 +154,12 @@ def check_alive(conn: Any) -> None:
 def make_pool(conninfo: str, *, ef_search: int, max_size: int) -> Any:
     """An open psycopg pool whose connections suit LangGraph's store (dict rows, autocommit)
     and send jsonb values that read back as they were (:func:`_configure`)."""
+    from psycopg.conninfo import conninfo_to_dict
     from psycopg.rows import dict_row
     from psycopg_pool import ConnectionPool
 
+    theirs = conninfo_to_dict(conninfo).get("options")  # the URL's own settings go after ours
+    options = session_options(ef_search) + (f" {theirs}" if theirs else "")
     pool = ConnectionPool(
         conninfo,
         min_size=2,  # a search runs on two when it can (PostgresStore._spare)
@@ -155,7 +168,7 @@ def make_pool(conninfo: str, *, ef_search: int, max_size: int) -> Any:
             "autocommit": True,
             "prepare_threshold": 0,
             "row_factory": dict_row,
-            "options": session_options(ef_search),
+            "options": options,
             "connect_timeout": CONNECT_TIMEOUT,
         },
         check=check_alive,

@@ -229,6 +229,18 @@ class PostgresStore(_LangGraphPostgresStore):
         return PostgresTaskQueue(self.conn)
 
     @property
+    def read_only(self) -> bool:
+        """Whether the database takes no writes on this store's connections: ``True`` on a hot
+        standby, or with ``default_transaction_read_only`` on (for the user or the database,
+        or ``?options=-c%20default_transaction_read_only%3Don`` in the URL); ``False`` for an
+        ordinary database. Asked of the server at each call (a standby may be promoted). As on
+        :class:`~langmem.stores.SqliteStore`, a read-only store still reads and searches."""
+        with self._transaction() as cur:
+            cur.execute("SHOW transaction_read_only")
+            row = cur.fetchone()
+        return bool(row) and str(row["transaction_read_only"]).lower() == "on"
+
+    @property
     def _omit_expired(self) -> bool:
         """Whether reads leave out expired items not yet swept: as on the embedded store, yes
         unless the TTL config says ``omit_expired=False`` (read at every call: the config may
