@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from langmem.errors import StoreNotFoundError
+from langmem.errors import StoreFileError, StoreNotFoundError
 
 if TYPE_CHECKING:
     from langgraph.store.base import BaseStore
@@ -47,3 +47,22 @@ def resolve_store(store: BaseStore | None, *, what: str) -> BaseStore:
         "example langgraph.store.memory.InMemoryStore()), run inside a graph compiled with "
         "store=... / an @entrypoint(store=...), or unset LANGMEM_STORE."
     )
+
+
+def is_read_only(store: object) -> bool:
+    """Whether ``store`` is a langmem store file open read-only (asked without I/O: stores that
+    cannot tell so cheaply count as writable, their writes fail on their own)."""
+    refuses = callable(getattr(store, "_refuse_writes", None))
+    return refuses and getattr(store, "read_only", False) is True
+
+
+def refuse_read_only(store: object, *, what: str, before: str) -> None:
+    """Raise the store's read-only error, saying that ``what`` did not ``before``, so a feature
+    that writes to ``store`` fails before spending anything (a model call) on work it would
+    lose."""
+    if not is_read_only(store):
+        return
+    try:
+        store._refuse_writes()  # type: ignore[attr-defined]
+    except StoreFileError as exc:
+        raise StoreFileError(f"The {what} did not {before}: {exc}") from None

@@ -24,7 +24,8 @@ from langmem._background._workers import (
     Workers,
     host,
 )
-from langmem.errors import ConfigurationError, InvalidInputError
+from langmem._store_context import is_read_only
+from langmem.errors import ConfigurationError, InvalidInputError, StoreFileError
 from langmem.tasks import MemoryTaskQueue, TaskQueue, TaskStatus, task_queue_for
 
 if TYPE_CHECKING:
@@ -132,6 +133,16 @@ class LocalReflectionExecutor(Workers, SearchMixin):
         self._store_pinned = store is not None or getattr(reflector, "_store", None) is not None
         self._run_stores: dict[str, BaseStore] = {}
         queue = options.task_queue
+        if queue is None and is_read_only(self.store):
+            raise StoreFileError(
+                f"ReflectionExecutor: its store {getattr(self.store, 'path', '')!r} is open "
+                "read-only, so its tasks could not be kept (the task queue would be in memory, "
+                "lost at exit) and a reflector writing memories there would fail after its model "
+                "call. Fix: give the executor (or the memory store manager) a store opened "
+                "without read_only=True or mode=ro; a reflector that writes elsewhere can keep "
+                "its tasks in LocalReflectionExecutor.with_options(reflector, store, "
+                "task_queue=SqliteTaskQueue(path))."
+            )
         if queue is None:
             queue = MemoryTaskQueue() if options.durable is False else task_queue_for(self.store)
         if options.durable and not queue.durable:

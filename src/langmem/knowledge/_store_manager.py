@@ -19,6 +19,7 @@ from langmem import _flow
 from langmem._conversation import get_conversation
 from langmem._models import ModelRef
 from langmem._namespace import NamespaceTemplate
+from langmem._store_context import refuse_read_only
 from langmem.errors import ConfigurationError, InvalidInputError
 from langmem.knowledge import _prompts
 from langmem.knowledge._guards import GuardReport, Guards, quote
@@ -120,6 +121,7 @@ class MemoryStoreManager(StoreAccess, Runnable[MemoryStoreManagerInput, list[dic
         config = ensure_config(config)
         store = self.store
         namespace = check_namespace(self.namespace(config))
+        refuse_read_only(store, what="memory store manager", before="call its model")
 
         queries = None
         quoted = 0
