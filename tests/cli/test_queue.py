@@ -69,3 +69,19 @@ def test_unknown_task_and_non_durable_store(tmp_path: Path) -> None:
         "error: memory:// keeps no durable task queue: point --store at the store file or "
         "database your ReflectionExecutor uses.\n"
     )
+
+
+def test_a_read_only_store_says_so_and_how_to_fix_it(tmp_path: Path) -> None:
+    path = tmp_path / "q.sqlite"
+    _queue_with_tasks(path)
+    before = path.read_bytes()
+    url = f"sqlite:///{path}?mode=ro"
+    for args in (("list",), ("purge",)):
+        result = run("queue", *args, "--store", url)
+        assert result.exit_code == 1
+        assert "is open read-only" in result.stderr
+        assert "Fix: run the command with the store opened without mode=ro" in result.stderr
+        assert "keeps no durable task queue" not in result.stderr
+    assert path.read_bytes() == before
+    listed = run("queue", "list", "--store", str(path)).stdout.splitlines()
+    assert len(listed) == 2

@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from langmem._store_context import is_read_only
 from langmem.cli._app import output_options, store_option
 from langmem.cli._memories import _opened
 from langmem.cli._output import Output
 from langmem.cli._target import display_url, resolve_url
-from langmem.errors import ConfigurationError
+from langmem.errors import ConfigurationError, StoreFileError
 
 if TYPE_CHECKING:
     from langmem.tasks import Task, TaskQueue
@@ -29,6 +30,13 @@ def _queue_of(url: str | None) -> Iterator[TaskQueue]:
 
     chosen = resolve_url(url)
     with _opened(chosen) as store:
+        if is_read_only(store):
+            raise StoreFileError(
+                f"{display_url(chosen)} is open read-only (mode=ro, or a file this user cannot "
+                "write): its task queue is not read there (the queue commands use write "
+                "transactions), and nothing was changed. Fix: run the command with the store "
+                "opened without mode=ro, as a user who can write the file."
+            )
         found = task_queue_for(store)
         if not found.durable:
             raise ConfigurationError(
