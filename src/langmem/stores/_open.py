@@ -190,10 +190,10 @@ def open_store(
                 f"open_store({target!r}): mode={query['mode']!r} is not supported: use "
                 "mode=ro to open the file for reading only (writes are refused), or leave it out."
             )
-        read_only = query.get("mode") == "ro" and path != ":memory:"
+        read_only = query.get("mode") == "ro"
         return SqliteStore(path, index=index, ttl=ttl, read_only=read_only)
     if scheme == "memory":
-        return SqliteStore(":memory:", index=index, ttl=ttl)
+        return SqliteStore(":memory:", index=index, ttl=ttl, read_only=query.get("mode") == "ro")
     if scheme in ("postgres", "postgresql"):
         from langmem.stores._pg_connect import DEFAULT_EF_SEARCH
         from langmem.stores._postgres import EXACT_MAX, PostgresStore

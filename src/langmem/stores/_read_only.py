@@ -86,7 +86,7 @@ def uri_to_open(path: str, ro: ReadOnly) -> str:
     if path == ":memory:":
         raise ConfigurationError(
             "SqliteStore(':memory:', read_only=True): a new in-memory database is empty, so "
-            "there is nothing to read; name a store file, or leave read_only out."
+            "there is nothing to read; name a store file, or leave read_only=True (or mode=ro) out."
         )
     missing = missing_error(path, ro)
     if missing is not None:

@@ -158,6 +158,12 @@ class SqliteStore(BaseStore):
         self.ranking = _ranking_arg.checked(ranking, "SqliteStore")
         self._lock = threading.RLock()
         self._closed = False
+        if not isinstance(read_only, bool):
+            raise ConfigurationError(
+                f"SqliteStore(read_only={read_only!r}): read_only is of type "
+                f"{type(read_only).__name__}, not a bool (a string such as 'false' would count "
+                "as true). Fix: pass read_only=True or read_only=False."
+            )
         self._read_only = _read_only.reason(self.path, asked=read_only)  # why writes are refused
         ro = self._read_only
         self._uri = self.path if ro is None else _read_only.uri_to_open(self.path, ro)
