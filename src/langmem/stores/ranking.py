@@ -184,7 +184,7 @@ import numbers
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from operator import itemgetter
 from typing import Any
@@ -295,44 +295,17 @@ class Ranking:
                 continue
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
                 raise ValueError(
-                    f"Ranking({name}={value!r}) is not a number: pass {name} as an int or a "
-                    "float (see langmem.stores.ranking.Ranking for each parameter's range)."
+                    f"Ranking({name}={value!r}) is not a number: {name} {_RULES[name][1]}; "
+                    f"fix: pass it as a number, e.g. the default {name}={_DEFAULTS[name]!r}."
                 )
-        checks = {
-            "dense_weight": 0.0 <= self.dense_weight <= 1.0,
-            "k1": self.k1 >= 0.0,
-            "b": 0.0 <= self.b <= 1.0,
-            "depth": self.depth >= 1,
-            "thread_boost": self.thread_boost >= 0.0,
-            "thread_window": self.thread_window >= 0.0,
-            "recency_weight": self.recency_weight >= 0.0,
-            "recency_half_life": self.recency_half_life > 0.0,
-            "fusion": self.fusion in FUSIONS,
-            "rrf_k": self.rrf_k > 0.0,
-            "redundancy": 0.0 <= self.redundancy <= 1.0,
-            "redundancy_threshold": -1.0 <= self.redundancy_threshold <= 1.0,
-            "redundancy_ramp": 0.0 <= self.redundancy_ramp <= 2.0,
-            "redundancy_depth": self.redundancy_depth >= 1,
-            "supersede": 0.0 <= self.supersede <= 1.0,
-            "supersede_threshold": -1.0 <= self.supersede_threshold <= 1.0,
-            "restate": 0.0 <= self.restate <= 1.0,
-            "restate_threshold": -1.0 <= self.restate_threshold <= 1.0,
-            "feedback_docs": isinstance(self.feedback_docs, int) and self.feedback_docs >= 0,
-            "feedback_terms": isinstance(self.feedback_terms, int) and self.feedback_terms >= 0,
-            "feedback_weight": self.feedback_weight >= 0.0,
-            "feedback_fetch": isinstance(self.feedback_fetch, bool),
-            "centering": 0.0 <= self.centering <= 1.0,
-        }
-        for name, ok in checks.items():
-            if not ok:
+        for name, (ok, rule) in _RULES.items():
+            value = getattr(self, name)
+            if not ok(value):
+                nan = " (NaN is not a number)" if _is_nan(value) else ""
                 raise ValueError(
-                    f"Ranking({name}={getattr(self, name)!r}) is out of range: dense_weight, b, "
-                    "redundancy, supersede, restate and centering go from 0 to 1, "
-                    "redundancy_threshold, supersede_threshold and restate_threshold from -1 to 1, "
-                    "redundancy_ramp from 0 to 2, depth and redundancy_depth are positive ints, "
-                    "feedback_docs and feedback_terms are ints >= 0, recency_half_life and rrf_k "
-                    f"are positive, fusion is one of {', '.join(FUSIONS)}, feedback_fetch is a "
-                    "bool, the other parameters are >= 0."
+                    f"Ranking({name}={value!r}) is out of range{nan}: {name} {rule}; "
+                    f"fix: pass a value in that range, e.g. the default {name}="
+                    f"{_DEFAULTS[name]!r}."
                 )
 
     @property
@@ -361,6 +334,54 @@ class Ranking:
             and self.feedback_weight > 0
             and self.dense_weight < 1.0
         )
+
+
+def _is_nan(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and value != value
+
+
+def _between(low: float, high: float) -> Callable[[Any], bool]:
+    return lambda value: bool(low <= value <= high)  # False for NaN
+
+
+def _at_least(low: float, *, finite: bool = False) -> Callable[[Any], bool]:
+    if finite:  # an infinite weight turns scores into NaN (inf / inf, inf * 0)
+        return lambda value: bool(low <= value < math.inf)
+    return lambda value: bool(value >= low)
+
+
+def _count(low: int) -> Callable[[Any], bool]:
+    return lambda value: isinstance(value, numbers.Integral) and int(value) >= low
+
+
+_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "dense_weight": (_between(0.0, 1.0), "goes from 0 to 1"),
+    "k1": (_at_least(0.0, finite=True), "is a finite number >= 0"),
+    "b": (_between(0.0, 1.0), "goes from 0 to 1"),
+    "depth": (_count(1), "is an int >= 1"),
+    "thread_boost": (_at_least(0.0), "is a number >= 0"),
+    "thread_window": (_at_least(0.0), "is a number of seconds >= 0"),
+    "recency_weight": (_at_least(0.0, finite=True), "is a finite number >= 0"),
+    "recency_half_life": (lambda value: bool(value > 0.0), "is a number of seconds > 0"),
+    "fusion": (lambda value: value in FUSIONS, f"is one of {', '.join(FUSIONS)}"),
+    "rrf_k": (lambda value: bool(0.0 < value < math.inf), "is a finite number > 0"),
+    "redundancy": (_between(0.0, 1.0), "goes from 0 to 1"),
+    "redundancy_threshold": (_between(-1.0, 1.0), "goes from -1 to 1"),
+    "redundancy_ramp": (_between(0.0, 2.0), "goes from 0 to 2"),
+    "redundancy_depth": (_count(1), "is an int >= 1"),
+    "supersede": (_between(0.0, 1.0), "goes from 0 to 1"),
+    "supersede_threshold": (_between(-1.0, 1.0), "goes from -1 to 1"),
+    "restate": (_between(0.0, 1.0), "goes from 0 to 1"),
+    "restate_threshold": (_between(-1.0, 1.0), "goes from -1 to 1"),
+    "feedback_docs": (_count(0), "is an int >= 0"),
+    "feedback_terms": (_count(0), "is an int >= 0"),
+    "feedback_weight": (_at_least(0.0, finite=True), "is a finite number >= 0"),
+    "feedback_fetch": (lambda value: isinstance(value, bool), "is True or False"),
+    "centering": (_between(0.0, 1.0), "goes from 0 to 1"),
+}
+"""Each :class:`Ranking` parameter's rule: a check (False for NaN) and how to say it."""
+
+_DEFAULTS = {f.name: f.default for f in fields(Ranking)}
 
 
 @dataclass(frozen=True)
