@@ -202,6 +202,7 @@ class _Parts:
     recency: float = 0.0
     redundancy: float = 0.0
     superseded: float = 0.0
+    restated: float = 0.0
 
 
 def test_explain_prints_each_hits_parts(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -231,6 +232,7 @@ def test_explain_prints_each_hits_parts(url: str, monkeypatch: pytest.MonkeyPatc
         "recency": 0.0,
         "redundancy": 0.0,
         "superseded": 0.0,
+        "restated": 0.0,
     }
     table = run(*args, "--explain", "--table").stdout.splitlines()
     assert table[0].split() == [
@@ -242,14 +244,16 @@ def test_explain_prints_each_hits_parts(url: str, monkeypatch: pytest.MonkeyPatc
         "recency",
         "redundancy",
         "superseded",
+        "restated",
         "key",
         "value",
     ]
-    assert table[2].split()[:9] == [
+    assert table[2].split()[:10] == [
         "0.5000",
         "0.2500",
         "1.5000",
         '{"peanuts":1}',
+        "0.0000",
         "0.0000",
         "0.0000",
         "0.0000",

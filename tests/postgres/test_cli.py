@@ -132,6 +132,25 @@ def test_search_explain_matches_the_embedded_store(tmp_path: Path, pg_database: 
     assert shown[1] == shown[0]
 
 
+def test_search_ranking_options_score_as_on_the_embedded_store(
+    tmp_path: Path, pg_database: str
+) -> None:
+    from tests.cli.test_search_ranking import QUERY, tellings_text
+
+    embedded = f"sqlite:///{tmp_path / 'tellings.sqlite'}?embed=hashing"
+    postgres = f"{pg_database}?embed=hashing"
+    shown = []
+    for url in (embedded, postgres):
+        assert run("memories", "import", "-", "--store", url, input=tellings_text()).exit_code == 0
+        args = ("--ranking", "restate=0.2,restate_threshold=0.3", "--explain", "--store", url)
+        result = run("memories", "search", QUERY, *args)
+        assert result.exit_code == 0, result.stderr
+        shown.append([_rounded(line) for line in result.stdout.splitlines()])
+    restated = [r["explain"]["restated"] for r in shown[1]]  # type: ignore[index]
+    assert len(restated) == 3 and sum(1 for r in restated if r > 0) == 2  # the option applied
+    assert shown[1] == shown[0]
+
+
 def test_ttls_export_from_postgres_as_from_the_embedded_store(
     tmp_path: Path, pg_database: str
 ) -> None:

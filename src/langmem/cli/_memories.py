@@ -12,7 +12,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from langmem.cli import _transfer
+from langmem.cli import _ranking, _transfer
 from langmem.cli._app import debug_option, output_options, store_option
 from langmem.cli._output import Output, progress, source_name
 from langmem.cli._target import (
@@ -42,6 +42,7 @@ EXPLAIN_COLUMNS = [
     "recency",
     "redundancy",
     "superseded",
+    "restated",
     "key",
     "value",
 ]
@@ -203,6 +204,7 @@ def list_(
 @_filter_option
 @click.option("--limit", "-l", default=10, show_default=True, type=click.IntRange(min=1))
 @click.option("--explain", is_flag=True, help="Show the parts of each hit's score.")
+@_ranking.ranking_option
 @store_option
 @output_options
 def search(
@@ -211,16 +213,21 @@ def search(
     filters: tuple[str, ...],
     limit: int,
     explain: bool,
+    ranking: tuple[str, ...],
     store_url: str | None,
     table: bool,
 ) -> None:
     """Find the memories that best match QUERY, best first.
 
     With --explain, each hit also shows the parts of its score (cosine, BM25, the query words
-    it matched, boosts), as the store's explain() reports them.
+    it matched, boosts), as the store's explain() reports them. With --ranking, this search
+    ranks with those options instead of the defaults (e.g. --ranking restate=0.2,supersede=0.3
+    or --ranking fusion=learned); nothing is stored.
     """
     conditions = parse_filters(filters)
+    options = _ranking.parse_ranking(ranking)
     with _scope(store_url, namespace) as (store, labels):
+        _ranking.apply(store, options)
         if not explain:
             hits = store.search(labels, query=query, filter=conditions, limit=limit)
             rows = [_transfer.item_record(h) for h in hits]

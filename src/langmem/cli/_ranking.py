@@ -1,0 +1,91 @@
+"""``--ranking KEY=VALUE[,KEY=VALUE...]`` of ``langmem memories search``: ranking options for
+one search (the fields of :class:`langmem.stores.ranking.Ranking`)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import click
+
+from langmem.errors import ConfigurationError
+from langmem.stores.ranking import Ranking
+
+NAMES = tuple(f.name for f in dataclasses.fields(Ranking))
+"""The keys ``--ranking`` takes, in the order of :class:`Ranking`."""
+
+_EXAMPLE = "--ranking restate=0.2,supersede=0.3"
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off")
+
+ranking_option = click.option(
+    "--ranking",
+    "ranking",
+    multiple=True,
+    metavar="KEY=VALUE[,KEY=VALUE...]",
+    help="Ranking options for this search, e.g. restate=0.2,supersede=0.3 or fusion=learned "
+    "(the fields of langmem.stores.ranking.Ranking; docs/ranking.md). Repeatable.",
+)
+
+
+def parse_ranking(given: tuple[str, ...]) -> dict[str, Any]:
+    """``("restate=0.2,fusion=learned",)`` -> ``{"restate": 0.2, "fusion": "learned"}``,
+    checked as :class:`Ranking` checks them (a :class:`ConfigurationError` naming the key)."""
+    options: dict[str, Any] = {}
+    written: dict[str, str] = {}
+    for text in given:
+        for pair in text.split(","):
+            name, sep, raw = (part.strip() for part in pair.partition("="))
+            if not sep or not name:
+                raise ConfigurationError(
+                    f"--ranking {pair!r} is not KEY=VALUE: write it like {_EXAMPLE}."
+                )
+            if name not in NAMES:
+                raise ConfigurationError(
+                    f"--ranking {name}={raw}: {name!r} is not a ranking option; the options are "
+                    f"{', '.join(NAMES)}. Fix: use one of them, e.g. {_EXAMPLE}."
+                )
+            options[name] = _value(name, raw)
+            written[name] = raw
+    try:
+        Ranking(**options)
+    except ValueError as exc:
+        named = [n for n in options if f"Ranking({n}=" in str(exc)]
+        where = f" {named[0]}={written[named[0]]}" if named else ""
+        raise ConfigurationError(f"--ranking{where}: {exc}") from None
+    return options
+
+
+def _value(name: str, raw: str) -> Any:
+    """``raw`` as ``name`` takes it: a string for ``fusion``, a bool for ``feedback_fetch``,
+    an int when it is written as one, else a float; text that is none of them stays text (and
+    :class:`Ranking` says it is not a number)."""
+    if name == "fusion":
+        return raw
+    if name == "feedback_fetch":
+        if raw.lower() in _TRUE + _FALSE:
+            return raw.lower() in _TRUE
+        raise ConfigurationError(
+            f"--ranking feedback_fetch={raw}: feedback_fetch is true or false. "
+            "Fix: write feedback_fetch=true or feedback_fetch=false."
+        )
+    for kind in (int, float):
+        try:
+            return kind(raw)
+        except ValueError:
+            continue
+    return raw
+
+
+def apply(store: Any, options: dict[str, Any]) -> None:
+    """Set ``store.ranking`` to its ranking with ``options`` (this opened store only)."""
+    if not options:
+        return
+    current = getattr(store, "ranking", None)
+    if not isinstance(current, Ranking):
+        raise ConfigurationError(
+            f"search --ranking needs a store with langmem's hybrid ranking; "
+            f"{type(store).__name__} has none (use a sqlite:// or postgresql:// store). "
+            "Run the search without --ranking."
+        )
+    store.ranking = dataclasses.replace(current, **options)
