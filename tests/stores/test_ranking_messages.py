@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+from langmem.embeddings import HashingEmbeddings
+from langmem.stores import SqliteStore
 from langmem.stores.ranking import Ranking
 
 DEFAULTS = {f.name: f.default for f in dataclasses.fields(Ranking)}
@@ -88,3 +91,23 @@ def test_values_at_the_edges_and_numpy_numbers_are_taken() -> None:
         feedback_fetch=True,
     )
     assert edges.depth == 1 and edges.redundancy_depth == 3
+
+
+@pytest.mark.parametrize("name", ["depth", "redundancy_depth", "feedback_docs", "feedback_terms"])
+def test_a_whole_float_count_is_taken_as_an_int(name: str) -> None:
+    ranking = Ranking(**{name: 7.0})
+    value = getattr(ranking, name)
+    assert value == 7 and type(value) is int  # slices and ranges need an int
+    with pytest.raises(ValueError, match=rf"Ranking\({name}=7.5\) is out of range"):
+        Ranking(**{name: 7.5})
+    with pytest.raises(ValueError, match=rf"Ranking\({name}=inf\) is out of range"):
+        Ranking(**{name: float("inf")})
+
+
+def test_a_store_searches_with_a_whole_float_depth(tmp_path: Path) -> None:
+    index: Any = {"dims": 16, "embed": HashingEmbeddings(16), "fields": ["t"]}
+    ranking = Ranking(depth=50.0, redundancy_depth=20.0, supersede=0.3)
+    with SqliteStore(tmp_path / "s.sqlite", index=index, ranking=ranking) as store:
+        for i in range(30):
+            store.put(("u",), str(i), {"t": f"tea number {i}"})
+        assert len(store.search(("u",), query="tea", limit=3)) == 3

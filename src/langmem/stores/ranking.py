@@ -298,6 +298,9 @@ class Ranking:
                     f"Ranking({name}={value!r}) is not a number: {name} {_RULES[name][1]}; "
                     f"fix: pass it as a number, e.g. the default {name}={_DEFAULTS[name]!r}."
                 )
+            whole = math.isfinite(value) and float(value).is_integer()
+            if name in _COUNTS and not isinstance(value, numbers.Integral) and whole:
+                object.__setattr__(self, name, int(float(value)))  # 50.0 (from JSON, say) is 50
         for name, (ok, rule) in _RULES.items():
             value = getattr(self, name)
             if not ok(value):
@@ -353,6 +356,9 @@ def _at_least(low: float, *, finite: bool = False) -> Callable[[Any], bool]:
 def _count(low: int) -> Callable[[Any], bool]:
     return lambda value: isinstance(value, numbers.Integral) and int(value) >= low
 
+
+_COUNTS = ("depth", "redundancy_depth", "feedback_docs", "feedback_terms")
+"""The parameters that count texts: whole numbers, and a float such as 50.0 is taken as 50."""
 
 _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "dense_weight": (_between(0.0, 1.0), "goes from 0 to 1"),
