@@ -6,7 +6,7 @@ import dataclasses
 import json
 import shlex
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
@@ -192,10 +192,43 @@ def list_(
     store_url: str | None,
     table: bool,
 ) -> None:
-    """List memories, most recently updated first."""
+    """List memories, most recently updated first.
+
+    Without --namespace, langmem's own records (change history, superseded and held values,
+    under "__langmem__") are left out; name such a namespace to list them."""
+    conditions = parse_filters(filters)
     with _scope(store_url, namespace) as (store, labels):
-        found = store.search(labels, filter=parse_filters(filters), limit=limit, offset=offset)
+        found = _memories_only(
+            labels,
+            lambda size: store.search(labels, filter=conditions, limit=size),
+            limit,
+            offset,
+        )
         Output(table=table).records((_transfer.item_record(i) for i in found), COLUMNS)
+
+
+def _memories_only(
+    labels: tuple[str, ...], fetch: Callable[[int], list[Any]], limit: int, offset: int
+) -> list[Any]:
+    """Results ``offset`` to ``offset + limit`` of ``fetch(size)`` (the best ``size``, best
+    first: items, or ``(item, explanation)`` pairs), without langmem's own records when no
+    namespace was named (``labels`` is empty): pages grow until enough are left."""
+    from langmem.knowledge._history import RESERVED_ROOT
+
+    want = limit + offset
+    if labels:
+        return fetch(want)[offset:]
+    size = want
+    while True:
+        found = fetch(size)
+        kept = [
+            hit
+            for hit in found
+            if (hit[0] if isinstance(hit, tuple) else hit).namespace[:1] != (RESERVED_ROOT,)
+        ]
+        if len(kept) >= want or len(found) < size:
+            return kept[offset:want]
+        size *= 4
 
 
 @memories.command()
@@ -229,7 +262,12 @@ def search(
     with _scope(store_url, namespace) as (store, labels):
         _ranking.apply(store, options)
         if not explain:
-            hits = store.search(labels, query=query, filter=conditions, limit=limit)
+            hits = _memories_only(
+                labels,
+                lambda size: store.search(labels, query=query, filter=conditions, limit=size),
+                limit,
+                0,
+            )
             rows = [_transfer.item_record(h) for h in hits]
             Output(table=table).records(rows, SEARCH_COLUMNS)
             return
@@ -242,7 +280,12 @@ def search(
             )
         rows = [
             {**_transfer.item_record(hit), "explain": _parts(why)}
-            for hit, why in method(labels, query, filter=conditions, limit=limit)
+            for hit, why in _memories_only(
+                labels,
+                lambda size: list(method(labels, query, filter=conditions, limit=size)),
+                limit,
+                0,
+            )
         ]
         Output(table=table).records(
             ({**row, **row["explain"]} for row in rows) if table else rows,
