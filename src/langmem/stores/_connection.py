@@ -130,6 +130,7 @@ def file_error(
     """The clear error for a SQLite failure on ``path`` (named as ``shown``, as the user named
     it; ``read_only``: opened for reading only): what happened and what to do."""
     text = str(exc)
+    file = _read_only.file_of(path)
     if "locked" in text or "busy" in text:
         fix = "another process holds a long write lock; retry, or pass a larger timeout"
     elif "malformed JSON" in text or "user-defined function raised exception" in text:
@@ -147,11 +148,11 @@ def file_error(
             "and open it again, or copy the file where this user can write and open the copy "
             "(which no other process changes under it)"
         )
-    elif os.path.isdir(_read_only.file_of(path)):
-        example = os.path.join(_read_only.file_of(path), "memories.sqlite")
-        fix = f"{_read_only.file_of(path)!r} is a folder: name a file in it, e.g. {example!r}"
-    elif read_only and not os.path.exists(_read_only.file_of(path)):
-        fix = f"the file {_read_only.file_of(path)!r} does not exist: check the path"
+    elif os.path.isdir(file):
+        example = os.path.join(file, "memories.sqlite")
+        fix = f"{file!r} is a folder: name a file in it, e.g. {example!r}"
+    elif read_only and not os.path.exists(file):
+        fix = f"the file {file!r} does not exist: check the path"
     elif read_only and ("readonly" in text or "unable to open" in text):
         fix = _read_only.cannot_read_fix(path)
     elif "readonly" in text or "unable to open" in text:

@@ -72,20 +72,10 @@ def restated(
         ([('new', 0.4), ('old', 0.25)], {'old': 0.25})
     """
     head = scored[: ranking.redundancy_depth]
-    older: set[int] = set()
-    for old, new in rules.newer_pairs(head, items, ranking.restate_threshold, similarity):
-        words = head[old][3][5].keys()
-        if words and words <= head[new][3][5].keys():
-            older.add(old)
+    older = rules.newer_tellings(head, items, ranking.restate_threshold, similarity, some_word=True)
     if not older:
         return scored
-    out = list(scored)
-    share = ranking.restate
-    for position in older:
-        total, cosine, item, part, thread, recency, lost, superseded = out[position]
-        cut = share * total
-        out[position] = (total - cut, cosine, item, part, thread, recency, lost, superseded)
-        if amounts is not None:
-            amounts[item] = cut
-    out.sort(key=rules._by_score, reverse=True)
+    out, cuts = rules.marked_down(scored, older, ranking.restate, as_superseded=False)
+    if amounts is not None:
+        amounts.update(cuts)
     return out

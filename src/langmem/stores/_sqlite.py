@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from langgraph.store.base import (
     BaseStore,
@@ -75,7 +75,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("langmem.stores")
 
-_T = TypeVar("_T")
 _LOG_KEEP = 100_000  # change-log rows kept; a reader further behind reloads everything
 
 
@@ -165,8 +164,11 @@ class SqliteStore(BaseStore):
                 "as true). Fix: pass read_only=True or read_only=False."
             )
         self._read_only = _read_only.reason(self.path, asked=read_only)  # why writes are refused
-        ro = self._read_only
-        self._uri = self.path if ro is None else _read_only.uri_to_open(self.path, ro)
+        self._uri = (
+            self.path
+            if self._read_only is None
+            else _read_only.uri_to_open(self.path, self._read_only)
+        )
         if self._read_only is None and not special:
             _make_folder(Path(self.path))
         self._conn = connect(
@@ -567,8 +569,6 @@ class SqliteStore(BaseStore):
         """Run ``ops`` as one batch: reads see the state before the batch's writes, and all
         writes commit together or not at all."""
         plan = self._plan(ops)
-        if plan.writes:
-            self._refuse_writes()
         missing, blobs = self._lookup(plan)
         if missing:
             blobs.update(zip(missing, self._embed_documents([plan.texts[h] for h in missing])))
@@ -585,8 +585,6 @@ class SqliteStore(BaseStore):
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         """Async :meth:`batch`: embeddings through the model's async API, SQLite in a thread."""
         plan = self._plan(ops)
-        if plan.writes:
-            self._refuse_writes()
         missing, blobs = await asyncio.to_thread(self._lookup, plan)
         if missing:
             computed = await self._aembed_documents([plan.texts[h] for h in missing])
@@ -654,8 +652,13 @@ class SqliteStore(BaseStore):
         return len(listed)
 
     def _plan(self, ops: Iterable[Op]) -> _writes.Plan:
+        """The batch's plan; a plan with writes is refused here on a read-only store, before
+        anything is embedded."""
         fields = self._fields if self.index_config is not None else None
-        return _writes.plan(ops, fields, embeds_queries=self.embeddings is not None)
+        plan = _writes.plan(ops, fields, embeds_queries=self.embeddings is not None)
+        if plan.writes:
+            self._refuse_writes()
+        return plan
 
     def _lookup(self, plan: _writes.Plan) -> tuple[list[bytes], dict[bytes, bytes]]:
         """Split the plan's texts into those to embed and those whose vector is stored (same

@@ -930,21 +930,47 @@ def _superseded(
     """``scored`` (best first) with each of the best ``redundancy_depth`` items that has a
     newer near-copy among them marked down and re-sorted (see "Supersede")."""
     head = scored[: ranking.redundancy_depth]
-    older: set[int] = set()
-    for old, new in newer_pairs(head, items, ranking.supersede_threshold, similarity):
-        # a newer text that lacks a query word the older one holds is not its new version
-        if head[old][3][5].keys() <= head[new][3][5].keys():
-            older.add(old)
+    older = newer_tellings(head, items, ranking.supersede_threshold, similarity)
     if not older:
         return scored
+    return marked_down(scored, older, ranking.supersede, as_superseded=True)[0]
+
+
+def newer_tellings(
+    head: list[_Scored],
+    items: Mapping[Any, Candidate],
+    threshold: float,
+    similarity: Similarity,
+    *,
+    some_word: bool = False,
+) -> set[int]:
+    """Positions in ``head`` of the items that a newer one among them tells again: a pair of
+    :func:`newer_pairs` whose newer text holds every query word the older one holds (a newer
+    text lacking one is not its new version), and with ``some_word`` at least one."""
+    older: set[int] = set()
+    for old, new in newer_pairs(head, items, threshold, similarity):
+        words = head[old][3][5].keys()
+        if (words or not some_word) and words <= head[new][3][5].keys():
+            older.add(old)
+    return older
+
+
+def marked_down(
+    scored: list[_Scored], older: set[int], share: float, *, as_superseded: bool
+) -> tuple[list[_Scored], dict[Any, float]]:
+    """``scored`` with the entries at positions ``older`` losing ``share`` of their score,
+    re-sorted, and item -> the score it lost; ``as_superseded``: the loss is also kept in the
+    entry (supersede's part of the explanation)."""
     out = list(scored)
-    share = ranking.supersede
+    cuts: dict[Any, float] = {}
     for position in older:
-        total, cosine, item, part, thread, recency, lost, _ = out[position]
+        total, cosine, item, part, thread, recency, lost, superseded = out[position]
         cut = share * total
-        out[position] = (total - cut, cosine, item, part, thread, recency, lost, cut)
+        cuts[item] = cut
+        kept = cut if as_superseded else superseded
+        out[position] = (total - cut, cosine, item, part, thread, recency, lost, kept)
     out.sort(key=_by_score, reverse=True)
-    return out
+    return out, cuts
 
 
 def _normalised(texts: list[_Text], ranking: Ranking) -> list[_Text]:
