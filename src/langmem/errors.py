@@ -18,7 +18,10 @@ against the standard exceptions keeps working.
      │    └── TokenBudgetError                 messages that cannot fit the token budget given
      ├── StoreConnectionError(ConnectionError) a database server that cannot be used (PostgreSQL)
      ├── MissingDependencyError(ImportError)  an optional package is needed: names the pip command
-     └── ModelOutputError                     the model kept answering in an unusable shape
+     ├── ModelOutputError                     the model kept answering in an unusable shape
+     └── RerankerError                        a search's re-ranker raised or gave unusable scores
+
+    RerankerWarning(LangMemError, UserWarning) a failed re-ranker fell back to the store's order
 
 Messages say three things: the offending value, the rule it broke, and how to fix it.
 """
@@ -33,6 +36,8 @@ __all__ = [
     "MissingDependencyError",
     "ModelOutputError",
     "NamespaceError",
+    "RerankerError",
+    "RerankerWarning",
     "StoreConnectionError",
     "StoreFileError",
     "StoreNotFoundError",
@@ -158,3 +163,26 @@ class TokenBudgetError(InvalidInputError):
 class StoreConnectionError(LangMemError, ConnectionError):
     """A store's database cannot be used: unreachable, refused the credentials, or lacks an
     extension. The message names the URL without its password, the cause and the fix."""
+
+
+class RerankerError(LangMemError):
+    """A search's re-ranker (``Ranking(rerank=...)``) raised, or returned scores the store cannot
+    order by (not one finite number per text). The search returns nothing and nothing stored
+    changes (a batch's writes wait for its re-ranked searches); with
+    ``Ranking(rerank_fallback=True)`` the search keeps the store's own order instead
+    (:class:`RerankerWarning`). An exception the re-ranker raised is the ``__cause__``.
+
+    Attributes:
+        reranker: the re-ranker that failed.
+        query: the query it was asked about.
+    """
+
+    def __init__(self, message: str, *, reranker: object = None, query: str = ""):
+        super().__init__(message)
+        self.reranker = reranker
+        self.query = query
+
+
+class RerankerWarning(LangMemError, UserWarning):
+    """A re-ranker failed and ``Ranking(rerank_fallback=True)`` kept the store's own order; the
+    message is the :class:`RerankerError`'s."""

@@ -111,7 +111,8 @@ ALLOWED = (
     "dense_weight, k1, b, depth, thread_boost, thread_window, recency_weight, "
     "recency_half_life, fusion, rrf_k, redundancy, redundancy_threshold, redundancy_ramp, "
     "redundancy_depth, supersede, supersede_threshold, restate, restate_threshold, "
-    "feedback_docs, feedback_terms, feedback_weight, feedback_fetch, centering"
+    "feedback_docs, feedback_terms, feedback_weight, feedback_fetch, centering, rerank, "
+    "rerank_depth, rerank_weight, rerank_fallback"
 )
 
 

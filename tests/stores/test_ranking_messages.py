@@ -16,7 +16,7 @@ from langmem.stores import SqliteStore
 from langmem.stores.ranking import Ranking
 
 DEFAULTS = {f.name: f.default for f in dataclasses.fields(Ranking)}
-NUMBERS = [name for name in DEFAULTS if name not in ("fusion", "feedback_fetch")]
+NUMBERS = [name for name in DEFAULTS if name not in ("fusion", "feedback_fetch", "rerank")]
 
 
 @pytest.mark.parametrize(

@@ -287,9 +287,12 @@ def search(
                 0,
             )
         ]
+        columns = EXPLAIN_COLUMNS
+        if any(row["explain"].get("fused_rank") is not None for row in rows):  # a re-ranker
+            columns = ["score", "reranked", "fused_rank", "fused_score", *EXPLAIN_COLUMNS[1:]]
         Output(table=table).records(
             ({**row, **row["explain"]} for row in rows) if table else rows,
-            EXPLAIN_COLUMNS if table else SEARCH_COLUMNS,
+            columns if table else SEARCH_COLUMNS,
         )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from langmem.errors import ConfigurationError
+from langmem.stores import _rerank
 from langmem.stores.ranking import Ranking
 
 NAMES = tuple(f.name for f in dataclasses.fields(Ranking))
@@ -62,12 +63,14 @@ def _value(name: str, raw: str) -> Any:
     :class:`Ranking` says it is not a number)."""
     if name == "fusion":
         return raw
-    if name == "feedback_fetch":
+    if name == "rerank":
+        return _reranker(raw)
+    if name in ("feedback_fetch", "rerank_fallback"):
         if raw.lower() in _TRUE + _FALSE:
             return raw.lower() in _TRUE
         raise ConfigurationError(
-            f"--ranking feedback_fetch={raw}: feedback_fetch is true or false. "
-            "Fix: write feedback_fetch=true or feedback_fetch=false."
+            f"--ranking {name}={raw}: {name} is true or false. "
+            f"Fix: write {name}=true or {name}=false."
         )
     for kind in (int, float):
         try:
@@ -75,6 +78,22 @@ def _value(name: str, raw: str) -> Any:
         except ValueError:
             continue
     return raw
+
+
+def _reranker(name: str) -> Any:
+    """The built-in re-ranker called ``name`` (a command line cannot pass a function)."""
+    if name.lower() in ("", "none", "off"):
+        return None
+    try:
+        return _rerank.named(name)
+    except ValueError:
+        known = ", ".join(sorted(_rerank.BUILT_IN)) or "none are built in yet"
+        raise ConfigurationError(
+            f"--ranking rerank={name}: rerank takes the name of a built-in re-ranker (the "
+            f"names: {known}); a re-ranker of your own (a cross-encoder, an API) is set from "
+            "Python: Ranking(rerank=my_reranker) (docs/ranking.md, Re-ranking). Fix: drop "
+            "rerank= from --ranking."
+        ) from None
 
 
 def apply(store: Any, options: dict[str, Any]) -> None:

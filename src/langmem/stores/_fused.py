@@ -56,6 +56,11 @@ _COVERED = frozenset(
         "feedback_weight",
         "feedback_fetch",
         "centering",
+        # the re-ranking stage runs after this module's ranking (stores/_rerank.py)
+        "rerank",
+        "rerank_depth",
+        "rerank_weight",
+        "rerank_fallback",
     }
 )
 """The :class:`~ranking.Ranking` parameters this module knows; a ranking that sets any other

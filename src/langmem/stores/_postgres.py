@@ -50,6 +50,7 @@ from langgraph.store.base import (
 from langgraph.store.postgres import PostgresStore as _LangGraphPostgresStore
 from langgraph.store.postgres.base import PostgresIndexConfig, _group_ops
 
+from langmem._flow import run_async, run_sync
 from langmem.stores import (
     _pg_checks,
     _pg_connect,
@@ -61,7 +62,9 @@ from langmem.stores import (
     _pg_stats,
     _pg_writes,
     _ranking_arg,
+    _rerank,
     _ttl,
+    _writes,
 )
 from langmem.stores._pg_schema import (
     COVER_INDEX,
@@ -350,7 +353,11 @@ class PostgresStore(_LangGraphPostgresStore):
         op = _pg_queries.explain_op(self, SearchOp(namespace_prefix, filter, limit, offset, query))
         assert self.embeddings is not None
         vector = _pg_queries.query_vector(self, query, self.embeddings.embed_query(query))
-        return _pg_queries.explained(self, op, vector)
+        ranking = _rerank.active(self.ranking)
+        if ranking is None:
+            return _pg_queries.explained(self, op, vector)
+        flow = _rerank.explain_flow(op, ranking, self._explainer(vector), self._rerank_fields())
+        return run_sync(flow)
 
     async def aexplain(
         self,
@@ -368,12 +375,57 @@ class PostgresStore(_LangGraphPostgresStore):
         op = _pg_queries.explain_op(self, SearchOp(namespace_prefix, filter, limit, offset, query))
         assert self.embeddings is not None
         vector = _pg_queries.query_vector(self, query, await self.embeddings.aembed_query(query))
-        return await asyncio.to_thread(_pg_queries.explained, self, op, vector)
+        ranking = _rerank.active(self.ranking)
+        if ranking is None:
+            return await asyncio.to_thread(_pg_queries.explained, self, op, vector)
+        flow = _rerank.explain_flow(op, ranking, self._explainer(vector), self._rerank_fields())
+        return await run_async(flow)
+
+    def _explainer(self, vector: list[float]) -> _rerank.Inner:
+        """:meth:`explain` of an op with this query vector, without the re-ranking stage."""
+        import asyncio
+
+        return _rerank.Inner(
+            lambda op: _pg_queries.explained(self, op, vector),
+            lambda op: asyncio.to_thread(_pg_queries.explained, self, op, vector),
+        )
 
     # -- batches -------------------------------------------------------------------------
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:
-        """Run ``ops`` in one transaction: reads first, then writes (as LangGraph does)."""
+        """Run ``ops`` in one transaction: reads first, then writes (as LangGraph does; with a
+        re-ranker, see :mod:`langmem.stores._rerank`)."""
+        ranking = _rerank.active(self.ranking)
+        if ranking is None:
+            return self._batch(ops)
+        fields = self._rerank_fields()
+        return _rerank.batch(ops, ranking, self._inner, fields, refreshes=bool(self.ttl_config))
+
+    async def abatch(self, ops: Iterable[Op]) -> list[Result]:
+        """Async :meth:`batch` (the database work on a thread; an async re-ranker's
+        ``arerank`` on the event loop)."""
+        import asyncio
+
+        ranking = _rerank.active(self.ranking)
+        if ranking is None:
+            return await asyncio.to_thread(self._batch, ops)
+        fields = self._rerank_fields()
+        refreshes = bool(self.ttl_config)
+        return await _rerank.abatch(ops, ranking, self._inner, fields, refreshes=refreshes)
+
+    @property
+    def _inner(self) -> _rerank.Inner:
+        import asyncio
+
+        return _rerank.Inner(self._batch, lambda ops: asyncio.to_thread(self._batch, ops))
+
+    def _rerank_fields(self) -> _writes.IndexPaths | None:
+        """The fields a re-ranker reads (``None`` without an index: nothing is ranked)."""
+        if not self.index_config or self.embeddings is None:
+            return None
+        return _writes.index_paths(self.index_config.get("fields") or ["$"])
+
+    def _batch(self, ops: Iterable[Op]) -> list[Result]:
         grouped, count = _group_ops(_pg_checks.checked(ops))
         results: list[Result] = [None] * count
         puts = cast(Sequence[tuple[int, PutOp]], grouped.get(PutOp, []))

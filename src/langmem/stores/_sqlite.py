@@ -44,6 +44,7 @@ from langgraph.store.base import (
     TTLConfig,
 )
 
+from langmem._flow import run_async, run_sync
 from langmem.embeddings._default import embeddings_id
 from langmem.errors import ConfigurationError, IndexMismatchError, StoreFileError
 from langmem.stores import (
@@ -53,6 +54,7 @@ from langmem.stores import (
     _read_only,
     _reads,
     _reembed,
+    _rerank,
     _search,
     _snapshot,
     _term_docs,
@@ -567,7 +569,31 @@ class SqliteStore(BaseStore):
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         """Run ``ops`` as one batch: reads see the state before the batch's writes, and all
-        writes commit together or not at all."""
+        writes commit together or not at all (with a re-ranker, see :mod:`._rerank`)."""
+        ranking = _rerank.active(self.ranking)
+        if ranking is None:
+            return self._batch(ops)
+        inner = _rerank.Inner(self._batch, self._abatch)
+        return _rerank.batch(ops, ranking, inner, self._rerank_fields(), refreshes=self._renews)
+
+    async def abatch(self, ops: Iterable[Op]) -> list[Result]:
+        """Async :meth:`batch`: embeddings through the model's async API, SQLite in a thread."""
+        ranking = _rerank.active(self.ranking)
+        if ranking is None:
+            return await self._abatch(ops)
+        inner = _rerank.Inner(self._batch, self._abatch)
+        fields = self._rerank_fields()
+        return await _rerank.abatch(ops, ranking, inner, fields, refreshes=self._renews)
+
+    @property
+    def _renews(self) -> bool:
+        return _ttl.refreshes_on_read(self.ttl_config)
+
+    def _rerank_fields(self) -> _writes.IndexPaths | None:
+        """The fields a re-ranker reads (``None`` without an index: nothing is ranked)."""
+        return self._fields if self.index_config is not None and self.embeddings else None
+
+    def _batch(self, ops: Iterable[Op]) -> list[Result]:
         plan = self._plan(ops)
         missing, blobs = self._lookup(plan)
         if missing:
@@ -582,8 +608,7 @@ class SqliteStore(BaseStore):
         }
         return self._execute(plan, blobs, queries)
 
-    async def abatch(self, ops: Iterable[Op]) -> list[Result]:
-        """Async :meth:`batch`: embeddings through the model's async API, SQLite in a thread."""
+    async def _abatch(self, ops: Iterable[Op]) -> list[Result]:
         plan = self._plan(ops)
         missing, blobs = await asyncio.to_thread(self._lookup, plan)
         if missing:
@@ -698,7 +723,12 @@ class SqliteStore(BaseStore):
         op = SearchOp(namespace_prefix, filter, limit, offset, query)
         _writes.check_op(op)
         embedded = self.embeddings.embed_query(query) if query and self.embeddings else None
-        return self._explain(op, self._query_vector(query, embedded))
+        vector = self._query_vector(query, embedded)
+        ranking = _rerank.active(self.ranking)
+        if ranking is None:
+            return self._explain(op, vector)
+        flow = _rerank.explain_flow(op, ranking, self._explainer(vector), self._rerank_fields())
+        return run_sync(flow)
 
     async def aexplain(
         self,
@@ -715,7 +745,18 @@ class SqliteStore(BaseStore):
         _writes.check_op(op)
         embedded = await self.embeddings.aembed_query(query) if query and self.embeddings else None
         vector = self._query_vector(query, embedded)
-        return await asyncio.to_thread(self._explain, op, vector)
+        ranking = _rerank.active(self.ranking)
+        if ranking is None:
+            return await asyncio.to_thread(self._explain, op, vector)
+        flow = _rerank.explain_flow(op, ranking, self._explainer(vector), self._rerank_fields())
+        return await run_async(flow)
+
+    def _explainer(self, vector: NDArray[np.float32]) -> _rerank.Inner:
+        """:meth:`explain` of an op with this query vector, without the re-ranking stage."""
+        return _rerank.Inner(
+            lambda op: self._explain(op, vector),
+            lambda op: asyncio.to_thread(self._explain, op, vector),
+        )
 
     def _query_vector(self, query: str, embedded: list[float] | None) -> NDArray[np.float32]:
         if self.embeddings is None or not query or embedded is None:

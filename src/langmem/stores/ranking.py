@@ -139,6 +139,11 @@ others.
 ``SearchItem.score`` of a hybrid search is always in ``[0, 1]``. Results are ordered by score,
 then cosine (both descending), then the order in which the backend listed the candidates.
 
+**Re-ranking** (optional, ``rerank``): after this rule, the best ``rerank_depth`` results are
+ordered by a re-ranker the caller gives (a cross-encoder, an API, an LLM); scores stay in
+``[0, 1]`` and in order. The stage runs in Python after either backend ranked, so it is the
+same on both: :mod:`langmem.stores._rerank`.
+
 **Second pass** (optional, off by default; ``feedback_docs`` > 0): pseudo-relevance feedback.
 The texts that match the query best by BM25 give a few expansion terms (their words that are
 rare in the store), and the candidates plus the texts holding those terms are ranked by the
@@ -187,7 +192,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from langmem.stores._rerank import Reranker, RerankFunction
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _ASCII_TOKEN = re.compile(r"[a-z0-9]+")
@@ -263,6 +271,17 @@ class Ranking:
         centering: share of the dense candidates' mean vector taken off the query before the
             dense side is computed (0: off, at most 1); see "Centering" in the module
             docstring.
+        rerank: an optional re-ranker run after this ranking (``None``: off): an object with
+            ``rerank(query, texts) -> scores`` (and optionally ``async arerank``), or such a
+            function (:class:`langmem.stores.Reranker`); see :mod:`langmem.stores._rerank`
+            and "Re-ranking" in docs/ranking.md.
+        rerank_depth: how many of the best results (from the first, whatever page is asked)
+            the re-ranker orders; the rest follow in this ranking's order.
+        rerank_weight: the re-ranker's share when its scores are mixed with this ranking's
+            (1: its order alone; 0: this ranking's order).
+        rerank_fallback: when the re-ranker raises or returns unusable scores: ``False``
+            (the default) raises :class:`~langmem.errors.RerankerError`; ``True`` warns
+            (:class:`~langmem.errors.RerankerWarning`) and returns this ranking's order.
     """
 
     dense_weight: float = 0.8
@@ -288,10 +307,18 @@ class Ranking:
     feedback_weight: float = 0.5
     feedback_fetch: bool = False
     centering: float = 0.0
+    rerank: Reranker | RerankFunction | None = field(default=None, hash=False)
+    rerank_depth: int = 20
+    rerank_weight: float = 1.0
+    rerank_fallback: bool = False
 
     def __post_init__(self) -> None:
+        if self.rerank is not None:
+            from langmem.stores import _rerank
+
+            object.__setattr__(self, "rerank", _rerank.checked(self.rerank))
         for name, value in vars(self).items():
-            if name in ("fusion", "feedback_fetch"):
+            if name in _NOT_NUMBERS:
                 continue
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
                 raise ValueError(
@@ -310,6 +337,22 @@ class Ranking:
                     f"fix: pass a value in that range, e.g. the default {name}="
                     f"{_DEFAULTS[name]!r}."
                 )
+
+    def __repr__(self) -> str:
+        # as the dataclass writes it, with a re-ranker shown by its type when its own repr is
+        # long (a model's repr can run to pages)
+        shown = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            text = repr(value)
+            if f.name == "rerank" and value is not None and len(text) > 80:
+                text = f"<{type(value).__qualname__} object>"
+            shown.append(f"{f.name}={text}")
+        return f"Ranking({', '.join(shown)})"
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Ranking:
+        # immutable, and a re-ranker is a handle on a model or a service: copies share it
+        return self
 
     @property
     def provenance(self) -> bool:
@@ -357,7 +400,7 @@ def _count(low: int) -> Callable[[Any], bool]:
     return lambda value: isinstance(value, numbers.Integral) and int(value) >= low
 
 
-_COUNTS = ("depth", "redundancy_depth", "feedback_docs", "feedback_terms")
+_COUNTS = ("depth", "redundancy_depth", "feedback_docs", "feedback_terms", "rerank_depth")
 """The parameters that count texts: whole numbers, and a float such as 50.0 is taken as 50."""
 
 _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
@@ -384,10 +427,16 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "feedback_weight": (_at_least(0.0, finite=True), "is a finite number >= 0"),
     "feedback_fetch": (lambda value: isinstance(value, bool), "is True or False"),
     "centering": (_between(0.0, 1.0), "goes from 0 to 1"),
+    "rerank_depth": (_count(1), "is an int >= 1"),
+    "rerank_weight": (_between(0.0, 1.0), "goes from 0 to 1"),
+    "rerank_fallback": (lambda value: isinstance(value, bool), "is True or False"),
 }
 """Each :class:`Ranking` parameter's rule: a check (False for NaN) and how to say it."""
 
 _DEFAULTS = {f.name: f.default for f in fields(Ranking)}
+
+_NOT_NUMBERS = ("fusion", "feedback_fetch", "rerank", "rerank_fallback")
+"""The parameters that are not numbers (checked by their own rule)."""
 
 
 @dataclass(frozen=True)
@@ -451,6 +500,13 @@ class Explanation:
             "Learned fusion"; ``score`` is ``1 / (1 + exp(-z))``); empty otherwise.
         restated: the score taken off because a newer item among the best restates this one
             (already weighted; ``score`` is after it; see :mod:`langmem.stores._restated`).
+        reranked: with ``Ranking.rerank``, the re-ranker's score for this item (as it gave
+            it); ``None`` past ``rerank_depth``, without a re-ranker, or when it failed and
+            ``rerank_fallback`` kept the store's order.
+        fused_rank: with ``Ranking.rerank``, the item's position (1: first) in the store's
+            own order, before re-ranking, counted from the first result; ``None`` without.
+        fused_score: with ``Ranking.rerank``, the store's own score of the item (``score``
+            is then the score of the position the re-ranker gave it); ``None`` without.
     """
 
     item: Any
@@ -470,6 +526,9 @@ class Explanation:
     centered: float | None = None
     learned: Mapping[str, float] = field(default_factory=dict)
     restated: float = 0.0
+    reranked: float | None = None
+    fused_rank: int | None = None
+    fused_score: float | None = None
 
 
 Similarity = Callable[[Sequence[Candidate], float], Iterable[tuple[int, int, float]]]
