@@ -12,10 +12,13 @@
 - :func:`copy_store`: every item, timestamp and vector from one store to another (SQLite <->
   PostgreSQL), with a :func:`progress_bar`.
 - :func:`default_store`: the per-process store langmem falls back to (``LANGMEM_STORE``).
+- :class:`Reranker`: what ``Ranking(rerank=...)`` takes, an optional re-ranker of a search's
+  best results (a cross-encoder, an API, an LLM).
 """
 
 from langmem.stores._copy import copy_store, progress_bar
 from langmem.stores._open import default_store, open_store
+from langmem.stores._rerank import Reranker
 from langmem.stores._sqlite import SqliteStore
 from langmem.stores.ranking import Explanation, Ranking
 
@@ -23,6 +26,7 @@ __all__ = [
     "Explanation",
     "PostgresStore",
     "Ranking",
+    "Reranker",
     "SqliteStore",
     "copy_store",
     "default_store",

@@ -186,14 +186,15 @@ class _Unusable(Exception):
 
 
 def reranks(op: Op) -> bool:
-    """Whether the stage re-ranks ``op``: a search with a query whose page is well formed
-    (any other is left to the store, which runs it or refuses it as without the stage)."""
+    """Whether the stage re-ranks ``op``: a search with a query whose page is well formed and
+    not empty (any other is left to the store, which runs it or refuses it as without the
+    stage)."""
     return (
         isinstance(op, SearchOp)
         and isinstance(op.query, str)
         and bool(op.query)
         and all(isinstance(n, int) and not isinstance(n, bool) for n in (op.limit, op.offset))
-        and op.limit >= 0
+        and op.limit > 0
         and op.offset >= 0
     )
 
