@@ -11,12 +11,12 @@ import pytest
 
 from langmem.stores import _rerank
 from tests.cli._support import run
-from tests.cli.test_search_ranking import QUERY, url  # noqa: F401 - the store fixture
+from tests.cli.test_search_ranking import QUERY, url
 
 __all__ = ["url"]
 
 
-def test_an_unknown_reranker_name_is_refused_with_the_fix(url: str) -> None:  # noqa: F811
+def test_an_unknown_reranker_name_is_refused_with_the_fix(url: str) -> None:
     result = run("memories", "search", QUERY, "--ranking", "rerank=cohere", "--store", url)
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr == (
@@ -27,14 +27,14 @@ def test_an_unknown_reranker_name_is_refused_with_the_fix(url: str) -> None:  # 
     )
 
 
-def test_a_bad_fallback_value_is_named(url: str) -> None:  # noqa: F811
+def test_a_bad_fallback_value_is_named(url: str) -> None:
     result = run("memories", "search", QUERY, "--ranking", "rerank_fallback=maybe", "--store", url)
     assert result.exit_code == 1
     assert "rerank_fallback is true or false" in result.stderr
 
 
 def test_a_registered_name_reranks_the_search_and_explain_shows_it(
-    url: str,  # noqa: F811
+    url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     asked: list[list[str]] = []
