@@ -406,3 +406,30 @@ def test_a_whole_float_depth_is_taken_and_a_registered_name_builds_its_reranker(
     built = Scripted()
     monkeypatch.setitem(_rerank.BUILT_IN, "scripted", lambda: built)
     assert Ranking(rerank="scripted").rerank is built  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("fields", "value", "text"),
+    [
+        (["text"], {"text": "tea at nine"}, "tea at nine"),
+        (["text"], {"text": ["tea", "nine"]}, '["tea", "nine"]'),
+        (["a.b"], {"a": {"b": "deep"}}, "deep"),
+        (["$"], {"b": 1, "a": "è"}, '{"a": "è", "b": 1}'),
+        (["text", "more"], {"text": "t", "more": "m"}, "t\nm"),
+    ],
+)
+def test_the_reranker_reads_each_result_as_the_store_indexed_it(
+    fields: list[str], value: dict[str, Any], text: str
+) -> None:
+    from datetime import datetime, timezone
+
+    from langgraph.store.base import SearchItem
+
+    from langmem.stores import _writes
+
+    now = datetime.now(timezone.utc)
+    item = SearchItem(NS, "k", value, now, now)
+    paths = _writes.index_paths(fields)
+    assert _rerank.item_text(item, paths) == text
+    indexed = _writes.texts_of(PutOp(NS, "k", value), paths)
+    assert text == "\n".join(t for _, t in indexed)
