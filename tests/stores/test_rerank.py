@@ -433,3 +433,32 @@ def test_the_reranker_reads_each_result_as_the_store_indexed_it(
     assert _rerank.item_text(item, paths) == text
     indexed = _writes.texts_of(PutOp(NS, "k", value), paths)
     assert text == "\n".join(t for _, t in indexed)
+
+
+def test_an_async_rerank_method_serves_async_searches() -> None:
+    class AsyncOnly:
+        async def rerank(self, query: str, texts: Sequence[str]) -> list[float]:
+            return [-float(len(t)) for t in texts]
+
+    store = _store(Ranking(rerank=AsyncOnly(), rerank_depth=4))
+    hits = asyncio.run(store.asearch(("notes",), query=QUERY))
+    lengths = [len(h.value["text"]) for h in hits[:4]]
+    assert lengths == sorted(lengths)
+    with pytest.raises(RerankerError, match="AsyncOnly returned an awaitable"):
+        store.search(("notes",), query=QUERY)
+
+
+def test_a_cosine_only_store_reranks_its_cosine_order() -> None:
+    index: Any = {"dims": 64, "embed": HashingEmbeddings(64), "fields": ["text"]}
+    reranker = Scripted()
+    store = SqliteStore(":memory:", index=index, hybrid=False, ranking=Ranking(rerank=reranker))
+    for i, text in enumerate(TEXTS):
+        store.put(NS, f"k{i}", {"text": text})
+    store.ranking = Ranking()
+    cosine = store.search(NS, query=QUERY)
+    store.ranking = Ranking(rerank=reranker, rerank_depth=3)
+    hits = store.search(NS, query=QUERY)
+    assert reranker.calls == [(QUERY, [h.value["text"] for h in cosine[:3]])]
+    assert _keys(hits[3:]) == _keys(cosine[3:])
+    assert [h.score for h in hits] == [h.score for h in cosine]
+    assert [why.fused_rank for _, why in store.explain(NS, QUERY)][3:] == list(range(4, 9))

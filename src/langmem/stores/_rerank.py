@@ -139,8 +139,7 @@ class _Ask:
     reranker: Any
 
     def invoke(self, value: tuple[str, list[str]], config: Any = None) -> Any:
-        call = getattr(self.reranker, "rerank", None)
-        out = (call or self.reranker)(*value)
+        out = self.call(value)
         if inspect.isawaitable(out):
             if inspect.iscoroutine(out):
                 out.close()  # never awaited: no "never awaited" warning
@@ -159,12 +158,13 @@ class _Ask:
             return await call(*value)
         if getattr(reranker, "rerank", None) is None and _is_async(reranker):
             return await reranker(*value)
-        out = await asyncio.to_thread(self.invoke_any, value)
+        out = await asyncio.to_thread(self.call, value)  # a sync one: off the event loop
         return await out if inspect.isawaitable(out) else out
 
-    def invoke_any(self, value: tuple[str, list[str]]) -> Any:
-        call = getattr(self.reranker, "rerank", None)
-        return (call or self.reranker)(*value)
+    def call(self, value: tuple[str, list[str]]) -> Any:
+        """``rerank(query, texts)`` of the object, or the function itself."""
+        method = getattr(self.reranker, "rerank", None)
+        return (method or self.reranker)(*value)
 
 
 def _is_async(function: Any) -> bool:
