@@ -398,8 +398,7 @@ class PostgresStore(_LangGraphPostgresStore):
         ranking = _rerank.active(self.ranking)
         if ranking is None:
             return self._batch(ops)
-        fields = self._rerank_fields()
-        return _rerank.batch(ops, ranking, self._inner, fields, refreshes=bool(self.ttl_config))
+        return _rerank.batch(ops, ranking, self._inner, self._rerank_fields())
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         """Async :meth:`batch` (the database work on a thread; an async re-ranker's
@@ -409,9 +408,7 @@ class PostgresStore(_LangGraphPostgresStore):
         ranking = _rerank.active(self.ranking)
         if ranking is None:
             return await asyncio.to_thread(self._batch, ops)
-        fields = self._rerank_fields()
-        refreshes = bool(self.ttl_config)
-        return await _rerank.abatch(ops, ranking, self._inner, fields, refreshes=refreshes)
+        return await _rerank.abatch(ops, ranking, self._inner, self._rerank_fields())
 
     @property
     def _inner(self) -> _rerank.Inner:

@@ -5,7 +5,8 @@ A store first ranks a query by its own rule (:mod:`langmem.stores.ranking`, or t
 
 1. takes the store's best ``rerank_depth`` results (after namespace and filter), counted from
    the first result whatever page is asked, so that every page within the depth comes from one
-   and the same re-ranked list (the store ranks ``max(rerank_depth, offset + limit)``);
+   and the same re-ranked list (the store ranks ``max(rerank_depth, offset + limit)``; a search
+   that refreshes TTLs refreshes those of all the results it ranked so, as read);
 2. asks the re-ranker once, ``rerank(query, texts)``, with each result's text as the store
    indexed it (its indexed fields, joined by a newline); it returns one number per text,
    higher for more relevant;
@@ -43,7 +44,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, cast, runtime_checkable
 
-from langgraph.store.base import GetOp, Op, PutOp, Result, SearchItem, SearchOp
+from langgraph.store.base import Op, PutOp, Result, SearchItem, SearchOp
 
 from langmem._flow import Flow, ModelCall, run_async, run_sync
 from langmem.errors import RerankerError, RerankerWarning
@@ -200,11 +201,10 @@ def reranks(op: Op) -> bool:
 
 
 def widened(op: SearchOp, depth: int) -> SearchOp:
-    """What the store ranks for ``op``: the first ``max(depth, offset + limit)`` results (their
-    TTL refreshed afterwards, for the results returned only)."""
-    return SearchOp(
-        op.namespace_prefix, op.filter, max(depth, op.offset + op.limit), 0, op.query, False
-    )
+    """What the store ranks for ``op``: the first ``max(depth, offset + limit)`` results (with
+    ``op``'s TTL refresh: the results the re-ranker reads count as read)."""
+    limit = max(depth, op.offset + op.limit)
+    return SearchOp(op.namespace_prefix, op.filter, limit, 0, op.query, op.refresh_ttl)
 
 
 def batch_flow(
@@ -212,12 +212,9 @@ def batch_flow(
     ranking: Ranking,
     inner: Inner,
     fields: _writes.IndexPaths | None,
-    *,
-    refreshes: bool,
 ) -> Flow[list[Result]]:
     """A store batch with the stage: ``inner`` runs ops as the store does without it;
-    ``fields``: the store's indexed fields (``None``: no index, nothing to re-rank);
-    ``refreshes``: the store keeps TTLs (a re-ranked page's results are refreshed by gets)."""
+    ``fields``: the store's indexed fields (``None``: no index, nothing to re-rank)."""
     picked = [i for i, op in enumerate(ops) if reranks(op)] if fields is not None else []
     if not picked or fields is None:
         results: list[Result] = yield ModelCall(inner, ops)
@@ -234,7 +231,6 @@ def batch_flow(
             results[i] = listed
     else:
         results = yield ModelCall(inner, wide)
-    refresh: list[Op] = []
     for i in picked:
         op = cast(SearchOp, ops[i])
         items = cast(list[SearchItem], results[i])
@@ -242,15 +238,11 @@ def batch_flow(
         scores = yield from _asked(ranking, op.query or "", texts)
         page = _reordered(items, scores, ranking)[op.offset : op.offset + op.limit]
         results[i] = [hit for hit, _ in page]
-        if refreshes and op.refresh_ttl:
-            refresh += [GetOp(hit.namespace, hit.key, True) for hit, _ in page]
     if writes:
         rest = [i for i in range(len(ops)) if i not in set(picked)]
         done = yield ModelCall(inner, [ops[i] for i in rest])
         for i, result in zip(rest, done):
             results[i] = result
-    if refresh:
-        yield ModelCall(inner, refresh)
     return results
 
 
@@ -454,11 +446,9 @@ def batch(
     ranking: Ranking,
     inner: Inner,
     fields: _writes.IndexPaths | None,
-    *,
-    refreshes: bool,
 ) -> list[Result]:
     """Run :func:`batch_flow` with blocking calls."""
-    return run_sync(batch_flow(list(ops), ranking, inner, fields, refreshes=refreshes))
+    return run_sync(batch_flow(list(ops), ranking, inner, fields))
 
 
 async def abatch(
@@ -466,8 +456,6 @@ async def abatch(
     ranking: Ranking,
     inner: Inner,
     fields: _writes.IndexPaths | None,
-    *,
-    refreshes: bool,
 ) -> list[Result]:
     """Run :func:`batch_flow` with asyncio."""
-    return await run_async(batch_flow(list(ops), ranking, inner, fields, refreshes=refreshes))
+    return await run_async(batch_flow(list(ops), ranking, inner, fields))

@@ -574,7 +574,7 @@ class SqliteStore(BaseStore):
         if ranking is None:
             return self._batch(ops)
         inner = _rerank.Inner(self._batch, self._abatch)
-        return _rerank.batch(ops, ranking, inner, self._rerank_fields(), refreshes=self._renews)
+        return _rerank.batch(ops, ranking, inner, self._rerank_fields())
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         """Async :meth:`batch`: embeddings through the model's async API, SQLite in a thread."""
@@ -582,12 +582,7 @@ class SqliteStore(BaseStore):
         if ranking is None:
             return await self._abatch(ops)
         inner = _rerank.Inner(self._batch, self._abatch)
-        fields = self._rerank_fields()
-        return await _rerank.abatch(ops, ranking, inner, fields, refreshes=self._renews)
-
-    @property
-    def _renews(self) -> bool:
-        return _ttl.refreshes_on_read(self.ttl_config)
+        return await _rerank.abatch(ops, ranking, inner, self._rerank_fields())
 
     def _rerank_fields(self) -> _writes.IndexPaths | None:
         """The fields a re-ranker reads (``None`` without an index: nothing is ranked)."""
