@@ -466,3 +466,10 @@ def test_a_cosine_only_store_reranks_its_cosine_order() -> None:
     assert _keys(hits[3:]) == _keys(cosine[3:])
     assert [h.score for h in hits] == [h.score for h in cosine]
     assert [why.fused_rank for _, why in store.explain(NS, QUERY)][3:] == list(range(4, 9))
+
+
+def test_a_reranker_keeps_the_store_on_its_fast_ranking_path() -> None:
+    from langmem.stores import _fused
+
+    assert _fused.covers(Ranking(rerank=Scripted(), rerank_depth=7, rerank_weight=0.5), rows=True)
+    assert _fused.covers(Ranking(rerank=Scripted(), rerank_fallback=True))
