@@ -473,3 +473,11 @@ def test_a_reranker_keeps_the_store_on_its_fast_ranking_path() -> None:
 
     assert _fused.covers(Ranking(rerank=Scripted(), rerank_depth=7, rerank_weight=0.5), rows=True)
     assert _fused.covers(Ranking(rerank=Scripted(), rerank_fallback=True))
+
+
+def test_extreme_but_finite_scores_still_order() -> None:
+    answer = lambda texts: [1e308 if "green" in t else -1e308 for t in texts]  # noqa: E731
+    store = _store(Ranking(rerank=Scripted(answer), rerank_depth=8, rerank_weight=0.5))
+    hits = store.search(("notes",), query=QUERY)
+    greens = [h for h in hits if "green" in h.value["text"]]
+    assert hits[: len(greens)] == greens and len(greens) == 2

@@ -376,6 +376,9 @@ def _order(fused: list[float | None], given: list[float], weight: float) -> list
 
 def _unit(values: list[float]) -> list[float]:
     low, high = min(values), max(values)
+    if not math.isfinite(high - low):  # finite scores whose span overflows (+-1e308)
+        values = [v / 4.0 for v in values]
+        low, high = low / 4.0, high / 4.0
     span = high - low
     return [(v - low) / span if span > 0 else 0.0 for v in values]
 
