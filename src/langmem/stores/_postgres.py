@@ -265,6 +265,8 @@ class PostgresStore(_LangGraphPostgresStore):
             ):
                 yield cur
         except psycopg.OperationalError as exc:
+            if (exc.sqlstate or "").startswith("40"):  # a deadlock, a serialization failure:
+                raise  # the transaction was rolled back (nothing written); run it again
             raise _pg_connect.explain_failure(self.url, exc) from exc
         except psycopg.Error as exc:
             if exc.sqlstate != _pg_identity.SQLSTATE or self._identity is None:
