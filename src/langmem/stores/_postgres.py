@@ -228,6 +228,13 @@ class PostgresStore(_LangGraphPostgresStore):
 
         return PostgresTaskQueue(self.conn)
 
+    async def asweep_ttl(self) -> int:
+        """Async :meth:`sweep_ttl` (as on :class:`~langmem.stores.SqliteStore`): deletes every
+        expired item; returns how many were deleted."""
+        import asyncio
+
+        return await asyncio.to_thread(self.sweep_ttl)
+
     @property
     def read_only(self) -> bool:
         """Whether the database takes no writes on this store's connections: ``True`` on a hot
