@@ -29,7 +29,8 @@ runs the same files against LangGraph's own stores (no shim), to tell failures o
 Every failure is looked up in ``EXPECTED`` (the differences docs/compat.md names, with the
 reason); any other is printed as UNEXPECTED, and the exit status is 1.
 
-Run (not part of ``make test``): ``.venv/bin/python bench/_langgraph_store_tests.py
+Run (not part of ``make test``): ``make langgraph-store-tests [SUITE=...]`` or
+``.venv/bin/python bench/_langgraph_store_tests.py
 [--suite sqlite|postgres|all] [--cosine] [--baseline] [checkout]`` (default checkout:
 ``$LANGMEM_LANGGRAPH_REPO`` or ``/work/.mirror/langchain-ai+langgraph/repo``). Needs
 ``pytest-mock`` (in the ``dev`` extra).
