@@ -7,6 +7,7 @@ refreshes it), and still refreshes every row nobody else holds."""
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
 import time
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from langgraph.store.base import PutOp
+from langgraph.store.base import GetOp, PutOp
 
 from langmem.errors import StoreConnectionError
 from langmem.stores import PostgresStore
@@ -75,6 +76,42 @@ def test_refreshing_searches_in_parallel_with_writes_do_not_deadlock(
         list(pool.map(work, range(8)))
     assert not errors, f"{len(errors)} failed, first: {errors[0]!r}"
     assert len(store.search(NS, limit=100)) == len(KEYS)
+
+
+def test_batches_of_gets_in_different_orders_do_not_deadlock(store: PostgresStore) -> None:
+    """Each batch gets 20 of the items in its own order and refreshes their TTLs."""
+    store.batch([PutOp(NS, key, {"n": key}) for key in KEYS])
+    errors: list[BaseException] = []
+
+    def work(worker: int) -> None:
+        shuffled = random.Random(worker)
+        try:
+            for _ in range(40):
+                keys = shuffled.sample(KEYS, 20)
+                found = store.batch([GetOp(NS, key) for key in keys])
+                assert [item.key for item in found if item is not None] == keys
+                store.put(NS, shuffled.choice(KEYS), {"n": "again"})
+        except BaseException as exc:
+            errors.append(exc)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(work, range(8)))
+    assert not errors, f"{len(errors)} failed, first: {errors[0]!r}"
+
+
+def test_gets_refresh_what_they_find_unless_told_not_to(store: PostgresStore) -> None:
+    for key in KEYS[:3]:
+        store.put(NS, key, {"n": key})
+    _backdate(store)
+    before = _expiries(store)
+    found = store.batch(
+        [GetOp(NS, KEYS[0]), GetOp(NS, KEYS[1], refresh_ttl=False), GetOp(NS, "missing")]
+    )
+    assert [item and item.key for item in found] == [KEYS[0], KEYS[1], None]
+    after = _expiries(store)
+    assert after[KEYS[0]] > before[KEYS[0]]
+    assert after[KEYS[1]] == before[KEYS[1]]
+    assert after[KEYS[2]] == before[KEYS[2]]
 
 
 def test_a_refresh_alone_refreshes_every_result(store: PostgresStore) -> None:

@@ -137,8 +137,8 @@ def refresh(cur: Any, items: list[tuple[str, str]]) -> None:
     TTL are left alone).
 
     A row another transaction holds at that moment is skipped (``SKIP LOCKED``): that one
-    writes, deletes or refreshes it. Waiting for it instead let two searches refreshing the
-    same rows in different orders deadlock each other."""
+    writes, deletes or refreshes it. Waiting for it instead let two reads (searches, batches
+    of gets) refreshing the same rows in different orders deadlock each other."""
     # on a cursor of its own: in pipeline mode, a result left unread on ``cur`` could be
     # taken for the next statement's
     cur.connection.execute(

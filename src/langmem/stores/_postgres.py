@@ -396,8 +396,17 @@ class PostgresStore(_LangGraphPostgresStore):
                 gets = cast(Sequence[tuple[int, GetOp]], grouped[GetOp])
                 if not _pg_expiry.NATIVE and self._omit_expired:
                     gets = _pg_expiry.live_gets(cur, gets)
-                if gets:
-                    self._batch_get_ops(gets, results, cur)
+                if gets:  # TTLs refreshed as a search's are (LangGraph's waits: deadlocks)
+                    self._batch_get_ops(
+                        [(i, op._replace(refresh_ttl=False)) for i, op in gets], results, cur
+                    )
+                    read = [
+                        (".".join(op.namespace), op.key)
+                        for i, op in gets
+                        if op.refresh_ttl and results[i] is not None
+                    ]
+                    if read and self.ttl_config:
+                        _pg_writes.refresh(cur, read)
             for idx, op in searches:
                 vector = vectors.get(idx)
                 found = (
