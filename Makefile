@@ -7,7 +7,7 @@ STAMP := $(VENV)/.langmem-installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 export PIP_NO_INPUT := 1
 
-.PHONY: setup demo test lint format typecheck pytest bench clean docs-cli test-lowest upstream-tests
+.PHONY: setup demo test lint format typecheck pytest bench clean docs-cli test-lowest upstream-tests langgraph-store-tests
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -74,6 +74,12 @@ bench: setup
 # UPSTREAM=<path to a langmem clone or git dir>, default $$LANGMEM_UPSTREAM_REPO or the fetch mirror
 upstream-tests: setup
 	$(BIN)/python bench/_upstream_short_term_tests.py $(UPSTREAM)
+
+# LangGraph's own store tests against our SqliteStore and PostgresStore (loopback server; no
+# network): LANGGRAPH=<path to a langgraph clone or git dir>, default $$LANGMEM_LANGGRAPH_REPO
+# or the fetch mirror; SUITE=sqlite|postgres|all (default all)
+langgraph-store-tests: setup
+	$(BIN)/python bench/_langgraph_store_tests.py --suite $(or $(SUITE),all) $(LANGGRAPH)
 
 clean:
 	scripts/pg-test-server.sh stop

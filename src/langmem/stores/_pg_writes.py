@@ -134,13 +134,20 @@ def restore(store: PostgresStore, items: Iterable[Item], ttls: Ttls | None) -> i
 
 def refresh(cur: Any, items: list[tuple[str, str]]) -> None:
     """Restart the TTL of ``(prefix, key)`` items read with ``refresh_ttl`` (those without a
-    TTL are left alone)."""
+    TTL are left alone).
+
+    A row another transaction holds at that moment is skipped (``SKIP LOCKED``): that one
+    writes, deletes or refreshes it. Waiting for it instead let two reads (searches, batches
+    of gets) refreshing the same rows in different orders deadlock each other."""
     # on a cursor of its own: in pipeline mode, a result left unread on ``cur`` could be
     # taken for the next statement's
     cur.connection.execute(
         "UPDATE store s SET expires_at = NOW() + (s.ttl_minutes || ' minutes')::interval"
-        " FROM unnest(%s::text[], %s::text[]) AS t(prefix, key)"
-        " WHERE s.prefix = t.prefix AND s.key = t.key AND s.ttl_minutes IS NOT NULL",
+        " FROM (SELECT l.prefix, l.key FROM store l"
+        " JOIN unnest(%s::text[], %s::text[]) AS t(prefix, key)"
+        " ON l.prefix = t.prefix AND l.key = t.key WHERE l.ttl_minutes IS NOT NULL"
+        " FOR NO KEY UPDATE OF l SKIP LOCKED) AS r"
+        " WHERE s.prefix = r.prefix AND s.key = r.key",
         ([p for p, _ in items], [k for _, k in items]),
     )
 

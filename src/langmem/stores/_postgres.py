@@ -231,6 +231,13 @@ class PostgresStore(_LangGraphPostgresStore):
 
         return PostgresTaskQueue(self.conn)
 
+    async def asweep_ttl(self) -> int:
+        """Async :meth:`sweep_ttl` (as on :class:`~langmem.stores.SqliteStore`): deletes every
+        expired item; returns how many were deleted."""
+        import asyncio
+
+        return await asyncio.to_thread(self.sweep_ttl)
+
     @property
     def read_only(self) -> bool:
         """Whether the database takes no writes on this store's connections: ``True`` on a hot
@@ -268,6 +275,8 @@ class PostgresStore(_LangGraphPostgresStore):
             ):
                 yield cur
         except psycopg.OperationalError as exc:
+            if (exc.sqlstate or "").startswith("40"):  # a deadlock, a serialization failure:
+                raise  # the transaction was rolled back (nothing written); run it again
             raise _pg_connect.explain_failure(self.url, exc) from exc
         except psycopg.Error as exc:
             if exc.sqlstate != _pg_identity.SQLSTATE or self._identity is None:
@@ -436,8 +445,17 @@ class PostgresStore(_LangGraphPostgresStore):
                 gets = cast(Sequence[tuple[int, GetOp]], grouped[GetOp])
                 if not _pg_expiry.NATIVE and self._omit_expired:
                     gets = _pg_expiry.live_gets(cur, gets)
-                if gets:
-                    self._batch_get_ops(gets, results, cur)
+                if gets:  # TTLs refreshed as a search's are (LangGraph's waits: deadlocks)
+                    self._batch_get_ops(
+                        [(i, op._replace(refresh_ttl=False)) for i, op in gets], results, cur
+                    )
+                    read = [
+                        (".".join(op.namespace), op.key)
+                        for i, op in gets
+                        if op.refresh_ttl and results[i] is not None
+                    ]
+                    if read and self.ttl_config:
+                        _pg_writes.refresh(cur, read)
             for idx, op in searches:
                 vector = vectors.get(idx)
                 found = (
