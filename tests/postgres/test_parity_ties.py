@@ -91,7 +91,7 @@ def corpus(seed: int) -> Corpus:
 
     root = f"c{seed}"
     # at most 30 texts: every text holding a query word is a candidate on both stores (past
-    # that, each keeps the best by its own BM25: a documented difference)
+    # that, both keep the best by FTS5's bm25(): tests/postgres/test_parity_lexical.py)
     keys = rng.sample(range(1000), rng.randint(10, 24))
     writes: list[PutOp] = []
     placed: dict[str, tuple[str, ...]] = {}

@@ -18,13 +18,12 @@ words included, as SQLite's FTS5 vocabulary): a query term's document frequency 
 of its stored forms (:func:`ranking.forms`), and ``store_vectors.lm_length`` holds each text's
 analyzed length (:func:`ranking.length`) for BM25's average.
 
-One difference from SQLite: when the query's rarer words match more texts (in the whole store)
-than the lexical candidates take, SQLite keeps the best by FTS5's BM25 and PostgreSQL the best
-by the rule's BM25 with each word counted once (``lm_words`` keeps distinct words); SQLite also
-takes its best in the whole store and then keeps the allowed ones (looking further only when
-fewer than the results wanted remain), PostgreSQL its best within the namespace. Every
-candidate is then scored by the same rule, but the two may pick different extra texts (found
-with tests/postgres/test_parity_ties.py's corpora sharing words across namespaces).
+When the query's rarer words match more texts (in the whole store) than the lexical candidates
+take, both stores keep the best of the whole store by FTS5's ``bm25()`` (:func:`fts5_rank`, from
+``lm_words``, ``lm_tokens`` and ``lm_repeats``: each text's words, its word count and its
+repeated words), equal scores in the order texts were written in, then the allowed ones, looking
+further while fewer than the results wanted remain: the same candidates on both stores
+(tests/postgres/test_parity_lexical.py).
 
 The candidates are built from the rows read here by :mod:`._pg_candidates` (cosines, query
 term counts, provenance).
@@ -33,6 +32,7 @@ term counts, provenance).
 from __future__ import annotations
 
 import json
+import math
 import struct
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
@@ -157,7 +157,7 @@ def _near(
     select = f"SELECT sv.prefix, sv.key, sv.field_name, {distance} AS dist"
     if not exact:  # the index scan reads each row anyway: its text comes along
         return (
-            f"{select}, sv.lm_text, sv.lm_length, sv.ctid AS place FROM store_vectors sv"
+            f"{select}, sv.lm_text, sv.lm_length, sv.lm_seq AS place FROM store_vectors sv"
             f" WHERE {ns_sql}",
             [literal, *ns_params],
         )
@@ -210,9 +210,9 @@ def _send_candidates(
         if exact
         else "near.lm_text, near.lm_length FROM near"
     )
-    # equal distances in the table's order (the order texts were written in, as the embedded
-    # store lists them), whatever the plan: the ranking keeps the order candidates come in
-    place = "v.ctid" if exact else "near.place"
+    # equal distances in the order texts were written in (``lm_seq``, as the embedded store
+    # lists them by vector id), whatever the plan: the ranking keeps the order candidates come in
+    place = "v.lm_seq" if exact else "near.place"
     cur.execute(
         f"WITH near AS (SELECT * FROM ({near}) d ORDER BY dist LIMIT %s)"
         f" SELECT {_COLUMNS}, near.field_name, 1 - near.dist AS cosine{_index_column(store)},"
@@ -336,7 +336,7 @@ def _hybrid(
     the lexical side is read on ``cur`` meanwhile."""
     post, literal, top, sent = dense
     prefix = tuple(op.namespace_prefix)
-    documents, terms_in_all = store.word_counts.documents(cur)
+    documents, terms_in_all, _ = store.word_counts.documents(cur)
     average = terms_in_all / max(documents, 1)
     frequencies: dict[str, int] = {}
     lexical: list[dict[str, Any]] = []
@@ -432,75 +432,115 @@ def _lexical_side(
     counts = store.word_counts.count(cur, [w for forms in words.values() for w in forms])
     frequencies = {t: min(sum(counts[w] for w in words[t]), documents) for t in terms}
     common = max(COMMON_SHARE * documents, COMMON_FLOOR)
-    # each searched word weighs its term's IDF, as in the ranking's BM25
-    search = {
-        w: (counts[w], rules.idf(documents, frequencies[t]))
-        for t in terms
-        for w in words[t]
-        if 0 < counts[w] <= common
-    }
-    return frequencies, _lexical_rows(store, cur, op, search, corpus, ranking, scope, want)
+    search = {w: counts[w] for t in terms for w in words[t] if 0 < counts[w] <= common}
+    return frequencies, _lexical_rows(store, cur, op, search, scope, want)
 
 
 def _lexical_rows(
     store: PostgresStore,
     cur: Any,
     op: SearchOp,
-    search: dict[str, tuple[int, float]],
-    corpus: rules.Corpus,
-    ranking: rules.Ranking,
+    search: dict[str, int],
     scope: tuple[tuple[str, list[Any]], tuple[str, list[Any]], QueryVector],
     want: int,
 ) -> list[dict[str, Any]]:
-    """Allowed rows of texts holding any of ``search`` (word -> (texts holding it, weight)):
-    all of them when few, else (at least ``want``) the best by BM25 with each word counted once
-    (``lm_words`` keeps distinct words), where SQLite takes the best by FTS5's BM25."""
+    """Allowed rows of texts holding any of ``search`` (word -> texts holding it): all of them
+    when few, else the best of the whole store by FTS5's ``bm25()`` (:func:`fts5_rank`), the
+    allowed ones kept and the scan widened while fewer than ``want`` remain, exactly as the
+    embedded store's ``ORDER BY bm25(langmem_fts) LIMIT n`` (equal scores in the order texts
+    were written in, as SQLite's rowids)."""
     if not search:
         return []
     (ns_sql, ns_params), (post_sql, post_params), literal = scope
     fetch = max(want * 2, 30)
     query = tsquery(list(search))
-    everything = sum(docs for docs, _ in search.values()) <= fetch
-    held = " + ".join("CASE WHEN sv.lm_words @@ %s::tsquery THEN %s ELSE 0 END" for _ in search)
-    held_params = [p for word, (_, weight) in search.items() for p in (f"'{word}'", weight)]
-    norm = "(1 + %s * (1 - %s + %s * coalesce(sv.lm_length, 0) / %s))"
-    norm_params = [ranking.k1, ranking.b, ranking.b, max(corpus.average_length, 1e-9)]
-    while True:
-        # usually every match fits; else the best by weight of the words held, length-normalised
-        rank, order, listed = (
-            ("0", "", "hits.place")
-            if everything
-            else (
-                f"({held}) / {norm}",
-                " ORDER BY rank DESC, sv.prefix, sv.key, sv.field_name LIMIT %s",
-                "hits.rank DESC, hits.prefix, hits.key, hits.field_name",
-            )
-        )
-        rank_params = [] if everything else [*held_params, *norm_params]
-        limit_params = [] if everything else [fetch]
-        # the matching rows' keys first; values, texts and cosines for the kept ones only;
-        # listed in a fixed order (the ranking's ties keep the order candidates are listed
-        # in): by the rule's BM25 when the best are kept, else in the table's order, which
-        # follows the order texts were written in, as SQLite's rowids do
+    if sum(search.values()) <= fetch:  # usually every match fits: no ordering needed
+        # listed in the order texts were written in (``lm_seq``), as SQLite's rowids (the
+        # ranking's ties keep the order candidates are listed in)
         cur.execute(
-            f"WITH hits AS (SELECT sv.prefix, sv.key, sv.field_name, sv.ctid AS place,"
-            f" {rank} AS rank FROM store_vectors sv"
-            f" WHERE sv.lm_words @@ %s::tsquery AND {ns_sql}{order})"
-            f" SELECT {_COLUMNS}, v.field_name, v.lm_text, v.lm_length,"
-            f" 1 - (v.embedding <=> %s::vector) AS cosine{_index_column(store)}"
-            " FROM hits JOIN store_vectors v ON v.prefix = hits.prefix AND v.key = hits.key"
-            " AND v.field_name = hits.field_name"
-            " JOIN store s ON s.prefix = hits.prefix AND s.key = hits.key"
-            f" WHERE {_expiry(store)}{post_sql} ORDER BY {listed}",
-            [*rank_params, query, *ns_params, *limit_params, literal, *post_params],
+            f"WITH hits AS (SELECT sv.prefix, sv.key, sv.field_name, sv.lm_seq AS place"
+            f" FROM store_vectors sv WHERE sv.lm_words @@ %s::tsquery AND {ns_sql})"
+            f" SELECT {_LEXICAL_COLUMNS}{_index_column(store)} FROM hits{_LEXICAL_JOIN}"
+            f" WHERE {_expiry(store)}{post_sql} ORDER BY hits.place",
+            [query, *ns_params, literal, *post_params],
+        )
+        found = list(cur.fetchall())
+        _same_index(store, found)
+        return [r for r in found if _filters.matches(r["value"], op.filter)]
+    documents, _, words = store.word_counts.documents(cur)
+    rank, rank_params = fts5_rank(search, documents, words)
+    where = namespace_condition("hits.prefix", tuple(op.namespace_prefix))
+    while True:
+        # the best texts of the whole store; values, texts and cosines for the allowed ones
+        cur.execute(
+            f"WITH hits AS MATERIALIZED (SELECT sv.prefix, sv.key, sv.field_name,"
+            f" sv.lm_seq AS place, {rank} AS rank FROM store_vectors sv"
+            " WHERE sv.lm_words @@ %s::tsquery ORDER BY rank DESC, place LIMIT %s)"
+            f" SELECT {_LEXICAL_COLUMNS}, (SELECT count(*) FROM hits) AS hits"
+            f"{_index_column(store)} FROM hits{_LEXICAL_JOIN}"
+            f" WHERE {where[0]} AND {_expiry(store)}{post_sql}"
+            " ORDER BY hits.rank DESC, hits.place",
+            [*rank_params, query, fetch, literal, *where[1], *post_params],
         )
         found = list(cur.fetchall())
         _same_index(store, found)
         rows = [r for r in found if _filters.matches(r["value"], op.filter)]
-        # widen the scan when filters or expiry dropped too many of the best rows
-        if everything or len(rows) >= want or len(found) < fetch or fetch >= 1_000_000:
+        if len(rows) >= want:
+            return rows
+        if found:
+            hits = int(found[0]["hits"])
+        else:
+            cur.execute(
+                "SELECT count(*) AS n FROM (SELECT 1 FROM store_vectors sv"
+                " WHERE sv.lm_words @@ %s::tsquery LIMIT %s) t",
+                [query, fetch],
+            )
+            hits = int(cur.fetchone()["n"])
+        # widen the scan when namespaces, filters or expiry dropped too many of the best rows
+        if hits < fetch:
             return rows
         fetch *= 4
+
+
+_LEXICAL_COLUMNS = (
+    f"{_COLUMNS}, v.field_name, v.lm_text, v.lm_length, 1 - (v.embedding <=> %s::vector) AS cosine"
+)
+_LEXICAL_JOIN = (
+    " JOIN store_vectors v ON v.prefix = hits.prefix AND v.key = hits.key"
+    " AND v.field_name = hits.field_name"
+    " JOIN store s ON s.prefix = hits.prefix AND s.key = hits.key"
+)
+_K1 = 1.2
+_B = 0.75
+"""FTS5's ``bm25()`` constants (fts5_aux.c), as :mod:`._lexicon` computes it."""
+
+
+def fts5_rank(search: dict[str, int], documents: int, words: int) -> tuple[str, list[Any]]:
+    """SQL of a ``store_vectors sv`` row's FTS5 ``bm25()`` over the words of ``search`` (word
+    -> texts holding it), with its parameters: the same formula, constants and floating-point
+    operations in the same order as FTS5 (and :meth:`._lexicon.Lexicon.fts5_order`), so the
+    scores are SQLite's to the last bit. ``documents``: the store's texts; ``words``: their
+    words in all (``lm_tokens``). Per word: its IDF (at least 1e-6) times
+    ``tf * (k1 + 1) / (tf + k1 * (1 - b + b * words / average words))``, ``tf`` counted from
+    ``lm_words`` and ``lm_repeats``; the words' parts added in order."""
+    total = documents if documents > 0 else 1
+    average = float(words) / float(total)
+    if average <= 0.0:  # only texts written without langmem's columns: no word counts
+        average = 1.0
+    norm = "(%s::float8 * (%s::float8 + %s::float8 * coalesce(sv.lm_tokens, 0) / %s::float8))"
+    norm_params = [_K1, 1 - _B, _B, average]
+    parts: list[str] = []
+    params: list[Any] = []
+    for word, found in search.items():
+        hits = min(found, total)  # counts read apart from the total may be ahead of it
+        idf = math.log(((total - hits) + 0.5) / (hits + 0.5))
+        tf = "coalesce((sv.lm_repeats ->> %s::text)::float8, 1::float8)"
+        parts.append(
+            f"CASE WHEN sv.lm_words @@ %s::tsquery THEN %s::float8 * (({tf} * %s::float8)"
+            f" / ({tf} + {norm})) ELSE 0::float8 END"
+        )
+        params += [f"'{word}'", idf if idf > 0.0 else 1e-6, word, _K1 + 1.0, word, *norm_params]
+    return "(" + " + ".join(parts) + ")", params
 
 
 def ranked_search(
