@@ -72,9 +72,13 @@ def _load(url: str, items: int, queries: int, namespaces: int) -> int:
     texts, _, _ = corpus(items, queries + 10)
     try:
         with store._transaction() as cur:
-            cur.execute("SELECT count(*) AS n FROM store WHERE prefix LIKE %s", (f"{ROOT}.%",))
-            present = int(cur.fetchone()["n"])
-        if present != items:
+            cur.execute(
+                "SELECT count(*) AS n, count(DISTINCT prefix) AS spaces FROM store"
+                " WHERE prefix LIKE %s",
+                (f"{ROOT}.%",),
+            )
+            row = cur.fetchone()
+        if (int(row["n"]), int(row["spaces"])) != (items, min(namespaces, items)):
             with store._transaction() as cur:
                 cur.execute("DELETE FROM store WHERE prefix LIKE %s", (f"{ROOT}.%",))
             for start in range(0, items, 2000):

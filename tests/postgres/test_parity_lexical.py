@@ -10,9 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from langgraph.store.base import BaseStore, PutOp
 
-from langmem.stores import PostgresStore, SqliteStore
+from langmem.stores import PostgresStore, SqliteStore, _pg_search
 from langmem.stores._pg_schema import VECTOR_STEPS, _fts5_counts
 from langmem.stores.ranking import Ranking
 from tests.postgres.test_parity_ties import TextVectors
@@ -37,6 +38,8 @@ def _writes() -> list[PutOp]:
         writes.append(PutOp(ns, f"one{i:02d}", {"content": f"quill ember line{i} word{i % 5}"}))
     for i in range(60):
         writes.append(PutOp(("a",) if i % 2 else ("b",), f"fill{i:02d}", {"content": f"f{i} x"}))
+    for i in range(5):  # a small namespace: its texts are far down the store's best
+        writes.append(PutOp(("c",), f"c{i}", {"content": f"{_STOP} quill c{i}", "n": i}))
     return writes
 
 
@@ -58,14 +61,26 @@ def _results(store: BaseStore) -> list[Any]:
         ("quill ember", ("a",), None),
         ("ember quill", (), None),
         ("quill", ("b",), {"kind": "k1"}),
+        ("quill ember", ("c",), None),  # widened in one statement
+        ("quill", ("c",), {"n": {"$gte": 1}}),  # widened step by step (a filter)
     ]:
         explained = store.explain(namespace, query, limit=3, filter=flt)  # type: ignore[attr-defined]
         out.append([(query, h.key, round(w.score, 6)) for h, w in explained])
     return out
 
 
-def test_many_rare_word_matches_give_the_same_candidates(tmp_path: Path, pg_database: str) -> None:
+def test_many_rare_word_matches_give_the_same_candidates(
+    tmp_path: Path, pg_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ranking = Ranking(depth=2)  # few dense candidates: the lexical ones decide
+    widened: list[int] = []
+    real = _pg_search._widened
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        widened.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_pg_search, "_widened", counted)
     results = []
     stores: list[Any] = [
         SqliteStore(tmp_path / "lexical.sqlite", index=_index(), ranking=ranking),  # type: ignore[arg-type]
@@ -82,6 +97,7 @@ def test_many_rare_word_matches_give_the_same_candidates(tmp_path: Path, pg_data
     sqlite, postgres = results
     assert all(rows for rows in sqlite), "a query found nothing: it would prove nothing"
     assert postgres == sqlite
+    assert widened, "no search looked further than the first candidates: proves less"
 
 
 def test_texts_written_before_the_upgrade_get_their_word_counts(pg_database: str) -> None:

@@ -5,6 +5,7 @@ the fix, and change nothing; missing or outdated tables are refused at open with
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -94,6 +95,9 @@ def _check_read_only(store: PostgresStore, expected: dict[str, Any], reason: str
         assert "is open read-only" in message and reason in message
         assert "nothing was written" in message and "Fix: " in message
         assert "ro-pass" not in message
+    with pytest.raises(StoreFileError, match=reason):  # async too
+        asyncio.run(store.aput(NS, "new", {"text": "a new fact"}))
+    assert asyncio.run(store.asearch(NS, query="dog"))[0].key == "k1"
     assert isinstance(store.task_queue(), MemoryTaskQueue)
     assert store.start_ttl_sweeper().done()
 

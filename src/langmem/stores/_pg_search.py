@@ -487,6 +487,8 @@ def _lexical_rows(
         rows = [r for r in found if _filters.matches(r["value"], op.filter)]
         if len(rows) >= want:
             return rows
+        if not op.filter:  # every condition in SQL: where the widening stops, in one statement
+            return _widened(store, cur, op, (rank, rank_params, query), scope, (fetch, want))
         if found:
             hits = int(found[0]["hits"])
         else:
@@ -500,6 +502,43 @@ def _lexical_rows(
         if hits < fetch:
             return rows
         fetch *= 4
+
+
+def _widened(
+    store: PostgresStore,
+    cur: Any,
+    op: SearchOp,
+    ranked: tuple[str, list[Any], str],
+    scope: tuple[tuple[str, list[Any]], tuple[str, list[Any]], QueryVector],
+    sizes: tuple[int, int],
+) -> list[dict[str, Any]]:
+    """:func:`_lexical_rows`' widening loop in one statement, for a search without filters
+    (namespace and expiry only, both in SQL): every match of the store in FTS5's order
+    (``pos``), the allowed ones, and the first of ``fetch``, ``4 * fetch``, ``16 * fetch``...
+    that holds ``want`` allowed ones or every match (``ranked``: the rank's SQL and parameters
+    and the tsquery; ``sizes``: ``fetch`` and ``want``); the allowed rows up to it."""
+    rank, rank_params, query = ranked
+    _, _, literal = scope
+    fetch, want = sizes
+    where = namespace_condition("o.prefix", tuple(op.namespace_prefix))
+    cur.execute(
+        f"WITH ordered AS MATERIALIZED (SELECT m.*, row_number() OVER (ORDER BY m.rank DESC,"
+        " m.place) AS pos, count(*) OVER () AS total FROM (SELECT sv.prefix, sv.key,"
+        f" sv.field_name, sv.lm_seq AS place, {rank} AS rank FROM store_vectors sv"
+        " WHERE sv.lm_words @@ %s::tsquery) m),"
+        " allowed AS MATERIALIZED (SELECT o.* FROM ordered o JOIN store s"
+        f" ON s.prefix = o.prefix AND s.key = o.key WHERE {where[0]} AND {_expiry(store)}),"
+        " bound AS (SELECT coalesce((SELECT pos FROM allowed ORDER BY pos OFFSET %s LIMIT 1),"
+        " (SELECT max(total) + 1 FROM ordered), 0) AS b),"
+        " cut AS (SELECT min(f) AS f FROM (SELECT %s::bigint << (2 * k) AS f"
+        " FROM generate_series(0, 24) k) fs, bound WHERE fs.f >= bound.b)"
+        f" SELECT {_LEXICAL_COLUMNS}{_index_column(store)} FROM allowed hits{_LEXICAL_JOIN}"
+        " WHERE hits.pos <= (SELECT f FROM cut) ORDER BY hits.pos",
+        [*rank_params, query, *where[1], max(want - 1, 0), fetch, literal],
+    )
+    rows = list(cur.fetchall())
+    _same_index(store, rows)
+    return rows
 
 
 _LEXICAL_COLUMNS = (
