@@ -469,7 +469,11 @@ def _lexical_rows(
         return [r for r in found if _filters.matches(r["value"], op.filter)]
     documents, _, words = store.word_counts.documents(cur)
     rank, rank_params = fts5_rank(search, documents, words)
-    where = namespace_condition("hits.prefix", tuple(op.namespace_prefix))
+    prefix = tuple(op.namespace_prefix)
+    if not op.filter and prefix and 4 * store.namespace_sizes.estimate(cur, prefix) < documents:
+        # a small part of the store: few of its best are allowed, so look as far as needed
+        return _widened(store, cur, op, (rank, rank_params, query), scope, (fetch, want))
+    where = namespace_condition("hits.prefix", prefix)
     while True:
         # the best texts of the whole store; values, texts and cosines for the allowed ones
         cur.execute(
