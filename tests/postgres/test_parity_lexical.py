@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from langgraph.store.base import BaseStore, PutOp
 
-from langmem.stores import PostgresStore, SqliteStore, _pg_search
+from langmem.stores import PostgresStore, SqliteStore, _pg_lexical
 from langmem.stores._pg_schema import VECTOR_STEPS, _fts5_counts
 from langmem.stores.ranking import Ranking
 from tests.postgres.test_parity_ties import TextVectors
@@ -74,13 +74,13 @@ def test_many_rare_word_matches_give_the_same_candidates(
 ) -> None:
     ranking = Ranking(depth=2)  # few dense candidates: the lexical ones decide
     widened: list[int] = []
-    real = _pg_search._widened
+    real = _pg_lexical._widened
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         widened.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(_pg_search, "_widened", counted)
+    monkeypatch.setattr(_pg_lexical, "_widened", counted)
     results = []
     stores: list[Any] = [
         SqliteStore(tmp_path / "lexical.sqlite", index=_index(), ranking=ranking),  # type: ignore[arg-type]

@@ -19,11 +19,10 @@ of its stored forms (:func:`ranking.forms`), and ``store_vectors.lm_length`` hol
 analyzed length (:func:`ranking.length`) for BM25's average.
 
 When the query's rarer words match more texts (in the whole store) than the lexical candidates
-take, both stores keep the best of the whole store by FTS5's ``bm25()`` (:func:`fts5_rank`, from
-``lm_words``, ``lm_tokens`` and ``lm_repeats``: each text's words, its word count and its
-repeated words), equal scores in the order texts were written in, then the allowed ones, looking
-further while fewer than the results wanted remain: the same candidates on both stores
-(tests/postgres/test_parity_lexical.py).
+take, both stores keep the best of the whole store by FTS5's ``bm25()``, equal scores in the
+order texts were written in, then the allowed ones, looking further while fewer than the
+results wanted remain: the same candidates on both stores (tests/postgres/test_parity_lexical.py;
+:mod:`._pg_lexical` reads them).
 
 The candidates are built from the rows read here by :mod:`._pg_candidates` (cosines, query
 term counts, provenance).
@@ -32,7 +31,6 @@ term counts, provenance).
 from __future__ import annotations
 
 import json
-import math
 import struct
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
@@ -43,9 +41,8 @@ from psycopg.adapt import Dumper
 from psycopg.pq import Format
 from psycopg.rows import dict_row
 
-from langmem.stores import _filters, _pg_candidates, _pg_connect, _pg_identity
+from langmem.stores import _filters, _pg_candidates, _pg_connect, _pg_identity, _pg_lexical
 from langmem.stores import ranking as rules
-from langmem.stores._search import COMMON_FLOOR, COMMON_SHARE
 from langmem.stores._similarity import postgres_similarity
 
 if TYPE_CHECKING:
@@ -346,7 +343,7 @@ def _hybrid(
         column = "sv.prefix" if _small(store, cur, prefix) else "(sv.prefix || '')"
         inner = namespace_condition(column, prefix)
         scope = (inner, post, literal)
-        frequencies, lexical = _lexical_side(
+        frequencies, lexical = _pg_lexical.lexical_side(
             store,
             cur,
             op,
@@ -412,178 +409,6 @@ def _watched_similarity(store: PostgresStore, cur: Any) -> rules.Similarity:
 
     similarity.sums = sums  # type: ignore[attr-defined]
     return similarity
-
-
-def _lexical_side(
-    store: PostgresStore,
-    cur: Any,
-    op: SearchOp,
-    terms: list[str],
-    corpus: rules.Corpus,
-    ranking: rules.Ranking,
-    scope: tuple[tuple[str, list[Any]], tuple[str, list[Any]], QueryVector],
-    want: int,
-) -> tuple[dict[str, int], list[dict[str, Any]]]:
-    """Document frequency of each term, and the allowed rows of texts holding the rarer ones.
-
-    ``scope``: the namespace condition, the item condition and the query vector's literal."""
-    documents = corpus.documents
-    words = {t: rules.forms(t) for t in terms}
-    counts = store.word_counts.count(cur, [w for forms in words.values() for w in forms])
-    frequencies = {t: min(sum(counts[w] for w in words[t]), documents) for t in terms}
-    common = max(COMMON_SHARE * documents, COMMON_FLOOR)
-    search = {w: counts[w] for t in terms for w in words[t] if 0 < counts[w] <= common}
-    return frequencies, _lexical_rows(store, cur, op, search, scope, want)
-
-
-def _lexical_rows(
-    store: PostgresStore,
-    cur: Any,
-    op: SearchOp,
-    search: dict[str, int],
-    scope: tuple[tuple[str, list[Any]], tuple[str, list[Any]], QueryVector],
-    want: int,
-) -> list[dict[str, Any]]:
-    """Allowed rows of texts holding any of ``search`` (word -> texts holding it): all of them
-    when few, else the best of the whole store by FTS5's ``bm25()`` (:func:`fts5_rank`), the
-    allowed ones kept and the scan widened while fewer than ``want`` remain, exactly as the
-    embedded store's ``ORDER BY bm25(langmem_fts) LIMIT n`` (equal scores in the order texts
-    were written in, as SQLite's rowids)."""
-    if not search:
-        return []
-    (ns_sql, ns_params), (post_sql, post_params), literal = scope
-    fetch = max(want * 2, 30)
-    query = tsquery(list(search))
-    if sum(search.values()) <= fetch:  # usually every match fits: no ordering needed
-        # listed in the order texts were written in (``lm_seq``), as SQLite's rowids (the
-        # ranking's ties keep the order candidates are listed in)
-        cur.execute(
-            f"WITH hits AS (SELECT sv.prefix, sv.key, sv.field_name, sv.lm_seq AS place"
-            f" FROM store_vectors sv WHERE sv.lm_words @@ %s::tsquery AND {ns_sql})"
-            f" SELECT {_LEXICAL_COLUMNS}{_index_column(store)} FROM hits{_LEXICAL_JOIN}"
-            f" WHERE {_expiry(store)}{post_sql} ORDER BY hits.place",
-            [query, *ns_params, literal, *post_params],
-        )
-        found = list(cur.fetchall())
-        _same_index(store, found)
-        return [r for r in found if _filters.matches(r["value"], op.filter)]
-    documents, _, words = store.word_counts.documents(cur)
-    rank, rank_params = fts5_rank(search, documents, words)
-    prefix = tuple(op.namespace_prefix)
-    if not op.filter and prefix and 4 * store.namespace_sizes.estimate(cur, prefix) < documents:
-        # a small part of the store: few of its best are allowed, so look as far as needed
-        return _widened(store, cur, op, (rank, rank_params, query), scope, (fetch, want))
-    where = namespace_condition("hits.prefix", prefix)
-    while True:
-        # the best texts of the whole store; values, texts and cosines for the allowed ones
-        cur.execute(
-            f"WITH hits AS MATERIALIZED (SELECT sv.prefix, sv.key, sv.field_name,"
-            f" sv.lm_seq AS place, {rank} AS rank FROM store_vectors sv"
-            " WHERE sv.lm_words @@ %s::tsquery ORDER BY rank DESC, place LIMIT %s)"
-            f" SELECT {_LEXICAL_COLUMNS}, (SELECT count(*) FROM hits) AS hits"
-            f"{_index_column(store)} FROM hits{_LEXICAL_JOIN}"
-            f" WHERE {where[0]} AND {_expiry(store)}{post_sql}"
-            " ORDER BY hits.rank DESC, hits.place",
-            [*rank_params, query, fetch, literal, *where[1], *post_params],
-        )
-        found = list(cur.fetchall())
-        _same_index(store, found)
-        rows = [r for r in found if _filters.matches(r["value"], op.filter)]
-        if len(rows) >= want:
-            return rows
-        if not op.filter:  # every condition in SQL: where the widening stops, in one statement
-            return _widened(store, cur, op, (rank, rank_params, query), scope, (fetch, want))
-        if found:
-            hits = int(found[0]["hits"])
-        else:
-            cur.execute(
-                "SELECT count(*) AS n FROM (SELECT 1 FROM store_vectors sv"
-                " WHERE sv.lm_words @@ %s::tsquery LIMIT %s) t",
-                [query, fetch],
-            )
-            hits = int(cur.fetchone()["n"])
-        # widen the scan when namespaces, filters or expiry dropped too many of the best rows
-        if hits < fetch:
-            return rows
-        fetch *= 4
-
-
-def _widened(
-    store: PostgresStore,
-    cur: Any,
-    op: SearchOp,
-    ranked: tuple[str, list[Any], str],
-    scope: tuple[tuple[str, list[Any]], tuple[str, list[Any]], QueryVector],
-    sizes: tuple[int, int],
-) -> list[dict[str, Any]]:
-    """:func:`_lexical_rows`' widening loop in one statement, for a search without filters
-    (namespace and expiry only, both in SQL): every match of the store in FTS5's order
-    (``pos``), the allowed ones, and the first of ``fetch``, ``4 * fetch``, ``16 * fetch``...
-    that holds ``want`` allowed ones or every match (``ranked``: the rank's SQL and parameters
-    and the tsquery; ``sizes``: ``fetch`` and ``want``); the allowed rows up to it."""
-    rank, rank_params, query = ranked
-    _, _, literal = scope
-    fetch, want = sizes
-    where = namespace_condition("o.prefix", tuple(op.namespace_prefix))
-    cur.execute(
-        f"WITH ordered AS MATERIALIZED (SELECT m.*, row_number() OVER (ORDER BY m.rank DESC,"
-        " m.place) AS pos, count(*) OVER () AS total FROM (SELECT sv.prefix, sv.key,"
-        f" sv.field_name, sv.lm_seq AS place, {rank} AS rank FROM store_vectors sv"
-        " WHERE sv.lm_words @@ %s::tsquery) m),"
-        " allowed AS MATERIALIZED (SELECT o.* FROM ordered o JOIN store s"
-        f" ON s.prefix = o.prefix AND s.key = o.key WHERE {where[0]} AND {_expiry(store)}),"
-        " bound AS (SELECT coalesce((SELECT pos FROM allowed ORDER BY pos OFFSET %s LIMIT 1),"
-        " (SELECT max(total) + 1 FROM ordered), 0) AS b),"
-        " cut AS (SELECT min(f) AS f FROM (SELECT %s::bigint << (2 * k) AS f"
-        " FROM generate_series(0, 24) k) fs, bound WHERE fs.f >= bound.b)"
-        f" SELECT {_LEXICAL_COLUMNS}{_index_column(store)} FROM allowed hits{_LEXICAL_JOIN}"
-        " WHERE hits.pos <= (SELECT f FROM cut) ORDER BY hits.pos",
-        [*rank_params, query, *where[1], max(want - 1, 0), fetch, literal],
-    )
-    rows = list(cur.fetchall())
-    _same_index(store, rows)
-    return rows
-
-
-_LEXICAL_COLUMNS = (
-    f"{_COLUMNS}, v.field_name, v.lm_text, v.lm_length, 1 - (v.embedding <=> %s::vector) AS cosine"
-)
-_LEXICAL_JOIN = (
-    " JOIN store_vectors v ON v.prefix = hits.prefix AND v.key = hits.key"
-    " AND v.field_name = hits.field_name"
-    " JOIN store s ON s.prefix = hits.prefix AND s.key = hits.key"
-)
-_K1 = 1.2
-_B = 0.75
-"""FTS5's ``bm25()`` constants (fts5_aux.c), as :mod:`._lexicon` computes it."""
-
-
-def fts5_rank(search: dict[str, int], documents: int, words: int) -> tuple[str, list[Any]]:
-    """SQL of a ``store_vectors sv`` row's FTS5 ``bm25()`` over the words of ``search`` (word
-    -> texts holding it), with its parameters: the same formula, constants and floating-point
-    operations in the same order as FTS5 (and :meth:`._lexicon.Lexicon.fts5_order`), so the
-    scores are SQLite's to the last bit. ``documents``: the store's texts; ``words``: their
-    words in all (``lm_tokens``). Per word: its IDF (at least 1e-6) times
-    ``tf * (k1 + 1) / (tf + k1 * (1 - b + b * words / average words))``, ``tf`` counted from
-    ``lm_words`` and ``lm_repeats``; the words' parts added in order."""
-    total = documents if documents > 0 else 1
-    average = float(words) / float(total)
-    if average <= 0.0:  # only texts written without langmem's columns: no word counts
-        average = 1.0
-    norm = "(%s::float8 * (%s::float8 + %s::float8 * coalesce(sv.lm_tokens, 0) / %s::float8))"
-    norm_params = [_K1, 1 - _B, _B, average]
-    parts: list[str] = []
-    params: list[Any] = []
-    for word, found in search.items():
-        hits = min(found, total)  # counts read apart from the total may be ahead of it
-        idf = math.log(((total - hits) + 0.5) / (hits + 0.5))
-        tf = "coalesce((sv.lm_repeats ->> %s::text)::float8, 1::float8)"
-        parts.append(
-            f"CASE WHEN sv.lm_words @@ %s::tsquery THEN %s::float8 * (({tf} * %s::float8)"
-            f" / ({tf} + {norm})) ELSE 0::float8 END"
-        )
-        params += [f"'{word}'", idf if idf > 0.0 else 1e-6, word, _K1 + 1.0, word, *norm_params]
-    return "(" + " + ".join(parts) + ")", params
 
 
 def ranked_search(
