@@ -69,7 +69,7 @@ def _lexical_rows(
         cur.execute(
             f"WITH hits AS (SELECT sv.prefix, sv.key, sv.field_name, sv.lm_seq AS place"
             f" FROM store_vectors sv WHERE sv.lm_words @@ %s::tsquery AND {ns_sql})"
-            f" SELECT {_LEXICAL_COLUMNS}{index} FROM hits{_LEXICAL_JOIN}"
+            f" SELECT {_columns()}{index} FROM hits{_LEXICAL_JOIN}"
             f" WHERE {expiry}{post_sql} ORDER BY hits.place",
             [query, *ns_params, literal, *post_params],
         )
@@ -89,7 +89,7 @@ def _lexical_rows(
             f"WITH hits AS MATERIALIZED (SELECT sv.prefix, sv.key, sv.field_name,"
             f" sv.lm_seq AS place, {rank} AS rank FROM store_vectors sv"
             " WHERE sv.lm_words @@ %s::tsquery ORDER BY rank DESC, place LIMIT %s)"
-            f" SELECT {_LEXICAL_COLUMNS}, (SELECT count(*) FROM hits) AS hits"
+            f" SELECT {_columns()}, (SELECT count(*) FROM hits) AS hits"
             f"{index} FROM hits{_LEXICAL_JOIN}"
             f" WHERE {where[0]} AND {expiry}{post_sql}"
             " ORDER BY hits.rank DESC, hits.place",
@@ -146,7 +146,7 @@ def _widened(
         " (SELECT max(total) + 1 FROM ordered), 0) AS b),"
         " cut AS (SELECT min(f) AS f FROM (SELECT %s::bigint << (2 * k) AS f"
         " FROM generate_series(0, 24) k) fs, bound WHERE fs.f >= bound.b)"
-        f" SELECT {_LEXICAL_COLUMNS}{index} FROM allowed hits{_LEXICAL_JOIN}"
+        f" SELECT {_columns()}{index} FROM allowed hits{_LEXICAL_JOIN}"
         " WHERE hits.pos <= (SELECT f FROM cut) ORDER BY hits.pos",
         [*rank_params, query, *where[1], max(want - 1, 0), fetch, literal],
     )
@@ -155,10 +155,14 @@ def _widened(
     return rows
 
 
-_LEXICAL_COLUMNS = (
-    f"{_pg_search._COLUMNS}, v.field_name, v.lm_text, v.lm_length,"
-    " 1 - (v.embedding <=> %s::vector) AS cosine"
-)
+def _columns() -> str:
+    """The select list of a lexical row (its item's columns, its text and its cosine)."""
+    return (
+        f"{_pg_search._COLUMNS}, v.field_name, v.lm_text, v.lm_length,"
+        " 1 - (v.embedding <=> %s::vector) AS cosine"
+    )
+
+
 _LEXICAL_JOIN = (
     " JOIN store_vectors v ON v.prefix = hits.prefix AND v.key = hits.key"
     " AND v.field_name = hits.field_name"
