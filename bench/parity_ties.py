@@ -8,6 +8,10 @@ lexical side, matched terms and expansion weights must be equal to the bit, the 
 within 1e-6, keys wherever two results do not tie). The test runs 24 seeds; this runs more.
 
     python bench/parity_ties.py [--seeds 300] [--first 1000] [--url postgresql://...]
+                                [--texts 50,90]
+
+``--texts LOW,HIGH``: items per corpus (the test's 10,24 by default); past 30 texts holding a
+query word, the lexical candidates are the best by FTS5's ``bm25()`` on both stores.
 
 Without ``--url`` it starts (when needed) the test server of scripts/pg-test-server.sh and
 uses a fresh database, dropped afterwards.
@@ -41,7 +45,9 @@ def main() -> None:
     parser.add_argument("--first", type=int, default=1000, help="first seed (the test: 0-23)")
     parser.add_argument("--url", help="a server where databases may be created")
     parser.add_argument("--chunk", type=int, default=50, help="seeds per pair of fresh stores")
+    parser.add_argument("--texts", default="10,24", help="items per corpus: LOW,HIGH")
     args = parser.parse_args()
+    low, high = (int(n) for n in args.texts.split(","))
     base = server_url(args.url).rsplit("/", 1)[0]
     differ: list[str] = []
     started = time.perf_counter()
@@ -55,7 +61,7 @@ def main() -> None:
                 sqlite = SqliteStore(Path(folder) / "ties.sqlite", index=_index())  # type: ignore[arg-type]
                 postgres = PostgresStore.from_url(f"{base}/{name}", index=_index())  # type: ignore[arg-type]
                 try:
-                    found = compare(sqlite, postgres, seeds)
+                    found = compare(sqlite, postgres, seeds, (low, high))
                 finally:
                     sqlite.close()
                     postgres.close()

@@ -62,8 +62,9 @@ class Corpus:
     rankings: list[Ranking]
 
 
-def corpus(seed: int) -> Corpus:
-    """A small corpus whose texts tie in many ways (see the module docstring)."""
+def corpus(seed: int, texts: tuple[int, int] = (10, 24)) -> Corpus:
+    """A small corpus whose texts tie in many ways (see the module docstring), of between
+    ``texts`` items (bench/parity_ties.py ``--texts`` takes more)."""
     rng = random.Random(seed)
     tag = "".join(chr(ord("a") + int(d)) for d in str(seed))  # words of no other corpus
     stems = list(dict.fromkeys("".join(rng.sample(_SYLLABLES, 2)) + tag for _ in range(14)))
@@ -91,8 +92,8 @@ def corpus(seed: int) -> Corpus:
 
     root = f"c{seed}"
     # at most 30 texts: every text holding a query word is a candidate on both stores (past
-    # that, each keeps the best by its own BM25: a documented difference)
-    keys = rng.sample(range(1000), rng.randint(10, 24))
+    # that, both keep the best by FTS5's bm25(): tests/postgres/test_parity_lexical.py)
+    keys = rng.sample(range(1000), rng.randint(*texts))
     writes: list[PutOp] = []
     placed: dict[str, tuple[str, ...]] = {}
     for number, key in enumerate(keys):
@@ -191,9 +192,12 @@ def results(store: BaseStore, case: Corpus) -> dict[str, Any]:
     return out
 
 
-def compare(sqlite: BaseStore, postgres: BaseStore, seeds: range) -> list[str]:
-    """The results that differ between the two stores over ``seeds`` (name and both)."""
-    cases = [corpus(seed) for seed in seeds]
+def compare(
+    sqlite: BaseStore, postgres: BaseStore, seeds: range, texts: tuple[int, int] = (10, 24)
+) -> list[str]:
+    """The results that differ between the two stores over ``seeds`` (name and both), each
+    corpus of between ``texts`` items."""
+    cases = [corpus(seed, texts) for seed in seeds]
     for store in (sqlite, postgres):
         for case in cases:
             store.batch(case.writes)

@@ -152,3 +152,48 @@ def test_a_swap_before_the_similarity_query_refuses_the_search(
     with pytest.raises(IndexMismatchError, match="re-embedded by another handle"):
         searching.search(("n",), query="kiwi tea 3", limit=5)
     assert done == [30]
+
+
+class Wider(Embeddings):
+    """Another model with other dims: the vector column changes size at the swap."""
+
+    model_id = "wider-32"
+
+    def __init__(self) -> None:
+        self.inner = HashingEmbeddings(32)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
+
+
+@pytest.mark.parametrize("spare", [True, False])
+def test_a_swap_to_other_dims_before_the_vector_query_refuses_the_search(
+    stores: tuple[PostgresStore, PostgresStore], monkeypatch: pytest.MonkeyPatch, spare: bool
+) -> None:
+    """The vector query compares the 16-d query with 32-d vectors: pgvector fails before the
+    statement's identity is read; the search gets the same IndexMismatchError."""
+    searching, other = stores
+    if not spare:
+        monkeypatch.setattr(searching, "_spare", lambda: _no_spare(searching))
+    # a first search: the namespace's size estimate (an EXPLAIN, which would hold the table
+    # until the search ends) is cached, as in a running application
+    searching.search(("n",), query="kiwi tea 3", limit=5)
+    done: list[int] = []
+    send = _pg_search._send_candidates
+
+    def late_send(*args: Any, **kwargs: Any) -> Any:
+        if not done:  # the search's identity check already ran, in its own statement
+            done.append(other.reembed({"dims": 32, "embed": Wider(), "fields": ["text"]}))
+        return send(*args, **kwargs)
+
+    monkeypatch.setattr(_pg_search, "_send_candidates", late_send)
+    with pytest.raises(IndexMismatchError, match=r"re-embedded by another handle.*dims=32"):
+        searching.search(("n",), query="kiwi tea 3", limit=5)
+    assert done == [30]
+    with pytest.raises(IndexMismatchError):  # as every later search
+        searching.search(("n",), query="kiwi tea 3", limit=5)
+    with pytest.raises(IndexMismatchError):
+        searching.explain(("n",), "kiwi", limit=5)

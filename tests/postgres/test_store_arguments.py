@@ -56,13 +56,16 @@ def test_read_only_is_false_on_a_writable_database_and_true_on_a_read_only_one(
         pool.close()
 
 
-def test_opening_a_read_only_database_says_why_and_what_to_do(pg_database: str) -> None:
-    with PostgresStore.from_url(pg_database, index=_index()):
-        pass
+def test_opening_a_read_only_database_not_set_up_says_why_and_what_to_do(
+    pg_database: str,
+) -> None:
+    """A read-only database is opened without writing when its tables are there and current
+    (tests/postgres/test_read_only.py); one never set up cannot be, and says so."""
     url = f"{pg_database}?options=-c%20default_transaction_read_only%3Don"
     with pytest.raises(LangMemError) as caught:
         PostgresStore.from_url(url, index=_index())
     message = str(caught.value)
-    assert "read-only transaction" in message
-    assert "connect to the primary" in message
+    assert "it is read-only (default_transaction_read_only is on" in message
+    assert "its tables are not set up" in message and "store_migrations is missing" in message
+    assert "Fix: open it once where it can be written" in message
     assert "reachable" not in message

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from langmem.errors import ConfigurationError, InvalidInputError, StoreConnectionError
+from langmem.stores import _read_only
 from langmem.stores._copy_sources import Found, checked_ttl, utc
 
 REQUIRED = ("prefix", "key", "value", "created_at", "updated_at")
@@ -117,21 +118,37 @@ class SqliteFileSource(_TableSource):
                 "passed to SqliteStore.from_conn_string, e.g. langgraph-sqlite:///app.db "
                 "(relative) or langgraph-sqlite:////srv/app.db (absolute)."
             )
+        # read as a read-only store file is (mode=ro; immutable=1 only where mode=ro cannot
+        # read it and no process has it open, with a warning): see langmem.stores._read_only
+        self._uri = _read_only.read_only_uri(str(self.path))
+        if self._uri.endswith("immutable=1"):
+            _read_only.immutable_warning(str(self.path), _source_reason(str(self.path)))
         self._columns = self._read(self._check)
 
     def _read(self, work: Any) -> Any:
-        conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            conn = sqlite3.connect(self._uri, uri=True)
+        except sqlite3.Error as exc:
+            raise self._unreadable(exc) from None
         try:
             return work(conn)
         except sqlite3.DatabaseError as exc:
-            raise ConfigurationError(
-                f"{self.name} cannot be read ({type(exc).__name__}: {exc}). Nothing was "
-                "copied from it, and it was not changed. Fix: check that it is the file your "
-                "LangGraph app used; if it is damaged, restore a backup or try `sqlite3 FILE "
-                ".recover`."
-            ) from None
+            raise self._unreadable(exc) from None
         finally:
             conn.close()
+
+    def _unreadable(self, exc: sqlite3.Error) -> ConfigurationError:
+        shown = str(self.path)
+        fix = (
+            _read_only.cannot_read_fix(shown)
+            if _read_only.reason(shown) is not None and "unable to open" in str(exc)
+            else "check that it is the file your LangGraph app used; if it is damaged, restore "
+            "a backup or try `sqlite3 FILE .recover`"
+        )
+        return ConfigurationError(
+            f"{self.name} cannot be read ({type(exc).__name__}: {exc}). Nothing was copied "
+            f"from it, and it was not changed. Fix: {fix}."
+        )
 
     def _check(self, conn: sqlite3.Connection) -> list[str]:
         columns = [row[1] for row in conn.execute("PRAGMA table_info(store)")]
@@ -152,11 +169,18 @@ class SqliteFileSource(_TableSource):
         return [name if name in columns else "NULL" for name in (*REQUIRED, *TTL_COLUMNS)]
 
 
+def _source_reason(path: str) -> _read_only.ReadOnly:
+    """Why a copy's source file is read as it is (it is only ever read)."""
+    return _read_only.reason(path) or _read_only.ReadOnly(
+        "a copy only reads it", "copy it where this user can write", True
+    )
+
+
 def has_langgraph_table(path: Path) -> bool:
     """Whether the SQLite file at ``path`` holds LangGraph's ``store`` table and no langmem
     tables (a LangGraph SqliteStore file); ``False`` for anything else or unreadable."""
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        conn = sqlite3.connect(_read_only.read_only_uri(str(path)), uri=True)
     except sqlite3.Error:
         return False
     try:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from langgraph.store.base import SearchOp
 
-from langmem.stores import _pg_candidates, _pg_search
+from langmem.stores import _pg_candidates, _pg_lexical, _pg_search
 from langmem.stores import ranking as rules
 
 if TYPE_CHECKING:
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 Scope = tuple[tuple[str, list[Any]], tuple[str, list[Any]], _pg_search.QueryVector]
 """The namespace condition, the item condition and the query vector's literal (see
-:func:`_pg_search._lexical_side`)."""
+:func:`_pg_lexical.lexical_side`)."""
 
 
 class PostgresSource:
@@ -51,7 +51,7 @@ class PostgresSource:
 
     def candidates(self, terms: list[str], fetch: list[str]) -> list[rules.Candidate]:
         if fetch:
-            _, found = _pg_search._lexical_side(
+            _, found = _pg_lexical.lexical_side(
                 self.store,
                 self.cur,
                 self.op,

@@ -225,6 +225,10 @@ def _swap(
         _stage(cur, [(*row, texts[row], vector) for row, vector in zip(late, vectors)])
     _, generation = _pg_identity.recorded(cur)
     resized = vector_dims(cur) != wanted.dims
+    cur.execute(  # each text keeps its place in the write order
+        f"UPDATE {STAGE} st SET lm_seq = sv.lm_seq FROM store_vectors sv"
+        " WHERE st.prefix = sv.prefix AND st.key = sv.key AND st.field_name = sv.field_name"
+    )
     cur.execute("DELETE FROM store_vectors")
     rebuild: list[str] = []
     if resized:
@@ -232,9 +236,9 @@ def _swap(
     rows = list(texts)
     cur.execute(
         "INSERT INTO store_vectors (prefix, key, field_name, embedding, lm_text, lm_words,"
-        " lm_length, created_at, updated_at)"
+        " lm_length, lm_tokens, lm_repeats, lm_seq, created_at, updated_at)"
         " SELECT st.prefix, st.key, st.field_name, st.embedding, st.lm_text, st.lm_words,"
-        " st.lm_length, st.created_at, st.updated_at"
+        " st.lm_length, st.lm_tokens, st.lm_repeats, st.lm_seq, st.created_at, st.updated_at"
         f" FROM {STAGE} st JOIN unnest(%s::text[], %s::text[], %s::text[]) AS t(p, k, f)"
         " ON st.prefix = t.p AND st.key = t.k AND st.field_name = t.f",
         ([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]),

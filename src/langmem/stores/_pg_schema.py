@@ -6,11 +6,13 @@ Each step runs once per database, in order, under the migrations' advisory lock
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 from langmem.stores import _pg_identity
-from langmem.stores.ranking import length
+from langmem.stores.ranking import length, tokens
 
 STAGE = "langmem_reembed"
 """Vectors staged by a re-embed (shaped like ``store_vectors``; see ``_pg_reembed``)."""
@@ -78,6 +80,73 @@ def cover_limit(dims: int) -> int:
     return room if room >= 256 else 0
 
 
+def fts5_counts(words: list[str]) -> tuple[int, str | None]:
+    """What FTS5's ``bm25()`` reads of a text beyond its distinct words, from its words
+    (:func:`ranking.tokens`): how many it has in all (stop words included:
+    ``store_vectors.lm_tokens``), and those it holds more than once with their counts, as a
+    JSON object (``lm_repeats``; ``None`` when every word is once)."""
+    repeats = {word: n for word, n in Counter(words).items() if n > 1}
+    return len(words), json.dumps(repeats, sort_keys=True) if repeats else None
+
+
+def _fts5_counts(cur: Any) -> None:
+    """Each text's word count and repeated words (see :func:`fts5_counts`), filled in for
+    existing rows: the lexical candidates are the best texts by FTS5's ``bm25()``, as on
+    SQLite. The index gives BM25's text count and both total lengths by one index-only scan."""
+    for table in ("store_vectors", STAGE):
+        cur.execute(
+            f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS lm_tokens integer,"
+            " ADD COLUMN IF NOT EXISTS lm_repeats jsonb"
+        )
+        cur.execute(
+            f"SELECT prefix, key, field_name, lm_text FROM {table}"
+            " WHERE lm_tokens IS NULL AND lm_text IS NOT NULL"
+        )
+        rows = list(cur.fetchall())
+        for start in range(0, len(rows), 5_000):
+            chunk = rows[start : start + 5_000]
+            counted = [fts5_counts(tokens(r["lm_text"])) for r in chunk]
+            cur.execute(
+                f"UPDATE {table} sv SET lm_tokens = t.n, lm_repeats = t.r::jsonb"
+                " FROM unnest(%s::text[], %s::text[], %s::text[], %s::int[], %s::text[])"
+                " AS t(p, k, f, n, r)"
+                " WHERE sv.prefix = t.p AND sv.key = t.k AND sv.field_name = t.f",
+                [
+                    [r["prefix"] for r in chunk],
+                    [r["key"] for r in chunk],
+                    [r["field_name"] for r in chunk],
+                    [n for n, _ in counted],
+                    [repeats for _, repeats in counted],
+                ],
+            )
+    cur.execute(f"CREATE INDEX IF NOT EXISTS {SIZES_INDEX} ON store_vectors (lm_length, lm_tokens)")
+    cur.execute("DROP INDEX IF EXISTS store_vectors_lm_length_idx")
+
+
+SIZES_INDEX = "store_vectors_lm_sizes_idx"
+SEQUENCE = "langmem_vector_seq"
+
+
+def _write_order(cur: Any) -> None:
+    """Each vector row's place in the order texts were written in (``lm_seq``, from
+    :data:`SEQUENCE`), as the embedded store's vector ids: both stores list tied candidates
+    in that order. The table's physical order (``ctid``) is not it: each pooled connection
+    fills pages of its own. Existing rows are numbered by their write time."""
+    cur.execute(f"CREATE SEQUENCE IF NOT EXISTS {SEQUENCE}")
+    for table in ("store_vectors", STAGE):
+        cur.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS lm_seq bigint")
+    cur.execute(
+        "UPDATE store_vectors sv SET lm_seq = o.n FROM (SELECT prefix, key, field_name,"
+        " row_number() OVER (ORDER BY updated_at, ctid) AS n FROM store_vectors) o"
+        " WHERE sv.prefix = o.prefix AND sv.key = o.key AND sv.field_name = o.field_name"
+    )
+    cur.execute(
+        f"SELECT setval('{SEQUENCE}', greatest((SELECT max(lm_seq) FROM store_vectors), 0) + 1,"
+        " false)"
+    )
+    cur.execute(f"ALTER TABLE store_vectors ALTER COLUMN lm_seq SET DEFAULT nextval('{SEQUENCE}')")
+
+
 def _gin_without_pending_list(cur: Any) -> None:
     """Words go straight into the GIN index: a pending list is scanned by every word lookup."""
     cur.execute("ALTER INDEX store_vectors_lm_words_idx SET (fastupdate = off)")
@@ -130,4 +199,8 @@ VECTOR_STEPS: tuple[str | Callable[[Any], None], ...] = (
     " PRIMARY KEY (prefix, key, field_name))",
     f"CREATE TABLE IF NOT EXISTS {STAGE_TARGET} (one boolean PRIMARY KEY DEFAULT true"
     " CHECK (one), identity text NOT NULL)",
+    # FTS5's bm25() picks the lexical candidates, as on SQLite (langmem.stores._pg_search)
+    _fts5_counts,
+    # tied candidates in the order texts were written in, as SQLite's vector ids
+    _write_order,
 )

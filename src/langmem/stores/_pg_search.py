@@ -18,13 +18,11 @@ words included, as SQLite's FTS5 vocabulary): a query term's document frequency 
 of its stored forms (:func:`ranking.forms`), and ``store_vectors.lm_length`` holds each text's
 analyzed length (:func:`ranking.length`) for BM25's average.
 
-One difference from SQLite: when the query's rarer words match more texts (in the whole store)
-than the lexical candidates take, SQLite keeps the best by FTS5's BM25 and PostgreSQL the best
-by the rule's BM25 with each word counted once (``lm_words`` keeps distinct words); SQLite also
-takes its best in the whole store and then keeps the allowed ones (looking further only when
-fewer than the results wanted remain), PostgreSQL its best within the namespace. Every
-candidate is then scored by the same rule, but the two may pick different extra texts (found
-with tests/postgres/test_parity_ties.py's corpora sharing words across namespaces).
+When the query's rarer words match more texts (in the whole store) than the lexical candidates
+take, both stores keep the best of the whole store by FTS5's ``bm25()``, equal scores in the
+order texts were written in, then the allowed ones, looking further while fewer than the
+results wanted remain: the same candidates on both stores (tests/postgres/test_parity_lexical.py;
+:mod:`._pg_lexical` reads them).
 
 The candidates are built from the rows read here by :mod:`._pg_candidates` (cosines, query
 term counts, provenance).
@@ -43,9 +41,8 @@ from psycopg.adapt import Dumper
 from psycopg.pq import Format
 from psycopg.rows import dict_row
 
-from langmem.stores import _filters, _pg_candidates, _pg_connect, _pg_identity
+from langmem.stores import _filters, _pg_candidates, _pg_connect, _pg_identity, _pg_lexical
 from langmem.stores import ranking as rules
-from langmem.stores._search import COMMON_FLOOR, COMMON_SHARE
 from langmem.stores._similarity import postgres_similarity
 
 if TYPE_CHECKING:
@@ -157,7 +154,7 @@ def _near(
     select = f"SELECT sv.prefix, sv.key, sv.field_name, {distance} AS dist"
     if not exact:  # the index scan reads each row anyway: its text comes along
         return (
-            f"{select}, sv.lm_text, sv.lm_length, sv.ctid AS place FROM store_vectors sv"
+            f"{select}, sv.lm_text, sv.lm_length, sv.lm_seq AS place FROM store_vectors sv"
             f" WHERE {ns_sql}",
             [literal, *ns_params],
         )
@@ -210,9 +207,9 @@ def _send_candidates(
         if exact
         else "near.lm_text, near.lm_length FROM near"
     )
-    # equal distances in the table's order (the order texts were written in, as the embedded
-    # store lists them), whatever the plan: the ranking keeps the order candidates come in
-    place = "v.ctid" if exact else "near.place"
+    # equal distances in the order texts were written in (``lm_seq``, as the embedded store
+    # lists them by vector id), whatever the plan: the ranking keeps the order candidates come in
+    place = "v.lm_seq" if exact else "near.place"
     cur.execute(
         f"WITH near AS (SELECT * FROM ({near}) d ORDER BY dist LIMIT %s)"
         f" SELECT {_COLUMNS}, near.field_name, 1 - near.dist AS cosine{_index_column(store)},"
@@ -336,7 +333,7 @@ def _hybrid(
     the lexical side is read on ``cur`` meanwhile."""
     post, literal, top, sent = dense
     prefix = tuple(op.namespace_prefix)
-    documents, terms_in_all = store.word_counts.documents(cur)
+    documents, terms_in_all, _ = store.word_counts.documents(cur)
     average = terms_in_all / max(documents, 1)
     frequencies: dict[str, int] = {}
     lexical: list[dict[str, Any]] = []
@@ -346,7 +343,7 @@ def _hybrid(
         column = "sv.prefix" if _small(store, cur, prefix) else "(sv.prefix || '')"
         inner = namespace_condition(column, prefix)
         scope = (inner, post, literal)
-        frequencies, lexical = _lexical_side(
+        frequencies, lexical = _pg_lexical.lexical_side(
             store,
             cur,
             op,
@@ -412,95 +409,6 @@ def _watched_similarity(store: PostgresStore, cur: Any) -> rules.Similarity:
 
     similarity.sums = sums  # type: ignore[attr-defined]
     return similarity
-
-
-def _lexical_side(
-    store: PostgresStore,
-    cur: Any,
-    op: SearchOp,
-    terms: list[str],
-    corpus: rules.Corpus,
-    ranking: rules.Ranking,
-    scope: tuple[tuple[str, list[Any]], tuple[str, list[Any]], QueryVector],
-    want: int,
-) -> tuple[dict[str, int], list[dict[str, Any]]]:
-    """Document frequency of each term, and the allowed rows of texts holding the rarer ones.
-
-    ``scope``: the namespace condition, the item condition and the query vector's literal."""
-    documents = corpus.documents
-    words = {t: rules.forms(t) for t in terms}
-    counts = store.word_counts.count(cur, [w for forms in words.values() for w in forms])
-    frequencies = {t: min(sum(counts[w] for w in words[t]), documents) for t in terms}
-    common = max(COMMON_SHARE * documents, COMMON_FLOOR)
-    # each searched word weighs its term's IDF, as in the ranking's BM25
-    search = {
-        w: (counts[w], rules.idf(documents, frequencies[t]))
-        for t in terms
-        for w in words[t]
-        if 0 < counts[w] <= common
-    }
-    return frequencies, _lexical_rows(store, cur, op, search, corpus, ranking, scope, want)
-
-
-def _lexical_rows(
-    store: PostgresStore,
-    cur: Any,
-    op: SearchOp,
-    search: dict[str, tuple[int, float]],
-    corpus: rules.Corpus,
-    ranking: rules.Ranking,
-    scope: tuple[tuple[str, list[Any]], tuple[str, list[Any]], QueryVector],
-    want: int,
-) -> list[dict[str, Any]]:
-    """Allowed rows of texts holding any of ``search`` (word -> (texts holding it, weight)):
-    all of them when few, else (at least ``want``) the best by BM25 with each word counted once
-    (``lm_words`` keeps distinct words), where SQLite takes the best by FTS5's BM25."""
-    if not search:
-        return []
-    (ns_sql, ns_params), (post_sql, post_params), literal = scope
-    fetch = max(want * 2, 30)
-    query = tsquery(list(search))
-    everything = sum(docs for docs, _ in search.values()) <= fetch
-    held = " + ".join("CASE WHEN sv.lm_words @@ %s::tsquery THEN %s ELSE 0 END" for _ in search)
-    held_params = [p for word, (_, weight) in search.items() for p in (f"'{word}'", weight)]
-    norm = "(1 + %s * (1 - %s + %s * coalesce(sv.lm_length, 0) / %s))"
-    norm_params = [ranking.k1, ranking.b, ranking.b, max(corpus.average_length, 1e-9)]
-    while True:
-        # usually every match fits; else the best by weight of the words held, length-normalised
-        rank, order, listed = (
-            ("0", "", "hits.place")
-            if everything
-            else (
-                f"({held}) / {norm}",
-                " ORDER BY rank DESC, sv.prefix, sv.key, sv.field_name LIMIT %s",
-                "hits.rank DESC, hits.prefix, hits.key, hits.field_name",
-            )
-        )
-        rank_params = [] if everything else [*held_params, *norm_params]
-        limit_params = [] if everything else [fetch]
-        # the matching rows' keys first; values, texts and cosines for the kept ones only;
-        # listed in a fixed order (the ranking's ties keep the order candidates are listed
-        # in): by the rule's BM25 when the best are kept, else in the table's order, which
-        # follows the order texts were written in, as SQLite's rowids do
-        cur.execute(
-            f"WITH hits AS (SELECT sv.prefix, sv.key, sv.field_name, sv.ctid AS place,"
-            f" {rank} AS rank FROM store_vectors sv"
-            f" WHERE sv.lm_words @@ %s::tsquery AND {ns_sql}{order})"
-            f" SELECT {_COLUMNS}, v.field_name, v.lm_text, v.lm_length,"
-            f" 1 - (v.embedding <=> %s::vector) AS cosine{_index_column(store)}"
-            " FROM hits JOIN store_vectors v ON v.prefix = hits.prefix AND v.key = hits.key"
-            " AND v.field_name = hits.field_name"
-            " JOIN store s ON s.prefix = hits.prefix AND s.key = hits.key"
-            f" WHERE {_expiry(store)}{post_sql} ORDER BY {listed}",
-            [*rank_params, query, *ns_params, *limit_params, literal, *post_params],
-        )
-        found = list(cur.fetchall())
-        _same_index(store, found)
-        rows = [r for r in found if _filters.matches(r["value"], op.filter)]
-        # widen the scan when filters or expiry dropped too many of the best rows
-        if everything or len(rows) >= want or len(found) < fetch or fetch >= 1_000_000:
-            return rows
-        fetch *= 4
 
 
 def ranked_search(

@@ -33,32 +33,34 @@ class WordCounts:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: dict[str, tuple[float, int]] = {}
-        self._documents: tuple[float, int, int] = (-COUNT_TTL - 1.0, 0, 0)
+        self._documents: tuple[float, int, int, int] = (-COUNT_TTL - 1.0, 0, 0, 0)
 
     def clear(self) -> None:
         with self._lock:
             self._counts.clear()
-            self._documents = (-COUNT_TTL - 1.0, 0, 0)
+            self._documents = (-COUNT_TTL - 1.0, 0, 0, 0)
 
     def forget(self, words: Iterable[str]) -> None:
         """Drop the counts of ``words`` and the text count (after a write changed them)."""
         with self._lock:
             for word in words:
                 self._counts.pop(word, None)
-            self._documents = (-COUNT_TTL - 1.0, 0, 0)
+            self._documents = (-COUNT_TTL - 1.0, 0, 0, 0)
 
-    def documents(self, cur: Any) -> tuple[int, int]:
-        """How many texts the store indexes, and their analyzed terms in all (an index-only
-        scan of ``store_vectors_lm_length_idx``)."""
-        stamp, total, terms = self._documents
+    def documents(self, cur: Any) -> tuple[int, int, int]:
+        """How many texts the store indexes, their analyzed terms in all, and their words in
+        all (FTS5's total length, ``lm_tokens``), by an index-only scan of
+        ``store_vectors_lm_sizes_idx``."""
+        stamp, total, terms, words = self._documents
         if time.monotonic() - stamp > COUNT_TTL:
             cur.execute(
-                "SELECT count(*) AS n, coalesce(sum(lm_length), 0) AS terms FROM store_vectors"
+                "SELECT count(*) AS n, coalesce(sum(lm_length), 0) AS terms,"
+                " coalesce(sum(lm_tokens), 0) AS words FROM store_vectors"
             )
             row = cur.fetchone()
-            total, terms = int(row["n"]), int(row["terms"])
-            self._documents = (time.monotonic(), total, terms)
-        return total, terms
+            total, terms, words = int(row["n"]), int(row["terms"]), int(row["words"])
+            self._documents = (time.monotonic(), total, terms, words)
+        return total, terms, words
 
     def count(self, cur: Any, words: list[str]) -> dict[str, int]:
         """Word -> how many indexed texts hold it."""

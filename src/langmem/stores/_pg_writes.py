@@ -18,6 +18,7 @@ from langgraph.store.base import Item, PutOp
 
 from langmem.errors import ConfigurationError
 from langmem.stores import _pg_checks, _pg_search, _writes
+from langmem.stores._pg_schema import SEQUENCE, fts5_counts
 from langmem.stores.ranking import length, tokens
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ def plan(store: PostgresStore, puts: Sequence[tuple[int, PutOp]]) -> PutPlan:
 def apply(store: PostgresStore, cur: Any, plan: PutPlan) -> set[str]:
     """Run the writes; returns the words of the texts they added or removed."""
     changed: set[str] = set()
+    kept: dict[tuple[str, str, str, str], int] = {}  # rows rewritten with the same text
     if store.index_config and plan.touched:
         store._check_index(cur, writes=True)  # before any vector changes
         # an item's vectors are replaced as a whole (index=False or fewer fields leave none;
@@ -67,11 +69,14 @@ def apply(store: PostgresStore, cur: Any, plan: PutPlan) -> set[str]:
         cur.execute(
             "DELETE FROM store_vectors sv USING unnest(%s::text[], %s::text[]) AS t(p, k)"
             " WHERE sv.prefix = t.p AND sv.key = t.k"
-            " RETURNING tsvector_to_array(sv.lm_words) AS words",
+            " RETURNING tsvector_to_array(sv.lm_words) AS words, sv.prefix, sv.key,"
+            " sv.field_name, sv.lm_text, sv.lm_seq",
             ([p for p, _ in plan.touched], [k for _, k in plan.touched]),
         )
         for row in cur.fetchall():
             changed.update(row["words"] or ())
+            if row["lm_seq"] is not None and row["lm_text"] is not None:
+                kept[row["prefix"], row["key"], row["field_name"], row["lm_text"]] = row["lm_seq"]
     for query, params in plan.queries:
         cur.execute(query, params)
     if plan.texts:
@@ -83,6 +88,7 @@ def apply(store: PostgresStore, cur: Any, plan: PutPlan) -> set[str]:
                 (ns, key, path, text, vector)
                 for (ns, key, path, text), vector in zip(plan.texts, plan.vectors)
             ],
+            kept=kept,
         )
     return changed
 
@@ -162,26 +168,33 @@ def insert_vectors(
     *,
     stamps: Sequence[tuple[Any, Any]] | None = None,
     table: str = "store_vectors",
+    kept: Mapping[tuple[str, str, str, str], int] | None = None,
 ) -> None:
     """Insert (or replace) ``(prefix, key, field, text, vector)`` rows of ``store_vectors``
     (or of ``table``, shaped like it: a re-embed's stage).
 
     Each row also gets its text and its words (for full-text search); ``stamps`` gives each
-    row's ``(created_at, updated_at)`` (default: now).
+    row's ``(created_at, updated_at)`` (default: now); ``kept``: the place in the write
+    order (``lm_seq``) of rows ``(prefix, key, field, text)`` rewritten with the same text
+    (as the embedded store keeps their vector rows), the others come last.
     """
     if not rows:
         return
-    columns: list[list[Any]] = [[], [], [], [], [], [], [], [], []]
+    columns: list[list[Any]] = [[] for _ in range(12)]
+    places = kept or {}
     for i, (prefix, key, field, text, vector) in enumerate(rows):
         created, updated = stamps[i] if stamps is not None else (None, None)
+        words = tokens(text)
         values = (
             prefix,
             key,
             field,
             _pg_search.vector_literal(vector),
             text,
-            " ".join(dict.fromkeys(tokens(text))),
+            " ".join(dict.fromkeys(words)),
             length(text),
+            *fts5_counts(words),
+            places.get((prefix, key, field, text)),
             created,
             updated,
         )
@@ -189,16 +202,19 @@ def insert_vectors(
             column.append(value)
     cur.execute(
         f"INSERT INTO {table}"
-        " (prefix, key, field_name, embedding, lm_text, lm_words, lm_length, created_at,"
-        " updated_at)"
+        " (prefix, key, field_name, embedding, lm_text, lm_words, lm_length, lm_tokens,"
+        " lm_repeats, lm_seq, created_at, updated_at)"
         " SELECT p, k, f, e::vector, t,"
         " array_to_tsvector(coalesce(string_to_array(nullif(w, ''), ' '), '{}'::text[])), n,"
-        " coalesce(c, CURRENT_TIMESTAMP), coalesce(u, CURRENT_TIMESTAMP)"
+        f" o, r::jsonb, coalesce(q, nextval('{SEQUENCE}')), coalesce(c, CURRENT_TIMESTAMP),"
+        " coalesce(u, CURRENT_TIMESTAMP)"
         " FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],"
-        " %s::int[], %s::timestamptz[], %s::timestamptz[]) AS r(p, k, f, e, t, w, n, c, u)"
+        " %s::int[], %s::int[], %s::text[], %s::int8[], %s::timestamptz[],"
+        " %s::timestamptz[]) AS r(p, k, f, e, t, w, n, o, r, q, c, u)"
         " ON CONFLICT (prefix, key, field_name) DO UPDATE SET embedding = EXCLUDED.embedding,"
         " lm_text = EXCLUDED.lm_text, lm_words = EXCLUDED.lm_words,"
-        " lm_length = EXCLUDED.lm_length,"
+        " lm_length = EXCLUDED.lm_length, lm_tokens = EXCLUDED.lm_tokens,"
+        " lm_repeats = EXCLUDED.lm_repeats,"
         " updated_at = EXCLUDED.updated_at",
         columns,
     )

@@ -31,6 +31,7 @@ rows), ``_pg_queries`` (query vectors, explain), ``_pg_search`` (ranked and list
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -58,6 +59,7 @@ from langmem.stores import (
     _pg_identity,
     _pg_namespaces,
     _pg_queries,
+    _pg_read_only,
     _pg_search,
     _pg_stats,
     _pg_writes,
@@ -141,6 +143,7 @@ class PostgresStore(_LangGraphPostgresStore):
             else None
         )
         self._checks: bool | None = None  # whether the database has langmem_index_check
+        self._read_only: _pg_read_only.ReadOnly | None = None  # set by setup(): see there
 
     @classmethod
     def from_url(
@@ -206,9 +209,23 @@ class PostgresStore(_LangGraphPostgresStore):
         self.close()
 
     def setup(self) -> None:
-        """Create or upgrade the tables, one process at a time (advisory lock)."""
+        """Create or upgrade the tables, one process at a time (advisory lock).
+
+        A read-only database (a hot standby, ``default_transaction_read_only`` on, or a user
+        that may not write the tables) is opened without writing when its tables are there and
+        current: reads and searches work, writes raise
+        :class:`~langmem.errors.StoreFileError` (see :mod:`langmem.stores._pg_read_only`)."""
         import psycopg
 
+        with self._transaction() as cur:
+            ro = _pg_read_only.reason(cur)
+        if ro is not None:
+            with self._transaction() as cur:
+                _pg_read_only.open_checked(self, cur, ro)
+            self._read_only = ro
+            self._checks = self._identity is not None
+            return
+        self._read_only = None
         with _pg_connect.migration_lock(self._conninfo, self.url):
             try:
                 super().setup()
@@ -229,6 +246,10 @@ class PostgresStore(_LangGraphPostgresStore):
         """
         from langmem.tasks._postgres import PostgresTaskQueue
 
+        if self._read_only is not None:
+            from langmem.tasks import MemoryTaskQueue
+
+            return MemoryTaskQueue()  # a read-only database is not written: the queue is in memory
         return PostgresTaskQueue(self.conn)
 
     async def asweep_ttl(self) -> int:
@@ -237,6 +258,33 @@ class PostgresStore(_LangGraphPostgresStore):
         import asyncio
 
         return await asyncio.to_thread(self.sweep_ttl)
+    def _get_batch_GET_ops_queries(self, get_ops: Sequence[tuple[int, GetOp]]) -> list[Any]:
+        """LangGraph's get queries; on a read-only database, without the TTL refresh."""
+        if self._read_only is not None:
+            return _pg_read_only.get_queries(get_ops, self._omit_expired)
+        return cast("list[Any]", super()._get_batch_GET_ops_queries(get_ops))
+
+    def _refuse_writes(self) -> None:
+        """Raise the read-only error when this handle opened a read-only database."""
+        if self._read_only is not None:
+            raise self._read_only.error(_pg_connect.redact(self.url))
+
+    def sweep_ttl(self) -> int:
+        """Delete expired items (see LangGraph's ``PostgresStore.sweep_ttl``); a read-only
+        database raises :class:`~langmem.errors.StoreFileError`."""
+        self._refuse_writes()
+        return int(super().sweep_ttl())
+
+    def start_ttl_sweeper(
+        self, sweep_interval_minutes: int | None = None
+    ) -> concurrent.futures.Future[None]:
+        """As LangGraph's; on a read-only database no sweeper starts (nothing can be deleted):
+        the future returned is already done."""
+        if self._read_only is not None:
+            done: concurrent.futures.Future[None] = concurrent.futures.Future()
+            done.set_result(None)
+            return done
+        return super().start_ttl_sweeper(sweep_interval_minutes)
 
     @property
     def read_only(self) -> bool:
@@ -244,7 +292,11 @@ class PostgresStore(_LangGraphPostgresStore):
         standby, or with ``default_transaction_read_only`` on (for the user or the database,
         or ``?options=-c%20default_transaction_read_only%3Don`` in the URL); ``False`` for an
         ordinary database. Asked of the server at each call (a standby may be promoted). As on
-        :class:`~langmem.stores.SqliteStore`, a read-only store still reads and searches."""
+        :class:`~langmem.stores.SqliteStore`, a read-only store still reads and searches.
+        ``True`` too for a handle that opened the database read-only (also a user that may not
+        write its tables): its writes raise :class:`~langmem.errors.StoreFileError`."""
+        if self._read_only is not None:
+            return True
         with self._transaction() as cur:
             cur.execute("SHOW transaction_read_only")
             row = cur.fetchone()
@@ -279,11 +331,33 @@ class PostgresStore(_LangGraphPostgresStore):
                 raise  # the transaction was rolled back (nothing written); run it again
             raise _pg_connect.explain_failure(self.url, exc) from exc
         except psycopg.Error as exc:
-            if exc.sqlstate != _pg_identity.SQLSTATE or self._identity is None:
+            if self._identity is None:
                 raise
-            found = _pg_identity.Identity.parse(exc.diag.message_primary or "")
             where = _pg_connect.redact(self.url)
+            found = (
+                _pg_identity.Identity.parse(exc.diag.message_primary or "")
+                if exc.sqlstate == _pg_identity.SQLSTATE
+                else self._resized(exc)  # pgvector refused other dims: a re-embed resized them?
+            )
+            if found is None:
+                raise
             raise _pg_identity.mismatch(where, found, self._identity, changed=True) from None
+
+    def _resized(self, exc: Exception) -> _pg_identity.Identity | None:
+        """After pgvector refused to compare vectors of two dims (``exc``): the identity the
+        database records now when a re-embed changed it (committed after the search's own
+        check, before its statement that read vectors), else ``None``."""
+        import psycopg
+        from psycopg.rows import dict_row
+
+        if not isinstance(exc, psycopg.errors.DataException) or "dimensions" not in str(exc):
+            return None
+        try:
+            with cast(Any, self.conn).connection() as conn:
+                found, _ = _pg_identity.recorded(conn.cursor(row_factory=dict_row))
+        except psycopg.Error:
+            return None
+        return found if found is not None and found != self._identity else None
 
     def _check_index(self, cur: Any, *, writes: bool) -> None:
         """Send the check that the database's vectors are this handle's index's (see
@@ -435,6 +509,10 @@ class PostgresStore(_LangGraphPostgresStore):
         grouped, count = _group_ops(_pg_checks.checked(ops))
         results: list[Result] = [None] * count
         puts = cast(Sequence[tuple[int, PutOp]], grouped.get(PutOp, []))
+        if self._read_only is not None:  # before anything is embedded; reads refresh no TTL
+            if puts:
+                self._refuse_writes()
+            grouped = _pg_read_only.without_refresh(grouped)
         searches = cast(Sequence[tuple[int, SearchOp]], grouped.get(SearchOp, []))
         plan = _pg_writes.plan(self, puts) if puts else None
         vectors = _pg_queries.query_vectors(self, searches)
@@ -496,6 +574,7 @@ class PostgresStore(_LangGraphPostgresStore):
         left out of reads unless ``omit_expired=False``, and swept); the others get none (not
         the store's ``default_ttl``: a restored item is as it was).
         """
+        self._refuse_writes()
         return _pg_writes.restore(self, items, ttls)
 
     def reembed(
@@ -522,6 +601,7 @@ class PostgresStore(_LangGraphPostgresStore):
         """
         from langmem.stores import _pg_reembed
 
+        self._refuse_writes()
         return _pg_reembed.reembed(self, index, progress=progress, batch_size=batch_size)
 
     def _configure_index(
