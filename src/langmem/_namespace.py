@@ -123,6 +123,7 @@ class NamespaceTemplate:
 
 _RUNTIME_KEY = "__pregel_runtime"  # where LangGraph keeps the Runtime in a run's config
 _INTERNAL = ("__", "checkpoint_")  # LangGraph's own configurable keys, never the user's
+_TASK_ID_KEY = "langmem_task_id"  # set by ReflectionExecutor on the task's config: not the user's
 
 
 def _sources(
@@ -216,7 +217,7 @@ def _check_label(
 def _missing_key_message(
     key: str, template: NamespaceTemplate, configurable: dict[str, Any], context: dict[str, Any]
 ) -> str:
-    keys = ", ".join(repr(k) for k in sorted(configurable)) or "none"
+    keys = ", ".join(repr(k) for k in sorted(configurable) if k != _TASK_ID_KEY) or "none"
     fields = ", ".join(repr(k) for k in sorted(context)) or "none"
     return (
         f"namespace {template.template!r} needs {key!r}, which is neither a field of the run "
