@@ -92,6 +92,8 @@ def _embeddings_named(name: str, dims: int) -> Embeddings | None:
 
 
 _SQLITE_PARAMETERS = ("embed", "dims", "fields", "mode")
+# the parameters langmem reads itself (PostgreSQL passes the others on to libpq)
+_OWN_PARAMETERS = (*_SQLITE_PARAMETERS, "hybrid", "ef_search", "exact_max", "pool_size")
 
 
 def _dims_of(url: str, raw: str, name: str = "dims", least: int = 1) -> int:
@@ -157,7 +159,15 @@ def open_store(
         )
     parts = urlsplit(target)
     scheme = parts.scheme.lower() if "://" in target else ""
-    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    given = parse_qs(parts.query)
+    for name, values in given.items():
+        if len(values) > 1 and name in _OWN_PARAMETERS:
+            raise ConfigurationError(
+                f"open_store({target!r}) gives {name}={', '.join(repr(v) for v in values)}: "
+                "which one is meant is unclear, so the store was not opened. Fix: give each "
+                "parameter once."
+            )
+    query = {k: v[-1] for k, v in given.items()}
     size = dims if dims is not None else _dims_of(target, query.get("dims", "384"))
     chosen: Embeddings | None
     if embed is None or isinstance(embed, str):
