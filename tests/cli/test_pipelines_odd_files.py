@@ -65,8 +65,14 @@ def test_summarize_keeps_tool_calls_with_their_results(
     source = tmp_path / "chat.json"
     source.write_text(json.dumps(conversation), encoding="utf-8")
     result = run(
-        "summarize", str(source), "-m", "openai:x", "--max-tokens", "120",
-        "--max-summary-tokens", "40",
+        "summarize",
+        str(source),
+        "-m",
+        "openai:x",
+        "--max-tokens",
+        "120",
+        "--max-summary-tokens",
+        "40",
     )
     assert result.exit_code == 0, result.stderr
     record = json.loads(result.stdout)
