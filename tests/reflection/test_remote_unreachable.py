@@ -8,7 +8,6 @@ import asyncio
 from typing import Any, cast
 
 import httpx
-
 import pytest
 
 from langmem import ReflectionExecutor
