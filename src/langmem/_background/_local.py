@@ -24,7 +24,7 @@ from langmem._background._workers import (
     Workers,
     host,
 )
-from langmem._store_context import is_read_only
+from langmem._store_context import check_store, is_read_only
 from langmem.errors import ConfigurationError, InvalidInputError, StoreFileError
 from langmem.tasks import MemoryTaskQueue, TaskQueue, TaskStatus, task_queue_for
 
@@ -190,7 +190,7 @@ class LocalReflectionExecutor(Workers, SearchMixin):
     @staticmethod
     def _pick_store(reflector: Any, store: BaseStore | None) -> BaseStore | None:
         if store is not None:
-            return store
+            return check_store(store, what="ReflectionExecutor")
         own = getattr(reflector, "_store", None)
         if own is not None:
             return own  # type: ignore[no-any-return]
