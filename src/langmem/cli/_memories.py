@@ -153,6 +153,10 @@ def add(
     """Store a memory: TEXT (stored as {"content": TEXT}) or --value JSON."""
     labels = parse_namespace(namespace, required=True)
     data = _value(text, value)
+    if key == "":
+        raise InvalidInputError(
+            "--key '' is empty: give the memory's key, or leave --key out for a new UUID."
+        )
     with _opened(store_url, must_exist=False) as store:
         chosen = key or str(uuid.uuid4())
         _recorded(store).put(labels, chosen, data, component=COMPONENT)
