@@ -83,7 +83,7 @@ def copy_store(
         {'text': 'tea at five'}
     """
     from langmem.stores import _copy_sources
-    from langmem.stores._open import open_store
+    from langmem.stores._open import open_store, refuse_missing_file
 
     if batch_size < 1:
         raise ConfigurationError(f"copy_store(batch_size={batch_size}): use 1 or more.")
@@ -93,6 +93,8 @@ def copy_store(
         found = _copy_sources.open_source(source)
         _copy_sources.refuse_same_database(found, dst)
         return _copy_sources.copy_found(found, dst, batch_size=batch_size, progress=progress)
+    if isinstance(source, str):
+        refuse_missing_file(source, "copy_store source")
     src = open_store(source) if isinstance(source, str) else source
     if _kind(dst) == "postgres" and _kind(src) == "sqlite":
         _check_holdable(_as_sqlite(src))

@@ -62,6 +62,25 @@ def _sqlite_path(url: str) -> str:
     return path[1:] if path.startswith("/") and not parts.netloc else path
 
 
+def refuse_missing_file(url: str, what: str) -> None:
+    """A SQLite store URL or path naming a file that does not exist is an error where a new
+    empty store would hide a mistyped path (a copy's source)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower() if "://" in url else ""
+    if scheme == "sqlite":
+        path = _sqlite_path(url.split("?", 1)[0])
+    elif scheme == "":
+        path = str(Path(url.split("?", 1)[0]).expanduser())
+    else:
+        return
+    if path != ":memory:" and not os.path.exists(path):
+        raise ConfigurationError(
+            f"{what} {url!r}: the store file {path!r} does not exist, so there is nothing to "
+            "read (and nothing was created). Fix: check the path (sqlite:///relative.sqlite, "
+            "sqlite:////absolute.sqlite)."
+        )
+
+
 def _embeddings_named(name: str, dims: int) -> Embeddings | None:
     from langmem.embeddings import HashingEmbeddings, MiniLMEmbeddings, default_embeddings
 
