@@ -149,12 +149,12 @@ def _sources(
         )
     raw = dict(config.get("configurable") or {})
     runtime = raw.get(_RUNTIME_KEY)
-    context = _context_values(getattr(runtime, "context", None))
+    context = context_values(getattr(runtime, "context", None))
     user = {k: v for k, v in raw.items() if isinstance(k, str) and not k.startswith(_INTERNAL)}
     return user, context
 
 
-def _context_values(context: Any) -> dict[str, Any]:
+def context_values(context: Any) -> dict[str, Any]:
     """The fields of a run context: a mapping (TypedDict), a dataclass or a pydantic model."""
     if context is None:
         return {}

@@ -306,9 +306,7 @@ class LocalReflectionExecutor(Workers, SearchMixin):
             try:
                 kept[CONTEXT_KEY] = _payload.encode_payload(context)
             except InvalidInputError:
-                logger.debug(
-                    "runtime context %r is not JSON; the durable task runs without it", context
-                )
+                kept[CONTEXT_KEY] = _json_fields(context)
         return _payload.encode_payload(payload), {"configurable": kept}
 
     def _on_done(self, task_id: str, future: Future[Any]) -> None:
@@ -417,3 +415,19 @@ class LocalReflectionExecutor(Workers, SearchMixin):
 
     def __repr__(self) -> str:
         return f"LocalReflectionExecutor({self.reflector!r}, queue={self.queue!r})"
+
+
+def _json_fields(context: Any) -> dict[str, Any]:
+    """The fields of a runtime context that JSON can hold (a durable task keeps those, as it
+    keeps the JSON-able configurable values), e.g. its user id beside a client object."""
+    from langmem._namespace import context_values
+
+    kept: dict[str, Any] = {}
+    for name, value in context_values(context).items():
+        try:
+            kept[name] = _payload.encode_payload(value)
+        except InvalidInputError:
+            logger.debug(
+                "runtime context field %r is not JSON; the durable task runs without it", name
+            )
+    return kept
