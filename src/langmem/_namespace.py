@@ -73,7 +73,7 @@ class NamespaceTemplate:
                     "write placeholders as '{key}', where key is a config key."
                 )
             if not names:
-                _check_label(part, parts, source=None)
+                _check_label(part.format(), parts, source=None)
             fields.append(names)
         self.template = parts
         self._fields = tuple(fields)
@@ -90,13 +90,13 @@ class NamespaceTemplate:
     def __call__(self, config: RunnableConfig | None = None) -> tuple[str, ...]:
         """Fill the placeholders from ``config`` (or the current LangGraph run's config)."""
         if not self.keys:
-            return self.template
+            return tuple(part.format() for part in self.template)  # '{{' is a literal brace
         configurable, context = _sources(config, self)
         available = {**context, **configurable}
         filled: list[str] = []
         for part, names in zip(self.template, self._fields):
             if not names:
-                filled.append(part)
+                filled.append(part.format())
                 continue
             values: dict[str, str] = {}
             given: list[str] = []
