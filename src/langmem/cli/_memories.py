@@ -49,7 +49,10 @@ EXPLAIN_COLUMNS = [
 
 
 def _namespace_option(required: bool) -> Any:
-    help_text = "Namespace, labels separated by '/', e.g. memories/user-123."
+    help_text = (
+        "Namespace, labels separated by '/', e.g. memories/user-123 (or a JSON list, for "
+        "labels holding '/')."
+    )
     if not required:
         help_text += " Lists and searches include sub-namespaces; default: the whole store."
     return click.option("--namespace", "-n", metavar="NS", required=required, help=help_text)
