@@ -178,6 +178,12 @@ def open_store(
         )
     parts = urlsplit(target)
     scheme = parts.scheme.lower() if "://" in target else ""
+    if not scheme and parts.scheme.lower() in ("memory", "postgres", "postgresql"):
+        raise ConfigurationError(
+            f"open_store({target!r}): a {parts.scheme} URL needs '//' after the scheme, e.g. "
+            f"'{parts.scheme.lower()}://{'user@host/database' if parts.scheme[0] in 'pP' else ''}"
+            "'; as written it would open a SQLite file named after the rest."
+        )
     given = parse_qs(parts.query)
     for name, values in given.items():
         if len(values) > 1 and name in _OWN_PARAMETERS:
