@@ -1,6 +1,7 @@
 """Empty option values that used to be taken as "not given": `memories add --key ''` made a
 UUID key, and `store reembed --fields ''` (or ',,') re-embedded the whole store with the
-current fields. Both are refused, naming the option and the fix, with nothing changed."""
+current fields. Both are refused, naming the option and the fix, with nothing changed. And a
+key named twice on `memories delete` is deleted and reported once."""
 
 from __future__ import annotations
 
@@ -37,3 +38,10 @@ def test_a_key_and_fields_given_still_work(tmp_path: Path) -> None:
     result = run("store", "reembed", "--fields", "content", "--store", url)
     assert result.exit_code == 0, result.stderr
     assert '"fields":["content"]' in result.stdout
+
+
+def test_a_key_named_twice_is_deleted_and_reported_once(tmp_path: Path) -> None:
+    url = seeded_store(tmp_path)
+    result = run("memories", "delete", "a1", "a1", "-n", "memories/alice", "--store", url)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == '{"namespace":["memories","alice"],"key":"a1","deleted":true}\n'

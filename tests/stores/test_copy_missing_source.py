@@ -40,7 +40,10 @@ def test_an_existing_source_file_still_copies(tmp_path: Path) -> None:
     ],
 )
 def test_wrong_arguments_are_named(arguments: dict[str, Any], named: str) -> None:
-    given: dict[str, Any] = {"source": open_store("memory://?embed=none"), "target": "memory://?embed=none"}
+    given: dict[str, Any] = {
+        "source": open_store("memory://?embed=none"),
+        "target": "memory://?embed=none",
+    }
     given.update(arguments)
     with pytest.raises(ConfigurationError) as caught:
         copy_store(given.pop("source"), given.pop("target"), **given)

@@ -348,6 +348,7 @@ def delete(keys: tuple[str, ...], namespace: str, store_url: str | None, table: 
     from langgraph.store.base import GetOp
 
     labels = parse_namespace(namespace, required=True)
+    keys = tuple(dict.fromkeys(keys))  # a key named twice is deleted (and reported) once
     url = resolve_url(store_url)
     with _opened(url) as store:
         found = store.batch([GetOp(labels, key) for key in keys])
