@@ -45,3 +45,10 @@ def test_a_key_named_twice_is_deleted_and_reported_once(tmp_path: Path) -> None:
     result = run("memories", "delete", "a1", "a1", "-n", "memories/alice", "--store", url)
     assert result.exit_code == 0, result.stderr
     assert result.stdout == '{"namespace":["memories","alice"],"key":"a1","deleted":true}\n'
+
+
+def test_an_empty_update_text_shows_an_update(tmp_path: Path) -> None:
+    url = seeded_store(tmp_path)
+    result = run("memories", "update", "a1", " ", "-n", "memories/alice", "--store", url)
+    assert result.exit_code == 1
+    assert 'e.g. `langmem memories update a1 "prefers tea" -n memories/alice`' in result.stderr

@@ -91,7 +91,9 @@ def _scope(url: str | None, namespace: str | None) -> Iterator[tuple[BaseStore, 
         yield store, labels
 
 
-def _value(text: str | None, value: str | None) -> dict[str, Any]:
+def _value(
+    text: str | None, value: str | None, example: str = 'add "prefers tea" -n memories/user-1'
+) -> dict[str, Any]:
     if (text is None) == (value is None):
         raise ConfigurationError(
             "give the memory either as TEXT or as --value JSON (one of them, not both)."
@@ -100,7 +102,7 @@ def _value(text: str | None, value: str | None) -> dict[str, Any]:
         if not text.strip():
             raise ConfigurationError(
                 f"TEXT {text!r} is empty: a memory needs content. Give the text to remember, "
-                'e.g. `langmem memories add "prefers tea" -n memories/user-1`.'
+                f"e.g. `langmem memories {example}`."
             )
         return {"content": text}
     try:
@@ -327,7 +329,7 @@ def update(
 ) -> None:
     """Replace the value of the memory stored under KEY."""
     labels = parse_namespace(namespace, required=True)
-    data = _value(text, value)
+    data = _value(text, value, f'update {key} "prefers tea" -n {namespace}')
     url = resolve_url(store_url)
     with _opened(url) as store:
         if store.get(labels, key) is None:
