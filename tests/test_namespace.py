@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 from langgraph.func import entrypoint
@@ -92,3 +93,20 @@ def test_bad_templates_are_refused_at_construction(template: tuple, needle: str)
 def test_non_dict_config_is_refused() -> None:
     with pytest.raises(NamespaceError, match="not a dict"):
         NamespaceTemplate(("m", "{u}"))("u1")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("template", "filled"),
+    [
+        (("memories", "{{literal}}"), ("memories", "{literal}")),
+        (("{{shared}}", "{user_id}"), ("{shared}", "u1")),
+        (("a{{b}}c-{user_id}",), ("a{b}c-u1",)),
+    ],
+)
+def test_doubled_braces_are_literal_braces(
+    template: tuple[str, ...], filled: tuple[str, ...]
+) -> None:
+    # as str.format reads them (and as the template error message says), also in labels
+    # without placeholders
+    config: Any = {"configurable": {"user_id": "u1"}}
+    assert NamespaceTemplate(template)(config) == filled

@@ -94,6 +94,14 @@ def message_text(message: Any) -> str:
     if tool_calls:
         from langmem.utils import dumps
 
+        if not isinstance(tool_calls, list) or not all(isinstance(c, dict) for c in tool_calls):
+            raise InvalidInputError(
+                f"an {message_role(message)!r} message has tool_calls={tool_calls!r:.200}, "
+                "which is not a list of "
+                "tool calls: give each as a dict {'name': ..., 'args': {...}, 'id': ...}, or "
+                "leave tool_calls out."
+            )
+
         calls = "; ".join(
             f"{call.get('name')}({dumps(call.get('args', {}))})" for call in tool_calls
         )

@@ -14,19 +14,15 @@ loud warning and hashing embeddings when the weights are not installed).
 from __future__ import annotations
 
 import json
-import warnings
 from collections.abc import Callable
 from typing import Any
 
-from langgraph.prebuilt import create_react_agent
+from langchain.agents import create_agent
 
 from langmem.errors import StoreNotFoundError
 from langmem.knowledge.tools import create_manage_memory_tool, create_search_memory_tool
 from langmem.stores import default_store
 from langmem.testing import ScriptedChatModel, ai_tool_calls
-
-# LangGraph 1.x points to langchain's create_agent; the prebuilt ReAct agent still works the same.
-warnings.filterwarnings("ignore", message="create_react_agent has been moved")
 
 NAMESPACE = ("memories", "{langgraph_user_id}")
 
@@ -57,7 +53,7 @@ def main(echo: Callable[[str], None] = print) -> None:
     echo(f"store: {store!r}")
     tools = [create_manage_memory_tool(NAMESPACE), create_search_memory_tool(NAMESPACE)]
     model = ScriptedChatModel()
-    agent = create_react_agent(model, tools)  # no store given: the tools use langmem's default
+    agent = create_agent(model, tools)  # no store given: the tools use langmem's default
 
     for user, facts in FACTS.items():
         config = {"configurable": {"langgraph_user_id": user}}
@@ -81,4 +77,7 @@ def main(echo: Callable[[str], None] = print) -> None:
         for hit in found:
             echo(f"    {hit['score']:.3f}  {hit['value']['content']}")
 
-    echo("\nRun the demo again: the memories above are still there.")
+    if getattr(store, "path", None) == ":memory:":
+        echo("\nThis store is in memory (LANGMEM_STORE=memory://): nothing was kept.")
+    else:
+        echo("\nRun the demo again: the memories above are still there.")

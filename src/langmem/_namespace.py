@@ -73,7 +73,7 @@ class NamespaceTemplate:
                     "write placeholders as '{key}', where key is a config key."
                 )
             if not names:
-                _check_label(part, parts, source=None)
+                _check_label(part.format(), parts, source=None)
             fields.append(names)
         self.template = parts
         self._fields = tuple(fields)
@@ -90,13 +90,13 @@ class NamespaceTemplate:
     def __call__(self, config: RunnableConfig | None = None) -> tuple[str, ...]:
         """Fill the placeholders from ``config`` (or the current LangGraph run's config)."""
         if not self.keys:
-            return self.template
+            return tuple(part.format() for part in self.template)  # '{{' is a literal brace
         configurable, context = _sources(config, self)
         available = {**context, **configurable}
         filled: list[str] = []
         for part, names in zip(self.template, self._fields):
             if not names:
-                filled.append(part)
+                filled.append(part.format())
                 continue
             values: dict[str, str] = {}
             given: list[str] = []
@@ -123,6 +123,7 @@ class NamespaceTemplate:
 
 _RUNTIME_KEY = "__pregel_runtime"  # where LangGraph keeps the Runtime in a run's config
 _INTERNAL = ("__", "checkpoint_")  # LangGraph's own configurable keys, never the user's
+_TASK_ID_KEY = "langmem_task_id"  # set by ReflectionExecutor on the task's config: not the user's
 
 
 def _sources(
@@ -148,12 +149,12 @@ def _sources(
         )
     raw = dict(config.get("configurable") or {})
     runtime = raw.get(_RUNTIME_KEY)
-    context = _context_values(getattr(runtime, "context", None))
+    context = context_values(getattr(runtime, "context", None))
     user = {k: v for k, v in raw.items() if isinstance(k, str) and not k.startswith(_INTERNAL)}
     return user, context
 
 
-def _context_values(context: Any) -> dict[str, Any]:
+def context_values(context: Any) -> dict[str, Any]:
     """The fields of a run context: a mapping (TypedDict), a dataclass or a pydantic model."""
     if context is None:
         return {}
@@ -216,7 +217,7 @@ def _check_label(
 def _missing_key_message(
     key: str, template: NamespaceTemplate, configurable: dict[str, Any], context: dict[str, Any]
 ) -> str:
-    keys = ", ".join(repr(k) for k in sorted(configurable)) or "none"
+    keys = ", ".join(repr(k) for k in sorted(configurable) if k != _TASK_ID_KEY) or "none"
     fields = ", ".join(repr(k) for k in sorted(context)) or "none"
     return (
         f"namespace {template.template!r} needs {key!r}, which is neither a field of the run "

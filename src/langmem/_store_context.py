@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
-from langmem.errors import StoreFileError, StoreNotFoundError
+from langmem.errors import ConfigurationError, StoreFileError, StoreNotFoundError
 
 if TYPE_CHECKING:
     from langgraph.store.base import BaseStore
@@ -32,7 +32,7 @@ def resolve_store(store: BaseStore | None, *, what: str) -> BaseStore:
         what: the feature asking (used in the error message), e.g. ``"manage_memory tool"``.
     """
     if store is not None:
-        return store
+        return check_store(store, what=what)
     found = context_store()
     if found is not None:
         return found
@@ -46,6 +46,23 @@ def resolve_store(store: BaseStore | None, *, what: str) -> BaseStore:
         "progress and LANGMEM_STORE=none turns the default store off. Pass store=... (for "
         "example langgraph.store.memory.InMemoryStore()), run inside a graph compiled with "
         "store=... / an @entrypoint(store=...), or unset LANGMEM_STORE."
+    )
+
+
+def check_store(store: Any, *, what: str) -> BaseStore:
+    """``store`` if it is a store object (has ``batch`` and ``abatch``); a URL or anything else
+    given instead is a :class:`ConfigurationError` naming it and the fix."""
+    if callable(getattr(store, "batch", None)) and callable(getattr(store, "abatch", None)):
+        return cast("BaseStore", store)
+    fix = (
+        f"open it first: store=langmem.stores.open_store({store!r})"
+        if isinstance(store, str)
+        else "pass a LangGraph store, e.g. langmem.stores.open_store('sqlite:///memories.sqlite')"
+        " or langgraph.store.memory.InMemoryStore()"
+    )
+    raise ConfigurationError(
+        f"The {what} was given store={store!r:.200}, which is a {type(store).__name__}, not a "
+        f"store object (one with batch and abatch). Fix: {fix}."
     )
 
 

@@ -24,7 +24,7 @@ from langmem._background._workers import (
     Workers,
     host,
 )
-from langmem._store_context import is_read_only
+from langmem._store_context import check_store, is_read_only
 from langmem.errors import ConfigurationError, InvalidInputError, StoreFileError
 from langmem.tasks import MemoryTaskQueue, TaskQueue, TaskStatus, task_queue_for
 
@@ -190,7 +190,7 @@ class LocalReflectionExecutor(Workers, SearchMixin):
     @staticmethod
     def _pick_store(reflector: Any, store: BaseStore | None) -> BaseStore | None:
         if store is not None:
-            return store
+            return check_store(store, what="ReflectionExecutor")
         own = getattr(reflector, "_store", None)
         if own is not None:
             return own  # type: ignore[no-any-return]
@@ -306,9 +306,7 @@ class LocalReflectionExecutor(Workers, SearchMixin):
             try:
                 kept[CONTEXT_KEY] = _payload.encode_payload(context)
             except InvalidInputError:
-                logger.debug(
-                    "runtime context %r is not JSON; the durable task runs without it", context
-                )
+                kept[CONTEXT_KEY] = _json_fields(context)
         return _payload.encode_payload(payload), {"configurable": kept}
 
     def _on_done(self, task_id: str, future: Future[Any]) -> None:
@@ -417,3 +415,19 @@ class LocalReflectionExecutor(Workers, SearchMixin):
 
     def __repr__(self) -> str:
         return f"LocalReflectionExecutor({self.reflector!r}, queue={self.queue!r})"
+
+
+def _json_fields(context: Any) -> dict[str, Any]:
+    """The fields of a runtime context that JSON can hold (a durable task keeps those, as it
+    keeps the JSON-able configurable values), e.g. its user id beside a client object."""
+    from langmem._namespace import context_values
+
+    kept: dict[str, Any] = {}
+    for name, value in context_values(context).items():
+        try:
+            kept[name] = _payload.encode_payload(value)
+        except InvalidInputError:
+            logger.debug(
+                "runtime context field %r is not JSON; the durable task runs without it", name
+            )
+    return kept

@@ -8,12 +8,13 @@ made on a daemon thread, so ``submit`` returns at once and never keeps a process
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import logging
 import queue
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,7 @@ from langmem._background._payload import (
 )
 from langmem._background._search import as_namespace, filled_or_prefix
 from langmem._namespace import NamespaceTemplate
-from langmem.errors import MissingDependencyError
+from langmem.errors import ConfigurationError, MissingDependencyError, StoreConnectionError
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -85,6 +86,13 @@ class RemoteReflectionExecutor:
         client: LangGraphClient | None = None,
         sync_client: SyncLangGraphClient | None = None,
     ) -> None:
+        if url is not None and not (
+            isinstance(url, str) and url.lower().startswith(("http://", "https://"))
+        ):
+            raise ConfigurationError(
+                f"url={url!r} is not the http(s) URL of a LangGraph server: pass e.g. "
+                "url='http://localhost:2024' (`langgraph dev`), or url=None for the default."
+            )
         self.namespace = NamespaceTemplate(as_namespace(namespace))
         self.reflector = reflector
         self.url = url
@@ -147,15 +155,16 @@ class RemoteReflectionExecutor:
         client = self.sync_client
 
         def call() -> Any:
-            return client.runs.create(
-                server_thread,
-                self.reflector,
-                input=body,
-                config={"configurable": configurable},
-                multitask_strategy="rollback",
-                if_not_exists="create",
-                after_seconds=after_seconds,
-            )
+            with self._reaching("submit"):
+                return client.runs.create(
+                    server_thread,
+                    self.reflector,
+                    input=body,
+                    config={"configurable": configurable},
+                    multitask_strategy="rollback",
+                    if_not_exists="create",
+                    after_seconds=after_seconds,
+                )
 
         future: Future[Any] = Future()
         self._jobs.put((call, future))
@@ -177,13 +186,14 @@ class RemoteReflectionExecutor:
         namespace: str | tuple[str, ...] | None = None,
     ) -> list[MemoryItem]:
         """Memories on the server under the executor's namespace (or ``namespace``)."""
-        found = self.sync_client.store.search_items(
-            self._search_namespace(namespace),
-            filter=filter,
-            limit=limit,
-            offset=offset,
-            query=query,
-        )
+        with self._reaching("search"):
+            found = self.sync_client.store.search_items(
+                self._search_namespace(namespace),
+                filter=filter,
+                limit=limit,
+                offset=offset,
+                query=query,
+            )
         return [_item(raw) for raw in found["items"]]
 
     async def asearch(
@@ -195,14 +205,31 @@ class RemoteReflectionExecutor:
         namespace: str | tuple[str, ...] | None = None,
     ) -> list[MemoryItem]:
         """Async :meth:`search`."""
-        found = await self.client.store.search_items(
-            self._search_namespace(namespace),
-            filter=filter,
-            limit=limit,
-            offset=offset,
-            query=query,
-        )
+        with self._reaching("asearch"):
+            found = await self.client.store.search_items(
+                self._search_namespace(namespace),
+                filter=filter,
+                limit=limit,
+                offset=offset,
+                query=query,
+            )
         return [_item(raw) for raw in found["items"]]
+
+    @contextlib.contextmanager
+    def _reaching(self, what: str) -> Iterator[None]:
+        """A server that cannot be reached (refused, unknown host, timed out) is a
+        :class:`StoreConnectionError` naming the URL and the fix, not a bare httpx error."""
+        import httpx
+
+        try:
+            yield
+        except httpx.TransportError as exc:
+            where = self.url or "the default URL"
+            raise StoreConnectionError(
+                f"{what}: the LangGraph server at {where} cannot be reached "
+                f"({type(exc).__name__}: {exc}). Fix: start the server (e.g. `langgraph dev`) "
+                "or pass the right url=."
+            ) from exc
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """Stop the submit thread (after the submits already made, when ``wait``)."""

@@ -115,10 +115,37 @@ class ReflectionOptions:
             "poll_seconds",
         ):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-                raise ConfigurationError(f"{name}={value!r}: pass a number of seconds >= 0.")
-        if self.lease_seconds <= 0 or self.poll_seconds <= 0:
-            raise ConfigurationError("lease_seconds and poll_seconds must be > 0.")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not 0 <= value < float("inf")
+            ):
+                raise ConfigurationError(f"{name}={value!r}: pass a finite number of seconds >= 0.")
+        for name in ("lease_seconds", "poll_seconds"):
+            if getattr(self, name) <= 0:
+                raise ConfigurationError(
+                    f"{name}={getattr(self, name)!r}: pass a number of seconds > 0."
+                )
+        self._check_kinds()
+
+    def _check_kinds(self) -> None:
+        from langmem.errors import ConfigurationError
+        from langmem.tasks import TaskQueue
+
+        if self.durable is not None and not isinstance(self.durable, bool):
+            raise ConfigurationError(
+                f"durable={self.durable!r}: pass True, False or None (whenever possible)."
+            )
+        if self.task_queue is not None and not isinstance(self.task_queue, TaskQueue):
+            raise ConfigurationError(
+                f"task_queue={self.task_queue!r:.100} is not a TaskQueue: pass e.g. "
+                "langmem.tasks.SqliteTaskQueue(path) or MemoryTaskQueue(), or None for the "
+                "store's own."
+            )
+        if not callable(self.clock):
+            raise ConfigurationError(
+                f"clock={self.clock!r}: pass a function returning Unix seconds."
+            )
 
 
 @dataclass(frozen=True)

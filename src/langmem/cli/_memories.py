@@ -49,7 +49,10 @@ EXPLAIN_COLUMNS = [
 
 
 def _namespace_option(required: bool) -> Any:
-    help_text = "Namespace, labels separated by '/', e.g. memories/user-123."
+    help_text = (
+        "Namespace, labels separated by '/', e.g. memories/user-123 (or a JSON list, for "
+        "labels holding '/')."
+    )
     if not required:
         help_text += " Lists and searches include sub-namespaces; default: the whole store."
     return click.option("--namespace", "-n", metavar="NS", required=required, help=help_text)
@@ -88,7 +91,9 @@ def _scope(url: str | None, namespace: str | None) -> Iterator[tuple[BaseStore, 
         yield store, labels
 
 
-def _value(text: str | None, value: str | None) -> dict[str, Any]:
+def _value(
+    text: str | None, value: str | None, example: str = 'add "prefers tea" -n memories/user-1'
+) -> dict[str, Any]:
     if (text is None) == (value is None):
         raise ConfigurationError(
             "give the memory either as TEXT or as --value JSON (one of them, not both)."
@@ -97,7 +102,7 @@ def _value(text: str | None, value: str | None) -> dict[str, Any]:
         if not text.strip():
             raise ConfigurationError(
                 f"TEXT {text!r} is empty: a memory needs content. Give the text to remember, "
-                'e.g. `langmem memories add "prefers tea" -n memories/user-1`.'
+                f"e.g. `langmem memories {example}`."
             )
         return {"content": text}
     try:
@@ -153,6 +158,10 @@ def add(
     """Store a memory: TEXT (stored as {"content": TEXT}) or --value JSON."""
     labels = parse_namespace(namespace, required=True)
     data = _value(text, value)
+    if key == "":
+        raise InvalidInputError(
+            "--key '' is empty: give the memory's key, or leave --key out for a new UUID."
+        )
     with _opened(store_url, must_exist=False) as store:
         chosen = key or str(uuid.uuid4())
         _recorded(store).put(labels, chosen, data, component=COMPONENT)
@@ -323,7 +332,7 @@ def update(
 ) -> None:
     """Replace the value of the memory stored under KEY."""
     labels = parse_namespace(namespace, required=True)
-    data = _value(text, value)
+    data = _value(text, value, f'update {key} "prefers tea" -n {namespace}')
     url = resolve_url(store_url)
     with _opened(url) as store:
         if store.get(labels, key) is None:
@@ -344,6 +353,7 @@ def delete(keys: tuple[str, ...], namespace: str, store_url: str | None, table: 
     from langgraph.store.base import GetOp
 
     labels = parse_namespace(namespace, required=True)
+    keys = tuple(dict.fromkeys(keys))  # a key named twice is deleted (and reported) once
     url = resolve_url(store_url)
     with _opened(url) as store:
         found = store.batch([GetOp(labels, key) for key in keys])

@@ -38,10 +38,21 @@ def load_model(spec: str) -> Any:
     return init_model(spec)
 
 
+def _read_text(stream: IO[str], name: str) -> str:
+    """The whole of ``stream``; text that is not UTF-8 names the file and the fix."""
+    try:
+        return stream.read()
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(
+            f"{name} is not UTF-8 text ({exc.reason} at byte {exc.start}). Fix: save it as "
+            "UTF-8, e.g. `iconv -f latin1 -t utf-8 FILE > FILE.utf8`."
+        ) from None
+
+
 def read_messages(stream: IO[str]) -> list[dict[str, Any]]:
     """Messages from JSON or JSON Lines; a bad message names its line or position."""
     name = source_name(stream)
-    text = stream.read()
+    text = _read_text(stream, name)
     stripped = text.lstrip()
     if stripped.startswith("[") or (stripped.startswith("{") and "\n{" not in stripped.strip()):
         try:
@@ -61,6 +72,8 @@ def read_messages(stream: IO[str]) -> list[dict[str, Any]]:
             )
         for index, message in enumerate(found):
             _check_message(message, f"{name}, message {index + 1}")
+        if not found:
+            raise InvalidInputError(f"{name} holds no messages: give at least one.")
         return found
     messages: list[dict[str, Any]] = []
     for where, message in _json_lines(text.splitlines(), name, MESSAGE_SHAPE):
@@ -171,14 +184,37 @@ def summarize(
         max_summary_tokens=max_summary_tokens,
     )
     summary = result.running_summary.summary if result.running_summary else ""
-    kept = [{"role": m.type, "content": m.content} for m in result.messages]
+    kept = [_as_input(m) for m in result.messages]
     Output(table=table).record({"summary": summary, "messages": kept})
+
+
+_INPUT_ROLES = {"human": "user", "ai": "assistant"}
+
+
+def _as_input(message: Any) -> dict[str, Any]:
+    """``message`` as the ``{"role", "content"}`` dict this command reads, with an assistant's
+    tool calls and a tool result's call id, so the output can be fed back."""
+    record: dict[str, Any] = {
+        "role": _INPUT_ROLES.get(message.type, message.type),
+        "content": message.content,
+    }
+    calls = getattr(message, "tool_calls", None)
+    if calls:
+        record["tool_calls"] = [
+            {"id": call.get("id"), "name": call["name"], "args": call.get("args", {})}
+            for call in calls
+        ]
+    call_id = getattr(message, "tool_call_id", None)
+    if call_id is not None:
+        record["tool_call_id"] = call_id
+    return record
 
 
 def _read_trajectories(stream: IO[str]) -> list[tuple[list[dict[str, Any]], Any]]:
     name = source_name(stream)
     found: list[tuple[list[dict[str, Any]], Any]] = []
-    for where, record in _json_lines(stream, name, TRAJECTORY_SHAPE):
+    lines = _read_text(stream, name).splitlines()
+    for where, record in _json_lines(lines, name, TRAJECTORY_SHAPE):
         if not isinstance(record, dict) or not isinstance(record.get("messages"), list):
             raise InvalidInputError(f"{where}: expected {TRAJECTORY_SHAPE}.")
         for index, message in enumerate(record["messages"]):

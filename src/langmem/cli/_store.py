@@ -24,7 +24,7 @@ from langmem.cli._target import (
     show_namespace,
     sqlite_file,
 )
-from langmem.errors import ConfigurationError
+from langmem.errors import ConfigurationError, InvalidInputError
 from langmem.stores._connection import file_error
 from langmem.stores._read_only import read_only_uri
 
@@ -182,6 +182,13 @@ def reembed(
     """
     from langmem.stores._open import _embeddings_named
 
+    named = [f.strip() for f in (fields or "").split(",") if f.strip()]
+    if fields is not None and not named:
+        raise InvalidInputError(
+            f"--fields {fields!r} names no field: give comma-separated value paths, e.g. "
+            "--fields content, or leave --fields out to keep the current ones. Nothing was "
+            "re-embedded."
+        )
     url = resolve_url(store_url)
     opening = url
     if (
@@ -210,9 +217,7 @@ def reembed(
         )
         if model is None:
             raise ConfigurationError("--embed none leaves nothing to embed: pick an embedder.")
-        paths = [f for f in (fields or "").split(",") if f] or (
-            list(current["fields"]) if current else ["$"]
-        )
+        paths = named or (list(current["fields"]) if current else ["$"])
         with progress("re-embed", None) as step:
             seen = [0]
 

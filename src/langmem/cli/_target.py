@@ -203,6 +203,8 @@ def parse_namespace(text: str | None, *, required: bool = False) -> tuple[str, .
                 "this command needs --namespace, for example --namespace memories/user-123."
             )
         return ()
+    if text.lstrip().startswith("["):
+        return _json_namespace(text)
     labels = tuple(text.strip("/").split("/"))
     for label in labels:
         if not label or "." in label:
@@ -211,6 +213,25 @@ def parse_namespace(text: str | None, *, required: bool = False) -> tuple[str, .
                 "be non-empty and without '.'. Example: --namespace memories/user-123."
             )
     return labels
+
+
+def _json_namespace(text: str) -> tuple[str, ...]:
+    """``'["memories", "org/ana"]'`` -> ``("memories", "org/ana")``: the way to name labels
+    that hold '/' (which the tools store, e.g. a user id from the run context)."""
+    try:
+        labels = json.loads(text)
+    except json.JSONDecodeError as exc:
+        labels = exc
+    if (
+        not isinstance(labels, list)
+        or not labels
+        or not all(isinstance(x, str) and x and "." not in x for x in labels)
+    ):
+        raise ConfigurationError(
+            f"namespace {text!r} is not usable: as JSON it must be a list of non-empty labels "
+            """without '.', e.g. --namespace '["memories", "org/ana"]'."""
+        )
+    return tuple(labels)
 
 
 def show_namespace(namespace: tuple[str, ...] | list[str]) -> str:

@@ -30,8 +30,9 @@ def run_user(config: Mapping[str, Any] | None) -> str:
         )
     user = authenticated if authenticated is not None else claimed
     if user is None or not str(user) or "." in str(user):
+        why = "" if user is None else " (a user id must be non-empty and without '.')"
         raise NamespaceError(
-            f"no usable user id in the config ({USER_KEY}={claimed!r}): run the graph with "
+            f"no usable user id in the config ({USER_KEY}={claimed!r}){why}: run the graph with "
             f"config={{'configurable': {{'{USER_KEY}': 'user-1'}}}} or behind the auth hook."
         )
     return str(user)

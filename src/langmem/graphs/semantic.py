@@ -35,6 +35,7 @@ def build_memory_graph(
     """
     from langgraph.func import entrypoint
 
+    from langmem.errors import InvalidInputError
     from langmem.graphs._user import user_namespace
     from langmem.knowledge.extraction import create_memory_store_manager
 
@@ -47,6 +48,12 @@ def build_memory_graph(
     @entrypoint(store=store)
     def extract_memories(state: dict[str, Any], config: RunnableConfig) -> dict[str, Any]:
         namespace = user_namespace("memories", config)
+        if not isinstance(state, dict) or "messages" not in state:
+            found = sorted(state) if isinstance(state, dict) else type(state).__name__
+            raise InvalidInputError(
+                f"the memory graph's input has no 'messages' (got {found}): pass "
+                "{'messages': [{'role': 'user', 'content': '...'}, ...]}."
+            )
         manager = create_memory_store_manager(model, namespace=namespace, **options)
         written = manager.invoke(
             {"messages": state["messages"], "max_steps": state.get("max_steps", 1)}, config

@@ -75,16 +75,42 @@ class Guards:
                 f"injection={self.injection!r} is not an action: use 'allow', 'flag' or "
                 "'quarantine'."
             )
-        if self.max_deletes is not None and (
-            isinstance(self.max_deletes, bool) or self.max_deletes < 0
-        ):
-            raise ConfigurationError(f"max_deletes={self.max_deletes!r} must be >= 0 or None.")
+        for name in ("quote", "redact_pii"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigurationError(
+                    f"{name}={getattr(self, name)!r} is not a bool: pass True or False."
+                )
+        count = self.max_deletes
+        if count is not None:
+            if not _is_number(count) or count < 0 or count != int(count):
+                raise ConfigurationError(
+                    f"max_deletes={count!r} must be a whole number >= 0, or None for no limit."
+                )
+            object.__setattr__(self, "max_deletes", int(count))
         share = self.max_delete_share
-        if share is not None and not 0 < share <= 1:
+        if share is not None and not (_is_number(share) and 0 < share <= 1):
             raise ConfigurationError(
                 f"max_delete_share={share!r} must be in (0, 1] (a share of the namespace) or None."
             )
+        window = self.window_seconds
+        if not (_is_number(window) and 0 <= window < float("inf")):
+            raise ConfigurationError(
+                f"window_seconds={window!r} must be a finite number of seconds >= 0, e.g. 120."
+            )
+        self._check_patterns()
+
+    def _check_patterns(self) -> None:
+        if not isinstance(self.pii_patterns, Mapping):
+            raise ConfigurationError(
+                f"pii_patterns={self.pii_patterns!r} is not a mapping: pass {{label: regex}}, "
+                "e.g. pii_patterns={'zip': r'\\b\\d{5}\\b'}."
+            )
         for label, pattern in self.pii_patterns.items():
+            if not isinstance(label, str) or not label or not isinstance(pattern, str):
+                raise ConfigurationError(
+                    f"pii_patterns[{label!r}]={pattern!r}: each label must be a non-empty string "
+                    "(it replaces the match as [label]) and each pattern a regex string."
+                )
             try:
                 re.compile(pattern)
             except re.error as exc:
@@ -96,6 +122,10 @@ class Guards:
     def off(cls) -> Guards:
         """Every guard disabled (history is still recorded)."""
         return cls(quote=False, max_deletes=None, max_delete_share=None, injection="allow")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
 
 
 @dataclass

@@ -61,9 +61,10 @@ def extraction_flow(
         done = outcome.done
         while outcome.problems:
             if corrections >= MAX_CORRECTIONS:
+                problems = "; ".join(p.rstrip(".") for p in outcome.problems)
                 raise ModelOutputError(
                     f"The model's tool calls were still invalid after {corrections} "
-                    f"correction(s): {'; '.join(outcome.problems)}. No memory was changed; "
+                    f"correction(s): {problems}. No memory was changed; "
                     "retry, or use a model that follows tool schemas more reliably.",
                     attempts=calls,
                     problems=outcome.problems,

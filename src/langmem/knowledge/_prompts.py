@@ -111,6 +111,10 @@ RESULT_ERROR = "Error: {problem} Nothing was changed by this call; call again wi
 ERR_BAD_JSON = "the arguments are not valid JSON ({detail})."
 ERR_UNKNOWN_TOOL = "there is no tool {name!r}; available: {available}."
 ERR_UNKNOWN_MEMORY = "there is no memory {id!r}; use an id from the list, e.g. m1."
+ERR_NO_MEMORIES = (
+    "there is no memory {id!r}: no memories were shown, so none can be changed; save new "
+    "information as a new memory."
+)
 ERR_DELETED_MEMORY = "memory {id!r} was already deleted."
 ERR_INVALID_FIELDS = "invalid {kind}: {problems}."
 ERR_UNKNOWN_FIELDS = "{kind} has no field(s) {fields}; its fields: {known}."

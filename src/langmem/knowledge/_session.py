@@ -336,7 +336,8 @@ class Session:
         key = str(ref).strip() if ref is not None else ""
         entry = self._by_short.get(key.lower()) or self._by_id.get(key)
         if entry is None:
-            raise KindError(_prompts.ERR_UNKNOWN_MEMORY.format(id=key))
+            unknown = _prompts.ERR_UNKNOWN_MEMORY if self._by_short else _prompts.ERR_NO_MEMORIES
+            raise KindError(unknown.format(id=key))
         if not entry.live and not deleted_ok:
             raise KindError(_prompts.ERR_DELETED_MEMORY.format(id=key))
         return entry

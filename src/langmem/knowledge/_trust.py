@@ -92,6 +92,16 @@ def configure_trust(
             f"configure_trust got {type(target).__name__}: pass a memory store manager or a "
             "tool made by create_manage_memory_tool."
         )
+    if guards is not None and not isinstance(guards, Guards):
+        raise ConfigurationError(
+            f"guards={guards!r} is not a Guards: pass e.g. guards=Guards(max_deletes=5), or "
+            "Guards.off() to turn every guard off."
+        )
+    for name, flag in (("supersede", supersede), ("record_history", record_history)):
+        if flag is not None and not isinstance(flag, bool):
+            raise ConfigurationError(
+                f"{name}={flag!r} is not a bool: pass True or False (None keeps the setting)."
+            )
     updated = replace(
         current,
         guards=current.guards if guards is None else guards,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import uuid
+import warnings
 from collections.abc import Sequence
 from typing import Any, Literal, TypedDict
 
@@ -441,6 +442,8 @@ class History:
                         "what": "held",
                     }
                 )
+        if not records and not discarded:
+            _warn_nothing_recorded(match, since)
         refs = list(groups)
         current = (
             (yield _flow.StoreBatch(self.store, [GetOp(ns, key) for ns, key in refs]))
@@ -546,4 +549,23 @@ def _epoch(moment: Moment) -> float:
         return moment.timestamp()
     raise InvalidInputError(
         f"{moment!r} is not a time: pass a datetime, an ISO 8601 string or epoch seconds."
+    )
+
+
+def _warn_nothing_recorded(match: dict[str, Any], since: Moment | None) -> None:
+    """An undo that matches no recorded change undoes nothing: say so, with the likely cause."""
+    ((field, value),) = match.items()
+    after = "" if since is None else f" since {since!r}"
+    hint = (
+        " Through a graph (create_agent, StateGraph), LangChain gives config['run_id'] to the "
+        "graph's root run only, so the tools record the LangGraph step's id instead: pass "
+        "your id as config={'configurable': {'run_id': ...}} (or metadata), or find the ids in "
+        "History(store).changes(namespace)."
+        if field == "run_id"
+        else " Check the id in History(store).changes(namespace)."
+    )
+    warnings.warn(
+        f"undo found no recorded change with {field}={value!r}{after}: nothing was undone.{hint}",
+        UserWarning,
+        stacklevel=4,
     )

@@ -42,6 +42,7 @@ def connect(
             conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
+        _refuse_newer_schema(conn, shown)
         if read_only:
             _check_schema(conn, shown)
         else:
@@ -59,17 +60,41 @@ def connect(
         raise
 
 
-def _check_schema(conn: sqlite3.Connection, path: str) -> None:
-    """A file opened read-only must already have this version's schema: it cannot be
-    upgraded."""
-    from langmem.stores._migrations import MIGRATIONS
-
+def _schema_version(conn: sqlite3.Connection) -> int | None:
+    """The file's schema version; ``None`` for a file langmem has not set up."""
     try:
         row = conn.execute("SELECT MAX(v) FROM langmem_migrations").fetchone()
     except sqlite3.OperationalError as exc:
         if "no such table" not in str(exc):
             raise  # cannot be read here: the caller says why
-        row = (None,)
+        return None
+    return None if row[0] is None else int(row[0])
+
+
+def _refuse_newer_schema(conn: sqlite3.Connection, path: str) -> None:
+    """A file a newer langmem has upgraded may hold tables, triggers or values this version
+    would misread or break: it is refused, read-only or not, before anything is read or
+    written."""
+    from langmem.stores._migrations import MIGRATIONS
+
+    version = _schema_version(conn)
+    if version is None or version <= len(MIGRATIONS):
+        return
+    raise StoreFileError(
+        f"The store file {path!r} was written by a newer langmem (schema {version}; this "
+        f"langmem knows up to {len(MIGRATIONS)}): reading or writing it here could misread or "
+        "damage what the newer version keeps, so nothing was read or changed. Fix: upgrade "
+        "langmem (pip install -U langmem) in this environment, or open the file with the "
+        "newer langmem and move the memories over with `langmem memories export` / `import`."
+    )
+
+
+def _check_schema(conn: sqlite3.Connection, path: str) -> None:
+    """A file opened read-only must already have this version's schema: it cannot be
+    upgraded."""
+    from langmem.stores._migrations import MIGRATIONS
+
+    row = (_schema_version(conn),)
     if row[0] is None or int(row[0]) < len(MIGRATIONS):
         raise StoreFileError(
             f"The store file {path!r} is open read-only and "

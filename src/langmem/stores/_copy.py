@@ -82,17 +82,29 @@ def copy_store(
         >>> b.get(("notes",), "1").value
         {'text': 'tea at five'}
     """
+    from langmem._store_context import check_store
     from langmem.stores import _copy_sources
-    from langmem.stores._open import open_store
+    from langmem.stores._open import open_store, refuse_missing_file
 
     if batch_size < 1:
         raise ConfigurationError(f"copy_store(batch_size={batch_size}): use 1 or more.")
+    if progress is not None and not callable(progress):
+        raise ConfigurationError(
+            f"copy_store(progress={progress!r}): pass a function (done, total), e.g. "
+            "langmem.stores.progress_bar(), or None."
+        )
+    source, target = (
+        check_store(store, what=f"copy_store {role}") if not isinstance(store, str) else store
+        for role, store in (("source", source), ("target", target))
+    )
     foreign = isinstance(source, str) and _copy_sources.is_langgraph_url(source)
     dst = open_store(target) if isinstance(target, str) else target
     if foreign or (not isinstance(source, str) and not _is_ours(source)):
         found = _copy_sources.open_source(source)
         _copy_sources.refuse_same_database(found, dst)
         return _copy_sources.copy_found(found, dst, batch_size=batch_size, progress=progress)
+    if isinstance(source, str):
+        refuse_missing_file(source, "copy_store source")
     src = open_store(source) if isinstance(source, str) else source
     if _kind(dst) == "postgres" and _kind(src) == "sqlite":
         _check_holdable(_as_sqlite(src))

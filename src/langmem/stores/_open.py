@@ -62,6 +62,25 @@ def _sqlite_path(url: str) -> str:
     return path[1:] if path.startswith("/") and not parts.netloc else path
 
 
+def refuse_missing_file(url: str, what: str) -> None:
+    """A SQLite store URL or path naming a file that does not exist is an error where a new
+    empty store would hide a mistyped path (a copy's source)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower() if "://" in url else ""
+    if scheme == "sqlite":
+        path = _sqlite_path(url.split("?", 1)[0])
+    elif scheme == "":
+        path = str(Path(url.split("?", 1)[0]).expanduser())
+    else:
+        return
+    if path != ":memory:" and not os.path.exists(path):
+        raise ConfigurationError(
+            f"{what} {url!r}: the store file {path!r} does not exist, so there is nothing to "
+            "read (and nothing was created). Fix: check the path (sqlite:///relative.sqlite, "
+            "sqlite:////absolute.sqlite)."
+        )
+
+
 def _embeddings_named(name: str, dims: int) -> Embeddings | None:
     from langmem.embeddings import HashingEmbeddings, MiniLMEmbeddings, default_embeddings
 
@@ -92,6 +111,8 @@ def _embeddings_named(name: str, dims: int) -> Embeddings | None:
 
 
 _SQLITE_PARAMETERS = ("embed", "dims", "fields", "mode")
+# the parameters langmem reads itself (PostgreSQL passes the others on to libpq)
+_OWN_PARAMETERS = (*_SQLITE_PARAMETERS, "hybrid", "ef_search", "exact_max", "pool_size")
 
 
 def _dims_of(url: str, raw: str, name: str = "dims", least: int = 1) -> int:
@@ -157,7 +178,21 @@ def open_store(
         )
     parts = urlsplit(target)
     scheme = parts.scheme.lower() if "://" in target else ""
-    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    if not scheme and parts.scheme.lower() in ("memory", "postgres", "postgresql"):
+        raise ConfigurationError(
+            f"open_store({target!r}): a {parts.scheme} URL needs '//' after the scheme, e.g. "
+            f"'{parts.scheme.lower()}://{'user@host/database' if parts.scheme[0] in 'pP' else ''}"
+            "'; as written it would open a SQLite file named after the rest."
+        )
+    given = parse_qs(parts.query)
+    for name, values in given.items():
+        if len(values) > 1 and name in _OWN_PARAMETERS:
+            raise ConfigurationError(
+                f"open_store({target!r}) gives {name}={', '.join(repr(v) for v in values)}: "
+                "which one is meant is unclear, so the store was not opened. Fix: give each "
+                "parameter once."
+            )
+    query = {k: v[-1] for k, v in given.items()}
     size = dims if dims is not None else _dims_of(target, query.get("dims", "384"))
     chosen: Embeddings | None
     if embed is None or isinstance(embed, str):

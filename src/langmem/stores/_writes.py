@@ -309,7 +309,19 @@ def to_blobs(
 ) -> list[bytes]:
     """The float32 bytes of ``count`` document vectors, checked against the index ``dims`` and
     for NaN or infinite values (``texts`` name the offending one)."""
-    array = np.asarray(vectors, dtype=np.float32)
+    try:
+        array = np.asarray(vectors, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(
+            f"The embedding function returned {vectors!r:.80} for {count} texts, which is not "
+            f"a list of number vectors ({exc}): nothing was written. Fix the embedding "
+            "function: it must return one list of floats per text."
+        ) from None
+    if array.ndim == 2 and array.shape[0] != count:
+        raise ConfigurationError(
+            f"The embedding function returned {array.shape[0]} vector(s) for {count} texts: "
+            "it must return one vector per text, in order. Nothing was written."
+        )
     if array.shape != (count, dims):
         raise ConfigurationError(
             f"The embedding function returned vectors of shape {array.shape} for {count} "
