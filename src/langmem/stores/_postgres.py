@@ -258,6 +258,7 @@ class PostgresStore(_LangGraphPostgresStore):
         import asyncio
 
         return await asyncio.to_thread(self.sweep_ttl)
+
     def _get_batch_GET_ops_queries(self, get_ops: Sequence[tuple[int, GetOp]]) -> list[Any]:
         """LangGraph's get queries; on a read-only database, without the TTL refresh."""
         if self._read_only is not None:
