@@ -31,7 +31,7 @@ the depth-50 store's: same R@10), in pickles outside the repository
    default.
 
 ``--cost`` times each signal from scratch (no cache: tokenizing and encoding the query and the N
-texts, as a re-ranker would at query time) on 30 questions per benchmark: CPU seconds of the
+texts, as a re-ranker would at query time) on 10 questions per benchmark: CPU seconds of the
 process (time.process_time) per query, one thread, with the load average printed.
 
     python bench/model_signals.py --split dev --diagnose --choose --cost
@@ -273,11 +273,29 @@ def token_idf(texts: Sequence[str], model: Model) -> Callable[[list[int]], np.nd
 # Signals for the default's best N
 
 
+FAMILIES = {
+    "cos": "stored",
+    "sent_max": "sentences",
+    "sent_soft": "sentences",
+    "maxsim": "tokens",
+    "maxsim_idf": "tokens",
+    "ctx": "context",
+    "ctx_max": "context",
+}
+"""What each signal needs encoded (the test split computes only the chosen signal's)."""
+
+
 def compute(
-    calls: list[dict[str, Any]], depth: int, split: str, bench: str, model: Model
+    calls: list[dict[str, Any]],
+    depth: int,
+    split: str,
+    bench: str,
+    model: Model,
+    families: frozenset[str] = frozenset(FAMILIES.values()),
 ) -> list[dict[str, Any]]:
-    """Per question: the default's order (keys), its fused scores, and each signal for the best
-    ``depth`` texts. Texts are encoded once per namespace (user, person or question)."""
+    """Per question: the default's order (keys), its fused scores, and each signal of
+    ``families`` for the best ``depth`` texts. Texts are encoded once per namespace (user,
+    person or question)."""
     texts, before = stored(split, bench)
     idf = token_idf(sorted(set(texts.values())), model)
     out = []
@@ -292,66 +310,88 @@ def compute(
         top = order[:depth]
         keys = [call["keys"][i] for i in top]
         chosen = [call["texts"][i] for i in top]
-        new = sorted({t for t in chosen if t not in states})
-        if new:
+        new = sorted({t for t in chosen if t not in sentence_vectors})
+        if new and "tokens" in families:
             states.update(zip(new, model.token_states(new), strict=True))
+        if new and "sentences" in families:
+            # a text of one sentence the model reads whole is its own stored vector
+            stored_vector = {call["texts"][i]: call["vectors"][i] for i in top}
             cut = [sentences(t, model) for t in new]
-            flat = [s for parts in cut for s in parts]
+            many = [(t, parts) for t, parts in zip(new, cut, strict=True) if len(parts) > 1]
+            flat = [s for _, parts in many for s in parts]
             vectors = model.pooled(flat) if flat else np.zeros((0, 384), np.float32)
             at = 0
-            for t, parts in zip(new, cut, strict=True):
+            for t, parts in many:
                 sentence_vectors[t] = vectors[at : at + len(parts)]
                 at += len(parts)
+            for t, parts in zip(new, cut, strict=True):
+                if len(parts) == 1:
+                    sentence_vectors[t] = stored_vector[t][None, :].astype(np.float32)
+        elif new:
+            sentence_vectors.update((t, np.zeros((1, 384), np.float32)) for t in new)
         framed = {
             k: f"{before[k]}\n{t}"
             for k, t in zip(keys, chosen, strict=True)
-            if before.get(k) and k not in context
+            if before.get(k) and k not in context and "context" in families
         }
         if framed:
             context.update(zip(framed, model.pooled(list(framed.values())), strict=True))
-        q_ids = model.ids([call["query"]])[0][1:-1]
-        q_states = model.token_states([call["query"]])[0]
-        q_weights = idf(q_ids)
         vector = call["vector"].astype(np.float32)
         cos = call["cosines"][top]
-        ctx = np.asarray(
-            [float(context[k] @ vector) if k in context else c for k, c in zip(keys, cos)]
-        )
-        sent = [sentence_vectors[t] @ vector for t in chosen]
-        out.append(
-            {
-                "group": call["group"],
-                "kind": call["kind"],
-                "evidence": call["evidence"],
-                "order": [call["keys"][i] for i in order],
-                "fused": fused[:depth],
-                "cos": cos,
-                "sent_max": np.asarray([s.max() for s in sent]),
-                "sent_soft": np.asarray([soft_pool(s) for s in sent]),
-                "maxsim": np.asarray([maxsim(q_states, states[t]) for t in chosen]),
-                "maxsim_idf": np.asarray([maxsim(q_states, states[t], q_weights) for t in chosen]),
-                "ctx": ctx,
-                "ctx_max": np.maximum(ctx, cos),
-            }
-        )
+        row: dict[str, Any] = {
+            "group": call["group"],
+            "kind": call["kind"],
+            "evidence": call["evidence"],
+            "order": [call["keys"][i] for i in order],
+            "fused": fused[:depth],
+            "cos": cos,
+        }
+        if "tokens" in families:
+            q_weights = idf(model.ids([call["query"]])[0][1:-1])
+            q_states = model.token_states([call["query"]])[0]
+            row["maxsim"] = np.asarray([maxsim(q_states, states[t]) for t in chosen])
+            row["maxsim_idf"] = np.asarray([maxsim(q_states, states[t], q_weights) for t in chosen])
+        if "sentences" in families:
+            sent = [sentence_vectors[t] @ vector for t in chosen]
+            row["sent_max"] = np.asarray([s.max() for s in sent])
+            row["sent_soft"] = np.asarray([soft_pool(s) for s in sent])
+        if "context" in families:
+            ctx = [float(context[k] @ vector) if k in context else c for k, c in zip(keys, cos)]
+            row["ctx"] = np.asarray(ctx)
+            row["ctx_max"] = np.maximum(row["ctx"], cos)
+        out.append(row)
         if number % 100 == 99:
             print(f"  {bench}: {number + 1} questions", flush=True)
     return out
 
 
-def signals(split: str, bench: str, depth: int, model: Model | None) -> list[dict[str, Any]]:
-    path = cache_dir() / f"model-signals-{split}-{bench}-signals-{depth}.pickle"
-    if not path.exists():
-        started, cpu = time.perf_counter(), time.process_time()
-        rows = compute(captured(split, bench), depth, split, bench, model or Model())
-        with path.open("wb") as f:
-            pickle.dump(rows, f)
-        print(
-            f"{bench} {split}: signals for {len(rows)} questions in "
-            f"{time.perf_counter() - started:.0f} s (CPU {time.process_time() - cpu:.0f} s)"
-        )
-    with path.open("rb") as f:
-        return pickle.load(f)  # type: ignore[no-any-return]
+def signals(
+    split: str, bench: str, depth: int, model: Model | None, only: str | None = None
+) -> list[dict[str, Any]]:
+    """The signals of a split, each family cached on its own (``only``: that signal's family)."""
+    families = sorted(set(FAMILIES.values())) if only is None else [FAMILIES[only]]
+    merged: list[dict[str, Any]] = []
+    for family in families:
+        path = cache_dir() / f"model-signals-{split}-{bench}-{depth}-{family}.pickle"
+        if not path.exists():
+            started, cpu = time.perf_counter(), time.process_time()
+            model = model or Model()
+            rows = compute(captured(split, bench), depth, split, bench, model, frozenset({family}))
+            with path.open("wb") as f:
+                pickle.dump(rows, f)
+            print(
+                f"{bench} {split} {family}: {len(rows)} questions in "
+                f"{time.perf_counter() - started:.0f} s (CPU {time.process_time() - cpu:.0f} s)",
+                flush=True,
+            )
+        with path.open("rb") as f:
+            rows = pickle.load(f)
+        if not merged:
+            merged = rows
+        else:
+            for into, row in zip(merged, rows, strict=True):
+                into.update(row)
+    return merged
 
 
 # ---------------------------------------------------------------------------------------------
@@ -496,7 +536,7 @@ def report(
     return overall
 
 
-def cost(split: str, depth: int, model: Model, questions: int = 30) -> None:
+def cost(split: str, depth: int, model: Model, questions: int = 10) -> None:
     """CPU seconds per query of each signal from scratch (nothing cached), one thread."""
     print(
         f"\n== Cost per query, from scratch (query + the best {depth} texts encoded), one thread; "
@@ -521,7 +561,8 @@ def cost(split: str, depth: int, model: Model, questions: int = 30) -> None:
                 t = time.process_time()
                 vector = model.pooled([call["query"]])[0]
                 cut = [sentences(x, model) for x in chosen]
-                flat = model.pooled([s for parts in cut for s in parts])
+                # one-sentence texts are their stored vectors: only the others are encoded
+                flat = model.pooled([s for parts in cut if len(parts) > 1 for s in parts] or [""])
                 float((flat @ vector).max())
                 spent["sent_max (sentences)"].append(time.process_time() - t)
                 t = time.process_time()
@@ -539,7 +580,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=("dev", "test"), default="dev")
     parser.add_argument(
-        "--depth", type=int, default=50, help="texts re-ranked (the default's best N)"
+        "--depth", type=int, default=30, help="texts re-ranked (the default's best N)"
     )
     parser.add_argument("--diagnose", action="store_true")
     parser.add_argument("--choose", action="store_true", help="pick w per signal on dev, report")
@@ -552,7 +593,8 @@ def main() -> None:
     model = Model()
     if args.diagnose:
         diagnose(args.split, model)
-    data = {b: signals(args.split, b, args.depth, model) for b in BENCHES}
+    only = args.signal if args.split == "test" else None
+    data = {b: signals(args.split, b, args.depth, model, only) for b in BENCHES}
     if args.choose:
         if args.split != "dev":
             parser.error("--choose picks weights on dev only")
