@@ -84,7 +84,9 @@ RULE = (
     "text of the split) and ctx/ctx_max (the turn before in the thread) need more than the "
     "texts handed to it, so they are reported as what such knowledge would add, not adopted; "
     "the test split is run for the best of the others (added at 14:38 UTC, after the first dev "
-    "numbers of the conversations and before any of RealMem or LongMemEval)."
+    "numbers of the conversations and before any of RealMem or LongMemEval). Signals are mixed "
+    "as Ranking(rerank=..., rerank_weight=w) mixes them (MIX, min-max over the head; switched "
+    "from raw scores at 14:45 UTC, also before RealMem's or LongMemEval's numbers)."
 )
 ADOPTABLE = ("sent_max", "sent_soft", "maxsim")
 """The decision rule, written before any signal was computed (and before test was looked at)."""
@@ -404,12 +406,26 @@ def signals(
 # Re-ranking and scoring
 
 
+MIX = "unit"
+"""How a signal is mixed with the fused score: ``"unit"``, as ``Ranking(rerank=...)`` does
+(``stores/_rerank.py``: both min-max normalised over the re-ranked head, then
+``w * signal + (1 - w) * fused``), or ``"raw"``, the raw scores mixed (``--mix raw``)."""
+
+
+def _unit(values: np.ndarray) -> np.ndarray:
+    low, high = values.min(), values.max()
+    return (values - low) / (high - low) if high > low else np.zeros_like(values)
+
+
 def reranked(row: dict[str, Any], signal: str | None, weight: float, depth: int) -> list[str]:
     """The question's keys after mixing ``signal`` into the best ``depth`` (None: the default)."""
     if signal is None or weight == 0.0:
         return row["order"]
     n = min(depth, len(row["fused"]))
-    mixed = (1.0 - weight) * row["fused"][:n] + weight * row[signal][:n]
+    fused, given = row["fused"][:n], row[signal][:n]
+    if MIX == "unit":
+        fused, given = _unit(fused), _unit(given)
+    mixed = (1.0 - weight) * fused + weight * given
     head = np.argsort(-mixed, kind="stable")
     return [row["order"][i] for i in head] + row["order"][n:]
 
@@ -593,7 +609,10 @@ def main() -> None:
     parser.add_argument("--cost", action="store_true")
     parser.add_argument("--signal", choices=SIGNALS, help="with --weight: report this variant")
     parser.add_argument("--weight", type=float)
+    parser.add_argument("--mix", choices=("unit", "raw"), default="unit", help="see MIX")
     args = parser.parse_args()
+    global MIX
+    MIX = args.mix
     print(f"load average {os.getloadavg()[0]:.2f} (2 cores shared by several jobs)")
     print(f"Decision rule: {RULE}")
     model = Model()
