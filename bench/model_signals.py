@@ -374,10 +374,9 @@ def compute(
 
 
 def signals(
-    split: str, bench: str, depth: int, model: Model | None, only: str | None = None
+    split: str, bench: str, depth: int, model: Model | None, families: Sequence[str]
 ) -> list[dict[str, Any]]:
-    """The signals of a split, each family cached on its own (``only``: that signal's family)."""
-    families = sorted(set(FAMILIES.values())) if only is None else [FAMILIES[only]]
+    """The signals of ``families`` for a split, each family computed and cached on its own."""
     merged: list[dict[str, Any]] = []
     for family in families:
         path = cache_dir() / f"model-signals-{split}-{bench}-{depth}-{family}.pickle"
@@ -610,6 +609,11 @@ def main() -> None:
     parser.add_argument("--signal", choices=SIGNALS, help="with --weight: report this variant")
     parser.add_argument("--weight", type=float)
     parser.add_argument("--mix", choices=("unit", "raw"), default="unit", help="see MIX")
+    parser.add_argument(
+        "--families",
+        default="stored,tokens,sentences,context",
+        help="signal families to compute or load (comma-separated; see FAMILIES)",
+    )
     args = parser.parse_args()
     global MIX
     MIX = args.mix
@@ -618,8 +622,12 @@ def main() -> None:
     model = Model()
     if args.diagnose:
         diagnose(args.split, model)
-    only = args.signal if args.split == "test" else None
-    data = {b: signals(args.split, b, args.depth, model, only) for b in BENCHES}
+    if args.split == "test" and args.signal is not None:
+        families = [FAMILIES[args.signal]]  # the test split: only the chosen signal's
+    else:
+        families = args.families.split(",")
+    data = {b: signals(args.split, b, args.depth, model, families) for b in BENCHES}
+    present = [s for s in SIGNALS if all(s in rows[0] for rows in data.values())]
     if args.choose:
         if args.split != "dev":
             parser.error("--choose picks weights on dev only")
@@ -629,7 +637,7 @@ def main() -> None:
             + "".join(f"{b[:13]:>24}" for b in BENCHES)
             + "   two-fold R@10 gain"
         )
-        for signal in SIGNALS:
+        for signal in present:
             weight, gains = choose(data, signal, args.depth, lambda r: True)
             folds = []
             for half in (0, 1):
