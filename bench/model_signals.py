@@ -572,7 +572,9 @@ def report(
     return overall
 
 
-def cost(split: str, depth: int, model: Model, questions: int = 10) -> None:
+def cost(
+    split: str, depth: int, model: Model, families: Sequence[str], questions: int = 10
+) -> None:
     """CPU seconds per query of each signal from scratch (nothing cached), one thread."""
     print(
         f"\n== Cost per query, from scratch (query + the best {depth} texts encoded), one thread; "
@@ -589,9 +591,12 @@ def cost(split: str, depth: int, model: Model, questions: int = 10) -> None:
                 chosen = [call["texts"][i] for i in top]
                 keys = [call["keys"][i] for i in top]
                 tokens.append(sum(map(len, model.ids(chosen))))
-                t = time.process_time()
-                MaxSimReranker(model).rerank(call["query"], chosen)
-                spent["maxsim (MaxSimReranker)"].append(time.process_time() - t)
+                if "tokens" in families:
+                    t = time.process_time()
+                    MaxSimReranker(model).rerank(call["query"], chosen)
+                    spent["maxsim (MaxSimReranker)"].append(time.process_time() - t)
+                if "sentences" not in families:
+                    continue
                 t = time.process_time()
                 vector = model.pooled([call["query"]])[0]
                 cut = [sentences(x, model) for x in chosen]
@@ -599,6 +604,8 @@ def cost(split: str, depth: int, model: Model, questions: int = 10) -> None:
                 flat = model.pooled([s for parts in cut if len(parts) > 1 for s in parts] or [""])
                 float((flat @ vector).max())
                 spent["sent_max (sentences)"].append(time.process_time() - t)
+                if "context" not in families:
+                    continue
                 t = time.process_time()
                 framed = [f"{before.get(k) or ''}\n{x}" for k, x in zip(keys, chosen, strict=True)]
                 float((model.pooled(framed) @ vector).max())
@@ -687,7 +694,7 @@ def main() -> None:
             parser.error("--signal needs --weight")
         report(data, args.signal, args.weight, args.depth, f"{args.split} split")
     if args.cost:
-        cost(args.split, args.depth, model)
+        cost(args.split, args.depth, model, families)
 
 
 if __name__ == "__main__":
