@@ -9,8 +9,9 @@ the depth-50 store's: same R@10), in pickles outside the repository
 1. Diagnosis (``--diagnose``): how many evidence texts MiniLM truncates (it reads at most 256
    tokens, ``_minilm._MAX_TOKENS``), per benchmark and question type; and the default hybrid's
    R@10/20/30/50/100: the ceiling a re-ranker of the best N can reach.
-2. Signals, each computed with MiniLM for the default's best ``--depth`` texts (cached outside
-   the repository, ``model-signals-SPLIT-BENCH-signals-DEPTH.pickle``):
+2. Signals, each computed with MiniLM for the default's best ``--depth`` texts (30; cached
+   outside the repository per family, ``model-signals-SPLIT-BENCH-DEPTH-FAMILY.pickle``;
+   ``--families`` says which to compute or load):
 
    - ``cos``: the stored text's cosine again (a control: mixing it in only re-weights the dense
      side within the best N);
@@ -34,8 +35,12 @@ the depth-50 store's: same R@10), in pickles outside the repository
 texts, as a re-ranker would at query time) on 10 questions per benchmark: CPU seconds of the
 process (time.process_time) per query, one thread, with the load average printed.
 
-    python bench/model_signals.py --split dev --diagnose --choose --cost
-    python bench/model_signals.py --split test --signal maxsim_idf --weight 0.3
+Session 8 ran (docs/ranking.md, "Session 8"; the sentence and context families were not run):
+
+    python bench/model_signals.py --split dev --diagnose
+    python bench/model_signals.py --split dev --families stored,tokens --choose --cost \
+        --signal maxsim --weight 0.45
+    python bench/model_signals.py --split test --signal maxsim --weight 0.45
 """
 
 from __future__ import annotations
