@@ -163,6 +163,18 @@ class _Encoder:
 
     def forward(self, ids_list: list[list[int]]) -> Array:
         """Embed a batch of token id lists (ideally of similar length) to unit vectors."""
+        x, mask = self.states(ids_list)
+        pooled = (x * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1), 1.0)[:, None]
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        out: Array = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        return out
+
+    def states(self, ids_list: list[list[int]]) -> tuple[Array, Array]:
+        """The last layer's token states ``(batch, length, hidden)`` of a batch of token id
+        lists, padded to the longest, and the ``(batch, length)`` mask of real tokens (1.0).
+
+        The states live in this thread's workspace until its next call: copy what you keep.
+        """
         batch, length = len(ids_list), max(len(ids) for ids in ids_list)
         ids = np.zeros((batch, length), dtype=np.int64)
         mask = np.zeros((batch, length), dtype=np.float32)
@@ -209,11 +221,7 @@ class _Encoder:
             down += layer["down_b"]
             down += x
             x = _layer_norm(down, layer["ln2"][0], layer["ln2"][1], self.eps)
-        x = x.reshape(batch, length, self.hidden)
-        pooled = (x * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1), 1.0)[:, None]
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        out: Array = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
-        return out
+        return x.reshape(batch, length, self.hidden), mask
 
 
 class MiniLMEmbeddings(Embeddings):
