@@ -124,6 +124,25 @@ def test_a_refresh_alone_refreshes_every_result(store: PostgresStore) -> None:
     assert all(after[key] > before[key] for key in before)
 
 
+def test_reads_refresh_an_items_own_ttl_without_a_ttl_config(pg_database: str) -> None:
+    # put(..., ttl=) works on a store opened without a TTL config; its gets and searches then
+    # restart that TTL, as LangGraph's store and langmem's SQLite store do
+    plain = PostgresStore.from_url(pg_database, pool_size=2)
+    try:
+        for key in KEYS[:2]:
+            plain.put(NS, key, {"n": key}, ttl=5)
+        _backdate(plain)
+        before = _expiries(plain)
+        assert plain.get(NS, KEYS[0]) is not None
+        after_get = _expiries(plain)
+        assert after_get[KEYS[0]] > before[KEYS[0]]
+        assert after_get[KEYS[1]] == before[KEYS[1]]
+        assert len(plain.search(NS)) == 2
+        assert _expiries(plain)[KEYS[1]] > before[KEYS[1]]
+    finally:
+        plain.close()
+
+
 def test_refreshing_async_searches_in_parallel_do_not_deadlock(store: PostgresStore) -> None:
     for key in KEYS:
         store.put(NS, key, {"n": key})

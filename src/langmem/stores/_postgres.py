@@ -295,7 +295,8 @@ class PostgresStore(_LangGraphPostgresStore):
         ordinary database. Asked of the server at each call (a standby may be promoted). As on
         :class:`~langmem.stores.SqliteStore`, a read-only store still reads and searches.
         ``True`` too for a handle that opened the database read-only (also a user that may not
-        write its tables): its writes raise :class:`~langmem.errors.StoreFileError`."""
+        write its tables): its writes raise :class:`~langmem.errors.StoreFileError`, and it stays
+        read-only for its life (after a standby is promoted, open a new store to write)."""
         if self._read_only is not None:
             return True
         with self._transaction() as cur:
@@ -533,7 +534,7 @@ class PostgresStore(_LangGraphPostgresStore):
                         for i, op in gets
                         if op.refresh_ttl and results[i] is not None
                     ]
-                    if read and self.ttl_config:
+                    if read:  # items with a TTL (put(..., ttl=) works without a ttl config)
                         _pg_writes.refresh(cur, read)
             for idx, op in searches:
                 vector = vectors.get(idx)
@@ -543,7 +544,7 @@ class PostgresStore(_LangGraphPostgresStore):
                     else _pg_search.list_search(self, cur, op)
                 )
                 results[idx] = found
-                if op.refresh_ttl and self.ttl_config and found:
+                if op.refresh_ttl and found:
                     _pg_writes.refresh(cur, [(".".join(i.namespace), i.key) for i in found])
             if ListNamespacesOp in grouped:
                 lists = cast(Sequence[tuple[int, ListNamespacesOp]], grouped[ListNamespacesOp])
