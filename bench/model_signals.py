@@ -35,12 +35,16 @@ the depth-50 store's: same R@10), in pickles outside the repository
 texts, as a re-ranker would at query time) on 10 questions per benchmark: CPU seconds of the
 process (time.process_time) per query, one thread, with the load average printed.
 
-Session 8 ran (docs/ranking.md, "Session 8"; the sentence and context families were not run):
+Session 8 ran (docs/ranking.md, "Session 8"; the sentence and context families on dev only,
+as neither passed the dev rule):
 
     python bench/model_signals.py --split dev --diagnose
     python bench/model_signals.py --split dev --families stored,tokens --choose --cost \
         --signal maxsim --weight 0.45
     python bench/model_signals.py --split test --signal maxsim --weight 0.45
+    python bench/model_signals.py --split dev --families stored,tokens,sentences,context --choose
+    python bench/model_signals.py --split dev --families sentences,context --cost \
+        --signal ctx --weight 0.15
 """
 
 from __future__ import annotations
