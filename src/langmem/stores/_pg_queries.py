@@ -1,4 +1,5 @@
-"""The query side of :class:`~langmem.stores.PostgresStore`: query vectors and ``explain``.
+"""The query side of :class:`~langmem.stores.PostgresStore`: query vectors, ``explain`` and the
+get queries.
 
 A batch's query texts are embedded together before its transaction opens, and each vector is
 checked as the embedded store checks it (length, NaN or infinity: ``ModelOutputError`` naming
@@ -10,9 +11,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from langgraph.store.base import SearchItem, SearchOp
+from langgraph.store.base import GetOp, SearchItem, SearchOp
 
 from langmem.errors import ConfigurationError
 from langmem.stores import _pg_checks, _pg_search, _writes
@@ -68,3 +69,28 @@ def explained(
         store._check_index(cur, writes=False)
         ranked = _pg_search.explain(store, cur, op, vector, store.active_ranking())
     return [(_pg_search.search_item(row, e.score), e) for row, e in ranked[offset:want]]
+
+
+def get_queries(
+    gets: Sequence[tuple[int, GetOp]], omit_expired: bool
+) -> list[tuple[str, tuple[Any, ...], tuple[str, ...], list[tuple[int, str]]]]:
+    """LangGraph's get queries (one per namespace: the SQL, its parameters, the namespace and
+    the ``(index, key)`` asked) without its TTL refresh. The store restarts the TTLs of what the
+    gets found itself (``_pg_writes.refresh``, which skips rows another transaction holds:
+    LangGraph's refresh waits for each row in no set order, and concurrent batches deadlocked),
+    and a read-only database or user refuses LangGraph's ``UPDATE`` even when it would change
+    no row."""
+    grouped: dict[tuple[str, ...], list[tuple[int, str]]] = {}
+    for idx, op in gets:
+        grouped.setdefault(tuple(op.namespace), []).append((idx, op.key))
+    expiry = " AND (s.expires_at IS NULL OR s.expires_at > NOW())" if omit_expired else ""
+    return [
+        (
+            "SELECT s.key, s.value, s.created_at, s.updated_at FROM store s"
+            f" WHERE s.prefix = %s AND s.key = ANY(%s::text[]){expiry}",
+            (".".join(namespace), [key for _, key in items]),
+            namespace,
+            items,
+        )
+        for namespace, items in grouped.items()
+    ]

@@ -13,7 +13,6 @@ refused at open, naming the fix (open it once where it can be written).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -138,25 +137,3 @@ def without_refresh(
         if kind in out:
             out[kind] = [(i, op._replace(refresh_ttl=False)) for i, op in out[kind]]
     return out
-
-
-def get_queries(
-    gets: Sequence[tuple[int, GetOp]], omit_expired: bool
-) -> list[tuple[str, tuple[Any, ...], tuple[str, ...], list[tuple[int, str]]]]:
-    """LangGraph's get queries (one per namespace: the SQL, its parameters, the namespace and
-    the ``(index, key)`` asked) without the TTL refresh: its ``UPDATE`` is refused by a
-    read-only database or user even when it would change no row."""
-    grouped: dict[tuple[str, ...], list[tuple[int, str]]] = {}
-    for idx, op in gets:
-        grouped.setdefault(tuple(op.namespace), []).append((idx, op.key))
-    expiry = " AND (s.expires_at IS NULL OR s.expires_at > NOW())" if omit_expired else ""
-    return [
-        (
-            "SELECT s.key, s.value, s.created_at, s.updated_at FROM store s"
-            f" WHERE s.prefix = %s AND s.key = ANY(%s::text[]){expiry}",
-            (".".join(namespace), [key for _, key in items]),
-            namespace,
-            items,
-        )
-        for namespace, items in grouped.items()
-    ]

@@ -260,10 +260,8 @@ class PostgresStore(_LangGraphPostgresStore):
         return await asyncio.to_thread(self.sweep_ttl)
 
     def _get_batch_GET_ops_queries(self, get_ops: Sequence[tuple[int, GetOp]]) -> list[Any]:
-        """LangGraph's get queries; on a read-only database, without the TTL refresh."""
-        if self._read_only is not None:
-            return _pg_read_only.get_queries(get_ops, self._omit_expired)
-        return cast("list[Any]", super()._get_batch_GET_ops_queries(get_ops))
+        """LangGraph's get queries without its TTL refresh (see :func:`_pg_queries.get_queries`)."""
+        return _pg_queries.get_queries(get_ops, self._omit_expired)
 
     def _refuse_writes(self) -> None:
         """Raise the read-only error when this handle opened a read-only database."""
@@ -526,9 +524,7 @@ class PostgresStore(_LangGraphPostgresStore):
                 if not _pg_expiry.NATIVE and self._omit_expired:
                     gets = _pg_expiry.live_gets(cur, gets)
                 if gets:  # TTLs refreshed as a search's are (LangGraph's waits: deadlocks)
-                    self._batch_get_ops(
-                        [(i, op._replace(refresh_ttl=False)) for i, op in gets], results, cur
-                    )
+                    self._batch_get_ops(gets, results, cur)
                     read = [
                         (".".join(op.namespace), op.key)
                         for i, op in gets

@@ -239,7 +239,8 @@ def batch_flow(
         page = _reordered(items, scores, ranking)[op.offset : op.offset + op.limit]
         results[i] = [hit for hit, _ in page]
     if writes:
-        rest = [i for i in range(len(ops)) if i not in set(picked)]
+        asked = set(picked)
+        rest = [i for i in range(len(ops)) if i not in asked]
         done = yield ModelCall(inner, [ops[i] for i in rest])
         for i, result in zip(rest, done):
             results[i] = result
@@ -258,9 +259,13 @@ def explain_flow(
     texts = [item_text(hit, fields) for hit, _ in pairs[:depth]]
     scores = yield from _asked(ranking, op.query or "", texts)
     out = [
-        (item, replace(why, score=item.score, reranked=given, fused_rank=at + 1, fused_score=was))
+        (
+            item,
+            replace(
+                why, score=item.score, reranked=given, fused_rank=at + 1, fused_score=hit.score
+            ),
+        )
         for (hit, why), (item, at, given) in _reordered(pairs, scores, ranking, explained=True)
-        for was in (hit.score,)
     ]
     return out[op.offset : op.offset + op.limit]
 
