@@ -6,6 +6,34 @@ computed; the signals follow in later commits.
 
 from __future__ import annotations
 
+import argparse
+import collections
+import dataclasses
+import hashlib
+import itertools
+import os
+import pickle
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import conversations as conv
+import longmemeval as lme
+import ranking_robust as robust
+import realmem
+from model_signals import in_half, kinds, se
+from ranking_fit import _candidates, _similarity
+
+from langmem.embeddings import MiniLMEmbeddings
+from langmem.embeddings._blas import single_threaded_blas
+from langmem.stores import ranking as rules
+
 RULE_WRITTEN = "2026-12-01 16:19 UTC"
 GRID_M = (1, 3, 5)
 """Neighbours added per query term, at most."""
@@ -36,3 +64,467 @@ RULE = (
     "the three) by at least 0.01. If a signal's chosen setting lies on an edge of the grid, one "
     "step past that edge may be run and is reported as such."
 )
+
+
+BENCHES = robust.BENCHES
+FAMILIES = ("encoded", "static")
+METRICS = ("R@1", "R@5", "R@10", "MRR")
+LOOSEST = (max(GRID_M), min(GRID_TAU))
+"""Neighbours are found once per query term at the loosest setting; the grid filters them."""
+SETTINGS = tuple(itertools.product(GRID_M, GRID_TAU, GRID_W))
+
+
+def cache_dir() -> Path:
+    return robust.path_of("dev", "conversations").parent
+
+
+# ---------------------------------------------------------------------------------------------
+# The stores' texts and vocabularies
+
+
+def store_texts(split: str, bench: str) -> dict[str, list[str]]:
+    """Every text each store of the bench's capture indexed (one store; bench/retrieval.py's
+    capture has one per seed), as the benches load them: the corpus statistics of the capture
+    come from exactly these."""
+    if bench == "conversations":  # one store holds every user, both splits
+        return {"": [t.text for c in conv.build() for t in c.turns]}
+    if bench == "realmem":
+        people, _ = realmem.read(split)
+        return {"": [m[4] for p in people for m in p["memories"]]}
+    if bench == "longmemeval":
+        sessions, questions = lme.read(split)
+        return {
+            "": [str(op.value["content"]) for q in questions for op in lme.memories(sessions, q)]
+        }
+    import retrieval
+
+    return {
+        f"seed {seed} ": [m.text for m in retrieval.build(seed)[0]]
+        for seed in ((1, 2) if split == "dev" else (3,))
+    }
+
+
+def evidence_texts(split: str, bench: str) -> dict[str, str]:
+    """Key -> text of the stored items (for the diagnosis: the evidence's words)."""
+    if bench == "conversations":
+        return {t.key: t.text for c in conv.build() for t in c.turns}
+    if bench == "realmem":
+        people, _ = realmem.read(split)
+        return {m[0]: m[4] for p in people for m in p["memories"]}
+    sessions, _ = lme.read(split)
+    return {f"{sid}#{n}": text for sid, turns in sessions.items() for n, text in turns}
+
+
+def store_of(call: dict[str, Any], stores: dict[str, Any]) -> Any:
+    return stores[""] if "" in stores else stores[str(call["group"]).split("/")[0][:7]]
+
+
+@dataclasses.dataclass
+class Vocabulary:
+    """A store's terms: document frequency (as the store counts it: the sum over the stored
+    words that stem to the term, capped at the number of texts), and for each alphabetic term
+    the word that stands for it (its most frequent stored form) and its vector."""
+
+    documents: int
+    df: dict[str, int]
+    terms: list[str]  # alphabetic terms with a vector, in the rows of ``matrix``
+    words: list[str]
+    matrix: np.ndarray  # (len(terms), 384) unit vectors
+    row: dict[str, int]
+
+
+def vocabulary_words(texts: Sequence[str]) -> tuple[dict[str, int], list[str], list[str]]:
+    held: collections.Counter[str] = collections.Counter()
+    for text in texts:
+        held.update(set(rules.tokens(text)))
+    df: collections.Counter[str] = collections.Counter()
+    best: dict[str, tuple[int, str]] = {}
+    for word, count in held.items():
+        df[rules.stem(word)] += count
+        term = rules._term(word)
+        if term and term.isalpha() and (count, word) > best.get(term, (0, "")):
+            best[term] = (count, word)
+    n = len(texts)
+    terms = sorted(best)
+    return {t: min(c, n) for t, c in df.items()}, terms, [best[t][1] for t in terms]
+
+
+class Vectors:
+    """Word vectors of one family, cached on disk per word list (``soft-lexical-*.npz``)."""
+
+    def __init__(self, family: str) -> None:
+        self.family = family
+        self.embeddings = MiniLMEmbeddings(workers=1, batch_size=64)
+        self.encoder = self.embeddings._load()
+        self.spent: dict[str, tuple[int, float]] = {}
+
+    def __call__(self, words: list[str], label: str) -> np.ndarray:
+        digest = hashlib.sha256("\n".join(words).encode()).hexdigest()[:16]
+        path = cache_dir() / f"soft-lexical-{self.family}-{digest}.npz"
+        if path.exists():
+            with np.load(path) as f:
+                return np.asarray(f["vectors"])
+        cpu = time.process_time()
+        out = self.compute(words)
+        self.spent[label] = (len(words), time.process_time() - cpu)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, vectors=out, cpu=self.spent[label][1])
+        return out
+
+    def compute(self, words: list[str]) -> np.ndarray:
+        if not words:
+            return np.zeros((0, 384), np.float32)
+        if self.family == "encoded":  # MiniLM's sentence vector of the word alone
+            return self.embeddings.embed_array(words)
+        out = np.zeros((len(words), 384), np.float32)  # static: mean input word-piece vector
+        for i, ids in enumerate(self.encoder.tokenize(words)):
+            out[i] = self.encoder.word[ids[1:-1] or ids].mean(axis=0)
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+
+def vocabulary(texts: Sequence[str], vectors: Vectors, label: str) -> Vocabulary:
+    df, terms, words = vocabulary_words(texts)
+    matrix = vectors(words, label)
+    return Vocabulary(len(texts), df, terms, words, matrix, {t: i for i, t in enumerate(terms)})
+
+
+# ---------------------------------------------------------------------------------------------
+# Neighbours of the query terms, and the expanded ranking
+
+
+def query_words(query: str, terms: Sequence[str]) -> dict[str, str]:
+    """Each alphabetic query term's first word in the query (for a term the store lacks)."""
+    out: dict[str, str] = {}
+    for word in rules.tokens(query):
+        term = rules._term(word)
+        if term in terms and term.isalpha() and term not in out:
+            out[term] = word
+    return out
+
+
+def neighbours(
+    calls: list[dict[str, Any]], stores: dict[str, Vocabulary], vectors: Vectors, label: str
+) -> list[list[tuple[str, str, float]]]:
+    """Per question: (query term, store term, cosine) for each alphabetic query term's best
+    ``max(GRID_M)`` store terms of cosine >= ``min(GRID_TAU)`` (not query terms), best first.
+    A query term the store lacks is vectorised from its own word in the query."""
+    asked = [query_words(c["query"], c["terms"]) for c in calls]
+    missing = sorted(
+        {
+            w
+            for c, q in zip(calls, asked, strict=True)
+            for t, w in q.items()
+            if t not in store_of(c, stores).row
+        }
+    )
+    extra = dict(zip(missing, vectors(missing, label + " query words"), strict=True))
+    m, tau = LOOSEST
+    out = []
+    for call, words in zip(calls, asked, strict=True):
+        vocab = store_of(call, stores)
+        found: list[tuple[str, str, float]] = []
+        for term, word in words.items():
+            v = vocab.matrix[vocab.row[term]] if term in vocab.row else extra[word]
+            cos = vocab.matrix @ v
+            order = np.argsort(-cos, kind="stable")
+            kept = 0
+            for i in order:
+                if cos[i] < tau or kept == m:
+                    break
+                other = vocab.terms[i]
+                if other in call["terms"]:
+                    continue
+                found.append((term, other, float(cos[i])))
+                kept += 1
+        out.append(found)
+    return out
+
+
+def expansion(
+    found: list[tuple[str, str, float]], m: int, tau: float, w: float
+) -> dict[str, float]:
+    """Expansion term -> weight relative to a query term (the best over query terms)."""
+    out: dict[str, float] = {}
+    taken: collections.Counter[str] = collections.Counter()
+    for term, other, cos in found:
+        if cos < tau or taken[term] == m:
+            continue
+        taken[term] += 1
+        out[other] = max(out.get(other, 0.0), w * cos)
+    return out
+
+
+def ranked_keys(
+    call: dict[str, Any],
+    candidates: list[rules.Candidate],
+    added: dict[str, float],
+    vocab: Vocabulary,
+) -> list[str]:
+    """The top 10 keys of the default rule with ``added`` terms at their weights."""
+    n, average, frequencies = call["corpus"]
+    terms = list(call["terms"])
+    if added:
+        frequencies = {**frequencies, **{t: vocab.df.get(t, 0) for t in added}}
+        terms += [t for t in added if t not in terms]
+    ranked = rules.ranked_items(
+        candidates,
+        terms,
+        rules.Corpus(n, average, frequencies),
+        rules.Ranking(),
+        added or None,
+        similarity=_similarity(call),
+    )
+    return [call["keys"][i] for _, i in ranked[:10]]
+
+
+def evaluate(
+    calls: list[dict[str, Any]],
+    found: list[list[tuple[str, str, float]]],
+    stores: dict[str, Vocabulary],
+) -> np.ndarray:
+    """(settings + 1) x questions x 4: R@1/5/10 and MRR; row 0 is the default."""
+    out = np.zeros((len(SETTINGS) + 1, len(calls), 4))
+    for q, (call, near) in enumerate(zip(calls, found, strict=True)):
+        candidates = _candidates(call)
+        vocab = store_of(call, stores)
+        done: dict[tuple[tuple[str, float], ...], list[float]] = {}
+        for s, setting in enumerate(((0, 1.0, 0.0), *SETTINGS)):
+            added = expansion(near, *setting) if s else {}
+            key = tuple(sorted(added.items()))
+            if key not in done:
+                got = robust.scores(call, ranked_keys(call, candidates, added, vocab))
+                done[key] = [got[m] for m in METRICS]
+            out[s, q] = done[key]
+    return out
+
+
+def results(split: str, bench: str, family: str) -> np.ndarray:
+    """:func:`evaluate` of a split's capture, cached (``soft-lexical-results-*.pickle``)."""
+    path = cache_dir() / f"soft-lexical-results-{split}-{bench}-{family}.pickle"
+    if path.exists():
+        with path.open("rb") as f:
+            return pickle.load(f)  # type: ignore[no-any-return]
+    calls = robust.captured(split, bench)[bench]
+    vectors = Vectors(family)
+    started, cpu = time.perf_counter(), time.process_time()
+    with single_threaded_blas():
+        stores = {
+            name: vocabulary(texts, vectors, f"{bench} {split} {name}".strip())
+            for name, texts in store_texts(split, bench).items()
+        }
+        found = neighbours(calls, stores, vectors, f"{bench} {split}")
+    out = evaluate(calls, found, stores)
+    for label, (count, spent) in vectors.spent.items():
+        print(f"  {family} vectors of {count} words ({label}): CPU {spent:.1f} s", flush=True)
+    print(
+        f"{bench} {split} {family}: {len(calls)} questions x {len(SETTINGS)} settings in "
+        f"{time.perf_counter() - started:.0f} s (CPU {time.process_time() - cpu:.0f} s)",
+        flush=True,
+    )
+    with path.open("wb") as f:
+        pickle.dump(out, f)
+    with (cache_dir() / f"soft-lexical-neighbours-{split}-{bench}-{family}.pickle").open("wb") as f:
+        pickle.dump(found, f)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Choice, two-fold check, report
+
+
+def choose(data: dict[str, np.ndarray], masks: dict[str, np.ndarray]) -> tuple[int, list[float]]:
+    """The setting (index into ``SETTINGS`` + 1) of the objective in :data:`RULE` on the
+    questions ``masks`` keeps, with its mean R@10 gain per benchmark."""
+    best: tuple[float, float] | None = None
+    chosen, gains = 0, []
+    for s in range(1, len(SETTINGS) + 1):
+        got = [
+            float((d[s, m, 2] - d[0, m, 2]).mean()) for d, m in zip(data.values(), masks.values())
+        ]
+        key = (round(min(got), 3), float(np.mean(got)))
+        if best is None or key > best:
+            best, chosen, gains = key, s, got
+    return chosen, gains
+
+
+def label(s: int) -> str:
+    m, tau, w = SETTINGS[s - 1]
+    return f"m {m} tau {tau:.1f} w {w:.2f}"
+
+
+def decide(
+    family: str, data: dict[str, np.ndarray], groups: dict[str, list[Any]]
+) -> dict[str, Any]:
+    every = {b: np.ones(len(g), dtype=bool) for b, g in groups.items()}
+    chosen, gains = choose(data, every)
+    errors = [se(d[chosen, :, 2] - d[0, :, 2]) for d in data.values()]
+    halves = [
+        {b: np.asarray([in_half(h)({"group": x}) for x in g]) for b, g in groups.items()}
+        for h in (0, 1)
+    ]
+    picks = [choose(data, halves[h])[0] for h in (0, 1)]
+    folds = []
+    for b, d in data.items():  # pick on one half, score on the other
+        diff = np.concatenate(
+            [d[picks[h], halves[1 - h][b], 2] - d[0, halves[1 - h][b], 2] for h in (0, 1)]
+        )
+        folds.append(float(diff.mean()))
+    passed = all(g >= 2 * e and e > 0 for g, e in zip(gains, errors)) and min(folds) > 0
+    print(
+        f"{family:<9}{label(chosen):<22}"
+        + "".join(f"{f'{g:+.3f} ({e:.3f})':>17}" for g, e in zip(gains, errors, strict=True))
+        + "   "
+        + " / ".join(f"{f:+.3f}" for f in folds)
+        + f"  ({label(picks[0])}; {label(picks[1])})"
+        + f"   dev rule: {'PASS' if passed else 'fail'}"
+    )
+    return {"setting": chosen, "gains": gains, "errors": errors, "folds": folds, "passed": passed}
+
+
+def grid_table(family: str, data: dict[str, np.ndarray], shown: int = 8) -> None:
+    rows = []
+    for s in range(1, len(SETTINGS) + 1):
+        got = [float((d[s, :, 2] - d[0, :, 2]).mean()) for d in data.values()]
+        rows.append((round(min(got), 3), float(np.mean(got)), s, got))
+    rows.sort(key=lambda r: (r[0], r[1]), reverse=True)
+    print(f"\n{family}: the best {shown} of {len(rows)} settings by the objective (R@10 gains)")
+    for worst, mean, s, got in rows[:shown]:
+        print(
+            f"  {label(s):<22}"
+            + "".join(f"{g:>+9.3f}" for g in got)
+            + f"  worst {worst:+.3f} mean {mean:+.3f}"
+        )
+    worst_row = min(rows, key=lambda r: r[0])
+    print(f"  (worst setting: {label(worst_row[2])}, worst gain {worst_row[0]:+.3f})")
+
+
+def per_type(
+    calls: dict[str, list[dict[str, Any]]], data: dict[str, np.ndarray], s: int, title: str
+) -> None:
+    print(f"\n== {title}: {label(s)}")
+    print(
+        f"{'bench':<14}{'type':<30}{'n':>5}  {'default R@1/5/10/MRR':<30}{'ours R@1/5/10/MRR':<30}"
+        f"{'R@10 gain (s.e.)':<19}{'MRR gain (s.e.)':<19}"
+    )
+    for bench, d in data.items():
+        labels = [kinds(c) for c in calls[bench]]
+        every = sorted(set().union(*labels), key=lambda k: (k == "overall", k.islower(), k))
+        for kind in every:
+            pick = np.asarray([kind in held for held in labels])
+            b, o = d[0, pick], d[s, pick]
+            d10, dm = o[:, 2] - b[:, 2], o[:, 3] - b[:, 3]
+            print(
+                f"{bench:<14}{kind:<30}{pick.sum():>5}  "
+                + f"{' / '.join(f'{x:.3f}' for x in b.mean(axis=0)):<30}"
+                + f"{' / '.join(f'{x:.3f}' for x in o.mean(axis=0)):<30}"
+                + f"{f'{d10.mean():+.3f} ({se(d10):.3f})':<19}"
+                + f"{f'{dm.mean():+.3f} ({se(dm):.3f})':<19}"
+            )
+
+
+def examples(split: str, bench: str, family: str, count: int = 12) -> None:
+    path = cache_dir() / f"soft-lexical-neighbours-{split}-{bench}-{family}.pickle"
+    with path.open("rb") as f:
+        found = pickle.load(f)
+    by: dict[str, list[str]] = collections.defaultdict(list)
+    for near in found:
+        for term, other, cos in near:
+            if len(by[term]) < max(GRID_M) and f"{other} {cos:.2f}" not in by[term]:
+                by[term].append(f"{other} {cos:.2f}")
+    picked = sorted(by)[:: max(1, len(by) // count)][:count]
+    print(
+        f"  {bench} ({family}), {len(by)} query terms with a neighbour >= {min(GRID_TAU)}: "
+        + "; ".join(f"{t}: {', '.join(by[t])}" for t in picked)
+    )
+
+
+def diagnose(split: str, family: str) -> None:
+    """Where the evidence the default misses is, and whether soft matching could reach it: of
+    the evidence texts outside the default's top 10, those among the candidates (which an
+    expansion can lift) and those not (which it cannot reach without fetching them), and of
+    each, the share holding a query term, and the share holding no query term but an expansion
+    term (the loosest setting: the best 5 neighbours of cosine >= 0.5)."""
+    print(f"\n== Diagnosis ({split}, {family} neighbours at m {LOOSEST[0]}, tau {LOOSEST[1]})")
+    print(
+        f"{'bench':<14}{'evidence':>9}{'top 10':>8}{'cand.':>7}{'+query':>8}{'+exp only':>10}"
+        f"{'none':>6}{'not cand.':>10}{'+query':>8}{'+exp only':>10}{'none':>6}"
+    )
+    for bench in BENCHES:
+        calls = robust.captured(split, bench)[bench]
+        texts = evidence_texts(split, bench)
+        with (cache_dir() / f"soft-lexical-neighbours-{split}-{bench}-{family}.pickle").open(
+            "rb"
+        ) as f:
+            found = pickle.load(f)
+        counts = collections.Counter()
+        for call, near in zip(calls, found, strict=True):
+            top = set(robust.top(call, rules.Ranking()))
+            held = set(call["keys"])
+            query = set(call["terms"])
+            added = {other for _, other, _ in near}
+            for e in call["evidence"]:
+                counts["evidence"] += 1
+                if e in top:
+                    counts["top"] += 1
+                    continue
+                where = "cand" if e in held else "out"
+                terms = set(rules.document(texts[e]).terms)
+                counts[where] += 1
+                if terms & query:
+                    counts[where + " query"] += 1
+                elif terms & added:
+                    counts[where + " exp"] += 1
+                else:
+                    counts[where + " none"] += 1
+        n = counts["evidence"]
+        print(
+            f"{bench:<14}{n:>9}{counts['top'] / n:>8.3f}{counts['cand'] / n:>7.3f}"
+            + "".join(
+                f"{counts[f'cand {k}'] / n:>{w}.3f}"
+                for k, w in (("query", 8), ("exp", 10), ("none", 6))
+            )
+            + f"{counts['out'] / n:>10.3f}"
+            + "".join(
+                f"{counts[f'out {k}'] / n:>{w}.3f}"
+                for k, w in (("query", 8), ("exp", 10), ("none", 6))
+            )
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", choices=("dev", "test"), default="dev")
+    parser.add_argument("--families", default=",".join(FAMILIES))
+    parser.add_argument("--choose", action="store_true", help="grid, choice, two-fold (dev)")
+    parser.add_argument("--examples", action="store_true", help="print some neighbour lists")
+    parser.add_argument("--diagnose", action="store_true", help="where the missed evidence is")
+    parser.add_argument("--setting", type=int, help="report this setting (index, 1-based)")
+    args = parser.parse_args()
+    print(f"load average {os.getloadavg()[0]:.2f} (2 cores shared by several jobs)")
+    print(f"Decision rule ({RULE_WRITTEN}): {RULE}")
+    calls = {b: robust.captured(args.split, b)[b] for b in BENCHES}
+    groups = {b: [c["group"] for c in calls[b]] for b in BENCHES}
+    for family in args.families.split(","):
+        data = {b: results(args.split, b, family) for b in BENCHES}
+        if args.examples:
+            for b in BENCHES:
+                examples(args.split, b, family)
+        if args.diagnose:
+            diagnose(args.split, family)
+        if args.choose:
+            if args.split != "dev":
+                parser.error("--choose picks on dev only")
+            grid_table(family, data)
+            print(
+                f"\n{'family':<9}{'chosen':<22}"
+                + "".join(f"{b[:13]:>17}" for b in BENCHES)
+                + "   two-fold R@10 gain (settings picked on each half)"
+            )
+            decision = decide(family, data, groups)
+            per_type(calls, data, decision["setting"], f"{args.split} split, {family}")
+        if args.setting:
+            per_type(calls, data, args.setting, f"{args.split} split, {family}")
+
+
+if __name__ == "__main__":
+    main()
