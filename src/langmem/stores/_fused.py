@@ -247,7 +247,7 @@ def _boosts(
     *,
     threaded: bool = True,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
-    """Each item's thread and recency parts (``ranking._provenance_boosts``; ``threaded``:
+    """Each item's thread and recency parts (``_provenance.provenance_boosts``; ``threaded``:
     whether any item has a thread)."""
     timed = ~np.isnan(times)
     everyone = bool(timed.all())

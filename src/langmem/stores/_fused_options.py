@@ -73,7 +73,7 @@ def centred(
     matrix: NDArray[np.float32],
     ranking: rules.Ranking,
 ) -> NDArray[np.float64]:
-    """Each text's cosine with the centred query (``ranking._centred``; see "Centering")."""
+    """Each text's cosine with the centred query (``_centering.centred``; see "Centering")."""
     inside = members(cosines, ranking.depth)
     count = int(inside.sum())
     near = near_sums(matrix, rows, inside)
@@ -169,7 +169,7 @@ def supersede(
 ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
     """``score`` (items listed best first by ``order``) with each of the best
     ``redundancy_depth`` items that a newer near-copy supersedes marked down, and the new
-    order (``ranking._superseded``)."""
+    order (``_demotions.superseded``)."""
     return _marked_down(order, score, items, pairs, ranking, superseded, ranking.supersede)
 
 
