@@ -9,7 +9,10 @@ import math
 import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+
+from langmem.errors import RankingOptionError
 
 if TYPE_CHECKING:
     from langmem.stores._rerank import Reranker, RerankFunction
@@ -115,28 +118,22 @@ class Ranking:
 
     def __post_init__(self) -> None:
         if self.rerank is not None:
-            from langmem.stores import _rerank
-
-            object.__setattr__(self, "rerank", _rerank.checked(self.rerank))
-        for name, value in vars(self).items():
-            if name in _NOT_NUMBERS:
-                continue
-            if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise ValueError(
-                    f"Ranking({name}={value!r}) is not a number: {name} {_RULES[name][1]}; "
-                    f"fix: pass it as a number, e.g. the default {name}={_DEFAULTS[name]!r}."
-                )
-            whole = math.isfinite(value) and float(value).is_integer()
-            if name in _COUNTS and not isinstance(value, numbers.Integral) and whole:
-                object.__setattr__(self, name, int(float(value)))  # 50.0 (from JSON, say) is 50
+            object.__setattr__(self, "rerank", _reranker(self.rerank))
+        given = dict(vars(self))  # as passed, for the messages
+        for name, value in given.items():
+            kind = _KINDS.get(name)
+            if kind is not None and type(value) is not kind:  # else it is already as stored
+                object.__setattr__(self, name, _number(name, value))
         for name, (ok, rule) in _RULES.items():
             value = getattr(self, name)
             if not ok(value):
                 nan = " (NaN is not a number)" if _is_nan(value) else ""
-                raise ValueError(
-                    f"Ranking({name}={value!r}) is out of range{nan}: {name} {rule}; "
-                    f"fix: pass a value in that range, e.g. the default {name}="
-                    f"{_DEFAULTS[name]!r}."
+                raise RankingOptionError(
+                    f"Ranking({name}={_shown(given[name])}) is out of range{nan}: {name} "
+                    f"{rule}; fix: pass a value in that range, e.g. the default {name}="
+                    f"{_DEFAULTS[name]!r}.",
+                    field=name,
+                    value=given[name],
                 )
 
     def __repr__(self) -> str:
@@ -183,52 +180,122 @@ class Ranking:
         )
 
 
+def _number(name: str, value: Any) -> Any:
+    """``value`` of the number parameter ``name`` as the rule reads it: a Python ``int`` for a
+    count (a whole float such as 50.0, from JSON say, is 50), else a ``float`` (an int too
+    large for one is an infinity); a value of another kind is kept for its rule to refuse.
+    Not a number (text, ``True``/``False``, ``None``...): a :class:`RankingOptionError`."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, Decimal)):
+        raise RankingOptionError(
+            f"Ranking({name}={_shown(value)}) is not a number: {name} {_RULES[name][1]}; "
+            f"fix: pass it as a number, e.g. the default {name}={_DEFAULTS[name]!r}.",
+            field=name,
+            value=value,
+        )
+    if name in _COUNTS:
+        if isinstance(value, numbers.Integral):
+            return int(value)
+        whole = _real(value)
+        return int(whole) if math.isfinite(whole) and whole.is_integer() else value
+    return _real(value)
+
+
+def _real(value: Any) -> float:
+    """``float(value)``, or an infinity of its sign for an int too large for a float."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+    except ValueError:  # a signalling NaN (Decimal("sNaN"))
+        return math.nan
+
+
+def _reranker(value: Any) -> Any:
+    """``value`` as a re-ranker (:func:`._rerank.checked`), or a :class:`RankingOptionError`."""
+    from langmem.stores import _rerank
+
+    if isinstance(value, type):  # the class, where an instance was meant
+        raise RankingOptionError(
+            f"Ranking(rerank={value.__qualname__}) is a class, not a re-ranker: rerank is None, "
+            "an object with a rerank(query, texts) method returning one score per text, or "
+            f"such a function; fix: pass an instance, e.g. Ranking(rerank={value.__qualname__}"
+            "()).",
+            field="rerank",
+            value=value,
+        )
+    try:
+        return _rerank.checked(value)
+    except RankingOptionError:
+        raise
+    except ValueError as exc:  # its message names the value, the rule and the fix
+        raise RankingOptionError(str(exc), field="rerank", value=value) from None
+
+
+def _shown(value: object) -> str:
+    """``repr(value)`` for a message, cut short when long (an int of a thousand digits)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int past Python's limit for turning it into text
+        return f"<an int of {value.bit_length() if isinstance(value, int) else '?'} bits>"
+    return text if len(text) <= 60 else f"{text[:40]}...({len(text)} characters)"
+
+
 def _is_nan(value: object) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and value != value
+    return isinstance(value, (float, Decimal)) and value != value
 
 
 def _between(low: float, high: float) -> Callable[[Any], bool]:
     return lambda value: bool(low <= value <= high)  # False for NaN
 
 
-def _at_least(low: float, *, finite: bool = False) -> Callable[[Any], bool]:
-    if finite:  # an infinite weight turns scores into NaN (inf / inf, inf * 0)
-        return lambda value: bool(low <= value < math.inf)
-    return lambda value: bool(value >= low)
+def _finite(low: float) -> Callable[[Any], bool]:
+    # an infinite weight turns scores into NaN (inf / inf, inf * 0)
+    return lambda value: bool(low <= value < math.inf)
 
 
 def _count(low: int) -> Callable[[Any], bool]:
-    return lambda value: isinstance(value, numbers.Integral) and int(value) >= low
+    return lambda value: type(value) is int and low <= value <= _MOST
 
+
+_MOST = 1_000_000_000
+"""The largest count a parameter takes: a count that large already takes every text a store
+holds; larger ones overflow PostgreSQL's LIMIT (a bigint) once doubled."""
 
 _COUNTS = ("depth", "redundancy_depth", "feedback_docs", "feedback_terms", "rerank_depth")
 """The parameters that count texts: whole numbers, and a float such as 50.0 is taken as 50."""
 
+_COUNT_FROM_0 = f"is an int from 0 to {_MOST:_}"
+_COUNT_FROM_1 = f"is an int from 1 to {_MOST:_}"
+_LARGE = 1e6
+"""The bound of ``k1`` and ``feedback_weight``: BM25 multiplies them with term counts, IDFs and
+length ratios, and past about 1e300 a product overflows (then inf / inf is NaN); well below,
+at 1e6, BM25 already counts terms linearly and an expansion term outweighs the query."""
+
 _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "dense_weight": (_between(0.0, 1.0), "goes from 0 to 1"),
-    "k1": (_at_least(0.0, finite=True), "is a finite number >= 0"),
+    "k1": (_between(0.0, _LARGE), "goes from 0 to 1e6"),
     "b": (_between(0.0, 1.0), "goes from 0 to 1"),
-    "depth": (_count(1), "is an int >= 1"),
-    "thread_boost": (_at_least(0.0), "is a number >= 0"),
-    "thread_window": (_at_least(0.0), "is a number of seconds >= 0"),
-    "recency_weight": (_at_least(0.0, finite=True), "is a finite number >= 0"),
+    "depth": (_count(1), _COUNT_FROM_1),
+    "thread_boost": (_between(0.0, math.inf), "is a number >= 0"),
+    "thread_window": (_between(0.0, math.inf), "is a number of seconds >= 0"),
+    "recency_weight": (_finite(0.0), "is a finite number >= 0"),
     "recency_half_life": (lambda value: bool(value > 0.0), "is a number of seconds > 0"),
     "fusion": (lambda value: value in FUSIONS, f"is one of {', '.join(FUSIONS)}"),
     "rrf_k": (lambda value: bool(0.0 < value < math.inf), "is a finite number > 0"),
     "redundancy": (_between(0.0, 1.0), "goes from 0 to 1"),
     "redundancy_threshold": (_between(-1.0, 1.0), "goes from -1 to 1"),
     "redundancy_ramp": (_between(0.0, 2.0), "goes from 0 to 2"),
-    "redundancy_depth": (_count(1), "is an int >= 1"),
+    "redundancy_depth": (_count(1), _COUNT_FROM_1),
     "supersede": (_between(0.0, 1.0), "goes from 0 to 1"),
     "supersede_threshold": (_between(-1.0, 1.0), "goes from -1 to 1"),
     "restate": (_between(0.0, 1.0), "goes from 0 to 1"),
     "restate_threshold": (_between(-1.0, 1.0), "goes from -1 to 1"),
-    "feedback_docs": (_count(0), "is an int >= 0"),
-    "feedback_terms": (_count(0), "is an int >= 0"),
-    "feedback_weight": (_at_least(0.0, finite=True), "is a finite number >= 0"),
+    "feedback_docs": (_count(0), _COUNT_FROM_0),
+    "feedback_terms": (_count(0), _COUNT_FROM_0),
+    "feedback_weight": (_between(0.0, _LARGE), "goes from 0 to 1e6"),
     "feedback_fetch": (lambda value: isinstance(value, bool), "is True or False"),
     "centering": (_between(0.0, 1.0), "goes from 0 to 1"),
-    "rerank_depth": (_count(1), "is an int >= 1"),
+    "rerank_depth": (_count(1), _COUNT_FROM_1),
     "rerank_weight": (_between(0.0, 1.0), "goes from 0 to 1"),
     "rerank_fallback": (lambda value: isinstance(value, bool), "is True or False"),
 }
@@ -238,3 +305,6 @@ _DEFAULTS = {f.name: f.default for f in fields(Ranking)}
 
 _NOT_NUMBERS = ("fusion", "feedback_fetch", "rerank", "rerank_fallback")
 """The parameters that are not numbers (checked by their own rule)."""
+
+_KINDS = {n: int if n in _COUNTS else float for n in _DEFAULTS if n not in _NOT_NUMBERS}
+"""Each number parameter's stored type (:func:`_number`)."""
