@@ -185,3 +185,14 @@ def test_the_largest_and_smallest_valid_values_rank(store: Any, options: dict[st
     assert len(found) == 6
     scores = [score for _, score in found]
     assert all(0.0 <= s <= 1.0 for s in scores) and scores == sorted(scores, reverse=True)
+
+
+class _Static:
+    @staticmethod
+    def rerank(query: str, texts: list[str]) -> list[float]:
+        return [float(len(t)) for t in texts]
+
+
+def test_a_class_whose_rerank_is_a_static_method_is_taken(store: Any) -> None:
+    assert Ranking(rerank=_Static).rerank is _Static
+    assert len(_search(store, Ranking(rerank=_Static))) == 6

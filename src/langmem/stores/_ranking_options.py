@@ -5,6 +5,7 @@ which re-exports this class).
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 from collections.abc import Callable
@@ -86,6 +87,14 @@ class Ranking:
         rerank_fallback: when the re-ranker raises or returns unusable scores: ``False``
             (the default) raises :class:`~langmem.errors.RerankerError`; ``True`` warns
             (:class:`~langmem.errors.RerankerWarning`) and returns this ranking's order.
+
+    Numbers are stored as plain ``int`` (the counts) and ``float`` (the rest), whatever real
+    number type was given (docs/ranking.md lists each parameter's range).
+
+    Raises:
+        RankingOptionError: a value its parameter's rule refuses (NaN, text, ``True`` for a
+            number, out of range...); a ``ValueError`` naming the parameter, the value, the rule
+            and the fix, with the parameter and the value as ``field`` and ``value``.
     """
 
     dense_weight: float = 0.8
@@ -214,7 +223,9 @@ def _reranker(value: Any) -> Any:
     """``value`` as a re-ranker (:func:`._rerank.checked`), or a :class:`RankingOptionError`."""
     from langmem.stores import _rerank
 
-    if isinstance(value, type):  # the class, where an instance was meant
+    method = inspect.getattr_static(value, "rerank", None)
+    if isinstance(value, type) and not isinstance(method, (staticmethod, classmethod)):
+        # the class where an instance was meant: calling it would make an instance, not scores
         raise RankingOptionError(
             f"Ranking(rerank={value.__qualname__}) is a class, not a re-ranker: rerank is None, "
             "an object with a rerank(query, texts) method returning one score per text, or "
@@ -225,8 +236,6 @@ def _reranker(value: Any) -> Any:
         )
     try:
         return _rerank.checked(value)
-    except RankingOptionError:
-        raise
     except ValueError as exc:  # its message names the value, the rule and the fix
         raise RankingOptionError(str(exc), field="rerank", value=value) from None
 

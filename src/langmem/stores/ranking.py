@@ -256,6 +256,7 @@ __all__ = [
 
 for _public in (Candidate, Corpus, Document, Explanation, Ranking):
     _public.__module__ = __name__  # documented, and pickled, where users import them from
+del _public
 
 # the names this module had before its parts moved out, for the modules that read them here
 _term = term_of
