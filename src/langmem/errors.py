@@ -12,7 +12,8 @@ against the standard exceptions keeps working.
      │    ├── NamespaceError                   a namespace template could not be filled safely
      │    ├── StoreNotFoundError               no store given and none in the LangGraph context
      │    ├── IndexMismatchError               a store file is indexed for another embedder/fields
-     │    └── StoreFileError                   a store file that cannot be opened or read
+     │    ├── StoreFileError                   a store file that cannot be opened or read
+     │    └── RankingOptionError               a Ranking parameter out of its rule (names it)
      ├── InvalidInputError(ValueError)        input data that cannot be processed as given
      │    ├── TemplateVariableError            a prompt lost {variables} of its original
      │    └── TokenBudgetError                 messages that cannot fit the token budget given
@@ -36,6 +37,7 @@ __all__ = [
     "MissingDependencyError",
     "ModelOutputError",
     "NamespaceError",
+    "RankingOptionError",
     "RerankerError",
     "RerankerWarning",
     "StoreConnectionError",
@@ -90,6 +92,23 @@ class StoreFileError(ConfigurationError):
 
     Nothing is changed in the file; the message names the path and what to do.
     """
+
+
+class RankingOptionError(ConfigurationError):
+    """A :class:`~langmem.stores.ranking.Ranking` parameter was given a value its rule refuses
+    (``Ranking(depth=0)``, ``--ranking restate=high``). The message names the parameter, the
+    value, the rule and the fix; the parameter and the value are also attributes, for code
+    that reports them in its own words (the CLI's ``--ranking``).
+
+    Attributes:
+        field: the parameter's name, e.g. ``"depth"``.
+        value: the value given.
+    """
+
+    def __init__(self, message: str, *, field: str = "", value: object = None):
+        super().__init__(message)
+        self.field = field
+        self.value = value
 
 
 class InvalidInputError(LangMemError, ValueError):

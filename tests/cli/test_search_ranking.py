@@ -151,7 +151,8 @@ ALLOWED = (
         ),
         (
             "depth=2.5",
-            "--ranking depth=2.5: Ranking(depth=2.5) is out of range: depth is an int >= 1; fix: "
+            "--ranking depth=2.5: Ranking(depth=2.5) is out of range: depth is an int from 1 to "
+            "1_000_000_000; fix: "
             "pass a value in that range, e.g. the default depth=50.",
         ),
         (

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from langmem.errors import ConfigurationError
+from langmem.errors import ConfigurationError, RankingOptionError
 from langmem.stores import _rerank
 from langmem.stores.ranking import Ranking
 
@@ -46,14 +46,18 @@ def parse_ranking(given: tuple[str, ...]) -> dict[str, Any]:
                     f"--ranking {name}={raw}: {name!r} is not a ranking option; the options are "
                     f"{', '.join(NAMES)}. Fix: use one of them, e.g. {_EXAMPLE}."
                 )
+            if name in written:
+                raise ConfigurationError(
+                    f"--ranking {name}={raw}: {name} is given twice ({name}={written[name]} "
+                    f"before); each option is given once. Fix: keep the one you mean."
+                )
             options[name] = _value(name, raw)
             written[name] = raw
     try:
         Ranking(**options)
-    except ValueError as exc:
-        named = [n for n in options if f"Ranking({n}=" in str(exc)]
-        where = f" {named[0]}={written[named[0]]}" if named else ""
-        raise ConfigurationError(f"--ranking{where}: {exc}") from None
+    except RankingOptionError as exc:  # it names the option it refused
+        shown = written.get(exc.field, repr(exc.value))
+        raise ConfigurationError(f"--ranking {exc.field}={shown}: {exc}") from None
     return options
 
 

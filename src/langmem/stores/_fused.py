@@ -247,7 +247,7 @@ def _boosts(
     *,
     threaded: bool = True,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
-    """Each item's thread and recency parts (``ranking._provenance_boosts``; ``threaded``:
+    """Each item's thread and recency parts (``_provenance.provenance_boosts``; ``threaded``:
     whether any item has a thread)."""
     timed = ~np.isnan(times)
     everyone = bool(timed.all())
@@ -271,7 +271,12 @@ def _boosts(
     if weight <= 0 or not (everyone or timed.any()):
         return thread, np.zeros(len(base), dtype=np.float64)
     dated = times if everyone else times[timed]
-    ages = ((float(dated.max()) - dated) / half_life).tolist()
+    spans = float(dated.max()) - dated
+    if half_life > 1e-200:  # no age can overflow
+        ages = (spans / half_life).tolist()
+    else:  # a tiny half-life: ages overflow to infinity, a recency of 0 (as Python's floats)
+        with np.errstate(over="ignore"):
+            ages = (spans / half_life).tolist()
     # Python's own power, one call per item (numpy's may round differently)
     scale = np.minimum(weight * np.fromiter(map(_HALF.__pow__, ages), np.float64, len(ages)), 1.0)
     if everyone:

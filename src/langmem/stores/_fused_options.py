@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from langmem.stores import _learned
-from langmem.stores._similarity import alike, unit_cosines, upper
+from langmem.stores._similarity import unit_cosines, upper
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -73,7 +73,7 @@ def centred(
     matrix: NDArray[np.float32],
     ranking: rules.Ranking,
 ) -> NDArray[np.float64]:
-    """Each text's cosine with the centred query (``ranking._centred``; see "Centering")."""
+    """Each text's cosine with the centred query (``_centering.centred``; see "Centering")."""
     inside = members(cosines, ranking.depth)
     count = int(inside.sum())
     near = near_sums(matrix, rows, inside)
@@ -131,7 +131,15 @@ def learned(
     features[:, 6] = _near_sums(vectors, inside) / int(inside.sum())
     if count > 1:
         flagged = np.zeros(count, dtype=bool)
-        flagged[_superseded(vectors, items.times[order], held, ranking)] = True
+        depth = ranking.redundancy_depth
+        flagged[
+            told_again(
+                lambda: unit_cosines(vectors[:depth]),
+                items.times[order][:depth],
+                held[:depth],
+                ranking.supersede_threshold,
+            )
+        ] = True
         # the rule flags an item by the score it took off it: nothing off a score of 0
         features[:, 7] = flagged & (items.score[order] > 0)
     z = _INTERCEPT + np.cumsum(features * _COEFFICIENTS, axis=1)[:, -1]  # feature by feature
@@ -169,7 +177,7 @@ def supersede(
 ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
     """``score`` (items listed best first by ``order``) with each of the best
     ``redundancy_depth`` items that a newer near-copy supersedes marked down, and the new
-    order (``ranking._superseded``)."""
+    order (``_demotions.superseded``)."""
     return _marked_down(order, score, items, pairs, ranking, superseded, ranking.supersede)
 
 
@@ -230,44 +238,9 @@ def superseded(
     texts' matrix ``rows``, ``times``, which query terms they ``held``), of those a newer
     near-copy supersedes (see "Supersede")."""
     depth = ranking.redundancy_depth
-    if not _dated(times[:depth]):
-        return []
-    return _copies(pairs.of(rows[:depth]), times[:depth], held, ranking)
-
-
-def _superseded(
-    vectors: NDArray[np.float32],
-    times: NDArray[np.float64],
-    held: NDArray[np.bool_],
-    ranking: rules.Ranking,
-) -> list[int]:
-    """:func:`superseded` of the texts' gathered ``vectors`` (at least the head's)."""
-    depth = ranking.redundancy_depth
-    if not _dated(times[:depth]):
-        return []
-    return _copies(unit_cosines(vectors[:depth]), times[:depth], held, ranking)
-
-
-def _copies(
-    cosines: NDArray[np.float32],
-    head: NDArray[np.float64],
-    held: NDArray[np.bool_],
-    ranking: rules.Ranking,
-) -> list[int]:
-    """:func:`superseded` from the head's pairwise ``cosines`` and times."""
-    if not ((cosines >= ranking.supersede_threshold) & upper(len(cosines))).any():
-        return []  # no near-copies (the usual case): ``alike`` lists none
-    when = head.tolist()
-    older: set[int] = set()
-    for first, second, _ in alike(cosines, ranking.supersede_threshold):
-        one, two = when[first], when[second]
-        if one != one or two != two or one == two:  # NaN: no time
-            continue
-        old, new = (first, second) if one < two else (second, first)
-        # a newer text that lacks a query word the older one holds is not its new version
-        if not (held[old] & ~held[new]).any():
-            older.add(old)
-    return sorted(older)
+    return told_again(
+        lambda: pairs.of(rows[:depth]), times[:depth], held[:depth], ranking.supersede_threshold
+    )
 
 
 def restated(
@@ -282,21 +255,43 @@ def restated(
     restates: a cosine of at least ``restate_threshold``, the older text holding a query term
     and the newer one every query term the older one holds (see "Restate")."""
     depth = ranking.redundancy_depth
-    head = times[:depth]
-    words = held[:depth]
-    holding = words.any(axis=1)  # a text holding no query term is never restated
-    if not holding.any() or not _dated(head):
-        return []
-    cosines = pairs.of(rows[:depth])
+    return told_again(
+        lambda: pairs.of(rows[:depth]),
+        times[:depth],
+        held[:depth],
+        ranking.restate_threshold,
+        some_word=True,
+    )
+
+
+def told_again(
+    cosines: Callable[[], NDArray[np.float32]],
+    times: NDArray[np.float64],
+    held: NDArray[np.bool_],
+    threshold: float,
+    *,
+    some_word: bool = False,
+) -> list[int]:
+    """Positions of the texts a newer one among them tells again (``_demotions.newer_tellings``
+    over arrays): a pair whose ``cosines`` (their pairwise cosines, computed only when two
+    ``times`` differ) reach ``threshold``, whose times differ (NaN: no time), and whose newer
+    text holds every query term the older one holds (``held``: one column per term; with
+    ``some_word``, the older one at least one)."""
+    holding = held.any(axis=1)
+    if (some_word and not holding.any()) or not _dated(times):
+        return []  # a text holding no query term is never restated; nothing is newer
+    pairwise = cosines()
     # the pairs ``alike`` lists (NaN, a zero vector's, is below any threshold), both ways
-    near = (cosines >= ranking.restate_threshold) & upper(len(cosines))
+    near = (pairwise >= threshold) & upper(len(pairwise))
     if not near.any():
-        return []
+        return []  # no near-copies (the usual case)
     near |= near.T
-    newer = head[None, :] > head[:, None]  # [old, new]: a later time (NaN: neither way)
+    newer = times[None, :] > times[:, None]  # [old, new]: a later time (NaN: neither way)
     # [old, new]: how many of old's words new lacks (integer products: exact, no BLAS)
-    lacks = words.astype(np.intp) @ (~words).T.astype(np.intp)
-    older = (near & newer & (lacks == 0)).any(axis=1) & holding
+    lacks = held.astype(np.intp) @ (~held).T.astype(np.intp)
+    older = (near & newer & (lacks == 0)).any(axis=1)
+    if some_word:
+        older &= holding
     found: list[int] = np.flatnonzero(older).tolist()
     return found
 
