@@ -73,7 +73,7 @@ def test_a_new_handle_takes_the_postings_from_the_cache_and_ranks_the_same(
 ) -> None:
     path = tmp_path / "s.sqlite"
     _fill(path, 300)
-    assert _magic(path) == b"LMMATRX4"
+    assert _magic(path) == _snapshot._MAGIC
     expected = _reference(path, monkeypatch)
     built = _builds(monkeypatch)
     with SqliteStore(path, index=INDEX) as store:
@@ -104,7 +104,7 @@ def test_an_older_cache_is_not_read_but_rebuilt_in_the_new_format(
         assert _ranked(store) == expected
         assert store._vectors is not None and not store._vectors.installed  # from SQLite
     assert built  # the postings were built from the rows
-    assert _magic(path) == b"LMMATRX4"  # and the cache written again, with them
+    assert _magic(path) == _snapshot._MAGIC  # and the cache written again, with them
     built.clear()
     with SqliteStore(path, index=INDEX) as store:
         assert _ranked(store) == expected

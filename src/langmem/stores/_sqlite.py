@@ -509,7 +509,13 @@ class SqliteStore(BaseStore):
             self._item_origins.stale = True  # read the log of items written (on next use)
             cached = None
             if cache is not None:
-                cached = _snapshot.load(conn, self._vectors, cache, self._item_origins)
+                cached = _snapshot.load(
+                    conn,
+                    self._vectors,
+                    cache,
+                    self._item_origins,
+                    rewrite=self._read_only is None,
+                )
                 self._cache_origins = self._item_origins.loaded
                 self._cache_postings = self._vectors.lexicon.postings() is not None
             if cached is not None:
