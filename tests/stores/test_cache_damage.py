@@ -45,11 +45,7 @@ SECTIONS = [  # every part of a format-5 file (the test store fills each one)
 ]
 
 
-@pytest.fixture(autouse=True)
-def small_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Cache every store with at least 10 texts (the real threshold is 20k)."""
-    monkeypatch.setattr(_snapshot, "MIN_ROWS", 10)
-    monkeypatch.delenv(_snapshot.ENV, raising=False)
+pytestmark = pytest.mark.usefixtures("small_cache")  # tests/stores/conftest.py
 
 
 def _text(i: int) -> str:

@@ -18,11 +18,7 @@ WORDS = ["tea", "walk", "river", "lives", "lived", "living", "city", "cities", "
 QUERIES = ["tea river", "living lives c7", "jazz c12 c13", "the", "zzz"]
 
 
-@pytest.fixture(autouse=True)
-def small_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Cache every store with at least 10 texts (the real threshold is 20k)."""
-    monkeypatch.setattr(_snapshot, "MIN_ROWS", 10)
-    monkeypatch.delenv(_snapshot.ENV, raising=False)
+pytestmark = pytest.mark.usefixtures("small_cache")  # tests/stores/conftest.py
 
 
 def _text(i: int) -> str:

@@ -97,6 +97,7 @@ class IndexedFile(MatrixSync):
 
         Example:
             >>> from langmem.embeddings import HashingEmbeddings
+            >>> from langmem.stores import SqliteStore
             >>> store = SqliteStore(":memory:", index={"dims": 8, "embed": HashingEmbeddings(8)})
             >>> store.put(("a",), "1", {"text": "green tea"})
             >>> store.reembed({"dims": 16, "embed": HashingEmbeddings(16)})
