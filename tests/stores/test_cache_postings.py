@@ -18,11 +18,7 @@ WORDS = ["tea", "walk", "river", "lives", "lived", "living", "city", "cities", "
 QUERIES = ["tea river", "living lives c7", "jazz c12 c13", "the", "zzz"]
 
 
-@pytest.fixture(autouse=True)
-def small_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Cache every store with at least 10 texts (the real threshold is 20k)."""
-    monkeypatch.setattr(_snapshot, "MIN_ROWS", 10)
-    monkeypatch.delenv(_snapshot.ENV, raising=False)
+pytestmark = pytest.mark.usefixtures("small_cache")  # tests/stores/conftest.py
 
 
 def _text(i: int) -> str:
@@ -73,7 +69,7 @@ def test_a_new_handle_takes_the_postings_from_the_cache_and_ranks_the_same(
 ) -> None:
     path = tmp_path / "s.sqlite"
     _fill(path, 300)
-    assert _magic(path) == b"LMMATRX4"
+    assert _magic(path) == _snapshot._MAGIC
     expected = _reference(path, monkeypatch)
     built = _builds(monkeypatch)
     with SqliteStore(path, index=INDEX) as store:
@@ -104,7 +100,7 @@ def test_an_older_cache_is_not_read_but_rebuilt_in_the_new_format(
         assert _ranked(store) == expected
         assert store._vectors is not None and not store._vectors.installed  # from SQLite
     assert built  # the postings were built from the rows
-    assert _magic(path) == b"LMMATRX4"  # and the cache written again, with them
+    assert _magic(path) == _snapshot._MAGIC  # and the cache written again, with them
     built.clear()
     with SqliteStore(path, index=INDEX) as store:
         assert _ranked(store) == expected

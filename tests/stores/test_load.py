@@ -187,13 +187,6 @@ def test_reads_and_writes_without_a_query_never_load_the_matrix(tmp_path: Path) 
 # -- the matrix cache ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def small_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Cache every store with at least 10 texts (the real threshold is 20k)."""
-    monkeypatch.setattr(_snapshot, "MIN_ROWS", 10)
-    monkeypatch.delenv(_snapshot.ENV, raising=False)
-
-
 def _uncached(path: Path, monkeypatch: pytest.MonkeyPatch) -> SqliteStore:
     with monkeypatch.context() as patch:
         patch.setenv(_snapshot.ENV, "0")

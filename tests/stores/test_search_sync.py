@@ -16,7 +16,7 @@ import pytest
 from langgraph.store.base import PutOp
 
 from langmem.embeddings import HashingEmbeddings
-from langmem.stores import SqliteStore, _cosines, _sqlite, _sync
+from langmem.stores import SqliteStore, _cosines, _sqlite_matrix, _sync
 
 INDEX: Any = {"dims": 32, "embed": HashingEmbeddings(32), "fields": ["text"]}
 
@@ -31,7 +31,7 @@ def sync_reads(monkeypatch: pytest.MonkeyPatch) -> list[object]:
         calls.append(vectors)
         return real(conn, vectors, last_seq)
 
-    monkeypatch.setattr(_sqlite, "sync_vectors", counting)
+    monkeypatch.setattr(_sqlite_matrix, "sync_vectors", counting)
     return calls
 
 

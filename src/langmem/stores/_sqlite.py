@@ -9,11 +9,15 @@ valid: ``_snapshot``), kept current on writes and refreshed from a change log wh
 process wrote.
 Queries are answered by hybrid ranking, dense cosine fused with BM25 (see ``ranking``).
 
-This module is the store's spine: connection and transactions, index configuration, the vector
-matrix, and ``batch``/``abatch``. The work of a batch lives beside it: ``_writes`` (planning,
-vector reuse, applying puts and deletes), ``_reads`` (get, search, namespaces), ``_ttl``;
-``_identity`` (the index recorded in the file, checked in every transaction that embeds or
-ranks), ``_reembed`` (changing it) and ``_connection`` (opening the file, clear errors).
+This module is the store's spine: the class, ``batch``/``abatch``, the index check of every
+transaction that embeds or ranks (``_check``), ``restore``, ``explain`` and TTL sweeping. The
+class is built on three bases, each in its own module: ``_sqlite_transactions`` (the
+connection, transactions, read-only refusal), ``_sqlite_matrix`` (the vector matrix kept in
+line with the file, and its cache, ``_snapshot``) and ``_sqlite_index`` (the index
+configuration, claiming or adopting the file's, re-embedding). The work of a batch lives beside
+it: ``_writes`` (planning, vector reuse, applying puts and deletes), ``_reads`` (get, search,
+namespaces), ``_ttl``; ``_identity`` (the index recorded in the file), ``_reembed`` (changing
+it) and ``_connection`` (opening the file, clear errors).
 """
 
 from __future__ import annotations
@@ -23,13 +27,10 @@ import logging
 import math
 import os
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from langgraph.store.base import (
@@ -46,41 +47,30 @@ from langgraph.store.base import (
 
 from langmem._flow import run_async, run_sync
 from langmem.embeddings._default import embeddings_id
-from langmem.errors import ConfigurationError, IndexMismatchError, StoreFileError
+from langmem.errors import ConfigurationError, IndexMismatchError
 from langmem.stores import (
     _identity,
     _legacy_numbers,
     _ranking_arg,
-    _read_only,
     _reads,
-    _reembed,
     _rerank,
-    _search,
-    _snapshot,
-    _term_docs,
     _ttl,
     _writes,
 )
-from langmem.stores._connection import connect, file_error
-from langmem.stores._origins import ItemOrigins
-from langmem.stores._search import Forms
-from langmem.stores._sync import sync_vectors
-from langmem.stores._vectors import VectorIndex
+from langmem.stores._sqlite_index import IndexedFile
 from langmem.stores.ranking import Explanation, Ranking
 
 if TYPE_CHECKING:
     import numpy as np
-    from langchain_core.embeddings import Embeddings
     from numpy.typing import NDArray
 
-    from langmem.tasks import TaskQueue
 
 logger = logging.getLogger("langmem.stores")
 
 _LOG_KEEP = 100_000  # change-log rows kept; a reader further behind reloads everything
 
 
-class SqliteStore(BaseStore):
+class SqliteStore(IndexedFile, BaseStore):
     """A LangGraph ``BaseStore`` in one SQLite file, with exact hybrid search and TTL.
 
     Every ``BaseStore`` operation works, sync and async. Another process using the same file
@@ -152,55 +142,18 @@ class SqliteStore(BaseStore):
         from langmem.stores._open import default_sqlite_path
 
         chosen = str(path) if path is not None else str(default_sqlite_path())
-        special = chosen == ":memory:" or chosen.startswith("file:")
-        self.path = chosen if special else str(Path(chosen).expanduser())
         self.ttl_config = _ttl.checked_config(ttl)
         self.hybrid = hybrid
         self.ranking = _ranking_arg.checked(ranking, "SqliteStore")
-        self._lock = threading.RLock()
-        self._closed = False
-        if not isinstance(read_only, bool):
-            raise ConfigurationError(
-                f"SqliteStore(read_only={read_only!r}): read_only is of type "
-                f"{type(read_only).__name__}, not a bool (a string such as 'false' would count "
-                "as true). Fix: pass read_only=True or read_only=False."
-            )
-        self._read_only = _read_only.reason(self.path, asked=read_only)  # why writes are refused
-        self._uri = (
-            self.path
-            if self._read_only is None
-            else _read_only.uri_to_open(self.path, self._read_only)
-        )
-        if self._read_only is None and not special:
-            _make_folder(Path(self.path))
-        self._conn = connect(
-            self._uri, timeout, read_only=self._read_only is not None, shown=self.path
-        )
+        self._open_file(chosen, timeout, read_only)
         # values with NaN/Infinity an earlier version wrote: read in Python once met
         self._tolerance = _legacy_numbers.Tolerance(self._conn, self._lock, self.path)
         row = self._conn.execute("SELECT value FROM langmem_meta WHERE key = 'fts5'").fetchone()
         self._fts = row is not None and row[0] == "1"
-        self.index_config: dict[str, Any] | None = None
-        self.embeddings: Embeddings | None = None
-        self._fields: _writes.IndexPaths = []
-        self._vectors: VectorIndex | None = None
-        self._loaded = False  # whether the matrix was loaded (on the first ranked read)
-        # a copy of the matrix for new processes (read-only handles read it, never write it)
-        self._cache = _snapshot.cache_path(self.path if self._read_only is None else self._file)
-        self._cache_due = False  # the first load was slow: write the copy after the read
-        self._cache_origins = True  # the copy holds the items' origins (or none was read)
-        self._cache_postings = True  # the copy holds the word postings (or none were built)
-        self._identity: _identity.IndexIdentity | None = None  # what this handle embeds with
-        self._synced_generation = -1  # re-embed generation of the file the matrix reflects
-        # The state of the file (see ``_state``) the matrix reflects, and the identity recorded
-        # in the file at a known state: a ranked batch on an unchanged file skips both reads.
-        self._synced_state: tuple[int, int] | None = None
-        self._recorded: tuple[tuple[int, int], _identity.IndexIdentity | None, int] | None = None
-        self._own_writes = 0  # write transactions this handle ran (data_version misses them)
-        self._origins: _search.Origins = {}  # item -> thread and time, at ``_synced_state``
-        self._item_origins = ItemOrigins()  # every item's thread and time, kept current
-        self._term_forms: dict[str, Forms] = {}  # query term -> stored words (lexical IDF)
-        self._last_seq = 0
+        self.index_config = None
+        self.embeddings = None
+        self._fields = []
+        self._init_matrix()
         self._write_batches = 0  # counts batches with writes, to prune the change log now and then
         self._sweeper = _ttl.Sweeper()
         # a ranked search's cosines and top rows (its thread starts with the first one)
@@ -215,70 +168,7 @@ class SqliteStore(BaseStore):
             self.close()
             raise
 
-    @property
-    def read_only(self) -> bool:
-        """Whether this store only reads its file (asked for, or the file cannot be written):
-        every write then raises :class:`~langmem.errors.StoreFileError` before anything is
-        embedded or changed."""
-        return self._read_only is not None
-
-    @property
-    def _file(self) -> str:
-        """The file this store reads (``":memory:"`` for an in-memory database)."""
-        memory = self._uri == ":memory:" or "mode=memory" in self._uri
-        return ":memory:" if memory else _read_only.file_of(self._uri)
-
-    def _refuse_writes(self) -> None:
-        """Refuse a write to a read-only file before anything is embedded or changed."""
-        if self._read_only is not None:
-            self._ensure_open()
-            raise self._read_only.error(self.path)
-
     # ------------------------------------------------------------------ configuration
-
-    def _configure_index(self, index: IndexConfig | dict[str, Any]) -> None:
-        config, embeddings, identity = _identity.index_setup(index)
-        self.embeddings = embeddings
-        self._fields = _writes.index_paths(config["fields"])
-        self.index_config = config
-        self._vectors = VectorIndex(identity.dims)
-        self._loaded = False
-        self._term_forms.clear()
-        self._last_seq = 0
-        self._synced_state = None
-        self._synced_generation = -1
-        self._identity = identity
-
-    def _claim(self) -> None:
-        """Record this handle's index in the file, or refuse a file indexed otherwise."""
-        wanted = self._identity
-        assert wanted is not None
-        with self._read() as conn:
-            found, _ = _identity.recorded(conn)
-        if found == wanted:  # the usual case: no write lock needed
-            return
-        if self._read_only is not None:  # nothing can be recorded: refuse only another index
-            if found is not None and not found.same(wanted):
-                raise _identity.mismatch(self.path, found, wanted)
-            return  # a legacy record, or none (a file never indexed has no vectors to rank)
-        with self._write() as conn:
-            found, generation = _identity.recorded(conn)
-            if found is not None and not found.same(wanted):
-                raise _identity.mismatch(self.path, found, wanted)
-            if found is None or found != wanted:
-                _identity.record(conn, wanted, generation)
-
-    def _adopt(self) -> None:
-        """A handle opened without an index takes the file's, when langmem can rebuild its
-        embeddings; otherwise its writes of indexed items are refused (see ``_check``)."""
-        with self._read() as conn:
-            found, _ = _identity.recorded(conn)
-        if found is None:
-            return
-        embeddings = _identity.rebuild(found)
-        if embeddings is not None:
-            fields = list(found.fields) if found.fields else ["$"]
-            self._configure_index({"dims": found.dims, "embed": embeddings, "fields": fields})
 
     def _check(
         self, conn: sqlite3.Connection, plan: _writes.Plan | None, *, ranks: bool = False
@@ -316,132 +206,6 @@ class SqliteStore(BaseStore):
             )
         return True
 
-    def reembed(
-        self,
-        index: IndexConfig | dict[str, Any] | None = None,
-        *,
-        progress: Callable[[int, int], object] | None = None,
-        batch_size: int = 64,
-    ) -> int:
-        """Re-embed every indexed item for ``index`` (default: this handle's), and record it.
-
-        The explicit way to change a file's embedder, dims or fields. Texts are embedded in
-        batches of ``batch_size`` outside any lock, calling ``progress(done, total)`` after each
-        batch; then one write transaction swaps every vector (texts written meanwhile are
-        embedded inside it) and records the new index. Until then, other handles keep working
-        with the old vectors; afterwards, handles with another index refuse to rank or write
-        (:class:`~langmem.errors.IndexMismatchError`) until reopened with the new index. When
-        ``fields`` change, texts are taken from each item's value at the new fields; items that
-        have no vectors (``put(..., index=False)``) stay unindexed.
-
-        Returns:
-            How many texts were embedded.
-
-        Example:
-            >>> from langmem.embeddings import HashingEmbeddings
-            >>> store = SqliteStore(":memory:", index={"dims": 8, "embed": HashingEmbeddings(8)})
-            >>> store.put(("a",), "1", {"text": "green tea"})
-            >>> store.reembed({"dims": 16, "embed": HashingEmbeddings(16)})
-            1
-        """
-        self._refuse_writes()
-        if index is None:
-            if self.index_config is None:
-                raise ConfigurationError(
-                    f"reembed() on {self.path!r}: this handle has no index; pass one, e.g. "
-                    "store.reembed({'dims': 384, 'embed': <embeddings>, 'fields': ['$']})."
-                )
-            index = self.index_config
-        config, embeddings, identity = _identity.index_setup(index)
-        fields = _writes.index_paths(config["fields"])
-        size = max(1, int(batch_size))
-        with self._read() as conn:
-            texts = _reembed.texts(conn, fields, identity)
-        vectors: dict[bytes, bytes] = {}
-        pending = list(texts)
-        total = len(pending)
-        for start in range(0, total, size):
-            chunk = pending[start : start + size]
-            batch = [texts[h] for h in chunk]
-            blobs = _writes.to_blobs(
-                embeddings.embed_documents(batch), len(chunk), identity.dims, batch
-            )
-            vectors.update(zip(chunk, blobs))
-            if progress is not None:
-                progress(min(start + size, total), total)
-        with self._lock, self._write() as conn:
-            count = _reembed.swap(conn, fields, vectors, embeddings, identity)
-        self._configure_index(config)
-        self._refresh(force=True)
-        return count
-
-    def reindex(self) -> int:
-        """Re-embed every stored text with this handle's index (see :meth:`reembed`)."""
-        if self.index_config is None:
-            return 0
-        return self.reembed()
-
-    # ------------------------------------------------------------------ connection helpers
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: ``BEGIN IMMEDIATE``, commit, or roll back on any error."""
-        with self._lock:
-            self._refuse_writes()
-            self._ensure_open()
-            try:
-                self._conn.execute("BEGIN IMMEDIATE")
-                try:
-                    yield self._conn
-                    _term_docs.fold(self._conn)  # word counts change with the texts
-                    self._conn.execute("COMMIT")
-                except BaseException:
-                    if self._conn.in_transaction:
-                        self._conn.execute("ROLLBACK")
-                    raise
-                finally:
-                    self._own_writes += 1  # committed or not: the next sync looks again
-            except sqlite3.Error as exc:
-                raise self._file_error(exc) from exc
-
-    @contextmanager
-    def _read(self, *, snapshot: bool = True) -> Iterator[sqlite3.Connection]:
-        """One read transaction, so every op of a batch sees the same snapshot (``snapshot``:
-        a lone op skips it; its few statements tolerate a concurrent commit)."""
-        with self._lock:
-            self._ensure_open()
-            try:
-                if not snapshot:
-                    yield self._conn
-                    return
-                self._conn.execute("BEGIN")
-                try:
-                    yield self._conn
-                finally:
-                    self._conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                raise self._file_error(exc) from exc
-
-    def _file_error(self, exc: sqlite3.Error) -> StoreFileError:
-        return file_error(self._uri, exc, shown=self.path, read_only=self._read_only is not None)
-
-    def _ensure_open(self) -> None:
-        if self._closed:
-            raise ConfigurationError(
-                f"The store for {self.path!r} is closed: open a new SqliteStore to use it again."
-            )
-
-    def task_queue(self) -> TaskQueue:
-        """A queue of background tasks in this store's file (durable), or in memory for
-        ``":memory:"`` (a private database another connection cannot see) and for a read-only
-        store (nothing is written to its file)."""
-        from langmem.tasks import MemoryTaskQueue, SqliteTaskQueue
-
-        self._ensure_open()
-        if self._file == ":memory:" or self._read_only is not None:
-            return MemoryTaskQueue()  # a read-only file is not written: the queue is in memory
-        return SqliteTaskQueue(self._uri)
-
     def close(self) -> None:
         """Stop the TTL sweeper (if any) and close the database connection."""
         self.stop_ttl_sweeper()
@@ -456,114 +220,6 @@ class SqliteStore(BaseStore):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    # ------------------------------------------------------------------ vector matrix sync
-
-    def _refresh(self, *, force: bool = False) -> None:
-        """Bring the matrix up to date with the file; cheap when nobody else wrote (nothing to
-        do before the first ranked read loads it)."""
-        if self._vectors is None or not self._loaded:
-            return
-        with self._lock:
-            conn = self._conn
-            if not force and self._state(conn) == self._synced_state:
-                return
-            conn.execute("BEGIN")
-            try:
-                state = self._state(conn)
-                found, generation = self._recorded_identity(conn, state)
-                if found is not None and self._identity and not found.same(self._identity):
-                    return  # re-embedded elsewhere: the next op refuses
-                if force:
-                    self._synced_state = None
-                self._sync(conn, generation, state)
-            finally:
-                conn.execute("COMMIT")
-
-    def _state(self, conn: sqlite3.Connection) -> tuple[int, int]:
-        """Which state of the file this connection sees: ``PRAGMA data_version`` (it changes
-        when another connection commits; inside a transaction it is that snapshot's) and the
-        count of this handle's own write transactions (which data_version does not count)."""
-        version: int = conn.execute("PRAGMA data_version").fetchone()[0]
-        return version, self._own_writes
-
-    def _recorded_identity(
-        self, conn: sqlite3.Connection, state: tuple[int, int]
-    ) -> tuple[_identity.IndexIdentity | None, int]:
-        """The index identity recorded in the file at ``state`` (read again once it changed)."""
-        known = self._recorded
-        if known is not None and known[0] == state:
-            return known[1], known[2]
-        found, generation = _identity.recorded(conn)
-        self._recorded = (state, found, generation)
-        return found, generation
-
-    def _sync(self, conn: sqlite3.Connection, generation: int, state: tuple[int, int]) -> None:
-        """Apply the file's vector changes to the matrix, inside the caller's transaction
-        (nothing to read when the file is still at the ``state`` last synced)."""
-        assert self._vectors is not None
-        cache = self._cache if not self._loaded else None
-        cached = None
-        if state != self._synced_state or cache is not None:
-            self._origins.clear()  # values may change without their texts: any write counts
-            self._item_origins.stale = True  # read the log of items written (on next use)
-            cached = None
-            if cache is not None:
-                cached = _snapshot.load(conn, self._vectors, cache, self._item_origins)
-                self._cache_origins = self._item_origins.loaded
-                self._cache_postings = self._vectors.lexicon.postings() is not None
-            if cached is not None:
-                self._last_seq = cached
-            applied = sync_vectors(conn, self._vectors, self._last_seq)
-            if applied is not None:
-                self._last_seq = applied
-                self._term_forms.clear()
-        self._synced_state = state
-        self._synced_generation = generation
-        self._loaded = True
-        if cache is not None and len(self._vectors) >= _snapshot.MIN_ROWS:
-            behind = self._last_seq - (cached if cached is not None else 0)
-            self._cache_due = cached is None or behind > _snapshot.STALE_SHARE * len(self._vectors)
-
-    def _save_cache(self) -> None:
-        """After a slow first load: write the matrix cache (outside any transaction)."""
-        with self._lock:
-            kept = self._item_origins
-            # a cache written without the items' origins is written again once they are read
-            if not self._cache_due and not self._cache_origins and kept.loaded and kept.usable:
-                self._cache_origins = True
-                self._cache_due = len(self._vectors or ()) >= _snapshot.MIN_ROWS
-            vectors = self._vectors
-            if (
-                not self._cache_postings
-                and not self._cache_due
-                and vectors is not None
-                and vectors.lexicon.postings() is not None
-            ):
-                self._cache_postings = True  # built since the copy was written: write them too
-                self._cache_due = len(vectors) >= _snapshot.MIN_ROWS
-            if self._read_only is not None:
-                self._cache_due = False  # nothing is written beside a read-only file
-            if self._cache_due and self._cache is not None and vectors is not None:
-                self._cache_due = False
-                _snapshot.save(self._conn, vectors, self._cache, self._last_seq, kept)
-                self._cache_origins = kept.loaded and kept.usable
-                self._cache_postings = vectors.lexicon.postings() is not None
-
-    # ------------------------------------------------------------------ embedding
-
-    def _dims(self) -> int:
-        return self._vectors.dims if self._vectors is not None else 0
-
-    def _embed_documents(self, texts: list[str]) -> list[bytes]:
-        assert self.embeddings is not None
-        vectors = self.embeddings.embed_documents(texts)
-        return _writes.to_blobs(vectors, len(texts), self._dims(), texts)
-
-    async def _aembed_documents(self, texts: list[str]) -> list[bytes]:
-        assert self.embeddings is not None
-        vectors = await self.embeddings.aembed_documents(texts)
-        return _writes.to_blobs(vectors, len(texts), self._dims(), texts)
 
     # ------------------------------------------------------------------ batch entry points
 
@@ -893,24 +549,6 @@ class SqliteStore(BaseStore):
     def __repr__(self) -> str:
         model = self.index_config and embeddings_id(self.embeddings)
         return f"SqliteStore({self.path!r}, embeddings={model!r}, hybrid={self.hybrid})"
-
-
-def _make_folder(path: Path) -> None:
-    """Create the folder of a store file; a clear error when that is impossible (a file in the
-    way, e.g. ``LANGMEM_HOME`` naming a file, or no permission)."""
-    if str(path) in ("", "."):
-        raise StoreFileError(
-            "The store path is empty: name a file, e.g. SqliteStore('memories.sqlite') or "
-            "LANGMEM_STORE=sqlite:///memories.sqlite (sqlite:/// alone names no file)."
-        )
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StoreFileError(
-            f"The folder {str(path.parent)!r} of the store file {str(path)!r} cannot be created "
-            f"({type(exc).__name__}: {exc.strerror or exc}). Nothing was changed. Fix: point "
-            "the path (or LANGMEM_HOME, LANGMEM_STORE) at a folder you can write, not at a file."
-        ) from exc
 
 
 def _utc(moment: datetime) -> datetime:

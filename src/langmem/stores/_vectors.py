@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -27,6 +28,17 @@ _PER_ROW = ("lengths", "word_start", "word_count", "plain")  # per-row arrays be
 _DOCUMENTS_KEPT = 200_000
 _LOAD_CHUNK = 4096  # rows normalised at a time while loading (temporaries stay in cache)
 _vecdot = getattr(np, "vecdot", None)
+
+
+class Unset(Enum):
+    """The value of an argument not given, where ``None`` means something (one member)."""
+
+    UNSET = 0
+
+
+def rows_of(allowed: NDArray[np.bool_]) -> NDArray[np.intp] | None:
+    """The rows a mask allows, ``None`` when it allows every row (nothing to gather)."""
+    return None if bool(allowed.all()) else np.flatnonzero(allowed)
 
 
 class VectorIndex:
@@ -354,7 +366,7 @@ class VectorIndex:
         found = self._mask_rows.get(id(allowed))
         if found is not None and found[0] is allowed:
             return found[1]
-        rows = None if bool(allowed.all()) else np.flatnonzero(allowed)
+        rows = rows_of(allowed)
         if any(mask is allowed for mask in self._row_masks.values()):
             self._mask_rows[id(allowed)] = (allowed, rows)
         return rows
@@ -378,19 +390,16 @@ class VectorIndex:
         top: int,
         *,
         ties: bool = False,
-        allowed_rows: NDArray[np.intp] | bool | None = False,
+        allowed_rows: NDArray[np.intp] | Literal[Unset.UNSET] | None = Unset.UNSET,
     ) -> tuple[NDArray[np.intp], NDArray[np.float32]]:
         """The ``top`` allowed rows by score, best first, with their scores (exact).
 
         With ``ties``, also the rows whose score equals the last one's (which of several tied
         rows to keep is then no choice), up to ``2 * top`` rows in all (past that, the first
-        tied rows in row order), equal scores in row order. ``allowed_rows``:
-        :meth:`allowed_rows` of ``allowed``, when the caller has it."""
-        candidates: NDArray[np.intp] | None
-        if isinstance(allowed_rows, bool):  # not given
-            candidates = None if bool(allowed.all()) else np.flatnonzero(allowed)
-        else:
-            candidates = allowed_rows
+        tied rows in row order), equal scores in row order. ``allowed_rows``: the rows
+        ``allowed`` allows (``None``: every row; :meth:`allowed_rows` keeps them for a
+        namespace's mask), when the caller has them; else they are found here."""
+        candidates = rows_of(allowed) if allowed_rows is Unset.UNSET else allowed_rows
         picked = scores if candidates is None else scores[candidates]
         if top < len(picked):
             part = _top(picked, top, ties)
