@@ -72,6 +72,7 @@ from langmem.stores._pg_schema import (
     COVER_INDEX,
     STORE_STEPS,
     VECTOR_STEPS,
+    count_uncounted,
     cover_limit,
     vector_dims,
 )
@@ -144,6 +145,7 @@ class PostgresStore(_LangGraphPostgresStore):
         )
         self._checks: bool | None = None  # whether the database has langmem_index_check
         self._read_only: _pg_read_only.ReadOnly | None = None  # set by setup(): see there
+        self._read_only_known = False  # setup() ran, or _read_only_now() asked the server
 
     @classmethod
     def from_url(
@@ -222,10 +224,10 @@ class PostgresStore(_LangGraphPostgresStore):
         if ro is not None:
             with self._transaction() as cur:
                 _pg_read_only.open_checked(self, cur, ro)
-            self._read_only = ro
+            self._read_only, self._read_only_known = ro, True
             self._checks = self._identity is not None
             return
-        self._read_only = None
+        self._read_only, self._read_only_known = None, True
         with _pg_connect.migration_lock(self._conninfo, self.url):
             try:
                 super().setup()
@@ -233,6 +235,7 @@ class PostgresStore(_LangGraphPostgresStore):
                     _pg_connect.run_migrations(cur, "langmem_store_migrations", STORE_STEPS)
                     if self.index_config and self._identity is not None:
                         _pg_connect.run_migrations(cur, "langmem_vector_migrations", VECTOR_STEPS)
+                        count_uncounted(cur)  # texts older writers left without word counts
                         where = _pg_connect.redact(self.url)
                         _pg_identity.claim(cur, self._identity, where, vector_dims(cur))
                         self._checks = True
@@ -246,7 +249,7 @@ class PostgresStore(_LangGraphPostgresStore):
         """
         from langmem.tasks._postgres import PostgresTaskQueue
 
-        if self._read_only is not None:
+        if self._read_only_now() is not None:
             from langmem.tasks import MemoryTaskQueue
 
             return MemoryTaskQueue()  # a read-only database is not written: the queue is in memory
@@ -265,8 +268,19 @@ class PostgresStore(_LangGraphPostgresStore):
 
     def _refuse_writes(self) -> None:
         """Raise the read-only error when this handle opened a read-only database."""
-        if self._read_only is not None:
-            raise self._read_only.error(_pg_connect.redact(self.url))
+        found = self._read_only_now()
+        if found is not None:
+            raise found.error(_pg_connect.redact(self.url))
+
+    def _read_only_now(self) -> _pg_read_only.ReadOnly | None:
+        """Why this handle's database takes no writes (``None``: it takes them). Known from
+        :meth:`setup`; a handle opened without it (``setup=False``) asks the server once, at
+        its first use, so it too reads without refreshing TTLs and refuses writes clearly."""
+        if not self._read_only_known:
+            with self._transaction() as cur:
+                self._read_only = _pg_read_only.reason(cur)
+            self._read_only_known = True
+        return self._read_only
 
     def sweep_ttl(self) -> int:
         """Delete expired items (see LangGraph's ``PostgresStore.sweep_ttl``); a read-only
@@ -279,7 +293,7 @@ class PostgresStore(_LangGraphPostgresStore):
     ) -> concurrent.futures.Future[None]:
         """As LangGraph's; on a read-only database no sweeper starts (nothing can be deleted):
         the future returned is already done."""
-        if self._read_only is not None:
+        if self._read_only_now() is not None:
             done: concurrent.futures.Future[None] = concurrent.futures.Future()
             done.set_result(None)
             return done
@@ -295,7 +309,7 @@ class PostgresStore(_LangGraphPostgresStore):
         ``True`` too for a handle that opened the database read-only (also a user that may not
         write its tables): its writes raise :class:`~langmem.errors.StoreFileError`, and it stays
         read-only for its life (after a standby is promoted, open a new store to write)."""
-        if self._read_only is not None:
+        if self._read_only_now() is not None:
             return True
         with self._transaction() as cur:
             cur.execute("SHOW transaction_read_only")
@@ -319,42 +333,52 @@ class PostgresStore(_LangGraphPostgresStore):
 
         try:
             pool = cast(Any, self.conn)
-            with (
-                pool.connection() as conn,
-                conn.pipeline() if pipeline and _pg_connect.pipelines() else nullcontext(),
-                conn.transaction(),
-                conn.cursor(binary=True, row_factory=dict_row) as cur,
-            ):
-                yield cur
+            with pool.connection() as conn:
+                try:
+                    with (
+                        conn.pipeline() if pipeline and _pg_connect.pipelines() else nullcontext(),
+                        conn.transaction(),
+                        conn.cursor(binary=True, row_factory=dict_row) as cur,
+                    ):
+                        yield cur
+                except psycopg.errors.DataException as exc:  # pgvector refused other dims: resized?
+                    found = self._resized(conn, exc)  # asked here: no other connection awaited
+                    if found is None:
+                        raise
+                    where = _pg_connect.redact(self.url)
+                    assert self._identity is not None  # found only for a handle with an index
+                    raise _pg_identity.mismatch(
+                        where, found, self._identity, changed=True
+                    ) from None
         except psycopg.OperationalError as exc:
             if (exc.sqlstate or "").startswith("40"):  # a deadlock, a serialization failure:
                 raise  # the transaction was rolled back (nothing written); run it again
             raise _pg_connect.explain_failure(self.url, exc) from exc
         except psycopg.Error as exc:
-            if self._identity is None:
+            refused = _pg_read_only.refused(exc, _pg_connect.redact(self.url))
+            if refused is not None:  # the database became read-only after this handle looked
+                raise refused from exc
+            if self._identity is None or exc.sqlstate != _pg_identity.SQLSTATE:
                 raise
-            where = _pg_connect.redact(self.url)
-            found = (
-                _pg_identity.Identity.parse(exc.diag.message_primary or "")
-                if exc.sqlstate == _pg_identity.SQLSTATE
-                else self._resized(exc)  # pgvector refused other dims: a re-embed resized them?
-            )
+            found = _pg_identity.Identity.parse(exc.diag.message_primary or "")
             if found is None:
                 raise
+            where = _pg_connect.redact(self.url)
             raise _pg_identity.mismatch(where, found, self._identity, changed=True) from None
 
-    def _resized(self, exc: Exception) -> _pg_identity.Identity | None:
+    def _resized(self, conn: Any, exc: Exception) -> _pg_identity.Identity | None:
         """After pgvector refused to compare vectors of two dims (``exc``): the identity the
         database records now when a re-embed changed it (committed after the search's own
-        check, before its statement that read vectors), else ``None``."""
+        check, before its statement that read vectors), else ``None``. Asked on ``conn``, the
+        failed transaction's connection (rolled back, usable), not on another pooled one, which
+        a busy pool would make it wait for."""
         import psycopg
         from psycopg.rows import dict_row
 
-        if not isinstance(exc, psycopg.errors.DataException) or "dimensions" not in str(exc):
+        if self._identity is None or "dimensions" not in str(exc):
             return None
         try:
-            with cast(Any, self.conn).connection() as conn:
-                found, _ = _pg_identity.recorded(conn.cursor(row_factory=dict_row))
+            found, _ = _pg_identity.recorded(conn.cursor(row_factory=dict_row))
         except psycopg.Error:
             return None
         return found if found is not None and found != self._identity else None
@@ -507,15 +531,29 @@ class PostgresStore(_LangGraphPostgresStore):
 
     def _batch(self, ops: Iterable[Op]) -> list[Result]:
         grouped, count = _group_ops(_pg_checks.checked(ops))
-        results: list[Result] = [None] * count
         puts = cast(Sequence[tuple[int, PutOp]], grouped.get(PutOp, []))
-        if self._read_only is not None:  # before anything is embedded; reads refresh no TTL
+        if self._read_only_now() is not None:  # before anything is embedded; no TTL refresh
             if puts:
                 self._refuse_writes()
             grouped = _pg_read_only.without_refresh(grouped)
         searches = cast(Sequence[tuple[int, SearchOp]], grouped.get(SearchOp, []))
         plan = _pg_writes.plan(self, puts) if puts else None
         vectors = _pg_queries.query_vectors(self, searches)
+        # a deadlock or serialization failure rolled the transaction back: run it again
+        return _pg_connect.retried(
+            lambda: self._batch_transaction(grouped, count, plan, vectors), self.url
+        )
+
+    def _batch_transaction(
+        self,
+        grouped: dict[type, list[tuple[int, Any]]],
+        count: int,
+        plan: _pg_writes.PutPlan | None,
+        vectors: dict[int, Any],
+    ) -> list[Result]:
+        """:meth:`_batch`'s transaction: the reads, then the planned writes."""
+        results: list[Result] = [None] * count
+        searches = cast(Sequence[tuple[int, SearchOp]], grouped.get(SearchOp, []))
         with self._transaction(pipeline=bool(vectors)) as cur:
             if vectors:  # ranks with this handle's query vectors
                 self._check_index(cur, writes=False)
