@@ -14,7 +14,6 @@ import os
 import subprocess
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import psycopg
 import pytest
@@ -23,12 +22,10 @@ from langgraph.store.base import GetOp, PutOp
 from langmem.errors import StoreFileError
 from langmem.stores import PostgresStore
 from langmem.tasks import MemoryTaskQueue
-from langmem.testing import HashingEmbeddings
 from tests.cli._support import run, seed_text
 from tests.postgres.conftest import ROOT, _with_database
+from tests.postgres.test_read_only import FACTS, NS, _index, _reads
 
-NS = ("notes", "ana")
-FACTS = ["likes green tea", "has a dog named Rex", "flies to Lisbon on Friday", "plays chess"]
 SCRIPT = ROOT / "scripts" / "pg-standby.sh"
 
 
@@ -53,10 +50,6 @@ def standby_server(pg_server: str) -> Iterator[str]:
         subprocess.run([str(SCRIPT), "stop"], check=False)
 
 
-def _index() -> Any:
-    return {"dims": 16, "embed": HashingEmbeddings(16), "fields": ["text"]}
-
-
 def _replayed(primary: str, standby: str) -> None:
     """Wait until the standby replayed everything the primary wrote so far."""
     with psycopg.connect(primary, autocommit=True) as conn:
@@ -68,17 +61,6 @@ def _replayed(primary: str, standby: str) -> None:
         ).fetchone()[0]:  # type: ignore[index]
             assert time.monotonic() < deadline, "the standby did not catch up in 60 s"
             time.sleep(0.05)
-
-
-def _reads(store: PostgresStore) -> dict[str, Any]:
-    item = store.get(NS, "k1")
-    return {
-        "get": None if item is None else item.value,
-        "search": [(h.key, round(h.score or 0, 6)) for h in store.search(NS, query="dog")],
-        "explain": [h.key for h, _ in store.explain(NS, "chess tea", limit=3)],
-        "list": sorted(h.key for h in store.search(NS, limit=10)),
-        "namespaces": store.list_namespaces(),
-    }
 
 
 @pytest.fixture()

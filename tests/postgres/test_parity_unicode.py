@@ -163,14 +163,28 @@ def test_rows_written_before_get_fts5s_words(pg_database: str) -> None:
             ("j", ["plain", "words"], 2, None),
             ("k", sorted(["ﬁnal", "σίσυφοσ"]), 3, {"ﬁnal": 2}),
         ]
-        with store._transaction() as cur:  # an older writer's row: no word counts
+        with store._transaction() as cur:  # older writers' rows: no word counts
             cur.execute("UPDATE store_vectors SET lm_tokens = NULL, lm_repeats = NULL")
+            cur.execute(  # as langmem before session 8 wrote a row (it names no lm_seq)
+                "INSERT INTO store (prefix, key, value) VALUES ('a', 'old', %s)",
+                ('{"content": "old old words"}',),
+            )
+            cur.execute(
+                "INSERT INTO store_vectors (prefix, key, field_name, embedding, lm_text,"
+                " lm_words, lm_length) SELECT 'a', 'old', 'content', embedding,"
+                " 'old old words', array_to_tsvector('{old,words}'::text[]), 3"
+                " FROM store_vectors WHERE key = 'j'"
+            )
         store.setup()
         with store._transaction() as cur:
-            cur.execute("SELECT key, lm_tokens, lm_repeats FROM store_vectors ORDER BY key")
+            cur.execute(
+                "SELECT key, lm_tokens, lm_repeats, lm_seq IS NOT NULL AS placed"
+                " FROM store_vectors ORDER BY key"
+            )
             assert [tuple(r.values()) for r in cur.fetchall()] == [
-                ("j", 2, None),
-                ("k", 3, {"ﬁnal": 2}),
+                ("j", 2, None, True),
+                ("k", 3, {"ﬁnal": 2}, True),
+                ("old", 3, {"old": 2}, True),  # its place: the column's default
             ]
     finally:
         store.close()

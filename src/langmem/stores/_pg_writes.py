@@ -68,10 +68,11 @@ def apply(store: PostgresStore, cur: Any, plan: PutPlan) -> set[str]:
     """Run the writes; returns the words of the texts they added or removed."""
     changed: set[str] = set()
     kept: dict[tuple[str, str, str, str], int] = {}  # rows rewritten with the same text
-    if store.index_config and plan.touched:
+    indexed = bool(store.index_config and plan.touched)
+    if indexed:
         store._check_index(cur, writes=True)  # before any vector changes
-    lock_rows(cur, plan.touched)
-    if store.index_config and plan.touched:
+    lock_rows(cur, plan.touched)  # before any row changes
+    if indexed:
         # an item's vectors are replaced as a whole (index=False or fewer fields leave none;
         # a deleted item keeps none): removed first, to learn which words they held
         cur.execute(
