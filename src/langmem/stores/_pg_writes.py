@@ -111,7 +111,9 @@ def lock_rows(cur: Any, touched: Sequence[tuple[str, str]]) -> None:
     rows come in the same order (:func:`plan`)."""
     if not touched:
         return
-    cur.execute(
+    # on a cursor of its own: in pipeline mode (a batch with searches), its rows are never
+    # read, and a result left unread on ``cur`` could be taken for the next statement's
+    cur.connection.execute(
         "SELECT 1 FROM store s WHERE (s.prefix, s.key) IN"
         " (SELECT * FROM unnest(%s::text[], %s::text[]))"
         ' ORDER BY s.prefix COLLATE "C", s.key COLLATE "C" FOR UPDATE OF s',
