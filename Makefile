@@ -40,7 +40,7 @@ typecheck: setup
 # loopback server in .pg/, and the trap stops it whatever pytest's outcome.
 pytest: setup
 	@set -e; url="$$(scripts/pg-test-server.sh start)"; \
-	trap 'scripts/pg-test-server.sh stop' EXIT; \
+	trap 'scripts/pg-standby.sh stop; scripts/pg-test-server.sh stop' EXIT; \
 	LANGMEM_TEST_PG_URL="$$url" $(BIN)/pytest -q
 
 # docs/cli.md from the command's own help (tests/cli/test_docs.py fails when it drifts).
@@ -58,7 +58,7 @@ test-lowest:
 	# and a graph compiled without a store, invoked inside another graph, inherits the parent's
 	# store only from langgraph 1.2.4 (the test composes two graphs that way)
 	@set -e; url="$$(scripts/pg-test-server.sh start)"; \
-	trap 'scripts/pg-test-server.sh stop' EXIT; \
+	trap 'scripts/pg-standby.sh stop; scripts/pg-test-server.sh stop' EXIT; \
 	LANGMEM_TEST_PG_URL="$$url" $(LOWEST)/bin/pytest -q -p no:cacheprovider \
 		--deselect tests/short_term/test_langgraph.py::test_a_checkpointer_that_refuses_unknown_types_still_carries_the_summary \
 		--deselect "tests/test_examples.py::test_example_runs[summarization.py]" \
@@ -82,5 +82,6 @@ langgraph-store-tests: setup
 	$(BIN)/python bench/_langgraph_store_tests.py --suite $(or $(SUITE),all) $(LANGGRAPH)
 
 clean:
+	scripts/pg-standby.sh stop
 	scripts/pg-test-server.sh stop
 	rm -rf $(VENV) $(LOWEST) .bench-venvs .pytest_cache .mypy_cache .ruff_cache .pg

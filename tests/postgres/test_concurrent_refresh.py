@@ -19,7 +19,7 @@ import pytest
 from langgraph.store.base import GetOp, PutOp
 
 from langmem.errors import StoreConnectionError
-from langmem.stores import PostgresStore
+from langmem.stores import PostgresStore, _pg_connect
 
 NS = ("test", "refresh")
 KEYS = [f"key{i}" for i in range(40)]
@@ -162,11 +162,13 @@ def test_refreshing_async_searches_in_parallel_do_not_deadlock(store: PostgresSt
 
 
 def test_a_deadlock_is_raised_as_psycopg_raises_it_not_as_a_connection_error(
-    store: PostgresStore, pg_database: str
+    store: PostgresStore, pg_database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A transaction the server aborts to end a deadlock is not a connection problem: the
+    """A transaction the server aborts to end a deadlock is not a connection problem: once
+    the store's own retries are spent (none here; ``test_write_deadlocks`` shows a retry), the
     error is psycopg's ``DeadlockDetected`` (as LangGraph's store raises it), which a caller
     may retry; nothing of the batch is written."""
+    monkeypatch.setattr(_pg_connect, "RETRIES", 0)
     store.put(NS, "a", {"v": 0})
     store.put(NS, "b", {"v": 0})
     other = psycopg.connect(pg_database, autocommit=False)

@@ -158,3 +158,46 @@ def test_outdated_tables_on_a_read_only_database_are_refused_with_the_fix(
         assert writer.read_only is False
     with PostgresStore.from_url(url, index=_index()) as store:
         assert store.read_only and store.get(NS, "k0") is not None
+
+
+def test_setup_false_on_a_read_only_database_reads_and_refuses_writes_clearly(
+    pg_database: str, reader_url: str
+) -> None:
+    """``setup=False`` skips the tables' set-up, not the read-only check: reads refresh no TTL
+    (their UPDATE would fail on a read-only database) and writes raise the clear error."""
+    expected = _written(pg_database)
+    before = _rows(pg_database)
+    with PostgresStore.from_url(
+        reader_url, index=_index(), ttl={"refresh_on_read": True}, setup=False
+    ) as store:
+        _check_read_only(store, expected, "may read its tables but not write them")
+    url = f"{pg_database}?options=-c%20default_transaction_read_only%3Don"
+    with PostgresStore.from_url(url, index=_index(), setup=False) as store:  # no TTL config
+        _check_read_only(store, expected, "default_transaction_read_only is on")
+    assert _rows(pg_database) == before
+
+
+def test_a_write_refused_after_the_handle_opened_raises_the_clear_error(
+    pg_database: str, reader_url: str
+) -> None:
+    """A privilege revoked (or read-only switched on) after a handle found its database
+    writable: the server's refusal is raised as the same StoreFileError, nothing written."""
+    _written(pg_database)
+    role = reader_url.split("://", 1)[1].split(":", 1)[0]
+    with psycopg.connect(pg_database, autocommit=True) as admin:
+        admin.execute(f"GRANT INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}")
+        admin.execute(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
+    with PostgresStore.from_url(reader_url, index=_index(), setup=False) as store:
+        store.put(NS, "mine", {"text": "written while allowed"})
+        assert store.read_only is False
+        with psycopg.connect(pg_database, autocommit=True) as admin:
+            admin.execute(
+                f"REVOKE INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public FROM {role}"
+            )
+        before = _rows(pg_database)
+        with pytest.raises(StoreFileError) as raised:
+            store.put(NS, "later", {"text": "refused"})
+        message = str(raised.value)
+        assert "permission denied" in message and "Fix: connect as a user" in message
+        assert "ro-pass" not in message
+        assert _rows(pg_database) == before

@@ -197,3 +197,60 @@ def test_a_swap_to_other_dims_before_the_vector_query_refuses_the_search(
         searching.search(("n",), query="kiwi tea 3", limit=5)
     with pytest.raises(IndexMismatchError):
         searching.explain(("n",), "kiwi", limit=5)
+
+
+def test_a_swap_to_other_dims_is_named_at_once_on_a_busy_pool(
+    pg_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The search that meets the resized vectors asks which index the database records on its
+    own (rolled-back) connection: with every other pooled connection busy and another request
+    queued for the one it returns, it does not wait for a connection (it used to wait until one
+    came back, up to the pool's 30 s timeout, before raising)."""
+    import threading
+
+    searching = PostgresStore.from_url(
+        pg_database, index=_index(HashingEmbeddings(16)), pool_size=2
+    )
+    other = PostgresStore.from_url(pg_database, index=_index(HashingEmbeddings(16)))
+    release = threading.Event()
+    waited: list[bool] = []  # True: a holder gave its connection back only at its timeout
+    holders: list[threading.Thread] = []
+    pool: Any = searching.conn
+
+    def hold() -> None:
+        conn = pool.getconn(timeout=30)
+        try:
+            waited.append(not release.wait(timeout=8))
+        finally:
+            pool.putconn(conn)
+
+    try:
+        for i in range(30):
+            searching.put(("n",), f"k{i}", {"text": f"note {i} about kiwi and tea {i % 7}"})
+        monkeypatch.setattr(searching, "_spare", lambda: _no_spare(searching))
+        searching.search(("n",), query="kiwi tea 3", limit=5)  # size estimate cached
+        send = _pg_search._send_candidates
+
+        def late_send(*args: Any, **kwargs: Any) -> Any:
+            if not holders:
+                other.reembed({"dims": 32, "embed": Wider(), "fields": ["text"]})
+                for n in range(2):  # the pool's other connection, then a queued request
+                    holders.append(threading.Thread(target=hold))
+                    holders[-1].start()
+                    while pool.get_stats().get("requests_waiting", 0) < n:
+                        threading.Event().wait(0.01)
+                while pool.get_stats().get("pool_available", 0) > 0:
+                    threading.Event().wait(0.01)
+            return send(*args, **kwargs)
+
+        monkeypatch.setattr(_pg_search, "_send_candidates", late_send)
+        with pytest.raises(IndexMismatchError, match=r"re-embedded by another handle.*dims=32"):
+            searching.search(("n",), query="kiwi tea 3", limit=5)
+        release.set()
+        for holder in holders:
+            holder.join(timeout=30)
+        assert waited == [False, False]
+    finally:
+        release.set()
+        searching.close()
+        other.close()

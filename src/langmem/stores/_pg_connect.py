@@ -8,12 +8,13 @@ before use, so a server restart costs the next call a reconnect, not an error.
 from __future__ import annotations
 
 import logging
+import random
 import select
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from langmem.errors import MissingDependencyError, StoreConnectionError
@@ -29,7 +30,42 @@ CONNECT_TIMEOUT = 10
 MIGRATION_WAIT = 300.0
 SPARE_WAIT = 0.001
 """Seconds a search waits for a second pooled connection before it runs on one."""
+RETRIES = 4
+"""Times a transaction that was rolled back by a deadlock or a serialization failure is run
+again before the error is raised (:func:`retried`)."""
+RETRIED_STATES = frozenset({"40001", "40P01"})
+"""SQLSTATEs of a serialization failure and a deadlock: the transaction was rolled back."""
 _LOCK_KEY = 0x6C616E676D656D  # "langmem": the advisory lock that serialises migrations
+
+
+_T = TypeVar("_T")
+
+
+def retried(run: Callable[[], _T], url: str) -> _T:
+    """``run()`` (one whole transaction), run again up to :data:`RETRIES` times after a short,
+    growing random pause while the server rolls it back for a deadlock or a serialization
+    failure (nothing of it was written, so running it again is safe); then its error.
+
+    Batches lock the rows they write in one order (``_pg_writes.lock_rows``), so two batches
+    do not deadlock each other; what is left (a TTL sweep deleting rows in its own order, a
+    row created between two batches' locks) is retried here."""
+    import psycopg
+
+    for attempt in range(RETRIES + 1):
+        try:
+            return run()
+        except psycopg.OperationalError as exc:
+            if exc.sqlstate not in RETRIED_STATES or attempt == RETRIES:
+                raise
+            logger.info(
+                "PostgreSQL store %s: %s; running the transaction again (%d of %d)",
+                redact(url),
+                type(exc).__name__,
+                attempt + 1,
+                RETRIES,
+            )
+            time.sleep(random.uniform(0.0, 0.01 * 2**attempt))
+    raise AssertionError("unreachable")  # the loop returns or raises
 
 
 def require_psycopg() -> None:

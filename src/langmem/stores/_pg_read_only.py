@@ -71,6 +71,38 @@ def reason(cur: Any) -> ReadOnly | None:
     return None
 
 
+READ_ONLY_TRANSACTION = "25006"
+INSUFFICIENT_PRIVILEGE = "42501"
+
+
+def refused(exc: Exception, where: str) -> StoreFileError | None:
+    """The read-only error for the server's refusal ``exc`` of a write (a read-only transaction,
+    or a privilege the user lacks) on the database ``where``; ``None`` for other errors.
+
+    A handle learns at open (or at first use, opened with ``setup=False``) that its database is
+    read-only; one that changed since (a ``default_transaction_read_only`` set for new sessions
+    whose connections a pool opened later, a privilege revoked) meets the server's refusal
+    instead, named as clearly."""
+    state = getattr(exc, "sqlstate", None)
+    said = (getattr(getattr(exc, "diag", None), "message_primary", None) or str(exc)).strip()
+    if state == READ_ONLY_TRANSACTION:
+        found = ReadOnly(
+            f"the server refused the write: {said}",
+            "connect to the primary, or turn default_transaction_read_only off, to write; "
+            "reopen the store after such a change",
+        )
+    elif state == INSUFFICIENT_PRIVILEGE:
+        found = ReadOnly(
+            f"the server refused: {said}",
+            "connect as a user that may read and write the store's tables (GRANT SELECT, "
+            "INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO that user, and USAGE on "
+            "the sequences)",
+        )
+    else:
+        return None
+    return found.error(where)
+
+
 def migration_steps(store: PostgresStore) -> list[tuple[str, int]]:
     """Each migration table a set-up database has, with how many steps its last recorded one
     shows at least (LangGraph skips, and does not record, vector steps whose condition does

@@ -147,6 +147,71 @@ def _write_order(cur: Any) -> None:
     cur.execute(f"ALTER TABLE store_vectors ALTER COLUMN lm_seq SET DEFAULT nextval('{SEQUENCE}')")
 
 
+UNCOUNTED_INDEX = "store_vectors_lm_uncounted_idx"
+"""Vector rows with a text but no word counts (written by an older langmem): few or none."""
+_UNCOUNTED = "lm_tokens IS NULL AND lm_text IS NOT NULL"
+
+
+def _fts5_words(cur: Any) -> None:
+    """Re-split the non-ASCII texts, written with :func:`ranking.tokens`, as the SQLite store's
+    FTS5 index splits them (:mod:`._pg_tokens`), and count the words of texts that an older
+    langmem wrote without counts; an index finds such texts at each set-up from now on
+    (:func:`count_uncounted`). In one transaction."""
+    with cur.connection.transaction():
+        for table in ("store_vectors", STAGE):
+            cur.execute(
+                f"SELECT prefix, key, field_name, lm_text FROM {table}"
+                f" WHERE lm_text IS NOT NULL AND (lm_text ~ '[^\x01-\x7f]' OR {_UNCOUNTED})"
+            )
+            resplit(cur, table, list(cur.fetchall()))
+        cur.execute(
+            f"CREATE INDEX IF NOT EXISTS {UNCOUNTED_INDEX} ON store_vectors (prefix)"
+            f" WHERE {_UNCOUNTED}"
+        )
+
+
+def count_uncounted(cur: Any) -> None:
+    """At set-up, after the schema steps: the words of the texts that processes of an older
+    langmem wrote without ``lm_tokens`` since (read through :data:`UNCOUNTED_INDEX`), so
+    FTS5's ``bm25()`` reads their real lengths (they counted as texts of no words)."""
+    with cur.connection.transaction():
+        cur.execute(
+            f"SELECT prefix, key, field_name, lm_text FROM store_vectors WHERE {_UNCOUNTED}"
+        )
+        resplit(cur, "store_vectors", list(cur.fetchall()))
+
+
+def resplit(cur: Any, table: str, rows: list[dict[str, Any]]) -> None:
+    """Set the words, word counts and analyzed length of ``rows`` (``prefix``, ``key``,
+    ``field_name``, ``lm_text``) of ``table`` from their texts, as writes set them (a row whose
+    text changed since it was read is left to the write that changed it)."""
+    from langmem.stores import _pg_tokens
+
+    for start in range(0, len(rows), 5_000):
+        chunk = rows[start : start + 5_000]
+        split = _pg_tokens.words_of([r["lm_text"] for r in chunk])
+        counted = [fts5_counts(found) for found in split]
+        cur.execute(
+            f"UPDATE {table} sv SET lm_tokens = t.n, lm_repeats = t.r::jsonb,"
+            " lm_words = array_to_tsvector(coalesce(string_to_array(nullif(t.w, ''), ' '),"
+            " '{}'::text[])), lm_length = coalesce(sv.lm_length, t.l)"
+            " FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::int[],"
+            " %s::text[], %s::int[]) AS t(p, k, f, x, w, n, r, l)"
+            " WHERE sv.prefix = t.p AND sv.key = t.k AND sv.field_name = t.f"
+            " AND sv.lm_text = t.x",
+            [
+                [r["prefix"] for r in chunk],
+                [r["key"] for r in chunk],
+                [r["field_name"] for r in chunk],
+                [r["lm_text"] for r in chunk],
+                [" ".join(dict.fromkeys(found)) for found in split],
+                [n for n, _ in counted],
+                [repeats for _, repeats in counted],
+                [length(r["lm_text"]) for r in chunk],
+            ],
+        )
+
+
 def _gin_without_pending_list(cur: Any) -> None:
     """Words go straight into the GIN index: a pending list is scanned by every word lookup."""
     cur.execute("ALTER INDEX store_vectors_lm_words_idx SET (fastupdate = off)")
@@ -203,4 +268,6 @@ VECTOR_STEPS: tuple[str | Callable[[Any], None], ...] = (
     _fts5_counts,
     # tied candidates in the order texts were written in, as SQLite's vector ids
     _write_order,
+    # non-ASCII texts' words as SQLite's FTS5 index splits them (langmem.stores._pg_tokens)
+    _fts5_words,
 )

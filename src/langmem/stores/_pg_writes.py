@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any, cast
 from langgraph.store.base import Item, PutOp
 
 from langmem.errors import ConfigurationError
-from langmem.stores import _pg_checks, _pg_search, _writes
+from langmem.stores import _pg_checks, _pg_connect, _pg_search, _pg_tokens, _writes
 from langmem.stores._pg_schema import SEQUENCE, fts5_counts
-from langmem.stores.ranking import length, tokens
+from langmem.stores.ranking import length
 
 if TYPE_CHECKING:
     from langmem.stores._postgres import PostgresStore
@@ -40,10 +40,16 @@ class PutPlan:
 
 def plan(store: PostgresStore, puts: Sequence[tuple[int, PutOp]]) -> PutPlan:
     """SQL of the writes, with every embedding computed before the transaction opens."""
-    queries, request = store._prepare_batch_PUT_queries(puts)
-    last = {(op.namespace, op.key): op for _, op in puts}
-    touched = [(".".join(ns), key) for ns, key in last]
-    texts = list(request[1]) if request else []
+    last = {(op.namespace, op.key): op for _, op in puts}  # keys in first-write order
+    # LangGraph's SQL for the writes in one order shared by every batch (sorted by prefix
+    # and key), so its inserts lock new rows in that order (see :func:`lock_rows`)
+    ordered = sorted(puts, key=lambda put: (".".join(put[1].namespace), put[1].key))
+    queries, request = store._prepare_batch_PUT_queries(ordered)
+    touched = sorted({(".".join(ns), key) for ns, key in last})
+    place = {(".".join(ns), key): n for n, (ns, key) in enumerate(last)}
+    # texts in the batch's first-write order, as before: their place in the write order
+    # (``lm_seq``, the ties' order) is the embedded store's
+    texts = sorted(request[1], key=lambda t: place[t[0], t[1]]) if request else []
     if any(field == "$" for _, _, field, _ in texts):  # as the embedded store writes it
         values = {(".".join(op.namespace), op.key): op.value for op in last.values()}
         texts = [
@@ -62,8 +68,11 @@ def apply(store: PostgresStore, cur: Any, plan: PutPlan) -> set[str]:
     """Run the writes; returns the words of the texts they added or removed."""
     changed: set[str] = set()
     kept: dict[tuple[str, str, str, str], int] = {}  # rows rewritten with the same text
-    if store.index_config and plan.touched:
+    indexed = bool(store.index_config and plan.touched)
+    if indexed:
         store._check_index(cur, writes=True)  # before any vector changes
+    lock_rows(cur, plan.touched)  # before any row changes
+    if indexed:
         # an item's vectors are replaced as a whole (index=False or fewer fields leave none;
         # a deleted item keeps none): removed first, to learn which words they held
         cur.execute(
@@ -80,9 +89,7 @@ def apply(store: PostgresStore, cur: Any, plan: PutPlan) -> set[str]:
     for query, params in plan.queries:
         cur.execute(query, params)
     if plan.texts:
-        for _, _, _, text in plan.texts:
-            changed.update(tokens(text))
-        insert_vectors(
+        changed |= insert_vectors(
             cur,
             [
                 (ns, key, path, text, vector)
@@ -91,6 +98,27 @@ def apply(store: PostgresStore, cur: Any, plan: PutPlan) -> set[str]:
             kept=kept,
         )
     return changed
+
+
+def lock_rows(cur: Any, touched: Sequence[tuple[str, str]]) -> None:
+    """Lock the stored rows of the ``(prefix, key)`` items a batch writes, in one order (by
+    prefix and key, bytewise: Python's order of ``touched``), before it changes anything.
+
+    Every write of an item (its row, its vector rows) then waits for that lock, taken in the
+    same order by every batch, so two batches writing the same items in different orders wait
+    for each other instead of deadlocking (LangGraph's SQL locks rows in the batch's order:
+    deletes per namespace, then inserts). Items not stored yet are locked by the insert, whose
+    rows come in the same order (:func:`plan`)."""
+    if not touched:
+        return
+    # on a cursor of its own: in pipeline mode (a batch with searches), its rows are never
+    # read, and a result left unread on ``cur`` could be taken for the next statement's
+    cur.connection.execute(
+        "SELECT 1 FROM store s WHERE (s.prefix, s.key) IN"
+        " (SELECT * FROM unnest(%s::text[], %s::text[]))"
+        ' ORDER BY s.prefix COLLATE "C", s.key COLLATE "C" FOR UPDATE OF s',
+        ([p for p, _ in touched], [k for _, k in touched]),
+    )
 
 
 def restore(store: PostgresStore, items: Iterable[Item], ttls: Ttls | None) -> int:
@@ -118,6 +146,18 @@ def restore(store: PostgresStore, items: Iterable[Item], ttls: Ttls | None) -> i
     )
     ops = _pg_checks.checked(PutOp(tuple(i.namespace), i.key, i.value) for i in listed)
     planned = plan(store, [(n, cast(PutOp, op)) for n, op in enumerate(ops)])
+    changed = _pg_connect.retried(lambda: _restored(store, planned, listed, kept), store.url)
+    store.word_counts.forget(changed)
+    return len(listed)
+
+
+def _restored(
+    store: PostgresStore,
+    planned: PutPlan,
+    listed: list[Item],
+    kept: list[tuple[float, datetime] | None],
+) -> set[str]:
+    """:func:`restore`'s transaction; returns the words of the texts it added or removed."""
     with store._transaction() as cur:
         changed = apply(store, cur, planned)
         cur.execute(
@@ -134,8 +174,7 @@ def restore(store: PostgresStore, items: Iterable[Item], ttls: Ttls | None) -> i
                 [None if t is None else _pg_checks.capped_ttl(t[0]) for t in kept],
             ),
         )
-    store.word_counts.forget(changed)
-    return len(listed)
+    return changed
 
 
 def refresh(cur: Any, items: list[tuple[str, str]]) -> None:
@@ -169,22 +208,24 @@ def insert_vectors(
     stamps: Sequence[tuple[Any, Any]] | None = None,
     table: str = "store_vectors",
     kept: Mapping[tuple[str, str, str, str], int] | None = None,
-) -> None:
+) -> set[str]:
     """Insert (or replace) ``(prefix, key, field, text, vector)`` rows of ``store_vectors``
     (or of ``table``, shaped like it: a re-embed's stage).
 
     Each row also gets its text and its words (for full-text search); ``stamps`` gives each
     row's ``(created_at, updated_at)`` (default: now); ``kept``: the place in the write
     order (``lm_seq``) of rows ``(prefix, key, field, text)`` rewritten with the same text
-    (as the embedded store keeps their vector rows), the others come last.
+    (as the embedded store keeps their vector rows), the others come last. Returns the words
+    of the texts written (split as the SQLite store's FTS5 index splits them: :mod:`._pg_tokens`).
     """
     if not rows:
-        return
+        return set()
     columns: list[list[Any]] = [[] for _ in range(12)]
     places = kept or {}
+    split = _pg_tokens.words_of([row[3] for row in rows])  # as the SQLite store's FTS5 index
     for i, (prefix, key, field, text, vector) in enumerate(rows):
         created, updated = stamps[i] if stamps is not None else (None, None)
-        words = tokens(text)
+        words = split[i]
         values = (
             prefix,
             key,
@@ -218,3 +259,4 @@ def insert_vectors(
         " updated_at = EXCLUDED.updated_at",
         columns,
     )
+    return {word for found in split for word in found}

@@ -10,7 +10,9 @@ written by one opens in the other). What it changes:
   query; :meth:`PostgresStore.explain` shows each score's parts;
 - a batch is one transaction; embeddings are computed before it opens; ``put`` replaces an
   item's vectors (``index=False`` removes them); expired items are not returned, swept or
-  not, unless ``TTLConfig(omit_expired=False)`` (as on the embedded store);
+  not, unless ``TTLConfig(omit_expired=False)`` (as on the embedded store); batches lock the
+  rows they write in one order (no deadlocks between them), and a transaction rolled back by a
+  deadlock is run again;
 - ``list_namespaces`` leaves langmem's own records (``("__langmem__", ...)``) out unless its
   prefix starts with ``"__langmem__"``, as on the embedded store (``_pg_namespaces``);
 - filters follow langmem's exact rule (``$ne`` matches a missing key, numeric strings compare
@@ -22,11 +24,14 @@ written by one opens in the other). What it changes:
 - an unusable server raises :class:`~langmem.errors.StoreConnectionError` naming the URL
   without its password.
 
-This module holds the class: connections, setup and the batch's order. Its parts live in
-``_pg_connect`` (pool, server checks, migrations), ``_pg_writes`` (puts, restores, vector
-rows), ``_pg_queries`` (query vectors, explain), ``_pg_search`` (ranked and listed search;
-``_pg_candidates`` builds its candidates from the rows it reads),
-``_pg_namespaces``, ``_pg_reembed``, ``_pg_identity``, ``_pg_expiry`` and ``_pg_checks``.
+This module holds the class and its public methods. Its parts live in ``_pg_connect`` (pool,
+server checks, migrations, retries), ``_pg_setup`` (what ``setup()`` does),
+``_pg_transaction`` (a pooled transaction, the server's errors named), ``_pg_batch`` (a
+batch: reads, then writes), ``_pg_writes`` (puts, restores, vector rows; ``_pg_tokens`` splits
+their words as FTS5 does), ``_pg_queries`` (query vectors, explain), ``_pg_search`` (ranked
+and listed search; ``_pg_candidates`` builds its candidates from the rows it reads, and
+``_pg_lexical`` its lexical side), ``_pg_read_only``, ``_pg_namespaces``, ``_pg_reembed``,
+``_pg_identity``, ``_pg_expiry`` and ``_pg_checks``.
 """
 
 from __future__ import annotations
@@ -34,34 +39,31 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
-from typing import TYPE_CHECKING, Any, Literal, cast
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Literal
 
 from langgraph.store.base import (
     GetOp,
     Item,
-    ListNamespacesOp,
     Op,
-    PutOp,
     Result,
     SearchItem,
     SearchOp,
     TTLConfig,
 )
 from langgraph.store.postgres import PostgresStore as _LangGraphPostgresStore
-from langgraph.store.postgres.base import PostgresIndexConfig, _group_ops
+from langgraph.store.postgres.base import PostgresIndexConfig
 
 from langmem._flow import run_async, run_sync
 from langmem.stores import (
-    _pg_checks,
+    _pg_batch,
     _pg_connect,
-    _pg_expiry,
     _pg_identity,
-    _pg_namespaces,
     _pg_queries,
     _pg_read_only,
-    _pg_search,
+    _pg_setup,
     _pg_stats,
+    _pg_transaction,
     _pg_writes,
     _ranking_arg,
     _rerank,
@@ -70,8 +72,6 @@ from langmem.stores import (
 )
 from langmem.stores._pg_schema import (
     COVER_INDEX,
-    STORE_STEPS,
-    VECTOR_STEPS,
     cover_limit,
     vector_dims,
 )
@@ -144,6 +144,7 @@ class PostgresStore(_LangGraphPostgresStore):
         )
         self._checks: bool | None = None  # whether the database has langmem_index_check
         self._read_only: _pg_read_only.ReadOnly | None = None  # set by setup(): see there
+        self._read_only_known = False  # setup() ran, or _read_only_now() asked the server
 
     @classmethod
     def from_url(
@@ -215,29 +216,7 @@ class PostgresStore(_LangGraphPostgresStore):
         that may not write the tables) is opened without writing when its tables are there and
         current: reads and searches work, writes raise
         :class:`~langmem.errors.StoreFileError` (see :mod:`langmem.stores._pg_read_only`)."""
-        import psycopg
-
-        with self._transaction() as cur:
-            ro = _pg_read_only.reason(cur)
-        if ro is not None:
-            with self._transaction() as cur:
-                _pg_read_only.open_checked(self, cur, ro)
-            self._read_only = ro
-            self._checks = self._identity is not None
-            return
-        self._read_only = None
-        with _pg_connect.migration_lock(self._conninfo, self.url):
-            try:
-                super().setup()
-                with self._cursor() as cur:
-                    _pg_connect.run_migrations(cur, "langmem_store_migrations", STORE_STEPS)
-                    if self.index_config and self._identity is not None:
-                        _pg_connect.run_migrations(cur, "langmem_vector_migrations", VECTOR_STEPS)
-                        where = _pg_connect.redact(self.url)
-                        _pg_identity.claim(cur, self._identity, where, vector_dims(cur))
-                        self._checks = True
-            except psycopg.Error as exc:
-                raise _pg_connect.explain_failure(self.url, exc) from None
+        _pg_setup.setup(self, super().setup)
 
     def task_queue(self) -> TaskQueue:
         """The durable queue of background tasks in this database, on the store's pool.
@@ -246,7 +225,7 @@ class PostgresStore(_LangGraphPostgresStore):
         """
         from langmem.tasks._postgres import PostgresTaskQueue
 
-        if self._read_only is not None:
+        if self._read_only_now() is not None:
             from langmem.tasks import MemoryTaskQueue
 
             return MemoryTaskQueue()  # a read-only database is not written: the queue is in memory
@@ -265,8 +244,19 @@ class PostgresStore(_LangGraphPostgresStore):
 
     def _refuse_writes(self) -> None:
         """Raise the read-only error when this handle opened a read-only database."""
-        if self._read_only is not None:
-            raise self._read_only.error(_pg_connect.redact(self.url))
+        found = self._read_only_now()
+        if found is not None:
+            raise found.error(_pg_connect.redact(self.url))
+
+    def _read_only_now(self) -> _pg_read_only.ReadOnly | None:
+        """Why this handle's database takes no writes (``None``: it takes them). Known from
+        :meth:`setup`; a handle opened without it (``setup=False``) asks the server once, at
+        its first use, so it too reads without refreshing TTLs and refuses writes clearly."""
+        if not self._read_only_known:
+            with self._transaction() as cur:
+                self._read_only = _pg_read_only.reason(cur)
+            self._read_only_known = True
+        return self._read_only
 
     def sweep_ttl(self) -> int:
         """Delete expired items (see LangGraph's ``PostgresStore.sweep_ttl``); a read-only
@@ -279,7 +269,7 @@ class PostgresStore(_LangGraphPostgresStore):
     ) -> concurrent.futures.Future[None]:
         """As LangGraph's; on a read-only database no sweeper starts (nothing can be deleted):
         the future returned is already done."""
-        if self._read_only is not None:
+        if self._read_only_now() is not None:
             done: concurrent.futures.Future[None] = concurrent.futures.Future()
             done.set_result(None)
             return done
@@ -295,7 +285,7 @@ class PostgresStore(_LangGraphPostgresStore):
         ``True`` too for a handle that opened the database read-only (also a user that may not
         write its tables): its writes raise :class:`~langmem.errors.StoreFileError`, and it stays
         read-only for its life (after a standby is promoted, open a new store to write)."""
-        if self._read_only is not None:
+        if self._read_only_now() is not None:
             return True
         with self._transaction() as cur:
             cur.execute("SHOW transaction_read_only")
@@ -311,53 +301,12 @@ class PostgresStore(_LangGraphPostgresStore):
 
     @contextmanager
     def _transaction(self, *, pipeline: bool = False) -> Iterator[Any]:
-        """A cursor in one transaction on a pooled connection. With ``pipeline``, statements
+        """A cursor in one transaction on a pooled connection, the server's errors named
+        (:func:`langmem.stores._pg_transaction.transaction`). With ``pipeline``, statements
         are sent without waiting for the previous one's result (psycopg's pipeline mode): a
         search's first statements travel together, with the ``BEGIN``."""
-        import psycopg
-        from psycopg.rows import dict_row
-
-        try:
-            pool = cast(Any, self.conn)
-            with (
-                pool.connection() as conn,
-                conn.pipeline() if pipeline and _pg_connect.pipelines() else nullcontext(),
-                conn.transaction(),
-                conn.cursor(binary=True, row_factory=dict_row) as cur,
-            ):
-                yield cur
-        except psycopg.OperationalError as exc:
-            if (exc.sqlstate or "").startswith("40"):  # a deadlock, a serialization failure:
-                raise  # the transaction was rolled back (nothing written); run it again
-            raise _pg_connect.explain_failure(self.url, exc) from exc
-        except psycopg.Error as exc:
-            if self._identity is None:
-                raise
-            where = _pg_connect.redact(self.url)
-            found = (
-                _pg_identity.Identity.parse(exc.diag.message_primary or "")
-                if exc.sqlstate == _pg_identity.SQLSTATE
-                else self._resized(exc)  # pgvector refused other dims: a re-embed resized them?
-            )
-            if found is None:
-                raise
-            raise _pg_identity.mismatch(where, found, self._identity, changed=True) from None
-
-    def _resized(self, exc: Exception) -> _pg_identity.Identity | None:
-        """After pgvector refused to compare vectors of two dims (``exc``): the identity the
-        database records now when a re-embed changed it (committed after the search's own
-        check, before its statement that read vectors), else ``None``."""
-        import psycopg
-        from psycopg.rows import dict_row
-
-        if not isinstance(exc, psycopg.errors.DataException) or "dimensions" not in str(exc):
-            return None
-        try:
-            with cast(Any, self.conn).connection() as conn:
-                found, _ = _pg_identity.recorded(conn.cursor(row_factory=dict_row))
-        except psycopg.Error:
-            return None
-        return found if found is not None and found != self._identity else None
+        with _pg_transaction.transaction(self, pipeline=pipeline) as cur:
+            yield cur
 
     def _check_index(self, cur: Any, *, writes: bool) -> None:
         """Send the check that the database's vectors are this handle's index's (see
@@ -382,23 +331,8 @@ class PostgresStore(_LangGraphPostgresStore):
         the server runs both at once (one backend each) while the client decodes the first
         answer; waiting for a connection would cost more than it saves, so none is awaited.
         """
-        from psycopg_pool import PoolTimeout
-
-        pool = cast(Any, self.conn)
-        free = getattr(pool, "get_stats", None)
-        if not _pg_connect.pipelines() or free is None or free().get("pool_available", 0) < 1:
-            yield None
-            return
-        try:
-            conn = pool.getconn(timeout=_pg_connect.SPARE_WAIT)
-        except PoolTimeout:
-            yield None
-            return
-        try:
-            with conn.pipeline():  # statements up to the pipeline's end: one transaction
-                yield conn
-        finally:
-            pool.putconn(conn)
+        with _pg_transaction.spare(self) as conn:
+            yield conn
 
     def cover(self, cur: Any) -> int:
         """:func:`cover_limit` when the covering index exists (looked up once), else 0."""
@@ -506,52 +440,7 @@ class PostgresStore(_LangGraphPostgresStore):
         return _writes.index_paths(self.index_config.get("fields") or ["$"])
 
     def _batch(self, ops: Iterable[Op]) -> list[Result]:
-        grouped, count = _group_ops(_pg_checks.checked(ops))
-        results: list[Result] = [None] * count
-        puts = cast(Sequence[tuple[int, PutOp]], grouped.get(PutOp, []))
-        if self._read_only is not None:  # before anything is embedded; reads refresh no TTL
-            if puts:
-                self._refuse_writes()
-            grouped = _pg_read_only.without_refresh(grouped)
-        searches = cast(Sequence[tuple[int, SearchOp]], grouped.get(SearchOp, []))
-        plan = _pg_writes.plan(self, puts) if puts else None
-        vectors = _pg_queries.query_vectors(self, searches)
-        with self._transaction(pipeline=bool(vectors)) as cur:
-            if vectors:  # ranks with this handle's query vectors
-                self._check_index(cur, writes=False)
-            if GetOp in grouped:
-                gets = cast(Sequence[tuple[int, GetOp]], grouped[GetOp])
-                if not _pg_expiry.NATIVE and self._omit_expired:
-                    gets = _pg_expiry.live_gets(cur, gets)
-                if gets:  # TTLs refreshed as a search's are (LangGraph's waits: deadlocks)
-                    self._batch_get_ops(gets, results, cur)
-                    read = [
-                        (".".join(op.namespace), op.key)
-                        for i, op in gets
-                        if op.refresh_ttl and results[i] is not None
-                    ]
-                    if read:  # items with a TTL (put(..., ttl=) works without a ttl config)
-                        _pg_writes.refresh(cur, read)
-            for idx, op in searches:
-                vector = vectors.get(idx)
-                found = (
-                    _pg_search.ranked_search(self, cur, op, vector)
-                    if vector is not None
-                    else _pg_search.list_search(self, cur, op)
-                )
-                results[idx] = found
-                if op.refresh_ttl and found:
-                    _pg_writes.refresh(cur, [(".".join(i.namespace), i.key) for i in found])
-            if ListNamespacesOp in grouped:
-                lists = cast(Sequence[tuple[int, ListNamespacesOp]], grouped[ListNamespacesOp])
-                for idx, listing in lists:
-                    results[idx] = _pg_namespaces.list_namespaces(
-                        cur, listing, omit_expired=self._omit_expired
-                    )
-            changed = _pg_writes.apply(self, cur, plan) if plan is not None else None
-        if changed is not None:
-            self.word_counts.forget(changed)  # this handle's next query sees its own writes
-        return results
+        return _pg_batch.run(self, ops)
 
     def restore(
         self,
