@@ -41,9 +41,15 @@ def debug_option(function: F) -> F:
 
 def output_options(function: F) -> F:
     """``--table`` and ``--debug``, for every command that prints records."""
+    from langmem.cli._streams import check_stdout_callback
+
     function = debug_option(function)
     return click.option(
-        "--table", "table", is_flag=True, help="Print an aligned table instead of JSON Lines."
+        "--table",
+        "table",
+        is_flag=True,
+        callback=check_stdout_callback,
+        help="Print an aligned table instead of JSON Lines.",
     )(function)
 
 

@@ -15,6 +15,7 @@ import click
 from langmem.cli import _ranking, _transfer
 from langmem.cli._app import debug_option, output_options, store_option
 from langmem.cli._output import Output, progress, source_name
+from langmem.cli._streams import InputFile, refuse_closed_stdout
 from langmem.cli._target import (
     display_url,
     open_target,
@@ -391,6 +392,8 @@ def export(namespace: str | None, output: IO[str], store_url: str | None) -> Non
 
     from langmem.knowledge._history import RESERVED_ROOT, Area, area
 
+    if getattr(output, "name", None) == "-":
+        refuse_closed_stdout("the export")
     with _scope(store_url, namespace) as (store, labels):
         items = _transfer.iter_items(store, labels)
         if labels and labels[0] != RESERVED_ROOT:
@@ -420,7 +423,9 @@ def _refuse_database(source: IO[str], name: str) -> None:
 
 
 @memories.command(name="import")
-@click.argument("source", type=click.File("r", encoding="utf-8-sig"))
+@click.argument(
+    "source", type=InputFile("langmem memories export --store OLD | langmem memories import -")
+)
 @store_option
 @output_options
 def import_(source: IO[str], store_url: str | None, table: bool) -> None:

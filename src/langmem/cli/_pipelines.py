@@ -17,6 +17,7 @@ import click
 from langmem.cli._app import output_options, store_option
 from langmem.cli._memories import _opened
 from langmem.cli._output import Output, source_name
+from langmem.cli._streams import InputFile
 from langmem.cli._target import parse_namespace
 from langmem.errors import ConfigurationError, InvalidInputError
 
@@ -114,7 +115,7 @@ def _check_message(message: Any, where: str) -> None:
 
 
 @click.command()
-@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@click.argument("file", type=InputFile("cat chat.json | langmem extract - -m PROVIDER:MODEL"))
 @_model_option
 @click.option(
     "--namespace",
@@ -160,7 +161,7 @@ def extract(
 
 
 @click.command()
-@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@click.argument("file", type=InputFile("cat chat.json | langmem summarize - -m PROVIDER:MODEL"))
 @_model_option
 @click.option("--max-tokens", default=1024, show_default=True, type=click.IntRange(min=16))
 @click.option("--max-summary-tokens", default=256, show_default=True, type=click.IntRange(min=16))
@@ -236,7 +237,7 @@ def _read_trajectories(stream: IO[str]) -> list[tuple[list[dict[str, Any]], Any]
     "--trajectories",
     "-t",
     required=True,
-    type=click.File("r", encoding="utf-8-sig"),
+    type=InputFile("cat runs.jsonl | langmem optimize -t - -p PROMPT -m PROVIDER:MODEL"),
     help='JSON Lines: {"messages": [...], "feedback": ...} per conversation.',
 )
 @_model_option

@@ -1,0 +1,72 @@
+"""Standard input and output that are not there: ``<&-``, ``>&-``, or a parent process that
+started the command without them.
+
+Python sets ``sys.stdin`` / ``sys.stdout`` to ``None`` when the descriptor is closed at start;
+click then failed with an ``AttributeError`` (``import -``), or a command printed into nothing
+and exited 0 (``memories list >&-``), which a script cannot tell from success. Both are refused
+before the command does anything.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from langmem.errors import ConfigurationError
+
+
+def is_closed(stream: Any) -> bool:
+    """Whether ``stream`` (``sys.stdin`` or ``sys.stdout``) is missing or its descriptor is
+    closed. A stream without a descriptor (a test runner's buffer) counts as open."""
+    if stream is None:
+        return True
+    try:
+        descriptor = stream.fileno()
+    except (OSError, ValueError, AttributeError):
+        return False
+    try:
+        os.fstat(descriptor)
+    except OSError:
+        return True
+    return False
+
+
+class InputFile(click.File):
+    """A file to read, ``-`` for standard input; ``-`` with stdin closed is a usage mistake
+    naming the fix (exit code 2, as a missing file)."""
+
+    def __init__(self, example: str) -> None:
+        super().__init__("r", encoding="utf-8-sig")
+        self.example = example
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and value == "-" and is_closed(sys.stdin):
+            self.fail(
+                "'-' reads standard input, which is closed here (the command was started with "
+                "<&- or without stdin): nothing was read or changed. Fix: pipe the input in, "
+                f"e.g. `{self.example}`, or give a file path instead of '-'.",
+                param,
+                ctx,
+            )
+        return super().convert(value, param, ctx)
+
+
+def refuse_closed_stdout(what: str = "its output") -> None:
+    """Raise before any work when stdout is closed: the command would print ``what`` into
+    nothing and exit 0."""
+    if is_closed(sys.stdout):
+        raise ConfigurationError(
+            f"standard output is closed (the command was started with >&- or without stdout), "
+            f"so {what} would be lost: nothing was done. Fix: send it to a file "
+            "(`> out.jsonl`) or to /dev/null (`> /dev/null`) instead of closing it."
+        )
+
+
+def check_stdout_callback(ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+    """An option callback (runs before the command): :func:`refuse_closed_stdout`."""
+    if not ctx.resilient_parsing:
+        refuse_closed_stdout()
+    return value
