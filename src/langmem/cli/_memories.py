@@ -8,7 +8,7 @@ import shlex
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import click
 
@@ -28,7 +28,7 @@ from langmem.cli._target import (
 from langmem.errors import ConfigurationError, InvalidInputError
 
 if TYPE_CHECKING:
-    from langgraph.store.base import BaseStore
+    from langgraph.store.base import BaseStore, Item
 
     from langmem.knowledge.history import History
 
@@ -350,24 +350,50 @@ def update(
 @store_option
 @output_options
 def delete(keys: tuple[str, ...], namespace: str, store_url: str | None, table: bool) -> None:
-    """Delete the memories stored under KEYS (none unless every key exists)."""
+    """Delete the memories stored under KEYS: all of them, or none.
+
+    Every key must exist: when one does not, nothing is deleted and the error names each
+    missing key (list the keys with `langmem memories list -n NS`). On the embedded store and
+    PostgreSQL the deletes and their history records are one transaction (and one run for
+    History.undo_run)."""
     from langgraph.store.base import GetOp
 
-    labels = parse_namespace(namespace, required=True)
+    from langmem.knowledge._history import Change, Provenance, change_ops, check_namespace
+
+    labels = check_namespace(parse_namespace(namespace, required=True))
     keys = tuple(dict.fromkeys(keys))  # a key named twice is deleted (and reported) once
     url = resolve_url(store_url)
     with _opened(url) as store:
-        found = store.batch([GetOp(labels, key) for key in keys])
-        for key, item in zip(keys, found):
-            if item is None:
-                raise _missing(key, labels, url)
-        history = _recorded(store)
-        for key in keys:
-            history.delete(labels, key, component=COMPONENT)
+        found = cast("list[Item | None]", store.batch([GetOp(labels, key) for key in keys]))
+        missing = [key for key, item in zip(keys, found) if item is None]
+        if missing:
+            raise _not_deleted(missing, labels, url)
+        changes = [
+            Change(labels, key, item.value, None, "delete", valid_from=item.updated_at.isoformat())
+            for key, item in zip(keys, found)
+            if item is not None
+        ]
+        # one batch: the deletes and their history records commit together, or none do
+        # (one run id, so History.undo_run undoes the whole command)
+        run = Provenance(COMPONENT, run_id=str(uuid.uuid4()))
+        store.batch(change_ops(changes, run, supersede=False, history=True))
         Output(table=table).records(
             ({"namespace": list(labels), "key": key, "deleted": True} for key in keys),
             ["namespace", "key", "deleted"],
         )
+
+
+def _not_deleted(missing: list[str], namespace: tuple[str, ...], url: str) -> ConfigurationError:
+    shown = ", ".join(repr(key) for key in missing[:10])
+    if len(missing) > 10:
+        shown += f" and {len(missing) - 10} more"
+    keys = "key" if len(missing) == 1 else "keys"
+    return ConfigurationError(
+        f"no memory with {keys} {shown} in namespace {show_namespace(namespace)!r} of "
+        f"{display_url(url)}, so nothing was deleted (delete removes every key given, or "
+        f"none). Fix: leave out the missing {keys}; list the keys with `langmem memories "
+        f"list -n {show_namespace(namespace)}`."
+    )
 
 
 @memories.command()
