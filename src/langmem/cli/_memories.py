@@ -14,6 +14,7 @@ import click
 
 from langmem.cli import _ranking, _transfer
 from langmem.cli._app import debug_option, output_options, store_option
+from langmem.cli._numbers import Whole
 from langmem.cli._output import Output, progress, source_name
 from langmem.cli._streams import InputFile, refuse_closed_stdout
 from langmem.cli._target import (
@@ -190,8 +191,8 @@ def get(key: str, namespace: str, store_url: str | None, table: bool) -> None:
 @memories.command(name="list")
 @_namespace_option(required=False)
 @_filter_option
-@click.option("--limit", "-l", default=20, show_default=True, type=click.IntRange(min=1))
-@click.option("--offset", default=0, show_default=True, type=click.IntRange(min=0))
+@click.option("--limit", "-l", default=20, show_default=True, type=Whole(1, 20))
+@click.option("--offset", default=0, show_default=True, type=Whole(0, 20))
 @store_option
 @output_options
 def list_(
@@ -245,7 +246,7 @@ def _memories_only(
 @click.argument("query")
 @_namespace_option(required=False)
 @_filter_option
-@click.option("--limit", "-l", default=10, show_default=True, type=click.IntRange(min=1))
+@click.option("--limit", "-l", default=10, show_default=True, type=Whole(1, 10))
 @click.option("--explain", is_flag=True, help="Show the parts of each hit's score.")
 @_ranking.ranking_option
 @store_option

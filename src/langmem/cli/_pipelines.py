@@ -16,6 +16,7 @@ import click
 
 from langmem.cli._app import output_options, store_option
 from langmem.cli._memories import _opened
+from langmem.cli._numbers import Whole
 from langmem.cli._output import Output, source_name
 from langmem.cli._streams import InputFile
 from langmem.cli._target import parse_namespace
@@ -163,8 +164,8 @@ def extract(
 @click.command()
 @click.argument("file", type=InputFile("cat chat.json | langmem summarize - -m PROVIDER:MODEL"))
 @_model_option
-@click.option("--max-tokens", default=1024, show_default=True, type=click.IntRange(min=16))
-@click.option("--max-summary-tokens", default=256, show_default=True, type=click.IntRange(min=16))
+@click.option("--max-tokens", default=1024, show_default=True, type=Whole(16, 1024))
+@click.option("--max-summary-tokens", default=256, show_default=True, type=Whole(16, 256))
 @output_options
 def summarize(
     file: IO[str], model_name: str, max_tokens: int, max_summary_tokens: int, table: bool

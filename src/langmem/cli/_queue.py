@@ -13,6 +13,7 @@ import click
 from langmem._store_context import is_read_only
 from langmem.cli._app import output_options, store_option
 from langmem.cli._memories import _opened
+from langmem.cli._numbers import Seconds, Whole
 from langmem.cli._output import Output
 from langmem.cli._target import display_url, resolve_url
 from langmem.errors import ConfigurationError, StoreFileError
@@ -76,7 +77,7 @@ def queue() -> None:
 @click.option("--status", "-s", type=click.Choice(STATUSES), help="Only tasks in this status.")
 @click.option("--queue", "-q", "queue_name", metavar="NAME", help="Only tasks of this queue.")
 @click.option("--thread", "thread_key", metavar="KEY", help="Only tasks of this thread key.")
-@click.option("--limit", "-l", default=50, show_default=True, type=click.IntRange(min=1))
+@click.option("--limit", "-l", default=50, show_default=True, type=Whole(1, 50))
 @store_option
 @output_options
 def list_(
@@ -134,7 +135,7 @@ def retry(task_ids: tuple[str, ...], store_url: str | None, table: bool) -> None
 )
 @click.option(
     "--older-than",
-    type=click.FloatRange(min=0),
+    type=Seconds(),
     metavar="SECONDS",
     help="Only tasks last updated at least this many seconds ago.",
 )

@@ -12,6 +12,7 @@ import click
 from langmem.cli import _transfer
 from langmem.cli._app import output_options, store_option
 from langmem.cli._memories import _opened
+from langmem.cli._numbers import Whole
 from langmem.cli._output import Output, progress
 from langmem.cli._target import (
     display_url,
@@ -156,11 +157,11 @@ def _file_counts(path: Path) -> dict[tuple[str, ...], int]:
     metavar="NAME",
     help="New embeddings: minilm, hashing, default, or provider:model (default: the current).",
 )
-@click.option("--dims", type=click.IntRange(min=1), help="Vector length of the new embeddings.")
+@click.option("--dims", type=Whole(1, 384), help="Vector length of the new embeddings.")
 @click.option(
     "--fields", metavar="PATHS", help="Comma-separated value paths to index, e.g. content."
 )
-@click.option("--batch-size", default=64, show_default=True, type=click.IntRange(min=1))
+@click.option("--batch-size", default=64, show_default=True, type=Whole(1, 64))
 @store_option
 @output_options
 def reembed(
