@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from langmem._version import __version__
 
@@ -53,6 +54,15 @@ def output_options(function: F) -> F:
     )(function)
 
 
+def _blank_env_unset(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """A blank ``LANGMEM_STORE`` means unset, as for the library (a blank ``--store`` typed on
+    the command line is refused later, naming the fix)."""
+    source = ctx.get_parameter_source(param.name or "")
+    if value is not None and not value.strip() and source is ParameterSource.ENVIRONMENT:
+        return None
+    return value
+
+
 def store_option(function: F) -> F:
     """``--store URL`` (also ``LANGMEM_STORE``), for commands that use a store."""
     return click.option(
@@ -60,6 +70,7 @@ def store_option(function: F) -> F:
         "store_url",
         envvar="LANGMEM_STORE",
         metavar="URL",
+        callback=_blank_env_unset,
         help="Store URL: sqlite:///file.sqlite, postgresql://..., memory://, or a file path. "
         "Default: $LANGMEM_STORE, else the embedded store in the user data folder.",
     )(function)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shlex
 import uuid
 from collections.abc import Callable, Iterator
@@ -110,7 +111,10 @@ def _value(
     try:
         parsed = json.loads(value)  # type: ignore[arg-type]
     except json.JSONDecodeError as exc:
-        raise ConfigurationError(f"--value {value!r} is not JSON ({exc.msg}).") from None
+        raise ConfigurationError(
+            f"--value {value!r} is not JSON ({exc.msg}). Fix: give a JSON object, e.g. "
+            """--value '{"content": "prefers tea"}' (or the text as TEXT, without --value)."""
+        ) from None
     if not isinstance(parsed, dict):
         raise ConfigurationError(
             f'--value {value!r} must be a JSON object, e.g. --value \'{{"content": "..."}}\'.'
@@ -419,8 +423,11 @@ def export(namespace: str | None, output: IO[str], store_url: str | None) -> Non
 
     from langmem.knowledge._history import RESERVED_ROOT, Area, area
 
-    if getattr(output, "name", None) == "-":
+    name = getattr(output, "name", None)
+    if name == "-":
         refuse_closed_stdout("the export")
+    elif isinstance(name, str):
+        _check_output_path(name)
     with _scope(store_url, namespace) as (store, labels):
         items = _transfer.iter_items(store, labels)
         if labels and labels[0] != RESERVED_ROOT:
@@ -428,6 +435,22 @@ def export(namespace: str | None, output: IO[str], store_url: str | None) -> Non
                 items += _transfer.iter_items(store, area(kind, labels))
         for item in items:
             output.write(_transfer.export_line(item) + "\n")
+
+
+def _check_output_path(path: str) -> None:
+    """Refuse an ``--output`` that cannot be a file, before the store is read (click's lazy
+    file failed at the first line with "Error: Could not open file")."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise InvalidInputError(
+            f"--output {path!r} is a folder: nothing was exported. Fix: name a file in it, "
+            f"e.g. -o {shlex.quote(os.path.join(path, 'memories.jsonl'))}."
+        )
+    if not os.path.isdir(folder):
+        raise InvalidInputError(
+            f"--output {path!r}: folder {folder!r} does not exist, so nothing was exported. "
+            f"Fix: create it (mkdir -p {shlex.quote(folder)}) or write elsewhere."
+        )
 
 
 def _refuse_database(source: IO[str], name: str) -> None:

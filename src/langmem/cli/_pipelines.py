@@ -143,9 +143,10 @@ def extract(
 
     Prints each memory written (deleted ones are not printed).
     """
+    from langmem.knowledge._history import check_namespace
     from langmem.knowledge.extraction import create_memory_store_manager
 
-    labels = parse_namespace(namespace, required=True)
+    labels = check_namespace(parse_namespace(namespace, required=True))  # before the model
     messages = read_messages(file)
     model = load_model(model_name)
     extra: dict[str, Any] = {} if instructions is None else {"instructions": instructions}
@@ -227,6 +228,33 @@ def _read_trajectories(stream: IO[str]) -> list[tuple[list[dict[str, Any]], Any]
     return found
 
 
+def _prompt_text(prompt: str) -> str:
+    """``--prompt``: the text, or the UTF-8 text of ``@FILE``; none is refused (an empty prompt
+    would be optimized into one the model invents)."""
+    text = prompt
+    if prompt.startswith("@"):
+        path = prompt[1:]
+        if os.path.isdir(path):
+            raise ConfigurationError(
+                f"--prompt {prompt!r}: {path!r} is a folder. Fix: name the prompt's file, "
+                "e.g. --prompt @prompt.txt."
+            )
+        if not os.path.isfile(path):
+            raise ConfigurationError(
+                f"--prompt {prompt!r}: file {path!r} does not exist. Fix: check the path after "
+                "'@', or give the prompt's text without '@'."
+            )
+        with open(path, encoding="utf-8-sig") as handle:
+            text = _read_text(handle, repr(path))
+    if not text.strip():
+        where = f"file {prompt[1:]!r} of --prompt" if prompt.startswith("@") else "--prompt"
+        raise ConfigurationError(
+            f"{where} is empty: there is no prompt to improve. Fix: give the prompt's text, "
+            "e.g. --prompt 'You are a helpful assistant.', or @FILE holding it."
+        )
+    return text
+
+
 @click.command()
 @click.option(
     "--prompt",
@@ -253,13 +281,7 @@ def optimize(prompt: str, trajectories: IO[str], model_name: str, kind: str, tab
     """Improve a prompt from conversations and the feedback they got."""
     from langmem.prompts.optimization import create_prompt_optimizer
 
-    text = prompt
-    if prompt.startswith("@"):
-        path = prompt[1:]
-        if not os.path.isfile(path):
-            raise ConfigurationError(f"--prompt {prompt!r}: file {path!r} does not exist.")
-        with open(path, encoding="utf-8-sig") as handle:
-            text = handle.read()
+    text = _prompt_text(prompt)
     found = _read_trajectories(trajectories)
     model = load_model(model_name)
     optimizer = create_prompt_optimizer(model, kind=kind)  # type: ignore[arg-type]

@@ -109,16 +109,33 @@ def show(task_id: str, store_url: str | None, table: bool) -> None:
 @store_option
 @output_options
 def retry(task_ids: tuple[str, ...], store_url: str | None, table: bool) -> None:
-    """Make failed or cancelled tasks pending again, with fresh attempts."""
+    """Make failed or cancelled tasks pending again, with fresh attempts.
+
+    Every task is checked first: when one does not exist or is not failed or cancelled, none
+    is retried and the error names each such task."""
+    task_ids = tuple(dict.fromkeys(task_ids))  # a task named twice is retried once
     with _queue_of(store_url) as found:
-        rows = []
+        problems = []
         for task_id in task_ids:
-            task = _task(found, task_id)
+            task = found.get(task_id)
+            if task is None:
+                problems.append(f"{task_id!r} does not exist")
+            elif task.status.value not in ("failed", "cancelled"):
+                problems.append(f"{task_id!r} is {task.status.value}")
+        if problems:
+            raise ConfigurationError(
+                f"task {'; task '.join(problems)}: only failed or cancelled tasks can be "
+                "retried, so none was. Fix: leave those out (`langmem queue list --status "
+                "failed` lists the failed ones)."
+            )
+        rows: list[dict[str, str]] = []
+        for task_id in task_ids:
             status = found.retry(task_id)
-            if status is None:
+            if status is None:  # changed by a worker since it was checked
                 raise ConfigurationError(
-                    f"task {task_id!r} is {task.status.value}: only failed or cancelled tasks "
-                    "can be retried."
+                    f"task {task_id!r} changed while it was retried (a worker took or purged "
+                    f"it); retried before it: {[r['id'] for r in rows]}. Check it with "
+                    f"`langmem queue show {task_id}`."
                 )
             rows.append({"id": task_id, "status": status.value})
         Output(table=table).records(rows, ["id", "status"])

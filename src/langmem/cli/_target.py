@@ -8,6 +8,7 @@ exist instead of creating an empty one.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,9 +23,16 @@ if TYPE_CHECKING:
 
 
 def resolve_url(url: str | None) -> str:
-    """The store URL to use: ``url``, else the default store's."""
+    """The store URL to use: ``url``, else the default store's. A blank ``url`` (``--store
+    ""``, e.g. an unset shell variable) is refused: it used to open the default store."""
     from langmem.stores._open import _OFF, STORE_ENV, default_store_url
 
+    if url is not None and not url.strip():
+        raise ConfigurationError(
+            f"store URL {url!r} is empty (an unset shell variable?): nothing was opened. Fix: "
+            "give a store URL, e.g. sqlite:///memories.sqlite, or leave it out for the default "
+            "store."
+        )
     chosen = url.strip() if url else default_store_url()
     if chosen and chosen.lower() in _OFF:
         chosen = None
@@ -33,7 +41,20 @@ def resolve_url(url: str | None) -> str:
             f"no store: {STORE_ENV}=none turns the default store off. Pass --store URL, for "
             "example --store sqlite:///memories.sqlite."
         )
+    try:
+        urlsplit(chosen)
+    except ValueError as exc:  # e.g. an unclosed '[' around an IPv6 host
+        raise ConfigurationError(
+            f"store URL {_hidden_password(chosen)!r} is not a URL ({exc}). Fix: check it, e.g. "
+            "postgresql://user:password@[::1]:5432/db (an IPv6 host in brackets), "
+            "sqlite:///memories.sqlite, or a file path."
+        ) from None
     return chosen
+
+
+def _hidden_password(url: str) -> str:
+    """``url`` with any ``user:password@`` password masked, for a URL urlsplit cannot read."""
+    return re.sub(r"(://[^/@:]*:)[^@/]*@", r"\1***@", url)
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -250,11 +271,17 @@ def parse_filters(pairs: tuple[str, ...]) -> dict[str, Any] | None:
             raise ConfigurationError(
                 f"--filter {pair!r} is not key=value: write it like --filter kind=note."
             )
-        try:
-            found[name] = json.loads(raw)
-        except json.JSONDecodeError:
+        try:  # NaN is not JSON and equals nothing: kind=NaN is the text "NaN"
+            found[name] = json.loads(raw, parse_constant=_not_json)
+        except ValueError:
             found[name] = raw
     return found
+
+
+def _not_json(name: str) -> Any:
+    if name == "NaN":
+        raise ValueError(name)
+    return float(name)  # Infinity and -Infinity, which stored values may hold
 
 
 def require_namespace(store: BaseStore, namespace: tuple[str, ...], url: str) -> None:

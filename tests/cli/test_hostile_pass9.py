@@ -1,0 +1,166 @@
+"""Session 9's hostile pass over the command, from README.md and docs/cli.md only: each test
+fails on the previous main (what it did then is in its docstring)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from langmem.cli import _pipelines
+from langmem.testing import ScriptedChatModel
+from tests.cli._support import run, seeded_store
+from tests.cli.test_queue import _queue_with_tasks
+
+
+@pytest.mark.parametrize("blank", ["", " "])
+def test_a_blank_store_url_is_refused_not_the_default_store(tmp_path: Path, blank: str) -> None:
+    """`--store "$TARGET"` with TARGET unset imported into the default store (exit 0); a blank
+    one (" ") said "LANGMEM_STORE=none turns the default store off"."""
+    source = tmp_path / "one.jsonl"
+    source.write_text(
+        '{"namespace":["m"],"key":"k","value":{"a":1},"created_at":"2024-01-01T00:00:00",'
+        '"updated_at":"2024-01-01T00:00:00"}\n'
+    )
+    for command in (
+        ["memories", "import", str(source), "--store", blank],
+        ["memories", "list", "--store", blank],
+        ["store", "copy", str(tmp_path / "x.sqlite"), blank],
+    ):
+        result = run(*command)
+        assert result.exit_code == 1, result.output
+        assert result.stderr == (
+            f"error: store URL {blank!r} is empty (an unset shell variable?): nothing was "
+            "opened. Fix: give a store URL, e.g. sqlite:///memories.sqlite, or leave it out "
+            "for the default store.\n"
+        )
+    assert "does not exist" in run("memories", "list").stderr  # no default store was made
+
+
+def test_a_blank_langmem_store_means_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """LANGMEM_STORE=" " said "LANGMEM_STORE=none turns the default store off"; the library
+    reads a blank LANGMEM_STORE as unset, and so does the command now."""
+    monkeypatch.setenv("LANGMEM_STORE", " ")
+    result = run("memories", "list")
+    assert result.exit_code == 1
+    assert "does not exist" in result.stderr and "none turns" not in result.stderr
+
+
+def test_a_url_that_is_not_a_url_is_named() -> None:
+    """An unclosed IPv6 bracket printed "error: Invalid IPv6 URL" (no URL, no fix)."""
+    result = run("memories", "list", "--store", "postgresql://ana:secret@[::1/db")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: store URL 'postgresql://ana:***@[::1/db' is not a URL (Invalid IPv6 URL). "
+        "Fix: check it, e.g. postgresql://user:password@[::1]:5432/db (an IPv6 host in "
+        "brackets), sqlite:///memories.sqlite, or a file path.\n"
+    )
+
+
+def test_a_nan_filter_is_the_text_nan(tmp_path: Path) -> None:
+    """`--filter v=NaN` was read as the number NaN, which equals nothing: the memory whose v
+    is the text "NaN" was not found."""
+    url = f"sqlite:///{tmp_path / 's.sqlite'}?embed=hashing"
+    run("memories", "add", "--value", '{"v": "NaN", "content": "x"}', "-n", "m", "--store", url)
+    run("memories", "add", "--value", '{"v": Infinity}', "-n", "m", "-k", "inf", "--store", url)
+    found = run("memories", "list", "-n", "m", "-f", "v=NaN", "--store", url)
+    assert [json.loads(x)["value"]["v"] for x in found.stdout.splitlines()] == ["NaN"]
+    found = run("memories", "list", "-n", "m", "-f", "v=Infinity", "--store", url)
+    assert [json.loads(x)["key"] for x in found.stdout.splitlines()] == ["inf"]  # as --value
+
+
+def test_export_to_a_folder_or_a_missing_folder_names_the_fix(tmp_path: Path) -> None:
+    """Both failed at the first line with click's "Error: Could not open file ...", without
+    the option or a fix."""
+    url = seeded_store(tmp_path)
+    result = run("memories", "export", "-o", str(tmp_path), "--store", url)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: --output {str(tmp_path)!r} is a folder: nothing was")
+    assert "Fix: name a file in it" in result.stderr
+    missing = tmp_path / "no" / "x.jsonl"
+    result = run("memories", "export", "-o", str(missing), "--store", url)
+    assert result.exit_code == 1
+    assert f"folder {str(missing.parent)!r} does not exist" in result.stderr
+    assert "Fix: create it (mkdir -p" in result.stderr
+    assert not missing.parent.exists()
+
+
+def test_retry_checks_every_task_first(tmp_path: Path) -> None:
+    """`queue retry FAILED PENDING` retried the first task, then failed at the second."""
+    path = tmp_path / "q.sqlite"
+    done, failed = _queue_with_tasks(path)
+    result = run("queue", "retry", failed, done, "nope", "--store", str(path))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: task '{done}' is done; task 'nope' does not exist: only failed or cancelled "
+        "tasks can be retried, so none was. Fix: leave those out (`langmem queue list --status "
+        "failed` lists the failed ones).\n"
+    )
+    shown = json.loads(run("queue", "show", failed, "--store", str(path)).stdout)
+    assert shown["status"] == "failed"
+    result = run("queue", "retry", failed, failed, "--store", str(path))
+    assert result.stdout == f'{{"id":"{failed}","status":"pending"}}\n'
+
+
+@pytest.fixture
+def model(monkeypatch: pytest.MonkeyPatch) -> ScriptedChatModel:
+    scripted = ScriptedChatModel()
+    loaded: list[str] = []
+
+    def load(spec: str) -> ScriptedChatModel:
+        loaded.append(spec)
+        return scripted
+
+    monkeypatch.setattr(_pipelines, "load_model", load)
+    scripted.__dict__["loaded"] = loaded
+    return scripted
+
+
+def test_extract_into_langmems_own_records_is_refused_before_the_model(
+    tmp_path: Path, model: ScriptedChatModel
+) -> None:
+    """`extract -n __langmem__/...` loaded the model first (so a missing API key was reported
+    instead of the namespace), then refused the namespace."""
+    chat = tmp_path / "chat.json"
+    chat.write_text('[{"role": "user", "content": "I like tea"}]')
+    result = run("extract", str(chat), "-m", "x:y", "-n", "__langmem__/h", "--store", "memory://")
+    assert result.exit_code == 1
+    assert "starts with '__langmem__', which langmem reserves" in result.stderr
+    assert model.__dict__["loaded"] == []
+
+
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        ("@{folder}", "'{folder}' is a folder. Fix: name the prompt's file"),
+        ("@{folder}/latin1.txt", "'{folder}/latin1.txt' is not UTF-8 text"),
+        ("@{folder}/empty.txt", "file '{folder}/empty.txt' of --prompt is empty"),
+        ("  ", "--prompt is empty: there is no prompt to improve. Fix: give the prompt's text"),
+    ],
+)
+def test_optimize_prompt_problems_are_named(
+    tmp_path: Path, model: ScriptedChatModel, given: str, says: str
+) -> None:
+    """A folder said "file ... does not exist", a Latin-1 file gave Python's codec message
+    (no file, no fix), and an empty prompt was sent to the model to improve."""
+    (tmp_path / "latin1.txt").write_bytes("caf\xe9".encode("latin-1"))
+    (tmp_path / "empty.txt").write_text("\n")
+    runs = tmp_path / "runs.jsonl"
+    runs.write_text('{"messages": [{"role": "user", "content": "hi"}], "feedback": "ok"}\n')
+    prompt = given.format(folder=tmp_path)
+    result = run("optimize", "-p", prompt, "-t", str(runs), "-m", "x:y")
+    assert result.exit_code == 1
+    assert says.format(folder=tmp_path) in " ".join(result.stderr.split())
+    assert model.__dict__["loaded"] == [] and model.requests == []
+
+
+def test_value_that_is_not_json_names_the_fix(tmp_path: Path) -> None:
+    """It named the rule only: "--value '' is not JSON (Expecting value)."."""
+    url = f"sqlite:///{tmp_path / 's.sqlite'}?embed=hashing"
+    result = run("memories", "add", "--value", "", "-n", "m", "--store", url)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: --value '' is not JSON (Expecting value). Fix: give a JSON object, e.g. "
+        """--value '{"content": "prefers tea"}' (or the text as TEXT, without --value).\n"""
+    )
