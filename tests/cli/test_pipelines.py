@@ -147,4 +147,7 @@ def test_missing_trajectories_and_prompt_file(tmp_path: Path) -> None:
     assert result.stderr.startswith("Usage: langmem optimize [OPTIONS]\n")
     empty = _file(tmp_path, "t.jsonl", "\n")
     result = run("optimize", "-p", "@nope.txt", "-t", empty, "-m", "openai:x")
-    assert result.stderr == "error: --prompt '@nope.txt': file 'nope.txt' does not exist.\n"
+    assert result.stderr == (
+        "error: --prompt '@nope.txt': file 'nope.txt' does not exist. Fix: check the path "
+        "after '@', or give the prompt's text without '@'.\n"
+    )
