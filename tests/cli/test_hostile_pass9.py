@@ -164,3 +164,54 @@ def test_value_that_is_not_json_names_the_fix(tmp_path: Path) -> None:
         "error: --value '' is not JSON (Expecting value). Fix: give a JSON object, e.g. "
         """--value '{"content": "prefers tea"}' (or the text as TEXT, without --value).\n"""
     )
+
+
+def _found(url: str, query: str) -> list[str]:
+    result = run("memories", "search", query, "-n", "memories", "--limit", "1", "--store", url)
+    return [json.loads(x)["key"] for x in result.stdout.splitlines()]
+
+
+@pytest.mark.parametrize("fields", ["contnet", "a..b", "content,kind[0]"])
+def test_reembed_fields_that_find_no_text_are_refused(tmp_path: Path, fields: str) -> None:
+    """`store reembed --fields contnet` (a typo) re-embedded 0 memories and left them without
+    vectors for good: a re-embed only re-embeds memories that have vectors, so a later
+    `--fields content` re-embedded 0 too, and search by meaning never found them again.
+    ("content,kind[0]" finds text in every memory: it is allowed.)"""
+    url = seeded_store(tmp_path)
+    before = _found(url, "marathon")
+    result = run("store", "reembed", "--fields", fields, "--store", url)
+    if fields == "content,kind[0]":
+        assert result.exit_code == 0, result.stderr
+        assert json.loads(result.stdout)["reembedded"] == 3
+        return
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"error: --fields {fields!r} finds no text in 3 of the 3 indexed memories (e.g. key "
+        "'a1' in 'memories/alice'): re-embedding would leave them without vectors for good"
+    )
+    assert "Nothing was re-embedded. Fix: name fields those memories hold" in result.stderr
+    again = run("store", "reembed", "--fields", "content", "--store", url)
+    assert json.loads(again.stdout)["reembedded"] == 3
+    assert _found(url, "marathon") == before == ["b1"]
+
+
+def test_reembed_with_a_blank_embed_is_refused(tmp_path: Path) -> None:
+    """`--embed ''` re-embedded the store with the default model (MiniLM)."""
+    url = seeded_store(tmp_path)
+    result = run("store", "reembed", "--embed", "", "--store", url)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: --embed '' names no embeddings")
+    info = json.loads(run("store", "info", "--store", url).stdout)
+    assert info["index"]["embeddings"] == "langmem-hashing-384"
+
+
+def test_the_same_url_opens_the_store_after_new_fields(tmp_path: Path) -> None:
+    """With `--store sqlite:///s.sqlite?embed=hashing` (as docs/cli.md shows), `store reembed
+    --fields content` succeeded, then every command with that same URL was refused: the URL
+    named the embeddings, so the store was opened with the default fields ["$"]."""
+    url = seeded_store(tmp_path)
+    assert run("store", "reembed", "--fields", "content", "--store", url).exit_code == 0
+    assert _found(url, "marathon") == ["b1"]
+    added = run("memories", "add", "Carol likes jazz", "-n", "memories/carol", "--store", url)
+    assert added.exit_code == 0, added.stderr
+    assert _found(url, "jazz") != []

@@ -14,6 +14,7 @@ from langmem.cli._app import output_options, store_option
 from langmem.cli._memories import _opened
 from langmem.cli._numbers import Whole
 from langmem.cli._output import Output, progress
+from langmem.cli._reembed_guard import refuse_unindexing
 from langmem.cli._target import (
     display_url,
     is_postgres,
@@ -190,6 +191,12 @@ def reembed(
             "--fields content, or leave --fields out to keep the current ones. Nothing was "
             "re-embedded."
         )
+    if embed is not None and not embed.strip():
+        raise InvalidInputError(
+            f"--embed {embed!r} names no embeddings (it re-embedded with the default model): "
+            "nothing was re-embedded. Fix: give one, e.g. --embed minilm or --embed hashing, "
+            "or leave --embed out to keep the current ones."
+        )
     url = resolve_url(store_url)
     opening = url
     if (
@@ -219,6 +226,8 @@ def reembed(
         if model is None:
             raise ConfigurationError("--embed none leaves nothing to embed: pick an embedder.")
         paths = named or (list(current["fields"]) if current else ["$"])
+        if named and (current is None or list(current["fields"]) != named):
+            refuse_unindexing(opened, named)
         with progress("re-embed", None) as step:
             seen = [0]
 

@@ -171,6 +171,7 @@ def open_target(
     embed: Any = None
     dims: int | None = None
     fields: list[str] | None = None
+    query = parse_qs(urlsplit(chosen).query)
     if path is not None:
         if not path.exists():
             if must_exist:
@@ -178,10 +179,14 @@ def open_target(
                     f"store file {str(path)!r} does not exist: check --store (or LANGMEM_STORE), "
                     "or create it with `langmem memories add` or `langmem memories import`."
                 )
-        elif "embed" not in parse_qs(urlsplit(chosen).query):
+        elif "embed" not in query:
             embed, dims, fields = _rebuilt(recorded_index(path), f"file {str(path)!r}")
-    elif is_postgres(chosen) and "embed" not in parse_qs(urlsplit(chosen).query):
+        else:
+            fields = _recorded_fields(recorded_index(path), query)
+    elif is_postgres(chosen) and "embed" not in query:
         embed, dims, fields = _rebuilt(recorded_postgres_index(chosen), display_url(chosen))
+    elif is_postgres(chosen):
+        fields = _recorded_fields(recorded_postgres_index(chosen), query)
     config = getattr(like, "index_config", None)
     if config and embed is None and "embed" not in parse_qs(urlsplit(chosen).query):
         embed, dims, fields = config["embed"], config["dims"], list(config["fields"])
@@ -197,6 +202,15 @@ def open_target(
             "postgresql://user@host/db, memory:// or a file path."
         )
     return open_store(chosen, embed=embed, dims=dims, fields=fields)
+
+
+def _recorded_fields(index: dict[str, Any] | None, query: dict[str, list[str]]) -> Any:
+    """The fields a store records, when its URL names the embeddings (``?embed=hashing``) but
+    no fields: after ``store reembed --fields content`` the same URL kept opening it with
+    ``["$"]``, which the store refused as another index."""
+    if index is None or "fields" in query:
+        return None
+    return index["fields"]
 
 
 def _rebuilt(index: dict[str, Any] | None, where: str) -> tuple[Any, int | None, list[str] | None]:
