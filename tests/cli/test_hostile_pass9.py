@@ -215,3 +215,25 @@ def test_the_same_url_opens_the_store_after_new_fields(tmp_path: Path) -> None:
     added = run("memories", "add", "Carol likes jazz", "-n", "memories/carol", "--store", url)
     assert added.exit_code == 0, added.stderr
     assert _found(url, "jazz") != []
+
+
+def test_copy_onto_the_same_file_spelled_otherwise_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`store copy a.sqlite ./a.sqlite` (or sqlite:///a.sqlite) copied the store onto itself,
+    reporting "copied": 3; only the very same text was refused."""
+    url = seeded_store(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    for target in ("./seed.sqlite", "sqlite:///seed.sqlite", str(tmp_path / "seed.sqlite")):
+        result = run("store", "copy", url, target)
+        assert result.exit_code == 1, result.stdout
+        assert result.stderr.startswith("error: source and target are the same store")
+
+
+def test_copy_from_an_in_memory_store_is_refused(tmp_path: Path) -> None:
+    """`store copy memory:// target.sqlite` made an empty target file and said "copied": 0."""
+    target = tmp_path / "t.sqlite"
+    result = run("store", "copy", "memory://", str(target))
+    assert result.exit_code == 1
+    assert "is an in-memory store, which starts empty in every command" in result.stderr
+    assert not target.exists()

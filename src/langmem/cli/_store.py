@@ -282,9 +282,15 @@ def copy(source: str, target: str | None, namespace: str | None, table: bool) ->
 
     labels = parse_namespace(namespace)
     target = resolve_url(target)
-    if resolve_url(source) == target:
+    if _same_store(resolve_url(source), target):
         raise ConfigurationError(
-            f"source and target are the same store ({display_url(source)}): give two stores."
+            f"source and target are the same store ({display_url(source)} and "
+            f"{display_url(target)}): give two stores."
+        )
+    if urlsplit(source).scheme.lower() == "memory":
+        raise ConfigurationError(
+            f"source {source!r} is an in-memory store, which starts empty in every command: "
+            "nothing was copied. Fix: copy from a store file or database."
         )
     if _langgraph_source(source):
         _copy_from_langgraph(source, target, labels, table)
@@ -308,6 +314,18 @@ def copy(source: str, target: str | None, namespace: str | None, table: bool) ->
             "target": display_url(target),
         }
     )
+
+
+def _same_store(source: str, target: str) -> bool:
+    """Whether two URLs name one store: the same text, or one SQLite file however spelled
+    (``a.sqlite``, ``./a.sqlite``, ``sqlite:///a.sqlite?embed=hashing``), which was copied
+    onto itself."""
+    if source == target:
+        return True
+    first, second = sqlite_file(source), sqlite_file(target)
+    if first is None or second is None:
+        return False
+    return first.resolve() == second.resolve()
 
 
 def _reporter(step: Any) -> Any:
