@@ -237,3 +237,27 @@ def test_copy_from_an_in_memory_store_is_refused(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "is an in-memory store, which starts empty in every command" in result.stderr
     assert not target.exists()
+
+
+def test_update_keeps_the_memorys_ttl(tmp_path: Path) -> None:
+    """`memories update` dropped the memory's TTL (a put without ttl= takes the store's
+    default, none): a memory meant to expire lived on. tests/postgres/test_cli_pass9.py checks
+    PostgreSQL."""
+    url = f"sqlite:///{tmp_path / 's.sqlite'}?embed=hashing"
+    line = json.dumps(
+        {
+            "namespace": ["m"],
+            "key": "k",
+            "value": {"content": "a"},
+            "created_at": "2024-01-01T00:00:00+00:00",
+            "updated_at": "2024-01-01T00:00:00+00:00",
+            "ttl_minutes": 600,
+            "expires_at": "2030-01-01T00:00:00+00:00",
+        }
+    )
+    assert run("memories", "import", "-", "--store", url, input=line + "\n").exit_code == 0
+    assert run("memories", "update", "k", "b", "-n", "m", "--store", url).exit_code == 0
+    exported = run("memories", "export", "-n", "m", "--store", url).stdout.splitlines()
+    (record,) = [r for r in map(json.loads, exported) if r["namespace"] == ["m"]]
+    assert record["value"] == {"content": "b"}
+    assert record["ttl_minutes"] == 600

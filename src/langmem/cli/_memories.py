@@ -336,14 +336,20 @@ def update(
     store_url: str | None,
     table: bool,
 ) -> None:
-    """Replace the value of the memory stored under KEY."""
+    """Replace the value of the memory stored under KEY.
+
+    A memory with a TTL keeps it (counted again from now, as a read refreshes it)."""
     labels = parse_namespace(namespace, required=True)
     data = _value(text, value, f'update {key} "prefers tea" -n {namespace}')
     url = resolve_url(store_url)
     with _opened(url) as store:
         if store.get(labels, key) is None:
             raise _missing(key, labels, url)
-        _recorded(store).put(labels, key, data, component=COMPONENT)
+        # a put without ttl= gives the store's default (usually none): the memory's own TTL
+        # was dropped, so a memory meant to expire lived on
+        ttl = _transfer.stored_ttls(store, labels, key).get((labels, key))
+        extra: dict[str, Any] = {} if ttl is None else {"ttl": ttl[0]}
+        _recorded(store).put(labels, key, data, component=COMPONENT, **extra)
         item = store.get(labels, key)
         assert item is not None
         Output(table=table).record(_transfer.item_record(item), COLUMNS)
