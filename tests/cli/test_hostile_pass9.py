@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from langmem.cli import _pipelines
 from langmem.testing import ScriptedChatModel
 from tests.cli._support import run, seeded_store
 from tests.cli.test_queue import _queue_with_tasks
@@ -103,20 +102,6 @@ def test_retry_checks_every_task_first(tmp_path: Path) -> None:
     assert result.stdout == f'{{"id":"{failed}","status":"pending"}}\n'
 
 
-@pytest.fixture
-def model(monkeypatch: pytest.MonkeyPatch) -> ScriptedChatModel:
-    scripted = ScriptedChatModel()
-    loaded: list[str] = []
-
-    def load(spec: str) -> ScriptedChatModel:
-        loaded.append(spec)
-        return scripted
-
-    monkeypatch.setattr(_pipelines, "load_model", load)
-    scripted.__dict__["loaded"] = loaded
-    return scripted
-
-
 def test_extract_into_langmems_own_records_is_refused_before_the_model(
     tmp_path: Path, model: ScriptedChatModel
 ) -> None:
@@ -127,7 +112,7 @@ def test_extract_into_langmems_own_records_is_refused_before_the_model(
     result = run("extract", str(chat), "-m", "x:y", "-n", "__langmem__/h", "--store", "memory://")
     assert result.exit_code == 1
     assert "starts with '__langmem__', which langmem reserves" in result.stderr
-    assert model.__dict__["loaded"] == []
+    assert model.__dict__["asked"] == []
 
 
 @pytest.mark.parametrize(
@@ -152,7 +137,7 @@ def test_optimize_prompt_problems_are_named(
     result = run("optimize", "-p", prompt, "-t", str(runs), "-m", "x:y")
     assert result.exit_code == 1
     assert says.format(folder=tmp_path) in " ".join(result.stderr.split())
-    assert model.__dict__["loaded"] == [] and model.requests == []
+    assert model.__dict__["asked"] == [] and model.requests == []
 
 
 def test_value_that_is_not_json_names_the_fix(tmp_path: Path) -> None:
@@ -243,7 +228,11 @@ def test_update_keeps_the_memorys_ttl(tmp_path: Path) -> None:
     """`memories update` dropped the memory's TTL (a put without ttl= takes the store's
     default, none): a memory meant to expire lived on. tests/postgres/test_cli_pass9.py checks
     PostgreSQL."""
-    url = f"sqlite:///{tmp_path / 's.sqlite'}?embed=hashing"
+    check_update_keeps_ttl(f"sqlite:///{tmp_path / 's.sqlite'}?embed=hashing")
+
+
+def check_update_keeps_ttl(url: str) -> None:
+    """Import a memory with a TTL into ``url``, update it, and find the TTL still there."""
     line = json.dumps(
         {
             "namespace": ["m"],

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from langmem.cli import _pipelines
 from langmem.testing import ScriptedChatModel, ai_tool_calls
 from tests.cli._support import run
 
@@ -15,20 +14,6 @@ CONVERSATION = [
     {"role": "user", "content": "I'm allergic to peanuts, and I moved to Lisbon last year."},
     {"role": "assistant", "content": "Noted: no peanuts. How do you like Lisbon?"},
 ]
-
-
-@pytest.fixture
-def model(monkeypatch: pytest.MonkeyPatch) -> ScriptedChatModel:
-    scripted = ScriptedChatModel()
-    asked: list[str] = []
-
-    def load(spec: str) -> ScriptedChatModel:
-        asked.append(spec)
-        return scripted
-
-    monkeypatch.setattr(_pipelines, "load_model", load)
-    scripted.__dict__["asked"] = asked
-    return scripted
 
 
 def _file(folder: Path, name: str, text: str) -> str:

@@ -10,6 +10,7 @@ import json
 import psycopg
 
 from tests.cli._support import run, seed_text
+from tests.cli.test_hostile_pass9 import check_update_keeps_ttl
 
 
 def test_a_failure_at_one_key_deletes_none(pg_database: str) -> None:
@@ -58,24 +59,4 @@ def test_fields_that_find_no_text_are_refused(pg_database: str) -> None:
 
 
 def test_update_keeps_the_ttl(pg_database: str) -> None:
-    url = f"{pg_database}?embed=hashing"
-    line = json.dumps(
-        {
-            "namespace": ["m"],
-            "key": "k",
-            "value": {"content": "a"},
-            "created_at": "2024-01-01T00:00:00+00:00",
-            "updated_at": "2024-01-01T00:00:00+00:00",
-            "ttl_minutes": 600,
-            "expires_at": "2030-01-01T00:00:00+00:00",
-        }
-    )
-    assert run("memories", "import", "-", "--store", url, input=line + "\n").exit_code == 0
-    assert run("memories", "update", "k", "b", "-n", "m", "--store", url).exit_code == 0
-    (record,) = [
-        json.loads(x)
-        for x in run("memories", "export", "-n", "m", "--store", url).stdout.splitlines()
-        if json.loads(x)["namespace"] == ["m"]
-    ]
-    assert record["value"] == {"content": "b"}
-    assert record["ttl_minutes"] == 600
+    check_update_keeps_ttl(f"{pg_database}?embed=hashing")
