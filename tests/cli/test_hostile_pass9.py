@@ -250,3 +250,17 @@ def check_update_keeps_ttl(url: str) -> None:
     (record,) = [r for r in map(json.loads, exported) if r["namespace"] == ["m"]]
     assert record["value"] == {"content": "b"}
     assert record["ttl_minutes"] == 600
+
+
+def test_library_warnings_are_one_line(tmp_path: Path) -> None:
+    """A library warning printed Python's form: a file name and line, the message, then a
+    line of langmem's source (`return SqliteStore(path, ...)`)."""
+    from tests.cli.test_copy_langgraph import _langgraph_file
+
+    path = tmp_path / "app.db"
+    _langgraph_file(path)  # LangGraph's table beside langmem's: the store warns
+    result = run("memories", "add", "x", "-n", "m", "--store", str(path))
+    assert result.exit_code == 0, result.stderr
+    (warning,) = result.stderr.splitlines()
+    assert warning.startswith("warning: The store file ") and "LangGraph's own" in warning
+    assert "_open.py" not in result.stderr and "return SqliteStore" not in result.stderr

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -90,7 +91,9 @@ class _Root(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                warnings.showwarning = _show_warning
+                return super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except KeyboardInterrupt:
@@ -108,6 +111,20 @@ class _Root(click.Group):
                 traceback.print_exc(file=sys.stderr)
             click.echo(f"error: {describe(exc, debug=bool(debug))}", err=True)
             raise click.exceptions.Exit(1) from None
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """A library warning as the command's one line on stderr (``warning: ...``), not Python's
+    two lines with a file name and a line of langmem's source."""
+    kind = "" if category is UserWarning else f"{category.__name__}: "
+    click.echo(f"warning: {kind}{one_line(str(message))}", err=True)
 
 
 def describe(exc: BaseException, *, debug: bool = False) -> str:
