@@ -264,3 +264,16 @@ def test_library_warnings_are_one_line(tmp_path: Path) -> None:
     (warning,) = result.stderr.splitlines()
     assert warning.startswith("warning: The store file ") and "LangGraph's own" in warning
     assert "_open.py" not in result.stderr and "return SqliteStore" not in result.stderr
+
+
+def test_tables_show_square_brackets_as_text(tmp_path: Path) -> None:
+    """`--table` read memories as rich markup: a value "[/]" failed with MarkupError (exit 1),
+    and the namespace "m/[bold]" was shown as "m/"."""
+    url = f"sqlite:///{tmp_path / 's.sqlite'}?embed=hashing"
+    run("memories", "add", "[/]", "-n", "m/[bold]", "-k", "[red]k", "--store", url)
+    result = run("memories", "list", "--table", "--store", url)
+    assert result.exit_code == 0, result.stderr
+    row = result.stdout.splitlines()[2].split()
+    assert row[:3] == ["m/[bold]", "[red]k", '{"content":"[/]"}']
+    info = run("store", "info", "--table", "--store", url)
+    assert "m/[bold]" in info.stdout
