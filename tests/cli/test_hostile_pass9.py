@@ -277,3 +277,13 @@ def test_tables_show_square_brackets_as_text(tmp_path: Path) -> None:
     assert row[:3] == ["m/[bold]", "[red]k", '{"content":"[/]"}']
     info = run("store", "info", "--table", "--store", url)
     assert "m/[bold]" in info.stdout
+
+
+def test_queue_list_takes_a_huge_limit(tmp_path: Path) -> None:
+    """`queue list --limit 9223372036854775808` failed with OverflowError (memories list and
+    search took it)."""
+    path = tmp_path / "q.sqlite"
+    _queue_with_tasks(path)
+    result = run("queue", "list", "--limit", str(2**63), "--store", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 2

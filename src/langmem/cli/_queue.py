@@ -90,7 +90,9 @@ def list_(
 ) -> None:
     """List tasks, most recently updated first."""
     with _queue_of(store_url) as found:
-        tasks = found.list(queue=queue_name, status=status, thread_key=thread_key, limit=limit)
+        # SQLite and PostgreSQL take 64-bit limits: a larger one failed with OverflowError
+        most = min(limit, 2**63 - 1)
+        tasks = found.list(queue=queue_name, status=status, thread_key=thread_key, limit=most)
         Output(table=table).records((_record(t) for t in tasks), COLUMNS)
 
 
