@@ -5,6 +5,7 @@ done, naming the stream and the fix."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -98,3 +99,20 @@ def test_export_to_a_file_needs_no_stdout(
     assert [json.loads(x) for x in target.read_text().splitlines()] == sorted(
         (json.loads(line(r)) for r in SEED), key=lambda r: (r["namespace"], r["key"])
     )
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_reading_from_a_terminal_says_how_to_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`langmem memories import -` typed without a pipe waited silently: it looked hung."""
+    url = f"sqlite:///{tmp_path / 's.sqlite'}?embed=hashing"
+    monkeypatch.setattr(sys, "stdin", _Terminal(line(SEED[0]) + "\n"))
+    assert _main("memories", "import", "-", "--store", url) == 0
+    out, err = capsys.readouterr()
+    assert err.startswith("note: reading from the terminal: type or paste the input, then ")
+    assert json.loads(out) == {"imported": 1, "namespaces": ["memories/alice"]}

@@ -51,7 +51,21 @@ class InputFile(click.File):
                 param,
                 ctx,
             )
+        if isinstance(value, str) and value == "-" and _is_terminal(sys.stdin):
+            click.echo(  # a user who forgot the pipe saw a command that hung
+                "note: reading from the terminal: type or paste the input, then press Ctrl-D "
+                "(or Ctrl-C to stop); usually it is piped in instead.",
+                err=True,
+            )
         return super().convert(value, param, ctx)
+
+
+def _is_terminal(stream: Any) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(callable(isatty) and isatty())
+    except (OSError, ValueError):
+        return False
 
 
 def refuse_closed_stdout(what: str = "its output") -> None:
