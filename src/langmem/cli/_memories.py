@@ -498,7 +498,10 @@ def import_(source: IO[str], store_url: str | None, table: bool) -> None:
         items = _transfer.parse_lines(source, name)
     except UnicodeDecodeError as exc:
         raise InvalidInputError(
-            f"{name} is not UTF-8 text ({exc.reason}); nothing was imported."
+            f"{name} is not UTF-8 text ({exc.reason}); nothing was imported. Fix: give the "
+            "JSON Lines `langmem memories export` writes: decompress it first (`gunzip -c "
+            "FILE.gz | langmem memories import -`), or convert it to UTF-8 (`iconv -f latin1 "
+            "-t utf-8`)."
         ) from None
     with _opened(store_url, must_exist=False) as store, progress("import", len(items)) as step:
         written = _transfer.write_items(store, items, advance=step)
