@@ -287,3 +287,16 @@ def test_queue_list_takes_a_huge_limit(tmp_path: Path) -> None:
     result = run("queue", "list", "--limit", str(2**63), "--store", str(path))
     assert result.exit_code == 0, result.stderr
     assert len(result.stdout.splitlines()) == 2
+
+
+def test_hints_name_a_namespace_the_shell_passes_back(tmp_path: Path) -> None:
+    """For a label holding '/', the hint said `langmem memories list -n m/a/b`: three labels,
+    another namespace. It gives the JSON list now (and quotes a label with a space)."""
+    url = f"sqlite:///{tmp_path / 's.sqlite'}?embed=hashing"
+    run("memories", "add", "x", "-n", '["m", "a/b"]', "-k", "k1", "--store", url)
+    result = run("memories", "get", "zz", "-n", '["m", "a/b"]', "--store", url)
+    assert result.stderr.endswith(
+        """list the keys with `langmem memories list -n '["m", "a/b"]'`.\n"""
+    )
+    result = run("memories", "delete", "zz", "-n", "a b/c", "--store", url)
+    assert result.stderr.endswith("list the keys with `langmem memories list -n 'a b/c'`.\n")

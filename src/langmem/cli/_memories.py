@@ -20,6 +20,7 @@ from langmem.cli._output import Output, progress, source_name
 from langmem.cli._streams import InputFile, refuse_closed_stdout
 from langmem.cli._target import (
     display_url,
+    namespace_argument,
     open_target,
     parse_filters,
     parse_namespace,
@@ -137,7 +138,7 @@ def _missing(key: str, namespace: tuple[str, ...], url: str) -> ConfigurationErr
     return ConfigurationError(
         f"no memory with key {key!r} in namespace {show_namespace(namespace)!r} of "
         f"{display_url(url)}: list the keys with `langmem memories list -n "
-        f"{show_namespace(namespace)}`."
+        f"{namespace_argument(namespace)}`."
     )
 
 
@@ -403,7 +404,7 @@ def _not_deleted(missing: list[str], namespace: tuple[str, ...], url: str) -> Co
         f"no memory with {keys} {shown} in namespace {show_namespace(namespace)!r} of "
         f"{display_url(url)}, so nothing was deleted (delete removes every key given, or "
         f"none). Fix: leave out the missing {keys}; list the keys with `langmem memories "
-        f"list -n {show_namespace(namespace)}`."
+        f"list -n {namespace_argument(namespace)}`."
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -271,6 +272,14 @@ def _json_namespace(text: str) -> tuple[str, ...]:
 
 def show_namespace(namespace: tuple[str, ...] | list[str]) -> str:
     return "/".join(namespace)
+
+
+def namespace_argument(namespace: tuple[str, ...] | list[str]) -> str:
+    """``namespace`` as a ``--namespace`` value a shell passes back unchanged: ``m/u``, or the
+    quoted JSON list when a label holds '/' (``m/a/b`` would name three labels)."""
+    if any("/" in label for label in namespace):
+        return shlex.quote(json.dumps(list(namespace), ensure_ascii=False))
+    return shlex.quote(show_namespace(namespace))
 
 
 def parse_filters(pairs: tuple[str, ...]) -> dict[str, Any] | None:
