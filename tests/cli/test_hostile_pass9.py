@@ -300,3 +300,19 @@ def test_hints_name_a_namespace_the_shell_passes_back(tmp_path: Path) -> None:
     )
     result = run("memories", "delete", "zz", "-n", "a b/c", "--store", url)
     assert result.stderr.endswith("list the keys with `langmem memories list -n 'a b/c'`.\n")
+
+
+def test_a_home_relative_sqlite_url_is_the_same_file_for_every_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`memories add --store sqlite:///~/m.sqlite` wrote ~/m.sqlite (the store expands '~'),
+    then `memories list` with the same URL said "store file '~/m.sqlite' does not exist"."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    url = "sqlite:///~/m.sqlite?embed=hashing"
+    assert run("memories", "add", "x", "-n", "m", "-k", "k", "--store", url).exit_code == 0
+    assert (tmp_path / "m.sqlite").exists()
+    listed = run("memories", "list", "--store", url)
+    assert listed.exit_code == 0, listed.stderr
+    assert [json.loads(x)["key"] for x in listed.stdout.splitlines()] == ["k"]
+    info = run("store", "info", "--store", "sqlite:///~/m.sqlite")
+    assert json.loads(info.stdout)["path"] == str(tmp_path / "m.sqlite")

@@ -64,11 +64,11 @@ def sqlite_file(url: str) -> Path | None:
 
     parts = urlsplit(url)
     scheme = parts.scheme.lower() if "://" in url else ""
-    if scheme == "sqlite":
+    if scheme == "sqlite":  # '~' expanded as the store expands it (sqlite:///~/m.sqlite)
         path = _sqlite_path(url.split("?", 1)[0])
-        return None if path == ":memory:" else Path(path)
+        return None if path == ":memory:" else Path(path).expanduser()
     if scheme == "file":
-        return Path(parts.path)
+        return Path(parts.path).expanduser()
     if scheme == "":
         return Path(url.split("?", 1)[0]).expanduser()
     return None
