@@ -316,3 +316,16 @@ def test_a_home_relative_sqlite_url_is_the_same_file_for_every_command(
     assert [json.loads(x)["key"] for x in listed.stdout.splitlines()] == ["k"]
     info = run("store", "info", "--store", "sqlite:///~/m.sqlite")
     assert json.loads(info.stdout)["path"] == str(tmp_path / "m.sqlite")
+
+
+def test_a_file_uri_is_the_same_file_for_every_command(tmp_path: Path) -> None:
+    """`--store file:/dir/m.sqlite` (a SQLite URI the store opens; docs name `file:/path?mode=ro`):
+    `memories add` wrote /dir/m.sqlite, then read commands said "store file
+    'file:/dir/m.sqlite' does not exist"."""
+    url = f"file:{tmp_path / 'm.sqlite'}"
+    assert run("memories", "add", "x", "-n", "m", "-k", "k", "--store", url).exit_code == 0
+    assert (tmp_path / "m.sqlite").exists()
+    for read in (url, f"{url}?mode=ro"):
+        listed = run("memories", "list", "--store", read)
+        assert listed.exit_code == 0, listed.stderr
+        assert [json.loads(x)["key"] for x in listed.stdout.splitlines()] == ["k"]

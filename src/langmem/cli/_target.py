@@ -63,7 +63,9 @@ def sqlite_file(url: str) -> Path | None:
     from langmem.stores._open import _sqlite_path
 
     parts = urlsplit(url)
-    scheme = parts.scheme.lower() if "://" in url else ""
+    # file:/path?mode=ro is a SQLite URI the store opens as that file (no "//" needed)
+    uri = "://" in url or url[:5].lower() == "file:"
+    scheme = parts.scheme.lower() if uri else ""
     if scheme == "sqlite":  # '~' expanded as the store expands it (sqlite:///~/m.sqlite)
         path = _sqlite_path(url.split("?", 1)[0])
         return None if path == ":memory:" else Path(path).expanduser()
