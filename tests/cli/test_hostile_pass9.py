@@ -329,3 +329,22 @@ def test_a_file_uri_is_the_same_file_for_every_command(tmp_path: Path) -> None:
         listed = run("memories", "list", "--store", read)
         assert listed.exit_code == 0, listed.stderr
         assert [json.loads(x)["key"] for x in listed.stdout.splitlines()] == ["k"]
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["memories", "import", "nope.jsonl"], "Invalid value for 'SOURCE': 'nope.jsonl'"),
+        (["memories", "delete", "-n", "m"], "Missing argument 'KEYS...'."),
+        (["memories", "lst"], "No such command 'lst'."),
+        (["memories", "list", "--limit", "x"], "'x' is not a whole number of 1 or more"),
+    ],
+)
+def test_usage_mistakes_are_one_line_too(args: list[str], says: str) -> None:
+    """docs/cli.md: errors are one line on stderr (exit 2 for usage mistakes); click printed
+    usage mistakes as four lines ("Usage: ...", "Try ...", a blank line, "Error: ...")."""
+    result = run(*args)
+    assert result.exit_code == 2
+    (only,) = result.stderr.splitlines()
+    assert only.startswith("error: ") and says in only
+    assert only.endswith(f"(see `langmem {' '.join(args[: 2 if args[1] != 'lst' else 1])} --help`)")

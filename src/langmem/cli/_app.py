@@ -94,8 +94,16 @@ class _Root(click.Group):
             with warnings.catch_warnings():
                 warnings.showwarning = _show_warning
                 return super().invoke(ctx)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
+        except (click.exceptions.Exit, click.Abort):
             raise
+        except click.exceptions.ClickException as exc:
+            # click prints usage mistakes as four lines ("Usage: ...", "Try ...", "Error: ...");
+            # the command's errors are one line, as docs/cli.md says
+            hint = ""
+            if isinstance(exc, click.UsageError) and exc.ctx is not None:
+                hint = f" (see `{exc.ctx.command_path} --help`)"
+            click.echo(f"error: {one_line(exc.format_message())}{hint}", err=True)
+            raise click.exceptions.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             click.echo("error: interrupted", err=True)
             raise click.exceptions.Exit(130) from None
