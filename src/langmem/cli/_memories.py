@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import shlex
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,7 +15,12 @@ from langmem.cli import _ranking, _transfer
 from langmem.cli._app import debug_option, output_options, store_option
 from langmem.cli._numbers import Whole
 from langmem.cli._output import Output, progress, source_name
-from langmem.cli._streams import InputFile, refuse_closed_stdout
+from langmem.cli._streams import (
+    InputFile,
+    check_output_path,
+    refuse_closed_stdout,
+    refuse_database,
+)
 from langmem.cli._target import (
     display_url,
     namespace_argument,
@@ -434,7 +437,7 @@ def export(namespace: str | None, output: IO[str], store_url: str | None) -> Non
     if name == "-":
         refuse_closed_stdout("the export")
     elif isinstance(name, str):
-        _check_output_path(name)
+        check_output_path(name)
     with _scope(store_url, namespace) as (store, labels):
         items = _transfer.iter_items(store, labels)
         if labels and labels[0] != RESERVED_ROOT:
@@ -442,41 +445,6 @@ def export(namespace: str | None, output: IO[str], store_url: str | None) -> Non
                 items += _transfer.iter_items(store, area(kind, labels))
         for item in items:
             output.write(_transfer.export_line(item) + "\n")
-
-
-def _check_output_path(path: str) -> None:
-    """Refuse an ``--output`` that cannot be a file, before the store is read (click's lazy
-    file failed at the first line with "Error: Could not open file")."""
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise InvalidInputError(
-            f"--output {path!r} is a folder: nothing was exported. Fix: name a file in it, "
-            f"e.g. -o {shlex.quote(os.path.join(path, 'memories.jsonl'))}."
-        )
-    if not os.path.isdir(folder):
-        raise InvalidInputError(
-            f"--output {path!r}: folder {folder!r} does not exist, so nothing was exported. "
-            f"Fix: create it (mkdir -p {shlex.quote(folder)}) or write elsewhere."
-        )
-
-
-def _refuse_database(source: IO[str], name: str) -> None:
-    """A SQLite file given to import (a store, langmem's or LangGraph's): point to the copy."""
-    path = getattr(source, "name", None)
-    if not isinstance(path, str) or path in ("<stdin>", "-"):
-        return
-    try:
-        with open(path, "rb") as raw:
-            header = raw.read(16)
-    except OSError:
-        return
-    if header == b"SQLite format 3\x00":
-        raise InvalidInputError(
-            f"{name} is a SQLite database, not JSON Lines: nothing was imported. To copy the "
-            "memories of a store file (langmem's, or LangGraph's SqliteStore), use "
-            f"`langmem store copy {shlex.quote(path)} [TARGET]` (TARGET: the default store "
-            "when left out)."
-        )
 
 
 @memories.command(name="import")
@@ -494,7 +462,7 @@ def import_(source: IO[str], store_url: str | None, table: bool) -> None:
     with the same namespace and key are overwritten.
     """
     name = source_name(source)
-    _refuse_database(source, name)
+    refuse_database(source, name)
     try:
         items = _transfer.parse_lines(source, name)
     except UnicodeDecodeError as exc:

@@ -1,5 +1,6 @@
-"""Standard input and output that are not there: ``<&-``, ``>&-``, or a parent process that
-started the command without them.
+"""The files a command reads and writes: standard input and output that are not there (``<&-``,
+``>&-``, or a parent process that started the command without them), an ``--output`` that
+cannot be a file, a database given where JSON Lines are read.
 
 Python sets ``sys.stdin`` / ``sys.stdout`` to ``None`` when the descriptor is closed at start;
 click then failed with an ``AttributeError`` (``import -``), or a command printed into nothing
@@ -10,12 +11,13 @@ before the command does anything.
 from __future__ import annotations
 
 import os
+import shlex
 import sys
-from typing import Any
+from typing import IO, Any
 
 import click
 
-from langmem.errors import ConfigurationError
+from langmem.errors import ConfigurationError, InvalidInputError
 
 
 def is_closed(stream: Any) -> bool:
@@ -84,3 +86,38 @@ def check_stdout_callback(ctx: click.Context, _param: click.Parameter, value: An
     if not ctx.resilient_parsing:
         refuse_closed_stdout()
     return value
+
+
+def check_output_path(path: str) -> None:
+    """Refuse an ``--output`` that cannot be a file, before the store is read (click's lazy
+    file failed at the first line with "Error: Could not open file")."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise InvalidInputError(
+            f"--output {path!r} is a folder: nothing was exported. Fix: name a file in it, "
+            f"e.g. -o {shlex.quote(os.path.join(path, 'memories.jsonl'))}."
+        )
+    if not os.path.isdir(folder):
+        raise InvalidInputError(
+            f"--output {path!r}: folder {folder!r} does not exist, so nothing was exported. "
+            f"Fix: create it (mkdir -p {shlex.quote(folder)}) or write elsewhere."
+        )
+
+
+def refuse_database(source: IO[str], name: str) -> None:
+    """A SQLite file given to import (a store, langmem's or LangGraph's): point to the copy."""
+    path = getattr(source, "name", None)
+    if not isinstance(path, str) or path in ("<stdin>", "-"):
+        return
+    try:
+        with open(path, "rb") as raw:
+            header = raw.read(16)
+    except OSError:
+        return
+    if header == b"SQLite format 3\x00":
+        raise InvalidInputError(
+            f"{name} is a SQLite database, not JSON Lines: nothing was imported. To copy the "
+            "memories of a store file (langmem's, or LangGraph's SqliteStore), use "
+            f"`langmem store copy {shlex.quote(path)} [TARGET]` (TARGET: the default store "
+            "when left out)."
+        )
