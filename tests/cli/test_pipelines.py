@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from langmem.cli import _pipelines
 from langmem.testing import ScriptedChatModel, ai_tool_calls
 from tests.cli._support import run
 
@@ -15,20 +14,6 @@ CONVERSATION = [
     {"role": "user", "content": "I'm allergic to peanuts, and I moved to Lisbon last year."},
     {"role": "assistant", "content": "Noted: no peanuts. How do you like Lisbon?"},
 ]
-
-
-@pytest.fixture
-def model(monkeypatch: pytest.MonkeyPatch) -> ScriptedChatModel:
-    scripted = ScriptedChatModel()
-    asked: list[str] = []
-
-    def load(spec: str) -> ScriptedChatModel:
-        asked.append(spec)
-        return scripted
-
-    monkeypatch.setattr(_pipelines, "load_model", load)
-    scripted.__dict__["asked"] = asked
-    return scripted
 
 
 def _file(folder: Path, name: str, text: str) -> str:
@@ -143,8 +128,13 @@ def test_missing_provider_package(tmp_path: Path) -> None:
 def test_missing_trajectories_and_prompt_file(tmp_path: Path) -> None:
     result = run("optimize", "-p", "x", "-t", str(tmp_path / "none.jsonl"), "-m", "openai:x")
     assert result.exit_code == 2
-    assert result.stderr.endswith("none.jsonl': No such file or directory\n")
-    assert result.stderr.startswith("Usage: langmem optimize [OPTIONS]\n")
+    assert result.stderr == (  # one line, as every error (click printed four)
+        "error: Invalid value for '--trajectories' / '-t': "
+        f"'{tmp_path / 'none.jsonl'}': No such file or directory (see `langmem optimize --help`)\n"
+    )
     empty = _file(tmp_path, "t.jsonl", "\n")
     result = run("optimize", "-p", "@nope.txt", "-t", empty, "-m", "openai:x")
-    assert result.stderr == "error: --prompt '@nope.txt': file 'nope.txt' does not exist.\n"
+    assert result.stderr == (
+        "error: --prompt '@nope.txt': file 'nope.txt' does not exist. Fix: check the path "
+        "after '@', or give the prompt's text without '@'.\n"
+    )

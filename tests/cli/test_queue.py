@@ -46,7 +46,9 @@ def test_list_show_retry_purge(tmp_path: Path) -> None:
     again = run("queue", "retry", failed, "--store", url)
     assert again.exit_code == 1
     assert again.stderr == (
-        f"error: task '{failed}' is pending: only failed or cancelled tasks can be retried.\n"
+        f"error: task '{failed}' is pending: only failed or cancelled tasks can be retried, "
+        "so none was. Fix: leave those out (`langmem queue list --status failed` lists the "
+        "failed ones).\n"
     )
 
     purged = run("queue", "purge", "--store", url)

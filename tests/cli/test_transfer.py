@@ -224,7 +224,10 @@ def test_import_of_non_utf8_text(tmp_path: Path) -> None:
     result = run("memories", "import", str(source), "--store", str(tmp_path / "s.sqlite"))
     assert result.exit_code == 1
     assert result.stderr == (
-        f"error: '{source}' is not UTF-8 text (invalid continuation byte); nothing was imported.\n"
+        f"error: '{source}' is not UTF-8 text (invalid continuation byte); nothing was imported. "
+        "Fix: give the JSON Lines `langmem memories export` writes: decompress it first "
+        "(`gunzip -c FILE.gz | langmem memories import -`), or convert it to UTF-8 (`iconv -f "
+        "latin1 -t utf-8`).\n"
     )
 
 

@@ -17,6 +17,13 @@ BAD_CONFIGS = [
     ({"default_ttl": math.nan}, r"ttl\['default_ttl'\]=nan"),
     ({"default_ttl": "60"}, r"ttl\['default_ttl'\]='60'"),
     ({"sweep_interval_minutes": -5}, r"ttl\['sweep_interval_minutes'\]=-5"),
+    # session 9: a tiny interval busy-looped the sweeper, an infinite one killed its thread,
+    # and any text (even "false") turned a flag on
+    ({"sweep_interval_minutes": 1e-9}, r"ttl\['sweep_interval_minutes'\]=1e-09 is not usable"),
+    ({"sweep_interval_minutes": math.inf}, r"ttl\['sweep_interval_minutes'\]=inf is not usable"),
+    ({"sweep_interval_minutes": 1e300}, r"is not usable: a sweep interval is 0 \(no sweeper\)"),
+    ({"refresh_on_read": "false"}, r"ttl\['refresh_on_read'\]='false' is not True or False"),
+    ({"omit_expired": "no"}, r"ttl\['omit_expired'\]='no' is not True or False"),
     ({"default_tll": 60}, r"unknown key\(s\) 'default_tll'.*default_ttl"),
     ("60", r"ttl='60' is not a TTLConfig dict"),
 ]
@@ -35,6 +42,8 @@ def test_valid_ttl_configs_open_and_apply() -> None:
     for ttl in (
         {"default_ttl": 30, "refresh_on_read": False, "omit_expired": True},
         {"default_ttl": 0.5, "sweep_interval_minutes": 0},
+        {"default_ttl": 1 / 60, "sweep_interval_minutes": 1 / 120},  # LangGraph's test_ttl.py
+        {"refresh_on_read": None, "sweep_interval_minutes": None},
         {},
     ):
         store = SqliteStore(":memory:", ttl=ttl)  # type: ignore[arg-type]
@@ -42,3 +51,15 @@ def test_valid_ttl_configs_open_and_apply() -> None:
         item = store.get(("n",), "k")
         assert item is not None and item.value == {"t": 1}
         store.close()
+
+
+@pytest.mark.parametrize("minutes", [-1, 1e-9, math.nan, math.inf, 1e300])
+def test_a_sweeper_interval_outside_the_range_starts_no_thread(minutes: float) -> None:
+    """`start_ttl_sweeper(-1)` or `(1e-9)` looped without pause; `(inf)` killed the thread."""
+    store = SqliteStore(":memory:", index=None)
+    with pytest.raises(ConfigurationError, match=r"sweep_interval_minutes=.* is not usable"):
+        store.start_ttl_sweeper(minutes)
+    assert not store._sweeper.running
+    store.start_ttl_sweeper(0.0005)  # 30 ms: short, and allowed
+    assert store._sweeper.running
+    store.close()

@@ -10,10 +10,12 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from langmem._version import __version__
 
@@ -41,10 +43,25 @@ def debug_option(function: F) -> F:
 
 def output_options(function: F) -> F:
     """``--table`` and ``--debug``, for every command that prints records."""
+    from langmem.cli._streams import check_stdout_callback
+
     function = debug_option(function)
     return click.option(
-        "--table", "table", is_flag=True, help="Print an aligned table instead of JSON Lines."
+        "--table",
+        "table",
+        is_flag=True,
+        callback=check_stdout_callback,
+        help="Print an aligned table instead of JSON Lines.",
     )(function)
+
+
+def _blank_env_unset(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """A blank ``LANGMEM_STORE`` means unset, as for the library (a blank ``--store`` typed on
+    the command line is refused later, naming the fix)."""
+    source = ctx.get_parameter_source(param.name or "")
+    if value is not None and not value.strip() and source is ParameterSource.ENVIRONMENT:
+        return None
+    return value
 
 
 def store_option(function: F) -> F:
@@ -54,6 +71,7 @@ def store_option(function: F) -> F:
         "store_url",
         envvar="LANGMEM_STORE",
         metavar="URL",
+        callback=_blank_env_unset,
         help="Store URL: sqlite:///file.sqlite, postgresql://..., memory://, or a file path. "
         "Default: $LANGMEM_STORE, else the embedded store in the user data folder.",
     )(function)
@@ -73,9 +91,19 @@ class _Root(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
+            with warnings.catch_warnings():
+                warnings.showwarning = _show_warning
+                return super().invoke(ctx)
+        except (click.exceptions.Exit, click.Abort):
             raise
+        except click.exceptions.ClickException as exc:
+            # click prints usage mistakes as four lines ("Usage: ...", "Try ...", "Error: ...");
+            # the command's errors are one line, as docs/cli.md says
+            hint = ""
+            if isinstance(exc, click.UsageError) and exc.ctx is not None:
+                hint = f" (see `{exc.ctx.command_path} --help`)"
+            click.echo(f"error: {one_line(exc.format_message())}{hint}", err=True)
+            raise click.exceptions.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             click.echo("error: interrupted", err=True)
             raise click.exceptions.Exit(130) from None
@@ -91,6 +119,20 @@ class _Root(click.Group):
                 traceback.print_exc(file=sys.stderr)
             click.echo(f"error: {describe(exc, debug=bool(debug))}", err=True)
             raise click.exceptions.Exit(1) from None
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """A library warning as the command's one line on stderr (``warning: ...``), not Python's
+    two lines with a file name and a line of langmem's source."""
+    kind = "" if category is UserWarning else f"{category.__name__}: "
+    click.echo(f"warning: {kind}{one_line(str(message))}", err=True)
 
 
 def describe(exc: BaseException, *, debug: bool = False) -> str:

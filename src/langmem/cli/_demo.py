@@ -16,5 +16,7 @@ def demo() -> None:
     what the first stored. The model is scripted; the tools, store and embeddings are real.
     """
     from langmem._demo import main
+    from langmem.cli._streams import refuse_closed_stdout
 
+    refuse_closed_stdout("the demo's output")
     main(click.echo)

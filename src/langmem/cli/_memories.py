@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shlex
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import click
 
 from langmem.cli import _ranking, _transfer
 from langmem.cli._app import debug_option, output_options, store_option
+from langmem.cli._numbers import Whole
 from langmem.cli._output import Output, progress, source_name
+from langmem.cli._streams import (
+    InputFile,
+    check_output_path,
+    refuse_closed_stdout,
+    refuse_database,
+)
 from langmem.cli._target import (
     display_url,
+    namespace_argument,
     open_target,
     parse_filters,
     parse_namespace,
@@ -27,7 +34,7 @@ from langmem.cli._target import (
 from langmem.errors import ConfigurationError, InvalidInputError
 
 if TYPE_CHECKING:
-    from langgraph.store.base import BaseStore
+    from langgraph.store.base import BaseStore, Item
 
     from langmem.knowledge.history import History
 
@@ -108,7 +115,10 @@ def _value(
     try:
         parsed = json.loads(value)  # type: ignore[arg-type]
     except json.JSONDecodeError as exc:
-        raise ConfigurationError(f"--value {value!r} is not JSON ({exc.msg}).") from None
+        raise ConfigurationError(
+            f"--value {value!r} is not JSON ({exc.msg}). Fix: give a JSON object, e.g. "
+            """--value '{"content": "prefers tea"}' (or the text as TEXT, without --value)."""
+        ) from None
     if not isinstance(parsed, dict):
         raise ConfigurationError(
             f'--value {value!r} must be a JSON object, e.g. --value \'{{"content": "..."}}\'.'
@@ -131,7 +141,7 @@ def _missing(key: str, namespace: tuple[str, ...], url: str) -> ConfigurationErr
     return ConfigurationError(
         f"no memory with key {key!r} in namespace {show_namespace(namespace)!r} of "
         f"{display_url(url)}: list the keys with `langmem memories list -n "
-        f"{show_namespace(namespace)}`."
+        f"{namespace_argument(namespace)}`."
     )
 
 
@@ -189,8 +199,8 @@ def get(key: str, namespace: str, store_url: str | None, table: bool) -> None:
 @memories.command(name="list")
 @_namespace_option(required=False)
 @_filter_option
-@click.option("--limit", "-l", default=20, show_default=True, type=click.IntRange(min=1))
-@click.option("--offset", default=0, show_default=True, type=click.IntRange(min=0))
+@click.option("--limit", "-l", default=20, show_default=True, type=Whole(1, 20))
+@click.option("--offset", default=0, show_default=True, type=Whole(0, 20))
 @store_option
 @output_options
 def list_(
@@ -244,7 +254,7 @@ def _memories_only(
 @click.argument("query")
 @_namespace_option(required=False)
 @_filter_option
-@click.option("--limit", "-l", default=10, show_default=True, type=click.IntRange(min=1))
+@click.option("--limit", "-l", default=10, show_default=True, type=Whole(1, 10))
 @click.option("--explain", is_flag=True, help="Show the parts of each hit's score.")
 @_ranking.ranking_option
 @store_option
@@ -330,14 +340,20 @@ def update(
     store_url: str | None,
     table: bool,
 ) -> None:
-    """Replace the value of the memory stored under KEY."""
+    """Replace the value of the memory stored under KEY.
+
+    A memory with a TTL keeps it (counted again from now, as a read refreshes it)."""
     labels = parse_namespace(namespace, required=True)
     data = _value(text, value, f'update {key} "prefers tea" -n {namespace}')
     url = resolve_url(store_url)
     with _opened(url) as store:
         if store.get(labels, key) is None:
             raise _missing(key, labels, url)
-        _recorded(store).put(labels, key, data, component=COMPONENT)
+        # a put without ttl= gives the store's default (usually none): the memory's own TTL
+        # was dropped, so a memory meant to expire lived on
+        ttl = _transfer.stored_ttls(store, labels, key).get((labels, key))
+        extra: dict[str, Any] = {} if ttl is None else {"ttl": ttl[0]}
+        _recorded(store).put(labels, key, data, component=COMPONENT, **extra)
         item = store.get(labels, key)
         assert item is not None
         Output(table=table).record(_transfer.item_record(item), COLUMNS)
@@ -349,24 +365,50 @@ def update(
 @store_option
 @output_options
 def delete(keys: tuple[str, ...], namespace: str, store_url: str | None, table: bool) -> None:
-    """Delete the memories stored under KEYS (none unless every key exists)."""
+    """Delete the memories stored under KEYS: all of them, or none.
+
+    Every key must exist: when one does not, nothing is deleted and the error names each
+    missing key (list the keys with `langmem memories list -n NS`). On the embedded store and
+    PostgreSQL the deletes and their history records are one transaction (and one run for
+    History.undo_run)."""
     from langgraph.store.base import GetOp
 
-    labels = parse_namespace(namespace, required=True)
+    from langmem.knowledge._history import Change, Provenance, change_ops, check_namespace
+
+    labels = check_namespace(parse_namespace(namespace, required=True))
     keys = tuple(dict.fromkeys(keys))  # a key named twice is deleted (and reported) once
     url = resolve_url(store_url)
     with _opened(url) as store:
-        found = store.batch([GetOp(labels, key) for key in keys])
-        for key, item in zip(keys, found):
-            if item is None:
-                raise _missing(key, labels, url)
-        history = _recorded(store)
-        for key in keys:
-            history.delete(labels, key, component=COMPONENT)
+        found = cast("list[Item | None]", store.batch([GetOp(labels, key) for key in keys]))
+        missing = [key for key, item in zip(keys, found) if item is None]
+        if missing:
+            raise _not_deleted(missing, labels, url)
+        changes = [
+            Change(labels, key, item.value, None, "delete", valid_from=item.updated_at.isoformat())
+            for key, item in zip(keys, found)
+            if item is not None
+        ]
+        # one batch: the deletes and their history records commit together, or none do
+        # (one run id, so History.undo_run undoes the whole command)
+        run = Provenance(COMPONENT, run_id=str(uuid.uuid4()))
+        store.batch(change_ops(changes, run, supersede=False, history=True))
         Output(table=table).records(
             ({"namespace": list(labels), "key": key, "deleted": True} for key in keys),
             ["namespace", "key", "deleted"],
         )
+
+
+def _not_deleted(missing: list[str], namespace: tuple[str, ...], url: str) -> ConfigurationError:
+    shown = ", ".join(repr(key) for key in missing[:10])
+    if len(missing) > 10:
+        shown += f" and {len(missing) - 10} more"
+    keys = "key" if len(missing) == 1 else "keys"
+    return ConfigurationError(
+        f"no memory with {keys} {shown} in namespace {show_namespace(namespace)!r} of "
+        f"{display_url(url)}, so nothing was deleted (delete removes every key given, or "
+        f"none). Fix: leave out the missing {keys}; list the keys with `langmem memories "
+        f"list -n {namespace_argument(namespace)}`."
+    )
 
 
 @memories.command()
@@ -391,6 +433,11 @@ def export(namespace: str | None, output: IO[str], store_url: str | None) -> Non
 
     from langmem.knowledge._history import RESERVED_ROOT, Area, area
 
+    name = getattr(output, "name", None)
+    if name == "-":
+        refuse_closed_stdout("the export")
+    elif isinstance(name, str):
+        check_output_path(name)
     with _scope(store_url, namespace) as (store, labels):
         items = _transfer.iter_items(store, labels)
         if labels and labels[0] != RESERVED_ROOT:
@@ -400,27 +447,10 @@ def export(namespace: str | None, output: IO[str], store_url: str | None) -> Non
             output.write(_transfer.export_line(item) + "\n")
 
 
-def _refuse_database(source: IO[str], name: str) -> None:
-    """A SQLite file given to import (a store, langmem's or LangGraph's): point to the copy."""
-    path = getattr(source, "name", None)
-    if not isinstance(path, str) or path in ("<stdin>", "-"):
-        return
-    try:
-        with open(path, "rb") as raw:
-            header = raw.read(16)
-    except OSError:
-        return
-    if header == b"SQLite format 3\x00":
-        raise InvalidInputError(
-            f"{name} is a SQLite database, not JSON Lines: nothing was imported. To copy the "
-            "memories of a store file (langmem's, or LangGraph's SqliteStore), use "
-            f"`langmem store copy {shlex.quote(path)} [TARGET]` (TARGET: the default store "
-            "when left out)."
-        )
-
-
 @memories.command(name="import")
-@click.argument("source", type=click.File("r", encoding="utf-8-sig"))
+@click.argument(
+    "source", type=InputFile("langmem memories export --store OLD | langmem memories import -")
+)
 @store_option
 @output_options
 def import_(source: IO[str], store_url: str | None, table: bool) -> None:
@@ -432,12 +462,15 @@ def import_(source: IO[str], store_url: str | None, table: bool) -> None:
     with the same namespace and key are overwritten.
     """
     name = source_name(source)
-    _refuse_database(source, name)
+    refuse_database(source, name)
     try:
         items = _transfer.parse_lines(source, name)
     except UnicodeDecodeError as exc:
         raise InvalidInputError(
-            f"{name} is not UTF-8 text ({exc.reason}); nothing was imported."
+            f"{name} is not UTF-8 text ({exc.reason}); nothing was imported. Fix: give the "
+            "JSON Lines `langmem memories export` writes: decompress it first (`gunzip -c "
+            "FILE.gz | langmem memories import -`), or convert it to UTF-8 (`iconv -f latin1 "
+            "-t utf-8`)."
         ) from None
     with _opened(store_url, must_exist=False) as store, progress("import", len(items)) as step:
         written = _transfer.write_items(store, items, advance=step)

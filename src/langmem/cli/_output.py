@@ -95,6 +95,7 @@ def _print_table(rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
     from rich import box
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     terminal = sys.stdout.isatty()
     table = Table(
@@ -105,8 +106,8 @@ def _print_table(rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
     )
     for name in columns:
         table.add_column(name, overflow="fold")
-    for row in rows:
-        table.add_row(*(_cell(row.get(name)) for name in columns))
+    for row in rows:  # Text: a memory's "[/]" or "[bold]" is shown as is, not read as markup
+        table.add_row(*(Text(_cell(row.get(name))) for name in columns))
     if terminal:
         Console(highlight=False).print(table)
         return

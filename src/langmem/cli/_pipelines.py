@@ -16,7 +16,9 @@ import click
 
 from langmem.cli._app import output_options, store_option
 from langmem.cli._memories import _opened
+from langmem.cli._numbers import Whole
 from langmem.cli._output import Output, source_name
+from langmem.cli._streams import InputFile
 from langmem.cli._target import parse_namespace
 from langmem.errors import ConfigurationError, InvalidInputError
 
@@ -114,7 +116,7 @@ def _check_message(message: Any, where: str) -> None:
 
 
 @click.command()
-@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@click.argument("file", type=InputFile("cat chat.json | langmem extract - -m PROVIDER:MODEL"))
 @_model_option
 @click.option(
     "--namespace",
@@ -141,9 +143,10 @@ def extract(
 
     Prints each memory written (deleted ones are not printed).
     """
+    from langmem.knowledge._history import check_namespace
     from langmem.knowledge.extraction import create_memory_store_manager
 
-    labels = parse_namespace(namespace, required=True)
+    labels = check_namespace(parse_namespace(namespace, required=True))  # before the model
     messages = read_messages(file)
     model = load_model(model_name)
     extra: dict[str, Any] = {} if instructions is None else {"instructions": instructions}
@@ -160,10 +163,10 @@ def extract(
 
 
 @click.command()
-@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@click.argument("file", type=InputFile("cat chat.json | langmem summarize - -m PROVIDER:MODEL"))
 @_model_option
-@click.option("--max-tokens", default=1024, show_default=True, type=click.IntRange(min=16))
-@click.option("--max-summary-tokens", default=256, show_default=True, type=click.IntRange(min=16))
+@click.option("--max-tokens", default=1024, show_default=True, type=Whole(16, 1024))
+@click.option("--max-summary-tokens", default=256, show_default=True, type=Whole(16, 256))
 @output_options
 def summarize(
     file: IO[str], model_name: str, max_tokens: int, max_summary_tokens: int, table: bool
@@ -225,6 +228,33 @@ def _read_trajectories(stream: IO[str]) -> list[tuple[list[dict[str, Any]], Any]
     return found
 
 
+def _prompt_text(prompt: str) -> str:
+    """``--prompt``: the text, or the UTF-8 text of ``@FILE``; none is refused (an empty prompt
+    would be optimized into one the model invents)."""
+    text = prompt
+    if prompt.startswith("@"):
+        path = prompt[1:]
+        if os.path.isdir(path):
+            raise ConfigurationError(
+                f"--prompt {prompt!r}: {path!r} is a folder. Fix: name the prompt's file, "
+                "e.g. --prompt @prompt.txt."
+            )
+        if not os.path.isfile(path):
+            raise ConfigurationError(
+                f"--prompt {prompt!r}: file {path!r} does not exist. Fix: check the path after "
+                "'@', or give the prompt's text without '@'."
+            )
+        with open(path, encoding="utf-8-sig") as handle:
+            text = _read_text(handle, repr(path))
+    if not text.strip():
+        where = f"file {prompt[1:]!r} of --prompt" if prompt.startswith("@") else "--prompt"
+        raise ConfigurationError(
+            f"{where} is empty: there is no prompt to improve. Fix: give the prompt's text, "
+            "e.g. --prompt 'You are a helpful assistant.', or @FILE holding it."
+        )
+    return text
+
+
 @click.command()
 @click.option(
     "--prompt",
@@ -236,7 +266,7 @@ def _read_trajectories(stream: IO[str]) -> list[tuple[list[dict[str, Any]], Any]
     "--trajectories",
     "-t",
     required=True,
-    type=click.File("r", encoding="utf-8-sig"),
+    type=InputFile("cat runs.jsonl | langmem optimize -t - -p PROMPT -m PROVIDER:MODEL"),
     help='JSON Lines: {"messages": [...], "feedback": ...} per conversation.',
 )
 @_model_option
@@ -251,13 +281,7 @@ def optimize(prompt: str, trajectories: IO[str], model_name: str, kind: str, tab
     """Improve a prompt from conversations and the feedback they got."""
     from langmem.prompts.optimization import create_prompt_optimizer
 
-    text = prompt
-    if prompt.startswith("@"):
-        path = prompt[1:]
-        if not os.path.isfile(path):
-            raise ConfigurationError(f"--prompt {prompt!r}: file {path!r} does not exist.")
-        with open(path, encoding="utf-8-sig") as handle:
-            text = handle.read()
+    text = _prompt_text(prompt)
     found = _read_trajectories(trajectories)
     model = load_model(model_name)
     optimizer = create_prompt_optimizer(model, kind=kind)  # type: ignore[arg-type]

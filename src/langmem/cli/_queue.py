@@ -13,6 +13,7 @@ import click
 from langmem._store_context import is_read_only
 from langmem.cli._app import output_options, store_option
 from langmem.cli._memories import _opened
+from langmem.cli._numbers import Seconds, Whole
 from langmem.cli._output import Output
 from langmem.cli._target import display_url, resolve_url
 from langmem.errors import ConfigurationError, StoreFileError
@@ -76,7 +77,7 @@ def queue() -> None:
 @click.option("--status", "-s", type=click.Choice(STATUSES), help="Only tasks in this status.")
 @click.option("--queue", "-q", "queue_name", metavar="NAME", help="Only tasks of this queue.")
 @click.option("--thread", "thread_key", metavar="KEY", help="Only tasks of this thread key.")
-@click.option("--limit", "-l", default=50, show_default=True, type=click.IntRange(min=1))
+@click.option("--limit", "-l", default=50, show_default=True, type=Whole(1, 50))
 @store_option
 @output_options
 def list_(
@@ -89,7 +90,9 @@ def list_(
 ) -> None:
     """List tasks, most recently updated first."""
     with _queue_of(store_url) as found:
-        tasks = found.list(queue=queue_name, status=status, thread_key=thread_key, limit=limit)
+        # SQLite and PostgreSQL take 64-bit limits: a larger one failed with OverflowError
+        most = min(limit, 2**63 - 1)
+        tasks = found.list(queue=queue_name, status=status, thread_key=thread_key, limit=most)
         Output(table=table).records((_record(t) for t in tasks), COLUMNS)
 
 
@@ -108,16 +111,33 @@ def show(task_id: str, store_url: str | None, table: bool) -> None:
 @store_option
 @output_options
 def retry(task_ids: tuple[str, ...], store_url: str | None, table: bool) -> None:
-    """Make failed or cancelled tasks pending again, with fresh attempts."""
+    """Make failed or cancelled tasks pending again, with fresh attempts.
+
+    Every task is checked first: when one does not exist or is not failed or cancelled, none
+    is retried and the error names each such task."""
+    task_ids = tuple(dict.fromkeys(task_ids))  # a task named twice is retried once
     with _queue_of(store_url) as found:
-        rows = []
+        problems = []
         for task_id in task_ids:
-            task = _task(found, task_id)
+            task = found.get(task_id)
+            if task is None:
+                problems.append(f"{task_id!r} does not exist")
+            elif task.status.value not in ("failed", "cancelled"):
+                problems.append(f"{task_id!r} is {task.status.value}")
+        if problems:
+            raise ConfigurationError(
+                f"task {'; task '.join(problems)}: only failed or cancelled tasks can be "
+                "retried, so none was. Fix: leave those out (`langmem queue list --status "
+                "failed` lists the failed ones)."
+            )
+        rows: list[dict[str, str]] = []
+        for task_id in task_ids:
             status = found.retry(task_id)
-            if status is None:
+            if status is None:  # changed by a worker since it was checked
                 raise ConfigurationError(
-                    f"task {task_id!r} is {task.status.value}: only failed or cancelled tasks "
-                    "can be retried."
+                    f"task {task_id!r} changed while it was retried (a worker took or purged "
+                    f"it); retried before it: {[r['id'] for r in rows]}. Check it with "
+                    f"`langmem queue show {task_id}`."
                 )
             rows.append({"id": task_id, "status": status.value})
         Output(table=table).records(rows, ["id", "status"])
@@ -134,7 +154,7 @@ def retry(task_ids: tuple[str, ...], store_url: str | None, table: bool) -> None
 )
 @click.option(
     "--older-than",
-    type=click.FloatRange(min=0),
+    type=Seconds(),
     metavar="SECONDS",
     help="Only tasks last updated at least this many seconds ago.",
 )

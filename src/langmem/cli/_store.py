@@ -12,7 +12,9 @@ import click
 from langmem.cli import _transfer
 from langmem.cli._app import output_options, store_option
 from langmem.cli._memories import _opened
+from langmem.cli._numbers import Whole
 from langmem.cli._output import Output, progress
+from langmem.cli._reembed_guard import refuse_unindexing
 from langmem.cli._target import (
     display_url,
     is_postgres,
@@ -156,11 +158,11 @@ def _file_counts(path: Path) -> dict[tuple[str, ...], int]:
     metavar="NAME",
     help="New embeddings: minilm, hashing, default, or provider:model (default: the current).",
 )
-@click.option("--dims", type=click.IntRange(min=1), help="Vector length of the new embeddings.")
+@click.option("--dims", type=Whole(1, 384), help="Vector length of the new embeddings.")
 @click.option(
     "--fields", metavar="PATHS", help="Comma-separated value paths to index, e.g. content."
 )
-@click.option("--batch-size", default=64, show_default=True, type=click.IntRange(min=1))
+@click.option("--batch-size", default=64, show_default=True, type=Whole(1, 64))
 @store_option
 @output_options
 def reembed(
@@ -188,6 +190,12 @@ def reembed(
             f"--fields {fields!r} names no field: give comma-separated value paths, e.g. "
             "--fields content, or leave --fields out to keep the current ones. Nothing was "
             "re-embedded."
+        )
+    if embed is not None and not embed.strip():
+        raise InvalidInputError(
+            f"--embed {embed!r} names no embeddings (it re-embedded with the default model): "
+            "nothing was re-embedded. Fix: give one, e.g. --embed minilm or --embed hashing, "
+            "or leave --embed out to keep the current ones."
         )
     url = resolve_url(store_url)
     opening = url
@@ -218,6 +226,8 @@ def reembed(
         if model is None:
             raise ConfigurationError("--embed none leaves nothing to embed: pick an embedder.")
         paths = named or (list(current["fields"]) if current else ["$"])
+        if named and (current is None or list(current["fields"]) != named):
+            refuse_unindexing(opened, named)
         with progress("re-embed", None) as step:
             seen = [0]
 
@@ -272,9 +282,15 @@ def copy(source: str, target: str | None, namespace: str | None, table: bool) ->
 
     labels = parse_namespace(namespace)
     target = resolve_url(target)
-    if resolve_url(source) == target:
+    if _same_store(resolve_url(source), target):
         raise ConfigurationError(
-            f"source and target are the same store ({display_url(source)}): give two stores."
+            f"source and target are the same store ({display_url(source)} and "
+            f"{display_url(target)}): give two stores."
+        )
+    if urlsplit(source).scheme.lower() == "memory":
+        raise ConfigurationError(
+            f"source {source!r} is an in-memory store, which starts empty in every command: "
+            "nothing was copied. Fix: copy from a store file or database."
         )
     if _langgraph_source(source):
         _copy_from_langgraph(source, target, labels, table)
@@ -298,6 +314,18 @@ def copy(source: str, target: str | None, namespace: str | None, table: bool) ->
             "target": display_url(target),
         }
     )
+
+
+def _same_store(source: str, target: str) -> bool:
+    """Whether two URLs name one store: the same text, or one SQLite file however spelled
+    (``a.sqlite``, ``./a.sqlite``, ``sqlite:///a.sqlite?embed=hashing``), which was copied
+    onto itself."""
+    if source == target:
+        return True
+    first, second = sqlite_file(source), sqlite_file(target)
+    if first is None or second is None:
+        return False
+    return first.resolve() == second.resolve()
 
 
 def _reporter(step: Any) -> Any:

@@ -8,6 +8,8 @@ exist instead of creating an empty one.
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,9 +24,16 @@ if TYPE_CHECKING:
 
 
 def resolve_url(url: str | None) -> str:
-    """The store URL to use: ``url``, else the default store's."""
+    """The store URL to use: ``url``, else the default store's. A blank ``url`` (``--store
+    ""``, e.g. an unset shell variable) is refused: it used to open the default store."""
     from langmem.stores._open import _OFF, STORE_ENV, default_store_url
 
+    if url is not None and not url.strip():
+        raise ConfigurationError(
+            f"store URL {url!r} is empty (an unset shell variable?): nothing was opened. Fix: "
+            "give a store URL, e.g. sqlite:///memories.sqlite, or leave it out for the default "
+            "store."
+        )
     chosen = url.strip() if url else default_store_url()
     if chosen and chosen.lower() in _OFF:
         chosen = None
@@ -33,7 +42,20 @@ def resolve_url(url: str | None) -> str:
             f"no store: {STORE_ENV}=none turns the default store off. Pass --store URL, for "
             "example --store sqlite:///memories.sqlite."
         )
+    try:
+        urlsplit(chosen)
+    except ValueError as exc:  # e.g. an unclosed '[' around an IPv6 host
+        raise ConfigurationError(
+            f"store URL {_hidden_password(chosen)!r} is not a URL ({exc}). Fix: check it, e.g. "
+            "postgresql://user:password@[::1]:5432/db (an IPv6 host in brackets), "
+            "sqlite:///memories.sqlite, or a file path."
+        ) from None
     return chosen
+
+
+def _hidden_password(url: str) -> str:
+    """``url`` with any ``user:password@`` password masked, for a URL urlsplit cannot read."""
+    return re.sub(r"(://[^/@:]*:)[^@/]*@", r"\1***@", url)
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -41,12 +63,14 @@ def sqlite_file(url: str) -> Path | None:
     from langmem.stores._open import _sqlite_path
 
     parts = urlsplit(url)
-    scheme = parts.scheme.lower() if "://" in url else ""
-    if scheme == "sqlite":
+    # file:/path?mode=ro is a SQLite URI the store opens as that file (no "//" needed)
+    uri = "://" in url or url[:5].lower() == "file:"
+    scheme = parts.scheme.lower() if uri else ""
+    if scheme == "sqlite":  # '~' expanded as the store expands it (sqlite:///~/m.sqlite)
         path = _sqlite_path(url.split("?", 1)[0])
-        return None if path == ":memory:" else Path(path)
+        return None if path == ":memory:" else Path(path).expanduser()
     if scheme == "file":
-        return Path(parts.path)
+        return Path(parts.path).expanduser()
     if scheme == "":
         return Path(url.split("?", 1)[0]).expanduser()
     return None
@@ -150,6 +174,7 @@ def open_target(
     embed: Any = None
     dims: int | None = None
     fields: list[str] | None = None
+    query = parse_qs(urlsplit(chosen).query)
     if path is not None:
         if not path.exists():
             if must_exist:
@@ -157,10 +182,14 @@ def open_target(
                     f"store file {str(path)!r} does not exist: check --store (or LANGMEM_STORE), "
                     "or create it with `langmem memories add` or `langmem memories import`."
                 )
-        elif "embed" not in parse_qs(urlsplit(chosen).query):
+        elif "embed" not in query:
             embed, dims, fields = _rebuilt(recorded_index(path), f"file {str(path)!r}")
-    elif is_postgres(chosen) and "embed" not in parse_qs(urlsplit(chosen).query):
+        else:
+            fields = _recorded_fields(recorded_index(path), query)
+    elif is_postgres(chosen) and "embed" not in query:
         embed, dims, fields = _rebuilt(recorded_postgres_index(chosen), display_url(chosen))
+    elif is_postgres(chosen):
+        fields = _recorded_fields(recorded_postgres_index(chosen), query)
     config = getattr(like, "index_config", None)
     if config and embed is None and "embed" not in parse_qs(urlsplit(chosen).query):
         embed, dims, fields = config["embed"], config["dims"], list(config["fields"])
@@ -176,6 +205,15 @@ def open_target(
             "postgresql://user@host/db, memory:// or a file path."
         )
     return open_store(chosen, embed=embed, dims=dims, fields=fields)
+
+
+def _recorded_fields(index: dict[str, Any] | None, query: dict[str, list[str]]) -> Any:
+    """The fields a store records, when its URL names the embeddings (``?embed=hashing``) but
+    no fields: after ``store reembed --fields content`` the same URL kept opening it with
+    ``["$"]``, which the store refused as another index."""
+    if index is None or "fields" in query:
+        return None
+    return index["fields"]
 
 
 def _rebuilt(index: dict[str, Any] | None, where: str) -> tuple[Any, int | None, list[str] | None]:
@@ -238,6 +276,14 @@ def show_namespace(namespace: tuple[str, ...] | list[str]) -> str:
     return "/".join(namespace)
 
 
+def namespace_argument(namespace: tuple[str, ...] | list[str]) -> str:
+    """``namespace`` as a ``--namespace`` value a shell passes back unchanged: ``m/u``, or the
+    quoted JSON list when a label holds '/' (``m/a/b`` would name three labels)."""
+    if any("/" in label for label in namespace):
+        return shlex.quote(json.dumps(list(namespace), ensure_ascii=False))
+    return shlex.quote(show_namespace(namespace))
+
+
 def parse_filters(pairs: tuple[str, ...]) -> dict[str, Any] | None:
     """``("kind=note", "rank=3")`` -> ``{"kind": "note", "rank": 3}`` (JSON values when they
     parse, else the text)."""
@@ -250,11 +296,17 @@ def parse_filters(pairs: tuple[str, ...]) -> dict[str, Any] | None:
             raise ConfigurationError(
                 f"--filter {pair!r} is not key=value: write it like --filter kind=note."
             )
-        try:
-            found[name] = json.loads(raw)
-        except json.JSONDecodeError:
+        try:  # NaN is not JSON and equals nothing: kind=NaN is the text "NaN"
+            found[name] = json.loads(raw, parse_constant=_not_json)
+        except ValueError:
             found[name] = raw
     return found
+
+
+def _not_json(name: str) -> Any:
+    if name == "NaN":
+        raise ValueError(name)
+    return float(name)  # Infinity and -Infinity, which stored values may hold
 
 
 def require_namespace(store: BaseStore, namespace: tuple[str, ...], url: str) -> None:

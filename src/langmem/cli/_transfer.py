@@ -79,10 +79,11 @@ def iter_items(store: BaseStore, prefix: tuple[str, ...]) -> list[Item]:
 
 
 def stored_ttls(
-    store: BaseStore, prefix: tuple[str, ...]
+    store: BaseStore, prefix: tuple[str, ...], key: str | None = None
 ) -> dict[tuple[tuple[str, ...], str], Ttl]:
     """``(namespace, key) -> (ttl_minutes, expires_at)`` of the items with a TTL under
-    ``prefix``, read from the embedded or the PostgreSQL store's table (other stores: none)."""
+    ``prefix`` (only the item ``key`` of namespace ``prefix`` when given), read from the
+    embedded or the PostgreSQL store's table (other stores: none)."""
     from langmem.stores._sqlite import SqliteStore
 
     text = ".".join(prefix)
@@ -92,8 +93,9 @@ def stored_ttls(
             rows = conn.execute(
                 "SELECT prefix, key, ttl_minutes, expires_at FROM langmem_items"
                 " WHERE ttl_minutes IS NOT NULL AND expires_at IS NOT NULL"
-                " AND (? = '' OR prefix = ? OR (prefix >= ? AND prefix < ?))",
-                (text, text, text + ".", text + "/"),
+                " AND (? = '' OR prefix = ? OR (prefix >= ? AND prefix < ?))"
+                " AND (? IS NULL OR (prefix = ? AND key = ?))",
+                (text, text, text + ".", text + "/", key, text, key),
             ).fetchall()
         rows = [(p, k, t, datetime.fromtimestamp(e, tz=timezone.utc)) for p, k, t, e in rows]
     elif "langmem.stores._postgres" in sys.modules:
@@ -104,8 +106,9 @@ def stored_ttls(
                 cur.execute(
                     "SELECT prefix, key, ttl_minutes, expires_at FROM store"
                     " WHERE ttl_minutes IS NOT NULL AND expires_at IS NOT NULL"
-                    " AND (%s = '' OR prefix = %s OR (prefix >= %s AND prefix < %s))",
-                    (text, text, text + ".", text + "/"),
+                    " AND (%s = '' OR prefix = %s OR (prefix >= %s AND prefix < %s))"
+                    " AND (%s::text IS NULL OR (prefix = %s AND key = %s))",
+                    (text, text, text + ".", text + "/", key, text, key),
                 )
                 rows = [
                     (r["prefix"], r["key"], r["ttl_minutes"], r["expires_at"])

@@ -27,6 +27,17 @@ logger = logging.getLogger("langmem.stores")
 
 _TTL_KEYS = tuple(dict.fromkeys([*TTLConfig.__annotations__, "omit_expired"]))
 
+MIN_SWEEP_SECONDS = 0.01
+"""The shortest sweep interval: each sweep is a write transaction, and an interval of
+``1e-9`` minutes made the sweeper thread loop without pause, holding the write lock."""
+MAX_SWEEP_MINUTES = 1e8
+"""About 190 years: a thread cannot wait longer (``threading.TIMEOUT_MAX``), so a longer
+interval (``inf``) killed the sweeper thread with an ``OverflowError``."""
+_SWEEP_RANGE = (
+    f"from {MIN_SWEEP_SECONDS} seconds ({MIN_SWEEP_SECONDS / 60:.6f} minutes) to "
+    f"{MAX_SWEEP_MINUTES:.0e} minutes"
+)
+
 
 def checked_config(ttl: Any) -> TTLConfig | None:
     """``ttl`` if it is a usable TTLConfig; else a ConfigurationError naming the key (a bad
@@ -51,7 +62,36 @@ def checked_config(ttl: Any) -> TTLConfig | None:
                 f"ttl[{name!r}]={value!r} is not a number of minutes of 0 or more: pass one, "
                 f"or leave it out ({example})."
             )
+    interval = ttl.get("sweep_interval_minutes")
+    if interval and not _usable_interval(float(interval) * 60.0):
+        raise ConfigurationError(
+            f"ttl['sweep_interval_minutes']={interval!r} is not usable: a sweep interval is 0 "
+            f"(no sweeper) or {_SWEEP_RANGE}. Pass one, e.g. "
+            "ttl={'default_ttl': 60, 'sweep_interval_minutes': 5}, or leave it out."
+        )
+    for name in ("refresh_on_read", "omit_expired"):
+        flag = ttl.get(name)
+        if flag is not None and not isinstance(flag, bool):
+            raise ConfigurationError(
+                f"ttl[{name!r}]={flag!r} is not True or False (any non-empty text, even "
+                "'false', would turn it on): pass True or False, or leave it out."
+            )
     return ttl  # type: ignore[return-value]
+
+
+def _usable_interval(seconds: float) -> bool:
+    return MIN_SWEEP_SECONDS <= seconds <= MAX_SWEEP_MINUTES * 60.0  # False for NaN
+
+
+def check_sweep_interval(minutes: Any) -> None:
+    """Refuse a ``start_ttl_sweeper(sweep_interval_minutes=...)`` outside the sweep range
+    (negative, NaN, infinite, too short or too long), naming the value and the fix."""
+    if not is_minutes(minutes) or not _usable_interval(float(minutes) * 60.0):
+        raise ConfigurationError(
+            f"sweep_interval_minutes={minutes!r} is not usable: a sweep interval is "
+            f"{_SWEEP_RANGE}. Pass one, e.g. start_ttl_sweeper(sweep_interval_minutes=5), or "
+            "leave it out for the TTL config's (else 5 minutes)."
+        )
 
 
 def refreshes_on_read(ttl: TTLConfig | None) -> bool:
@@ -95,7 +135,10 @@ class Sweeper:
         return self._thread is not None and self._thread.is_alive()
 
     def start(self, sweep: Callable[[], object], interval: float, path: str) -> None:
-        """Call ``sweep`` every ``interval`` seconds; ``path`` names the store in failure logs."""
+        """Call ``sweep`` every ``interval`` seconds; ``path`` names the store in failure logs.
+        An interval outside :data:`MIN_SWEEP_SECONDS` .. :data:`MAX_SWEEP_MINUTES` (negative,
+        NaN, infinite) raises :class:`ConfigurationError` and starts nothing."""
+        check_sweep_interval(interval / 60.0)
         self._stop.clear()
 
         def loop() -> None:
