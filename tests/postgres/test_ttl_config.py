@@ -49,3 +49,14 @@ def test_valid_ttl_configs_open_and_apply(pg_module_database: str) -> None:
             item = store.get(("n",), "k")
             assert item is not None and item.value == {"t": 1}
             store.delete(("n",), "k")
+
+
+@pytest.mark.parametrize("minutes", [-1, 1e-9, math.nan, math.inf])
+def test_a_sweeper_interval_outside_the_range_is_refused(
+    pg_module_database: str, minutes: float
+) -> None:
+    """`start_ttl_sweeper(1e-9)` busy-looped the PostgreSQL sweeper (0.33 s CPU per second)."""
+    with PostgresStore.from_url(pg_module_database) as store:
+        with pytest.raises(ConfigurationError, match=r"sweep_interval_minutes=.* is not usable"):
+            store.start_ttl_sweeper(minutes)
+        assert store._ttl_sweeper_thread is None  # no thread was started

@@ -7,6 +7,8 @@ stores refuse the same input with the same error. PostgreSQL adds three limits o
 its text and ``jsonb`` types hold no NUL character (``\\x00``, legal in SQLite), ``jsonb``
 holds no NaN or infinite numbers, and its timestamps end in the year 294276 (a TTL beyond
 :data:`MAX_TTL_MINUTES` is kept as that many minutes: the item never expires either way).
+A page ``limit`` or ``offset`` beyond :data:`MAX_PAGE` is sent as that (it used to fail with
+PostgreSQL's "bigint out of range"; the embedded store takes any size).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from langgraph.store.base import GetOp, Op, PutOp, SearchOp
+from langgraph.store.base import GetOp, ListNamespacesOp, Op, PutOp, SearchOp
 
 from langmem.errors import InvalidInputError
 from langmem.stores import _writes
@@ -24,6 +26,12 @@ from langmem.stores import _writes
 MAX_TTL_MINUTES = 1e11
 """About 190,000 years: longer TTLs are stored as this (``NOW()`` plus it still fits a
 PostgreSQL timestamp; an infinite one does not)."""
+
+
+MAX_PAGE = 2**53
+"""The largest ``limit`` or ``offset`` sent to PostgreSQL; larger ones (valid, as on the
+embedded store) are sent as this, which no table reaches (PostgreSQL's ``bigint`` ends at
+2**63, and the store adds page numbers to each other)."""
 
 
 def capped_ttl(minutes: float | None) -> float | None:
@@ -51,7 +59,11 @@ def checked(ops: Iterable[Op]) -> list[Op]:
                 _check_value(op)
             if op.ttl is not None and not float(op.ttl) <= MAX_TTL_MINUTES:
                 listed[n] = op._replace(ttl=MAX_TTL_MINUTES)
-        elif isinstance(op, SearchOp) and op.filter:
+        if isinstance(op, (SearchOp, ListNamespacesOp)) and max(op.limit, op.offset) > MAX_PAGE:
+            listed[n] = op = op._replace(
+                limit=min(op.limit, MAX_PAGE), offset=min(op.offset, MAX_PAGE)
+            )
+        if isinstance(op, SearchOp) and op.filter:
             where = _nul_at(op.filter, "filter")
             if where is not None:
                 raise InvalidInputError(

@@ -50,7 +50,7 @@ def query_vectors(
 
 def explain_op(store: PostgresStore, op: SearchOp) -> SearchOp:
     """``op``'s arguments checked as a search's (same errors as on the embedded store)."""
-    _pg_checks.checked([op])
+    (op,) = _pg_checks.checked([op])  # type: ignore[assignment]
     if store.embeddings is None or not op.query:
         raise ConfigurationError(
             f"explain(query={op.query!r}) needs a store with an index and a non-empty "

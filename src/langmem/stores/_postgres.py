@@ -268,7 +268,11 @@ class PostgresStore(_LangGraphPostgresStore):
         self, sweep_interval_minutes: int | None = None
     ) -> concurrent.futures.Future[None]:
         """As LangGraph's; on a read-only database no sweeper starts (nothing can be deleted):
-        the future returned is already done."""
+        the future returned is already done. An interval outside the sweep range (negative,
+        NaN, infinite, shorter than 0.01 s) raises :class:`ConfigurationError` and starts
+        nothing, as on :class:`~langmem.stores.SqliteStore`."""
+        if sweep_interval_minutes:
+            _ttl.check_sweep_interval(sweep_interval_minutes)
         if self._read_only_now() is not None:
             done: concurrent.futures.Future[None] = concurrent.futures.Future()
             done.set_result(None)
