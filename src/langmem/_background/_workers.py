@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -303,4 +304,15 @@ class Workers:
         config: Any = {**task.config, "configurable": configurable}
         payload = _payload.decode_payload(task.payload) if self.durable else task.payload
         with task_scope(task.id), set_config_context(config) as ctx:
+            if _async_only(self.reflector):
+                # RunnableLambda(async_fn) has no sync invoke: run it on this worker thread's
+                # own event loop (the worker is not in one), in the task's context
+                return ctx.run(asyncio.run, self.reflector.ainvoke(payload, config))
             return ctx.run(self.reflector.invoke, payload, config)
+
+
+def _async_only(reflector: Any) -> bool:
+    """A ``RunnableLambda`` made from a coroutine function alone (its ``invoke`` raises)."""
+    from langchain_core.runnables import RunnableLambda
+
+    return isinstance(reflector, RunnableLambda) and not hasattr(reflector, "func")
