@@ -173,6 +173,19 @@ def file_error(
             "and open it again, or copy the file where this user can write and open the copy "
             "(which no other process changes under it)"
         )
+    elif "disk is full" in text or "SQLITE_FULL" in text:
+        folder = os.path.dirname(os.path.abspath(file)) or "."
+        fix = (
+            f"the disk holding {folder!r} is full (or SQLite's max_page_count limit was "
+            "reached); nothing stored is damaged. Free space there (`df -h` shows it), or move "
+            "the file to a larger disk, then retry"
+        )
+    elif "disk I/O error" in text:
+        fix = (
+            "the file system failed to read or write it; nothing stored is damaged by this "
+            "call. Check the disk (`dmesg`), and that the file and its -wal/-shm files were not "
+            "removed or replaced while open; then open the store again"
+        )
     elif os.path.isdir(file):
         example = os.path.join(file, "memories.sqlite")
         fix = f"{file!r} is a folder: name a file in it, e.g. {example!r}"
