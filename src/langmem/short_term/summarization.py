@@ -410,10 +410,12 @@ def _settings(
     final_prompt: Any,
     strict: Any = False,
 ) -> _Settings:
-    _check_tokens("max_tokens", max_tokens, least=1)
-    _check_tokens("max_summary_tokens", max_summary_tokens, least=0)
+    max_tokens = _check_tokens("max_tokens", max_tokens, least=1)
+    max_summary_tokens = _check_tokens("max_summary_tokens", max_summary_tokens, least=0)
     if max_tokens_before_summary is not None:
-        _check_tokens("max_tokens_before_summary", max_tokens_before_summary, least=0)
+        max_tokens_before_summary = _check_tokens(
+            "max_tokens_before_summary", max_tokens_before_summary, least=0
+        )
     if max_summary_tokens >= max_tokens:
         raise ConfigurationError(
             f"max_summary_tokens={max_summary_tokens} is not below max_tokens={max_tokens}: the "
@@ -464,12 +466,16 @@ def _checked_counter(token_counter: TokenCounter) -> TokenCounter:
     return count
 
 
-def _check_tokens(name: str, value: Any, least: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+def _check_tokens(name: str, value: Any, least: int) -> int:
+    """``value`` as an int: a whole number (``2000``, ``2000.0``, a numpy integer) of at least
+    ``least``."""
+    whole = isinstance(value, numbers.Integral) or (isinstance(value, float) and value.is_integer())
+    if isinstance(value, bool) or not whole or value < least:
         raise ConfigurationError(
             f"{name}={value!r} is not a whole number of tokens of at least {least}: pass an int "
             f"of {least} or more."
         )
+    return int(value)
 
 
 def _coerce_summary(value: Any) -> RunningSummary | None:
