@@ -520,7 +520,16 @@ def _labels(namespace: Sequence[str]) -> tuple[str, ...]:
             f"namespace={namespace!r} is a {type(namespace).__name__}, not a tuple of labels: "
             f"pass a tuple, e.g. ({namespace!r},) or ('memories', 'user-123')."
         )
-    return tuple(namespace)
+    try:
+        labels = tuple(namespace)
+    except TypeError:
+        labels = None
+    if labels is None or not all(isinstance(label, str) for label in labels):
+        raise InvalidInputError(
+            f"namespace={namespace!r} is not a tuple of string labels: pass one, e.g. "
+            "('memories', 'user-123')."
+        )
+    return labels
 
 
 def _id(name: str, value: Any) -> str:
