@@ -46,6 +46,7 @@ from langmem.knowledge._history import (
     area,
     change_ops,
     check_namespace,
+    default_ttl,
     live_namespace,
     parse_archive_key,
 )
@@ -365,7 +366,10 @@ class History:
         prov = Provenance(component, run_id=str(uuid.uuid4()))
         for change in changes:
             change.reason = reason
-        ops = change_ops(changes, prov, supersede=supersede, history=True) + extra
+        ops = change_ops(
+            changes, prov, supersede=supersede, history=True, default_ttl=default_ttl(self.store)
+        )
+        ops += extra
         if ops:
             yield _flow.StoreBatch(self.store, ops)
         return prov
@@ -386,8 +390,6 @@ class History:
         (current,) = yield _flow.StoreBatch(store, (GetOp(namespace, key),))
         if value is None and current is None:
             return None
-        if isinstance(ttl, NotProvided):
-            ttl = (store.ttl_config or {}).get("default_ttl")
         previous = None if current is None else current.value
         op: Op = "delete" if value is None else ("create" if current is None else "update")
         change = Change(namespace, key, previous, value, op, index=index, ttl=ttl)
