@@ -149,11 +149,17 @@ class Workers:
         now = opts.clock()
         if now - self._last_reconcile >= opts.poll_seconds:
             self._last_reconcile = now
-            self._reconcile()
+            try:
+                self._reconcile()
+            except Exception:  # a locked or vanished file must not end this worker thread
+                logger.exception("reading the queue's settled tasks failed; trying again")
             self._maintain()
         if self.durable and now - self._last_recovery >= 30 * opts.poll_seconds:
             self._last_recovery = now  # another process on this host may have died meanwhile
-            self._recover_dead_workers()
+            try:
+                self._recover_dead_workers()
+            except Exception:
+                logger.exception("looking for tasks of dead workers failed; trying again")
         try:
             due = self.queue.next_due(queue=self.queue_name, now=now)
         except Exception:
