@@ -36,7 +36,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from langchain_core.language_models import LanguageModelLike
+from langchain_core.language_models import BaseLanguageModel, LanguageModelLike
 from langchain_core.messages import AnyMessage, BaseMessage
 from langchain_core.messages.utils import count_tokens_approximately
 from langchain_core.prompts import ChatPromptTemplate
@@ -183,7 +183,8 @@ def summarize_messages(
         max_summary_tokens: Room kept for the summary in the output (0 or more, below
             ``max_tokens``). It does not limit the model: bind one, e.g.
             ``model.bind(max_tokens=max_summary_tokens)``.
-        token_counter: Counts the tokens of a list of messages (``len`` counts messages).
+        token_counter: Counts the tokens of a list of messages (``len`` counts messages); a
+            chat model counts with its ``get_num_tokens_from_messages``, as in ``trim_messages``.
         initial_summary_prompt: Prompt for the first summary (variable ``messages``).
         existing_summary_prompt: Prompt to extend a summary (``messages``, ``existing_summary``).
         final_prompt: Builds the output (``system_message``, ``summary``, ``messages``).
@@ -422,10 +423,14 @@ def _settings(
             "summary must leave room for recent messages. Lower max_summary_tokens or raise "
             "max_tokens."
         )
+    if isinstance(token_counter, BaseLanguageModel):
+        # as LangChain's trim_messages: a model counts with its own tokenizer
+        token_counter = token_counter.get_num_tokens_from_messages
     if not callable(token_counter):
         raise ConfigurationError(
             f"token_counter={token_counter!r} is not callable: pass a function that takes a list "
-            "of messages and returns a token count, such as count_tokens_approximately or len."
+            "of messages and returns a token count, such as count_tokens_approximately or len, "
+            "or a chat model (its get_num_tokens_from_messages counts)."
         )
     for name, prompt in (
         ("initial_summary_prompt", initial_prompt),
