@@ -433,9 +433,10 @@ class History:
             elif record.get("target") == "quarantine":
                 extra.append(PutOp(area("quarantine", ns), key, None))
                 discarded.append({"namespace": ns, "key": key, "what": "quarantine"})
-        if "run_id" in match:
-            held = yield from self._listing((RESERVED_ROOT, "held"), match)
-            for item in held:
+        held = yield from self._listing((RESERVED_ROOT, "held"), match)
+        for item in held:
+            at = item.value.get("at")
+            if since is None or not isinstance(at, str) or _epoch(at) >= _epoch(since):
                 extra.append(PutOp(tuple(item.namespace), item.key, None))
                 discarded.append(
                     {
