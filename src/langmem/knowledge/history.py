@@ -54,6 +54,8 @@ from langmem.knowledge._history import (
 __all__ = ["ChangeRecord", "History", "UndoReport"]
 
 PAGE = 1000
+_MOVE_ATTEMPTS = 4
+_TRANSIENT = {"40P01", "40001"}  # PostgreSQL: deadlock detected, serialization failure
 Moment = _dt.datetime | str | float
 
 
@@ -322,7 +324,16 @@ class History:
                 SearchOp(area("archive", namespace), filter, wide, 0, query),
             ),
         )
-        found = [i for i in live if i.updated_at.timestamp() <= moment]
+        # the change that superseded a value stamps its end before the store writes the new
+        # value (and embeds it): from that end on, the new value is the current one, even
+        # though its updated_at is a little later (a live value created after it, once the
+        # memory was deleted, is not)
+        ended: dict[tuple[tuple[str, ...], str], float] = {}
+        for item in archived:
+            archived_key, _, invalid_from = parse_archive_key(item.key)
+            ref = (live_namespace(tuple(item.namespace)), archived_key)
+            ended[ref] = max(ended.get(ref, 0.0), _epoch(invalid_from))
+        found = [i for i in live if _current(i, ended.get((tuple(i.namespace), i.key)), moment)]
         for item in archived:
             key, start, end = parse_archive_key(item.key)
             if (start is None or _epoch(start) <= moment) and moment < _epoch(end):
@@ -346,13 +357,22 @@ class History:
     def _index_superseded(self, namespace: tuple[str, ...]) -> _flow.Flow[None]:
         """Move superseded facts written since the last "as of" search into the searchable
         (embedded) archive, in one batch."""
-        pending = yield from self._listing(area("superseded", namespace), None)
-        ops: list[PutOp] = []
-        for item in pending:
-            archive = area("archive", live_namespace(tuple(item.namespace)))
-            ops += [PutOp(archive, item.key, item.value), PutOp(item.namespace, item.key, None)]
-        if ops:
-            yield _flow.StoreBatch(self.store, ops)
+        for attempt in range(1, _MOVE_ATTEMPTS + 1):
+            pending = yield from self._listing(area("superseded", namespace), None)
+            ops: list[PutOp] = []
+            for item in pending:
+                archive = area("archive", live_namespace(tuple(item.namespace)))
+                ops += [PutOp(archive, item.key, item.value), PutOp(item.namespace, item.key, None)]
+            if not ops:
+                return
+            try:
+                yield _flow.StoreBatch(self.store, ops)
+                return
+            except Exception as exc:
+                # concurrent "as of" searches move the same facts: PostgreSQL may pick one of
+                # their batches as a deadlock victim; what the others moved is then not pending
+                if attempt == _MOVE_ATTEMPTS or getattr(exc, "sqlstate", None) not in _TRANSIENT:
+                    raise
 
     def _write(
         self,
@@ -543,6 +563,14 @@ def _id(name: str, value: Any) -> str:
             f"recorded with (History.changes() lists each change's {name})."
         )
     return str(value)
+
+
+def _current(item: SearchItem, ended: float | None, moment: float) -> bool:
+    """Whether the live ``item`` was current at ``moment``: written by then, or the update
+    that made it current had ended its previous value (``ended``) by then."""
+    if item.updated_at.timestamp() <= moment:
+        return True
+    return ended is not None and item.created_at.timestamp() < ended <= moment
 
 
 def _epoch(moment: Moment) -> float:
