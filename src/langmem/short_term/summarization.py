@@ -30,6 +30,7 @@ the tokens so far reach ``max_tokens_before_summary`` while the rest fits ``max_
 
 from __future__ import annotations
 
+import math
 import numbers
 import warnings
 from collections.abc import Iterable, Sequence
@@ -455,16 +456,17 @@ def _settings(
 
 
 def _checked_counter(token_counter: TokenCounter) -> TokenCounter:
-    """``token_counter``, refusing a count that is not a number of tokens (None, negative, NaN)
+    """``token_counter``, refusing a count that is not a number of tokens (None, negative, NaN, inf)
     with an error naming the counter and its answer instead of a TypeError deep inside."""
 
     def count(messages: Iterable[Any]) -> int:
         tokens = token_counter(messages)
-        if isinstance(tokens, bool) or not isinstance(tokens, numbers.Real) or not tokens >= 0:
+        number = not isinstance(tokens, bool) and isinstance(tokens, numbers.Real)
+        if not number or not 0 <= tokens < math.inf:
             raise ConfigurationError(
                 f"token_counter={token_counter!r} returned {tokens!r}: a token counter must "
-                "return a number of tokens, 0 or more, for a list of messages. Fix the counter "
-                "(count_tokens_approximately and len are valid counters)."
+                "return a finite number of tokens, 0 or more, for a list of messages. Fix the "
+                "counter (count_tokens_approximately and len are valid counters)."
             )
         return tokens  # type: ignore[return-value]
 
