@@ -302,7 +302,7 @@ class Workers:
         from langgraph.runtime import Runtime
 
         configurable = dict(task.config.get("configurable") or {})
-        context = configurable.pop(CONTEXT_KEY, None)
+        context = _typed_context(self.reflector, configurable.pop(CONTEXT_KEY, None))
         with self._cond:
             store = self._run_stores.pop(task.id, None) or self.store
         configurable[_payload.TASK_ID_KEY] = task.id
@@ -315,6 +315,31 @@ class Workers:
                 # own event loop (the worker is not in one), in the task's context
                 return ctx.run(asyncio.run, self.reflector.ainvoke(payload, config))
             return ctx.run(self.reflector.invoke, payload, config)
+
+
+def _typed_context(reflector: Any, context: Any) -> Any:
+    """A durable task's runtime context (stored as JSON) as the reflector's ``context_schema``
+    (a graph or ``@entrypoint`` with a dataclass or pydantic schema reads attributes, as
+    LangGraph gives them when invoked with ``context=dict``)."""
+    import dataclasses
+
+    from pydantic import BaseModel
+
+    schema = getattr(reflector, "context_schema", None)
+    if not isinstance(context, dict) or not isinstance(schema, type):
+        return context
+    if not (dataclasses.is_dataclass(schema) or issubclass(schema, BaseModel)):
+        return context  # a TypedDict is a dict
+    try:
+        return schema(**context)
+    except Exception as exc:  # a field JSON could not hold was left out at submit
+        logger.warning(
+            "runtime context %r does not build %s (%s): the task gets it as a dict",
+            sorted(context),
+            schema.__name__,
+            exc,
+        )
+        return context
 
 
 def _async_only(reflector: Any) -> bool:
