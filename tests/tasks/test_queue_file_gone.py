@@ -61,3 +61,13 @@ def test_workers_outlive_a_file_that_comes_back(
     assert future.result(timeout=10) == {"n": 1}
     executor.shutdown(wait=True)
     store.close()
+
+
+def test_a_relative_path_survives_a_chdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    store = SqliteStore("relative.sqlite", index=INDEX)  # type: ignore[arg-type]
+    executor = _executor(store)
+    monkeypatch.chdir("/")  # the file is where it was: not "deleted"
+    assert executor.submit({"n": 3}, CONFIG, after_seconds=0).result(timeout=10) == {"n": 3}
+    executor.shutdown(wait=True)
+    store.close()

@@ -159,9 +159,11 @@ class FileIdentity:
     """
 
     def __init__(self, path: str, shown: str | None = None) -> None:
-        self.path = _read_only.file_of(path)
+        file = _read_only.file_of(path)
         self.shown = path if shown is None else shown
-        special = path == ":memory:" or "mode=memory" in path or not self.path
+        special = path == ":memory:" or "mode=memory" in path or not file
+        # absolute now, as SQLite resolves it at open: a later chdir changes neither
+        self.path = file if special else os.path.abspath(file)
         self._opened = None if special else self._identity()
 
     def _identity(self) -> tuple[int, int] | None:
