@@ -101,14 +101,29 @@ def _perform_sync(effect: Effect) -> Any:
     if isinstance(effect, StoreBatch):
         return effect.store.batch(effect.ops)
     if isinstance(effect, ModelCall):
+        config = _internal(effect.config)
         if not effect.input_only:
-            return effect.runnable.invoke(effect.input, effect.config)
-        token = _enter_config(effect.config)
+            return effect.runnable.invoke(effect.input, config)
+        token = _enter_config(config)
         try:
             return effect.runnable.invoke(effect.input)
         finally:
             _exit_config(token)
     raise TypeError(f"unknown effect {effect!r}")  # pragma: no cover - programming error
+
+
+def _internal(config: RunnableConfig | None) -> RunnableConfig:
+    """``config`` with LangGraph's ``nostream`` tag added to the caller's tags: langmem's model
+    calls (extraction, summaries, prompt rewrites) are not the graph's answer, so a graph
+    streamed with ``stream_mode="messages"`` does not show them to its user (as LangChain's
+    own summarization middleware does)."""
+    from langchain_core.runnables.config import ensure_config
+    from langgraph.constants import TAG_NOSTREAM
+
+    tags = list(ensure_config(config).get("tags") or [])
+    if TAG_NOSTREAM not in tags:
+        tags.append(TAG_NOSTREAM)
+    return {**(config or {}), "tags": tags}
 
 
 async def _perform_async(effect: Effect) -> Any:
@@ -117,9 +132,10 @@ async def _perform_async(effect: Effect) -> Any:
     if isinstance(effect, StoreBatch):
         return await effect.store.abatch(effect.ops)
     if isinstance(effect, ModelCall):
+        config = _internal(effect.config)
         if not effect.input_only:
-            return await effect.runnable.ainvoke(effect.input, effect.config)
-        token = _enter_config(effect.config)
+            return await effect.runnable.ainvoke(effect.input, config)
+        token = _enter_config(config)
         try:
             return await effect.runnable.ainvoke(effect.input)
         finally:

@@ -59,3 +59,10 @@ async def test_explain_checks_its_arguments_like_search(store: PostgresStore) ->
         store.explain(("n",), 5)  # type: ignore[arg-type]
     assert [item.key for item, _ in store.explain(("n",), "fact 3", limit=1)] == ["k3"]
     assert [item.key for item, _ in await store.aexplain(("n",), "fact 3", limit=1)] == ["k3"]
+
+
+async def test_a_negative_max_depth_is_named(store: PostgresStore) -> None:
+    with pytest.raises(InvalidInputError, match=r"list_namespaces\(max_depth=-1\)"):
+        store.list_namespaces(max_depth=-1)
+    with pytest.raises(InvalidInputError, match=r"max_depth=-2"):
+        await store.alist_namespaces(max_depth=-2)

@@ -33,7 +33,7 @@ def _answering(value: Any) -> Any:
 BUDGET: dict[str, Any] = {"running_summary": None, "max_tokens": 100, "max_summary_tokens": 10}
 
 
-@pytest.mark.parametrize("answer", [None, -1, math.nan, "12", [3]])
+@pytest.mark.parametrize("answer", [None, -1, math.nan, math.inf, "12", [3]])
 def test_a_counter_answering_no_count_is_named_with_its_answer(answer: Any) -> None:
     model = ScriptedChatModel(default="summary")
     with pytest.raises(ConfigurationError, match=r"token_counter=.* returned .*number of tokens"):

@@ -48,3 +48,11 @@ async def test_explain_checks_its_arguments_like_search(store: Any) -> None:
     with pytest.raises(InvalidInputError, match=r"search\(offset=-1\)"):
         await store.aexplain(("n",), "fact", offset=-1)
     assert [item.key for item, _ in store.explain(("n",), "fact 3", limit=1)] == ["k3"]
+
+
+@pytest.mark.parametrize("depth", [-1, 1.5, "2", True])
+def test_a_negative_or_fractional_max_depth_is_named(store: Any, depth: Any) -> None:
+    # -1 cut the last label off every namespace (ns[:-1]): an answer to another question
+    with pytest.raises(InvalidInputError, match=rf"list_namespaces\(max_depth={depth!r}\)"):
+        store.list_namespaces(max_depth=depth)
+    assert store.list_namespaces(max_depth=1) == [("n",)]

@@ -30,6 +30,7 @@ TASK_ID_KEY = "langmem_task_id"
 
 def _plain(value: Any, path: str) -> Any:
     from langchain_core.load import Serializable, dumpd
+    from langgraph.store.base import Item
     from pydantic import BaseModel
 
     if value is None or isinstance(value, (str, int, float, bool)):
@@ -43,7 +44,9 @@ def _plain(value: Any, path: str) -> Any:
     if isinstance(value, Serializable):
         dumped = dumpd(value)
         if dumped.get("type") == "constructor":
-            return dumped
+            return _revivable(value, dumped, path)
+    elif isinstance(value, Item):  # a search tool's artifact: LangGraph's Item / SearchItem
+        return _plain(value.dict(), path)
     elif isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     elif isinstance(value, uuid.UUID):
@@ -55,6 +58,29 @@ def _plain(value: Any, path: str) -> Any:
         "durable task queue: pass messages, dicts, lists, strings and numbers only, or use a "
         "non-durable executor (LocalReflectionExecutor.with_options(..., durable=False))."
     )
+
+
+def _revivable(value: Any, dumped: dict[str, Any], path: str) -> dict[str, Any]:
+    """``dumped`` (LangChain's serialized form of ``value``, a message) with every field that
+    LangChain could not serialize (a tool message's ``SearchItem`` artifact, a datetime in
+    ``additional_kwargs``...) made plain, so that the task can be loaded again; such a field
+    made the task fail at every attempt in the worker."""
+    kwargs = dumped.get("kwargs")
+    if isinstance(kwargs, dict):
+        for name, field in kwargs.items():
+            if _unserializable(field):
+                kwargs[name] = _plain(getattr(value, name, field), f"{path}.{name}")
+    return dumped
+
+
+def _unserializable(node: Any) -> bool:
+    if isinstance(node, dict):
+        if node.get("lc") == 1 and node.get("type") == "not_implemented":
+            return True
+        return any(_unserializable(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_unserializable(v) for v in node)
+    return False
 
 
 def encode_payload(payload: Any) -> Any:

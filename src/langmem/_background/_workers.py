@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -148,11 +149,17 @@ class Workers:
         now = opts.clock()
         if now - self._last_reconcile >= opts.poll_seconds:
             self._last_reconcile = now
-            self._reconcile()
+            try:
+                self._reconcile()
+            except Exception:  # a locked or vanished file must not end this worker thread
+                logger.exception("reading the queue's settled tasks failed; trying again")
             self._maintain()
         if self.durable and now - self._last_recovery >= 30 * opts.poll_seconds:
             self._last_recovery = now  # another process on this host may have died meanwhile
-            self._recover_dead_workers()
+            try:
+                self._recover_dead_workers()
+            except Exception:
+                logger.exception("looking for tasks of dead workers failed; trying again")
         try:
             due = self.queue.next_due(queue=self.queue_name, now=now)
         except Exception:
@@ -295,7 +302,7 @@ class Workers:
         from langgraph.runtime import Runtime
 
         configurable = dict(task.config.get("configurable") or {})
-        context = configurable.pop(CONTEXT_KEY, None)
+        context = _typed_context(self.reflector, configurable.pop(CONTEXT_KEY, None))
         with self._cond:
             store = self._run_stores.pop(task.id, None) or self.store
         configurable[_payload.TASK_ID_KEY] = task.id
@@ -303,4 +310,40 @@ class Workers:
         config: Any = {**task.config, "configurable": configurable}
         payload = _payload.decode_payload(task.payload) if self.durable else task.payload
         with task_scope(task.id), set_config_context(config) as ctx:
+            if _async_only(self.reflector):
+                # RunnableLambda(async_fn) has no sync invoke: run it on this worker thread's
+                # own event loop (the worker is not in one), in the task's context
+                return ctx.run(asyncio.run, self.reflector.ainvoke(payload, config))
             return ctx.run(self.reflector.invoke, payload, config)
+
+
+def _typed_context(reflector: Any, context: Any) -> Any:
+    """A durable task's runtime context (stored as JSON) as the reflector's ``context_schema``
+    (a graph or ``@entrypoint`` with a dataclass or pydantic schema reads attributes, as
+    LangGraph gives them when invoked with ``context=dict``)."""
+    import dataclasses
+
+    from pydantic import BaseModel
+
+    schema = getattr(reflector, "context_schema", None)
+    if not isinstance(context, dict) or not isinstance(schema, type):
+        return context
+    if not (dataclasses.is_dataclass(schema) or issubclass(schema, BaseModel)):
+        return context  # a TypedDict is a dict
+    try:
+        return schema(**context)
+    except Exception as exc:  # a field JSON could not hold was left out at submit
+        logger.warning(
+            "runtime context %r does not build %s (%s): the task gets it as a dict",
+            sorted(context),
+            schema.__name__,
+            exc,
+        )
+        return context
+
+
+def _async_only(reflector: Any) -> bool:
+    """A ``RunnableLambda`` made from a coroutine function alone (its ``invoke`` raises)."""
+    from langchain_core.runnables import RunnableLambda
+
+    return isinstance(reflector, RunnableLambda) and not hasattr(reflector, "func")

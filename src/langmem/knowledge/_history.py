@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.store.base import PutOp
+from langgraph.store.base import NOT_PROVIDED, BaseStore, NotProvided, PutOp
 
 from langmem._namespace import RESERVED_ROOT
 from langmem.errors import NamespaceError
@@ -150,7 +150,8 @@ class Change:
     patterns: list[str] = field(default_factory=list)
     hold_id: str | None = None
     index: Literal[False] | list[str] | None = None
-    ttl: float | None = None
+    ttl: float | NotProvided | None = NOT_PROVIDED
+    """Minutes the written value lives (``None``: for ever); not given: the store's default."""
 
 
 def now_stamp() -> tuple[str, float, int]:
@@ -197,9 +198,11 @@ def change_ops(
     supersede: bool,
     history: bool,
     stamp: tuple[str, float, int] | None = None,
+    default_ttl: float | None = None,
 ) -> list[PutOp]:
     """Store ops for ``changes`` by status: applied changes with their records (and archived
-    predecessors when superseding), quarantined values, held deletions."""
+    predecessors when superseding), quarantined values, held deletions. A written memory
+    without a ``ttl`` of its own gets ``default_ttl`` (the store's, as ``store.put`` gives)."""
     stamp = stamp or now_stamp()
     iso = stamp[0]
     ops: list[PutOp] = []
@@ -227,7 +230,8 @@ def change_ops(
             if history:
                 ops.append(record_op(change, prov, stamp, target="held", value=change.previous))
             continue
-        ops.append(PutOp(change.namespace, change.key, change.value, change.index, change.ttl))
+        ttl = default_ttl if isinstance(change.ttl, NotProvided) else change.ttl
+        ops.append(PutOp(change.namespace, change.key, change.value, change.index, ttl))
         if history:
             ops.append(record_op(change, prov, stamp))
         if supersede and change.previous is not None and _supersedes(change):
@@ -238,6 +242,13 @@ def change_ops(
             superseded = area("superseded", change.namespace)
             ops.append(PutOp(superseded, key, change.previous, index=False))
     return ops
+
+
+def default_ttl(store: BaseStore) -> float | None:
+    """The TTL (minutes) ``store.put`` gives a new item of ``store`` when none is passed."""
+    config = getattr(store, "ttl_config", None) or {}
+    ttl = config.get("default_ttl")
+    return None if ttl is None else float(ttl)
 
 
 def archive_key(key: str, valid_from: str, invalid_from: str) -> str:

@@ -17,7 +17,7 @@ from langmem import _flow
 from langmem.errors import ConfigurationError
 from langmem.knowledge._guards import GuardReport, Guards, detect_injection, over_cap, redact
 from langmem.knowledge._guards import size_probe_limit as _probe
-from langmem.knowledge._history import Change, Provenance, change_ops
+from langmem.knowledge._history import Change, Provenance, change_ops, default_ttl
 
 __all__ = [
     "Trust",
@@ -174,7 +174,13 @@ def write_flow(
     """Screen ``changes`` and write them, with their records, in one store batch."""
     for change in changes:
         screen(change, trust.guards, report)
-    ops = change_ops(changes, prov, supersede=trust.supersede, history=trust.history)
+    ops = change_ops(
+        changes,
+        prov,
+        supersede=trust.supersede,
+        history=trust.history,
+        default_ttl=default_ttl(store),
+    )
     if ops:
         yield _flow.StoreBatch(store, ops)
     for change in changes:

@@ -46,6 +46,7 @@ from langmem.knowledge._history import (
     area,
     change_ops,
     check_namespace,
+    default_ttl,
     live_namespace,
     parse_archive_key,
 )
@@ -53,6 +54,8 @@ from langmem.knowledge._history import (
 __all__ = ["ChangeRecord", "History", "UndoReport"]
 
 PAGE = 1000
+_MOVE_ATTEMPTS = 4
+_TRANSIENT = {"40P01", "40001"}  # PostgreSQL: deadlock detected, serialization failure
 Moment = _dt.datetime | str | float
 
 
@@ -321,7 +324,16 @@ class History:
                 SearchOp(area("archive", namespace), filter, wide, 0, query),
             ),
         )
-        found = [i for i in live if i.updated_at.timestamp() <= moment]
+        # the change that superseded a value stamps its end before the store writes the new
+        # value (and embeds it): from that end on, the new value is the current one, even
+        # though its updated_at is a little later (a live value created after it, once the
+        # memory was deleted, is not)
+        ended: dict[tuple[tuple[str, ...], str], float] = {}
+        for item in archived:
+            archived_key, _, invalid_from = parse_archive_key(item.key)
+            ref = (live_namespace(tuple(item.namespace)), archived_key)
+            ended[ref] = max(ended.get(ref, 0.0), _epoch(invalid_from))
+        found = [i for i in live if _current(i, ended.get((tuple(i.namespace), i.key)), moment)]
         for item in archived:
             key, start, end = parse_archive_key(item.key)
             if (start is None or _epoch(start) <= moment) and moment < _epoch(end):
@@ -345,13 +357,22 @@ class History:
     def _index_superseded(self, namespace: tuple[str, ...]) -> _flow.Flow[None]:
         """Move superseded facts written since the last "as of" search into the searchable
         (embedded) archive, in one batch."""
-        pending = yield from self._listing(area("superseded", namespace), None)
-        ops: list[PutOp] = []
-        for item in pending:
-            archive = area("archive", live_namespace(tuple(item.namespace)))
-            ops += [PutOp(archive, item.key, item.value), PutOp(item.namespace, item.key, None)]
-        if ops:
-            yield _flow.StoreBatch(self.store, ops)
+        for attempt in range(1, _MOVE_ATTEMPTS + 1):
+            pending = yield from self._listing(area("superseded", namespace), None)
+            ops: list[PutOp] = []
+            for item in pending:
+                archive = area("archive", live_namespace(tuple(item.namespace)))
+                ops += [PutOp(archive, item.key, item.value), PutOp(item.namespace, item.key, None)]
+            if not ops:
+                return
+            try:
+                yield _flow.StoreBatch(self.store, ops)
+                return
+            except Exception as exc:
+                # concurrent "as of" searches move the same facts: PostgreSQL may pick one of
+                # their batches as a deadlock victim; what the others moved is then not pending
+                if attempt == _MOVE_ATTEMPTS or getattr(exc, "sqlstate", None) not in _TRANSIENT:
+                    raise
 
     def _write(
         self,
@@ -365,7 +386,10 @@ class History:
         prov = Provenance(component, run_id=str(uuid.uuid4()))
         for change in changes:
             change.reason = reason
-        ops = change_ops(changes, prov, supersede=supersede, history=True) + extra
+        ops = change_ops(
+            changes, prov, supersede=supersede, history=True, default_ttl=default_ttl(self.store)
+        )
+        ops += extra
         if ops:
             yield _flow.StoreBatch(self.store, ops)
         return prov
@@ -386,8 +410,6 @@ class History:
         (current,) = yield _flow.StoreBatch(store, (GetOp(namespace, key),))
         if value is None and current is None:
             return None
-        if isinstance(ttl, NotProvided):
-            ttl = (store.ttl_config or {}).get("default_ttl")
         previous = None if current is None else current.value
         op: Op = "delete" if value is None else ("create" if current is None else "update")
         change = Change(namespace, key, previous, value, op, index=index, ttl=ttl)
@@ -431,9 +453,10 @@ class History:
             elif record.get("target") == "quarantine":
                 extra.append(PutOp(area("quarantine", ns), key, None))
                 discarded.append({"namespace": ns, "key": key, "what": "quarantine"})
-        if "run_id" in match:
-            held = yield from self._listing((RESERVED_ROOT, "held"), match)
-            for item in held:
+        held = yield from self._listing((RESERVED_ROOT, "held"), match)
+        for item in held:
+            at = item.value.get("at")
+            if since is None or not isinstance(at, str) or _epoch(at) >= _epoch(since):
                 extra.append(PutOp(tuple(item.namespace), item.key, None))
                 discarded.append(
                     {
@@ -520,7 +543,16 @@ def _labels(namespace: Sequence[str]) -> tuple[str, ...]:
             f"namespace={namespace!r} is a {type(namespace).__name__}, not a tuple of labels: "
             f"pass a tuple, e.g. ({namespace!r},) or ('memories', 'user-123')."
         )
-    return tuple(namespace)
+    try:
+        labels = tuple(namespace)
+    except TypeError:
+        labels = None
+    if labels is None or not all(isinstance(label, str) for label in labels):
+        raise InvalidInputError(
+            f"namespace={namespace!r} is not a tuple of string labels: pass one, e.g. "
+            "('memories', 'user-123')."
+        )
+    return labels
 
 
 def _id(name: str, value: Any) -> str:
@@ -531,6 +563,14 @@ def _id(name: str, value: Any) -> str:
             f"recorded with (History.changes() lists each change's {name})."
         )
     return str(value)
+
+
+def _current(item: SearchItem, ended: float | None, moment: float) -> bool:
+    """Whether the live ``item`` was current at ``moment``: written by then, or the update
+    that made it current had ended its previous value (``ended``) by then."""
+    if item.updated_at.timestamp() <= moment:
+        return True
+    return ended is not None and item.created_at.timestamp() < ended <= moment
 
 
 def _epoch(moment: Moment) -> float:

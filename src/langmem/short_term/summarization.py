@@ -30,13 +30,14 @@ the tokens so far reach ``max_tokens_before_summary`` while the rest fits ``max_
 
 from __future__ import annotations
 
+import math
 import numbers
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from langchain_core.language_models import LanguageModelLike
+from langchain_core.language_models import BaseLanguageModel, LanguageModelLike
 from langchain_core.messages import AnyMessage, BaseMessage
 from langchain_core.messages.utils import count_tokens_approximately
 from langchain_core.prompts import ChatPromptTemplate
@@ -183,7 +184,8 @@ def summarize_messages(
         max_summary_tokens: Room kept for the summary in the output (0 or more, below
             ``max_tokens``). It does not limit the model: bind one, e.g.
             ``model.bind(max_tokens=max_summary_tokens)``.
-        token_counter: Counts the tokens of a list of messages (``len`` counts messages).
+        token_counter: Counts the tokens of a list of messages (``len`` counts messages); a
+            chat model counts with its ``get_num_tokens_from_messages``, as in ``trim_messages``.
         initial_summary_prompt: Prompt for the first summary (variable ``messages``).
         existing_summary_prompt: Prompt to extend a summary (``messages``, ``existing_summary``).
         final_prompt: Builds the output (``system_message``, ``summary``, ``messages``).
@@ -410,20 +412,26 @@ def _settings(
     final_prompt: Any,
     strict: Any = False,
 ) -> _Settings:
-    _check_tokens("max_tokens", max_tokens, least=1)
-    _check_tokens("max_summary_tokens", max_summary_tokens, least=0)
+    max_tokens = _check_tokens("max_tokens", max_tokens, least=1)
+    max_summary_tokens = _check_tokens("max_summary_tokens", max_summary_tokens, least=0)
     if max_tokens_before_summary is not None:
-        _check_tokens("max_tokens_before_summary", max_tokens_before_summary, least=0)
+        max_tokens_before_summary = _check_tokens(
+            "max_tokens_before_summary", max_tokens_before_summary, least=0
+        )
     if max_summary_tokens >= max_tokens:
         raise ConfigurationError(
             f"max_summary_tokens={max_summary_tokens} is not below max_tokens={max_tokens}: the "
             "summary must leave room for recent messages. Lower max_summary_tokens or raise "
             "max_tokens."
         )
+    if isinstance(token_counter, BaseLanguageModel):
+        # as LangChain's trim_messages: a model counts with its own tokenizer
+        token_counter = token_counter.get_num_tokens_from_messages
     if not callable(token_counter):
         raise ConfigurationError(
             f"token_counter={token_counter!r} is not callable: pass a function that takes a list "
-            "of messages and returns a token count, such as count_tokens_approximately or len."
+            "of messages and returns a token count, such as count_tokens_approximately or len, "
+            "or a chat model (its get_num_tokens_from_messages counts)."
         )
     for name, prompt in (
         ("initial_summary_prompt", initial_prompt),
@@ -448,28 +456,33 @@ def _settings(
 
 
 def _checked_counter(token_counter: TokenCounter) -> TokenCounter:
-    """``token_counter``, refusing a count that is not a number of tokens (None, negative, NaN)
+    """``token_counter``, refusing a count that is not a number of tokens (None, negative, NaN, inf)
     with an error naming the counter and its answer instead of a TypeError deep inside."""
 
     def count(messages: Iterable[Any]) -> int:
         tokens = token_counter(messages)
-        if isinstance(tokens, bool) or not isinstance(tokens, numbers.Real) or not tokens >= 0:
+        number = not isinstance(tokens, bool) and isinstance(tokens, numbers.Real)
+        if not number or not 0 <= tokens < math.inf:
             raise ConfigurationError(
                 f"token_counter={token_counter!r} returned {tokens!r}: a token counter must "
-                "return a number of tokens, 0 or more, for a list of messages. Fix the counter "
-                "(count_tokens_approximately and len are valid counters)."
+                "return a finite number of tokens, 0 or more, for a list of messages. Fix the "
+                "counter (count_tokens_approximately and len are valid counters)."
             )
         return tokens  # type: ignore[return-value]
 
     return count
 
 
-def _check_tokens(name: str, value: Any, least: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+def _check_tokens(name: str, value: Any, least: int) -> int:
+    """``value`` as an int: a whole number (``2000``, ``2000.0``, a numpy integer) of at least
+    ``least``."""
+    whole = isinstance(value, numbers.Integral) or (isinstance(value, float) and value.is_integer())
+    if isinstance(value, bool) or not whole or value < least:
         raise ConfigurationError(
             f"{name}={value!r} is not a whole number of tokens of at least {least}: pass an int "
             f"of {least} or more."
         )
+    return int(value)
 
 
 def _coerce_summary(value: Any) -> RunningSummary | None:

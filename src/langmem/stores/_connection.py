@@ -149,6 +149,47 @@ def _warn_of_langgraph_items(conn: sqlite3.Connection, path: str) -> None:
     )
 
 
+class FileIdentity:
+    """Which file a connection opened, to refuse writes once the path names another file.
+
+    SQLite keeps writing to the file it opened: after the file is deleted (a clean-up job,
+    ``rm -rf`` of the data folder) or replaced (a restored backup), every write still succeeds
+    and is lost when the connection closes, or lands beside the file now at the path. A write
+    that calls :meth:`check` first (one ``stat``, about a microsecond) is refused instead.
+    """
+
+    def __init__(self, path: str, shown: str | None = None) -> None:
+        file = _read_only.file_of(path)
+        self.shown = path if shown is None else shown
+        special = path == ":memory:" or "mode=memory" in path or not file
+        # absolute now, as SQLite resolves it at open: a later chdir changes neither
+        self.path = file if special else os.path.abspath(file)
+        self._opened = None if special else self._identity()
+
+    def _identity(self) -> tuple[int, int] | None:
+        try:
+            found = os.stat(self.path)
+        except OSError:
+            return None
+        return (found.st_dev, found.st_ino)
+
+    def check(self) -> None:
+        """Raise :class:`StoreFileError` when the file this connection opened is no longer
+        the one at its path (nothing is written then)."""
+        if self._opened is None:
+            return
+        now = self._identity()
+        if now == self._opened:
+            return
+        what = "was deleted" if now is None else "was replaced by another file"
+        raise StoreFileError(
+            f"The store file {self.shown!r} {what} while this process had it open, so this "
+            "write was refused: it would have gone to the old file and been lost. Nothing was "
+            "written. Fix: open the store again (a new SqliteStore or open_store call), and "
+            "if the file was removed by mistake, restore it from a backup first."
+        )
+
+
 def file_error(
     path: str, exc: sqlite3.Error, *, shown: str | None = None, read_only: bool = False
 ) -> StoreFileError:
@@ -172,6 +213,19 @@ def file_error(
             "probably wrote it meanwhile: the file is most likely not damaged. Close this store "
             "and open it again, or copy the file where this user can write and open the copy "
             "(which no other process changes under it)"
+        )
+    elif "disk is full" in text or "SQLITE_FULL" in text:
+        folder = os.path.dirname(os.path.abspath(file)) or "."
+        fix = (
+            f"the disk holding {folder!r} is full (or SQLite's max_page_count limit was "
+            "reached); nothing stored is damaged. Free space there (`df -h` shows it), or move "
+            "the file to a larger disk, then retry"
+        )
+    elif "disk I/O error" in text:
+        fix = (
+            "the file system failed to read or write it; nothing stored is damaged by this "
+            "call. Check the disk (`dmesg`), and that the file and its -wal/-shm files were not "
+            "removed or replaced while open; then open the store again"
         )
     elif os.path.isdir(file):
         example = os.path.join(file, "memories.sqlite")

@@ -17,7 +17,11 @@ from langmem.errors import InvalidInputError
 
 OPERATORS = ("$eq", "$ne", "$gt", "$gte", "$lt", "$lte")
 _SQL_RANGE = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
+# the pre-filter compares REALs, which round ints past 2**53: it keeps the bound itself, so
+# rounding never drops a row the exact rule (exact for ints) would match
+_SQL_LOOSE = {"$gt": ">=", "$gte": ">=", "$lt": "<=", "$lte": "<="}
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SQLITE_INT = (-(2**63), 2**63 - 1)  # the integers SQLite binds and json_extract reads exactly
 
 
 def _as_number(value: Any) -> float | None:
@@ -44,6 +48,8 @@ def _compare(actual: Any, operator: str, expected: Any) -> bool:
     right: Any
     if isinstance(actual, str) and isinstance(expected, str):
         left, right = actual, expected
+    elif _is_int(actual) and _is_int(expected):
+        left, right = actual, expected  # exact, however large (as PostgreSQL's numeric)
     else:
         left, right = _as_number(actual), _as_number(expected)
         if left is None or right is None:
@@ -55,6 +61,29 @@ def _compare(actual: Any, operator: str, expected: Any) -> bool:
     if operator == "$lt":
         return bool(left < right)
     return bool(left <= right)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _sql_plain(value: Any) -> bool:
+    """Whether equality with ``value`` can be pre-filtered in SQL (an int past 64 bits cannot
+    be bound as a parameter; the exact rule still applies to it)."""
+    if isinstance(value, bool):
+        return False
+    if _is_int(value):
+        return bool(_SQLITE_INT[0] <= value <= _SQLITE_INT[1])
+    return isinstance(value, (str, float))
+
+
+def _sql_number(value: Any) -> bool:
+    """Whether a range bound can be pre-filtered as a REAL (an int past a float's range
+    cannot; the exact rule still applies to it)."""
+    if not isinstance(value, float) and not _is_int(value):
+        return False
+    number = _as_number(value)
+    return number is not None and math.isfinite(number)
 
 
 def _condition_matches(actual: Any, condition: Any) -> bool:
@@ -115,18 +144,16 @@ def sql_prefilter(filter: Mapping[str, Any] | None) -> tuple[str, list[Any]]:
         if not _PLAIN_KEY.match(str(key)):
             continue
         path = f"$.{key}"
-        plain = isinstance(condition, (str, int, float)) and not isinstance(condition, bool)
-        if plain:
+        if _sql_plain(condition):
             clauses.append("json_extract(value, ?) = ?")
             params.extend([path, condition])
         elif isinstance(condition, Mapping):
             for op, expected in condition.items():
-                number = not isinstance(expected, bool) and isinstance(expected, (int, float))
                 if op == "$eq" and isinstance(expected, str):
                     clauses.append("json_extract(value, ?) = ?")
                     params.extend([path, expected])
-                elif op in _SQL_RANGE and number:
+                elif op in _SQL_RANGE and _sql_number(expected):
                     # a number compares with numbers and numeric strings, as CAST does
-                    clauses.append(f"CAST(json_extract(value, ?) AS REAL) {_SQL_RANGE[op]} ?")
+                    clauses.append(f"CAST(json_extract(value, ?) AS REAL) {_SQL_LOOSE[op]} ?")
                     params.extend([path, float(expected)])
     return (" AND ".join(clauses), params)

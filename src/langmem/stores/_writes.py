@@ -123,6 +123,15 @@ def _check_page(op: SearchOp | ListNamespacesOp, call: str) -> None:
                 f"{call}({name}={value!r}): {name} must be a whole number of 0 or more. Pass "
                 f"e.g. {name}={10 if name == 'limit' else 0}."
             )
+    depth = getattr(op, "max_depth", None)
+    if depth is not None and (
+        isinstance(depth, bool) or not isinstance(depth, numbers.Integral) or depth < 0
+    ):
+        # a negative depth cut labels off the end (ns[:-1]): another answer, not an error
+        raise InvalidInputError(
+            f"{call}(max_depth={depth!r}): max_depth must be a whole number of 0 or more, or "
+            "None for full namespaces. Pass e.g. max_depth=2."
+        )
 
 
 def _check_put(op: PutOp) -> None:

@@ -35,7 +35,7 @@ class SqliteTaskQueue(SqlTaskQueue):
     """
 
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
-        from langmem.stores._connection import connect
+        from langmem.stores._connection import FileIdentity, connect
 
         self.path = str(path)
         special = self.path == ":memory:" or self.path.startswith("file:")
@@ -44,6 +44,7 @@ class SqliteTaskQueue(SqlTaskQueue):
             self.path = str(Path(self.path).expanduser())
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = connect(self.path, timeout)
+        self._file = FileIdentity(self.path)
         # A commit that crosses the WAL size limit checkpoints (with an fsync) inside the commit,
         # while holding this queue's lock; submits would wait behind it. The queue's own
         # commits never checkpoint: maintain() does it off that path.
@@ -58,6 +59,7 @@ class SqliteTaskQueue(SqlTaskQueue):
             conn = self._conn
             if conn is None:
                 raise RuntimeError(f"the task queue on {self.path!r} is closed")
+            self._file.check()  # a deleted or replaced file would swallow the task
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
