@@ -4,7 +4,9 @@
 connection (opened by ``_connection``, one per handle, under the handle's lock): a write runs
 in one ``BEGIN IMMEDIATE`` transaction that commits or rolls back on any error, a read in one
 snapshot; a write to a read-only file is refused before anything is embedded or changed
-(``_read_only`` says why), and SQLite errors become clear ``StoreFileError`` errors.
+(``_read_only`` says why), as is a write after the file was deleted or replaced while open
+(``_connection.FileIdentity``: SQLite would write into the unlinked file, and the write be
+lost), and SQLite errors become clear ``StoreFileError`` errors.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from langmem.errors import ConfigurationError, StoreFileError
 from langmem.stores import _read_only, _term_docs
-from langmem.stores._connection import connect, file_error
+from langmem.stores._connection import FileIdentity, connect, file_error
 
 if TYPE_CHECKING:
     from langmem.tasks import TaskQueue
@@ -34,6 +36,7 @@ class Transactions:
     _uri: str  # what SQLite opens (a ``file:`` URI for read-only files)
     _conn: sqlite3.Connection
     _own_writes: int  # write transactions this handle ran (data_version misses them)
+    _opened_file: FileIdentity  # the file opened, so writes after it is deleted are refused
 
     def _open_file(self, chosen: str, timeout: float, read_only: bool) -> None:
         """Open ``chosen`` (a path, ``":memory:"`` or a ``file:`` URI), read-only if asked or
@@ -59,6 +62,7 @@ class Transactions:
         self._conn = connect(
             self._uri, timeout, read_only=self._read_only is not None, shown=self.path
         )
+        self._opened_file = FileIdentity(self._uri, shown=self.path)
         self._own_writes = 0
 
     @property
@@ -86,6 +90,7 @@ class Transactions:
         with self._lock:
             self._refuse_writes()
             self._ensure_open()
+            self._opened_file.check()  # deleted or replaced: the write would be lost
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 try:
