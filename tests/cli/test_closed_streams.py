@@ -66,8 +66,7 @@ def test_a_closed_stdin_is_refused_in_process_too(
         ["memories", "list"],
         ["memories", "list", "--table"],
         ["memories", "export"],
-        ["memories", "add", "Carol likes jazz", "-n", "memories/carol"],
-        ["memories", "delete", "a1", "-n", "memories/alice"],
+        ["memories", "search", "jazz"],
         ["store", "info"],
     ],
 )
@@ -86,6 +85,34 @@ def test_a_closed_stdout_is_refused_before_anything_is_done(
     assert err.startswith("error: standard output is closed"), err
     assert "nothing was done" in err and "Fix: send it to a file" in err
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("command", "check"),
+    [
+        (["memories", "add", "Carol likes jazz", "-n", "memories/carol", "-k", "c1"], "c1"),
+        (["memories", "delete", "a1", "-n", "memories/alice"], "a1"),
+    ],
+)
+def test_a_command_run_for_its_change_works_with_stdout_closed(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+    check: str,
+) -> None:
+    """A cron job's `langmem memories add ... >&-` does its work and prints nothing (exit 0),
+    as a shell tool does; only commands whose printout is the product are refused."""
+    from langmem.stores import SqliteStore
+
+    url = seeded_store(tmp_path)
+    namespace = tuple(command[command.index("-n") + 1].split("/"))
+    monkeypatch.setattr(sys, "stdout", None)
+    assert _main(*command, "--store", url) == 0
+    assert capsys.readouterr().err == ""
+    with SqliteStore(str(tmp_path / "seed.sqlite")) as store:
+        found = store.get(namespace, check)
+    assert (found is not None) == (command[1] == "add")
 
 
 def test_export_to_a_file_needs_no_stdout(

@@ -180,6 +180,21 @@ def test_reembed_fields_that_find_no_text_are_refused(tmp_path: Path, fields: st
     assert _found(url, "marathon") == before == ["b1"]
 
 
+def test_reembed_allow_unindexed_re_embeds_what_the_fields_find(tmp_path: Path) -> None:
+    """A store that mixes kinds of memory can still move to fields only some of them hold:
+    `--allow-unindexed` says so, and the others lose their vectors as asked."""
+    url = seeded_store(tmp_path)  # three memories with a "kind"
+    added = run("memories", "add", "Carol likes jazz", "-n", "memories/carol", "--store", url)
+    assert added.exit_code == 0, added.stderr  # one without
+    refused = run("store", "reembed", "--fields", "kind", "--store", url)
+    assert refused.exit_code == 1
+    assert "finds no text in 1 of the 4 indexed memories" in refused.stderr
+    assert "or add --allow-unindexed" in refused.stderr
+    result = run("store", "reembed", "--fields", "kind", "--allow-unindexed", "--store", url)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["reembedded"] == 3
+
+
 def test_reembed_with_a_blank_embed_is_refused(tmp_path: Path) -> None:
     """`--embed ''` re-embedded the store with the default model (MiniLM)."""
     url = seeded_store(tmp_path)

@@ -42,15 +42,26 @@ def debug_option(function: F) -> F:
 
 
 def output_options(function: F) -> F:
-    """``--table`` and ``--debug``, for every command that prints records."""
+    """``--table`` and ``--debug``, for a command whose printout is what it is run for (get,
+    list, search, info...): a closed stdout is refused before it does anything."""
     from langmem.cli._streams import check_stdout_callback
 
-    function = debug_option(function)
+    return _table_option(debug_option(function), check_stdout_callback)
+
+
+def action_output_options(function: F) -> F:
+    """``--table`` and ``--debug``, for a command run for what it changes (add, delete,
+    import...): with stdout closed (a cron job's ``>&-``) it still does its work and prints
+    nothing, as a shell tool does."""
+    return _table_option(debug_option(function), None)
+
+
+def _table_option(function: F, callback: Any) -> F:
     return click.option(
         "--table",
         "table",
         is_flag=True,
-        callback=check_stdout_callback,
+        callback=callback,
         help="Print an aligned table instead of JSON Lines.",
     )(function)
 

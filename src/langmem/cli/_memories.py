@@ -12,7 +12,7 @@ from typing import IO, TYPE_CHECKING, Any, cast
 import click
 
 from langmem.cli import _ranking, _transfer
-from langmem.cli._app import debug_option, output_options, store_option
+from langmem.cli._app import action_output_options, debug_option, output_options, store_option
 from langmem.cli._numbers import Whole
 from langmem.cli._output import Output, progress, source_name
 from langmem.cli._streams import (
@@ -156,7 +156,7 @@ def memories() -> None:
 @click.option("--key", "-k", help="The memory's key (default: a new UUID).")
 @click.option("--value", help="The whole value as a JSON object, instead of TEXT.")
 @store_option
-@output_options
+@action_output_options
 def add(
     text: str | None,
     namespace: str,
@@ -331,7 +331,7 @@ def _parts(explanation: Any) -> dict[str, Any]:
 @_namespace_option(required=True)
 @click.option("--value", help="The new value as a JSON object, instead of TEXT.")
 @store_option
-@output_options
+@action_output_options
 def update(
     key: str,
     text: str | None,
@@ -363,7 +363,7 @@ def update(
 @click.argument("keys", nargs=-1, required=True)
 @_namespace_option(required=True)
 @store_option
-@output_options
+@action_output_options
 def delete(keys: tuple[str, ...], namespace: str, store_url: str | None, table: bool) -> None:
     """Delete the memories stored under KEYS: all of them, or none.
 
@@ -452,7 +452,7 @@ def export(namespace: str | None, output: IO[str], store_url: str | None) -> Non
     "source", type=InputFile("langmem memories export --store OLD | langmem memories import -")
 )
 @store_option
-@output_options
+@action_output_options
 def import_(source: IO[str], store_url: str | None, table: bool) -> None:
     """Read memories from SOURCE (JSON Lines, as export writes; - for stdin) into the store.
 

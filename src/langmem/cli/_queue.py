@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from langmem._store_context import is_read_only
-from langmem.cli._app import output_options, store_option
+from langmem.cli._app import action_output_options, output_options, store_option
 from langmem.cli._memories import _opened
 from langmem.cli._numbers import Seconds, Whole
 from langmem.cli._output import Output
@@ -109,7 +109,7 @@ def show(task_id: str, store_url: str | None, table: bool) -> None:
 @queue.command()
 @click.argument("task_ids", nargs=-1, required=True)
 @store_option
-@output_options
+@action_output_options
 def retry(task_ids: tuple[str, ...], store_url: str | None, table: bool) -> None:
     """Make failed or cancelled tasks pending again, with fresh attempts.
 
@@ -160,7 +160,7 @@ def retry(task_ids: tuple[str, ...], store_url: str | None, table: bool) -> None
 )
 @click.option("--queue", "-q", "queue_name", metavar="NAME", help="Only tasks of this queue.")
 @store_option
-@output_options
+@action_output_options
 def purge(
     statuses: tuple[str, ...],
     older_than: float | None,

@@ -72,6 +72,7 @@ def refuse_unindexing(store: Any, fields: list[str]) -> None:
         f"memories (e.g. key {key!r} in {'/'.join(namespace)!r}): re-embedding would leave "
         "them without vectors for good (a re-embed only re-embeds memories that have "
         "vectors, so no later --fields could bring them back). Nothing was re-embedded. Fix: "
-        "name fields those memories hold (several are allowed: --fields content,title), or "
-        "leave --fields out to keep the current ones."
+        "name fields those memories hold (several are allowed: --fields content,title), "
+        "leave --fields out to keep the current ones, or add --allow-unindexed if those "
+        "memories should stay unsearchable by meaning."
     )

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import click
 
 from langmem.cli import _transfer
-from langmem.cli._app import output_options, store_option
+from langmem.cli._app import action_output_options, output_options, store_option
 from langmem.cli._memories import _opened
 from langmem.cli._numbers import Whole
 from langmem.cli._output import Output, progress
@@ -163,13 +163,20 @@ def _file_counts(path: Path) -> dict[tuple[str, ...], int]:
     "--fields", metavar="PATHS", help="Comma-separated value paths to index, e.g. content."
 )
 @click.option("--batch-size", default=64, show_default=True, type=Whole(1, 64))
+@click.option(
+    "--allow-unindexed",
+    is_flag=True,
+    help="With --fields: re-embed even when some indexed memories hold no text at the new "
+    "fields (they lose their vectors, for good).",
+)
 @store_option
-@output_options
+@action_output_options
 def reembed(
     embed: str | None,
     dims: int | None,
     fields: str | None,
     batch_size: int,
+    allow_unindexed: bool,
     store_url: str | None,
     table: bool,
 ) -> None:
@@ -226,7 +233,7 @@ def reembed(
         if model is None:
             raise ConfigurationError("--embed none leaves nothing to embed: pick an embedder.")
         paths = named or (list(current["fields"]) if current else ["$"])
-        if named and (current is None or list(current["fields"]) != named):
+        if named and not allow_unindexed and (current is None or list(current["fields"]) != named):
             refuse_unindexing(opened, named)
         with progress("re-embed", None) as step:
             seen = [0]
@@ -255,7 +262,7 @@ def reembed(
 @click.argument("source")
 @click.argument("target", required=False)
 @click.option("--namespace", "-n", metavar="NS", help="Copy only this namespace (and below).")
-@output_options
+@action_output_options
 def copy(source: str, target: str | None, namespace: str | None, table: bool) -> None:
     """Copy every memory from store SOURCE to store TARGET (URLs), timestamps included.
 

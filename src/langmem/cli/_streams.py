@@ -5,7 +5,8 @@ cannot be a file, a database given where JSON Lines are read.
 Python sets ``sys.stdin`` / ``sys.stdout`` to ``None`` when the descriptor is closed at start;
 click then failed with an ``AttributeError`` (``import -``), or a command printed into nothing
 and exited 0 (``memories list >&-``), which a script cannot tell from success. Both are refused
-before the command does anything.
+before the command does anything; a command run for what it changes (``add``, ``delete``,
+``import``...) still does its work with stdout closed, and prints nothing.
 """
 
 from __future__ import annotations

@@ -91,12 +91,12 @@ def refused(exc: Exception, where: str) -> StoreFileError | None:
             "connect to the primary, or turn default_transaction_read_only off, to write; "
             "reopen the store after such a change",
         )
-    elif state == INSUFFICIENT_PRIVILEGE:
-        found = ReadOnly(
-            f"the server refused: {said}",
-            "connect as a user that may read and write the store's tables (GRANT SELECT, "
-            "INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO that user, and USAGE on "
-            "the sequences)",
+    elif state == INSUFFICIENT_PRIVILEGE:  # a read may meet it too: not "open read-only"
+        return StoreFileError(
+            f"The PostgreSQL store {where} refused this user ({said}): nothing was written "
+            "and nothing in it changed. Fix: connect as a user that may read and write the "
+            "store's tables (GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "
+            "public TO that user, and USAGE on the sequences)."
         )
     else:
         return None

@@ -48,8 +48,8 @@ def _analyzed_lengths(cur: Any) -> None:
         " WHERE lm_length IS NULL AND lm_text IS NOT NULL"
     )
     rows = list(cur.fetchall())
-    for start in range(0, len(rows), 5_000):
-        chunk = rows[start : start + 5_000]
+    for start in range(0, len(rows), _CHUNK):
+        chunk = rows[start : start + _CHUNK]
         cur.execute(
             "UPDATE store_vectors sv SET lm_length = t.n"
             " FROM unnest(%s::text[], %s::text[], %s::text[], %s::int[]) AS t(p, k, f, n)"
@@ -147,6 +147,9 @@ def _write_order(cur: Any) -> None:
     cur.execute(f"ALTER TABLE store_vectors ALTER COLUMN lm_seq SET DEFAULT nextval('{SEQUENCE}')")
 
 
+_CHUNK = 5_000
+"""Texts split and written back per statement by :func:`resplit`."""
+
 UNCOUNTED_INDEX = "store_vectors_lm_uncounted_idx"
 """Vector rows with a text but no word counts (written by an older langmem): few or none."""
 _UNCOUNTED = "lm_tokens IS NULL AND lm_text IS NOT NULL"
@@ -156,14 +159,14 @@ def _fts5_words(cur: Any) -> None:
     """Re-split the non-ASCII texts, written with :func:`ranking.tokens`, as the SQLite store's
     FTS5 index splits them (:mod:`._pg_tokens`), and count the words of texts that an older
     langmem wrote without counts; an index finds such texts at each set-up from now on
-    (:func:`count_uncounted`). In one transaction."""
+    (:func:`count_uncounted`). In one transaction; the texts are read in chunks (a server-side
+    cursor), so a large database is not held in memory, but the step still rewrites every
+    non-ASCII row while other processes' set-ups wait for it."""
     with cur.connection.transaction():
         for table in ("store_vectors", STAGE):
-            cur.execute(
-                f"SELECT prefix, key, field_name, lm_text FROM {table}"
-                f" WHERE lm_text IS NOT NULL AND (lm_text ~ '[^\x01-\x7f]' OR {_UNCOUNTED})"
+            _resplit_where(
+                cur, table, f"lm_text IS NOT NULL AND (lm_text ~ '[^\x01-\x7f]' OR {_UNCOUNTED})"
             )
-            resplit(cur, table, list(cur.fetchall()))
         cur.execute(
             f"CREATE INDEX IF NOT EXISTS {UNCOUNTED_INDEX} ON store_vectors (prefix)"
             f" WHERE {_UNCOUNTED}"
@@ -175,10 +178,18 @@ def count_uncounted(cur: Any) -> None:
     langmem wrote without ``lm_tokens`` since (read through :data:`UNCOUNTED_INDEX`), so
     FTS5's ``bm25()`` reads their real lengths (they counted as texts of no words)."""
     with cur.connection.transaction():
-        cur.execute(
-            f"SELECT prefix, key, field_name, lm_text FROM store_vectors WHERE {_UNCOUNTED}"
-        )
-        resplit(cur, "store_vectors", list(cur.fetchall()))
+        _resplit_where(cur, "store_vectors", _UNCOUNTED)
+
+
+def _resplit_where(cur: Any, table: str, where: str) -> None:
+    """:func:`resplit` the rows of ``table`` matching ``where``, read through a server-side
+    cursor in chunks (its snapshot is fixed when it opens: the updates do not feed it)."""
+    from psycopg.rows import dict_row
+
+    with cur.connection.cursor(name=f"lm_resplit_{table}", row_factory=dict_row) as rows:
+        rows.execute(f"SELECT prefix, key, field_name, lm_text FROM {table} WHERE {where}")
+        while chunk := rows.fetchmany(_CHUNK):
+            resplit(cur, table, chunk)
 
 
 def resplit(cur: Any, table: str, rows: list[dict[str, Any]]) -> None:
@@ -187,8 +198,8 @@ def resplit(cur: Any, table: str, rows: list[dict[str, Any]]) -> None:
     text changed since it was read is left to the write that changed it)."""
     from langmem.stores import _pg_tokens
 
-    for start in range(0, len(rows), 5_000):
-        chunk = rows[start : start + 5_000]
+    for start in range(0, len(rows), _CHUNK):
+        chunk = rows[start : start + _CHUNK]
         split = _pg_tokens.words_of([r["lm_text"] for r in chunk])
         counted = [fts5_counts(found) for found in split]
         cur.execute(

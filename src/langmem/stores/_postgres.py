@@ -11,8 +11,9 @@ written by one opens in the other). What it changes:
 - a batch is one transaction; embeddings are computed before it opens; ``put`` replaces an
   item's vectors (``index=False`` removes them); expired items are not returned, swept or
   not, unless ``TTLConfig(omit_expired=False)`` (as on the embedded store); batches lock the
-  rows they write in one order (no deadlocks between them), and a transaction rolled back by a
-  deadlock is run again;
+  rows they write in one order (two batches that only write cannot deadlock; one whose TTL
+  refresh of reads locks rows first still can), and a transaction rolled back by a deadlock
+  is run again;
 - ``list_namespaces`` leaves langmem's own records (``("__langmem__", ...)``) out unless its
   prefix starts with ``"__langmem__"``, as on the embedded store (``_pg_namespaces``);
 - filters follow langmem's exact rule (``$ne`` matches a missing key, numeric strings compare

@@ -5,8 +5,9 @@ connection (opened by ``_connection``, one per handle, under the handle's lock):
 in one ``BEGIN IMMEDIATE`` transaction that commits or rolls back on any error, a read in one
 snapshot; a write to a read-only file is refused before anything is embedded or changed
 (``_read_only`` says why), as is a write after the file was deleted or replaced while open
-(``_connection.FileIdentity``: SQLite would write into the unlinked file, and the write be
-lost), and SQLite errors become clear ``StoreFileError`` errors.
+(``_connection.FileIdentity``, checked before the transaction opens: SQLite would write into
+the unlinked file, and the write be lost; a file replaced during the transaction is not
+caught), and SQLite errors become clear ``StoreFileError`` errors.
 """
 
 from __future__ import annotations
