@@ -30,25 +30,7 @@ PASSWORD=langmem-test  # the test server's (the base backup copies its users)
 
 say() { echo "pg-standby: $*" >&2; }
 
-is_root() { [ "$(id -u)" = 0 ]; }
-
-as_owner() {
-    if is_root; then
-        (cd / && runuser -u postgres -- "$@")
-    else
-        "$@"
-    fi
-}
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-running() { [ -f "$DATA/postmaster.pid" ] && as_owner "$PGBIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; }
-
-url() {
-    echo "postgresql://postgres:$PASSWORD@127.0.0.1:$(cat "$PORTFILE")/$DB"
-}
+. "$(dirname "$0")/pg-common.sh"
 
 start() {
     if running; then

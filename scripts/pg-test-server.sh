@@ -37,7 +37,7 @@ PASSWORD=langmem-test
 
 say() { echo "pg-test-server: $*" >&2; }
 
-is_root() { [ "$(id -u)" = 0 ]; }
+. "$(dirname "$0")/pg-common.sh"
 
 need_root() {
     say "$1"
@@ -89,25 +89,6 @@ install_pgvector() {
     (cd "$src" && make -s PG_CONFIG="$pgconfig" OPTFLAGS="" >"$PGDIR/pgvector-build.log" 2>&1 &&
         make -s PG_CONFIG="$pgconfig" install >>"$PGDIR/pgvector-build.log" 2>&1) ||
         { tail -20 "$PGDIR/pgvector-build.log" >&2; say "pgvector build failed"; exit 2; }
-}
-
-# Run a command as the server's owner: `postgres` when we are root (initdb refuses root).
-as_owner() {
-    if is_root; then
-        (cd / && runuser -u postgres -- "$@")  # from /: the checkout may be closed to postgres
-    else
-        "$@"
-    fi
-}
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-running() { [ -f "$DATA/postmaster.pid" ] && as_owner "$PGBIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; }
-
-url() {
-    echo "postgresql://postgres:$PASSWORD@127.0.0.1:$(cat "$PORTFILE")/$DB"
 }
 
 start() {
