@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A hot standby (streaming replica) of the test server of scripts/pg-test-server.sh, on loopback
-# only, for the read-only PostgreSQL tests (tests/pg_standby, `make pg-standby-test`).
+# only, for the read-only PostgreSQL tests (tests/postgres/test_hot_standby.py, in `make test`).
 #
 #   scripts/pg-standby.sh start   base-backup the running test server, start the replica on a
 #                                 port of its own; prints the replica's URL (same database)

@@ -373,7 +373,8 @@ def delete(keys: tuple[str, ...], namespace: str, store_url: str | None, table: 
     History.undo_run)."""
     from langgraph.store.base import GetOp
 
-    from langmem.knowledge._history import Change, Provenance, change_ops, check_namespace
+    from langmem import _flow
+    from langmem.knowledge._history import Change, check_namespace
 
     labels = check_namespace(parse_namespace(namespace, required=True))
     keys = tuple(dict.fromkeys(keys))  # a key named twice is deleted (and reported) once
@@ -390,8 +391,7 @@ def delete(keys: tuple[str, ...], namespace: str, store_url: str | None, table: 
         ]
         # one batch: the deletes and their history records commit together, or none do
         # (one run id, so History.undo_run undoes the whole command)
-        run = Provenance(COMPONENT, run_id=str(uuid.uuid4()))
-        store.batch(change_ops(changes, run, supersede=False, history=True))
+        _flow.run_sync(_recorded(store)._write(changes, [], COMPONENT, None))
         Output(table=table).records(
             ({"namespace": list(labels), "key": key, "deleted": True} for key in keys),
             ["namespace", "key", "deleted"],

@@ -191,7 +191,7 @@ def open_target(
     elif is_postgres(chosen):
         fields = _recorded_fields(recorded_postgres_index(chosen), query)
     config = getattr(like, "index_config", None)
-    if config and embed is None and "embed" not in parse_qs(urlsplit(chosen).query):
+    if config and embed is None and "embed" not in query:
         embed, dims, fields = config["embed"], config["dims"], list(config["fields"])
     if "://" in chosen and urlsplit(chosen).scheme.lower() not in (
         "sqlite",

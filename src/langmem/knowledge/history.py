@@ -50,12 +50,12 @@ from langmem.knowledge._history import (
     live_namespace,
     parse_archive_key,
 )
+from langmem.stores._pg_connect import RETRIED_STATES
 
 __all__ = ["ChangeRecord", "History", "UndoReport"]
 
 PAGE = 1000
 _MOVE_ATTEMPTS = 4
-_TRANSIENT = {"40P01", "40001"}  # PostgreSQL: deadlock detected, serialization failure
 Moment = _dt.datetime | str | float
 
 
@@ -371,7 +371,8 @@ class History:
             except Exception as exc:
                 # concurrent "as of" searches move the same facts: PostgreSQL may pick one of
                 # their batches as a deadlock victim; what the others moved is then not pending
-                if attempt == _MOVE_ATTEMPTS or getattr(exc, "sqlstate", None) not in _TRANSIENT:
+                state = getattr(exc, "sqlstate", None)
+                if attempt == _MOVE_ATTEMPTS or state not in RETRIED_STATES:
                     raise
 
     def _write(

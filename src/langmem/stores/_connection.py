@@ -94,14 +94,14 @@ def _check_schema(conn: sqlite3.Connection, path: str) -> None:
     upgraded."""
     from langmem.stores._migrations import MIGRATIONS
 
-    row = (_schema_version(conn),)
-    if row[0] is None or int(row[0]) < len(MIGRATIONS):
+    version = _schema_version(conn)
+    if version is None or version < len(MIGRATIONS):
         raise StoreFileError(
             f"The store file {path!r} is open read-only and "
             + (
                 "is not a langmem store (or an empty file)"
-                if row[0] is None
-                else f"was written by an earlier langmem (schema {row[0]} of {len(MIGRATIONS)})"
+                if version is None
+                else f"was written by an earlier langmem (schema {version} of {len(MIGRATIONS)})"
             )
             + ", so it cannot be upgraded here. Nothing was changed. Fix: open it once where it "
             "can be written (a writable copy, or without read_only=True, mode=ro or immutable=1), "

@@ -57,7 +57,6 @@ class PostgresSource:
                 self.op,
                 fetch,
                 self.corpus,
-                self.ranking,
                 self.scope,
                 self.want,
             )

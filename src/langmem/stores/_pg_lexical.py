@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from langgraph.store.base import SearchOp
 
-from langmem.stores import _filters, _pg_search
+from langmem.stores import _filters, _lexicon, _pg_search
 from langmem.stores import ranking as rules
 from langmem.stores._search import COMMON_FLOOR, COMMON_SHARE
 
@@ -28,7 +28,6 @@ def lexical_side(
     op: SearchOp,
     terms: list[str],
     corpus: rules.Corpus,
-    ranking: rules.Ranking,
     scope: tuple[tuple[str, list[Any]], tuple[str, list[Any]], _pg_search.QueryVector],
     want: int,
 ) -> tuple[dict[str, int], list[dict[str, Any]]]:
@@ -168,9 +167,8 @@ _LEXICAL_JOIN = (
     " AND v.field_name = hits.field_name"
     " JOIN store s ON s.prefix = hits.prefix AND s.key = hits.key"
 )
-_K1 = 1.2
-_B = 0.75
-"""FTS5's ``bm25()`` constants (fts5_aux.c), as :mod:`._lexicon` computes it."""
+_K1, _B = _lexicon._K1, _lexicon._B
+"""FTS5's ``bm25()`` constants (fts5_aux.c), the ones :mod:`._lexicon` computes it with."""
 
 
 def fts5_rank(search: dict[str, int], documents: int, words: int) -> tuple[str, list[Any]]:

@@ -349,7 +349,6 @@ def _hybrid(
             op,
             terms,
             rules.Corpus(documents, average, {}),
-            ranking,
             scope,
             want,
         )

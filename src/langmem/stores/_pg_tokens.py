@@ -18,6 +18,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Sequence
+from contextlib import closing
 from functools import cache
 
 from langmem.stores.ranking import tokens
@@ -87,9 +88,7 @@ def _connection() -> sqlite3.Connection | None:
 
 @cache
 def _has_fts5() -> bool:
-    try:
-        with sqlite3.connect(":memory:") as conn:
-            conn.execute("CREATE VIRTUAL TABLE temp.probe USING fts5(x)")
-    except sqlite3.OperationalError:
-        return False
-    return True
+    from langmem.stores._migrations import fts5_available
+
+    with closing(sqlite3.connect(":memory:")) as conn:
+        return fts5_available(conn)

@@ -263,8 +263,6 @@ _term = term_of
 _scorer = scorer
 _superseded = superseded
 _by_score = by_score
-_Part = Part
-_Text = Text
 _Scored = Scored
 
 
