@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
     from langgraph.store.base import BaseStore, Op
 
+    from langmem._expect import Expected
+
 T = TypeVar("T")
 
 
@@ -35,6 +37,10 @@ class StoreBatch:
 
     store: BaseStore
     ops: Sequence[Op]
+    expect: Sequence[Expected] = ()
+    """Memories as the flow read them: the batch is written only if they are still so, else
+    :class:`~langmem.errors.WriteConflictError` is thrown into the flow (see
+    :mod:`langmem._expect`)."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,10 @@ def _perform_sync(effect: Effect) -> Any:
     if isinstance(effect, Parallel):
         return _perform_parallel_sync(effect)
     if isinstance(effect, StoreBatch):
+        if effect.expect:
+            from langmem._expect import batch_sync
+
+            return batch_sync(effect.store, effect.ops, effect.expect)
         return effect.store.batch(effect.ops)
     if isinstance(effect, ModelCall):
         config = _internal(effect.config)
@@ -130,6 +140,10 @@ async def _perform_async(effect: Effect) -> Any:
     if isinstance(effect, Parallel):
         return await _perform_parallel_async(effect)
     if isinstance(effect, StoreBatch):
+        if effect.expect:
+            from langmem._expect import batch_async
+
+            return await batch_async(effect.store, effect.ops, effect.expect)
         return await effect.store.abatch(effect.ops)
     if isinstance(effect, ModelCall):
         config = _internal(effect.config)

@@ -18,6 +18,7 @@ against the standard exceptions keeps working.
      │    ├── TemplateVariableError            a prompt lost {variables} of its original
      │    └── TokenBudgetError                 messages that cannot fit the token budget given
      ├── StoreConnectionError(ConnectionError) a database server that cannot be used (PostgreSQL)
+ ├── WriteConflictError                   a recorded write kept finding its memory changed
      ├── MissingDependencyError(ImportError)  an optional package is needed: names the pip command
      ├── ModelOutputError                     the model kept answering in an unusable shape
      └── RerankerError                        a search's re-ranker raised or gave unusable scores
@@ -28,6 +29,8 @@ Messages say three things: the offending value, the rule it broke, and how to fi
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 __all__ = [
     "ConfigurationError",
@@ -45,6 +48,7 @@ __all__ = [
     "StoreNotFoundError",
     "TemplateVariableError",
     "TokenBudgetError",
+    "WriteConflictError",
 ]
 
 
@@ -182,6 +186,23 @@ class TokenBudgetError(InvalidInputError):
 class StoreConnectionError(LangMemError, ConnectionError):
     """A store's database cannot be used: unreachable, refused the credentials, or lacks an
     extension. The message names the URL without its password, the cause and the fix."""
+
+
+class WriteConflictError(LangMemError):
+    """A write checked against what its writer read found the memory changed since (another
+    writer got there first). :class:`~langmem.History` and the memory tools and managers catch
+    it, rebuild their change record from what the store found and write again; it reaches the
+    caller only when the memory kept changing through every attempt. Nothing of the failed
+    write was stored.
+
+    Attributes:
+        found: ``(namespace, key)`` -> the item the store found (``None``: none), for each
+            memory that was not as read.
+    """
+
+    def __init__(self, message: str, *, found: dict[tuple[tuple[str, ...], str], Any]):
+        super().__init__(message)
+        self.found = found
 
 
 class RerankerError(LangMemError):

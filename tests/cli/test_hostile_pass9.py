@@ -171,7 +171,7 @@ def test_reembed_fields_that_find_no_text_are_refused(tmp_path: Path, fields: st
         return
     assert result.exit_code == 1
     assert result.stderr.startswith(
-        f"error: --fields {fields!r} finds no text in 3 of the 3 indexed memories (e.g. key "
+        f"error: fields {fields!r} find no text in 3 of the 3 indexed memories (e.g. key "
         "'a1' in 'memories/alice'): re-embedding would leave them without vectors for good"
     )
     assert "Nothing was re-embedded. Fix: name fields those memories hold" in result.stderr
@@ -188,8 +188,8 @@ def test_reembed_allow_unindexed_re_embeds_what_the_fields_find(tmp_path: Path) 
     assert added.exit_code == 0, added.stderr  # one without
     refused = run("store", "reembed", "--fields", "kind", "--store", url)
     assert refused.exit_code == 1
-    assert "finds no text in 1 of the 4 indexed memories" in refused.stderr
-    assert "or add --allow-unindexed" in refused.stderr
+    assert "find no text in 1 of the 4 indexed memories" in refused.stderr
+    assert "CLI: --allow-unindexed" in refused.stderr
     result = run("store", "reembed", "--fields", "kind", "--allow-unindexed", "--store", url)
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["reembedded"] == 3

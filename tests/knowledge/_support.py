@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from langgraph.store.base import BaseStore, Op, Result
+from langgraph.store.base import BaseStore, GetOp, Op, Result
 from langgraph.store.memory import InMemoryStore
 
 from langmem.testing import HashingEmbeddings, RecordedRequest
@@ -19,14 +19,20 @@ CONVO = [
 
 
 class RecordingStore(BaseStore):
-    """Wraps an InMemoryStore (hashing embeddings) and records every batch as plain ops."""
+    """Wraps an InMemoryStore (hashing embeddings) and records every batch as plain ops; the
+    reads that check a recorded write's memories just before it (``langmem._expect``: on a
+    store that cannot check them in its own transaction) go to ``probes`` instead."""
 
     def __init__(self, inner: BaseStore | None = None, *, fail_writes: bool = False) -> None:
         self.inner = inner or InMemoryStore(index={"dims": 64, "embed": HashingEmbeddings(64)})
         self.batches: list[list[Op]] = []
+        self.probes: list[list[Op]] = []
         self.fail_writes = fail_writes
 
     def _check(self, ops: list[Op]) -> None:
+        if ops and all(isinstance(op, GetOp) and op.refresh_ttl is False for op in ops):
+            self.probes.append(ops)
+            return
         self.batches.append(ops)
         if self.fail_writes and any(type(op).__name__ == "PutOp" for op in ops):
             raise OSError("disk full")

@@ -12,7 +12,7 @@ import sys
 import traceback
 import warnings
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 from click.core import ParameterSource
@@ -93,12 +93,34 @@ def one_line(message: str) -> str:
     return " ".join(message.split())
 
 
+COMMAND_OPTIONS = ("--store", "--table", "--debug")
+"""Options every command takes after its name (given before it, they are named as such)."""
+
 SIGPIPE_EXIT = 141
 """Exit code when stdout's reader went away: 128 + SIGPIPE, what `cat` or `grep` give."""
 
 
 class _Root(click.Group):
     """The error boundary: every exception out of a command becomes one line on stderr."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # the root's own options are parsed before ``invoke``: `langmem --bogus` got click's
+        # three lines; it gets the one line every other usage mistake gets
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as exc:
+            if exc.option_name in COMMAND_OPTIONS:  # `langmem --store URL memories list`
+                _one_line_exit(
+                    click.UsageError(
+                        f"{exc.option_name} is an option of each command, not of langmem itself: "
+                        f"put it after the command, e.g. `langmem memories list {exc.option_name}"
+                        f"{' URL' if exc.option_name == '--store' else ''}`.",
+                        ctx,
+                    )
+                )
+            _one_line_exit(exc)
+        except click.exceptions.ClickException as exc:
+            _one_line_exit(exc)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -108,13 +130,7 @@ class _Root(click.Group):
         except (click.exceptions.Exit, click.Abort):
             raise
         except click.exceptions.ClickException as exc:
-            # click prints usage mistakes as four lines ("Usage: ...", "Try ...", "Error: ...");
-            # the command's errors are one line, as docs/cli.md says
-            hint = ""
-            if isinstance(exc, click.UsageError) and exc.ctx is not None:
-                hint = f" (see `{exc.ctx.command_path} --help`)"
-            click.echo(f"error: {one_line(exc.format_message())}{hint}", err=True)
-            raise click.exceptions.Exit(exc.exit_code) from None
+            _one_line_exit(exc)
         except KeyboardInterrupt:
             click.echo("error: interrupted", err=True)
             raise click.exceptions.Exit(130) from None
@@ -130,6 +146,17 @@ class _Root(click.Group):
                 traceback.print_exc(file=sys.stderr)
             click.echo(f"error: {describe(exc, debug=bool(debug))}", err=True)
             raise click.exceptions.Exit(1) from None
+
+
+def _one_line_exit(exc: click.exceptions.ClickException) -> NoReturn:
+    """Print ``exc`` as one line and exit with its code (2 for usage mistakes): click prints
+    them as three or four lines ("Usage: ...", "Try ...", "Error: ..."); the command's
+    errors are one line, as docs/cli.md says."""
+    hint = ""
+    if isinstance(exc, click.UsageError) and exc.ctx is not None:
+        hint = f" (see `{exc.ctx.command_path} --help`)"
+    click.echo(f"error: {one_line(exc.format_message())}{hint}", err=True)
+    raise click.exceptions.Exit(exc.exit_code) from None
 
 
 def _show_warning(

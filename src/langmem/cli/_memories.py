@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shlex
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,7 +32,7 @@ from langmem.cli._target import (
     resolve_url,
     show_namespace,
 )
-from langmem.errors import ConfigurationError, InvalidInputError
+from langmem.errors import ConfigurationError, InvalidInputError, WriteConflictError
 
 if TYPE_CHECKING:
     from langgraph.store.base import BaseStore, Item
@@ -137,6 +138,15 @@ def _recorded(store: BaseStore) -> History:
     return History(store)
 
 
+def _exists(key: str, namespace: tuple[str, ...], url: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"a memory with key {key!r} already exists in namespace {show_namespace(namespace)!r} "
+        f"of {display_url(url)}: nothing was written. Fix: change it with `langmem memories "
+        f"update {shlex.quote(key)} TEXT -n {namespace_argument(namespace)}`, add --replace "
+        "to overwrite it, or leave --key out for a new key."
+    )
+
+
 def _missing(key: str, namespace: tuple[str, ...], url: str) -> ConfigurationError:
     return ConfigurationError(
         f"no memory with key {key!r} in namespace {show_namespace(namespace)!r} of "
@@ -155,6 +165,12 @@ def memories() -> None:
 @_namespace_option(required=True)
 @click.option("--key", "-k", help="The memory's key (default: a new UUID).")
 @click.option("--value", help="The whole value as a JSON object, instead of TEXT.")
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="With --key: replace the memory stored under that key, if there is one "
+    "(without it, an existing key is refused).",
+)
 @store_option
 @action_output_options
 def add(
@@ -162,19 +178,24 @@ def add(
     namespace: str,
     key: str | None,
     value: str | None,
+    replace: bool,
     store_url: str | None,
     table: bool,
 ) -> None:
-    """Store a memory: TEXT (stored as {"content": TEXT}) or --value JSON."""
+    """Store a new memory: TEXT (stored as {"content": TEXT}) or --value JSON."""
     labels = parse_namespace(namespace, required=True)
     data = _value(text, value)
     if key == "":
         raise InvalidInputError(
             "--key '' is empty: give the memory's key, or leave --key out for a new UUID."
         )
-    with _opened(store_url, must_exist=False) as store:
+    url = resolve_url(store_url)
+    with _opened(url, must_exist=False) as store:
         chosen = key or str(uuid.uuid4())
-        _recorded(store).put(labels, chosen, data, component=COMPONENT)
+        try:  # a new memory unless --replace, checked where it is written (no race)
+            _recorded(store)._put_new(labels, chosen, data, COMPONENT, replace=replace)
+        except WriteConflictError:
+            raise _exists(chosen, labels, url) from None
         item = store.get(labels, chosen)
         assert item is not None
         Output(table=table).record(_transfer.item_record(item), COLUMNS)

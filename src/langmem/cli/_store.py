@@ -14,7 +14,6 @@ from langmem.cli._app import action_output_options, output_options, store_option
 from langmem.cli._memories import _opened
 from langmem.cli._numbers import Whole
 from langmem.cli._output import Output, progress
-from langmem.cli._reembed_guard import refuse_unindexing
 from langmem.cli._target import (
     display_url,
     is_postgres,
@@ -233,8 +232,6 @@ def reembed(
         if model is None:
             raise ConfigurationError("--embed none leaves nothing to embed: pick an embedder.")
         paths = named or (list(current["fields"]) if current else ["$"])
-        if named and not allow_unindexed and (current is None or list(current["fields"]) != named):
-            refuse_unindexing(opened, named)
         with progress("re-embed", None) as step:
             seen = [0]
 
@@ -246,6 +243,7 @@ def reembed(
                 {"dims": size, "embed": model, "fields": paths},
                 progress=report,
                 batch_size=batch_size,
+                allow_unindexed=allow_unindexed,  # new fields finding no text: refused
             )
         after = sqlite_file(url)
         index = (

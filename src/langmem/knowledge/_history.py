@@ -21,14 +21,17 @@ import itertools
 import os
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.store.base import NOT_PROVIDED, BaseStore, NotProvided, PutOp
+from langgraph.store.base import NOT_PROVIDED, BaseStore, Item, NotProvided, PutOp
 
+from langmem import _flow
+from langmem._expect import Expected
 from langmem._namespace import RESERVED_ROOT
-from langmem.errors import NamespaceError
+from langmem.errors import NamespaceError, WriteConflictError
 
 __all__ = [
     "RESERVED_ROOT",
@@ -38,8 +41,11 @@ __all__ = [
     "area",
     "change_ops",
     "check_namespace",
+    "expected",
     "live_namespace",
     "provenance",
+    "revise",
+    "write_changes",
 ]
 
 _PROCESS = os.urandom(4).hex()  # record ids: time, then this process, then a counter
@@ -152,6 +158,8 @@ class Change:
     index: Literal[False] | list[str] | None = None
     ttl: float | NotProvided | None = NOT_PROVIDED
     """Minutes the written value lives (``None``: for ever); not given: the store's default."""
+    record_id: str | None = None
+    """The ``change_id`` of its record, once built (:func:`record_op`)."""
 
 
 def now_stamp() -> tuple[str, float, int]:
@@ -172,7 +180,7 @@ def record_op(
 ) -> PutOp:
     """The history record of ``change`` (not embedded)."""
     iso, epoch, ns = stamp
-    change_id = f"{ns:020d}-{_PROCESS}{next(_SEQUENCE):06x}"
+    change_id = change.record_id = f"{ns:020d}-{_PROCESS}{next(_SEQUENCE):06x}"
     record: dict[str, Any] = {
         "change_id": change_id,
         "namespace": list(change.namespace),
@@ -242,6 +250,61 @@ def change_ops(
             superseded = area("superseded", change.namespace)
             ops.append(PutOp(superseded, key, change.previous, index=False))
     return ops
+
+
+WRITE_ATTEMPTS = 64
+"""Tries of a recorded write whose memories other writers keep changing (each failed try means
+another writer's change was stored, so N writers of one memory need at most N tries)."""
+
+
+def expected(changes: list[Change]) -> list[Expected]:
+    """What each change that writes its memory read of it (see :mod:`langmem._expect`)."""
+    return [
+        Expected(c.namespace, c.key, c.previous)
+        for c in changes
+        if c.status in ("applied", "flagged")
+    ]
+
+
+def revise(change: Change, found: Item | None) -> None:
+    """Make ``change`` replace ``found`` (the memory as a writer that got there first left it):
+    its previous value, and whether it creates or updates; a deletion of a memory now gone
+    changes nothing."""
+    change.previous = None if found is None else found.value
+    change.valid_from = None if found is None else found.updated_at.isoformat()
+    if change.op in ("create", "update"):
+        change.op = "create" if found is None else "update"
+    elif change.value is None and found is None:
+        change.status = "unchanged"
+
+
+Revise = Callable[[Change, "Item | None"], None]
+
+
+def write_changes(
+    store: BaseStore,
+    changes: list[Change],
+    build: Callable[[], list[PutOp]],
+    revise: Revise = revise,
+) -> _flow.Flow[None]:
+    """Send ``build()`` (the ops of ``changes`` and their records) in one batch, written only if
+    every changed memory is as ``changes`` read it. When another writer changed one first,
+    ``revise`` each such change with what it left, build again and resend, so each record
+    holds the value its change replaced."""
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        ops = build()
+        if not ops:
+            return
+        try:
+            yield _flow.StoreBatch(store, ops, expected(changes))
+            return
+        except WriteConflictError as conflict:
+            if attempt == WRITE_ATTEMPTS:
+                raise
+            for change in changes:
+                ref = (change.namespace, change.key)
+                if ref in conflict.found:
+                    revise(change, conflict.found[ref])
 
 
 def default_ttl(store: BaseStore) -> float | None:

@@ -11,13 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from langgraph.store.base import BaseStore, SearchOp
+from langgraph.store.base import BaseStore, PutOp, SearchOp
 
 from langmem import _flow
 from langmem.errors import ConfigurationError
 from langmem.knowledge._guards import GuardReport, Guards, detect_injection, over_cap, redact
 from langmem.knowledge._guards import size_probe_limit as _probe
-from langmem.knowledge._history import Change, Provenance, change_ops, default_ttl
+from langmem.knowledge._history import (
+    Change,
+    Provenance,
+    change_ops,
+    default_ttl,
+    write_changes,
+)
 
 __all__ = [
     "Trust",
@@ -174,15 +180,19 @@ def write_flow(
     """Screen ``changes`` and write them, with their records, in one store batch."""
     for change in changes:
         screen(change, trust.guards, report)
-    ops = change_ops(
-        changes,
-        prov,
-        supersede=trust.supersede,
-        history=trust.history,
-        default_ttl=default_ttl(store),
-    )
-    if ops:
-        yield _flow.StoreBatch(store, ops)
+    ttl = default_ttl(store)
+
+    def build() -> list[PutOp]:
+        return change_ops(
+            changes, prov, supersede=trust.supersede, history=trust.history, default_ttl=ttl
+        )
+
+    if trust.history or trust.supersede:  # records keep the value each change replaced
+        yield from write_changes(store, changes, build)
+    else:
+        ops = build()
+        if ops:
+            yield _flow.StoreBatch(store, ops)
     for change in changes:
         if change.status == "held":
             report.held.append(_where(change, hold_id=change.hold_id, reason=change.reason))

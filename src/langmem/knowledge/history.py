@@ -28,6 +28,7 @@ from langgraph.store.base import (
     NOT_PROVIDED,
     BaseStore,
     GetOp,
+    Item,
     NotProvided,
     PutOp,
     SearchItem,
@@ -36,19 +37,22 @@ from langgraph.store.base import (
 
 from langmem import _flow
 from langmem._store_context import resolve_store
-from langmem.errors import InvalidInputError
+from langmem.errors import InvalidInputError, WriteConflictError
 from langmem.knowledge._history import (
     RESERVED_ROOT,
     Change,
     ChangeRecord,
     Op,
     Provenance,
+    Revise,
     area,
     change_ops,
     check_namespace,
     default_ttl,
     live_namespace,
     parse_archive_key,
+    revise,
+    write_changes,
 )
 from langmem.stores._pg_connect import RETRIED_STATES
 
@@ -383,16 +387,21 @@ class History:
         reason: str | None,
         *,
         supersede: bool = False,
+        revise: Revise = revise,
     ) -> _flow.Flow[Provenance]:
+        """Write ``changes`` with their records (and ``extra``) in one batch, each record holding
+        the value its change replaced (``revise``: how a change adapts when another writer
+        changed its memory first, see :func:`~langmem.knowledge._history.write_changes`)."""
         prov = Provenance(component, run_id=str(uuid.uuid4()))
         for change in changes:
             change.reason = reason
-        ops = change_ops(
-            changes, prov, supersede=supersede, history=True, default_ttl=default_ttl(self.store)
-        )
-        ops += extra
-        if ops:
-            yield _flow.StoreBatch(self.store, ops)
+        store, ttl = self.store, default_ttl(self.store)
+
+        def build() -> list[PutOp]:
+            ops = change_ops(changes, prov, supersede=supersede, history=True, default_ttl=ttl)
+            return ops + extra
+
+        yield from write_changes(store, changes, build, revise)
         return prov
 
     def _put(
@@ -405,10 +414,13 @@ class History:
         component: str,
         reason: str | None,
         supersede: bool,
+        only_new: bool = False,
     ) -> _flow.Flow[ChangeRecord | None]:
         check_namespace(namespace)
         store = self.store
         (current,) = yield _flow.StoreBatch(store, (GetOp(namespace, key),))
+        if only_new:
+            _refuse_existing(namespace, key, current)
         if value is None and current is None:
             return None
         previous = None if current is None else current.value
@@ -416,8 +428,38 @@ class History:
         change = Change(namespace, key, previous, value, op, index=index, ttl=ttl)
         if current is not None:
             change.valid_from = current.updated_at.isoformat()
-        yield from self._write([change], [], component, reason, supersede=supersede)
-        return (yield from self._history(namespace, key))[-1]
+
+        def revised(change: Change, found: Item | None) -> None:
+            if only_new:  # another writer created it meanwhile
+                _refuse_existing(namespace, key, found)
+            revise(change, found)
+
+        yield from self._write([change], [], component, reason, supersede=supersede, revise=revised)
+        if change.status == "unchanged":  # deleted meanwhile by another writer
+            return None
+        return (yield from self._record_of(change))
+
+    def _record_of(self, change: Change) -> _flow.Flow[ChangeRecord]:
+        """The stored record of ``change`` (written by :meth:`_write`)."""
+        records = yield from self._history(change.namespace, change.key)
+        return next(r for r in records if r["change_id"] == change.record_id)
+
+    def _put_new(
+        self,
+        namespace: Sequence[str],
+        key: str,
+        value: dict[str, Any],
+        component: str,
+        *,
+        replace: bool,
+    ) -> None:
+        """:meth:`put`; unless ``replace``, refused with :class:`WriteConflictError` when a
+        memory is stored under ``key``, checked where the store writes it (the CLI's add)."""
+        labels = _labels(namespace)
+        flow = self._put(
+            labels, key, value, None, NOT_PROVIDED, component, None, False, not replace
+        )
+        _flow.run_sync(flow)
 
     def _restore(
         self, namespace: tuple[str, ...], key: str, change_id: str
@@ -434,8 +476,7 @@ class History:
         previous = None if current is None else current.value
         change = Change(namespace, key, previous, target, "restore")
         yield from self._write([change], [], "restore", f"restore to {change_id}")
-        after = yield from self._history(namespace, key)
-        return after[-1]
+        return (yield from self._record_of(change))
 
     def _undo(
         self, match: dict[str, Any], since: Moment | None, force: bool
@@ -488,10 +529,29 @@ class History:
             if now != before:
                 changes.append(Change(ns, key, now, before, "undo"))
         what = ", ".join(f"{k}={v}" for k, v in match.items())
-        prov = yield from self._write(changes, extra, "undo", f"undo {what}")
+
+        def changed_again(change: Change, found: Item | None) -> None:
+            """Another writer changed the memory after it was read here: a conflict, as if
+            it had been changed before the undo (with ``force``, undone over it)."""
+            if force:
+                revise(change, found)
+                if change.value == change.previous:
+                    change.status = "unchanged"
+                return
+            change.status = "unchanged"
+            conflicts.append(
+                {
+                    "namespace": change.namespace,
+                    "key": change.key,
+                    "reason": "changed again after the undone run",
+                }
+            )
+
+        prov = yield from self._write(changes, extra, "undo", f"undo {what}", revise=changed_again)
+        done = [c for c in changes if c.status != "unchanged"]
         return UndoReport(
             run_id=prov.run_id or "",
-            restored=[{"namespace": c.namespace, "key": c.key, "value": c.value} for c in changes],
+            restored=[{"namespace": c.namespace, "key": c.key, "value": c.value} for c in done],
             conflicts=conflicts,
             discarded=discarded,
         )
@@ -509,7 +569,7 @@ class History:
         change = Change(namespace, key, previous, value, "release")
         drop = [PutOp(area("quarantine", namespace), key, None)]
         yield from self._write([change], drop, "release", "released from quarantine")
-        return (yield from self._history(namespace, key))[-1]
+        return (yield from self._record_of(change))
 
     def _settle(
         self, namespace: tuple[str, ...], hold_id: str, *, apply: bool
@@ -533,7 +593,17 @@ class History:
         supersede = bool(hold.value.get("supersede"))
         reason = "held deletion confirmed"
         yield from self._write([change], drop, "confirm", reason, supersede=supersede)
-        return (yield from self._history(namespace, key))[-1]
+        if change.status == "unchanged":  # deleted meanwhile by another writer
+            return None
+        return (yield from self._record_of(change))
+
+
+def _refuse_existing(namespace: tuple[str, ...], key: str, found: Item | None) -> None:
+    if found is not None:
+        raise WriteConflictError(
+            f"a memory is stored under key {key!r} in {namespace!r}: nothing was written.",
+            found={(namespace, key): found},
+        )
 
 
 def _labels(namespace: Sequence[str]) -> tuple[str, ...]:

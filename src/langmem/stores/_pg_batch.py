@@ -19,6 +19,7 @@ from langgraph.store.postgres.base import _group_ops
 from langmem.stores import (
     _pg_checks,
     _pg_connect,
+    _pg_expect,
     _pg_expiry,
     _pg_namespaces,
     _pg_queries,
@@ -28,11 +29,13 @@ from langmem.stores import (
 )
 
 if TYPE_CHECKING:
+    from langmem._expect import Expected
     from langmem.stores._postgres import PostgresStore
 
 
-def run(store: PostgresStore, ops: Iterable[Op]) -> list[Result]:
-    """The results of ``ops``, in their order (see the module)."""
+def run(store: PostgresStore, ops: Iterable[Op], expect: Sequence[Expected] = ()) -> list[Result]:
+    """The results of ``ops``, in their order (see the module); with ``expect``, written only
+    if those memories are as their writer read them (``_pg_expect``)."""
     grouped, count = _group_ops(_pg_checks.checked(ops))
     puts = cast(Sequence[tuple[int, PutOp]], grouped.get(PutOp, []))
     if store._read_only_now() is not None:  # before anything is embedded; no TTL refresh
@@ -43,7 +46,9 @@ def run(store: PostgresStore, ops: Iterable[Op]) -> list[Result]:
     plan = _pg_writes.plan(store, puts) if puts else None
     vectors = _pg_queries.query_vectors(store, searches)
     # a deadlock or serialization failure rolled the transaction back: run it again
-    return _pg_connect.retried(lambda: _run(store, grouped, count, plan, vectors), store.url)
+    return _pg_connect.retried(
+        lambda: _run(store, grouped, count, plan, vectors, expect), store.url
+    )
 
 
 def _run(
@@ -52,8 +57,9 @@ def _run(
     count: int,
     plan: _pg_writes.PutPlan | None,
     vectors: dict[int, Any],
+    expect: Sequence[Expected],
 ) -> list[Result]:
-    """:func:`run`'s transaction: the reads, then the planned writes."""
+    """:func:`run`'s transaction: the reads, then the expectations, then the planned writes."""
     results: list[Result] = [None] * count
     searches = cast(Sequence[tuple[int, SearchOp]], grouped.get(SearchOp, []))
     with store._transaction(pipeline=bool(vectors)) as cur:
@@ -88,7 +94,9 @@ def _run(
                 results[idx] = _pg_namespaces.list_namespaces(
                     cur, listing, omit_expired=store._omit_expired
                 )
-        changed = _pg_writes.apply(store, cur, plan) if plan is not None else None
+        if plan is None and expect:
+            _pg_expect.check(store, cur, expect, set())
+        changed = _pg_writes.apply(store, cur, plan, expect) if plan is not None else None
     if changed is not None:
         store.word_counts.forget(changed)  # this handle's next query sees its own writes
     return results

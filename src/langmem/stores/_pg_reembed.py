@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, cast
 from langgraph.store.base import PutOp
 
 from langmem.errors import ConfigurationError
-from langmem.stores import _identity, _pg_connect, _pg_identity, _writes
+from langmem.stores import _identity, _pg_connect, _pg_identity, _reembed, _writes
 from langmem.stores._pg_identity import Identity
 from langmem.stores._pg_schema import (
     COVER_INDEX,
@@ -58,10 +58,12 @@ def reembed(
     *,
     progress: Progress | None,
     batch_size: int,
+    allow_unindexed: bool = False,
 ) -> int:
     """:meth:`PostgresStore.reembed <langmem.stores.PostgresStore.reembed>`: the arguments
     checked, then :func:`run` (or, on a store never indexed, its vector tables created); the
     handle indexes with ``index`` afterwards."""
+    _reembed.check_flag(allow_unindexed)
     if index is None:
         if store.index_config is None:
             raise ConfigurationError(
@@ -80,6 +82,7 @@ def reembed(
         cur.execute("SELECT to_regclass('store_vectors') IS NOT NULL AS ok")
         indexed = bool(cur.fetchone()["ok"])
     if not indexed:  # a store never indexed: create its vector tables, nothing to embed
+        _reembed.check_dims(embeddings, wanted.dims)  # no vector shows the length: ask
         store._configure_index(cast("PostgresIndexConfig", extras), embeddings, wanted)
         store.setup()
         return 0
@@ -87,7 +90,13 @@ def reembed(
         # the stage and the checks, for a handle that skipped setup()
         _pg_connect.run_migrations(cur, "langmem_vector_migrations", VECTOR_STEPS)
     count = run(
-        store, config["fields"], embeddings, wanted, batch_size=batch_size, progress=progress
+        store,
+        config["fields"],
+        embeddings,
+        wanted,
+        batch_size=batch_size,
+        progress=progress,
+        allow_unindexed=allow_unindexed,
     )
     store._configure_index(cast("PostgresIndexConfig", extras), embeddings, wanted)
     store._checks = True
@@ -102,9 +111,13 @@ def run(
     *,
     batch_size: int,
     progress: Progress | None,
+    allow_unindexed: bool = False,
 ) -> int:
     """Stage, then swap; returns how many distinct texts the new index holds (as the embedded
-    store counts them)."""
+    store counts them). Unless ``allow_unindexed``, refused before anything is embedded (and
+    checked again in the swap) when some items that have vectors hold no text at ``fields``
+    (:func:`langmem.stores._reembed.refusal`)."""
+    guard = None if allow_unindexed else fields
     paths = _writes.index_paths(fields)
     with store._transaction() as cur:
         found, _ = _pg_identity.recorded(cur)
@@ -112,8 +125,10 @@ def run(
         # fields: read from the values, as the embedded store does)
         keep = found is not None and found.fields == wanted.fields
         _start(cur, wanted)
-        texts = _texts(cur, paths, keep=keep)
+        texts = _texts(cur, paths, keep=keep, guard=guard)
         staged = _staged(cur)
+    if not texts:  # no vector shows the embedder's length: ask it
+        _reembed.check_dims(embeddings, wanted.dims)
     pending = [row for row, text in texts.items() if staged.get(row) != text]
     total = len(texts)
     done = total - len(pending)
@@ -128,7 +143,7 @@ def run(
         if progress is not None:
             progress(done, total)
     with store._transaction() as cur:
-        return _swap(cur, paths, embeddings, wanted, keep=keep)
+        return _swap(cur, paths, embeddings, wanted, keep=keep, guard=guard)
 
 
 def _start(cur: Any, wanted: Identity) -> None:
@@ -145,9 +160,14 @@ def _start(cur: Any, wanted: Identity) -> None:
     )
 
 
-def _texts(cur: Any, paths: _writes.IndexPaths, *, keep: bool) -> dict[RowId, str]:
-    """Every vector row the new index holds, with its text, in the table's key order."""
+def _texts(
+    cur: Any, paths: _writes.IndexPaths, *, keep: bool, guard: list[str] | None = None
+) -> dict[RowId, str]:
+    """Every vector row the new index holds, with its text, in the table's key order. With
+    ``guard`` (the new fields), refused when an item read from its value holds no text there
+    (no item is read twice: the texts are derived in this same pass)."""
     texts: dict[RowId, str] = {}
+    lost: list[tuple[str, str]] = []
     derive: list[tuple[str, str]] = []
     if keep:
         cur.execute(
@@ -162,8 +182,14 @@ def _texts(cur: Any, paths: _writes.IndexPaths, *, keep: bool) -> dict[RowId, st
         if not derive:
             return texts
     for prefix, key, value in _values(cur, None if not keep else derive):
-        for name, text in _writes.texts_of(PutOp(tuple(prefix.split(".")), key, value), paths):
+        found = _writes.texts_of(PutOp(tuple(prefix.split(".")), key, value), paths)
+        for name, text in found:
             texts[(prefix, key, name)] = text
+        if not found:
+            lost.append((prefix, key))
+    if lost and guard is not None:
+        items = {(p, k) for p, k, _ in texts} | set(lost)
+        raise _reembed.refusal(guard, len(lost), len(items), *min(lost))
     return texts
 
 
@@ -212,12 +238,13 @@ def _swap(
     wanted: Identity,
     *,
     keep: bool,
+    guard: list[str] | None = None,
 ) -> int:
     """Replace every vector row by its staged one and record ``wanted``; returns how many
     distinct texts the rows hold."""
     cur.execute("SELECT pg_advisory_xact_lock(%s)", (_pg_identity.LOCK_KEY,))
     cur.execute("LOCK TABLE store_vectors IN EXCLUSIVE MODE")
-    texts = _texts(cur, paths, keep=keep)  # now nobody else writes vectors
+    texts = _texts(cur, paths, keep=keep, guard=guard)  # now nobody else writes vectors
     staged = _staged(cur)
     late = [row for row, text in texts.items() if staged.get(row) != text]
     if late:

@@ -22,6 +22,7 @@ from langmem.stores._pg_schema import SEQUENCE, fts5_counts
 from langmem.stores.ranking import length
 
 if TYPE_CHECKING:
+    from langmem._expect import Expected
     from langmem.stores._postgres import PostgresStore
 
 Ttls = Mapping[tuple[tuple[str, ...], str], tuple[float, datetime]]
@@ -64,14 +65,21 @@ def plan(store: PostgresStore, puts: Sequence[tuple[int, PutOp]]) -> PutPlan:
     return PutPlan(queries, touched, texts, vectors)
 
 
-def apply(store: PostgresStore, cur: Any, plan: PutPlan) -> set[str]:
-    """Run the writes; returns the words of the texts they added or removed."""
+def apply(
+    store: PostgresStore, cur: Any, plan: PutPlan, expect: Sequence[Expected] = ()
+) -> set[str]:
+    """Run the writes; returns the words of the texts they added or removed. With
+    ``expect``: only when those memories are as their writer read them (``_pg_expect``)."""
     changed: set[str] = set()
     kept: dict[tuple[str, str, str, str], int] = {}  # rows rewritten with the same text
     indexed = bool(store.index_config and plan.touched)
     if indexed:
         store._check_index(cur, writes=True)  # before any vector changes
     lock_rows(cur, plan.touched)  # before any row changes
+    if expect:
+        from langmem.stores import _pg_expect
+
+        _pg_expect.check(store, cur, expect, set(plan.touched))
     if indexed:
         # an item's vectors are replaced as a whole (index=False or fewer fields leave none;
         # a deleted item keeps none): removed first, to learn which words they held

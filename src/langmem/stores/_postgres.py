@@ -80,6 +80,7 @@ from langmem.stores._pg_writes import insert_vectors
 from langmem.stores.ranking import Explanation, Ranking
 
 if TYPE_CHECKING:
+    from langmem._expect import Expected
     from langmem.tasks import TaskQueue
 
 logger = logging.getLogger("langmem.stores")
@@ -444,6 +445,20 @@ class PostgresStore(_LangGraphPostgresStore):
             return None
         return _writes.index_paths(self.index_config.get("fields") or ["$"])
 
+    def batch_expecting(self, ops: Iterable[Op], expect: Sequence[Expected]) -> list[Result]:
+        """:meth:`batch`, written only if each memory in ``expect`` is still as its writer read
+        it, checked in the batch's own transaction with those rows locked (so against every
+        writer of the database); else nothing is written and
+        :class:`~langmem.errors.WriteConflictError` names what was found (see
+        :mod:`langmem._expect`). Searches here are not re-ranked."""
+        return _pg_batch.run(self, ops, expect)
+
+    async def abatch_expecting(self, ops: Iterable[Op], expect: Sequence[Expected]) -> list[Result]:
+        """Async :meth:`batch_expecting`."""
+        import asyncio
+
+        return await asyncio.to_thread(_pg_batch.run, self, ops, expect)
+
     def _batch(self, ops: Iterable[Op]) -> list[Result]:
         return _pg_batch.run(self, ops)
 
@@ -475,6 +490,7 @@ class PostgresStore(_LangGraphPostgresStore):
         *,
         progress: Callable[[int, int], object] | None = None,
         batch_size: int = 64,
+        allow_unindexed: bool = False,
     ) -> int:
         """Re-embed every indexed item for ``index`` (default: this handle's), and record it.
 
@@ -488,13 +504,22 @@ class PostgresStore(_LangGraphPostgresStore):
         staged yet. Afterwards, handles with another index are refused
         (:class:`~langmem.errors.IndexMismatchError`) until reopened with the new one.
 
+        New fields that find no text in some indexed items are refused, before anything is
+        embedded, as on the embedded store (``allow_unindexed=True`` re-embeds anyway).
+
         Returns:
             How many distinct texts the new index holds.
         """
         from langmem.stores import _pg_reembed
 
         self._refuse_writes()
-        return _pg_reembed.reembed(self, index, progress=progress, batch_size=batch_size)
+        return _pg_reembed.reembed(
+            self,
+            index,
+            progress=progress,
+            batch_size=batch_size,
+            allow_unindexed=allow_unindexed,
+        )
 
     def _configure_index(
         self, config: PostgresIndexConfig, embeddings: Any, identity: _pg_identity.Identity

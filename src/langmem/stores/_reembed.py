@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from langgraph.store.base import PutOp
 
+from langmem.errors import ConfigurationError, InvalidInputError
 from langmem.stores import _identity, _lengths, _writes
 
 if TYPE_CHECKING:
@@ -49,12 +50,70 @@ def _rows(
 
 
 def texts(
-    conn: sqlite3.Connection, fields: _writes.IndexPaths, wanted: _identity.IndexIdentity
+    conn: sqlite3.Connection,
+    fields: _writes.IndexPaths,
+    wanted: _identity.IndexIdentity,
+    *,
+    allow_unindexed: bool = False,
 ) -> dict[bytes, str]:
-    """Every distinct text to embed for ``wanted``, by hash."""
-    return {
-        digest: text for found in _rows(conn, fields, wanted).values() for _, text, digest in found
-    }
+    """Every distinct text to embed for ``wanted``, by hash (refused, unless
+    ``allow_unindexed``, when some indexed items hold no text at its fields: :func:`refusal`)."""
+    rows = _rows(conn, fields, wanted)
+    if not allow_unindexed:
+        _refuse_unindexing(conn, rows, fields)
+    return {digest: text for found in rows.values() for _, text, digest in found}
+
+
+def refusal(fields: list[str], lost: int, total: int, prefix: str, key: str) -> InvalidInputError:
+    """The error of a re-embed whose new ``fields`` find no text in ``lost`` of the ``total``
+    items that have vectors (e.g. ``key`` at ``prefix``): they would lose their vectors, and
+    since a re-embed only re-embeds items that have vectors, no later one would bring them
+    back (a typo such as ``contnet`` used to leave every memory unsearchable by meaning)."""
+    return InvalidInputError(
+        f"fields {','.join(fields)!r} find no text in {lost} of the {total} indexed "
+        f"memories (e.g. key {key!r} in {prefix.replace('.', '/')!r}): re-embedding would "
+        "leave them without vectors for good (a re-embed only re-embeds memories that have "
+        "vectors, so no later fields could bring them back). Nothing was re-embedded. Fix: "
+        "name fields those memories hold (several are allowed, e.g. content,title), keep the "
+        "current fields, or allow it (allow_unindexed=True; CLI: --allow-unindexed) if those "
+        "memories should stay unsearchable by meaning."
+    )
+
+
+def check_dims(embeddings: Embeddings, dims: int) -> None:
+    """Refuse ``dims`` when ``embeddings`` gives vectors of another length (one probe text is
+    embedded): a re-embed with nothing to embed used to record it, and every later put failed."""
+    from langmem.embeddings._default import embeddings_id
+
+    probe = embeddings.embed_documents(["langmem dims probe"])
+    made = len(probe[0]) if len(probe) == 1 else None
+    if made == dims:
+        return
+    raise ConfigurationError(
+        f"dims={dims} does not match the embeddings: {embeddings_id(embeddings)} returns "
+        f"vectors of {made} values. Nothing was re-embedded. Fix: pass dims={made} (CLI: "
+        f"--dims {made}, or leave --dims out for the model's own length)."
+    )
+
+
+def check_flag(allow_unindexed: object) -> None:
+    """Refuse an ``allow_unindexed`` that is not a bool (``"no"`` would allow it)."""
+    if not isinstance(allow_unindexed, bool):
+        raise ConfigurationError(
+            f"reembed(allow_unindexed={allow_unindexed!r}): pass True or False."
+        )
+
+
+def _refuse_unindexing(conn: sqlite3.Connection, rows: Rows, fields: _writes.IndexPaths) -> None:
+    lost = [item_id for item_id, found in rows.items() if not found]
+    if not lost:
+        return
+    prefix, key = conn.execute(
+        "SELECT prefix, key FROM langmem_items WHERE id IN"
+        f" ({','.join('?' * len(lost[: _writes.MAX_PARAMS]))}) ORDER BY prefix, key LIMIT 1",
+        lost[: _writes.MAX_PARAMS],
+    ).fetchone()
+    raise refusal([path for path, _ in fields], len(lost), len(rows), prefix, key)
 
 
 def swap(
@@ -63,13 +122,18 @@ def swap(
     vectors: dict[bytes, bytes],
     embeddings: Embeddings,
     wanted: _identity.IndexIdentity,
+    *,
+    allow_unindexed: bool = False,
 ) -> int:
     """Inside a write transaction: replace every vector row with ``wanted``'s and record it.
 
-    ``vectors`` holds the texts embedded beforehand; texts written since are embedded here.
-    Returns how many distinct texts the new index holds.
+    ``vectors`` holds the texts embedded beforehand; texts written since are embedded here
+    (and checked as :func:`texts` checks them). Returns how many distinct texts the new index
+    holds.
     """
     rows = _rows(conn, fields, wanted)
+    if not allow_unindexed:
+        _refuse_unindexing(conn, rows, fields)
     late = sorted(
         {d: t for found in rows.values() for _, t, d in found if d not in vectors}.items()
     )

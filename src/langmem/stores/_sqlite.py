@@ -28,7 +28,7 @@ import math
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -45,6 +45,8 @@ from langgraph.store.base import (
     TTLConfig,
 )
 
+from langmem import _expect
+from langmem._expect import Expected
 from langmem._flow import run_async, run_sync
 from langmem.embeddings._default import embeddings_id
 from langmem.errors import ConfigurationError, IndexMismatchError
@@ -67,6 +69,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("langmem.stores")
 
+Check = Callable[[list[Result]], None]
+"""Run on a batch's results inside its write transaction, before its writes (raise: none)."""
 _LOG_KEEP = 100_000  # change-log rows kept; a reader further behind reloads everything
 
 
@@ -244,7 +248,23 @@ class SqliteStore(IndexedFile, BaseStore):
         """The fields a re-ranker reads (``None`` without an index: nothing is ranked)."""
         return self._fields if self.index_config is not None and self.embeddings else None
 
-    def _batch(self, ops: Iterable[Op]) -> list[Result]:
+    def batch_expecting(self, ops: Iterable[Op], expect: Sequence[Expected]) -> list[Result]:
+        """:meth:`batch`, written only if each memory in ``expect`` is still as its writer read
+        it, checked in the batch's own write transaction (so against every writer of the
+        file); else nothing is written and :class:`~langmem.errors.WriteConflictError` names
+        what was found (see :mod:`langmem._expect`). Searches here are not re-ranked."""
+        listed = list(ops)
+        found = self._batch([*listed, *_expect.probes(expect)], _expected(expect, len(listed)))
+        return found[: len(listed)]
+
+    async def abatch_expecting(self, ops: Iterable[Op], expect: Sequence[Expected]) -> list[Result]:
+        """Async :meth:`batch_expecting`."""
+        listed = list(ops)
+        check = _expected(expect, len(listed))
+        found = await self._abatch([*listed, *_expect.probes(expect)], check)
+        return found[: len(listed)]
+
+    def _batch(self, ops: Iterable[Op], check: Check | None = None) -> list[Result]:
         plan = self._plan(ops)
         missing, blobs = self._lookup(plan)
         if missing:
@@ -257,9 +277,9 @@ class SqliteStore(IndexedFile, BaseStore):
             )
             for q in plan.queries
         }
-        return self._execute(plan, blobs, queries)
+        return self._execute(plan, blobs, queries, check)
 
-    async def _abatch(self, ops: Iterable[Op]) -> list[Result]:
+    async def _abatch(self, ops: Iterable[Op], check: Check | None = None) -> list[Result]:
         plan = self._plan(ops)
         missing, blobs = await asyncio.to_thread(self._lookup, plan)
         if missing:
@@ -272,7 +292,7 @@ class SqliteStore(IndexedFile, BaseStore):
             queries = {
                 q: _writes.query_vector(v, self._dims(), q) for q, v in zip(plan.queries, vectors)
             }
-        return await asyncio.to_thread(self._execute, plan, blobs, queries)
+        return await asyncio.to_thread(self._execute, plan, blobs, queries, check)
 
     def restore(
         self,
@@ -449,14 +469,16 @@ class SqliteStore(IndexedFile, BaseStore):
         plan: _writes.Plan,
         blobs: dict[bytes, bytes],
         queries: dict[str, NDArray[np.float32]],
+        check: Check | None = None,
     ) -> list[Result]:
-        return self._tolerance.run(lambda: self._execute_once(plan, blobs, queries))
+        return self._tolerance.run(lambda: self._execute_once(plan, blobs, queries, check))
 
     def _execute_once(
         self,
         plan: _writes.Plan,
         blobs: dict[bytes, bytes],
         queries: dict[str, NDArray[np.float32]],
+        check: Check | None = None,
     ) -> list[Result]:
         self._maybe_start_sweeper()
         with self._lock:
@@ -481,6 +503,8 @@ class SqliteStore(IndexedFile, BaseStore):
                     item_origins=self._item_origins,
                 )
                 results = [reader.read(op) for op in plan.ops]
+                if check is not None:  # before any write; raising rolls the batch back
+                    check(results)
                 touched = reader.touched
                 if plan.writes:
                     self._apply_writes(conn, plan.writes, blobs, now, indexed=indexed)
@@ -549,6 +573,11 @@ class SqliteStore(IndexedFile, BaseStore):
     def __repr__(self) -> str:
         model = self.index_config and embeddings_id(self.embeddings)
         return f"SqliteStore({self.path!r}, embeddings={model!r}, hybrid={self.hybrid})"
+
+
+def _expected(expect: Sequence[Expected], start: int) -> Check:
+    """The check of a batch whose results from ``start`` on are ``expect``'s probes."""
+    return lambda results: _expect.check(expect, results[start:])  # type: ignore[arg-type]
 
 
 def _utc(moment: datetime) -> datetime:

@@ -80,6 +80,7 @@ class IndexedFile(MatrixSync):
         *,
         progress: Callable[[int, int], object] | None = None,
         batch_size: int = 64,
+        allow_unindexed: bool = False,
     ) -> int:
         """Re-embed every indexed item for ``index`` (default: this handle's), and record it.
 
@@ -91,6 +92,11 @@ class IndexedFile(MatrixSync):
         (:class:`~langmem.errors.IndexMismatchError`) until reopened with the new index. When
         ``fields`` change, texts are taken from each item's value at the new fields; items that
         have no vectors (``put(..., index=False)``) stay unindexed.
+
+        New fields that find no text in some indexed items are refused
+        (:class:`~langmem.errors.InvalidInputError`, naming how many and one of them, before
+        anything is embedded): those items would lose their vectors for good. Pass
+        ``allow_unindexed=True`` to re-embed anyway (they then stay unsearchable by meaning).
 
         Returns:
             How many texts were embedded.
@@ -104,6 +110,7 @@ class IndexedFile(MatrixSync):
             1
         """
         self._refuse_writes()
+        _reembed.check_flag(allow_unindexed)
         if index is None:
             if self.index_config is None:
                 raise ConfigurationError(
@@ -115,7 +122,9 @@ class IndexedFile(MatrixSync):
         fields = _writes.index_paths(config["fields"])
         size = max(1, int(batch_size))
         with self._read() as conn:
-            texts = _reembed.texts(conn, fields, identity)
+            texts = _reembed.texts(conn, fields, identity, allow_unindexed=allow_unindexed)
+        if not texts:  # no vector shows the embedder's length: ask it
+            _reembed.check_dims(embeddings, identity.dims)
         vectors: dict[bytes, bytes] = {}
         pending = list(texts)
         total = len(pending)
@@ -129,7 +138,9 @@ class IndexedFile(MatrixSync):
             if progress is not None:
                 progress(min(start + size, total), total)
         with self._lock, self._write() as conn:
-            count = _reembed.swap(conn, fields, vectors, embeddings, identity)
+            count = _reembed.swap(
+                conn, fields, vectors, embeddings, identity, allow_unindexed=allow_unindexed
+            )
         self._configure_index(config)
         self._refresh(force=True)
         return count

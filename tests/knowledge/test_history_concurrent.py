@@ -1,0 +1,211 @@
+"""Concurrent recorded writes to one memory: each change records the value it actually replaced.
+
+Every writer reads the memory, then writes it with its record. Writers that all read before any
+of them wrote (forced here: the first read of each waits until every writer has read) used to
+record "create" (or the same stale previous value) each, so undoing the last one deleted the
+memory instead of restoring the value it replaced. Now the store checks, inside its write
+transaction, that the memory is still what the writer read; when it is not, the writer's record
+is rebuilt from what the store found and the write is sent again.
+
+Checked on the embedded store (threads, asyncio tasks, two processes) and on PostgreSQL when a
+test server is given; on other stores (LangGraph's InMemoryStore) within one process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langgraph.store.base import BaseStore, GetOp, Item
+from langgraph.store.memory import InMemoryStore
+
+from langmem import Guards, History, configure_trust, create_manage_memory_tool
+from langmem.knowledge._history import ChangeRecord
+from langmem.stores import SqliteStore
+
+from .conftest import INDEX, PG_URL, _postgres_store
+
+NS = ("memories", "race")
+KEY = "k"
+WRITERS = 6
+WORKER = Path(__file__).with_name("_history_race_worker.py")
+
+
+@pytest.fixture(params=["sqlite", "memory", *(["postgres"] if PG_URL else [])])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BaseStore]:
+    if request.param == "sqlite":
+        with SqliteStore(tmp_path / "m.db", index=INDEX) as sqlite:
+            yield sqlite
+    elif request.param == "memory":
+        yield _Memory(index=INDEX)
+    else:
+        yield from _postgres_store()
+
+
+class _Memory(InMemoryStore):
+    """LangGraph's InMemoryStore, whose methods a test may replace (it has ``__slots__``)."""
+
+
+def _reads_wait_for_each_other(store: BaseStore, writers: int) -> None:
+    """Make each thread's first read of the memory wait until ``writers`` threads have read it
+    (so every writer reads before any writes: the race, every time)."""
+    barrier = threading.Barrier(writers, timeout=30)
+    seen = threading.local()
+    batch = store.batch
+
+    def gated(ops: Any) -> Any:
+        ops = list(ops)
+        result = batch(ops)
+        if all(isinstance(op, GetOp) and op.key == KEY for op in ops) and not getattr(
+            seen, "done", False
+        ):
+            seen.done = True
+            barrier.wait()
+        return result
+
+    store.batch = gated  # type: ignore[method-assign]
+
+
+def _areads_wait_for_each_other(store: BaseStore, writers: int) -> None:
+    """:func:`_reads_wait_for_each_other` for asyncio tasks (one event loop)."""
+    state: dict[str, Any] = {"count": 0, "event": None, "done": set()}
+    abatch = store.abatch
+
+    async def gated(ops: Any) -> Any:
+        ops = list(ops)
+        result = await abatch(ops)
+        task = asyncio.current_task()
+        if all(isinstance(op, GetOp) and op.key == KEY for op in ops) and task not in state["done"]:
+            state["done"].add(task)
+            if state["event"] is None:
+                state["event"] = asyncio.Event()
+            state["count"] += 1
+            if state["count"] == writers:
+                state["event"].set()
+            await asyncio.wait_for(state["event"].wait(), 30)
+        return result
+
+    store.abatch = gated  # type: ignore[method-assign]
+
+
+def check_chain(records: list[ChangeRecord], final: Item | None) -> None:
+    """One create, then updates, each recording as its previous value the value the change
+    before it wrote; the memory holds the last one's value."""
+    assert [r["op"] for r in records] == ["create"] + ["update"] * (len(records) - 1), records
+    assert records[0]["previous"] is None
+    for before, after in itertools.pairwise(records):
+        assert after["previous"] == before["value"], (before, after)
+    assert final is not None and final.value == records[-1]["value"]
+
+
+def undo_each(store: BaseStore, records: list[ChangeRecord]) -> None:
+    """Undo the runs newest first: each undo puts back the value its change replaced."""
+    history = History(store)
+    for record in reversed(records):
+        report = history.undo_run(str(record["run_id"]))
+        assert report["conflicts"] == []
+        current = store.get(NS, KEY)
+        assert (None if current is None else current.value) == record["previous"]
+
+
+def test_threads_record_what_they_replaced(store: BaseStore) -> None:
+    store.put(("other",), "warm", {"content": "-"})  # opens tables, starts pools
+    _reads_wait_for_each_other(store, WRITERS)
+    history = History(store)
+    errors: list[BaseException] = []
+
+    def write(n: int) -> None:
+        try:
+            history.put(NS, KEY, {"content": f"value {n}"})
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    store.batch = type(store).batch.__get__(store)  # type: ignore[method-assign]
+    records = history.history(NS, KEY)
+    assert len(records) == WRITERS
+    check_chain(records, store.get(NS, KEY))
+    undo_each(store, records)
+    assert store.get(NS, KEY) is None
+
+
+def test_tasks_record_what_they_replaced(store: BaseStore) -> None:
+    store.put(("other",), "warm", {"content": "-"})
+    history = History(store)
+
+    async def main() -> None:
+        _areads_wait_for_each_other(store, WRITERS)
+        await asyncio.gather(
+            *(history.aput(NS, KEY, {"content": f"value {n}"}) for n in range(WRITERS))
+        )
+
+    asyncio.run(main())
+    store.abatch = type(store).abatch.__get__(store)  # type: ignore[method-assign]
+    records = history.history(NS, KEY)
+    assert len(records) == WRITERS
+    check_chain(records, store.get(NS, KEY))
+    undo_each(store, records)
+
+
+def test_tool_updates_record_what_they_replaced(store: BaseStore) -> None:
+    """The manage tool's update path (the store manager's write path is the same)."""
+    tool = configure_trust(create_manage_memory_tool(NS, store=store), guards=Guards.off())
+    history = History(store)
+    history.put(NS, KEY, {"content": "value start"})
+    _reads_wait_for_each_other(store, WRITERS)
+    errors: list[BaseException] = []
+
+    def update(n: int) -> None:
+        try:
+            tool.invoke({"action": "update", "id": KEY, "content": f"value {n}"})
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=update, args=(n,)) for n in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    store.batch = type(store).batch.__get__(store)  # type: ignore[method-assign]
+    records = history.history(NS, KEY)
+    assert len(records) == WRITERS + 1
+    check_chain(records, store.get(NS, KEY))
+    undo_each(store, records)
+
+
+def test_two_processes_record_what_they_replaced(tmp_path: Path) -> None:
+    """Two processes writing one memory of one SQLite file, each pausing between its read and
+    its write (so their writes interleave)."""
+    path = tmp_path / "m.db"
+    SqliteStore(path, index=INDEX).close()
+    writes = 8
+    workers = [
+        subprocess.Popen(
+            [sys.executable, str(WORKER), str(path), name, str(writes)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("a", "b")
+    ]
+    for worker in workers:
+        _, err = worker.communicate(timeout=120)
+        assert worker.returncode == 0, err
+    with SqliteStore(path, index=INDEX) as store:
+        records = History(store).history(NS, KEY)
+        assert len(records) == 2 * writes
+        check_chain(records, store.get(NS, KEY))
+        undo_each(store, records)
