@@ -1,11 +1,11 @@
 """The expectation check of :meth:`PostgresStore.batch_expecting
 <langmem.stores.PostgresStore.batch_expecting>`, inside the batch's write transaction.
 
-The memories expected are locked before they are read, so no other transaction changes them
-until this one ends: stored rows with ``SELECT ... FOR UPDATE`` (``_pg_writes.lock_rows``);
-a memory not stored yet is claimed by inserting an empty placeholder row (an uncommitted
-insert, visible to no one, that another writer's insert of the same key waits for). A claim
-that finds the key taken (another writer created it meanwhile) locks that row instead. The
+The memories expected are locked as they are read, so no other transaction changes them until
+this one ends: a memory not stored yet is claimed by inserting an empty placeholder row (an
+uncommitted insert, visible to no one, that another writer's insert of the same key waits
+for); the stored ones (including any another writer created meanwhile) are read with
+``SELECT ... FOR UPDATE``, in the order every batch locks rows in (``_pg_writes.lock_rows``). The
 placeholders are overwritten by the batch's own puts, and removed when the batch does not
 write them. Then each memory is read as a get would read it (an expired one not yet swept is
 none, unless the TTL config says ``omit_expired=False``) and compared (``langmem._expect``).
@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from langgraph.store.base import Item
 
 from langmem import _expect
-from langmem.stores._pg_writes import lock_rows
 
 if TYPE_CHECKING:
     from langmem._expect import Expected
@@ -35,10 +34,12 @@ def check(
     ``(prefix, key)`` items the batch writes (other placeholders are removed)."""
     refs = sorted({(".".join(e.namespace), e.key) for e in expect})
     conn = cur.connection
-    lock_rows(cur, refs)
     claimed: set[tuple[str, str]] = set()
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
     for _ in range(_CLAIMS):
-        wanted = [ref for ref in refs if ref not in claimed]
+        wanted = [ref for ref in refs if ref not in claimed and ref not in rows]
+        if not wanted:
+            break
         inserted = conn.execute(
             "INSERT INTO store (prefix, key, value)"
             " SELECT p, k, '{}'::jsonb FROM unnest(%s::text[], %s::text[]) AS t(p, k)"
@@ -47,10 +48,8 @@ def check(
             ([p for p, _ in wanted], [k for _, k in wanted]),
         ).fetchall()
         claimed |= {(row["prefix"], row["key"]) for row in inserted}
-        lock_rows(cur, [ref for ref in wanted if ref not in claimed])  # created meanwhile
-        rows = _rows(conn, [ref for ref in refs if ref not in claimed], store._omit_expired)
-        if len(rows) + len(claimed) == len(refs):  # every key is ours or locked
-            break
+        # the others are stored (maybe by another writer meanwhile): lock and read them
+        rows |= _locked(conn, [ref for ref in wanted if ref not in claimed], store._omit_expired)
     spare = sorted(claimed - written)
     if spare:
         conn.execute(
@@ -65,16 +64,18 @@ def check(
     _expect.check(expect, found)
 
 
-def _rows(
+def _locked(
     conn: Any, refs: list[tuple[str, str]], omit_expired: bool
 ) -> dict[tuple[str, str], dict[str, Any]]:
+    """The stored rows of ``refs``, locked (in the order every batch locks rows in:
+    ``_pg_writes.lock_rows``); a row deleted meanwhile is missing."""
     if not refs:
         return {}
     expired = "s.expires_at IS NOT NULL AND s.expires_at <= NOW()" if omit_expired else "FALSE"
     rows = conn.execute(
         f"SELECT s.prefix, s.key, s.value, s.created_at, s.updated_at, {expired} AS expired"
-        " FROM store s JOIN unnest(%s::text[], %s::text[]) AS t(p, k)"
-        " ON s.prefix = t.p AND s.key = t.k",
+        " FROM store s WHERE (s.prefix, s.key) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
+        ' ORDER BY s.prefix COLLATE "C", s.key COLLATE "C" FOR UPDATE OF s',
         ([p for p, _ in refs], [k for _, k in refs]),
     ).fetchall()
     return {(row["prefix"], row["key"]): row for row in rows}
