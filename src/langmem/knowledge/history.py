@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import uuid
 import warnings
 from collections.abc import Sequence
@@ -92,10 +93,10 @@ class History:
     # -- reading ------------------------------------------------------------------------------
     def history(self, namespace: Sequence[str], key: str) -> list[ChangeRecord]:
         """Every recorded change of one memory, oldest first."""
-        return _flow.run_sync(self._history(_labels(namespace), key))
+        return _flow.run_sync(self._history(_labels(namespace), _key(key)))
 
     async def ahistory(self, namespace: Sequence[str], key: str) -> list[ChangeRecord]:
-        return await _flow.run_async(self._history(_labels(namespace), key))
+        return await _flow.run_async(self._history(_labels(namespace), _key(key)))
 
     def changes(
         self,
@@ -169,7 +170,7 @@ class History:
         """Store ``value`` under ``key``, recording the change (for writes outside langmem's
         components, e.g. a CLI or an admin script)."""
         record = _flow.run_sync(
-            self._put(_labels(namespace), key, value, index, ttl, component, reason, False)
+            self._put(_labels(namespace), _key(key), value, index, ttl, component, reason, False)
         )
         assert record is not None  # a put always changes something
         return record
@@ -186,7 +187,7 @@ class History:
         reason: str | None = None,
     ) -> ChangeRecord:
         record = await _flow.run_async(
-            self._put(_labels(namespace), key, value, index, ttl, component, reason, False)
+            self._put(_labels(namespace), _key(key), value, index, ttl, component, reason, False)
         )
         assert record is not None  # a put always changes something
         return record
@@ -202,7 +203,7 @@ class History:
     ) -> ChangeRecord | None:
         """Delete the memory under ``key``, recording the change (``None``: there was none)."""
         return _flow.run_sync(
-            self._put(_labels(namespace), key, None, None, None, component, reason, supersede)
+            self._put(_labels(namespace), _key(key), None, None, None, component, reason, supersede)
         )
 
     async def adelete(
@@ -215,15 +216,15 @@ class History:
         reason: str | None = None,
     ) -> ChangeRecord | None:
         return await _flow.run_async(
-            self._put(_labels(namespace), key, None, None, None, component, reason, supersede)
+            self._put(_labels(namespace), _key(key), None, None, None, component, reason, supersede)
         )
 
     def restore(self, namespace: Sequence[str], key: str, change_id: str) -> ChangeRecord:
         """Put a memory back to the value it had after change ``change_id`` (a new change)."""
-        return _flow.run_sync(self._restore(_labels(namespace), key, change_id))
+        return _flow.run_sync(self._restore(_labels(namespace), _key(key), change_id))
 
     async def arestore(self, namespace: Sequence[str], key: str, change_id: str) -> ChangeRecord:
-        return await _flow.run_async(self._restore(_labels(namespace), key, change_id))
+        return await _flow.run_async(self._restore(_labels(namespace), _key(key), change_id))
 
     def undo_run(self, run_id: str, *, force: bool = False) -> UndoReport:
         """Undo every change one run made (e.g. a poisoned turn), as new recorded changes.
@@ -250,10 +251,10 @@ class History:
 
     def release(self, namespace: Sequence[str], key: str) -> ChangeRecord:
         """Move a quarantined memory into its namespace, where models see it."""
-        return _flow.run_sync(self._release(_labels(namespace), key))
+        return _flow.run_sync(self._release(_labels(namespace), _key(key)))
 
     async def arelease(self, namespace: Sequence[str], key: str) -> ChangeRecord:
-        return await _flow.run_async(self._release(_labels(namespace), key))
+        return await _flow.run_async(self._release(_labels(namespace), _key(key)))
 
     def confirm(self, namespace: Sequence[str], hold_id: str) -> ChangeRecord | None:
         """Apply a held deletion (``None`` when the memory is already gone)."""
@@ -442,7 +443,7 @@ class History:
     def _record_of(self, change: Change) -> _flow.Flow[ChangeRecord]:
         """The stored record of ``change`` (written by :meth:`_write`)."""
         records = yield from self._history(change.namespace, change.key)
-        return next(r for r in records if r["change_id"] == change.record_id)
+        return next((r for r in records if r["change_id"] == change.record_id), records[-1])
 
     def _put_new(
         self,
@@ -521,10 +522,10 @@ class History:
             run = groups[(ns, key)]
             now = None if item is None else item.value
             before, after = run[0]["previous"], run[-1]["value"]
+            if now is None and before is None:  # gone since (deleted, expired): nothing to undo
+                continue
             if now != after and not force:
-                conflicts.append(
-                    {"namespace": ns, "key": key, "reason": "changed again after the undone run"}
-                )
+                conflicts.append({"namespace": ns, "key": key, "reason": _changed_again(now)})
                 continue
             if now != before:
                 changes.append(Change(ns, key, now, before, "undo"))
@@ -539,13 +540,10 @@ class History:
                     change.status = "unchanged"
                 return
             change.status = "unchanged"
-            conflicts.append(
-                {
-                    "namespace": change.namespace,
-                    "key": change.key,
-                    "reason": "changed again after the undone run",
-                }
-            )
+            if found is None and change.value is None:
+                return  # gone meanwhile, as the undo would leave it
+            reason = _changed_again(None if found is None else found.value)
+            conflicts.append({"namespace": change.namespace, "key": change.key, "reason": reason})
 
         prov = yield from self._write(changes, extra, "undo", f"undo {what}", revise=changed_again)
         done = [c for c in changes if c.status != "unchanged"]
@@ -598,6 +596,14 @@ class History:
         return (yield from self._record_of(change))
 
 
+def _changed_again(now: dict[str, Any] | None) -> str:
+    """Why an undo leaves a memory alone: it changed after the undone run (or it is gone:
+    deleted, or its TTL ran out)."""
+    if now is None:
+        return "deleted (or expired) after the undone run"
+    return "changed again after the undone run"
+
+
 def _refuse_existing(namespace: tuple[str, ...], key: str, found: Item | None) -> None:
     if found is not None:
         raise WriteConflictError(
@@ -626,6 +632,17 @@ def _labels(namespace: Sequence[str]) -> tuple[str, ...]:
     return labels
 
 
+def _key(key: Any) -> str:
+    """A memory's key, which is text: another type was stored as text by one store and refused
+    by another, and its records were never found again (they hold the key as given)."""
+    if not isinstance(key, str):
+        raise InvalidInputError(
+            f"key={key!r:.60} is a {type(key).__name__}, not text: memory keys are strings. "
+            f"Pass str(key), e.g. {str(key)[:40]!r}."
+        )
+    return key
+
+
 def _id(name: str, value: Any) -> str:
     """A run or thread id as text; None or empty text would silently match nothing."""
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -646,7 +663,16 @@ def _current(item: SearchItem, ended: float | None, moment: float) -> bool:
 
 def _epoch(moment: Moment) -> float:
     if isinstance(moment, (int, float)) and not isinstance(moment, bool):
-        return float(moment)
+        try:
+            seconds = float(moment)
+        except OverflowError:  # an int past a float's range
+            seconds = math.nan
+        if math.isnan(seconds):
+            raise InvalidInputError(
+                f"{moment!r:.60} is not a time (epoch seconds must be a number within a float's "
+                "range, not NaN): pass a datetime, an ISO 8601 string or epoch seconds."
+            )
+        return seconds
     if isinstance(moment, str):
         try:
             moment = _dt.datetime.fromisoformat(moment)

@@ -74,7 +74,16 @@ def _sql_plain(value: Any) -> bool:
         return False
     if _is_int(value):
         return bool(_SQLITE_INT[0] <= value <= _SQLITE_INT[1])
-    return isinstance(value, (str, float))
+    if isinstance(value, str):
+        return _sql_text(value)
+    return isinstance(value, float)
+
+
+def _sql_text(value: str) -> bool:
+    """Whether equality with the text ``value`` can be pre-filtered in SQL: SQLite's
+    ``json_extract`` cuts a stored text at its first NUL (so a key ``"a\x00b"`` matched
+    nothing, and ``History.history`` found none of its records)."""
+    return "\x00" not in value
 
 
 def _sql_number(value: Any) -> bool:
@@ -149,7 +158,7 @@ def sql_prefilter(filter: Mapping[str, Any] | None) -> tuple[str, list[Any]]:
             params.extend([path, condition])
         elif isinstance(condition, Mapping):
             for op, expected in condition.items():
-                if op == "$eq" and isinstance(expected, str):
+                if op == "$eq" and isinstance(expected, str) and _sql_text(expected):
                     clauses.append("json_extract(value, ?) = ?")
                     params.extend([path, expected])
                 elif op in _SQL_RANGE and _sql_number(expected):

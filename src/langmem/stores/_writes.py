@@ -146,6 +146,20 @@ def _check_put(op: PutOp) -> None:
     _check_ttl(op)
 
 
+def _check_got_key(op: GetOp) -> None:
+    """Refuse a get whose key holds a lone surrogate (no stored key can: puts refuse them)
+    with a clear error; it raised the encoder's ``UnicodeEncodeError``."""
+    try:
+        op.key.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInputError(
+            f"The key {op.key[:200]!r} in namespace {tuple(op.namespace)!r} holds "
+            f"{op.key[exc.start : exc.end]!r} at position {exc.start}, a lone surrogate, which "
+            "is not valid Unicode text: no item has such a key (puts refuse it). Decode the "
+            "source text properly, or drop such characters."
+        ) from None
+
+
 def _shown(value: Any) -> str:
     shown = repr(value)
     return shown if len(shown) <= 200 else shown[:200] + "..."
@@ -254,6 +268,8 @@ def check_op(op: Any) -> None:
             f"Unknown store operation {op!r}: use GetOp, PutOp, SearchOp or ListNamespacesOp."
         )
     check_namespace(op)
+    if isinstance(op, GetOp) and isinstance(op.key, str):
+        _check_got_key(op)
     if isinstance(op, ListNamespacesOp):
         _check_page(op, "list_namespaces")
     elif isinstance(op, PutOp):
