@@ -23,12 +23,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from langgraph.store.base import BaseStore, GetOp, Item
+from langgraph.store.base import BaseStore, GetOp, Item, SearchOp
 from langgraph.store.memory import InMemoryStore
 
-from langmem import Guards, History, configure_trust, create_manage_memory_tool
+from langmem import (
+    Guards,
+    History,
+    configure_trust,
+    create_manage_memory_tool,
+    create_memory_store_manager,
+)
 from langmem.knowledge._history import ChangeRecord
 from langmem.stores import SqliteStore
+from langmem.testing import ScriptedChatModel, ai_tool_calls
 
 from .conftest import INDEX, PG_URL, _postgres_store
 
@@ -53,19 +60,23 @@ class _Memory(InMemoryStore):
     """LangGraph's InMemoryStore, whose methods a test may replace (it has ``__slots__``)."""
 
 
-def _reads_wait_for_each_other(store: BaseStore, writers: int) -> None:
-    """Make each thread's first read of the memory wait until ``writers`` threads have read it
-    (so every writer reads before any writes: the race, every time)."""
+def _reads_wait_for_each_other(store: BaseStore, writers: int, *, searches: bool = False) -> None:
+    """Make each thread's first read of the memory (a get, or with ``searches`` a search)
+    wait until ``writers`` threads have read it (so every writer reads before any writes: the
+    race, every time)."""
     barrier = threading.Barrier(writers, timeout=30)
     seen = threading.local()
     batch = store.batch
 
+    def reads(ops: list[Any]) -> bool:
+        if searches:
+            return all(isinstance(op, SearchOp) and op.namespace_prefix == NS for op in ops)
+        return all(isinstance(op, GetOp) and op.key == KEY for op in ops)
+
     def gated(ops: Any) -> Any:
         ops = list(ops)
         result = batch(ops)
-        if all(isinstance(op, GetOp) and op.key == KEY for op in ops) and not getattr(
-            seen, "done", False
-        ):
+        if reads(ops) and not getattr(seen, "done", False):
             seen.done = True
             barrier.wait()
         return result
@@ -174,6 +185,37 @@ def test_tool_updates_record_what_they_replaced(store: BaseStore) -> None:
             errors.append(exc)
 
     threads = [threading.Thread(target=update, args=(n,)) for n in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    store.batch = type(store).batch.__get__(store)  # type: ignore[method-assign]
+    records = history.history(NS, KEY)
+    assert len(records) == WRITERS + 1
+    check_chain(records, store.get(NS, KEY))
+    undo_each(store, records)
+
+
+def test_store_manager_updates_record_what_they_replaced(store: BaseStore) -> None:
+    """The memory store manager's write path: turns that all read the memory before any of
+    them writes it."""
+    history = History(store)
+    history.put(NS, KEY, {"kind": "Memory", "content": {"content": "value start"}})
+    _reads_wait_for_each_other(store, WRITERS, searches=True)
+    errors: list[BaseException] = []
+
+    def turn(n: int) -> None:
+        update = ai_tool_calls(("update_memory", {"id": "m1", "content": f"value {n}"}))
+        manager = create_memory_store_manager(
+            ScriptedChatModel(responses=[update, "done"]), namespace=NS, store=store
+        )
+        try:
+            manager.invoke({"messages": [{"role": "user", "content": f"now {n}"}]})
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=turn, args=(n,)) for n in range(WRITERS)]
     for thread in threads:
         thread.start()
     for thread in threads:
