@@ -2,10 +2,11 @@
 <langmem.stores.PostgresStore.batch_expecting>`, inside the batch's write transaction.
 
 The memories expected are locked as they are read, so no other transaction changes them until
-this one ends: a memory not stored yet is claimed by inserting an empty placeholder row (an
-uncommitted insert, visible to no one, that another writer's insert of the same key waits
-for); the stored ones (including any another writer created meanwhile) are read with
-``SELECT ... FOR UPDATE``, in the order every batch locks rows in (``_pg_writes.lock_rows``). The
+this one ends: the stored ones are read with ``SELECT ... FOR UPDATE``, in the order every
+batch locks rows in (``_pg_writes.lock_rows``); a memory not stored is claimed by inserting an
+empty placeholder row (an uncommitted insert, visible to no one, that another writer's insert
+of the same key waits for), and one another writer stored meanwhile is locked and read in
+turn. The
 placeholders are overwritten by the batch's own puts, and removed when the batch does not
 write them. Then each memory is read as a get would read it (an expired one not yet swept is
 none, unless the TTL config says ``omit_expired=False``) and compared (``langmem._expect``).
@@ -36,20 +37,24 @@ def check(
     conn = cur.connection
     claimed: set[tuple[str, str]] = set()
     rows: dict[tuple[str, str], dict[str, Any]] = {}
+    pending = refs
     for _ in range(_CLAIMS):
-        wanted = [ref for ref in refs if ref not in claimed and ref not in rows]
-        if not wanted:
+        rows |= _locked(conn, pending, store._omit_expired)
+        missing = [ref for ref in pending if ref not in rows]
+        if not missing:
             break
         inserted = conn.execute(
             "INSERT INTO store (prefix, key, value)"
             " SELECT p, k, '{}'::jsonb FROM unnest(%s::text[], %s::text[]) AS t(p, k)"
             ' ORDER BY p COLLATE "C", k COLLATE "C"'
             " ON CONFLICT (prefix, key) DO NOTHING RETURNING prefix, key",
-            ([p for p, _ in wanted], [k for _, k in wanted]),
+            ([p for p, _ in missing], [k for _, k in missing]),
         ).fetchall()
         claimed |= {(row["prefix"], row["key"]) for row in inserted}
-        # the others are stored (maybe by another writer meanwhile): lock and read them
-        rows |= _locked(conn, [ref for ref in wanted if ref not in claimed], store._omit_expired)
+        # a key another writer stored meanwhile: lock and read it in the next round
+        pending = [ref for ref in missing if ref not in claimed]
+        if not pending:
+            break
     spare = sorted(claimed - written)
     if spare:
         conn.execute(
