@@ -18,7 +18,7 @@ import itertools
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -126,29 +126,39 @@ def undo_each(store: BaseStore, records: list[ChangeRecord]) -> None:
         assert (None if current is None else current.value) == record["previous"]
 
 
-def test_threads_record_what_they_replaced(store: BaseStore) -> None:
-    store.put(("other",), "warm", {"content": "-"})  # opens tables, starts pools
-    _reads_wait_for_each_other(store, WRITERS)
-    history = History(store)
+def race(store: BaseStore, write: Callable[[int], object], *, searches: bool = False) -> None:
+    """``write(n)`` in :data:`WRITERS` threads whose first reads wait for each other; then the
+    store's reads as they were."""
+    _reads_wait_for_each_other(store, WRITERS, searches=searches)
     errors: list[BaseException] = []
 
-    def write(n: int) -> None:
+    def run(n: int) -> None:
         try:
-            history.put(NS, KEY, {"content": f"value {n}"})
+            write(n)
         except BaseException as exc:  # reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(WRITERS)]
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(WRITERS)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(60)
-    assert errors == []
     store.batch = type(store).batch.__get__(store)  # type: ignore[method-assign]
-    records = history.history(NS, KEY)
-    assert len(records) == WRITERS
+    assert errors == []
+
+
+def check_records(store: BaseStore, count: int) -> None:
+    records = History(store).history(NS, KEY)
+    assert len(records) == count
     check_chain(records, store.get(NS, KEY))
     undo_each(store, records)
+
+
+def test_threads_record_what_they_replaced(store: BaseStore) -> None:
+    store.put(("other",), "warm", {"content": "-"})  # opens tables, starts pools
+    history = History(store)
+    race(store, lambda n: history.put(NS, KEY, {"content": f"value {n}"}))
+    check_records(store, WRITERS)
     assert store.get(NS, KEY) is None
 
 
@@ -164,68 +174,31 @@ def test_tasks_record_what_they_replaced(store: BaseStore) -> None:
 
     asyncio.run(main())
     store.abatch = type(store).abatch.__get__(store)  # type: ignore[method-assign]
-    records = history.history(NS, KEY)
-    assert len(records) == WRITERS
-    check_chain(records, store.get(NS, KEY))
-    undo_each(store, records)
+    check_records(store, WRITERS)
 
 
 def test_tool_updates_record_what_they_replaced(store: BaseStore) -> None:
-    """The manage tool's update path (the store manager's write path is the same)."""
+    """The manage tool's update path."""
     tool = configure_trust(create_manage_memory_tool(NS, store=store), guards=Guards.off())
-    history = History(store)
-    history.put(NS, KEY, {"content": "value start"})
-    _reads_wait_for_each_other(store, WRITERS)
-    errors: list[BaseException] = []
-
-    def update(n: int) -> None:
-        try:
-            tool.invoke({"action": "update", "id": KEY, "content": f"value {n}"})
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=update, args=(n,)) for n in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert errors == []
-    store.batch = type(store).batch.__get__(store)  # type: ignore[method-assign]
-    records = history.history(NS, KEY)
-    assert len(records) == WRITERS + 1
-    check_chain(records, store.get(NS, KEY))
-    undo_each(store, records)
+    History(store).put(NS, KEY, {"content": "value start"})
+    race(store, lambda n: tool.invoke({"action": "update", "id": KEY, "content": f"value {n}"}))
+    check_records(store, WRITERS + 1)
 
 
 def test_store_manager_updates_record_what_they_replaced(store: BaseStore) -> None:
     """The memory store manager's write path: turns that all read the memory before any of
     them writes it."""
-    history = History(store)
-    history.put(NS, KEY, {"kind": "Memory", "content": {"content": "value start"}})
-    _reads_wait_for_each_other(store, WRITERS, searches=True)
-    errors: list[BaseException] = []
+    History(store).put(NS, KEY, {"kind": "Memory", "content": {"content": "value start"}})
 
     def turn(n: int) -> None:
         update = ai_tool_calls(("update_memory", {"id": "m1", "content": f"value {n}"}))
         manager = create_memory_store_manager(
             ScriptedChatModel(responses=[update, "done"]), namespace=NS, store=store
         )
-        try:
-            manager.invoke({"messages": [{"role": "user", "content": f"now {n}"}]})
-        except BaseException as exc:  # reported below
-            errors.append(exc)
+        manager.invoke({"messages": [{"role": "user", "content": f"now {n}"}]})
 
-    threads = [threading.Thread(target=turn, args=(n,)) for n in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert errors == []
-    store.batch = type(store).batch.__get__(store)  # type: ignore[method-assign]
-    records = history.history(NS, KEY)
-    assert len(records) == WRITERS + 1
-    check_chain(records, store.get(NS, KEY))
-    undo_each(store, records)
+    race(store, turn, searches=True)
+    check_records(store, WRITERS + 1)
 
 
 def test_two_processes_record_what_they_replaced(tmp_path: Path) -> None:
