@@ -126,10 +126,17 @@ def undo_each(store: BaseStore, records: list[ChangeRecord]) -> None:
         assert (None if current is None else current.value) == record["previous"]
 
 
-def race(store: BaseStore, write: Callable[[int], object], *, searches: bool = False) -> None:
-    """``write(n)`` in :data:`WRITERS` threads whose first reads wait for each other; then the
-    store's reads as they were."""
-    _reads_wait_for_each_other(store, WRITERS, searches=searches)
+def race(
+    store: BaseStore,
+    write: Callable[[int], object],
+    *,
+    searches: bool = False,
+    writers: int = WRITERS,
+    threads: int | None = None,
+) -> None:
+    """``write(n)`` in ``threads`` threads (default: ``writers``), whose ``writers`` first
+    reads wait for each other; then the store's reads as they were."""
+    _reads_wait_for_each_other(store, writers, searches=searches)
     errors: list[BaseException] = []
 
     def run(n: int) -> None:
@@ -138,10 +145,10 @@ def race(store: BaseStore, write: Callable[[int], object], *, searches: bool = F
         except BaseException as exc:  # reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(WRITERS)]
-    for thread in threads:
+    started = [threading.Thread(target=run, args=(n,)) for n in range(threads or writers)]
+    for thread in started:
         thread.start()
-    for thread in threads:
+    for thread in started:
         thread.join(60)
     store.batch = type(store).batch.__get__(store)  # type: ignore[method-assign]
     assert errors == []
@@ -199,6 +206,32 @@ def test_store_manager_updates_record_what_they_replaced(store: BaseStore) -> No
 
     race(store, turn, searches=True)
     check_records(store, WRITERS + 1)
+
+
+def test_parallel_tool_calls_of_one_agent_reply(store: BaseStore) -> None:
+    """As users meet it: an agent (LangChain's ``create_agent``) whose model updates one memory
+    twice in one reply; LangGraph runs the two tool calls at once. The turn's records chain, and
+    undoing the turn restores the memory as it was before it."""
+    from langchain.agents import create_agent
+
+    History(store).put(NS, KEY, {"content": "value start"})
+    reply = ai_tool_calls(
+        ("manage_memory", {"action": "update", "id": KEY, "content": "value a"}),
+        ("manage_memory", {"action": "update", "id": KEY, "content": "value b"}),
+    )
+    tool = configure_trust(create_manage_memory_tool(NS), guards=Guards.off())
+    agent = create_agent(ScriptedChatModel(responses=[reply, "done"]), tools=[tool], store=store)
+    run = "turn-1"
+    config: Any = {"configurable": {"run_id": run}}
+    # one agent turn: its two tool calls are the two writers whose reads wait for each other
+    race(
+        store, lambda _: agent.invoke({"messages": [("user", "go")]}, config), writers=2, threads=1
+    )
+    records = History(store).history(NS, KEY)
+    assert len(records) == 3
+    check_chain(records, store.get(NS, KEY))
+    History(store).undo_run(run)
+    assert store.get(NS, KEY).value == {"content": "value start"}  # type: ignore[union-attr]
 
 
 def test_two_processes_record_what_they_replaced(tmp_path: Path) -> None:
