@@ -257,3 +257,23 @@ def test_two_processes_record_what_they_replaced(tmp_path: Path) -> None:
         assert len(records) == 2 * writes
         check_chain(records, store.get(NS, KEY))
         undo_each(store, records)
+
+
+def test_tool_patches_of_different_fields_both_stay(store: BaseStore) -> None:
+    """Two structured updates (patches of different fields) whose reads both come before
+    either write: the second one's value is computed again from what the first one left, so
+    neither field's change is lost (it kept the stale value of the other field: Bergen went
+    back to Oslo)."""
+    tool = configure_trust(create_manage_memory_tool(NS, store=store), guards=Guards.off())
+    start = {"kind": "Profile", "content": {"name": "Al", "city": "Oslo"}}
+    History(store).put(NS, KEY, start)
+    patches = ['{"name": "Alice"}', '{"city": "Bergen"}']  # JSON text, as models send it
+    race(
+        store,
+        lambda n: tool.invoke({"action": "update", "id": KEY, "content": patches[n]}),
+        writers=2,
+    )
+    final = store.get(NS, KEY)
+    assert final is not None
+    assert final.value["content"] == {"name": "Alice", "city": "Bergen"}
+    check_records(store, 3)

@@ -160,6 +160,15 @@ class Change:
     """Minutes the written value lives (``None``: for ever); not given: the store's default."""
     record_id: str | None = None
     """The ``change_id`` of its record, once built (:func:`record_op`)."""
+    rebuild: Callable[[Item | None], dict[str, Any] | None] | None = field(
+        default=None, repr=False, compare=False
+    )
+    """How ``value`` follows from the memory as it is (``None``: nothing to write), for a
+    value computed from the memory as read (a patch merged into it): when another writer
+    changed the memory first, :func:`revise` computes it again from what that writer left."""
+    fresh_key: bool = False
+    """A create under a key langmem just made up (a new UUID): no other writer can hold it, so
+    its write is not checked against what was read (:func:`expected`)."""
 
 
 def now_stamp() -> tuple[str, float, int]:
@@ -262,16 +271,22 @@ def expected(changes: list[Change]) -> list[Expected]:
     return [
         Expected(c.namespace, c.key, c.previous)
         for c in changes
-        if c.status in ("applied", "flagged")
+        if c.status in ("applied", "flagged") and not c.fresh_key
     ]
 
 
 def revise(change: Change, found: Item | None) -> None:
     """Make ``change`` replace ``found`` (the memory as a writer that got there first left it):
     its previous value, and whether it creates or updates; a deletion of a memory now gone
-    changes nothing."""
+    changes nothing; a change with a ``rebuild`` computes its value again from ``found``."""
     change.previous = None if found is None else found.value
     change.valid_from = None if found is None else found.updated_at.isoformat()
+    if change.rebuild is not None and change.value is not None:
+        value = change.rebuild(found)
+        if value is None:
+            change.status = "unchanged"
+            return
+        change.value = value
     if change.op in ("create", "update"):
         change.op = "create" if found is None else "update"
     elif change.value is None and found is None:

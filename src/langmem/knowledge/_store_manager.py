@@ -8,6 +8,7 @@ write every change in one store batch. Write errors propagate; nothing is half-r
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -20,6 +21,7 @@ from langmem._conversation import get_conversation
 from langmem._models import ModelRef
 from langmem._namespace import NamespaceTemplate
 from langmem._store_context import refuse_read_only
+from langmem._task_scope import current_task_id
 from langmem.errors import ConfigurationError, InvalidInputError
 from langmem.knowledge import _prompts
 from langmem.knowledge._guards import GuardReport, Guards, quote
@@ -216,7 +218,16 @@ class MemoryStoreManager(StoreAccess, Runnable[MemoryStoreManagerInput, list[dic
                 continue
             key = item.key if item is not None else _new_key(entry)
             op: Op = "create" if item is None else "update"
-            changes.append(Change(ns, key, previous, value, op, entry.reason, since))
+            change = Change(ns, key, previous, value, op, entry.reason, since)
+            # a memory the model inserted gets a random UUID: no other writer holds it (in a
+            # background task the ids repeat on a rerun, which may find the first attempt's)
+            change.fresh_key = entry.ref is None and current_task_id() is None
+            # the value keeps the memory's other fields: when another writer changed it
+            # first, they are taken from what that writer left
+            change.rebuild = functools.partial(
+                self._stored_value, entry, now=now, provenance=stamps
+            )
+            changes.append(change)
         return changes
 
     def _stored_value(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from langgraph.store.base import BaseStore, PutOp, SearchOp
+from langgraph.store.base import BaseStore, Item, PutOp, SearchOp
 
 from langmem import _flow
 from langmem.errors import ConfigurationError
@@ -22,6 +22,7 @@ from langmem.knowledge._history import (
     Provenance,
     change_ops,
     default_ttl,
+    revise,
     write_changes,
 )
 
@@ -187,8 +188,16 @@ def write_flow(
             changes, prov, supersede=trust.supersede, history=trust.history, default_ttl=ttl
         )
 
-    if trust.history or trust.supersede:  # records keep the value each change replaced
-        yield from write_changes(store, changes, build)
+    def revised(change: Change, found: Item | None) -> None:
+        before = change.value
+        revise(change, found)
+        if change.value is not before and change.status != "unchanged":
+            _rescreen(change, trust.guards, report)  # a value computed again: guard it again
+
+    # records keep the value each change replaced; a value computed from the memory as read
+    # (a patch) is computed again from what a writer that got there first left
+    if trust.history or trust.supersede or any(c.rebuild for c in changes):
+        yield from write_changes(store, changes, build, revised)
     else:
         ops = build()
         if ops:
@@ -198,6 +207,15 @@ def write_flow(
             report.held.append(_where(change, hold_id=change.hold_id, reason=change.reason))
     report.log(trust.component)
     return changes
+
+
+def _rescreen(change: Change, guards: Guards, report: GuardReport) -> None:
+    """:func:`screen` ``change``'s new value, replacing what the report said of its old one."""
+    ref = (change.namespace, change.key)
+    for found in (report.redacted, report.flagged, report.quarantined):
+        found[:] = [w for w in found if (w["namespace"], w["key"]) != ref]
+    change.status, change.patterns = "applied", []
+    screen(change, guards, report)
 
 
 def _where(change: Change, **extra: Any) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from typing import Any, Literal, Optional, TypeVar
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import StructuredTool, ToolException
 from langgraph.store.base import BaseStore, SearchOp
+from langgraph.store.base import Item as BaseItem
 from pydantic import (
     BaseModel,
     Field,
@@ -97,6 +98,13 @@ def create_manage_memory_tool(
 
     holder = TrustHolder(Trust(name, Guards(), supersede=False))
 
+    def unknown(id: str, action: str) -> ToolException:
+        verb = "updated" if action == "update" else "deleted"
+        create_hint = ", or use action 'create' for new content" if "create" in actions else ""
+        return ToolException(
+            _prompts.ERR_UNKNOWN_ID.format(id=id, verb=verb, create_hint=create_hint)
+        )
+
     def flow(config: RunnableConfig, action: str, content: Any, id: Any) -> _flow.Flow[str]:
         trust = holder.trust
         if action not in actions:
@@ -115,7 +123,8 @@ def create_manage_memory_tool(
             if content is None:
                 raise ToolException(_prompts.ERR_CONTENT_REQUIRED.format(action=action))
             key = str(uuid.uuid4())
-            change = Change(ns, key, None, {"content": _dump(adapter, content)}, "create")
+            value = {"content": _dump(adapter, content)}
+            change = Change(ns, key, None, value, "create", fresh_key=True)
             yield from _refusing(tool_write(target, change, prov, trust))
             return tool_result(f"created memory {key}", change)
         if id is None or not str(id).strip():
@@ -127,21 +136,30 @@ def create_manage_memory_tool(
         try:
             existing = yield from _refusing(tool_read(target, ns, keys, turn, trust))
             if existing is None:
-                create_hint = (
-                    ", or use action 'create' for new content" if "create" in actions else ""
-                )
-                verb = "updated" if action == "update" else "deleted"
-                raise ToolException(
-                    _prompts.ERR_UNKNOWN_ID.format(id=keys[0], verb=verb, create_hint=create_hint)
-                )
+                raise unknown(keys[0], action)
             key = existing.key
             if action == "update":
-                new = _tool_args.updated_content(key, existing.value, _dump(adapter, content))
-                value = {**existing.value, "content": new}
-                if "updated_at" in value:  # provenance written by the store manager stays true
-                    value["updated_at"] = _dt.datetime.now(_dt.timezone.utc).isoformat()
+                patch = _dump(adapter, content)
+
+                def updated(found: BaseItem | None) -> dict[str, Any]:
+                    """The memory as ``found`` (as read, or as a writer that got there first
+                    left it) with the update applied: that writer's change stays."""
+                    if found is None:  # deleted meanwhile
+                        raise unknown(key, action)
+                    new = _tool_args.updated_content(key, found.value, patch)
+                    value = {**found.value, "content": new}
+                    if "updated_at" in value:  # provenance written by the store manager
+                        value["updated_at"] = _dt.datetime.now(_dt.timezone.utc).isoformat()
+                    return value
+
                 change = Change(
-                    ns, key, existing.value, value, "update", valid_from=stamp_of(existing)
+                    ns,
+                    key,
+                    existing.value,
+                    updated(existing),
+                    "update",
+                    valid_from=stamp_of(existing),
+                    rebuild=updated,
                 )
                 yield from _refusing(tool_write(target, change, prov, trust))
                 return tool_result(f"updated memory {key}", change)
