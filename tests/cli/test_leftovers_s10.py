@@ -73,6 +73,21 @@ def test_unknown_root_options_are_one_line() -> None:
         assert result.stdout == ""
 
 
+def test_no_arguments_print_the_help() -> None:
+    """`langmem` and `langmem memories` without a command print the help as click does (the
+    one-line error boundary had caught click 8.2+'s "no arguments: help" usage error and
+    printed the whole help folded into one "error:" line)."""
+    for args, usage in [
+        ([], "Usage: langmem [OPTIONS] COMMAND [ARGS]..."),
+        (["memories"], "Usage: langmem memories [OPTIONS] COMMAND [ARGS]..."),
+    ]:
+        result = run(*args)
+        shown = result.stdout + result.stderr
+        assert shown.startswith(usage), shown
+        assert "\nCommands:\n" in shown and "error:" not in shown
+        assert result.exit_code in (0, 2)  # click < 8.2: 0; click 8.2+: 2
+
+
 def test_reembed_dims_the_model_does_not_make_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "plain.sqlite"
     with SqliteStore(path) as plain:  # no index: memories without vectors

@@ -96,6 +96,12 @@ def one_line(message: str) -> str:
 COMMAND_OPTIONS = ("--store", "--table", "--debug")
 """Options every command takes after its name (given before it, they are named as such)."""
 
+_HELP: tuple[type[Exception], ...] = tuple(
+    kind for kind in (getattr(click.exceptions, "NoArgsIsHelpError", None),) if kind is not None
+)
+"""click's "no arguments: show the help" (click 8.2+ raises it as a usage error): click prints
+the help, as `langmem` and `langmem memories` always did."""
+
 SIGPIPE_EXIT = 141
 """Exit code when stdout's reader went away: 128 + SIGPIPE, what `cat` or `grep` give."""
 
@@ -119,6 +125,8 @@ class _Root(click.Group):
                     )
                 )
             _one_line_exit(exc)
+        except _HELP:
+            raise
         except click.exceptions.ClickException as exc:
             _one_line_exit(exc)
 
@@ -127,7 +135,7 @@ class _Root(click.Group):
             with warnings.catch_warnings():
                 warnings.showwarning = _show_warning
                 return super().invoke(ctx)
-        except (click.exceptions.Exit, click.Abort):
+        except (click.exceptions.Exit, click.Abort, *_HELP):
             raise
         except click.exceptions.ClickException as exc:
             _one_line_exit(exc)
