@@ -15,8 +15,8 @@ records and write again.
 - ``SqliteStore`` and ``PostgresStore`` check in their own write transaction
   (``batch_expecting``): every writer of the file or database is covered, in any process.
 - Any other ``BaseStore`` (LangGraph's InMemoryStore, its SQLite and PostgreSQL stores): the
-  check and the write run under a lock of this process (:func:`batch_sync`,
-  :func:`batch_async`), which covers langmem's writers in this process only.
+  check and the write run under one lock per store in this process (:func:`batch_sync`; async
+  writers take it in a worker thread), which covers langmem's writers in this process only.
 """
 
 from __future__ import annotations
@@ -85,20 +85,16 @@ def batch_sync(store: BaseStore, ops: Sequence[Op], expect: Sequence[Expected]) 
 async def batch_async(
     store: BaseStore, ops: Sequence[Op], expect: Sequence[Expected]
 ) -> list[Result]:
-    """Async :func:`batch_sync`."""
+    """Async :func:`batch_sync`: on a store without ``abatch_expecting``, :func:`batch_sync` in
+    a worker thread, so sync and async writers of one store share its one lock."""
     if supports(store):
         batch = store.abatch_expecting  # type: ignore[attr-defined]
         return await batch(ops, expect)  # type: ignore[no-any-return]
-    async with _task_lock(store):
-        check(expect, await store.abatch(probes(expect)))  # type: ignore[arg-type]
-        return await store.abatch(ops)
+    return await asyncio.to_thread(batch_sync, store, ops, expect)
 
 
 _GUARD = threading.Lock()
 _THREAD_LOCKS: weakref.WeakKeyDictionary[Any, threading.Lock] = weakref.WeakKeyDictionary()
-_TASK_LOCKS: weakref.WeakKeyDictionary[Any, weakref.WeakKeyDictionary[Any, asyncio.Lock]] = (
-    weakref.WeakKeyDictionary()
-)
 _SHARED = threading.Lock()  # for a store that cannot be weakly referenced
 
 
@@ -108,13 +104,3 @@ def _thread_lock(store: BaseStore) -> threading.Lock:
             return _THREAD_LOCKS.setdefault(store, threading.Lock())
         except TypeError:
             return _SHARED
-
-
-def _task_lock(store: BaseStore) -> asyncio.Lock:
-    loop = asyncio.get_running_loop()
-    with _GUARD:
-        try:
-            per_loop = _TASK_LOCKS.setdefault(store, weakref.WeakKeyDictionary())
-        except TypeError:
-            per_loop = _TASK_LOCKS.setdefault(_task_lock, weakref.WeakKeyDictionary())
-        return per_loop.setdefault(loop, asyncio.Lock())

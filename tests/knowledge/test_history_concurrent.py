@@ -18,6 +18,7 @@ import itertools
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -277,3 +278,63 @@ def test_tool_patches_of_different_fields_both_stay(store: BaseStore) -> None:
     assert final is not None
     assert final.value["content"] == {"name": "Alice", "city": "Bergen"}
     check_records(store, 3)
+
+
+def test_sync_and_async_writers_exclude_each_other() -> None:
+    """On a store that cannot check in its own transaction (InMemoryStore), a sync writer
+    (a thread) and an async one (a task) of one memory take the same lock: the one that
+    checks second sees the other's write (each used a lock of its own kind, so both checks
+    passed before either wrote, and both recorded "create")."""
+    store = _Memory(index=INDEX)
+    history = History(store)
+    barrier = threading.Barrier(2, timeout=30)
+    first = threading.local()
+    batch, abatch = store.batch, store.abatch
+
+    def kind(ops: list[Any]) -> str:
+        if ops and all(isinstance(op, GetOp) and op.key == KEY for op in ops):
+            return "probe" if ops[0].refresh_ttl is False else "read"
+        return "other"
+
+    def gated(ops: Any) -> Any:
+        ops = list(ops)
+        result = batch(ops)
+        if kind(ops) == "read" and not getattr(first, "done", False):
+            first.done = True
+            barrier.wait()  # both writers read before either writes
+        if kind(ops) == "probe":
+            time.sleep(0.2)  # checked, not written yet: the other writer's window
+        return result
+
+    async def agated(ops: Any) -> Any:
+        ops = list(ops)
+        result = await abatch(ops)
+        if kind(ops) == "read" and not getattr(first, "done", False):
+            first.done = True
+            await asyncio.to_thread(barrier.wait)
+        if kind(ops) == "probe":
+            await asyncio.sleep(0.2)
+        return result
+
+    store.batch, store.abatch = gated, agated  # type: ignore[method-assign]
+    errors: list[BaseException] = []
+
+    def run(write: Callable[[], object]) -> None:
+        try:
+            write()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    writers = [
+        threading.Thread(target=run, args=(lambda: history.put(NS, KEY, {"content": "s"}),)),
+        threading.Thread(
+            target=run, args=(lambda: asyncio.run(history.aput(NS, KEY, {"content": "a"})),)
+        ),
+    ]
+    for thread in writers:
+        thread.start()
+    for thread in writers:
+        thread.join(60)
+    store.batch, store.abatch = batch, abatch  # type: ignore[method-assign]
+    assert errors == []
+    check_records(store, 2)
