@@ -6,6 +6,7 @@ from a temporary copy), in alternating fresh processes so machine load hits both
 
 - ``put``: ``History.put`` of one memory, over and over (one writer: the check never fails);
 - ``tool update``: the manage tool's update of one memory (the managers' write path);
+- ``tool create``: the manage tool's create of a new memory (a new UUID key: no check needed);
 - ``4 threads``: four threads putting one memory at once; here some of the baseline's records
   are wrong (counted: a record whose previous value is not the value the record before it
   wrote), ours retry (the cost of a conflict: a rolled-back write sent again).
@@ -102,6 +103,12 @@ def worker(kind: str, pg: str | None) -> dict[str, Any]:
                 tool.invoke({"action": "update", "id": "tool", "content": f"value {n}"})
 
         out["tool update"] = timed(WRITES, updates)
+
+        def creates() -> None:
+            for n in range(WRITES):
+                tool.invoke({"action": "create", "content": f"fact {n}"})
+
+        out["tool create"] = timed(WRITES, creates)
         each = WRITES // THREADS
 
         def contended() -> None:
@@ -163,7 +170,7 @@ def main() -> None:
 def report(kind: str, ref: str, rows: dict[str, list[dict[str, Any]]]) -> None:
     print(f"\n{kind}: per write, median of {len(rows['ours'])} processes each ({ref} = baseline)")
     print(f"  {'case':<12} {'side':<9} {'CPU ms':>8} {'wall ms':>8}   CPU ours/baseline")
-    for case in ("put", "tool update", f"{THREADS} threads"):
+    for case in ("put", "tool update", "tool create", f"{THREADS} threads"):
         cpu = {s: statistics.median(r[case][0] for r in rows[s]) * 1e3 for s in rows}
         wall = {s: statistics.median(r[case][1] for r in rows[s]) * 1e3 for s in rows}
         for side in ("baseline", "ours"):

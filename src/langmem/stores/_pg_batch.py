@@ -95,7 +95,7 @@ def _run(
                     cur, listing, omit_expired=store._omit_expired
                 )
         if plan is None and expect:
-            _pg_expect.check(store, cur, expect, set())
+            _pg_expect.check(store, cur, expect, [])
         changed = _pg_writes.apply(store, cur, plan, expect) if plan is not None else None
     if changed is not None:
         store.word_counts.forget(changed)  # this handle's next query sees its own writes

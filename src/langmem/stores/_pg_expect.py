@@ -2,14 +2,14 @@
 <langmem.stores.PostgresStore.batch_expecting>`, inside the batch's write transaction.
 
 The memories expected are locked as they are read, so no other transaction changes them until
-this one ends: the stored ones are read with ``SELECT ... FOR UPDATE``, in the order every
-batch locks rows in (``_pg_writes.lock_rows``); a memory not stored is claimed by inserting an
-empty placeholder row (an uncommitted insert, visible to no one, that another writer's insert
-of the same key waits for), and one another writer stored meanwhile is locked and read in
-turn. The
-placeholders are overwritten by the batch's own puts, and removed when the batch does not
-write them. Then each memory is read as a get would read it (an expired one not yet swept is
-none, unless the TTL config says ``omit_expired=False``) and compared (``langmem._expect``).
+this one ends: the stored ones are read with ``SELECT ... FOR UPDATE``, in the same statement
+and order that locks the rows the batch writes (``_pg_writes.lock_rows``); a memory not stored
+is claimed by inserting an empty placeholder row (an uncommitted insert, visible to no one,
+that another writer's insert of the same key waits for), and one another writer stored
+meanwhile is locked and read in turn. The placeholders are overwritten by the batch's own puts,
+and removed when the batch does not write them. Then each memory is read as a get would read
+it (an expired one not yet swept is none, unless the TTL config says ``omit_expired=False``)
+and compared (``langmem._expect``).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 from langgraph.store.base import Item
 
 from langmem import _expect
+from langmem.errors import WriteConflictError
+from langmem.stores._pg_writes import lock_rows
 
 if TYPE_CHECKING:
     from langmem._expect import Expected
@@ -29,35 +31,45 @@ _CLAIMS = 3  # rounds of claiming keys that another writer deletes between our c
 
 
 def check(
-    store: PostgresStore, cur: Any, expect: Sequence[Expected], written: set[tuple[str, str]]
+    store: PostgresStore, cur: Any, expect: Sequence[Expected], written: Sequence[tuple[str, str]]
 ) -> None:
-    """Lock and compare the ``expect``-ed memories (see the module); ``written``: the
-    ``(prefix, key)`` items the batch writes (other placeholders are removed)."""
+    """Lock the ``written`` ``(prefix, key)`` rows of the batch (``_pg_writes.lock_rows``)
+    together with the ``expect``-ed ones, in one statement that also reads the latter, then
+    compare them (see the module). Placeholders of keys the batch does not write are removed.
+
+    A key that other writers keep creating and deleting while it is claimed (still unclaimed
+    after a few rounds) raises :class:`~langmem.errors.WriteConflictError` naming nothing
+    found, for the writer to send its batch again."""
     refs = sorted({(".".join(e.namespace), e.key) for e in expect})
-    conn = cur.connection
+    omit = store._omit_expired
+    rows = lock_rows(cur, sorted({*written, *refs}), read=omit)
     claimed: set[tuple[str, str]] = set()
-    rows: dict[tuple[str, str], dict[str, Any]] = {}
-    pending = refs
+    pending = [ref for ref in refs if ref not in rows]
     for _ in range(_CLAIMS):
-        rows |= _locked(conn, pending, store._omit_expired)
-        missing = [ref for ref in pending if ref not in rows]
-        if not missing:
+        if not pending:
             break
-        inserted = conn.execute(
+        inserted = cur.connection.execute(
             "INSERT INTO store (prefix, key, value)"
             " SELECT p, k, '{}'::jsonb FROM unnest(%s::text[], %s::text[]) AS t(p, k)"
             ' ORDER BY p COLLATE "C", k COLLATE "C"'
             " ON CONFLICT (prefix, key) DO NOTHING RETURNING prefix, key",
-            ([p for p, _ in missing], [k for _, k in missing]),
+            ([p for p, _ in pending], [k for _, k in pending]),
         ).fetchall()
         claimed |= {(row["prefix"], row["key"]) for row in inserted}
-        # a key another writer stored meanwhile: lock and read it in the next round
-        pending = [ref for ref in missing if ref not in claimed]
-        if not pending:
-            break
-    spare = sorted(claimed - written)
+        # a key another writer stored meanwhile: lock and read it (deleted again: claim again)
+        stored = [ref for ref in pending if ref not in claimed]
+        rows |= lock_rows(cur, stored, read=omit)
+        pending = [ref for ref in stored if ref not in rows]
+    if pending:  # rolled back with the transaction: nothing is written
+        shown = ", ".join(f"{key!r} in {prefix.replace('.', '/')!r}" for prefix, key in pending[:3])
+        raise WriteConflictError(
+            f"memory {shown} was created and deleted again by other writers while this write "
+            "checked it: nothing was written. Send the write again.",
+            found={},
+        )
+    spare = sorted(claimed - set(written))
     if spare:
-        conn.execute(
+        cur.connection.execute(
             "DELETE FROM store s USING unnest(%s::text[], %s::text[]) AS t(p, k)"
             " WHERE s.prefix = t.p AND s.key = t.k",
             ([p for p, _ in spare], [k for _, k in spare]),
@@ -67,23 +79,6 @@ def check(
         row = rows.get((".".join(wanted_item.namespace), wanted_item.key))
         found.append(None if row is None or row["expired"] else _item(wanted_item, row))
     _expect.check(expect, found)
-
-
-def _locked(
-    conn: Any, refs: list[tuple[str, str]], omit_expired: bool
-) -> dict[tuple[str, str], dict[str, Any]]:
-    """The stored rows of ``refs``, locked (in the order every batch locks rows in:
-    ``_pg_writes.lock_rows``); a row deleted meanwhile is missing."""
-    if not refs:
-        return {}
-    expired = "s.expires_at IS NOT NULL AND s.expires_at <= NOW()" if omit_expired else "FALSE"
-    rows = conn.execute(
-        f"SELECT s.prefix, s.key, s.value, s.created_at, s.updated_at, {expired} AS expired"
-        " FROM store s WHERE (s.prefix, s.key) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
-        ' ORDER BY s.prefix COLLATE "C", s.key COLLATE "C" FOR UPDATE OF s',
-        ([p for p, _ in refs], [k for _, k in refs]),
-    ).fetchall()
-    return {(row["prefix"], row["key"]): row for row in rows}
 
 
 def _item(expected: Expected, row: dict[str, Any]) -> Item:

@@ -75,11 +75,12 @@ def apply(
     indexed = bool(store.index_config and plan.touched)
     if indexed:
         store._check_index(cur, writes=True)  # before any vector changes
-    lock_rows(cur, plan.touched)  # before any row changes
-    if expect:
+    if expect:  # the expected memories' rows locked with the written ones, and read
         from langmem.stores import _pg_expect
 
-        _pg_expect.check(store, cur, expect, set(plan.touched))
+        _pg_expect.check(store, cur, expect, plan.touched)
+    else:
+        lock_rows(cur, plan.touched)  # before any row changes
     if indexed:
         # an item's vectors are replaced as a whole (index=False or fewer fields leave none;
         # a deleted item keeps none): removed first, to learn which words they held
@@ -108,7 +109,9 @@ def apply(
     return changed
 
 
-def lock_rows(cur: Any, touched: Sequence[tuple[str, str]]) -> None:
+def lock_rows(
+    cur: Any, touched: Sequence[tuple[str, str]], *, read: bool | None = None
+) -> dict[tuple[str, str], dict[str, Any]]:
     """Lock the stored rows of the ``(prefix, key)`` items a batch writes, in one order (by
     prefix and key, bytewise: Python's order of ``touched``), before it changes anything.
 
@@ -116,17 +119,27 @@ def lock_rows(cur: Any, touched: Sequence[tuple[str, str]]) -> None:
     same order by every batch, so two batches writing the same items in different orders wait
     for each other instead of deadlocking (LangGraph's SQL locks rows in the batch's order:
     deletes per namespace, then inserts). Items not stored yet are locked by the insert, whose
-    rows come in the same order (:func:`plan`)."""
+    rows come in the same order (:func:`plan`).
+
+    With ``read`` (``omit_expired``: whether an expired row reads as none), returns the locked
+    rows by ``(prefix, key)``: value, ``created_at``, ``updated_at`` and ``expired``."""
     if not touched:
-        return
+        return {}
+    columns = "s.prefix, s.key"
+    if read is not None:
+        expired = "s.expires_at IS NOT NULL AND s.expires_at <= NOW()" if read else "FALSE"
+        columns += f", s.value, s.created_at, s.updated_at, {expired} AS expired"
     # on a cursor of its own: in pipeline mode (a batch with searches), its rows are never
     # read, and a result left unread on ``cur`` could be taken for the next statement's
-    cur.connection.execute(
-        "SELECT 1 FROM store s WHERE (s.prefix, s.key) IN"
+    found = cur.connection.execute(
+        f"SELECT {columns} FROM store s WHERE (s.prefix, s.key) IN"
         " (SELECT * FROM unnest(%s::text[], %s::text[]))"
         ' ORDER BY s.prefix COLLATE "C", s.key COLLATE "C" FOR UPDATE OF s',
         ([p for p, _ in touched], [k for _, k in touched]),
     )
+    if read is None:
+        return {}
+    return {(row["prefix"], row["key"]): row for row in found.fetchall()}
 
 
 def restore(store: PostgresStore, items: Iterable[Item], ttls: Ttls | None) -> int:
