@@ -34,6 +34,7 @@ from langmem import (
     create_manage_memory_tool,
     create_memory_store_manager,
 )
+from langmem.errors import InvalidInputError, WriteConflictError
 from langmem.knowledge._history import ChangeRecord
 from langmem.stores import SqliteStore
 from langmem.testing import ScriptedChatModel, ai_tool_calls
@@ -338,3 +339,78 @@ def test_sync_and_async_writers_exclude_each_other() -> None:
     store.batch, store.abatch = batch, abatch  # type: ignore[method-assign]
     assert errors == []
     check_records(store, 2)
+
+
+def _outcomes(store: BaseStore, act: Callable[[], Any], writers: int = 2) -> list[Any]:
+    """What ``act()`` returned or raised in each of ``writers`` threads whose reads of the
+    memory wait for each other."""
+    outcomes: list[Any] = []
+
+    def write(_: int) -> None:
+        try:
+            outcomes.append(act())
+        except Exception as exc:  # the outcome checked
+            outcomes.append(exc)
+
+    race(store, write, writers=writers)
+    return outcomes
+
+
+def test_concurrent_releases_one_wins_the_other_is_told(store: BaseStore) -> None:
+    """Two releases of one quarantined memory at once: one releases it, the other is told it
+    was released meanwhile (both succeeded; the second wrote a record of a no-op)."""
+    history = History(store)
+    store.put(("__langmem__", "quarantine", *NS), KEY, {"content": "x", "quarantine": {}})
+    outcomes = _outcomes(store, lambda: history.release(NS, KEY))
+    errors = [o for o in outcomes if isinstance(o, Exception)]
+    assert len(errors) == 1, outcomes
+    assert isinstance(errors[0], InvalidInputError)
+    assert "was released or discarded by another caller meanwhile" in str(errors[0])
+    assert [r["op"] for r in history.history(NS, KEY)] == ["release"]
+    assert store.get(NS, KEY).value == {"content": "x"}  # type: ignore[union-attr]
+    assert history.quarantined(NS) == []
+
+
+def test_concurrent_confirms_of_a_held_deletion(store: BaseStore) -> None:
+    history = History(store)
+    history.put(NS, KEY, {"content": "x"})
+    tool = configure_trust(create_manage_memory_tool(NS, store=store), guards=Guards(max_deletes=0))
+    tool.invoke({"action": "delete", "id": KEY})
+    (held,) = history.held(NS)
+    outcomes = _outcomes(store, lambda: history.confirm(NS, held.key))
+    errors = [o for o in outcomes if isinstance(o, Exception)]
+    assert len(errors) == 1 and "was confirmed or discarded by another" in str(errors[0])
+    assert store.get(NS, KEY) is None
+    assert [r["op"] for r in history.history(NS, KEY)] == ["create", "delete", "confirm"]
+
+
+def test_concurrent_undos_of_one_run(store: BaseStore) -> None:
+    """Two undos of one run at once: the memory is put back once; the second undo finds it
+    already as it would leave it (it reported "changed again after the undone run")."""
+    history = History(store)
+    history.put(NS, KEY, {"content": "before"})
+    run = history.put(NS, KEY, {"content": "after"})["run_id"]
+    reports = _outcomes(store, lambda: history.undo_run(str(run)))
+    assert all(isinstance(r, dict) and r["conflicts"] == [] for r in reports), reports
+    assert sorted(len(r["restored"]) for r in reports) == [0, 1]
+    assert store.get(NS, KEY).value == {"content": "before"}  # type: ignore[union-attr]
+    assert [r["op"] for r in history.history(NS, KEY)] == ["create", "update", "undo"]
+
+
+def test_a_memory_that_keeps_changing_is_named_after_every_attempt() -> None:
+    class Busy(InMemoryStore):
+        """Another writer always changed the memory first."""
+
+        def batch_expecting(self, ops: Any, expect: Any) -> Any:
+            raise WriteConflictError(
+                "changed after it was read",
+                found={(tuple(e.namespace), e.key): None for e in expect},
+            )
+
+    store = Busy()
+    with pytest.raises(WriteConflictError) as failed:
+        History(store).put(NS, KEY, {"content": "x"})
+    assert str(failed.value).startswith(
+        f"memory {KEY!r} in {NS!r} kept changing through 64 attempts to write this change"
+    )
+    assert store.get(NS, KEY) is None

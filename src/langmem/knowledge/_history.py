@@ -21,7 +21,7 @@ import itertools
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 
@@ -301,25 +301,45 @@ def write_changes(
     changes: list[Change],
     build: Callable[[], list[PutOp]],
     revise: Revise = revise,
+    *,
+    taken: Sequence[Expected] = (),
 ) -> _flow.Flow[None]:
     """Send ``build()`` (the ops of ``changes`` and their records) in one batch, written only if
     every changed memory is as ``changes`` read it. When another writer changed one first,
     ``revise`` each such change with what it left, build again and resend, so each record
-    holds the value its change replaced."""
+    holds the value its change replaced.
+
+    ``taken``: entries the batch consumes (a quarantined value released, a held deletion
+    settled), written only if they are still as read; when another writer took one first,
+    the :class:`~langmem.errors.WriteConflictError` is raised as it is (nothing written)."""
     for attempt in range(1, WRITE_ATTEMPTS + 1):
         ops = build()
         if not ops:
             return
+        expect = [*expected(changes), *taken]
         try:
-            yield _flow.StoreBatch(store, ops, expected(changes))
+            yield _flow.StoreBatch(store, ops, expect)
             return
         except WriteConflictError as conflict:
-            if attempt == WRITE_ATTEMPTS:
+            if any((e.namespace, e.key) in conflict.found for e in taken):
                 raise
+            if attempt == WRITE_ATTEMPTS:
+                raise _kept_changing(conflict, expect) from conflict
             for change in changes:
                 ref = (change.namespace, change.key)
                 if ref in conflict.found:
                     revise(change, conflict.found[ref])
+
+
+def _kept_changing(conflict: WriteConflictError, expect: list[Expected]) -> WriteConflictError:
+    refs = list(conflict.found) or [(e.namespace, e.key) for e in expect]
+    shown = ", ".join(f"{key!r} in {ns!r}" for ns, key in refs[:3])
+    return WriteConflictError(
+        f"memory {shown} kept changing through {WRITE_ATTEMPTS} attempts to write this change "
+        "(other writers changed it between each read and write): nothing of this change was "
+        "written. Try again when fewer writers change it at once.",
+        found=conflict.found,
+    )
 
 
 def default_ttl(store: BaseStore) -> float | None:

@@ -37,6 +37,7 @@ from langgraph.store.base import (
 )
 
 from langmem import _flow
+from langmem._expect import Expected
 from langmem._store_context import resolve_store
 from langmem.errors import InvalidInputError, WriteConflictError
 from langmem.knowledge._history import (
@@ -389,6 +390,7 @@ class History:
         *,
         supersede: bool = False,
         revise: Revise = revise,
+        taken: Sequence[Expected] = (),
     ) -> _flow.Flow[Provenance]:
         """Write ``changes`` with their records (and ``extra``) in one batch, each record holding
         the value its change replaced (``revise``: how a change adapts when another writer
@@ -402,7 +404,7 @@ class History:
             ops = change_ops(changes, prov, supersede=supersede, history=True, default_ttl=ttl)
             return ops + extra
 
-        yield from write_changes(store, changes, build, revise)
+        yield from write_changes(store, changes, build, revise, taken=taken)
         return prov
 
     def _put(
@@ -533,7 +535,11 @@ class History:
 
         def changed_again(change: Change, found: Item | None) -> None:
             """Another writer changed the memory after it was read here: a conflict, as if
-            it had been changed before the undo (with ``force``, undone over it)."""
+            it had been changed before the undo (with ``force``, undone over it); already as
+            the undo leaves it (another undo of the run got there first): nothing to do."""
+            if (None if found is None else found.value) == change.value:
+                change.status = "unchanged"
+                return
             if force:
                 revise(change, found)
                 if change.value == change.previous:
@@ -565,8 +571,20 @@ class History:
         value = {k: v for k, v in held.value.items() if k != "quarantine"}
         previous = None if current is None else current.value
         change = Change(namespace, key, previous, value, "release")
-        drop = [PutOp(area("quarantine", namespace), key, None)]
-        yield from self._write([change], drop, "release", "released from quarantine")
+        place = area("quarantine", namespace)
+        drop = [PutOp(place, key, None)]
+        taken = [Expected(place, key, held.value)]
+        try:
+            yield from self._write(
+                [change], drop, "release", "released from quarantine", taken=taken
+            )
+        except WriteConflictError as conflict:
+            if (place, key) not in conflict.found:
+                raise
+            raise InvalidInputError(
+                f"quarantined memory {key!r} in {namespace!r} was released or discarded by "
+                "another caller meanwhile: nothing was written. See history(namespace, key)."
+            ) from None
         return (yield from self._record_of(change))
 
     def _settle(
@@ -577,20 +595,32 @@ class History:
             raise InvalidInputError(
                 f"no held deletion {hold_id!r} in {namespace!r}: list them with held()."
             )
-        drop = [PutOp(area("held", namespace), hold_id, None)]
+        place = area("held", namespace)
+        drop = [PutOp(place, hold_id, None)]
+        taken = [Expected(place, hold_id, hold.value)]
         key = str(hold.value["key"])
-        if not apply:
-            yield from self._write([], drop, "discard", "held deletion discarded")
-            return None
-        (current,) = yield _flow.StoreBatch(self.store, (GetOp(namespace, key),))
-        if current is None:
-            yield from self._write([], drop, "confirm", "memory already gone")
-            return None
-        change = Change(namespace, key, current.value, None, "confirm")
-        change.valid_from = current.updated_at.isoformat()
-        supersede = bool(hold.value.get("supersede"))
-        reason = "held deletion confirmed"
-        yield from self._write([change], drop, "confirm", reason, supersede=supersede)
+        try:
+            if not apply:
+                yield from self._write([], drop, "discard", "held deletion discarded", taken=taken)
+                return None
+            (current,) = yield _flow.StoreBatch(self.store, (GetOp(namespace, key),))
+            if current is None:
+                yield from self._write([], drop, "confirm", "memory already gone", taken=taken)
+                return None
+            change = Change(namespace, key, current.value, None, "confirm")
+            change.valid_from = current.updated_at.isoformat()
+            supersede = bool(hold.value.get("supersede"))
+            reason = "held deletion confirmed"
+            yield from self._write(
+                [change], drop, "confirm", reason, supersede=supersede, taken=taken
+            )
+        except WriteConflictError as conflict:
+            if (place, hold_id) not in conflict.found:
+                raise
+            raise InvalidInputError(
+                f"held deletion {hold_id!r} in {namespace!r} was confirmed or discarded by "
+                "another caller meanwhile: nothing was written. See held(namespace)."
+            ) from None
         if change.status == "unchanged":  # deleted meanwhile by another writer
             return None
         return (yield from self._record_of(change))
