@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from langmem import History
+from langmem.errors import WriteConflictError
 from langmem.stores import SqliteStore
 
 from ._support import run, seed_text
@@ -105,3 +109,47 @@ def test_reembed_dims_the_model_does_not_make_is_refused(tmp_path: Path) -> None
     assert run("store", "reembed", "--embed", "minilm", "--store", url).exit_code == 0
     found = run("memories", "search", "music", "-n", "memories", "--store", url)
     assert json.loads(found.stdout.splitlines()[0])["value"] == {"content": "Alice likes jazz"}
+
+
+def test_update_of_a_memory_deleted_meanwhile_does_not_recreate_it(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """`memories update` checks the memory exists, then writes: a delete in between (made
+    here where the command reads the memory's TTL) turned the update into a "create"."""
+    from langmem.cli import _memories
+
+    url = f"sqlite:///{tmp_path / 'm.sqlite'}"
+    assert run("memories", "add", "tea", "-k", "k1", "-n", "m", "--store", url).exit_code == 0
+    real = _memories._transfer.stored_ttls
+
+    def deleted_meanwhile(store: Any, labels: Any, key: Any) -> Any:
+        store.delete(labels, key)
+        return real(store, labels, key)
+
+    monkeypatch.setattr(_memories._transfer, "stored_ttls", deleted_meanwhile)
+    result = run("memories", "update", "k1", "coffee", "-n", "m", "--store", url)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: no memory with key 'k1' in namespace 'm' of ")
+    with SqliteStore(tmp_path / "m.sqlite") as store:
+        assert store.get(("m",), "k1") is None
+        assert [r["op"] for r in History(store).history(("m",), "k1")] == ["create"]
+
+
+def test_replace_without_key_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'm.sqlite'}"
+    result = run("memories", "add", "tea", "-n", "m", "--replace", "--store", url)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: --replace needs --key: ")
+    assert not (tmp_path / "m.sqlite").exists()
+
+
+def test_history_put_must_exist(tmp_path: Path) -> None:
+    with SqliteStore(tmp_path / "m.sqlite") as store:
+        history = History(store)
+        with pytest.raises(WriteConflictError, match="no memory is stored under key 'k'"):
+            history.put(("m",), "k", {"content": "x"}, must_exist=True)
+        assert history.put(("m",), "k", {"content": "x"}, must_exist=False)["op"] == "create"
+        with pytest.raises(WriteConflictError, match="a memory is stored under key 'k'"):
+            history.put(("m",), "k", {"content": "y"}, must_exist=False)
+        assert history.put(("m",), "k", {"content": "y"}, must_exist=True)["op"] == "update"
+        assert [r["op"] for r in history.history(("m",), "k")] == ["create", "update"]

@@ -102,6 +102,9 @@ _HELP: tuple[type[Exception], ...] = tuple(
 """click's "no arguments: show the help" (click 8.2+ raises it as a usage error): click prints
 the help, as `langmem` and `langmem memories` always did."""
 
+_PASSED: tuple[type[BaseException], ...] = (click.exceptions.Exit, click.Abort, *_HELP)
+"""What the error boundary lets click handle: exits, aborts, help."""
+
 SIGPIPE_EXIT = 141
 """Exit code when stdout's reader went away: 128 + SIGPIPE, what `cat` or `grep` give."""
 
@@ -135,7 +138,7 @@ class _Root(click.Group):
             with warnings.catch_warnings():
                 warnings.showwarning = _show_warning
                 return super().invoke(ctx)
-        except (click.exceptions.Exit, click.Abort, *_HELP):
+        except _PASSED:
             raise
         except click.exceptions.ClickException as exc:
             _one_line_exit(exc)

@@ -189,11 +189,17 @@ def add(
         raise InvalidInputError(
             "--key '' is empty: give the memory's key, or leave --key out for a new UUID."
         )
+    if replace and key is None:
+        raise click.UsageError(
+            "--replace needs --key: it replaces the memory stored under that key (without "
+            "--key, add stores a new memory under a new UUID)."
+        )
     url = resolve_url(store_url)
     with _opened(url, must_exist=False) as store:
         chosen = key or str(uuid.uuid4())
-        try:  # a new memory unless --replace, checked where it is written (no race)
-            _recorded(store)._put_new(labels, chosen, data, COMPONENT, replace=replace)
+        new = None if replace else False  # a new memory unless --replace, checked where it
+        try:  # is written (no race)
+            _recorded(store).put(labels, chosen, data, component=COMPONENT, must_exist=new)
         except WriteConflictError:
             raise _exists(chosen, labels, url) from None
         item = store.get(labels, chosen)
@@ -374,7 +380,10 @@ def update(
         # was dropped, so a memory meant to expire lived on
         ttl = _transfer.stored_ttls(store, labels, key).get((labels, key))
         extra: dict[str, Any] = {} if ttl is None else {"ttl": ttl[0]}
-        _recorded(store).put(labels, key, data, component=COMPONENT, **extra)
+        try:  # only while it exists, checked where it is written (a delete meanwhile)
+            _recorded(store).put(labels, key, data, component=COMPONENT, must_exist=True, **extra)
+        except WriteConflictError:
+            raise _missing(key, labels, url) from None
         item = store.get(labels, key)
         assert item is not None
         Output(table=table).record(_transfer.item_record(item), COLUMNS)

@@ -167,11 +167,26 @@ class History:
         ttl: float | NotProvided | None = NOT_PROVIDED,
         component: str = "direct",
         reason: str | None = None,
+        must_exist: bool | None = None,
     ) -> ChangeRecord:
         """Store ``value`` under ``key``, recording the change (for writes outside langmem's
-        components, e.g. a CLI or an admin script)."""
+        components, e.g. a CLI or an admin script).
+
+        ``must_exist``: ``True`` only replaces a stored memory, ``False`` only creates a new
+        one; otherwise :class:`~langmem.errors.WriteConflictError` (nothing written, checked
+        where the store writes, so a concurrent create or delete is caught too)."""
         record = _flow.run_sync(
-            self._put(_labels(namespace), _key(key), value, index, ttl, component, reason, False)
+            self._put(
+                _labels(namespace),
+                _key(key),
+                value,
+                index,
+                ttl,
+                component,
+                reason,
+                False,
+                must_exist,
+            )
         )
         assert record is not None  # a put always changes something
         return record
@@ -186,9 +201,20 @@ class History:
         ttl: float | NotProvided | None = NOT_PROVIDED,
         component: str = "direct",
         reason: str | None = None,
+        must_exist: bool | None = None,
     ) -> ChangeRecord:
         record = await _flow.run_async(
-            self._put(_labels(namespace), _key(key), value, index, ttl, component, reason, False)
+            self._put(
+                _labels(namespace),
+                _key(key),
+                value,
+                index,
+                ttl,
+                component,
+                reason,
+                False,
+                must_exist,
+            )
         )
         assert record is not None  # a put always changes something
         return record
@@ -417,13 +443,12 @@ class History:
         component: str,
         reason: str | None,
         supersede: bool,
-        only_new: bool = False,
+        must_exist: bool | None = None,
     ) -> _flow.Flow[ChangeRecord | None]:
         check_namespace(namespace)
         store = self.store
         (current,) = yield _flow.StoreBatch(store, (GetOp(namespace, key),))
-        if only_new:
-            _refuse_existing(namespace, key, current)
+        _require(namespace, key, current, must_exist)
         if value is None and current is None:
             return None
         previous = None if current is None else current.value
@@ -433,8 +458,7 @@ class History:
             change.valid_from = current.updated_at.isoformat()
 
         def revised(change: Change, found: Item | None) -> None:
-            if only_new:  # another writer created it meanwhile
-                _refuse_existing(namespace, key, found)
+            _require(namespace, key, found, must_exist)  # created or deleted meanwhile
             revise(change, found)
 
         yield from self._write([change], [], component, reason, supersede=supersede, revise=revised)
@@ -446,23 +470,6 @@ class History:
         """The stored record of ``change`` (written by :meth:`_write`)."""
         records = yield from self._history(change.namespace, change.key)
         return next((r for r in records if r["change_id"] == change.record_id), records[-1])
-
-    def _put_new(
-        self,
-        namespace: Sequence[str],
-        key: str,
-        value: dict[str, Any],
-        component: str,
-        *,
-        replace: bool,
-    ) -> None:
-        """:meth:`put`; unless ``replace``, refused with :class:`WriteConflictError` when a
-        memory is stored under ``key``, checked where the store writes it (the CLI's add)."""
-        labels = _labels(namespace)
-        flow = self._put(
-            labels, key, value, None, NOT_PROVIDED, component, None, False, not replace
-        )
-        _flow.run_sync(flow)
 
     def _restore(
         self, namespace: tuple[str, ...], key: str, change_id: str
@@ -634,12 +641,18 @@ def _changed_again(now: dict[str, Any] | None) -> str:
     return "changed again after the undone run"
 
 
-def _refuse_existing(namespace: tuple[str, ...], key: str, found: Item | None) -> None:
-    if found is not None:
-        raise WriteConflictError(
-            f"a memory is stored under key {key!r} in {namespace!r}: nothing was written.",
-            found={(namespace, key): found},
-        )
+def _require(
+    namespace: tuple[str, ...], key: str, found: Item | None, must_exist: bool | None
+) -> None:
+    """Refuse a put whose memory is (``must_exist=False``) or is not (``True``) stored."""
+    if must_exist is None or must_exist == (found is not None):
+        return
+    stored = "a memory is" if found is not None else "no memory is"
+    raise WriteConflictError(
+        f"{stored} stored under key {key!r} in {namespace!r} (put(..., must_exist="
+        f"{must_exist})): nothing was written.",
+        found={(namespace, key): found},
+    )
 
 
 def _labels(namespace: Sequence[str]) -> tuple[str, ...]:
