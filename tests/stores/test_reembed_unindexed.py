@@ -44,7 +44,7 @@ def check_refused_then_allowed(store: Any, fields_before: list[str]) -> None:
         "'memories/alice'): re-embedding would leave them without vectors for good"
     )
     assert "Nothing was re-embedded" in str(refused.value)
-    assert "allow_unindexed=True; CLI: --allow-unindexed" in str(refused.value)
+    assert "or allow it (allow_unindexed=True) if those" in str(refused.value)
     assert store.index_config["fields"] == fields_before  # nothing changed
     assert found(store, "plays chess") == before == ["b1"]
     with pytest.raises(InvalidInputError, match=r"fields 'kind' find no text in 1 of the 3 "):
@@ -75,6 +75,17 @@ class EightDims(HashingEmbeddings):
         super().__init__(8)
 
 
+class Replying(HashingEmbeddings):
+    """An embedder that answers ``reply`` whatever it is asked."""
+
+    def __init__(self, reply: Any) -> None:
+        super().__init__(8)
+        self.reply = reply
+
+    def embed_documents(self, texts: list[str]) -> Any:
+        return self.reply
+
+
 def check_dims_of_the_model(store: Any) -> None:
     """With nothing stored to embed, a ``dims`` other than the model's was recorded, and every
     later put failed; now the model is asked (one probe text)."""
@@ -83,6 +94,11 @@ def check_dims_of_the_model(store: Any) -> None:
     assert "dims=3 does not match the embeddings" in str(refused.value)
     assert "returns vectors of 8 values" in str(refused.value)
     assert "Fix: pass dims=8 (CLI: --dims 8" in str(refused.value)
+    for reply in ([[None] * 8], [], [[]], [[1.0], [2.0]]):  # a broken embedder: said so
+        with pytest.raises(ConfigurationError) as broken:
+            store.reembed({"dims": 8, "embed": Replying(reply), "fields": ["content"]})
+        assert f"answered {reply!r} for one text: not one vector of numbers" in str(broken.value)
+        assert "pass dims=" not in str(broken.value)
     assert store.reembed({"dims": 8, "embed": EightDims(), "fields": ["content"]}) == 0
     store.put(NS, "a1", {"content": "runs a marathon"})
     assert [i.key for i in store.search(NS, query="marathon")] == ["a1"]

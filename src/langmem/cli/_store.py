@@ -28,6 +28,7 @@ from langmem.cli._target import (
 from langmem.errors import ConfigurationError, InvalidInputError
 from langmem.stores._connection import file_error
 from langmem.stores._read_only import read_only_uri
+from langmem.stores._reembed import UnindexingRefused
 
 
 @click.group()
@@ -239,12 +240,15 @@ def reembed(
                 step(done - seen[0], total)
                 seen[0] = done
 
-            count = method(
-                {"dims": size, "embed": model, "fields": paths},
-                progress=report,
-                batch_size=batch_size,
-                allow_unindexed=allow_unindexed,  # new fields finding no text: refused
-            )
+            try:
+                count = method(
+                    {"dims": size, "embed": model, "fields": paths},
+                    progress=report,
+                    batch_size=batch_size,
+                    allow_unindexed=allow_unindexed,  # new fields finding no text: refused
+                )
+            except UnindexingRefused as refused:
+                raise refused.told("--allow-unindexed") from None
         after = sqlite_file(url)
         index = (
             recorded_index(after)

@@ -64,36 +64,82 @@ def texts(
     return {digest: text for found in rows.values() for _, text, digest in found}
 
 
-def refusal(fields: list[str], lost: int, total: int, prefix: str, key: str) -> InvalidInputError:
+class UnindexingRefused(InvalidInputError):
+    """A re-embed whose new fields find no text in some items that have vectors: they would
+    lose their vectors, and since a re-embed only re-embeds items that have vectors, no later
+    one would bring them back (a typo such as ``contnet`` used to leave every memory
+    unsearchable by meaning)."""
+
+    def __init__(
+        self,
+        fields: list[str],
+        lost: int,
+        total: int,
+        where: tuple[str, str],
+        allow: str = "allow_unindexed=True",
+    ) -> None:
+        self.details = (fields, lost, total, where)
+        prefix, key = where
+        super().__init__(
+            f"fields {','.join(fields)!r} find no text in {lost} of the {total} indexed "
+            f"memories (e.g. key {key!r} in {prefix.replace('.', '/')!r}): re-embedding would "
+            "leave them without vectors for good (a re-embed only re-embeds memories that have "
+            "vectors, so no later fields could bring them back). Nothing was re-embedded. Fix: "
+            "name fields those memories hold (several are allowed, e.g. content,title), keep "
+            f"the current fields, or allow it ({allow}) if those memories should stay "
+            "unsearchable by meaning."
+        )
+
+    def told(self, allow: str) -> UnindexingRefused:
+        """The same refusal, naming ``allow`` as the way to re-embed anyway (the CLI's flag)."""
+        return UnindexingRefused(*self.details, allow=allow)
+
+
+def refusal(fields: list[str], lost: int, total: int, prefix: str, key: str) -> UnindexingRefused:
     """The error of a re-embed whose new ``fields`` find no text in ``lost`` of the ``total``
-    items that have vectors (e.g. ``key`` at ``prefix``): they would lose their vectors, and
-    since a re-embed only re-embeds items that have vectors, no later one would bring them
-    back (a typo such as ``contnet`` used to leave every memory unsearchable by meaning)."""
-    return InvalidInputError(
-        f"fields {','.join(fields)!r} find no text in {lost} of the {total} indexed "
-        f"memories (e.g. key {key!r} in {prefix.replace('.', '/')!r}): re-embedding would "
-        "leave them without vectors for good (a re-embed only re-embeds memories that have "
-        "vectors, so no later fields could bring them back). Nothing was re-embedded. Fix: "
-        "name fields those memories hold (several are allowed, e.g. content,title), keep the "
-        "current fields, or allow it (allow_unindexed=True; CLI: --allow-unindexed) if those "
-        "memories should stay unsearchable by meaning."
-    )
+    items that have vectors (e.g. ``key`` at ``prefix``): :class:`UnindexingRefused`."""
+    return UnindexingRefused(fields, lost, total, (prefix, key))
 
 
 def check_dims(embeddings: Embeddings, dims: int) -> None:
     """Refuse ``dims`` when ``embeddings`` gives vectors of another length (one probe text is
-    embedded): a re-embed with nothing to embed used to record it, and every later put failed."""
+    embedded): a re-embed with nothing to embed used to record it, and every later put failed.
+    An embedder whose reply is not one vector of numbers is refused as such."""
     from langmem.embeddings._default import embeddings_id
 
+    name = embeddings_id(embeddings)
     probe = embeddings.embed_documents(["langmem dims probe"])
-    made = len(probe[0]) if len(probe) == 1 else None
+    vector = probe[0] if isinstance(probe, list) and len(probe) == 1 else None
+    if not _numbers(vector):
+        raise ConfigurationError(
+            f"{name} answered {_shown(probe)} for one text: not one vector of numbers, so "
+            f"dims={dims} cannot be checked. Nothing was re-embedded. Fix: the embedder's "
+            "embed_documents must return one list of numbers per text; check its setup."
+        )
+    made = len(vector)  # type: ignore[arg-type]
     if made == dims:
         return
     raise ConfigurationError(
-        f"dims={dims} does not match the embeddings: {embeddings_id(embeddings)} returns "
-        f"vectors of {made} values. Nothing was re-embedded. Fix: pass dims={made} (CLI: "
-        f"--dims {made}, or leave --dims out for the model's own length)."
+        f"dims={dims} does not match the embeddings: {name} returns vectors of {made} values. "
+        f"Nothing was re-embedded. Fix: pass dims={made} (CLI: --dims {made}, or leave --dims "
+        "out for the model's own length)."
     )
+
+
+def _numbers(vector: object) -> bool:
+    """Whether ``vector`` is a non-empty sequence of numbers (lists, tuples, numpy arrays)."""
+    if vector is None or isinstance(vector, (str, bytes, dict)):
+        return False
+    try:
+        values = [float(v) for v in vector]  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        return False
+    return len(values) > 0
+
+
+def _shown(value: object) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 80 else shown[:80] + "..."
 
 
 def check_flag(allow_unindexed: object) -> None:
