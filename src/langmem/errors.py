@@ -18,7 +18,7 @@ against the standard exceptions keeps working.
      │    ├── TemplateVariableError            a prompt lost {variables} of its original
      │    └── TokenBudgetError                 messages that cannot fit the token budget given
      ├── StoreConnectionError(ConnectionError) a database server that cannot be used (PostgreSQL)
- ├── WriteConflictError                   a recorded write kept finding its memory changed
+     ├── WriteConflictError                   a checked write found its memory changed since read
      ├── MissingDependencyError(ImportError)  an optional package is needed: names the pip command
      ├── ModelOutputError                     the model kept answering in an unusable shape
      └── RerankerError                        a search's re-ranker raised or gave unusable scores

@@ -469,7 +469,14 @@ class History:
     def _record_of(self, change: Change) -> _flow.Flow[ChangeRecord]:
         """The stored record of ``change`` (written by :meth:`_write`)."""
         records = yield from self._history(change.namespace, change.key)
-        return next((r for r in records if r["change_id"] == change.record_id), records[-1])
+        found = next((r for r in records if r["change_id"] == change.record_id), None)
+        if found is None:  # a store that did not keep what it acknowledged
+            raise RuntimeError(
+                f"the record {change.record_id!r} of the change just written to memory "
+                f"{change.key!r} in {change.namespace!r} is not in the store: its writes "
+                "were not kept."
+            )
+        return found
 
     def _restore(
         self, namespace: tuple[str, ...], key: str, change_id: str

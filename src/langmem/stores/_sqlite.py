@@ -253,16 +253,13 @@ class SqliteStore(IndexedFile, BaseStore):
         it, checked in the batch's own write transaction (so against every writer of the
         file); else nothing is written and :class:`~langmem.errors.WriteConflictError` names
         what was found (see :mod:`langmem._expect`). Searches here are not re-ranked."""
-        listed = list(ops)
-        found = self._batch([*listed, *_expect.probes(expect)], _expected(expect, len(listed)))
-        return found[: len(listed)]
+        listed, check = _with_probes(ops, expect)
+        return self._batch(listed, check)[: len(listed) - len(expect)]
 
     async def abatch_expecting(self, ops: Iterable[Op], expect: Sequence[Expected]) -> list[Result]:
         """Async :meth:`batch_expecting`."""
-        listed = list(ops)
-        check = _expected(expect, len(listed))
-        found = await self._abatch([*listed, *_expect.probes(expect)], check)
-        return found[: len(listed)]
+        listed, check = _with_probes(ops, expect)
+        return (await self._abatch(listed, check))[: len(listed) - len(expect)]
 
     def _batch(self, ops: Iterable[Op], check: Check | None = None) -> list[Result]:
         plan = self._plan(ops)
@@ -575,9 +572,16 @@ class SqliteStore(IndexedFile, BaseStore):
         return f"SqliteStore({self.path!r}, embeddings={model!r}, hybrid={self.hybrid})"
 
 
-def _expected(expect: Sequence[Expected], start: int) -> Check:
-    """The check of a batch whose results from ``start`` on are ``expect``'s probes."""
-    return lambda results: _expect.check(expect, results[start:])  # type: ignore[arg-type]
+def _with_probes(ops: Iterable[Op], expect: Sequence[Expected]) -> tuple[list[Op], Check]:
+    """``ops`` followed by gets of the ``expect``-ed memories, and the check of their results
+    (run in the batch's write transaction, before its writes)."""
+    listed = list(ops)
+    start = len(listed)
+
+    def check(results: list[Result]) -> None:
+        _expect.check(expect, results[start:])  # type: ignore[arg-type]
+
+    return [*listed, *_expect.probes(expect)], check
 
 
 def _utc(moment: datetime) -> datetime:

@@ -80,17 +80,22 @@ def _check_labels(labels: Iterable[Any], namespace: Any) -> None:
         _check_text(label, lambda: f"namespace label in {tuple(namespace)!r}")
 
 
-def _check_text(text: str, what: Callable[[], str]) -> None:
+_STORED_TAIL = (
+    "cannot be stored. Nothing was written. Decode the source text properly, or drop such "
+    "characters (text.encode('utf-8', 'replace').decode())."
+)
+
+
+def _check_text(text: str, what: Callable[[], str], tail: str = _STORED_TAIL) -> None:
     """Refuse text SQLite cannot store: lone surrogates (text decoded with errors) are not UTF-8.
-    ``what`` names the text in the error (built only then: every operation checks its texts)."""
+    ``what`` names the text in the error (built only then: every operation checks its texts);
+    ``tail`` ends it (what follows for such text, and the fix)."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise InvalidInputError(
             f"The {what()} {text[:200]!r} holds {text[exc.start : exc.end]!r} at position "
-            f"{exc.start}, a lone surrogate, which is not valid Unicode text and cannot be stored. "
-            "Nothing was written. Decode the source text properly, or drop such characters "
-            "(text.encode('utf-8', 'replace').decode())."
+            f"{exc.start}, a lone surrogate, which is not valid Unicode text and {tail}"
         ) from None
 
 
@@ -149,15 +154,12 @@ def _check_put(op: PutOp) -> None:
 def _check_got_key(op: GetOp) -> None:
     """Refuse a get whose key holds a lone surrogate (no stored key can: puts refuse them)
     with a clear error; it raised the encoder's ``UnicodeEncodeError``."""
-    try:
-        op.key.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise InvalidInputError(
-            f"The key {op.key[:200]!r} in namespace {tuple(op.namespace)!r} holds "
-            f"{op.key[exc.start : exc.end]!r} at position {exc.start}, a lone surrogate, which "
-            "is not valid Unicode text: no item has such a key (puts refuse it). Decode the "
-            "source text properly, or drop such characters."
-        ) from None
+    _check_text(
+        op.key,
+        lambda: f"key in namespace {tuple(op.namespace)!r}",
+        "no item has such a key (puts refuse it). Decode the source text properly, or drop "
+        "such characters.",
+    )
 
 
 def _shown(value: Any) -> str:
