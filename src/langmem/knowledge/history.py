@@ -18,12 +18,9 @@ Example:
 
 from __future__ import annotations
 
-import datetime as _dt
-import math
 import uuid
-import warnings
 from collections.abc import Sequence
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal
 
 from langgraph.store.base import (
     NOT_PROVIDED,
@@ -41,7 +38,6 @@ from langmem._expect import Expected
 from langmem._store_context import resolve_store
 from langmem.errors import InvalidInputError, WriteConflictError
 from langmem.knowledge._history import (
-    RESERVED_ROOT,
     Change,
     ChangeRecord,
     Op,
@@ -56,26 +52,14 @@ from langmem.knowledge._history import (
     revise,
     write_changes,
 )
+from langmem.knowledge._history_args import Moment, _current, _epoch, _id, _key, _labels
+from langmem.knowledge._undo import UndoReport, undo
 from langmem.stores._pg_connect import RETRIED_STATES
 
 __all__ = ["ChangeRecord", "History", "UndoReport"]
 
 PAGE = 1000
 _MOVE_ATTEMPTS = 4
-Moment = _dt.datetime | str | float
-
-
-class UndoReport(TypedDict):
-    """What an undo did."""
-
-    run_id: str
-    """The undo's own run id (undo an undo with it)."""
-    restored: list[dict[str, Any]]
-    """``{"namespace", "key", "value"}`` for each memory put back (``value`` None: removed)."""
-    conflicts: list[dict[str, Any]]
-    """Memories changed again after the undone changes: left as they are unless ``force``."""
-    discarded: list[dict[str, Any]]
-    """Quarantined values and held deletions of the undone run, dropped."""
 
 
 class History:
@@ -258,22 +242,22 @@ class History:
 
         A memory changed again after the run is left alone and reported as a conflict, unless
         ``force``."""
-        return _flow.run_sync(self._undo({"run_id": _id("run_id", run_id)}, None, force))
+        return _flow.run_sync(undo(self, {"run_id": _id("run_id", run_id)}, None, force))
 
     async def aundo_run(self, run_id: str, *, force: bool = False) -> UndoReport:
-        return await _flow.run_async(self._undo({"run_id": _id("run_id", run_id)}, None, force))
+        return await _flow.run_async(undo(self, {"run_id": _id("run_id", run_id)}, None, force))
 
     def undo_thread(
         self, thread_id: str, *, since: Moment | None = None, force: bool = False
     ) -> UndoReport:
         """Undo every change made for one thread (since ``since``, when given)."""
-        return _flow.run_sync(self._undo({"thread_id": _id("thread_id", thread_id)}, since, force))
+        return _flow.run_sync(undo(self, {"thread_id": _id("thread_id", thread_id)}, since, force))
 
     async def aundo_thread(
         self, thread_id: str, *, since: Moment | None = None, force: bool = False
     ) -> UndoReport:
         return await _flow.run_async(
-            self._undo({"thread_id": _id("thread_id", thread_id)}, since, force)
+            undo(self, {"thread_id": _id("thread_id", thread_id)}, since, force)
         )
 
     def release(self, namespace: Sequence[str], key: str) -> ChangeRecord:
@@ -495,85 +479,6 @@ class History:
         yield from self._write([change], [], "restore", f"restore to {change_id}")
         return (yield from self._record_of(change))
 
-    def _undo(
-        self, match: dict[str, Any], since: Moment | None, force: bool
-    ) -> _flow.Flow[UndoReport]:
-        filter = dict(match)
-        if since is not None:
-            filter["at_epoch"] = {"$gte": _epoch(since)}
-        records = yield from self._records((), filter)
-        groups: dict[tuple[tuple[str, ...], str], list[ChangeRecord]] = {}
-        extra: list[PutOp] = []
-        discarded: list[dict[str, Any]] = []
-        for record in records:
-            ns, key = tuple(record["namespace"]), record["key"]
-            if record.get("target", "live") == "live":
-                groups.setdefault((ns, key), []).append(record)
-            elif record.get("target") == "quarantine":
-                extra.append(PutOp(area("quarantine", ns), key, None))
-                discarded.append({"namespace": ns, "key": key, "what": "quarantine"})
-        held = yield from self._listing((RESERVED_ROOT, "held"), match)
-        for item in held:
-            at = item.value.get("at")
-            if since is None or not isinstance(at, str) or _epoch(at) >= _epoch(since):
-                extra.append(PutOp(tuple(item.namespace), item.key, None))
-                discarded.append(
-                    {
-                        "namespace": live_namespace(tuple(item.namespace)),
-                        "key": item.value.get("key"),
-                        "what": "held",
-                    }
-                )
-        if not records and not discarded:
-            _warn_nothing_recorded(match, since)
-        refs = list(groups)
-        current = (
-            (yield _flow.StoreBatch(self.store, [GetOp(ns, key) for ns, key in refs]))
-            if refs
-            else []
-        )
-        changes: list[Change] = []
-        conflicts: list[dict[str, Any]] = []
-        for (ns, key), item in zip(refs, current):
-            run = groups[(ns, key)]
-            now = None if item is None else item.value
-            before, after = run[0]["previous"], run[-1]["value"]
-            if now is None and before is None:  # gone since (deleted, expired): nothing to undo
-                continue
-            if now != after and not force:
-                conflicts.append({"namespace": ns, "key": key, "reason": _changed_again(now)})
-                continue
-            if now != before:
-                changes.append(Change(ns, key, now, before, "undo"))
-        what = ", ".join(f"{k}={v}" for k, v in match.items())
-
-        def changed_again(change: Change, found: Item | None) -> None:
-            """Another writer changed the memory after it was read here: a conflict, as if
-            it had been changed before the undo (with ``force``, undone over it); already as
-            the undo leaves it (another undo of the run got there first): nothing to do."""
-            if (None if found is None else found.value) == change.value:
-                change.status = "unchanged"
-                return
-            if force:
-                revise(change, found)
-                if change.value == change.previous:
-                    change.status = "unchanged"
-                return
-            change.status = "unchanged"
-            if found is None and change.value is None:
-                return  # gone meanwhile, as the undo would leave it
-            reason = _changed_again(None if found is None else found.value)
-            conflicts.append({"namespace": change.namespace, "key": change.key, "reason": reason})
-
-        prov = yield from self._write(changes, extra, "undo", f"undo {what}", revise=changed_again)
-        done = [c for c in changes if c.status != "unchanged"]
-        return UndoReport(
-            run_id=prov.run_id or "",
-            restored=[{"namespace": c.namespace, "key": c.key, "value": c.value} for c in done],
-            conflicts=conflicts,
-            discarded=discarded,
-        )
-
     def _release(self, namespace: tuple[str, ...], key: str) -> _flow.Flow[ChangeRecord]:
         held, current = yield _flow.StoreBatch(
             self.store, (GetOp(area("quarantine", namespace), key), GetOp(namespace, key))
@@ -640,14 +545,6 @@ class History:
         return (yield from self._record_of(change))
 
 
-def _changed_again(now: dict[str, Any] | None) -> str:
-    """Why an undo leaves a memory alone: it changed after the undone run (or it is gone:
-    deleted, or its TTL ran out)."""
-    if now is None:
-        return "deleted (or expired) after the undone run"
-    return "changed again after the undone run"
-
-
 def _require(
     namespace: tuple[str, ...], key: str, found: Item | None, must_exist: bool | None
 ) -> None:
@@ -659,100 +556,4 @@ def _require(
         f"{stored} stored under key {key!r} in {namespace!r} (put(..., must_exist="
         f"{must_exist})): nothing was written.",
         found={(namespace, key): found},
-    )
-
-
-def _labels(namespace: Sequence[str]) -> tuple[str, ...]:
-    """``namespace`` as a tuple; a string is refused (``tuple("memories")`` is one label per
-    letter, so a put would land in another namespace and a read would find nothing)."""
-    if isinstance(namespace, (str, bytes)):
-        raise InvalidInputError(
-            f"namespace={namespace!r} is a {type(namespace).__name__}, not a tuple of labels: "
-            f"pass a tuple, e.g. ({namespace!r},) or ('memories', 'user-123')."
-        )
-    try:
-        labels = tuple(namespace)
-    except TypeError:
-        labels = None
-    if labels is None or not all(isinstance(label, str) for label in labels):
-        raise InvalidInputError(
-            f"namespace={namespace!r} is not a tuple of string labels: pass one, e.g. "
-            "('memories', 'user-123')."
-        )
-    return labels
-
-
-def _key(key: Any) -> str:
-    """A memory's key, which is text: another type was stored as text by one store and refused
-    by another, and its records were never found again (they hold the key as given)."""
-    if not isinstance(key, str):
-        raise InvalidInputError(
-            f"key={key!r:.60} is a {type(key).__name__}, not text: memory keys are strings. "
-            f"Pass str(key), e.g. {str(key)[:40]!r}."
-        )
-    return key
-
-
-def _id(name: str, value: Any) -> str:
-    """A run or thread id as text; None or empty text would silently match nothing."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise InvalidInputError(
-            f"{name}={value!r} names no {name.split('_')[0]}: pass the id the changes were "
-            f"recorded with (History.changes() lists each change's {name})."
-        )
-    return str(value)
-
-
-def _current(item: SearchItem, ended: float | None, moment: float) -> bool:
-    """Whether the live ``item`` was current at ``moment``: written by then, or the update
-    that made it current had ended its previous value (``ended``) by then."""
-    if item.updated_at.timestamp() <= moment:
-        return True
-    return ended is not None and item.created_at.timestamp() < ended <= moment
-
-
-def _epoch(moment: Moment) -> float:
-    if isinstance(moment, (int, float)) and not isinstance(moment, bool):
-        try:
-            seconds = float(moment)
-        except OverflowError:  # an int past a float's range
-            seconds = math.nan
-        if math.isnan(seconds):
-            raise InvalidInputError(
-                f"{moment!r:.60} is not a time (epoch seconds must be a number within a float's "
-                "range, not NaN): pass a datetime, an ISO 8601 string or epoch seconds."
-            )
-        return seconds
-    if isinstance(moment, str):
-        try:
-            moment = _dt.datetime.fromisoformat(moment)
-        except ValueError:
-            raise InvalidInputError(
-                f"{moment!r} is not a time: pass a datetime, an ISO 8601 string or epoch seconds."
-            ) from None
-    if isinstance(moment, _dt.datetime):
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=_dt.timezone.utc)
-        return moment.timestamp()
-    raise InvalidInputError(
-        f"{moment!r} is not a time: pass a datetime, an ISO 8601 string or epoch seconds."
-    )
-
-
-def _warn_nothing_recorded(match: dict[str, Any], since: Moment | None) -> None:
-    """An undo that matches no recorded change undoes nothing: say so, with the likely cause."""
-    ((field, value),) = match.items()
-    after = "" if since is None else f" since {since!r}"
-    hint = (
-        " Through a graph (create_agent, StateGraph), LangChain gives config['run_id'] to the "
-        "graph's root run only, so the tools record the LangGraph step's id instead: pass "
-        "your id as config={'configurable': {'run_id': ...}} (or metadata), or find the ids in "
-        "History(store).changes(namespace)."
-        if field == "run_id"
-        else " Check the id in History(store).changes(namespace)."
-    )
-    warnings.warn(
-        f"undo found no recorded change with {field}={value!r}{after}: nothing was undone.{hint}",
-        UserWarning,
-        stacklevel=4,
     )
