@@ -414,3 +414,59 @@ def test_a_memory_that_keeps_changing_is_named_after_every_attempt() -> None:
         f"memory {KEY!r} in {NS!r} kept changing through 64 attempts to write this change"
     )
     assert store.get(NS, KEY) is None
+
+
+def test_store_manager_update_keeps_a_field_another_writer_added(store: BaseStore) -> None:
+    """The store manager's update is the memory as read with new content: when another writer
+    changed the memory between the manager's read and its write (here: added a field), the
+    value is built again from what that writer left (the field was dropped)."""
+    start = {"kind": "Memory", "content": {"content": "value start"}}
+    History(store).put(NS, KEY, start)
+    batch = store.batch
+    done: list[bool] = []
+
+    def meanwhile(ops: Any) -> Any:
+        ops = list(ops)
+        result = batch(ops)
+        if not done and any(isinstance(op, SearchOp) for op in ops):  # the manager's read
+            done.append(True)
+            History(store).put(NS, KEY, {**start, "tag": "pinned"})
+        return result
+
+    store.batch = meanwhile  # type: ignore[method-assign]
+    update = ai_tool_calls(("update_memory", {"id": "m1", "content": "value new"}))
+    manager = create_memory_store_manager(
+        ScriptedChatModel(responses=[update, "done"]), namespace=NS, store=store
+    )
+    manager.invoke({"messages": [{"role": "user", "content": "now"}]})
+    store.batch = batch  # type: ignore[method-assign]
+    final = store.get(NS, KEY)
+    assert final is not None and done
+    assert final.value["tag"] == "pinned"
+    assert final.value["content"] == {"content": "value new"}
+    check_chain(History(store).history(NS, KEY), final)
+
+
+def test_tool_update_of_a_memory_deleted_meanwhile_is_an_unknown_id(store: BaseStore) -> None:
+    """The manage tool's update whose memory another writer deleted between the tool's read
+    and its write: the agent is told the id is unknown (nothing recreated)."""
+    History(store).put(NS, KEY, {"content": "value start"})
+    tool = configure_trust(create_manage_memory_tool(NS, store=store), guards=Guards.off())
+    batch = store.batch
+    done: list[bool] = []
+
+    def meanwhile(ops: Any) -> Any:
+        ops = list(ops)
+        result = batch(ops)
+        read = [op for op in ops if isinstance(op, GetOp) and op.refresh_ttl is not False]
+        if not done and read:
+            done.append(True)
+            History(store).delete(NS, KEY)
+        return result
+
+    store.batch = meanwhile  # type: ignore[method-assign]
+    answer = tool.invoke({"action": "update", "id": KEY, "content": "value new"})
+    store.batch = batch  # type: ignore[method-assign]
+    assert answer.startswith(f"No memory with id {KEY} exists here, so it cannot be updated.")
+    assert store.get(NS, KEY) is None
+    assert [r["op"] for r in History(store).history(NS, KEY)] == ["create", "delete"]
