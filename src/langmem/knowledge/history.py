@@ -159,21 +159,8 @@ class History:
         ``must_exist``: ``True`` only replaces a stored memory, ``False`` only creates a new
         one; otherwise :class:`~langmem.errors.WriteConflictError` (nothing written, checked
         where the store writes, so a concurrent create or delete is caught too)."""
-        record = _flow.run_sync(
-            self._put(
-                _labels(namespace),
-                _key(key),
-                value,
-                index,
-                ttl,
-                component,
-                reason,
-                False,
-                must_exist,
-            )
-        )
-        assert record is not None  # a put always changes something
-        return record
+        flow = self._put_value(namespace, key, value, index, ttl, component, reason, must_exist)
+        return _flow.run_sync(flow)
 
     async def aput(
         self,
@@ -187,21 +174,8 @@ class History:
         reason: str | None = None,
         must_exist: bool | None = None,
     ) -> ChangeRecord:
-        record = await _flow.run_async(
-            self._put(
-                _labels(namespace),
-                _key(key),
-                value,
-                index,
-                ttl,
-                component,
-                reason,
-                False,
-                must_exist,
-            )
-        )
-        assert record is not None  # a put always changes something
-        return record
+        flow = self._put_value(namespace, key, value, index, ttl, component, reason, must_exist)
+        return await _flow.run_async(flow)
 
     def delete(
         self,
@@ -416,6 +390,24 @@ class History:
 
         yield from write_changes(store, changes, build, revise, taken=taken)
         return prov
+
+    def _put_value(
+        self,
+        namespace: Sequence[str],
+        key: str,
+        value: dict[str, Any],
+        index: Literal[False] | list[str] | None,
+        ttl: float | NotProvided | None,
+        component: str,
+        reason: str | None,
+        must_exist: bool | None,
+    ) -> _flow.Flow[ChangeRecord]:
+        """:meth:`put`'s flow, its arguments checked."""
+        labels, checked = _labels(namespace), _key(key)
+        flow = self._put(labels, checked, value, index, ttl, component, reason, False, must_exist)
+        record = yield from flow
+        assert record is not None  # a put always changes something
+        return record
 
     def _put(
         self,
