@@ -482,20 +482,9 @@ class History:
         value = {k: v for k, v in held.value.items() if k != "quarantine"}
         previous = None if current is None else current.value
         change = Change(namespace, key, previous, value, "release")
+        gone = f"quarantined memory {key!r} in {namespace!r} was released or discarded"
         place = area("quarantine", namespace)
-        drop = [PutOp(place, key, None)]
-        taken = [Expected(place, key, held.value)]
-        try:
-            yield from self._write(
-                [change], drop, "release", "released from quarantine", taken=taken
-            )
-        except WriteConflictError as conflict:
-            if (place, key) not in conflict.found:
-                raise
-            raise InvalidInputError(
-                f"quarantined memory {key!r} in {namespace!r} was released or discarded by "
-                "another caller meanwhile: nothing was written. See history(namespace, key)."
-            ) from None
+        yield from self._consume([change], place, held, "release", "released from quarantine", gone)
         return (yield from self._record_of(change))
 
     def _settle(
@@ -507,34 +496,52 @@ class History:
                 f"no held deletion {hold_id!r} in {namespace!r}: list them with held()."
             )
         place = area("held", namespace)
-        drop = [PutOp(place, hold_id, None)]
-        taken = [Expected(place, hold_id, hold.value)]
+        gone = f"held deletion {hold_id!r} in {namespace!r} was confirmed or discarded"
         key = str(hold.value["key"])
-        try:
-            if not apply:
-                yield from self._write([], drop, "discard", "held deletion discarded", taken=taken)
-                return None
-            (current,) = yield _flow.StoreBatch(self.store, (GetOp(namespace, key),))
-            if current is None:
-                yield from self._write([], drop, "confirm", "memory already gone", taken=taken)
-                return None
-            change = Change(namespace, key, current.value, None, "confirm")
-            change.valid_from = current.updated_at.isoformat()
-            supersede = bool(hold.value.get("supersede"))
-            reason = "held deletion confirmed"
-            yield from self._write(
-                [change], drop, "confirm", reason, supersede=supersede, taken=taken
-            )
-        except WriteConflictError as conflict:
-            if (place, hold_id) not in conflict.found:
-                raise
-            raise InvalidInputError(
-                f"held deletion {hold_id!r} in {namespace!r} was confirmed or discarded by "
-                "another caller meanwhile: nothing was written. See held(namespace)."
-            ) from None
+        if not apply:
+            yield from self._consume([], place, hold, "discard", "held deletion discarded", gone)
+            return None
+        (current,) = yield _flow.StoreBatch(self.store, (GetOp(namespace, key),))
+        if current is None:
+            yield from self._consume([], place, hold, "confirm", "memory already gone", gone)
+            return None
+        change = Change(namespace, key, current.value, None, "confirm")
+        change.valid_from = current.updated_at.isoformat()
+        supersede = bool(hold.value.get("supersede"))
+        reason = "held deletion confirmed"
+        yield from self._consume(
+            [change], place, hold, "confirm", reason, gone, supersede=supersede
+        )
         if change.status == "unchanged":  # deleted meanwhile by another writer
             return None
         return (yield from self._record_of(change))
+
+    def _consume(
+        self,
+        changes: list[Change],
+        place: tuple[str, ...],
+        entry: Item,
+        component: str,
+        reason: str,
+        gone: str,
+        *,
+        supersede: bool = False,
+    ) -> _flow.Flow[None]:
+        """Write ``changes`` and remove ``entry`` (a quarantined value, a held deletion, at
+        ``place``), only while it is still as read: when another caller took it first, nothing
+        is written and the error says so (``gone``)."""
+        drop = [PutOp(place, entry.key, None)]
+        taken = [Expected(place, entry.key, entry.value)]
+        try:
+            yield from self._write(
+                changes, drop, component, reason, supersede=supersede, taken=taken
+            )
+        except WriteConflictError as conflict:
+            if (place, entry.key) not in conflict.found:
+                raise
+            raise InvalidInputError(
+                f"{gone} by another caller meanwhile: nothing was written."
+            ) from None
 
 
 def _require(
