@@ -12,6 +12,7 @@ import importlib.util
 import json
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -94,6 +95,27 @@ def _gelu(x: Array, a: Array, b: Array, c: Array) -> Array:
     return x
 
 
+def run_in_batches(
+    lengths: list[int], batch_size: int, workers: int, run: Callable[[list[int]], None]
+) -> None:
+    """Call ``run`` on batches of item indexes of similar ``lengths`` (sorted, so little time
+    goes into padding), on ``workers`` threads with numpy's BLAS single-threaded meanwhile.
+
+    A call with fewer batches than workers (32 texts, 2 cores) would leave cores idle: it is
+    split into one smaller batch per worker instead.
+    """
+    order = sorted(range(len(lengths)), key=lengths.__getitem__)
+    size = min(batch_size, max(_MIN_SPLIT, -(-len(order) // workers)))
+    chunks = [order[start : start + size] for start in range(0, len(order), size)]
+    with single_threaded_blas():
+        if len(chunks) == 1 or workers == 1:
+            for chunk in chunks:
+                run(chunk)
+        else:
+            with ThreadPoolExecutor(min(workers, len(chunks))) as pool:
+                list(pool.map(run, chunks))
+
+
 class _Encoder:
     """The loaded model: tokenizer plus weights rearranged for fast matrix products."""
 
@@ -169,10 +191,14 @@ class _Encoder:
         out: Array = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
         return out
 
-    def states(self, ids_list: list[list[int]]) -> tuple[Array, Array]:
+    def states(
+        self, ids_list: list[list[int]], types: list[list[int]] | None = None
+    ) -> tuple[Array, Array]:
         """The last layer's token states ``(batch, length, hidden)`` of a batch of token id
         lists, padded to the longest, and the ``(batch, length)`` mask of real tokens (1.0).
 
+        ``types`` are the token type ids (0 for a pair's first part, 1 for its second), one list
+        per id list; without them every token is type 0 (a single text).
         The states live in this thread's workspace until its next call: copy what you keep.
         """
         batch, length = len(ids_list), max(len(ids) for ids in ids_list)
@@ -182,7 +208,15 @@ class _Encoder:
             ids[row, : len(seq)] = seq
             mask[row, : len(seq)] = 1.0
         rows = batch * length
-        x = (self.word[ids] + self.position[:length] + self.token_type[0]).reshape(rows, -1)
+        if types is None:
+            x = (self.word[ids] + self.position[:length] + self.token_type[0]).reshape(rows, -1)
+        else:
+            type_ids = np.zeros((batch, length), dtype=np.int64)
+            for row, seq in enumerate(types):
+                type_ids[row, : len(seq)] = seq
+            x = (self.word[ids] + self.position[:length] + self.token_type[type_ids]).reshape(
+                rows, -1
+            )
         x = _layer_norm(x, self.emb_ln[0], self.emb_ln[1], self.eps)
         heads, size = self.heads, self.hidden // self.heads
         bias = ((1.0 - mask) * np.float32(-1e4))[:, None, None, :]
@@ -300,22 +334,11 @@ class MiniLMEmbeddings(Embeddings):
         if not texts:
             return out
         ids = encoder.tokenize([replace_surrogates(str(text)) for text in texts])
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        # A call with fewer batches than workers (32 texts, 2 cores) would leave cores idle:
-        # split it into one smaller batch per worker instead.
-        size = min(self.batch_size, max(_MIN_SPLIT, -(-len(order) // self.workers)))
-        chunks = [order[start : start + size] for start in range(0, len(order), size)]
 
         def run(chunk: list[int]) -> None:
             out[chunk] = encoder.forward([ids[i] for i in chunk])
 
-        with single_threaded_blas():
-            if len(chunks) == 1 or self.workers == 1:
-                for chunk in chunks:
-                    run(chunk)
-            else:
-                with ThreadPoolExecutor(min(self.workers, len(chunks))) as pool:
-                    list(pool.map(run, chunks))
+        run_in_batches([len(i) for i in ids], self.batch_size, self.workers, run)
         return out
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
