@@ -169,10 +169,14 @@ class _Encoder:
         out: Array = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
         return out
 
-    def states(self, ids_list: list[list[int]]) -> tuple[Array, Array]:
+    def states(
+        self, ids_list: list[list[int]], types: list[list[int]] | None = None
+    ) -> tuple[Array, Array]:
         """The last layer's token states ``(batch, length, hidden)`` of a batch of token id
         lists, padded to the longest, and the ``(batch, length)`` mask of real tokens (1.0).
 
+        ``types`` are the token type ids (0 for a pair's first part, 1 for its second), one list
+        per id list; without them every token is type 0 (a single text).
         The states live in this thread's workspace until its next call: copy what you keep.
         """
         batch, length = len(ids_list), max(len(ids) for ids in ids_list)
@@ -182,7 +186,15 @@ class _Encoder:
             ids[row, : len(seq)] = seq
             mask[row, : len(seq)] = 1.0
         rows = batch * length
-        x = (self.word[ids] + self.position[:length] + self.token_type[0]).reshape(rows, -1)
+        if types is None:
+            x = (self.word[ids] + self.position[:length] + self.token_type[0]).reshape(rows, -1)
+        else:
+            type_ids = np.zeros((batch, length), dtype=np.int64)
+            for row, seq in enumerate(types):
+                type_ids[row, : len(seq)] = seq
+            x = (self.word[ids] + self.position[:length] + self.token_type[type_ids]).reshape(
+                rows, -1
+            )
         x = _layer_norm(x, self.emb_ln[0], self.emb_ln[1], self.eps)
         heads, size = self.heads, self.hidden // self.heads
         bias = ((1.0 - mask) * np.float32(-1e4))[:, None, None, :]
