@@ -32,7 +32,11 @@ hundreds of times the search's).
 
 Commands (session 10; the lead re-runs them on a quiet machine, one BLAS thread each):
 
-    # dev: choose N and w for the trained re-ranker and the control, two-fold check, per type
+    # dev: score each benchmark once (cached per adapter; one process each to use the cores;
+    # about 20 min of CPU in all, RealMem the longest), then choose N and w for the trained
+    # re-ranker and the control, with the two-fold check and the per-type tables
+    for b in conversations realmem longmemeval retrieval; do
+        python bench/trained_rerank.py --split dev --score-only $b & done; wait
     nice -n 5 python bench/trained_rerank.py --split dev --choose
     # cost at the chosen setting: CPU seconds per query, one thread, load average printed
     python bench/trained_rerank.py --split dev --cost --depth N --weight W
@@ -160,6 +164,7 @@ def scored(split: str, bench: str, digest: str) -> list[dict[str, Any]]:
         from langmem.stores import MiniLMReranker
 
         reranker = MiniLMReranker()
+        reranker._load().workers = 1  # one thread: the scores do not depend on it
         started, cpu = time.perf_counter(), time.process_time()
         scores = []
         with single_threaded_blas():
@@ -344,6 +349,12 @@ def main() -> None:
     parser.add_argument("--weight", type=float, help="w: with --depth, report that setting")
     parser.add_argument("--cost", action="store_true", help="CPU per query at --depth")
     parser.add_argument("--questions", type=int, default=10, help="questions per bench (--cost)")
+    parser.add_argument(
+        "--score-only",
+        choices=BENCHES,
+        help="only score (and cache) this benchmark's split, then stop: run one process per "
+        "benchmark to use several cores, then the report reads the caches",
+    )
     args = parser.parse_args()
     if args.choose and args.split != "dev":
         parser.error("--choose picks N and w on dev only")
@@ -353,6 +364,9 @@ def main() -> None:
     print(f"load average {os.getloadavg()[0]:.2f} (2 cores shared by several jobs)")
     print(f"adapter {path} (sha256 {digest}, last committed {commit})")
     print(f"Decision rule: {RULE}\n")
+    if args.score_only:
+        scored(args.split, args.score_only, digest)
+        return
     everything = {b: scored(args.split, b, digest) for b in BENCHES}
     retrieval = everything.pop("retrieval")
     data = everything  # the three long-dialogue benchmarks of the objective
