@@ -69,15 +69,15 @@ class MiniLMReranker:
 
     def rerank(self, query: str, texts: Sequence[str]) -> list[float]:
         """One score per text of how well it answers ``query`` (higher: more relevant)."""
-        if not texts:
-            return []
         # a lone string is refused by the encoder (it is not a list of one text)
         given = texts if isinstance(texts, str) else list(texts)
+        if not given:
+            return []
         return [float(score) for score in self._load().scores(query, given)]
 
     async def arerank(self, query: str, texts: Sequence[str]) -> list[float]:
         """:meth:`rerank` on a worker thread, off the event loop."""
-        return await asyncio.to_thread(self.rerank, query, list(texts))
+        return await asyncio.to_thread(self.rerank, query, texts)
 
     def _load(self) -> CrossEncoder:
         if self._encoder is None:
