@@ -315,13 +315,14 @@ def cost(data: dict[str, list[dict[str, Any]]], depth: int, questions: int) -> N
 
     reranker = MiniLMReranker()
     started = time.process_time()
+    reranker._load().workers = 1  # CPU time of one thread (two workers: about the same CPU)
     reranker.rerank("warm up", ["load the weights"])
     loaded = time.process_time() - started
     print(
         f"\n== Cost of MiniLMReranker at depth {depth}: CPU seconds per query "
-        f"(time.process_time, one BLAS thread), {questions} questions per benchmark; first use "
-        f"(loading the weights) {loaded:.2f} s CPU; load average {os.getloadavg()[0]:.2f} "
-        "(2 cores shared)"
+        f"(time.process_time, one encoder thread, one BLAS thread), {questions} questions per "
+        f"benchmark; first use (loading the weights) {loaded:.2f} s CPU; load average "
+        f"{os.getloadavg()[0]:.2f} (2 cores shared)"
     )
     with single_threaded_blas():
         for bench, rows in data.items():
