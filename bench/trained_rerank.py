@@ -37,6 +37,7 @@ Commands (session 10; the lead re-runs them on a quiet machine, one BLAS thread 
     # re-ranker and the control, with the two-fold check and the per-type tables
     for b in conversations realmem longmemeval retrieval; do
         python bench/trained_rerank.py --split dev --score-only $b & done; wait
+    # (or split one benchmark over processes: --score-only realmem --part 0/2, --part 1/2)
     nice -n 5 python bench/trained_rerank.py --split dev --choose
     # cost at the chosen setting: CPU seconds per query, one thread, load average printed
     python bench/trained_rerank.py --split dev --cost --depth N --weight W
@@ -155,31 +156,57 @@ def head_rows(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def scored(split: str, bench: str, digest: str) -> list[dict[str, Any]]:
+def _score(rows: list[dict[str, Any]], bench: str, split: str) -> list[np.ndarray]:
+    """MiniLMReranker's scores of each row's best ``HEAD`` texts (one encoder thread)."""
+    from langmem.stores import MiniLMReranker
+
+    reranker = MiniLMReranker()
+    reranker._load().workers = 1  # one thread: the scores do not depend on it
+    started, cpu = time.perf_counter(), time.process_time()
+    scores = []
+    with single_threaded_blas():
+        for number, row in enumerate(rows):
+            scores.append(np.asarray(reranker.rerank(row["query"], row["texts"])))
+            if number % 100 == 99:
+                print(f"  {bench} {split}: {number + 1}/{len(rows)} questions", flush=True)
+    print(
+        f"{bench} {split}: {len(rows)} questions scored in "
+        f"{time.perf_counter() - started:.0f} s (CPU {time.process_time() - cpu:.0f} s, "
+        f"load average {os.getloadavg()[0]:.2f})",
+        flush=True,
+    )
+    return scores
+
+
+def scored(
+    split: str, bench: str, digest: str, part: tuple[int, int] | None = None
+) -> list[dict[str, Any]]:
     """The bench's rows with the trained re-ranker's scores (``cross``) of the best ``HEAD``,
-    computed once per adapter digest, and ``maxsim`` where session 8 cached it."""
+    computed once per adapter digest, and ``maxsim`` where session 8 cached it. ``part``
+    ``(i, n)`` scores only every ``n``-th question from the ``i``-th and caches that part (the
+    whole is then put together from the ``n`` parts, with no new scores)."""
     rows = head_rows(calls_of(split, bench))
     path = ms.cache_dir() / f"trained-rerank-{split}-{bench}-{HEAD}-{digest}.pickle"
+    if part is not None:
+        piece = path.with_name(f"{path.stem}-part{part[0]}of{part[1]}.pickle")
+        if not path.exists() and not piece.exists():
+            got = _score(rows[part[0] :: part[1]], f"{bench} (part {part[0]} of {part[1]})", split)
+            with piece.open("wb") as f:
+                pickle.dump(got, f)
+        return rows
     if not path.exists():
-        from langmem.stores import MiniLMReranker
-
-        reranker = MiniLMReranker()
-        reranker._load().workers = 1  # one thread: the scores do not depend on it
-        started, cpu = time.perf_counter(), time.process_time()
-        scores = []
-        with single_threaded_blas():
-            for number, row in enumerate(rows):
-                scores.append(np.asarray(reranker.rerank(row["query"], row["texts"])))
-                if number % 100 == 99:
-                    print(f"  {bench} {split}: {number + 1}/{len(rows)} questions", flush=True)
+        scores: list[Any] = [None] * len(rows)
+        for n in range(2, 9):
+            pieces = [path.with_name(f"{path.stem}-part{i}of{n}.pickle") for i in range(n)]
+            if all(p.exists() for p in pieces):
+                for i, piece in enumerate(pieces):
+                    with piece.open("rb") as f:
+                        scores[i::n] = pickle.load(f)
+                break
+        else:
+            scores = _score(rows, bench, split)
         with path.open("wb") as f:
             pickle.dump(scores, f)
-        print(
-            f"{bench} {split}: {len(rows)} questions scored in "
-            f"{time.perf_counter() - started:.0f} s (CPU {time.process_time() - cpu:.0f} s, "
-            f"load average {os.getloadavg()[0]:.2f})",
-            flush=True,
-        )
     with path.open("rb") as f:
         for row, given in zip(rows, pickle.load(f), strict=True):
             row["cross"] = given
@@ -356,6 +383,11 @@ def main() -> None:
         help="only score (and cache) this benchmark's split, then stop: run one process per "
         "benchmark to use several cores, then the report reads the caches",
     )
+    parser.add_argument(
+        "--part",
+        help="with --score-only: I/N scores every N-th question from the I-th (0-based), so N "
+        "processes share one benchmark; the report puts the N parts together",
+    )
     args = parser.parse_args()
     if args.choose and args.split != "dev":
         parser.error("--choose picks N and w on dev only")
@@ -366,7 +398,8 @@ def main() -> None:
     print(f"adapter {path} (sha256 {digest}, last committed {commit})")
     print(f"Decision rule: {RULE}\n")
     if args.score_only:
-        scored(args.split, args.score_only, digest)
+        part = tuple(int(x) for x in args.part.split("/")) if args.part else None
+        scored(args.split, args.score_only, digest, part)  # type: ignore[arg-type]
         return
     everything = {b: scored(args.split, b, digest) for b in BENCHES}
     retrieval = everything.pop("retrieval")
