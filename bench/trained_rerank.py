@@ -282,6 +282,19 @@ def singles(data: dict[str, list[dict[str, Any]]]) -> None:
             print(f"{bench:<14}{kind:<28}{len(chosen):>5}  " + "".join(f"{c:<30}" for c in cells))
 
 
+def grid(data: dict[str, list[dict[str, Any]]], signal: str) -> None:
+    """R@10 and MRR gains over the default per benchmark for each N and a few w (w 1: the
+    re-ranker's order alone, the built-in's default ``rerank_weight``)."""
+    print(f"\n== {signal}: R@10 / MRR gain over the default per (N, w), conv. / RealMem / LME")
+    for depth in DEPTHS:
+        for weight in (0.1, 0.25, 0.5, 0.75, 1.0):
+            cells = []
+            for rows in data.values():
+                r10, mrr = gain(rows, signal, depth, weight), gain(rows, signal, depth, weight, 3)
+                cells.append(f"{r10.mean():+.3f} / {mrr.mean():+.3f}")
+            print(f"  N {depth:>2} w {weight:.2f}: " + "   ".join(cells))
+
+
 def verdict_dev(
     data: dict[str, list[dict[str, Any]]],
     signal: str,
@@ -418,6 +431,7 @@ def main() -> None:
             passed[signal] = ok
             print(f"  -> {'PASSES' if ok else 'does not pass'} RULE's dev conditions (1)-(3)")
             settings.append((signal, depth, weight))
+        grid(data, "cross")
         if all("maxsim" in r for rows in data.values() for r in rows):
             settings.append(("maxsim", 30, 0.45))  # session 8's chosen setting, for reference
     if args.depth is not None and args.weight is not None:
