@@ -15,7 +15,7 @@
 - :class:`Reranker`: what ``Ranking(rerank=...)`` takes, an optional re-ranker of a search's
   best results (a cross-encoder, an API, an LLM).
 - :class:`MiniLMReranker`: the built-in one, ``Ranking(rerank="minilm")``: the shipped MiniLM
-  fine-tuned as a cross-encoder, run locally (opt-in: about 0.3-0.5 s of CPU per search).
+  fine-tuned as a cross-encoder, run locally (opt-in: about 0.2-0.8 s of CPU per search).
 """
 
 from langmem.stores._copy import copy_store, progress_bar

@@ -7,7 +7,7 @@ answers it. The fine-tuned part is a small adapter file shipped inside langmem; 
 is numpy (:mod:`langmem.embeddings._cross`), so it needs nothing more than the local
 embeddings do (``pip install 'langmem[local]'`` and the MiniLM weights), and nothing downloads.
 
-It is opt-in: it reads every (query, text) pair through the model, about 0.3-0.5 s of CPU per
+It is opt-in: it reads every (query, text) pair through the model, about 0.2-0.8 s of CPU per
 search at ``rerank_depth=20`` against about 1 ms for the search itself. How much it gains, and
 where, is measured in docs/ranking.md ("Session 10: a trained re-ranker").
 """
