@@ -220,17 +220,57 @@ def _load(path: Path) -> list[dict[str, Any]]:
     return dialogues
 
 
-def build_groups(negatives: int, seed: int) -> list[dict[str, Any]]:
-    """The training groups (see the module docstring), in a fixed order."""
+def _embedder() -> Any:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
     from langmem.embeddings import MiniLMEmbeddings
 
+    return MiniLMEmbeddings()
+
+
+def _group(
+    question: str,
+    lines: list[str],
+    answers: list[int],
+    elsewhere: list[list[str]],
+    rng: random.Random,
+    negatives: int,
+    vectors: dict[str, Any],
+    query_vector: Any,
+) -> dict[str, Any]:
+    """One group: the first answer line, then hard negatives from ``lines`` (BM25 and cosine
+    ranks in turn, never an answer) and ``OTHER_DIALOGUE_NEGATIVES`` lines of ``elsewhere``."""
+    excluded = {lines[a] for a in answers}
+    lexical = bm25(question, lines)
+    cosine = [float(vectors[t] @ query_vector) for t in lines]
+    by_lexical = sorted(range(len(lines)), key=lambda i: (-lexical[i], i))
+    by_cosine = sorted(range(len(lines)), key=lambda i: (-cosine[i], i))
+    chosen: list[str] = []
+    same_dialogue = negatives - OTHER_DIALOGUE_NEGATIVES
+    for a, b in zip(by_lexical, by_cosine):
+        for i in (a, b):
+            if len(chosen) < same_dialogue and lines[i] not in excluded | set(chosen):
+                chosen.append(lines[i])
+    while len(chosen) < negatives:
+        pick = rng.choice(rng.choice(elsewhere))
+        if pick not in excluded and pick not in chosen:
+            chosen.append(pick)
+    texts = [lines[answers[0]], *chosen]
+    return {
+        "query": question,
+        "texts": texts,  # the first is the answer
+        "cosine": [round(float(vectors[t] @ query_vector), 6) for t in texts],
+        "bm25": [round(x, 4) for x in bm25(question, texts)],
+    }
+
+
+def build_groups(negatives: int, seed: int) -> list[dict[str, Any]]:
+    """The training groups (see the module docstring), in a fixed order."""
     sources = {"friendsqa": _load(FRIENDSQA), "molweni": _load(MOLWENI)}
     dialogues = [(name, d) for name, items in sources.items() for d in items]
     rendered = {d["id"]: [f"{s}: {t}" for s, t in d["utterances"]] for _, d in dialogues}
     texts = sorted({t for items in rendered.values() for t in items})
     queries = sorted({q for _, d in dialogues for q, _ in d["questions"]})
-    embedder = MiniLMEmbeddings()
+    embedder = _embedder()
     vectors = dict(zip(texts, embedder.embed_array(texts)))
     query_vectors = dict(zip(queries, embedder.embed_array(queries)))
     rng = random.Random(seed)
@@ -238,35 +278,54 @@ def build_groups(negatives: int, seed: int) -> list[dict[str, Any]]:
     for source, dialogue in dialogues:
         split = _split(dialogue["id"], seed)
         lines = rendered[dialogue["id"]]
-        others = [d["id"] for s, d in dialogues if d["id"] != dialogue["id"] and s == source]
+        others = [rendered[d["id"]] for s, d in dialogues if d is not dialogue and s == source]
         for question, answers in dialogue["questions"]:
-            positive = lines[answers[0]]
-            excluded = {lines[a] for a in answers}
-            lexical = bm25(question, lines)
-            cosine = [float(vectors[t] @ query_vectors[question]) for t in lines]
-            by_lexical = sorted(range(len(lines)), key=lambda i: (-lexical[i], i))
-            by_cosine = sorted(range(len(lines)), key=lambda i: (-cosine[i], i))
-            chosen: list[str] = []
-            same_dialogue = negatives - OTHER_DIALOGUE_NEGATIVES
-            for a, b in zip(by_lexical, by_cosine):
-                for i in (a, b):
-                    if len(chosen) < same_dialogue and lines[i] not in excluded | set(chosen):
-                        chosen.append(lines[i])
-            while len(chosen) < negatives:
-                pick = rng.choice(rendered[rng.choice(others)])
-                if pick not in excluded and pick not in chosen:
-                    chosen.append(pick)
-            group_texts = [positive, *chosen]
-            q = query_vectors[question]
+            group = _group(
+                question, lines, answers, others, rng, negatives, vectors, query_vectors[question]
+            )
+            groups.append({"split": split, "source": source, "dialogue": dialogue["id"], **group})
+    return groups
+
+
+def conversation_groups(negatives: int, seed: int, users: int) -> list[dict[str, Any]]:
+    """Training groups from bench/data/conversations.py's generator with a FRESH seed.
+
+    That generator seeds user ``i`` with ``random.Random(seed * 1000 + i)``; the benchmark's
+    dev and test users are seed 0 (generator seeds 0-23), so any ``seed`` >= 1 (with fewer than
+    1000 users) gives users that share no generator seed with them. Still the same templates,
+    names and phrasing: an adapter trained on these flatters bench/conversations.py.
+    """
+    if seed < 1 or users >= 1000:
+        raise SystemExit(f"--seed {seed} / --users {users}: need seed >= 1 and users < 1000")
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from data.conversations import build
+
+    built = build(seed=seed, users=users)
+    by_user = {c.user: list(c.turns) for c in built}
+    lines_of = {u: [t.text for t in turns] for u, turns in by_user.items()}
+    texts = sorted({t for lines in lines_of.values() for t in lines})
+    queries = sorted({q.text for c in built for q in c.questions})
+    embedder = _embedder()
+    vectors = dict(zip(texts, embedder.embed_array(texts)))
+    query_vectors = dict(zip(queries, embedder.embed_array(queries)))
+    rng = random.Random(seed)
+    groups = []
+    for conversation in built:
+        turns = by_user[conversation.user]
+        lines = lines_of[conversation.user]
+        index = {t.key: i for i, t in enumerate(turns)}
+        others = [v for u, v in lines_of.items() if u != conversation.user]
+        for q in conversation.questions:
+            answers = [index[k] for k in q.evidence]
+            group = _group(
+                q.text, lines, answers, others, rng, negatives, vectors, query_vectors[q.text]
+            )
             groups.append(
                 {
-                    "split": split,
-                    "source": source,
-                    "dialogue": dialogue["id"],
-                    "query": question,
-                    "texts": group_texts,  # the first is the answer
-                    "cosine": [round(float(vectors[t] @ q), 6) for t in group_texts],
-                    "bm25": [round(s, 4) for s in bm25(question, group_texts)],
+                    "split": "train",
+                    "source": f"conversations-seed{seed}",
+                    "dialogue": f"seed{seed}-{conversation.user}",
+                    **group,
                 }
             )
     return groups
@@ -305,6 +364,17 @@ def groups_command(args: argparse.Namespace) -> None:
     print(path)
 
 
+def conversations_command(args: argparse.Namespace) -> None:
+    base = cache_path(args.negatives, 0)
+    out = base.with_name(f"rerank-groups-conversations-seed{args.seed}-u{args.users}.json")
+    groups = json.loads(base.read_text()) + conversation_groups(
+        args.negatives, args.seed, args.users
+    )
+    out.write_text(json.dumps(groups, ensure_ascii=False))
+    print(f"{sum(g['source'].startswith('conversations') for g in groups)} conversation groups")
+    print(out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command")
@@ -312,12 +382,22 @@ def main() -> None:
     ex.add_argument("--friendsqa", type=Path, required=True, help="FriendsQA git directory")
     ex.add_argument("--molweni", type=Path, required=True, help="Molweni git directory")
     gr = commands.add_parser("groups", help="build the training groups (the default)")
+    co = commands.add_parser(
+        "conversations",
+        help="the groups plus ones from bench/data/conversations.py with a fresh seed (flatters "
+        "that benchmark; never shipped)",
+    )
+    co.add_argument("--negatives", type=int, default=7)
+    co.add_argument("--seed", type=int, required=True, help=">= 1 (0 is the benchmark's)")
+    co.add_argument("--users", type=int, default=12)
     for p in (parser, gr):
         p.add_argument("--negatives", type=int, default=7)
         p.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     if args.command == "extract":
         extract(args)
+    elif args.command == "conversations":
+        conversations_command(args)
     else:
         groups_command(args)
 

@@ -129,6 +129,11 @@ def test_head_reads_the_cls_state_of_the_pair(tmp_path: Path) -> None:
     ids, types = pair_ids(bare._encoder, "where does Ana work?", texts, 128, 32)
     expected = [bare._encoder.states([i], [t])[0][0, 0] @ head + 0.5 for i, t in zip(ids, types)]
     np.testing.assert_allclose(bare.scores("where does Ana work?", texts), expected, rtol=1e-5)
+    mean = CrossEncoder(_write(tmp_path / "mean.npz", {**arrays, "pooling": np.array("mean")}))
+    expected_mean = [
+        bare._encoder.states([i], [t])[0][0].mean(0) @ head + 0.5 for i, t in zip(ids, types)
+    ]
+    np.testing.assert_allclose(mean.scores("where does Ana work?", texts), expected_mean, rtol=1e-5)
     # a LoRA delta that is zero changes nothing; a non-zero one does
     name = "encoder.layer.0.attention.self.query"
     zero = {**arrays, name + ".lora_a": np.ones((4, 384), np.float16)}

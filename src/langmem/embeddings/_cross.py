@@ -22,15 +22,18 @@ import hashlib
 import os
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from langmem._conversation import replace_surrogates
-from langmem.embeddings._blas import single_threaded_blas
-from langmem.embeddings._minilm import _MIN_SPLIT, _REQUIRED_FILES, _Encoder, minilm_model_dir
+from langmem.embeddings._minilm import (
+    _REQUIRED_FILES,
+    _Encoder,
+    minilm_model_dir,
+    run_in_batches,
+)
 from langmem.errors import ConfigurationError, InvalidInputError, MissingDependencyError
 
 if TYPE_CHECKING:
@@ -229,19 +232,9 @@ class CrossEncoder:
         if not texts:
             return out
         ids, types = pair_ids(self._encoder, query, texts, self.max_length, self.max_query)
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        # fewer batches than workers would leave cores idle: split into one batch per worker
-        size = min(_BATCH, max(_MIN_SPLIT, -(-len(order) // self.workers)))
-        chunks = [order[start : start + size] for start in range(0, len(order), size)]
 
         def run(chunk: list[int]) -> None:
             out[chunk] = self._forward([ids[i] for i in chunk], [types[i] for i in chunk])
 
-        with single_threaded_blas():
-            if len(chunks) == 1 or self.workers == 1:
-                for chunk in chunks:
-                    run(chunk)
-            else:
-                with ThreadPoolExecutor(min(self.workers, len(chunks))) as pool:
-                    list(pool.map(run, chunks))
+        run_in_batches([len(i) for i in ids], _BATCH, self.workers, run)
         return out

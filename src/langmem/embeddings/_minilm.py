@@ -12,6 +12,7 @@ import importlib.util
 import json
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -92,6 +93,27 @@ def _gelu(x: Array, a: Array, b: Array, c: Array) -> Array:
     x *= c
     x *= np.float32(0.5)
     return x
+
+
+def run_in_batches(
+    lengths: list[int], batch_size: int, workers: int, run: Callable[[list[int]], None]
+) -> None:
+    """Call ``run`` on batches of item indexes of similar ``lengths`` (sorted, so little time
+    goes into padding), on ``workers`` threads with numpy's BLAS single-threaded meanwhile.
+
+    A call with fewer batches than workers (32 texts, 2 cores) would leave cores idle: it is
+    split into one smaller batch per worker instead.
+    """
+    order = sorted(range(len(lengths)), key=lengths.__getitem__)
+    size = min(batch_size, max(_MIN_SPLIT, -(-len(order) // workers)))
+    chunks = [order[start : start + size] for start in range(0, len(order), size)]
+    with single_threaded_blas():
+        if len(chunks) == 1 or workers == 1:
+            for chunk in chunks:
+                run(chunk)
+        else:
+            with ThreadPoolExecutor(min(workers, len(chunks))) as pool:
+                list(pool.map(run, chunks))
 
 
 class _Encoder:
@@ -312,22 +334,11 @@ class MiniLMEmbeddings(Embeddings):
         if not texts:
             return out
         ids = encoder.tokenize([replace_surrogates(str(text)) for text in texts])
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        # A call with fewer batches than workers (32 texts, 2 cores) would leave cores idle:
-        # split it into one smaller batch per worker instead.
-        size = min(self.batch_size, max(_MIN_SPLIT, -(-len(order) // self.workers)))
-        chunks = [order[start : start + size] for start in range(0, len(order), size)]
 
         def run(chunk: list[int]) -> None:
             out[chunk] = encoder.forward([ids[i] for i in chunk])
 
-        with single_threaded_blas():
-            if len(chunks) == 1 or self.workers == 1:
-                for chunk in chunks:
-                    run(chunk)
-            else:
-                with ThreadPoolExecutor(min(self.workers, len(chunks))) as pool:
-                    list(pool.map(run, chunks))
+        run_in_batches([len(i) for i in ids], self.batch_size, self.workers, run)
         return out
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
