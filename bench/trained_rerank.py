@@ -45,7 +45,10 @@ Commands (session 10; the lead re-runs them on a quiet machine, one BLAS thread 
     python bench/trained_rerank.py --split test --depth N --weight W
 
 Every printout says which adapter file (path, SHA-256 prefix, the git commit that last changed
-it) produced the numbers.
+it) produced the numbers. Session 10 ran the dev commands above for the first quick adapter
+(621fdef) and then for the trained one (c090c6a; chosen N 20, w 0.05, ``--cost --depth 20
+--weight 0.05``); neither passed the dev rule, so the test split was not run
+(docs/ranking.md, "Session 10: a trained re-ranker").
 """
 
 from __future__ import annotations
