@@ -1,6 +1,6 @@
 """Does our own trained MiniLM cross-encoder help as a re-ranker? (session 10)
 
-The re-ranker is ``langmem.stores.MiniLMReranker`` (``Ranking(rerank="minilm")``): the shipped
+The re-ranker is ``langmem.stores._minilm_rerank.MiniLMReranker`` (not a built-in): the shipped
 MiniLM fine-tuned as a cross-encoder on public dialogue QA data none of our benchmarks use
 (scripts/train_reranker.py, bench/rerank_data.py), its adapter file inside the package, run by
 the numpy forward pass of ``langmem.embeddings._cross``. This bench scores it on the dev (and,
@@ -161,7 +161,7 @@ def head_rows(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _score(rows: list[dict[str, Any]], bench: str, split: str) -> list[np.ndarray]:
     """MiniLMReranker's scores of each row's best ``HEAD`` texts (one encoder thread)."""
-    from langmem.stores import MiniLMReranker
+    from langmem.stores._minilm_rerank import MiniLMReranker
 
     reranker = MiniLMReranker()
     reranker._load().workers = 1  # one thread: the scores do not depend on it
@@ -354,7 +354,7 @@ def verdict_test(data: dict[str, list[dict[str, Any]]], depth: int, weight: floa
 def cost(data: dict[str, list[dict[str, Any]]], depth: int, questions: int) -> None:
     """CPU seconds per query of MiniLMReranker at ``depth`` (one thread; its first-use load
     timed apart), with the load average."""
-    from langmem.stores import MiniLMReranker
+    from langmem.stores._minilm_rerank import MiniLMReranker
 
     reranker = MiniLMReranker()
     started = time.process_time()

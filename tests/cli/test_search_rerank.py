@@ -1,12 +1,11 @@
 """`langmem memories search --ranking rerank=NAME`: a command line cannot pass a function, so
-``rerank=`` takes the name of a built-in re-ranker (``minilm``, run for real here; any other name:
-a clear refusal); the other re-ranking options parse as every ranking option."""
+``rerank=`` takes the name of a built-in re-ranker (none ship yet: a clear refusal); the other
+re-ranking options parse as every ranking option."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
 
 import pytest
 
@@ -22,9 +21,9 @@ def test_an_unknown_reranker_name_is_refused_with_the_fix(url: str) -> None:
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr == (
         "error: --ranking rerank=cohere: rerank takes the name of a built-in re-ranker (the "
-        "names: minilm); a re-ranker of your own (a cross-encoder, an API) is set from Python: "
-        "Ranking(rerank=my_reranker) (docs/ranking.md, Re-ranking). Fix: use one of those "
-        "names, or drop rerank= from --ranking.\n"
+        "names: none are built in yet); a re-ranker of your own (a cross-encoder, an API) is "
+        "set from Python: Ranking(rerank=my_reranker) (docs/ranking.md, Re-ranking). Fix: drop "
+        "rerank= from --ranking.\n"
     )
 
 
@@ -60,26 +59,3 @@ def test_a_registered_name_reranks_the_search_and_explain_shows_it(
         "memories", "search", QUERY, "--explain", "--table", "--ranking", options, "--store", url
     )
     assert table.exit_code == 0 and "fused_rank" in table.stdout and "reranked" in table.stdout
-
-
-def test_the_built_in_minilm_reranks_end_to_end(url: str) -> None:
-    from langmem.cli._target import open_target
-    from langmem.stores import MiniLMReranker
-    from langmem.stores.ranking import Ranking
-
-    result = run(
-        "memories", "search", QUERY, "--explain", "--ranking", "rerank=minilm", "--store", url
-    )
-    assert result.exit_code == 0, result.stderr
-    assert result.stderr == ""
-    rows = [json.loads(x) for x in result.stdout.splitlines()]
-    store: Any = open_target(url)
-    try:
-        store.ranking = Ranking(rerank=MiniLMReranker())
-        library = store.explain(("memories",), QUERY)
-    finally:
-        store.close()
-    assert [(r["key"], r["score"]) for r in rows] == [(i.key, i.score) for i, _ in library]
-    assert [r["explain"]["reranked"] for r in rows] == [w.reranked for _, w in library]
-    given = [r["explain"]["reranked"] for r in rows]
-    assert given == sorted(given, reverse=True) and len(rows) == 3

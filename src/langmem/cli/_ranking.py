@@ -95,8 +95,8 @@ def _reranker(name: str) -> Any:
         raise ConfigurationError(
             f"--ranking rerank={name}: rerank takes the name of a built-in re-ranker (the "
             f"names: {known}); a re-ranker of your own (a cross-encoder, an API) is set from "
-            "Python: Ranking(rerank=my_reranker) (docs/ranking.md, Re-ranking). Fix: use one of "
-            "those names, or drop rerank= from --ranking."
+            "Python: Ranking(rerank=my_reranker) (docs/ranking.md, Re-ranking). Fix: drop "
+            "rerank= from --ranking."
         ) from None
 
 

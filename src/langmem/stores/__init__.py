@@ -14,12 +14,9 @@
 - :func:`default_store`: the per-process store langmem falls back to (``LANGMEM_STORE``).
 - :class:`Reranker`: what ``Ranking(rerank=...)`` takes, an optional re-ranker of a search's
   best results (a cross-encoder, an API, an LLM).
-- :class:`MiniLMReranker`: the built-in one, ``Ranking(rerank="minilm")``: the shipped MiniLM
-  fine-tuned as a cross-encoder, run locally (opt-in: about 0.2-0.8 s of CPU per search).
 """
 
 from langmem.stores._copy import copy_store, progress_bar
-from langmem.stores._minilm_rerank import MiniLMReranker
 from langmem.stores._open import default_store, open_store
 from langmem.stores._rerank import Reranker
 from langmem.stores._sqlite import SqliteStore
@@ -27,7 +24,6 @@ from langmem.stores.ranking import Explanation, Ranking
 
 __all__ = [
     "Explanation",
-    "MiniLMReranker",
     "PostgresStore",
     "Ranking",
     "Reranker",

@@ -1,17 +1,19 @@
-"""The built-in re-ranker: the shipped MiniLM, fine-tuned as a cross-encoder (``"minilm"``).
+"""A trained re-ranker, kept for evaluation and not a built-in: the shipped MiniLM, fine-tuned as a
+cross-encoder.
 
-``Ranking(rerank="minilm")`` (or ``langmem memories search --ranking rerank=minilm``) re-ranks a
-search's best results with :class:`MiniLMReranker`: all-MiniLM-L6-v2, the model langmem already
-embeds with, fine-tuned to read the query and a text together and score how well the text
-answers it. The fine-tuned part is a small adapter file shipped inside langmem; the forward pass
+:class:`MiniLMReranker` (``Ranking(rerank=MiniLMReranker())``) is all-MiniLM-L6-v2, the model
+langmem already embeds with, fine-tuned to read the query and a text together and score how
+well the text answers it. The fine-tuned part is a small adapter file shipped inside langmem; the forward pass
 is numpy (:mod:`langmem.embeddings._cross`), so it needs nothing more than the local
 embeddings do (``pip install 'langmem[local]'`` and the MiniLM weights), and nothing downloads.
 
-It is opt-in: it reads every (query, text) pair through the model, about 0.2-0.8 s of CPU per
-search at ``rerank_depth=20`` against about 1 ms for the search itself. Measured on our
-benchmarks (docs/ranking.md, "Session 10: a trained re-ranker"), its order alone
-(``rerank_weight=1``) ranks worse than the store's; mixed in lightly (``rerank_weight=0.25``) it
-gains a little on short texts.
+It is not registered as a built-in name and not exported: it failed the adoption rule written
+before it was scored (docs/ranking.md, "Session 10: a trained re-ranker"). Its order alone
+(``rerank_weight=1``) ranks our benchmarks worse than the store's; mixed in lightly
+(``rerank_weight=0.25``) it gains a little on short texts. It reads every (query, text) pair
+through the model, about 0.2-0.8 s of CPU per search at ``rerank_depth=20`` against about 1 ms
+for the search itself. ``bench/trained_rerank.py`` measures it; whether to ship it waits on the
+issue owner's decision.
 """
 
 from __future__ import annotations
@@ -35,12 +37,12 @@ _WEIGHTS = (
 
 
 class MiniLMReranker:
-    """The built-in re-ranker for ``Ranking(rerank=...)``: a MiniLM cross-encoder, run locally.
+    """A re-ranker for ``Ranking(rerank=...)``: a MiniLM cross-encoder, run locally.
 
     ``rerank(query, texts)`` returns one score per text (a logit: higher is more relevant; the
     stage min-max normalises it). The model loads on first use (once, whichever thread asks
     first), with the all-MiniLM-L6-v2 weights langmem embeds with and the fine-tuned adapter
-    shipped inside langmem. ``Ranking(rerank="minilm")`` uses one process-wide instance.
+    shipped inside langmem.
 
     Args:
         adapter: the adapter file (``None``: the one shipped inside langmem).
@@ -54,7 +56,8 @@ class MiniLMReranker:
         ConfigurationError: an ``adapter`` file or ``model_dir`` that does not exist.
 
     Example:
-        >>> from langmem.stores import MiniLMReranker, Ranking
+        >>> from langmem.stores import Ranking
+        >>> from langmem.stores._minilm_rerank import MiniLMReranker
         >>> reranker = MiniLMReranker()
         >>> ranking = Ranking(rerank=reranker, rerank_weight=0.25)
         >>> scores = reranker.rerank("when does Ana land?", ["Ana lands at 6 pm", "Bo likes tea"])
@@ -118,7 +121,7 @@ class MiniLMReranker:
 
 @functools.cache
 def shared() -> MiniLMReranker:
-    """The process-wide instance ``Ranking(rerank="minilm")`` uses (the model loads once)."""
+    """One process-wide instance (the bench and the tests load the model once)."""
     return MiniLMReranker()
 
 
@@ -148,7 +151,7 @@ def _weights_folder(model_dir: Path | None) -> Path:
     if folder is None or not all((folder / name).is_file() for name in _REQUIRED_FILES):
         where = f" (looked in {folder})" if folder is not None else ""
         raise MissingDependencyError(
-            "MiniLMReranker (Ranking(rerank='minilm')) needs the all-MiniLM-L6-v2 weights, which "
+            "MiniLMReranker needs the all-MiniLM-L6-v2 weights, which "
             f"are not installed{where}: run {_WEIGHTS}."
         )
     return folder

@@ -75,18 +75,9 @@ RerankFunction = Callable[[str, Sequence[str]], Any]
 """A function taking the query and the texts and returning one score per text (or an
 awaitable of them, for async searches)."""
 
-
-def _minilm() -> Reranker:
-    from langmem.stores._minilm_rerank import shared
-
-    return shared()
-
-
-BUILT_IN: dict[str, Callable[[], Reranker | RerankFunction]] = {"minilm": _minilm}
+BUILT_IN: dict[str, Callable[[], Reranker | RerankFunction]] = {}
 """Named re-rankers: ``Ranking(rerank="name")`` and ``langmem memories search --ranking
-rerank=name`` build ``BUILT_IN[name]()`` (the name in any case). One ships: ``"minilm"``, the
-shipped MiniLM fine-tuned as a cross-encoder (:class:`langmem.stores.MiniLMReranker`, one
-instance per process), opt-in for its cost (docs/ranking.md, "Re-ranking")."""
+rerank=name`` build ``BUILT_IN[name]()`` (none ship yet; a local model would register here)."""
 
 
 def checked(value: Any) -> Reranker | RerankFunction:
@@ -106,13 +97,13 @@ def checked(value: Any) -> Reranker | RerankFunction:
 
 def named(name: str) -> Reranker | RerankFunction:
     """The built-in re-ranker called ``name``, or a ``ValueError`` listing the names."""
-    factory = BUILT_IN.get(name) or BUILT_IN.get(name.strip().lower())
+    factory = BUILT_IN.get(name)
     if factory is None:
-        known = ", ".join(repr(n) for n in sorted(BUILT_IN))
+        known = ", ".join(sorted(BUILT_IN)) or "none are built in yet"
         raise ValueError(
             f"Ranking(rerank={name!r}) names no built-in re-ranker (the names: {known}); fix: "
-            "pass one of those names, or a re-ranker object or function from Python, e.g. "
-            "Ranking(rerank=my_reranker) (docs/ranking.md, Re-ranking), or leave rerank unset."
+            "pass a re-ranker object or function from Python, e.g. Ranking(rerank=my_reranker) "
+            "(docs/ranking.md, Re-ranking), or leave rerank unset."
         )
     return factory()
 
