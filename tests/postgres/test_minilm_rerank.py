@@ -1,6 +1,6 @@
 """The trained re-ranker kept for evaluation (``MiniLMReranker``) on PostgreSQL: the same texts
-read, the same order, scores and explain as on the embedded store (sync search, async explain; the stage
-is one flow for both, parity is tested in tests/stores/test_minilm_rerank.py)."""
+read, the same order, scores and explain as on the embedded store (sync search, async explain;
+the stage is one flow for both, parity is tested in tests/stores/test_minilm_rerank.py)."""
 
 from __future__ import annotations
 

@@ -2,10 +2,11 @@
 cross-encoder.
 
 :class:`MiniLMReranker` (``Ranking(rerank=MiniLMReranker())``) is all-MiniLM-L6-v2, the model
-langmem already embeds with, fine-tuned to read the query and a text together and score how
-well the text answers it. The fine-tuned part is a small adapter file shipped inside langmem; the forward pass
-is numpy (:mod:`langmem.embeddings._cross`), so it needs nothing more than the local
-embeddings do (``pip install 'langmem[local]'`` and the MiniLM weights), and nothing downloads.
+langmem already embeds with, fine-tuned to read the query and a text together and score how well
+the text answers it. The fine-tuned part is a small adapter file shipped inside langmem; the
+forward pass is numpy (:mod:`langmem.embeddings._cross`), so it needs nothing more than the
+local embeddings do (``pip install 'langmem[local]'`` and the MiniLM weights), and nothing
+downloads.
 
 It is not registered as a built-in name and not exported: it failed the adoption rule written
 before it was scored (docs/ranking.md, "Session 10: a trained re-ranker"). Its order alone
