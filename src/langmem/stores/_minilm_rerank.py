@@ -13,14 +13,13 @@ before it was scored (docs/ranking.md, "Session 10: a trained re-ranker"). Its o
 (``rerank_weight=1``) ranks our benchmarks worse than the store's; mixed in lightly
 (``rerank_weight=0.25``) it gains a little on short texts. It reads every (query, text) pair
 through the model, about 0.2-0.8 s of CPU per search at ``rerank_depth=20`` against about 1 ms
-for the search itself. ``bench/trained_rerank.py`` measures it; whether to ship it waits on the
-issue owner's decision.
+for the search itself. ``bench/trained_rerank.py`` measures it; a built-in needs an
+adapter that passes the rule, then a name in ``BUILT_IN``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -77,7 +76,7 @@ class MiniLMReranker:
         """One score per text of how well it answers ``query`` (higher: more relevant)."""
         # a lone string is refused by the encoder (it is not a list of one text)
         given = texts if isinstance(texts, str) else list(texts)
-        if not given:
+        if not given and not isinstance(given, str):
             return []
         return [float(score) for score in self._load().scores(query, given)]
 
@@ -118,12 +117,6 @@ class MiniLMReranker:
     def __reduce__(self) -> tuple[Any, ...]:
         # a handle on a model: a copy (pickle, deepcopy) is a new handle that loads on first use
         return (MiniLMReranker, (self.adapter, self.model_dir))
-
-
-@functools.cache
-def shared() -> MiniLMReranker:
-    """One process-wide instance (the bench and the tests load the model once)."""
-    return MiniLMReranker()
 
 
 def _existing(value: str | Path | None, name: str, *, file: bool) -> Path | None:

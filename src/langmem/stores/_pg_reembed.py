@@ -189,7 +189,7 @@ def _texts(
             lost.append((prefix, key))
     if lost and guard is not None:
         items = {(p, k) for p, k, _ in texts} | set(lost)
-        raise _reembed.refusal(guard, len(lost), len(items), *min(lost))
+        raise _reembed.UnindexingRefused(guard, len(lost), len(items), min(lost))
     return texts
 
 

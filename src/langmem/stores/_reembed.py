@@ -95,12 +95,6 @@ class UnindexingRefused(InvalidInputError):
         return UnindexingRefused(*self.details, allow=allow)
 
 
-def refusal(fields: list[str], lost: int, total: int, prefix: str, key: str) -> UnindexingRefused:
-    """The error of a re-embed whose new ``fields`` find no text in ``lost`` of the ``total``
-    items that have vectors (e.g. ``key`` at ``prefix``): :class:`UnindexingRefused`."""
-    return UnindexingRefused(fields, lost, total, (prefix, key))
-
-
 def check_dims(embeddings: Embeddings, dims: int) -> None:
     """Refuse ``dims`` when ``embeddings`` gives vectors of another length (one probe text is
     embedded): a re-embed with nothing to embed used to record it, and every later put failed.
@@ -112,7 +106,7 @@ def check_dims(embeddings: Embeddings, dims: int) -> None:
     vector = probe[0] if isinstance(probe, list) and len(probe) == 1 else None
     if not _numbers(vector):
         raise ConfigurationError(
-            f"{name} answered {_shown(probe)} for one text: not one vector of numbers, so "
+            f"{name} answered {_writes._shown(probe)} for one text: not one vector of numbers, so "
             f"dims={dims} cannot be checked. Nothing was re-embedded. Fix: the embedder's "
             "embed_documents must return one list of numbers per text; check its setup."
         )
@@ -137,11 +131,6 @@ def _numbers(vector: object) -> bool:
     return len(values) > 0
 
 
-def _shown(value: object) -> str:
-    shown = repr(value)
-    return shown if len(shown) <= 80 else shown[:80] + "..."
-
-
 def check_flag(allow_unindexed: object) -> None:
     """Refuse an ``allow_unindexed`` that is not a bool (``"no"`` would allow it)."""
     if not isinstance(allow_unindexed, bool):
@@ -159,7 +148,7 @@ def _refuse_unindexing(conn: sqlite3.Connection, rows: Rows, fields: _writes.Ind
         f" ({','.join('?' * len(lost[: _writes.MAX_PARAMS]))}) ORDER BY prefix, key LIMIT 1",
         lost[: _writes.MAX_PARAMS],
     ).fetchone()
-    raise refusal([path for path, _ in fields], len(lost), len(rows), prefix, key)
+    raise UnindexingRefused([path for path, _ in fields], len(lost), len(rows), (prefix, key))
 
 
 def swap(
