@@ -2,8 +2,10 @@
 
 Text is lowercased, diacritics are removed (as SQLite FTS5's ``unicode61 remove_diacritics 2``),
 split into runs of letters and digits, stop words (:data:`STOPWORDS`) and single letters are
-dropped, and each word is reduced by :func:`stem`. Both stores analyze texts and queries with
-these functions ("Analyzer" in :mod:`langmem.stores.ranking`, which re-exports them).
+dropped, and each word is reduced by :func:`stem`. Runs of Chinese, Japanese and Korean
+characters become their overlapping bigrams first (:func:`lexical_text`, :mod:`._cjk`). Both
+stores analyze texts and queries with these functions ("Analyzer" in
+:mod:`langmem.stores.ranking`, which re-exports them).
 """
 
 from __future__ import annotations
@@ -13,6 +15,23 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+
+from langmem.stores._cjk import CHARACTER, PIECES, lexical_text
+
+__all__ = [
+    "STOPWORDS",
+    "Document",
+    "analyze",
+    "document",
+    "fold",
+    "forms",
+    "length",
+    "lexical_text",
+    "query_terms",
+    "stem",
+    "term_of",
+    "tokens",
+]
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _ASCII_TOKEN = re.compile(r"[a-z0-9]+")
@@ -43,22 +62,35 @@ class Document:
 
 
 def fold(text: str) -> str:
-    """Lowercase without diacritics, as FTS5's ``unicode61 remove_diacritics 2``."""
+    """Lowercase without diacritics, as FTS5's ``unicode61 remove_diacritics 2``.
+
+    CJK characters (:mod:`._cjk`) stay as they are, as FTS5 keeps them (a compatibility
+    decomposition would split a Hangul syllable into its jamo)."""
     lowered = text.lower()
     if lowered.isascii():
         return lowered
-    decomposed = unicodedata.normalize("NFKD", lowered)
+    if CHARACTER.search(lowered) is None:
+        return _stripped(lowered)
+    pieces = PIECES.split(lowered)
+    return "".join(p if n % 2 else _stripped(p) for n, p in enumerate(pieces))
+
+
+def _stripped(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def tokens(text: str) -> list[str]:
-    """Words as FTS5's ``unicode61 remove_diacritics 2`` tokenizer sees them.
+    """Words as FTS5's ``unicode61 remove_diacritics 2`` tokenizer sees them in
+    :func:`lexical_text` (the text itself, but for CJK runs: their bigrams).
 
     Example:
         >>> tokens("Zoë's flight LH-1234, 07:45")
         ['zoe', 's', 'flight', 'lh', '1234', '07', '45']
+        >>> tokens("東京に住む Kim 서울")
+        ['東京', '京に', 'に住', '住む', 'kim', '서울']
     """
-    folded = fold(text)
+    folded = fold(lexical_text(text))
     # on ASCII text ``[^\W_]`` is exactly [a-z0-9] (lowercased): the same words, found faster
     return (_ASCII_TOKEN if folded.isascii() else _TOKEN).findall(folded)
 
@@ -82,15 +114,21 @@ def stem(word: str) -> str:
 
 
 def _kept(word: str) -> bool:
-    return word not in STOPWORDS and (len(word) > 1 or word.isdigit())
+    # a lone CJK character is a word (a run of one: 猫, 年), not an initial
+    return word not in STOPWORDS and (
+        len(word) > 1 or word.isdigit() or CHARACTER.match(word) is not None
+    )
 
 
 def analyze(text: str) -> list[str]:
-    """The terms of ``text``: folded words, no stop words or single letters, stemmed.
+    """The terms of ``text``: folded words (CJK runs as bigrams), no stop words or single
+    letters, stemmed.
 
     Example:
         >>> analyze("Alice lived in Lisbon, then moved to Oslo in 2019")
         ['alic', 'liv', 'lisbon', 'mov', 'oslo', '2019']
+        >>> analyze("2024年に東京へ")
+        ['2024', '年に', 'に東', '東京', '京へ']
     """
     return [term for term in map(term_of, tokens(text)) if term]
 

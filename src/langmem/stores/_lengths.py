@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from langmem.stores import ranking
+from langmem.stores._lexical_texts import derived
 
 META_KEY = "lm_length_analyzer"
 
@@ -33,6 +34,7 @@ _PROBES = (
     "Ünïcödé naïve café crème brûlée straße ﬁnal Ǆemal İstanbul",
     "a b c x 1 2 x9 9x _under_score snake_case e-mail me@example.com",
     "日本語のテキスト 東京 Привет мир Ελληνικά العربية",
+    "서울에 살아요 猫 ｶﾀｶﾅ ＡＢＣ１２３ 2024年3月 豈",
     "The quick brown fox jumps over the lazy dog while we were there and then",
 )
 
@@ -48,27 +50,47 @@ def analyzer() -> str:
     return "v1:" + hashlib.blake2b(repr(seen).encode("utf-8"), digest_size=12).hexdigest()
 
 
+def stored_by(conn: sqlite3.Connection) -> str | None:
+    """The fingerprint of the analyzer that counted the file's stored lengths."""
+    row = conn.execute("SELECT value FROM langmem_meta WHERE key = ?", (META_KEY,)).fetchone()
+    return None if row is None else str(row[0])
+
+
 def current(conn: sqlite3.Connection) -> bool:
     """Whether the file's stored lengths were counted by this process's analyzer."""
-    row = conn.execute("SELECT value FROM langmem_meta WHERE key = ?", (META_KEY,)).fetchone()
-    return row is not None and row[0] == analyzer()
+    return stored_by(conn) == analyzer()
+
+
+def record(conn: sqlite3.Connection) -> None:
+    """Record that this process's analyzer counted the stored lengths."""
+    conn.execute(
+        "INSERT OR REPLACE INTO langmem_meta (key, value) VALUES (?, ?)", (META_KEY, analyzer())
+    )
 
 
 def insert(conn: sqlite3.Connection, rows: Iterable[VectorRow]) -> None:
-    """Insert vector rows, each with its analyzed length when the file's lengths are ours."""
+    """Insert vector rows, each with the text its lexical index reads (``lm_lexical``,
+    :mod:`._lexical_texts`) and its analyzed length when the file's lengths are ours."""
+    columns = ["item_id", "field_name", "text", "text_hash", "embedding"]
+    extra: list[Callable[[str], object]] = []
+    if _has_lexical(conn):  # every file a store opened (migration 9), not one made before it
+        columns.append("lm_lexical")
+        extra.append(derived)
     if current(conn):
-        conn.executemany(
-            "INSERT INTO langmem_vectors"
-            " (item_id, field_name, text, text_hash, embedding, lm_length)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [(*row, ranking.length(row[2])) for row in rows],
-        )
-        return
+        columns.append("lm_length")
+        extra.append(ranking.length)
     conn.executemany(
-        "INSERT INTO langmem_vectors (item_id, field_name, text, text_hash, embedding)"
-        " VALUES (?, ?, ?, ?, ?)",
-        list(rows),
+        f"INSERT INTO langmem_vectors ({', '.join(columns)})"
+        f" VALUES ({', '.join('?' * len(columns))})",
+        [(*row, *(f(row[2]) for f in extra)) for row in rows],
     )
+
+
+def _has_lexical(conn: sqlite3.Connection) -> bool:
+    found = conn.execute(
+        "SELECT 1 FROM pragma_table_info('langmem_vectors') WHERE name = 'lm_lexical'"
+    ).fetchone()
+    return found is not None
 
 
 def recount(conn: sqlite3.Connection) -> int:
@@ -79,9 +101,7 @@ def recount(conn: sqlite3.Connection) -> int:
         for vector_id, text in conn.execute("SELECT id, text FROM langmem_vectors")
     ]
     conn.executemany("UPDATE langmem_vectors SET lm_length = ? WHERE id = ?", counted)
-    conn.execute(
-        "INSERT OR REPLACE INTO langmem_meta (key, value) VALUES (?, ?)", (META_KEY, analyzer())
-    )
+    record(conn)
     return len(counted)
 
 

@@ -28,6 +28,8 @@ Tables (LangGraph's ``store``/``store_vectors`` shapes, plus what exact hybrid s
 - ``langmem_item_changes``: an append-only log of the items written (inserted, or their
   ``value`` or ``created_at`` updated; kept by triggers, migration 8), so a process keeps each
   item's thread and time in memory for ranked searches (``langmem.stores._origins``).
+- ``langmem_vectors.lm_lexical``: the text the FTS5 index reads when it differs from the
+  text (CJK runs as overlapping bigrams; migration 9, ``langmem.stores._lexical_texts``).
 - ``langmem_tasks``: the durable background task queue (``langmem.tasks``; its columns and
   contract are documented there).
 """
@@ -158,6 +160,15 @@ def _item_changes(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _lexical_texts(conn: sqlite3.Connection) -> None:
+    """Migration 9: ``langmem_vectors.lm_lexical``, the text the lexical index reads (CJK runs
+    as bigrams), and the index's triggers reading it; the rows it changes are re-indexed
+    (``langmem.stores._lexical_texts``)."""
+    from langmem.stores._lexical_texts import migration
+
+    migration(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     # 1: items, vectors, change log
     _statements(
@@ -209,6 +220,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     _threaded_items,
     # a log of the items written (their thread and time kept in memory)
     _item_changes,
+    # the text the lexical index reads: CJK runs as bigrams
+    _lexical_texts,
 )
 
 

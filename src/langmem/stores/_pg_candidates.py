@@ -90,7 +90,7 @@ def query_document(text: str, words: frozenset[str], length: int | None) -> rule
     BM25 is that of the whole :func:`ranking.document`. Most dense candidates hold none."""
     if not words:
         return NOTHING
-    folded = rules.fold(text)
+    folded = rules.fold(rules.lexical_text(text))  # CJK runs as bigrams, as tokens() splits
     found = finder(words, folded.isascii()).findall(folded)
     if not found:
         return NOTHING

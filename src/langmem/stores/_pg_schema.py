@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from langmem.stores import _pg_identity
+from langmem.stores._cjk import CHARACTERS
 from langmem.stores.ranking import length, tokens
 
 STAGE = "langmem_reembed"
@@ -181,21 +182,37 @@ def count_uncounted(cur: Any) -> None:
         _resplit_where(cur, "store_vectors", _UNCOUNTED)
 
 
-def _resplit_where(cur: Any, table: str, where: str) -> None:
+def _resplit_where(
+    cur: Any, table: str, where: str, params: tuple[Any, ...] = (), *, lengths: bool = False
+) -> None:
     """:func:`resplit` the rows of ``table`` matching ``where``, read through a server-side
     cursor in chunks (its snapshot is fixed when it opens: the updates do not feed it)."""
     from psycopg.rows import dict_row
 
     with cur.connection.cursor(name=f"lm_resplit_{table}", row_factory=dict_row) as rows:
-        rows.execute(f"SELECT prefix, key, field_name, lm_text FROM {table} WHERE {where}")
+        rows.execute(f"SELECT prefix, key, field_name, lm_text FROM {table} WHERE {where}", params)
         while chunk := rows.fetchmany(_CHUNK):
-            resplit(cur, table, chunk)
+            resplit(cur, table, chunk, lengths=lengths)
 
 
-def resplit(cur: Any, table: str, rows: list[dict[str, Any]]) -> None:
+def _cjk_bigrams(cur: Any) -> None:
+    """Re-split the texts that hold a CJK character or a full-width form: their words are now
+    those of :func:`ranking.lexical_text` (CJK runs as bigrams, as the SQLite store's index
+    reads them: ``langmem.stores._lexical_texts``), and their analyzed lengths count the
+    bigrams. Other texts split and count as before, so a database of English texts is read
+    through one scan and nothing is written."""
+    with cur.connection.transaction():
+        for table in ("store_vectors", STAGE):
+            _resplit_where(
+                cur, table, "lm_text ~ %s", (f"[{CHARACTERS}\uff01-\uffef]",), lengths=True
+            )
+
+
+def resplit(cur: Any, table: str, rows: list[dict[str, Any]], *, lengths: bool = False) -> None:
     """Set the words, word counts and analyzed length of ``rows`` (``prefix``, ``key``,
     ``field_name``, ``lm_text``) of ``table`` from their texts, as writes set them (a row whose
-    text changed since it was read is left to the write that changed it)."""
+    text changed since it was read is left to the write that changed it); the length only
+    where it has none, unless ``lengths``."""
     from langmem.stores import _pg_tokens
 
     for start in range(0, len(rows), _CHUNK):
@@ -205,7 +222,7 @@ def resplit(cur: Any, table: str, rows: list[dict[str, Any]]) -> None:
         cur.execute(
             f"UPDATE {table} sv SET lm_tokens = t.n, lm_repeats = t.r::jsonb,"
             " lm_words = array_to_tsvector(coalesce(string_to_array(nullif(t.w, ''), ' '),"
-            " '{}'::text[])), lm_length = coalesce(sv.lm_length, t.l)"
+            f" '{{}}'::text[])), lm_length = {'t.l' if lengths else 'coalesce(sv.lm_length, t.l)'}"
             " FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::int[],"
             " %s::text[], %s::int[]) AS t(p, k, f, x, w, n, r, l)"
             " WHERE sv.prefix = t.p AND sv.key = t.k AND sv.field_name = t.f"
@@ -281,4 +298,6 @@ VECTOR_STEPS: tuple[str | Callable[[Any], None], ...] = (
     _write_order,
     # non-ASCII texts' words as SQLite's FTS5 index splits them (langmem.stores._pg_tokens)
     _fts5_words,
+    # CJK runs as bigrams (langmem.stores._cjk)
+    _cjk_bigrams,
 )

@@ -10,7 +10,8 @@ compatibility decomposition splits them; it keeps Greek tonos on some letters an
 a final sigma; its letters are those of the Unicode version its tables were built from). So
 they are split by FTS5 itself, as the SQLite store counts their words (``_term_docs``): the
 texts go through a contentless FTS5 table in a private in-memory SQLite database (one per
-thread), and its ``fts5vocab`` instance table gives each text's words in order.
+thread), and its ``fts5vocab`` instance table gives each text's words in order. Like the SQLite
+store's index, FTS5 reads each text's :func:`ranking.lexical_text` (CJK runs as bigrams).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Sequence
 from contextlib import closing
 from functools import cache
 
-from langmem.stores.ranking import tokens
+from langmem.stores.ranking import lexical_text, tokens
 
 TOKENIZER = "unicode61 remove_diacritics 2"
 """The ``tokenize`` option of the SQLite store's FTS5 index (``_migrations``, migration 3;
@@ -36,11 +37,12 @@ def words(text: str) -> list[str]:
 
 
 def words_of(texts: Sequence[str]) -> list[list[str]]:
-    """:func:`words` of each of ``texts`` (the non-ASCII ones through FTS5 together)."""
+    """:func:`words` of each of ``texts`` (the non-ASCII ones through FTS5 together, as their
+    :func:`ranking.lexical_text`: what the SQLite store's index reads)."""
     out: list[list[str] | None] = [tokens(t) if _plain(t) else None for t in texts]
     others = [n for n, found in enumerate(out) if found is None]
     if others:
-        split = _fts5_words([texts[n] for n in others])
+        split = _fts5_words([lexical_text(texts[n]) for n in others])
         for n, found in zip(others, split):
             out[n] = found
     return [found if found is not None else [] for found in out]

@@ -43,6 +43,8 @@ _STATE = (
     " (SELECT MIN(seq) FROM langmem_changes), (SELECT MAX(seq) FROM langmem_changes)"
 )  # three B-tree seeks (MIN and MAX in one aggregate would scan the log)
 _TALLY = "langmem_term_tally"
+_INDEXED = "coalesce(lm_lexical, text)"
+"""What the FTS5 index's trigger adds of a vector row (migration 9; ``lm_lexical``)."""
 
 
 def migration(conn: sqlite3.Connection) -> None:
@@ -143,6 +145,20 @@ def _fold(conn: sqlite3.Connection, done: int, low: int, high: int) -> None:
     if twice or len(removed) != len(gone) or added is None:
         rebuild(conn)  # not what the triggers leave: count again
         return
+    replace(conn, removed, added)
+    conn.execute(f"DELETE FROM {REMOVED}")
+    _record(conn, int(high))
+
+
+def in_step(conn: sqlite3.Connection) -> bool:
+    """Whether the table counts every change of the log (no other writer's change unfolded)."""
+    done, _, high = conn.execute(_STATE).fetchone()
+    return done is not None and int(done) == int(high or 0)
+
+
+def replace(conn: sqlite3.Connection, removed: Sequence[str], added: Sequence[str]) -> None:
+    """Inside a write transaction: the index no longer holds the indexed texts ``removed`` and
+    now holds ``added``: move their words' counts."""
     delta = _words(conn, added)
     for word, docs in _words(conn, removed).items():
         delta[word] = delta.get(word, 0) - docs
@@ -156,19 +172,18 @@ def _fold(conn: sqlite3.Connection, done: int, low: int, high: int) -> None:
         f"DELETE FROM {TABLE} WHERE term = ? AND docs <= 0",
         [(word,) for word, docs in changed if docs < 0],
     )
-    conn.execute(f"DELETE FROM {REMOVED}")
-    _record(conn, int(high))
 
 
 def _texts(conn: sqlite3.Connection, ids: list[int]) -> list[str] | None:
-    """The text of each vector row of ``ids``, ``None`` if one is missing."""
+    """The indexed text of each vector row of ``ids`` (``lm_lexical`` or the text, as the
+    index's trigger added it: :mod:`._lexical_texts`), ``None`` if one is missing."""
     texts: list[str] = []
     if ids and max(ids) - min(ids) < 2 * len(ids):  # a batch's new rows: one range scan
         wanted = set(ids)
         texts = [
             text
             for vector_id, text in conn.execute(
-                "SELECT id, text FROM langmem_vectors WHERE id BETWEEN ? AND ?",
+                f"SELECT id, {_INDEXED} FROM langmem_vectors WHERE id BETWEEN ? AND ?",
                 (min(ids), max(ids)),
             )
             if vector_id in wanted
@@ -178,7 +193,8 @@ def _texts(conn: sqlite3.Connection, ids: list[int]) -> list[str] | None:
         texts += [
             text
             for (text,) in conn.execute(
-                f"SELECT text FROM langmem_vectors WHERE id IN ({','.join('?' * len(chunk))})",
+                f"SELECT {_INDEXED} FROM langmem_vectors"
+                f" WHERE id IN ({','.join('?' * len(chunk))})",
                 chunk,
             )
         ]

@@ -1,0 +1,124 @@
+"""What the SQLite store's FTS5 index reads of each text: ``langmem_vectors.lm_lexical``.
+
+FTS5's ``unicode61`` tokenizer would take a run of Chinese, Japanese or Korean characters as one
+word. The lexical side wants its overlapping bigrams (:mod:`._cjk`), and SQLite's Python module
+cannot give FTS5 a tokenizer of ours, so the index reads a derived text instead: each vector row
+holds, in ``lm_lexical``, :func:`ranking.lexical_text` of its text when that differs (the text
+has a CJK character or a full-width form), else ``NULL``; the index's triggers add and remove
+``coalesce(lm_lexical, text)``. The column is written with the row, in the same ``INSERT``
+(:func:`langmem.stores._lengths.insert`), so the ``AFTER INSERT`` trigger indexes it; a row that
+another SQLite client inserts without it is indexed by its text, as before, and removed as it
+was indexed.
+
+The index's external content table is still ``langmem_vectors`` (its ``text`` column): FTS5
+reads that only for column values (never asked for) and for ``'rebuild'``, which this store does
+not run after migration 9 (it would index the texts without their bigrams).
+
+**Migration 9** (:func:`migration`) adds the column, replaces the three triggers that read the
+indexed text (the index's two, and ``langmem_term_docs``'s removed-text trigger), and re-derives
+only the rows whose lexical text differs: each leaves the index with its old words and comes
+back with its bigrams, and the word counts (``langmem_term_docs``) and analyzed lengths
+(``lm_length``) of those rows change with it. A store of English texts has none: the migration
+reads each text once and changes nothing else.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from langmem.stores import ranking
+
+LENGTHS_BEFORE = "v1:98dcb7fd8800e08e7b634a9c"
+"""``_lengths.analyzer()`` of langmem before CJK bigrams (migration 8's code)."""
+LENGTHS_AFTER = "v1:e6fb110fd00e817eeeeef047"
+"""``_lengths.analyzer()`` with them: the analyzer migration 9 was written for. It differs from
+:data:`LENGTHS_BEFORE` only on texts that :func:`derived` changes, so the migration re-counts
+those alone (any other analyzer: every length is re-counted when the store opens)."""
+
+_TRIGGERS = (
+    "DROP TRIGGER IF EXISTS langmem_fts_added",
+    "DROP TRIGGER IF EXISTS langmem_fts_removed",
+    "CREATE TRIGGER langmem_fts_added AFTER INSERT ON langmem_vectors BEGIN"
+    " INSERT INTO langmem_fts (rowid, text)"
+    " VALUES (new.id, coalesce(new.lm_lexical, new.text)); END",
+    "CREATE TRIGGER langmem_fts_removed AFTER DELETE ON langmem_vectors BEGIN"
+    " INSERT INTO langmem_fts (langmem_fts, rowid, text)"
+    " VALUES ('delete', old.id, coalesce(old.lm_lexical, old.text)); END",
+)
+_REMOVED_TRIGGER = (
+    "DROP TRIGGER IF EXISTS langmem_term_docs_removed",
+    "CREATE TRIGGER langmem_term_docs_removed AFTER DELETE ON langmem_vectors BEGIN"
+    " INSERT INTO langmem_removed_texts (vector_id, text)"
+    " VALUES (old.id, coalesce(old.lm_lexical, old.text)); END",
+)
+
+
+def derived(text: str) -> str | None:
+    """``lm_lexical`` of a row holding ``text``: its lexical text, ``None`` when the same."""
+    if text.isascii():
+        return None
+    lexical = ranking.lexical_text(text)
+    return None if lexical == text else lexical
+
+
+def migration(conn: sqlite3.Connection) -> None:
+    """Migration 9 (see the module)."""
+    from langmem.stores import _lengths, _term_docs  # they import this module
+
+    conn.execute("ALTER TABLE langmem_vectors ADD COLUMN lm_lexical TEXT")
+    row = conn.execute("SELECT value FROM langmem_meta WHERE key = 'fts5'").fetchone()
+    indexed = row is not None and row[0] == "1"
+    counted = indexed and _exists(conn, _term_docs.TABLE)
+    if indexed:
+        for statement in _TRIGGERS:
+            conn.execute(statement)
+    if counted:
+        for statement in _REMOVED_TRIGGER:
+            conn.execute(statement)
+    changed = [
+        (vector_id, text, lexical)
+        for vector_id, text in conn.execute(
+            "SELECT id, text FROM langmem_vectors WHERE text GLOB ?", (_NON_ASCII,)
+        )
+        if (lexical := derived(text)) is not None
+    ]
+    lengths = _lengths.stored_by(conn) == LENGTHS_BEFORE and _lengths.analyzer() == LENGTHS_AFTER
+    if lengths:
+        _lengths.record(conn)
+    if not changed:
+        return
+    conn.executemany(
+        "UPDATE langmem_vectors SET lm_lexical = ? WHERE id = ?",
+        [(lexical, vector_id) for vector_id, _, lexical in changed],
+    )
+    if lengths:
+        conn.executemany(
+            "UPDATE langmem_vectors SET lm_length = ? WHERE id = ?",
+            [(ranking.length(text), vector_id) for vector_id, text, _ in changed],
+        )
+    if not indexed:
+        return
+    in_step = counted and _term_docs.in_step(conn)
+    conn.executemany(
+        "INSERT INTO langmem_fts (langmem_fts, rowid, text) VALUES ('delete', ?, ?)",
+        [(vector_id, text) for vector_id, text, _ in changed],
+    )
+    conn.executemany(
+        "INSERT INTO langmem_fts (rowid, text) VALUES (?, ?)",
+        [(vector_id, lexical) for vector_id, _, lexical in changed],
+    )
+    if in_step:  # the counts move with the words: the old ones out, the new ones in
+        _term_docs.replace(conn, [t for _, t, _ in changed], [x for _, _, x in changed])
+    elif counted:  # behind another writer's changes: counted again from the index
+        _term_docs.rebuild(conn)
+
+
+_NON_ASCII = "*[^\x01-\x7f]*"
+"""A ``GLOB`` pattern of the texts with a character past ASCII (the rest never change)."""
+
+
+def _exists(conn: sqlite3.Connection, table: str) -> bool:
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+    ).fetchone()
+    return found is not None
