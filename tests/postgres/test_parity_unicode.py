@@ -18,7 +18,7 @@ from langgraph.store.base import BaseStore, PutOp
 
 from langmem.stores import PostgresStore, SqliteStore, _pg_tokens
 from langmem.stores._pg_schema import VECTOR_STEPS
-from langmem.stores.ranking import Ranking, tokens
+from langmem.stores.ranking import Ranking, lexical_text, tokens
 from tests.postgres.test_parity import _assert_close, _rounded, _untied
 from tests.postgres.test_parity_ties import TextVectors
 
@@ -33,10 +33,10 @@ SAME = [
     "🎉party🎉 😀 emoji",
     "٣٤٥ ۱۲ १२३ digits",
     "ÅNGSTRÖM Łódź Œuvre æther",
+    "Ａｂｃ１２３ full width",  # the index reads them as ASCII (ranking.lexical_text)
 ]
 DIFFERENT = [
     "ﬁnal ﬂow ﬀ ﬆ",
-    "Ａｂｃ１２３ full width",
     "x² H₂O formula",
     "ΣΊΣΥΦΟΣ Ωmega",
     "Ǆemal ǈubljana",
@@ -69,11 +69,12 @@ def test_the_tokenizer_is_the_sqlite_stores(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("text", SAME + DIFFERENT + ["plain ascii text, 07:45", ""])
 def test_words_are_fts5s(tmp_path: Path, text: str) -> None:
-    """:func:`_pg_tokens.words` against the SQLite store's own FTS5 index."""
+    """:func:`_pg_tokens.words` against the SQLite store's own FTS5 index (which reads each
+    text's :func:`ranking.lexical_text`: CJK runs as bigrams, full-width forms as ASCII)."""
     with sqlite3.connect(":memory:") as conn:
         conn.execute(f"CREATE VIRTUAL TABLE f USING fts5(t, tokenize='{_pg_tokens.TOKENIZER}')")
         conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(f, 'instance')")
-        conn.execute("INSERT INTO f (rowid, t) VALUES (1, ?)", (text,))
+        conn.execute("INSERT INTO f (rowid, t) VALUES (1, ?)", (lexical_text(text),))
         expected = [w for (w,) in conn.execute("SELECT term FROM v ORDER BY offset")]
     assert _pg_tokens.words(text) == expected
     if text in DIFFERENT:  # the premise: Unicode's decompositions split these otherwise
