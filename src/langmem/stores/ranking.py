@@ -7,7 +7,10 @@ the same inputs, so the same data gives the same order and the same scores every
 ``unicode61 remove_diacritics 2``), split into runs of letters and digits, stop words are
 dropped (:data:`STOPWORDS`), as are single letters, and each word is reduced by :func:`stem`, a
 light suffix strip whose result is always a prefix of the word ("lived", "lives", "living" ->
-"liv"; numbers and codes stay as they are).
+"liv"; numbers and codes stay as they are). Chinese, Japanese and Korean runs are split first
+into overlapping character bigrams ("东京的咖啡" -> "东京", "京的", "的咖", "咖啡"; a lone CJK
+character is a term of its own), and full-width forms read as their ordinary characters
+(:func:`lexical_text`; the SQLite store's FTS5 index and PostgreSQL's words read the same text).
 
 **Lexical score**: Okapi BM25 over the analyzed terms of the query (each distinct term once)::
 

@@ -1,0 +1,121 @@
+"""How long migration 9 (CJK bigrams, ``langmem.stores._lexical_texts``) takes on a file
+written by langmem before it: 100k English rows (nothing to re-derive) and 10k CJK rows.
+
+Each file is written by the langmem of git revision ``--before`` (its ``src/`` in a temporary
+folder, run in a subprocess), copied, and opened by this checkout: the first open applies
+migration 9; the baseline is opening the same file again, migrated (and opening the original
+with the old code). Printed: the seconds of each and the migration's share.
+
+    python bench/cjk_migration.py [--english 100000] [--cjk 10000] [--before 4ff5dc3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+from langmem.embeddings import HashingEmbeddings
+from langmem.stores import SqliteStore
+
+ROOT = Path(__file__).resolve().parent.parent
+INDEX = {"dims": 32, "embed": HashingEmbeddings(32), "fields": ["text"]}
+
+_WRITER = """
+import json, random, sys, time
+from langgraph.store.base import PutOp
+from langmem.embeddings import HashingEmbeddings
+from langmem.stores import SqliteStore
+path, kind, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+rng = random.Random(5)
+words = [f"w{n}" for n in range(5000)] + "alice lives lisbon tea moved oslo flight gate".split()
+han = "我住在东京每天早上喝咖啡他上海的一家银行工作来月京都美術館行予定日本語学生先生時間電話"
+kana = "のにはをがでとしたいるますですかこれそれあのテキストカタコーヒー"
+def text(i):
+    if kind == "english":
+        return " ".join(rng.choice(words) for _ in range(rng.randint(6, 25)))
+    run = "".join(rng.choice(han + kana) for _ in range(rng.randint(10, 40)))
+    return run + "。" + "".join(rng.choice(han) for _ in range(rng.randint(5, 20)))
+index = {"dims": 32, "embed": HashingEmbeddings(32), "fields": ["text"]}
+started = time.perf_counter()
+with SqliteStore(path, index=index) as store:
+    for start in range(0, count, 5000):
+        end = min(count, start + 5000)
+        store.batch([PutOp(("m",), f"k{i}", {"text": text(i)}) for i in range(start, end)])
+print(json.dumps({"written": time.perf_counter() - started}))
+"""
+
+_OPEN = """
+import sys, time
+from langmem.embeddings import HashingEmbeddings
+from langmem.stores import SqliteStore
+started = time.perf_counter()
+index = {"dims": 32, "embed": HashingEmbeddings(32), "fields": ["text"]}
+SqliteStore(sys.argv[1], index=index).close()
+print(time.perf_counter() - started)
+"""
+
+
+def old_code(ref: str, folder: Path) -> Path:
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", ref, "src"], check=True, capture_output=True
+    ).stdout
+    (folder / "src.tar").write_bytes(archive)
+    with tarfile.open(folder / "src.tar") as f:
+        f.extractall(folder, filter="data")
+    return folder / "src"
+
+
+def run(code: Path, script: str, *args: str) -> str:
+    env = {**os.environ, "PYTHONPATH": str(code)}
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args], check=True, capture_output=True, env=env
+    )
+    return done.stdout.decode().strip()
+
+
+def opened(path: Path) -> float:
+    started = time.perf_counter()
+    SqliteStore(path, index=INDEX).close()  # type: ignore[arg-type]
+    return time.perf_counter() - started
+
+
+def measure(kind: str, count: int, code: Path, folder: Path) -> None:
+    original = folder / f"{kind}.sqlite"
+    json.loads(run(code, _WRITER, str(original), kind, str(count)))
+    old_open = float(run(code, _OPEN, str(original)))
+    copy = folder / f"{kind}-copy.sqlite"
+    shutil.copyfile(original, copy)
+    migrating = opened(copy)
+    again = opened(copy)
+    print(
+        f"{count:>7} {kind:<8} rows: open with migration 9 {migrating:7.3f} s,"
+        f" open again {again:6.3f} s, open by the old code {old_open:6.3f} s;"
+        f" the migration adds {migrating - again:6.3f} s ({migrating / again:5.1f}x an open)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--english", type=int, default=100_000)
+    parser.add_argument("--cjk", type=int, default=10_000)
+    parser.add_argument("--before", default="4ff5dc3", help="git revision that writes the files")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        code = old_code(args.before, folder)
+        load = os.getloadavg()[0]
+        print(f"files written by {args.before}, opened by this checkout (load {load:.1f})")
+        measure("english", args.english, code, folder)
+        measure("cjk", args.cjk, code, folder)
+
+
+if __name__ == "__main__":
+    main()
