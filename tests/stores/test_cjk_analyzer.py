@@ -94,9 +94,9 @@ def test_other_texts_split_as_before(text: str) -> None:
 
 
 def test_random_non_cjk_texts_split_as_before() -> None:
-    """Any character below the CJK blocks (but Hangul jamo), and full-width ASCII."""
+    """Any character below the CJK blocks (but Hangul jamo), and the full-width forms."""
     rng = random.Random(7)
-    codes = [*range(0x20, 0x3000), *range(0xFF01, 0xFF5F)]
+    codes = [*range(0x20, 0x3000), *range(0xFF01, 0xFF66), *range(0xFFE0, 0xFFEF)]
     pool = [chr(c) for c in codes if CHARACTER.match(chr(c)) is None]
     for _ in range(2000):
         text = "".join(rng.choice(pool) for _ in range(rng.randint(1, 30)))

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from langmem.stores._cjk import CHARACTER, PIECES, lexical_text
+from langmem.stores._cjk import CHARACTER, PIECES, bigrams, lexical_text, widths
 
 __all__ = [
     "STOPWORDS",
@@ -72,7 +72,7 @@ def fold(text: str) -> str:
     if CHARACTER.search(lowered) is None:
         return _stripped(lowered)
     pieces = PIECES.split(lowered)
-    return "".join(p if n % 2 else _stripped(p) for n, p in enumerate(pieces))
+    return "".join(p if n % 2 or p.isascii() else _stripped(p) for n, p in enumerate(pieces))
 
 
 def _stripped(text: str) -> str:
@@ -90,7 +90,22 @@ def tokens(text: str) -> list[str]:
         >>> tokens("東京に住む Kim 서울")
         ['東京', '京に', 'に住', '住む', 'kim', '서울']
     """
-    folded = fold(lexical_text(text))
+    if text.isascii():
+        return _words(text.lower())
+    lowered = widths(text).lower()
+    if CHARACTER.search(lowered) is None:
+        return _words(_stripped(lowered))
+    # fold(lexical_text(text)) split in words, without writing the bigrams out first
+    found: list[str] = []
+    for n, piece in enumerate(PIECES.split(lowered)):
+        if n % 2:
+            found += bigrams(piece)
+        elif piece:
+            found += _words(piece if piece.isascii() else _stripped(piece))
+    return found
+
+
+def _words(folded: str) -> list[str]:
     # on ASCII text ``[^\W_]`` is exactly [a-z0-9] (lowercased): the same words, found faster
     return (_ASCII_TOKEN if folded.isascii() else _TOKEN).findall(folded)
 

@@ -71,18 +71,28 @@ def lexical_text(text: str) -> str:
     """
     if text.isascii():
         return text
-    if _WIDTH_FORMS.search(text) is not None:
-        text = _WIDTH_FORMS.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
+    text = widths(text)
     if CHARACTER.search(text) is None:
         return text
-    return RUN.sub(_bigrams, text)
+    return RUN.sub(_spaced, text)
 
 
-def _bigrams(match: re.Match[str]) -> str:
-    run = match.group()
-    if len(run) == 1:
-        return f" {run} "
-    return " " + " ".join(run[i : i + 2] for i in range(len(run) - 1)) + " "
+def widths(text: str) -> str:
+    """``text`` with its full-width and half-width forms as their ordinary characters."""
+    if _WIDTH_FORMS.search(text) is None:
+        return text
+    return _WIDTH_FORMS.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
+
+
+def bigrams(run: str) -> list[str]:
+    """The overlapping pairs of a run of CJK characters (the run itself when it is one)."""
+    if len(run) < 3:
+        return [run]
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def _spaced(match: re.Match[str]) -> str:
+    return " " + " ".join(bigrams(match.group())) + " "
 
 
 def holds(text: str) -> bool:

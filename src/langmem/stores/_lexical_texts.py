@@ -78,7 +78,8 @@ def migration(conn: sqlite3.Connection) -> None:
     changed = [
         (vector_id, text, lexical)
         for vector_id, text in conn.execute(
-            "SELECT id, text FROM langmem_vectors WHERE text GLOB ?", (_NON_ASCII,)
+            "SELECT id, text FROM langmem_vectors"
+            " WHERE length(CAST(text AS BLOB)) != length(text)"  # a byte past ASCII (or a NUL)
         )
         if (lexical := derived(text)) is not None
     ]
@@ -111,10 +112,6 @@ def migration(conn: sqlite3.Connection) -> None:
         _term_docs.replace(conn, [t for _, t, _ in changed], [x for _, _, x in changed])
     elif counted:  # behind another writer's changes: counted again from the index
         _term_docs.rebuild(conn)
-
-
-_NON_ASCII = "*[^\x01-\x7f]*"
-"""A ``GLOB`` pattern of the texts with a character past ASCII (the rest never change)."""
 
 
 def _exists(conn: sqlite3.Connection, table: str) -> bool:
