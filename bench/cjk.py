@@ -25,7 +25,6 @@ import json
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from dataclasses import dataclass, replace
@@ -142,10 +141,7 @@ def baseline(ref: str, split: str, source: Path) -> dict[str, dict[str, list[flo
         archive = subprocess.run(
             ["git", "-C", str(root), "archive", ref, "src"], check=True, capture_output=True
         ).stdout
-        tar = Path(tmp) / "src.tar"
-        tar.write_bytes(archive)
-        with tarfile.open(tar) as f:
-            f.extractall(tmp, filter="data")
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
         out = Path(tmp) / "scores.json"
         env = {**os.environ, "PYTHONPATH": str(Path(tmp) / "src")}
         subprocess.run(

@@ -20,7 +20,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -70,9 +69,7 @@ def old_code(ref: str, folder: Path) -> Path:
     archive = subprocess.run(
         ["git", "-C", str(ROOT), "archive", ref, "src"], check=True, capture_output=True
     ).stdout
-    (folder / "src.tar").write_bytes(archive)
-    with tarfile.open(folder / "src.tar") as f:
-        f.extractall(folder, filter="data")
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
     return folder / "src"
 
 

@@ -14,7 +14,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +65,7 @@ def written_by_main(tmp_path: Path, texts: list[str]) -> Path:
         pytest.skip(f"commit {MAIN[:7]} is not in this checkout: {archive.stderr.decode()}")
     code = tmp_path / "main"
     code.mkdir()
-    (code / "src.tar").write_bytes(archive.stdout)
-    with tarfile.open(code / "src.tar") as f:
-        f.extractall(code, filter="data")
+    subprocess.run(["tar", "-x", "-C", str(code)], input=archive.stdout, check=True)
     path = tmp_path / "old.sqlite"
     subprocess.run(
         [sys.executable, "-c", _WRITER, str(path), json.dumps(texts)],
