@@ -169,6 +169,10 @@ class Change:
     fresh_key: bool = False
     """A create under a key langmem just made up (a new UUID): no other writer can hold it, so
     its write is not checked against what was read (:func:`expected`)."""
+    repeatable: bool = False
+    """A create under a key derived from the LangGraph task and the value
+    (:func:`~langmem._task_scope.repeatable_key`): found there, it was made by an earlier run
+    of this task (a node run again after ``interrupt()``) and is not made twice (:func:`revise`)."""
 
 
 def now_stamp() -> tuple[str, float, int]:
@@ -278,7 +282,18 @@ def expected(changes: list[Change]) -> list[Expected]:
 def revise(change: Change, found: Item | None) -> None:
     """Make ``change`` replace ``found`` (the memory as a writer that got there first left it):
     its previous value, and whether it creates or updates; a deletion of a memory now gone
-    changes nothing; a change with a ``rebuild`` computes its value again from ``found``."""
+    changes nothing; a change with a ``rebuild`` computes its value again from ``found``.
+
+    A ``repeatable`` create that finds its key holding the same content was made by an earlier
+    run of its task: unchanged. Holding other content (changed since), it takes a new key, so
+    neither that change nor this memory is lost."""
+    if change.repeatable and found is not None:
+        change.repeatable = False
+        if _content(found.value) == _content(change.value):
+            change.status = "unchanged"
+        else:
+            change.key, change.fresh_key = str(uuid.uuid4()), True
+        return
     change.previous = None if found is None else found.value
     change.valid_from = None if found is None else found.updated_at.isoformat()
     if change.rebuild is not None and change.value is not None:
@@ -358,6 +373,10 @@ def parse_archive_key(archived: str) -> tuple[str, str | None, str]:
     """``(key, valid_from or None, invalid_from)`` of an archive key."""
     key, since, until = archived.rsplit("@", 2)
     return key, since or None, until
+
+
+def _content(value: dict[str, Any] | None) -> Any:
+    return value.get("content", value) if isinstance(value, dict) else value
 
 
 def _supersedes(change: Change) -> bool:

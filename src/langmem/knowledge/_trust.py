@@ -196,7 +196,7 @@ def write_flow(
 
     # records keep the value each change replaced; a value computed from the memory as read
     # (a patch) is computed again from what a writer that got there first left
-    if trust.history or trust.supersede or any(c.rebuild for c in changes):
+    if trust.history or trust.supersede or any(c.rebuild or c.repeatable for c in changes):
         yield from write_changes(store, changes, build, revised)
     else:
         ops = build()
