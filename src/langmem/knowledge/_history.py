@@ -45,6 +45,7 @@ __all__ = [
     "live_namespace",
     "provenance",
     "revise",
+    "stamp_of",
     "write_changes",
 ]
 
@@ -151,7 +152,7 @@ class Change:
     op: Op
     reason: str | None = None
     valid_from: str | None = None
-    """When ``previous`` became current (its ``updated_at``); used when it is superseded."""
+    """When ``previous`` became current (:func:`stamp_of`); used when it is superseded."""
     status: Status = "applied"
     patterns: list[str] = field(default_factory=list)
     hold_id: str | None = None
@@ -279,6 +280,27 @@ def expected(changes: list[Change]) -> list[Expected]:
     ]
 
 
+def stamp_of(item: Item) -> str:
+    """When ``item``'s value became current (a change's ``valid_from``): the value's own
+    ``updated_at`` when it is an ISO 8601 time no later than the item's (the store manager
+    stamps its values as it makes the change, before the store stamps the item, which may be
+    an embedding call later), else the item's ``updated_at``."""
+    stored = item.updated_at
+    if stored.tzinfo is None:
+        stored = stored.replace(tzinfo=_dt.timezone.utc)
+    own = item.value.get("updated_at") if isinstance(item.value, dict) else None
+    if isinstance(own, str):
+        try:
+            moment = _dt.datetime.fromisoformat(own)
+        except ValueError:
+            return stored.isoformat()
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=_dt.timezone.utc)
+        if moment <= stored:
+            return moment.isoformat()
+    return stored.isoformat()
+
+
 def revise(change: Change, found: Item | None) -> None:
     """Make ``change`` replace ``found`` (the memory as a writer that got there first left it):
     its previous value, and whether it creates or updates; a deletion of a memory now gone
@@ -295,7 +317,7 @@ def revise(change: Change, found: Item | None) -> None:
             change.key, change.fresh_key = str(uuid.uuid4()), True
         return
     change.previous = None if found is None else found.value
-    change.valid_from = None if found is None else found.updated_at.isoformat()
+    change.valid_from = None if found is None else stamp_of(found)
     if change.rebuild is not None and change.value is not None:
         value = change.rebuild(found)
         if value is None:

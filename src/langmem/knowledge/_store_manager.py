@@ -25,7 +25,14 @@ from langmem._task_scope import current_task_id, repeatable_key
 from langmem.errors import ConfigurationError, InvalidInputError
 from langmem.knowledge import _prompts
 from langmem.knowledge._guards import GuardReport, Guards, quote
-from langmem.knowledge._history import Change, Op, Provenance, check_namespace, provenance
+from langmem.knowledge._history import (
+    Change,
+    Op,
+    Provenance,
+    check_namespace,
+    provenance,
+    stamp_of,
+)
 from langmem.knowledge._kinds import DictKind, Kind, TextKind, build_kinds
 from langmem.knowledge._manager import check_messages, check_steps, extraction_flow
 from langmem.knowledge._retrieval import (
@@ -208,7 +215,7 @@ class MemoryStoreManager(StoreAccess, Runnable[MemoryStoreManagerInput, list[dic
         for entry in session.entries:
             ns, item = entry.ref if entry.ref is not None else (namespace, None)
             previous = dict(item.value) if item is not None else None
-            since = item.updated_at.isoformat() if item is not None else None
+            since = stamp_of(item) if item is not None else None
             if entry.state == "deleted":
                 if item is not None:
                     changes.append(

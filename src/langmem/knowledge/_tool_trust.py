@@ -15,7 +15,7 @@ from langmem.knowledge._guards import DeleteCap, GuardReport
 from langmem.knowledge._history import Change, Provenance
 from langmem.knowledge._trust import Trust, size_probe, write_flow
 
-__all__ = ["DeleteTurn", "delete_turn", "stamp_of", "tool_read", "tool_result", "tool_write"]
+__all__ = ["DeleteTurn", "delete_turn", "tool_read", "tool_result", "tool_write"]
 
 DELETE_CAP = DeleteCap()
 """Deletions per turn in this process, shared by every manage tool."""
@@ -88,10 +88,3 @@ def tool_result(done: str, change: Change) -> str:
     if change.status == "flagged":
         return _prompts.TOOL_FLAGGED.format(done=done, patterns=", ".join(change.patterns))
     return done
-
-
-def stamp_of(item: BaseItem) -> str | None:
-    """When ``item``'s current value became current."""
-    value = item.value if isinstance(item.value, dict) else {}
-    stamp = value.get("updated_at")
-    return str(stamp) if stamp else item.updated_at.isoformat()

@@ -50,6 +50,7 @@ from langmem.knowledge._history import (
     live_namespace,
     parse_archive_key,
     revise,
+    stamp_of,
     write_changes,
 )
 from langmem.knowledge._history_args import Moment, _current, _epoch, _id, _key, _labels
@@ -437,7 +438,7 @@ class History:
         op: Op = "delete" if value is None else ("create" if current is None else "update")
         change = Change(namespace, key, previous, value, op, index=index, ttl=ttl)
         if current is not None:
-            change.valid_from = current.updated_at.isoformat()
+            change.valid_from = stamp_of(current)
 
         def revised(change: Change, found: Item | None) -> None:
             _require(namespace, key, found, must_exist)  # created or deleted meanwhile
@@ -514,7 +515,7 @@ class History:
             yield from self._consume([], place, hold, "confirm", "memory already gone", gone)
             return None
         change = Change(namespace, key, current.value, None, "confirm")
-        change.valid_from = current.updated_at.isoformat()
+        change.valid_from = stamp_of(current)
         supersede = bool(hold.value.get("supersede"))
         reason = "held deletion confirmed"
         yield from self._consume(

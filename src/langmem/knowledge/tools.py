@@ -37,11 +37,10 @@ from langmem._task_scope import repeatable_key
 from langmem.errors import ConfigurationError
 from langmem.knowledge import _prompts, _tool_args
 from langmem.knowledge._guards import Guards
-from langmem.knowledge._history import Change, check_namespace, provenance
+from langmem.knowledge._history import Change, check_namespace, provenance, stamp_of
 from langmem.knowledge._kinds import validation_problems
 from langmem.knowledge._tool_trust import (
     delete_turn,
-    stamp_of,
     tool_read,
     tool_result,
     tool_write,
