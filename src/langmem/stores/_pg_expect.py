@@ -61,7 +61,8 @@ def check(
         rows |= lock_rows(cur, stored, read=omit)
         pending = [ref for ref in stored if ref not in rows]
     if pending:  # rolled back with the transaction: nothing is written
-        shown = ", ".join(f"{key!r} in {prefix.replace('.', '/')!r}" for prefix, key in pending[:3])
+        namespaces = {(".".join(e.namespace), e.key): tuple(e.namespace) for e in expect}
+        shown = ", ".join(f"{key!r} in {namespaces[prefix, key]!r}" for prefix, key in pending[:3])
         raise WriteConflictError(
             f"memory {shown} was created and deleted again by other writers while this write "
             "checked it: nothing was written. Send the write again.",
