@@ -34,17 +34,17 @@ def test_keys_unclaimed_after_every_round_are_a_conflict_sent_again(
     from langmem import History
     from langmem.stores import _pg_expect
 
-    real = _pg_expect.lock_rows
+    real = _pg_expect.lock_and_read
     calls = {"n": 0}
 
-    def vanishing(cur: Any, refs: Any, *, read: bool | None = None) -> Any:
-        found = real(cur, refs, read=read)
+    def vanishing(cur: Any, refs: Any, *, omit_expired: bool) -> Any:
+        found = real(cur, refs, omit_expired=omit_expired)
         calls["n"] += 1
         return {} if calls["n"] <= 1 + _pg_expect._CLAIMS else found
 
     with PostgresStore.from_url(pg_database, index=INDEX) as store:
         store.put(NS, "k", {"content": "one"})
-        monkeypatch.setattr(_pg_expect, "lock_rows", vanishing)
+        monkeypatch.setattr(_pg_expect, "lock_and_read", vanishing)
         with pytest.raises(WriteConflictError, match="created and deleted again") as conflict:
             store.batch_expecting(
                 [PutOp(NS, "k", {"content": "x"})], [Expected(NS, "k", {"content": "one"})]
