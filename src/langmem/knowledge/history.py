@@ -450,9 +450,12 @@ class History:
         return (yield from self._record_of(change))
 
     def _record_of(self, change: Change) -> _flow.Flow[ChangeRecord]:
-        """The stored record of ``change`` (written by :meth:`_write`)."""
-        records = yield from self._history(change.namespace, change.key)
-        found = next((r for r in records if r["change_id"] == change.record_id), None)
+        """The stored record of ``change`` (written by :meth:`_write`), read by its key (not
+        by listing the memory's records, whose number only grows)."""
+        assert change.record_id is not None
+        get = GetOp(area("history", change.namespace), change.record_id)
+        (item,) = yield _flow.StoreBatch(self.store, (get,))
+        found = None if item is None else ChangeRecord(**item.value)  # type: ignore[typeddict-item]
         if found is None:  # a store that did not keep what it acknowledged
             raise RuntimeError(
                 f"the record {change.record_id!r} of the change just written to memory "
