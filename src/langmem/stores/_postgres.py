@@ -144,6 +144,7 @@ class PostgresStore(_LangGraphPostgresStore):
             if self.index_config
             else None
         )
+        self._paths = self._index_paths()
         self._checks: bool | None = None  # whether the database has langmem_index_check
         self._read_only: _pg_read_only.ReadOnly | None = None  # set by setup(): see there
         self._read_only_known = False  # setup() ran, or _read_only_now() asked the server
@@ -441,6 +442,10 @@ class PostgresStore(_LangGraphPostgresStore):
 
     def _rerank_fields(self) -> _writes.IndexPaths | None:
         """The fields a re-ranker reads (``None`` without an index: nothing is ranked)."""
+        return self._paths
+
+    def _index_paths(self) -> _writes.IndexPaths | None:
+        """:meth:`_rerank_fields`' answer, computed when the index is set (not per batch)."""
         if not self.index_config or self.embeddings is None:
             return None
         return _writes.index_paths(self.index_config.get("fields") or ["$"])
@@ -530,6 +535,7 @@ class PostgresStore(_LangGraphPostgresStore):
         _, self.index_config = _ensure_index_config(config)
         self.embeddings = embeddings
         self._identity = identity
+        self._paths = self._index_paths()
         self._cover = None
         self.word_counts = _pg_stats.WordCounts()
         self.namespace_sizes = _pg_stats.NamespaceSizes()
