@@ -98,6 +98,52 @@ def test_an_update_repeated_by_the_rerun_is_recorded_once(any_store: BaseStore) 
     assert _ops(any_store) == ["create", "update"]
 
 
+def test_a_delete_repeated_by_the_rerun_answers_as_the_first_run(any_store: BaseStore) -> None:
+    """The rerun finds the memory gone, deleted by this same run (its step): it answers as
+    the first run did, instead of telling the model that the id is unknown."""
+    manage = create_manage_memory_tool(NS, store=any_store)
+    key = manage.invoke({"content": "Prefers coffee"}).split()[-1]
+    answers: list[str] = []
+
+    def forget(state: State) -> dict[str, Any]:
+        answers.append(manage.invoke({"action": "delete", "id": key}))
+        interrupt("sure?")
+        return {"out": answers[-1:]}
+
+    app = _graph(forget, any_store)
+    app.invoke({"out": []}, THREAD)
+    app.invoke(Command(resume="yes"), THREAD)
+
+    assert answers == [f"Deleted memory {key}"] * 2
+    assert _stored(any_store) == []
+    assert _ops(any_store) == ["create", "delete"]
+    # another run does not take that deletion for its own
+    again = manage.invoke({"action": "delete", "id": key})
+    assert again.startswith(f"No memory with id {key} exists here")
+
+
+def test_a_held_delete_repeated_by_the_rerun_is_held_once(any_store: BaseStore) -> None:
+    manage = create_manage_memory_tool(NS, store=any_store)
+    keys = [manage.invoke({"content": f"fact {n}"}).split()[-1] for n in range(10)]
+    answers: list[str] = []
+
+    def forget(state: State) -> dict[str, Any]:
+        answers[:] = [manage.invoke({"action": "delete", "id": key}) for key in keys[:4]]
+        interrupt("sure?")
+        return {"out": answers}
+
+    app = _graph(forget, any_store)
+    app.invoke({"out": []}, THREAD)
+    first = list(answers)
+    app.invoke(Command(resume="yes"), THREAD)
+
+    assert answers == first
+    assert first[:3] == [f"Deleted memory {key}" for key in keys[:3]]
+    assert first[3].startswith(f"Deletion of memory {keys[3]} was NOT applied: it is held ")
+    assert [h.value["key"] for h in History(any_store).held(NS)] == [keys[3]]
+    assert _ops(any_store) == ["create"] * 10 + ["delete"] * 4  # the 4th: its hold
+
+
 def test_a_memory_edited_during_the_interrupt_keeps_the_edit(any_store: BaseStore) -> None:
     """The rerun finds its key holding other content: the edit stays, and the memory the node
     creates is stored under a new key (nothing lost, as before the keys repeated)."""

@@ -41,6 +41,8 @@ from langmem.knowledge._history import Change, check_namespace, provenance, stam
 from langmem.knowledge._kinds import validation_problems
 from langmem.knowledge._tool_trust import (
     delete_turn,
+    deleted_in_run,
+    held_in_run,
     tool_read,
     tool_result,
     tool_write,
@@ -140,6 +142,11 @@ def create_manage_memory_tool(
         try:
             existing = yield from _refusing(tool_read(target, ns, keys, turn, trust))
             if existing is None:
+                gone = None
+                if action == "delete":  # a node run again after interrupt() repeats it
+                    gone = yield from deleted_in_run(target, ns, keys, prov)
+                if gone is not None:
+                    return f"Deleted memory {gone}"
                 raise unknown(keys[0], action)
             key = existing.key
             if action == "update":
@@ -177,6 +184,11 @@ def create_manage_memory_tool(
             change = Change(ns, key, existing.value, None, "delete", valid_from=stamp_of(existing))
             assert turn is not None
             hold_if_over_cap([change], turn.count, turn.size, trust.guards, turn.report)
+            if change.status == "held":  # held already by this run (a node run again)?
+                why = yield from held_in_run(target, ns, key, prov)
+                if why is not None:
+                    change.reason = why
+                    return tool_result(f"Deleted memory {key}", change)
             yield from _refusing(tool_write(target, change, prov, trust, turn))
         finally:
             if turn is not None:
