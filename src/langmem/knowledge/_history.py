@@ -41,6 +41,7 @@ __all__ = [
     "area",
     "change_ops",
     "check_namespace",
+    "content_of",
     "expected",
     "live_namespace",
     "provenance",
@@ -174,6 +175,9 @@ class Change:
     """A create under a key derived from the LangGraph task and the value
     (:func:`~langmem._task_scope.repeatable_key`): found there, it was made by an earlier run
     of this task (a node run again after ``interrupt()``) and is not made twice (:func:`revise`)."""
+    repeated: bool = False
+    """A ``repeatable`` create that an earlier run of its task quarantined already: it keeps
+    its status (and answer) but is not written or recorded again."""
 
 
 def now_stamp() -> tuple[str, float, int]:
@@ -229,7 +233,7 @@ def change_ops(
     iso = stamp[0]
     ops: list[PutOp] = []
     for change in changes:
-        if change.status == "unchanged":
+        if change.status == "unchanged" or change.repeated:
             continue
         if change.status == "quarantined":
             entry = {**(change.value or {}), "quarantine": _meta(change, prov, iso)}
@@ -311,7 +315,7 @@ def revise(change: Change, found: Item | None) -> None:
     neither that change nor this memory is lost."""
     if change.repeatable and found is not None:
         change.repeatable = False
-        if _content(found.value) == _content(change.value):
+        if content_of(found.value) == content_of(change.value):
             change.status = "unchanged"
         else:
             change.key, change.fresh_key = str(uuid.uuid4()), True
@@ -397,7 +401,8 @@ def parse_archive_key(archived: str) -> tuple[str, str | None, str]:
     return key, since or None, until
 
 
-def _content(value: dict[str, Any] | None) -> Any:
+def content_of(value: dict[str, Any] | None) -> Any:
+    """A memory value's content (the whole value when it has none)."""
     return value.get("content", value) if isinstance(value, dict) else value
 
 
