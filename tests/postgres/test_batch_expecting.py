@@ -34,22 +34,24 @@ def test_keys_unclaimed_after_every_round_are_a_conflict_sent_again(
     from langmem import History
     from langmem.stores import _pg_expect
 
-    real = _pg_expect.lock_rows
+    real = _pg_expect.lock_and_read
     calls = {"n": 0}
 
-    def vanishing(cur: Any, refs: Any, *, read: bool | None = None) -> Any:
-        found = real(cur, refs, read=read)
+    def vanishing(cur: Any, refs: Any, *, omit_expired: bool) -> Any:
+        found = real(cur, refs, omit_expired=omit_expired)
         calls["n"] += 1
         return {} if calls["n"] <= 1 + _pg_expect._CLAIMS else found
 
     with PostgresStore.from_url(pg_database, index=INDEX) as store:
         store.put(NS, "k", {"content": "one"})
-        monkeypatch.setattr(_pg_expect, "lock_rows", vanishing)
+        monkeypatch.setattr(_pg_expect, "lock_and_read", vanishing)
         with pytest.raises(WriteConflictError, match="created and deleted again") as conflict:
             store.batch_expecting(
                 [PutOp(NS, "k", {"content": "x"})], [Expected(NS, "k", {"content": "one"})]
             )
         assert conflict.value.found == {}
+        # the namespace shown as every other write conflict shows it (langmem._expect.check)
+        assert str(conflict.value).startswith(f"memory 'k' in {NS!r} was created and deleted ")
         assert store.get(NS, "k").value == {"content": "one"}  # nothing written
         calls["n"] = 0
         record = History(store).put(NS, "k", {"content": "two"})

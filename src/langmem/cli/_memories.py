@@ -408,7 +408,7 @@ def delete(keys: tuple[str, ...], namespace: str, store_url: str | None, table: 
     from langgraph.store.base import GetOp
 
     from langmem import _flow
-    from langmem.knowledge._history import Change, check_namespace
+    from langmem.knowledge._history import Change, check_namespace, stamp_of
 
     labels = check_namespace(parse_namespace(namespace, required=True))
     keys = tuple(dict.fromkeys(keys))  # a key named twice is deleted (and reported) once
@@ -419,7 +419,7 @@ def delete(keys: tuple[str, ...], namespace: str, store_url: str | None, table: 
         if missing:
             raise _not_deleted(missing, labels, url)
         changes = [
-            Change(labels, key, item.value, None, "delete", valid_from=item.updated_at.isoformat())
+            Change(labels, key, item.value, None, "delete", valid_from=stamp_of(item))
             for key, item in zip(keys, found)
             if item is not None
         ]

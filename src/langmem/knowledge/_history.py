@@ -41,10 +41,12 @@ __all__ = [
     "area",
     "change_ops",
     "check_namespace",
+    "content_of",
     "expected",
     "live_namespace",
     "provenance",
     "revise",
+    "stamp_of",
     "write_changes",
 ]
 
@@ -151,7 +153,7 @@ class Change:
     op: Op
     reason: str | None = None
     valid_from: str | None = None
-    """When ``previous`` became current (its ``updated_at``); used when it is superseded."""
+    """When ``previous`` became current (:func:`stamp_of`); used when it is superseded."""
     status: Status = "applied"
     patterns: list[str] = field(default_factory=list)
     hold_id: str | None = None
@@ -169,6 +171,13 @@ class Change:
     fresh_key: bool = False
     """A create under a key langmem just made up (a new UUID): no other writer can hold it, so
     its write is not checked against what was read (:func:`expected`)."""
+    repeatable: bool = False
+    """A create under a key derived from the LangGraph task and the value
+    (:func:`~langmem._task_scope.repeatable_key`): found there, it was made by an earlier run
+    of this task (a node run again after ``interrupt()``) and is not made twice (:func:`revise`)."""
+    repeated: bool = False
+    """A ``repeatable`` create that an earlier run of its task quarantined already: it keeps
+    its status (and answer) but is not written or recorded again."""
 
 
 def now_stamp() -> tuple[str, float, int]:
@@ -224,7 +233,7 @@ def change_ops(
     iso = stamp[0]
     ops: list[PutOp] = []
     for change in changes:
-        if change.status == "unchanged":
+        if change.status == "unchanged" or change.repeated:
             continue
         if change.status == "quarantined":
             entry = {**(change.value or {}), "quarantine": _meta(change, prov, iso)}
@@ -275,12 +284,44 @@ def expected(changes: list[Change]) -> list[Expected]:
     ]
 
 
+def stamp_of(item: Item) -> str:
+    """When ``item``'s value became current (a change's ``valid_from``): the value's own
+    ``updated_at`` when it is an ISO 8601 time no later than the item's (the store manager
+    stamps its values as it makes the change, before the store stamps the item, which may be
+    an embedding call later), else the item's ``updated_at``."""
+    stored = item.updated_at
+    if stored.tzinfo is None:
+        stored = stored.replace(tzinfo=_dt.timezone.utc)
+    own = item.value.get("updated_at") if isinstance(item.value, dict) else None
+    if isinstance(own, str):
+        try:
+            moment = _dt.datetime.fromisoformat(own)
+        except ValueError:
+            return stored.isoformat()
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=_dt.timezone.utc)
+        if moment <= stored:
+            return moment.isoformat()
+    return stored.isoformat()
+
+
 def revise(change: Change, found: Item | None) -> None:
     """Make ``change`` replace ``found`` (the memory as a writer that got there first left it):
     its previous value, and whether it creates or updates; a deletion of a memory now gone
-    changes nothing; a change with a ``rebuild`` computes its value again from ``found``."""
+    changes nothing; a change with a ``rebuild`` computes its value again from ``found``.
+
+    A ``repeatable`` create that finds its key holding the same content was made by an earlier
+    run of its task: unchanged. Holding other content (changed since), it takes a new key, so
+    neither that change nor this memory is lost."""
+    if change.repeatable and found is not None:
+        change.repeatable = False
+        if content_of(found.value) == content_of(change.value):
+            change.status = "unchanged"
+        else:
+            change.key, change.fresh_key = str(uuid.uuid4()), True
+        return
     change.previous = None if found is None else found.value
-    change.valid_from = None if found is None else found.updated_at.isoformat()
+    change.valid_from = None if found is None else stamp_of(found)
     if change.rebuild is not None and change.value is not None:
         value = change.rebuild(found)
         if value is None:
@@ -358,6 +399,11 @@ def parse_archive_key(archived: str) -> tuple[str, str | None, str]:
     """``(key, valid_from or None, invalid_from)`` of an archive key."""
     key, since, until = archived.rsplit("@", 2)
     return key, since or None, until
+
+
+def content_of(value: dict[str, Any] | None) -> Any:
+    """A memory value's content (the whole value when it has none)."""
+    return value.get("content", value) if isinstance(value, dict) else value
 
 
 def _supersedes(change: Change) -> bool:

@@ -21,11 +21,18 @@ from langmem._conversation import get_conversation
 from langmem._models import ModelRef
 from langmem._namespace import NamespaceTemplate
 from langmem._store_context import refuse_read_only
-from langmem._task_scope import current_task_id
+from langmem._task_scope import current_task_id, repeatable_key
 from langmem.errors import ConfigurationError, InvalidInputError
 from langmem.knowledge import _prompts
 from langmem.knowledge._guards import GuardReport, Guards, quote
-from langmem.knowledge._history import Change, Op, Provenance, check_namespace, provenance
+from langmem.knowledge._history import (
+    Change,
+    Op,
+    Provenance,
+    check_namespace,
+    provenance,
+    stamp_of,
+)
 from langmem.knowledge._kinds import DictKind, Kind, TextKind, build_kinds
 from langmem.knowledge._manager import check_messages, check_steps, extraction_flow
 from langmem.knowledge._retrieval import (
@@ -179,7 +186,7 @@ class MemoryStoreManager(StoreAccess, Runnable[MemoryStoreManagerInput, list[dic
             )
 
         prov = provenance(config, "store_manager")
-        changes = self._changes(session, namespace, prov)
+        changes = self._changes(session, namespace, prov, config)
         report = GuardReport(quoted=quoted + session.quoted)
         deletes = sum(change.op == "delete" for change in changes)
         probe = size_probe(namespace, self.trust.guards, deletes)
@@ -194,7 +201,11 @@ class MemoryStoreManager(StoreAccess, Runnable[MemoryStoreManagerInput, list[dic
         return TurnResult(written, report=report, run_id=prov.run_id)
 
     def _changes(
-        self, session: Session, namespace: tuple[str, ...], prov: Provenance
+        self,
+        session: Session,
+        namespace: tuple[str, ...],
+        prov: Provenance,
+        config: RunnableConfig,
     ) -> list[Change]:
         now = _dt.datetime.now(_dt.timezone.utc).isoformat()
         stamps: dict[str, Any] = {"updated_at": now}
@@ -204,7 +215,7 @@ class MemoryStoreManager(StoreAccess, Runnable[MemoryStoreManagerInput, list[dic
         for entry in session.entries:
             ns, item = entry.ref if entry.ref is not None else (namespace, None)
             previous = dict(item.value) if item is not None else None
-            since = item.updated_at.isoformat() if item is not None else None
+            since = stamp_of(item) if item is not None else None
             if entry.state == "deleted":
                 if item is not None:
                     changes.append(
@@ -217,11 +228,19 @@ class MemoryStoreManager(StoreAccess, Runnable[MemoryStoreManagerInput, list[dic
             if value is None:
                 continue
             key = item.key if item is not None else _new_key(entry)
+            repeat = None
+            if entry.ref is None and current_task_id() is None:
+                # in a LangGraph node that runs again after interrupt(), an insert of the same
+                # value (one per turn: the session drops twins) gets the first run's key, which
+                # then finds it made instead of making it twice, even when the search missed it
+                what = [value.get("kind"), value["content"]]
+                repeat = repeatable_key(config, self.trust.component, list(ns), what)
             op: Op = "create" if item is None else "update"
-            change = Change(ns, key, previous, value, op, entry.reason, since)
+            change = Change(ns, repeat or key, previous, value, op, entry.reason, since)
+            change.repeatable = repeat is not None
             # a memory the model inserted gets a random UUID: no other writer holds it (in a
             # background task the ids repeat on a rerun, which may find the first attempt's)
-            change.fresh_key = entry.ref is None and current_task_id() is None
+            change.fresh_key = entry.ref is None and current_task_id() is None and not repeat
             # the value keeps the memory's other fields: when another writer changed it
             # first, they are taken from what that writer left
             change.rebuild = functools.partial(

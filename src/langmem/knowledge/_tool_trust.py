@@ -6,16 +6,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from langgraph.store.base import BaseStore, GetOp
+from langgraph.store.base import BaseStore, GetOp, SearchOp
 from langgraph.store.base import Item as BaseItem
 
 from langmem import _flow
 from langmem.knowledge import _prompts
 from langmem.knowledge._guards import DeleteCap, GuardReport
-from langmem.knowledge._history import Change, Provenance
+from langmem.knowledge._history import Change, Provenance, area
 from langmem.knowledge._trust import Trust, size_probe, write_flow
 
-__all__ = ["DeleteTurn", "delete_turn", "stamp_of", "tool_read", "tool_result", "tool_write"]
+__all__ = [
+    "DeleteTurn",
+    "delete_turn",
+    "deleted_in_run",
+    "held_in_run",
+    "tool_read",
+    "tool_result",
+    "tool_write",
+]
 
 DELETE_CAP = DeleteCap()
 """Deletions per turn in this process, shared by every manage tool."""
@@ -66,6 +74,31 @@ def tool_read(
     return next((item for item in results[: len(keys)] if item is not None), None)
 
 
+def deleted_in_run(
+    store: BaseStore, namespace: tuple[str, ...], keys: list[str], prov: Provenance
+) -> _flow.Flow[str | None]:
+    """The key among ``keys`` (the forms an id may take, none stored now) whose memory this
+    run deleted, by its recorded change: a LangGraph node run again after ``interrupt()``
+    repeats its deletion in the same run (its step's id, or the caller's run id)."""
+    records = area("history", namespace)
+    ops = tuple(
+        SearchOp(records, {"key": k, "op": "delete", "target": "live", "run_id": prov.run_id}, 1)
+        for k in keys
+    )
+    found = yield _flow.StoreBatch(store, ops)
+    return next((k for k, hits in zip(keys, found) if hits), None)
+
+
+def held_in_run(
+    store: BaseStore, namespace: tuple[str, ...], key: str, prov: Provenance
+) -> _flow.Flow[str | None]:
+    """Why this run's deletion of ``key`` is held, when this run holds one already (a node run
+    again after ``interrupt()`` repeats it: it is not held twice); else ``None``."""
+    held = SearchOp(area("held", namespace), {"key": key, "run_id": prov.run_id}, 1)
+    (found,) = yield _flow.StoreBatch(store, (held,))
+    return str(found[0].value.get("reason")) if found else None
+
+
 def tool_write(
     store: BaseStore,
     change: Change,
@@ -88,10 +121,3 @@ def tool_result(done: str, change: Change) -> str:
     if change.status == "flagged":
         return _prompts.TOOL_FLAGGED.format(done=done, patterns=", ".join(change.patterns))
     return done
-
-
-def stamp_of(item: BaseItem) -> str | None:
-    """When ``item``'s current value became current."""
-    value = item.value if isinstance(item.value, dict) else {}
-    stamp = value.get("updated_at")
-    return str(stamp) if stamp else item.updated_at.isoformat()

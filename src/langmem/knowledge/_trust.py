@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from langgraph.store.base import BaseStore, Item, PutOp, SearchOp
+from langgraph.store.base import BaseStore, GetOp, Item, PutOp, SearchOp
 
 from langmem import _flow
 from langmem.errors import ConfigurationError
@@ -20,7 +20,9 @@ from langmem.knowledge._guards import size_probe_limit as _probe
 from langmem.knowledge._history import (
     Change,
     Provenance,
+    area,
     change_ops,
+    content_of,
     default_ttl,
     revise,
     write_changes,
@@ -181,6 +183,7 @@ def write_flow(
     """Screen ``changes`` and write them, with their records, in one store batch."""
     for change in changes:
         screen(change, trust.guards, report)
+    yield from _quarantined_before(store, changes)
     ttl = default_ttl(store)
 
     def build() -> list[PutOp]:
@@ -196,7 +199,7 @@ def write_flow(
 
     # records keep the value each change replaced; a value computed from the memory as read
     # (a patch) is computed again from what a writer that got there first left
-    if trust.history or trust.supersede or any(c.rebuild for c in changes):
+    if trust.history or trust.supersede or any(c.rebuild or c.repeatable for c in changes):
         yield from write_changes(store, changes, build, revised)
     else:
         ops = build()
@@ -207,6 +210,19 @@ def write_flow(
             report.held.append(_where(change, hold_id=change.hold_id, reason=change.reason))
     report.log(trust.component)
     return changes
+
+
+def _quarantined_before(store: BaseStore, changes: list[Change]) -> _flow.Flow[None]:
+    """Mark ``repeated`` each repeatable create that an earlier run of its task (a node run
+    again after ``interrupt()``) quarantined already: one read, only when there are any."""
+    held_back = [c for c in changes if c.repeatable and c.status == "quarantined"]
+    if not held_back:
+        return
+    gets = tuple(GetOp(area("quarantine", c.namespace), c.key) for c in held_back)
+    found = yield _flow.StoreBatch(store, gets)
+    for change, item in zip(held_back, found):
+        if item is not None and content_of(item.value) == content_of(change.value):
+            change.repeated = True
 
 
 def _rescreen(change: Change, guards: Guards, report: GuardReport) -> None:

@@ -50,6 +50,7 @@ from langmem.knowledge._history import (
     live_namespace,
     parse_archive_key,
     revise,
+    stamp_of,
     write_changes,
 )
 from langmem.knowledge._history_args import Moment, _current, _epoch, _id, _key, _labels
@@ -437,7 +438,7 @@ class History:
         op: Op = "delete" if value is None else ("create" if current is None else "update")
         change = Change(namespace, key, previous, value, op, index=index, ttl=ttl)
         if current is not None:
-            change.valid_from = current.updated_at.isoformat()
+            change.valid_from = stamp_of(current)
 
         def revised(change: Change, found: Item | None) -> None:
             _require(namespace, key, found, must_exist)  # created or deleted meanwhile
@@ -449,9 +450,12 @@ class History:
         return (yield from self._record_of(change))
 
     def _record_of(self, change: Change) -> _flow.Flow[ChangeRecord]:
-        """The stored record of ``change`` (written by :meth:`_write`)."""
-        records = yield from self._history(change.namespace, change.key)
-        found = next((r for r in records if r["change_id"] == change.record_id), None)
+        """The stored record of ``change`` (written by :meth:`_write`), read by its key (not
+        by listing the memory's records, whose number only grows)."""
+        assert change.record_id is not None
+        get = GetOp(area("history", change.namespace), change.record_id)
+        (item,) = yield _flow.StoreBatch(self.store, (get,))
+        found = None if item is None else ChangeRecord(**item.value)  # type: ignore[typeddict-item]
         if found is None:  # a store that did not keep what it acknowledged
             raise RuntimeError(
                 f"the record {change.record_id!r} of the change just written to memory "
@@ -514,7 +518,7 @@ class History:
             yield from self._consume([], place, hold, "confirm", "memory already gone", gone)
             return None
         change = Change(namespace, key, current.value, None, "confirm")
-        change.valid_from = current.updated_at.isoformat()
+        change.valid_from = stamp_of(current)
         supersede = bool(hold.value.get("supersede"))
         reason = "held deletion confirmed"
         yield from self._consume(

@@ -33,14 +33,16 @@ from pydantic import (
 from langmem import _flow
 from langmem._namespace import NamespaceTemplate
 from langmem._store_context import resolve_store
+from langmem._task_scope import repeatable_key
 from langmem.errors import ConfigurationError
 from langmem.knowledge import _prompts, _tool_args
 from langmem.knowledge._guards import Guards
-from langmem.knowledge._history import Change, check_namespace, provenance
+from langmem.knowledge._history import Change, check_namespace, provenance, stamp_of
 from langmem.knowledge._kinds import validation_problems
 from langmem.knowledge._tool_trust import (
     delete_turn,
-    stamp_of,
+    deleted_in_run,
+    held_in_run,
     tool_read,
     tool_result,
     tool_write,
@@ -122,11 +124,15 @@ def create_manage_memory_tool(
                 raise ToolException(_prompts.ERR_CREATE_WITH_ID.format(id=id, update_hint=hint))
             if content is None:
                 raise ToolException(_prompts.ERR_CONTENT_REQUIRED.format(action=action))
-            key = str(uuid.uuid4())
             value = {"content": _dump(adapter, content)}
-            change = Change(ns, key, None, value, "create", fresh_key=True)
+            # in a LangGraph node that runs again after interrupt(), the same key as its first
+            # run, which then finds the memory made instead of making it twice
+            repeat = repeatable_key(config, name, list(ns), value["content"])
+            key = repeat or str(uuid.uuid4())
+            change = Change(ns, key, None, value, "create", fresh_key=not repeat)
+            change.repeatable = repeat is not None
             yield from _refusing(tool_write(target, change, prov, trust))
-            return tool_result(f"created memory {key}", change)
+            return tool_result(f"created memory {change.key}", change)
         if id is None or not str(id).strip():
             raise ToolException(_prompts.ERR_ID_REQUIRED.format(action=action))
         if action == "update" and content is None:
@@ -136,36 +142,53 @@ def create_manage_memory_tool(
         try:
             existing = yield from _refusing(tool_read(target, ns, keys, turn, trust))
             if existing is None:
+                gone = None
+                if action == "delete":  # a node run again after interrupt() repeats it
+                    gone = yield from deleted_in_run(target, ns, keys, prov)
+                if gone is not None:
+                    return f"Deleted memory {gone}"
                 raise unknown(keys[0], action)
             key = existing.key
             if action == "update":
                 patch = _dump(adapter, content)
 
-                def updated(found: BaseItem | None) -> dict[str, Any]:
+                def updated(found: BaseItem | None) -> dict[str, Any] | None:
                     """The memory as ``found`` (as read, or as a writer that got there first
-                    left it) with the update applied: that writer's change stays."""
+                    left it) with the update applied: that writer's change stays. ``None``
+                    when the update changes nothing (e.g. a node run again after interrupt()
+                    repeats it): nothing is written or recorded."""
                     if found is None:  # deleted meanwhile
                         raise unknown(key, action)
                     new = _tool_args.updated_content(key, found.value, patch)
+                    if "content" in found.value and found.value["content"] == new:
+                        return None
                     value = {**found.value, "content": new}
                     if "updated_at" in value:  # provenance written by the store manager
                         value["updated_at"] = _dt.datetime.now(_dt.timezone.utc).isoformat()
                     return value
 
+                new_value = updated(existing)
                 change = Change(
                     ns,
                     key,
                     existing.value,
-                    updated(existing),
+                    new_value,
                     "update",
                     valid_from=stamp_of(existing),
                     rebuild=updated,
                 )
+                if new_value is None:
+                    change.status = "unchanged"
                 yield from _refusing(tool_write(target, change, prov, trust))
                 return tool_result(f"updated memory {key}", change)
             change = Change(ns, key, existing.value, None, "delete", valid_from=stamp_of(existing))
             assert turn is not None
             hold_if_over_cap([change], turn.count, turn.size, trust.guards, turn.report)
+            if change.status == "held":  # held already by this run (a node run again)?
+                why = yield from held_in_run(target, ns, key, prov)
+                if why is not None:
+                    change.reason = why
+                    return tool_result(f"Deleted memory {key}", change)
             yield from _refusing(tool_write(target, change, prov, trust, turn))
         finally:
             if turn is not None:

@@ -3,7 +3,7 @@
 
 The memories expected are locked as they are read, so no other transaction changes them until
 this one ends: the stored ones are read with ``SELECT ... FOR UPDATE``, in the same statement
-and order that locks the rows the batch writes (``_pg_writes.lock_rows``); a memory not stored
+and order that locks the rows the batch writes (``_pg_writes.lock_and_read``); a memory not stored
 is claimed by inserting an empty placeholder row (an uncommitted insert, visible to no one,
 that another writer's insert of the same key waits for), and one another writer stored
 meanwhile is locked and read in turn. The placeholders are overwritten by the batch's own puts,
@@ -21,7 +21,7 @@ from langgraph.store.base import Item
 
 from langmem import _expect
 from langmem.errors import WriteConflictError
-from langmem.stores._pg_writes import lock_rows
+from langmem.stores._pg_writes import lock_and_read
 
 if TYPE_CHECKING:
     from langmem._expect import Expected
@@ -42,7 +42,7 @@ def check(
     found, for the writer to send its batch again."""
     refs = sorted({(".".join(e.namespace), e.key) for e in expect})
     omit = store._omit_expired
-    rows = lock_rows(cur, sorted({*written, *refs}), read=omit)
+    rows = lock_and_read(cur, sorted({*written, *refs}), omit_expired=omit)
     claimed: set[tuple[str, str]] = set()
     pending = [ref for ref in refs if ref not in rows]
     for _ in range(_CLAIMS):
@@ -58,10 +58,11 @@ def check(
         claimed |= {(row["prefix"], row["key"]) for row in inserted}
         # a key another writer stored meanwhile: lock and read it (deleted again: claim again)
         stored = [ref for ref in pending if ref not in claimed]
-        rows |= lock_rows(cur, stored, read=omit)
+        rows |= lock_and_read(cur, stored, omit_expired=omit)
         pending = [ref for ref in stored if ref not in rows]
     if pending:  # rolled back with the transaction: nothing is written
-        shown = ", ".join(f"{key!r} in {prefix.replace('.', '/')!r}" for prefix, key in pending[:3])
+        namespaces = {(".".join(e.namespace), e.key): tuple(e.namespace) for e in expect}
+        shown = ", ".join(f"{key!r} in {namespaces[prefix, key]!r}" for prefix, key in pending[:3])
         raise WriteConflictError(
             f"memory {shown} was created and deleted again by other writers while this write "
             "checked it: nothing was written. Send the write again.",

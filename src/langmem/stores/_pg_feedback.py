@@ -28,14 +28,15 @@ class PostgresSource:
         cur: Any,
         op: SearchOp,
         first: tuple[list[dict[str, Any]], _pg_candidates.Origins],
-        corpus: rules.Corpus,
+        totals: tuple[rules.Corpus, int],
         ranking: rules.Ranking,
         scope: Scope,
         want: int,
     ) -> None:
         self.store, self.cur, self.op = store, cur, op
         self.rows, self.origin = first
-        self.corpus, self.ranking, self.scope, self.want = corpus, ranking, scope, want
+        self.corpus, self.tokens = totals  # the store's texts and their words in all
+        self.ranking, self.scope, self.want = ranking, scope, want
 
     def documents(self, positions: list[int]) -> list[rules.Document]:
         return [_pg_candidates.cached_document(self.rows[at]["lm_text"] or "") for at in positions]
@@ -57,6 +58,7 @@ class PostgresSource:
                 self.op,
                 fetch,
                 self.corpus,
+                self.tokens,
                 self.scope,
                 self.want,
             )

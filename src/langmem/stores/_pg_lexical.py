@@ -28,19 +28,22 @@ def lexical_side(
     op: SearchOp,
     terms: list[str],
     corpus: rules.Corpus,
+    tokens: int,
     scope: tuple[tuple[str, list[Any]], tuple[str, list[Any]], _pg_search.QueryVector],
     want: int,
 ) -> tuple[dict[str, int], list[dict[str, Any]]]:
     """Document frequency of each term, and the allowed rows of texts holding the rarer ones.
 
-    ``scope``: the namespace condition, the item condition and the query vector's literal."""
+    ``tokens``: the indexed texts' words in all, read with ``corpus.documents`` (one
+    ``word_counts.documents()`` per search, so both are of one moment); ``scope``: the namespace
+    condition, the item condition and the query vector's literal."""
     documents = corpus.documents
     words = {t: rules.forms(t) for t in terms}
     counts = store.word_counts.count(cur, [w for forms in words.values() for w in forms])
     frequencies = {t: min(sum(counts[w] for w in words[t]), documents) for t in terms}
     common = max(COMMON_SHARE * documents, COMMON_FLOOR)
     search = {w: counts[w] for t in terms for w in words[t] if 0 < counts[w] <= common}
-    return frequencies, _lexical_rows(store, cur, op, search, scope, want)
+    return frequencies, _lexical_rows(store, cur, op, search, (documents, tokens), scope, want)
 
 
 def _lexical_rows(
@@ -48,6 +51,7 @@ def _lexical_rows(
     cur: Any,
     op: SearchOp,
     search: dict[str, int],
+    totals: tuple[int, int],
     scope: tuple[tuple[str, list[Any]], tuple[str, list[Any]], _pg_search.QueryVector],
     want: int,
 ) -> list[dict[str, Any]]:
@@ -75,8 +79,8 @@ def _lexical_rows(
         found = list(cur.fetchall())
         _pg_search._same_index(store, found)
         return [r for r in found if _filters.matches(r["value"], op.filter)]
-    documents, _, words = store.word_counts.documents(cur)
-    rank, rank_params = fts5_rank(search, documents, words)
+    documents, tokens = totals
+    rank, rank_params = fts5_rank(search, documents, tokens)
     prefix = tuple(op.namespace_prefix)
     if not op.filter and prefix and 4 * store.namespace_sizes.estimate(cur, prefix) < documents:
         # a small part of the store: few of its best are allowed, so look as far as needed

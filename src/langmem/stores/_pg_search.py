@@ -333,7 +333,7 @@ def _hybrid(
     the lexical side is read on ``cur`` meanwhile."""
     post, literal, top, sent = dense
     prefix = tuple(op.namespace_prefix)
-    documents, terms_in_all, _ = store.word_counts.documents(cur)
+    documents, terms_in_all, tokens = store.word_counts.documents(cur)
     average = terms_in_all / max(documents, 1)
     frequencies: dict[str, int] = {}
     lexical: list[dict[str, Any]] = []
@@ -349,6 +349,7 @@ def _hybrid(
             op,
             terms,
             rules.Corpus(documents, average, {}),
+            tokens,
             scope,
             want,
         )
@@ -372,7 +373,7 @@ def _hybrid(
         from langmem.stores import _feedback, _pg_feedback
 
         source = _pg_feedback.PostgresSource(
-            store, cur, op, (rows, origin), corpus, ranking, scope, want
+            store, cur, op, (rows, origin), (corpus, tokens), ranking, scope, want
         )
         ranked = _feedback.rank(
             candidates, terms, corpus, ranking, source, parts=parts, similarity=similar

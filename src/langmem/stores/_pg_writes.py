@@ -109,9 +109,7 @@ def apply(
     return changed
 
 
-def lock_rows(
-    cur: Any, touched: Sequence[tuple[str, str]], *, read: bool | None = None
-) -> dict[tuple[str, str], dict[str, Any]]:
+def lock_rows(cur: Any, touched: Sequence[tuple[str, str]]) -> None:
     """Lock the stored rows of the ``(prefix, key)`` items a batch writes, in one order (by
     prefix and key, bytewise: Python's order of ``touched``), before it changes anything.
 
@@ -119,27 +117,34 @@ def lock_rows(
     same order by every batch, so two batches writing the same items in different orders wait
     for each other instead of deadlocking (LangGraph's SQL locks rows in the batch's order:
     deletes per namespace, then inserts). Items not stored yet are locked by the insert, whose
-    rows come in the same order (:func:`plan`).
+    rows come in the same order (:func:`plan`)."""
+    _lock(cur, touched, "s.prefix, s.key")
 
-    With ``read`` (``omit_expired``: whether an expired row reads as none), returns the locked
-    rows by ``(prefix, key)``: value, ``created_at``, ``updated_at`` and ``expired``."""
+
+def lock_and_read(
+    cur: Any, touched: Sequence[tuple[str, str]], *, omit_expired: bool
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """:func:`lock_rows`, returning the locked rows by ``(prefix, key)``: value,
+    ``created_at``, ``updated_at`` and ``expired`` (with ``omit_expired``, whether the row's
+    TTL has passed, so that it reads as none; else never)."""
+    expired = "s.expires_at IS NOT NULL AND s.expires_at <= NOW()" if omit_expired else "FALSE"
+    columns = f"s.prefix, s.key, s.value, s.created_at, s.updated_at, {expired} AS expired"
+    found = _lock(cur, touched, columns)
+    return {} if found is None else {(row["prefix"], row["key"]): row for row in found.fetchall()}
+
+
+def _lock(cur: Any, touched: Sequence[tuple[str, str]], columns: str) -> Any:
+    """Run the locking select of ``touched`` reading ``columns`` (``None``: nothing to lock)."""
     if not touched:
-        return {}
-    columns = "s.prefix, s.key"
-    if read is not None:
-        expired = "s.expires_at IS NOT NULL AND s.expires_at <= NOW()" if read else "FALSE"
-        columns += f", s.value, s.created_at, s.updated_at, {expired} AS expired"
+        return None
     # on a cursor of its own: in pipeline mode (a batch with searches), its rows are never
     # read, and a result left unread on ``cur`` could be taken for the next statement's
-    found = cur.connection.execute(
+    return cur.connection.execute(
         f"SELECT {columns} FROM store s WHERE (s.prefix, s.key) IN"
         " (SELECT * FROM unnest(%s::text[], %s::text[]))"
         ' ORDER BY s.prefix COLLATE "C", s.key COLLATE "C" FOR UPDATE OF s',
         ([p for p, _ in touched], [k for _, k in touched]),
     )
-    if read is None:
-        return {}
-    return {(row["prefix"], row["key"]): row for row in found.fetchall()}
 
 
 def restore(store: PostgresStore, items: Iterable[Item], ttls: Ttls | None) -> int:

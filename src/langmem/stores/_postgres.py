@@ -25,7 +25,9 @@ written by one opens in the other). What it changes:
 - an unusable server raises :class:`~langmem.errors.StoreConnectionError` naming the URL
   without its password.
 
-This module holds the class and its public methods. Its parts live in ``_pg_connect`` (pool,
+This module holds the class; two bases hold concerns of their own: ``_pg_handle`` (read-only
+databases, TTL sweeps, transactions) and ``_pg_ranked`` (the ranking and ``explain``). Its parts
+live in ``_pg_connect`` (pool,
 server checks, migrations, retries), ``_pg_setup`` (what ``setup()`` does),
 ``_pg_transaction`` (a pooled transaction, the server's errors named), ``_pg_batch`` (a
 batch: reads, then writes), ``_pg_writes`` (puts, restores, vector rows; ``_pg_tokens`` splits
@@ -37,47 +39,33 @@ and listed search; ``_pg_candidates`` builds its candidates from the rows it rea
 
 from __future__ import annotations
 
-import concurrent.futures
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from langgraph.store.base import (
-    GetOp,
     Item,
     Op,
     Result,
-    SearchItem,
-    SearchOp,
     TTLConfig,
 )
-from langgraph.store.postgres import PostgresStore as _LangGraphPostgresStore
 from langgraph.store.postgres.base import PostgresIndexConfig
 
-from langmem._flow import run_async, run_sync
 from langmem.stores import (
     _pg_batch,
     _pg_connect,
     _pg_identity,
-    _pg_queries,
     _pg_read_only,
     _pg_setup,
     _pg_stats,
-    _pg_transaction,
     _pg_writes,
     _ranking_arg,
     _rerank,
     _ttl,
-    _writes,
 )
-from langmem.stores._pg_schema import (
-    COVER_INDEX,
-    cover_limit,
-    vector_dims,
-)
+from langmem.stores._pg_ranked import RankedSearch
 from langmem.stores._pg_writes import insert_vectors
-from langmem.stores.ranking import Explanation, Ranking
+from langmem.stores.ranking import Ranking
 
 if TYPE_CHECKING:
     from langmem._expect import Expected
@@ -94,7 +82,7 @@ EXACT_MAX = 5_000
 SearchMode = Literal["auto", "exact", "hnsw"]
 
 
-class PostgresStore(_LangGraphPostgresStore):
+class PostgresStore(RankedSearch):
     """LangGraph's ``PostgresStore`` on a connection pool, with langmem's hybrid search.
 
     Build it with :meth:`from_url` (or ``open_store("postgresql://...")``); close it with
@@ -144,6 +132,7 @@ class PostgresStore(_LangGraphPostgresStore):
             if self.index_config
             else None
         )
+        self._paths = self._index_paths()
         self._checks: bool | None = None  # whether the database has langmem_index_check
         self._read_only: _pg_read_only.ReadOnly | None = None  # set by setup(): see there
         self._read_only_known = False  # setup() ran, or _read_only_now() asked the server
@@ -233,186 +222,6 @@ class PostgresStore(_LangGraphPostgresStore):
             return MemoryTaskQueue()  # a read-only database is not written: the queue is in memory
         return PostgresTaskQueue(self.conn)
 
-    async def asweep_ttl(self) -> int:
-        """Async :meth:`sweep_ttl` (as on :class:`~langmem.stores.SqliteStore`): deletes every
-        expired item; returns how many were deleted."""
-        import asyncio
-
-        return await asyncio.to_thread(self.sweep_ttl)
-
-    def _get_batch_GET_ops_queries(self, get_ops: Sequence[tuple[int, GetOp]]) -> list[Any]:
-        """LangGraph's get queries without its TTL refresh (see :func:`_pg_queries.get_queries`)."""
-        return _pg_queries.get_queries(get_ops, self._omit_expired)
-
-    def _refuse_writes(self) -> None:
-        """Raise the read-only error when this handle opened a read-only database."""
-        found = self._read_only_now()
-        if found is not None:
-            raise found.error(_pg_connect.redact(self.url))
-
-    def _read_only_now(self) -> _pg_read_only.ReadOnly | None:
-        """Why this handle's database takes no writes (``None``: it takes them). Known from
-        :meth:`setup`; a handle opened without it (``setup=False``) asks the server once, at
-        its first use, so it too reads without refreshing TTLs and refuses writes clearly."""
-        if not self._read_only_known:
-            with self._transaction() as cur:
-                self._read_only = _pg_read_only.reason(cur)
-            self._read_only_known = True
-        return self._read_only
-
-    def sweep_ttl(self) -> int:
-        """Delete expired items (see LangGraph's ``PostgresStore.sweep_ttl``); a read-only
-        database raises :class:`~langmem.errors.StoreFileError`."""
-        self._refuse_writes()
-        return int(super().sweep_ttl())
-
-    def start_ttl_sweeper(
-        self, sweep_interval_minutes: int | None = None
-    ) -> concurrent.futures.Future[None]:
-        """As LangGraph's; on a read-only database no sweeper starts (nothing can be deleted):
-        the future returned is already done. An interval outside the sweep range (negative,
-        NaN, infinite, shorter than 0.01 s) raises :class:`ConfigurationError` and starts
-        nothing, as on :class:`~langmem.stores.SqliteStore`."""
-        if sweep_interval_minutes:
-            _ttl.check_sweep_interval(sweep_interval_minutes)
-        if self._read_only_now() is not None:
-            done: concurrent.futures.Future[None] = concurrent.futures.Future()
-            done.set_result(None)
-            return done
-        return super().start_ttl_sweeper(sweep_interval_minutes)
-
-    @property
-    def read_only(self) -> bool:
-        """Whether the database takes no writes on this store's connections: ``True`` on a hot
-        standby, or with ``default_transaction_read_only`` on (for the user or the database,
-        or ``?options=-c%20default_transaction_read_only%3Don`` in the URL); ``False`` for an
-        ordinary database. Asked of the server at each call (a standby may be promoted). As on
-        :class:`~langmem.stores.SqliteStore`, a read-only store still reads and searches.
-        ``True`` too for a handle that opened the database read-only (also a user that may not
-        write its tables): its writes raise :class:`~langmem.errors.StoreFileError`, and it stays
-        read-only for its life (after a standby is promoted, open a new store to write)."""
-        if self._read_only_now() is not None:
-            return True
-        with self._transaction() as cur:
-            cur.execute("SHOW transaction_read_only")
-            row = cur.fetchone()
-        return bool(row) and str(row["transaction_read_only"]).lower() == "on"
-
-    @property
-    def _omit_expired(self) -> bool:
-        """Whether reads leave out expired items not yet swept: as on the embedded store, yes
-        unless the TTL config says ``omit_expired=False`` (read at every call: the config may
-        be changed on a live store)."""
-        return _ttl.omits_expired(self.ttl_config)
-
-    @contextmanager
-    def _transaction(self, *, pipeline: bool = False) -> Iterator[Any]:
-        """A cursor in one transaction on a pooled connection, the server's errors named
-        (:func:`langmem.stores._pg_transaction.transaction`). With ``pipeline``, statements
-        are sent without waiting for the previous one's result (psycopg's pipeline mode): a
-        search's first statements travel together, with the ``BEGIN``."""
-        with _pg_transaction.transaction(self, pipeline=pipeline) as cur:
-            yield cur
-
-    def _check_index(self, cur: Any, *, writes: bool) -> None:
-        """Send the check that the database's vectors are this handle's index's (see
-        :mod:`langmem.stores._pg_identity`): a write checks under the re-embed lock, a search
-        without it. It fails on the database's side, raised when results are read."""
-        if self._identity is None:
-            return
-        if self._checks is None:  # a handle opened without setup(): look once
-            found = cur.connection.execute(
-                "SELECT to_regprocedure('langmem_index_check(text,boolean)') IS NOT NULL AS ok"
-            ).fetchone()
-            self._checks = bool(found and found["ok"])
-        if self._checks:
-            _pg_identity.check(cur, self._identity, writes=writes)
-
-    @contextmanager
-    def _spare(self) -> Iterator[Any | None]:
-        """A second pooled connection in pipeline mode, when one is free at once (else
-        ``None``: the caller sends everything on its own connection).
-
-        A search sends its vector query here and its word queries on its own connection, so
-        the server runs both at once (one backend each) while the client decodes the first
-        answer; waiting for a connection would cost more than it saves, so none is awaited.
-        """
-        with _pg_transaction.spare(self) as conn:
-            yield conn
-
-    def cover(self, cur: Any) -> int:
-        """:func:`cover_limit` when the covering index exists (looked up once), else 0."""
-        if self._cover is None:
-            cur.execute("SELECT to_regclass(%s) IS NOT NULL AS found", (COVER_INDEX,))
-            found = bool(cur.fetchone()["found"])
-            self._cover = cover_limit(vector_dims(cur)) if found else 0
-        return self._cover
-
-    # -- ranking -------------------------------------------------------------------------
-
-    def active_ranking(self) -> Ranking | None:
-        """The hybrid ranking's parameters, ``None`` when ranking by cosine only."""
-        if not self.hybrid:
-            return None
-        self.ranking = _ranking_arg.checked(self.ranking, "PostgresStore")  # set later, maybe
-        return self.ranking
-
-    def explain(
-        self,
-        namespace_prefix: tuple[str, ...],
-        /,
-        query: str,
-        *,
-        filter: dict[str, Any] | None = None,
-        limit: int = 10,
-        offset: int = 0,
-    ) -> list[tuple[SearchItem, Explanation]]:
-        """Why each result of ``search(namespace_prefix, query=query, ...)`` ranks where it does.
-
-        As :meth:`langmem.stores.SqliteStore.explain`: the same items as :meth:`search` with the
-        same arguments, in the same order, each paired with an
-        :class:`~langmem.stores.ranking.Explanation` (its ``item`` is ``(prefix, key)``).
-        """
-        op = _pg_queries.explain_op(self, SearchOp(namespace_prefix, filter, limit, offset, query))
-        assert self.embeddings is not None
-        vector = _pg_queries.query_vector(self, query, self.embeddings.embed_query(query))
-        ranking = _rerank.active(self.ranking)
-        if ranking is None:
-            return _pg_queries.explained(self, op, vector)
-        flow = _rerank.explain_flow(op, ranking, self._explainer(vector), self._rerank_fields())
-        return run_sync(flow)
-
-    async def aexplain(
-        self,
-        namespace_prefix: tuple[str, ...],
-        /,
-        query: str,
-        *,
-        filter: dict[str, Any] | None = None,
-        limit: int = 10,
-        offset: int = 0,
-    ) -> list[tuple[SearchItem, Explanation]]:
-        """Async :meth:`explain`."""
-        import asyncio
-
-        op = _pg_queries.explain_op(self, SearchOp(namespace_prefix, filter, limit, offset, query))
-        assert self.embeddings is not None
-        vector = _pg_queries.query_vector(self, query, await self.embeddings.aembed_query(query))
-        ranking = _rerank.active(self.ranking)
-        if ranking is None:
-            return await asyncio.to_thread(_pg_queries.explained, self, op, vector)
-        flow = _rerank.explain_flow(op, ranking, self._explainer(vector), self._rerank_fields())
-        return await run_async(flow)
-
-    def _explainer(self, vector: list[float]) -> _rerank.Inner:
-        """:meth:`explain` of an op with this query vector, without the re-ranking stage."""
-        import asyncio
-
-        return _rerank.Inner(
-            lambda op: _pg_queries.explained(self, op, vector),
-            lambda op: asyncio.to_thread(_pg_queries.explained, self, op, vector),
-        )
-
     # -- batches -------------------------------------------------------------------------
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:
@@ -438,12 +247,6 @@ class PostgresStore(_LangGraphPostgresStore):
         import asyncio
 
         return _rerank.Inner(self._batch, lambda ops: asyncio.to_thread(self._batch, ops))
-
-    def _rerank_fields(self) -> _writes.IndexPaths | None:
-        """The fields a re-ranker reads (``None`` without an index: nothing is ranked)."""
-        if not self.index_config or self.embeddings is None:
-            return None
-        return _writes.index_paths(self.index_config.get("fields") or ["$"])
 
     def batch_expecting(self, ops: Iterable[Op], expect: Sequence[Expected]) -> list[Result]:
         """:meth:`batch`, written only if each memory in ``expect`` is still as its writer read
@@ -530,6 +333,7 @@ class PostgresStore(_LangGraphPostgresStore):
         _, self.index_config = _ensure_index_config(config)
         self.embeddings = embeddings
         self._identity = identity
+        self._paths = self._index_paths()
         self._cover = None
         self.word_counts = _pg_stats.WordCounts()
         self.namespace_sizes = _pg_stats.NamespaceSizes()

@@ -392,32 +392,34 @@ def save(
         "origins": None,
         "postings": None,
     }
-    parts: list[Any] = [
-        np.ascontiguousarray(saved.matrix, dtype=np.float32),
-        np.ascontiguousarray(saved.vector_ids, dtype=np.int64),
-        np.ascontiguousarray(saved.item_ids, dtype=np.int64),
-        np.ascontiguousarray(saved.namespace_ids, dtype=np.int32),
-        np.ascontiguousarray(saved.lengths, dtype=np.int64),
-        np.ascontiguousarray(saved.offsets, dtype=np.int64),
-        saved.texts,
-        np.ascontiguousarray(saved.word_counts, dtype=np.int32),
-        np.ascontiguousarray(saved.word_ids, dtype=np.int32),
-        vocabulary,
-    ]
+    data: dict[str, Any] = {
+        "vectors": saved.matrix,
+        "vector ids": saved.vector_ids,
+        "item ids": saved.item_ids,
+        "namespace ids": saved.namespace_ids,
+        "text lengths": saved.lengths,
+        "text offsets": saved.offsets,
+        "texts": saved.texts,
+        "word counts": saved.word_counts,
+        "word ids": saved.word_ids,
+        "vocabulary": vocabulary,
+    }
     kept = origins if origins is not None and origins.loaded and origins.usable else None
     if kept is not None:
         header["origins"] = {"size": len(kept.times), "names": kept.names, "seq": kept.seq}
-        parts.append(np.ascontiguousarray(kept.times, dtype=np.float64))
-        parts.append(np.ascontiguousarray(kept.threads, dtype=np.int32))
+        data["item times"], data["item threads"] = kept.times, kept.threads
     if saved.postings is not None:
         words, rows, first, df = saved.postings
         header["postings"] = {"entries": len(words), "vocabulary": len(df)}
-        parts.append(np.ascontiguousarray(words, dtype=np.int32))
-        parts.append(np.ascontiguousarray(rows, dtype=np.int32))
-        parts.append(np.ascontiguousarray(first, dtype=np.int64))
-        parts.append(np.ascontiguousarray(df, dtype=np.int64))
-    names = [name for name, _, _ in _sections(header, vectors.dims)]
-    header["sums"] = {name: checksum(part) for name, part in zip(names, parts)}
+        data["posting words"], data["posting rows"] = words, rows
+        data["posting starts"], data["document frequencies"] = first, df
+    # the sections' order and types are _sections' (what load reads), not listed again here
+    sections = _sections(header, vectors.dims)
+    parts = [
+        data[name] if dtype is None else np.ascontiguousarray(data[name], dtype=dtype)
+        for name, dtype, _ in sections
+    ]
+    header["sums"] = {name: checksum(part) for (name, _, _), part in zip(sections, parts)}
     encoded = json.dumps(header).encode("utf-8")
     temporary = path.with_name(f"{path.name}.{token}.tmp")
     try:
