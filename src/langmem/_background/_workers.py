@@ -250,7 +250,9 @@ class Workers:
         logger.debug("task %s attempt %d starts", task.id, task.attempts)
         try:
             result = self._invoke(task)
-        except Exception as exc:
+        except BaseException as exc:
+            # a reflector's asyncio.CancelledError or sys.exit() is its task's failure: escaping,
+            # it would end this worker thread and leave the task and its future unsettled
             self._failed(task, exc)
         else:
             if not self.queue.complete(task.id, owner=self._owner, now=self.options.clock()):
@@ -261,7 +263,7 @@ class Workers:
                 self._running.discard(task.id)
                 self._cond.notify_all()
 
-    def _failed(self, task: Task, exc: Exception) -> None:
+    def _failed(self, task: Task, exc: BaseException) -> None:
         opts = self.options
         now = opts.clock()
         retryable = not isinstance(exc, (ConfigurationError, InvalidInputError))
