@@ -97,6 +97,9 @@ class Workers:
             future = self._futures.pop(task_id, None)
             self._due.pop(task_id, None)
             self._run_stores.pop(task_id, None)
+            # settled here is no longer running (shutdown's report must not list it), although
+            # its worker has yet to leave _execute
+            self._running.discard(task_id)
             self._cond.notify_all()
         if future is None or future.done():
             return
