@@ -211,7 +211,10 @@ class LocalReflectionExecutor(Workers, SearchMixin):
         """Schedule ``reflector.invoke(payload, config)`` in ``after_seconds``; returns its future.
 
         The future's result is the reflector's output. It is cancelled when a newer submission
-        of the same thread replaces the task before it starts.
+        of the same thread replaces the task before it starts. Results are not stored: when
+        another process on the same database runs the task, the future here gets ``None`` (or
+        :class:`~langmem.reflection.TaskFailedError` with its last error), and a task run
+        after a restart has no future; read what the reflector wrote (e.g. :meth:`search`).
         """
         if self._closed:
             raise RuntimeError("cannot submit to a LocalReflectionExecutor after shutdown()")
