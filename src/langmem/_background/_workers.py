@@ -135,7 +135,15 @@ class Workers:
                 logger.exception("claiming a task failed; trying again")
                 tasks = []
             if tasks:
-                self._execute(tasks[0])
+                try:
+                    self._execute(tasks[0])
+                except Exception as exc:  # the queue could not record the outcome
+                    logger.exception(
+                        "task %s: recording its outcome failed; it runs again once its lease "
+                        "expires",
+                        tasks[0].id,
+                    )
+                    self._resolve(tasks[0].id, error=exc)
                 self._executed += 1
                 if self._executed % 64 == 0:
                     self._maintain()
@@ -271,7 +279,7 @@ class Workers:
         now = opts.clock()
         retryable = not isinstance(exc, (ConfigurationError, InvalidInputError))
         backoff = min(opts.backoff_seconds * 2 ** (task.attempts - 1), opts.max_backoff_seconds)
-        error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        error = _error_text(exc)
         status = self.queue.fail(
             task.id,
             owner=self._owner,
@@ -320,6 +328,22 @@ class Workers:
                 # own event loop (the worker is not in one), in the task's context
                 return ctx.run(asyncio.run, self.reflector.ainvoke(payload, config))
             return ctx.run(self.reflector.invoke, payload, config)
+
+
+MAX_ERROR_CHARS = 20_000
+"""Most characters of a failed attempt's error kept in the queue (a reflector may raise with a
+whole model reply in its message)."""
+
+
+def _error_text(exc: BaseException) -> str:
+    """``exc`` as one storable line: every database takes it (no lone surrogates, which UTF-8
+    cannot encode, and no NUL, which PostgreSQL text refuses), at most MAX_ERROR_CHARS long."""
+    text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+    if len(text) > MAX_ERROR_CHARS:
+        cut = len(text) - MAX_ERROR_CHARS
+        text = f"{text[:MAX_ERROR_CHARS]} [... {cut} more characters]"
+    return text
 
 
 def _typed_context(reflector: Any, context: Any) -> Any:
