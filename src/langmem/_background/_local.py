@@ -401,12 +401,12 @@ class LocalReflectionExecutor(Workers, SearchMixin):
             return
         self._closed = True
         deadline = self.options.clock() + self.options.exit_flush_seconds
-        finished = self._wait(deadline=deadline)
+        self._wait(deadline=deadline)
         with self._cond:
             self._stopping = True
             left = len(self._futures)
             self._cond.notify_all()
-        if not finished and left:
+        if left:  # not finished in time, or due after the flush: say what happens to them
             where = "stay queued for the next start" if self.durable else "are lost (in memory)"
             logger.warning("exit: %d background task(s) not finished in time %s", left, where)
 
