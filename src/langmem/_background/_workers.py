@@ -118,6 +118,12 @@ class Workers:
 
     def _work(self) -> None:
         opts = self.options
+        # what running a task imports, imported before the first claim: it took 1-2 s on a busy
+        # machine, with the task already claimed, so a process killed in that time used up one
+        # of the task's attempts without having started it
+        import langchain_core.runnables.config  # noqa: F401
+        import langgraph.runtime  # noqa: F401
+
         while True:
             with self._cond:
                 if self._stopping:
