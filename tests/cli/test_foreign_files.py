@@ -72,3 +72,12 @@ def test_a_langmem_store_and_a_write_to_an_empty_file_still_work(tmp_path: Path)
     assert added.exit_code == 0, added.stderr
     listed = run("memories", "list", "--store", str(empty))
     assert listed.exit_code == 0 and "likes tea" in listed.stdout
+
+
+def test_writing_to_memory_store_warns_that_it_is_gone_after_the_command() -> None:
+    added = run("memories", "add", "likes tea", "-n", "memories", "--store", "memory://")
+    assert added.exit_code == 0 and "likes tea" in added.stdout
+    # before: exit 0 and nothing said, although the memory was gone when the command ended
+    assert "warning: the store memory:// lives in this command's memory" in added.stderr
+    listed = run("memories", "list", "--store", "memory://")
+    assert listed.exit_code == 0 and listed.stderr == ""
