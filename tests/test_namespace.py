@@ -90,6 +90,13 @@ def test_bad_templates_are_refused_at_construction(template: tuple, needle: str)
         NamespaceTemplate(template)
 
 
+@pytest.mark.parametrize("label", ["{user_id:.3}", "{user_id!r}", "u-{user_id:>8}", "{user_id!s}"])
+def test_a_formatted_placeholder_is_refused(label: str) -> None:
+    # before: '{user_id:.3}' filled both 'anna' and 'ann' as 'ann', one namespace for two users
+    with pytest.raises(NamespaceError, match=r"formats its placeholder .*bare '\{key\}'"):
+        NamespaceTemplate(("memories", label))
+
+
 def test_non_dict_config_is_refused() -> None:
     with pytest.raises(NamespaceError, match="not a dict"):
         NamespaceTemplate(("m", "{u}"))("u1")  # type: ignore[arg-type]

@@ -61,12 +61,24 @@ class NamespaceTemplate:
                     "label must be a string, such as 'memories' or '{langgraph_user_id}'."
                 )
             try:
-                names = tuple(f for _, f, _, _ in _FORMATTER.parse(part) if f is not None)
+                parsed = [(f, spec, conv) for _, f, spec, conv in _FORMATTER.parse(part)]
             except ValueError as exc:
                 raise NamespaceError(
                     f"namespace label {part!r} is not a valid template ({exc}): use "
                     "'{key}' placeholders with balanced braces, and '{{' for a literal brace."
                 ) from exc
+            names = tuple(f for f, _, _ in parsed if f is not None)
+            styled = [
+                f"{{{f}{'!' + c if c else ''}{':' + sp if sp else ''}}}"
+                for f, sp, c in parsed
+                if f is not None and (sp or c)
+            ]
+            if styled:
+                raise NamespaceError(
+                    f"namespace label {part!r} formats its placeholder ({styled[0]}): a "
+                    "conversion or format spec changes the value (':.3' would give users 'anna' "
+                    "and 'ann' one namespace). Write the placeholder as a bare '{key}'."
+                )
             if any(not name.isidentifier() for name in names):
                 raise NamespaceError(
                     f"namespace label {part!r} has a placeholder that is not a plain name: "

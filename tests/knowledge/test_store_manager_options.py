@@ -48,3 +48,36 @@ def test_valid_phases_still_run_after_extraction() -> None:
     written = manager.invoke({"messages": [("user", "I like tea")]}, CONFIG)
     assert [item["value"]["content"]["content"] for item in written] == ["likes tea"]
     assert "Merge duplicates." in model.requests[-1].text()
+
+
+def test_instructions_none_means_the_default_guidance() -> None:
+    from langmem import create_memory_manager
+    from langmem.knowledge import _prompts
+
+    store = open_store("memory://?embed=hashing&dims=16")
+    for make in (
+        lambda m: create_memory_manager(m, instructions=None),
+        lambda m: create_memory_store_manager(
+            m, instructions=None, store=store, namespace=("m",), phases=[{"instructions": None}]
+        ),
+    ):
+        model = ScriptedChatModel(default=ai_tool_calls(("Memory", {"content": "likes tea"})))
+        make(model).invoke({"messages": [{"role": "user", "content": "I like tea"}]})
+        for request in model.requests:
+            system = str(request.messages[0].content)
+            # before: the model was sent the text "None" as its instructions
+            assert not system.startswith("None")
+        first = str(model.requests[0].messages[0].content)
+        assert first.startswith(_prompts.EXTRACTION_INSTRUCTIONS)
+
+
+@pytest.mark.parametrize("instructions", [5, ["remember names"]])
+def test_instructions_that_are_not_text_are_refused(instructions: Any) -> None:
+    from langmem import create_memory_manager
+
+    with pytest.raises(ConfigurationError, match=r"instructions=.* is not text"):
+        create_memory_manager(ScriptedChatModel(), instructions=instructions)
+    with pytest.raises(ConfigurationError, match=r"instructions=.* is not text"):
+        create_memory_store_manager(ScriptedChatModel(), instructions=instructions)
+    with pytest.raises(ConfigurationError, match=r"MemoryPhase instructions=.* is not text"):
+        create_memory_store_manager(ScriptedChatModel(), phases=[{"instructions": instructions}])

@@ -63,6 +63,22 @@ def test_feedback_as_dict_text_or_none() -> None:
     assert text.count("<trajectory id=") == 4
 
 
+def test_a_bare_score_is_feedback() -> None:
+    # before: a (conversation, 0.5) pair was refused as "not a conversation"
+    assert "<feedback>0.5</feedback>" in _sent([(CONVERSATION, 0.5)])
+
+
+def test_when_to_update_that_is_not_text_is_refused_before_any_model_call() -> None:
+    from langmem import create_multi_prompt_optimizer
+
+    model = ScriptedChatModel()
+    prompts = [{"name": "a", "prompt": "A", "when_to_update": ["x"]}, {"name": "b", "prompt": "B"}]
+    # before: AttributeError: 'list' object has no attribute 'strip'
+    with pytest.raises(InvalidInputError, match=r"prompt 'a' has when_to_update=\['x'\]"):
+        create_multi_prompt_optimizer(model).invoke({"trajectories": "u: hi", "prompts": prompts})
+    assert model.calls == 0
+
+
 def test_a_bare_message_list_is_one_trajectory() -> None:
     text = _sent(CONVERSATION)
     assert f"<trajectory id=1>\n{RENDERED}\n</trajectory>" in text
@@ -91,6 +107,20 @@ def test_prompt_as_dict_and_typed_input() -> None:
         ({"trajectories": [42], "prompt": PROMPT}, "not a conversation"),
         ({"trajectories": 42, "prompt": PROMPT}, "not usable"),
         ("just text", "'trajectories' and 'prompt'"),
+        # before: said "is not a conversation" about a good conversation
+        (
+            {"trajectories": [(CONVERSATION, ["a", "b"])], "prompt": PROMPT},
+            r"the feedback \['a', 'b'\] \(list\) of trajectory 1 is not usable",
+        ),
+        # before: accepted and silently ignored
+        (
+            {"trajectories": [], "prompt": {"name": "a", "prompt": "A", "update_instructions": 5}},
+            r"prompt 'a' has update_instructions=5 \(int\): it must be text",
+        ),
+        (
+            {"trajectories": [], "prompt": {"name": 5, "prompt": "A"}},
+            r"prompt name 5 \(int\) is not a string",
+        ),
     ],
 )
 def test_unusable_input_is_refused_clearly(payload: Any, message: str) -> None:

@@ -261,6 +261,16 @@ def test_endless_garbage_gives_the_original_prompt_back(caplog: pytest.LogCaptur
     assert "no usable answer" in caplog.text
 
 
+def test_the_log_counts_the_corrections_that_were_sent(caplog: pytest.LogCaptureFixture) -> None:
+    model = ScriptedChatModel(default=AIMessage(content="no tools for you"))
+    with caplog.at_level(logging.WARNING, logger="langmem.prompts"):
+        create_prompt_optimizer(model, kind="prompt_memory").invoke(INPUT)  # type: ignore[call-overload]
+    asked = [m for m in model.requests[-1].messages if isinstance(m, HumanMessage)][1:]
+    # before: "after 3 corrections" when 2 had been sent
+    assert model.calls == 3 and len(asked) == 2
+    assert "no usable answer in 3 replies, 2 of them to corrections" in caplog.text
+
+
 def test_gradient_recommendation_needs_a_boolean() -> None:
     bad = ai_tool_calls(("recommend", {"warrants_adjustment": "maybe"}))
     out, model = _run("gradient", [reflect(), bad, recommend(), submit(BETTER)])

@@ -95,3 +95,25 @@ def test_a_script_that_submits_and_ends_exits_promptly(tmp_path: Path, ending: s
     statuses = sorted(task.status.value for task in queue.list())
     assert statuses == ["done", "pending"]
     queue.close()
+
+
+@pytest.mark.parametrize(("store", "fate"), [("memory", "are lost"), ("file", "stay queued")])
+def test_work_due_after_the_exit_flush_is_reported_at_exit(
+    tmp_path: Path, store: str, fate: str
+) -> None:
+    script = (
+        "from langchain_core.runnables import RunnableLambda\n"
+        "from langgraph.store.memory import InMemoryStore\n"
+        "from langmem import ReflectionExecutor\n"
+        "from langmem.stores import SqliteStore\n"
+        f"path = {str(tmp_path / 'x.sqlite')!r}\n"
+        f"store = InMemoryStore() if {store!r} == 'memory' else SqliteStore(path)\n"
+        "executor = ReflectionExecutor(RunnableLambda(lambda payload: None), store=store)\n"
+        "executor.submit({'n': 1}, thread_id='t', after_seconds=60)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], timeout=60, env=_env(), capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    # before: a task due after the flush window was dropped (in memory) without a word
+    assert f"exit: 1 background task(s) not finished in time {fate}" in done.stderr

@@ -54,3 +54,22 @@ def test_nan_options_are_refused() -> None:
         LocalReflectionExecutor.with_options(Recorder().runnable(), None, poll_seconds=math.nan)
     with pytest.raises(ConfigurationError, match="backoff_seconds=nan"):
         ReflectionOptions(backoff_seconds=math.nan)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "named"),
+    [
+        ({"thread_id": ""}, r"thread_id='' is empty"),
+        ({"thread_id": "  "}, r"thread_id='  ' is empty"),
+        ({"config": {"configurable": {"thread_id": ""}}}, r"\['thread_id'\]='' is empty"),
+    ],
+)
+def test_an_empty_thread_id_is_refused(executor: Any, kwargs: dict[str, Any], named: str) -> None:
+    # before: every such submission shared the key '' and replaced another conversation's task
+    with pytest.raises(InvalidInputError, match=named):
+        executor.submit({"n": 1}, **kwargs)
+    assert executor.stats().pending == 0
+    remote = ReflectionExecutor("memories", ("memories", "{u}"), url="http://127.0.0.1:9")
+    with pytest.raises(InvalidInputError, match=named):
+        remote.submit({"messages": []}, **kwargs)
+    remote.shutdown()

@@ -80,3 +80,16 @@ def test_the_node_takes_a_fractional_counter_too() -> None:
     )
     update = node.invoke({"messages": [HumanMessage("tea " * 1200), HumanMessage("x")]})
     assert update["context"]["running_summary"].summary == "s"
+
+
+def test_the_node_says_when_the_messages_key_holds_none() -> None:
+    from langmem.errors import InvalidInputError
+
+    node = SummarizationNode(model=ScriptedChatModel(), max_tokens=100, max_summary_tokens=20)
+    # before: "found no 'messages' in the state (keys: ['messages'])"
+    with pytest.raises(InvalidInputError, match=r"found 'messages' in the state set to None"):
+        node.invoke({"messages": None})
+    with pytest.raises(
+        InvalidInputError, match=r"found no 'messages' in the state \(keys: \['msgs'\]\)"
+    ):
+        node.invoke({"msgs": []})

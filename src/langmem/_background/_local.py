@@ -211,7 +211,10 @@ class LocalReflectionExecutor(Workers, SearchMixin):
         """Schedule ``reflector.invoke(payload, config)`` in ``after_seconds``; returns its future.
 
         The future's result is the reflector's output. It is cancelled when a newer submission
-        of the same thread replaces the task before it starts.
+        of the same thread replaces the task before it starts. Results are not stored: when
+        another process on the same database runs the task, the future here gets ``None`` (or
+        :class:`~langmem.reflection.TaskFailedError` with its last error), and a task run
+        after a restart has no future; read what the reflector wrote (e.g. :meth:`search`).
         """
         if self._closed:
             raise RuntimeError("cannot submit to a LocalReflectionExecutor after shutdown()")
@@ -398,12 +401,12 @@ class LocalReflectionExecutor(Workers, SearchMixin):
             return
         self._closed = True
         deadline = self.options.clock() + self.options.exit_flush_seconds
-        finished = self._wait(deadline=deadline)
+        self._wait(deadline=deadline)
         with self._cond:
             self._stopping = True
             left = len(self._futures)
             self._cond.notify_all()
-        if not finished and left:
+        if left:  # not finished in time, or due after the flush: say what happens to them
             where = "stay queued for the next start" if self.durable else "are lost (in memory)"
             logger.warning("exit: %d background task(s) not finished in time %s", left, where)
 

@@ -130,6 +130,14 @@ def thread_key(thread_id: Any, config: Mapping[str, Any] | None, *, explicit: bo
         thread_id = ((config or {}).get("configurable") or {}).get("thread_id")
     if thread_id is None:
         return f"unthreaded:{uuid.uuid4().hex}"
+    if isinstance(thread_id, str) and not thread_id.strip():
+        # one key for every such submission: unrelated conversations would replace each other
+        where = "thread_id" if explicit else "config['configurable']['thread_id']"
+        raise InvalidInputError(
+            f"{where}={thread_id!r} is empty: submissions of every conversation would share it "
+            "and replace each other. Pass the conversation's id, or thread_id=None for no "
+            "debouncing."
+        )
     if isinstance(thread_id, (str, int, uuid.UUID)) and not isinstance(thread_id, bool):
         return str(thread_id)
     raise InvalidInputError(

@@ -97,6 +97,9 @@ class Workers:
             future = self._futures.pop(task_id, None)
             self._due.pop(task_id, None)
             self._run_stores.pop(task_id, None)
+            # settled here is no longer running (shutdown's report must not list it), although
+            # its worker has yet to leave _execute
+            self._running.discard(task_id)
             self._cond.notify_all()
         if future is None or future.done():
             return
@@ -115,6 +118,12 @@ class Workers:
 
     def _work(self) -> None:
         opts = self.options
+        # what running a task imports, imported before the first claim: it took 1-2 s on a busy
+        # machine, with the task already claimed, so a process killed in that time used up one
+        # of the task's attempts without having started it
+        import langchain_core.runnables.config  # noqa: F401
+        import langgraph.runtime  # noqa: F401
+
         while True:
             with self._cond:
                 if self._stopping:
@@ -132,7 +141,15 @@ class Workers:
                 logger.exception("claiming a task failed; trying again")
                 tasks = []
             if tasks:
-                self._execute(tasks[0])
+                try:
+                    self._execute(tasks[0])
+                except Exception as exc:  # the queue could not record the outcome
+                    logger.exception(
+                        "task %s: recording its outcome failed; it runs again once its lease "
+                        "expires",
+                        tasks[0].id,
+                    )
+                    self._resolve(tasks[0].id, error=exc)
                 self._executed += 1
                 if self._executed % 64 == 0:
                     self._maintain()
@@ -250,7 +267,9 @@ class Workers:
         logger.debug("task %s attempt %d starts", task.id, task.attempts)
         try:
             result = self._invoke(task)
-        except Exception as exc:
+        except BaseException as exc:
+            # a reflector's asyncio.CancelledError or sys.exit() is its task's failure: escaping,
+            # it would end this worker thread and leave the task and its future unsettled
             self._failed(task, exc)
         else:
             if not self.queue.complete(task.id, owner=self._owner, now=self.options.clock()):
@@ -261,12 +280,12 @@ class Workers:
                 self._running.discard(task.id)
                 self._cond.notify_all()
 
-    def _failed(self, task: Task, exc: Exception) -> None:
+    def _failed(self, task: Task, exc: BaseException) -> None:
         opts = self.options
         now = opts.clock()
         retryable = not isinstance(exc, (ConfigurationError, InvalidInputError))
         backoff = min(opts.backoff_seconds * 2 ** (task.attempts - 1), opts.max_backoff_seconds)
-        error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        error = _error_text(exc)
         status = self.queue.fail(
             task.id,
             owner=self._owner,
@@ -315,6 +334,22 @@ class Workers:
                 # own event loop (the worker is not in one), in the task's context
                 return ctx.run(asyncio.run, self.reflector.ainvoke(payload, config))
             return ctx.run(self.reflector.invoke, payload, config)
+
+
+MAX_ERROR_CHARS = 20_000
+"""Most characters of a failed attempt's error kept in the queue (a reflector may raise with a
+whole model reply in its message)."""
+
+
+def _error_text(exc: BaseException) -> str:
+    """``exc`` as one storable line: every database takes it (no lone surrogates, which UTF-8
+    cannot encode, and no NUL, which PostgreSQL text refuses), at most MAX_ERROR_CHARS long."""
+    text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+    if len(text) > MAX_ERROR_CHARS:
+        cut = len(text) - MAX_ERROR_CHARS
+        text = f"{text[:MAX_ERROR_CHARS]} [... {cut} more characters]"
+    return text
 
 
 def _typed_context(reflector: Any, context: Any) -> Any:

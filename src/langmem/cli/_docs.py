@@ -25,7 +25,10 @@ reports errors as one line on stderr (`error: ...`) with exit code 1 (2 for usag
 quietly with exit code 141, as shell tools do. The store is `--store URL`, else
 `$LANGMEM_STORE`, else the embedded store in the user data folder (`$LANGMEM_HOME`). Store URLs: `sqlite:///relative.sqlite`,
 `sqlite:////absolute.sqlite`, a file path, `memory://`; `?embed=hashing|minilm|provider:model`
-picks the embeddings (by default, those the store file records).
+picks the embeddings (by default, those the store file records). A command that needs an
+existing store (all but `memories add`, `memories import`, `extract` and a copy's target) never
+creates or changes one by opening it: a missing file, an empty file, another program's SQLite
+database or LangGraph's store file is refused, unchanged, saying which it is.
 
 `memories export` writes one memory per line: `{"namespace": [...], "key": ..., "value": {...},
 "created_at": ..., "updated_at": ...}`, sorted by namespace and key, with the keys inside each

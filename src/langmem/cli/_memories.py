@@ -81,12 +81,25 @@ def _opened(
     url: str | None, *, must_exist: bool = True, like: BaseStore | None = None
 ) -> Iterator[BaseStore]:
     store = open_target(url, must_exist=must_exist, like=like)
+    if not must_exist and _in_memory(url):
+        click.echo(
+            "warning: the store memory:// lives in this command's memory: what it writes is "
+            "gone when the command ends. Give a store file (e.g. --store "
+            "sqlite:///memories.sqlite, or LANGMEM_STORE) to keep it.",
+            err=True,
+        )
     try:
         yield store
     finally:
         close = getattr(store, "close", None)
         if callable(close):
             close()
+
+
+def _in_memory(url: str | None) -> bool:
+    from urllib.parse import urlsplit
+
+    return urlsplit(resolve_url(url)).scheme.lower() == "memory"
 
 
 @contextmanager

@@ -20,6 +20,7 @@ from langmem.cli._target import (
     parse_namespace,
     recorded_index,
     recorded_postgres_index,
+    require_langmem_file,
     require_namespace,
     resolve_url,
     show_namespace,
@@ -52,6 +53,7 @@ def info(store_url: str | None, table: bool) -> None:
             raise ConfigurationError(
                 f"store file {str(path)!r} does not exist: check --store (or LANGMEM_STORE)."
             )
+        require_langmem_file(path)
         record["path"] = str(path.resolve())
         record["size_bytes"] = sum(
             p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists()

@@ -2,7 +2,8 @@
 
 A store file is opened with the embeddings its vectors were made with (recorded in the file),
 so inspecting a store never re-embeds it. Commands that only read refuse a file that does not
-exist instead of creating an empty one.
+exist instead of creating an empty one, and a file that holds no langmem store (an empty file,
+another program's database, a LangGraph store file) instead of adding langmem's tables to it.
 """
 
 from __future__ import annotations
@@ -182,10 +183,13 @@ def open_target(
                     f"store file {str(path)!r} does not exist: check --store (or LANGMEM_STORE), "
                     "or create it with `langmem memories add` or `langmem memories import`."
                 )
-        elif "embed" not in query:
-            embed, dims, fields = _rebuilt(recorded_index(path), f"file {str(path)!r}")
         else:
-            fields = _recorded_fields(recorded_index(path), query)
+            if must_exist:
+                require_langmem_file(path)
+            if "embed" not in query:
+                embed, dims, fields = _rebuilt(recorded_index(path), f"file {str(path)!r}")
+            else:
+                fields = _recorded_fields(recorded_index(path), query)
     elif is_postgres(chosen) and "embed" not in query:
         embed, dims, fields = _rebuilt(recorded_postgres_index(chosen), display_url(chosen))
     elif is_postgres(chosen):
@@ -205,6 +209,45 @@ def open_target(
             "postgresql://user@host/db, memory:// or a file path."
         )
     return open_store(chosen, embed=embed, dims=dims, fields=fields)
+
+
+def require_langmem_file(path: Path) -> None:
+    """Refuse, without changing it, a file that holds no langmem store: opening it would add
+    langmem's tables to it (a command that only reads must not write another program's file)."""
+    if path.is_dir():
+        return  # opening it says it is a folder
+    try:
+        conn = sqlite3.connect(read_only_uri(str(path)), uri=True)
+    except sqlite3.Error:
+        return  # opening it says why
+    try:
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+            )
+        ]
+    except sqlite3.Error:
+        return  # not a database, damaged, unreadable: opening it says which
+    finally:
+        conn.close()
+    if "langmem_migrations" in tables:
+        return
+    where = repr(str(path))
+    if not tables:
+        what = "is empty (no langmem store in it yet)"
+        fix = "check --store (or LANGMEM_STORE), or create the store with `langmem memories add`"
+    elif "store" in tables:
+        what = "is LangGraph's store file, not a langmem store"
+        fix = (
+            "copy its memories into a langmem store with "
+            f"`langmem store copy {shlex.quote(str(path))}`"
+        )
+    else:
+        shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+        what = f"is another program's SQLite database (tables: {shown}), not a langmem store"
+        fix = "check --store (or LANGMEM_STORE)"
+    raise ConfigurationError(f"store file {where} {what}; it was not changed. Fix: {fix}.")
 
 
 def _recorded_fields(index: dict[str, Any] | None, query: dict[str, list[str]]) -> Any:

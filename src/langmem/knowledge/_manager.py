@@ -16,7 +16,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from langmem import _flow
 from langmem._conversation import as_message, get_conversation
 from langmem._models import ModelRef
-from langmem.errors import InvalidInputError, ModelOutputError
+from langmem.errors import ConfigurationError, InvalidInputError, ModelOutputError
 from langmem.knowledge import _prompts
 from langmem.knowledge._kinds import build_kinds
 from langmem.knowledge._session import Permissions, Session
@@ -127,6 +127,19 @@ def check_steps(max_steps: Any) -> int:
     return max_steps
 
 
+def check_instructions(instructions: Any, *, where: str = "instructions") -> str:
+    """``instructions`` as the model will read them: ``None`` means langmem's default (it was
+    sent to the model as the text "None")."""
+    if instructions is None:
+        return _prompts.EXTRACTION_INSTRUCTIONS
+    if not isinstance(instructions, str):
+        raise ConfigurationError(
+            f"{where}={instructions!r} ({type(instructions).__name__}) is not text: pass what to "
+            "remember and how as one string, or None for langmem's default guidance."
+        )
+    return instructions
+
+
 class MemoryManager(Runnable[MemoryState, list[ExtractedMemory]]):
     """Extracts, updates and deletes memories from a conversation (see
     :func:`create_memory_manager`)."""
@@ -136,7 +149,7 @@ class MemoryManager(Runnable[MemoryState, list[ExtractedMemory]]):
         model: str | Any,
         *,
         schemas: Sequence[Any] = (Memory,),
-        instructions: str = _prompts.EXTRACTION_INSTRUCTIONS,
+        instructions: str | None = _prompts.EXTRACTION_INSTRUCTIONS,
         enable_inserts: bool = True,
         enable_updates: bool = True,
         enable_deletes: bool = False,
@@ -144,7 +157,7 @@ class MemoryManager(Runnable[MemoryState, list[ExtractedMemory]]):
         self._model = ModelRef(model)
         self.kinds = build_kinds(schemas)
         self.schemas = tuple(kind.schema for kind in self.kinds.values())
-        self.instructions = instructions
+        self.instructions = check_instructions(instructions)
         self.permissions = Permissions(enable_inserts, enable_updates, enable_deletes)
         self.permissions.check()
 
@@ -213,7 +226,7 @@ def create_memory_manager(
     /,
     *,
     schemas: Sequence[Any] = (Memory,),
-    instructions: str = _prompts.EXTRACTION_INSTRUCTIONS,
+    instructions: str | None = _prompts.EXTRACTION_INSTRUCTIONS,
     enable_inserts: bool = True,
     enable_updates: bool = True,
     enable_deletes: bool = False,
@@ -227,7 +240,8 @@ def create_memory_manager(
     Args:
         model: a chat model, or a ``"provider:model"`` string resolved on first use.
         schemas: pydantic models a memory may follow (default: :class:`Memory`, free text).
-        instructions: what to remember and how; replaces the default guidance.
+        instructions: what to remember and how; replaces the default guidance (None: the
+            default).
         enable_inserts: allow new memories.
         enable_updates: allow changes to existing memories.
         enable_deletes: allow deletions (returned as ``ExtractedMemory(id, RemoveDoc(...))``).

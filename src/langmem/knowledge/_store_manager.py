@@ -34,7 +34,12 @@ from langmem.knowledge._history import (
     stamp_of,
 )
 from langmem.knowledge._kinds import DictKind, Kind, TextKind, build_kinds
-from langmem.knowledge._manager import check_messages, check_steps, extraction_flow
+from langmem.knowledge._manager import (
+    check_instructions,
+    check_messages,
+    check_steps,
+    extraction_flow,
+)
 from langmem.knowledge._retrieval import (
     query_flow,
     recent_queries,
@@ -62,7 +67,7 @@ class MemoryStoreManager(StoreAccess, Runnable[MemoryStoreManagerInput, list[dic
         schemas: list[Any] | None = None,
         default: str | dict[str, Any] | Any | None = None,
         default_factory: Callable[[RunnableConfig], Any] | None = None,
-        instructions: str = _prompts.EXTRACTION_INSTRUCTIONS,
+        instructions: str | None = _prompts.EXTRACTION_INSTRUCTIONS,
         enable_inserts: bool = True,
         enable_deletes: bool = True,
         query_model: str | Any | None = None,
@@ -92,7 +97,7 @@ class MemoryStoreManager(StoreAccess, Runnable[MemoryStoreManagerInput, list[dic
             self.default_factory = default_factory
         if isinstance(query_limit, bool) or not isinstance(query_limit, int) or query_limit < 1:
             raise ConfigurationError(f"query_limit={query_limit!r} must be an int >= 1.")
-        self.instructions = instructions
+        self.instructions = check_instructions(instructions)
         self.enable_inserts = enable_inserts
         self.enable_deletes = enable_deletes
         self.query_limit = query_limit
@@ -179,7 +184,7 @@ class MemoryStoreManager(StoreAccess, Runnable[MemoryStoreManagerInput, list[dic
             yield from extraction_flow(
                 self._model.get(),
                 session,
-                instructions=phase.get("instructions", _prompts.PHASE_INSTRUCTIONS),
+                instructions=phase.get("instructions") or _prompts.PHASE_INSTRUCTIONS,
                 messages=messages if phase.get("include_messages", False) else None,
                 max_steps=1,
                 config=config,
@@ -297,7 +302,7 @@ def create_memory_store_manager(
     /,
     *,
     schemas: list[Any] | None = None,
-    instructions: str = _prompts.EXTRACTION_INSTRUCTIONS,
+    instructions: str | None = _prompts.EXTRACTION_INSTRUCTIONS,
     default: str | dict[str, Any] | Any | None = None,
     default_factory: Callable[[RunnableConfig], Any] | None = None,
     enable_inserts: bool = True,
@@ -320,7 +325,7 @@ def create_memory_store_manager(
     Args:
         model: the chat model that edits memories, or a ``"provider:model"`` string.
         schemas: pydantic models a memory may follow (default :class:`Memory`).
-        instructions: what to remember and how.
+        instructions: what to remember and how (None: langmem's default guidance).
         default: a profile-style memory stored under key ``"default"`` when absent.
         default_factory: builds the default from the run's config instead.
         enable_inserts: allow new memories.
@@ -401,4 +406,6 @@ def _checked_phases(phases: Any) -> list[MemoryPhase]:
                 + (f" (unknown: {', '.join(map(str, unknown))})" if unknown else "")
                 + ", e.g. MemoryPhase(instructions='Merge duplicates.')."
             )
+        if phase.get("instructions") is not None:
+            check_instructions(phase["instructions"], where="MemoryPhase instructions")
     return list(phases)

@@ -90,7 +90,10 @@ def answer(
             continue  # a reflection step
         corrections += 1
         if corrections > MAX_CORRECTIONS:
-            return None, f"no usable answer after {corrections} corrections (last: {problem})"
+            return None, (
+                f"no usable answer in {corrections} replies, {MAX_CORRECTIONS} of them to "
+                f"corrections (last problem: {problem})"
+            )
         if not responses:
             history.append(HumanMessage(problem))
         step = min(step, max_steps - 1)  # a failed final answer is asked for again

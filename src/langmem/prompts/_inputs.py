@@ -47,9 +47,21 @@ def read_prompt(value: Any, *, default_name: str = "prompt") -> PromptSpec:
                 "'prompt'."
             )
         name = value.get("name") or default_name
+        if not isinstance(name, str):
+            raise InvalidInputError(
+                f"prompt name {name!r} ({type(name).__name__}) is not a string: the optimizer "
+                "names prompts to the model by it. Pass 'name' as text, e.g. 'assistant'."
+            )
+        for field in ("update_instructions", "when_to_update"):
+            given = value.get(field)
+            if given is not None and not isinstance(given, str):
+                raise InvalidInputError(
+                    f"prompt {name!r} has {field}={given!r} ({type(given).__name__}): it must "
+                    f"be text the model reads, or None. Pass it as one string."
+                )
         return PromptSpec(
             text,
-            str(name),
+            name,
             _text(value.get("update_instructions")),
             value.get("when_to_update"),
             value,
@@ -159,7 +171,12 @@ def _is_pair(value: Any) -> bool:
         conversation = isinstance(value, tuple)  # ["a", "b"] is two conversations, not a pair
     else:
         conversation = isinstance(first, Sequence) and all(_is_entry(m) for m in first)
-    return conversation and (second is None or isinstance(second, (str, Mapping)))
+    return conversation and (second is None or _is_feedback(second))
+
+
+def _is_feedback(value: Any) -> bool:
+    """Feedback a trajectory pair may carry: text, a dict, or a bare score."""
+    return isinstance(value, (str, Mapping, int, float))
 
 
 def _pairs(trajectories: Any) -> list[tuple[Any, Any]]:
@@ -182,6 +199,17 @@ def _pairs(trajectories: Any) -> list[tuple[Any, Any]]:
             pairs.append((item[0], item[1]))
         elif isinstance(item, str) or (isinstance(item, list) and all(map(_is_entry, item))):
             pairs.append((item, None))
+        elif (
+            isinstance(item, tuple)
+            and len(item) == 2
+            and _is_pair((item[0], None))
+            and not _is_feedback(item[1])
+        ):
+            raise InvalidInputError(
+                f"the feedback {item[1]!r} ({type(item[1]).__name__}) of trajectory "
+                f"{len(pairs) + 1} is not usable: pass feedback as a string, a dict such as "
+                "{'score': 0, 'comment': '...'}, a number, or None."
+            )
         else:
             raise InvalidInputError(
                 f"trajectory {item!r} is not a conversation: {_TRAJECTORY_SHAPES}."

@@ -161,6 +161,12 @@ class SummarizationNode(RunnableCallable):
                 f"{self.name} got state of type {type(state).__name__}: pass a dict or a "
                 f"pydantic model with a {key!r} field."
             )
+        if messages is None and key in present:
+            raise InvalidInputError(
+                f"{self.name} found {key!r} in the state set to None: put the conversation's "
+                f"messages there (a list, [] for none yet), or set input_messages_key to the key "
+                "holding them."
+            )
         if messages is None:
             raise InvalidInputError(
                 f"{self.name} found no {key!r} in the state (keys: {present}): add it to the "
