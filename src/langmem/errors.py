@@ -20,6 +20,7 @@ against the standard exceptions keeps working.
      ├── StoreConnectionError(ConnectionError) a database server that cannot be used (PostgreSQL)
      ├── WriteConflictError                   a checked write found its memory changed since read
      ├── MissingDependencyError(ImportError)  an optional package is needed: names the pip command
+     ├── ExecutorClosedError(RuntimeError)    a ReflectionExecutor given work after shutdown()
      ├── ModelOutputError                     the model kept answering in an unusable shape
      └── RerankerError                        a search's re-ranker raised or gave unusable scores
 
@@ -34,6 +35,7 @@ from typing import Any
 
 __all__ = [
     "ConfigurationError",
+    "ExecutorClosedError",
     "IndexMismatchError",
     "InvalidInputError",
     "LangMemError",
@@ -121,6 +123,12 @@ class InvalidInputError(LangMemError, ValueError):
 
 class MissingDependencyError(LangMemError, ImportError):
     """An optional package is needed for the requested feature; the message names it."""
+
+
+class ExecutorClosedError(LangMemError, RuntimeError):
+    """Work was submitted to a :class:`~langmem.ReflectionExecutor` after its ``shutdown()``.
+    Nothing was queued; create a new executor (on the same store, durable work is kept) to
+    submit more. A ``RuntimeError`` too, as it was before it had its own class."""
 
 
 class ModelOutputError(LangMemError):

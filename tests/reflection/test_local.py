@@ -10,7 +10,12 @@ import pytest
 from langgraph.store.memory import InMemoryStore
 
 from langmem import ReflectionExecutor, create_memory_store_manager
-from langmem.errors import ConfigurationError, InvalidInputError
+from langmem.errors import (
+    ConfigurationError,
+    ExecutorClosedError,
+    InvalidInputError,
+    LangMemError,
+)
 from langmem.reflection import (
     LocalReflectionExecutor,
     TaskReplacedError,
@@ -67,8 +72,11 @@ def test_shutdown_wait_honours_after_seconds(store) -> None:  # type: ignore[no-
     executor.shutdown(wait=True)
     assert time.monotonic() - start >= 1.0
     assert future.result() == 1
-    with pytest.raises(RuntimeError, match="after shutdown"):
+    with pytest.raises(ExecutorClosedError, match="after shutdown") as refused:
         executor.submit({"n": 2})
+    # a LangMemError like every error langmem raises, and still the RuntimeError it was
+    assert isinstance(refused.value, LangMemError) and isinstance(refused.value, RuntimeError)
+    assert "new ReflectionExecutor" in str(refused.value)
 
 
 def test_shutdown_without_wait_keeps_durable_work_and_cancels_memory_work(store) -> None:  # type: ignore[no-untyped-def]

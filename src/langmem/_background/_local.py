@@ -25,7 +25,12 @@ from langmem._background._workers import (
     host,
 )
 from langmem._store_context import check_store, is_read_only
-from langmem.errors import ConfigurationError, InvalidInputError, StoreFileError
+from langmem.errors import (
+    ConfigurationError,
+    ExecutorClosedError,
+    InvalidInputError,
+    StoreFileError,
+)
 from langmem.tasks import MemoryTaskQueue, TaskQueue, TaskStatus, task_queue_for
 
 if TYPE_CHECKING:
@@ -217,7 +222,11 @@ class LocalReflectionExecutor(Workers, SearchMixin):
         after a restart has no future; read what the reflector wrote (e.g. :meth:`search`).
         """
         if self._closed:
-            raise RuntimeError("cannot submit to a LocalReflectionExecutor after shutdown()")
+            raise ExecutorClosedError(
+                f"cannot submit to this {type(self).__name__} after shutdown(): nothing was"
+                " queued. Create a new ReflectionExecutor (on the same store, durable tasks"
+                " are kept) to submit more work."
+            )
         _payload.check_delay(after_seconds)
         if config is None:
             config = _context_config()
