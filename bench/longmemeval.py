@@ -1,7 +1,6 @@
 """Retrieval on LongMemEval's chat histories: public data; its test split is held out.
 
-LongMemEval (https://github.com/xiaowu0162/LongMemEval, MIT License; extracted into
-bench/data/longmemeval.json.gz by bench/data/longmemeval_extract.py) gives each question its
+LongMemEval (https://github.com/xiaowu0162/LongMemEval, MIT License) gives each question its
 own history of about 50 timestamped chat sessions between a user and an assistant and marks
 the turns that hold the answer. As in LongMemEval's own turn-level retrieval, the user's turns
 are the memories: each is stored the way langmem writes memories (``content``, ``thread_id`` =
@@ -16,21 +15,26 @@ hash of their id, see the extraction script), held out: nothing was chosen on th
 split (``--split dev``, added in session 7 to choose a default on): the next 90 questions by the
 same hash order (20 of each type; 10 of single-session-preference, which has 30 in all).
 
-Embeddings are cached outside the repository, as bench/conversations.py does.
+The data is not in this repository: the first run builds its extract
+(bench/data/longmemeval_extract.py) from a git copy of https://github.com/hussainzs/Memoria
+(LongMemEval_S, one file per question) at the pinned commit, given by ``--source`` or
+``$LANGMEM_MEMORIA_REPO``, and caches it outside the repository
+(``~/.cache/langmem-bench/data``); docs/bench-data.md says where the data comes from. Every
+load checks the splits (sizes per type, disjoint, evidence among each history's turns).
+Embeddings are cached outside the repository too, as bench/conversations.py does.
 
-    python bench/longmemeval.py [--split dev|test]
+    python bench/longmemeval.py [--split dev|test] [--source GIT_COPY]
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import gzip
-import json
 import os
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -41,13 +45,22 @@ from langgraph.store.base import PutOp
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conversations import CachedEmbeddings, metrics, modes, paired
+from data import longmemeval_extract
 
 from langmem.stores import SqliteStore
 from langmem.stores.ranking import Ranking
 
-DATA = Path(__file__).resolve().parent / "data" / "longmemeval.json.gz"
 SINGLE = ("dense", "lexical")
 SPLITS = {"test": "questions", "dev": "dev"}
+TYPES = (
+    "knowledge-update",
+    "multi-session",
+    "single-session-preference",
+    "single-session-user",
+    "temporal-reasoning",
+)
+# questions of each type per split: 30 single-session-preference questions are usable in all
+SIZES = {"questions": dict.fromkeys(TYPES, 20), "dev": {**dict.fromkeys(TYPES, 20), TYPES[2]: 10}}
 
 
 @dataclass(frozen=True)
@@ -64,13 +77,36 @@ def read(split: str = "test") -> tuple[dict[str, list[list[Any]]], list[Question
     (``"test"``: the 100 first reported; ``"dev"``: the next 90, disjoint)."""
     if split not in SPLITS:
         raise ValueError(f"split {split!r} is not one of {', '.join(SPLITS)}")
-    with gzip.open(DATA, "rt", encoding="utf-8") as f:
-        data = json.load(f)
+    data = longmemeval_extract.load()
+    check(data, SIZES)
     questions = [
         Question(qid, kind, text, tuple((s, d) for s, d in history), tuple(evidence))
         for qid, kind, text, _date, history, evidence in data[SPLITS[split]]
     ]
     return data["sessions"], questions
+
+
+def check(data: dict[str, Any], sizes: dict[str, dict[str, int]]) -> None:
+    """Refuse an extract whose splits are not what the reported numbers were measured on:
+    ``sizes`` questions of each type per split, no question in two splits, no question twice,
+    every question with evidence, all of it among the user turns its history stores."""
+    seen: set[str] = set()
+    for split, expected in sizes.items():
+        rows = data[split]
+        kinds = dict(Counter(row[1] for row in rows))
+        if kinds != expected:
+            raise ValueError(
+                f"the {split!r} split holds {kinds} questions per type, not {expected}"
+            )
+        for qid, _kind, _text, _date, history, evidence in rows:
+            if qid in seen:
+                raise ValueError(f"question {qid} is in the {split!r} split twice or in two splits")
+            seen.add(qid)
+            turns = {f"{sid}#{n}" for sid, _ in history for n, _ in data["sessions"][sid]}
+            if not evidence or not set(evidence) <= turns:
+                raise ValueError(
+                    f"question {qid}: its evidence {evidence} is not among its history's turns"
+                )
 
 
 def when(date: str) -> datetime:
@@ -195,7 +231,9 @@ def show(ranked: dict[str, list[list[str]]], questions: list[Question]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=("dev", "test"), default="test")
+    parser.add_argument("--source", type=Path, help=longmemeval_extract.SOURCE.help())
     args = parser.parse_args()
+    longmemeval_extract.load(args.source)  # builds the cached extract on first use
     sessions, questions = read(args.split)
     texts = sorted(
         {text for sid, _ in {h for q in questions for h in q.history} for _, text in sessions[sid]}

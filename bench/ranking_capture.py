@@ -17,8 +17,6 @@ bench/ranking_sweep.py; the capture is kept outside the repository (a pickle und
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import os
 import pickle
 import sqlite3
@@ -141,9 +139,7 @@ def capture_conversations(split: str, ranking: rules.Ranking) -> list[dict[str, 
 def capture_realmem(split: str, ranking: rules.Ranking) -> list[dict[str, Any]]:
     people, queries = realmem.read(split)
     _, every = realmem.read("all")
-    with gzip.open(realmem.DATA, "rt", encoding="utf-8") as f:
-        texts = [m[4] for p in json.load(f)["people"] for m in p["memories"]]
-    embed = conv.CachedEmbeddings(texts + [q.text for q in every])
+    embed = conv.CachedEmbeddings(realmem.texts() + [q.text for q in every])
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "r.sqlite"
         realmem.load(people, path, embed)

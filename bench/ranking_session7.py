@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import gzip
-import json
 import os
 import pickle
 import sys
@@ -97,8 +95,7 @@ def corpora() -> dict[str, Any]:
             for c in built
         },
     }
-    with gzip.open(realmem.DATA, "rt", encoding="utf-8") as f:
-        every = [m[4] for p in json.load(f)["people"] for m in p["memories"]]
+    every = realmem.texts()
     embed = conv.CachedEmbeddings(every + [q.text for q in realmem.read("all")[1]])
     for split in ("dev", "test"):
         people, _ = realmem.read(split)

@@ -1,26 +1,29 @@
 """Retrieval on RealMemBench's memories: public data we did not write (held-out check).
 
-RealMemBench (https://github.com/zhiyuan5986/RealMemBench, Apache License 2.0; extracted into
-bench/data/realmem.json.gz by bench/data/realmem_extract.py) simulates ten people chatting with
-an assistant over about 200 sessions each, with the memories extracted from every session. Some
-user messages in later sessions need earlier memories; the assistant's answer names the ones it
-used. This benchmark stores each person's memories the way langmem writes them (``content``,
-``thread_id`` = the session, ``created_at``; namespace per person) in a SqliteStore with local
-MiniLM embeddings, and searches with the user's message as it was written, among the memories of
-earlier sessions only (a ``session < n`` filter), for recall@1/5/10 (the share of the memories
-used that are in the top k) and MRR, per query category and per single/multi-session query.
+RealMemBench (https://github.com/zhiyuan5986/RealMemBench, Apache License 2.0) simulates ten
+people chatting with an assistant over about 200 sessions each, with the memories extracted from
+every session. Some user messages in later sessions need earlier memories; the assistant's
+answer names the ones it used. This benchmark stores each person's memories the way langmem
+writes them (``content``, ``thread_id`` = the session, ``created_at``; namespace per person) in
+a SqliteStore with local MiniLM embeddings, and searches with the user's message as it was
+written, among the memories of earlier sessions only (a ``session < n`` filter), for
+recall@1/5/10 (the share of the memories used that are in the top k) and MRR, per query category
+and per single/multi-session query.
 
 People are split in two by name order: even positions ``dev``, odd ``test``. Choose rankings on
 dev; report test.
 
-    python bench/realmem.py [--split test|dev|all]
+The data is not in this repository: the first run builds its extract
+(bench/data/realmem_extract.py) from a git copy of RealMemBench at the pinned commit, given by
+``--source`` or ``$LANGMEM_REALMEM_REPO``, and caches it outside the repository
+(``~/.cache/langmem-bench/data``); docs/bench-data.md says where the data comes from.
+
+    python bench/realmem.py [--split test|dev|all] [--source GIT_COPY]
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import sys
 import tempfile
 import time
@@ -34,10 +37,9 @@ from langgraph.store.base import PutOp
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conversations import CachedEmbeddings, metrics, modes, paired
+from data import realmem_extract
 
 from langmem.stores import SqliteStore
-
-DATA = Path(__file__).resolve().parent / "data" / "realmem.json.gz"
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,8 @@ class Query:
 
 
 def read(split: str) -> tuple[list[dict[str, Any]], list[Query]]:
-    with gzip.open(DATA, "rt", encoding="utf-8") as f:
-        people = json.load(f)["people"]
+    """The people (memories, queries) of ``split`` and their queries."""
+    people = realmem_extract.load()["people"]
     chosen = [
         p
         for number, p in enumerate(sorted(people, key=lambda p: p["name"]))
@@ -63,6 +65,11 @@ def read(split: str) -> tuple[list[dict[str, Any]], list[Query]]:
         for text, session, category, kind, evidence in p["queries"]
     ]
     return chosen, queries
+
+
+def texts() -> list[str]:
+    """Every memory text of every person (what the embeddings cache holds with the queries)."""
+    return [m[4] for p in realmem_extract.load()["people"] for m in p["memories"]]
 
 
 def load(people: list[dict[str, Any]], path: Path, embed: Any) -> None:
@@ -145,12 +152,12 @@ def show(table: dict[str, Any], queries: list[Query], split: str, memories: int)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=("dev", "test", "all"), default="test")
+    parser.add_argument("--source", type=Path, help=realmem_extract.SOURCE.help())
     args = parser.parse_args()
+    realmem_extract.load(args.source)  # builds the cached extract on first use
     people, queries = read(args.split)
     _, every = read("all")
-    with gzip.open(DATA, "rt", encoding="utf-8") as f:
-        texts = [m[4] for p in json.load(f)["people"] for m in p["memories"]]
-    embed = CachedEmbeddings(texts + [q.text for q in every])
+    embed = CachedEmbeddings(texts() + [q.text for q in every])
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "realmem.sqlite"

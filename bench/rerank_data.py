@@ -8,10 +8,13 @@ Two data sets that none of our benchmarks evaluate on, both Apache License 2.0:
 - Molweni (https://github.com/HIT-SCIR/Molweni): questions about Ubuntu IRC chats (its MRC test
   file: 100 dialogues), each answer a span of the dialogue's text, mapped here to its utterance.
 
-``extract`` reads the two repositories (git mirrors, no work tree needed) and writes the compact
-extracts ``bench/data/friendsqa.json.gz`` and ``bench/data/molweni.json.gz`` (each dialogue's
-utterances as ``[speaker, text]`` and its questions as ``[question, [answer utterance
-indexes]]``). ``groups`` (the default) turns the extracts into training groups: a question, its
+Neither is in this repository. The first run reads the two repositories at their pinned commits
+from git copies (clones or mirrors, no work tree needed) given by ``--friendsqa`` /
+``--molweni`` or ``$LANGMEM_FRIENDSQA_REPO`` / ``$LANGMEM_MOLWENI_REPO``, and caches the compact
+extracts outside the repository (``~/.cache/langmem-bench/data/{friendsqa,molweni}-*.json.gz``:
+each dialogue's utterances as ``[speaker, text]`` and its questions as ``[question, [answer
+utterance indexes]]``); ``extract`` only builds them. docs/bench-data.md says where the data
+comes from. ``groups`` (the default) turns the extracts into training groups: a question, its
 answer utterance ("Speaker: text") and ``--negatives`` hard negatives, taken in turn from the
 same dialogue's utterances ranked by BM25 and by MiniLM cosine to the question, plus two from
 other dialogues. Dialogues are split ``train``/``valid`` (about 10% valid) by a seeded hash of
@@ -20,8 +23,7 @@ training script can report the base model's order as the baseline. Everything is
 deterministic. The groups go to ``$XDG_CACHE_HOME/langmem-bench/rerank-groups-*.json`` (outside
 the repository) and the path is printed.
 
-    python bench/rerank_data.py extract --friendsqa /work/.mirror/emorynlp+FriendsQA/repo/.git \
-        --molweni /work/.mirror/HIT-SCIR+Molweni/repo
+    python bench/rerank_data.py extract --friendsqa GIT_COPY --molweni GIT_COPY
     python bench/rerank_data.py [groups] [--negatives 7] [--seed 0]
 """
 
@@ -35,7 +37,6 @@ import math
 import os
 import random
 import re
-import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
@@ -43,22 +44,28 @@ from typing import Any
 
 import numpy as np
 
-DATA = Path(__file__).resolve().parent / "data"
-FRIENDSQA = DATA / "friendsqa.json.gz"
-MOLWENI = DATA / "molweni.json.gz"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from data import sources
+
+FRIENDSQA = sources.Source(
+    name="friendsqa",
+    variable="LANGMEM_FRIENDSQA_REPO",
+    repository="emorynlp/FriendsQA",
+    commit="9ce6c98a6acf13c87d96b6811e4409b5de43bdfe",
+    content="11529d1aedff960771692d4087158777d301a974b401811a572dbac481960cd6",
+)
+MOLWENI = sources.Source(
+    name="molweni",
+    variable="LANGMEM_MOLWENI_REPO",
+    repository="HIT-SCIR/Molweni",
+    commit="2eb681d7e610ee3fda4ab3b4cc364554bd17ee67",
+    content="aab695f962d9e452ac165138926cd5e16d1e9c0ec450e98f35bb1d518d1dc804",
+)
 VALID_SHARE = 0.1
 OTHER_DIALOGUE_NEGATIVES = 2
 
 # ----------------------------------------------------------------------------------- extract
-
-
-def _git_show(git_dir: Path, path: str) -> tuple[Any, str]:
-    def run(*args: str) -> str:
-        return subprocess.run(
-            ["git", f"--git-dir={git_dir}", *args], check=True, capture_output=True, text=True
-        ).stdout
-
-    return json.loads(run("show", f"HEAD:{path}")), run("rev-parse", "HEAD").strip()
 
 
 _SPACES = [
@@ -77,11 +84,10 @@ def detokenize(text: str) -> str:
     return text.strip()
 
 
-def friendsqa(git_dir: Path) -> dict[str, Any]:
+def friendsqa(git_dir: Path, commit: str = FRIENDSQA.commit) -> dict[str, Any]:
     dialogues = []
-    commit = ""
     for name in ("dev", "tst"):
-        data, commit = _git_show(git_dir, f"dat/friendsqa_{name}.json")
+        data = sources.show(git_dir, commit, f"dat/friendsqa_{name}.json")
         for scene in data["data"]:
             for number, paragraph in enumerate(scene["paragraphs"]):
                 utterances = [
@@ -123,8 +129,8 @@ def _edu_of(spans: list[tuple[int, int]], start: int) -> int | None:
     return None
 
 
-def molweni(git_dir: Path) -> dict[str, Any]:
-    data, commit = _git_show(git_dir, "MRC(withDiscourse)/test.json")
+def molweni(git_dir: Path, commit: str = MOLWENI.commit) -> dict[str, Any]:
+    data = sources.show(git_dir, commit, "MRC(withDiscourse)/test.json")
     dialogues = []
     unmapped = 0
     for number, dialogue in enumerate(data["data"]["dialogues"]):
@@ -170,16 +176,19 @@ def molweni(git_dir: Path) -> dict[str, Any]:
     }
 
 
-def _write(path: Path, data: dict[str, Any]) -> None:
-    with gzip.GzipFile(path, "wb", mtime=0) as f:
-        f.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
+def extracts(args: argparse.Namespace) -> tuple[Path, Path]:
+    """The cached FriendsQA and Molweni extracts, built from the given git copies if needed."""
+    return (
+        sources.extract(FRIENDSQA, friendsqa, args.friendsqa),
+        sources.extract(MOLWENI, molweni, args.molweni),
+    )
 
 
 def extract(args: argparse.Namespace) -> None:
-    for path, data in ((FRIENDSQA, friendsqa(args.friendsqa)), (MOLWENI, molweni(args.molweni))):
-        _write(path, data)
-        questions = sum(len(d["questions"]) for d in data["dialogues"])
-        print(f"{path.name}: {len(data['dialogues'])} dialogues, {questions} questions")
+    for path in extracts(args):
+        dialogues = _load(path)
+        questions = sum(len(d["questions"]) for d in dialogues)
+        print(f"{path}: {len(dialogues)} dialogues, {questions} questions")
 
 
 # ------------------------------------------------------------------------------------ groups
@@ -263,10 +272,10 @@ def _group(
     }
 
 
-def build_groups(negatives: int, seed: int) -> list[dict[str, Any]]:
+def build_groups(negatives: int, seed: int, paths: tuple[Path, Path]) -> list[dict[str, Any]]:
     """The training groups (see the module docstring), in a fixed order."""
-    sources = {"friendsqa": _load(FRIENDSQA), "molweni": _load(MOLWENI)}
-    dialogues = [(name, d) for name, items in sources.items() for d in items]
+    named = {"friendsqa": _load(paths[0]), "molweni": _load(paths[1])}
+    dialogues = [(name, d) for name, items in named.items() for d in items]
     rendered = {d["id"]: [f"{s}: {t}" for s, t in d["utterances"]] for _, d in dialogues}
     texts = sorted({t for items in rendered.values() for t in items})
     queries = sorted({q for _, d in dialogues for q, _ in d["questions"]})
@@ -331,9 +340,9 @@ def conversation_groups(negatives: int, seed: int, users: int) -> list[dict[str,
     return groups
 
 
-def cache_path(negatives: int, seed: int) -> Path:
+def cache_path(negatives: int, seed: int, paths: tuple[Path, Path]) -> Path:
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    digest = hashlib.sha256(FRIENDSQA.read_bytes() + MOLWENI.read_bytes()).hexdigest()[:12]
+    digest = hashlib.sha256(paths[0].read_bytes() + paths[1].read_bytes()).hexdigest()[:12]
     return base / "langmem-bench" / f"rerank-groups-{digest}-n{negatives}-s{seed}.json"
 
 
@@ -343,11 +352,12 @@ def _mrr(groups: list[dict[str, Any]], key: str) -> tuple[float, float]:
 
 
 def groups_command(args: argparse.Namespace) -> None:
-    path = cache_path(args.negatives, args.seed)
+    paths = extracts(args)
+    path = cache_path(args.negatives, args.seed, paths)
     if path.exists():
         groups = json.loads(path.read_text())
     else:
-        groups = build_groups(args.negatives, args.seed)
+        groups = build_groups(args.negatives, args.seed, paths)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(groups, ensure_ascii=False))
     for split in ("train", "valid"):
@@ -365,7 +375,7 @@ def groups_command(args: argparse.Namespace) -> None:
 
 
 def conversations_command(args: argparse.Namespace) -> None:
-    base = cache_path(args.negatives, 0)
+    base = cache_path(args.negatives, 0, extracts(args))
     out = base.with_name(f"rerank-groups-conversations-seed{args.seed}-u{args.users}.json")
     groups = json.loads(base.read_text()) + conversation_groups(
         args.negatives, args.seed, args.users
@@ -378,18 +388,26 @@ def conversations_command(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command")
-    ex = commands.add_parser("extract", help="write bench/data/{friendsqa,molweni}.json.gz")
-    ex.add_argument("--friendsqa", type=Path, required=True, help="FriendsQA git directory")
-    ex.add_argument("--molweni", type=Path, required=True, help="Molweni git directory")
-    gr = commands.add_parser("groups", help="build the training groups (the default)")
+    data = argparse.ArgumentParser(add_help=False)
+    data.add_argument("--friendsqa", type=Path, help=FRIENDSQA.help())
+    data.add_argument("--molweni", type=Path, help=MOLWENI.help())
+    commands.add_parser(
+        "extract", parents=[data], help="only build the cached FriendsQA and Molweni extracts"
+    )
+    gr = commands.add_parser(
+        "groups", parents=[data], help="build the training groups (the default)"
+    )
     co = commands.add_parser(
         "conversations",
+        parents=[data],
         help="the groups plus ones from bench/data/conversations.py with a fresh seed (flatters "
         "that benchmark; never shipped)",
     )
     co.add_argument("--negatives", type=int, default=7)
     co.add_argument("--seed", type=int, required=True, help=">= 1 (0 is the benchmark's)")
     co.add_argument("--users", type=int, default=12)
+    parser.add_argument("--friendsqa", type=Path, help=FRIENDSQA.help())
+    parser.add_argument("--molweni", type=Path, help=MOLWENI.help())
     for p in (parser, gr):
         p.add_argument("--negatives", type=int, default=7)
         p.add_argument("--seed", type=int, default=0)

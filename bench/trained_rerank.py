@@ -30,7 +30,8 @@ Adoption is decided by ``RULE`` (written and committed before any trained adapte
 any of these benchmarks). Whatever the result, the re-ranker stays opt-in (its CPU per query is
 hundreds of times the search's).
 
-Commands (session 10; the lead re-runs them on a quiet machine, one BLAS thread each):
+Commands (session 10; the lead re-runs them on a quiet machine, one BLAS thread each; RealMem
+and LongMemEval need their data's git copies once, docs/bench-data.md):
 
     # dev: score each benchmark once (cached per adapter; one process each to use the cores;
     # about 20 min of CPU in all, RealMem the longest), then choose N and w for the trained

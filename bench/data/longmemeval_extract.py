@@ -1,4 +1,4 @@
-"""Turn LongMemEval_S into bench/data/longmemeval.json.gz (what bench/longmemeval.py reads).
+"""Build the LongMemEval_S extract bench/longmemeval.py reads, from a git copy of its source.
 
 LongMemEval (https://github.com/xiaowu0162/LongMemEval, MIT License; Wu et al., ICLR 2025)
 gives each of its 500 questions its own timestamped chat history of about 50 sessions
@@ -10,38 +10,54 @@ question (id, type, text, date, its history's sessions with their dates, the evi
 Which questions: abstention questions (``_abs``, no evidence), the single-session-assistant
 type (its evidence is what the assistant said; 5 of its 55 also mark a user turn) and any
 question with no user turn marked ``has_answer`` are left out; of the rest, the first
-``--per-type`` of each type in the order of the SHA-256 of the question id are the test split
-(``questions``), and the next ``--dev-per-type`` of each type (fewer where a type has no more)
+``PER_TYPE`` (20) of each type in the order of the SHA-256 of the question id are the test split
+(``questions``), and the next ``DEV_PER_TYPE`` (20) of each type (fewer where a type has no more)
 the dev split (``dev``), disjoint from it. Nothing about retrieval results enters the choice.
 
-    python bench/data/longmemeval_extract.py SOURCE [--commit HASH] [--per-type 20]
-        [--dev-per-type 20]
+The source is LongMemEval_S as split one JSON file per question in
+https://github.com/hussainzs/Memoria, ``evaluations/data/lme_jsons`` (a file's name starts with
+its number of sessions: only files of 30-100 sessions, the ``_S`` histories, are read), at the
+pinned commit of a git copy given by ``--source`` or ``$LANGMEM_MEMORIA_REPO``. The extract is
+not in this repository: it is built on first use and cached outside it
+(``~/.cache/langmem-bench/data``); docs/bench-data.md says where the data comes from.
 
-SOURCE is ``longmemeval_s_cleaned.json`` (a list of questions) or a folder of one JSON file
-per question (as in https://github.com/hussainzs/Memoria, ``evaluations/data/lme_jsons``,
-where a file's name starts with its number of sessions: only files of 30-100 sessions, the
-``_S`` histories, are read).
+    python bench/data/longmemeval_extract.py [--source GIT_COPY]   # builds it, prints counts
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
 import hashlib
-import json
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-OUT = Path(__file__).resolve().parent / "longmemeval.json.gz"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from data import sources
+
+SOURCE = sources.Source(
+    name="longmemeval",
+    variable="LANGMEM_MEMORIA_REPO",
+    repository="hussainzs/Memoria",
+    commit="959167b875ddc992661da1cf1a3263821e6831ed",
+    content="1e37fbccb093d8f068aac0ec51e2c0460b3bf4e1000507a477bb11bc452e9bf6",
+)
+FOLDER = "evaluations/data/lme_jsons"
 SKIPPED_TYPES = ("single-session-assistant",)
+PER_TYPE = 20  # test questions of each type
+DEV_PER_TYPE = 20  # dev questions of each type (fewer where a type has no more)
 
 
-def read(source: Path) -> list[dict[str, Any]]:
-    if source.is_file():
-        return list(json.loads(source.read_text()))
-    files = [p for p in sorted(source.glob("*.json")) if 30 <= int(p.name.split("_")[0]) <= 100]
-    return [json.loads(p.read_text()) for p in files]
+def read(git: Path, commit: str = SOURCE.commit) -> list[dict[str, Any]]:
+    """The LongMemEval_S questions (30-100 sessions) of the source, in file name order."""
+    names = [
+        n
+        for n in sources.files(git, commit, FOLDER)
+        if n.endswith(".json") and 30 <= int(n.split("_")[0]) <= 100
+    ]
+    return [sources.show(git, commit, f"{FOLDER}/{n}") for n in names]
 
 
 def _evidence(question: dict[str, Any]) -> list[str]:
@@ -107,19 +123,13 @@ def _rows(questions: list[dict[str, Any]], sessions: dict[str, list[Any]]) -> li
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("source", type=Path)
-    parser.add_argument("--commit", default="", help="the source's repository and commit, recorded")
-    parser.add_argument("--per-type", type=int, default=20)
-    parser.add_argument("--dev-per-type", type=int, default=20)
-    args = parser.parse_args()
-    everything = read(args.source)
-    dev = choose(everything, args.dev_per_type, skip=args.per_type)
-    data = extract(choose(everything, args.per_type), dev)
-    out = {
+def build(git: Path, commit: str = SOURCE.commit) -> dict[str, Any]:
+    everything = read(git, commit)
+    dev = choose(everything, DEV_PER_TYPE, skip=PER_TYPE)
+    data = extract(choose(everything, PER_TYPE), dev)
+    return {
         "source": "LongMemEval_S (https://github.com/xiaowu0162/LongMemEval)",
-        "taken_from": args.commit,
+        "taken_from": f"{SOURCE.repository} {commit} {FOLDER}",
         "license": "MIT License (see longmemeval-LICENSE)",
         "read": len(everything),
         "session": "{session id: [[position in the session, user turn text], ...]}",
@@ -127,14 +137,24 @@ def main() -> None:
         "splits": "questions: the test split; dev: the next questions of each type, disjoint",
         **data,
     }
-    # mtime=0: the same input gives the same bytes
-    with gzip.GzipFile(OUT, "wb", compresslevel=9, mtime=0) as f:
-        f.write(json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def load(source: Path | str | None = None) -> dict[str, Any]:
+    """The extract (built from ``source`` or ``$LANGMEM_MEMORIA_REPO`` if not cached yet)."""
+    data: dict[str, Any] = sources.load(SOURCE, build, source)
+    return data
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--source", type=Path, help=SOURCE.help())
+    args = parser.parse_args()
+    data = load(args.source)
     for split in ("questions", "dev"):
         kinds = Counter(q[1] for q in data[split])
         print(f"{split}: {dict(sorted(kinds.items()))}")
-    print(f"{len(everything)} questions read")
-    print(OUT, OUT.stat().st_size, "bytes")
+    print(f"{data['read']} questions read")
+    print(sources.cached(SOURCE))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Turn a RealMemBench checkout into bench/data/realmem.json.gz (what bench/realmem.py reads).
+"""Build the RealMemBench extract bench/realmem.py reads, from a git copy of RealMemBench.
 
 RealMemBench (https://github.com/zhiyuan5986/RealMemBench, Apache License 2.0) holds, for ten
 simulated people, about 200 chat sessions each with the memories extracted from every session
@@ -7,18 +7,32 @@ the assistant's answer naming the memories it used (``memory_used``). This keeps
 retrieval benchmark needs: each person's memories (text, session number, session date, kind)
 and each query (text, session number, category, single- or multi-session, the memories used).
 
-    python bench/data/realmem_extract.py PATH/TO/RealMemBench [--commit HASH]
+The extract is not in this repository: it is built on first use (``sources.extract``) from
+the pinned commit of a git copy given by ``--source`` or ``$LANGMEM_REALMEM_REPO`` and cached
+outside the repository; docs/bench-data.md says where the data comes from.
+
+    python bench/data/realmem_extract.py [--source GIT_COPY]   # builds it, prints its counts
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
-OUT = Path(__file__).resolve().parent / "realmem.json.gz"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from data import sources
+
+SOURCE = sources.Source(
+    name="realmem",
+    variable="LANGMEM_REALMEM_REPO",
+    repository="zhiyuan5986/RealMemBench",
+    commit="067c486a525b0811ef9cb8cb5ad258e286d0ce7e",
+    content="66d927bc1680455407aea43f42fd96dcfcb55b1038151a80ec0b48ec1ee31853",
+)
 
 
 def _text(content: Any) -> str:
@@ -28,8 +42,8 @@ def _text(content: Any) -> str:
     return json.dumps(content, ensure_ascii=False, separators=(", ", ": "))
 
 
-def person(path: Path) -> dict[str, Any]:
-    data = json.loads(path.read_text())
+def person(data: dict[str, Any]) -> dict[str, Any]:
+    """One person's file (``dataset/NAME_dialogues_256k.json``) as the extract keeps it."""
     name = data["_metadata"]["person_name"]
     keys: dict[str, str] = {}  # memory text -> key (a text told twice is one memory)
     memories: list[list[Any]] = []
@@ -62,25 +76,35 @@ def person(path: Path) -> dict[str, Any]:
     return {"name": name, "memories": memories, "queries": queries}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("checkout", type=Path)
-    parser.add_argument("--commit", default="", help="the checkout's commit, recorded")
-    args = parser.parse_args()
-    people = [person(p) for p in sorted((args.checkout / "dataset").glob("*_dialogues_*.json"))]
-    out = {
-        "source": "https://github.com/zhiyuan5986/RealMemBench",
-        "commit": args.commit,
+def build(git: Path, commit: str = SOURCE.commit) -> dict[str, Any]:
+    names = [
+        n
+        for n in sources.files(git, commit, "dataset")
+        if "_dialogues_" in n and n.endswith(".json")
+    ]
+    return {
+        "source": SOURCE.url,
+        "commit": commit,
         "license": "Apache License 2.0 (see the source repository's LICENSE)",
         "memory": "[key, session number, session date, session id, text]",
         "query": "[text, session number, category, session type, evidence keys]",
-        "people": people,
+        "people": [person(sources.show(git, commit, f"dataset/{n}")) for n in names],
     }
-    with gzip.open(OUT, "wt", encoding="utf-8") as f:
-        json.dump(out, f, ensure_ascii=False, separators=(",", ":"))
-    for p in people:
+
+
+def load(source: Path | str | None = None) -> dict[str, Any]:
+    """The extract (built from ``source`` or ``$LANGMEM_REALMEM_REPO`` if not cached yet)."""
+    data: dict[str, Any] = sources.load(SOURCE, build, source)
+    return data
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--source", type=Path, help=SOURCE.help())
+    args = parser.parse_args()
+    for p in load(args.source)["people"]:
         print(p["name"], len(p["memories"]), "memories", len(p["queries"]), "queries")
-    print(OUT, OUT.stat().st_size, "bytes")
+    print(sources.cached(SOURCE))
 
 
 if __name__ == "__main__":
