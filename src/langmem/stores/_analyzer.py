@@ -1,9 +1,11 @@
 """The analyzer of the hybrid ranking: how a text becomes the terms BM25 counts.
 
 Text is lowercased, diacritics are removed (as SQLite FTS5's ``unicode61 remove_diacritics 2``),
-split into runs of letters and digits, stop words (:data:`STOPWORDS`) and single letters are
-dropped, and each word is reduced by :func:`stem`. Both stores analyze texts and queries with
-these functions ("Analyzer" in :mod:`langmem.stores.ranking`, which re-exports them).
+split into runs of letters and digits, stop words (:data:`STOPWORDS`), single letters and words
+longer than :data:`MAX_WORD_BYTES` are dropped, and each word is reduced by :func:`stem`. Only
+the first :data:`LEXICAL_CHARS` characters of a text (or query) are read. Both stores analyze
+texts and queries with these functions ("Analyzer" in :mod:`langmem.stores.ranking`, which
+re-exports them).
 """
 
 from __future__ import annotations
@@ -28,6 +30,22 @@ yourself yourselves s t d ll m re ve
 """
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 """Words dropped by the analyzer: matching them says nothing about which text is meant."""
+
+MAX_WORD_BYTES = 2000
+"""The longest word (in UTF-8 bytes, as :func:`tokens` gives it) that is a term: a longer one
+(a pasted blob, a hash chain) is dropped from texts and queries alike, on both stores.
+PostgreSQL holds at most 2047 bytes per word of a ``tsvector`` or ``tsquery``; a term's forms
+(:func:`forms`) add up to 5 bytes, and forms over this length are not looked up either."""
+
+LEXICAL_CHARS = 250_000
+"""How many characters (code points) the lexical side reads of a text or query longer than this
+many bytes in UTF-8 (:func:`lexical_cut`); the rest is not split into words (the dense side
+reads what the embedder reads). PostgreSQL holds at most 1 MB of distinct words in one
+``tsvector``: 250,000 characters give at most 1,000,000 bytes of words, whatever the script.
+The SQLite store's FTS5 index reads the same characters (its triggers cut the text with
+``substr``)."""
+_FAST_WORD = MAX_WORD_BYTES // 4  # a word of at most this many characters fits in any script
+_FAST_TEXT = LEXICAL_CHARS // 4  # a text of at most this many characters is read whole
 
 
 _SUFFIXES = ("ingly", "edly", "ings", "ing", "ies", "ied", "ed", "es", "ly", "s", "y", "e")
@@ -58,9 +76,27 @@ def tokens(text: str) -> list[str]:
         >>> tokens("Zoë's flight LH-1234, 07:45")
         ['zoe', 's', 'flight', 'lh', '1234', '07', '45']
     """
-    folded = fold(text)
+    folded = fold(lexical_cut(text))
     # on ASCII text ``[^\W_]`` is exactly [a-z0-9] (lowercased): the same words, found faster
     return (_ASCII_TOKEN if folded.isascii() else _TOKEN).findall(folded)
+
+
+def lexical_cut(text: str) -> str:
+    """What the lexical side reads of ``text``: all of it up to :data:`LEXICAL_CHARS` bytes in
+    UTF-8, else its first :data:`LEXICAL_CHARS` characters, as the SQLite store's index reads
+    it (``substr``, which also stops at a NUL character: only the SQLite store holds one).
+
+    Example:
+        >>> len(lexical_cut("word " * 100_000))
+        250000
+    """
+    if len(text) <= _FAST_TEXT or _utf8_length(text) <= LEXICAL_CHARS:
+        return text
+    return text[:LEXICAL_CHARS].partition("\x00")[0]
+
+
+def _utf8_length(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
 @lru_cache(maxsize=65536)
@@ -82,7 +118,13 @@ def stem(word: str) -> str:
 
 
 def _kept(word: str) -> bool:
-    return word not in STOPWORDS and (len(word) > 1 or word.isdigit())
+    return word not in STOPWORDS and (len(word) > 1 or word.isdigit()) and fits(word)
+
+
+def fits(word: str) -> bool:
+    """Whether ``word`` is at most :data:`MAX_WORD_BYTES` long in UTF-8 (a lone surrogate, which
+    no store holds, counts its 3 bytes)."""
+    return len(word) <= _FAST_WORD or len(word.encode("utf-8", "surrogatepass")) <= MAX_WORD_BYTES
 
 
 def analyze(text: str) -> list[str]:
@@ -95,9 +137,14 @@ def analyze(text: str) -> list[str]:
     return [term for term in map(term_of, tokens(text)) if term]
 
 
-@lru_cache(maxsize=65536)
 def term_of(word: str) -> str:
-    """The term a word becomes, ``""`` for a dropped word (one cached call per word)."""
+    """The term a word becomes, ``""`` for a dropped word (one cached call per word; a word
+    too long to be a term is not kept in the cache)."""
+    return _term_of(word) if len(word) <= _FAST_WORD or fits(word) else ""
+
+
+@lru_cache(maxsize=65536)
+def _term_of(word: str) -> str:
     return stem(word) if _kept(word) else ""
 
 
@@ -132,7 +179,9 @@ def forms(term: str) -> list[str]:
         >>> [w for w in forms("liv") if w in {"live", "lived", "lives", "living", "lively"}]
         ['living', 'lived', 'lives', 'live']
     """
+    if not fits(term):
+        return []
     if not term.isalpha():
         return [term]
     found = [term] if stem(term) == term else []
-    return found + [term + s for s in _SUFFIXES if stem(term + s) == term]
+    return found + [term + s for s in _SUFFIXES if stem(term + s) == term and fits(term + s)]

@@ -34,6 +34,7 @@ _PROBES = (
     "a b c x 1 2 x9 9x _under_score snake_case e-mail me@example.com",
     "日本語のテキスト 東京 Привет мир Ελληνικά العربية",
     "The quick brown fox jumps over the lazy dog while we were there and then",
+    "a word too long to be a term: " + "x" * (ranking.MAX_WORD_BYTES + 1) + " " + "é" * 1001,
 )
 
 

@@ -106,6 +106,54 @@ def _unstemmed_lexical_index(conn: sqlite3.Connection) -> None:
     _create_lexical_index(conn, "unicode61 remove_diacritics 2", vocab=True)
 
 
+def _lexical_prefix(conn: sqlite3.Connection) -> None:
+    """Migration 9: the FTS5 index reads a text as the analyzer does
+    (:func:`langmem.stores.ranking.lexical_cut`: a text over ``LEXICAL_CHARS`` bytes, its
+    first ``LEXICAL_CHARS`` characters), so both stores find the same texts by the same words
+    (PostgreSQL cannot hold more than 1 MB of a text's words). Texts already that long are
+    indexed again, and the word counts rebuilt from the index."""
+    from langmem.stores import _term_docs
+    from langmem.stores.ranking import LEXICAL_CHARS
+
+    row = conn.execute("SELECT value FROM langmem_meta WHERE key = 'fts5'").fetchone()
+    if row is None or row[0] != "1":
+        return
+    read = {
+        side: f"CASE WHEN length(CAST({side}.text AS BLOB)) <= {LEXICAL_CHARS} THEN {side}.text"
+        f" ELSE substr({side}.text, 1, {LEXICAL_CHARS}) END"
+        for side in ("new", "old")
+    }
+    for statement in (
+        "DROP TRIGGER IF EXISTS langmem_fts_added",
+        "DROP TRIGGER IF EXISTS langmem_fts_removed",
+        "CREATE TRIGGER langmem_fts_added AFTER INSERT ON langmem_vectors BEGIN"
+        f" INSERT INTO langmem_fts (rowid, text) VALUES (new.id, {read['new']}); END",
+        "CREATE TRIGGER langmem_fts_removed AFTER DELETE ON langmem_vectors BEGIN"
+        " INSERT INTO langmem_fts (langmem_fts, rowid, text)"
+        f" VALUES ('delete', old.id, {read['old']}); END",
+    ):
+        conn.execute(statement)
+    long = conn.execute(
+        "SELECT id, text FROM langmem_vectors WHERE length(CAST(text AS BLOB)) > ?",
+        (LEXICAL_CHARS,),
+    ).fetchall()
+    for vector_id, text in long:
+        conn.execute(
+            "INSERT INTO langmem_fts (langmem_fts, rowid, text) VALUES ('delete', ?, ?)",
+            (vector_id, text),
+        )
+        conn.execute(
+            f"INSERT INTO langmem_fts (rowid, text) SELECT id, {read['new'].replace('new.', '')}"
+            " FROM langmem_vectors WHERE id = ?",
+            (vector_id,),
+        )
+    has_counts = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (_term_docs.TABLE,)
+    ).fetchone()
+    if long and has_counts:
+        _term_docs.rebuild(conn)
+
+
 def _task_queue(conn: sqlite3.Connection) -> None:
     """The background task queue's table and indexes (``langmem.tasks._sql.SCHEMA``)."""
     from langmem.tasks._sql import SCHEMA
@@ -209,6 +257,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     _threaded_items,
     # a log of the items written (their thread and time kept in memory)
     _item_changes,
+    # the lexical index reads what the analyzer reads of a long text (its first characters)
+    _lexical_prefix,
 )
 
 

@@ -7,12 +7,14 @@ Each step runs once per database, in order, under the migrations' advisory lock
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 from langmem.stores import _pg_identity
-from langmem.stores.ranking import length, tokens
+from langmem.stores._analyzer import lexical_cut
+from langmem.stores.ranking import MAX_WORD_BYTES, length, tokens
 
 STAGE = "langmem_reembed"
 """Vectors staged by a re-embed (shaped like ``store_vectors``; see ``_pg_reembed``)."""
@@ -192,10 +194,11 @@ def _resplit_where(cur: Any, table: str, where: str) -> None:
             resplit(cur, table, chunk)
 
 
-def resplit(cur: Any, table: str, rows: list[dict[str, Any]]) -> None:
+def resplit(cur: Any, table: str, rows: list[dict[str, Any]], *, lengths: bool = False) -> None:
     """Set the words, word counts and analyzed length of ``rows`` (``prefix``, ``key``,
     ``field_name``, ``lm_text``) of ``table`` from their texts, as writes set them (a row whose
-    text changed since it was read is left to the write that changed it)."""
+    text changed since it was read is left to the write that changed it). The length is kept
+    when the row has one, unless ``lengths``."""
     from langmem.stores import _pg_tokens
 
     for start in range(0, len(rows), _CHUNK):
@@ -205,8 +208,9 @@ def resplit(cur: Any, table: str, rows: list[dict[str, Any]]) -> None:
         cur.execute(
             f"UPDATE {table} sv SET lm_tokens = t.n, lm_repeats = t.r::jsonb,"
             " lm_words = array_to_tsvector(coalesce(string_to_array(nullif(t.w, ''), ' '),"
-            " '{}'::text[])), lm_length = coalesce(sv.lm_length, t.l)"
-            " FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::int[],"
+            " '{}'::text[])), lm_length = "
+            + ("t.l" if lengths else "coalesce(sv.lm_length, t.l)")
+            + " FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::int[],"
             " %s::text[], %s::int[]) AS t(p, k, f, x, w, n, r, l)"
             " WHERE sv.prefix = t.p AND sv.key = t.k AND sv.field_name = t.f"
             " AND sv.lm_text = t.x",
@@ -215,12 +219,50 @@ def resplit(cur: Any, table: str, rows: list[dict[str, Any]]) -> None:
                 [r["key"] for r in chunk],
                 [r["field_name"] for r in chunk],
                 [r["lm_text"] for r in chunk],
-                [" ".join(dict.fromkeys(found)) for found in split],
+                [_pg_tokens.lexemes(found) for found in split],
                 [n for n, _ in counted],
                 [repeats for _, repeats in counted],
                 [length(r["lm_text"]) for r in chunk],
             ],
         )
+
+
+_LONG_RUN = re.compile(rf"\S{{{MAX_WORD_BYTES // 4 + 1},}}")
+"""A run of characters long enough to hold a word over ``MAX_WORD_BYTES`` (4 bytes each at
+most)."""
+
+
+def _long_words(cur: Any) -> None:
+    """Re-split the texts holding a word over :data:`ranking.MAX_WORD_BYTES` or longer than
+    :data:`ranking.LEXICAL_CHARS`: ``array_to_tsvector`` stored a word over 2047 bytes, or a
+    text's words past 1 MB, mangled (a word's length modulo 2048), and the analyzer now leaves
+    such words out of the terms (the lengths change too). Only texts over 2000 bytes are read."""
+    from psycopg.rows import dict_row
+
+    with cur.connection.transaction():
+        for table in ("store_vectors", STAGE):
+            found: list[dict[str, Any]] = []
+            with cur.connection.cursor(name=f"lm_long_{table}", row_factory=dict_row) as rows:
+                rows.execute(
+                    f"SELECT prefix, key, field_name, lm_text FROM {table}"
+                    f" WHERE octet_length(lm_text) > {MAX_WORD_BYTES}"
+                )
+                while chunk := rows.fetchmany(_CHUNK):
+                    found += [r for r in chunk if _mangled(r["lm_text"])]
+            resplit(cur, table, found, lengths=True)
+
+
+def _mangled(text: str) -> bool:
+    return lexical_cut(text) != text or _LONG_RUN.search(text) is not None
+
+
+def _untexted_rows(cur: Any) -> None:
+    """The index of rows without text and the trigger that clears a re-put row's text
+    (:data:`langmem.stores._pg_untexted.SCHEMA`); set-ups fill such rows."""
+    from langmem.stores import _pg_untexted
+
+    for statement in _pg_untexted.SCHEMA:
+        cur.execute(statement)
 
 
 def _gin_without_pending_list(cur: Any) -> None:
@@ -281,4 +323,8 @@ VECTOR_STEPS: tuple[str | Callable[[Any], None], ...] = (
     _write_order,
     # non-ASCII texts' words as SQLite's FTS5 index splits them (langmem.stores._pg_tokens)
     _fts5_words,
+    # words over MAX_WORD_BYTES and text past LEXICAL_CHARS are not terms (the analyzer)
+    _long_words,
+    # rows LangGraph's own PostgresStore writes get their text (langmem.stores._pg_untexted)
+    _untexted_rows,
 )

@@ -11,6 +11,12 @@ a final sigma; its letters are those of the Unicode version its tables were buil
 they are split by FTS5 itself, as the SQLite store counts their words (``_term_docs``): the
 texts go through a contentless FTS5 table in a private in-memory SQLite database (one per
 thread), and its ``fts5vocab`` instance table gives each text's words in order.
+
+Both split the first :data:`ranking.LEXICAL_CHARS` characters of a text only (as the SQLite
+store's index reads them), and :func:`lexemes` leaves out words longer than
+:data:`ranking.MAX_WORD_BYTES`, which no query looks up: a ``tsvector`` then always holds
+its text's words (PostgreSQL's ``array_to_tsvector`` silently mangles a word over 2047 bytes
+and a vector over 1 MB, instead of refusing them).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from collections.abc import Sequence
 from contextlib import closing
 from functools import cache
 
+from langmem.stores._analyzer import fits, lexical_cut
 from langmem.stores.ranking import tokens
 
 TOKENIZER = "unicode61 remove_diacritics 2"
@@ -35,12 +42,19 @@ def words(text: str) -> list[str]:
     return words_of([text])[0]
 
 
+def lexemes(words: Sequence[str]) -> str:
+    """The distinct ``words`` short enough to be terms, in order, joined by spaces: a text's
+    ``lm_words`` as ``array_to_tsvector(string_to_array(..., ' '))`` reads it."""
+    return " ".join(word for word in dict.fromkeys(words) if fits(word))
+
+
 def words_of(texts: Sequence[str]) -> list[list[str]]:
-    """:func:`words` of each of ``texts`` (the non-ASCII ones through FTS5 together)."""
+    """:func:`words` of each of ``texts`` (the non-ASCII ones through FTS5 together; of their
+    first :data:`~langmem.stores.ranking.LEXICAL_CHARS` characters)."""
     out: list[list[str] | None] = [tokens(t) if _plain(t) else None for t in texts]
     others = [n for n, found in enumerate(out) if found is None]
     if others:
-        split = _fts5_words([texts[n] for n in others])
+        split = _fts5_words([lexical_cut(texts[n]) for n in others])
         for n, found in zip(others, split):
             out[n] = found
     return [found if found is not None else [] for found in out]

@@ -197,7 +197,7 @@ def _words(conn: sqlite3.Connection, texts: Iterable[str]) -> dict[str, int]:
         else:
             others.append(text)
     if others:
-        for word, docs in _fts5_words(conn, others):
+        for word, docs in _fts5_words(conn, [ranking.lexical_cut(t) for t in others]):
             counts[word] = get(word, 0) + docs
     return counts
 

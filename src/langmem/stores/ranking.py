@@ -5,9 +5,12 @@ the same inputs, so the same data gives the same order and the same scores every
 
 **Analyzer** (:func:`analyze`): text is lowercased, diacritics are removed (as SQLite FTS5's
 ``unicode61 remove_diacritics 2``), split into runs of letters and digits, stop words are
-dropped (:data:`STOPWORDS`), as are single letters, and each word is reduced by :func:`stem`, a
-light suffix strip whose result is always a prefix of the word ("lived", "lives", "living" ->
-"liv"; numbers and codes stay as they are).
+dropped (:data:`STOPWORDS`), as are single letters and words longer than :data:`MAX_WORD_BYTES`
+(2000 bytes in UTF-8), and each word is reduced by :func:`stem`, a light suffix strip whose
+result is always a prefix of the word ("lived", "lives", "living" -> "liv"; numbers and codes
+stay as they are). Only the first :data:`LEXICAL_CHARS` (250,000) characters of a text or a
+query are split into words. Both limits hold on both stores (PostgreSQL's ``tsvector`` holds
+words of at most 2047 bytes and 1 MB of them per text; see ``docs/ranking.md``, "Analyzer").
 
 **Lexical score**: Okapi BM25 over the analyzed terms of the query (each distinct term once)::
 
@@ -187,6 +190,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from langmem.stores._analyzer import (
+    LEXICAL_CHARS,
+    MAX_WORD_BYTES,
     STOPWORDS,
     Document,
     analyze,
@@ -194,6 +199,7 @@ from langmem.stores._analyzer import (
     fold,
     forms,
     length,
+    lexical_cut,
     query_terms,
     stem,
     term_of,
@@ -227,6 +233,8 @@ from langmem.stores._scoring import (
 
 __all__ = [
     "FUSIONS",
+    "LEXICAL_CHARS",
+    "MAX_WORD_BYTES",
     "STOPWORDS",
     "Candidate",
     "Corpus",
@@ -243,6 +251,7 @@ __all__ = [
     "forms",
     "idf",
     "length",
+    "lexical_cut",
     "marked_down",
     "near_sums",
     "newer_pairs",
