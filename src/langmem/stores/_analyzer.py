@@ -76,7 +76,7 @@ def tokens(text: str) -> list[str]:
         >>> tokens("Zoë's flight LH-1234, 07:45")
         ['zoe', 's', 'flight', 'lh', '1234', '07', '45']
     """
-    folded = fold(lexical_cut(text))
+    folded = fold(text if len(text) <= _FAST_TEXT else lexical_cut(text))
     # on ASCII text ``[^\W_]`` is exactly [a-z0-9] (lowercased): the same words, found faster
     return (_ASCII_TOKEN if folded.isascii() else _TOKEN).findall(folded)
 
@@ -118,7 +118,16 @@ def stem(word: str) -> str:
 
 
 def _kept(word: str) -> bool:
-    return word not in STOPWORDS and (len(word) > 1 or word.isdigit()) and fits(word)
+    return (
+        word not in STOPWORDS
+        and (len(word) > 1 or word.isdigit())
+        and (len(word) <= _FAST_WORD or fits(word))
+    )
+
+
+def _kept_short(word: str) -> bool:
+    """:func:`_kept` of a word of a text no longer than ``_FAST_WORD`` (it fits)."""
+    return word not in STOPWORDS and (len(word) > 1 or word.isdigit())
 
 
 def fits(word: str) -> bool:
@@ -137,20 +146,16 @@ def analyze(text: str) -> list[str]:
     return [term for term in map(term_of, tokens(text)) if term]
 
 
-def term_of(word: str) -> str:
-    """The term a word becomes, ``""`` for a dropped word (one cached call per word; a word
-    too long to be a term is not kept in the cache)."""
-    return _term_of(word) if len(word) <= _FAST_WORD or fits(word) else ""
-
-
 @lru_cache(maxsize=65536)
-def _term_of(word: str) -> str:
+def term_of(word: str) -> str:
+    """The term a word becomes, ``""`` for a dropped word (one cached call per word)."""
     return stem(word) if _kept(word) else ""
 
 
 def length(text: str) -> int:
     """How many terms :func:`analyze` finds in ``text`` (cheaper: no stemming)."""
-    return sum(1 for word in tokens(text) if _kept(word))
+    kept = _kept_short if len(text) <= _FAST_WORD else _kept  # most texts: no word can be long
+    return sum(1 for word in tokens(text) if kept(word))
 
 
 def query_terms(text: str) -> list[str]:
