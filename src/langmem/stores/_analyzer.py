@@ -2,8 +2,9 @@
 
 Text is lowercased, diacritics are removed (as SQLite FTS5's ``unicode61 remove_diacritics 2``),
 split into runs of letters and digits, stop words (:data:`STOPWORDS`), single letters and words
-longer than :data:`MAX_WORD_BYTES` are dropped, and each word is reduced by :func:`stem`. Only
-the first :data:`LEXICAL_CHARS` characters of a text (or query) are read. Both stores analyze
+longer than :data:`MAX_WORD_BYTES` are dropped, and each word is reduced by :func:`stem`. Of a
+text (or query) over :data:`LEXICAL_CHARS` bytes, the first ``LEXICAL_CHARS`` characters are
+read (:func:`lexical_cut`). Both stores analyze
 texts and queries with these functions ("Analyzer" in :mod:`langmem.stores.ranking`, which
 re-exports them).
 """

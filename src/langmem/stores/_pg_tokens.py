@@ -12,8 +12,9 @@ they are split by FTS5 itself, as the SQLite store counts their words (``_term_d
 texts go through a contentless FTS5 table in a private in-memory SQLite database (one per
 thread), and its ``fts5vocab`` instance table gives each text's words in order.
 
-Both split the first :data:`ranking.LEXICAL_CHARS` characters of a text only (as the SQLite
-store's index reads them), and :func:`lexemes` leaves out words longer than
+Both split what :func:`ranking.lexical_cut` reads of a text (as the SQLite store's index reads
+it: the first ``LEXICAL_CHARS`` characters of a longer text), and :func:`lexemes` leaves out
+words longer than
 :data:`ranking.MAX_WORD_BYTES`, which no query looks up: a ``tsvector`` then always holds
 its text's words (PostgreSQL's ``array_to_tsvector`` silently mangles a word over 2047 bytes
 and a vector over 1 MB, instead of refusing them).
@@ -28,13 +29,15 @@ from contextlib import closing
 from functools import cache
 
 from langmem.stores._analyzer import fits, lexical_cut
-from langmem.stores.ranking import tokens
+from langmem.stores.ranking import MAX_WORD_BYTES, tokens
 
 TOKENIZER = "unicode61 remove_diacritics 2"
 """The ``tokenize`` option of the SQLite store's FTS5 index (``_migrations``, migration 3;
 a test checks they are the same)."""
 
 _local = threading.local()
+_SHORT = MAX_WORD_BYTES // 4
+"""A word of at most this many characters fits in any script (4 bytes at most each)."""
 
 
 def words(text: str) -> list[str]:
@@ -45,7 +48,10 @@ def words(text: str) -> list[str]:
 def lexemes(words: Sequence[str]) -> str:
     """The distinct ``words`` short enough to be terms, in order, joined by spaces: a text's
     ``lm_words`` as ``array_to_tsvector(string_to_array(..., ' '))`` reads it."""
-    return " ".join(word for word in dict.fromkeys(words) if fits(word))
+    distinct = dict.fromkeys(words)
+    if not distinct or max(map(len, distinct)) <= _SHORT:  # no word can be too long
+        return " ".join(distinct)
+    return " ".join(word for word in distinct if fits(word))
 
 
 def words_of(texts: Sequence[str]) -> list[list[str]]:

@@ -21,6 +21,7 @@ cosine only.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,8 @@ from langmem.stores.ranking import length
 
 if TYPE_CHECKING:
     from langmem.stores._postgres import PostgresStore
+
+logger = logging.getLogger("langmem.stores")
 
 CHECK_EVERY = 10.0
 """Seconds between two searches' checks for rows without text (the word counts' delay)."""
@@ -80,8 +83,21 @@ def fill_due(store: PostgresStore, cur: Any) -> None:
     if not store._checks or store._read_only is not None or not store.untexted.due():
         return
     cur.execute(f"SELECT EXISTS (SELECT 1 FROM store_vectors WHERE {_UNTEXTED}) AS any")
-    if cur.fetchone()["any"]:
-        store.word_counts.forget(fill(store, cur))
+    if not cur.fetchone()["any"]:
+        return
+    import psycopg
+
+    try:
+        with cur.connection.transaction():  # a savepoint: a refused fill leaves the search be
+            changed = fill(store, cur)
+    except (psycopg.errors.InsufficientPrivilege, psycopg.errors.ReadOnlySqlTransaction) as exc:
+        logger.warning(
+            "langmem: rows written without langmem's text columns were not filled (%s); "
+            "they rank by their cosine only until a set-up with write access fills them",
+            exc,
+        )
+        return
+    store.word_counts.forget(changed)
 
 
 def fill(store: PostgresStore, cur: Any) -> set[str]:
