@@ -38,6 +38,8 @@ def test_a_word_over_the_limit_is_no_term() -> None:
     cyrillic = "ж" * (MAX_WORD_BYTES // 2)  # the limit is in bytes: 2 per letter
     assert analyze(cyrillic) == [cyrillic] and analyze(cyrillic + "ж") == []
     assert analyze("é" * MAX_WORD_BYTES) == analyze("e" * MAX_WORD_BYTES) != []  # folded first
+    squares = "㍿" * 200  # 200 characters, 800 once folded ("株式会社"): 2,400 bytes
+    assert analyze(squares) == [] and length(squares) == 0
     stem = "k" * (MAX_WORD_BYTES - 2)  # a form over the limit is no form
     assert stem + "s" in forms(stem) and stem + "ing" not in forms(stem)
 

@@ -4,9 +4,8 @@ Text is lowercased, diacritics are removed (as SQLite FTS5's ``unicode61 remove_
 split into runs of letters and digits, stop words (:data:`STOPWORDS`), single letters and words
 longer than :data:`MAX_WORD_BYTES` are dropped, and each word is reduced by :func:`stem`. Of a
 text (or query) over :data:`LEXICAL_CHARS` bytes, the first ``LEXICAL_CHARS`` characters are
-read (:func:`lexical_cut`). Both stores analyze
-texts and queries with these functions ("Analyzer" in :mod:`langmem.stores.ranking`, which
-re-exports them).
+read (:func:`lexical_cut`). Both stores analyze texts and queries with these functions
+("Analyzer" in :mod:`langmem.stores.ranking`, which re-exports them).
 """
 
 from __future__ import annotations
@@ -127,7 +126,7 @@ def _kept(word: str) -> bool:
 
 
 def _kept_short(word: str) -> bool:
-    """:func:`_kept` of a word of a text no longer than ``_FAST_WORD`` (it fits)."""
+    """:func:`_kept` of a word of an ASCII text no longer than ``_FAST_WORD`` (it fits)."""
     return word not in STOPWORDS and (len(word) > 1 or word.isdigit())
 
 
@@ -155,7 +154,8 @@ def term_of(word: str) -> str:
 
 def length(text: str) -> int:
     """How many terms :func:`analyze` finds in ``text`` (cheaper: no stemming)."""
-    kept = _kept_short if len(text) <= _FAST_WORD else _kept  # most texts: no word can be long
+    # most texts: no word can be long (folding expands other characters up to 18-fold)
+    kept = _kept_short if len(text) <= _FAST_WORD and text.isascii() else _kept
     return sum(1 for word in tokens(text) if kept(word))
 
 

@@ -15,7 +15,9 @@ Tables (LangGraph's ``store``/``store_vectors`` shapes, plus what exact hybrid s
   a process brings its in-memory matrix up to date by reading only what changed.
 - ``langmem_fts``: an FTS5 index over the vector texts (BM25 lexical search), kept by triggers;
   words are not stemmed (names, numbers and rare words are what it is for), and
-  ``langmem_fts_vocab`` gives each word's document count.
+  ``langmem_fts_vocab`` gives each word's document count. Since migration 9 the triggers index
+  what the analyzer reads of a text (``ranking.lexical_cut``: the first ``LEXICAL_CHARS``
+  characters of a text over that many bytes).
 - ``langmem_meta``: key/value facts about the file, such as the embedding model of the vectors
   and the analyzer that counted ``langmem_vectors.lm_length`` (each text's analyzed length for
   BM25, migration 5).
