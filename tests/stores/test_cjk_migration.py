@@ -45,7 +45,7 @@ _WRITER = """
 import json, sys
 from langmem.embeddings import HashingEmbeddings
 from langmem.stores import SqliteStore
-path, texts = sys.argv[1], json.loads(sys.argv[2])
+path, texts = sys.argv[1], json.loads(open(sys.argv[2], encoding="utf-8").read())
 index = {"dims": 32, "embed": HashingEmbeddings(32), "fields": ["text"]}
 with SqliteStore(path, index=index) as store:
     for i, text in enumerate(texts):
@@ -67,8 +67,10 @@ def written_by_main(tmp_path: Path, texts: list[str]) -> Path:
     code.mkdir()
     subprocess.run(["tar", "-x", "-C", str(code)], input=archive.stdout, check=True)
     path = tmp_path / "old.sqlite"
+    given = tmp_path / "texts.json"  # a file: long texts pass the limit of one argument
+    given.write_text(json.dumps(texts), encoding="utf-8")
     subprocess.run(
-        [sys.executable, "-c", _WRITER, str(path), json.dumps(texts)],
+        [sys.executable, "-c", _WRITER, str(path), str(given)],
         check=True,
         cwd=tmp_path,
         env={"PYTHONPATH": str(code / "src"), "PATH": "/usr/bin:/bin"},

@@ -36,6 +36,7 @@ _PROBES = (
     "日本語のテキスト 東京 Привет мир Ελληνικά العربية",
     "서울에 살아요 猫 ｶﾀｶﾅ ＡＢＣ１２３ 2024年3月 豈",
     "The quick brown fox jumps over the lazy dog while we were there and then",
+    "a word too long to be a term: " + "x" * (ranking.MAX_WORD_BYTES + 1) + " " + "é" * 1001,
 )
 
 

@@ -15,7 +15,8 @@ Tables (LangGraph's ``store``/``store_vectors`` shapes, plus what exact hybrid s
   a process brings its in-memory matrix up to date by reading only what changed.
 - ``langmem_fts``: an FTS5 index over the vector texts (BM25 lexical search), kept by triggers;
   words are not stemmed (names, numbers and rare words are what it is for), and
-  ``langmem_fts_vocab`` gives each word's document count.
+  ``langmem_fts_vocab`` gives each word's document count. Since migration 9 the triggers index
+  what the analyzer reads of a text (``langmem_vectors.lm_lexical``, below).
 - ``langmem_meta``: key/value facts about the file, such as the embedding model of the vectors
   and the analyzer that counted ``langmem_vectors.lm_length`` (each text's analyzed length for
   BM25, migration 5).
@@ -29,7 +30,8 @@ Tables (LangGraph's ``store``/``store_vectors`` shapes, plus what exact hybrid s
   ``value`` or ``created_at`` updated; kept by triggers, migration 8), so a process keeps each
   item's thread and time in memory for ranked searches (``langmem.stores._origins``).
 - ``langmem_vectors.lm_lexical``: the text the FTS5 index reads when it differs from the
-  text (CJK runs as overlapping bigrams; migration 9, ``langmem.stores._lexical_texts``).
+  text (``ranking.lexical_text``: the first ``LEXICAL_CHARS`` characters of a text over that
+  many bytes, CJK runs as overlapping bigrams; migration 9, ``langmem.stores._lexical_texts``).
 - ``langmem_tasks``: the durable background task queue (``langmem.tasks``; its columns and
   contract are documented there).
 """
@@ -161,9 +163,9 @@ def _item_changes(conn: sqlite3.Connection) -> None:
 
 
 def _lexical_texts(conn: sqlite3.Connection) -> None:
-    """Migration 9: ``langmem_vectors.lm_lexical``, the text the lexical index reads (CJK runs
-    as bigrams), and the index's triggers reading it; the rows it changes are re-indexed
-    (``langmem.stores._lexical_texts``)."""
+    """Migration 9: ``langmem_vectors.lm_lexical``, the text the lexical index reads (a long
+    text's first ``LEXICAL_CHARS`` characters, CJK runs as bigrams), and the index's triggers
+    reading it; the rows it changes are re-indexed (``langmem.stores._lexical_texts``)."""
     from langmem.stores._lexical_texts import migration
 
     migration(conn)
@@ -220,7 +222,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _threaded_items,
     # a log of the items written (their thread and time kept in memory)
     _item_changes,
-    # the text the lexical index reads: CJK runs as bigrams
+    # the text the lexical index reads: a long text's first characters, CJK runs as bigrams
     _lexical_texts,
 )
 

@@ -90,13 +90,21 @@ def query_document(text: str, words: frozenset[str], length: int | None) -> rule
     BM25 is that of the whole :func:`ranking.document`. Most dense candidates hold none."""
     if not words:
         return NOTHING
-    folded = rules.fold(rules.lexical_text(text))  # CJK runs as bigrams, as tokens() splits
-    found = finder(words, folded.isascii()).findall(folded)
+    if len(words) > _FINDER_WORDS:  # a regex of thousands of alternatives is slower
+        found = [word for word in rules.tokens(text) if word in words]
+    else:  # the lexical text (cut, CJK runs as bigrams), as tokens() splits it
+        folded = rules.fold(rules.lexical_text(text))
+        found = finder(words, folded.isascii()).findall(folded)
     if not found:
         return NOTHING
     if length is None:  # a row written without langmem's columns
         return cached_document(text)
     return rules.Document(Counter(rules.analyze(" ".join(found))), length)
+
+
+_FINDER_WORDS = 200
+"""Up to this many words, :func:`query_document` finds them with one regex (:func:`finder`);
+past it, it splits the text (the same words: :func:`ranking.tokens`' split of the folded text)."""
 
 
 @lru_cache(maxsize=256)

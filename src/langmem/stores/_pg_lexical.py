@@ -189,15 +189,34 @@ def fts5_rank(search: dict[str, int], documents: int, words: int) -> tuple[str, 
         average = 1.0
     norm = "(%s::float8 * (%s::float8 + %s::float8 * coalesce(sv.lm_tokens, 0) / %s::float8))"
     norm_params = [_K1, 1 - _B, _B, average]
-    parts: list[str] = []
-    params: list[Any] = []
-    for word, found in search.items():
+    idfs: list[float] = []
+    for found in search.values():
         hits = min(found, total)  # counts read apart from the total may be ahead of it
         idf = math.log(((total - hits) + 0.5) / (hits + 0.5))
+        idfs.append(idf if idf > 0.0 else 1e-6)
+    if len(search) > _INLINE_WORDS:  # one parameter per word list: any number of words
+        tf = "coalesce((sv.lm_repeats ->> q.w)::float8, 1::float8)"
+        return (
+            f"(SELECT sum(CASE WHEN sv.lm_words @@ q.t THEN q.idf * (({tf} * %s::float8)"
+            f" / ({tf} + {norm})) ELSE 0::float8 END ORDER BY q.n)"
+            " FROM unnest(%s::text[], %s::tsquery[], %s::float8[]) WITH ORDINALITY"
+            " AS q(w, t, idf, n))",
+            [_K1 + 1.0, *norm_params, list(search), [f"'{w}'" for w in search], idfs],
+        )
+    parts: list[str] = []
+    params: list[Any] = []
+    for word, idf in zip(search, idfs):
         tf = "coalesce((sv.lm_repeats ->> %s::text)::float8, 1::float8)"
         parts.append(
             f"CASE WHEN sv.lm_words @@ %s::tsquery THEN %s::float8 * (({tf} * %s::float8)"
             f" / ({tf} + {norm})) ELSE 0::float8 END"
         )
-        params += [f"'{word}'", idf if idf > 0.0 else 1e-6, word, _K1 + 1.0, word, *norm_params]
+        params += [f"'{word}'", idf, word, _K1 + 1.0, word, *norm_params]
     return "(" + " + ".join(parts) + ")", params
+
+
+_INLINE_WORDS = 64
+"""Up to this many words, :func:`fts5_rank` writes each word's part out (9 parameters each,
+the fastest plan); past it, one sum over arrays of the words (PostgreSQL takes at most 65,535
+parameters per statement: a query of thousands of rare words passed that). Both add the words'
+parts in the same order: the same bits."""

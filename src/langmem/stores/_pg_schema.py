@@ -7,13 +7,15 @@ Each step runs once per database, in order, under the migrations' advisory lock
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 from langmem.stores import _pg_identity
+from langmem.stores._analyzer import lexical_cut
 from langmem.stores._cjk import CHARACTERS
-from langmem.stores.ranking import length, tokens
+from langmem.stores.ranking import MAX_WORD_BYTES, length, tokens
 
 STAGE = "langmem_reembed"
 """Vectors staged by a re-embed (shaped like ``store_vectors``; see ``_pg_reembed``)."""
@@ -200,7 +202,8 @@ def _cjk_bigrams(cur: Any) -> None:
     those of :func:`ranking.lexical_text` (CJK runs as bigrams, as the SQLite store's index
     reads them: ``langmem.stores._lexical_texts``), and their analyzed lengths count the
     bigrams. Other texts split and count as before, so a database of English texts is read
-    through one scan and nothing is written."""
+    through one scan and nothing is written. Each text is split as :func:`resplit` splits it
+    now (its lexical text: cut, then bigrams); run again, it writes the same words."""
     with cur.connection.transaction():
         for table in ("store_vectors", STAGE):
             _resplit_where(
@@ -232,12 +235,50 @@ def resplit(cur: Any, table: str, rows: list[dict[str, Any]], *, lengths: bool =
                 [r["key"] for r in chunk],
                 [r["field_name"] for r in chunk],
                 [r["lm_text"] for r in chunk],
-                [" ".join(dict.fromkeys(found)) for found in split],
+                [_pg_tokens.lexemes(found) for found in split],
                 [n for n, _ in counted],
                 [repeats for _, repeats in counted],
                 [length(r["lm_text"]) for r in chunk],
             ],
         )
+
+
+_LONG_RUN = re.compile(rf"\S{{{MAX_WORD_BYTES // 4 + 1},}}")
+"""A run of characters long enough to hold a word over ``MAX_WORD_BYTES`` (4 bytes each at
+most)."""
+
+
+def _long_words(cur: Any) -> None:
+    """Re-split the texts holding a word over :data:`ranking.MAX_WORD_BYTES` or longer than
+    :data:`ranking.LEXICAL_CHARS`: ``array_to_tsvector`` stored a word over 2047 bytes, or a
+    text's words past 1 MB, mangled (a word's length modulo 2048), and the analyzer now leaves
+    such words out of the terms (the lengths change too). Only texts over 2000 bytes are read."""
+    from psycopg.rows import dict_row
+
+    with cur.connection.transaction():
+        for table in ("store_vectors", STAGE):
+            found: list[dict[str, Any]] = []
+            with cur.connection.cursor(name=f"lm_long_{table}", row_factory=dict_row) as rows:
+                rows.execute(
+                    f"SELECT prefix, key, field_name, lm_text FROM {table}"
+                    f" WHERE octet_length(lm_text) > {MAX_WORD_BYTES}"
+                )
+                while chunk := rows.fetchmany(_CHUNK):
+                    found += [r for r in chunk if _mangled(r["lm_text"])]
+            resplit(cur, table, found, lengths=True)
+
+
+def _mangled(text: str) -> bool:
+    return lexical_cut(text) != text or _LONG_RUN.search(text) is not None
+
+
+def _untexted_rows(cur: Any) -> None:
+    """The index of rows without text and the trigger that clears a re-put row's text
+    (:data:`langmem.stores._pg_untexted.SCHEMA`); set-ups fill such rows."""
+    from langmem.stores import _pg_untexted
+
+    for statement in _pg_untexted.SCHEMA:
+        cur.execute(statement)
 
 
 def _gin_without_pending_list(cur: Any) -> None:
@@ -300,4 +341,8 @@ VECTOR_STEPS: tuple[str | Callable[[Any], None], ...] = (
     _fts5_words,
     # CJK runs as bigrams (langmem.stores._cjk)
     _cjk_bigrams,
+    # words over MAX_WORD_BYTES and text past LEXICAL_CHARS are not terms (the analyzer)
+    _long_words,
+    # rows LangGraph's own PostgresStore writes get their text (langmem.stores._pg_untexted)
+    _untexted_rows,
 )

@@ -41,7 +41,14 @@ from psycopg.adapt import Dumper
 from psycopg.pq import Format
 from psycopg.rows import dict_row
 
-from langmem.stores import _filters, _pg_candidates, _pg_connect, _pg_identity, _pg_lexical
+from langmem.stores import (
+    _filters,
+    _pg_candidates,
+    _pg_connect,
+    _pg_identity,
+    _pg_lexical,
+    _pg_untexted,
+)
 from langmem.stores import ranking as rules
 from langmem.stores._similarity import postgres_similarity
 
@@ -83,8 +90,21 @@ def prefilter(filter: dict[str, Any] | None) -> tuple[str, list[Any]]:
 
 
 def tsquery(words: Sequence[str]) -> str:
-    """A tsquery matching any of ``words`` (words from :func:`ranking.tokens`: no quotes)."""
-    return " | ".join(f"'{word}'" for word in words)
+    """A tsquery matching any of ``words`` (words from :func:`ranking.tokens`: no quotes).
+
+    Many words are grouped in parentheses two by two: PostgreSQL parses and evaluates a
+    tsquery recursively, and ``'a' | 'b' | ...`` nests one level per word (thousands of words
+    passed its stack depth limit); the groups nest one level per doubling."""
+    quoted = [f"'{word}'" for word in words]
+    if len(quoted) <= _FLAT_WORDS:
+        return " | ".join(quoted)
+    while len(quoted) > 1:
+        paired = [f"({a} | {b})" for a, b in zip(quoted[::2], quoted[1::2])]
+        quoted = paired + quoted[len(paired) * 2 :]
+    return quoted[0]
+
+
+_FLAT_WORDS = 64
 
 
 def vector_literal(vector: Sequence[float]) -> str:
@@ -333,6 +353,7 @@ def _hybrid(
     the lexical side is read on ``cur`` meanwhile."""
     post, literal, top, sent = dense
     prefix = tuple(op.namespace_prefix)
+    _pg_untexted.fill_due(store, cur)  # rows LangGraph's own store wrote: their words
     documents, terms_in_all, tokens = store.word_counts.documents(cur)
     average = terms_in_all / max(documents, 1)
     frequencies: dict[str, int] = {}

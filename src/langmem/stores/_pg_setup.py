@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from langmem.stores import _pg_connect, _pg_identity, _pg_read_only
+from langmem.stores import _pg_connect, _pg_identity, _pg_read_only, _pg_untexted
 from langmem.stores._pg_schema import STORE_STEPS, VECTOR_STEPS, count_uncounted, vector_dims
 
 if TYPE_CHECKING:
@@ -41,6 +41,8 @@ def setup(store: PostgresStore, tables: Callable[[], None]) -> None:
                 if store.index_config and store._identity is not None:
                     _pg_connect.run_migrations(cur, "langmem_vector_migrations", VECTOR_STEPS)
                     count_uncounted(cur)  # texts older writers left without word counts
+                    with cur.connection.transaction():  # rows LangGraph's store wrote
+                        store.word_counts.forget(_pg_untexted.fill(store, cur))
                     where = _pg_connect.redact(store.url)
                     _pg_identity.claim(cur, store._identity, where, vector_dims(cur))
                     store._checks = True

@@ -10,8 +10,14 @@ compatibility decomposition splits them; it keeps Greek tonos on some letters an
 a final sigma; its letters are those of the Unicode version its tables were built from). So
 they are split by FTS5 itself, as the SQLite store counts their words (``_term_docs``): the
 texts go through a contentless FTS5 table in a private in-memory SQLite database (one per
-thread), and its ``fts5vocab`` instance table gives each text's words in order. Like the SQLite
-store's index, FTS5 reads each text's :func:`ranking.lexical_text` (CJK runs as bigrams).
+thread), and its ``fts5vocab`` instance table gives each text's words in order.
+
+Both split a text's :func:`ranking.lexical_text`, what the SQLite store's index reads: the
+first ``LEXICAL_CHARS`` characters of a longer text (:func:`ranking.lexical_cut`), CJK runs
+as bigrams. :func:`lexemes` leaves out words longer than :data:`ranking.MAX_WORD_BYTES`, which
+no query looks up: a ``tsvector`` then always holds its text's words (PostgreSQL's
+``array_to_tsvector`` silently mangles a word over 2047 bytes and a vector over 1 MB, instead
+of refusing them).
 """
 
 from __future__ import annotations
@@ -22,18 +28,30 @@ from collections.abc import Sequence
 from contextlib import closing
 from functools import cache
 
-from langmem.stores.ranking import lexical_text, tokens
+from langmem.stores._analyzer import fits
+from langmem.stores.ranking import MAX_WORD_BYTES, lexical_text, tokens
 
 TOKENIZER = "unicode61 remove_diacritics 2"
 """The ``tokenize`` option of the SQLite store's FTS5 index (``_migrations``, migration 3;
 a test checks they are the same)."""
 
 _local = threading.local()
+_SHORT = MAX_WORD_BYTES // 4
+"""A word of at most this many characters fits in any script (4 bytes at most each)."""
 
 
 def words(text: str) -> list[str]:
     """The words of ``text`` in order, as the FTS5 index splits them (see the module)."""
     return words_of([text])[0]
+
+
+def lexemes(words: Sequence[str]) -> str:
+    """The distinct ``words`` short enough to be terms, in order, joined by spaces: a text's
+    ``lm_words`` as ``array_to_tsvector(string_to_array(..., ' '))`` reads it."""
+    distinct = dict.fromkeys(words)
+    if not distinct or max(map(len, distinct)) <= _SHORT:  # no word can be too long
+        return " ".join(distinct)
+    return " ".join(word for word in distinct if fits(word))
 
 
 def words_of(texts: Sequence[str]) -> list[list[str]]:

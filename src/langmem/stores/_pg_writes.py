@@ -258,7 +258,7 @@ def insert_vectors(
             field,
             _pg_search.vector_literal(vector),
             text,
-            " ".join(dict.fromkeys(words)),
+            _pg_tokens.lexemes(words),
             length(text),
             *fts5_counts(words),
             places.get((prefix, key, field, text)),

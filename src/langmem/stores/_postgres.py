@@ -58,6 +58,7 @@ from langmem.stores import (
     _pg_read_only,
     _pg_setup,
     _pg_stats,
+    _pg_untexted,
     _pg_writes,
     _ranking_arg,
     _rerank,
@@ -125,6 +126,7 @@ class PostgresStore(RankedSearch):
         self.search_mode: SearchMode = search_mode
         self.word_counts = _pg_stats.WordCounts()
         self.namespace_sizes = _pg_stats.NamespaceSizes()
+        self.untexted = _pg_untexted.Untexted()  # rows LangGraph's own store wrote
         self._cover: int | None = None
         self._conninfo, _ = _pg_connect.split_url(url)
         self._identity = (

@@ -202,12 +202,17 @@ def _texts(conn: sqlite3.Connection, ids: list[int]) -> list[str] | None:
 
 
 def _words(conn: sqlite3.Connection, texts: Iterable[str]) -> dict[str, int]:
-    """Word -> how many of ``texts`` hold it, the words split as the FTS5 index splits them."""
+    """Word -> how many of ``texts`` hold it, the words split as the FTS5 index splits them.
+
+    ``texts`` are indexed texts (``coalesce(lm_lexical, text)``: already cut and bigrammed), so
+    they are split as they are; an ASCII text over ``LEXICAL_CHARS`` (one another SQLite client
+    wrote without ``lm_lexical``, indexed whole) goes to FTS5 too, as :func:`ranking.tokens`
+    would cut it."""
     counts: dict[str, int] = {}
     get = counts.get
     others: list[str] = []
     for text in texts:
-        if text.isascii() and "\x00" not in text:
+        if text.isascii() and "\x00" not in text and len(text) <= ranking.LEXICAL_CHARS:
             for word in set(ranking.tokens(text)):
                 counts[word] = get(word, 0) + 1
         else:

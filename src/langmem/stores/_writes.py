@@ -255,8 +255,25 @@ def whole_text(value: Any) -> str:
     """The text indexed for the field ``"$"`` (the whole value), as recent LangGraph releases
     write it: sorted keys, characters as they are. LangGraph 1.0.0 (our lowest supported)
     wrote ``\\u00e8`` for ``è``, so a non-ASCII word of such a value was not found by its
-    words, and was embedded as escaped text."""
-    return json.dumps(dict(value), sort_keys=True, ensure_ascii=False)
+    words, and was embedded as escaped text.
+
+    A negative zero is written ``0.0``: PostgreSQL's ``jsonb`` keeps no sign of zero, and the
+    re-ranking stage reads this text of the value as the store returns it (the text embedded
+    and the text re-ranked are then the same on both stores)."""
+    text = json.dumps(dict(value), sort_keys=True, ensure_ascii=False)
+    if "-0.0" not in text:  # no negative zero (nor a string holding "-0.0"): the common case
+        return text
+    return json.dumps(_unsigned_zeros(dict(value)), sort_keys=True, ensure_ascii=False)
+
+
+def _unsigned_zeros(value: Any) -> Any:
+    if isinstance(value, float):
+        return 0.0 if value == 0.0 else value
+    if isinstance(value, dict):
+        return {key: _unsigned_zeros(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_unsigned_zeros(item) for item in value]
+    return value
 
 
 def check_op(op: Any) -> None:

@@ -5,12 +5,17 @@ the same inputs, so the same data gives the same order and the same scores every
 
 **Analyzer** (:func:`analyze`): text is lowercased, diacritics are removed (as SQLite FTS5's
 ``unicode61 remove_diacritics 2``), split into runs of letters and digits, stop words are
-dropped (:data:`STOPWORDS`), as are single letters, and each word is reduced by :func:`stem`, a
-light suffix strip whose result is always a prefix of the word ("lived", "lives", "living" ->
-"liv"; numbers and codes stay as they are). Chinese, Japanese and Korean runs are split first
-into overlapping character bigrams ("东京的咖啡" -> "东京", "京的", "的咖", "咖啡"; a lone CJK
-character is a term of its own), and full-width forms read as their ordinary characters
-(:func:`lexical_text`; the SQLite store's FTS5 index and PostgreSQL's words read the same text).
+dropped (:data:`STOPWORDS`), as are single letters and words longer than :data:`MAX_WORD_BYTES`
+(2000 bytes in UTF-8), and each word is reduced by :func:`stem`, a light suffix strip whose
+result is always a prefix of the word ("lived", "lives", "living" -> "liv"; numbers and codes
+stay as they are). The words are split from the text's lexical text (:func:`lexical_text`):
+only the first :data:`LEXICAL_CHARS` (250,000) characters of a text or a query longer than that
+many bytes (a CJK character counting two: :func:`lexical_cut`), and in those, Chinese,
+Japanese and Korean runs as overlapping character bigrams ("东京的咖啡" -> "东京", "京的",
+"的咖", "咖啡"; a lone CJK character is a term of its own), full-width forms as their
+ordinary characters. The SQLite store's FTS5 index and PostgreSQL's words read the same lexical
+text, so both limits hold on both stores (PostgreSQL's ``tsvector`` holds words of at most
+2047 bytes and 1 MB of them per text; see ``docs/ranking.md``, "Analyzer").
 
 **Lexical score**: Okapi BM25 over the analyzed terms of the query (each distinct term once)::
 
@@ -190,6 +195,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from langmem.stores._analyzer import (
+    LEXICAL_CHARS,
+    MAX_WORD_BYTES,
     STOPWORDS,
     Document,
     analyze,
@@ -197,6 +204,7 @@ from langmem.stores._analyzer import (
     fold,
     forms,
     length,
+    lexical_cut,
     lexical_text,
     query_terms,
     stem,
@@ -231,6 +239,8 @@ from langmem.stores._scoring import (
 
 __all__ = [
     "FUSIONS",
+    "LEXICAL_CHARS",
+    "MAX_WORD_BYTES",
     "STOPWORDS",
     "Candidate",
     "Corpus",
@@ -247,6 +257,7 @@ __all__ = [
     "forms",
     "idf",
     "length",
+    "lexical_cut",
     "lexical_text",
     "marked_down",
     "near_sums",
