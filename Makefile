@@ -38,10 +38,14 @@ typecheck: setup
 # The PostgreSQL tests need a server: scripts/pg-test-server.sh installs PostgreSQL + pgvector
 # when missing (as root; otherwise it says what to install and fails), starts a private
 # loopback server in .pg/, and the trap stops it whatever pytest's outcome.
+# The suite runs on $(WORKERS) processes (pytest-xdist; tests/_xdist.py runs every PostgreSQL test
+# in one of them, one at a time); WORKERS=0 runs it in this process.
+WORKERS ?= 2
+
 pytest: setup
 	@set -e; url="$$(scripts/pg-test-server.sh start)"; \
 	trap 'scripts/pg-standby.sh stop; scripts/pg-test-server.sh stop' EXIT; \
-	LANGMEM_TEST_PG_URL="$$url" $(BIN)/pytest -q
+	LANGMEM_TEST_PG_URL="$$url" $(BIN)/pytest -q -n $(WORKERS)
 
 # docs/cli.md from the command's own help (tests/cli/test_docs.py fails when it drifts).
 docs-cli: setup
@@ -59,7 +63,7 @@ test-lowest:
 	# store only from langgraph 1.2.4 (the test composes two graphs that way)
 	@set -e; url="$$(scripts/pg-test-server.sh start)"; \
 	trap 'scripts/pg-standby.sh stop; scripts/pg-test-server.sh stop' EXIT; \
-	LANGMEM_TEST_PG_URL="$$url" $(LOWEST)/bin/pytest -q -p no:cacheprovider \
+	LANGMEM_TEST_PG_URL="$$url" $(LOWEST)/bin/pytest -q -n $(WORKERS) -p no:cacheprovider \
 		--deselect tests/short_term/test_langgraph.py::test_a_checkpointer_that_refuses_unknown_types_still_carries_the_summary \
 		--deselect "tests/test_examples.py::test_example_runs[summarization.py]" \
 		--deselect tests/graphs/test_graphs.py::test_the_factory_builds_from_the_run_config

@@ -173,13 +173,17 @@ def test_a_batch_rolled_back_by_a_deadlock_is_run_again(pg_database: str) -> Non
     succeeds, once the other client committed."""
     import time
 
+    # The server checks a waiting transaction for a deadlock once, deadlock_timeout after it
+    # began to wait: the batch's check must come after the other client queued for ``a``
+    # (a few ms here, more on a busy machine: 20 ms was once too short and the other client's
+    # check found the deadlock instead), and before the other client's own check.
     with psycopg.connect(pg_database, autocommit=True) as admin:
-        admin.execute(f"ALTER DATABASE {_database(pg_database)} SET deadlock_timeout = '20ms'")
+        admin.execute(f"ALTER DATABASE {_database(pg_database)} SET deadlock_timeout = '2s'")
     with PostgresStore.from_url(pg_database, index=_index()) as store:
         store.batch([PutOp(NS_A, k, {"text": f"first {k}"}) for k in ("a", "b")])
         before = _deadlocks(pg_database)
         other = psycopg.connect(pg_database)
-        other.execute("SET deadlock_timeout = '10s'")  # the batch is the one rolled back
+        other.execute("SET deadlock_timeout = '60s'")  # the batch is the one rolled back
         other.execute("UPDATE store SET value = '{\"text\": \"other b\"}' WHERE key = 'b'")
         done: list[Any] = []
         writer = threading.Thread(
@@ -198,7 +202,7 @@ def test_a_batch_rolled_back_by_a_deadlock_is_run_again(pg_database: str) -> Non
         other.execute("UPDATE store SET value = '{\"text\": \"other a\"}' WHERE key = 'a'")
         other.commit()
         other.close()
-        writer.join(timeout=30)
+        writer.join(timeout=60)
         assert done == [[None, None]]
         assert store.get(NS_A, "a").value == {"text": "batch a"}  # type: ignore[union-attr]
         assert store.get(NS_A, "b").value == {"text": "batch b"}  # type: ignore[union-attr]
