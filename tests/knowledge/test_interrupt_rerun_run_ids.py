@@ -80,3 +80,22 @@ def test_a_held_delete_repeated_under_a_new_run_id_is_held_once(any_store: BaseS
     assert first[3].startswith(f"Deletion of memory {keys[3]} was NOT applied: it is held ")
     assert [h.value["key"] for h in History(any_store).held(NS)] == [keys[3]]
     assert _ops(any_store) == ["create"] * 10 + ["delete"] * 4
+
+
+async def test_an_async_delete_repeated_under_a_new_run_id_answers_as_the_first_run(
+    any_store: BaseStore,
+) -> None:
+    manage = create_manage_memory_tool(NS, store=any_store)
+    key = (await manage.ainvoke({"content": "Prefers coffee"})).split()[-1]
+
+    async def forget(state: State) -> dict[str, Any]:
+        answer = await manage.ainvoke({"action": "delete", "id": key})
+        interrupt("sure?")
+        return {"out": [answer]}
+
+    app = _graph(forget, any_store)
+    await app.ainvoke({"out": []}, _config("run-1"))
+    final = await app.ainvoke(Command(resume="yes"), _config("run-2"))
+
+    assert final["out"] == [f"Deleted memory {key}"]
+    assert _ops(any_store) == ["create", "delete"]
