@@ -68,6 +68,20 @@ def test_a_bare_score_is_feedback() -> None:
     assert "<feedback>0.5</feedback>" in _sent([(CONVERSATION, 0.5)])
 
 
+@pytest.mark.parametrize("score", [True, False, float("nan"), float("inf")])
+def test_a_bare_score_that_is_a_bool_or_not_finite_is_refused(score: Any) -> None:
+    # before: True rendered as <feedback>true</feedback>, NaN as <feedback>NaN</feedback>
+    model = ScriptedChatModel(responses=[submit(BETTER)])
+    payload = {"trajectories": [(CONVERSATION, score)], "prompt": PROMPT}
+    with pytest.raises(
+        InvalidInputError,
+        match=rf"the feedback {score!r} \({type(score).__name__}\) of trajectory 1 is not usable"
+        r".*a finite number \(not a bool\)",
+    ):
+        create_prompt_optimizer(model, kind="prompt_memory").invoke(payload)
+    assert model.calls == 0
+
+
 def test_when_to_update_that_is_not_text_is_refused_before_any_model_call() -> None:
     from langmem import create_multi_prompt_optimizer
 

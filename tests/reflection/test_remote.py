@@ -9,6 +9,7 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 
 from langmem import ReflectionExecutor
+from langmem.errors import ExecutorClosedError
 from langmem.reflection import RemoteReflectionExecutor
 from tests.reflection._langgraph_stub import LangGraphStub
 
@@ -61,3 +62,28 @@ def test_search_and_asearch_read_the_servers_store() -> None:
     assert paths[0] == ("/store/items/search", ["memories", "u1"])
     assert paths[2] == ("/store/items/search", ["memories"]) and broad == hits
     assert stub.requests[0][1]["query"] == "tea" and stub.requests[0][1]["limit"] == 5
+
+
+@pytest.mark.enable_socket
+@pytest.mark.parametrize("wait", [True, False])
+def test_submit_after_shutdown_is_refused_and_sends_nothing(wait: bool) -> None:
+    with LangGraphStub() as stub:
+        executor = RemoteReflectionExecutor("memories", "memories", url=stub.url)
+        first = executor.submit({"messages": []}, thread_id="conv-1")
+        executor.shutdown(wait=wait)
+        assert first.result(timeout=30)["status"] == "pending"  # made before: still sent
+        with pytest.raises(ExecutorClosedError, match="after shutdown"):
+            executor.submit({"messages": []}, thread_id="conv-2")
+        executor.shutdown()  # again: a no-op that returns
+    assert len(stub.requests) == 1
+    assert executor._thread is not None and not executor._thread.is_alive()
+
+
+@pytest.mark.enable_socket
+def test_shutdown_cancelling_futures_still_stops_the_thread() -> None:
+    with LangGraphStub() as stub:
+        executor = RemoteReflectionExecutor("memories", "memories", url=stub.url)
+        futures = [executor.submit({"messages": []}, thread_id=f"c{n}") for n in range(5)]
+        executor.shutdown(wait=True, cancel_futures=True)
+    assert all(f.done() for f in futures)
+    assert executor._thread is not None and not executor._thread.is_alive()

@@ -26,7 +26,12 @@ from langmem._background._payload import (
 )
 from langmem._background._search import as_namespace, filled_or_prefix
 from langmem._namespace import NamespaceTemplate
-from langmem.errors import ConfigurationError, MissingDependencyError, StoreConnectionError
+from langmem.errors import (
+    ConfigurationError,
+    ExecutorClosedError,
+    MissingDependencyError,
+    StoreConnectionError,
+)
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -103,6 +108,7 @@ class RemoteReflectionExecutor:
         )
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._closed = False
 
     @property
     def client(self) -> LangGraphClient:
@@ -127,13 +133,24 @@ class RemoteReflectionExecutor:
                 logger.warning("remote reflection submit failed: %s", exc)
                 future.set_exception(exc)
 
-    def _start(self) -> None:
+    def _enqueue(self, call: Callable[[], Any]) -> Future[Any]:
+        """Queue ``call`` for the submit thread (started on first use); refused after
+        :meth:`shutdown`, whose end-of-queue mark the thread has been given."""
+        future: Future[Any] = Future()
         with self._lock:
+            if self._closed:
+                raise ExecutorClosedError(
+                    f"cannot submit to this {type(self).__name__} after shutdown(): nothing was"
+                    " sent to the server. Create a new RemoteReflectionExecutor to submit more"
+                    " work."
+                )
+            self._jobs.put((call, future))
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._run_jobs, name="langmem-remote-reflection", daemon=True
                 )
                 self._thread.start()
+        return future
 
     def submit(
         self,
@@ -166,10 +183,7 @@ class RemoteReflectionExecutor:
                     after_seconds=after_seconds,
                 )
 
-        future: Future[Any] = Future()
-        self._jobs.put((call, future))
-        self._start()
-        return future
+        return self._enqueue(call)
 
     def _search_namespace(self, namespace: str | tuple[str, ...] | None) -> tuple[str, ...]:
         if namespace is not None:
@@ -232,15 +246,20 @@ class RemoteReflectionExecutor:
             ) from exc
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        """Stop the submit thread (after the submits already made, when ``wait``)."""
+        """Stop the submit thread (after the submits already made, when ``wait``); later
+        submits raise :class:`~langmem.errors.ExecutorClosedError`."""
+        with self._lock:
+            stop = not self._closed  # the thread's end-of-queue mark, given once
+            self._closed = True
         if cancel_futures:
-            pending: list[tuple[Callable[[], Any], Future[Any]]] = []
             while not self._jobs.empty():
                 job = self._jobs.get_nowait()
-                if job is not None:
+                if job is None:
+                    stop = True  # an earlier shutdown's mark: put it back after the drain
+                else:
                     job[1].cancel()
-                    pending.append(job)
-        self._jobs.put(None)
+        if stop:
+            self._jobs.put(None)
         thread = self._thread
         if wait and thread is not None:
             thread.join()

@@ -145,8 +145,10 @@ class Workers:
                     self._execute(tasks[0])
                 except Exception as exc:  # the queue could not record the outcome
                     logger.exception(
-                        "task %s: recording its outcome failed; it runs again once its lease "
-                        "expires",
+                        "task %s: recording its outcome failed; its future fails with this "
+                        "error. The queue still holds the task: once its lease expires it may "
+                        "run again, with no future to report to (read what it wrote from the "
+                        "store)",
                         tasks[0].id,
                     )
                     self._resolve(tasks[0].id, error=exc)

@@ -31,6 +31,7 @@ from langgraph.store.base import NOT_PROVIDED, BaseStore, Item, NotProvided, Put
 from langmem import _flow
 from langmem._expect import Expected
 from langmem._namespace import RESERVED_ROOT
+from langmem._task_scope import repeatable_key
 from langmem.errors import NamespaceError, WriteConflictError
 
 __all__ = [
@@ -82,6 +83,9 @@ class ChangeRecord(TypedDict, total=False):
     """Which part of langmem made the change (``manage_memory``, ``store_manager``, ``undo``...)."""
     thread_id: str | None
     run_id: str | None
+    step: str | None
+    """The LangGraph task (thread and step) that made it, stable when a node runs again after
+    ``interrupt()``; ``None`` outside a graph or in records written before it was kept."""
     reason: str | None
     """The model's stated reason, where it gave one."""
 
@@ -114,6 +118,9 @@ class Provenance:
     thread_id: str | None = None
     run_id: str | None = None
     explicit_run: bool = False
+    step: str | None = None
+    """The LangGraph task the call belongs to (its thread and ``checkpoint_ns``): the same when
+    a node runs again after ``interrupt()``, whatever run id the resume carries."""
 
 
 def provenance(config: RunnableConfig, component: str, *, step_run: bool = False) -> Provenance:
@@ -136,6 +143,7 @@ def provenance(config: RunnableConfig, component: str, *, step_run: bool = False
         thread_id=None if thread is None else str(thread),
         run_id=str(run) if run is not None else str(uuid.uuid4()),
         explicit_run=explicit is not None,
+        step=repeatable_key(config, "step") if step_run else None,
     )
 
 
@@ -212,6 +220,7 @@ def record_op(
         "component": prov.component,
         "thread_id": prov.thread_id,
         "run_id": prov.run_id,
+        "step": prov.step,
         "reason": change.reason,
     }
     return PutOp(area("history", change.namespace), change_id, record, index=False)
@@ -421,4 +430,5 @@ def _meta(change: Change, prov: Provenance, iso: str) -> dict[str, Any]:
         "component": prov.component,
         "thread_id": prov.thread_id,
         "run_id": prov.run_id,
+        "step": prov.step,
     }

@@ -79,10 +79,11 @@ def deleted_in_run(
 ) -> _flow.Flow[str | None]:
     """The key among ``keys`` (the forms an id may take, none stored now) whose memory this
     run deleted, by its recorded change: a LangGraph node run again after ``interrupt()``
-    repeats its deletion in the same run (its step's id, or the caller's run id)."""
+    repeats its deletion in the same task (its thread and step, whatever run id the resume
+    carries; outside a graph, the same run id)."""
     records = area("history", namespace)
     ops = tuple(
-        SearchOp(records, {"key": k, "op": "delete", "target": "live", "run_id": prov.run_id}, 1)
+        SearchOp(records, {"key": k, "op": "delete", "target": "live", **_same_step(prov)}, 1)
         for k in keys
     )
     found = yield _flow.StoreBatch(store, ops)
@@ -94,9 +95,15 @@ def held_in_run(
 ) -> _flow.Flow[str | None]:
     """Why this run's deletion of ``key`` is held, when this run holds one already (a node run
     again after ``interrupt()`` repeats it: it is not held twice); else ``None``."""
-    held = SearchOp(area("held", namespace), {"key": key, "run_id": prov.run_id}, 1)
+    held = SearchOp(area("held", namespace), {"key": key, **_same_step(prov)}, 1)
     (found,) = yield _flow.StoreBatch(store, (held,))
     return str(found[0].value.get("reason")) if found else None
+
+
+def _same_step(prov: Provenance) -> dict[str, str | None]:
+    """The filter that finds records of the call's own step: its LangGraph task, which a resume
+    after ``interrupt()`` keeps (a resume may carry a new run id); else its run id."""
+    return {"step": prov.step} if prov.step is not None else {"run_id": prov.run_id}
 
 
 def tool_write(

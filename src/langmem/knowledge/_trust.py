@@ -183,7 +183,7 @@ def write_flow(
     """Screen ``changes`` and write them, with their records, in one store batch."""
     for change in changes:
         screen(change, trust.guards, report)
-    yield from _quarantined_before(store, changes)
+    yield from _quarantined_before(store, changes, report)
     ttl = default_ttl(store)
 
     def build() -> list[PutOp]:
@@ -212,16 +212,32 @@ def write_flow(
     return changes
 
 
-def _quarantined_before(store: BaseStore, changes: list[Change]) -> _flow.Flow[None]:
-    """Mark ``repeated`` each repeatable create that an earlier run of its task (a node run
-    again after ``interrupt()``) quarantined already: one read, only when there are any."""
+def _quarantined_before(
+    store: BaseStore, changes: list[Change], report: GuardReport
+) -> _flow.Flow[None]:
+    """Settle each repeatable create that an earlier run of its task (a node run again after
+    ``interrupt()``) quarantined already: still in quarantine, it is marked ``repeated``;
+    released meanwhile (its live key holds the same content), it is done: ``unchanged``.
+    One read, only when there are any."""
     held_back = [c for c in changes if c.repeatable and c.status == "quarantined"]
     if not held_back:
         return
-    gets = tuple(GetOp(area("quarantine", c.namespace), c.key) for c in held_back)
+    gets = tuple(
+        op
+        for c in held_back
+        for op in (GetOp(area("quarantine", c.namespace), c.key), GetOp(c.namespace, c.key))
+    )
     found = yield _flow.StoreBatch(store, gets)
-    for change, item in zip(held_back, found):
-        if item is not None and content_of(item.value) == content_of(change.value):
+    for n, change in enumerate(held_back):
+        quarantined, live = found[2 * n], found[2 * n + 1]
+        content = content_of(change.value)
+        if live is not None and content_of(live.value) == content:
+            change.status, change.patterns = "unchanged", []
+            ref = (change.namespace, change.key)
+            report.quarantined[:] = [
+                w for w in report.quarantined if (w["namespace"], w["key"]) != ref
+            ]
+        elif quarantined is not None and content_of(quarantined.value) == content:
             change.repeated = True
 
 

@@ -184,10 +184,12 @@ def create_manage_memory_tool(
             change = Change(ns, key, existing.value, None, "delete", valid_from=stamp_of(existing))
             assert turn is not None
             hold_if_over_cap([change], turn.count, turn.size, trust.guards, turn.report)
-            if change.status == "held":  # held already by this run (a node run again)?
+            # held already by this step (a node run again after interrupt(), which may carry
+            # a new run id and so start a new turn that would not hold it)?
+            if change.status == "held" or prov.step is not None:
                 why = yield from held_in_run(target, ns, key, prov)
                 if why is not None:
-                    change.reason = why
+                    change.status, change.reason = "held", why
                     return tool_result(f"Deleted memory {key}", change)
             yield from _refusing(tool_write(target, change, prov, trust, turn))
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -175,8 +176,13 @@ def _is_pair(value: Any) -> bool:
 
 
 def _is_feedback(value: Any) -> bool:
-    """Feedback a trajectory pair may carry: text, a dict, or a bare score."""
-    return isinstance(value, (str, Mapping, int, float))
+    """Feedback a trajectory pair may carry: text, a dict, or a bare score (a finite number;
+    a bool, NaN or infinity scores nothing)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, (str, Mapping, int))
 
 
 def _pairs(trajectories: Any) -> list[tuple[Any, Any]]:
@@ -208,7 +214,7 @@ def _pairs(trajectories: Any) -> list[tuple[Any, Any]]:
             raise InvalidInputError(
                 f"the feedback {item[1]!r} ({type(item[1]).__name__}) of trajectory "
                 f"{len(pairs) + 1} is not usable: pass feedback as a string, a dict such as "
-                "{'score': 0, 'comment': '...'}, a number, or None."
+                "{'score': 0, 'comment': '...'}, a finite number (not a bool), or None."
             )
         else:
             raise InvalidInputError(
