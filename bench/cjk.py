@@ -2,10 +2,11 @@
 
 Public data we did not write: CMRC 2018 (https://github.com/ymcui/cmrc2018, CC BY-SA 4.0),
 Chinese Wikipedia passages with questions whose answers are spans of them, read from a git copy
-of that repository (``--source GIT_DIR``, or ``$LANGMEM_CMRC2018``; nothing of it is kept here:
-bench/data/cmrc2018.py). Every sentence of the chosen passages is stored as a memory
-(``content``) in one namespace of a SqliteStore with the local MiniLM embeddings; each question
-is searched as it was written, and the relevant memory is the sentence its answer starts in.
+of that repository once (``--source GIT_DIR``, or ``$LANGMEM_CMRC2018``) and cached as the
+other data sets (nothing of it is kept here: bench/data/cmrc2018.py, bench/data/sources.py).
+Every sentence of the chosen passages is stored as a memory (``content``) in one namespace of
+a SqliteStore with the local MiniLM embeddings; each question is searched as it was written,
+and the relevant memory is the sentence its answer starts in.
 Reported: recall@1/5/10 and MRR of the dense ranking, the lexical one alone (BM25,
 ``dense_weight=0``) and the default hybrid, with paired standard errors.
 
@@ -15,7 +16,7 @@ Passages are split in two by their order in the file: even positions ``dev``, od
 ``src/`` in a temporary folder, in a subprocess, same data and vectors) and prints both, with
 each ranking's paired difference (after - before).
 
-    python bench/cjk.py --source GIT_DIR [--split test|dev|all] [--baseline REF]
+    python bench/cjk.py [--source GIT_DIR] [--split test|dev|all] [--baseline REF]
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ from data import cmrc2018
 from langmem.stores import SqliteStore
 from langmem.stores.ranking import Ranking
 
-SOURCE = os.environ.get("LANGMEM_CMRC2018")
 NAMESPACE = ("cmrc",)
 K = (1, 5, 10)
 MODES = ("dense", "lexical", "hybrid")
@@ -54,7 +54,7 @@ class Question:
     relevant: str
 
 
-def read(split: str, source: Path) -> tuple[dict[str, str], list[Question]]:
+def read(split: str, source: Path | None) -> tuple[dict[str, str], list[Question]]:
     """The memories (key -> sentence) and questions of ``split``."""
     data = cmrc2018.read(source)
     chosen = {
@@ -75,7 +75,7 @@ def read(split: str, source: Path) -> tuple[dict[str, str], list[Question]]:
     return memories, questions
 
 
-def every_text(source: Path) -> list[str]:
+def every_text(source: Path | None) -> list[str]:
     memories, questions = read("all", source)
     return [*memories.values(), *(q.text for q in questions)]
 
@@ -89,7 +89,7 @@ def settings() -> dict[str, dict[str, Any]]:
     }
 
 
-def scores(split: str, source: Path) -> dict[str, dict[str, list[float]]]:
+def scores(split: str, source: Path | None) -> dict[str, dict[str, list[float]]]:
     """Ranking -> metric -> per-question values."""
     memories, questions = read(split, source)
     embed = CachedEmbeddings(every_text(source))
@@ -134,7 +134,7 @@ def show(label: str, table: dict[str, dict[str, list[float]]]) -> None:
             )
 
 
-def baseline(ref: str, split: str, source: Path) -> dict[str, dict[str, list[float]]]:
+def baseline(ref: str, split: str, source: Path | None) -> dict[str, dict[str, list[float]]]:
     """:func:`scores` on the langmem of git revision ``ref`` (run in a subprocess)."""
     root = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory() as tmp:
@@ -150,8 +150,7 @@ def baseline(ref: str, split: str, source: Path) -> dict[str, dict[str, list[flo
                 __file__,
                 "--split",
                 split,
-                "--source",
-                str(source),
+                *(["--source", str(source)] if source is not None else []),
                 "--json",
                 str(out),
             ],
@@ -169,13 +168,10 @@ def main() -> None:
     parser.add_argument(
         "--source",
         type=Path,
-        default=Path(SOURCE) if SOURCE else None,
-        help="a git copy of https://github.com/ymcui/cmrc2018 (default: $LANGMEM_CMRC2018)",
+        help=cmrc2018.SOURCE.help() + " (read once, then cached)",
     )
     parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.source is None:
-        parser.error("--source: clone https://github.com/ymcui/cmrc2018 and give its folder")
     started = time.perf_counter()
     memories, questions = read(args.split, args.source)
     if args.json is not None:  # the baseline's subprocess

@@ -3,27 +3,39 @@
 CMRC 2018 (https://github.com/ymcui/cmrc2018, CC BY-SA 4.0; Cui et al., "A Span-Extraction
 Dataset for Chinese Machine Reading Comprehension", EMNLP 2019) is a Chinese
 reading-comprehension set: Wikipedia passages with questions whose answers are spans of the
-passage. Nothing of it is kept in this repository: :func:`read` takes the dev set from a git
-copy of that repository (a bare mirror will do) each time, and keeps, for each passage, its
-title and its sentences (split after 。！？!? and any closing quote or bracket that follows),
-and for each question the sentence its answer starts in (a question whose answer is not found
-where its offset says, nor anywhere in the passage, is left out).
+passage. Nothing of it is kept in this repository: the first :func:`read` builds the extract
+from a git copy of that repository at :data:`COMMIT` (``--source PATH`` or
+``$LANGMEM_CMRC2018``; a bare mirror will do) and caches it as the other data sets
+(:mod:`data.sources`, checked against its SHA-256). The extract keeps, for each passage of the
+dev set, its title and its sentences (split after 。！？!? and any closing quote or bracket that
+follows), and for each question the sentence its answer starts in (a question whose answer is
+not found where its offset says, nor anywhere in the passage, is left out).
 
-    python bench/data/cmrc2018.py PATH/TO/cmrc2018/git-dir   # prints what it read
+    python bench/data/cmrc2018.py [--source PATH/TO/cmrc2018]   # prints what it read
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import re
-import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
-SOURCE = "squad-style-data/cmrc2018_dev.json"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from data import sources
+
+DEV_SET = "squad-style-data/cmrc2018_dev.json"
 COMMIT = "c0eb1b6ba219847457e6af3180da722bbeb656af"
 """The repository's commit the numbers in docs/ranking.md were measured on."""
+SOURCE = sources.Source(
+    name="cmrc2018",
+    variable="LANGMEM_CMRC2018",
+    repository="ymcui/cmrc2018",
+    commit=COMMIT,
+    content="e6a948f12f24fa12b0504f0c7a2634b6861a6b0fc7a76db90ad921912954c944",
+)
 
 _END = re.compile(r"[。！？!?][”’」』）)]*")
 
@@ -67,23 +79,24 @@ def extract(data: dict[str, Any]) -> dict[str, Any]:
     return {"articles": articles, "questions": questions}
 
 
-def read(git_dir: Path, commit: str = COMMIT) -> dict[str, Any]:
+def build(git: Path) -> dict[str, Any]:
+    """The extract, from the git directory ``git`` at :data:`COMMIT`."""
+    return extract(sources.show(git, COMMIT, DEV_SET))
+
+
+def read(given: Path | str | None = None) -> dict[str, Any]:
     """The passages (``[id, title, sentences]``) and questions (``[text, passage number,
-    sentence number]``) of the dev set at ``commit`` of the git repository ``git_dir``."""
-    raw = subprocess.run(
-        ["git", "--git-dir", str(git_dir), "show", f"{commit}:{SOURCE}"],
-        check=True,
-        capture_output=True,
-    ).stdout
-    return extract(json.loads(raw))
+    sentence number]``) of the dev set, from the cached extract (built first from the git copy
+    ``given``, else ``$LANGMEM_CMRC2018``)."""
+    data: dict[str, Any] = sources.load(SOURCE, build, given)
+    return data
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("git_dir", type=Path)
-    parser.add_argument("--commit", default=COMMIT)
+    parser.add_argument("--source", type=Path, help=SOURCE.help())
     args = parser.parse_args()
-    out = read(args.git_dir, args.commit)
+    out = read(args.source)
     sentences = sum(len(a[2]) for a in out["articles"])
     print(
         f"{len(out['articles'])} passages, {sentences} sentences, {len(out['questions'])} questions"

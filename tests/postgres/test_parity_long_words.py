@@ -158,3 +158,65 @@ def test_rows_written_before_get_their_words_again(pg_database: str) -> None:
         assert rows == [("j", ["plain", "words"], 2, 2), ("k", ["alpha"], 2, 3)]
     finally:
         store.close()
+
+
+def test_a_short_text_whose_word_folds_past_the_limit_is_counted_again(
+    tmp_path: Path, pg_database: str
+) -> None:
+    """A character may fold to up to 18 (NFKD): '\\u3300' * 200 is 600 bytes, one word before
+    the long-word rule, and folds to 2,400 bytes, no term now. SQLite's migration 9 recounts
+    such a text; the PostgreSQL step read only texts over 2,000 bytes and kept the old words
+    and length, so the stores ranked otherwise after upgrading."""
+    from langmem.stores import _pg_schema
+
+    texts = {
+        "fold": "\u3300" * 200 + " kiwi",
+        "cafe": "café kiwi crème kiwi",
+        "tea": "kiwi tea",
+    }
+    store = PostgresStore.from_url(pg_database, index=_index())  # type: ignore[arg-type]
+    columns = (
+        "SELECT key, tsvector_to_array(lm_words) AS w, lm_length, lm_tokens, lm_repeats,"
+        " xmin::text AS x FROM store_vectors ORDER BY key"
+    )
+    try:
+        for key, text in texts.items():
+            store.put(("a",), key, {"content": text})
+        with store._transaction() as cur:
+            cur.execute(columns)
+            fresh = [tuple(r.values())[:-1] for r in cur.fetchall()]
+            assert fresh[1][:3] == ("fold", ["kiwi"], 1)  # the premise: no term, one word
+            cur.execute(  # as langmem 4ff5dc3 wrote it: the word kept, two words long
+                "UPDATE store_vectors SET lm_words = array_to_tsvector(%s::text[]),"
+                " lm_length = 2 WHERE key = 'fold'",
+                (["\u3300" * 200, "kiwi"],),
+            )
+            cur.execute(columns)
+            untouched = {r["key"]: r["x"] for r in cur.fetchall() if r["key"] != "fold"}
+            step = _pg_schema.VECTOR_STEPS.index(_pg_schema._long_words)
+            cur.execute("DELETE FROM langmem_vector_migrations WHERE v >= %s", (step,))
+        for _ in range(2):  # run again, it writes nothing
+            store.setup()
+            with store._transaction() as cur:
+                cur.execute(columns)
+                rows = cur.fetchall()
+                cur.execute("DELETE FROM langmem_vector_migrations WHERE v >= %s", (step,))
+            assert [tuple(r.values())[:-1] for r in rows] == fresh
+            assert {r["key"]: r["x"] for r in rows if r["key"] in untouched} == untouched
+            untouched = {r["key"]: r["x"] for r in rows}  # the second run: the fold row too
+        store.setup()
+        postgres_rows = [
+            (h.key, round(h.score or 0.0, 5)) for h in store.search(("a",), query="kiwi")
+        ]
+    finally:
+        store.close()
+    sqlite = SqliteStore(tmp_path / "s.sqlite", index=_index())  # type: ignore[arg-type]
+    try:
+        for key, text in texts.items():
+            sqlite.put(("a",), key, {"content": text})
+        sqlite_rows = [
+            (h.key, round(h.score or 0.0, 5)) for h in sqlite.search(("a",), query="kiwi")
+        ]
+    finally:
+        sqlite.close()
+    _assert_close(postgres_rows, sqlite_rows)

@@ -70,6 +70,24 @@ def test_sqlite_finds_what_the_analyzer_reads(tmp_path: Path) -> None:
     assert_exact(tmp_path / "s.sqlite")
 
 
+def test_a_nul_separates_words_in_a_text_of_any_length(tmp_path: Path) -> None:
+    """A long text with an early NUL was cut at it (a short one was not): its words past the NUL
+    were no terms, and FTS5 indexed them all the same."""
+    long = "needlefirst\x00needleafter " + " ".join(f"w{i:06d}" for i in range(40_000))
+    assert lexical_cut(long) == long[:LEXICAL_CHARS]
+    assert "needleafter" in analyze(long) and "needleafter" in analyze("a\x00needleafter")
+    path = tmp_path / "s.sqlite"
+    store = SqliteStore(path, index=INDEX)
+    try:
+        store.put(("a",), "long", {"text": long})
+        store.put(("a",), "short", {"text": "needlefirst\x00needleafter tea"})
+        found = {h.key: w.matched for h, w in store.explain(("a",), "needleafter")}
+        assert found["long"] == {"needleafter": 1} and found["short"] == {"needleafter": 1}
+    finally:
+        store.close()
+    assert_exact(path)
+
+
 def test_migration_9_indexes_long_texts_again(tmp_path: Path) -> None:
     """A file whose index read a long text whole (before migration 9) reads its start only."""
     path = tmp_path / "old.sqlite"
@@ -102,7 +120,7 @@ def test_migration_9_indexes_long_texts_again(tmp_path: Path) -> None:
         conn.execute("DELETE FROM langmem_migrations WHERE v = 9")
         vocab = dict(conn.execute("SELECT term, doc FROM langmem_fts_vocab").fetchall())
     assert vocab.get("needlelast") == 1  # the premise
-    assert len(_migrations.MIGRATIONS) == 9
+    assert _migrations.MIGRATIONS[8] is _migrations._lexical_texts  # the one deleted above
     store = SqliteStore(path, index=INDEX)
     try:
         with sqlite3.connect(path) as conn:

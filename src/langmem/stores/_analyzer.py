@@ -139,7 +139,8 @@ def lexical_cut(text: str) -> str:
     """What the lexical side reads of ``text``: all of it up to :data:`LEXICAL_CHARS` bytes in
     UTF-8, else its first :data:`LEXICAL_CHARS` characters, a CJK character or width form
     counting two (it starts up to two bigrams in :func:`lexical_text`: 8 bytes of words at
-    most), and up to a NUL character (only the SQLite store holds one). The words of the
+    most). A NUL character is read as any other separator, whatever the text's length, as
+    FTS5 reads it (PostgreSQL refuses texts holding one: nothing to match). The words of the
     result, bigrams included, hold at most 1,000,000 bytes, what one ``tsvector`` holds.
 
     Example:
@@ -152,17 +153,17 @@ def lexical_cut(text: str) -> str:
         return text
     head = text[:LEXICAL_CHARS]
     if _DOUBLE.search(head) is None:  # most long texts: no character counts two
-        return head.partition("\x00")[0]
+        return head
     used = end = 0  # the weight of text[:end]
     for run in _DOUBLE_RUN.finditer(head):
         if used + run.start() - end >= LEXICAL_CHARS:
             break
         used += run.start() - end
         if used + 2 * (run.end() - run.start()) >= LEXICAL_CHARS:
-            return text[: run.start() + (LEXICAL_CHARS - used) // 2].partition("\x00")[0]
+            return text[: run.start() + (LEXICAL_CHARS - used) // 2]
         used += 2 * (run.end() - run.start())
         end = run.end()
-    return text[: end + LEXICAL_CHARS - used].partition("\x00")[0]
+    return text[: end + LEXICAL_CHARS - used]
 
 
 _DOUBLE = re.compile(f"[{CHARACTERS}\uff01-\uffef]")

@@ -93,9 +93,3 @@ def bigrams(run: str) -> list[str]:
 
 def _spaced(match: re.Match[str]) -> str:
     return " " + " ".join(bigrams(match.group())) + " "
-
-
-def holds(text: str) -> bool:
-    """Whether :func:`lexical_text` changes ``text`` (it holds a CJK character, or a
-    full-width or half-width form)."""
-    return not text.isascii() and lexical_text(text) != text

@@ -252,7 +252,11 @@ def _long_words(cur: Any) -> None:
     """Re-split the texts holding a word over :data:`ranking.MAX_WORD_BYTES` or longer than
     :data:`ranking.LEXICAL_CHARS`: ``array_to_tsvector`` stored a word over 2047 bytes, or a
     text's words past 1 MB, mangled (a word's length modulo 2048), and the analyzer now leaves
-    such words out of the terms (the lengths change too). Only texts over 2000 bytes are read."""
+    such words out of the terms (the lengths change too). ASCII texts over 2000 bytes are
+    read, and every non-ASCII text: a character may fold to up to 18 (NFKD), so a word of a
+    short text may be over the limit once folded; such a text is rewritten where its stored
+    words, counts or length differ from what the analyzer derives now (SQLite's migration 9
+    recounts the same texts). Run again, it finds nothing to write."""
     from psycopg.rows import dict_row
 
     with cur.connection.transaction():
@@ -260,12 +264,37 @@ def _long_words(cur: Any) -> None:
             found: list[dict[str, Any]] = []
             with cur.connection.cursor(name=f"lm_long_{table}", row_factory=dict_row) as rows:
                 rows.execute(
-                    f"SELECT prefix, key, field_name, lm_text FROM {table}"
+                    f"SELECT prefix, key, field_name, lm_text, lm_length, lm_tokens, lm_repeats,"
+                    f" tsvector_to_array(lm_words) AS words FROM {table}"
                     f" WHERE octet_length(lm_text) > {MAX_WORD_BYTES}"
+                    " OR lm_text ~ '[^\x01-\x7f]'"
                 )
                 while chunk := rows.fetchmany(_CHUNK):
-                    found += [r for r in chunk if _mangled(r["lm_text"])]
+                    found += _stale(chunk)
             resplit(cur, table, found, lengths=True)
+
+
+def _stale(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``rows`` whose stored words, counts or length the analyzer would now write
+    otherwise (a non-ASCII text), or whose words were mangled (see :func:`_long_words`)."""
+    from langmem.stores import _pg_tokens
+
+    others = [r for r in rows if r["lm_text"].isascii()]
+    found = [r for r in others if _mangled(r["lm_text"])]
+    wide = [r for r in rows if not r["lm_text"].isascii()]
+    for row, words in zip(wide, _pg_tokens.words_of([r["lm_text"] for r in wide])):
+        lexemes = _pg_tokens.lexemes(words)
+        n, repeats = fts5_counts(words)
+        now = (
+            length(row["lm_text"]),
+            set(lexemes.split(" ") if lexemes else ()),
+            n,
+            json.loads(repeats) if repeats else None,
+        )
+        stored = (row["lm_length"], set(row["words"] or ()), row["lm_tokens"], row["lm_repeats"])
+        if now != stored:
+            found.append(row)
+    return found
 
 
 def _mangled(text: str) -> bool:

@@ -267,6 +267,9 @@ def insert_vectors(
         )
         for column, value in zip(columns, values):
             column.append(value)
+    # The upsert below must change lm_text, or its rows must be deleted first (as every caller
+    # does): on store_vectors, an UPDATE that changes the embedding under the same lm_text is
+    # LangGraph's re-put, and a trigger clears the row's text columns (_pg_untexted.SCHEMA).
     cur.execute(
         f"INSERT INTO {table}"
         " (prefix, key, field_name, embedding, lm_text, lm_words, lm_length, lm_tokens,"
