@@ -349,7 +349,7 @@ class LocalReflectionExecutor(Workers, SearchMixin):
             self._cond.notify_all()
         return count
 
-    def _wait(self, *, deadline: float | None) -> bool:
+    def _wait(self, *, deadline: float | None) -> None:
         """Wait until every task of this executor due by ``deadline`` is settled."""
         clock = self.options.clock
         with self._cond:
@@ -357,10 +357,10 @@ class LocalReflectionExecutor(Workers, SearchMixin):
                 limit = deadline if deadline is not None else float("inf")
                 open_ = [i for i, due in self._due.items() if due <= limit] + list(self._running)
                 if not open_:
-                    return True
+                    return
                 now = clock()
                 if deadline is not None and now >= deadline:
-                    return False
+                    return
                 self._cond.wait(0.05 if deadline is None else min(0.05, deadline - now))
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> ShutdownReport:

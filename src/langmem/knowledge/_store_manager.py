@@ -234,7 +234,10 @@ class MemoryStoreManager(StoreAccess, Runnable[MemoryStoreManagerInput, list[dic
                 continue
             key = item.key if item is not None else _new_key(entry)
             repeat = None
-            if entry.ref is None and current_task_id() is None:
+            # a memory the model inserted, outside a background task (where ids repeat on a
+            # rerun, which may find the first attempt's)
+            model_insert = entry.ref is None and current_task_id() is None
+            if model_insert:
                 # in a LangGraph node that runs again after interrupt(), an insert of the same
                 # value (one per turn: the session drops twins) gets the first run's key, which
                 # then finds it made instead of making it twice, even when the search missed it
@@ -243,9 +246,8 @@ class MemoryStoreManager(StoreAccess, Runnable[MemoryStoreManagerInput, list[dic
             op: Op = "create" if item is None else "update"
             change = Change(ns, repeat or key, previous, value, op, entry.reason, since)
             change.repeatable = repeat is not None
-            # a memory the model inserted gets a random UUID: no other writer holds it (in a
-            # background task the ids repeat on a rerun, which may find the first attempt's)
-            change.fresh_key = entry.ref is None and current_task_id() is None and not repeat
+            # such an insert gets a random UUID (unless repeatable): no other writer holds it
+            change.fresh_key = model_insert and not repeat
             # the value keeps the memory's other fields: when another writer changed it
             # first, they are taken from what that writer left
             change.rebuild = functools.partial(

@@ -233,21 +233,23 @@ def _quarantined_before(
         content = content_of(change.value)
         if live is not None and content_of(live.value) == content:
             change.status, change.patterns = "unchanged", []
-            ref = (change.namespace, change.key)
-            report.quarantined[:] = [
-                w for w in report.quarantined if (w["namespace"], w["key"]) != ref
-            ]
+            _forget(report.quarantined, change)
         elif quarantined is not None and content_of(quarantined.value) == content:
             change.repeated = True
 
 
 def _rescreen(change: Change, guards: Guards, report: GuardReport) -> None:
     """:func:`screen` ``change``'s new value, replacing what the report said of its old one."""
-    ref = (change.namespace, change.key)
     for found in (report.redacted, report.flagged, report.quarantined):
-        found[:] = [w for w in found if (w["namespace"], w["key"]) != ref]
+        _forget(found, change)
     change.status, change.patterns = "applied", []
     screen(change, guards, report)
+
+
+def _forget(found: list[Any], change: Change) -> None:
+    """Drop what ``found`` (a list of the guard report) says of ``change``'s memory."""
+    ref = (change.namespace, change.key)
+    found[:] = [w for w in found if (w["namespace"], w["key"]) != ref]
 
 
 def _where(change: Change, **extra: Any) -> dict[str, Any]:

@@ -129,8 +129,9 @@ def create_manage_memory_tool(
             # run, which then finds the memory made instead of making it twice
             repeat = repeatable_key(config, name, list(ns), value["content"])
             key = repeat or str(uuid.uuid4())
-            change = Change(ns, key, None, value, "create", fresh_key=not repeat)
-            change.repeatable = repeat is not None
+            change = Change(
+                ns, key, None, value, "create", fresh_key=not repeat, repeatable=bool(repeat)
+            )
             yield from _refusing(tool_write(target, change, prov, trust))
             return tool_result(f"created memory {change.key}", change)
         if id is None or not str(id).strip():

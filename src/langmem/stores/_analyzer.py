@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from langmem.stores import _cjk
-from langmem.stores._cjk import CHARACTER, CHARACTERS, PIECES, bigrams, widths
+from langmem.stores._cjk import CHANGED, CHARACTER, PIECES, bigrams, widths
 
 __all__ = [
     "LEXICAL_CHARS",
@@ -69,7 +69,7 @@ reads what the embedder reads). PostgreSQL holds at most 1 MB of distinct words 
 ``tsvector``: 250,000 characters give at most 1,000,000 bytes of words, whatever the script
 (a CJK character, which starts up to two bigrams, counts two). The SQLite store's FTS5 index
 reads the same text (``lm_lexical``: :func:`lexical_text`)."""
-_FAST_WORD = MAX_WORD_BYTES // 4  # a word of at most this many characters fits in any script
+FAST_WORD = MAX_WORD_BYTES // 4  # a word of at most this many characters fits in any script
 _FAST_TEXT = LEXICAL_CHARS // 4  # a text of at most this many characters is read whole
 
 
@@ -152,7 +152,7 @@ def lexical_cut(text: str) -> str:
     if len(text) <= _FAST_TEXT or _utf8_length(text) <= LEXICAL_CHARS:
         return text
     head = text[:LEXICAL_CHARS]
-    if _DOUBLE.search(head) is None:  # most long texts: no character counts two
+    if _DOUBLE_RUN.search(head) is None:  # most long texts: no character counts two
         return head
     used = end = 0  # the weight of text[:end]
     for run in _DOUBLE_RUN.finditer(head):
@@ -166,8 +166,7 @@ def lexical_cut(text: str) -> str:
     return text[: end + LEXICAL_CHARS - used]
 
 
-_DOUBLE = re.compile(f"[{CHARACTERS}\uff01-\uffef]")
-_DOUBLE_RUN = re.compile(f"[{CHARACTERS}\uff01-\uffef]+")
+_DOUBLE_RUN = re.compile(f"{CHANGED}+")
 """The characters :func:`lexical_cut` counts two: CJK characters (they become bigrams) and
 full-width and half-width forms (they may become CJK characters)."""
 
@@ -214,19 +213,19 @@ def _kept(word: str) -> bool:
     return (
         word not in STOPWORDS
         and (len(word) > 1 or word.isdigit() or CHARACTER.match(word) is not None)
-        and (len(word) <= _FAST_WORD or fits(word))
+        and (len(word) <= FAST_WORD or fits(word))
     )
 
 
 def _kept_short(word: str) -> bool:
-    """:func:`_kept` of a word of an ASCII text no longer than ``_FAST_WORD`` (it fits)."""
+    """:func:`_kept` of a word of an ASCII text no longer than ``FAST_WORD`` (it fits)."""
     return word not in STOPWORDS and (len(word) > 1 or word.isdigit())
 
 
 def fits(word: str) -> bool:
     """Whether ``word`` is at most :data:`MAX_WORD_BYTES` long in UTF-8 (a lone surrogate, which
     no store holds, counts its 3 bytes)."""
-    return len(word) <= _FAST_WORD or len(word.encode("utf-8", "surrogatepass")) <= MAX_WORD_BYTES
+    return len(word) <= FAST_WORD or len(word.encode("utf-8", "surrogatepass")) <= MAX_WORD_BYTES
 
 
 def analyze(text: str) -> list[str]:
@@ -251,7 +250,7 @@ def term_of(word: str) -> str:
 def length(text: str) -> int:
     """How many terms :func:`analyze` finds in ``text`` (cheaper: no stemming)."""
     # most texts: no word can be long (folding expands other characters up to 18-fold)
-    kept = _kept_short if len(text) <= _FAST_WORD and text.isascii() else _kept
+    kept = _kept_short if len(text) <= FAST_WORD and text.isascii() else _kept
     return sum(1 for word in tokens(text) if kept(word))
 
 

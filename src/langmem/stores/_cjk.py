@@ -57,7 +57,11 @@ RUN = re.compile(f"[{CHARACTERS}]+")
 PIECES = re.compile(f"([{CHARACTERS}]+)")
 """``PIECES.split(text)``: the text between runs at even places, the runs at odd ones."""
 
-_WIDTH_FORMS = re.compile("[\uff01-\uffef]+")
+WIDTH_FORMS = "\uff01-\uffef"
+"""Full-width and half-width forms (a regular-expression class body)."""
+CHANGED = f"[{CHARACTERS}{WIDTH_FORMS}]"
+"""A character :func:`lexical_text` rewrites: CJK, or a width form (a character class)."""
+_WIDTH_FORMS = re.compile(f"[{WIDTH_FORMS}]+")
 
 
 def lexical_text(text: str) -> str:

@@ -74,10 +74,17 @@ def insert(conn: sqlite3.Connection, rows: Iterable[VectorRow]) -> None:
     :mod:`._lexical_texts`) and its analyzed length when the file's lengths are ours."""
     columns = ["item_id", "field_name", "text", "text_hash", "embedding"]
     extra: list[Callable[[str], object]] = []
-    if _has_lexical(conn):  # every file a store opened (migration 9), not one made before it
+    # one statement for both: whether the file has lm_lexical (every file a store opened,
+    # migration 9; not one an older migration is still building) and whose lengths it holds
+    lexical, stored = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pragma_table_info('langmem_vectors')"
+        " WHERE name = 'lm_lexical'), (SELECT value FROM langmem_meta WHERE key = ?)",
+        (META_KEY,),
+    ).fetchone()
+    if lexical:
         columns.append("lm_lexical")
         extra.append(derived)
-    if current(conn):
+    if stored is not None and str(stored) == analyzer():
         columns.append("lm_length")
         extra.append(ranking.length)
     conn.executemany(
@@ -85,13 +92,6 @@ def insert(conn: sqlite3.Connection, rows: Iterable[VectorRow]) -> None:
         f" VALUES ({', '.join('?' * len(columns))})",
         [(*row, *(f(row[2]) for f in extra)) for row in rows],
     )
-
-
-def _has_lexical(conn: sqlite3.Connection) -> bool:
-    found = conn.execute(
-        "SELECT 1 FROM pragma_table_info('langmem_vectors') WHERE name = 'lm_lexical'"
-    ).fetchone()
-    return found is not None
 
 
 def recount(conn: sqlite3.Connection) -> int:

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from langmem.stores import _pg_identity
-from langmem.stores._analyzer import lexical_cut
-from langmem.stores._cjk import CHARACTERS
+from langmem.stores._analyzer import FAST_WORD, lexical_cut
+from langmem.stores._cjk import CHANGED
 from langmem.stores.ranking import MAX_WORD_BYTES, length, tokens
 
 STAGE = "langmem_reembed"
@@ -206,9 +206,7 @@ def _cjk_bigrams(cur: Any) -> None:
     now (its lexical text: cut, then bigrams); run again, it writes the same words."""
     with cur.connection.transaction():
         for table in ("store_vectors", STAGE):
-            _resplit_where(
-                cur, table, "lm_text ~ %s", (f"[{CHARACTERS}\uff01-\uffef]",), lengths=True
-            )
+            _resplit_where(cur, table, "lm_text ~ %s", (CHANGED,), lengths=True)
 
 
 def resplit(cur: Any, table: str, rows: list[dict[str, Any]], *, lengths: bool = False) -> None:
@@ -216,34 +214,55 @@ def resplit(cur: Any, table: str, rows: list[dict[str, Any]], *, lengths: bool =
     ``field_name``, ``lm_text``) of ``table`` from their texts, as writes set them (a row whose
     text changed since it was read is left to the write that changed it); the length only
     where it has none, unless ``lengths``."""
-    from langmem.stores import _pg_tokens
-
     for start in range(0, len(rows), _CHUNK):
         chunk = rows[start : start + _CHUNK]
-        split = _pg_tokens.words_of([r["lm_text"] for r in chunk])
-        counted = [fts5_counts(found) for found in split]
-        cur.execute(
-            f"UPDATE {table} sv SET lm_tokens = t.n, lm_repeats = t.r::jsonb,"
-            " lm_words = array_to_tsvector(coalesce(string_to_array(nullif(t.w, ''), ' '),"
-            f" '{{}}'::text[])), lm_length = {'t.l' if lengths else 'coalesce(sv.lm_length, t.l)'}"
-            " FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::int[],"
-            " %s::text[], %s::int[]) AS t(p, k, f, x, w, n, r, l)"
-            " WHERE sv.prefix = t.p AND sv.key = t.k AND sv.field_name = t.f"
-            " AND sv.lm_text = t.x",
-            [
-                [r["prefix"] for r in chunk],
-                [r["key"] for r in chunk],
-                [r["field_name"] for r in chunk],
-                [r["lm_text"] for r in chunk],
-                [_pg_tokens.lexemes(found) for found in split],
-                [n for n, _ in counted],
-                [repeats for _, repeats in counted],
-                [length(r["lm_text"]) for r in chunk],
-            ],
-        )
+        write_words(cur, table, chunk, [r["lm_text"] for r in chunk], lengths=lengths)
 
 
-_LONG_RUN = re.compile(rf"\S{{{MAX_WORD_BYTES // 4 + 1},}}")
+def write_words(
+    cur: Any,
+    table: str,
+    rows: list[dict[str, Any]],
+    texts: list[str | None],
+    *,
+    lengths: bool = True,
+    set_text: bool = False,
+) -> list[list[str]]:
+    """One UPDATE of ``rows`` (``prefix``, ``key``, ``field_name``) of ``table``: the words,
+    word counts and analyzed length of ``texts`` (one per row; ``None``: no words, length 0),
+    as writes set them; returns each text's words. ``set_text`` also stores the texts (rows
+    that had none); else a row is changed only while its ``lm_text`` is still the text given
+    (one changed since is left to the write that changed it). The length is set only where the
+    row has none, unless ``lengths``."""
+    from langmem.stores import _pg_tokens
+
+    split = _pg_tokens.words_of([t or "" for t in texts])
+    counted = [fts5_counts(found) for found in split]
+    length_of = "t.l" if lengths else "coalesce(sv.lm_length, t.l)"
+    cur.execute(
+        f"UPDATE {table} sv SET lm_tokens = t.n, lm_repeats = t.r::jsonb,"
+        " lm_words = array_to_tsvector(coalesce(string_to_array(nullif(t.w, ''), ' '),"
+        f" '{{}}'::text[])), lm_length = {length_of}"
+        + (", lm_text = t.x" if set_text else "")
+        + " FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::int[],"
+        " %s::text[], %s::int[]) AS t(p, k, f, x, w, n, r, l)"
+        " WHERE sv.prefix = t.p AND sv.key = t.k AND sv.field_name = t.f"
+        + ("" if set_text else " AND sv.lm_text = t.x"),
+        [
+            [r["prefix"] for r in rows],
+            [r["key"] for r in rows],
+            [r["field_name"] for r in rows],
+            texts,
+            [_pg_tokens.lexemes(found) for found in split],
+            [n for n, _ in counted],
+            [repeats for _, repeats in counted],
+            [length(t) if t is not None else 0 for t in texts],
+        ],
+    )
+    return split
+
+
+_LONG_RUN = re.compile(rf"\S{{{FAST_WORD + 1},}}")
 """A run of characters long enough to hold a word over ``MAX_WORD_BYTES`` (4 bytes each at
 most)."""
 

@@ -28,15 +28,14 @@ from collections.abc import Sequence
 from contextlib import closing
 from functools import cache
 
-from langmem.stores._analyzer import fits
-from langmem.stores.ranking import MAX_WORD_BYTES, lexical_text, tokens
+from langmem.stores._analyzer import FAST_WORD, fits
+from langmem.stores.ranking import lexical_text, tokens
 
 TOKENIZER = "unicode61 remove_diacritics 2"
 """The ``tokenize`` option of the SQLite store's FTS5 index (``_migrations``, migration 3;
 a test checks they are the same)."""
 
 _local = threading.local()
-_SHORT = MAX_WORD_BYTES // 4
 """A word of at most this many characters fits in any script (4 bytes at most each)."""
 
 
@@ -49,7 +48,7 @@ def lexemes(words: Sequence[str]) -> str:
     """The distinct ``words`` short enough to be terms, in order, joined by spaces: a text's
     ``lm_words`` as ``array_to_tsvector(string_to_array(..., ' '))`` reads it."""
     distinct = dict.fromkeys(words)
-    if not distinct or max(map(len, distinct)) <= _SHORT:  # no word can be too long
+    if not distinct or max(map(len, distinct)) <= FAST_WORD:  # no word can be too long
         return " ".join(distinct)
     return " ".join(word for word in distinct if fits(word))
 

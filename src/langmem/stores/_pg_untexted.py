@@ -28,9 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 from langgraph.store.base import PutOp
 
-from langmem.stores import _pg_tokens, _writes
-from langmem.stores._pg_schema import fts5_counts
-from langmem.stores.ranking import length
+from langmem.stores import _writes
+from langmem.stores._pg_schema import write_words
 
 if TYPE_CHECKING:
     from langmem.stores._postgres import PostgresStore
@@ -116,28 +115,8 @@ def fill(store: PostgresStore, cur: Any) -> set[str]:
     for start in range(0, len(rows), _CHUNK):
         chunk = rows[start : start + _CHUNK]
         texts = [_text(r, paths) for r in chunk]
-        split = _pg_tokens.words_of([t or "" for t in texts])
-        for found in split:
+        for found in write_words(cur, "store_vectors", chunk, texts, set_text=True):
             changed.update(found)
-        counted = [fts5_counts(found) for found in split]
-        cur.execute(
-            "UPDATE store_vectors sv SET lm_text = t.x, lm_tokens = t.n, lm_repeats = t.r::jsonb,"
-            " lm_words = array_to_tsvector(coalesce(string_to_array(nullif(t.w, ''), ' '),"
-            " '{}'::text[])), lm_length = t.l"
-            " FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::int[],"
-            " %s::text[], %s::int[]) AS t(p, k, f, x, w, n, r, l)"
-            " WHERE sv.prefix = t.p AND sv.key = t.k AND sv.field_name = t.f",
-            [
-                [r["prefix"] for r in chunk],
-                [r["key"] for r in chunk],
-                [r["field_name"] for r in chunk],
-                texts,
-                [_pg_tokens.lexemes(found) for found in split],
-                [n for n, _ in counted],
-                [repeats for _, repeats in counted],
-                [length(t) if t is not None else 0 for t in texts],
-            ],
-        )
     return changed
 
 
